@@ -1,0 +1,4 @@
+#ifndef CALLVAULT_CPOCKETSPHINX_SHIM_H
+#define CALLVAULT_CPOCKETSPHINX_SHIM_H
+#include <pocketsphinx.h>
+#endif

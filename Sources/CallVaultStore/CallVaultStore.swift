@@ -1,0 +1,2 @@
+/// The SQLite catalog, the key store, the job queue and the audit log.
+public enum CallVaultStore {}
