@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CallVaultAudio", targets: ["CallVaultAudio"]),
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
+        .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,10 +40,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(
+            name: "CallVaultRecorder",
+            dependencies: [
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -50,6 +57,7 @@ let package = Package(
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]
