@@ -1,0 +1,29 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, so find out what the checkout is called.
+let callVault = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+// Benchmarks live in their own package so `swift build` and `swift test` of CallVault never build
+// the benchmark harness. Run from this folder: `swift package benchmark` (see ../README.md).
+let package = Package(
+    name: "CallVaultBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "AudioBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultAudio", package: callVault),
+            ],
+            path: "Benchmarks/AudioBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
