@@ -11,6 +11,9 @@ struct SealedFileKeys {
     let headerMACKey: SecretKey
 
     init(dataKey: SecretKey, salt: [UInt8], path: String?) throws(SealedFileError) {
+        guard dataKey.count == 32 else {
+            throw SealedFileError(.cryptoFailed, "a data key must be 32 bytes, not \(dataKey.count)", path: path)
+        }
         do throws(CryptoError) {
             fileKey = try HKDF.sha256(key: dataKey, salt: salt, info: Self.fileKeyInfo, outputByteCount: 32)
             commitment = try HKDF.sha256Bytes(key: dataKey, salt: salt, info: Self.commitmentInfo, outputByteCount: 32)

@@ -27,6 +27,8 @@ public final class SealedFileWriter {
 
     private var fd: Int32
     private var failed = false
+    /// The directory entry of a new file is durable only once its directory was synced (first `sync`).
+    private var directorySynced = false
     private let gcm: AESGCM
     private let frame: UnsafeMutableRawBufferPointer
     private let nonce: UnsafeMutableRawBufferPointer
@@ -157,7 +159,8 @@ public final class SealedFileWriter {
         try append(UnsafeRawBufferPointer(start: nil, count: 0), last: true)
     }
 
-    /// Makes everything appended so far durable (`fdatasync`).
+    /// Makes everything appended so far durable (`fdatasync`); the first call also syncs the
+    /// directory, so that the new file itself survives a power loss.
     public func sync() throws(SealedFileError) {
         guard fd >= 0 else { throw SealedFileError(.writerClosed, "the writer is closed", path: path) }
         while fdatasync(fd) != 0 {
@@ -165,6 +168,23 @@ public final class SealedFileWriter {
             let code = errno
             failed = true
             throw SealedFileError(.ioFailed, "fdatasync failed: \(FileIO.describe(code))", path: path)
+        }
+        if !directorySynced {
+            try syncDirectory()
+            directorySynced = true
+        }
+    }
+
+    private func syncDirectory() throws(SealedFileError) {
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0 else {
+            throw SealedFileError(.ioFailed, "cannot open the file's directory to sync it: \(FileIO.describe(errno))", path: path)
+        }
+        defer { closeDescriptor(dirFD) }
+        while fsync(dirFD) != 0 {
+            if errno == EINTR { continue }
+            throw SealedFileError(.ioFailed, "syncing the file's directory failed: \(FileIO.describe(errno))", path: path)
         }
     }
 

@@ -80,6 +80,14 @@ import Testing
         #expect(code { _ = try writer(f, max: SealedFileHeader.maximumSegmentByteLimit + 1) } == .invalidMetadata)
     }
 
+    @Test func refusesADataKeyThatIsNot32Bytes() throws {
+        let f = try F()
+        let short = try SecretKey(randomByteCount: 16)
+        #expect(code {
+            _ = try SealedFileWriter(path: f.newPath(), dataKey: short, metadata: F.metadata())
+        } == .cryptoFailed)
+    }
+
     @Test func headerEncodesAndDecodesEveryField() throws {
         let f = try F()
         let m = SealedFileMetadata(
