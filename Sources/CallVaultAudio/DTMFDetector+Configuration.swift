@@ -3,11 +3,13 @@ extension DTMFDetector {
     ///
     /// Defaults suit telephone calls; change them only with a reason a test can show.
     public struct Configuration: Sendable, Equatable {
-        /// A key must sound at least this long to count (Q.24: 40 ms). Tones of 34 ms or less are
-        /// always rejected, tones from 37 ms on always accepted (`DTMFDetectorTests` sweeps this).
+        /// A key must sound at least this long to count (Q.24: 40 ms). Measured over every alignment
+        /// to the analysis grid: tones of 33.5 ms or less are always rejected, tones of 38 ms or
+        /// more always accepted (`DTMFDetectorTests` checks 30 and 40 ms at every alignment).
         public var minimumToneMilliseconds: Double = 40
         /// A gap up to this long inside one key press is bridged (a dropout, not a new press);
-        /// gaps of about 26–29 ms or more end the press, so Q.24's 40 ms minimum pause separates keys.
+        /// measured: dropouts up to 24 ms are bridged, from 26 ms they end the press, so Q.24's
+        /// 40 ms minimum pause always separates two presses of the same key.
         public var maximumInterruptionMilliseconds: Double = 23
         /// Each of the two tones must be at least this loud, in dBm0 (0 dBm0 is 3.17 dB below a
         /// full-scale sine, as in G.711).

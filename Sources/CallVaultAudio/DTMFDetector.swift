@@ -21,6 +21,10 @@ import Darwin
 /// windows that only partly overlap the tone do not stretch it: a 30 ms tone is never reported,
 /// a 40 ms tone always is (`DTMFDetectorTests` sweeps every alignment).
 ///
+/// Measured (8 kHz, tones at −10 dBm0): every key found in white noise down to 8 dB SNR;
+/// zero keys in 112 s of espeak-ng speech (five voices) even with the minimum duration lowered
+/// to 15 ms. Cost: one 102-step SIMD16 loop every 20 samples.
+///
 /// All state is inline in the struct (no heap), so `process` never allocates.
 public struct DTMFDetector {
     public let sampleRate: SampleRate
