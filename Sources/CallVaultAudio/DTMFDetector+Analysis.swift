@@ -65,7 +65,7 @@ extension DTMFDetector {
             if !confirmed && qualifyingHits() >= requiredHits {
                 confirmed = true
                 if pendingCount < 8 {
-                    pending[(pendingHead + pendingCount) & 7] = Int8(key)
+                    pending |= UInt64(key) << (8 * pendingCount)
                     pendingCount += 1
                 }
             }

@@ -25,8 +25,9 @@ import Darwin
 /// zero keys in 112 s of espeak-ng speech (five voices) even with the minimum duration lowered
 /// to 15 ms. Cost: one 102-step SIMD16 loop every 20 samples.
 ///
-/// All state is inline in the struct (no heap), so `process` never allocates.
-public struct DTMFDetector {
+/// Its buffers are allocated once in `init` and freed in `deinit`, so `process` never allocates;
+/// the detector is `~Copyable` because it owns them (one detector per track, moved, not copied).
+public struct DTMFDetector: ~Copyable {
     public let sampleRate: SampleRate
     public let configuration: Configuration
 
@@ -52,8 +53,10 @@ public struct DTMFDetector {
     let columnHarmonic: Float
     let rowHarmonic: Float
 
+    /// One allocation holding `ring` and `hitPowers`.
+    let storage: UnsafeMutableBufferPointer<Float>
     /// The last `window` samples, oldest at `head` once full.
-    @usableFromInline var ring = InlineArray<204, Float>(repeating: 0)
+    @usableFromInline let ring: UnsafeMutableBufferPointer<Float>
     @usableFromInline var head = 0
     @usableFromInline var sinceAnalysis = 0
 
@@ -62,11 +65,11 @@ public struct DTMFDetector {
     var confirmed = false
     var misses = 0
     /// Powers of the hits of an unconfirmed press (the newest 32).
-    var hitPowers = InlineArray<32, Float>(repeating: 0)
+    let hitPowers: UnsafeMutableBufferPointer<Float>
     var hitCount = 0
-    /// Keys confirmed but not yet returned (more than one can end in one long block).
-    var pending = InlineArray<8, Int8>(repeating: 0)
-    var pendingHead = 0
+    /// Keys confirmed but not yet returned (more than one can end in one long block): up to 8
+    /// keypad indices, one per byte, oldest in the low byte.
+    var pending: UInt64 = 0
     var pendingCount = 0
 
     /// - Throws: `unsupportedSampleRate` for 48 kHz (resample to 8 or 16 kHz first).
@@ -79,6 +82,10 @@ public struct DTMFDetector {
         let rate = Double(sampleRate.rawValue)
         window = sampleRate.rawValue * 102 / 8000
         hop = sampleRate.rawValue / 400
+        storage = .allocate(capacity: window + 32)
+        storage.initialize(repeating: 0)
+        ring = UnsafeMutableBufferPointer(rebasing: storage[0..<window])
+        hitPowers = UnsafeMutableBufferPointer(rebasing: storage[window...])
         let windowMs = Double(window) * 1000 / rate
         let hopMs = Double(hop) * 1000 / rate
         // A hit counts when its power is ≥ 0.7 × the peak, i.e. the window overlaps the tone by
@@ -123,10 +130,14 @@ public struct DTMFDetector {
             }
         }
         guard pendingCount > 0 else { return nil }
-        let index = Int(pending[pendingHead])
-        pendingHead = (pendingHead + 1) & 7
+        let index = Int(pending & 0xFF)
+        pending >>= 8
         pendingCount -= 1
         return DTMFDigit(row: index >> 2, column: index & 3)
+    }
+
+    deinit {
+        storage.deallocate()
     }
 
     /// Forgets all audio and any press in progress.
@@ -139,5 +150,6 @@ public struct DTMFDetector {
         misses = 0
         hitCount = 0
         pendingCount = 0
+        pending = 0
     }
 }

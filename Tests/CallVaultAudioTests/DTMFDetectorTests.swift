@@ -188,6 +188,21 @@ import Testing
         #expect(found == "6", "found \(found)")
     }
 
+    /// `reset` forgets a press in progress: 30 ms before and 30 ms after a reset are two short
+    /// tones, not one 60 ms key; without the reset the same samples are a key.
+    @Test func resetForgetsAPressInProgress() throws {
+        let tone = Self.tone(.three, ms: 60)
+        var detector = try DTMFDetector(sampleRate: .hz8000)
+        var keys = ""
+        let halves = [Array(tone[0..<240]), Array(tone[240...]) + Self.silence(100)]
+        for (i, half) in halves.enumerated() {
+            if i == 1 { detector.reset() }
+            if let key = half.withUnsafeBufferPointer({ detector.process($0) }) { keys.append(key.rawValue) }
+        }
+        #expect(keys == "")
+        #expect(try Self.detect(tone) == "3")
+    }
+
     @Test func fortyEightKilohertzIsRefusedWithAReason() {
         do {
             _ = try DTMFDetector(sampleRate: .hz48000)
