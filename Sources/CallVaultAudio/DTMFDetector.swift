@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Finds DTMF key presses in a track's audio (8 or 16 kHz), allocation-free, one call per block.
@@ -23,7 +23,8 @@ import Darwin
 ///
 /// Measured (8 kHz, tones at −10 dBm0): every key found in white noise down to 8 dB SNR;
 /// zero keys in 112 s of espeak-ng speech (five voices) even with the minimum duration lowered
-/// to 15 ms. Cost: one 102-step SIMD16 loop every 20 samples.
+/// to 15 ms. Cost: one SIMD16 Goertzel pass over the window every 2.5 ms, about 2 µs per 20 ms
+/// frame at 8 kHz and 4 µs at 16 kHz (optimized build, one core of the 2-core test machine).
 ///
 /// Its buffers are allocated once in `init` and freed in `deinit`, so `process` never allocates;
 /// the detector is `~Copyable` because it owns them (one detector per track, moved, not copied).
@@ -33,9 +34,9 @@ public struct DTMFDetector: ~Copyable {
 
     /// Samples per analysis window (12.75 ms: 102 at 8 kHz, as in spandsp, so neighbouring DTMF
     /// frequencies fall near the window's spectral nulls).
-    @usableFromInline let window: Int
+    let window: Int
     /// Samples between analyses (2.5 ms).
-    @usableFromInline let hop: Int
+    let hop: Int
     /// Hits within 1.5 dB of the loudest needed to accept a key.
     let requiredHits: Int
     /// Consecutive misses that end a confirmed press.
@@ -56,9 +57,9 @@ public struct DTMFDetector: ~Copyable {
     /// One allocation holding `ring` and `hitPowers`.
     let storage: UnsafeMutableBufferPointer<Float>
     /// The last `window` samples, oldest at `head` once full.
-    @usableFromInline let ring: UnsafeMutableBufferPointer<Float>
-    @usableFromInline var head = 0
-    @usableFromInline var sinceAnalysis = 0
+    let ring: UnsafeMutableBufferPointer<Float>
+    var head = 0
+    var sinceAnalysis = 0
 
     /// Keypad index of the tone being followed, or -1.
     var candidate = -1
@@ -75,7 +76,10 @@ public struct DTMFDetector: ~Copyable {
     /// - Throws: `unsupportedSampleRate` for 48 kHz (resample to 8 or 16 kHz first).
     public init(sampleRate: SampleRate, configuration: Configuration = Configuration()) throws(AudioError) {
         guard sampleRate != .hz48000 else {
-            throw AudioError(.unsupportedSampleRate, "DTMF detection runs at 8000 or 16000 Hz, not \(sampleRate.rawValue) Hz (resample first)")
+            throw AudioError(
+                .unsupportedSampleRate,
+                "DTMF detection runs at 8000 or 16000 Hz, not \(sampleRate.rawValue) Hz (resample first)"
+            )
         }
         self.sampleRate = sampleRate
         self.configuration = configuration

@@ -27,7 +27,8 @@ public enum G711 {
     /// - Throws: `wrongFrameLength` (naming both counts) if `dst.count != src.count`.
     @inlinable
     public static func decodeMuLaw(
-        _ src: UnsafeRawBufferPointer, into dst: UnsafeMutableBufferPointer<Int16>
+        _ src: UnsafeRawBufferPointer,
+        into dst: UnsafeMutableBufferPointer<Int16>
     ) throws(AudioError) {
         try checkLengths(expected: src.count, actual: dst.count, what: "μ-law decode", unit: "sample")
         decode(src, into: dst, table: muLawDecodeTable)
@@ -38,7 +39,8 @@ public enum G711 {
     /// - Throws: `wrongFrameLength` (naming both counts) if `dst.count != src.count`.
     @inlinable
     public static func decodeALaw(
-        _ src: UnsafeRawBufferPointer, into dst: UnsafeMutableBufferPointer<Int16>
+        _ src: UnsafeRawBufferPointer,
+        into dst: UnsafeMutableBufferPointer<Int16>
     ) throws(AudioError) {
         try checkLengths(expected: src.count, actual: dst.count, what: "A-law decode", unit: "sample")
         decode(src, into: dst, table: aLawDecodeTable)
@@ -49,7 +51,8 @@ public enum G711 {
     /// - Throws: `wrongFrameLength` (naming both counts) if `dst.count != src.count`.
     @inlinable
     public static func encodeMuLaw(
-        _ src: UnsafeBufferPointer<Int16>, into dst: UnsafeMutableRawBufferPointer
+        _ src: UnsafeBufferPointer<Int16>,
+        into dst: UnsafeMutableRawBufferPointer
     ) throws(AudioError) {
         try checkLengths(expected: src.count, actual: dst.count, what: "μ-law encode", unit: "byte")
         for i in 0..<src.count {
@@ -62,7 +65,8 @@ public enum G711 {
     /// - Throws: `wrongFrameLength` (naming both counts) if `dst.count != src.count`.
     @inlinable
     public static func encodeALaw(
-        _ src: UnsafeBufferPointer<Int16>, into dst: UnsafeMutableRawBufferPointer
+        _ src: UnsafeBufferPointer<Int16>,
+        into dst: UnsafeMutableRawBufferPointer
     ) throws(AudioError) {
         try checkLengths(expected: src.count, actual: dst.count, what: "A-law encode", unit: "byte")
         for i in 0..<src.count {
@@ -159,12 +163,16 @@ public enum G711 {
     /// Throws unless the output holds exactly one value per input value (G.711 is one byte per sample).
     @inlinable
     static func checkLengths(
-        expected: Int, actual: Int, what: StaticString, unit: StaticString
+        expected: Int,
+        actual: Int,
+        what: StaticString,
+        unit: StaticString
     ) throws(AudioError) {
         guard expected == actual else {
             throw AudioError(
                 .wrongFrameLength,
-                "\(what): the output must hold one \(unit) per input value: expected \(expected) \(unit)s, got \(actual)")
+                "\(what): the output must hold one \(unit) per input value: expected \(expected) \(unit)s, got \(actual)"
+            )
         }
     }
 }

@@ -9,7 +9,8 @@ public enum L16 {
     /// - Throws: `wrongFrameLength` unless `src.count == 2 * dst.count`.
     @inlinable
     public static func decodeBigEndian(
-        _ src: UnsafeRawBufferPointer, into dst: UnsafeMutableBufferPointer<Int16>
+        _ src: UnsafeRawBufferPointer,
+        into dst: UnsafeMutableBufferPointer<Int16>
     ) throws(AudioError) {
         try checkDecodeLengths(bytes: src.count, samples: dst.count)
         for i in 0..<dst.count {
@@ -22,7 +23,8 @@ public enum L16 {
     /// - Throws: `wrongFrameLength` unless `src.count == 2 * dst.count`.
     @inlinable
     public static func decodeLittleEndian(
-        _ src: UnsafeRawBufferPointer, into dst: UnsafeMutableBufferPointer<Int16>
+        _ src: UnsafeRawBufferPointer,
+        into dst: UnsafeMutableBufferPointer<Int16>
     ) throws(AudioError) {
         try checkDecodeLengths(bytes: src.count, samples: dst.count)
         for i in 0..<dst.count {
@@ -35,7 +37,8 @@ public enum L16 {
     /// - Throws: `wrongFrameLength` unless `dst.count == 2 * src.count`.
     @inlinable
     public static func encodeBigEndian(
-        _ src: UnsafeBufferPointer<Int16>, into dst: UnsafeMutableRawBufferPointer
+        _ src: UnsafeBufferPointer<Int16>,
+        into dst: UnsafeMutableRawBufferPointer
     ) throws(AudioError) {
         try checkEncodeLengths(samples: src.count, bytes: dst.count)
         for i in 0..<src.count {
@@ -48,7 +51,8 @@ public enum L16 {
     /// - Throws: `wrongFrameLength` unless `dst.count == 2 * src.count`.
     @inlinable
     public static func encodeLittleEndian(
-        _ src: UnsafeBufferPointer<Int16>, into dst: UnsafeMutableRawBufferPointer
+        _ src: UnsafeBufferPointer<Int16>,
+        into dst: UnsafeMutableRawBufferPointer
     ) throws(AudioError) {
         try checkEncodeLengths(samples: src.count, bytes: dst.count)
         for i in 0..<src.count {
@@ -65,7 +69,8 @@ public enum L16 {
         guard bytes / 2 == samples else {
             throw AudioError(
                 .wrongFrameLength,
-                "L16 decode: expected \(bytes / 2) samples for \(bytes) bytes, got room for \(samples)")
+                "L16 decode: expected \(bytes / 2) samples for \(bytes) bytes, got room for \(samples)"
+            )
         }
     }
 
@@ -74,7 +79,9 @@ public enum L16 {
     static func checkEncodeLengths(samples: Int, bytes: Int) throws(AudioError) {
         guard samples &* 2 == bytes else {
             throw AudioError(
-                .wrongFrameLength, "L16 encode: expected \(samples * 2) bytes for \(samples) samples, got \(bytes)")
+                .wrongFrameLength,
+                "L16 encode: expected \(samples * 2) bytes for \(samples) samples, got \(bytes)"
+            )
         }
     }
 }

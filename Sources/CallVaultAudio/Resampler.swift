@@ -102,7 +102,8 @@ public final class Resampler {
     public func process(_ input: UnsafeBufferPointer<Int16>, into output: UnsafeMutableBufferPointer<Int16>) -> Int {
         precondition(
             output.count >= outputCount(forInputCount: input.count),
-            "Resampler output buffer too small: size it with outputCount(forInputCount:)")
+            "Resampler output buffer too small: size it with outputCount(forInputCount:)"
+        )
         guard input.count > 0, let coefficientBase = coefficients.baseAddress, let workBase = work.baseAddress,
             let outBase = output.baseAddress
         else { return 0 }
@@ -122,7 +123,8 @@ public final class Resampler {
                 var offset = 0
                 let bytes = tapsPerPhase * MemoryLayout<Float>.stride
                 while offset < bytes {
-                    acc += taps.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    acc +=
+                        taps.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                         * samples.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                     offset += 8 * MemoryLayout<Float>.stride
                 }

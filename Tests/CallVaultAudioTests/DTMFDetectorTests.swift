@@ -9,13 +9,20 @@ import Testing
 
     /// `ms` of the key's two tones, with the given per-tone levels in dBm0.
     static func tone(
-        _ digit: DTMFDigit, ms: Int, rate: SampleRate = .hz8000, rowDBm0: Double = -10, columnDBm0: Double = -10
+        _ digit: DTMFDigit,
+        ms: Int,
+        rate: SampleRate = .hz8000,
+        rowDBm0: Double = -10,
+        columnDBm0: Double = -10
     ) -> [Int16] {
         ToneGenerator.dualTone(
-            low: DTMFDigit.rowFrequencies[digit.row], high: DTMFDigit.columnFrequencies[digit.column],
+            low: DTMFDigit.rowFrequencies[digit.row],
+            high: DTMFDigit.columnFrequencies[digit.column],
             rowAmplitude: ToneGenerator.amplitude(dBm0: rowDBm0),
             columnAmplitude: ToneGenerator.amplitude(dBm0: columnDBm0),
-            sampleRate: rate.rawValue, milliseconds: ms)
+            sampleRate: rate.rawValue,
+            milliseconds: ms
+        )
     }
 
     static func silence(_ ms: Int, rate: SampleRate = .hz8000) -> [Int16] {
@@ -31,7 +38,9 @@ import Testing
         var start = 0
         while start < all.count {
             let end = min(start + size, all.count)
-            if let key = all[start..<end].withUnsafeBufferPointer({ detector.process($0) }) { keys.append(key.rawValue) }
+            if let key = all[start..<end].withUnsafeBufferPointer({ detector.process($0) }) {
+                keys.append(key.rawValue)
+            }
             start = end
         }
         while let key = detector.process(UnsafeBufferPointer(start: nil, count: 0)) { keys.append(key.rawValue) }
@@ -41,7 +50,8 @@ import Testing
     @Test(arguments: [SampleRate.hz8000, .hz16000])
     func everyKeyIsFoundExactlyOnce(rate: SampleRate) throws {
         for digit in DTMFDigit.allCases {
-            let signal = Self.silence(100, rate: rate) + Self.tone(digit, ms: 100, rate: rate) + Self.silence(100, rate: rate)
+            let signal =
+                Self.silence(100, rate: rate) + Self.tone(digit, ms: 100, rate: rate) + Self.silence(100, rate: rate)
             #expect(try Self.detect(signal, rate: rate) == String(digit.rawValue), "key \(digit) at \(rate)")
         }
     }
@@ -51,7 +61,9 @@ import Testing
     func fortyMillisecondToneIsFoundAtEveryAlignment(rate: SampleRate) throws {
         let hop = rate.rawValue / 400
         for offset in 0..<hop {
-            let signal = Self.silence(50, rate: rate) + [Int16](repeating: 0, count: offset) + Self.tone(.five, ms: 40, rate: rate)
+            let signal =
+                Self.silence(50, rate: rate) + [Int16](repeating: 0, count: offset)
+                + Self.tone(.five, ms: 40, rate: rate)
             #expect(try Self.detect(signal, rate: rate) == "5", "offset \(offset) at \(rate)")
         }
     }
@@ -62,7 +74,9 @@ import Testing
         let hop = rate.rawValue / 400
         for offset in 0..<hop {
             for digit in [DTMFDigit.one, .zero, .d] {
-                let signal = Self.silence(50, rate: rate) + [Int16](repeating: 0, count: offset) + Self.tone(digit, ms: 30, rate: rate)
+                let signal =
+                    Self.silence(50, rate: rate) + [Int16](repeating: 0, count: offset)
+                    + Self.tone(digit, ms: 30, rate: rate)
                 #expect(try Self.detect(signal, rate: rate) == "", "offset \(offset), key \(digit) at \(rate)")
             }
         }
@@ -127,7 +141,8 @@ import Testing
     func keysAreFoundInNoise(rate: SampleRate) throws {
         let toneRMS = Self.level  // two tones of amplitude A: total mean square A²
         for (i, digit) in DTMFDigit.allCases.enumerated() {
-            let clean = Self.silence(100, rate: rate) + Self.tone(digit, ms: 80, rate: rate) + Self.silence(100, rate: rate)
+            let clean =
+                Self.silence(100, rate: rate) + Self.tone(digit, ms: 80, rate: rate) + Self.silence(100, rate: rate)
             let noisy = ToneGenerator.addingNoise(clean, rms: toneRMS * pow(10, -10.0 / 20), seed: UInt64(i + 1))
             #expect(try Self.detect(noisy, rate: rate) == String(digit.rawValue), "key \(digit) in noise at \(rate)")
         }
@@ -157,13 +172,19 @@ import Testing
     /// pitches from low to high, sentences with digits, vowels held long, hums) gives no key at all.
     @Test(
         .enabled(if: SpeechSynthesizer.isAvailable, Comment(rawValue: espeakMissing)),
-        arguments: [SampleRate.hz8000, .hz16000])
+        arguments: [SampleRate.hz8000, .hz16000]
+    )
     func speechNeverTriggersAKey(rate: SampleRate) throws {
         var speech: [Int16] = []
         for (i, sentence) in Self.sentences.enumerated() {
             for (j, v) in Self.voices.enumerated() where (i + j) % 2 == 0 || j == 0 {
                 speech += try SpeechSynthesizer.speak(
-                    sentence, voice: v.voice, pitch: v.pitch, wordsPerMinute: v.speed, sampleRate: rate.rawValue)
+                    sentence,
+                    voice: v.voice,
+                    pitch: v.pitch,
+                    wordsPerMinute: v.speed,
+                    sampleRate: rate.rawValue
+                )
             }
         }
         let seconds = Double(speech.count) / Double(rate.rawValue)

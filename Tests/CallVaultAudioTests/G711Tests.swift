@@ -131,7 +131,8 @@ import Testing
 
     /// Expects `body` to throw `wrongFrameLength` with a message that names every count in `counts`.
     static func expectWrongLength(
-        mentioning counts: [Int], sourceLocation: SourceLocation = #_sourceLocation,
+        mentioning counts: [Int],
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () throws(AudioError) -> Void
     ) {
         do {
@@ -190,7 +191,9 @@ import Testing
         let output = dir.appendingPathComponent("pcm.raw")
         try Data((0...255).map { UInt8($0) }).write(to: input)
         try ExternalTool.run(
-            "sox", ["-t", type, "-r", "8000", "-c", "1", input.path, "-t", "s16", "-r", "8000", "-c", "1", output.path])
+            "sox",
+            ["-t", type, "-r", "8000", "-c", "1", input.path, "-t", "s16", "-r", "8000", "-c", "1", output.path]
+        )
         return try ExternalTool.readS16(output)
     }
 
@@ -202,7 +205,9 @@ import Testing
         let output = dir.appendingPathComponent("codes.raw")
         try ExternalTool.writeS16((0..<65_536).map { Int16(truncatingIfNeeded: $0 - 32_768) }, to: input)
         try ExternalTool.run(
-            "sox", ["-D", "-t", "s16", "-r", "8000", "-c", "1", input.path, "-t", type, "-r", "8000", "-c", "1", output.path])
+            "sox",
+            ["-D", "-t", "s16", "-r", "8000", "-c", "1", input.path, "-t", type, "-r", "8000", "-c", "1", output.path]
+        )
         return [UInt8](try Data(contentsOf: output))
     }
 }

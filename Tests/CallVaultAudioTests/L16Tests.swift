@@ -29,12 +29,20 @@ import Testing
         for bigEndian in [true, false] {
             try values.withUnsafeBufferPointer { src in
                 try bytes.withUnsafeMutableBytes { dst in
-                    if bigEndian { try L16.encodeBigEndian(src, into: dst) } else { try L16.encodeLittleEndian(src, into: dst) }
+                    if bigEndian {
+                        try L16.encodeBigEndian(src, into: dst)
+                    } else {
+                        try L16.encodeLittleEndian(src, into: dst)
+                    }
                 }
             }
             try bytes.withUnsafeBytes { src in
                 try back.withUnsafeMutableBufferPointer { dst in
-                    if bigEndian { try L16.decodeBigEndian(src, into: dst) } else { try L16.decodeLittleEndian(src, into: dst) }
+                    if bigEndian {
+                        try L16.decodeBigEndian(src, into: dst)
+                    } else {
+                        try L16.decodeLittleEndian(src, into: dst)
+                    }
                 }
             }
             #expect(back == values, "big-endian: \(bigEndian)")

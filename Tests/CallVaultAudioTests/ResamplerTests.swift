@@ -30,7 +30,12 @@ import Testing
 
     /// Output level of a tone relative to its input level, in dB, past the filter's start-up.
     static func gainDB(frequency: Double, from: SampleRate, to: SampleRate, amplitude: Double = 16_000) -> Double {
-        let input = ToneGenerator.sine(frequency: frequency, amplitude: amplitude, sampleRate: from.rawValue, count: from.rawValue / 2)
+        let input = ToneGenerator.sine(
+            frequency: frequency,
+            amplitude: amplitude,
+            sampleRate: from.rawValue,
+            count: from.rawValue / 2
+        )
         let output = stream(input, from: from, to: to, block: from.samplesPerFrame)
         let settled = output[(output.count / 4)...]
         return 20 * log10(ToneFit.rms(settled) / (amplitude / 2.squareRoot()))
@@ -43,7 +48,9 @@ import Testing
             let input = [Int16](repeating: 1000, count: from.samplesPerFrame)
             for _ in 0..<7 {
                 #expect(resampler.outputCount(forInputCount: input.count) == to.samplesPerFrame)
-                let written = input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { resampler.process(i, into: $0) } }
+                let written = input.withUnsafeBufferPointer { i in
+                    output.withUnsafeMutableBufferPointer { resampler.process(i, into: $0) }
+                }
                 #expect(written == to.samplesPerFrame, "\(from) → \(to)")
             }
         }
@@ -54,12 +61,22 @@ import Testing
     @Test func blockSizeDoesNotChangeTheOutput() {
         for (from, to) in Self.directions {
             let signal = ToneGenerator.addingNoise(
-                ToneGenerator.sine(frequency: 440, amplitude: 8000, sampleRate: from.rawValue, count: from.rawValue / 5),
-                rms: 2000, seed: 7)
+                ToneGenerator.sine(
+                    frequency: 440,
+                    amplitude: 8000,
+                    sampleRate: from.rawValue,
+                    count: from.rawValue / 5
+                ),
+                rms: 2000,
+                seed: 7
+            )
             let whole = Self.stream(signal, from: from, to: to, block: signal.count)
             #expect(whole.count == signal.count * Resampler(from: from, to: to).up / Resampler(from: from, to: to).down)
             for block in [from.samplesPerFrame, 37, 113, 1] {
-                #expect(Self.stream(signal, from: from, to: to, block: block) == whole, "\(from) → \(to), blocks of \(block)")
+                #expect(
+                    Self.stream(signal, from: from, to: to, block: block) == whole,
+                    "\(from) → \(to), blocks of \(block)"
+                )
             }
         }
     }
@@ -101,7 +118,12 @@ import Testing
     /// what is left beside the tone is rounding noise.
     @Test func upsamplingLeavesNoImages() {
         for (from, to) in Self.directions where to.rawValue > from.rawValue {
-            let input = ToneGenerator.sine(frequency: 1000, amplitude: 16_000, sampleRate: from.rawValue, count: from.rawValue / 2)
+            let input = ToneGenerator.sine(
+                frequency: 1000,
+                amplitude: 16_000,
+                sampleRate: from.rawValue,
+                count: from.rawValue / 2
+            )
             let output = Self.stream(input, from: from, to: to, block: from.samplesPerFrame)
             let fit = ToneFit(output[(output.count / 4)...], frequency: 1000, sampleRate: to.rawValue)
             #expect(fit.snrDB > 79, "\(from) → \(to): images only \(fit.snrDB) dB below the tone")
@@ -120,11 +142,21 @@ import Testing
     /// `resample` removes the documented delay: its output lines up with the input in time.
     @Test func wholeBufferConversionIsDelayCompensated() {
         for (from, to) in Self.directions {
-            let input = ToneGenerator.sine(frequency: 700, amplitude: 12_000, sampleRate: from.rawValue, count: from.rawValue / 4)
+            let input = ToneGenerator.sine(
+                frequency: 700,
+                amplitude: 12_000,
+                sampleRate: from.rawValue,
+                count: from.rawValue / 4
+            )
             let output = Resampler.resample(input, from: from, to: to)
             let expectedCount = input.count * to.rawValue / from.rawValue
             #expect(output.count == expectedCount)
-            let ideal = ToneGenerator.sine(frequency: 700, amplitude: 12_000, sampleRate: to.rawValue, count: expectedCount)
+            let ideal = ToneGenerator.sine(
+                frequency: 700,
+                amplitude: 12_000,
+                sampleRate: to.rawValue,
+                count: expectedCount
+            )
             let middle = (expectedCount / 4)..<(3 * expectedCount / 4)
             let error = zip(output[middle], ideal[middle]).map { Int($0) - Int($1) }.map(abs).max() ?? .max
             #expect(error <= 3, "\(from) → \(to): off by \(error) after delay compensation")
@@ -142,9 +174,15 @@ import Testing
 
     @Test func sameRateIsACopy() {
         let resampler = Resampler(from: .hz16000, to: .hz16000)
-        let input = ToneGenerator.addingNoise(ToneGenerator.silence(sampleRate: 16_000, milliseconds: 20), rms: 5000, seed: 3)
+        let input = ToneGenerator.addingNoise(
+            ToneGenerator.silence(sampleRate: 16_000, milliseconds: 20),
+            rms: 5000,
+            seed: 3
+        )
         var output = [Int16](repeating: 0, count: input.count)
-        let n = input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { resampler.process(i, into: $0) } }
+        let n = input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { resampler.process(i, into: $0) }
+        }
         #expect(n == input.count)
         #expect(output == input)
         #expect(resampler.delay == 0)

@@ -38,7 +38,8 @@ enum ExternalTool {
         guard process.terminationStatus == 0 else {
             throw Failure(
                 description: "\(name) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                    + String(decoding: stderr, as: UTF8.self))
+                    + String(decoding: stderr, as: UTF8.self)
+            )
         }
     }
 

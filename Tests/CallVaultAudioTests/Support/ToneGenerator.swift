@@ -6,7 +6,11 @@ import Foundation
 enum ToneGenerator {
     /// `count` samples of `amplitude · sin(2π f t + phase)`, rounded to Int16.
     static func sine(
-        frequency: Double, amplitude: Double, sampleRate: Int, count: Int, phase: Double = 0
+        frequency: Double,
+        amplitude: Double,
+        sampleRate: Int,
+        count: Int,
+        phase: Double = 0
     ) -> [Int16] {
         (0..<count).map { n in
             clamp(amplitude * sin(2 * Double.pi * frequency * Double(n) / Double(sampleRate) + phase))
@@ -15,14 +19,19 @@ enum ToneGenerator {
 
     /// A DTMF pair: the row (low) tone at `rowAmplitude` plus the column (high) tone at `columnAmplitude`.
     static func dualTone(
-        low: Double, high: Double, rowAmplitude: Double, columnAmplitude: Double,
-        sampleRate: Int, milliseconds: Int
+        low: Double,
+        high: Double,
+        rowAmplitude: Double,
+        columnAmplitude: Double,
+        sampleRate: Int,
+        milliseconds: Int
     ) -> [Int16] {
         let count = sampleRate * milliseconds / 1000
         return (0..<count).map { n in
             let t = Double(n) / Double(sampleRate)
             return clamp(
-                rowAmplitude * sin(2 * Double.pi * low * t) + columnAmplitude * sin(2 * Double.pi * high * t + 0.7))
+                rowAmplitude * sin(2 * Double.pi * low * t) + columnAmplitude * sin(2 * Double.pi * high * t + 0.7)
+            )
         }
     }
 
