@@ -171,8 +171,8 @@ public enum G711 {
         guard expected == actual else {
             throw AudioError(
                 .wrongFrameLength,
-                "\(what): the output must hold one \(unit) per input value: expected \(expected) \(unit)s, got \(actual)"
-            )
+                "\(what): the output must hold one \(unit) per input value: "
+                    + "expected \(expected) \(unit)s, got \(actual)")
         }
     }
 }

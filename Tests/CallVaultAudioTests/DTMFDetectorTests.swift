@@ -130,6 +130,25 @@ import Testing
         #expect(try Self.detect(Self.tone(.two, ms: 80, rowDBm0: -25, columnDBm0: -25)) == "2")
     }
 
+    /// Q.24 frequency tolerance: keys off by ±1.5 % must count, keys off by ±3.5 % must not.
+    @Test func frequencyToleranceFollowsQ24() throws {
+        for digit in DTMFDigit.allCases {
+            for (deviation, expected) in [
+                (0.015, String(digit.rawValue)), (-0.015, String(digit.rawValue)), (0.035, ""), (-0.035, ""),
+            ] {
+                let signal = ToneGenerator.dualTone(
+                    low: DTMFDigit.rowFrequencies[digit.row] * (1 + deviation),
+                    high: DTMFDigit.columnFrequencies[digit.column] * (1 + deviation),
+                    rowAmplitude: Self.level,
+                    columnAmplitude: Self.level,
+                    sampleRate: 8000,
+                    milliseconds: 100
+                )
+                #expect(try Self.detect(signal) == expected, "key \(digit) off by \(deviation * 100) %")
+            }
+        }
+    }
+
     /// A single tone (one group only) is not a key.
     @Test func singleToneIsNotAKey() throws {
         let single = ToneGenerator.sine(frequency: 1336, amplitude: Self.level, sampleRate: 8000, count: 1600)

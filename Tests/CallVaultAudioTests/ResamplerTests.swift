@@ -81,6 +81,27 @@ import Testing
         }
     }
 
+    /// No click at frame boundaries: a sine resampled frame by frame never steps further between
+    /// two samples than the sine itself can (2π f / rate × amplitude), at a boundary or anywhere.
+    @Test func frameBoundariesHaveNoClicks() {
+        for (from, to) in Self.directions {
+            let amplitude = 16_000.0
+            let input = ToneGenerator.sine(
+                frequency: 1000,
+                amplitude: amplitude,
+                sampleRate: from.rawValue,
+                count: from.rawValue / 2
+            )
+            let output = Self.stream(input, from: from, to: to, block: from.samplesPerFrame)
+            let limit = 2 * Double.pi * 1000 / Double(to.rawValue) * amplitude + 2
+            var largest = 0.0
+            for n in (output.count / 4)..<(output.count - 1) {
+                largest = max(largest, abs(Double(output[n + 1]) - Double(output[n])))
+            }
+            #expect(largest <= limit, "\(from) → \(to): step \(largest) > \(limit)")
+        }
+    }
+
     @Test func oneKilohertzKeepsItsLevelInEveryDirection() {
         for (from, to) in Self.directions {
             let gain = Self.gainDB(frequency: 1000, from: from, to: to)
