@@ -172,7 +172,8 @@ public enum G711 {
             throw AudioError(
                 .wrongFrameLength,
                 "\(what): the output must hold one \(unit) per input value: "
-                    + "expected \(expected) \(unit)s, got \(actual)")
+                    + "expected \(expected) \(unit)s, got \(actual)"
+            )
         }
     }
 }
