@@ -1,0 +1,67 @@
+import Foundation
+
+/// Runs a command-line tool (sox, espeak-ng) for tests that compare against an independent reference.
+///
+/// Tests that need a tool use `.enabled(if: ExternalTool.isInstalled("sox"), "...")`, so a missing
+/// tool shows up as a skipped test with its reason, never as a silent pass.
+enum ExternalTool {
+    /// Whether `name` is an executable somewhere on `PATH`.
+    static func isInstalled(_ name: String) -> Bool {
+        path(of: name) != nil
+    }
+
+    static func path(of name: String) -> String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        for dir in dirs {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Runs `name arguments…`, waits, and throws with its stderr if it exits non-zero.
+    static func run(_ name: String, _ arguments: [String]) throws {
+        guard let executable = path(of: name) else { throw Failure(description: "\(name) is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(
+                description: "\(name) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
+                    + String(decoding: stderr, as: UTF8.self)
+            )
+        }
+    }
+
+    /// A fresh temporary directory, removed by the caller with `removeItem`.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("callvault-dsp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Reads a headerless little-endian 16-bit file as samples.
+    static func readS16(_ url: URL) throws -> [Int16] {
+        let data = try Data(contentsOf: url)
+        return data.withUnsafeBytes { raw in
+            (0..<(raw.count / 2)).map { Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self)) }
+        }
+    }
+
+    /// Writes samples as a headerless little-endian 16-bit file.
+    static func writeS16(_ samples: [Int16], to url: URL) throws {
+        var data = Data(capacity: samples.count * 2)
+        for s in samples { withUnsafeBytes(of: s.littleEndian) { data.append(contentsOf: $0) } }
+        try data.write(to: url)
+    }
+}
