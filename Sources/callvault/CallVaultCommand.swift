@@ -7,6 +7,6 @@ struct CallVaultCommand: AsyncParsableCommand {
         commandName: "callvault",
         abstract: "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
-        subcommands: []
+        subcommands: [TenantCommand.self, CallsCommand.self, RecordingsCommand.self, AuditCommand.self]
     )
 }
