@@ -15,6 +15,7 @@ extension Catalog {
         guard !externalID.isEmpty, externalID.utf8.count <= 200 else {
             throw CatalogError(.invalidArgument, "a call id must have 1 to 200 bytes")
         }
+        let startedAt = startedAt.catalogPrecision
         let tenant = try tenantRecord(id: tenantID)
         let callerHash = try callerNumber.map { number throws(CatalogError) in
             Data(try PhoneNumberHash.hash(number, key: Array(tenant.phoneHashKey)))
@@ -84,7 +85,8 @@ extension Catalog {
         callID: String, kind: ConsentEventKind, method: ConsentMethod, at: Date = Date(),
         frameIndex: Int64? = nil, timelineMs: Int64? = nil, actor: String = "recorder"
     ) throws(CatalogError) -> ConsentEventRecord {
-        try write { db in
+        let at = at.catalogPrecision
+        return try write { db in
             guard let call = try CallRecord.fetchOne(db, key: callID) else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }

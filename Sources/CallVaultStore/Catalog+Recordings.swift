@@ -21,6 +21,7 @@ extension Catalog {
         guard sampleRate > 0 else {
             throw CatalogError(.invalidArgument, "sample rate must be positive, got \(sampleRate)")
         }
+        let createdAt = createdAt.catalogPrecision
         return try write { db in
             guard let call = try CallRecord.fetchOne(db, key: callID) else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
@@ -32,7 +33,7 @@ extension Catalog {
             let recording = RecordingRecord(
                 id: id ?? Self.newID(), callId: callID, tenantId: call.tenantId, track: track, codec: codec,
                 sampleRate: sampleRate, createdAt: createdAt,
-                expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400), path: path)
+                expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision, path: path)
             try recording.insert(db)
             return recording
         }

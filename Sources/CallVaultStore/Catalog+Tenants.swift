@@ -15,6 +15,7 @@ extension Catalog {
             throw CatalogError(.invalidArgument, "a tenant name must have 1 to 200 characters")
         }
         try policy.validate()
+        let at = at.catalogPrecision
         let (token, tokenHash) = try TenantToken.generate()
         let phoneHashKey = try CatalogHash.randomBytes(32)
         var record = TenantRecord(
@@ -66,6 +67,7 @@ extension Catalog {
         ofTenant id: String, to policy: TenantPolicy, actor: String = "cli", at: Date = Date()
     ) throws(CatalogError) -> Tenant {
         try policy.validate()
+        let at = at.catalogPrecision
         return try write { db in
             guard var record = try TenantRecord.fetchOne(db, key: id) else {
                 throw CatalogError(.notFound, "no tenant with id \(id)")

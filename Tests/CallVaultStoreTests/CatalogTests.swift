@@ -101,6 +101,9 @@ import Testing
             callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr", createdAt: created)
         #expect(recording.expiresAt == created.addingTimeInterval(7 * 86_400))
         #expect(recording.tenantId == tenant.id)
+        // What an insert returns is what a fetch returns (dates at the catalog's precision).
+        #expect(try catalog.recording(id: recording.id) == recording)
+        #expect(try catalog.call(id: call.id) == call)
         #expect(throws: CatalogError.self) {
             try catalog.createRecording(callID: call.id, track: .bot, codec: .native, sampleRate: 8000, path: "b.cvr")
         }
@@ -185,5 +188,30 @@ import Testing
         #expect(CallConsentState.summarize(mode: .optIn, kinds: [.consent, .revoke]) == .revoked)
         #expect(CallConsentState.summarize(mode: .notRequired, kinds: []) == .notRequired)
         #expect(CallConsentState.summarize(mode: .optIn, kinds: [.pause, .consent, .resume]) == .granted)
+    }
+
+    @Test func aJobIsQueuedOncePerCallAndEngine() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        let tenant = try catalog.addTenant(name: "a").tenant
+        let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA1")
+        let recording = try catalog.createRecording(
+            callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr")
+        #expect(try catalog.recordingsLeftOpen().map(\.id) == [recording.id])
+        let first = try catalog.enqueueJob(callID: call.id, recordingID: recording.id, engine: "pocketsphinx")
+        let again = try catalog.enqueueJob(callID: call.id, recordingID: recording.id, engine: "pocketsphinx")
+        #expect(first == again)
+        #expect(first.state == .queued)
+        #expect(first.tenantId == tenant.id)
+        try catalog.enqueueJob(callID: call.id, engine: "http")
+        #expect(try catalog.jobs(state: .queued).count == 2)
+        #expect(throws: DatabaseError.self) {
+            try catalog.pool.write { db in
+                try db.execute(sql: "UPDATE jobs SET state = 'lost' WHERE id = ?", arguments: [first.id])
+            }
+        }
+        try catalog.finishRecording(id: recording.id, state: .interrupted, durationMs: 500, bytes: 4000)
+        #expect(try catalog.recordingsLeftOpen().isEmpty)
     }
 }
