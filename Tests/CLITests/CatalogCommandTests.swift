@@ -101,4 +101,31 @@ import Testing
             #expect(result["headHash"] as? String == list.last?["hash"] as? String)
         }
     }
+
+    @Test func auditVerifyExitsOneWhenTheFileWasEditedBehindItsBack() throws {
+        try withCLI { cli in
+            #expect(try cli.run(["tenant", "add", "a", "--voice-days", "30"]).status == 0)
+            #expect(try cli.run(["tenant", "add", "b"]).status == 0)
+            #expect(try cli.run(["audit", "verify"]).status == 0)
+
+            // The CLI has exited, so SQLite checkpointed its WAL into the main file. Change the first
+            // entry's details in the file's bytes, bypassing SQLite and its triggers altogether.
+            let path = cli.dataDirectory + "/catalog.sqlite"
+            var bytes = try #require(FileManager.default.contents(atPath: path))
+            let original = Data(#""voiceDays":"30""#.utf8)
+            let range = try #require(bytes.range(of: original), "the audit details were not found in the file")
+            bytes.replaceSubrange(range, with: Data(#""voiceDays":"31""#.utf8))
+            try bytes.write(to: URL(fileURLWithPath: path))
+
+            let broken = try cli.run(["audit", "verify"])
+            #expect(broken.status == 1)
+            #expect(broken.stderr.hasPrefix("callvault: error: audit log broken at entry 1"))
+            let json = try cli.run(["audit", "verify", "--json"])
+            #expect(json.status == 1)
+            let result = try json.json()
+            #expect(result["status"] as? String == "broken")
+            #expect(result["seq"] as? Int == 1)
+            #expect(result["reason"] as? String == "edited")
+        }
+    }
 }
