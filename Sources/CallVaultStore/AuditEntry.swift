@@ -22,8 +22,15 @@ public struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable,
     public var hash: Data
 
     public init(
-        seq: Int64, at: Date, actor: String, action: AuditAction, tenantId: String?, subjectId: String?,
-        details: String, prevHash: Data, hash: Data
+        seq: Int64,
+        at: Date,
+        actor: String,
+        action: AuditAction,
+        tenantId: String?,
+        subjectId: String?,
+        details: String,
+        prevHash: Data,
+        hash: Data
     ) {
         self.seq = seq
         self.at = at

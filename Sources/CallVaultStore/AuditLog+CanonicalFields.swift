@@ -40,8 +40,13 @@ extension AuditLog {
                 subject.isNull || String.fromDatabaseValue(subject) != nil
             else { return nil }
             self.init(
-                at: at, actor: actor, action: action, tenantID: String.fromDatabaseValue(tenant),
-                subjectID: String.fromDatabaseValue(subject), details: details)
+                at: at,
+                actor: actor,
+                action: action,
+                tenantID: String.fromDatabaseValue(tenant),
+                subjectID: String.fromDatabaseValue(subject),
+                details: details
+            )
         }
 
         func encoded() -> [UInt8] {
@@ -50,7 +55,9 @@ extension AuditLog {
                 if let field {
                     let utf8 = Array(field.utf8)
                     let count = UInt32(utf8.count)
-                    bytes += [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+                    bytes += [
+                        UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF),
+                    ]
                     bytes += utf8
                 } else {
                     bytes += [0xFF, 0xFF, 0xFF, 0xFF]

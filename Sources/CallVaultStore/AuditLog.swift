@@ -17,14 +17,24 @@ public struct AuditLog: Sendable {
     /// Appends one entry in its own transaction.
     @discardableResult
     public func append(
-        actor: String, action: AuditAction, tenantID: String? = nil, subjectID: String? = nil,
-        details: [String: String] = [:], at: Date = Date()
+        actor: String,
+        action: AuditAction,
+        tenantID: String? = nil,
+        subjectID: String? = nil,
+        details: [String: String] = [:],
+        at: Date = Date()
     ) throws(CatalogError) -> AuditEntry {
         do {
             return try pool.write { db in
                 try Self.append(
-                    in: db, actor: actor, action: action, tenantID: tenantID, subjectID: subjectID,
-                    details: details, at: at)
+                    in: db,
+                    actor: actor,
+                    action: action,
+                    tenantID: tenantID,
+                    subjectID: subjectID,
+                    details: details,
+                    at: at
+                )
             }
         } catch let error as CatalogError {
             throw error
@@ -39,8 +49,13 @@ public struct AuditLog: Sendable {
     /// the same transaction cannot interleave with another append.
     @discardableResult
     public static func append(
-        in db: Database, actor: String, action: AuditAction, tenantID: String? = nil, subjectID: String? = nil,
-        details: [String: String] = [:], at: Date = Date()
+        in db: Database,
+        actor: String,
+        action: AuditAction,
+        tenantID: String? = nil,
+        subjectID: String? = nil,
+        details: [String: String] = [:],
+        at: Date = Date()
     ) throws -> AuditEntry {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
@@ -48,18 +63,34 @@ public struct AuditLog: Sendable {
         let atText = String.fromDatabaseValue(at.databaseValue) ?? ""
         let detailsText = try canonicalJSON(details)
         let fields = CanonicalFields(
-            at: atText, actor: actor, action: action.rawValue, tenantID: tenantID, subjectID: subjectID,
-            details: detailsText)
+            at: atText,
+            actor: actor,
+            action: action.rawValue,
+            tenantID: tenantID,
+            subjectID: subjectID,
+            details: detailsText
+        )
         let hash = CatalogHash.sha256(prevHash + fields.encoded())
         try db.execute(
             sql: """
                 INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [seq, atText, actor, action.rawValue, tenantID, subjectID, detailsText, Data(prevHash), Data(hash)])
+            arguments: [
+                seq, atText, actor, action.rawValue, tenantID, subjectID, detailsText, Data(prevHash), Data(hash),
+            ]
+        )
         return AuditEntry(
-            seq: seq, at: Date.fromDatabaseValue(atText.databaseValue) ?? at, actor: actor, action: action, tenantId: tenantID, subjectId: subjectID,
-            details: detailsText, prevHash: Data(prevHash), hash: Data(hash))
+            seq: seq,
+            at: Date.fromDatabaseValue(atText.databaseValue) ?? at,
+            actor: actor,
+            action: action,
+            tenantId: tenantID,
+            subjectId: subjectID,
+            details: detailsText,
+            prevHash: Data(prevHash),
+            hash: Data(hash)
+        )
     }
 
     /// Entries in order, optionally only one tenant's, starting after `afterSeq`, at most `limit`.
@@ -98,7 +129,12 @@ public struct AuditLog: Sendable {
         var prevHash = genesisHash
         var verified = 0
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log ORDER BY seq")
+            db,
+            sql: """
+                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash
+                FROM audit_log ORDER BY seq
+                """
+        )
         while let row = try rows.next() {
             let seq: Int64 = row["seq"]
             if seq != expectedSeq {
@@ -114,9 +150,12 @@ public struct AuditLog: Sendable {
             if !CatalogHash.constantTimeEquals(storedPrev, prevHash) {
                 // Linking to a hash that another entry holds means entries were moved; linking to
                 // nothing means the entry before was removed or rewritten along with its hash.
-                let elsewhere = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = ?)",
-                    arguments: [Data(storedPrev)]) ?? false
+                let elsewhere =
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = ?)",
+                        arguments: [Data(storedPrev)]
+                    ) ?? false
                 return .broken(seq: seq, reason: elsewhere ? .reordered : .chainBroken, verifiedEntries: verified)
             }
             prevHash = storedHash

@@ -19,8 +19,13 @@ public struct CallRecord: Codable, FetchableRecord, PersistableRecord, Sendable,
     public var callerEncrypted: Data?
 
     public init(
-        id: String, tenantId: String, externalId: String, startedAt: Date, endedAt: Date? = nil,
-        callerHash: Data? = nil, callerEncrypted: Data? = nil
+        id: String,
+        tenantId: String,
+        externalId: String,
+        startedAt: Date,
+        endedAt: Date? = nil,
+        callerHash: Data? = nil,
+        callerEncrypted: Data? = nil
     ) {
         self.id = id
         self.tenantId = tenantId

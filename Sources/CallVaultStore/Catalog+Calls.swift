@@ -9,7 +9,10 @@ extension Catalog {
     ///   - callerNumber: the caller's phone number, if known. Only its keyed hash (HMAC-SHA-256 under
     ///     the tenant's phone-hash key) is stored; the number itself is never written.
     public func registerCall(
-        tenantID: String, externalID: String, callerNumber: String? = nil, startedAt: Date = Date(),
+        tenantID: String,
+        externalID: String,
+        callerNumber: String? = nil,
+        startedAt: Date = Date(),
         actor: String = "ingest"
     ) throws(CatalogError) -> CallRecord {
         guard !externalID.isEmpty, externalID.utf8.count <= 200 else {
@@ -21,10 +24,15 @@ extension Catalog {
             Data(try PhoneNumberHash.hash(number, key: Array(tenant.phoneHashKey)))
         }
         let call = CallRecord(
-            id: Self.newID(), tenantId: tenantID, externalId: externalID, startedAt: startedAt,
-            callerHash: callerHash)
+            id: Self.newID(),
+            tenantId: tenantID,
+            externalId: externalID,
+            startedAt: startedAt,
+            callerHash: callerHash
+        )
         try write { db in
-            let existing = try CallRecord
+            let existing =
+                try CallRecord
                 .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.externalId == externalID)
                 .fetchCount(db)
             guard existing == 0 else {
@@ -32,8 +40,14 @@ extension Catalog {
             }
             try call.insert(db)
             try AuditLog.append(
-                in: db, actor: actor, action: .callStarted, tenantID: tenantID, subjectID: call.id,
-                details: ["externalId": externalID], at: startedAt)
+                in: db,
+                actor: actor,
+                action: .callStarted,
+                tenantID: tenantID,
+                subjectID: call.id,
+                details: ["externalId": externalID],
+                at: startedAt
+            )
         }
         return call
     }
@@ -82,8 +96,13 @@ extension Catalog {
     /// Records a consent event and its audit entry in one transaction.
     @discardableResult
     public func recordConsentEvent(
-        callID: String, kind: ConsentEventKind, method: ConsentMethod, at: Date = Date(),
-        frameIndex: Int64? = nil, timelineMs: Int64? = nil, actor: String = "recorder"
+        callID: String,
+        kind: ConsentEventKind,
+        method: ConsentMethod,
+        at: Date = Date(),
+        frameIndex: Int64? = nil,
+        timelineMs: Int64? = nil,
+        actor: String = "recorder"
     ) throws(CatalogError) -> ConsentEventRecord {
         let at = at.catalogPrecision
         return try write { db in
@@ -91,14 +110,26 @@ extension Catalog {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
             var event = ConsentEventRecord(
-                callId: callID, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
+                callId: callID,
+                kind: kind,
+                method: method,
+                at: at,
+                frameIndex: frameIndex,
+                timelineMs: timelineMs
+            )
             try event.insert(db)
             var details = ["kind": kind.rawValue, "method": method.rawValue]
             if let frameIndex { details["frameIndex"] = String(frameIndex) }
             if let timelineMs { details["timelineMs"] = String(timelineMs) }
             try AuditLog.append(
-                in: db, actor: actor, action: .consentEvent, tenantID: call.tenantId, subjectID: callID,
-                details: details, at: at)
+                in: db,
+                actor: actor,
+                action: .consentEvent,
+                tenantID: call.tenantId,
+                subjectID: callID,
+                details: details,
+                at: at
+            )
             return event
         }
     }
@@ -124,20 +155,37 @@ extension Catalog {
                 if let known = modes[call.tenantId] {
                     mode = known
                 } else {
-                    mode = try ConsentMode.fetchOne(
-                        db, sql: "SELECT consent_mode FROM tenants WHERE id = ?", arguments: [call.tenantId]) ?? .optIn
+                    mode =
+                        try ConsentMode.fetchOne(
+                            db,
+                            sql: "SELECT consent_mode FROM tenants WHERE id = ?",
+                            arguments: [call.tenantId]
+                        ) ?? .optIn
                     modes[call.tenantId] = mode
                 }
                 let kinds = try ConsentEventKind.fetchAll(
-                    db, sql: "SELECT kind FROM consent_events WHERE call_id = ? ORDER BY id", arguments: [call.id])
-                let recordings = try RecordingRecord
-                    .filter(RecordingRecord.CodingKeys.callId == call.id && RecordingRecord.CodingKeys.tenantId == call.tenantId)
+                    db,
+                    sql: "SELECT kind FROM consent_events WHERE call_id = ? ORDER BY id",
+                    arguments: [call.id]
+                )
+                let recordings =
+                    try RecordingRecord
+                    .filter(
+                        RecordingRecord.CodingKeys.callId == call.id
+                            && RecordingRecord.CodingKeys.tenantId == call.tenantId
+                    )
                     .order(RecordingRecord.CodingKeys.track, RecordingRecord.CodingKeys.createdAt)
                     .fetchAll(db)
                 return CallSummary(
-                    id: call.id, tenantId: call.tenantId, externalId: call.externalId, startedAt: call.startedAt,
-                    endedAt: call.endedAt, consentState: CallConsentState.summarize(mode: mode, kinds: kinds),
-                    consentEvents: kinds.count, recordings: recordings.map(RecordingSummary.init))
+                    id: call.id,
+                    tenantId: call.tenantId,
+                    externalId: call.externalId,
+                    startedAt: call.startedAt,
+                    endedAt: call.endedAt,
+                    consentState: CallConsentState.summarize(mode: mode, kinds: kinds),
+                    consentEvents: kinds.count,
+                    recordings: recordings.map(RecordingSummary.init)
+                )
             }
         }
     }

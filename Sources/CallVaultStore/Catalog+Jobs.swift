@@ -7,7 +7,11 @@ extension Catalog {
     /// retries and dead-lettering belong to the transcription worker.
     @discardableResult
     public func enqueueJob(
-        callID: String, recordingID: String? = nil, engine: String, priority: Int = 0, at: Date = Date()
+        callID: String,
+        recordingID: String? = nil,
+        engine: String,
+        priority: Int = 0,
+        at: Date = Date()
     ) throws(CatalogError) -> JobRecord {
         guard !engine.isEmpty, engine.utf8.count <= 100 else {
             throw CatalogError(.invalidArgument, "an engine name must have 1 to 100 bytes")
@@ -17,13 +21,22 @@ extension Catalog {
             guard let call = try CallRecord.fetchOne(db, key: callID) else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
-            let existing = try JobRecord
+            let existing =
+                try JobRecord
                 .filter(JobRecord.CodingKeys.callId == callID && JobRecord.CodingKeys.engine == engine)
                 .fetchOne(db)
             if let existing { return existing }
             let job = JobRecord(
-                id: Self.newID(), callId: callID, recordingId: recordingID, tenantId: call.tenantId, engine: engine,
-                priority: priority, runAfter: at, createdAt: at, updatedAt: at)
+                id: Self.newID(),
+                callId: callID,
+                recordingId: recordingID,
+                tenantId: call.tenantId,
+                engine: engine,
+                priority: priority,
+                runAfter: at,
+                createdAt: at,
+                updatedAt: at
+            )
             try job.insert(db)
             return job
         }

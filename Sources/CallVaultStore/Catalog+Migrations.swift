@@ -158,6 +158,7 @@ extension Catalog {
                 BEGIN
                     SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be deleted');
                 END;
-                """)
+                """
+        )
     }
 }

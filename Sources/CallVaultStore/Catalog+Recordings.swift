@@ -12,11 +12,19 @@ extension Catalog {
     ///     resolve it to the codec the call arrived in first).
     ///   - path: the sealed file's path relative to the data directory.
     public func createRecording(
-        id: String? = nil, callID: String, track: RecordingTrack, codec: StorageCodec, sampleRate: Int,
-        path: String, createdAt: Date = Date()
+        id: String? = nil,
+        callID: String,
+        track: RecordingTrack,
+        codec: StorageCodec,
+        sampleRate: Int,
+        path: String,
+        createdAt: Date = Date()
     ) throws(CatalogError) -> RecordingRecord {
         guard codec != .native else {
-            throw CatalogError(.invalidArgument, "a recording's codec must be concrete (opus, pcm16, g711u or g711a), not native")
+            throw CatalogError(
+                .invalidArgument,
+                "a recording's codec must be concrete (opus, pcm16, g711u or g711a), not native"
+            )
         }
         guard sampleRate > 0 else {
             throw CatalogError(.invalidArgument, "sample rate must be positive, got \(sampleRate)")
@@ -31,9 +39,16 @@ extension Catalog {
             }
             let days = min(tenant.voiceDays, TenantPolicy.maximumVoiceDays)
             let recording = RecordingRecord(
-                id: id ?? Self.newID(), callId: callID, tenantId: call.tenantId, track: track, codec: codec,
-                sampleRate: sampleRate, createdAt: createdAt,
-                expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision, path: path)
+                id: id ?? Self.newID(),
+                callId: callID,
+                tenantId: call.tenantId,
+                track: track,
+                codec: codec,
+                sampleRate: sampleRate,
+                createdAt: createdAt,
+                expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision,
+                path: path
+            )
             try recording.insert(db)
             return recording
         }
@@ -53,7 +68,8 @@ extension Catalog {
         try write { db in
             try db.execute(
                 sql: "UPDATE recordings SET duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [durationMs, bytes, id])
+                arguments: [durationMs, bytes, id]
+            )
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no recording being recorded with id \(id)")
             }
@@ -62,15 +78,22 @@ extension Catalog {
 
     /// Moves a recording from `recording` to `complete` or `interrupted`.
     public func finishRecording(
-        id: String, state: RecordingState, durationMs: Int64, bytes: Int64
+        id: String,
+        state: RecordingState,
+        durationMs: Int64,
+        bytes: Int64
     ) throws(CatalogError) {
         guard state == .complete || state == .interrupted else {
-            throw CatalogError(.invalidArgument, "a recording finishes as complete or interrupted, not \(state.rawValue)")
+            throw CatalogError(
+                .invalidArgument,
+                "a recording finishes as complete or interrupted, not \(state.rawValue)"
+            )
         }
         try write { db in
             try db.execute(
                 sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [state, durationMs, bytes, id])
+                arguments: [state, durationMs, bytes, id]
+            )
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no recording being recorded with id \(id)")
             }
@@ -80,10 +103,16 @@ extension Catalog {
     /// Records a span of the call's timeline whose audio was withheld; `endMs` nil while still open.
     @discardableResult
     public func addPausedSpan(
-        callID: String, recordingID: String? = nil, startMs: Int64, endMs: Int64? = nil
+        callID: String,
+        recordingID: String? = nil,
+        startMs: Int64,
+        endMs: Int64? = nil
     ) throws(CatalogError) -> PausedSpanRecord {
         if let endMs, endMs < startMs {
-            throw CatalogError(.invalidArgument, "a paused span cannot end (\(endMs) ms) before it starts (\(startMs) ms)")
+            throw CatalogError(
+                .invalidArgument,
+                "a paused span cannot end (\(endMs) ms) before it starts (\(startMs) ms)"
+            )
         }
         return try write { db in
             var span = PausedSpanRecord(callId: callID, recordingId: recordingID, startMs: startMs, endMs: endMs)
@@ -106,7 +135,10 @@ extension Catalog {
         -> [RecordingSummary]
     {
         try read { db in
-            var request = RecordingRecord.order(RecordingRecord.CodingKeys.createdAt.desc, RecordingRecord.CodingKeys.id)
+            var request = RecordingRecord.order(
+                RecordingRecord.CodingKeys.createdAt.desc,
+                RecordingRecord.CodingKeys.id
+            )
             if let callID { request = request.filter(RecordingRecord.CodingKeys.callId == callID) }
             if let tenantID { request = request.filter(RecordingRecord.CodingKeys.tenantId == tenantID) }
             return try request.fetchAll(db).map(RecordingSummary.init)

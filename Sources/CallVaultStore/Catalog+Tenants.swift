@@ -8,7 +8,10 @@ extension Catalog {
     /// shown again (make a new tenant token instead). The tenant also gets a random 32-byte key for
     /// its keyed phone-number hashes. The creation is audited in the same transaction.
     public func addTenant(
-        name: String, policy: TenantPolicy = TenantPolicy(), actor: String = "cli", at: Date = Date()
+        name: String,
+        policy: TenantPolicy = TenantPolicy(),
+        actor: String = "cli",
+        at: Date = Date()
     ) throws(CatalogError) -> (tenant: Tenant, token: String) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
@@ -19,9 +22,20 @@ extension Catalog {
         let (token, tokenHash) = try TenantToken.generate()
         let phoneHashKey = try CatalogHash.randomBytes(32)
         var record = TenantRecord(
-            id: Self.newID(), name: trimmed, tokenHash: Data(tokenHash), consentMode: .optIn,
-            requireDisclosure: false, consentDigit: nil, optoutDigit: nil, voiceDays: 90, transcriptDays: 365,
-            codec: .native, phoneHashKey: Data(phoneHashKey), createdAt: at, updatedAt: at)
+            id: Self.newID(),
+            name: trimmed,
+            tokenHash: Data(tokenHash),
+            consentMode: .optIn,
+            requireDisclosure: false,
+            consentDigit: nil,
+            optoutDigit: nil,
+            voiceDays: 90,
+            transcriptDays: 365,
+            codec: .native,
+            phoneHashKey: Data(phoneHashKey),
+            createdAt: at,
+            updatedAt: at
+        )
         record.policy = policy
         try write { db in
             if try TenantRecord.filter(TenantRecord.CodingKeys.name == trimmed).fetchCount(db) > 0 {
@@ -29,8 +43,14 @@ extension Catalog {
             }
             try record.insert(db)
             try AuditLog.append(
-                in: db, actor: actor, action: .tenantCreated, tenantID: record.id, subjectID: record.id,
-                details: Self.auditDetails(of: policy), at: at)
+                in: db,
+                actor: actor,
+                action: .tenantCreated,
+                tenantID: record.id,
+                subjectID: record.id,
+                details: Self.auditDetails(of: policy),
+                at: at
+            )
         }
         return (try tenant(id: record.id), token)
     }
@@ -64,7 +84,10 @@ extension Catalog {
     /// Replaces a tenant's policy (after validating it); applies to recordings made from now on.
     @discardableResult
     public func updatePolicy(
-        ofTenant id: String, to policy: TenantPolicy, actor: String = "cli", at: Date = Date()
+        ofTenant id: String,
+        to policy: TenantPolicy,
+        actor: String = "cli",
+        at: Date = Date()
     ) throws(CatalogError) -> Tenant {
         try policy.validate()
         let at = at.catalogPrecision
@@ -79,8 +102,14 @@ extension Catalog {
             var details = Self.auditDetails(of: policy)
             details["changed"] = Self.changedFields(from: before, to: policy).joined(separator: ",")
             try AuditLog.append(
-                in: db, actor: actor, action: .tenantPolicyChanged, tenantID: id, subjectID: id,
-                details: details, at: at)
+                in: db,
+                actor: actor,
+                action: .tenantPolicyChanged,
+                tenantID: id,
+                subjectID: id,
+                details: details,
+                at: at
+            )
             return record.tenant
         }
     }

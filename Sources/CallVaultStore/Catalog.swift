@@ -32,7 +32,10 @@ public final class Catalog: Sendable {
         } else {
             do {
                 try manager.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    atPath: directory,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
             } catch {
                 throw CatalogError(.unavailable, "cannot create the data directory \(directory): \(error)")
             }

@@ -17,8 +17,13 @@ public struct ConsentEventRecord: Codable, FetchableRecord, MutablePersistableRe
     public var timelineMs: Int64?
 
     public init(
-        id: Int64? = nil, callId: String, kind: ConsentEventKind, method: ConsentMethod, at: Date,
-        frameIndex: Int64? = nil, timelineMs: Int64? = nil
+        id: Int64? = nil,
+        callId: String,
+        kind: ConsentEventKind,
+        method: ConsentMethod,
+        at: Date,
+        frameIndex: Int64? = nil,
+        timelineMs: Int64? = nil
     ) {
         self.id = id
         self.callId = callId

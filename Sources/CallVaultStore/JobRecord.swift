@@ -26,9 +26,20 @@ public struct JobRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
     public var updatedAt: Date
 
     public init(
-        id: String, callId: String, recordingId: String? = nil, tenantId: String, engine: String,
-        state: JobState = .queued, priority: Int = 0, attempts: Int = 0, leaseOwner: String? = nil,
-        leaseExpiresAt: Date? = nil, runAfter: Date, lastError: String? = nil, createdAt: Date, updatedAt: Date
+        id: String,
+        callId: String,
+        recordingId: String? = nil,
+        tenantId: String,
+        engine: String,
+        state: JobState = .queued,
+        priority: Int = 0,
+        attempts: Int = 0,
+        leaseOwner: String? = nil,
+        leaseExpiresAt: Date? = nil,
+        runAfter: Date,
+        lastError: String? = nil,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.callId = callId

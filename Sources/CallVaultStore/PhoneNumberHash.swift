@@ -13,7 +13,10 @@ enum PhoneNumberHash {
             } else if character == "+", result.isEmpty {
                 result.append(character)
             } else if !" -.()/".contains(character) {
-                throw CatalogError(.invalidArgument, "a phone number may hold only digits, spaces, '-', '.', '(', ')' and a leading '+'")
+                throw CatalogError(
+                    .invalidArgument,
+                    "a phone number may hold only digits, spaces, '-', '.', '(', ')' and a leading '+'"
+                )
             }
         }
         guard result.contains(where: \.isNumber) else {

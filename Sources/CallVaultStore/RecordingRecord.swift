@@ -29,10 +29,21 @@ public struct RecordingRecord: Codable, FetchableRecord, PersistableRecord, Send
     public var shreddedAt: Date?
 
     public init(
-        id: String, callId: String, tenantId: String, track: RecordingTrack,
-        state: RecordingState = .recording, codec: StorageCodec, sampleRate: Int,
-        durationMs: Int64 = 0, bytes: Int64 = 0, createdAt: Date, expiresAt: Date,
-        hold: Bool = false, holdReason: String? = nil, restricted: Bool = false, path: String,
+        id: String,
+        callId: String,
+        tenantId: String,
+        track: RecordingTrack,
+        state: RecordingState = .recording,
+        codec: StorageCodec,
+        sampleRate: Int,
+        durationMs: Int64 = 0,
+        bytes: Int64 = 0,
+        createdAt: Date,
+        expiresAt: Date,
+        hold: Bool = false,
+        holdReason: String? = nil,
+        restricted: Bool = false,
+        path: String,
         shreddedAt: Date? = nil
     ) {
         self.id = id

@@ -48,7 +48,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         guard voiceDays <= Self.maximumVoiceDays else {
             throw CatalogError(
                 .invalidPolicy,
-                "voice retention of \(voiceDays) days is refused: the limit is \(Self.maximumVoiceDays) days")
+                "voice retention of \(voiceDays) days is refused: the limit is \(Self.maximumVoiceDays) days"
+            )
         }
         guard voiceDays >= 1 else {
             throw CatalogError(.invalidPolicy, "voice retention must be at least 1 day, got \(voiceDays)")

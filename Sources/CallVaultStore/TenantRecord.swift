@@ -41,9 +41,14 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var policy: TenantPolicy {
         get {
             TenantPolicy(
-                consentMode: consentMode, requireDisclosure: requireDisclosure,
-                consentDigit: consentDigit?.first, optOutDigit: optoutDigit?.first,
-                voiceDays: voiceDays, transcriptDays: transcriptDays, codec: codec)
+                consentMode: consentMode,
+                requireDisclosure: requireDisclosure,
+                consentDigit: consentDigit?.first,
+                optOutDigit: optoutDigit?.first,
+                voiceDays: voiceDays,
+                transcriptDays: transcriptDays,
+                codec: codec
+            )
         }
         set {
             consentMode = newValue.consentMode

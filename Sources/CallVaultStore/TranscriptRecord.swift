@@ -25,8 +25,15 @@ public struct TranscriptRecord: Codable, FetchableRecord, PersistableRecord, Sen
     public var shreddedAt: Date?
 
     public init(
-        id: String, callId: String, tenantId: String, engine: String, path: String, state: State = .complete,
-        createdAt: Date, expiresAt: Date, shreddedAt: Date? = nil
+        id: String,
+        callId: String,
+        tenantId: String,
+        engine: String,
+        path: String,
+        state: State = .complete,
+        createdAt: Date,
+        expiresAt: Date,
+        shreddedAt: Date? = nil
     ) {
         self.id = id
         self.callId = callId

@@ -20,10 +20,17 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let limit, limit < 1 {
-                throw CatalogCommandSupport.usageError("--limit must be at least 1", hint: "omit it to list every entry")
+                throw CatalogCommandSupport.usageError(
+                    "--limit must be at least 1",
+                    hint: "omit it to list every entry"
+                )
             }
             try CatalogCommandSupport.run {
-                let entries = try options.openCatalog().auditLog.entries(tenantID: tenant, afterSeq: after, limit: limit)
+                let entries = try options.openCatalog().auditLog.entries(
+                    tenantID: tenant,
+                    afterSeq: after,
+                    limit: limit
+                )
                 let outputs = entries.map(AuditEntryOutput.init)
                 if json {
                     try CatalogCommandSupport.printJSON(["entries": outputs])
@@ -35,16 +42,20 @@ struct AuditCommand: AsyncParsableCommand {
                         [
                             String(entry.seq), CatalogCommandSupport.format(entry.at), entry.actor, entry.action,
                             entry.tenantId ?? "-", entry.subjectId ?? "-",
-                            entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                            entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                                separator: " "
+                            ),
                         ]
-                    })
+                    }
+                )
             }
         }
     }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain; exit 1 if an entry was changed, removed or reordered.")
+            abstract: "Check the hash chain; exit 1 if an entry was changed, removed or reordered."
+        )
 
         @OptionGroup var options: CatalogOptions
         @Flag(help: "Print one JSON document.") var json = false
@@ -64,7 +75,9 @@ struct AuditCommand: AsyncParsableCommand {
             if !verification.isIntact {
                 if !json {
                     CatalogCommandSupport.fail(
-                        output.message, hint: "restore the catalog from a backup and compare with `callvault audit list`")
+                        output.message,
+                        hint: "restore the catalog from a backup and compare with `callvault audit list`"
+                    )
                 }
                 throw ExitCode(1)
             }

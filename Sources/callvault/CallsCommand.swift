@@ -36,9 +36,13 @@ struct CallsCommand: AsyncParsableCommand {
                             call.id, call.tenantId, call.externalId, CatalogCommandSupport.format(call.startedAt),
                             call.endedAt.map(CatalogCommandSupport.format) ?? "-", call.consentState.rawValue,
                             call.recordings.isEmpty
-                                ? "-" : call.recordings.map { "\($0.track.rawValue):\($0.state.rawValue)" }.joined(separator: ","),
+                                ? "-"
+                                : call.recordings.map { "\($0.track.rawValue):\($0.state.rawValue)" }.joined(
+                                    separator: ","
+                                ),
                         ]
-                    })
+                    }
+                )
             }
         }
     }

@@ -10,7 +10,9 @@ struct CatalogOptions: ParsableArguments {
         help: ArgumentHelp(
             "The data directory (root key, catalog, key store, sealed files).",
             discussion: "Defaults to $CALLVAULT_DATA, else ./callvault-data.",
-            valueName: "DIR"))
+            valueName: "DIR"
+        )
+    )
     var data: String?
 
     /// The directory to use, after the environment and the default.

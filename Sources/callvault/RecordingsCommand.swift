@@ -27,14 +27,17 @@ struct RecordingsCommand: AsyncParsableCommand {
                     return
                 }
                 CatalogCommandSupport.printTable(
-                    header: ["ID", "CALL", "TENANT", "TRACK", "STATE", "CODEC", "DURATION-MS", "BYTES", "EXPIRES", "HOLD"],
+                    header: [
+                        "ID", "CALL", "TENANT", "TRACK", "STATE", "CODEC", "DURATION-MS", "BYTES", "EXPIRES", "HOLD",
+                    ],
                     rows: recordings.map {
                         [
                             $0.id, $0.callId, $0.tenantId, $0.track.rawValue, $0.state.rawValue, $0.codec.rawValue,
                             String($0.durationMs), String($0.bytes), CatalogCommandSupport.format($0.expiresAt),
                             $0.hold ? "yes" : "no",
                         ]
-                    })
+                    }
+                )
             }
         }
     }

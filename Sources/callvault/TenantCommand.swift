@@ -11,7 +11,8 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a tenant; prints its API token once (only its hash is stored).")
+            abstract: "Create a tenant; prints its API token once (only its hash is stored)."
+        )
 
         @OptionGroup var options: CatalogOptions
         @Argument(help: "The tenant's name (unique).") var name: String
@@ -38,15 +39,20 @@ struct TenantCommand: AsyncParsableCommand {
             try CatalogCommandSupport.run {
                 let tenants = try options.openCatalog().tenants()
                 if json {
-                    try CatalogCommandSupport.printJSON(["tenants": tenants.map { TenantOutput(tenant: $0, token: nil) }])
+                    try CatalogCommandSupport.printJSON([
+                        "tenants": tenants.map { TenantOutput(tenant: $0, token: nil) }
+                    ])
                     return
                 }
                 CatalogCommandSupport.printTable(
                     header: ["ID", "NAME", "CONSENT", "VOICE-DAYS", "TRANSCRIPT-DAYS", "CODEC"],
                     rows: tenants.map {
-                        [$0.id, $0.name, $0.policy.consentMode.rawValue, String($0.policy.voiceDays),
-                         String($0.policy.transcriptDays), $0.policy.codec.rawValue]
-                    })
+                        [
+                            $0.id, $0.name, $0.policy.consentMode.rawValue, String($0.policy.voiceDays),
+                            String($0.policy.transcriptDays), $0.policy.codec.rawValue,
+                        ]
+                    }
+                )
             }
         }
     }
@@ -68,7 +74,9 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct SetPolicy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set", abstract: "Change a tenant's policy; applies to recordings made from now on.")
+            commandName: "set",
+            abstract: "Change a tenant's policy; applies to recordings made from now on."
+        )
 
         @OptionGroup var options: CatalogOptions
         @Argument(help: "The tenant id.") var id: String

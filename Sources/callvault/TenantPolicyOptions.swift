@@ -33,7 +33,9 @@ struct TenantPolicyOptions: ParsableArguments {
         if let consent {
             guard let mode = ConsentMode(rawValue: consent) else {
                 throw CatalogCommandSupport.usageError(
-                    "unknown consent mode \(consent)", hint: "use opt-in, opt-out or not-required")
+                    "unknown consent mode \(consent)",
+                    hint: "use opt-in, opt-out or not-required"
+                )
             }
             policy.consentMode = mode
         }
@@ -43,7 +45,9 @@ struct TenantPolicyOptions: ParsableArguments {
         if let codec {
             guard let storage = StorageCodec(rawValue: codec) else {
                 throw CatalogCommandSupport.usageError(
-                    "unknown codec \(codec)", hint: "use native, opus, pcm16, g711u or g711a")
+                    "unknown codec \(codec)",
+                    hint: "use native, opus, pcm16, g711u or g711a"
+                )
             }
             policy.codec = storage
         }
@@ -54,7 +58,9 @@ struct TenantPolicyOptions: ParsableArguments {
         if text == "none" { return nil }
         guard text.count == 1, let key = text.uppercased().first, TenantPolicy.dtmfKeys.contains(key) else {
             throw CatalogCommandSupport.usageError(
-                "\(flag) must be one DTMF key, got \(text)", hint: "use 0-9, *, #, A-D, or none")
+                "\(flag) must be one DTMF key, got \(text)",
+                hint: "use 0-9, *, #, A-D, or none"
+            )
         }
         return key
     }

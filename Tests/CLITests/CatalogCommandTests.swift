@@ -6,7 +6,9 @@ import Testing
 @Suite struct CatalogCommandTests {
     private func withCLI(_ body: (CatalogCLIProcess) throws -> Void) throws {
         let executable = try #require(
-            CatalogCLIProcess.executable(), "the callvault executable was not found beside the tests; build it first")
+            CatalogCLIProcess.executable(),
+            "the callvault executable was not found beside the tests; build it first"
+        )
         let directory = NSTemporaryDirectory() + "callvault-cli-tests-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try body(CatalogCLIProcess(executable: executable, dataDirectory: directory))
@@ -63,7 +65,8 @@ import Testing
     @Test func tenantSetChangesOnlyTheGivenFlags() throws {
         try withCLI { cli in
             let id = try #require(
-                try cli.run(["tenant", "add", "acme", "--consent-digit", "1", "--json"]).json()["id"] as? String)
+                try cli.run(["tenant", "add", "acme", "--consent-digit", "1", "--json"]).json()["id"] as? String
+            )
             let changed = try cli.run(["tenant", "set", id, "--voice-days", "14", "--codec", "opus", "--json"])
             #expect(changed.status == 0, "\(changed.stderr)")
             let json = try changed.json()

@@ -2,6 +2,7 @@ import CallVaultCrypto
 import Foundation
 import GRDB
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct AuditLogTests {
@@ -11,8 +12,12 @@ import Testing
         let catalog = try Catalog(directory: directory.path)
         for index in 1...count {
             try catalog.auditLog.append(
-                actor: "test", action: .recordingExported, tenantID: "t\(index % 2)", subjectID: "r\(index)",
-                details: ["format": "wav", "index": String(index)])
+                actor: "test",
+                action: .recordingExported,
+                tenantID: "t\(index % 2)",
+                subjectID: "r\(index)",
+                details: ["format": "wav", "index": String(index)]
+            )
         }
         return (directory, catalog)
     }
@@ -22,7 +27,9 @@ import Testing
     private func tamper(_ directory: CatalogTestDirectory, _ sql: String) throws {
         let queue = try DatabaseQueue(path: directory.catalogPath)
         try queue.write { db in
-            try db.execute(sql: "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete")
+            try db.execute(
+                sql: "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete"
+            )
             try db.execute(sql: sql)
         }
     }
@@ -53,12 +60,19 @@ import Testing
         defer { fixture.directory.remove() }
         let catalog = fixture.catalog
         let second = try #require(try catalog.auditLog.entries().last)
-        let atText = try #require(try catalog.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT at FROM audit_log WHERE seq = 2")
-        })
+        let atText = try #require(
+            try catalog.pool.read { db in
+                try String.fetchOne(db, sql: "SELECT at FROM audit_log WHERE seq = 2")
+            }
+        )
         let fields = AuditLog.CanonicalFields(
-            at: atText, actor: second.actor, action: second.action.rawValue, tenantID: second.tenantId,
-            subjectID: second.subjectId, details: second.details)
+            at: atText,
+            actor: second.actor,
+            action: second.action.rawValue,
+            tenantID: second.tenantId,
+            subjectID: second.subjectId,
+            details: second.details
+        )
         let expected = Digest.sha256(Array(second.prevHash) + fields.encoded())
         #expect(Array(second.hash) == Array(expected))
     }
@@ -123,7 +137,8 @@ import Testing
             UPDATE audit_log SET seq = -4 WHERE seq = 4;
             UPDATE audit_log SET seq = 4 WHERE seq = 5;
             UPDATE audit_log SET seq = 5 WHERE seq = -4;
-            """)
+            """
+        )
         #expect(try catalog.auditLog.verify() == .broken(seq: 4, reason: .reordered, verifiedEntries: 3))
     }
 
@@ -142,8 +157,13 @@ import Testing
         _ = try catalog.pool.write { db in
             try AuditLog.append(in: db, actor: "test", action: .keyDestroyed, subjectID: "k1")
         }
-        #expect(try catalog.auditLog.verify() == .intact(
-            entries: 3, headHash: Array(try #require(try catalog.auditLog.entries().last).hash)))
+        #expect(
+            try catalog.auditLog.verify()
+                == .intact(
+                    entries: 3,
+                    headHash: Array(try #require(try catalog.auditLog.entries().last).hash)
+                )
+        )
     }
 
     @Test func entriesFilterByTenantAndPage() throws {

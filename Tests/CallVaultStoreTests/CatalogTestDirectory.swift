@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CallVaultStore
 
 /// A fresh data directory under the system's temporary folder.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct CatalogTests {
@@ -18,7 +19,9 @@ import Testing
                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
             )
         }
-        for table in ["tenants", "calls", "consent_events", "recordings", "paused_spans", "jobs", "transcripts", "audit_log"] {
+        for table in [
+            "tenants", "calls", "consent_events", "recordings", "paused_spans", "jobs", "transcripts", "audit_log",
+        ] {
             #expect(tables.contains(table), "missing table \(table)")
         }
         #expect(journalMode == "wal")
@@ -83,8 +86,16 @@ import Testing
         let b = try catalog.addTenant(name: "b").tenant
         let callOfA = try catalog.registerCall(tenantID: a.id, externalID: "CA1")
         let forged = RecordingRecord(
-            id: "forged", callId: callOfA.id, tenantId: b.id, track: .caller, codec: .g711u, sampleRate: 8000,
-            createdAt: Date(), expiresAt: Date(), path: "x.cvr")
+            id: "forged",
+            callId: callOfA.id,
+            tenantId: b.id,
+            track: .caller,
+            codec: .g711u,
+            sampleRate: 8000,
+            createdAt: Date(),
+            expiresAt: Date(),
+            path: "x.cvr"
+        )
         #expect(throws: DatabaseError.self) {
             try catalog.pool.write { db in try forged.insert(db) }
         }
@@ -98,7 +109,13 @@ import Testing
         let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA1")
         let created = Date(timeIntervalSince1970: 1_800_000_000)
         let recording = try catalog.createRecording(
-            callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr", createdAt: created)
+            callID: call.id,
+            track: .caller,
+            codec: .g711u,
+            sampleRate: 8000,
+            path: "r.cvr",
+            createdAt: created
+        )
         #expect(recording.expiresAt == created.addingTimeInterval(7 * 86_400))
         #expect(recording.tenantId == tenant.id)
         // What an insert returns is what a fetch returns (dates at the catalog's precision).
@@ -161,8 +178,20 @@ import Testing
         let catalog = try Catalog(directory: directory.path)
         let tenant = try catalog.addTenant(name: "a").tenant
         let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA1")
-        try catalog.recordConsentEvent(callID: call.id, kind: .disclosure, method: .api, frameIndex: 10, timelineMs: 200)
-        try catalog.recordConsentEvent(callID: call.id, kind: .consent, method: .dtmf, frameIndex: 150, timelineMs: 3000)
+        try catalog.recordConsentEvent(
+            callID: call.id,
+            kind: .disclosure,
+            method: .api,
+            frameIndex: 10,
+            timelineMs: 200
+        )
+        try catalog.recordConsentEvent(
+            callID: call.id,
+            kind: .consent,
+            method: .dtmf,
+            frameIndex: 150,
+            timelineMs: 3000
+        )
         try catalog.recordConsentEvent(callID: call.id, kind: .pause, method: .api, timelineMs: 5000)
         let events = try catalog.consentEvents(callID: call.id)
         #expect(events.map(\.kind) == [.disclosure, .consent, .pause])
@@ -197,7 +226,12 @@ import Testing
         let tenant = try catalog.addTenant(name: "a").tenant
         let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA1")
         let recording = try catalog.createRecording(
-            callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr")
+            callID: call.id,
+            track: .caller,
+            codec: .g711u,
+            sampleRate: 8000,
+            path: "r.cvr"
+        )
         #expect(try catalog.recordingsLeftOpen().map(\.id) == [recording.id])
         let first = try catalog.enqueueJob(callID: call.id, recordingID: recording.id, engine: "pocketsphinx")
         let again = try catalog.enqueueJob(callID: call.id, recordingID: recording.id, engine: "pocketsphinx")

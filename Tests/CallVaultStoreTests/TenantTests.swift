@@ -2,6 +2,7 @@ import CallVaultCrypto
 import Foundation
 import GRDB
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct TenantTests {
@@ -90,8 +91,14 @@ import Testing
         defer { directory.remove() }
         let catalog = try Catalog(directory: directory.path)
         let policy = TenantPolicy(
-            consentMode: .optOut, requireDisclosure: true, consentDigit: "1", optOutDigit: "9", voiceDays: 30,
-            transcriptDays: 180, codec: .opus)
+            consentMode: .optOut,
+            requireDisclosure: true,
+            consentDigit: "1",
+            optOutDigit: "9",
+            voiceDays: 30,
+            transcriptDays: 180,
+            codec: .opus
+        )
         let created = try catalog.addTenant(name: "beta", policy: policy).tenant
         _ = try catalog.addTenant(name: "alpha")
         #expect(try catalog.tenants().map(\.name) == ["alpha", "beta"])
@@ -126,7 +133,12 @@ import Testing
                 callsOf[tenant.id, default: []].append(call.id)
                 for track in RecordingTrack.allCases {
                     let recording = try catalog.createRecording(
-                        callID: call.id, track: track, codec: .g711u, sampleRate: 8000, path: "\(call.id)-\(track).cvr")
+                        callID: call.id,
+                        track: track,
+                        codec: .g711u,
+                        sampleRate: 8000,
+                        path: "\(call.id)-\(track).cvr"
+                    )
                     recordingsOf[tenant.id, default: []].insert(recording.id)
                 }
             }
