@@ -173,4 +173,64 @@ import Testing
         #expect(try catalog.auditLog.entries(tenantID: "t1").map(\.seq) == [1, 3, 5])
         #expect(try catalog.auditLog.entries(afterSeq: 2, limit: 2).map(\.seq) == [3, 4])
     }
+
+    @Test func everyEditAndEveryDeletionIsFoundAtExactlyItsSeq() throws {
+        let count = 8
+        for target in 1...count {
+            for (sql, reason) in [
+                ("UPDATE audit_log SET subject_id = 'forged' WHERE seq = \(target)", AuditBreak.edited),
+                ("UPDATE audit_log SET at = '2001-01-01 00:00:00.000' WHERE seq = \(target)", .edited),
+                ("UPDATE audit_log SET tenant_id = NULL WHERE seq = \(target)", .edited),
+                ("DELETE FROM audit_log WHERE seq = \(target)", .removed),
+            ] {
+                let fixture = try catalogWithEntries(count)
+                defer { fixture.directory.remove() }
+                let headBefore = Array(try lastHash(fixture.catalog))
+                try tamper(fixture.directory, sql)
+                let result = try fixture.catalog.auditLog.verify()
+                if target == count, reason == .removed {
+                    // A cut-off tail leaves a valid shorter chain: only a head hash kept elsewhere shows it.
+                    guard case .intact(let entries, let head) = result else {
+                        Issue.record("expected a shorter intact chain, got \(result)")
+                        continue
+                    }
+                    #expect(entries == count - 1)
+                    #expect(head != headBefore)
+                } else {
+                    #expect(
+                        result == .broken(seq: Int64(target), reason: reason, verifiedEntries: target - 1),
+                        "\(sql)"
+                    )
+                }
+            }
+        }
+    }
+
+    @Test func concurrentAppendsKeepOneUnbrokenChain() async throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for index in 0..<25 {
+                        try catalog.auditLog.append(
+                            actor: "worker\(worker)",
+                            action: .consentEvent,
+                            subjectID: "c\(worker)-\(index)"
+                        )
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let entries = try catalog.auditLog.entries()
+        #expect(entries.map(\.seq) == Array(1...100))
+        #expect(Set(entries.compactMap(\.subjectId)).count == 100)
+        #expect(try catalog.auditLog.verify() == .intact(entries: 100, headHash: Array(try lastHash(catalog))))
+    }
+
+    private func lastHash(_ catalog: Catalog) throws -> Data {
+        try #require(try catalog.auditLog.entries().last).hash
+    }
 }
