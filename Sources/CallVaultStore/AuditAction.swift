@@ -14,6 +14,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingDecrypted: AuditAction = "recording.decrypted"
     public static let transcriptDecrypted: AuditAction = "transcript.decrypted"
     public static let keyDestroyed: AuditAction = "key.destroyed"
+    /// A recording's keys were destroyed and its file deleted at expiry or on erasure.
+    public static let recordingShredded: AuditAction = "recording.shredded"
     public static let holdSet: AuditAction = "hold.set"
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"
