@@ -49,6 +49,7 @@ public final class Catalog: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         configuration.label = "callvault.catalog"
+        try Self.makePrivateFiles(path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
@@ -56,6 +57,25 @@ public final class Catalog: Sendable {
             throw CatalogError(.unavailable, "cannot open the catalog \(path): \(Self.describe(error))")
         }
         self.path = path
+    }
+
+    /// Creates the database file with mode 0600 before SQLite opens it (SQLite gives its WAL and
+    /// shared-memory files the database's mode), and tightens files left looser by an older build.
+    /// The catalog holds token hashes and phone-hash keys: no one but the service user reads it.
+    private static func makePrivateFiles(_ path: String) throws(CatalogError) {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CatalogError(.unavailable, "cannot create the catalog \(path): check the directory's permissions")
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] where manager.fileExists(atPath: file) {
+            do {
+                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            } catch {
+                throw CatalogError(.unavailable, "cannot make \(file) private (mode 0600): \(error)")
+            }
+        }
     }
 
     /// The migrations already applied to this catalog, oldest first.

@@ -55,6 +55,17 @@ import Testing
         #expect(mode == 0o700)
     }
 
+    @Test func theCatalogFilesArePrivateToTheServiceUser() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        _ = try catalog.addTenant(name: "acme")
+        for suffix in ["", "-wal", "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.catalogPath + suffix)
+            #expect(attributes[.posixPermissions] as? Int == 0o600, "catalog.sqlite\(suffix)")
+        }
+    }
+
     @Test func aFileWhereTheDirectoryShouldBeIsAClearError() throws {
         let parent = try CatalogTestDirectory()
         defer { parent.remove() }
