@@ -57,6 +57,11 @@ public struct AuditLog: Sendable {
         details: [String: String] = [:],
         at: Date = Date()
     ) throws -> AuditEntry {
+        // Outside a transaction, reading the head and inserting the next entry could interleave
+        // with another writer's commit, and the action could commit without its evidence.
+        guard db.isInsideTransaction else {
+            throw CatalogError(.invalidArgument, "audit entries are appended inside the action's write transaction")
+        }
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let prevHash: [UInt8] = last.map { Array($0["hash"] as Data) } ?? genesisHash

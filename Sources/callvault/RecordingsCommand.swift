@@ -21,6 +21,7 @@ struct RecordingsCommand: AsyncParsableCommand {
             try CatalogCommandSupport.run {
                 let catalog = try options.openCatalog()
                 if let tenant { _ = try catalog.tenant(id: tenant) }
+                if let call { _ = try catalog.call(id: call, tenantID: tenant) }
                 let recordings = try catalog.recordingSummaries(callID: call, tenantID: tenant)
                 if json {
                     try CatalogCommandSupport.printJSON(["recordings": recordings])

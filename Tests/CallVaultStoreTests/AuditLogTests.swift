@@ -230,6 +230,18 @@ import Testing
         #expect(try catalog.auditLog.verify() == .intact(entries: 100, headHash: Array(try lastHash(catalog))))
     }
 
+    @Test func appendingOutsideATransactionIsRefused() throws {
+        let fixture = try catalogWithEntries(1)
+        defer { fixture.directory.remove() }
+        let error = #expect(throws: CatalogError.self) {
+            try fixture.catalog.pool.writeWithoutTransaction { db in
+                try AuditLog.append(in: db, actor: "test", action: .keyDestroyed)
+            }
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(try fixture.catalog.auditLog.entries().count == 1)
+    }
+
     private func lastHash(_ catalog: Catalog) throws -> Data {
         try #require(try catalog.auditLog.entries().last).hash
     }
