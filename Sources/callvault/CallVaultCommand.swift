@@ -5,8 +5,9 @@ import ArgumentParser
 struct CallVaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "callvault",
-        abstract: "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
+        abstract:
+            "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
-        subcommands: []
+        subcommands: [TenantCommand.self, CallsCommand.self, RecordingsCommand.self, AuditCommand.self]
     )
 }

@@ -1,0 +1,23 @@
+/// What an audit entry records. An open set (new subsystems add their own), spelled `area.verb`.
+public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    public static let tenantCreated: AuditAction = "tenant.created"
+    public static let tenantPolicyChanged: AuditAction = "tenant.policy_changed"
+    public static let callStarted: AuditAction = "call.started"
+    /// A consent event; `details` names its kind and method.
+    public static let consentEvent: AuditAction = "consent.event"
+    public static let recordingExported: AuditAction = "recording.exported"
+    public static let recordingDecrypted: AuditAction = "recording.decrypted"
+    public static let transcriptDecrypted: AuditAction = "transcript.decrypted"
+    public static let keyDestroyed: AuditAction = "key.destroyed"
+    /// A recording's keys were destroyed and its file deleted at expiry or on erasure.
+    public static let recordingShredded: AuditAction = "recording.shredded"
+    public static let holdSet: AuditAction = "hold.set"
+    public static let holdCleared: AuditAction = "hold.cleared"
+    public static let subjectExported: AuditAction = "subject.exported"
+    public static let subjectErased: AuditAction = "subject.erased"
+}

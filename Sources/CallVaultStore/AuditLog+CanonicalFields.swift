@@ -1,0 +1,69 @@
+import GRDB
+
+extension AuditLog {
+    /// The hashed form of an entry: a domain tag, then each field as a 4-byte big-endian length and
+    /// its UTF-8 bytes (a missing optional is the length 0xFFFFFFFF), so no two different entries
+    /// serialize alike and the order of fields is fixed.
+    ///
+    /// `seq` is deliberately not hashed: position is proven by the chain of `prevHash` links,
+    /// which lets ``verify()`` tell an entry moved elsewhere (its link points to a hash present in
+    /// the log) from one rewritten in place.
+    struct CanonicalFields {
+        static let domainTag = Array("callvault-audit-v1".utf8)
+
+        let at: String
+        let actor: String
+        let action: String
+        let tenantID: String?
+        let subjectID: String?
+        let details: String
+
+        init(at: String, actor: String, action: String, tenantID: String?, subjectID: String?, details: String) {
+            self.at = at
+            self.actor = actor
+            self.action = action
+            self.tenantID = tenantID
+            self.subjectID = subjectID
+            self.details = details
+        }
+
+        /// Reads the fields from a raw row; nil if a column holds a value of the wrong type.
+        init?(row: Row) {
+            guard let at = String.fromDatabaseValue(row["at"] as DatabaseValue),
+                let actor = String.fromDatabaseValue(row["actor"] as DatabaseValue),
+                let action = String.fromDatabaseValue(row["action"] as DatabaseValue),
+                let details = String.fromDatabaseValue(row["details"] as DatabaseValue)
+            else { return nil }
+            let tenant: DatabaseValue = row["tenant_id"]
+            let subject: DatabaseValue = row["subject_id"]
+            guard tenant.isNull || String.fromDatabaseValue(tenant) != nil,
+                subject.isNull || String.fromDatabaseValue(subject) != nil
+            else { return nil }
+            self.init(
+                at: at,
+                actor: actor,
+                action: action,
+                tenantID: String.fromDatabaseValue(tenant),
+                subjectID: String.fromDatabaseValue(subject),
+                details: details
+            )
+        }
+
+        func encoded() -> [UInt8] {
+            var bytes = Self.domainTag
+            for field in [at, actor, action, tenantID, subjectID, details] {
+                if let field {
+                    let utf8 = Array(field.utf8)
+                    let count = UInt32(utf8.count)
+                    bytes += [
+                        UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF),
+                    ]
+                    bytes += utf8
+                } else {
+                    bytes += [0xFF, 0xFF, 0xFF, 0xFF]
+                }
+            }
+            return bytes
+        }
+    }
+}

@@ -1,0 +1,179 @@
+public import Foundation
+public import GRDB
+
+/// The append-only, hash-chained audit log in the catalog.
+///
+/// Entries are appended inside the same write transaction as the action they record (pass the
+/// `Database` of that transaction), so an action and its evidence commit or roll back together.
+/// SQL triggers refuse UPDATE and DELETE; ``verify()`` still finds a change made around them (with
+/// the triggers dropped, or by editing the file), because every entry's hash covers its content and
+/// the hash of the entry before.
+public struct AuditLog: Sendable {
+    /// The `prevHash` of the first entry.
+    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+
+    let pool: DatabasePool
+
+    /// Appends one entry in its own transaction.
+    @discardableResult
+    public func append(
+        actor: String,
+        action: AuditAction,
+        tenantID: String? = nil,
+        subjectID: String? = nil,
+        details: [String: String] = [:],
+        at: Date = Date()
+    ) throws(CatalogError) -> AuditEntry {
+        do {
+            return try pool.write { db in
+                try Self.append(
+                    in: db,
+                    actor: actor,
+                    action: action,
+                    tenantID: tenantID,
+                    subjectID: subjectID,
+                    details: details,
+                    at: at
+                )
+            }
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError(.databaseFailure, "cannot append to the audit log: \(Catalog.describe(error))")
+        }
+    }
+
+    /// Appends one entry inside the caller's write transaction.
+    ///
+    /// The catalog's writes are serialized, so reading the last entry and inserting the next one in
+    /// the same transaction cannot interleave with another append.
+    @discardableResult
+    public static func append(
+        in db: Database,
+        actor: String,
+        action: AuditAction,
+        tenantID: String? = nil,
+        subjectID: String? = nil,
+        details: [String: String] = [:],
+        at: Date = Date()
+    ) throws -> AuditEntry {
+        // Outside a transaction, reading the head and inserting the next entry could interleave
+        // with another writer's commit, and the action could commit without its evidence.
+        guard db.isInsideTransaction else {
+            throw CatalogError(.invalidArgument, "audit entries are appended inside the action's write transaction")
+        }
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let prevHash: [UInt8] = last.map { Array($0["hash"] as Data) } ?? genesisHash
+        let atText = String.fromDatabaseValue(at.databaseValue) ?? ""
+        let detailsText = try canonicalJSON(details)
+        let fields = CanonicalFields(
+            at: atText,
+            actor: actor,
+            action: action.rawValue,
+            tenantID: tenantID,
+            subjectID: subjectID,
+            details: detailsText
+        )
+        let hash = CatalogHash.sha256(prevHash + fields.encoded())
+        try db.execute(
+            sql: """
+                INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                seq, atText, actor, action.rawValue, tenantID, subjectID, detailsText, Data(prevHash), Data(hash),
+            ]
+        )
+        return AuditEntry(
+            seq: seq,
+            at: Date.fromDatabaseValue(atText.databaseValue) ?? at,
+            actor: actor,
+            action: action,
+            tenantId: tenantID,
+            subjectId: subjectID,
+            details: detailsText,
+            prevHash: Data(prevHash),
+            hash: Data(hash)
+        )
+    }
+
+    /// Entries in order, optionally only one tenant's, starting after `afterSeq`, at most `limit`.
+    public func entries(tenantID: String? = nil, afterSeq: Int64 = 0, limit: Int? = nil) throws(CatalogError)
+        -> [AuditEntry]
+    {
+        do {
+            return try pool.read { db in
+                var request = AuditEntry.filter(AuditEntry.CodingKeys.seq > afterSeq).order(AuditEntry.CodingKeys.seq)
+                if let tenantID { request = request.filter(AuditEntry.CodingKeys.tenantId == tenantID) }
+                if let limit { request = request.limit(limit) }
+                return try request.fetchAll(db)
+            }
+        } catch {
+            throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
+        }
+    }
+
+    /// Walks the whole chain and reports the first entry that fails, or that all verify.
+    ///
+    /// Reads raw column values (not decoded Swift values) so what is checked is exactly what is
+    /// stored. A cut-off tail cannot be seen from inside the log: compare `headHash` with a copy
+    /// kept elsewhere for that.
+    public func verify() throws(CatalogError) -> AuditVerification {
+        do {
+            return try pool.read { db in try Self.verify(db) }
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
+        }
+    }
+
+    static func verify(_ db: Database) throws -> AuditVerification {
+        var expectedSeq: Int64 = 1
+        var prevHash = genesisHash
+        var verified = 0
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash
+                FROM audit_log ORDER BY seq
+                """
+        )
+        while let row = try rows.next() {
+            let seq: Int64 = row["seq"]
+            if seq != expectedSeq {
+                return .broken(seq: expectedSeq, reason: .removed, verifiedEntries: verified)
+            }
+            guard let fields = CanonicalFields(row: row),
+                let storedPrev = (row["prev_hash"] as Data?).map(Array.init),
+                let storedHash = (row["hash"] as Data?).map(Array.init),
+                CatalogHash.constantTimeEquals(CatalogHash.sha256(storedPrev + fields.encoded()), storedHash)
+            else {
+                return .broken(seq: seq, reason: .edited, verifiedEntries: verified)
+            }
+            if !CatalogHash.constantTimeEquals(storedPrev, prevHash) {
+                // Linking to a hash that another entry holds means entries were moved; linking to
+                // nothing means the entry before was removed or rewritten along with its hash.
+                let elsewhere =
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = ?)",
+                        arguments: [Data(storedPrev)]
+                    ) ?? false
+                return .broken(seq: seq, reason: elsewhere ? .reordered : .chainBroken, verifiedEntries: verified)
+            }
+            prevHash = storedHash
+            expectedSeq += 1
+            verified += 1
+        }
+        return .intact(entries: verified, headHash: prevHash)
+    }
+
+    /// Details as a JSON object with sorted keys, so equal details always serialize alike.
+    static func canonicalJSON(_ details: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(details), as: UTF8.self)
+    }
+}

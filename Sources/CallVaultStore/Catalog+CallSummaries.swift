@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+extension Catalog {
+    /// Calls with their consent state and recordings, newest first; only one tenant's if given.
+    ///
+    /// Three queries whatever the number of calls (calls, then their events and their recordings
+    /// through the same filtered subquery), so listing a busy tenant stays fast.
+    public func callSummaries(tenantID: String? = nil, limit: Int? = nil) throws(CatalogError) -> [CallSummary] {
+        var callFilter = "SELECT id FROM calls"
+        var arguments: StatementArguments = []
+        if let tenantID {
+            callFilter += " WHERE tenant_id = ?"
+            arguments += [tenantID]
+        }
+        callFilter += " ORDER BY started_at DESC, id"
+        if let limit {
+            callFilter += " LIMIT ?"
+            arguments += [limit]
+        }
+        return try read { db in
+            let calls = try CallRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM calls WHERE id IN (\(callFilter)) ORDER BY started_at DESC, id",
+                arguments: arguments
+            )
+            let modes = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, consent_mode FROM tenants").map { row in
+                    (row["id"] as String, ConsentMode(rawValue: row["consent_mode"]) ?? .optIn)
+                }
+            )
+            var kindsByCall: [String: [ConsentEventKind]] = [:]
+            let events = try Row.fetchCursor(
+                db,
+                sql: "SELECT call_id, kind FROM consent_events WHERE call_id IN (\(callFilter)) ORDER BY id",
+                arguments: arguments
+            )
+            while let row = try events.next() {
+                if let kind = ConsentEventKind(rawValue: row["kind"]) {
+                    kindsByCall[row["call_id"], default: []].append(kind)
+                }
+            }
+            var recordingsByCall: [String: [RecordingSummary]] = [:]
+            let recordings = try RecordingRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM recordings WHERE call_id IN (\(callFilter))
+                    ORDER BY call_id, track, created_at, id
+                    """,
+                arguments: arguments
+            )
+            for recording in recordings {
+                recordingsByCall[recording.callId, default: []].append(RecordingSummary(recording))
+            }
+            return calls.map { call in
+                let kinds = kindsByCall[call.id] ?? []
+                return CallSummary(
+                    id: call.id,
+                    tenantId: call.tenantId,
+                    externalId: call.externalId,
+                    startedAt: call.startedAt,
+                    endedAt: call.endedAt,
+                    consentState: CallConsentState.summarize(mode: modes[call.tenantId] ?? .optIn, kinds: kinds),
+                    consentEvents: kinds.count,
+                    // The composite foreign key already ties a recording to its call's tenant; the
+                    // check here keeps a listing correct even if that constraint were ever dropped.
+                    recordings: (recordingsByCall[call.id] ?? []).filter { $0.tenantId == call.tenantId }
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+public import Foundation
+import GRDB
+
+extension Catalog {
+    /// Registers a new call of a tenant.
+    ///
+    /// - Parameters:
+    ///   - externalID: the provider's call id (Twilio `callSid`, AudioSocket UUID); unique per tenant.
+    ///   - callerNumber: the caller's phone number, if known. Only its keyed hash (HMAC-SHA-256 under
+    ///     the tenant's phone-hash key) is stored; the number itself is never written.
+    public func registerCall(
+        tenantID: String,
+        externalID: String,
+        callerNumber: String? = nil,
+        startedAt: Date = Date(),
+        actor: String = "ingest"
+    ) throws(CatalogError) -> CallRecord {
+        guard !externalID.isEmpty, externalID.utf8.count <= 200 else {
+            throw CatalogError(.invalidArgument, "a call id must have 1 to 200 bytes")
+        }
+        let startedAt = startedAt.catalogPrecision
+        let tenant = try tenantRecord(id: tenantID)
+        let callerHash = try callerNumber.map { number throws(CatalogError) in
+            Data(try PhoneNumberHash.hash(number, key: Array(tenant.phoneHashKey)))
+        }
+        let call = CallRecord(
+            id: Self.newID(),
+            tenantId: tenantID,
+            externalId: externalID,
+            startedAt: startedAt,
+            callerHash: callerHash
+        )
+        try write { db in
+            let existing =
+                try CallRecord
+                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.externalId == externalID)
+                .fetchCount(db)
+            guard existing == 0 else {
+                throw CatalogError(.duplicate, "call \(externalID) is already registered for this tenant")
+            }
+            try call.insert(db)
+            try AuditLog.append(
+                in: db,
+                actor: actor,
+                action: .callStarted,
+                tenantID: tenantID,
+                subjectID: call.id,
+                details: ["externalId": externalID],
+                at: startedAt
+            )
+        }
+        return call
+    }
+
+    /// The call with this id; with `tenantID`, only if it belongs to that tenant.
+    public func call(id: String, tenantID: String? = nil) throws(CatalogError) -> CallRecord {
+        let call = try read { db in try CallRecord.fetchOne(db, key: id) }
+        guard let call, tenantID == nil || call.tenantId == tenantID else {
+            throw CatalogError(.notFound, "no call with id \(id)")
+        }
+        return call
+    }
+
+    /// A tenant's call by the provider's call id, or nil.
+    public func call(tenantID: String, externalID: String) throws(CatalogError) -> CallRecord? {
+        try read { db in
+            try CallRecord
+                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.externalId == externalID)
+                .fetchOne(db)
+        }
+    }
+
+    /// Marks a call ended.
+    public func endCall(id: String, at: Date = Date()) throws(CatalogError) {
+        try write { db in
+            try db.execute(sql: "UPDATE calls SET ended_at = ? WHERE id = ?", arguments: [at, id])
+            guard db.changesCount == 1 else {
+                throw CatalogError(.notFound, "no call with id \(id)")
+            }
+        }
+    }
+
+    /// A tenant's calls from one caller, found by the keyed hash of the number (for data-subject
+    /// export and erasure). The number is hashed in memory and never stored or logged.
+    public func calls(tenantID: String, callerNumber: String) throws(CatalogError) -> [CallRecord] {
+        let tenant = try tenantRecord(id: tenantID)
+        let hash = try PhoneNumberHash.hash(callerNumber, key: Array(tenant.phoneHashKey))
+        return try read { db in
+            try CallRecord
+                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.callerHash == Data(hash))
+                .order(CallRecord.CodingKeys.startedAt)
+                .fetchAll(db)
+        }
+    }
+
+    /// Records a consent event and its audit entry in one transaction.
+    @discardableResult
+    public func recordConsentEvent(
+        callID: String,
+        kind: ConsentEventKind,
+        method: ConsentMethod,
+        at: Date = Date(),
+        frameIndex: Int64? = nil,
+        timelineMs: Int64? = nil,
+        actor: String = "recorder"
+    ) throws(CatalogError) -> ConsentEventRecord {
+        let at = at.catalogPrecision
+        return try write { db in
+            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+                throw CatalogError(.notFound, "no call with id \(callID)")
+            }
+            var event = ConsentEventRecord(
+                callId: callID,
+                kind: kind,
+                method: method,
+                at: at,
+                frameIndex: frameIndex,
+                timelineMs: timelineMs
+            )
+            try event.insert(db)
+            var details = ["kind": kind.rawValue, "method": method.rawValue]
+            if let frameIndex { details["frameIndex"] = String(frameIndex) }
+            if let timelineMs { details["timelineMs"] = String(timelineMs) }
+            try AuditLog.append(
+                in: db,
+                actor: actor,
+                action: .consentEvent,
+                tenantID: call.tenantId,
+                subjectID: callID,
+                details: details,
+                at: at
+            )
+            return event
+        }
+    }
+
+    /// A call's consent events, oldest first.
+    public func consentEvents(callID: String) throws(CatalogError) -> [ConsentEventRecord] {
+        try read { db in
+            try ConsentEventRecord.filter(ConsentEventRecord.CodingKeys.callId == callID)
+                .order(ConsentEventRecord.CodingKeys.id).fetchAll(db)
+        }
+    }
+}

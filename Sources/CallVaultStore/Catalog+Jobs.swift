@@ -1,0 +1,62 @@
+public import Foundation
+import GRDB
+
+extension Catalog {
+    /// Queues a transcription job for a call and engine, once: queuing the same pair again returns
+    /// the existing job unchanged (jobs are idempotent per call and engine). The queue's leasing,
+    /// retries and dead-lettering belong to the transcription worker.
+    @discardableResult
+    public func enqueueJob(
+        callID: String,
+        recordingID: String? = nil,
+        engine: String,
+        priority: Int = 0,
+        at: Date = Date()
+    ) throws(CatalogError) -> JobRecord {
+        guard !engine.isEmpty, engine.utf8.count <= 100 else {
+            throw CatalogError(.invalidArgument, "an engine name must have 1 to 100 bytes")
+        }
+        let at = at.catalogPrecision
+        return try write { db in
+            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+                throw CatalogError(.notFound, "no call with id \(callID)")
+            }
+            let existing =
+                try JobRecord
+                .filter(JobRecord.CodingKeys.callId == callID && JobRecord.CodingKeys.engine == engine)
+                .fetchOne(db)
+            if let existing { return existing }
+            let job = JobRecord(
+                id: Self.newID(),
+                callId: callID,
+                recordingId: recordingID,
+                tenantId: call.tenantId,
+                engine: engine,
+                priority: priority,
+                runAfter: at,
+                createdAt: at,
+                updatedAt: at
+            )
+            try job.insert(db)
+            return job
+        }
+    }
+
+    /// Jobs, oldest first, optionally only those in one state.
+    public func jobs(state: JobState? = nil) throws(CatalogError) -> [JobRecord] {
+        try read { db in
+            var request = JobRecord.order(JobRecord.CodingKeys.createdAt, JobRecord.CodingKeys.id)
+            if let state { request = request.filter(JobRecord.CodingKeys.state == state) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// Recordings still marked `recording`: after a crash, the ones start-up recovery must check,
+    /// mark `interrupted` and queue for transcription.
+    public func recordingsLeftOpen() throws(CatalogError) -> [RecordingRecord] {
+        try read { db in
+            try RecordingRecord.filter(RecordingRecord.CodingKeys.state == RecordingState.recording)
+                .order(RecordingRecord.CodingKeys.createdAt).fetchAll(db)
+        }
+    }
+}

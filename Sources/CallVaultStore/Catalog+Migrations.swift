@@ -1,0 +1,164 @@
+import GRDB
+
+extension Catalog {
+    /// The catalog's schema history. Each migration runs once, in order, and is recorded in
+    /// `grdb_migrations`; never edit a shipped migration, add the next one ("v2", …) instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try createSchemaV1(db)
+        }
+        return migrator
+    }
+
+    /// The names of the migrations this build knows, oldest first.
+    public static var knownMigrations: [String] { migrator.migrations }
+
+    /// The first schema: tenants, calls, consent events, recordings, paused spans, jobs,
+    /// transcripts and the append-only audit log.
+    ///
+    /// Rules that protect a guarantee are CHECK constraints as well as API checks, so a bug or a
+    /// hand-written `sqlite3` session cannot break them: voice retention ≤ 90 days, a recording's
+    /// tenant equals its call's tenant (composite foreign key), audit rows cannot be changed.
+    private static func createSchemaV1(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE tenants (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+                    token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+                    consent_mode TEXT NOT NULL DEFAULT 'opt-in'
+                        CHECK (consent_mode IN ('opt-in', 'opt-out', 'not-required')),
+                    require_disclosure INTEGER NOT NULL DEFAULT 0 CHECK (require_disclosure IN (0, 1)),
+                    consent_digit TEXT CHECK (consent_digit IS NULL OR
+                        (length(consent_digit) = 1 AND instr('0123456789*#ABCD', consent_digit) > 0)),
+                    optout_digit TEXT CHECK (optout_digit IS NULL OR
+                        (length(optout_digit) = 1 AND instr('0123456789*#ABCD', optout_digit) > 0)),
+                    voice_days INTEGER NOT NULL DEFAULT 90 CHECK (voice_days BETWEEN 1 AND 90),
+                    transcript_days INTEGER NOT NULL DEFAULT 365 CHECK (transcript_days >= 1),
+                    codec TEXT NOT NULL DEFAULT 'native'
+                        CHECK (codec IN ('native', 'opus', 'pcm16', 'g711u', 'g711a')),
+                    phone_hash_key BLOB NOT NULL CHECK (length(phone_hash_key) = 32),
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+
+                CREATE TABLE calls (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    external_id TEXT NOT NULL CHECK (length(external_id) BETWEEN 1 AND 200),
+                    started_at TEXT NOT NULL,
+                    ended_at TEXT,
+                    caller_hash BLOB CHECK (caller_hash IS NULL OR length(caller_hash) = 32),
+                    caller_encrypted BLOB,
+                    UNIQUE (tenant_id, external_id),
+                    UNIQUE (id, tenant_id)
+                );
+                CREATE INDEX calls_by_tenant ON calls(tenant_id, started_at);
+                CREATE INDEX calls_by_caller ON calls(tenant_id, caller_hash) WHERE caller_hash IS NOT NULL;
+
+                CREATE TABLE consent_events (
+                    id INTEGER PRIMARY KEY,
+                    call_id TEXT NOT NULL REFERENCES calls(id),
+                    kind TEXT NOT NULL
+                        CHECK (kind IN ('disclosure', 'consent', 'deny', 'revoke', 'pause', 'resume')),
+                    method TEXT NOT NULL CHECK (method IN ('api', 'dtmf', 'verbal', 'inband', 'pipeline')),
+                    at TEXT NOT NULL,
+                    frame_index INTEGER CHECK (frame_index IS NULL OR frame_index >= 0),
+                    timeline_ms INTEGER CHECK (timeline_ms IS NULL OR timeline_ms >= 0)
+                );
+                CREATE INDEX consent_events_by_call ON consent_events(call_id, id);
+
+                CREATE TABLE recordings (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    call_id TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL,
+                    track TEXT NOT NULL CHECK (track IN ('caller', 'bot')),
+                    state TEXT NOT NULL DEFAULT 'recording'
+                        CHECK (state IN ('recording', 'complete', 'interrupted', 'shredded')),
+                    codec TEXT NOT NULL CHECK (codec IN ('opus', 'pcm16', 'g711u', 'g711a')),
+                    sample_rate INTEGER NOT NULL CHECK (sample_rate > 0),
+                    duration_ms INTEGER NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
+                    bytes INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    hold INTEGER NOT NULL DEFAULT 0 CHECK (hold IN (0, 1)),
+                    hold_reason TEXT,
+                    restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),
+                    path TEXT NOT NULL,
+                    shredded_at TEXT,
+                    FOREIGN KEY (call_id, tenant_id) REFERENCES calls(id, tenant_id)
+                );
+                CREATE INDEX recordings_by_call ON recordings(call_id);
+                CREATE INDEX recordings_by_tenant ON recordings(tenant_id, created_at);
+                CREATE INDEX recordings_by_expiry ON recordings(expires_at) WHERE state <> 'shredded';
+
+                CREATE TABLE paused_spans (
+                    id INTEGER PRIMARY KEY,
+                    call_id TEXT NOT NULL REFERENCES calls(id),
+                    recording_id TEXT REFERENCES recordings(id),
+                    start_ms INTEGER NOT NULL CHECK (start_ms >= 0),
+                    end_ms INTEGER CHECK (end_ms IS NULL OR end_ms >= start_ms)
+                );
+                CREATE INDEX paused_spans_by_call ON paused_spans(call_id, start_ms);
+
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    call_id TEXT NOT NULL,
+                    recording_id TEXT REFERENCES recordings(id),
+                    tenant_id TEXT NOT NULL,
+                    engine TEXT NOT NULL CHECK (length(engine) BETWEEN 1 AND 100),
+                    state TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'running', 'done', 'failed', 'dead', 'cancelled')),
+                    priority INTEGER NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    lease_owner TEXT,
+                    lease_expires_at TEXT,
+                    run_after TEXT NOT NULL,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    UNIQUE (call_id, engine),
+                    FOREIGN KEY (call_id, tenant_id) REFERENCES calls(id, tenant_id)
+                );
+                CREATE INDEX jobs_claimable ON jobs(state, run_after, priority);
+
+                CREATE TABLE transcripts (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    call_id TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL,
+                    engine TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'complete' CHECK (state IN ('complete', 'shredded')),
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    shredded_at TEXT,
+                    FOREIGN KEY (call_id, tenant_id) REFERENCES calls(id, tenant_id)
+                );
+                CREATE INDEX transcripts_by_call ON transcripts(call_id);
+                CREATE INDEX transcripts_by_expiry ON transcripts(expires_at) WHERE state <> 'shredded';
+
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    tenant_id TEXT,
+                    subject_id TEXT,
+                    details TEXT NOT NULL DEFAULT '{}',
+                    prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+                    hash BLOB NOT NULL CHECK (length(hash) = 32)
+                );
+                CREATE INDEX audit_log_by_tenant ON audit_log(tenant_id, seq);
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN
+                    SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed');
+                END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN
+                    SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be deleted');
+                END;
+                """
+        )
+    }
+}

@@ -1,0 +1,147 @@
+public import Foundation
+import GRDB
+
+extension Catalog {
+    /// Creates the row of a new recording of one track of a call, in state `recording`.
+    ///
+    /// The expiry is fixed now, from the tenant's current voice retention: `createdAt` plus
+    /// `voiceDays` days (never more than 90). A later policy change does not move it.
+    ///
+    /// - Parameters:
+    ///   - codec: the concrete codec the file is written in (``StorageCodec/native`` is refused:
+    ///     resolve it to the codec the call arrived in first).
+    ///   - path: the sealed file's path relative to the data directory.
+    public func createRecording(
+        id: String? = nil,
+        callID: String,
+        track: RecordingTrack,
+        codec: StorageCodec,
+        sampleRate: Int,
+        path: String,
+        createdAt: Date = Date()
+    ) throws(CatalogError) -> RecordingRecord {
+        guard codec != .native else {
+            throw CatalogError(
+                .invalidArgument,
+                "a recording's codec must be concrete (opus, pcm16, g711u or g711a), not native"
+            )
+        }
+        guard sampleRate > 0 else {
+            throw CatalogError(.invalidArgument, "sample rate must be positive, got \(sampleRate)")
+        }
+        let createdAt = createdAt.catalogPrecision
+        return try write { db in
+            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+                throw CatalogError(.notFound, "no call with id \(callID)")
+            }
+            guard let tenant = try TenantRecord.fetchOne(db, key: call.tenantId) else {
+                throw CatalogError(.notFound, "the tenant of call \(callID) is missing")
+            }
+            let days = min(tenant.voiceDays, TenantPolicy.maximumVoiceDays)
+            let recording = RecordingRecord(
+                id: id ?? Self.newID(),
+                callId: callID,
+                tenantId: call.tenantId,
+                track: track,
+                codec: codec,
+                sampleRate: sampleRate,
+                createdAt: createdAt,
+                expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision,
+                path: path
+            )
+            try recording.insert(db)
+            return recording
+        }
+    }
+
+    /// The recording with this id; with `tenantID`, only if it belongs to that tenant.
+    public func recording(id: String, tenantID: String? = nil) throws(CatalogError) -> RecordingRecord {
+        let recording = try read { db in try RecordingRecord.fetchOne(db, key: id) }
+        guard let recording, tenantID == nil || recording.tenantId == tenantID else {
+            throw CatalogError(.notFound, "no recording with id \(id)")
+        }
+        return recording
+    }
+
+    /// Updates how much of a recording is durable (called after each group flush).
+    public func updateRecordingProgress(id: String, durationMs: Int64, bytes: Int64) throws(CatalogError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE recordings SET duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
+                arguments: [durationMs, bytes, id]
+            )
+            guard db.changesCount == 1 else {
+                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
+            }
+        }
+    }
+
+    /// Moves a recording from `recording` to `complete` or `interrupted`.
+    public func finishRecording(
+        id: String,
+        state: RecordingState,
+        durationMs: Int64,
+        bytes: Int64
+    ) throws(CatalogError) {
+        guard state == .complete || state == .interrupted else {
+            throw CatalogError(
+                .invalidArgument,
+                "a recording finishes as complete or interrupted, not \(state.rawValue)"
+            )
+        }
+        try write { db in
+            try db.execute(
+                sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
+                arguments: [state, durationMs, bytes, id]
+            )
+            guard db.changesCount == 1 else {
+                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
+            }
+        }
+    }
+
+    /// Records a span of the call's timeline whose audio was withheld; `endMs` nil while still open.
+    @discardableResult
+    public func addPausedSpan(
+        callID: String,
+        recordingID: String? = nil,
+        startMs: Int64,
+        endMs: Int64? = nil
+    ) throws(CatalogError) -> PausedSpanRecord {
+        if let endMs, endMs < startMs {
+            throw CatalogError(
+                .invalidArgument,
+                "a paused span cannot end (\(endMs) ms) before it starts (\(startMs) ms)"
+            )
+        }
+        return try write { db in
+            var span = PausedSpanRecord(callId: callID, recordingId: recordingID, startMs: startMs, endMs: endMs)
+            try span.insert(db)
+            return span
+        }
+    }
+
+    /// A call's paused spans in timeline order.
+    public func pausedSpans(callID: String) throws(CatalogError) -> [PausedSpanRecord] {
+        try read { db in
+            try PausedSpanRecord.filter(PausedSpanRecord.CodingKeys.callId == callID)
+                .order(PausedSpanRecord.CodingKeys.startMs).fetchAll(db)
+        }
+    }
+
+    /// Recordings, newest first, filtered by call and/or tenant. With both, a call of another
+    /// tenant yields nothing: a tenant's filter can never reach another tenant's rows.
+    public func recordingSummaries(callID: String? = nil, tenantID: String? = nil) throws(CatalogError)
+        -> [RecordingSummary]
+    {
+        try read { db in
+            var request = RecordingRecord.order(
+                RecordingRecord.CodingKeys.createdAt.desc,
+                RecordingRecord.CodingKeys.id
+            )
+            if let callID { request = request.filter(RecordingRecord.CodingKeys.callId == callID) }
+            if let tenantID { request = request.filter(RecordingRecord.CodingKeys.tenantId == tenantID) }
+            return try request.fetchAll(db).map(RecordingSummary.init)
+        }
+    }
+}

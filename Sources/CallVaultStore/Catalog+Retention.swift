@@ -1,0 +1,105 @@
+public import Foundation
+import GRDB
+
+extension Catalog {
+    /// Sets or clears a recording's legal hold, audited in the same transaction.
+    ///
+    /// A held recording is never returned by ``expiredRecordings(asOf:)``, so the sweeper leaves it
+    /// alone; re-wrapping its data key under the tenant's hold key is the key store's part.
+    @discardableResult
+    public func setHold(
+        recordingID: String,
+        held: Bool,
+        reason: String? = nil,
+        actor: String = "cli",
+        at: Date = Date()
+    ) throws(CatalogError) -> RecordingRecord {
+        if let reason, reason.count > 500 {
+            throw CatalogError(.invalidArgument, "a hold reason may have at most 500 characters")
+        }
+        return try write { db in
+            guard var recording = try RecordingRecord.fetchOne(db, key: recordingID) else {
+                throw CatalogError(.notFound, "no recording with id \(recordingID)")
+            }
+            guard recording.state != .shredded else {
+                throw CatalogError(.invalidArgument, "recording \(recordingID) is already shredded; a hold cannot help")
+            }
+            recording.hold = held
+            recording.holdReason = held ? reason : nil
+            try recording.update(db)
+            try AuditLog.append(
+                in: db,
+                actor: actor,
+                action: held ? .holdSet : .holdCleared,
+                tenantID: recording.tenantId,
+                subjectID: recordingID,
+                details: reason.map { ["reason": $0] } ?? [:],
+                at: at
+            )
+            return recording
+        }
+    }
+
+    /// Recordings whose voice retention has ended at `now`, are not held and not yet shredded,
+    /// oldest expiry first: what the sweeper must shred.
+    public func expiredRecordings(asOf now: Date = Date()) throws(CatalogError) -> [RecordingRecord] {
+        try read { db in
+            try RecordingRecord
+                .filter(RecordingRecord.CodingKeys.state != RecordingState.shredded)
+                .filter(RecordingRecord.CodingKeys.hold == false)
+                .filter(RecordingRecord.CodingKeys.expiresAt <= now)
+                .order(RecordingRecord.CodingKeys.expiresAt, RecordingRecord.CodingKeys.id)
+                .fetchAll(db)
+        }
+    }
+
+    /// Marks a recording shredded (after its keys were destroyed and its file deleted), audited in
+    /// the same transaction. Marking it twice is refused, so each shredding is recorded once.
+    public func markRecordingShredded(id: String, actor: String = "sweeper", at: Date = Date()) throws(CatalogError) {
+        let at = at.catalogPrecision
+        try write { db in
+            guard let recording = try RecordingRecord.fetchOne(db, key: id) else {
+                throw CatalogError(.notFound, "no recording with id \(id)")
+            }
+            guard recording.state != .shredded else {
+                throw CatalogError(.invalidArgument, "recording \(id) is already shredded")
+            }
+            guard !recording.hold else {
+                throw CatalogError(.invalidArgument, "recording \(id) is on legal hold; clear the hold first")
+            }
+            try db.execute(
+                sql: "UPDATE recordings SET state = 'shredded', shredded_at = ? WHERE id = ?",
+                arguments: [at, id]
+            )
+            try AuditLog.append(
+                in: db,
+                actor: actor,
+                action: .recordingShredded,
+                tenantID: recording.tenantId,
+                subjectID: id,
+                details: ["expiresAt": String.fromDatabaseValue(recording.expiresAt.databaseValue) ?? ""],
+                at: at
+            )
+        }
+    }
+
+    /// Closes a paused span that was opened without an end.
+    public func closePausedSpan(id: Int64, endMs: Int64) throws(CatalogError) {
+        try write { db in
+            guard var span = try PausedSpanRecord.fetchOne(db, key: id) else {
+                throw CatalogError(.notFound, "no paused span with id \(id)")
+            }
+            guard span.endMs == nil else {
+                throw CatalogError(.invalidArgument, "paused span \(id) is already closed")
+            }
+            guard endMs >= span.startMs else {
+                throw CatalogError(
+                    .invalidArgument,
+                    "a paused span cannot end (\(endMs) ms) before it starts (\(span.startMs) ms)"
+                )
+            }
+            span.endMs = endMs
+            try span.update(db)
+        }
+    }
+}

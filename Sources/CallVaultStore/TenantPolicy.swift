@@ -1,0 +1,95 @@
+/// What a tenant has decided about recording: consent, retention and storage.
+///
+/// Changes apply to recordings made after them; existing recordings keep the expiry they were given.
+public struct TenantPolicy: Sendable, Codable, Equatable {
+    /// The longest voice retention CallVault allows, in days (DESIGN.md, guarantee 6).
+    public static let maximumVoiceDays = 90
+
+    /// The legal basis: opt-in (default), opt-out or not-required.
+    public var consentMode: ConsentMode
+    /// Whether consent counts only after the AI/recording disclosure was played.
+    public var requireDisclosure: Bool
+    /// The DTMF key that means "I consent" (`0`–`9`, `*`, `#`, `A`–`D`), or nil for none.
+    public var consentDigit: Character?
+    /// The DTMF key that means "do not record me", or nil for none.
+    public var optOutDigit: Character?
+    /// Days voice is kept before its keys are destroyed: 1 to ``maximumVoiceDays``.
+    public var voiceDays: Int
+    /// Days transcripts are kept (at least 1).
+    public var transcriptDays: Int
+    /// The codec recordings are stored in.
+    public var codec: StorageCodec
+
+    /// The defaults of `callvault tenant add`: opt-in, no disclosure requirement, no digits,
+    /// voice 90 days, transcripts 365 days, native codec.
+    public init(
+        consentMode: ConsentMode = .optIn,
+        requireDisclosure: Bool = false,
+        consentDigit: Character? = nil,
+        optOutDigit: Character? = nil,
+        voiceDays: Int = TenantPolicy.maximumVoiceDays,
+        transcriptDays: Int = 365,
+        codec: StorageCodec = .native
+    ) {
+        self.consentMode = consentMode
+        self.requireDisclosure = requireDisclosure
+        self.consentDigit = consentDigit
+        self.optOutDigit = optOutDigit
+        self.voiceDays = voiceDays
+        self.transcriptDays = transcriptDays
+        self.codec = codec
+    }
+
+    /// The keys a DTMF digit may be.
+    public static let dtmfKeys: Set<Character> = Set("0123456789*#ABCD")
+
+    /// Checks every limit, so a policy that would break a guarantee never reaches the catalog.
+    public func validate() throws(CatalogError) {
+        guard voiceDays <= Self.maximumVoiceDays else {
+            throw CatalogError(
+                .invalidPolicy,
+                "voice retention of \(voiceDays) days is refused: the limit is \(Self.maximumVoiceDays) days"
+            )
+        }
+        guard voiceDays >= 1 else {
+            throw CatalogError(.invalidPolicy, "voice retention must be at least 1 day, got \(voiceDays)")
+        }
+        guard transcriptDays >= 1 else {
+            throw CatalogError(.invalidPolicy, "transcript retention must be at least 1 day, got \(transcriptDays)")
+        }
+        for (label, digit) in [("consent", consentDigit), ("opt-out", optOutDigit)] {
+            if let digit, !Self.dtmfKeys.contains(digit) {
+                throw CatalogError(.invalidPolicy, "the \(label) digit must be one of 0-9, *, #, A-D")
+            }
+        }
+        if let consentDigit, consentDigit == optOutDigit {
+            throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        consentMode = try c.decode(ConsentMode.self, forKey: .consentMode)
+        requireDisclosure = try c.decode(Bool.self, forKey: .requireDisclosure)
+        consentDigit = try c.decodeIfPresent(String.self, forKey: .consentDigit).flatMap(\.first)
+        optOutDigit = try c.decodeIfPresent(String.self, forKey: .optOutDigit).flatMap(\.first)
+        voiceDays = try c.decode(Int.self, forKey: .voiceDays)
+        transcriptDays = try c.decode(Int.self, forKey: .transcriptDays)
+        codec = try c.decode(StorageCodec.self, forKey: .codec)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(consentMode, forKey: .consentMode)
+        try c.encode(requireDisclosure, forKey: .requireDisclosure)
+        try c.encode(consentDigit.map(String.init), forKey: .consentDigit)
+        try c.encode(optOutDigit.map(String.init), forKey: .optOutDigit)
+        try c.encode(voiceDays, forKey: .voiceDays)
+        try c.encode(transcriptDays, forKey: .transcriptDays)
+        try c.encode(codec, forKey: .codec)
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import CallVaultStore
+
+/// `callvault audit list|verify`: the append-only, hash-chained audit log.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Read and verify the hash-chained audit log.",
+        subcommands: [List.self, Verify.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List audit entries, oldest first.")
+
+        @OptionGroup var options: CatalogOptions
+        @Option(help: "Only entries about this tenant (tenant id).") var tenant: String?
+        @Option(help: "Only entries after this sequence number.") var after: Int64 = 0
+        @Option(help: "At most this many entries.") var limit: Int?
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func run() async throws {
+            if let limit, limit < 1 {
+                throw CatalogCommandSupport.usageError(
+                    "--limit must be at least 1",
+                    hint: "omit it to list every entry"
+                )
+            }
+            try CatalogCommandSupport.run {
+                let entries = try options.openCatalog().auditLog.entries(
+                    tenantID: tenant,
+                    afterSeq: after,
+                    limit: limit
+                )
+                let outputs = entries.map(AuditEntryOutput.init)
+                if json {
+                    try CatalogCommandSupport.printJSON(["entries": outputs])
+                    return
+                }
+                CatalogCommandSupport.printTable(
+                    header: ["SEQ", "AT", "ACTOR", "ACTION", "TENANT", "SUBJECT", "DETAILS"],
+                    rows: outputs.map { entry in
+                        [
+                            String(entry.seq), CatalogCommandSupport.format(entry.at), entry.actor, entry.action,
+                            entry.tenantId ?? "-", entry.subjectId ?? "-",
+                            entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                                separator: " "
+                            ),
+                        ]
+                    }
+                )
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain; exit 1 if an entry was changed, removed or reordered."
+        )
+
+        @OptionGroup var options: CatalogOptions
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func run() async throws {
+            var verification: AuditVerification?
+            try CatalogCommandSupport.run {
+                verification = try options.openCatalog().auditLog.verify()
+            }
+            guard let verification else { return }
+            let output = AuditVerificationOutput(verification)
+            if json {
+                try CatalogCommandSupport.printJSON(output)
+            } else if verification.isIntact {
+                print(output.message)
+            }
+            if !verification.isIntact {
+                if !json {
+                    CatalogCommandSupport.fail(
+                        output.message,
+                        hint: "restore the catalog from a backup and compare with `callvault audit list`"
+                    )
+                }
+                throw ExitCode(1)
+            }
+        }
+    }
+}

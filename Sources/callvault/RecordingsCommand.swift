@@ -1,0 +1,45 @@
+import ArgumentParser
+import CallVaultStore
+
+/// `callvault recordings list`: the sealed recordings in the catalog.
+struct RecordingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recordings",
+        abstract: "Sealed recordings: one per track of a call.",
+        subcommands: [List.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recordings, newest first.")
+
+        @OptionGroup var options: CatalogOptions
+        @Option(help: "Only this call's recordings (call id).") var call: String?
+        @Option(help: "Only this tenant's recordings (tenant id).") var tenant: String?
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func run() async throws {
+            try CatalogCommandSupport.run {
+                let catalog = try options.openCatalog()
+                if let tenant { _ = try catalog.tenant(id: tenant) }
+                if let call { _ = try catalog.call(id: call, tenantID: tenant) }
+                let recordings = try catalog.recordingSummaries(callID: call, tenantID: tenant)
+                if json {
+                    try CatalogCommandSupport.printJSON(["recordings": recordings])
+                    return
+                }
+                CatalogCommandSupport.printTable(
+                    header: [
+                        "ID", "CALL", "TENANT", "TRACK", "STATE", "CODEC", "DURATION-MS", "BYTES", "EXPIRES", "HOLD",
+                    ],
+                    rows: recordings.map {
+                        [
+                            $0.id, $0.callId, $0.tenantId, $0.track.rawValue, $0.state.rawValue, $0.codec.rawValue,
+                            String($0.durationMs), String($0.bytes), CatalogCommandSupport.format($0.expiresAt),
+                            $0.hold ? "yes" : "no",
+                        ]
+                    }
+                )
+            }
+        }
+    }
+}

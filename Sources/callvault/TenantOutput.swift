@@ -1,0 +1,46 @@
+import CallVaultStore
+import Foundation
+
+/// A tenant as the CLI prints it: id, name, the policy's fields flat beside them (CLI.md's
+/// `{"id","name","token",...policy}`), and the token only on creation.
+struct TenantOutput: Encodable {
+    let tenant: Tenant
+    let token: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, token, createdAt, updatedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tenant.id, forKey: .id)
+        try container.encode(tenant.name, forKey: .name)
+        try container.encodeIfPresent(token, forKey: .token)
+        try container.encode(tenant.createdAt, forKey: .createdAt)
+        try container.encode(tenant.updatedAt, forKey: .updatedAt)
+        try tenant.policy.encode(to: encoder)
+    }
+
+    /// `key  value` lines for people.
+    func printText() {
+        var rows: [(String, String)] = [("id", tenant.id), ("name", tenant.name)]
+        if let token {
+            rows.append(("token", "\(token)  (shown once: store it now; only its hash is kept)"))
+        }
+        let policy = tenant.policy
+        rows += [
+            ("consent", policy.consentMode.rawValue),
+            ("require-disclosure", policy.requireDisclosure ? "yes" : "no"),
+            ("consent-digit", policy.consentDigit.map(String.init) ?? "none"),
+            ("optout-digit", policy.optOutDigit.map(String.init) ?? "none"),
+            ("voice-days", String(policy.voiceDays)),
+            ("transcript-days", String(policy.transcriptDays)),
+            ("codec", policy.codec.rawValue),
+            ("created", CatalogCommandSupport.format(tenant.createdAt)),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        for (key, value) in rows {
+            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
+}
