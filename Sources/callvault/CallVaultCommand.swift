@@ -7,6 +7,21 @@ struct CallVaultCommand: AsyncParsableCommand {
         commandName: "callvault",
         abstract: "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
-        subcommands: []
+        subcommands: [InitCommand.self]
     )
+
+    /// Parses and runs a command; every error leaves as one `callvault: error: WHAT (HINT)` line with
+    /// exit 1 (failed operation) or 2 (bad usage), as CLI.md requires, instead of ArgumentParser's default.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            CLIError.exitReporting(error)
+        }
+    }
 }
