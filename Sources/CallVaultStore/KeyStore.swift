@@ -103,7 +103,9 @@ public final class KeyStore: Sendable {
         }
     }
 
-    /// The GRDB configuration: `secure_delete` on every connection (checked), a busy timeout, FKs on.
+    /// The GRDB configuration: `secure_delete` on every connection (checked), `synchronous = FULL`,
+    /// a busy timeout, foreign keys on. Writes run in IMMEDIATE transactions (GRDB's default for
+    /// writers), so two processes creating the same day key serialize instead of failing.
     static func configuration(busyTimeout: Double) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -111,6 +113,8 @@ public final class KeyStore: Sendable {
         config.label = "CallVault.KeyStore"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // A committed key must survive power loss: data is sealed under it right after the commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
             try checkSecureDelete(db)
         }
         return config

@@ -18,6 +18,8 @@ import Testing
         #expect(writerValue == 1)
         let journal = try store.database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+        let synchronous = try store.database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2, "FULL: a committed key survives power loss")
         let migrations = try store.database.read { db in try KeyStore.migrator.appliedIdentifiers(db) }
         #expect(migrations.contains("v1-key-hierarchy"))
     }

@@ -47,6 +47,20 @@ import Testing
         #expect(try store.destroyDayKeys(expiringBefore: dayTwo).isEmpty)
     }
 
+    /// No key cache: a key destroyed through one store (the sweeper's process) is gone at once for
+    /// another store on the same file (the ingest or transcription process).
+    @Test func destructionIsSeenAtOnceByAnotherStoreOnTheSameFile() throws {
+        let temp = try TemporaryDirectory()
+        let (directory, sweeper) = try temp.makeStore()
+        let worker = try KeyStore(dataDirectory: directory, logger: Logger(label: "worker"))
+        try sweeper.createTenant("acme")
+        let created = try worker.newDataKey(tenantID: "acme", ownerID: "rec-1", kind: .voice, expiresOn: dayOne)
+        #expect(bytes(of: try worker.dataKey(ownerID: "rec-1", tenantID: "acme")) == bytes(of: created.key))
+        #expect(bytes(of: try sweeper.dataKey(ownerID: "rec-1", tenantID: "acme")) == bytes(of: created.key))
+        #expect(try sweeper.destroyDayKeys(expiringBefore: dayTwo).count == 1)
+        #expect(errorCode { try worker.dataKey(ownerID: "rec-1", tenantID: "acme") } == .dataKeyShredded)
+    }
+
     @Test func kindFilterLeavesTheOtherKind() throws {
         let temp = try TemporaryDirectory()
         let (_, store) = try temp.makeStore()
