@@ -58,6 +58,9 @@ public final class KeyStore: Sendable {
         try FileSystem.ensurePrivateFile(path)
         do {
             database = try DatabasePool(path: path, configuration: Self.configuration(busyTimeout: busyTimeout))
+            // A committed key must survive power loss: data is sealed under it right after the commit.
+            // Set on the single writer connection after GRDB's WAL set-up, which chooses NORMAL.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(database)
             try database.read { db in try Self.checkSecureDelete(db) }
         } catch let error as KeyStoreError {
@@ -103,9 +106,9 @@ public final class KeyStore: Sendable {
         }
     }
 
-    /// The GRDB configuration: `secure_delete` on every connection (checked), `synchronous = FULL`,
-    /// a busy timeout, foreign keys on. Writes run in IMMEDIATE transactions (GRDB's default for
-    /// writers), so two processes creating the same day key serialize instead of failing.
+    /// The GRDB configuration: `secure_delete` on every connection (checked), a busy timeout, foreign
+    /// keys on. Writes run in IMMEDIATE transactions (GRDB's default for writers), so two processes
+    /// creating the same day key serialize instead of failing.
     static func configuration(busyTimeout: Double) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -113,8 +116,6 @@ public final class KeyStore: Sendable {
         config.label = "CallVault.KeyStore"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            // A committed key must survive power loss: data is sealed under it right after the commit.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try checkSecureDelete(db)
         }
         return config
