@@ -1,0 +1,277 @@
+import CLibCrypto
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one part of a sealed recording, segment by segment, releasing only verified plaintext.
+///
+/// `init` checks, in order: magic and version, the header's tenant and recording against what the
+/// caller expects (from the catalog), the key commitment, then the header MAC — all before any
+/// segment is read. `next()` then checks each segment's frame, index and tag (see
+/// `docs/cvr-format.md` for the error code of every failure). A reader holds one frame buffer and
+/// one cipher context and reuses them for every segment. Not thread-safe.
+public final class SealedFileReader {
+    public let path: String
+    public let header: SealedFileHeader
+    /// Whether this is the recording's final part (only the final part may, and must, end with `last`).
+    public let isFinalPart: Bool
+    /// Whether a final part without `last` (or with a torn tail) ends reading instead of throwing.
+    public let allowIncomplete: Bool
+    /// The index the next segment must have.
+    public private(set) var nextSegmentIndex: UInt64
+    /// How the part ended; nil until the end was reached.
+    public private(set) var ending: SealedFileEnding?
+
+    private let fd: Int32
+    private let gcm: AESGCM
+    private let frame: UnsafeMutableRawBufferPointer
+    private let nonce: UnsafeMutableRawBufferPointer
+    private let aad: UnsafeMutableRawBufferPointer
+    private var failure: SealedFileError?
+
+    /// Opens `path` and authenticates its header.
+    /// - Parameters:
+    ///   - dataKey: the recording's data key (unwrapped from the key store).
+    ///   - expectedTenantID: the tenant the catalog says owns this recording.
+    ///   - expectedRecordingID: the recording the catalog says this file belongs to.
+    ///   - isFinalPart: false for every part but the last of a multi-part recording.
+    ///   - allowIncomplete: read an interrupted recording up to its last complete segment.
+    public init(
+        path: String, dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String,
+        isFinalPart: Bool = true, allowIncomplete: Bool = false
+    ) throws(SealedFileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw SealedFileError(
+                code == ENOENT ? .fileNotFound : .ioFailed, "cannot open sealed file: \(FileIO.describe(code))",
+                path: path)
+        }
+        let header: SealedFileHeader, headerBytes: [UInt8], keys: SealedFileKeys
+        do throws(SealedFileError) {
+            headerBytes = try Self.readHeaderBytes(fd, path: path)
+            header = try SealedFileHeader.decode(headerBytes, path: path)
+            guard header.metadata.tenantID == expectedTenantID else {
+                throw SealedFileError(.wrongTenant, "the file belongs to another tenant than expected", path: path)
+            }
+            guard header.metadata.recordingID == expectedRecordingID else {
+                throw SealedFileError(.wrongRecording, "the file belongs to another recording than expected", path: path)
+            }
+            keys = try SealedFileKeys(dataKey: dataKey, salt: header.salt, path: path)
+            guard ConstantTime.equals(keys.commitment, header.keyCommitment) else {
+                throw SealedFileError(
+                    .keyCommitmentMismatch, "the data key is not the key this file was sealed with", path: path)
+            }
+            guard ConstantTime.equals(keys.headerMAC(for: header), header.headerMAC) else {
+                throw SealedFileError(.headerTampered, "the header MAC does not verify: the header was changed", path: path)
+            }
+        } catch {
+            closeDescriptor(fd)
+            throw error
+        }
+        do throws(CryptoError) { gcm = try AESGCM(key: keys.fileKey) } catch {
+            closeDescriptor(fd)
+            throw SealedFileError(.cryptoFailed, "cipher set-up failed: \(error.message)", path: path)
+        }
+        self.fd = fd
+        self.path = path
+        self.header = header
+        self.isFinalPart = isFinalPart
+        self.allowIncomplete = allowIncomplete
+        self.nextSegmentIndex = UInt64(header.metadata.firstSegmentIndex)
+        // Sized from the header only after its MAC verified, so a forged length cannot make us allocate.
+        self.frame = .allocate(byteCount: 9 + Int(header.maxSegmentByteCount) + AESGCM.tagByteCount, alignment: 16)
+        self.nonce = .allocate(byteCount: AESGCM.nonceByteCount, alignment: 8)
+        self.aad = .allocate(byteCount: 37, alignment: 8)
+        let nonceBuffer = nonce, aadBuffer = aad
+        header.noncePrefix.withUnsafeBytes { nonceBuffer.copyMemory(from: $0) }
+        headerBytes.withUnsafeBytes { Digest.sha256($0, into: aadBuffer) }
+    }
+
+    deinit {
+        closeDescriptor(fd)
+        OPENSSL_cleanse(frame.baseAddress, frame.count)
+        frame.deallocate()
+        nonce.deallocate()
+        aad.deallocate()
+    }
+
+    private static func readHeaderBytes(_ fd: Int32, path: String) throws(SealedFileError) -> [UInt8] {
+        var prefix = [UInt8](repeating: 0, count: SealedFileHeader.fixedPrefixByteCount)
+        let got = prefix.withUnsafeMutableBytes { FileIO.readFully(fd, $0.baseAddress!, $0.count) }
+        guard got >= 0 else {
+            throw SealedFileError(.ioFailed, "cannot read: \(FileIO.describe(Int32(-got)))", path: path)
+        }
+        if got < prefix.count {
+            // An empty file, or the start of the magic: the writer died while creating the file.
+            guard Array(prefix[0..<min(got, 4)]) == Array(SealedFileHeader.magic.prefix(min(got, 4))) else {
+                throw SealedFileError(.notASealedFile, "the file does not start with the CVRF magic", path: path)
+            }
+            throw SealedFileError(.truncatedHeader, "the file ends inside its header (\(got) bytes)", path: path)
+        }
+        let length = try SealedFileHeader.byteCount(fromPrefix: prefix, path: path)
+        var bytes = prefix + [UInt8](repeating: 0, count: length - prefix.count)
+        let rest = bytes.withUnsafeMutableBytes { FileIO.readFully(fd, $0.baseAddress! + 8, length - 8) }
+        guard rest >= 0 else {
+            throw SealedFileError(.ioFailed, "cannot read: \(FileIO.describe(Int32(-rest)))", path: path)
+        }
+        guard rest == length - 8 else {
+            throw SealedFileError(.truncatedHeader, "the file ends inside its \(length)-byte header", path: path)
+        }
+        return bytes
+    }
+
+    /// The next verified segment, or nil at the end of the part (then `ending` says how it ended).
+    public func next() throws(SealedFileError) -> SealedSegment? {
+        if let failure { throw failure }
+        if ending != nil { return nil }
+        do throws(SealedFileError) {
+            return try readSegment()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Every remaining segment's plaintext, concatenated (tests, transcription, export).
+    public func readAll() throws(SealedFileError) -> [UInt8] {
+        var out: [UInt8] = []
+        while let segment = try next() { out.append(contentsOf: segment.plaintext) }
+        return out
+    }
+
+    private func readSegment() throws(SealedFileError) -> SealedSegment? {
+        let base = frame.baseAddress!
+        let expected = nextSegmentIndex
+        let got = FileIO.readFully(fd, base, 9)
+        guard got >= 0 else { throw ioError(got, expected) }
+        if got == 0 { return try endAtBoundary() }
+        if got < 9 { return try endTorn(expected) }
+        let length = Int(UInt32(bigEndian: base.loadUnaligned(as: UInt32.self)))
+        let index = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let flags = base.load(fromByteOffset: 8, as: UInt8.self)
+        guard flags & 0xfe == 0 else {
+            throw SealedFileError(.malformedSegment, "reserved flag bits are set", path: path, segmentIndex: index)
+        }
+        guard length <= Int(header.maxSegmentByteCount) else {
+            throw SealedFileError(
+                .malformedSegment, "length \(length) exceeds the file's maximum \(header.maxSegmentByteCount)",
+                path: path, segmentIndex: index)
+        }
+        let body = FileIO.readFully(fd, base + 9, length + AESGCM.tagByteCount)
+        guard body >= 0 else { throw ioError(body, expected) }
+        if body < length + AESGCM.tagByteCount { return try endTorn(expected) }
+
+        let isLast = flags & 1 == 1
+        try decryptFrame(length: length, index: index, flags: flags)
+        guard UInt64(index) == expected else {
+            OPENSSL_cleanse(base + 9, length)
+            throw misplaced(index: index, expected: expected)
+        }
+        nextSegmentIndex += 1
+        if isLast {
+            guard isFinalPart else {
+                OPENSSL_cleanse(base + 9, length)
+                throw SealedFileError(
+                    .lastSegmentNotFinal, "a part other than the final one holds the last segment", path: path,
+                    segmentIndex: index)
+            }
+            var probe: UInt8 = 0
+            let extra = FileIO.readFully(fd, &probe, 1)
+            guard extra == 0 else {
+                OPENSSL_cleanse(base + 9, length)
+                throw SealedFileError(.trailingData, "bytes follow the last segment", path: path, segmentIndex: index)
+            }
+            ending = .lastSegment
+        }
+        return SealedSegment(index: index, isLast: isLast, plaintext: UnsafeRawBufferPointer(start: base + 9, count: length))
+    }
+
+    /// Decrypts the frame body in place under the nonce and AAD its own index and flags imply.
+    private func decryptFrame(length: Int, index: UInt32, flags: UInt8) throws(SealedFileError) {
+        let base = frame.baseAddress!
+        nonce.storeBytes(of: index.bigEndian, toByteOffset: 7, as: UInt32.self)
+        nonce.storeBytes(of: flags, toByteOffset: 11, as: UInt8.self)
+        aad.storeBytes(of: index.bigEndian, toByteOffset: 32, as: UInt32.self)
+        aad.storeBytes(of: flags, toByteOffset: 36, as: UInt8.self)
+        do throws(CryptoError) {
+            try gcm.open(
+                inPlace: UnsafeMutableRawBufferPointer(start: base + 9, count: length),
+                nonce: UnsafeRawBufferPointer(nonce), aad: UnsafeRawBufferPointer(aad),
+                tag: UnsafeRawBufferPointer(start: base + 9 + length, count: AESGCM.tagByteCount))
+        } catch {
+            throw SealedFileError(
+                .segmentAuthenticationFailed,
+                "the segment does not authenticate: changed bytes, or a segment from another file", path: path,
+                segmentIndex: index)
+        }
+    }
+
+    private func endAtBoundary() throws(SealedFileError) -> SealedSegment? {
+        if !isFinalPart {
+            ending = .partBoundary
+            return nil
+        }
+        guard allowIncomplete else {
+            throw SealedFileError(
+                .missingLastSegment, "the file ends without its last segment (interrupted or cut short)", path: path,
+                segmentIndex: UInt32(truncatingIfNeeded: nextSegmentIndex))
+        }
+        ending = .missingLast
+        return nil
+    }
+
+    /// A partial frame at the end: a torn write. Tolerated in non-final parts (the next part's
+    /// authenticated first index proves no complete segment was lost) and with `allowIncomplete`.
+    private func endTorn(_ expected: UInt64) throws(SealedFileError) -> SealedSegment? {
+        guard !isFinalPart || allowIncomplete else {
+            throw SealedFileError(
+                .truncatedSegment, "the file ends inside a segment", path: path,
+                segmentIndex: UInt32(truncatingIfNeeded: expected))
+        }
+        ending = .tornTail
+        return nil
+    }
+
+    /// An authentic segment at the wrong place: tells a drop from a swap by looking further ahead.
+    private func misplaced(index: UInt32, expected: UInt64) -> SealedFileError {
+        if UInt64(index) < expected {
+            return SealedFileError(
+                .segmentDuplicated, "segment \(index) appears again where \(expected) was expected", path: path,
+                segmentIndex: index)
+        }
+        if laterFrameHasIndex(expected) {
+            return SealedFileError(
+                .segmentReordered, "segment \(index) comes before segment \(expected)", path: path, segmentIndex: index)
+        }
+        return SealedFileError(
+            .segmentMissing, "segment \(expected) is missing (found \(index))", path: path,
+            segmentIndex: UInt32(truncatingIfNeeded: expected))
+    }
+
+    /// Walks the remaining frame headers (no decryption) looking for `index`; error path only.
+    private func laterFrameHasIndex(_ index: UInt64) -> Bool {
+        var head = (UInt64(0), UInt8(0))
+        while true {
+            let got = withUnsafeMutableBytes(of: &head) { FileIO.readFully(fd, $0.baseAddress!, 9) }
+            guard got == 9 else { return false }
+            let (length, found) = withUnsafeBytes(of: &head) {
+                (Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self))),
+                 UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+            }
+            if UInt64(found) == index { return true }
+            guard length <= Int(header.maxSegmentByteCount),
+                  lseek(fd, off_t(length + AESGCM.tagByteCount), SEEK_CUR) >= 0
+            else { return false }
+        }
+    }
+
+    private func ioError(_ result: Int, _ expected: UInt64) -> SealedFileError {
+        SealedFileError(
+            .ioFailed, "cannot read: \(FileIO.describe(Int32(-result)))", path: path,
+            segmentIndex: UInt32(truncatingIfNeeded: expected))
+    }
+}
