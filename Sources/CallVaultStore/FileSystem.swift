@@ -52,7 +52,7 @@ enum FileSystem {
     /// Refuses a path that is not a directory of ours with mode 0700 or stricter.
     static func checkPrivateDirectory(_ path: String) throws(KeyStoreError) {
         guard let info = try lstatEntry(path) else {
-            throw KeyStoreError(.ioFailed, "\(path) does not exist (run `callvault init`)")
+            throw KeyStoreError(.directoryMissing, "data directory \(path) does not exist")
         }
         guard isDirectory(info) else {
             throw KeyStoreError(

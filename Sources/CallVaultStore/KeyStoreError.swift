@@ -11,6 +11,8 @@ public struct KeyStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case rootKeyInsecure
         /// The root key file does not hold exactly 32 bytes.
         case rootKeyCorrupt
+        /// The data directory does not exist (run `callvault init`).
+        case directoryMissing
         /// The data directory is reachable by group or others, or is not a directory.
         case directoryInsecure
         /// A file-system call failed (the message names the path and the errno text).

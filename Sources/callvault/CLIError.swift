@@ -39,7 +39,7 @@ struct CLIError: Error, Equatable, CustomStringConvertible {
     init(_ error: KeyStoreError) {
         let hint: String? =
             switch error.code {
-            case .rootKeyMissing: "run `callvault init` for this --data directory first"
+            case .rootKeyMissing, .directoryMissing: "run `callvault init` for this --data directory first"
             case .rootKeyInsecure, .rootKeyCorrupt, .directoryInsecure:
                 "CallVault never replaces or loosens a root key itself; fix it as described"
             case .ioFailed: "check the path exists and this user may write it"

@@ -7,7 +7,7 @@ struct CallVaultCommand: AsyncParsableCommand {
         commandName: "callvault",
         abstract: "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
-        subcommands: [InitCommand.self]
+        subcommands: [InitCommand.self, VerifyCommand.self]
     )
 
     /// Parses and runs a command; every error leaves as one `callvault: error: WHAT (HINT)` line with

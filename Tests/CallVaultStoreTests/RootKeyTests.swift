@@ -1,5 +1,6 @@
 import CallVaultCrypto
 import Foundation
+import Logging
 import Testing
 @testable import CallVaultStore
 
@@ -134,6 +135,10 @@ import Glibc
         #expect(mode(of: folder) == 0o700)
         #expect(mode(of: temp.path + "/data/recordings/acme") == 0o700)
         #expect(errorCode { try directory.recordingDirectory(tenantID: "../etc", day: day) } == .invalidIdentifier)
+
+        let absent = DataDirectory(path: temp.path + "/absent")
+        #expect(errorCode { try absent.checkPrivate() } == .directoryMissing)
+        #expect(errorCode { try KeyStore(dataDirectory: absent, logger: Logger(label: "test")) } == .directoryMissing)
 
         let open = DataDirectory(path: temp.path + "/open")
         #expect(mkdir(open.path, 0o755) == 0)
