@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A UTC calendar day, written `yyyy-mm-dd`: the unit of expiry for day keys and of the recordings layout.

@@ -1,9 +1,9 @@
 public import CallVaultCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The root key as a file of exactly 32 random bytes with mode 0600, owned by the service user.
@@ -113,9 +113,11 @@ public struct FileRootKey: RootKeyProvider {
             total += n
         }
         guard total == Self.byteCount else {
+            let found = total > Self.byteCount ? "more than \(Self.byteCount)" : String(total)
             throw KeyStoreError(
                 .rootKeyCorrupt,
-                "root key \(path) holds \(total > Self.byteCount ? "more than \(Self.byteCount)" : String(total)) bytes, not \(Self.byteCount) (restore it from your key backup; never replace it with a new one while data exists)"
+                "root key \(path) holds \(found) bytes, "
+                    + "not \(Self.byteCount) (restore it from your key backup; never replace it while data exists)"
             )
         }
         do {
@@ -134,27 +136,35 @@ public struct FileRootKey: RootKeyProvider {
         if FileSystem.isSymlink(info) {
             throw KeyStoreError(
                 .rootKeyInsecure,
-                "root key \(path) is a symlink; a symlink is refused (replace it with the key file itself, mode 0600)")
+                "root key \(path) is a symlink; a symlink is refused (replace it with the key file itself, mode 0600)"
+            )
         }
         guard FileSystem.isRegular(info) else {
-            throw KeyStoreError(.rootKeyInsecure, "root key \(path) is not a regular file (move it away and restore the key file)")
+            throw KeyStoreError(
+                .rootKeyInsecure,
+                "root key \(path) is not a regular file (move it away and restore the key file)"
+            )
         }
         guard info.st_uid == geteuid() else {
             throw KeyStoreError(
                 .rootKeyInsecure,
-                "root key \(path) is owned by uid \(info.st_uid), not by this user (uid \(geteuid())); run `chown \(geteuid()) \(path)`"
+                "root key \(path) is owned by uid \(info.st_uid), not by this user (uid \(geteuid())); "
+                    + "run `chown \(geteuid()) \(path)`"
             )
         }
         let mode = FileSystem.permissions(info)
         guard mode & 0o077 == 0 else {
             throw KeyStoreError(
                 .rootKeyInsecure,
-                "root key \(path) can be read by group or others (mode \(String(mode, radix: 8))); run `chmod 600 \(path)`")
+                "root key \(path) can be read by group or others (mode \(String(mode, radix: 8))); "
+                    + "run `chmod 600 \(path)`"
+            )
         }
         guard info.st_size == off_t(Self.byteCount) else {
             throw KeyStoreError(
                 .rootKeyCorrupt,
-                "root key \(path) is \(info.st_size) bytes, not \(Self.byteCount) (restore it from your key backup; never replace it with a new one while data exists)"
+                "root key \(path) is \(info.st_size) bytes, not \(Self.byteCount) "
+                    + "(restore it from your key backup; never replace it while data exists)"
             )
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The few POSIX file calls the store needs, with errors that name the path and the fix.
@@ -56,16 +56,21 @@ enum FileSystem {
         }
         guard isDirectory(info) else {
             throw KeyStoreError(
-                .directoryInsecure, "\(path) is not a directory (a symlink or file is not accepted; move it away)")
+                .directoryInsecure,
+                "\(path) is not a directory (a symlink or file is not accepted; move it away)"
+            )
         }
         guard info.st_uid == geteuid() else {
             throw KeyStoreError(
-                .directoryInsecure, "\(path) is owned by uid \(info.st_uid), not by this user (uid \(geteuid()))")
+                .directoryInsecure,
+                "\(path) is owned by uid \(info.st_uid), not by this user (uid \(geteuid()))"
+            )
         }
         guard permissions(info) & 0o077 == 0 else {
             throw KeyStoreError(
                 .directoryInsecure,
-                "\(path) can be reached by group or others (mode \(String(permissions(info), radix: 8))); run `chmod 700 \(path)`"
+                "\(path) can be reached by group or others (mode \(String(permissions(info), radix: 8))); "
+                    + "run `chmod 700 \(path)`"
             )
         }
     }

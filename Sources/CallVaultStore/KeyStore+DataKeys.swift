@@ -28,15 +28,20 @@ extension KeyStore {
             try self.execute(
                 db,
                 """
-                INSERT INTO data_key (owner_id, tenant_id, key_id, kind, expires_on, held, wrapping_key_id, wrapped, created_at)
+                INSERT INTO data_key
+                    (owner_id, tenant_id, key_id, kind, expires_on, held, wrapping_key_id, wrapped, created_at)
                 VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
                 """,
-                [ownerID, tenantID, keyID, kind.rawValue, expiresOn.description, day.keyID, wrapped, Self.now()])
+                [ownerID, tenantID, keyID, kind.rawValue, expiresOn.description, day.keyID, wrapped, Self.now()]
+            )
             return (keyID, key)
         }
         logger.debug(
             "data key created",
-            metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)", "key": "\(result.keyID)", "expires": "\(expiresOn)"])
+            metadata: [
+                "tenant": "\(tenantID)", "owner": "\(ownerID)", "key": "\(result.keyID)", "expires": "\(expiresOn)",
+            ]
+        )
         return result
     }
 
@@ -74,13 +79,17 @@ extension KeyStore {
                 let dayText: String = row["expires_on"]
                 let held: Int = row["held"]
                 return .active(
-                    keyID: row["key_id"], kind: KeyKind(rawValue: kindText) ?? .voice,
-                    expiresOn: try CalendarDay(dayText), held: held == 1)
+                    keyID: row["key_id"],
+                    kind: KeyKind(rawValue: kindText) ?? .voice,
+                    expiresOn: try CalendarDay(dayText),
+                    held: held == 1
+                )
             }
             if let row = try self.fetchOne(
-                db, "SELECT key_id, reason FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
-                [ownerID, tenantID])
-            {
+                db,
+                "SELECT key_id, reason FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
+                [ownerID, tenantID]
+            ) {
                 let reason: String = row["reason"]
                 return .shredded(keyID: row["key_id"], reason: DataKeyStatus.ShredReason(rawValue: reason) ?? .expired)
             }
@@ -104,30 +113,40 @@ extension KeyStore {
         if held == 1 {
             guard let hold = try holdKey(db, tenantID, create: false), hold.keyID == wrappingKeyID else {
                 throw KeyStoreError(
-                    .unwrapFailed, "data key \(keyID) of tenant \(tenantID) is marked held but its hold key is missing")
+                    .unwrapFailed,
+                    "data key \(keyID) of tenant \(tenantID) is marked held but its hold key is missing"
+                )
             }
             kek = hold.key
         } else {
             guard let day = try dayKey(db, keyID: wrappingKeyID, tenantID: tenantID) else {
                 throw KeyStoreError(
-                    .dataKeyShredded, "the day key of owner \(ownerID) (tenant \(tenantID)) was destroyed; its data is shredded")
+                    .dataKeyShredded,
+                    "the day key of owner \(ownerID) (tenant \(tenantID)) was destroyed; its data is shredded"
+                )
             }
             kek = day
         }
         return try Self.unwrap(
-            Self.bytes(row, "wrapped"), under: kek, Self.dataContext(tenantID, keyID, kind, ownerID), what: "data key")
+            Self.bytes(row, "wrapped"),
+            under: kek,
+            Self.dataContext(tenantID, keyID, kind, ownerID),
+            what: "data key"
+        )
     }
 
     func missingDataKeyError(_ db: Database, ownerID: String, tenantID: String) throws(KeyStoreError) -> KeyStoreError {
         if let row = try fetchOne(
-            db, "SELECT reason, shredded_at FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
-            [ownerID, tenantID])
-        {
+            db,
+            "SELECT reason, shredded_at FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
+            [ownerID, tenantID]
+        ) {
             let reason: String = row["reason"]
             let at: Int64 = row["shredded_at"]
             return KeyStoreError(
                 .dataKeyShredded,
-                "the data key of owner \(ownerID) (tenant \(tenantID)) was shredded (\(reason), on \(CalendarDay(secondsSince1970: at))); its data cannot be read by anyone"
+                "the data key of owner \(ownerID) (tenant \(tenantID)) was shredded "
+                    + "(\(reason), on \(CalendarDay(secondsSince1970: at))); its data cannot be read by anyone"
             )
         }
         return KeyStoreError(.unknownDataKey, "tenant \(tenantID) has no data key for owner \(ownerID)")

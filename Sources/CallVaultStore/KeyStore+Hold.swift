@@ -20,8 +20,10 @@ extension KeyStore {
             }
             let wrapped = try Self.wrap(key, under: hold.key, Self.dataContext(tenantID, keyID, kind, ownerID))
             try self.execute(
-                db, "UPDATE data_key SET held = 1, wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
-                [hold.keyID, wrapped, ownerID])
+                db,
+                "UPDATE data_key SET held = 1, wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
+                [hold.keyID, wrapped, ownerID]
+            )
             return true
         }
         if placed { logger.info("legal hold placed", metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)"]) }
@@ -50,8 +52,10 @@ extension KeyStore {
             }
             let dayShredded =
                 try self.fetchOne(
-                    db, "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-                    [tenantID, expiresOn.description, kind.rawValue]) != nil
+                    db,
+                    "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+                    [tenantID, expiresOn.description, kind.rawValue]
+                ) != nil
             if expiresOn < today || dayShredded {
                 try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: keyID, reason: .expired)
                 return .shredded
@@ -60,14 +64,17 @@ extension KeyStore {
             let day = try self.dayKey(db, tenantID, expiresOn, kind)
             let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))
             try self.execute(
-                db, "UPDATE data_key SET held = 0, wrapping_key_id = ?, wrapped = ?, expires_on = ? WHERE owner_id = ?",
-                [day.keyID, wrapped, expiresOn.description, ownerID])
+                db,
+                "UPDATE data_key SET held = 0, wrapping_key_id = ?, wrapped = ?, expires_on = ? WHERE owner_id = ?",
+                [day.keyID, wrapped, expiresOn.description, ownerID]
+            )
             return .rewrapped(dayKeyID: day.keyID, expiresOn: expiresOn)
         }
         if outcome == .shredded { try checkpointTruncate() }
         logger.info(
             "legal hold released",
-            metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)", "shredded": "\(outcome == .shredded)"])
+            metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)", "shredded": "\(outcome == .shredded)"]
+        )
         return outcome
     }
 }

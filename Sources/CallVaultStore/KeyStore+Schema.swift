@@ -59,7 +59,8 @@ extension KeyStore {
                         reason      TEXT NOT NULL CHECK (reason IN ('expired', 'erased')),
                         shredded_at INTEGER NOT NULL
                     );
-                    """)
+                    """
+            )
         }
         return migrator
     }()

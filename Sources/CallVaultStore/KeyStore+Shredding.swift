@@ -1,9 +1,9 @@
 import GRDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension KeyStore {
@@ -34,25 +34,35 @@ extension KeyStore {
                 let dayText: String = row["day"]
                 let kindText: String = row["kind"]
                 let owners = try self.fetchAll(
-                    db, "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
+                    db,
+                    "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
                     [keyID]
                 ).map { (owner: Row) -> String in owner["owner_id"] }
                 try self.execute(
                     db,
                     """
                     INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
-                    SELECT owner_id, tenant_id, key_id, 'expired', ? FROM data_key WHERE wrapping_key_id = ? AND held = 0
-                    """, [now, keyID])
+                    SELECT owner_id, tenant_id, key_id, 'expired', ? FROM data_key
+                    WHERE wrapping_key_id = ? AND held = 0
+                    """,
+                    [now, keyID]
+                )
                 try self.execute(db, "DELETE FROM data_key WHERE wrapping_key_id = ? AND held = 0", [keyID])
                 try self.execute(db, "DELETE FROM day_key WHERE key_id = ?", [keyID])
                 try self.execute(
                     db,
                     "INSERT INTO destroyed_day_key (key_id, tenant_id, day, kind, destroyed_at) VALUES (?, ?, ?, ?, ?)",
-                    [keyID, tenantID, dayText, kindText, now])
+                    [keyID, tenantID, dayText, kindText, now]
+                )
                 result.append(
                     DestroyedKey(
-                        tenantID: tenantID, day: try CalendarDay(dayText), kind: KeyKind(rawValue: kindText) ?? .voice,
-                        keyID: keyID, ownerIDs: owners))
+                        tenantID: tenantID,
+                        day: try CalendarDay(dayText),
+                        kind: KeyKind(rawValue: kindText) ?? .voice,
+                        keyID: keyID,
+                        ownerIDs: owners
+                    )
+                )
             }
             return result
         }
@@ -63,7 +73,8 @@ extension KeyStore {
                 metadata: [
                     "before": "\(day)", "dayKeys": "\(destroyed.count)",
                     "dataKeys": "\(destroyed.reduce(0) { $0 + $1.ownerIDs.count })",
-                ])
+                ]
+            )
         }
         return destroyed
     }
@@ -83,7 +94,9 @@ extension KeyStore {
             let held: Int = row["held"]
             guard held == 0 else {
                 throw KeyStoreError(
-                    .onHold, "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it")
+                    .onHold,
+                    "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it"
+                )
             }
             try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: .erased)
             return true
@@ -102,7 +115,8 @@ extension KeyStore {
         try execute(
             db,
             "INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at) VALUES (?, ?, ?, ?, ?)",
-            [ownerID, tenantID, keyID, reason.rawValue, Self.now()])
+            [ownerID, tenantID, keyID, reason.rawValue, Self.now()]
+        )
         try execute(db, "DELETE FROM data_key WHERE owner_id = ?", [ownerID])
     }
 
@@ -126,14 +140,18 @@ extension KeyStore {
                 throw KeyStoreError(.databaseFailed, "key store \(path): checkpoint failed: \(error)")
             }
             if last.busy == 0 {
-                if attempt > 0 { logger.debug("checkpoint succeeded after retry", metadata: ["attempts": "\(attempt + 1)"]) }
+                if attempt > 0 {
+                    logger.debug("checkpoint succeeded after retry", metadata: ["attempts": "\(attempt + 1)"])
+                }
                 return
             }
             usleep(Self.checkpointRetryMicroseconds)
         }
         throw KeyStoreError(
             .checkpointBlocked,
-            "key store \(path): the WAL checkpoint stayed blocked (busy=\(last.busy), log=\(last.log), checkpointed=\(last.checkpointed)); destroyed keys may remain in \(path)-wal until another process closes its read transaction — run `callvault sweep --once` again"
+            "key store \(path): the WAL checkpoint stayed blocked (busy=\(last.busy), log=\(last.log), "
+                + "checkpointed=\(last.checkpointed)); destroyed keys may remain in \(path)-wal until another "
+                + "process ends its read transaction; run the command again"
         )
     }
 }

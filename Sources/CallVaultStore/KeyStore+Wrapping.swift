@@ -46,7 +46,8 @@ extension KeyStore {
         } catch {
             throw KeyStoreError(
                 .unwrapFailed,
-                "\(what) \(context.keyID) of tenant \(context.tenantID) does not authenticate (the key store row was altered or moved; restore keys.sqlite from backup)"
+                "\(what) \(context.keyID) of tenant \(context.tenantID) does not authenticate "
+                    + "(the key store row was altered or moved; restore keys.sqlite from backup)"
             )
         }
     }
@@ -59,7 +60,11 @@ extension KeyStore {
         }
         let keyID: String = row["key_id"]
         return try Self.unwrap(
-            Self.bytes(row, "wrapped"), under: rootKey, Self.tenantContext(tenantID, keyID), what: "tenant key")
+            Self.bytes(row, "wrapped"),
+            under: rootKey,
+            Self.tenantContext(tenantID, keyID),
+            what: "tenant key"
+        )
     }
 
     /// The tenant's hold key, created (wrapped under the tenant key) on first use when `create` is set.
@@ -70,7 +75,11 @@ extension KeyStore {
         if let row = try fetchOne(db, "SELECT key_id, wrapped FROM hold_key WHERE tenant_id = ?", [tenantID]) {
             let keyID: String = row["key_id"]
             let key = try Self.unwrap(
-                Self.bytes(row, "wrapped"), under: tenant, Self.holdContext(tenantID, keyID), what: "hold key")
+                Self.bytes(row, "wrapped"),
+                under: tenant,
+                Self.holdContext(tenantID, keyID),
+                what: "hold key"
+            )
             return (keyID, key)
         }
         guard create else { return nil }
@@ -78,8 +87,10 @@ extension KeyStore {
         let key = try Self.randomKey()
         let wrapped = try Self.wrap(key, under: tenant, Self.holdContext(tenantID, keyID))
         try execute(
-            db, "INSERT INTO hold_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-            [tenantID, keyID, wrapped, Self.now()])
+            db,
+            "INSERT INTO hold_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
+            [tenantID, keyID, wrapped, Self.now()]
+        )
         logger.info("hold key created", metadata: ["tenant": "\(tenantID)", "key": "\(keyID)"])
         return (keyID, key)
     }
@@ -91,33 +102,42 @@ extension KeyStore {
         let tenant = try tenantKey(db, tenantID)
         let dayText = day.description
         if let row = try fetchOne(
-            db, "SELECT key_id, wrapped FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, dayText, kind.rawValue])
-        {
+            db,
+            "SELECT key_id, wrapped FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+            [tenantID, dayText, kind.rawValue]
+        ) {
             let keyID: String = row["key_id"]
             let key = try Self.unwrap(
-                Self.bytes(row, "wrapped"), under: tenant, Self.dayContext(tenantID, keyID, dayText, kind.rawValue),
-                what: "day key")
+                Self.bytes(row, "wrapped"),
+                under: tenant,
+                Self.dayContext(tenantID, keyID, dayText, kind.rawValue),
+                what: "day key"
+            )
             return (keyID, key)
         }
         if try fetchOne(
-            db, "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, dayText, kind.rawValue]) != nil
-        {
+            db,
+            "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+            [tenantID, dayText, kind.rawValue]
+        ) != nil {
             throw KeyStoreError(
                 .dayKeyDestroyed,
-                "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) was already shredded; choose a later expiry day"
+                "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) was already shredded; "
+                    + "choose a later expiry day"
             )
         }
         let keyID = KeyStoreIdentifier.random()
         let key = try Self.randomKey()
         let wrapped = try Self.wrap(key, under: tenant, Self.dayContext(tenantID, keyID, dayText, kind.rawValue))
         try execute(
-            db, "INSERT INTO day_key (key_id, tenant_id, day, kind, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [keyID, tenantID, dayText, kind.rawValue, wrapped, Self.now()])
+            db,
+            "INSERT INTO day_key (key_id, tenant_id, day, kind, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [keyID, tenantID, dayText, kind.rawValue, wrapped, Self.now()]
+        )
         logger.debug(
             "day key created",
-            metadata: ["tenant": "\(tenantID)", "day": "\(dayText)", "kind": "\(kind.rawValue)", "key": "\(keyID)"])
+            metadata: ["tenant": "\(tenantID)", "day": "\(dayText)", "kind": "\(kind.rawValue)", "key": "\(keyID)"]
+        )
         return (keyID, key)
     }
 
@@ -125,12 +145,19 @@ extension KeyStore {
     func dayKey(_ db: Database, keyID: String, tenantID: String) throws(KeyStoreError) -> SecretKey? {
         guard
             let row = try fetchOne(
-                db, "SELECT day, kind, wrapped FROM day_key WHERE key_id = ? AND tenant_id = ?", [keyID, tenantID])
+                db,
+                "SELECT day, kind, wrapped FROM day_key WHERE key_id = ? AND tenant_id = ?",
+                [keyID, tenantID]
+            )
         else { return nil }
         let tenant = try tenantKey(db, tenantID)
         let day: String = row["day"]
         let kind: String = row["kind"]
         return try Self.unwrap(
-            Self.bytes(row, "wrapped"), under: tenant, Self.dayContext(tenantID, keyID, day, kind), what: "day key")
+            Self.bytes(row, "wrapped"),
+            under: tenant,
+            Self.dayContext(tenantID, keyID, day, kind),
+            what: "day key"
+        )
     }
 }

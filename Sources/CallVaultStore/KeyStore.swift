@@ -3,9 +3,9 @@ import GRDB
 public import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The key hierarchy's store: tenant, hold, day and data keys, each wrapped under its parent, in its own
@@ -76,8 +76,11 @@ public final class KeyStore: Sendable {
     {
         try dataDirectory.checkPrivate()
         try self.init(
-            path: dataDirectory.keyStorePath, rootKey: FileRootKey(path: dataDirectory.rootKeyPath), logger: logger,
-            busyTimeout: busyTimeout)
+            path: dataDirectory.keyStorePath,
+            rootKey: FileRootKey(path: dataDirectory.rootKeyPath),
+            logger: logger,
+            busyTimeout: busyTimeout
+        )
     }
 
     /// Creates the tenant's key: 32 random bytes wrapped under the root key.
@@ -93,8 +96,10 @@ public final class KeyStore: Sendable {
             let key = try Self.randomKey()
             let wrapped = try Self.wrap(key, under: self.rootKey, Self.tenantContext(tenantID, keyID))
             try self.execute(
-                db, "INSERT INTO tenant_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-                [tenantID, keyID, wrapped, Self.now()])
+                db,
+                "INSERT INTO tenant_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
+                [tenantID, keyID, wrapped, Self.now()]
+            )
         }
         logger.info("tenant key created", metadata: ["tenant": "\(tenantID)"])
     }
@@ -127,7 +132,8 @@ public final class KeyStore: Sendable {
         guard value == 1 else {
             throw KeyStoreError(
                 .databaseFailed,
-                "SQLite refused PRAGMA secure_delete=ON (got \(value)); deleted keys could survive in free pages, so the key store will not open"
+                "SQLite refused PRAGMA secure_delete=ON (got \(value)); deleted keys could survive in free pages, "
+                    + "so the key store will not open"
             )
         }
     }

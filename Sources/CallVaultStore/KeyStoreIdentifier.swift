@@ -12,7 +12,8 @@ public enum KeyStoreIdentifier {
         else {
             throw KeyStoreError(
                 .invalidIdentifier,
-                "\(what) '\(value.prefix(40))' is not a valid id (use 1-128 of A-Z a-z 0-9 _ - . :, starting with a letter or digit)"
+                "\(what) '\(value.prefix(40))' is not a valid id "
+                    + "(use 1-128 of A-Z a-z 0-9 _ - . :, starting with a letter or digit)"
             )
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Process-wide settings that keep key material and audio out of crash dumps.
@@ -19,16 +19,16 @@ public enum ProcessHardening {
     public static func disableCoreDumps() -> Bool {
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         #if canImport(Glibc)
-        let limited = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "prctl") else { return false }
-        typealias Prctl = @convention(c) (CInt, UInt, UInt, UInt, UInt) -> CInt
-        let prctl = unsafeBitCast(symbol, to: Prctl.self)
-        let setDumpable: CInt = 4  // PR_SET_DUMPABLE
-        let getDumpable: CInt = 3  // PR_GET_DUMPABLE
-        guard prctl(setDumpable, 0, 0, 0, 0) == 0 else { return false }
-        return limited && prctl(getDumpable, 0, 0, 0, 0) == 0
+            let limited = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0
+            guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "prctl") else { return false }
+            typealias Prctl = @convention(c) (CInt, UInt, UInt, UInt, UInt) -> CInt
+            let prctl = unsafeBitCast(symbol, to: Prctl.self)
+            let setDumpable: CInt = 4  // PR_SET_DUMPABLE
+            let getDumpable: CInt = 3  // PR_GET_DUMPABLE
+            guard prctl(setDumpable, 0, 0, 0, 0) == 0 else { return false }
+            return limited && prctl(getDumpable, 0, 0, 0, 0) == 0
         #else
-        return setrlimit(RLIMIT_CORE, &limit) == 0
+            return setrlimit(RLIMIT_CORE, &limit) == 0
         #endif
     }
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import CallVaultStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error the CLI reports as one stderr line, `callvault: error: WHAT (HINT)`, and an exit status.
@@ -78,7 +78,8 @@ struct CLIError: Error, Equatable, CustomStringConvertible {
                 print(CallVaultCommand.fullMessage(for: error))
                 exit(0)
             }
-            let message = CallVaultCommand.message(for: error)
+            let message =
+                CallVaultCommand.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "\(error)"
             let what = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
             report = code == .validationFailure ? .usage(what) : .failure(what)

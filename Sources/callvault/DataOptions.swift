@@ -10,8 +10,11 @@ struct DataOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The data directory: root key, catalog, key store and sealed files (env CALLVAULT_DATA, default ./callvault-data).",
-            valueName: "DIR"))
+            "The data directory: root key, catalog, key store and sealed files "
+                + "(env CALLVAULT_DATA, default ./callvault-data).",
+            valueName: "DIR"
+        )
+    )
     var data: String?
 
     /// The default when neither the flag nor the environment names a directory.

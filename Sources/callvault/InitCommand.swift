@@ -15,7 +15,8 @@ struct InitCommand: AsyncParsableCommand {
         discussion: """
             Idempotent: existing parts are checked and kept; the root key is never overwritten.
             Back up DIR/root.key somewhere safe and separate: without it nothing in DIR can be read.
-            """)
+            """
+    )
 
     @OptionGroup var dataOptions: DataOptions
 
@@ -45,9 +46,12 @@ struct InitCommand: AsyncParsableCommand {
         let keyStoreExisted = FileManager.default.fileExists(atPath: directory.keyStorePath)
         _ = try KeyStore(dataDirectory: directory, logger: logger)
         return Report(
-            dataDirectory: directory.path, rootKey: directory.rootKeyPath, keyStore: directory.keyStorePath,
+            dataDirectory: directory.path,
+            rootKey: directory.rootKeyPath,
+            keyStore: directory.keyStorePath,
             recordings: directory.recordingsPath,
-            created: .init(dataDirectory: madeDirectory, rootKey: madeRootKey, keyStore: !keyStoreExisted))
+            created: .init(dataDirectory: madeDirectory, rootKey: madeRootKey, keyStore: !keyStoreExisted)
+        )
     }
 
     func run() async throws {

@@ -16,7 +16,9 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check that sealed recording files (.cvr) authenticate and are complete.",
-        discussion: "Exit status 1 if any recording is truncated, tampered or missing; shredded recordings count as fine.")
+        discussion:
+            "Exit status 1 if any recording is truncated, tampered or missing; shredded recordings count as fine."
+    )
 
     @OptionGroup var dataOptions: DataOptions
 
@@ -84,19 +86,33 @@ struct VerifyCommand: AsyncParsableCommand {
             let parts = group.parts.sorted { $0.0 < $1.0 }
             results.append(
                 verifyRecording(
-                    tenantID: group.tenantID, recordingID: group.recordingID, paths: parts.map(\.1),
-                    headerKeyID: parts[0].2.metadata.keyID, keyStore: keyStore))
+                    tenantID: group.tenantID,
+                    recordingID: group.recordingID,
+                    paths: parts.map(\.1),
+                    headerKeyID: parts[0].2.metadata.keyID,
+                    keyStore: keyStore
+                )
+            )
         }
         return results
     }
 
     private static func verifyRecording(
-        tenantID: String, recordingID: String, paths: [String], headerKeyID: String, keyStore: KeyStore
+        tenantID: String,
+        recordingID: String,
+        paths: [String],
+        headerKeyID: String,
+        keyStore: KeyStore
     ) -> VerifyResult {
         func result(_ status: VerifyResult.Status, _ detail: String?, segments: Int? = nil) -> VerifyResult {
             VerifyResult(
-                paths: paths, status: status, tenantID: tenantID, recordingID: recordingID, segmentCount: segments,
-                detail: detail)
+                paths: paths,
+                status: status,
+                tenantID: tenantID,
+                recordingID: recordingID,
+                segmentCount: segments,
+                detail: detail
+            )
         }
         let key: (keyID: String, key: SecretKey)
         do {
@@ -114,11 +130,19 @@ struct VerifyCommand: AsyncParsableCommand {
             return result(.tampered, "the header names key \(headerKeyID), the key store holds \(key.keyID)")
         }
         let outcome = SealedRecordingVerifier.verify(
-            partPaths: paths, dataKey: key.key, expectedTenantID: tenantID, expectedRecordingID: recordingID)
+            partPaths: paths,
+            dataKey: key.key,
+            expectedTenantID: tenantID,
+            expectedRecordingID: recordingID
+        )
         switch outcome.status {
         case .ok: return result(.ok, nil, segments: outcome.segmentCount)
         case .truncated:
-            return result(.truncated, "no last segment after \(outcome.segmentCount) segments", segments: outcome.segmentCount)
+            return result(
+                .truncated,
+                "no last segment after \(outcome.segmentCount) segments",
+                segments: outcome.segmentCount
+            )
         case .missing(let path): return result(.missing, "part \(path) is missing", segments: outcome.segmentCount)
         case .tampered(let error): return result(.tampered, error.description, segments: outcome.segmentCount)
         }

@@ -3,10 +3,11 @@ import CallVaultStore
 import Foundation
 import Logging
 import Testing
+
 @testable import callvault
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct InitCommandTests {

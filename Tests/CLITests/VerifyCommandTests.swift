@@ -3,10 +3,11 @@ import CallVaultStore
 import Foundation
 import Logging
 import Testing
+
 @testable import callvault
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `callvault verify` end to end on real files: real key store, real sealed files, real OpenSSL.
@@ -36,8 +37,14 @@ import Glibc
             let folder = try directory.makeRecordingDirectory(tenantID: "acme", day: try CalendarDay("2026-11-22"))
             let path = "\(folder)/\(recordingID).cvr"
             let metadata = SealedFileMetadata(
-                kind: .voice, tenantID: "acme", recordingID: recordingID, keyID: key.keyID, codec: .pcm16,
-                sampleRate: 8000, createdAtMs: 1_795_305_600_000)
+                kind: .voice,
+                tenantID: "acme",
+                recordingID: recordingID,
+                keyID: key.keyID,
+                codec: .pcm16,
+                sampleRate: 8000,
+                createdAtMs: 1_795_305_600_000
+            )
             let writer = try SealedFileWriter(path: path, dataKey: key.key, metadata: metadata)
             let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 160, alignment: 1)
             defer { payload.deallocate() }

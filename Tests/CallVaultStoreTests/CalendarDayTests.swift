@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct CalendarDayTests {
@@ -12,7 +13,9 @@ import Testing
         #expect(day.adding(days: -365).description == "2025-11-22")
     }
 
-    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "26-11-22", "2026/11/22", "", "2026-11-2x"])
+    @Test(arguments: [
+        "2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "26-11-22", "2026/11/22", "", "2026-11-2x",
+    ])
     func refusesNonDays(text: String) {
         #expect(errorCode { try CalendarDay(text) } == .invalidDay)
     }

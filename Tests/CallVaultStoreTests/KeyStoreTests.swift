@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct KeyStoreTests {
@@ -45,7 +46,8 @@ import Testing
         #expect(bytes(of: try reopened.dataKey(ownerID: "rec-1", tenantID: "acme")) == bytes(of: created.key))
         #expect(
             try reopened.dataKeyStatus(ownerID: "rec-1", tenantID: "acme")
-                == .active(keyID: created.keyID, kind: .voice, expiresOn: day, held: false))
+                == .active(keyID: created.keyID, kind: .voice, expiresOn: day, held: false)
+        )
     }
 
     @Test func refusesUnknownDuplicateAndForeignIDs() throws {
@@ -58,11 +60,13 @@ import Testing
         #expect(errorCode { try store.createTenant("acme") } == .tenantExists)
         #expect(
             errorCode { try store.newDataKey(tenantID: "initech", ownerID: "r", kind: .voice, expiresOn: day) }
-                == .unknownTenant)
+                == .unknownTenant
+        )
         _ = try store.newDataKey(tenantID: "acme", ownerID: "rec-1", kind: .voice, expiresOn: day)
         #expect(
             errorCode { try store.newDataKey(tenantID: "acme", ownerID: "rec-1", kind: .voice, expiresOn: day) }
-                == .dataKeyExists)
+                == .dataKeyExists
+        )
         #expect(errorCode { try store.dataKey(ownerID: "rec-404", tenantID: "acme") } == .unknownDataKey)
         // Another tenant asking for acme's recording learns nothing: it is unknown to it.
         #expect(errorCode { try store.dataKey(ownerID: "rec-1", tenantID: "globex") } == .unknownDataKey)
@@ -70,7 +74,8 @@ import Testing
         #expect(errorCode { try store.createTenant("../acme") } == .invalidIdentifier)
         #expect(
             errorCode { try store.newDataKey(tenantID: "acme", ownerID: "a/b", kind: .voice, expiresOn: day) }
-                == .invalidIdentifier)
+                == .invalidIdentifier
+        )
     }
 
     @Test func oneTenantsKeyCannotUnwrapAnothersDayKey() throws {
@@ -83,9 +88,11 @@ import Testing
         // An attacker with write access to keys.sqlite swaps the two tenants' wrapped day keys.
         try store.database.write { db in
             let acme = try #require(
-                try Data.fetchOne(db, sql: "SELECT wrapped FROM day_key WHERE tenant_id = 'acme'"))
+                try Data.fetchOne(db, sql: "SELECT wrapped FROM day_key WHERE tenant_id = 'acme'")
+            )
             let globex = try #require(
-                try Data.fetchOne(db, sql: "SELECT wrapped FROM day_key WHERE tenant_id = 'globex'"))
+                try Data.fetchOne(db, sql: "SELECT wrapped FROM day_key WHERE tenant_id = 'globex'")
+            )
             try db.execute(sql: "UPDATE day_key SET wrapped = ? WHERE tenant_id = 'acme'", arguments: [globex])
             try db.execute(sql: "UPDATE day_key SET wrapped = ? WHERE tenant_id = 'globex'", arguments: [acme])
         }

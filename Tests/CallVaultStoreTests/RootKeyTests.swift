@@ -2,10 +2,11 @@ import CallVaultCrypto
 import Foundation
 import Logging
 import Testing
+
 @testable import CallVaultStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct RootKeyTests {

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+
 @testable import CallVaultStore
 
 @Suite struct ShreddingTests {
@@ -43,7 +44,8 @@ import Testing
         // Nothing may be created under a day that was already shredded, and sweeping again is a no-op.
         #expect(
             errorCode { try store.newDataKey(tenantID: "acme", ownerID: "late", kind: .voice, expiresOn: dayOne) }
-                == .dayKeyDestroyed)
+                == .dayKeyDestroyed
+        )
         #expect(try store.destroyDayKeys(expiringBefore: dayTwo).isEmpty)
     }
 
@@ -67,7 +69,11 @@ import Testing
         try store.createTenant("acme")
         _ = try store.newDataKey(tenantID: "acme", ownerID: "voice-1", kind: .voice, expiresOn: dayOne)
         let transcript = try store.newDataKey(
-            tenantID: "acme", ownerID: "transcript-1", kind: .transcript, expiresOn: dayOne)
+            tenantID: "acme",
+            ownerID: "transcript-1",
+            kind: .transcript,
+            expiresOn: dayOne
+        )
         let destroyed = try store.destroyDayKeys(expiringBefore: dayThree, kind: .voice)
         #expect(destroyed.map(\.ownerIDs) == [["voice-1"]])
         #expect(errorCode { try store.dataKey(ownerID: "voice-1", tenantID: "acme") } == .dataKeyShredded)
@@ -91,7 +97,9 @@ import Testing
         #expect(bytes(of: try store.dataKey(ownerID: "keep-me", tenantID: "acme")) == bytes(of: sibling.key))
         #expect(
             errorCode { try store.newDataKey(tenantID: "acme", ownerID: "erase-me", kind: .voice, expiresOn: dayTwo) }
-                == .dataKeyExists, "an erased owner id is never reused")
+                == .dataKeyExists,
+            "an erased owner id is never reused"
+        )
     }
 
     @Test func holdSurvivesDayKeyDestructionAndReleaseRewraps() throws {
@@ -106,7 +114,8 @@ import Testing
         try store.placeHold(ownerID: "overdue", tenantID: "acme")
         #expect(
             try store.dataKeyStatus(ownerID: "held", tenantID: "acme")
-                == .active(keyID: held.keyID, kind: .voice, expiresOn: dayOne, held: true))
+                == .active(keyID: held.keyID, kind: .voice, expiresOn: dayOne, held: true)
+        )
         #expect(errorCode { try store.destroyDataKey(ownerID: "held", tenantID: "acme") } == .onHold)
 
         let destroyed = try store.destroyDayKeys(expiringBefore: dayTwo)
@@ -147,10 +156,20 @@ import Testing
         _ = try store.newDataKey(tenantID: "acme", ownerID: "live", kind: .voice, expiresOn: dayTwo)
 
         let (doomed, control) = try store.database.read { db -> ([[UInt8]], [UInt8]) in
-            var doomed = try Data.fetchAll(db, sql: "SELECT wrapped FROM data_key WHERE expires_on = ?", arguments: [dayOne.description])
-            doomed += try Data.fetchAll(db, sql: "SELECT wrapped FROM day_key WHERE day = ?", arguments: [dayOne.description])
+            var doomed = try Data.fetchAll(
+                db,
+                sql: "SELECT wrapped FROM data_key WHERE expires_on = ?",
+                arguments: [dayOne.description]
+            )
+            doomed += try Data.fetchAll(
+                db,
+                sql: "SELECT wrapped FROM day_key WHERE day = ?",
+                arguments: [dayOne.description]
+            )
             doomed += try Data.fetchAll(db, sql: "SELECT wrapped FROM data_key WHERE owner_id = 'erased'")
-            let control = try #require(try Data.fetchOne(db, sql: "SELECT wrapped FROM data_key WHERE owner_id = 'live'"))
+            let control = try #require(
+                try Data.fetchOne(db, sql: "SELECT wrapped FROM data_key WHERE owner_id = 'live'")
+            )
             return (doomed.map { [UInt8]($0) }, [UInt8](control))
         }
         #expect(doomed.count == 22)

@@ -2,10 +2,11 @@ import CallVaultCrypto
 import Foundation
 import Logging
 import Testing
+
 @testable import CallVaultStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fresh private directory under /tmp for one test, removed when the value is released.
