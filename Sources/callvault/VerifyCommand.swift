@@ -33,6 +33,8 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Data keys are unwrapped here: keep them out of any core dump.
+        ProcessHardening.disableCoreDumps()
         var logger = Logger(label: "callvault.verify")
         logger.logLevel = .warning
         let store = try KeyStore(dataDirectory: dataOptions.directory, logger: logger)
