@@ -19,25 +19,9 @@ extension KeyStore {
         -> [DestroyedKey]
     {
         let destroyed = try write { db throws(KeyStoreError) -> [DestroyedKey] in
-            var sql = "SELECT key_id, tenant_id, day, kind FROM day_key WHERE day < ?"
-            var arguments: StatementArguments = [day.description]
-            if let kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
-            sql += " ORDER BY day, tenant_id, kind"
-            var result: [DestroyedKey] = []
+            let doomed = try self.expiredDayKeys(db, before: day, kind: kind)
             let now = Self.now()
-            for row in try self.fetchAll(db, sql, arguments) {
-                let keyID: String = row["key_id"]
-                let tenantID: String = row["tenant_id"]
-                let dayText: String = row["day"]
-                let kindText: String = row["kind"]
-                let owners = try self.fetchAll(
-                    db,
-                    "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
-                    [keyID]
-                ).map { (owner: Row) -> String in owner["owner_id"] }
+            for key in doomed {
                 try self.execute(
                     db,
                     """
@@ -45,26 +29,17 @@ extension KeyStore {
                     SELECT owner_id, tenant_id, key_id, 'expired', ? FROM data_key
                     WHERE wrapping_key_id = ? AND held = 0
                     """,
-                    [now, keyID]
+                    [now, key.keyID]
                 )
-                try self.execute(db, "DELETE FROM data_key WHERE wrapping_key_id = ? AND held = 0", [keyID])
-                try self.execute(db, "DELETE FROM day_key WHERE key_id = ?", [keyID])
+                try self.execute(db, "DELETE FROM data_key WHERE wrapping_key_id = ? AND held = 0", [key.keyID])
+                try self.execute(db, "DELETE FROM day_key WHERE key_id = ?", [key.keyID])
                 try self.execute(
                     db,
                     "INSERT INTO destroyed_day_key (key_id, tenant_id, day, kind, destroyed_at) VALUES (?, ?, ?, ?, ?)",
-                    [keyID, tenantID, dayText, kindText, now]
-                )
-                result.append(
-                    DestroyedKey(
-                        tenantID: tenantID,
-                        day: try CalendarDay(dayText),
-                        kind: KeyKind(rawValue: kindText) ?? .voice,
-                        keyID: keyID,
-                        ownerIDs: owners
-                    )
+                    [key.keyID, key.tenantID, key.day.description, key.kind.rawValue, now]
                 )
             }
-            return result
+            return doomed
         }
         if !destroyed.isEmpty {
             try checkpointTruncate()
@@ -77,6 +52,51 @@ extension KeyStore {
             )
         }
         return destroyed
+    }
+
+    /// What `destroyDayKeys(expiringBefore:kind:)` would destroy now, destroying nothing (`sweep --dry-run`).
+    public func dayKeysToDestroy(expiringBefore day: CalendarDay, kind: KeyKind? = nil) throws(KeyStoreError)
+        -> [DestroyedKey]
+    {
+        try read { db throws(KeyStoreError) -> [DestroyedKey] in
+            try self.expiredDayKeys(db, before: day, kind: kind)
+        }
+    }
+
+    /// The day keys before `day` (of `kind`, or both), each with the owners of its unheld data keys.
+    func expiredDayKeys(_ db: Database, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
+        -> [DestroyedKey]
+    {
+        var sql = "SELECT key_id, tenant_id, day, kind FROM day_key WHERE day < ?"
+        var arguments: StatementArguments = [day.description]
+        if let kind {
+            sql += " AND kind = ?"
+            arguments += [kind.rawValue]
+        }
+        sql += " ORDER BY day, tenant_id, kind"
+        var result: [DestroyedKey] = []
+        for row in try fetchAll(db, sql, arguments) {
+            let keyID: String = row["key_id"]
+            let kindText: String = row["kind"]
+            guard let rowKind = KeyKind(rawValue: kindText) else {
+                throw KeyStoreError(.databaseFailed, "day key \(keyID) has unknown kind '\(kindText)'")
+            }
+            let owners = try fetchAll(
+                db,
+                "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
+                [keyID]
+            ).map { (owner: Row) -> String in owner["owner_id"] }
+            result.append(
+                DestroyedKey(
+                    tenantID: row["tenant_id"],
+                    day: try CalendarDay(row["day"] as String),
+                    kind: rowKind,
+                    keyID: keyID,
+                    ownerIDs: owners
+                )
+            )
+        }
+        return result
     }
 
     /// Destroys one owner's data key now (erasure on a data subject's request).

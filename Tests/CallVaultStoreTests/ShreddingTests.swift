@@ -2,6 +2,7 @@ import CallVaultCrypto
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import Testing
 
 @testable import CallVaultStore
@@ -22,7 +23,13 @@ import Testing
         _ = try store.newDataKey(tenantID: "globex", ownerID: "globex-old", kind: .voice, expiresOn: dayOne)
         let live = try store.newDataKey(tenantID: "acme", ownerID: "new", kind: .voice, expiresOn: dayTwo)
 
+        let preview = try store.dayKeysToDestroy(expiringBefore: dayTwo)
+        #expect(
+            bytes(of: try store.dataKey(ownerID: "old-0", tenantID: "acme")).count == 32,
+            "a preview destroys nothing"
+        )
         let destroyed = try store.destroyDayKeys(expiringBefore: dayTwo)
+        #expect(destroyed == preview)
         #expect(destroyed.count == 2)
         let acme = try #require(destroyed.first { $0.tenantID == "acme" })
         #expect(acme.day == dayOne && acme.kind == .voice)
@@ -61,6 +68,30 @@ import Testing
         #expect(bytes(of: try sweeper.dataKey(ownerID: "rec-1", tenantID: "acme")) == bytes(of: created.key))
         #expect(try sweeper.destroyDayKeys(expiringBefore: dayTwo).count == 1)
         #expect(errorCode { try worker.dataKey(ownerID: "rec-1", tenantID: "acme") } == .dataKeyShredded)
+    }
+
+    /// Two stores (two processes) creating keys for the same tenant, day and kind at once end up
+    /// sharing one day key: writes are IMMEDIATE transactions and (tenant, day, kind) is unique.
+    @Test func concurrentStoresShareOneDayKey() throws {
+        let temp = try TemporaryDirectory()
+        let (directory, first) = try temp.makeStore()
+        let second = try KeyStore(dataDirectory: directory, logger: Logger(label: "second"), busyTimeout: 5)
+        try first.createTenant("acme")
+        let stores = [first, second]
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 40) { i in
+            do {
+                _ = try stores[i % 2].newDataKey(tenantID: "acme", ownerID: "rec-\(i)", kind: .voice, expiresOn: dayOne)
+            } catch {
+                failures.withLock { $0.append("\(i): \(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let dayKeys = try first.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM day_key") }
+        #expect(dayKeys == 1)
+        for i in 0..<40 {
+            #expect(try first.dataKey(ownerID: "rec-\(i)", tenantID: "acme").count == 32)
+        }
     }
 
     @Test func kindFilterLeavesTheOtherKind() throws {
