@@ -57,7 +57,6 @@ let package = Package(
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
-        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,24 @@ struct CallVaultCommand: AsyncParsableCommand {
         abstract:
             "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
-        subcommands: [TenantCommand.self, CallsCommand.self, RecordingsCommand.self, AuditCommand.self]
+        subcommands: [
+            InitCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
+            VerifyCommand.self, AuditCommand.self,
+        ]
     )
+
+    /// Parses and runs a command; every error leaves as one `callvault: error: WHAT (HINT)` line with
+    /// exit 1 (failed operation) or 2 (bad usage), as CLI.md requires, instead of ArgumentParser's default.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            CLIError.exitReporting(error)
+        }
+    }
 }

@@ -1,0 +1,154 @@
+public import CallVaultCrypto
+import GRDB
+
+extension KeyStore {
+    /// Creates the data key (DEK) of one recording or transcript, wrapped under the day key of its expiry day.
+    ///
+    /// The day key is created on first use. One transaction: the DEK is returned only if its wrapped form
+    /// is committed, so no data is ever sealed under a key the store does not have.
+    /// - Parameters:
+    ///   - ownerID: the recording or transcript id; it is bound into the wrap, and each owner gets one key.
+    ///   - expiresOn: the UTC day after which the data must be unreadable.
+    /// - Returns: the new key's id (for the `.cvr` header) and the key.
+    public func newDataKey(tenantID: String, ownerID: String, kind: KeyKind, expiresOn: CalendarDay)
+        throws(KeyStoreError) -> (keyID: String, key: SecretKey)
+    {
+        try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
+        try KeyStoreIdentifier.validate(ownerID, what: "owner id")
+        let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
+            let live = try self.fetchOne(db, "SELECT 1 FROM data_key WHERE owner_id = ?", [ownerID])
+            let shredded = try self.fetchOne(db, "SELECT 1 FROM shredded_data_key WHERE owner_id = ?", [ownerID])
+            if live != nil || shredded != nil {
+                throw KeyStoreError(.dataKeyExists, "owner \(ownerID) already has (or had) a data key; use a new id")
+            }
+            let day = try self.dayKey(db, tenantID, expiresOn, kind)
+            let keyID = KeyStoreIdentifier.random()
+            let key = try Self.randomKey()
+            let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))
+            try self.execute(
+                db,
+                """
+                INSERT INTO data_key
+                    (owner_id, tenant_id, key_id, kind, expires_on, held, wrapping_key_id, wrapped, created_at)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                """,
+                [ownerID, tenantID, keyID, kind.rawValue, expiresOn.description, day.keyID, wrapped, Self.now()]
+            )
+            return (keyID, key)
+        }
+        logger.debug(
+            "data key created",
+            metadata: [
+                "tenant": "\(tenantID)", "owner": "\(ownerID)", "key": "\(result.keyID)", "expires": "\(expiresOn)",
+            ]
+        )
+        return result
+    }
+
+    /// The data key of one owner, unwrapped through its day key (or the hold key) and tenant key.
+    ///
+    /// Throws `dataKeyShredded` if it was destroyed (expired or erased), `unknownDataKey` if it never
+    /// existed in this tenant (another tenant's owner id is reported as unknown, not as existing),
+    /// `unwrapFailed` if a row was altered or moved.
+    public func dataKey(ownerID: String, tenantID: String) throws(KeyStoreError) -> SecretKey {
+        try read { db throws(KeyStoreError) -> SecretKey in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+            }
+            return try self.unwrapDataKey(db, row)
+        }
+    }
+
+    /// The data key of one owner together with its key id (as written in a `.cvr` header).
+    public func dataKeyWithID(ownerID: String, tenantID: String) throws(KeyStoreError) -> (
+        keyID: String, key: SecretKey
+    ) {
+        try read { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+            }
+            return (row["key_id"], try self.unwrapDataKey(db, row))
+        }
+    }
+
+    /// Whether the owner's data key is active (and held), shredded (and why), or unknown; unwraps nothing.
+    public func dataKeyStatus(ownerID: String, tenantID: String) throws(KeyStoreError) -> DataKeyStatus {
+        try read { db throws(KeyStoreError) -> DataKeyStatus in
+            if let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) {
+                let kindText: String = row["kind"]
+                let dayText: String = row["expires_on"]
+                let held: Int = row["held"]
+                return .active(
+                    keyID: row["key_id"],
+                    kind: KeyKind(rawValue: kindText) ?? .voice,
+                    expiresOn: try CalendarDay(dayText),
+                    held: held == 1
+                )
+            }
+            if let row = try self.fetchOne(
+                db,
+                "SELECT key_id, reason FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
+                [ownerID, tenantID]
+            ) {
+                let reason: String = row["reason"]
+                return .shredded(keyID: row["key_id"], reason: DataKeyStatus.ShredReason(rawValue: reason) ?? .expired)
+            }
+            return .unknown
+        }
+    }
+
+    func dataKeyRow(_ db: Database, ownerID: String, tenantID: String) throws(KeyStoreError) -> Row? {
+        try fetchOne(db, "SELECT * FROM data_key WHERE owner_id = ? AND tenant_id = ?", [ownerID, tenantID])
+    }
+
+    /// Unwraps a `data_key` row: through the hold key if held, else through its day key.
+    func unwrapDataKey(_ db: Database, _ row: Row) throws(KeyStoreError) -> SecretKey {
+        let ownerID: String = row["owner_id"]
+        let tenantID: String = row["tenant_id"]
+        let keyID: String = row["key_id"]
+        let kind: String = row["kind"]
+        let held: Int = row["held"]
+        let wrappingKeyID: String = row["wrapping_key_id"]
+        let kek: SecretKey
+        if held == 1 {
+            guard let hold = try holdKey(db, tenantID, create: false), hold.keyID == wrappingKeyID else {
+                throw KeyStoreError(
+                    .unwrapFailed,
+                    "data key \(keyID) of tenant \(tenantID) is marked held but its hold key is missing"
+                )
+            }
+            kek = hold.key
+        } else {
+            guard let day = try dayKey(db, keyID: wrappingKeyID, tenantID: tenantID) else {
+                throw KeyStoreError(
+                    .dataKeyShredded,
+                    "the day key of owner \(ownerID) (tenant \(tenantID)) was destroyed; its data is shredded"
+                )
+            }
+            kek = day
+        }
+        return try Self.unwrap(
+            Self.bytes(row, "wrapped"),
+            under: kek,
+            Self.dataContext(tenantID, keyID, kind, ownerID),
+            what: "data key"
+        )
+    }
+
+    func missingDataKeyError(_ db: Database, ownerID: String, tenantID: String) throws(KeyStoreError) -> KeyStoreError {
+        if let row = try fetchOne(
+            db,
+            "SELECT reason, shredded_at FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
+            [ownerID, tenantID]
+        ) {
+            let reason: String = row["reason"]
+            let at: Int64 = row["shredded_at"]
+            return KeyStoreError(
+                .dataKeyShredded,
+                "the data key of owner \(ownerID) (tenant \(tenantID)) was shredded "
+                    + "(\(reason), on \(CalendarDay(secondsSince1970: at))); its data cannot be read by anyone"
+            )
+        }
+        return KeyStoreError(.unknownDataKey, "tenant \(tenantID) has no data key for owner \(ownerID)")
+    }
+}

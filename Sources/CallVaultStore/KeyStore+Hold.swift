@@ -1,0 +1,80 @@
+import GRDB
+
+extension KeyStore {
+    /// Puts one owner's data key under legal hold: re-wraps it under the tenant's hold key, in one transaction.
+    ///
+    /// From then on destroying its day key does not touch it. Idempotent (a held key stays held).
+    /// Throws `dataKeyShredded` if it is already gone: a hold cannot bring data back.
+    public func placeHold(ownerID: String, tenantID: String) throws(KeyStoreError) {
+        let placed = try write { db throws(KeyStoreError) -> Bool in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+            }
+            let held: Int = row["held"]
+            if held == 1 { return false }
+            let keyID: String = row["key_id"]
+            let kind: String = row["kind"]
+            let key = try self.unwrapDataKey(db, row)
+            guard let hold = try self.holdKey(db, tenantID, create: true) else {
+                throw KeyStoreError(.databaseFailed, "hold key of tenant \(tenantID) could not be created")
+            }
+            let wrapped = try Self.wrap(key, under: hold.key, Self.dataContext(tenantID, keyID, kind, ownerID))
+            try self.execute(
+                db,
+                "UPDATE data_key SET held = 1, wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
+                [hold.keyID, wrapped, ownerID]
+            )
+            return true
+        }
+        if placed { logger.info("legal hold placed", metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)"]) }
+    }
+
+    /// Releases a legal hold: re-wraps the data key under the day key of `expiresOn`, or shreds it now if
+    /// that day is before `today` or its day key was already destroyed.
+    /// - Parameters:
+    ///   - expiresOn: the expiry day the data returns to (normally its original one, from the catalog).
+    ///   - today: the current UTC day (injected for tests and `--now`).
+    public func releaseHold(ownerID: String, tenantID: String, expiresOn: CalendarDay, today: CalendarDay = .today())
+        throws(KeyStoreError) -> HoldRelease
+    {
+        let outcome = try write { db throws(KeyStoreError) -> HoldRelease in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+            }
+            let held: Int = row["held"]
+            guard held == 1 else {
+                throw KeyStoreError(.notHeld, "the data key of owner \(ownerID) is not under legal hold")
+            }
+            let keyID: String = row["key_id"]
+            let kindText: String = row["kind"]
+            guard let kind = KeyKind(rawValue: kindText) else {
+                throw KeyStoreError(.databaseFailed, "data key \(keyID) has unknown kind '\(kindText)'")
+            }
+            let dayShredded =
+                try self.fetchOne(
+                    db,
+                    "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+                    [tenantID, expiresOn.description, kind.rawValue]
+                ) != nil
+            if expiresOn < today || dayShredded {
+                try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: keyID, reason: .expired)
+                return .shredded
+            }
+            let key = try self.unwrapDataKey(db, row)
+            let day = try self.dayKey(db, tenantID, expiresOn, kind)
+            let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))
+            try self.execute(
+                db,
+                "UPDATE data_key SET held = 0, wrapping_key_id = ?, wrapped = ?, expires_on = ? WHERE owner_id = ?",
+                [day.keyID, wrapped, expiresOn.description, ownerID]
+            )
+            return .rewrapped(dayKeyID: day.keyID, expiresOn: expiresOn)
+        }
+        if outcome == .shredded { try checkpointTruncate() }
+        logger.info(
+            "legal hold released",
+            metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)", "shredded": "\(outcome == .shredded)"]
+        )
+        return outcome
+    }
+}

@@ -1,0 +1,177 @@
+import GRDB
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension KeyStore {
+    /// Destroys every day key whose day is before `day` (of one kind, or both), with the data keys under it.
+    ///
+    /// One transaction per call: day keys and their (unheld) data keys are deleted, tombstones written,
+    /// then the WAL is checkpointed with `TRUNCATE` so the deleted bytes are gone from the files.
+    /// Held data keys are wrapped under the hold key and survive.
+    /// - Parameter day: the first day that is kept; pass today (UTC) to shred everything that has expired.
+    /// - Returns: what was destroyed, for the catalog and the audit log.
+    @discardableResult
+    public func destroyDayKeys(expiringBefore day: CalendarDay, kind: KeyKind? = nil) throws(KeyStoreError)
+        -> [DestroyedKey]
+    {
+        let destroyed = try write { db throws(KeyStoreError) -> [DestroyedKey] in
+            let doomed = try self.expiredDayKeys(db, before: day, kind: kind)
+            let now = Self.now()
+            for key in doomed {
+                try self.execute(
+                    db,
+                    """
+                    INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
+                    SELECT owner_id, tenant_id, key_id, 'expired', ? FROM data_key
+                    WHERE wrapping_key_id = ? AND held = 0
+                    """,
+                    [now, key.keyID]
+                )
+                try self.execute(db, "DELETE FROM data_key WHERE wrapping_key_id = ? AND held = 0", [key.keyID])
+                try self.execute(db, "DELETE FROM day_key WHERE key_id = ?", [key.keyID])
+                try self.execute(
+                    db,
+                    "INSERT INTO destroyed_day_key (key_id, tenant_id, day, kind, destroyed_at) VALUES (?, ?, ?, ?, ?)",
+                    [key.keyID, key.tenantID, key.day.description, key.kind.rawValue, now]
+                )
+            }
+            return doomed
+        }
+        if !destroyed.isEmpty {
+            try checkpointTruncate()
+            logger.info(
+                "day keys destroyed",
+                metadata: [
+                    "before": "\(day)", "dayKeys": "\(destroyed.count)",
+                    "dataKeys": "\(destroyed.reduce(0) { $0 + $1.ownerIDs.count })",
+                ]
+            )
+        }
+        return destroyed
+    }
+
+    /// What `destroyDayKeys(expiringBefore:kind:)` would destroy now, destroying nothing (`sweep --dry-run`).
+    public func dayKeysToDestroy(expiringBefore day: CalendarDay, kind: KeyKind? = nil) throws(KeyStoreError)
+        -> [DestroyedKey]
+    {
+        try read { db throws(KeyStoreError) -> [DestroyedKey] in
+            try self.expiredDayKeys(db, before: day, kind: kind)
+        }
+    }
+
+    /// The day keys before `day` (of `kind`, or both), each with the owners of its unheld data keys.
+    func expiredDayKeys(_ db: Database, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
+        -> [DestroyedKey]
+    {
+        var sql = "SELECT key_id, tenant_id, day, kind FROM day_key WHERE day < ?"
+        var arguments: StatementArguments = [day.description]
+        if let kind {
+            sql += " AND kind = ?"
+            arguments += [kind.rawValue]
+        }
+        sql += " ORDER BY day, tenant_id, kind"
+        var result: [DestroyedKey] = []
+        for row in try fetchAll(db, sql, arguments) {
+            let keyID: String = row["key_id"]
+            let kindText: String = row["kind"]
+            guard let rowKind = KeyKind(rawValue: kindText) else {
+                throw KeyStoreError(.databaseFailed, "day key \(keyID) has unknown kind '\(kindText)'")
+            }
+            let owners = try fetchAll(
+                db,
+                "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
+                [keyID]
+            ).map { (owner: Row) -> String in owner["owner_id"] }
+            result.append(
+                DestroyedKey(
+                    tenantID: row["tenant_id"],
+                    day: try CalendarDay(row["day"] as String),
+                    kind: rowKind,
+                    keyID: keyID,
+                    ownerIDs: owners
+                )
+            )
+        }
+        return result
+    }
+
+    /// Destroys one owner's data key now (erasure on a data subject's request).
+    ///
+    /// A held key is refused (`onHold`): a legal hold outranks erasure until it is released.
+    /// - Returns: true if a key was destroyed now, false if it had already been shredded.
+    @discardableResult
+    public func destroyDataKey(ownerID: String, tenantID: String) throws(KeyStoreError) -> Bool {
+        let destroyed = try write { db throws(KeyStoreError) -> Bool in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                let error = try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+                if error.code == .dataKeyShredded { return false }
+                throw error
+            }
+            let held: Int = row["held"]
+            guard held == 0 else {
+                throw KeyStoreError(
+                    .onHold,
+                    "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it"
+                )
+            }
+            try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: .erased)
+            return true
+        }
+        if destroyed {
+            try checkpointTruncate()
+            logger.info("data key erased", metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)"])
+        }
+        return destroyed
+    }
+
+    /// Deletes one data key row and leaves its tombstone.
+    func shred(_ db: Database, ownerID: String, tenantID: String, keyID: String, reason: DataKeyStatus.ShredReason)
+        throws(KeyStoreError)
+    {
+        try execute(
+            db,
+            "INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at) VALUES (?, ?, ?, ?, ?)",
+            [ownerID, tenantID, keyID, reason.rawValue, Self.now()]
+        )
+        try execute(db, "DELETE FROM data_key WHERE owner_id = ?", [ownerID])
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`, retried briefly while another connection blocks it.
+    ///
+    /// With `secure_delete` the deleted cells are zeroed in the new page images, but older images of the
+    /// same pages stay in the WAL until it is checkpointed and truncated. The pragma's first column
+    /// (`busy`) is 1 when a reader or writer kept it from finishing; then the old bytes may still be in
+    /// the log, so this retries (~1 s) and otherwise throws `checkpointBlocked` rather than claiming success.
+    public func checkpointTruncate() throws(KeyStoreError) {
+        var last = (busy: -1, log: -1, checkpointed: -1)
+        for attempt in 0..<Self.checkpointAttempts {
+            do {
+                last = try database.writeWithoutTransaction { db in
+                    guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else {
+                        return (busy: -1, log: -1, checkpointed: -1)
+                    }
+                    return (busy: row[0] as Int, log: row[1] as Int, checkpointed: row[2] as Int)
+                }
+            } catch {
+                throw KeyStoreError(.databaseFailed, "key store \(path): checkpoint failed: \(error)")
+            }
+            if last.busy == 0 {
+                if attempt > 0 {
+                    logger.debug("checkpoint succeeded after retry", metadata: ["attempts": "\(attempt + 1)"])
+                }
+                return
+            }
+            usleep(Self.checkpointRetryMicroseconds)
+        }
+        throw KeyStoreError(
+            .checkpointBlocked,
+            "key store \(path): the WAL checkpoint stayed blocked (busy=\(last.busy), log=\(last.log), "
+                + "checkpointed=\(last.checkpointed)); destroyed keys may remain in \(path)-wal until another "
+                + "process ends its read transaction; run the command again"
+        )
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import CallVaultStore
+import Foundation
+
+/// `--data DIR`, shared by every command that touches the data directory.
+///
+/// Resolution order: the flag, then `CALLVAULT_DATA`, then `./callvault-data` (CLI.md). An empty
+/// variable counts as unset, so `CALLVAULT_DATA= callvault ...` does not mean the current directory.
+struct DataOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The data directory: root key, catalog, key store and sealed files "
+                + "(env CALLVAULT_DATA, default ./callvault-data).",
+            valueName: "DIR"
+        )
+    )
+    var data: String?
+
+    /// The default when neither the flag nor the environment names a directory.
+    static let defaultPath = "./callvault-data"
+
+    /// The directory path after applying the environment and the default.
+    func resolvedPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let data, !data.isEmpty { return data }
+        if let fromEnvironment = environment["CALLVAULT_DATA"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return Self.defaultPath
+    }
+
+    /// The data directory layout for the resolved path.
+    var directory: DataDirectory { DataDirectory(path: resolvedPath()) }
+
+    func validate() throws {
+        if let data, data.isEmpty {
+            throw ValidationError("--data needs a directory path")
+        }
+    }
+}
