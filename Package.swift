@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
+        .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,10 +47,13 @@ let package = Package(
                 "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(
+            name: "CallVaultRetention",
+            dependencies: ["CallVaultStore", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -57,6 +61,11 @@ let package = Package(
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(
+            name: "CallVaultRetentionTests",
+            dependencies: [
+                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]

@@ -99,12 +99,16 @@ extension KeyStore {
         return result
     }
 
-    /// Destroys one owner's data key now (erasure on a data subject's request).
+    /// Destroys one owner's data key now: erasure on a data subject's request, or expiry of one
+    /// recording before its whole day key goes (the sweeper shreds at the recording's instant).
     ///
     /// A held key is refused (`onHold`): a legal hold outranks erasure until it is released.
+    /// - Parameter reason: recorded in the key's tombstone (`erased` unless the sweeper says `expired`).
     /// - Returns: true if a key was destroyed now, false if it had already been shredded.
     @discardableResult
-    public func destroyDataKey(ownerID: String, tenantID: String) throws(KeyStoreError) -> Bool {
+    public func destroyDataKey(
+        ownerID: String, tenantID: String, reason: DataKeyStatus.ShredReason = .erased
+    ) throws(KeyStoreError) -> Bool {
         let destroyed = try write { db throws(KeyStoreError) -> Bool in
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 let error = try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
@@ -118,7 +122,7 @@ extension KeyStore {
                     "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it"
                 )
             }
-            try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: .erased)
+            try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: reason)
             return true
         }
         if destroyed {
