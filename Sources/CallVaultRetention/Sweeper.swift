@@ -24,6 +24,9 @@ public struct Sweeper: Sendable {
     public let dataDirectory: DataDirectory
     let logger: Logger
 
+    /// Recordings shredded per key-store and catalog transaction.
+    public var batchSize = 2_000
+
     public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
         self.catalog = catalog
         self.keyStore = keyStore
@@ -69,18 +72,13 @@ public struct Sweeper: Sendable {
             }
             return report
         }
-        if !plan.dayKeys.isEmpty { try recordIntent(plan) }
+        if !plan.dayKeys.isEmpty || !plan.recordings.isEmpty { try recordIntent(plan) }
         try destroyDayKeys(plan, into: &report)
-        for recording in plan.recordings {
-            do throws(RetentionError) {
-                try shred(recording, now: now, into: &report)
-            } catch {
-                report.failures.append(.init(recordingID: recording.id, reason: error.message))
-                logger.error(
-                    "sweep could not shred a recording; the next sweep retries it",
-                    metadata: ["recording": "\(recording.id)", "reason": "\(error.message)"]
-                )
-            }
+        var start = 0
+        while start < plan.recordings.count {
+            let end = min(start + batchSize, plan.recordings.count)
+            try shred(plan.recordings[start..<end], now: now, into: &report)
+            start = end
         }
         logger.info("\(report.summary)")
         return report
@@ -130,47 +128,77 @@ public struct Sweeper: Sendable {
         }
     }
 
-    /// Key, then files, then the catalog row: for one expired recording.
-    private func shred(_ recording: RecordingRecord, now: Date, into report: inout SweepReport) throws(RetentionError) {
+    /// Keys, then files, then catalog rows: for one batch of expired recordings, in one key-store
+    /// transaction and one catalog transaction. A recording whose key is held (the catalog and the key
+    /// store disagree after a crash mid-hold) or whose file cannot be deleted is reported and skipped.
+    private func shred(_ batch: ArraySlice<RecordingRecord>, now: Date, into report: inout SweepReport)
+        throws(RetentionError)
+    {
+        let keys: (destroyed: Int, held: [String])
         do {
-            if try keyStore.destroyDataKey(ownerID: recording.id, tenantID: recording.tenantId, reason: .expired) {
-                report.dataKeysDestroyed += 1
-            }
-        } catch where error.code == .unknownDataKey {
-            // Never got a key (the recorder failed before sealing anything): nothing to destroy.
+            keys = try keyStore.destroyDataKeys(
+                owners: batch.map { (ownerID: $0.id, tenantID: $0.tenantId) }, reason: .expired)
         } catch {
-            throw RetentionError(.keyStoreFailed, "cannot destroy the data key of recording \(recording.id): \(error.message)")
+            throw RetentionError(.keyStoreFailed, "cannot destroy expired data keys: \(error.message)")
         }
-        for file in files(of: recording) {
-            if unlink(file.path) != 0 && errno != ENOENT {
-                let reason = String(cString: strerror(errno))
-                throw RetentionError(.fileDeletionFailed, "cannot delete \(file.path): \(reason)")
+        report.dataKeysDestroyed += keys.destroyed
+        let held = Set(keys.held)
+        var shredded: [String] = []
+        shredded.reserveCapacity(batch.count)
+        for recording in batch {
+            if held.contains(recording.id) {
+                fail(recording.id, "its data key is under legal hold in the key store; run `callvault hold clear` or `hold set` again", &report)
+                continue
             }
-            report.filesDeleted += 1
-            report.bytesFreed += file.bytes
+            do throws(RetentionError) {
+                for file in files(of: recording) {
+                    if unlink(file.path) != 0 && errno != ENOENT {
+                        let reason = String(cString: strerror(errno))
+                        throw RetentionError(.fileDeletionFailed, "cannot delete \(file.path): \(reason)")
+                    }
+                    report.filesDeleted += 1
+                    report.bytesFreed += file.bytes
+                }
+                shredded.append(recording.id)
+            } catch {
+                fail(recording.id, error.message, &report)
+            }
         }
         do {
-            try catalog.markRecordingShredded(id: recording.id, at: now)
+            try catalog.markRecordingsShredded(ids: shredded, at: now)
         } catch {
-            throw RetentionError(.catalogFailed, "cannot mark recording \(recording.id) shredded: \(error.message)")
+            throw RetentionError(.catalogFailed, "cannot mark \(shredded.count) recording(s) shredded: \(error.message)")
         }
-        report.recordingsShredded.append(recording.id)
+        report.recordingsShredded.append(contentsOf: shredded)
     }
 
-    /// The sealed files of a recording: its first part at `path` and later parts beside it
-    /// (`<id>.cvr`, `<id>.part2.cvr`, ...: every file whose name starts with the first part's stem and a dot).
+    private func fail(_ recordingID: String, _ reason: String, _ report: inout SweepReport) {
+        report.failures.append(.init(recordingID: recordingID, reason: reason))
+        logger.error(
+            "sweep could not shred a recording; the next sweep retries it",
+            metadata: ["recording": "\(recordingID)", "reason": "\(reason)"]
+        )
+    }
+
+    /// The sealed files of a recording: its first part at `path` (`<id>.cvr`) and the parts a crash
+    /// started after it beside it (`<id>.part1.cvr`, `<id>.part2.cvr`, ...). Probed by name, so the cost
+    /// does not grow with the number of files in the directory.
     public func files(of recording: RecordingRecord) -> [(path: String, bytes: Int64)] {
         let first = recording.path.hasPrefix("/") ? recording.path : dataDirectory.path + "/" + recording.path
-        let directory = (first as NSString).deletingLastPathComponent
-        let name = (first as NSString).lastPathComponent
-        let stem = (name as NSString).deletingPathExtension
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.sorted().compactMap { candidate in
-            guard candidate == name || candidate.hasPrefix(stem + ".") else { return nil }
-            let path = directory + "/" + candidate
+        let stem = first.hasSuffix(".cvr") ? String(first.dropLast(4)) : first
+        var result: [(path: String, bytes: Int64)] = []
+        var part = 0
+        while true {
+            let path = part == 0 ? first : "\(stem).part\(part).cvr"
             var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-            return (path, Int64(info.st_size))
+            guard lstat(path, &info) == 0 else {
+                // A missing part 0 (already deleted by an interrupted sweep) may still have later parts.
+                if part == 0 { part = 1; continue }
+                break
+            }
+            if (info.st_mode & S_IFMT) == S_IFREG { result.append((path, Int64(info.st_size))) }
+            part += 1
         }
+        return result
     }
 }

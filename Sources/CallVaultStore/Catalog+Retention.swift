@@ -83,6 +83,40 @@ extension Catalog {
         }
     }
 
+    /// Marks many recordings shredded in one transaction, each with its own audit entry: the sweeper's
+    /// path for large batches. Recordings already shredded, held or missing are skipped (a resumed
+    /// sweep may see some twice), so the count says how many were marked now.
+    @discardableResult
+    public func markRecordingsShredded(ids: [String], actor: String = "sweeper", at: Date = Date())
+        throws(CatalogError) -> Int
+    {
+        guard !ids.isEmpty else { return 0 }
+        let at = at.catalogPrecision
+        return try write { db in
+            var marked = 0
+            let update = try db.makeStatement(
+                sql: "UPDATE recordings SET state = 'shredded', shredded_at = ? WHERE id = ? AND state != 'shredded' AND hold = 0"
+            )
+            for id in ids {
+                guard let recording = try RecordingRecord.fetchOne(db, key: id),
+                    recording.state != .shredded, !recording.hold
+                else { continue }
+                try update.execute(arguments: [at, id])
+                try AuditLog.append(
+                    in: db,
+                    actor: actor,
+                    action: .recordingShredded,
+                    tenantID: recording.tenantId,
+                    subjectID: id,
+                    details: ["expiresAt": String.fromDatabaseValue(recording.expiresAt.databaseValue) ?? ""],
+                    at: at
+                )
+                marked += 1
+            }
+            return marked
+        }
+    }
+
     /// Closes a paused span that was opened without an end.
     public func closePausedSpan(id: Int64, endMs: Int64) throws(CatalogError) {
         try write { db in

@@ -132,6 +132,48 @@ extension KeyStore {
         return destroyed
     }
 
+    /// Destroys many owners' data keys in one transaction and one WAL checkpoint: the sweeper's path
+    /// for large batches of expired recordings (one transaction per key would cap it at disk-sync speed).
+    ///
+    /// Owners whose key is already shredded or never existed are skipped; held keys are left alone and
+    /// returned in `held`, so the caller can report them.
+    /// - Returns: how many keys were destroyed now, and the owners whose keys are under hold.
+    @discardableResult
+    public func destroyDataKeys(
+        owners: [(ownerID: String, tenantID: String)], reason: DataKeyStatus.ShredReason
+    ) throws(KeyStoreError) -> (destroyed: Int, held: [String]) {
+        guard !owners.isEmpty else { return (0, []) }
+        let result = try write { db throws(KeyStoreError) -> (destroyed: Int, held: [String]) in
+            var destroyed = 0
+            var held: [String] = []
+            let now = Self.now()
+            for owner in owners {
+                guard
+                    let row = try self.fetchOne(
+                        db, "SELECT key_id, held FROM data_key WHERE owner_id = ? AND tenant_id = ?",
+                        [owner.ownerID, owner.tenantID])
+                else { continue }
+                if (row["held"] as Int) != 0 {
+                    held.append(owner.ownerID)
+                    continue
+                }
+                try self.execute(
+                    db,
+                    "INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at) VALUES (?, ?, ?, ?, ?)",
+                    [owner.ownerID, owner.tenantID, row["key_id"] as String, reason.rawValue, now]
+                )
+                try self.execute(db, "DELETE FROM data_key WHERE owner_id = ?", [owner.ownerID])
+                destroyed += 1
+            }
+            return (destroyed, held)
+        }
+        if result.destroyed > 0 {
+            try checkpointTruncate()
+            logger.info("data keys destroyed", metadata: ["count": "\(result.destroyed)", "reason": "\(reason)"])
+        }
+        return result
+    }
+
     /// Deletes one data key row and leaves its tombstone.
     func shred(_ db: Database, ownerID: String, tenantID: String, keyID: String, reason: DataKeyStatus.ShredReason)
         throws(KeyStoreError)

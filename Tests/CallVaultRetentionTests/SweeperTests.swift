@@ -35,6 +35,24 @@ struct SweeperTests {
         #expect(try fixture.catalog.recording(id: young.id).state != .shredded)
     }
 
+    @Test("every part of a recording continued after a crash is deleted, and nothing beside it")
+    func deletesEveryPart() throws {
+        let fixture = try RetentionFixture(voiceDays: 30)
+        let old = try fixture.record(at: t0)
+        let base = fixture.directory.path + "/" + String(old.path.dropLast(4))
+        for name in [".part1.cvr", ".part2.cvr"] {
+            #expect(FileManager.default.createFile(atPath: base + name, contents: Data(repeating: 1, count: 100)))
+        }
+        let neighbour = fixture.directory.path + "/recordings/\(fixture.tenantID)/unrelated.cvr"
+        #expect(FileManager.default.createFile(atPath: neighbour, contents: Data([1])))
+        let report = try fixture.sweeper.sweep(now: days(31, after: t0))
+        #expect(report.filesDeleted == 3)
+        for name in [".cvr", ".part1.cvr", ".part2.cvr"] {
+            #expect(!FileManager.default.fileExists(atPath: base + name))
+        }
+        #expect(FileManager.default.fileExists(atPath: neighbour))
+    }
+
     @Test("a recording is unreadable at its own expiry instant, before its day key's day has passed")
     func expiresAtTheInstantNotTheDay() throws {
         let fixture = try RetentionFixture(voiceDays: 1)
