@@ -3,7 +3,7 @@
 // sweep, and prints how long it took. Worst case on purpose: the recordings expired earlier today,
 // so their day key is still live and every data key is destroyed one by one, not by its day key.
 //
-//   scripts/sweep-scale [N]        (default 1,000,000)
+//   scripts/sweep-scale [N [BATCH]]   (default 1,000,000 recordings, the sweeper's default batch)
 import CallVaultCrypto
 import CallVaultRetention
 import CallVaultStore
@@ -15,7 +15,8 @@ let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("callvault-sweep-scale-\(getpid())").path
 defer { try? FileManager.default.removeItem(atPath: root) }
 let directory = DataDirectory(path: root)
-let logger = Logger(label: "sweep-scale")
+var logger = Logger(label: "sweep-scale")
+logger.logLevel = .warning
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
@@ -34,7 +35,7 @@ do {
     try keyStore.createTenant(tenantID)
 
     // Now is 12:00 UTC on a fixed day; recordings were made yesterday at 06:00, expired today at 06:00.
-    let now = Date(timeIntervalSince1970: 1_790_000_000 - 1_790_000_000 % 86_400 + 43_200)
+    let now = Date(timeIntervalSince1970: Double(1_790_000_000 - 1_790_000_000 % 86_400 + 43_200))
     let createdAt = now.addingTimeInterval(-30 * 3600)
     let call = try catalog.registerCall(tenantID: tenantID, externalID: "prototype", startedAt: createdAt)
     let prototype = try catalog.createRecording(
@@ -76,7 +77,8 @@ do {
     try keyQueue.close()
     print(String(format: "set-up: %d expired recordings (catalog + key store) in %.1f s", count, seconds(since: setupStart)))
 
-    let sweeper = Sweeper(catalog: catalog, keyStore: keyStore, dataDirectory: directory, logger: logger)
+    var sweeper = Sweeper(catalog: catalog, keyStore: keyStore, dataDirectory: directory, logger: logger)
+    if CommandLine.arguments.count > 2, let batch = Int(CommandLine.arguments[2]) { sweeper.batchSize = batch }
     let start = ContinuousClock.now
     let report = try sweeper.sweep(now: now)
     let elapsed = seconds(since: start)

@@ -94,21 +94,23 @@ extension Catalog {
         let at = at.catalogPrecision
         return try write { db in
             var marked = 0
-            let update = try db.makeStatement(
-                sql: "UPDATE recordings SET state = 'shredded', shredded_at = ? WHERE id = ? AND state != 'shredded' AND hold = 0"
+            // Raw cached statements: this runs once per shredded recording, up to millions per sweep.
+            let select = try db.cachedStatement(sql: "SELECT tenant_id, expires_at FROM recordings WHERE id = ? AND state != 'shredded' AND hold = 0")
+            let update = try db.cachedStatement(
+                sql: "UPDATE recordings SET state = 'shredded', shredded_at = ? WHERE id = ?"
             )
             for id in ids {
-                guard let recording = try RecordingRecord.fetchOne(db, key: id),
-                    recording.state != .shredded, !recording.hold
-                else { continue }
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                let tenantID: String = row[0]
+                let expiresAt: String = row[1]
                 try update.execute(arguments: [at, id])
                 try AuditLog.append(
                     in: db,
                     actor: actor,
                     action: .recordingShredded,
-                    tenantID: recording.tenantId,
+                    tenantID: tenantID,
                     subjectID: id,
-                    details: ["expiresAt": String.fromDatabaseValue(recording.expiresAt.databaseValue) ?? ""],
+                    details: ["expiresAt": expiresAt],
                     at: at
                 )
                 marked += 1

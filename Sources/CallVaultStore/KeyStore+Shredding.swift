@@ -144,27 +144,34 @@ extension KeyStore {
     ) throws(KeyStoreError) -> (destroyed: Int, held: [String]) {
         guard !owners.isEmpty else { return (0, []) }
         let result = try write { db throws(KeyStoreError) -> (destroyed: Int, held: [String]) in
-            var destroyed = 0
-            var held: [String] = []
-            let now = Self.now()
-            for owner in owners {
-                guard
-                    let row = try self.fetchOne(
-                        db, "SELECT key_id, held FROM data_key WHERE owner_id = ? AND tenant_id = ?",
-                        [owner.ownerID, owner.tenantID])
-                else { continue }
-                if (row["held"] as Int) != 0 {
-                    held.append(owner.ownerID)
-                    continue
-                }
-                try self.execute(
-                    db,
-                    "INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at) VALUES (?, ?, ?, ?, ?)",
-                    [owner.ownerID, owner.tenantID, row["key_id"] as String, reason.rawValue, now]
-                )
-                try self.execute(db, "DELETE FROM data_key WHERE owner_id = ?", [owner.ownerID])
-                destroyed += 1
+            // Set-based: the owners go to a temporary table, then three statements do the work.
+            try self.execute(db, "CREATE TEMP TABLE IF NOT EXISTS doomed_owner (owner_id TEXT PRIMARY KEY, tenant_id TEXT)")
+            try self.execute(db, "DELETE FROM doomed_owner")
+            do {
+                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO doomed_owner VALUES (?, ?)")
+                for owner in owners { try insert.execute(arguments: [owner.ownerID, owner.tenantID]) }
+            } catch {
+                throw KeyStoreError(.databaseFailed, "key store \(self.path): \(error)")
             }
+            let match = "FROM data_key d JOIN doomed_owner o ON d.owner_id = o.owner_id AND d.tenant_id = o.tenant_id"
+            let held = try self.fetchAll(db, "SELECT d.owner_id \(match) WHERE d.held = 1").map { $0[0] as String }
+            try self.execute(
+                db,
+                """
+                INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
+                SELECT d.owner_id, d.tenant_id, d.key_id, ?, ? \(match) WHERE d.held = 0
+                """,
+                [reason.rawValue, Self.now()]
+            )
+            try self.execute(
+                db,
+                """
+                DELETE FROM data_key WHERE held = 0
+                AND owner_id IN (SELECT d.owner_id \(match))
+                """
+            )
+            let destroyed = db.changesCount
+            try self.execute(db, "DELETE FROM doomed_owner")
             return (destroyed, held)
         }
         if result.destroyed > 0 {
