@@ -4,6 +4,7 @@ public import Foundation
 public struct SweepReport: Sendable, Codable, Equatable {
     /// One recording the sweep could not finish; the next sweep retries it.
     public struct Failure: Sendable, Codable, Equatable {
+        /// The recording's or transcript's id.
         public let recordingID: String
         public let reason: String
     }
@@ -12,6 +13,8 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var dryRun: Bool
     /// Recordings marked `shredded` (in a dry run: that would be).
     public var recordingsShredded: [String] = []
+    /// Transcripts marked `shredded` (in a dry run: that would be).
+    public var transcriptsShredded: [String] = []
     public var dayKeysDestroyed = 0
     /// Data keys destroyed with their day keys plus those destroyed one by one at their recording's expiry.
     public var dataKeysDestroyed = 0
@@ -27,7 +30,8 @@ public struct SweepReport: Sendable, Codable, Equatable {
     /// One line for logs and the terminal; ids only, never content.
     public var summary: String {
         let verb = dryRun ? "would shred" : "shredded"
-        return "sweep: \(verb) \(recordingsShredded.count) recording(s), \(dayKeysDestroyed) day key(s), "
+        return "sweep: \(verb) \(recordingsShredded.count) recording(s), \(transcriptsShredded.count) transcript(s), "
+            + "\(dayKeysDestroyed) day key(s), "
             + "\(dataKeysDestroyed) data key(s), \(filesDeleted) file(s), \(bytesFreed) bytes; "
             + "\(failures.count) failure(s)"
     }

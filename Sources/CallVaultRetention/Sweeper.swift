@@ -44,13 +44,20 @@ public struct Sweeper: Sendable {
         } catch {
             throw RetentionError(.catalogFailed, "cannot list expired recordings: \(error.message)")
         }
+        let transcripts: [TranscriptRecord]
+        do {
+            transcripts = try catalog.expiredTranscripts(asOf: now)
+        } catch {
+            throw RetentionError(.catalogFailed, "cannot list expired transcripts: \(error.message)")
+        }
         let dayKeys: [DestroyedKey]
         do {
             dayKeys = try keyStore.dayKeysToDestroy(expiringBefore: today)
         } catch {
             throw RetentionError(.keyStoreFailed, "cannot list expired day keys: \(error.message)")
         }
-        return SweepPlan(now: now, firstKeptDay: today, recordings: recordings, dayKeys: dayKeys)
+        return SweepPlan(
+            now: now, firstKeptDay: today, recordings: recordings, transcripts: transcripts, dayKeys: dayKeys)
     }
 
     /// Runs one sweep at `now`; with `dryRun`, reports the plan and changes nothing.
@@ -61,24 +68,36 @@ public struct Sweeper: Sendable {
     public func sweep(now: Date, dryRun: Bool = false) throws(RetentionError) -> SweepReport {
         let plan = try plan(now: now)
         var report = SweepReport(now: now, dryRun: dryRun)
+        let items = plan.recordings.map(SealedItem.init) + plan.transcripts.map(SealedItem.init)
         if dryRun {
             report.recordingsShredded = plan.recordings.map(\.id)
+            report.transcriptsShredded = plan.transcripts.map(\.id)
             report.dayKeysDestroyed = plan.dayKeys.count
             report.dataKeysDestroyed = plan.dayKeys.reduce(0) { $0 + $1.ownerIDs.count }
-            for recording in plan.recordings {
-                for file in files(of: recording) {
+            for item in items {
+                for file in shredder.files(of: item) {
                     report.filesDeleted += 1
                     report.bytesFreed += file.bytes
                 }
             }
             return report
         }
-        if !plan.dayKeys.isEmpty || !plan.recordings.isEmpty { try recordIntent(plan) }
+        if !plan.isEmpty { try recordIntent(plan) }
         try destroyDayKeys(plan, into: &report)
         var start = 0
-        while start < plan.recordings.count {
-            let end = min(start + batchSize, plan.recordings.count)
-            try shred(plan.recordings[start..<end], now: now, into: &report)
+        while start < items.count {
+            // A batch holds one kind: recordings come first, then transcripts.
+            var end = min(start + batchSize, items.count)
+            if let split = items[start..<end].firstIndex(where: { $0.kind != items[start].kind }) { end = split }
+            let outcome = try shredder.shred(items[start..<end], at: now)
+            switch items[start].kind {
+            case .recording: report.recordingsShredded += outcome.shredded
+            case .transcript: report.transcriptsShredded += outcome.shredded
+            }
+            report.dataKeysDestroyed += outcome.dataKeysDestroyed
+            report.filesDeleted += outcome.filesDeleted
+            report.bytesFreed += outcome.bytesFreed
+            report.failures += outcome.failures
             start = end
         }
         logger.info("\(report.summary)")
@@ -95,6 +114,7 @@ public struct Sweeper: Sendable {
                     "now": ISO8601DateFormatter().string(from: plan.now),
                     "dayKeys": plan.dayKeys.map(\.keyID).joined(separator: ","),
                     "recordings": String(plan.recordings.count),
+                    "transcripts": String(plan.transcripts.count),
                 ],
                 at: plan.now
             )
@@ -129,77 +149,14 @@ public struct Sweeper: Sendable {
         }
     }
 
-    /// Keys, then files, then catalog rows: for one batch of expired recordings, in one key-store
-    /// transaction and one catalog transaction. A recording whose key is held (the catalog and the key
-    /// store disagree after a crash mid-hold) or whose file cannot be deleted is reported and skipped.
-    private func shred(_ batch: ArraySlice<RecordingRecord>, now: Date, into report: inout SweepReport)
-        throws(RetentionError)
-    {
-        let keys: (destroyed: Int, held: [String])
-        do {
-            keys = try keyStore.destroyDataKeys(
-                owners: batch.map { (ownerID: $0.id, tenantID: $0.tenantId) }, reason: .expired)
-        } catch {
-            throw RetentionError(.keyStoreFailed, "cannot destroy expired data keys: \(error.message)")
-        }
-        report.dataKeysDestroyed += keys.destroyed
-        let held = Set(keys.held)
-        var shredded: [String] = []
-        shredded.reserveCapacity(batch.count)
-        for recording in batch {
-            if held.contains(recording.id) {
-                fail(recording.id, "its data key is under legal hold in the key store; run `callvault hold clear` or `hold set` again", &report)
-                continue
-            }
-            do throws(RetentionError) {
-                for file in files(of: recording) {
-                    if unlink(file.path) != 0 && errno != ENOENT {
-                        let reason = String(cString: strerror(errno))
-                        throw RetentionError(.fileDeletionFailed, "cannot delete \(file.path): \(reason)")
-                    }
-                    report.filesDeleted += 1
-                    report.bytesFreed += file.bytes
-                }
-                shredded.append(recording.id)
-            } catch {
-                fail(recording.id, error.message, &report)
-            }
-        }
-        do {
-            try catalog.markRecordingsShredded(ids: shredded, at: now)
-        } catch {
-            throw RetentionError(.catalogFailed, "cannot mark \(shredded.count) recording(s) shredded: \(error.message)")
-        }
-        report.recordingsShredded.append(contentsOf: shredded)
+    var shredder: Shredder {
+        Shredder(
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, logger: logger, actor: "sweeper",
+            reason: .expired)
     }
 
-    private func fail(_ recordingID: String, _ reason: String, _ report: inout SweepReport) {
-        report.failures.append(.init(recordingID: recordingID, reason: reason))
-        logger.error(
-            "sweep could not shred a recording; the next sweep retries it",
-            metadata: ["recording": "\(recordingID)", "reason": "\(reason)"]
-        )
-    }
-
-    /// The sealed files of a recording: its first part at `path` (`<id>.cvr`) and the parts a crash
-    /// started after it beside it (`<id>.part1.cvr`, `<id>.part2.cvr`, ...). Probed by name, so the cost
-    /// does not grow with the number of files in the directory.
+    /// The sealed files of a recording (all its parts), as the sweeper would delete them.
     public func files(of recording: RecordingRecord) -> [(path: String, bytes: Int64)] {
-        let first = recording.path.hasPrefix("/") ? recording.path : dataDirectory.path + "/" + recording.path
-        let stem = first.hasSuffix(".cvr") ? String(first.dropLast(4)) : first
-        var result: [(path: String, bytes: Int64)] = []
-        var part = 0
-        while true {
-            let path = part == 0 ? first : "\(stem).part\(part).cvr"
-            var info = stat()
-            guard lstat(path, &info) == 0 else {
-                // A missing part 0 (already deleted by an interrupted sweep) may still have later parts.
-                if part == 0 { part = 1; continue }
-                break
-            }
-            if (info.st_mode & S_IFMT) == S_IFREG { result.append((path, Int64(info.st_size))) }
-            part += 1
-        }
-        return result
+        shredder.files(of: SealedItem(recording))
     }
 }

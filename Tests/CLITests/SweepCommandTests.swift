@@ -123,4 +123,22 @@ import Testing
         #expect(!process.isRunning, "sweep did not stop within 5 s of SIGTERM")
         if process.isRunning { process.terminate() } else { #expect(process.terminationStatus == 0) }
     }
+
+    @Test func subjectEraseByPhoneNumberPrintsACodeTheAuditLogKeeps() throws {
+        let setup = try makeSetup()
+        defer { try? FileManager.default.removeItem(atPath: setup.root) }
+        let tenants = try setup.cli.run(["tenant", "list", "--json"])
+        let tenantID = try #require((try tenants.json()["tenants"] as? [[String: Any]])?.first?["id"] as? String)
+        // The setup's call has no caller number: erasing a number finds nothing and still gets a code.
+        let none = try setup.cli.run(["subject", "erase", "--tenant", tenantID, "--phone", "+15550100", "--json"])
+        #expect(none.status == 0, "\(none.stderr)")
+        let code = try #require(try none.json()["confirmationCode"] as? String)
+        let audit = try setup.cli.run(["audit", "list", "--json"])
+        #expect(audit.stdout.contains(code) && !audit.stdout.contains("5550100"))
+        let unknown = try setup.cli.run(["subject", "erase", "--tenant", "nope", "--phone", "+15550100"])
+        #expect(unknown.status == 1 && unknown.stderr.hasPrefix("callvault: error: "))
+        #expect(!unknown.stderr.contains("5550100"))
+        let empty = try setup.cli.run(["subject", "erase", "--tenant", tenantID, "--phone", " "])
+        #expect(empty.status == 2)
+    }
 }

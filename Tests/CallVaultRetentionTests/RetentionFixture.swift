@@ -38,8 +38,13 @@ final class RetentionFixture {
     }
 
     /// A recording created at `createdAt` with a real sealed file of `seconds` 1-second segments.
-    func record(at createdAt: Date, seconds: Int = 2, callID: String = UUID().uuidString) throws -> RecordingRecord {
-        let call = try catalog.registerCall(tenantID: tenantID, externalID: callID, startedAt: createdAt)
+    func record(
+        at createdAt: Date, seconds: Int = 2, callID: String = UUID().uuidString, callerNumber: String? = nil
+    ) throws -> RecordingRecord {
+        let call =
+            try catalog.call(tenantID: tenantID, externalID: callID)
+            ?? catalog.registerCall(
+                tenantID: tenantID, externalID: callID, callerNumber: callerNumber, startedAt: createdAt)
         let id = UUID().uuidString.lowercased()
         let relative = "recordings/\(tenantID)/\(id).cvr"
         try FileManager.default.createDirectory(
@@ -60,6 +65,29 @@ final class RetentionFixture {
         }
         try writer.close()
         return recording
+    }
+
+    /// A sealed transcript of the recording's call, expiring `days` after `createdAt`.
+    func transcript(of recording: RecordingRecord, at createdAt: Date, days: Double) throws -> TranscriptRecord {
+        let id = UUID().uuidString.lowercased()
+        let relative = "recordings/\(tenantID)/\(id).cvr"
+        let expiresAt = createdAt.addingTimeInterval(days * 86_400)
+        let transcript = TranscriptRecord(
+            id: id, callId: recording.callId, tenantId: tenantID, engine: "pocketsphinx", path: relative,
+            state: .complete, createdAt: createdAt, expiresAt: expiresAt)
+        try catalog.pool.write { db in try transcript.insert(db) }
+        let key = try keyStore.newDataKey(
+            tenantID: tenantID, ownerID: id, kind: .transcript,
+            expiresOn: CalendarDay(secondsSince1970: Int64(expiresAt.timeIntervalSince1970)))
+        let writer = try SealedFileWriter(
+            path: directory.path + "/" + relative, dataKey: key.key,
+            metadata: SealedFileMetadata(
+                kind: .transcript, tenantID: tenantID, recordingID: id, keyID: key.keyID, codec: .json,
+                sampleRate: 0, createdAtMs: Int64(createdAt.timeIntervalSince1970 * 1000)))
+        let text = Array(#"{"words":[]}"#.utf8)
+        try text.withUnsafeBytes { try writer.append($0, last: true) }
+        try writer.close()
+        return transcript
     }
 
     /// Whether the recording's sealed file opens and reads to the end with the live key store.
