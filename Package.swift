@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
+        .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +47,7 @@ let package = Package(
                 "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "CallVaultIngest", dependencies: ["CallVaultAudio"]),
         .executableTarget(
             name: "callvault",
             dependencies: [
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
+        .testTarget(name: "CallVaultIngestTests", dependencies: ["CallVaultIngest", "CallVaultAudio"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
