@@ -3,8 +3,7 @@
 /// It validates as it goes (RFC 8259 structure, string escapes, literals, number characters) and
 /// lets the caller walk an object's members, reading the few it needs and skipping the rest.
 /// Skipping recurses at most ``maxDepth`` levels, so a hostile `[[[[…` cannot exhaust the stack.
-/// Not checked: that raw bytes ≥ 0x80 form valid UTF-8 (the WebSocket layer checks text frames)
-/// and the exact number grammar (a number is a run of `-+.eE0-9`; the media path reads none).
+/// Not checked: that raw bytes ≥ 0x80 form valid UTF-8 (the WebSocket layer checks text frames).
 struct JSONScanner {
     static let maxDepth = 32
 
@@ -166,17 +165,43 @@ struct JSONScanner {
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            index &+= 1
-            while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"),
-                    UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                    index &+= 1
-                default: return
-                }
-            }
+            try skipNumber()
         default:
             throw IngestError(.malformedJSON, "JSON expected a value at offset \(index)")
+        }
+    }
+
+    /// Skips a number, checking RFC 8259's grammar: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+    private mutating func skipNumber() throws(IngestError) {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index &+= 1 }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "0") {
+            index &+= 1
+        } else {
+            try digits(from: start)
+        }
+        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+            index &+= 1
+            try digits(from: start)
+        }
+        if index < bytes.count && (bytes[index] | 0x20) == UInt8(ascii: "e") {
+            index &+= 1
+            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+                index &+= 1
+            }
+            try digits(from: start)
+        }
+    }
+
+    /// Skips one or more digits of the number that starts at `start`.
+    private mutating func digits(from start: Int) throws(IngestError) {
+        let first = index
+        while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index &+= 1 }
+        guard index > first else {
+            if index == bytes.count {
+                throw IngestError(.truncated, "JSON message ends inside a number at offset \(start)")
+            }
+            throw IngestError(.malformedJSON, "JSON number at offset \(start) is malformed")
         }
     }
 

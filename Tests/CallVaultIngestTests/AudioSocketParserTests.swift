@@ -181,4 +181,20 @@ struct AudioSocketParserTests {
         }
         #expect(again == first)
     }
+
+    @Test("random bytes after a UUID never crash the parser: messages or one typed error, every byte accounted for")
+    func garbage() throws {
+        var random = SeededRandom(seed: 0xDEAD)
+        var outcomes: [IngestError.Code?: Int] = [:]
+        for _ in 0..<5000 {
+            let parser = AudioSocketParser(maxPayloadLength: 512)
+            _ = try parse([OwnedAudioSocketMessage.uuid(UUID()).encoded], parser: parser)
+            let bytes = random.bytes(Int.random(in: 0...64, using: &random))
+            let error = ingestError { _ = try parse([bytes], parser: parser) }
+            outcomes[error?.code, default: 0] += 1
+        }
+        // Random kinds are mostly unknown; the rest must hit the other rules too.
+        #expect(outcomes[.unknownKind, default: 0] > 3000)
+        #expect(outcomes.keys.count >= 4, "\(outcomes)")
+    }
 }

@@ -20,10 +20,14 @@ struct Base64Tests {
 
     /// Decodes one character at a time through the streaming decoder (the JSON-escape path).
     func decodeStreaming(_ text: String, capacity: Int = 1024) throws -> [UInt8] {
+        try decodeStreaming(bytes: Array(text.utf8), capacity: capacity)
+    }
+
+    func decodeStreaming(bytes text: [UInt8], capacity: Int) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: capacity)
         let count = try output.withUnsafeMutableBytes { dst in
             var decoder = Base64StreamDecoder()
-            for byte in text.utf8 { try decoder.feed(byte, into: dst) }
+            for byte in text { try decoder.feed(byte, into: dst) }
             return try decoder.finish()
         }
         return Array(output[..<count])
@@ -76,6 +80,8 @@ struct Base64Tests {
             }
             let foundation = Data(base64Encoded: Data(text)).map { [UInt8]($0) }
             let ours = try? decode(bytes: text, capacity: 64)
+            let streamed = try? decodeStreaming(bytes: text, capacity: 64)
+            #expect(streamed == ours, "the streaming decoder must agree on \(String(decoding: text, as: UTF8.self).debugDescription)")
             let label = String(decoding: text, as: UTF8.self).debugDescription
             #expect((ours != nil) == Self.isStrictBase64(text), "input \(label)")
             if let ours {
