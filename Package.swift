@@ -60,7 +60,9 @@ let package = Package(
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
-        .testTarget(name: "CallVaultIngestTests", dependencies: ["CallVaultIngest", "CallVaultAudio"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CallVaultIngestTests", dependencies: ["CallVaultIngest", "CallVaultAudio"],
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

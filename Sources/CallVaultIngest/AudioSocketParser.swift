@@ -62,7 +62,9 @@ public final class AudioSocketParser {
         if let failure { throw failure }
         guard headerCount == 0 else {
             throw IngestError(
-                .streamEndedMidMessage, "AudioSocket stream ended inside a message (\(headerCount + payloadCount) bytes of it)")
+                .streamEndedMidMessage,
+                "AudioSocket stream ended inside a message (\(headerCount + payloadCount) bytes of it)"
+            )
         }
     }
 
@@ -114,12 +116,17 @@ public final class AudioSocketParser {
         let length = Int(high) << 8 | Int(low)
         guard length <= maxPayloadLength else {
             throw IngestError(
-                .messageTooLarge, "AudioSocket message of \(length) bytes is longer than the limit of \(maxPayloadLength)")
+                .messageTooLarge,
+                "AudioSocket message of \(length) bytes is longer than the limit of \(maxPayloadLength)"
+            )
         }
         if kind == .uuid {
             guard !sawUUID else { throw IngestError(.uuidNotFirst, "AudioSocket stream sends a second UUID") }
         } else if !sawUUID {
-            throw IngestError(.uuidNotFirst, "AudioSocket stream must start with its UUID message (got kind 0x\(String(byte, radix: 16)))")
+            throw IngestError(
+                .uuidNotFirst,
+                "AudioSocket stream must start with its UUID message (got kind 0x\(String(byte, radix: 16)))"
+            )
         }
         switch kind {
         case .uuid where length != 16:
@@ -134,7 +141,10 @@ public final class AudioSocketParser {
             if kind.sampleRateHz != nil {
                 guard length > 0 else { throw IngestError(.wrongLength, "AudioSocket audio message is empty") }
                 guard length & 1 == 0 else {
-                    throw IngestError(.wrongLength, "AudioSocket audio message has an odd length \(length) (PCM16 is 2 bytes a sample)")
+                    throw IngestError(
+                        .wrongLength,
+                        "AudioSocket audio message has an odd length \(length) (PCM16 is 2 bytes a sample)"
+                    )
                 }
             }
         }
@@ -152,7 +162,10 @@ public final class AudioSocketParser {
             return .uuid(UUID(uuid: bytes))
         case .dtmf:
             guard let digit = DTMFDigit(ascii: payload[0]) else {
-                throw IngestError(.invalidValue, "AudioSocket DTMF byte 0x\(String(payload[0], radix: 16)) is not a key")
+                throw IngestError(
+                    .invalidValue,
+                    "AudioSocket DTMF byte 0x\(String(payload[0], radix: 16)) is not a key"
+                )
             }
             return .dtmf(digit)
         case .hangup:

@@ -42,7 +42,9 @@ public enum Base64 {
         let needed = try decodedCount(of: encoded)
         guard needed <= output.count else {
             throw IngestError(
-                .payloadTooLarge, "base64 payload decodes to \(needed) bytes, more than the \(output.count)-byte buffer")
+                .payloadTooLarge,
+                "base64 payload decodes to \(needed) bytes, more than the \(output.count)-byte buffer"
+            )
         }
         if encoded.isEmpty { return 0 }
         let quads = encoded.count / 4

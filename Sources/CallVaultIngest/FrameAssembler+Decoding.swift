@@ -22,7 +22,8 @@ extension FrameAssembler {
                 let n = min(room, bytes.count)
                 try G711.decodeMuLaw(
                     UnsafeRawBufferPointer(rebasing: bytes[..<n]),
-                    into: UnsafeMutableBufferPointer(rebasing: frame.samples[fill..<(fill + n)]))
+                    into: UnsafeMutableBufferPointer(rebasing: frame.samples[fill..<(fill + n)])
+                )
                 bytes = UnsafeRawBufferPointer(rebasing: bytes[n...])
                 written = n
             case .l16LittleEndian, .l16BigEndian:

@@ -47,7 +47,10 @@ public final class FrameAssembler {
     ///   - startMs: where the first sample goes when the protocol gives no timestamps.
     ///   - toleranceMs: see the type's discussion; the default is half a frame.
     public init(
-        encoding: IngestAudioEncoding, sampleRate: SampleRate, ringCapacity: Int = 4, startMs: Int64 = 0,
+        encoding: IngestAudioEncoding,
+        sampleRate: SampleRate,
+        ringCapacity: Int = 4,
+        startMs: Int64 = 0,
         toleranceMs: Int64 = 10
     ) {
         self.encoding = encoding
@@ -117,7 +120,8 @@ public final class FrameAssembler {
         } else if stamp < expected - toleranceMs {
             throw IngestError(
                 .timestampOutOfOrder,
-                "audio timestamp \(stamp) ms lies before audio already received up to \(expected) ms")
+                "audio timestamp \(stamp) ms lies before audio already received up to \(expected) ms"
+            )
         }
     }
 

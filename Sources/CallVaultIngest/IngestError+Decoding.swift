@@ -37,7 +37,10 @@ extension IngestError {
         case .typeMismatch(let type, let context):
             self.init(.wrongType, "\(what): field \(path(context.codingPath)) must be \(Self.jsonTypeName(type))")
         case .valueNotFound(let type, let context):
-            self.init(.wrongType, "\(what): field \(path(context.codingPath)) must be \(Self.jsonTypeName(type)), not null")
+            self.init(
+                .wrongType,
+                "\(what): field \(path(context.codingPath)) must be \(Self.jsonTypeName(type)), not null"
+            )
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             self.init(.malformedJSON, "\(what) is not valid JSON")
         case .dataCorrupted(let context):

@@ -7,7 +7,10 @@ extension SampleRate {
     /// another rate is refused at the edge with a reason the peer can read.
     public init(ingestHertz hertz: Int) throws(IngestError) {
         guard let rate = SampleRate(rawValue: hertz) else {
-            throw IngestError(.unsupportedSampleRate, "audio at \(hertz) Hz is not supported (use 8000, 16000 or 48000)")
+            throw IngestError(
+                .unsupportedSampleRate,
+                "audio at \(hertz) Hz is not supported (use 8000, 16000 or 48000)"
+            )
         }
         self = rate
     }

@@ -34,7 +34,12 @@ public struct StreamStartMessage: Sendable, Equatable {
     public var from: String?
 
     public init(
-        callId: String, tenantToken: String, encoding: Encoding, sampleRate: SampleRate, track: Track, from: String? = nil
+        callId: String,
+        tenantToken: String,
+        encoding: Encoding,
+        sampleRate: SampleRate,
+        track: Track,
+        from: String? = nil
     ) {
         self.callId = callId
         self.tenantToken = tenantToken
@@ -67,7 +72,9 @@ public struct StreamStartMessage: Sendable, Equatable {
             let rate = SampleRate(rawValue: wire.sampleRate)
         else {
             throw IngestError(
-                .invalidValue, "stream start message: field sampleRate must be 8000 or 16000, got \(wire.sampleRate)")
+                .invalidValue,
+                "stream start message: field sampleRate must be 8000 or 16000, got \(wire.sampleRate)"
+            )
         }
         guard let track = Track(rawValue: wire.track) else {
             throw IngestError(.invalidValue, "stream start message: field track must be caller or bot")
@@ -76,8 +83,13 @@ public struct StreamStartMessage: Sendable, Equatable {
             try checkText(from, field: "from", maxLength: 64)
         }
         return StreamStartMessage(
-            callId: wire.callId, tenantToken: wire.tenantToken, encoding: encoding, sampleRate: rate, track: track,
-            from: wire.from)
+            callId: wire.callId,
+            tenantToken: wire.tenantToken,
+            encoding: encoding,
+            sampleRate: rate,
+            track: track,
+            from: wire.from
+        )
     }
 
     private static func checkText(_ value: String, field: String, maxLength: Int) throws(IngestError) {
@@ -85,7 +97,10 @@ public struct StreamStartMessage: Sendable, Equatable {
             throw IngestError(.invalidValue, "stream start message: field \(field) is empty")
         }
         guard value.count <= maxLength else {
-            throw IngestError(.invalidValue, "stream start message: field \(field) is longer than \(maxLength) characters")
+            throw IngestError(
+                .invalidValue,
+                "stream start message: field \(field) is longer than \(maxLength) characters"
+            )
         }
         guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw IngestError(.invalidValue, "stream start message: field \(field) contains control characters")

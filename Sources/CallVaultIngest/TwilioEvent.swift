@@ -44,7 +44,10 @@ public enum TwilioEvent: String, Sendable, CaseIterable {
             self = .connected
         } else {
             let name = span.printable(in: text).map { " '\($0)'" } ?? ""
-            throw IngestError(.unknownEvent, "unknown Twilio event\(name) (expected connected, start, media, dtmf, mark or stop)")
+            throw IngestError(
+                .unknownEvent,
+                "unknown Twilio event\(name) (expected connected, start, media, dtmf, mark or stop)"
+            )
         }
     }
 }

@@ -87,7 +87,12 @@ public struct TwilioMediaMessage: Sendable, Equatable {
         }
         let count = try decodePayload(payloadSpan, in: text, into: payload)
         return TwilioMediaMessage(
-            track: track, chunk: chunk, timestampMs: Int64(timestamp), sequenceNumber: sequence, payloadCount: count)
+            track: track,
+            chunk: chunk,
+            timestampMs: Int64(timestamp),
+            sequenceNumber: sequence,
+            payloadCount: count
+        )
     }
 
     /// Spans of the members read, filled during the single pass.
@@ -145,7 +150,9 @@ public struct TwilioMediaMessage: Sendable, Equatable {
     }
 
     /// A non-negative decimal integer from a numeric string (at most 18 digits).
-    static func number(_ span: JSONStringSpan, in text: UnsafeRawBufferPointer, _ field: StaticString) throws(IngestError) -> UInt64 {
+    static func number(_ span: JSONStringSpan, in text: UnsafeRawBufferPointer, _ field: StaticString)
+        throws(IngestError) -> UInt64
+    {
         var reader = JSONStringReader(bytes: text, span: span)
         var value: UInt64 = 0
         var digits = 0

@@ -29,8 +29,13 @@ public struct TwilioStartMessage: Sendable, Equatable {
     public var token: String? { customParameters["token"] }
 
     public init(
-        callSid: String, streamSid: String, accountSid: String?, tracks: [TwilioTrack],
-        customParameters: [String: String], sampleRate: Int = 8000, channels: Int = 1
+        callSid: String,
+        streamSid: String,
+        accountSid: String?,
+        tracks: [TwilioTrack],
+        customParameters: [String: String],
+        sampleRate: Int = 8000,
+        channels: Int = 1
     ) {
         self.callSid = callSid
         self.streamSid = streamSid
@@ -78,8 +83,14 @@ public struct TwilioStartMessage: Sendable, Equatable {
             throw IngestError(.invalidValue, "start.mediaFormat.channels must be 1, got \(format.channels)")
         }
         return TwilioStartMessage(
-            callSid: start.callSid, streamSid: start.streamSid, accountSid: start.accountSid, tracks: tracks,
-            customParameters: start.customParameters ?? [:], sampleRate: format.sampleRate, channels: format.channels)
+            callSid: start.callSid,
+            streamSid: start.streamSid,
+            accountSid: start.accountSid,
+            tracks: tracks,
+            customParameters: start.customParameters ?? [:],
+            sampleRate: format.sampleRate,
+            channels: format.channels
+        )
     }
 
     /// The message as Twilio sends it, for Foundation's decoder.

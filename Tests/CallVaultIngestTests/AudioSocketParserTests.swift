@@ -28,8 +28,10 @@ enum OwnedAudioSocketMessage: Equatable {
         switch self {
         case .uuid(let id): (kind, payload) = (0x01, withUnsafeBytes(of: id.uuid) { Array($0) })
         case .audio(let rate, let bytes):
-            let kinds = [8000: 0x10, 12000: 0x11, 16000: 0x12, 24000: 0x13, 32000: 0x14, 44100: 0x15, 48000: 0x16,
-                         96000: 0x17, 192000: 0x18]
+            let kinds = [
+                8000: 0x10, 12000: 0x11, 16000: 0x12, 24000: 0x13, 32000: 0x14, 44100: 0x15, 48000: 0x16,
+                96000: 0x17, 192000: 0x18,
+            ]
             (kind, payload) = (UInt8(kinds[rate]!), bytes)
         case .dtmf(let digit): (kind, payload) = (0x03, Array(String(digit.rawValue).utf8))
         case .hangup: (kind, payload) = (0x00, [])
@@ -42,7 +44,8 @@ enum OwnedAudioSocketMessage: Equatable {
 @Suite("AudioSocket parser")
 struct AudioSocketParserTests {
     /// Feeds `pieces` one after the other and collects every message (stops at the first error).
-    func parse(_ pieces: [[UInt8]], parser: AudioSocketParser = AudioSocketParser()) throws -> [OwnedAudioSocketMessage] {
+    func parse(_ pieces: [[UInt8]], parser: AudioSocketParser = AudioSocketParser()) throws -> [OwnedAudioSocketMessage]
+    {
         var messages: [OwnedAudioSocketMessage] = []
         for piece in pieces {
             try piece.withUnsafeBytes { buffer in
@@ -62,19 +65,24 @@ struct AudioSocketParserTests {
     @Test("a typical call: UUID, slin audio at each rate, DTMF, error code, in one read")
     func wholeCall() throws {
         var random = SeededRandom(seed: 7)
-        let messages: [OwnedAudioSocketMessage] = [.uuid(Self.callID)]
+        let messages: [OwnedAudioSocketMessage] =
+            [.uuid(Self.callID)]
             + [8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000].map {
                 .audio(sampleRateHz: $0, payload: random.bytes(320))
             } + [.dtmf(.five), .dtmf(.star), .error(0x01)]
         let stream = messages.flatMap(\.encoded)
         #expect(try parse([stream]) == messages)
         // Known error codes read back as their named constants.
-        #expect(AudioSocketErrorCode(rawValue: 0x02) == .frameForwarding && AudioSocketErrorCode.memory.rawValue == 0x04)
+        #expect(
+            AudioSocketErrorCode(rawValue: 0x02) == .frameForwarding && AudioSocketErrorCode.memory.rawValue == 0x04
+        )
     }
 
     @Test("a whole message in one read is a view into that read (no copy)")
     func zeroCopy() throws {
-        let stream = OwnedAudioSocketMessage.uuid(Self.callID).encoded + OwnedAudioSocketMessage.audio(sampleRateHz: 8000, payload: [1, 2, 3, 4]).encoded
+        let stream =
+            OwnedAudioSocketMessage.uuid(Self.callID).encoded
+            + OwnedAudioSocketMessage.audio(sampleRateHz: 8000, payload: [1, 2, 3, 4]).encoded
         let parser = AudioSocketParser()
         try stream.withUnsafeBytes { buffer in
             var input = buffer
@@ -96,7 +104,9 @@ struct AudioSocketParserTests {
                 messages.append(.dtmf(DTMFDigit.allCases.randomElement(using: &random)!))
             } else {
                 let samples = Int.random(in: 1...400, using: &random)
-                messages.append(.audio(sampleRateHz: rates.randomElement(using: &random)!, payload: random.bytes(2 * samples)))
+                messages.append(
+                    .audio(sampleRateHz: rates.randomElement(using: &random)!, payload: random.bytes(2 * samples))
+                )
             }
         }
         switch Int.random(in: 0..<3, using: &random) {
@@ -118,7 +128,9 @@ struct AudioSocketParserTests {
             if round % 10 == 0 {
                 cuts = Set(1..<stream.count)
             } else {
-                for _ in 0..<Int.random(in: 1...20, using: &random) { cuts.insert(Int.random(in: 0...stream.count, using: &random)) }
+                for _ in 0..<Int.random(in: 1...20, using: &random) {
+                    cuts.insert(Int.random(in: 0...stream.count, using: &random))
+                }
             }
             var pieces: [[UInt8]] = []
             var start = 0
@@ -144,7 +156,10 @@ struct AudioSocketParserTests {
             ("odd audio", uuid + [0x12, 0, 3], .wrongLength, "odd length 3"),
             ("unknown kind", uuid + [0x42, 0, 0], .unknownKind, "kind 0x42"),
             ("kind 0x19", uuid + [0x19, 0, 2], .unknownKind, "kind 0x19"),
-            ("lying length", uuid + [0x10, 0xFF, 0xFE], .messageTooLarge, "65534 bytes is longer than the limit of 16384"),
+            (
+                "lying length", uuid + [0x10, 0xFF, 0xFE], .messageTooLarge,
+                "65534 bytes is longer than the limit of 16384"
+            ),
             ("long DTMF", uuid + [0x03, 0, 2], .wrongLength, "DTMF message must be 1 byte"),
             ("DTMF not a key", uuid + [0x03, 0, 1, UInt8(ascii: "x")], .invalidValue, "DTMF byte 0x78"),
             ("hangup with payload", uuid + [0x00, 0, 1], .wrongLength, "hangup message must be empty"),

@@ -35,8 +35,10 @@ struct Base64Tests {
 
     @Test("RFC 4648 §10 test vectors decode, whole and streamed")
     func rfcVectors() throws {
-        let vectors = ["": "", "Zg==": "f", "Zm8=": "fo", "Zm9v": "foo", "Zm9vYg==": "foob", "Zm9vYmE=": "fooba",
-                       "Zm9vYmFy": "foobar"]
+        let vectors = [
+            "": "", "Zg==": "f", "Zm8=": "fo", "Zm9v": "foo", "Zm9vYg==": "foob", "Zm9vYmE=": "fooba",
+            "Zm9vYmFy": "foobar",
+        ]
         for (encoded, plain) in vectors {
             #expect(try decode(encoded) == Array(plain.utf8), "\(encoded)")
             #expect(try decodeStreaming(encoded) == Array(plain.utf8), "\(encoded)")
@@ -81,7 +83,10 @@ struct Base64Tests {
             let foundation = Data(base64Encoded: Data(text)).map { [UInt8]($0) }
             let ours = try? decode(bytes: text, capacity: 64)
             let streamed = try? decodeStreaming(bytes: text, capacity: 64)
-            #expect(streamed == ours, "the streaming decoder must agree on \(String(decoding: text, as: UTF8.self).debugDescription)")
+            #expect(
+                streamed == ours,
+                "the streaming decoder must agree on \(String(decoding: text, as: UTF8.self).debugDescription)"
+            )
             let label = String(decoding: text, as: UTF8.self).debugDescription
             #expect((ours != nil) == Self.isStrictBase64(text), "input \(label)")
             if let ours {

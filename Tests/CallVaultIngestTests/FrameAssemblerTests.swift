@@ -7,7 +7,9 @@ import Testing
 struct FrameAssemblerTests {
     /// Feeds `chunks` (with optional timestamps) and returns every frame as (timestamp, samples).
     func assemble(
-        _ assembler: FrameAssembler, _ chunks: [([UInt8], Int64?)], flush: Bool = false
+        _ assembler: FrameAssembler,
+        _ chunks: [([UInt8], Int64?)],
+        flush: Bool = false
     ) throws -> [(Int64, [Int16])] {
         var frames: [(Int64, [Int16])] = []
         for (bytes, stamp) in chunks {
@@ -43,14 +45,24 @@ struct FrameAssemblerTests {
     func reference(_ bytes: [UInt8], _ encoding: IngestAudioEncoding) -> [Int16] {
         switch encoding {
         case .muLaw: return bytes.map { G711.muLawToLinear($0) }
-        case .l16LittleEndian: return stride(from: 0, to: bytes.count - 1, by: 2).map { Int16(bitPattern: UInt16(bytes[$0 + 1]) << 8 | UInt16(bytes[$0])) }
-        case .l16BigEndian: return stride(from: 0, to: bytes.count - 1, by: 2).map { Int16(bitPattern: UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1])) }
+        case .l16LittleEndian:
+            return stride(from: 0, to: bytes.count - 1, by: 2).map {
+                Int16(bitPattern: UInt16(bytes[$0 + 1]) << 8 | UInt16(bytes[$0]))
+            }
+        case .l16BigEndian:
+            return stride(from: 0, to: bytes.count - 1, by: 2).map {
+                Int16(bitPattern: UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]))
+            }
         }
     }
 
-    @Test("property: any split of any encoding gives the frames of the unsplit audio, stamped by sample count",
-          arguments: [(IngestAudioEncoding.muLaw, SampleRate.hz8000), (.l16LittleEndian, .hz8000),
-                      (.l16BigEndian, .hz16000), (.l16LittleEndian, .hz48000)])
+    @Test(
+        "property: any split of any encoding gives the frames of the unsplit audio, stamped by sample count",
+        arguments: [
+            (IngestAudioEncoding.muLaw, SampleRate.hz8000), (.l16LittleEndian, .hz8000),
+            (.l16BigEndian, .hz16000), (.l16LittleEndian, .hz48000),
+        ]
+    )
     func randomSplits(encoding: IngestAudioEncoding, rate: SampleRate) throws {
         var random = SeededRandom(seed: UInt64(rate.rawValue) &+ UInt64(encoding.bytesPerSample))
         for _ in 0..<40 {
@@ -100,7 +112,13 @@ struct FrameAssemblerTests {
         let assembler = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
         _ = try assemble(assembler, [(random.bytes(320), 100)])
         let error = ingestError { _ = try assemble(assembler, [(random.bytes(160), 60)]) }
-        #expect(error == IngestError(.timestampOutOfOrder, "audio timestamp 60 ms lies before audio already received up to 140 ms"))
+        #expect(
+            error
+                == IngestError(
+                    .timestampOutOfOrder,
+                    "audio timestamp 60 ms lies before audio already received up to 140 ms"
+                )
+        )
         let tail = random.bytes(50)
         let frames = try assemble(assembler, [(tail, nil)], flush: true)
         #expect(frames.count == 1)

@@ -22,8 +22,17 @@ struct StreamStartMessageTests {
     @Test("a valid message parses, with optional from, and maps to the wire encoding")
     func valid() throws {
         let l16 = try parse(message(["from": "\"+15551234567\""]))
-        #expect(l16 == StreamStartMessage(callId: "c-42", tenantToken: "cvt_secret_token", encoding: .l16,
-                                          sampleRate: .hz16000, track: .caller, from: "+15551234567"))
+        #expect(
+            l16
+                == StreamStartMessage(
+                    callId: "c-42",
+                    tenantToken: "cvt_secret_token",
+                    encoding: .l16,
+                    sampleRate: .hz16000,
+                    track: .caller,
+                    from: "+15551234567"
+                )
+        )
         #expect(l16.audioEncoding == .l16BigEndian)
         let pcmu = try parse(message(["encoding": "\"PCMU\"", "sampleRate": "8000", "track": "\"bot\""]))
         #expect(pcmu.audioEncoding == .muLaw && pcmu.sampleRate == .hz8000 && pcmu.track == .bot && pcmu.from == nil)

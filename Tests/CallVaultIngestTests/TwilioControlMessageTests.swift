@@ -68,14 +68,22 @@ struct TwilioControlMessageTests {
             (.invalidValue, "start.tracks is empty", startText(["tracks": "[]"])),
             (.invalidValue, "lists inbound twice", startText(["tracks": #"["inbound","inbound"]"#])),
             (.unknownTrack, "start.tracks", startText(["tracks": #"["both_tracks"]"#])),
-            (.invalidValue, "encoding must be audio/x-mulaw",
-             startText(["mediaFormat": #"{"encoding":"audio/x-alaw","sampleRate":8000,"channels":1}"#])),
-            (.invalidValue, "sampleRate must be 8000, got 16000",
-             startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":16000,"channels":1}"#])),
-            (.invalidValue, "channels must be 1, got 2",
-             startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":2}"#])),
-            (.wrongType, "start.mediaFormat.sampleRate must be a number",
-             startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":"8000","channels":1}"#])),
+            (
+                .invalidValue, "encoding must be audio/x-mulaw",
+                startText(["mediaFormat": #"{"encoding":"audio/x-alaw","sampleRate":8000,"channels":1}"#])
+            ),
+            (
+                .invalidValue, "sampleRate must be 8000, got 16000",
+                startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":16000,"channels":1}"#])
+            ),
+            (
+                .invalidValue, "channels must be 1, got 2",
+                startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":2}"#])
+            ),
+            (
+                .wrongType, "start.mediaFormat.sampleRate must be a number",
+                startText(["mediaFormat": #"{"encoding":"audio/x-mulaw","sampleRate":"8000","channels":1}"#])
+            ),
             (.unexpectedEvent, "got stop", utf8(#"{"event":"stop","stop":{}}"#)),
             (.malformedJSON, "JSON", utf8(#"{"event":"start","start":{]}"#)),
         ]

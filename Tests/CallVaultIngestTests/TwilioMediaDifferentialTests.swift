@@ -30,7 +30,9 @@ struct TwilioMediaDifferentialTests {
         return Array(("{" + top.map { ws() + $0 + ws() }.joined(separator: ",") + "}").utf8)
     }
 
-    @Test("property: 20,000 damaged messages — whatever we accept, Foundation reads the same; invalid JSON is always refused")
+    @Test(
+        "property: 20,000 damaged messages — whatever we accept, Foundation reads the same; invalid JSON is always refused"
+    )
     func differential() throws {
         var random = SeededRandom(seed: 0x7111)
         let alphabet = Array(#"{}[]",:\ 0123456789abcdefnrtuAE=+/-.eE"#.utf8) + [0x0A, 0x01]
@@ -70,7 +72,10 @@ struct TwilioMediaDifferentialTests {
                 #expect(media["track"] as? String == message.track.rawValue, "\(label)")
                 #expect((media["chunk"] as? String).flatMap { UInt64($0) } == message.chunk, "\(label)")
                 #expect((media["timestamp"] as? String).flatMap { Int64($0) } == message.timestampMs, "\(label)")
-                #expect((json["sequenceNumber"] as? String).flatMap { UInt64($0) } == message.sequenceNumber, "\(label)")
+                #expect(
+                    (json["sequenceNumber"] as? String).flatMap { UInt64($0) } == message.sequenceNumber,
+                    "\(label)"
+                )
                 let base64 = try #require(media["payload"] as? String, "\(label)")
                 #expect(Data(base64Encoded: base64).map { [UInt8]($0) } == bytes, "\(label)")
             case .failure(let error):
@@ -88,8 +93,10 @@ struct TwilioMediaDifferentialTests {
                 }
             }
         }
-        #expect(accepted > 2000 && refusedJSON > 2000 && refusedOther > 200,
-                "accepted \(accepted), invalid JSON \(refusedJSON), refused valid JSON \(refusedOther)")
+        #expect(
+            accepted > 2000 && refusedJSON > 2000 && refusedOther > 200,
+            "accepted \(accepted), invalid JSON \(refusedJSON), refused valid JSON \(refusedOther)"
+        )
         #expect(trailingCommas < refusedOther / 10, "trailing commas \(trailingCommas)")
     }
 

@@ -19,14 +19,20 @@ struct TwilioMediaMessageTests {
     }
 
     /// A valid media message with `payload` and optional replaced pieces, for the malformed cases.
-    func media(track: String = "\"inbound\"", chunk: String = "\"2\"", timestamp: String = "\"25\"",
-               payload: String = "\"fn5+fn5+fn4=\"") -> String {
+    func media(
+        track: String = "\"inbound\"",
+        chunk: String = "\"2\"",
+        timestamp: String = "\"25\"",
+        payload: String = "\"fn5+fn5+fn4=\""
+    ) -> String {
         #"{"event":"media","sequenceNumber":"4","media":{"track":\#(track),"chunk":\#(chunk),"timestamp":\#(timestamp),"payload":\#(payload)},"streamSid":"MZ1"}"#
     }
 
     @Test("the documented media fixtures parse: track, chunk, timestamp, sequence, and the payload Foundation decodes")
     func fixtures() throws {
-        for (name, track) in [("twilio-media-inbound.json", TwilioTrack.inbound), ("twilio-media-outbound.json", .outbound)] {
+        for (name, track) in [
+            ("twilio-media-inbound.json", TwilioTrack.inbound), ("twilio-media-outbound.json", .outbound),
+        ] {
             let text = try Fixture.bytes(name)
             let (message, payload) = try parse(text)
             #expect(message.track == track)
@@ -50,14 +56,18 @@ struct TwilioMediaMessageTests {
               "event" : "media" }\r\n
             """
         let (message, payload) = try parse(utf8(text))
-        #expect(message == TwilioMediaMessage(track: .outbound, chunk: 3, timestampMs: 40, sequenceNumber: nil, payloadCount: 8))
+        #expect(
+            message
+                == TwilioMediaMessage(track: .outbound, chunk: 3, timestampMs: 40, sequenceNumber: nil, payloadCount: 8)
+        )
         #expect(payload == [0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E])
     }
 
     @Test("JSON escapes in keys and values are undone before matching and decoding")
     func escapes() throws {
         // "\/" is how some JSON encoders write '/', and \u0065 is 'e': both must mean the same thing.
-        let text = #"{"\u0065vent":"m\u0065dia","media":{"track":"in\u0062ound","chunk":"\u0031","timestamp":"2\u0030","payload":"\/\/\/\/"}}"#
+        let text =
+            #"{"\u0065vent":"m\u0065dia","media":{"track":"in\u0062ound","chunk":"\u0031","timestamp":"2\u0030","payload":"\/\/\/\/"}}"#
         let (message, payload) = try parse(utf8(text))
         #expect(message.track == .inbound)
         #expect(message.chunk == 1)
@@ -73,13 +83,18 @@ struct TwilioMediaMessageTests {
             (#"{"event":"media" "media":{}}"#, .malformedJSON, "expected ',' or '}'"),
             (#"{"event":"media",}"#, .malformedJSON, "quoted key"),
             (media() + "x", .malformedJSON, "trailing bytes"),
-            (#"{"event":"media","media":{"track":"inbound","chunk":"1","timestamp":"1","payload":"a\qb"}}"#, .malformedJSON, "unknown escape"),
+            (
+                #"{"event":"media","media":{"track":"inbound","chunk":"1","timestamp":"1","payload":"a\qb"}}"#,
+                .malformedJSON, "unknown escape"
+            ),
             (#"{"event":"media","x":"\u12G4"}"#, .malformedJSON, "4 hex digits"),
             ("{\"event\":\"media\",\"x\":\"a\u{01}b\"}", .malformedJSON, "control byte"),
             (#"{"event":"media","x":nul}"#, .malformedJSON, "unknown literal"),
             (#"{"event":"media","x":[1 2]}"#, .malformedJSON, "expected ',' or ']'"),
-            (#"{"event":"media","x":"# + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
-             .nestingTooDeep, "deeper than 32"),
+            (
+                #"{"event":"media","x":"# + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
+                .nestingTooDeep, "deeper than 32"
+            ),
             (#"["event","media"]"#, .wrongType, "must be a JSON object"),
             (#"{"media":{}}"#, .missingField, "no event"),
             (#"{"event":"media","event":"media"}"#, .duplicateField, "event appears twice"),
@@ -98,7 +113,10 @@ struct TwilioMediaMessageTests {
             (media(payload: "\"fn5+fn5+fn4\""), .invalidBase64, "not a multiple of 4"),
             (media(payload: "\"fn5*fn5+\""), .invalidBase64, "outside the alphabet at offset 3"),
             (media(payload: "\"" + String(repeating: "fn5+", count: 54) + "\""), .payloadTooLarge, "162 bytes"),
-            (#"{"event":"media","media":{"track":"inbound","track":"inbound"}}"#, .duplicateField, "media.track appears twice"),
+            (
+                #"{"event":"media","media":{"track":"inbound","track":"inbound"}}"#, .duplicateField,
+                "media.track appears twice"
+            ),
             (#"{"event":"media","media":{},"media":{}}"#, .duplicateField, "media appears twice"),
         ]
         for (text, code, fragment) in cases {

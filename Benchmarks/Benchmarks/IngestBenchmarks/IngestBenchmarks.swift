@@ -7,7 +7,8 @@ import Foundation
 func twilioMediaMessage() -> [UInt8] {
     let payload = (0..<160).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
     let base64 = Data(payload).base64EncodedString()
-    let text = #"{"event":"media","sequenceNumber":"42","media":{"track":"inbound","chunk":"41","timestamp":"800","#
+    let text =
+        #"{"event":"media","sequenceNumber":"42","media":{"track":"inbound","chunk":"41","timestamp":"800","#
         + #""payload":""# + base64 + #""},"streamSid":"MZ18ad3ab5a668481ce02b83e7395059f0"}"#
     return Array(text.utf8)
 }
@@ -19,7 +20,10 @@ func audioSocketAudioMessage() -> [UInt8] {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.mallocCountTotal, .throughput, .wallClock], scalingFactor: .kilo, maxDuration: .seconds(2))
+        metrics: [.mallocCountTotal, .throughput, .wallClock],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2)
+    )
 
     Benchmark("Twilio media parse + base64 (160-byte payload)") { benchmark in
         let message = twilioMediaMessage()
@@ -43,7 +47,10 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.startMeasurement()
             for i in benchmark.scaledIterations {
                 guard let media = try? TwilioMediaMessage.parse(text, payloadInto: payload) else { continue }
-                var chunk = AudioChunk(UnsafeRawBufferPointer(rebasing: payload[..<media.payloadCount]), timestampMs: Int64(i) * 20)
+                var chunk = AudioChunk(
+                    UnsafeRawBufferPointer(rebasing: payload[..<media.payloadCount]),
+                    timestampMs: Int64(i) * 20
+                )
                 while let frame = try? assembler.nextFrame(from: &chunk) {
                     blackHole(frame.samples[0])
                 }

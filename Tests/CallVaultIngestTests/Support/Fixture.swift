@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CallVaultIngest
 
 /// The Twilio-shaped messages in `Tests/CallVaultIngestTests/Fixtures`, written from Twilio's
