@@ -39,6 +39,20 @@ public struct TwilioMediaMessage: Sendable, Equatable {
         _ text: UnsafeRawBufferPointer,
         payloadInto payload: UnsafeMutableRawBufferPointer
     ) throws(IngestError) -> TwilioMediaMessage {
+        switch try parseAny(text, payloadInto: payload) {
+        case .media(let message):
+            return message
+        case .other(let event):
+            throw IngestError(.unexpectedEvent, "expected a Twilio media message, got \(event.rawValue)")
+        }
+    }
+
+    /// One pass over any Twilio text frame: a media message is read whole, another event only
+    /// classified (see ``TwilioMessage/parse(_:payloadInto:)``).
+    static func parseAny(
+        _ text: UnsafeRawBufferPointer,
+        payloadInto payload: UnsafeMutableRawBufferPointer
+    ) throws(IngestError) -> TwilioMessage {
         var fields = Fields()
         var scanner = JSONScanner(text)
         try scanner.beginObject("a Twilio message")
@@ -62,9 +76,7 @@ public struct TwilioMediaMessage: Sendable, Equatable {
             throw IngestError(.missingField, "Twilio message has no event field")
         }
         let event = try TwilioEvent(span: eventSpan, in: text)
-        guard event == .media else {
-            throw IngestError(.unexpectedEvent, "expected a Twilio media message, got \(event.rawValue)")
-        }
+        guard event == .media else { return .other(event) }
         guard fields.sawMedia else { throw IngestError(.missingField, "media message has no media object") }
         guard let trackSpan = fields.track else { throw missing("media.track") }
         guard let chunkSpan = fields.chunk else { throw missing("media.chunk") }
@@ -86,12 +98,14 @@ public struct TwilioMediaMessage: Sendable, Equatable {
             sequence = try number(span, in: text, "sequenceNumber")
         }
         let count = try decodePayload(payloadSpan, in: text, into: payload)
-        return TwilioMediaMessage(
-            track: track,
-            chunk: chunk,
-            timestampMs: Int64(timestamp),
-            sequenceNumber: sequence,
-            payloadCount: count
+        return .media(
+            TwilioMediaMessage(
+                track: track,
+                chunk: chunk,
+                timestampMs: Int64(timestamp),
+                sequenceNumber: sequence,
+                payloadCount: count
+            )
         )
     }
 
