@@ -46,7 +46,8 @@ let benchmarks: @Sendable () -> Void = {
         message.withUnsafeBytes { text in
             benchmark.startMeasurement()
             for i in benchmark.scaledIterations {
-                guard let media = try? TwilioMediaMessage.parse(text, payloadInto: payload) else { continue }
+                // The server's entry point: one pass that reads media whole and classifies the rest.
+                guard case .media(let media)? = try? TwilioMessage.parse(text, payloadInto: payload) else { continue }
                 var chunk = AudioChunk(
                     UnsafeRawBufferPointer(rebasing: payload[..<media.payloadCount]),
                     timestampMs: Int64(i) * 20
