@@ -38,7 +38,7 @@ public struct IngestError: Error, Sendable, Equatable, CustomStringConvertible {
         case messageTooLarge
         /// A message whose length does not fit its kind (UUID not 16 bytes, DTMF not 1, odd PCM16).
         case wrongLength
-        /// An audio or DTMF message before the call's UUID, or a second UUID.
+        /// Any message before the call's UUID, or a second UUID.
         case uuidNotFirst
         /// A message after the stream's hangup or error message.
         case messageAfterEnd
