@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
+        .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
     ],
     dependencies: [
@@ -47,11 +48,14 @@ let package = Package(
                 "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(
+            name: "CallVaultRetention",
+            dependencies: ["CallVaultStore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CallVaultIngest", dependencies: ["CallVaultAudio"]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -59,6 +63,11 @@ let package = Package(
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(
+            name: "CallVaultRetentionTests",
+            dependencies: [
+                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
         .testTarget(
             name: "CallVaultIngestTests", dependencies: ["CallVaultIngest", "CallVaultAudio"],

@@ -62,7 +62,8 @@ public struct AuditLog: Sendable {
         guard db.isInsideTransaction else {
             throw CatalogError(.invalidArgument, "audit entries are appended inside the action's write transaction")
         }
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let prevHash: [UInt8] = last.map { Array($0["hash"] as Data) } ?? genesisHash
         let atText = String.fromDatabaseValue(at.databaseValue) ?? ""
@@ -76,11 +77,13 @@ public struct AuditLog: Sendable {
             details: detailsText
         )
         let hash = CatalogHash.sha256(prevHash + fields.encoded())
-        try db.execute(
+        // Cached statements: the sweeper appends one entry per shredded recording, in large batches.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 seq, atText, actor, action.rawValue, tenantID, subjectID, detailsText, Data(prevHash), Data(hash),
             ]
@@ -172,8 +175,34 @@ public struct AuditLog: Sendable {
 
     /// Details as a JSON object with sorted keys, so equal details always serialize alike.
     static func canonicalJSON(_ details: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(details), as: UTF8.self)
+        // Written by hand (sorted keys, no whitespace, minimal escapes): JSONEncoder costs more than
+        // the rest of an append, and the sweeper appends one entry per shredded recording.
+        var text = "{"
+        for (index, key) in details.keys.sorted().enumerated() {
+            if index > 0 { text += "," }
+            appendJSONString(key, to: &text)
+            text += ":"
+            appendJSONString(details[key] ?? "", to: &text)
+        }
+        return text + "}"
+    }
+
+    /// Appends `value` as a JSON string literal (RFC 8259 escapes).
+    static func appendJSONString(_ value: String, to text: inout String) {
+        text += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
     }
 }

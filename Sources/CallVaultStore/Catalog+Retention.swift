@@ -83,6 +83,101 @@ extension Catalog {
         }
     }
 
+    /// Marks many recordings shredded in one transaction, each with its own audit entry: the sweeper's
+    /// path for large batches. Recordings already shredded, held or missing are skipped (a resumed
+    /// sweep may see some twice), so the count says how many were marked now.
+    @discardableResult
+    /// - Parameter reason: `expired` (the sweeper) or `erased` (a data subject's request), kept in the audit entry.
+    public func markRecordingsShredded(
+        ids: [String], actor: String = "sweeper", reason: String = "expired", at: Date = Date()
+    ) throws(CatalogError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let at = at.catalogPrecision
+        return try write { db in
+            var marked = 0
+            // Raw cached statements: this runs once per shredded recording, up to millions per sweep.
+            let select = try db.cachedStatement(sql: "SELECT tenant_id, expires_at FROM recordings WHERE id = ? AND state != 'shredded' AND hold = 0")
+            let update = try db.cachedStatement(
+                sql: "UPDATE recordings SET state = 'shredded', shredded_at = ? WHERE id = ?"
+            )
+            for id in ids {
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                let tenantID: String = row[0]
+                let expiresAt: String = row[1]
+                try update.execute(arguments: [at, id])
+                try AuditLog.append(
+                    in: db,
+                    actor: actor,
+                    action: .recordingShredded,
+                    tenantID: tenantID,
+                    subjectID: id,
+                    details: ["expiresAt": expiresAt, "reason": reason],
+                    at: at
+                )
+                marked += 1
+            }
+            return marked
+        }
+    }
+
+    /// Transcripts whose retention has ended at `now` and are not yet shredded, oldest expiry first.
+    public func expiredTranscripts(asOf now: Date = Date()) throws(CatalogError) -> [TranscriptRecord] {
+        try read { db in
+            try TranscriptRecord
+                .filter(TranscriptRecord.CodingKeys.state != TranscriptRecord.State.shredded)
+                .filter(TranscriptRecord.CodingKeys.expiresAt <= now)
+                .order(TranscriptRecord.CodingKeys.expiresAt, TranscriptRecord.CodingKeys.id)
+                .fetchAll(db)
+        }
+    }
+
+    /// Marks transcripts shredded in one transaction, each audited (`transcript.shredded`). Already
+    /// shredded or missing ones are skipped; returns how many were marked now.
+    @discardableResult
+    public func markTranscriptsShredded(
+        ids: [String], actor: String = "sweeper", reason: String = "expired", at: Date = Date()
+    ) throws(CatalogError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let at = at.catalogPrecision
+        return try write { db in
+            var marked = 0
+            let select = try db.cachedStatement(
+                sql: "SELECT tenant_id FROM transcripts WHERE id = ? AND state != 'shredded'")
+            let update = try db.cachedStatement(
+                sql: "UPDATE transcripts SET state = 'shredded', shredded_at = ? WHERE id = ?")
+            for id in ids {
+                guard let tenantID = try String.fetchOne(select, arguments: [id]) else { continue }
+                try update.execute(arguments: [at, id])
+                try AuditLog.append(
+                    in: db, actor: actor, action: "transcript.shredded", tenantID: tenantID, subjectID: id,
+                    details: ["reason": reason], at: at)
+                marked += 1
+            }
+            return marked
+        }
+    }
+
+    /// Every recording of these calls (any state), in call and track order: what a data subject's
+    /// export or erasure covers.
+    public func recordings(inCalls callIDs: [String]) throws(CatalogError) -> [RecordingRecord] {
+        try read { db in
+            try RecordingRecord
+                .filter(callIDs.contains(RecordingRecord.CodingKeys.callId))
+                .order(RecordingRecord.CodingKeys.callId, RecordingRecord.CodingKeys.track, RecordingRecord.CodingKeys.createdAt)
+                .fetchAll(db)
+        }
+    }
+
+    /// Every transcript of these calls (any state).
+    public func transcripts(inCalls callIDs: [String]) throws(CatalogError) -> [TranscriptRecord] {
+        try read { db in
+            try TranscriptRecord
+                .filter(callIDs.contains(TranscriptRecord.CodingKeys.callId))
+                .order(TranscriptRecord.CodingKeys.callId, TranscriptRecord.CodingKeys.createdAt)
+                .fetchAll(db)
+        }
+    }
+
     /// Closes a paused span that was opened without an end.
     public func closePausedSpan(id: Int64, endMs: Int64) throws(CatalogError) {
         try write { db in

@@ -99,12 +99,16 @@ extension KeyStore {
         return result
     }
 
-    /// Destroys one owner's data key now (erasure on a data subject's request).
+    /// Destroys one owner's data key now: erasure on a data subject's request, or expiry of one
+    /// recording before its whole day key goes (the sweeper shreds at the recording's instant).
     ///
     /// A held key is refused (`onHold`): a legal hold outranks erasure until it is released.
+    /// - Parameter reason: recorded in the key's tombstone (`erased` unless the sweeper says `expired`).
     /// - Returns: true if a key was destroyed now, false if it had already been shredded.
     @discardableResult
-    public func destroyDataKey(ownerID: String, tenantID: String) throws(KeyStoreError) -> Bool {
+    public func destroyDataKey(
+        ownerID: String, tenantID: String, reason: DataKeyStatus.ShredReason = .erased
+    ) throws(KeyStoreError) -> Bool {
         let destroyed = try write { db throws(KeyStoreError) -> Bool in
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 let error = try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
@@ -118,7 +122,7 @@ extension KeyStore {
                     "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it"
                 )
             }
-            try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: .erased)
+            try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: row["key_id"], reason: reason)
             return true
         }
         if destroyed {
@@ -126,6 +130,55 @@ extension KeyStore {
             logger.info("data key erased", metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)"])
         }
         return destroyed
+    }
+
+    /// Destroys many owners' data keys in one transaction and one WAL checkpoint: the sweeper's path
+    /// for large batches of expired recordings (one transaction per key would cap it at disk-sync speed).
+    ///
+    /// Owners whose key is already shredded or never existed are skipped; held keys are left alone and
+    /// returned in `held`, so the caller can report them.
+    /// - Returns: how many keys were destroyed now, and the owners whose keys are under hold.
+    @discardableResult
+    public func destroyDataKeys(
+        owners: [(ownerID: String, tenantID: String)], reason: DataKeyStatus.ShredReason
+    ) throws(KeyStoreError) -> (destroyed: Int, held: [String]) {
+        guard !owners.isEmpty else { return (0, []) }
+        let result = try write { db throws(KeyStoreError) -> (destroyed: Int, held: [String]) in
+            // Set-based: the owners go to a temporary table, then three statements do the work.
+            try self.execute(db, "CREATE TEMP TABLE IF NOT EXISTS doomed_owner (owner_id TEXT PRIMARY KEY, tenant_id TEXT)")
+            try self.execute(db, "DELETE FROM doomed_owner")
+            do {
+                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO doomed_owner VALUES (?, ?)")
+                for owner in owners { try insert.execute(arguments: [owner.ownerID, owner.tenantID]) }
+            } catch {
+                throw KeyStoreError(.databaseFailed, "key store \(self.path): \(error)")
+            }
+            let match = "FROM data_key d JOIN doomed_owner o ON d.owner_id = o.owner_id AND d.tenant_id = o.tenant_id"
+            let held = try self.fetchAll(db, "SELECT d.owner_id \(match) WHERE d.held = 1").map { $0[0] as String }
+            try self.execute(
+                db,
+                """
+                INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
+                SELECT d.owner_id, d.tenant_id, d.key_id, ?, ? \(match) WHERE d.held = 0
+                """,
+                [reason.rawValue, Self.now()]
+            )
+            try self.execute(
+                db,
+                """
+                DELETE FROM data_key WHERE held = 0
+                AND owner_id IN (SELECT d.owner_id \(match))
+                """
+            )
+            let destroyed = db.changesCount
+            try self.execute(db, "DELETE FROM doomed_owner")
+            return (destroyed, held)
+        }
+        if result.destroyed > 0 {
+            try checkpointTruncate()
+            logger.info("data keys destroyed", metadata: ["count": "\(result.destroyed)", "reason": "\(reason)"])
+        }
+        return result
     }
 
     /// Deletes one data key row and leaves its tombstone.

@@ -10,7 +10,7 @@ struct CallVaultCommand: AsyncParsableCommand {
         version: CallVaultVersion.string,
         subcommands: [
             InitCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
-            VerifyCommand.self, AuditCommand.self,
+            VerifyCommand.self, AuditCommand.self, HoldCommand.self, SubjectCommand.self, SweepCommand.self,
         ]
     )
 

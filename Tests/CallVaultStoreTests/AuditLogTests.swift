@@ -245,4 +245,13 @@ import Testing
     private func lastHash(_ catalog: Catalog) throws -> Data {
         try #require(try catalog.auditLog.entries().last).hash
     }
+
+    @Test func detailsAreCanonicalJSONThatParsesBackExactly() throws {
+        let details = ["z": "last", "a": "quote \" backslash \\ slash / newline \n tab \t bell \u{07} é 🎧", "m": ""]
+        let text = try AuditLog.canonicalJSON(details)
+        #expect(text.hasPrefix("{\"a\":") && text.contains(",\"m\":\"\",\"z\":\"last\"}"))
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(parsed == details)
+        #expect(try AuditLog.canonicalJSON([:]) == "{}")
+    }
 }

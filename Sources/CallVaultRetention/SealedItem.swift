@@ -1,0 +1,29 @@
+public import CallVaultStore
+
+/// A recording or a transcript as the shredder sees it: an owner of one data key and of sealed files.
+public struct SealedItem: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case recording, transcript
+    }
+
+    public let kind: Kind
+    public let id: String
+    public let tenantID: String
+    /// The first part's path, relative to the data directory (or absolute).
+    public let path: String
+
+    public init(kind: Kind, id: String, tenantID: String, path: String) {
+        self.kind = kind
+        self.id = id
+        self.tenantID = tenantID
+        self.path = path
+    }
+
+    public init(_ recording: RecordingRecord) {
+        self.init(kind: .recording, id: recording.id, tenantID: recording.tenantId, path: recording.path)
+    }
+
+    public init(_ transcript: TranscriptRecord) {
+        self.init(kind: .transcript, id: transcript.id, tenantID: transcript.tenantId, path: transcript.path)
+    }
+}

@@ -1,0 +1,116 @@
+import CallVaultStore
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Destroys recordings and transcripts: keys first, then files, then catalog rows, a batch at a time.
+///
+/// The order is the safety argument. Once an item's data key is gone, every copy of its sealed file
+/// (backups included) is unreadable, so the key goes first; a run killed after that leaves at worst
+/// an unreadable file and an unmarked row, which the next run finds and finishes. Each step is
+/// idempotent. Used by the sweeper (reason `expired`) and by data-subject erasure (`erased`).
+struct Shredder {
+    let catalog: Catalog
+    let keyStore: KeyStore
+    let dataDirectory: DataDirectory
+    let logger: Logger
+    let actor: String
+    let reason: DataKeyStatus.ShredReason
+
+    /// What one batch did.
+    struct Outcome {
+        var shredded: [String] = []
+        var dataKeysDestroyed = 0
+        var filesDeleted = 0
+        var bytesFreed: Int64 = 0
+        var failures: [SweepReport.Failure] = []
+    }
+
+    /// Shreds one batch of items of one kind in one key-store and one catalog transaction. An item
+    /// whose key is held (catalog and key store disagree after a crash mid-hold) or whose file cannot
+    /// be deleted is reported and skipped; catalog or key-store outages throw.
+    func shred(_ batch: ArraySlice<SealedItem>, at now: Date) throws(RetentionError) -> Outcome {
+        var outcome = Outcome()
+        guard let kind = batch.first?.kind else { return outcome }
+        let keys: (destroyed: Int, held: [String])
+        do {
+            keys = try keyStore.destroyDataKeys(
+                owners: batch.map { (ownerID: $0.id, tenantID: $0.tenantID) }, reason: reason)
+        } catch {
+            throw RetentionError(.keyStoreFailed, "cannot destroy data keys: \(error.message)")
+        }
+        outcome.dataKeysDestroyed = keys.destroyed
+        let held = Set(keys.held)
+        var done: [String] = []
+        done.reserveCapacity(batch.count)
+        for item in batch {
+            if held.contains(item.id) {
+                fail(item, "its data key is under legal hold in the key store; clear or set the hold again", &outcome)
+                continue
+            }
+            do throws(RetentionError) {
+                for file in files(of: item) {
+                    if unlink(file.path) != 0 && errno != ENOENT {
+                        throw RetentionError(
+                            .fileDeletionFailed, "cannot delete \(file.path): \(String(cString: strerror(errno)))")
+                    }
+                    outcome.filesDeleted += 1
+                    outcome.bytesFreed += file.bytes
+                }
+                done.append(item.id)
+            } catch {
+                fail(item, error.message, &outcome)
+            }
+        }
+        do {
+            switch kind {
+            case .recording:
+                try catalog.markRecordingsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+            case .transcript:
+                try catalog.markTranscriptsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+            }
+        } catch {
+            throw RetentionError(.catalogFailed, "cannot mark \(done.count) \(kind)(s) shredded: \(error.message)")
+        }
+        outcome.shredded = done
+        return outcome
+    }
+
+    private func fail(_ item: SealedItem, _ reason: String, _ outcome: inout Outcome) {
+        outcome.failures.append(.init(recordingID: item.id, reason: reason))
+        logger.error(
+            "could not shred; the next run retries it",
+            metadata: ["\(item.kind)": "\(item.id)", "reason": "\(reason)"]
+        )
+    }
+
+    /// The sealed files of an item: its first part at `path` (`<id>.cvr`) and the parts a crash
+    /// started after it beside it (`<id>.part1.cvr`, `<id>.part2.cvr`, ...). Probed by name, so the cost
+    /// does not grow with the number of files in the directory.
+    func files(of item: SealedItem) -> [(path: String, bytes: Int64)] {
+        let first = item.path.hasPrefix("/") ? item.path : dataDirectory.path + "/" + item.path
+        let stem = first.hasSuffix(".cvr") ? String(first.dropLast(4)) : first
+        var result: [(path: String, bytes: Int64)] = []
+        var part = 0
+        while true {
+            let path = part == 0 ? first : "\(stem).part\(part).cvr"
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                // A missing part 0 (already deleted by an interrupted run) may still have later parts.
+                if part == 0 {
+                    part = 1
+                    continue
+                }
+                break
+            }
+            if (info.st_mode & S_IFMT) == S_IFREG { result.append((path, Int64(info.st_size))) }
+            part += 1
+        }
+        return result
+    }
+}

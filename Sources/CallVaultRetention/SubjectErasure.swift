@@ -1,0 +1,99 @@
+public import CallVaultStore
+public import Foundation
+public import Logging
+
+/// A data subject's right to erasure: every recording and transcript of one caller, crypto-erased now.
+///
+/// The caller is found through the tenant's keyed phone hash (the number itself is never stored,
+/// logged or put in the audit log). Held recordings are kept — a legal hold outranks erasure — and
+/// listed in the receipt. The receipt's confirmation code is written to the audit log, so an operator
+/// can later prove the request was carried out (`callvault audit list`).
+public struct SubjectErasure: Sendable {
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+    let logger: Logger
+
+    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+    }
+
+    /// What an erasure did.
+    public struct Receipt: Sendable, Codable, Equatable {
+        /// Quote this to the data subject; `callvault audit list` shows it in the `subject.erased` entry.
+        public var confirmationCode: String
+        public var tenantID: String
+        public var calls: [String] = []
+        public var recordingsErased: [String] = []
+        public var transcriptsErased: [String] = []
+        /// Recordings kept because they are under legal hold.
+        public var recordingsHeld: [String] = []
+        public var failures: [SweepReport.Failure] = []
+        public var at: Date
+    }
+
+    /// Erases every recording and transcript of the caller `phoneNumber` in tenant `tenantID`.
+    public func erase(tenantID: String, phoneNumber: String, actor: String = "cli", at now: Date = Date())
+        throws(RetentionError) -> Receipt
+    {
+        let calls: [CallRecord]
+        let recordings: [RecordingRecord]
+        let transcripts: [TranscriptRecord]
+        do {
+            calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber)
+            recordings = try catalog.recordings(inCalls: calls.map(\.id))
+            transcripts = try catalog.transcripts(inCalls: calls.map(\.id))
+        } catch where error.code == .notFound {
+            throw RetentionError(.invalidState, "\(error.message)")
+        } catch {
+            throw RetentionError(.catalogFailed, "cannot find the caller's calls: \(error.message)")
+        }
+        var receipt = Receipt(confirmationCode: Self.newCode(), tenantID: tenantID, at: now)
+        receipt.calls = calls.map(\.id)
+        receipt.recordingsHeld = recordings.filter { $0.hold && $0.state != .shredded }.map(\.id)
+        let shredder = Shredder(
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, logger: logger, actor: actor,
+            reason: .erased)
+        let liveRecordings = recordings.filter { !$0.hold && $0.state != .shredded }.map(SealedItem.init)
+        let liveTranscripts = transcripts.filter { $0.state != .shredded }.map(SealedItem.init)
+        for batch in [liveRecordings, liveTranscripts] where !batch.isEmpty {
+            let outcome = try shredder.shred(batch[...], at: now)
+            if batch[0].kind == .recording {
+                receipt.recordingsErased = outcome.shredded
+            } else {
+                receipt.transcriptsErased = outcome.shredded
+            }
+            receipt.failures += outcome.failures
+        }
+        do {
+            try catalog.auditLog.append(
+                actor: actor,
+                action: .subjectErased,
+                tenantID: tenantID,
+                subjectID: receipt.confirmationCode,
+                details: [
+                    "calls": receipt.calls.joined(separator: ","),
+                    "recordingsErased": String(receipt.recordingsErased.count),
+                    "transcriptsErased": String(receipt.transcriptsErased.count),
+                    "recordingsHeld": receipt.recordingsHeld.joined(separator: ","),
+                    "failures": String(receipt.failures.count),
+                ],
+                at: now
+            )
+        } catch {
+            throw RetentionError(.catalogFailed, "the data was erased but the audit entry failed: \(error.message)")
+        }
+        return receipt
+    }
+
+    /// `ERASE-XXXX-XXXX-XXXX`: 48 random bits, enough to be unique per tenant and easy to read aloud.
+    static func newCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        let groups = (0..<3).map { _ in String((0..<4).map { _ in alphabet[Int(generator.next() % 32)] }) }
+        return "ERASE-" + groups.joined(separator: "-")
+    }
+}

@@ -1,0 +1,38 @@
+public import Foundation
+
+/// What one sweep did (or, in a dry run, would do): the summary line and `sweep --json`.
+public struct SweepReport: Sendable, Codable, Equatable {
+    /// One recording the sweep could not finish; the next sweep retries it.
+    public struct Failure: Sendable, Codable, Equatable {
+        /// The recording's or transcript's id.
+        public let recordingID: String
+        public let reason: String
+    }
+
+    public var now: Date
+    public var dryRun: Bool
+    /// Recordings marked `shredded` (in a dry run: that would be).
+    public var recordingsShredded: [String] = []
+    /// Transcripts marked `shredded` (in a dry run: that would be).
+    public var transcriptsShredded: [String] = []
+    public var dayKeysDestroyed = 0
+    /// Data keys destroyed with their day keys plus those destroyed one by one at their recording's expiry.
+    public var dataKeysDestroyed = 0
+    public var filesDeleted = 0
+    public var bytesFreed: Int64 = 0
+    public var failures: [Failure] = []
+
+    public init(now: Date, dryRun: Bool) {
+        self.now = now
+        self.dryRun = dryRun
+    }
+
+    /// One line for logs and the terminal; ids only, never content.
+    public var summary: String {
+        let verb = dryRun ? "would shred" : "shredded"
+        return "sweep: \(verb) \(recordingsShredded.count) recording(s), \(transcriptsShredded.count) transcript(s), "
+            + "\(dayKeysDestroyed) day key(s), "
+            + "\(dataKeysDestroyed) data key(s), \(filesDeleted) file(s), \(bytesFreed) bytes; "
+            + "\(failures.count) failure(s)"
+    }
+}

@@ -1,0 +1,35 @@
+import CallVaultRetention
+import CallVaultStore
+import Foundation
+import Logging
+
+/// The catalog and key store of an initialised data directory, as the retention commands need them.
+struct RetentionStores {
+    let directory: DataDirectory
+    let catalog: Catalog
+    let keyStore: KeyStore
+
+    /// Opens both stores; a directory without a root key fails with a hint to run `callvault init`.
+    init(_ options: DataOptions, logger: Logger) throws {
+        directory = options.directory
+        keyStore = try KeyStore(dataDirectory: directory, logger: logger)
+        do {
+            catalog = try Catalog(path: directory.catalogPath)
+        } catch {
+            throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
+        }
+    }
+}
+
+extension CLIError {
+    /// A retention error as a CLI failure (exit 1), with a hint by its code.
+    init(_ error: RetentionError) {
+        let hint: String? =
+            switch error.code {
+            case .invalidState: "list recordings with `callvault recordings list`"
+            case .fileDeletionFailed: "check the file's directory is writable by this user; the next sweep retries"
+            case .catalogFailed, .keyStoreFailed: "check the disk and the data directory's permissions, then retry"
+            }
+        self.init(what: error.message, hint: hint, exitCode: 1)
+    }
+}
