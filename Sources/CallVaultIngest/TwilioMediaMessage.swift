@@ -34,7 +34,8 @@ public struct TwilioMediaMessage: Sendable, Equatable {
     /// - Throws: `IngestError` — bad JSON (`truncated`, `malformedJSON`, `nestingTooDeep`),
     ///   `missingField`/`duplicateField`/`wrongType`/`invalidValue` naming the field,
     ///   `unknownEvent`, `unexpectedEvent` (a valid event other than media), `unknownTrack`,
-    ///   `invalidBase64`, `payloadTooLarge`. No message contains payload bytes.
+    ///   `invalidBase64`, `payloadTooLarge`. No message contains payload bytes. After an error
+    ///   the buffer's contents are unspecified (never written past its end).
     public static func parse(
         _ text: UnsafeRawBufferPointer,
         payloadInto payload: UnsafeMutableRawBufferPointer
