@@ -88,9 +88,10 @@ let package = Package(
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultStore", .product(name: "NIOPosix", package: "swift-nio"),
+                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]
