@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]
