@@ -86,6 +86,7 @@ public final class RecordingWriter {
         let expiresOn = CalendarDay(secondsSince1970: Int64(record.expiresAt.timeIntervalSince1970.rounded(.down)))
         let key: (keyID: String, key: SecretKey)
         do {
+            try Self.ensureTenantKey(keyStore, tenantID: call.tenantId)
             key = try keyStore.newDataKey(tenantID: call.tenantId, ownerID: recordingID, kind: .voice, expiresOn: expiresOn)
             try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
         } catch {
@@ -178,6 +179,17 @@ public final class RecordingWriter {
                 callID: recording.callId, recordingID: recording.id, engine: transcriptionEngine)
         } catch {
             throw RecorderError(.catalogFailed, "recording \(recording.id) is sealed but the catalog failed: \(error.message)")
+        }
+    }
+
+    /// Creates the tenant's key on its first recording if `tenant add` did not (another writer
+    /// creating it at the same moment is fine: the key store refuses the second with `tenantExists`).
+    static func ensureTenantKey(_ keyStore: KeyStore, tenantID: String) throws(KeyStoreError) {
+        guard try !keyStore.hasTenant(tenantID) else { return }
+        do {
+            try keyStore.createTenant(tenantID)
+        } catch where error.code == .tenantExists {
+            return
         }
     }
 

@@ -117,3 +117,19 @@ import Testing
         #expect(try f.catalog.auditLog.entries().count == before)
     }
 }
+
+/// A tenant added to the catalog without a key-store key gets one on its first recording.
+@Suite struct RecordingWriterTenantKeyTests {
+    @Test func firstRecordingCreatesTheTenantKey() throws {
+        let f = try RecorderFixture()
+        let tenant = try f.catalog.addTenant(name: "initech").tenant
+        let call = try f.catalog.registerCall(tenantID: tenant.id, externalID: "CA-2")
+        #expect(try !f.keyStore.hasTenant(tenant.id))
+        let writer = try RecordingWriter(
+            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: call.id, track: .caller,
+            codec: .pcm16, sampleRate: 8000)
+        try writer.finish()
+        #expect(try f.keyStore.hasTenant(tenant.id))
+        #expect(writer.recording.tenantId == tenant.id)
+    }
+}
