@@ -49,8 +49,11 @@ final class DurabilityHandle: Sendable {
         appendedBytes.store(fileBytes, ordering: .releasing)
     }
 
-    /// Records that the file is durable up to `fileBytes` (the header, synced when the file was created).
-    func noteSynced(fileBytes: Int64) {
+    /// Records that the recording is durable up to `fileBytes` and `durationMs` (a new part's header
+    /// was synced when the file was created; earlier parts were durable before it).
+    func noteSynced(fileBytes: Int64, durationMs: Int64) {
+        appendedDurationMs.store(durationMs, ordering: .releasing)
+        syncedDurationMs.store(durationMs, ordering: .releasing)
         appendedBytes.store(fileBytes, ordering: .releasing)
         syncedBytes.store(fileBytes, ordering: .releasing)
     }

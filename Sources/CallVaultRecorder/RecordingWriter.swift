@@ -31,6 +31,8 @@ public final class RecordingWriter {
     public private(set) var isFinished = false
 
     let handle: DurabilityHandle
+    /// Bytes of the recording's earlier parts (a recording continued after a crash).
+    private let priorBytes: Int64
     private let sealed: SealedFileWriter
     private let catalog: Catalog
     private let frameDurationMs: Int64
@@ -48,7 +50,7 @@ public final class RecordingWriter {
     ///   - frameDurationMs: one codec frame's duration, written in the header (20 ms).
     ///   - maxSegmentByteCount: the largest payload `append` accepts; the writer preallocates it.
     ///   - flushGroup: the group that syncs this recording; the writer joins it here and leaves it in `finish`.
-    public init(
+    public convenience init(
         catalog: Catalog,
         keyStore: KeyStore,
         dataDirectory: DataDirectory,
@@ -92,28 +94,44 @@ public final class RecordingWriter {
         } catch {
             throw RecorderError(.keyStoreFailed, "cannot prepare recording \(recordingID): \(error.message)")
         }
-        let path = RecordingFiles.resolve(relative, in: dataDirectory)
         let metadata = SealedFileMetadata(
             kind: .voice, tenantID: call.tenantId, recordingID: recordingID, keyID: key.keyID, codec: sealedCodec,
             sampleRate: UInt32(sampleRate), channels: 1, frameDurationMs: UInt16(frameDurationMs),
             createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        try self.init(
+            recording: record, catalog: catalog, dataKey: key.key, path: RecordingFiles.resolve(relative, in: dataDirectory),
+            metadata: metadata, maxSegmentByteCount: maxSegmentByteCount, priorBytes: 0, durationMs: 0, segmentCount: 0,
+            flushGroup: flushGroup, transcriptionEngine: transcriptionEngine)
+    }
+
+    /// Creates the part file at `path` (never an existing one) and joins the flush group.
+    /// - Parameters:
+    ///   - priorBytes, durationMs, segmentCount: what earlier parts of the recording already hold.
+    init(
+        recording: RecordingRecord, catalog: Catalog, dataKey: SecretKey, path: String, metadata: SealedFileMetadata,
+        maxSegmentByteCount: Int, priorBytes: Int64, durationMs: Int64, segmentCount: Int, flushGroup: FlushGroup?,
+        transcriptionEngine: String
+    ) throws(RecorderError) {
         do {
             sealed = try SealedFileWriter(
-                path: path, dataKey: key.key, metadata: metadata, maxSegmentByteCount: maxSegmentByteCount)
+                path: path, dataKey: dataKey, metadata: metadata, maxSegmentByteCount: maxSegmentByteCount)
             // The header and the file's directory entry become durable now, not on the hot path.
             try sealed.sync()
         } catch {
-            throw RecorderError(.ioFailed, "cannot create the sealed file of recording \(recordingID): \(error.message)")
+            throw RecorderError(.ioFailed, "cannot create the sealed file of recording \(recording.id): \(error.message)")
         }
-        handle = try DurabilityHandle(recordingID: recordingID, path: path)
-        handle.noteSynced(fileBytes: Int64(sealed.byteCount))
-        self.recording = record
+        handle = try DurabilityHandle(recordingID: recording.id, path: path)
+        self.priorBytes = priorBytes
+        self.recording = recording
         self.filePath = path
-        self.codec = codec
+        self.codec = recording.codec
         self.catalog = catalog
-        self.frameDurationMs = Int64(frameDurationMs)
+        self.frameDurationMs = Int64(metadata.frameDurationMs)
+        self.durationMs = durationMs
+        self.segmentCount = segmentCount
         self.transcriptionEngine = transcriptionEngine
         self.flushGroup = flushGroup
+        handle.noteSynced(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
         flushGroup?.add(self)
     }
 
@@ -146,7 +164,7 @@ public final class RecordingWriter {
         }
         durationMs += Int64(frameCount) * frameDurationMs
         segmentCount += 1
-        handle.noteAppended(fileBytes: Int64(sealed.byteCount), durationMs: durationMs)
+        handle.noteAppended(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
     }
 
     /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.
@@ -174,7 +192,7 @@ public final class RecordingWriter {
         isFinished = true
         do {
             try catalog.finishRecording(
-                id: recording.id, state: .complete, durationMs: durationMs, bytes: Int64(sealed.byteCount))
+                id: recording.id, state: .complete, durationMs: durationMs, bytes: priorBytes + Int64(sealed.byteCount))
             return try catalog.enqueueJob(
                 callID: recording.callId, recordingID: recording.id, engine: transcriptionEngine)
         } catch {
