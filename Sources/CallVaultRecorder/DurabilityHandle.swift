@@ -81,7 +81,9 @@ final class DurabilityHandle: Sendable {
         guard result == 0 else {
             lastSyncErrno.store(result, ordering: .relaxed)
             throw RecorderError(
-                .ioFailed, "fdatasync of \(path) failed: \(String(cString: strerror(result)))")
+                .ioFailed,
+                "fdatasync of \(path) failed: \(String(cString: strerror(result)))"
+            )
         }
         syncedBytes.store(bytes, ordering: .releasing)
         syncedDurationMs.store(duration, ordering: .releasing)

@@ -82,7 +82,10 @@ public final class FlushGroup: Sendable {
                 do throws(RecorderError) {
                     if try handle.syncIfDirty() { synced += 1 }
                 } catch {
-                    logger.error("flush failed", metadata: ["recording": "\(handle.recordingID)", "error": "\(error.message)"])
+                    logger.error(
+                        "flush failed",
+                        metadata: ["recording": "\(handle.recordingID)", "error": "\(error.message)"]
+                    )
                 }
             }
             return (synced, Array(members.values))
@@ -112,11 +115,20 @@ public final class FlushGroup: Sendable {
             guard duration != handle.reportedDurationMs.load(ordering: .relaxed) else { continue }
             do {
                 try catalog.updateRecordingProgress(
-                    id: handle.recordingID, durationMs: duration, bytes: handle.syncedBytes.load(ordering: .acquiring))
+                    id: handle.recordingID,
+                    durationMs: duration,
+                    bytes: handle.syncedBytes.load(ordering: .acquiring)
+                )
                 handle.reportedDurationMs.store(duration, ordering: .relaxed)
+            } catch  where error.code == .notFound {
+                // The recording finished (or was recovered) between the pass and this report: its
+                // final state already holds the full duration.
+                continue
             } catch {
                 logger.warning(
-                    "progress not recorded", metadata: ["recording": "\(handle.recordingID)", "error": "\(error.message)"])
+                    "progress not recorded",
+                    metadata: ["recording": "\(handle.recordingID)", "error": "\(error.message)"]
+                )
             }
         }
     }

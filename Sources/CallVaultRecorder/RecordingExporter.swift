@@ -1,6 +1,6 @@
+import CallVaultAudio
 import CallVaultCrypto
 public import CallVaultStore
-import CallVaultAudio
 
 /// Unseals a recording in memory (all its parts), audits the decryption, and decodes its audio to
 /// PCM16 for export. Nothing is written to disk here; the caller writes the file it was asked for.
@@ -15,7 +15,10 @@ public struct RecordingExporter: Sendable {
     public let payloadFormat: SegmentPayloadFormat
 
     public init(
-        catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, payloadFormat: SegmentPayloadFormat = .rawCodec
+        catalog: Catalog,
+        keyStore: KeyStore,
+        dataDirectory: DataDirectory,
+        payloadFormat: SegmentPayloadFormat = .rawCodec
     ) {
         self.catalog = catalog
         self.keyStore = keyStore
@@ -39,7 +42,10 @@ public struct RecordingExporter: Sendable {
             throw RecorderError(.shredded, "recording \(recordingID) was shredded; its audio cannot be read by anyone")
         }
         guard recording.codec != .opus, recording.codec != .native else {
-            throw RecorderError(.unsupportedCodec, "recording \(recordingID) is stored as \(recording.codec.rawValue); only pcm16, g711u and g711a are decoded here")
+            throw RecorderError(
+                .unsupportedCodec,
+                "recording \(recordingID) is stored as \(recording.codec.rawValue); only pcm16, g711u and g711a are decoded here"
+            )
         }
         let parts = RecordingFiles.existingParts(firstPart: RecordingFiles.resolve(recording.path, in: dataDirectory))
         guard !parts.isEmpty else {
@@ -48,15 +54,24 @@ public struct RecordingExporter: Sendable {
         let entry: AuditEntry
         do {
             entry = try catalog.auditLog.append(
-                actor: actor, action: .recordingDecrypted, tenantID: recording.tenantId, subjectID: recording.id,
-                details: ["purpose": purpose, "parts": String(parts.count)])
+                actor: actor,
+                action: .recordingDecrypted,
+                tenantID: recording.tenantId,
+                subjectID: recording.id,
+                details: ["purpose": purpose, "parts": String(parts.count)]
+            )
         } catch {
-            throw RecorderError(.catalogFailed, "the decryption could not be audited, so it was not done: \(error.message)")
+            throw RecorderError(
+                .catalogFailed,
+                "the decryption could not be audited, so it was not done: \(error.message)"
+            )
         }
         let key: SecretKey
         do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
             throw RecorderError(
-                error.code == .dataKeyShredded ? .shredded : .keyStoreFailed, "recording \(recordingID): \(error.message)")
+                error.code == .dataKeyShredded ? .shredded : .keyStoreFailed,
+                "recording \(recordingID): \(error.message)"
+            )
         }
         var samples: [Int16] = []
         var segments = 0
@@ -64,8 +79,12 @@ public struct RecordingExporter: Sendable {
         var decodeError: RecorderError?
         do throws(SealedFileError) {
             let reader = try SealedRecordingReader(
-                partPaths: parts, dataKey: key, expectedTenantID: recording.tenantId, expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete)
+                partPaths: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: recording.state != .complete
+            )
             while let segment = try reader.next() {
                 segments += 1
                 do throws(RecorderError) {
@@ -81,12 +100,20 @@ public struct RecordingExporter: Sendable {
         }
         if let decodeError { throw decodeError }
         return ExportedRecording(
-            recording: recording, sampleRate: recording.sampleRate, samples: samples, segmentCount: segments,
-            partCount: parts.count, isComplete: ending == .lastSegment, auditSeq: entry.seq)
+            recording: recording,
+            sampleRate: recording.sampleRate,
+            samples: samples,
+            segmentCount: segments,
+            partCount: parts.count,
+            isComplete: ending == .lastSegment,
+            auditSeq: entry.seq
+        )
     }
 
     /// Appends the PCM16 samples of one payload's codec bytes.
-    private func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into samples: inout [Int16]) throws(RecorderError) {
+    private func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into samples: inout [Int16])
+        throws(RecorderError)
+    {
         let count = SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: codec) ?? 0
         guard count > 0 else { return }
         let start = samples.count

@@ -47,19 +47,29 @@ public struct RecordingRecovery: Sendable {
     /// Checks one recording's files, marks it `interrupted`, audits it and queues its job.
     public func recover(_ recording: RecordingRecord) throws(RecorderError) -> RecoveredRecording {
         let scan = inspect(recording)
-        var details = ["outcome": scan.outcome.rawValue, "parts": String(scan.parts), "segments": String(scan.segments)]
+        var details = [
+            "outcome": scan.outcome.rawValue, "parts": String(scan.parts), "segments": String(scan.segments),
+        ]
         if let ending = scan.ending { details["ending"] = ending }
         if let detail = scan.detail { details["detail"] = detail }
         do {
             try catalog.markRecordingInterrupted(
-                id: recording.id, durationMs: scan.durationMs, bytes: scan.bytes, details: details)
+                id: recording.id,
+                durationMs: scan.durationMs,
+                bytes: scan.bytes,
+                details: details
+            )
         } catch {
             throw RecorderError(.catalogFailed, "cannot mark recording \(recording.id) interrupted: \(error.message)")
         }
         var jobID: String?
         if scan.segments > 0 {
             do {
-                jobID = try catalog.enqueueJob(callID: recording.callId, recordingID: recording.id, engine: transcriptionEngine).id
+                jobID = try catalog.enqueueJob(
+                    callID: recording.callId,
+                    recordingID: recording.id,
+                    engine: transcriptionEngine
+                ).id
             } catch {
                 throw RecorderError(.catalogFailed, "cannot queue recording \(recording.id): \(error.message)")
             }
@@ -69,11 +79,21 @@ public struct RecordingRecovery: Sendable {
             metadata: [
                 "recording": "\(recording.id)", "outcome": "\(scan.outcome.rawValue)", "segments": "\(scan.segments)",
                 "durationMs": "\(scan.durationMs)",
-            ])
+            ]
+        )
         return RecoveredRecording(
-            recordingID: recording.id, callID: recording.callId, tenantID: recording.tenantId, outcome: scan.outcome,
-            partCount: scan.parts, segmentCount: scan.segments, durationMs: scan.durationMs, bytes: scan.bytes,
-            ending: scan.ending, detail: scan.detail, jobID: jobID)
+            recordingID: recording.id,
+            callID: recording.callId,
+            tenantID: recording.tenantId,
+            outcome: scan.outcome,
+            partCount: scan.parts,
+            segmentCount: scan.segments,
+            durationMs: scan.durationMs,
+            bytes: scan.bytes,
+            ending: scan.ending,
+            detail: scan.detail,
+            jobID: jobID
+        )
     }
 
     private struct Scan {
@@ -104,8 +124,12 @@ public struct RecordingRecovery: Sendable {
         var samples = 0
         do throws(SealedFileError) {
             let reader = try SealedRecordingReader(
-                partPaths: parts, dataKey: key, expectedTenantID: recording.tenantId,
-                expectedRecordingID: recording.id, allowIncomplete: true)
+                partPaths: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: true
+            )
             while let segment = try reader.next() {
                 scan.segments += 1
                 do throws(RecorderError) {

@@ -29,7 +29,9 @@ extension RecordingWriter {
         }
         guard recording.state == .recording else {
             throw RecorderError(
-                .invalidArgument, "recording \(recordingID) is \(recording.state.rawValue); only one still `recording` continues")
+                .invalidArgument,
+                "recording \(recordingID) is \(recording.state.rawValue); only one still `recording` continues"
+            )
         }
         guard let sealedCodec = Self.sealedCodec(recording.codec) else {
             throw RecorderError(.invalidArgument, "recording \(recordingID) has no concrete codec")
@@ -38,7 +40,8 @@ extension RecordingWriter {
         do { key = try keyStore.dataKeyWithID(ownerID: recordingID, tenantID: recording.tenantId) } catch {
             throw RecorderError(
                 error.code == .dataKeyShredded ? .shredded : .keyStoreFailed,
-                "cannot continue recording \(recordingID): \(error.message)")
+                "cannot continue recording \(recordingID): \(error.message)"
+            )
         }
         let firstPart = RecordingFiles.resolve(recording.path, in: dataDirectory)
         let parts = RecordingFiles.existingParts(firstPart: firstPart)
@@ -49,8 +52,12 @@ extension RecordingWriter {
         if !parts.isEmpty {
             do throws(SealedFileError) {
                 let reader = try SealedRecordingReader(
-                    partPaths: parts, dataKey: key.key, expectedTenantID: recording.tenantId,
-                    expectedRecordingID: recordingID, allowIncomplete: true)
+                    partPaths: parts,
+                    dataKey: key.key,
+                    expectedTenantID: recording.tenantId,
+                    expectedRecordingID: recordingID,
+                    allowIncomplete: true
+                )
                 while let segment = try reader.next() {
                     guard !segment.isLast else {
                         throw SealedFileError(.trailingData, "the recording already ended with its last segment")
@@ -68,15 +75,30 @@ extension RecordingWriter {
         }
         let priorBytes = parts.reduce(Int64(0)) { $0 + RecordingFiles.size(of: $1) }
         let metadata = SealedFileMetadata(
-            kind: .voice, tenantID: recording.tenantId, recordingID: recordingID, keyID: key.keyID, codec: sealedCodec,
-            sampleRate: UInt32(recording.sampleRate), channels: 1, frameDurationMs: frameDurationMs,
-            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)), partNumber: UInt32(parts.count),
-            firstSegmentIndex: nextIndex)
+            kind: .voice,
+            tenantID: recording.tenantId,
+            recordingID: recordingID,
+            keyID: key.keyID,
+            codec: sealedCodec,
+            sampleRate: UInt32(recording.sampleRate),
+            channels: 1,
+            frameDurationMs: frameDurationMs,
+            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)),
+            partNumber: UInt32(parts.count),
+            firstSegmentIndex: nextIndex
+        )
         try self.init(
-            recording: recording, catalog: catalog, dataKey: key.key,
-            path: RecordingFiles.partPath(firstPart: firstPart, part: parts.count), metadata: metadata,
-            maxSegmentByteCount: maxSegmentByteCount, priorBytes: priorBytes,
-            durationMs: Int64(samples) * 1000 / Int64(max(recording.sampleRate, 1)), segmentCount: segments,
-            flushGroup: flushGroup, transcriptionEngine: transcriptionEngine)
+            recording: recording,
+            catalog: catalog,
+            dataKey: key.key,
+            path: RecordingFiles.partPath(firstPart: firstPart, part: parts.count),
+            metadata: metadata,
+            maxSegmentByteCount: maxSegmentByteCount,
+            priorBytes: priorBytes,
+            durationMs: Int64(samples) * 1000 / Int64(max(recording.sampleRate, 1)),
+            segmentCount: segments,
+            flushGroup: flushGroup,
+            transcriptionEngine: transcriptionEngine
+        )
     }
 }

@@ -65,7 +65,10 @@ public final class RecordingWriter {
         now: Date = Date()
     ) throws(RecorderError) {
         guard let sealedCodec = Self.sealedCodec(codec) else {
-            throw RecorderError(.invalidArgument, "a recording's codec must be concrete (opus, pcm16, g711u, g711a), not native")
+            throw RecorderError(
+                .invalidArgument,
+                "a recording's codec must be concrete (opus, pcm16, g711u, g711a), not native"
+            )
         }
         guard sampleRate > 0, sampleRate <= Int(UInt32.max), (1...1000).contains(frameDurationMs) else {
             throw RecorderError(.invalidArgument, "sample rate must be positive and the frame duration 1...1000 ms")
@@ -80,8 +83,14 @@ public final class RecordingWriter {
         let record: RecordingRecord
         do {
             record = try catalog.createRecording(
-                id: recordingID, callID: callID, track: track, codec: codec, sampleRate: sampleRate,
-                path: relative, createdAt: now)
+                id: recordingID,
+                callID: callID,
+                track: track,
+                codec: codec,
+                sampleRate: sampleRate,
+                path: relative,
+                createdAt: now
+            )
         } catch {
             throw RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)")
         }
@@ -89,36 +98,72 @@ public final class RecordingWriter {
         let key: (keyID: String, key: SecretKey)
         do {
             try Self.ensureTenantKey(keyStore, tenantID: call.tenantId)
-            key = try keyStore.newDataKey(tenantID: call.tenantId, ownerID: recordingID, kind: .voice, expiresOn: expiresOn)
+            key = try keyStore.newDataKey(
+                tenantID: call.tenantId,
+                ownerID: recordingID,
+                kind: .voice,
+                expiresOn: expiresOn
+            )
             try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
         } catch {
             throw RecorderError(.keyStoreFailed, "cannot prepare recording \(recordingID): \(error.message)")
         }
         let metadata = SealedFileMetadata(
-            kind: .voice, tenantID: call.tenantId, recordingID: recordingID, keyID: key.keyID, codec: sealedCodec,
-            sampleRate: UInt32(sampleRate), channels: 1, frameDurationMs: UInt16(frameDurationMs),
-            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+            kind: .voice,
+            tenantID: call.tenantId,
+            recordingID: recordingID,
+            keyID: key.keyID,
+            codec: sealedCodec,
+            sampleRate: UInt32(sampleRate),
+            channels: 1,
+            frameDurationMs: UInt16(frameDurationMs),
+            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        )
         try self.init(
-            recording: record, catalog: catalog, dataKey: key.key, path: RecordingFiles.resolve(relative, in: dataDirectory),
-            metadata: metadata, maxSegmentByteCount: maxSegmentByteCount, priorBytes: 0, durationMs: 0, segmentCount: 0,
-            flushGroup: flushGroup, transcriptionEngine: transcriptionEngine)
+            recording: record,
+            catalog: catalog,
+            dataKey: key.key,
+            path: RecordingFiles.resolve(relative, in: dataDirectory),
+            metadata: metadata,
+            maxSegmentByteCount: maxSegmentByteCount,
+            priorBytes: 0,
+            durationMs: 0,
+            segmentCount: 0,
+            flushGroup: flushGroup,
+            transcriptionEngine: transcriptionEngine
+        )
     }
 
     /// Creates the part file at `path` (never an existing one) and joins the flush group.
     /// - Parameters:
     ///   - priorBytes, durationMs, segmentCount: what earlier parts of the recording already hold.
     init(
-        recording: RecordingRecord, catalog: Catalog, dataKey: SecretKey, path: String, metadata: SealedFileMetadata,
-        maxSegmentByteCount: Int, priorBytes: Int64, durationMs: Int64, segmentCount: Int, flushGroup: FlushGroup?,
+        recording: RecordingRecord,
+        catalog: Catalog,
+        dataKey: SecretKey,
+        path: String,
+        metadata: SealedFileMetadata,
+        maxSegmentByteCount: Int,
+        priorBytes: Int64,
+        durationMs: Int64,
+        segmentCount: Int,
+        flushGroup: FlushGroup?,
         transcriptionEngine: String
     ) throws(RecorderError) {
         do {
             sealed = try SealedFileWriter(
-                path: path, dataKey: dataKey, metadata: metadata, maxSegmentByteCount: maxSegmentByteCount)
+                path: path,
+                dataKey: dataKey,
+                metadata: metadata,
+                maxSegmentByteCount: maxSegmentByteCount
+            )
             // The header and the file's directory entry become durable now, not on the hot path.
             try sealed.sync()
         } catch {
-            throw RecorderError(.ioFailed, "cannot create the sealed file of recording \(recording.id): \(error.message)")
+            throw RecorderError(
+                .ioFailed,
+                "cannot create the sealed file of recording \(recording.id): \(error.message)"
+            )
         }
         handle = try DurabilityHandle(recordingID: recording.id, path: path)
         self.priorBytes = priorBytes
@@ -192,11 +237,21 @@ public final class RecordingWriter {
         isFinished = true
         do {
             try catalog.finishRecording(
-                id: recording.id, state: .complete, durationMs: durationMs, bytes: priorBytes + Int64(sealed.byteCount))
+                id: recording.id,
+                state: .complete,
+                durationMs: durationMs,
+                bytes: priorBytes + Int64(sealed.byteCount)
+            )
             return try catalog.enqueueJob(
-                callID: recording.callId, recordingID: recording.id, engine: transcriptionEngine)
+                callID: recording.callId,
+                recordingID: recording.id,
+                engine: transcriptionEngine
+            )
         } catch {
-            throw RecorderError(.catalogFailed, "recording \(recording.id) is sealed but the catalog failed: \(error.message)")
+            throw RecorderError(
+                .catalogFailed,
+                "recording \(recording.id) is sealed but the catalog failed: \(error.message)"
+            )
         }
     }
 
@@ -206,7 +261,7 @@ public final class RecordingWriter {
         guard try !keyStore.hasTenant(tenantID) else { return }
         do {
             try keyStore.createTenant(tenantID)
-        } catch where error.code == .tenantExists {
+        } catch  where error.code == .tenantExists {
             return
         }
     }

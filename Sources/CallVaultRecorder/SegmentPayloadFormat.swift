@@ -10,7 +10,9 @@ public struct SegmentPayloadFormat: Sendable {
     /// Returns the codec bytes of one payload (a slice of it), or throws if the payload is malformed.
     public var audioBytes: @Sendable (UnsafeRawBufferPointer) throws(RecorderError) -> UnsafeRawBufferPointer
 
-    public init(audioBytes: @escaping @Sendable (UnsafeRawBufferPointer) throws(RecorderError) -> UnsafeRawBufferPointer) {
+    public init(
+        audioBytes: @escaping @Sendable (UnsafeRawBufferPointer) throws(RecorderError) -> UnsafeRawBufferPointer
+    ) {
         self.audioBytes = audioBytes
     }
 

@@ -63,10 +63,21 @@ struct RecordSampleCommand: ParsableCommand {
         let rate = 8000
         let call = try stores.catalog.registerCall(tenantID: tenant, externalID: "sample-" + UUID().uuidString)
         let group = FlushGroup(
-            interval: .milliseconds(flushMs), catalog: stores.catalog, progressInterval: .seconds(2), logger: logger)
+            interval: .milliseconds(flushMs),
+            catalog: stores.catalog,
+            progressInterval: .seconds(2),
+            logger: logger
+        )
         let writer = try RecordingWriter(
-            catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, callID: call.id,
-            track: .caller, codec: .pcm16, sampleRate: rate, flushGroup: group)
+            catalog: stores.catalog,
+            keyStore: stores.keyStore,
+            dataDirectory: stores.directory,
+            callID: call.id,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: rate,
+            flushGroup: group
+        )
         group.start()
         emit("{\"callId\":\"\(call.id)\",\"recordingId\":\"\(writer.recording.id)\",\"path\":\"\(writer.filePath)\"}")
 

@@ -24,8 +24,10 @@ import Testing
         var complete: [String] {
             lock.lock()
             defer { lock.unlock() }
-            return buffer.split(separator: "\n", omittingEmptySubsequences: true).dropLast(buffer.hasSuffix("\n") ? 0 : 1)
-                .map(String.init)
+            return buffer.split(separator: "\n", omittingEmptySubsequences: true).dropLast(
+                buffer.hasSuffix("\n") ? 0 : 1
+            )
+            .map(String.init)
         }
     }
 
@@ -117,8 +119,11 @@ import Testing
         let key = try keyStore.dataKey(ownerID: recordingID, tenantID: tenantID)
         let path = RecordingFiles.resolve(row.path, in: directory)
         let verified = SealedRecordingVerifier.verify(
-            partPaths: RecordingFiles.existingParts(firstPart: path), dataKey: key, expectedTenantID: tenantID,
-            expectedRecordingID: recordingID)
+            partPaths: RecordingFiles.existingParts(firstPart: path),
+            dataKey: key,
+            expectedTenantID: tenantID,
+            expectedRecordingID: recordingID
+        )
         #expect(verified.status == .truncated)
         #expect(verified.segmentCount == result.segmentCount)
 

@@ -10,8 +10,15 @@ import Testing
         -> RecordingWriter
     {
         try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: track,
-            codec: .pcm16, sampleRate: 8000, flushGroup: group)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: track,
+            codec: .pcm16,
+            sampleRate: 8000,
+            flushGroup: group
+        )
     }
 
     @Test func flushSyncsDirtyWritersAndFlushedSegmentsReadBack() throws {
@@ -39,14 +46,21 @@ import Testing
         let row = try f.catalog.recording(id: caller.recording.id)
         #expect(row.state == .recording)
         #expect(row.durationMs == 3000)
-        #expect(row.bytes == Int64(try #require(try FileManager.default.attributesOfItem(atPath: caller.filePath)[.size] as? Int)))
+        #expect(
+            row.bytes
+                == Int64(try #require(try FileManager.default.attributesOfItem(atPath: caller.filePath)[.size] as? Int))
+        )
         #expect(try f.catalog.recording(id: bot.recording.id).durationMs == 0)
 
         // The open file reads back (no `last` yet) with every flushed segment verified.
         let key = try f.keyStore.dataKey(ownerID: caller.recording.id, tenantID: f.tenantID)
         let reader = try SealedRecordingReader(
-            partPaths: [caller.filePath], dataKey: key, expectedTenantID: f.tenantID,
-            expectedRecordingID: caller.recording.id, allowIncomplete: true)
+            partPaths: [caller.filePath],
+            dataKey: key,
+            expectedTenantID: f.tenantID,
+            expectedRecordingID: caller.recording.id,
+            allowIncomplete: true
+        )
         #expect(try reader.readAll() == bytes)
         #expect(reader.ending == .missingLast)
 
@@ -87,9 +101,16 @@ import Testing
         let group = FlushGroup(interval: .milliseconds(1), catalog: f.catalog, progressInterval: .milliseconds(10))
         let writers = try (0..<4).map { i in
             try RecordingWriter(
-                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID,
-                track: i % 2 == 0 ? .caller : .bot, codec: .pcm16, sampleRate: 8000, maxSegmentByteCount: 320,
-                flushGroup: group)
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: i % 2 == 0 ? .caller : .bot,
+                codec: .pcm16,
+                sampleRate: 8000,
+                maxSegmentByteCount: 320,
+                flushGroup: group
+            )
         }
         group.start()
         let failures = Failures()
@@ -113,8 +134,11 @@ import Testing
             try writer.finish()
             let key = try f.keyStore.dataKey(ownerID: writer.recording.id, tenantID: f.tenantID)
             let reader = try SealedRecordingReader(
-                partPaths: [writer.filePath], dataKey: key, expectedTenantID: f.tenantID,
-                expectedRecordingID: writer.recording.id)
+                partPaths: [writer.filePath],
+                dataKey: key,
+                expectedTenantID: f.tenantID,
+                expectedRecordingID: writer.recording.id
+            )
             var count = 0
             while let segment = try reader.next() {
                 if segment.isLast { break }
@@ -153,8 +177,16 @@ import Testing
         let group = FlushGroup()
         let writers = try (0..<recordings).map { _ in
             try RecordingWriter(
-                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-                codec: .g711u, sampleRate: 8000, maxSegmentByteCount: 8000, flushGroup: group)
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .g711u,
+                sampleRate: 8000,
+                maxSegmentByteCount: 8000,
+                flushGroup: group
+            )
         }
         let second = [UInt8](repeating: 0xFF, count: 8000)  // 1 s of μ-law silence
         var latencies: [Duration] = []
@@ -165,7 +197,9 @@ import Testing
         }
         #expect(group.flushNow() == 0)
         let sorted = latencies.sorted()
-        print("flush pass over \(recordings) open recordings (1 s g711u segment each), 5 passes: median \(sorted[2]), max \(sorted[4])")
+        print(
+            "flush pass over \(recordings) open recordings (1 s g711u segment each), 5 passes: median \(sorted[2]), max \(sorted[4])"
+        )
         for writer in writers { try writer.finish() }
     }
 }

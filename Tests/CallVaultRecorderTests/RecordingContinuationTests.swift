@@ -14,8 +14,14 @@ import Testing
         var part0 = ""
         do {
             let writer = try RecordingWriter(
-                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID,
-                track: .caller, codec: .pcm16, sampleRate: 8000)
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .pcm16,
+                sampleRate: 8000
+            )
             recordingID = writer.recording.id
             part0 = writer.filePath
             for s in 0..<2 {
@@ -29,8 +35,12 @@ import Testing
 
         let group = FlushGroup()
         let continued = try RecordingWriter(
-            continuing: recordingID, catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory,
-            flushGroup: group)
+            continuing: recordingID,
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            flushGroup: group
+        )
         #expect(continued.filePath == RecordingFiles.partPath(firstPart: part0, part: 1))
         #expect(continued.durationMs == 2000)
         #expect(continued.segmentCount == 2)
@@ -51,7 +61,11 @@ import Testing
         #expect(row.bytes == Int64(sizes.reduce(0, +)))
         let key = try f.keyStore.dataKey(ownerID: recordingID, tenantID: f.tenantID)
         let verified = SealedRecordingVerifier.verify(
-            partPaths: parts, dataKey: key, expectedTenantID: f.tenantID, expectedRecordingID: recordingID)
+            partPaths: parts,
+            dataKey: key,
+            expectedTenantID: f.tenantID,
+            expectedRecordingID: recordingID
+        )
         #expect(verified.status == .ok)
         let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: recordingID, actor: "test")
@@ -62,12 +76,22 @@ import Testing
     @Test func aFinishedRecordingDoesNotContinue() throws {
         let f = try RecorderFixture()
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         try writer.finish()
         let error = #expect(throws: RecorderError.self) {
             try RecordingWriter(
-                continuing: writer.recording.id, catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+                continuing: writer.recording.id,
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory
+            )
         }
         #expect(error?.code == .invalidArgument)
         #expect(RecordingFiles.existingParts(firstPart: writer.filePath).count == 1)

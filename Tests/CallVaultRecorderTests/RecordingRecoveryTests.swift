@@ -17,8 +17,14 @@ import Testing
         var path = ""
         do {
             let writer = try RecordingWriter(
-                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID,
-                track: .caller, codec: .pcm16, sampleRate: 8000)
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .pcm16,
+                sampleRate: 8000
+            )
             recordingID = writer.recording.id
             path = writer.filePath
             for second in 0..<3 {
@@ -65,21 +71,39 @@ import Testing
         let first = RecorderFixture.tone(seconds: 2)
         let second = RecorderFixture.tone(seconds: 2, offset: 16_000)
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         let firstBytes = RecorderFixture.bytes(first)
         for s in 0..<2 {
-            try firstBytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes { try writer.append(segment: $0, frameCount: 50) }
+            try firstBytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes {
+                try writer.append(segment: $0, frameCount: 50)
+            }
         }
         try writer.sync()
         // The process restarted and continued the recording in part 1, from segment index 2.
         let key = try f.keyStore.dataKeyWithID(ownerID: writer.recording.id, tenantID: f.tenantID)
         let part1 = RecordingFiles.partPath(firstPart: writer.filePath, part: 1)
         let continued = try SealedFileWriter(
-            path: part1, dataKey: key.key,
+            path: part1,
+            dataKey: key.key,
             metadata: SealedFileMetadata(
-                kind: .voice, tenantID: f.tenantID, recordingID: writer.recording.id, keyID: key.keyID, codec: .pcm16,
-                sampleRate: 8000, createdAtMs: 0, partNumber: 1, firstSegmentIndex: 2))
+                kind: .voice,
+                tenantID: f.tenantID,
+                recordingID: writer.recording.id,
+                keyID: key.keyID,
+                codec: .pcm16,
+                sampleRate: 8000,
+                createdAtMs: 0,
+                partNumber: 1,
+                firstSegmentIndex: 2
+            )
+        )
         let secondBytes = RecorderFixture.bytes(second)
         for s in 0..<2 {
             try secondBytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes { try continued.append($0, last: false) }
@@ -101,7 +125,12 @@ import Testing
     @Test func recordingWithoutFileIsInterruptedWithNothingQueued() throws {
         let f = try RecorderFixture()
         let row = try f.catalog.createRecording(
-            callID: f.callID, track: .bot, codec: .pcm16, sampleRate: 8000, path: "recordings/x/2026-01-01/none.cvr")
+            callID: f.callID,
+            track: .bot,
+            codec: .pcm16,
+            sampleRate: 8000,
+            path: "recordings/x/2026-01-01/none.cvr"
+        )
         let result = try #require(try recovery(f).run().first)
         #expect(result.recordingID == row.id)
         #expect(result.outcome == .noFile)
@@ -113,11 +142,19 @@ import Testing
     @Test func tamperedSegmentStopsTheCountAndIsReportedDamaged() throws {
         let f = try RecorderFixture()
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         let bytes = RecorderFixture.bytes(RecorderFixture.tone(seconds: 2))
         for s in 0..<2 {
-            try bytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes { try writer.append(segment: $0, frameCount: 50) }
+            try bytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes {
+                try writer.append(segment: $0, frameCount: 50)
+            }
         }
         try writer.sync()
         // Flip one ciphertext byte of the second segment.

@@ -10,8 +10,14 @@ import Testing
     @Test func completeRecordingIsSealedCatalogedQueuedAndExportable() throws {
         let f = try RecorderFixture(voiceDays: 30)
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         let tone = RecorderFixture.tone(seconds: 5)
         let bytes = RecorderFixture.bytes(tone)
         for second in 0..<5 {
@@ -35,7 +41,11 @@ import Testing
 
         // The data key expires on the day the catalog fixed from the tenant's 30 voice days.
         let expiresOn = CalendarDay(secondsSince1970: Int64(row.expiresAt.timeIntervalSince1970.rounded(.down)))
-        guard case .active(_, let kind, let keyDay, _) = try f.keyStore.dataKeyStatus(ownerID: row.id, tenantID: f.tenantID)
+        guard
+            case .active(_, let kind, let keyDay, _) = try f.keyStore.dataKeyStatus(
+                ownerID: row.id,
+                tenantID: f.tenantID
+            )
         else {
             Issue.record("the recording has no active data key")
             return
@@ -47,7 +57,11 @@ import Testing
         // Strict verification: every segment authenticates and the file ends with `last`.
         let key = try f.keyStore.dataKey(ownerID: row.id, tenantID: f.tenantID)
         let verified = SealedRecordingVerifier.verify(
-            partPaths: [writer.filePath], dataKey: key, expectedTenantID: f.tenantID, expectedRecordingID: row.id)
+            partPaths: [writer.filePath],
+            dataKey: key,
+            expectedTenantID: f.tenantID,
+            expectedRecordingID: row.id
+        )
         #expect(verified.status == .ok)
         #expect(verified.segmentCount == 6)
 
@@ -67,8 +81,14 @@ import Testing
     @Test func g711RecordingExportsDecodedPCM() throws {
         let f = try RecorderFixture()
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .bot,
-            codec: .g711u, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .bot,
+            codec: .g711u,
+            sampleRate: 8000
+        )
         let tone = RecorderFixture.tone(seconds: 2)
         let encoded = tone.map(G711.linearToMuLaw)
         try encoded[0..<8000].withUnsafeBytes { try writer.append(segment: $0, frameCount: 50) }
@@ -84,12 +104,24 @@ import Testing
         let f = try RecorderFixture()
         #expect(throws: RecorderError.self) {
             try RecordingWriter(
-                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-                codec: .native, sampleRate: 8000)
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .native,
+                sampleRate: 8000
+            )
         }
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         try writer.finish()
         let payload = [UInt8](repeating: 0, count: 320)
         let error = payload.withUnsafeBytes { buffer -> RecorderError? in
@@ -105,8 +137,14 @@ import Testing
         let f = try RecorderFixture()
         let other = try f.catalog.addTenant(name: "globex").tenant
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         try writer.finish()
         let before = try f.catalog.auditLog.entries().count
         #expect(throws: RecorderError.self) {
@@ -126,8 +164,14 @@ import Testing
         let call = try f.catalog.registerCall(tenantID: tenant.id, externalID: "CA-2")
         #expect(try !f.keyStore.hasTenant(tenant.id))
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: call.id, track: .caller,
-            codec: .pcm16, sampleRate: 8000)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: call.id,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
         try writer.finish()
         #expect(try f.keyStore.hasTenant(tenant.id))
         #expect(writer.recording.tenantId == tenant.id)

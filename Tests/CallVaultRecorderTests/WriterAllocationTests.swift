@@ -28,8 +28,15 @@ import Testing
         let f = try RecorderFixture()
         let group = FlushGroup(interval: .milliseconds(5), catalog: f.catalog, progressInterval: .milliseconds(20))
         let writer = try RecordingWriter(
-            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, callID: f.callID, track: .caller,
-            codec: .pcm16, sampleRate: 8000, flushGroup: group)
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000,
+            flushGroup: group
+        )
         group.start()
         defer { group.stop() }
         let segment = RecorderFixture.bytes(RecorderFixture.tone(seconds: 1))
