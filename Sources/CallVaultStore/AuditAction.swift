@@ -12,6 +12,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let consentEvent: AuditAction = "consent.event"
     public static let recordingExported: AuditAction = "recording.exported"
     public static let recordingDecrypted: AuditAction = "recording.decrypted"
+    /// Start-up recovery marked a recording cut by a crash `interrupted`; `details` say what was readable.
+    public static let recordingRecovered: AuditAction = "recording.recovered"
     public static let transcriptDecrypted: AuditAction = "transcript.decrypted"
     public static let keyDestroyed: AuditAction = "key.destroyed"
     /// A recording's keys were destroyed and its file deleted at expiry or on erasure.

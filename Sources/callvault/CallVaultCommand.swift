@@ -11,6 +11,7 @@ struct CallVaultCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
             VerifyCommand.self, AuditCommand.self, HoldCommand.self, SubjectCommand.self, SweepCommand.self,
+            RecordSampleCommand.self,
         ]
     )
 

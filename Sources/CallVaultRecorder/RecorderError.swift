@@ -1,0 +1,33 @@
+/// An error from the recording writer, flush group, recovery or exporter: what failed, in words an
+/// operator can act on. Messages name recording ids, paths and codes, never audio, keys or numbers.
+public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure, stable for programs to switch on.
+    public enum Code: String, Sendable, Equatable {
+        /// An argument is outside what the recorder accepts (native codec, zero rate, bad frame count).
+        case invalidArgument
+        /// The catalog refused or failed an operation.
+        case catalogFailed
+        /// The key store could not create or unwrap the recording's data key.
+        case keyStoreFailed
+        /// The data key was destroyed (expiry or erasure): the recording can never be read again.
+        case shredded
+        /// Creating, writing or syncing the sealed file failed.
+        case ioFailed
+        /// The sealed file refused to authenticate or is malformed (see the message for the reader's code).
+        case sealedFileFailed
+        /// The writer was finished or failed and takes no more segments.
+        case writerClosed
+        /// The recording's codec cannot be decoded to PCM here (Opus needs the Opus decoder).
+        case unsupportedCodec
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,137 @@
+import CallVaultAudio
+import CallVaultCrypto
+public import CallVaultStore
+
+/// Unseals a recording in memory (all its parts), audits the decryption, and decodes its audio to
+/// PCM16 for export. Nothing is written to disk here; the caller writes the file it was asked for.
+///
+/// The audit entry (`recording.decrypted`) is appended before any key is unwrapped: if it cannot be
+/// written, nothing is decrypted. A `complete` recording must authenticate to its `last` segment;
+/// an `interrupted` (or still `recording`) one is read up to its last verified segment.
+public struct RecordingExporter: Sendable {
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+    public let payloadFormat: SegmentPayloadFormat
+
+    public init(
+        catalog: Catalog,
+        keyStore: KeyStore,
+        dataDirectory: DataDirectory,
+        payloadFormat: SegmentPayloadFormat = .rawCodec
+    ) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.payloadFormat = payloadFormat
+    }
+
+    /// Decrypts and decodes one recording.
+    /// - Parameters:
+    ///   - tenantID: when given, a recording of another tenant is reported as not found.
+    ///   - actor: who asked (for the audit log): `cli`, a tenant token's name, ...
+    ///   - purpose: why (`export`, `transcription`, ...), kept in the audit entry.
+    public func export(recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export")
+        throws(RecorderError) -> ExportedRecording
+    {
+        let recording: RecordingRecord
+        do { recording = try catalog.recording(id: recordingID, tenantID: tenantID) } catch {
+            throw RecorderError(.catalogFailed, error.message)
+        }
+        guard recording.state != .shredded else {
+            throw RecorderError(.shredded, "recording \(recordingID) was shredded; its audio cannot be read by anyone")
+        }
+        guard recording.codec != .opus, recording.codec != .native else {
+            throw RecorderError(
+                .unsupportedCodec,
+                "recording \(recordingID) is stored as \(recording.codec.rawValue); only pcm16, g711u and g711a are decoded here"
+            )
+        }
+        let parts = RecordingFiles.existingParts(firstPart: RecordingFiles.resolve(recording.path, in: dataDirectory))
+        guard !parts.isEmpty else {
+            throw RecorderError(.ioFailed, "recording \(recordingID) has no file at \(recording.path)")
+        }
+        let entry: AuditEntry
+        do {
+            entry = try catalog.auditLog.append(
+                actor: actor,
+                action: .recordingDecrypted,
+                tenantID: recording.tenantId,
+                subjectID: recording.id,
+                details: ["purpose": purpose, "parts": String(parts.count)]
+            )
+        } catch {
+            throw RecorderError(
+                .catalogFailed,
+                "the decryption could not be audited, so it was not done: \(error.message)"
+            )
+        }
+        let key: SecretKey
+        do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
+            throw RecorderError(
+                error.code == .dataKeyShredded ? .shredded : .keyStoreFailed,
+                "recording \(recordingID): \(error.message)"
+            )
+        }
+        var samples: [Int16] = []
+        var segments = 0
+        let ending: SealedFileEnding?
+        var decodeError: RecorderError?
+        do throws(SealedFileError) {
+            let reader = try SealedRecordingReader(
+                partPaths: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: recording.state != .complete
+            )
+            while let segment = try reader.next() {
+                segments += 1
+                do throws(RecorderError) {
+                    try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &samples)
+                } catch {
+                    decodeError = error
+                    break
+                }
+            }
+            ending = reader.ending
+        } catch {
+            throw RecorderError(.sealedFileFailed, "recording \(recordingID) does not verify: \(error.message)")
+        }
+        if let decodeError { throw decodeError }
+        return ExportedRecording(
+            recording: recording,
+            sampleRate: recording.sampleRate,
+            samples: samples,
+            segmentCount: segments,
+            partCount: parts.count,
+            isComplete: ending == .lastSegment,
+            auditSeq: entry.seq
+        )
+    }
+
+    /// Appends the PCM16 samples of one payload's codec bytes.
+    private func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into samples: inout [Int16])
+        throws(RecorderError)
+    {
+        let count = SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: codec) ?? 0
+        guard count > 0 else { return }
+        let start = samples.count
+        samples.append(contentsOf: repeatElement(0, count: count))
+        do throws(AudioError) {
+            try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
+                let target = UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)])
+                switch codec {
+                case .g711u: try G711.decodeMuLaw(audio, into: target)
+                case .g711a: try G711.decodeALaw(audio, into: target)
+                default:
+                    for i in 0..<count {
+                        target[i] = Int16(littleEndian: audio.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
+                    }
+                }
+            }
+        } catch {
+            throw RecorderError(.sealedFileFailed, "a segment's audio does not decode: \(error.message)")
+        }
+    }
+}

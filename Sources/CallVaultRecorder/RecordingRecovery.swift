@@ -1,0 +1,151 @@
+import CallVaultCrypto
+public import CallVaultStore
+public import Logging
+
+/// Start-up recovery: every recording the catalog still shows as `recording` was cut by a crash
+/// (run this before any new ``RecordingWriter`` opens). Each is read back with its data key —
+/// all its parts, a torn last write ignored, every segment authenticated — and then marked
+/// `interrupted` with the readable duration and bytes, audited (`recording.recovered`, in the same
+/// transaction), and queued for transcription when it holds any audio.
+public struct RecordingRecovery: Sendable {
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+    public let payloadFormat: SegmentPayloadFormat
+    public let transcriptionEngine: String
+    let logger: Logger
+
+    public init(
+        catalog: Catalog,
+        keyStore: KeyStore,
+        dataDirectory: DataDirectory,
+        payloadFormat: SegmentPayloadFormat = .rawCodec,
+        transcriptionEngine: String = RecordingWriter.defaultTranscriptionEngine,
+        logger: Logger = Logger(label: "callvault.recovery")
+    ) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.payloadFormat = payloadFormat
+        self.transcriptionEngine = transcriptionEngine
+        self.logger = logger
+    }
+
+    /// Recovers every recording left open; returns what it found, oldest first.
+    public func run() throws(RecorderError) -> [RecoveredRecording] {
+        let open: [RecordingRecord]
+        do { open = try catalog.recordingsLeftOpen() } catch {
+            throw RecorderError(.catalogFailed, "cannot list open recordings: \(error.message)")
+        }
+        var results: [RecoveredRecording] = []
+        for recording in open {
+            results.append(try recover(recording))
+        }
+        return results
+    }
+
+    /// Checks one recording's files, marks it `interrupted`, audits it and queues its job.
+    public func recover(_ recording: RecordingRecord) throws(RecorderError) -> RecoveredRecording {
+        let scan = inspect(recording)
+        var details = [
+            "outcome": scan.outcome.rawValue, "parts": String(scan.parts), "segments": String(scan.segments),
+        ]
+        if let ending = scan.ending { details["ending"] = ending }
+        if let detail = scan.detail { details["detail"] = detail }
+        do {
+            try catalog.markRecordingInterrupted(
+                id: recording.id,
+                durationMs: scan.durationMs,
+                bytes: scan.bytes,
+                details: details
+            )
+        } catch {
+            throw RecorderError(.catalogFailed, "cannot mark recording \(recording.id) interrupted: \(error.message)")
+        }
+        var jobID: String?
+        if scan.segments > 0 {
+            do {
+                jobID = try catalog.enqueueJob(
+                    callID: recording.callId,
+                    recordingID: recording.id,
+                    engine: transcriptionEngine
+                ).id
+            } catch {
+                throw RecorderError(.catalogFailed, "cannot queue recording \(recording.id): \(error.message)")
+            }
+        }
+        logger.notice(
+            "recording recovered",
+            metadata: [
+                "recording": "\(recording.id)", "outcome": "\(scan.outcome.rawValue)", "segments": "\(scan.segments)",
+                "durationMs": "\(scan.durationMs)",
+            ]
+        )
+        return RecoveredRecording(
+            recordingID: recording.id,
+            callID: recording.callId,
+            tenantID: recording.tenantId,
+            outcome: scan.outcome,
+            partCount: scan.parts,
+            segmentCount: scan.segments,
+            durationMs: scan.durationMs,
+            bytes: scan.bytes,
+            ending: scan.ending,
+            detail: scan.detail,
+            jobID: jobID
+        )
+    }
+
+    private struct Scan {
+        var outcome: RecoveredRecording.Outcome
+        var parts = 0
+        var segments = 0
+        var durationMs: Int64 = 0
+        var bytes: Int64 = 0
+        var ending: String?
+        var detail: String?
+    }
+
+    /// Reads the recording back as far as it verifies. Reads only.
+    private func inspect(_ recording: RecordingRecord) -> Scan {
+        let parts = RecordingFiles.existingParts(firstPart: RecordingFiles.resolve(recording.path, in: dataDirectory))
+        var scan = Scan(outcome: .readable, parts: parts.count)
+        scan.bytes = parts.reduce(0) { $0 + RecordingFiles.size(of: $1) }
+        guard !parts.isEmpty else {
+            scan.outcome = .noFile
+            return scan
+        }
+        let key: SecretKey
+        do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
+            scan.outcome = .keyUnavailable
+            scan.detail = error.code.rawValue
+            return scan
+        }
+        var samples = 0
+        do throws(SealedFileError) {
+            let reader = try SealedRecordingReader(
+                partPaths: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: true
+            )
+            while let segment = try reader.next() {
+                scan.segments += 1
+                do throws(RecorderError) {
+                    let audio = try payloadFormat.audioBytes(segment.plaintext)
+                    samples += SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: recording.codec) ?? 0
+                } catch {
+                    scan.detail = error.message
+                }
+            }
+            scan.ending = reader.ending?.rawValue
+        } catch {
+            // A header cut short by the crash is still a crash, not damage.
+            scan.outcome = error.code == .truncatedHeader ? .readable : .damaged
+            scan.detail = error.code.rawValue
+        }
+        scan.durationMs = recording.sampleRate > 0 ? Int64(samples) * 1000 / Int64(recording.sampleRate) : 0
+        return scan
+    }
+}

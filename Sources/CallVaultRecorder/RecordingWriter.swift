@@ -1,0 +1,290 @@
+public import CallVaultCrypto
+public import CallVaultStore
+public import Foundation
+
+/// Writes one track of one call to its sealed recording: the catalog row, the data key, the `.cvr`
+/// file, then one sealed segment per `append`, and at the end the `last` segment, the catalog's
+/// `complete` state and the call's transcription job.
+///
+/// Set-up (`init`) allocates: the catalog row, the key, the file and the writer's buffers. The
+/// per-segment path (`append`) does not: it seals in the `SealedFileWriter`'s preallocated frame,
+/// makes one `write(2)`, and stores two atomic counters for the ``FlushGroup``, which syncs the file
+/// and reports durable progress to the catalog off this path.
+///
+/// Not thread-safe: one writer per track, appended to from one thread at a time (the flush group's
+/// thread only touches the writer's ``DurabilityHandle``).
+public final class RecordingWriter {
+    /// The engine a finished recording's transcription job names, unless told otherwise.
+    public static let defaultTranscriptionEngine = "whisper"
+
+    /// The catalog row as created (state `recording`).
+    public let recording: RecordingRecord
+    /// The part file being written.
+    public let filePath: String
+    /// The storage codec of the payloads.
+    public let codec: StorageCodec
+    /// Milliseconds of audio appended so far.
+    public private(set) var durationMs: Int64 = 0
+    /// Segments appended so far.
+    public private(set) var segmentCount = 0
+    /// True once `finish` completed.
+    public private(set) var isFinished = false
+
+    let handle: DurabilityHandle
+    /// Bytes of the recording's earlier parts (a recording continued after a crash).
+    private let priorBytes: Int64
+    private let sealed: SealedFileWriter
+    private let catalog: Catalog
+    private let frameDurationMs: Int64
+    private let transcriptionEngine: String
+    private weak var flushGroup: FlushGroup?
+
+    /// Opens a new recording of one track of a registered call.
+    ///
+    /// Order: catalog row first (so start-up recovery finds whatever follows), then the data key
+    /// (bound to the recording id, expiring on the UTC day of the row's `expiresAt`, which the
+    /// catalog fixed from the tenant's voice retention), then the folder and file (0700/0600), whose
+    /// header and directory entry are synced before the first segment.
+    /// - Parameters:
+    ///   - codec: the concrete storage codec of the payloads (resolve `native` first).
+    ///   - frameDurationMs: one codec frame's duration, written in the header (20 ms).
+    ///   - maxSegmentByteCount: the largest payload `append` accepts; the writer preallocates it.
+    ///   - flushGroup: the group that syncs this recording; the writer joins it here and leaves it in `finish`.
+    public convenience init(
+        catalog: Catalog,
+        keyStore: KeyStore,
+        dataDirectory: DataDirectory,
+        callID: String,
+        track: RecordingTrack,
+        codec: StorageCodec,
+        sampleRate: Int,
+        frameDurationMs: Int = 20,
+        maxSegmentByteCount: Int = 64 * 1024,
+        flushGroup: FlushGroup? = nil,
+        transcriptionEngine: String = RecordingWriter.defaultTranscriptionEngine,
+        now: Date = Date()
+    ) throws(RecorderError) {
+        guard let sealedCodec = Self.sealedCodec(codec) else {
+            throw RecorderError(
+                .invalidArgument,
+                "a recording's codec must be concrete (opus, pcm16, g711u, g711a), not native"
+            )
+        }
+        guard sampleRate > 0, sampleRate <= Int(UInt32.max), (1...1000).contains(frameDurationMs) else {
+            throw RecorderError(.invalidArgument, "sample rate must be positive and the frame duration 1...1000 ms")
+        }
+        let call: CallRecord
+        do { call = try catalog.call(id: callID) } catch {
+            throw RecorderError(.catalogFailed, "cannot open a recording: \(error.message)")
+        }
+        let recordingID = UUID().uuidString.lowercased()
+        let day = CalendarDay(secondsSince1970: Int64(now.timeIntervalSince1970.rounded(.down)))
+        let relative = RecordingFiles.relativePath(tenantID: call.tenantId, day: day, recordingID: recordingID)
+        let record: RecordingRecord
+        do {
+            record = try catalog.createRecording(
+                id: recordingID,
+                callID: callID,
+                track: track,
+                codec: codec,
+                sampleRate: sampleRate,
+                path: relative,
+                createdAt: now
+            )
+        } catch {
+            throw RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)")
+        }
+        let expiresOn = CalendarDay(secondsSince1970: Int64(record.expiresAt.timeIntervalSince1970.rounded(.down)))
+        let key: (keyID: String, key: SecretKey)
+        do {
+            try Self.ensureTenantKey(keyStore, tenantID: call.tenantId)
+            key = try keyStore.newDataKey(
+                tenantID: call.tenantId,
+                ownerID: recordingID,
+                kind: .voice,
+                expiresOn: expiresOn
+            )
+            try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
+        } catch {
+            throw RecorderError(.keyStoreFailed, "cannot prepare recording \(recordingID): \(error.message)")
+        }
+        let metadata = SealedFileMetadata(
+            kind: .voice,
+            tenantID: call.tenantId,
+            recordingID: recordingID,
+            keyID: key.keyID,
+            codec: sealedCodec,
+            sampleRate: UInt32(sampleRate),
+            channels: 1,
+            frameDurationMs: UInt16(frameDurationMs),
+            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        )
+        try self.init(
+            recording: record,
+            catalog: catalog,
+            dataKey: key.key,
+            path: RecordingFiles.resolve(relative, in: dataDirectory),
+            metadata: metadata,
+            maxSegmentByteCount: maxSegmentByteCount,
+            priorBytes: 0,
+            durationMs: 0,
+            segmentCount: 0,
+            flushGroup: flushGroup,
+            transcriptionEngine: transcriptionEngine
+        )
+    }
+
+    /// Creates the part file at `path` (never an existing one) and joins the flush group.
+    /// - Parameters:
+    ///   - priorBytes, durationMs, segmentCount: what earlier parts of the recording already hold.
+    init(
+        recording: RecordingRecord,
+        catalog: Catalog,
+        dataKey: SecretKey,
+        path: String,
+        metadata: SealedFileMetadata,
+        maxSegmentByteCount: Int,
+        priorBytes: Int64,
+        durationMs: Int64,
+        segmentCount: Int,
+        flushGroup: FlushGroup?,
+        transcriptionEngine: String
+    ) throws(RecorderError) {
+        do {
+            sealed = try SealedFileWriter(
+                path: path,
+                dataKey: dataKey,
+                metadata: metadata,
+                maxSegmentByteCount: maxSegmentByteCount
+            )
+            // The header and the file's directory entry become durable now, not on the hot path.
+            try sealed.sync()
+        } catch {
+            throw RecorderError(
+                .ioFailed,
+                "cannot create the sealed file of recording \(recording.id): \(error.message)"
+            )
+        }
+        handle = try DurabilityHandle(recordingID: recording.id, path: path)
+        self.priorBytes = priorBytes
+        self.recording = recording
+        self.filePath = path
+        self.codec = recording.codec
+        self.catalog = catalog
+        self.frameDurationMs = Int64(metadata.frameDurationMs)
+        self.durationMs = durationMs
+        self.segmentCount = segmentCount
+        self.transcriptionEngine = transcriptionEngine
+        self.flushGroup = flushGroup
+        handle.noteSynced(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
+        flushGroup?.add(self)
+    }
+
+    deinit {
+        flushGroup?.remove(self)
+        handle.close()
+    }
+
+    /// Seals one segment payload and appends it to the file: one `write(2)`, no heap allocation.
+    ///
+    /// Not durable until the flush group (or `sync()`) syncs it.
+    /// - Parameters:
+    ///   - segment: the plaintext payload, already in the storage codec (at most `maxSegmentByteCount`).
+    ///   - frameCount: how many codec frames the payload holds, for the recording's duration.
+    public func append(segment: UnsafeRawBufferPointer, frameCount: Int) throws(RecorderError) {
+        try append(segment, frameCount: frameCount, last: false)
+    }
+
+    func append(_ segment: UnsafeRawBufferPointer, frameCount: Int, last: Bool) throws(RecorderError) {
+        guard !isFinished else {
+            throw RecorderError(.writerClosed, "recording \(recording.id) is finished")
+        }
+        guard frameCount >= 0 else {
+            throw RecorderError(.invalidArgument, "a segment cannot hold \(frameCount) frames")
+        }
+        do {
+            try sealed.append(segment, last: last)
+        } catch {
+            throw Self.mapped(error, recording.id)
+        }
+        durationMs += Int64(frameCount) * frameDurationMs
+        segmentCount += 1
+        handle.noteAppended(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
+    }
+
+    /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.
+    public func sync() throws(RecorderError) {
+        _ = try handle.syncIfDirty()
+    }
+
+    /// Ends the recording: appends `lastSegment` (or an empty segment) marked `last`, syncs and
+    /// closes the file, leaves the flush group, marks the row `complete` with its duration and the
+    /// file's bytes, and queues the call's transcription job (idempotent per call and engine).
+    /// - Returns: the job queued (or already queued for this call and engine).
+    @discardableResult
+    public func finish(lastSegment: UnsafeRawBufferPointer? = nil, frameCount: Int = 0) throws(RecorderError)
+        -> JobRecord
+    {
+        flushGroup?.remove(self)
+        flushGroup = nil
+        try append(lastSegment ?? UnsafeRawBufferPointer(start: nil, count: 0), frameCount: frameCount, last: true)
+        do {
+            try sealed.close()
+        } catch {
+            throw Self.mapped(error, recording.id)
+        }
+        handle.close()
+        isFinished = true
+        do {
+            try catalog.finishRecording(
+                id: recording.id,
+                state: .complete,
+                durationMs: durationMs,
+                bytes: priorBytes + Int64(sealed.byteCount)
+            )
+            return try catalog.enqueueJob(
+                callID: recording.callId,
+                recordingID: recording.id,
+                engine: transcriptionEngine
+            )
+        } catch {
+            throw RecorderError(
+                .catalogFailed,
+                "recording \(recording.id) is sealed but the catalog failed: \(error.message)"
+            )
+        }
+    }
+
+    /// Creates the tenant's key on its first recording if `tenant add` did not (another writer
+    /// creating it at the same moment is fine: the key store refuses the second with `tenantExists`).
+    static func ensureTenantKey(_ keyStore: KeyStore, tenantID: String) throws(KeyStoreError) {
+        guard try !keyStore.hasTenant(tenantID) else { return }
+        do {
+            try keyStore.createTenant(tenantID)
+        } catch  where error.code == .tenantExists {
+            return
+        }
+    }
+
+    /// The sealed-file codec of a concrete storage codec; nil for `native`.
+    public static func sealedCodec(_ codec: StorageCodec) -> SealedFileMetadata.Codec? {
+        switch codec {
+        case .native: nil
+        case .opus: .opus
+        case .pcm16: .pcm16
+        case .g711u: .g711u
+        case .g711a: .g711a
+        }
+    }
+
+    static func mapped(_ error: SealedFileError, _ recordingID: String) -> RecorderError {
+        let code: RecorderError.Code =
+            switch error.code {
+            case .writerClosed: .writerClosed
+            case .segmentTooLarge, .tooManySegments: .invalidArgument
+            case .ioFailed, .fileExists: .ioFailed
+            default: .sealedFileFailed
+            }
+        return RecorderError(code, "recording \(recordingID): \(error.message)")
+    }
+}

@@ -1,0 +1,33 @@
+/// What start-up recovery found for one recording a crash left open, and what it did.
+public struct RecoveredRecording: Sendable, Equatable {
+    /// Why the readable part ends where it ends.
+    public enum Outcome: String, Sendable, Equatable {
+        /// Every segment up to the crash verifies; a torn last write (if any) was ignored.
+        case readable
+        /// No part file exists (the crash came before the file was created).
+        case noFile
+        /// The data key is gone (shredded or never created): nothing can be read.
+        case keyUnavailable
+        /// A segment failed to verify; what came before it counts, nothing after.
+        case damaged
+    }
+
+    public let recordingID: String
+    public let callID: String
+    public let tenantID: String
+    public let outcome: Outcome
+    /// Part files found (`<id>.cvr`, `<id>.part1.cvr`, ...).
+    public let partCount: Int
+    /// Segments that verified.
+    public let segmentCount: Int
+    /// Milliseconds of audio in the verified segments (0 for Opus, which is not decoded here).
+    public let durationMs: Int64
+    /// Bytes of the part files on disk.
+    public let bytes: Int64
+    /// How the reader ended (`missingLast`, `tornTail`, `lastSegment`), nil if it did not get that far.
+    public let ending: String?
+    /// The reader's error code for `damaged`, `keyUnavailable`.
+    public let detail: String?
+    /// The transcription job queued for the call, nil when nothing was readable.
+    public let jobID: String?
+}

@@ -1,0 +1,175 @@
+import CallVaultCrypto
+import CallVaultRecorder
+import CallVaultStore
+import Foundation
+import Testing
+
+/// Start-up recovery over files a crash left behind: torn tails, extra parts, no file at all.
+@Suite struct RecordingRecoveryTests {
+    private func recovery(_ f: RecorderFixture) -> RecordingRecovery {
+        RecordingRecovery(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+    }
+
+    @Test func tornTailIsIgnoredAndRecordingIsInterruptedAuditedAndQueued() throws {
+        let f = try RecorderFixture()
+        let bytes = RecorderFixture.bytes(RecorderFixture.tone(seconds: 3))
+        var recordingID = ""
+        var path = ""
+        do {
+            let writer = try RecordingWriter(
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .pcm16,
+                sampleRate: 8000
+            )
+            recordingID = writer.recording.id
+            path = writer.filePath
+            for second in 0..<3 {
+                try bytes[(second * 16_000)..<((second + 1) * 16_000)].withUnsafeBytes {
+                    try writer.append(segment: $0, frameCount: 50)
+                }
+            }
+            try writer.sync()
+        }  // dropped without finish: what a crash leaves
+        // A torn fourth segment: its frame header says 16 000 bytes, only 100 arrived.
+        RecorderFixture.appendRaw([0, 0, 0x3E, 0x80, 0, 0, 0, 3, 0] + [UInt8](repeating: 0xAB, count: 100), to: path)
+
+        let results = try recovery(f).run()
+        let result = try #require(results.first)
+        #expect(results.count == 1)
+        #expect(result.recordingID == recordingID)
+        #expect(result.outcome == .readable)
+        #expect(result.segmentCount == 3)
+        #expect(result.durationMs == 3000)
+        #expect(result.ending == SealedFileEnding.tornTail.rawValue)
+        let row = try f.catalog.recording(id: recordingID)
+        #expect(row.state == .interrupted)
+        #expect(row.durationMs == 3000)
+        #expect(row.bytes == result.bytes)
+        let jobs = try f.catalog.jobs(state: .queued)
+        #expect(jobs.map(\.id) == [try #require(result.jobID)])
+        let entry = try #require(try f.catalog.auditLog.entries().last)
+        #expect(entry.action == .recordingRecovered)
+        #expect(entry.subjectId == recordingID)
+        #expect(entry.details.contains("\"segments\":\"3\""))
+        #expect(try f.catalog.auditLog.verify().isIntact)
+
+        // Nothing left open: a second start-up recovers nothing.
+        #expect(try recovery(f).run().isEmpty)
+        // The interrupted recording exports up to its last verified segment.
+        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+            .export(recordingID: recordingID, actor: "test")
+        #expect(RecorderFixture.bytes(exported.samples) == bytes)
+        #expect(!exported.isComplete)
+    }
+
+    @Test func multiPartRecordingIsReadAcrossParts() throws {
+        let f = try RecorderFixture()
+        let first = RecorderFixture.tone(seconds: 2)
+        let second = RecorderFixture.tone(seconds: 2, offset: 16_000)
+        let writer = try RecordingWriter(
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
+        let firstBytes = RecorderFixture.bytes(first)
+        for s in 0..<2 {
+            try firstBytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes {
+                try writer.append(segment: $0, frameCount: 50)
+            }
+        }
+        try writer.sync()
+        // The process restarted and continued the recording in part 1, from segment index 2.
+        let key = try f.keyStore.dataKeyWithID(ownerID: writer.recording.id, tenantID: f.tenantID)
+        let part1 = RecordingFiles.partPath(firstPart: writer.filePath, part: 1)
+        let continued = try SealedFileWriter(
+            path: part1,
+            dataKey: key.key,
+            metadata: SealedFileMetadata(
+                kind: .voice,
+                tenantID: f.tenantID,
+                recordingID: writer.recording.id,
+                keyID: key.keyID,
+                codec: .pcm16,
+                sampleRate: 8000,
+                createdAtMs: 0,
+                partNumber: 1,
+                firstSegmentIndex: 2
+            )
+        )
+        let secondBytes = RecorderFixture.bytes(second)
+        for s in 0..<2 {
+            try secondBytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes { try continued.append($0, last: false) }
+        }
+        try continued.close()
+        #expect(RecordingFiles.existingParts(firstPart: writer.filePath) == [writer.filePath, part1])
+
+        let result = try #require(try recovery(f).run().first)
+        #expect(result.partCount == 2)
+        #expect(result.segmentCount == 4)
+        #expect(result.durationMs == 4000)
+        #expect(result.ending == SealedFileEnding.missingLast.rawValue)
+        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+            .export(recordingID: writer.recording.id, actor: "test")
+        #expect(exported.samples == first + second)
+        #expect(exported.partCount == 2)
+    }
+
+    @Test func recordingWithoutFileIsInterruptedWithNothingQueued() throws {
+        let f = try RecorderFixture()
+        let row = try f.catalog.createRecording(
+            callID: f.callID,
+            track: .bot,
+            codec: .pcm16,
+            sampleRate: 8000,
+            path: "recordings/x/2026-01-01/none.cvr"
+        )
+        let result = try #require(try recovery(f).run().first)
+        #expect(result.recordingID == row.id)
+        #expect(result.outcome == .noFile)
+        #expect(result.jobID == nil)
+        #expect(try f.catalog.recording(id: row.id).state == .interrupted)
+        #expect(try f.catalog.jobs().isEmpty)
+    }
+
+    @Test func tamperedSegmentStopsTheCountAndIsReportedDamaged() throws {
+        let f = try RecorderFixture()
+        let writer = try RecordingWriter(
+            catalog: f.catalog,
+            keyStore: f.keyStore,
+            dataDirectory: f.directory,
+            callID: f.callID,
+            track: .caller,
+            codec: .pcm16,
+            sampleRate: 8000
+        )
+        let bytes = RecorderFixture.bytes(RecorderFixture.tone(seconds: 2))
+        for s in 0..<2 {
+            try bytes[(s * 16_000)..<((s + 1) * 16_000)].withUnsafeBytes {
+                try writer.append(segment: $0, frameCount: 50)
+            }
+        }
+        try writer.sync()
+        // Flip one ciphertext byte of the second segment.
+        let handle = try #require(FileHandle(forUpdatingAtPath: writer.filePath))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 100)
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: size - 100)
+        try handle.write(contentsOf: [byte ^ 1])
+        try handle.close()
+        let result = try #require(try recovery(f).run().first)
+        #expect(result.outcome == .damaged)
+        #expect(result.segmentCount == 1)
+        #expect(result.durationMs == 1000)
+        #expect(result.detail == SealedFileError.Code.segmentAuthenticationFailed.rawValue)
+        #expect(try f.catalog.recording(id: writer.recording.id).state == .interrupted)
+    }
+}
