@@ -79,8 +79,9 @@ public struct SegmentPayload {
         }
     }
 
-    /// The format readers (recovery, export) use to find the codec bytes of a payload.
+    /// The format readers (recovery, export) use to find the codec bytes of a payload. An empty
+    /// payload is the `last` marker a call that ended on a segment boundary writes: no audio.
     public static let format = SegmentPayloadFormat { payload throws(RecorderError) in
-        try SegmentPayload(parsing: payload).audio
+        payload.isEmpty ? payload : try SegmentPayload(parsing: payload).audio
     }
 }
