@@ -45,7 +45,7 @@ public final class AudioSocketServer: Service, Sendable {
                 state.children.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
-                    let handler = AudioSocketHandler(session: makeSession(), maxPayloadLength: maxPayloadLength) { error in
+                    let handler = AudioSocketHandler(session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength) { error in
                         logger.warning("audiosocket stream refused", metadata: ["error": "\(error.message)"])
                     }
                     try channel.pipeline.syncOperations.addHandler(handler)

@@ -1,3 +1,5 @@
+public import NIOCore
+
 /// One Asterisk AudioSocket connection's consumer: the call it belongs to is named by the first
 /// message (a UUID registered earlier with `POST /v1/calls`).
 ///
@@ -10,4 +12,4 @@ public protocol AudioSocketSession: AnyObject {
     func end(_ reason: MediaClose)
 }
 
-public typealias AudioSocketSessionFactory = @Sendable () -> any AudioSocketSession
+public typealias AudioSocketSessionFactory = @Sendable (any EventLoop) -> any AudioSocketSession

@@ -121,8 +121,9 @@ public final class ControlAPI: Sendable {
             guard let call = try catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
                 return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
             }
-            if let live = liveCalls.call(id: call.id) {
-                live.post(kind, method: method)
+            let live = liveCalls.streams(id: call.id)
+            if !live.isEmpty {
+                for stream in live { stream.post(kind, method: method) }
                 return .json(202, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame"])
             }
             try catalog.recordConsentEvent(callID: call.id, kind: kind, method: method, actor: "api")

@@ -114,7 +114,7 @@ public final class IngestServer: Service, Sendable {
                 return Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop)
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
-                        let session = makeSession(endpoint, tenant)
+                        let session = makeSession(endpoint, tenant, channel.eventLoop)
                         try channel.pipeline.syncOperations.addHandler(
                             MediaWebSocketHandler(session: session, maximumMessageBytes: maximumMessageBytes))
                     }

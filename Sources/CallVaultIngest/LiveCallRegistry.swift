@@ -9,30 +9,29 @@ public protocol LiveCall: AnyObject, Sendable {
     func post(_ kind: ConsentEventKind, method: ConsentMethod)
 }
 
-/// The calls streaming now, by catalog call id. Thread-safe; touched once per call set-up and tear-down
-/// and once per control event, never per frame.
+/// The streams live now, by catalog call id (a call may stream its two tracks on two connections).
+/// Thread-safe; touched at stream set-up and tear-down and per control event, never per frame.
 public final class LiveCallRegistry: Sendable {
-    private let calls = Mutex<[String: any LiveCall]>([:])
+    private let calls = Mutex<[String: [ObjectIdentifier: any LiveCall]]>([:])
 
     public init() {}
 
-    /// Registers a live call; false if one with this id is already streaming (a second stream for the
-    /// same call and track is refused by the caller).
-    public func insert(_ call: any LiveCall, id: String) -> Bool {
+    public func insert(_ call: any LiveCall, id: String) {
+        calls.withLock { $0[id, default: [:]][ObjectIdentifier(call)] = call }
+    }
+
+    public func remove(_ call: any LiveCall, id: String) {
         calls.withLock { calls in
-            if calls[id] != nil { return false }
-            calls[id] = call
-            return true
+            calls[id]?.removeValue(forKey: ObjectIdentifier(call))
+            if calls[id]?.isEmpty == true { calls.removeValue(forKey: id) }
         }
     }
 
-    public func remove(id: String) {
-        _ = calls.withLock { $0.removeValue(forKey: id) }
+    /// The live streams of one call (empty when it is not streaming).
+    public func streams(id: String) -> [any LiveCall] {
+        calls.withLock { $0[id].map { Array($0.values) } ?? [] }
     }
 
-    public func call(id: String) -> (any LiveCall)? {
-        calls.withLock { $0[id] }
-    }
-
+    /// Calls streaming now.
     public var count: Int { calls.withLock { $0.count } }
 }

@@ -1,4 +1,5 @@
 public import CallVaultStore
+public import NIOCore
 
 /// Which media endpoint a stream came in on.
 public enum MediaEndpoint: String, Sendable {
@@ -41,4 +42,4 @@ public protocol MediaSession: AnyObject {
 
 /// Makes the session for a newly upgraded stream. `tenant` is set when the upgrade carried a valid
 /// token (`Authorization: Bearer` or `?token=`); Twilio streams may instead carry it in `start`.
-public typealias MediaSessionFactory = @Sendable (MediaEndpoint, Tenant?) -> any MediaSession
+public typealias MediaSessionFactory = @Sendable (MediaEndpoint, Tenant?, any EventLoop) -> any MediaSession

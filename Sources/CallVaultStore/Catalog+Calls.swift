@@ -80,6 +80,16 @@ extension Catalog {
         }
     }
 
+    /// Calls with this provider call id in any tenant (AudioSocket names a call only by its UUID;
+    /// the tenant is whoever registered it). Matched without regard to letter case.
+    public func calls(externalID: String) throws(CatalogError) -> [CallRecord] {
+        try read { db in
+            try CallRecord.fetchAll(
+                db, sql: "SELECT * FROM calls WHERE external_id = ? COLLATE NOCASE ORDER BY started_at",
+                arguments: [externalID])
+        }
+    }
+
     /// A tenant's calls from one caller, found by the keyed hash of the number (for data-subject
     /// export and erasure). The number is hashed in memory and never stored or logged.
     public func calls(tenantID: String, callerNumber: String) throws(CatalogError) -> [CallRecord] {

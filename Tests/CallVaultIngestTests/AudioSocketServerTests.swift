@@ -30,7 +30,7 @@ final class CollectingAudioSocketSession: AudioSocketSession, @unchecked Sendabl
 @Suite("AudioSocket server over a real socket")
 struct AudioSocketServerTests {
     private func start(_ log: SessionLog) async throws -> (AudioSocketServer, ServiceGroup, Task<Void, any Error>, Int) {
-        let server = AudioSocketServer(host: "127.0.0.1", port: 0, logger: Logger(label: "test")) {
+        let server = AudioSocketServer(host: "127.0.0.1", port: 0, logger: Logger(label: "test")) { _ in
             CollectingAudioSocketSession(log: log)
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "test"))

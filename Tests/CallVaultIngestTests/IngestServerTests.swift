@@ -76,7 +76,7 @@ struct RunningServer {
         let api = ControlAPI(catalog: catalog, liveCalls: LiveCallRegistry(), logger: logger) { "callvault_up 1\n" }
         let server = IngestServer(
             configuration: .init(host: "127.0.0.1", port: 0, maximumMessageBytes: 4096), api: api, logger: logger
-        ) { endpoint, tenant in
+        ) { endpoint, tenant, _ in
             CollectingSession(endpoint: endpoint, tenantID: tenant?.id, log: log)
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
@@ -208,7 +208,7 @@ struct IngestServerTests {
         let api = ControlAPI(catalog: catalog, liveCalls: LiveCallRegistry(), logger: Logger(label: "test"))
         let second = IngestServer(
             configuration: .init(host: "127.0.0.1", port: port), api: api, logger: Logger(label: "test")
-        ) { endpoint, _ in CollectingSession(endpoint: endpoint, tenantID: nil, log: SessionLog()) }
+        ) { endpoint, _, _ in CollectingSession(endpoint: endpoint, tenantID: nil, log: SessionLog()) }
         let group = ServiceGroup(services: [second], gracefulShutdownSignals: [], logger: Logger(label: "test"))
         let task = Task { try await group.run() }
         #expect(try await second.localAddress().port == port)

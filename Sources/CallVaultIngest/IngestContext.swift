@@ -1,0 +1,74 @@
+public import CallVaultRecorder
+public import CallVaultStore
+import Foundation
+public import Logging
+
+/// What every media session shares: the stores, the flush group, live calls, metrics and settings.
+public struct IngestContext: Sendable {
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+    public let flushGroup: FlushGroup
+    public let liveCalls: LiveCallRegistry
+    public let metrics: IngestMetrics
+    public let logger: Logger
+    /// Frames per sealed segment (50 = 1 s): bounds what a crash can lose.
+    public let framesPerSegment: Int
+
+    public init(
+        catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
+        liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50
+    ) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.flushGroup = flushGroup
+        self.liveCalls = liveCalls
+        self.metrics = metrics
+        self.logger = logger
+        self.framesPerSegment = framesPerSegment
+    }
+
+    /// The tenant a token authenticates, or nil.
+    func tenant(token: String?) -> Tenant? {
+        guard let token else { return nil }
+        return try? catalog.tenant(authenticatedBy: token)
+    }
+
+    /// The catalog call for a provider's call id in this tenant, registered now if it is new.
+    func call(tenant: Tenant, externalID: String, from: String?) throws(MediaClose) -> CallRecord {
+        do {
+            if let existing = try catalog.call(tenantID: tenant.id, externalID: externalID) { return existing }
+            return try catalog.registerCall(tenantID: tenant.id, externalID: externalID, callerNumber: from)
+        } catch where error.code == .invalidArgument {
+            throw .invalid(error.message)
+        } catch {
+            logger.error("catalog unavailable at call start", metadata: ["error": "\(error.message)"])
+            throw .serverError("the catalog is unavailable")
+        }
+    }
+
+    /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec.
+    func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) -> CallRecorder {
+        let codec = tenant.policy.codec == .native || tenant.policy.codec == .opus ? native : tenant.policy.codec
+        let recorder = CallRecorder(
+            callID: call.id,
+            settings: .init(policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment),
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup, logger: logger)
+        recorder.replayStoredEvents()
+        return recorder
+    }
+}
+
+extension IngestContext {
+    /// The session factory `callvault serve` gives the server: Twilio and binary streams.
+    public var mediaSessions: MediaSessionFactory {
+        let context = self
+        return { endpoint, tenant, eventLoop in
+            switch endpoint {
+            case .twilio: TwilioSession(context: context, tenant: tenant, eventLoop: eventLoop)
+            case .binary: BinaryStreamSession(context: context, tenant: tenant, eventLoop: eventLoop)
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import CallVaultIngest
+import CallVaultRecorder
+import CallVaultStore
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `callvault serve`: the telephony ingest socket (Twilio Media Streams, binary WebSocket, Asterisk
+/// AudioSocket) and the HTTP control API, until SIGINT/SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the ingest socket: live call audio in, sealed recordings out.",
+        discussion: """
+            Endpoints: ws://HOST:PORT/v1/twilio, ws://HOST:PORT/v1/stream, POST /v1/calls,
+            POST /v1/calls/{callId}/events, GET /healthz, GET /metrics; AudioSocket on --audiosocket.
+            On start it recovers recordings a crash left open. On SIGINT/SIGTERM it stops accepting,
+            seals the last segment of every open recording, marks them complete, queues their
+            transcription and exits 0.
+            """
+    )
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: ArgumentHelp("HTTP and WebSocket listener.", valueName: "HOST:PORT"))
+    var http = "127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Asterisk AudioSocket listener (off unless given).", valueName: "HOST:PORT"))
+    var audiosocket: String?
+
+    @Option(help: "Seconds of audio per sealed segment (bounds what a crash can lose).")
+    var segmentSeconds = 1
+
+    @Option(help: "Milliseconds between group flushes (fdatasync of every open recording).")
+    var flushIntervalMs = 1000
+
+    func validate() throws {
+        guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
+        if let audiosocket, Self.endpoint(audiosocket) == nil {
+            throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
+        }
+        guard (1...20).contains(segmentSeconds) else { throw ValidationError("--segment-seconds must be 1...20") }
+        guard (10...10_000).contains(flushIntervalMs) else { throw ValidationError("--flush-interval-ms must be 10...10000") }
+    }
+
+    func run() async throws {
+        ProcessHardening.disableCoreDumps()
+        var logger = Logger(label: "callvault.serve")
+        logger.logLevel = .info
+        let directory = dataOptions.directory
+        let keyStore = try KeyStore(dataDirectory: directory, logger: logger)
+        let catalog: Catalog
+        do { catalog = try Catalog(path: directory.catalogPath) } catch {
+            throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
+        }
+
+        let recovered = try RecordingRecovery(
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format,
+            logger: logger
+        ).run()
+        if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
+        let liveCalls = LiveCallRegistry()
+        let context = IngestContext(
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
+            logger: logger, framesPerSegment: segmentSeconds * 50)
+        let api = ControlAPI(catalog: catalog, liveCalls: liveCalls, logger: logger) { registry.emitToString() }
+        let (host, port) = Self.endpoint(http)!
+        var services: [any Service] = [
+            FlushService(group: flushGroup),
+            IngestServer(configuration: .init(host: host, port: port), api: api, logger: logger, makeSession: context.mediaSessions),
+        ]
+        if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
+            services.append(
+                AudioSocketServer(host: host, port: port, logger: logger, makeSession: context.audioSocketSessions))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [.sigquit], logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// `HOST:PORT` split, or nil.
+    static func endpoint(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port), colon > text.startIndex
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}
+
+/// Runs the flush group while the server runs; it stops last (services stop in reverse order), after
+/// every call sealed its final segment.
+struct FlushService: Service {
+    let group: FlushGroup
+
+    func run() async throws {
+        group.start()
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        } onGracefulShutdown: {}
+        group.stop()
+    }
+}

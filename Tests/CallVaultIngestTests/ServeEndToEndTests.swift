@@ -1,0 +1,168 @@
+import CallVaultAudio
+import CallVaultStore
+import Foundation
+import Logging
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `callvault serve` as a child process on 127.0.0.1, driven like Twilio drives it.
+@Suite("callvault serve end to end", .serialized)
+struct ServeEndToEndTests {
+    /// The built `callvault` binary (SwiftPM builds it beside the tests).
+    static func executable(filePath: String = #filePath) throws -> String {
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("callvault").path,
+            root.appendingPathComponent(".build/debug/callvault").path,
+        ]
+        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "callvault not built")
+    }
+
+    /// Runs one CLI command to completion; returns status and stdout.
+    static func cli(_ arguments: [String], data: String) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = arguments + ["--data", data]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A free TCP port on 127.0.0.1 (bound and released).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// An initialised data directory with one tenant (consent digit 1); returns its path and token.
+    static func setUp() throws -> (root: String, data: String, token: String) {
+        var template = Array("/tmp/callvault-serve-test-XXXXXX".utf8CString)
+        let root = String(cString: try #require(mkdtemp(&template)))
+        let data = root + "/data"
+        #expect(try cli(["init"], data: data).status == 0)
+        let added = try cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
+        let token = try #require(object["token"] as? String)
+        let tenantID = try #require(object["id"] as? String)
+        let keyStore = try KeyStore(dataDirectory: DataDirectory(path: data), logger: Logger(label: "test"))
+        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        return (root, data, token)
+    }
+
+    /// Starts `callvault serve` and waits until /healthz answers.
+    static func serve(data: String, port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            if let client = try? TestSocketClient(port: port), client.http("GET", "/healthz")?.status == 200 { return process }
+            usleep(50_000)
+        }
+        process.terminate()
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// Twilio `media` for one track: 20 ms of μ-law bytes `fill`, base64.
+    static func media(_ track: String, frame: Int, fill: UInt8) -> [UInt8] {
+        let payload = Data(repeating: fill, count: 160).base64EncodedString()
+        return Array(
+            #"{"event":"media","sequenceNumber":"\#(frame + 3)","media":{"track":"\#(track)","chunk":"\#(frame + 1)","timestamp":"\#(frame * 20)","payload":"\#(payload)"},"streamSid":"MZ1"}"#
+                .utf8)
+    }
+
+    static func start(callSid: String) -> [UInt8] {
+        Array(
+            #"{"event":"start","sequenceNumber":"2","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"\#(callSid)","tracks":["inbound","outbound"],"customParameters":{},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"}"#
+                .utf8)
+    }
+
+    @Test func aTwilioCallWithDTMFConsentIsRecordedFromTheToneOnAndSurvivesShutdown() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = Self.freePort()
+        let server = try Self.serve(data: data, port: port)
+        defer { if server.isRunning { server.terminate() } }
+
+        let ws = try TestSocketClient(port: port)
+        #expect(ws.upgrade("/v1/twilio?token=\(token)") == 101)
+        ws.sendFrame(opcode: 1, Array(#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.utf8))
+        ws.sendFrame(opcode: 1, Self.start(callSid: "CA100"))
+        for frame in 0..<250 {
+            if frame == 100 {
+                ws.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"200","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+            }
+            ws.sendFrame(opcode: 1, Self.media("inbound", frame: frame, fill: 0x55))
+            ws.sendFrame(opcode: 1, Self.media("outbound", frame: frame, fill: 0x66))
+        }
+        ws.sendFrame(opcode: 1, Array(#"{"event":"stop","sequenceNumber":"999","stop":{"accountSid":"AC1","callSid":"CA100"},"streamSid":"MZ1"}"#.utf8))
+        let close = try #require(ws.readFrame())
+        #expect(close.opcode == 8 && TestSocketClient.closeCode(close.payload).code == 1000)
+
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+
+        let listed = try Self.cli(["recordings", "list", "--json"], data: data)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
+        let recordings = try #require(object["recordings"] as? [[String: Any]])
+        #expect(recordings.count == 2)
+        for recording in recordings {
+            #expect(recording["state"] as? String == "complete")
+            #expect(recording["codec"] as? String == "g711u")
+            // Frames 100..<250 were written: 3 s.
+            #expect(recording["durationMs"] as? Int == 3000, "\(recording)")
+        }
+        let audit = try Self.cli(["audit", "list", "--json"], data: data)
+        #expect(audit.stdout.contains("consent.event") && audit.stdout.contains("dtmf"))
+    }
+
+    @Test func afterKill9TheServerRestartsOnTheSamePortAndRecoversTheCall() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = Self.freePort()
+        let first = try Self.serve(data: data, port: port)
+        let ws = try TestSocketClient(port: port)
+        #expect(ws.upgrade("/v1/twilio?token=\(token)") == 101)
+        ws.sendFrame(opcode: 1, Self.start(callSid: "CA200"))
+        ws.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+        for frame in 0..<200 { ws.sendFrame(opcode: 1, Self.media("inbound", frame: frame, fill: 0x55)) }
+        usleep(1_500_000)  // let the group flush (100 ms here) make the sealed segments durable
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let second = try Self.serve(data: data, port: port)
+        defer { if second.isRunning { second.terminate() } }
+        let listed = try Self.cli(["recordings", "list", "--json"], data: data)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
+        let recording = try #require((object["recordings"] as? [[String: Any]])?.first)
+        #expect(recording["state"] as? String == "interrupted")
+        // 4 s were sent; whole 1 s segments older than the flush window survive.
+        let duration = recording["durationMs"] as? Int ?? 0
+        #expect((3000...4000).contains(duration), "recovered \(duration) ms")
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+    }
+}
