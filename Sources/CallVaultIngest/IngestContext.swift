@@ -49,7 +49,10 @@ public struct IngestContext: Sendable {
     }
 
     /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec.
+    /// Makes sure the tenant has its key (a catalog restored without its key store, or a tenant added by
+    /// an older build, would otherwise fail at the first admitted frame).
     func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) -> CallRecorder {
+        if (try? keyStore.hasTenant(tenant.id)) == false { try? keyStore.createTenant(tenant.id) }
         let codec = tenant.policy.codec == .native || tenant.policy.codec == .opus ? native : tenant.policy.codec
         let recorder = CallRecorder(
             callID: call.id,

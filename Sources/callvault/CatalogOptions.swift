@@ -1,9 +1,10 @@
 import ArgumentParser
 import CallVaultStore
 import Foundation
+import Logging
 
 /// The data directory option of the catalog commands: `--data DIR`, else `CALLVAULT_DATA`, else
-/// `./callvault-data` (CLI.md). To be unified with the key store's `DataOptions` on integration.
+/// `./callvault-data` (CLI.md) — the same resolution as ``DataOptions``.
 struct CatalogOptions: ParsableArguments {
     @Option(
         name: .customLong("data"),
@@ -24,8 +25,20 @@ struct CatalogOptions: ParsableArguments {
         return "./callvault-data"
     }
 
-    /// Opens the catalog, creating the directory and the database if they are missing.
+    /// Opens the catalog of an initialised data directory. A directory without a root key was never
+    /// set up: refuse, instead of creating a catalog no key store goes with.
     func openCatalog() throws(CatalogError) -> Catalog {
-        try Catalog(directory: directory)
+        let layout = DataDirectory(path: directory)
+        guard FileManager.default.fileExists(atPath: layout.rootKeyPath) else {
+            throw CatalogError(.unavailable, "\(directory) is not a CallVault data directory (no root key); run `callvault init` first")
+        }
+        return try Catalog(path: layout.catalogPath)
+    }
+
+    /// Opens the key store of the data directory.
+    func openKeyStore() throws(KeyStoreError) -> KeyStore {
+        var logger = Logger(label: "callvault.cli")
+        logger.logLevel = .warning
+        return try KeyStore(dataDirectory: DataDirectory(path: directory), logger: logger)
     }
 }

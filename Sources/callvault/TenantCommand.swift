@@ -23,6 +23,13 @@ struct TenantCommand: AsyncParsableCommand {
             let newPolicy = try policy.apply(to: TenantPolicy())
             try CatalogCommandSupport.run {
                 let (tenant, token) = try options.openCatalog().addTenant(name: name, policy: newPolicy)
+                // The tenant's own key, under which its day and data keys will be wrapped.
+                do throws(KeyStoreError) {
+                    let keyStore = try options.openKeyStore()
+                    if try !keyStore.hasTenant(tenant.id) { try keyStore.createTenant(tenant.id) }
+                } catch {
+                    throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
+                }
                 let output = TenantOutput(tenant: tenant, token: token)
                 if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
             }

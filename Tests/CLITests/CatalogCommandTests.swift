@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import CallVaultStore
 import Testing
 
 /// The catalog commands of CLI.md, run as a child process: JSON on stdout, one error line on
@@ -11,7 +13,28 @@ import Testing
         )
         let directory = NSTemporaryDirectory() + "callvault-cli-tests-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(CatalogCLIProcess(executable: executable, dataDirectory: directory))
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
+        #expect(try cli.run(["init"]).status == 0)
+        try body(cli)
+    }
+
+    @Test func catalogCommandsRefuseADirectoryThatWasNeverInitialised() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let directory = NSTemporaryDirectory() + "callvault-cli-tests-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
+        let listed = try cli.run(["tenant", "list"])
+        #expect(listed.status == 1 && listed.stderr.contains("run `callvault init` first"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/catalog.sqlite"))
+    }
+
+    @Test func tenantAddCreatesTheTenantsKey() throws {
+        try withCLI { cli in
+            let added = try cli.run(["tenant", "add", "keyed", "--json"])
+            let id = try #require(try added.json()["id"] as? String)
+            let store = try KeyStore(dataDirectory: DataDirectory(path: cli.dataDirectory), logger: Logger(label: "test"))
+            #expect(try store.hasTenant(id))
+        }
     }
 
     @Test func tenantAddPrintsTheTokenOnceAndStoresOnlyItsHash() throws {
