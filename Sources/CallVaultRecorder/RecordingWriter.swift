@@ -223,6 +223,7 @@ public final class RecordingWriter {
 
     /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.
     public func sync() throws(RecorderError) {
+        guard !isFinished else { return }  // `finish` synced and closed the file
         _ = try handle.syncIfDirty()
     }
 
