@@ -17,11 +17,16 @@ let package = Package(
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
+        .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, one system-library target each; wrapped in Swift by exactly one module.
@@ -50,12 +55,26 @@ let package = Package(
         .target(
             name: "CallVaultRetention",
             dependencies: ["CallVaultStore", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CallVaultIngest",
+            dependencies: [
+                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention", "CallVaultIngest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
@@ -66,7 +85,14 @@ let package = Package(
             dependencies: [
                 "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder"]),
+        .testTarget(
+            name: "CallVaultIngestTests",
+            dependencies: [
+                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]

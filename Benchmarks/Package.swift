@@ -49,6 +49,16 @@ let package = Package(
             ],
             path: "SweepScale"
         ),
+        .executableTarget(
+            name: "IngestBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultAudio", package: callVault),
+                .product(name: "CallVaultIngest", package: callVault),
+            ],
+            path: "Benchmarks/IngestBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,89 @@
+import Foundation
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The Asterisk AudioSocket listener (`--audiosocket HOST:PORT`), a service beside ``IngestServer``.
+///
+/// On graceful shutdown it stops accepting, hangs up every open connection after its session sealed
+/// what it had, and returns.
+public final class AudioSocketServer: Service, Sendable {
+    public let host: String
+    public let port: Int
+    let maxPayloadLength: Int
+    let makeSession: AudioSocketSessionFactory
+    let group: any EventLoopGroup
+    let logger: Logger
+    private let state = AudioSocketServerState()
+
+    public init(
+        host: String, port: Int, maxPayloadLength: Int = 16_384, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        makeSession: @escaping AudioSocketSessionFactory
+    ) {
+        self.host = host
+        self.port = port
+        self.maxPayloadLength = maxPayloadLength
+        self.logger = logger
+        self.group = group
+        self.makeSession = makeSession
+    }
+
+    public func run() async throws {
+        let state = self.state
+        let makeSession = self.makeSession
+        let maxPayloadLength = self.maxPayloadLength
+        let logger = self.logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                state.children.withLock { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = AudioSocketHandler(session: makeSession(), maxPayloadLength: maxPayloadLength) { error in
+                        logger.warning("audiosocket stream refused", metadata: ["error": "\(error.message)"])
+                    }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .bind(host: host, port: port).get()
+        let waiters = state.bound.withLock { bound in
+            bound.address = channel.localAddress
+            defer { bound.waiters = [] }
+            return bound.waiters
+        }
+        if let address = channel.localAddress { for waiter in waiters { waiter.resume(returning: address) } }
+        logger.info("audiosocket listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        let open = state.children.withLock { Array($0.values) }
+        for child in open { child.pipeline.fireUserInboundEventTriggered(ServerShutdown()) }
+        for child in open { try? await child.closeFuture.get() }
+    }
+
+    /// The bound address, once listening (for tests binding port 0).
+    public func localAddress() async throws -> SocketAddress {
+        try await withCheckedThrowingContinuation { continuation in
+            state.bound.withLock { bound in
+                if let address = bound.address {
+                    continuation.resume(returning: address)
+                } else {
+                    bound.waiters.append(continuation)
+                }
+            }
+        }
+    }
+}
+
+private final class AudioSocketServerState: Sendable {
+    let bound = Mutex<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress, any Error>])>((nil, []))
+    let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+}

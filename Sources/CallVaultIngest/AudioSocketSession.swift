@@ -1,0 +1,13 @@
+/// One Asterisk AudioSocket connection's consumer: the call it belongs to is named by the first
+/// message (a UUID registered earlier with `POST /v1/calls`).
+///
+/// Called on the connection's event loop only. Audio payloads are views into the receive buffer,
+/// valid only during the call. Returning a ``MediaClose`` hangs up that connection (AudioSocket has
+/// no close reason on the wire: the reason goes to the log and the metrics).
+public protocol AudioSocketSession: AnyObject {
+    func receive(_ message: AudioSocketMessage) -> MediaClose?
+    /// The connection ended (hangup, error, peer gone, server shutdown): seal what is open, once.
+    func end(_ reason: MediaClose)
+}
+
+public typealias AudioSocketSessionFactory = @Sendable () -> any AudioSocketSession

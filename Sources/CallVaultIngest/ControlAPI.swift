@@ -1,0 +1,151 @@
+public import CallVaultStore
+import Foundation
+public import Logging
+
+/// The HTTP control API beside the media streams (CLI.md): registers calls, takes consent events,
+/// answers health and metrics. Blocking (it writes the catalog): the server runs it off the event loops.
+///
+/// Every call-scoped route authenticates the tenant by its bearer token and looks the call up within
+/// that tenant only, so one tenant's token never reaches, or learns of, another tenant's call.
+public final class ControlAPI: Sendable {
+    public let catalog: Catalog
+    public let liveCalls: LiveCallRegistry
+    /// Renders the metrics registry in Prometheus text format.
+    let metricsText: @Sendable () -> String
+    let logger: Logger
+
+    /// Bodies above this are refused with 413 before they are parsed.
+    public static let maximumBodyBytes = 64 * 1024
+
+    public init(
+        catalog: Catalog, liveCalls: LiveCallRegistry, logger: Logger,
+        metricsText: @escaping @Sendable () -> String = { "" }
+    ) {
+        self.catalog = catalog
+        self.liveCalls = liveCalls
+        self.logger = logger
+        self.metricsText = metricsText
+    }
+
+    public func handle(_ request: ControlRequest) -> ControlResponse {
+        let path = request.path
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        switch (request.method, parts.count) {
+        case ("GET", _) where path == "/healthz":
+            return .json(200, ["status": "ok", "activeCalls": liveCalls.count])
+        case ("GET", _) where path == "/metrics":
+            return ControlResponse(
+                status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
+        case ("POST", 2) where path == "/v1/calls":
+            return registerCall(request)
+        case ("POST", 4) where parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events":
+            return postEvent(request, externalCallID: String(parts[2]))
+        case (_, _) where path == "/healthz" || path == "/metrics" || path == "/v1/calls":
+            return .error(405, "\(request.method) is not allowed on \(path)")
+        default:
+            return .error(404, "no such endpoint: \(request.method) \(path)")
+        }
+    }
+
+    /// The tenant a token authenticates, or a 401 response.
+    public func authenticate(_ token: String?) -> Result<Tenant, ControlFailure> {
+        guard let token, !token.isEmpty else {
+            return .failure(ControlFailure(.error(401, "missing tenant token (send Authorization: Bearer TOKEN)")))
+        }
+        do {
+            guard let tenant = try catalog.tenant(authenticatedBy: token) else {
+                return .failure(ControlFailure(.error(401, "unknown tenant token")))
+            }
+            return .success(tenant)
+        } catch {
+            logger.error("catalog unavailable during authentication", metadata: ["error": "\(error.message)"])
+            return .failure(ControlFailure(.error(503, "the catalog is unavailable; retry")))
+        }
+    }
+
+    /// `POST /v1/calls` `{"callId","from"?,"to"?}`: registers a call before (or while) it streams.
+    private func registerCall(_ request: ControlRequest) -> ControlResponse {
+        let tenant: Tenant
+        switch authenticate(request.bearerToken) {
+        case .success(let found): tenant = found
+        case .failure(let failure): return failure.response
+        }
+        let object: [String: Any]
+        switch parseObject(request.body) {
+        case .success(let parsed): object = parsed
+        case .failure(let failure): return failure.response
+        }
+        guard let callID = object["callId"] as? String, !callID.isEmpty, callID.utf8.count <= 200 else {
+            return .error(400, "callId must be a string of 1 to 200 bytes")
+        }
+        for field in ["from", "to"] where object[field] != nil && !(object[field] is String) {
+            return .error(400, "\(field) must be a string")
+        }
+        do {
+            if let existing = try catalog.call(tenantID: tenant.id, externalID: callID) {
+                return .json(200, ["id": existing.id, "callId": callID, "created": false])
+            }
+            let call = try catalog.registerCall(
+                tenantID: tenant.id, externalID: callID, callerNumber: object["from"] as? String, actor: "api")
+            return .json(201, ["id": call.id, "callId": callID, "created": true])
+        } catch where error.code == .invalidArgument {
+            return .error(400, error.message)
+        } catch {
+            logger.error("cannot register a call", metadata: ["error": "\(error.message)"])
+            return .error(503, "the catalog is unavailable; retry")
+        }
+    }
+
+    /// `POST /v1/calls/{callId}/events` `{"type","method"}`: a consent event for a call of this tenant.
+    private func postEvent(_ request: ControlRequest, externalCallID: String) -> ControlResponse {
+        let tenant: Tenant
+        switch authenticate(request.bearerToken) {
+        case .success(let found): tenant = found
+        case .failure(let failure): return failure.response
+        }
+        let object: [String: Any]
+        switch parseObject(request.body) {
+        case .success(let parsed): object = parsed
+        case .failure(let failure): return failure.response
+        }
+        guard let typeText = object["type"] as? String, let kind = ConsentEventKind(rawValue: typeText) else {
+            let allowed = ConsentEventKind.allCases.map(\.rawValue).joined(separator: ", ")
+            return .error(400, "type must be one of \(allowed)")
+        }
+        let methodText = object["method"] as? String ?? "api"
+        guard let method = ConsentMethod(rawValue: methodText) else {
+            let allowed = ConsentMethod.allCases.map(\.rawValue).joined(separator: ", ")
+            return .error(400, "method must be one of \(allowed)")
+        }
+        do {
+            guard let call = try catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
+                return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+            }
+            if let live = liveCalls.call(id: call.id) {
+                live.post(kind, method: method)
+                return .json(202, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame"])
+            }
+            try catalog.recordConsentEvent(callID: call.id, kind: kind, method: method, actor: "api")
+            return .json(201, ["callId": externalCallID, "type": kind.rawValue, "applied": "when the stream starts"])
+        } catch {
+            logger.error("cannot record a consent event", metadata: ["error": "\(error.message)"])
+            return .error(503, "the catalog is unavailable; retry")
+        }
+    }
+
+    private func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {
+        guard body.count <= Self.maximumBodyBytes else {
+            return .failure(ControlFailure(.error(413, "body larger than \(Self.maximumBodyBytes) bytes")))
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return .failure(ControlFailure(.error(400, "body must be a JSON object")))
+        }
+        return .success(object)
+    }
+}
+
+/// A refused request, carried as an error so `Result` can hold it.
+public struct ControlFailure: Error, Sendable {
+    public let response: ControlResponse
+    init(_ response: ControlResponse) { self.response = response }
+}

@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Serves the control API on plain HTTP requests (those not upgraded to a media WebSocket).
+///
+/// Bodies are collected up to ``ControlAPI/maximumBodyBytes`` (then 413 and close); the API itself
+/// runs on the blocking thread pool, since it reads and writes the catalog.
+final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let api: ControlAPI
+    private let threadPool: NIOThreadPool
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(api: ControlAPI, threadPool: NIOThreadPool) {
+        self.api = api
+        self.threadPool = threadPool
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.removeAll(keepingCapacity: true)
+            tooLarge = false
+        case .body(var chunk):
+            if body.count + chunk.readableBytes > ControlAPI.maximumBodyBytes {
+                tooLarge = true
+            } else {
+                body += chunk.readBytes(length: chunk.readableBytes) ?? []
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                let response = ControlResponse.error(413, "body larger than \(ControlAPI.maximumBodyBytes) bytes")
+                return write(context, head: head, response, close: true)
+            }
+            let request = ControlRequest(
+                method: head.method.rawValue, target: head.uri,
+                authorization: head.headers.first(name: "authorization"), body: body)
+            if let refusal = Self.refusedUpgrade(head, request) {
+                return write(context, head: head, refusal, close: false)
+            }
+            let api = self.api
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            threadPool.runIfActive(eventLoop: context.eventLoop) { api.handle(request) }
+                .whenComplete { result in
+                    let (handler, context) = bound.value
+                    let response =
+                        (try? result.get()) ?? ControlResponse.error(503, "the server is shutting down")
+                    handler.write(context, head: head, response, close: false)
+                }
+        }
+    }
+
+    /// On shutdown an idle keep-alive connection just closes (a request in flight still gets its answer
+    /// first only if it is already written; control requests are idempotent or retried by clients).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ServerShutdown {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// A GET on a media path that did not upgrade: the token was refused, or it was not a WebSocket.
+    private static func refusedUpgrade(_ head: HTTPRequestHead, _ request: ControlRequest) -> ControlResponse? {
+        guard MediaEndpoint(rawValue: String(request.path)) != nil else { return nil }
+        if request.bearerToken != nil || request.query("token") != nil {
+            return .error(401, "unknown tenant token")
+        }
+        return .error(400, "\(request.path) is a WebSocket endpoint: send an Upgrade: websocket request")
+    }
+
+    private func write(_ context: ChannelHandlerContext, head request: HTTPRequestHead, _ response: ControlResponse, close: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: response.contentType)
+        headers.add(name: "content-length", value: String(response.body.count))
+        let keepAlive = request.isKeepAlive && !close
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

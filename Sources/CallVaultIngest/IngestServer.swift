@@ -1,0 +1,173 @@
+import CallVaultStore
+import Foundation
+import Synchronization
+public import Logging
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+import NIOWebSocket
+public import ServiceLifecycle
+
+/// The telephony ingest socket: the HTTP control API and the media WebSockets on one port.
+///
+/// Runs as a swift-service-lifecycle `Service`: on graceful shutdown it stops accepting, tells every
+/// open media stream to seal and close (``MediaSession/end(_:)`` with 1001 "going away"), waits for
+/// them, and returns. `SO_REUSEADDR` lets a restarted server bind the same port at once (after
+/// `kill -9`, too).
+public final class IngestServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// The largest WebSocket message accepted (Twilio media messages are ~400 bytes).
+        public var maximumMessageBytes: Int
+        /// How long open streams get to seal and close on shutdown before they are cut.
+        public var shutdownGracePeriod: Duration
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 8080, maximumMessageBytes: Int = 64 * 1024,
+            shutdownGracePeriod: Duration = .seconds(10)
+        ) {
+            self.host = host
+            self.port = port
+            self.maximumMessageBytes = maximumMessageBytes
+            self.shutdownGracePeriod = shutdownGracePeriod
+        }
+    }
+
+    public let configuration: Configuration
+    let api: ControlAPI
+    let makeSession: MediaSessionFactory
+    let group: any EventLoopGroup
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    private let state = ServerState()
+
+    public init(
+        configuration: Configuration, api: ControlAPI, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        threadPool: NIOThreadPool = .singleton,
+        makeSession: @escaping MediaSessionFactory
+    ) {
+        self.configuration = configuration
+        self.api = api
+        self.logger = logger
+        self.group = group
+        self.threadPool = threadPool
+        self.makeSession = makeSession
+    }
+
+    /// Binds, serves until graceful shutdown (or task cancellation), then closes every stream.
+    public func run() async throws {
+        let channel = try await bind()
+        logger.info("ingest listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        try? await channel.close()
+        // Tell every open stream to seal and close, and wait until they are gone.
+        let open = state.children.withLock { Array($0.values) }
+        for child in open { child.pipeline.fireUserInboundEventTriggered(ServerShutdown()) }
+        // Streams seal their last segment and close; one that does not within the grace period is cut.
+        let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
+        for child in open {
+            while child.isActive && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            if child.isActive { try? await child.close() }
+        }
+        logger.info("ingest stopped", metadata: ["streamsClosed": "\(open.count)"])
+    }
+
+    /// The address the server listens on, once it does (for tests binding port 0).
+    public func localAddress() async throws -> SocketAddress {
+        try await withCheckedThrowingContinuation { continuation in
+            state.bound.withLock { state in
+                if let address = state.channel?.localAddress {
+                    continuation.resume(returning: address)
+                } else {
+                    state.waiters.append(continuation)
+                }
+            }
+        }
+    }
+
+    private func bind() async throws -> any Channel {
+        let api = self.api
+        let threadPool = self.threadPool
+        let maximumMessageBytes = configuration.maximumMessageBytes
+        let makeSession = self.makeSession
+        let state = self.state
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: maximumMessageBytes,
+            shouldUpgrade: { channel, head in
+                Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop).map { outcome in
+                    switch outcome {
+                    case .some(.failure): nil  // a token was given and refused: the HTTP handler answers 401
+                    default: HTTPHeaders()
+                    }
+                }
+            },
+            upgradePipelineHandler: { channel, head in
+                guard let endpoint = MediaEndpoint(rawValue: String(head.uri.split(separator: "?").first ?? "")) else {
+                    return channel.close()
+                }
+                return Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop)
+                    .flatMapThrowing { outcome in
+                        let tenant = try? outcome?.get()
+                        let session = makeSession(endpoint, tenant)
+                        try channel.pipeline.syncOperations.addHandler(
+                            MediaWebSocketHandler(session: session, maximumMessageBytes: maximumMessageBytes))
+                    }
+            }
+        )
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                state.children.withLock { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    let control = HTTPControlHandler(api: api, threadPool: threadPool)
+                    let boundControl = NIOLoopBound(control, eventLoop: channel.eventLoop)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            // Upgraded: the media handler takes over; plain HTTP handling leaves.
+                            _ = context.pipeline.syncOperations.removeHandler(boundControl.value)
+                        }))
+                    try channel.pipeline.syncOperations.addHandler(control)
+                }
+            }
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        let waiters = state.bound.withLock { state in
+            state.channel = channel
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        if let address = channel.localAddress {
+            for waiter in waiters { waiter.resume(returning: address) }
+        }
+        return channel
+    }
+
+    /// Authenticates the token of an upgrade request, if it carries one, off the event loop.
+    /// nil: no token given (Twilio may send it in `start`); `.failure`: a token was given and refused.
+    private static func authenticate(
+        _ head: HTTPRequestHead, api: ControlAPI, threadPool: NIOThreadPool, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Result<Tenant, ControlFailure>?> {
+        let request = ControlRequest(
+            method: head.method.rawValue, target: head.uri, authorization: head.headers.first(name: "authorization"))
+        guard let token = request.bearerToken ?? request.query("token") else {
+            return eventLoop.makeSucceededFuture(nil)
+        }
+        return threadPool.runIfActive(eventLoop: eventLoop) { api.authenticate(token) }.map { .some($0) }
+    }
+}
+
+/// What the server shares between its event loops: the listening channel (and who waits for its
+/// address) and the open connections (to close them on shutdown).
+private final class ServerState: Sendable {
+    let bound = Mutex<(channel: (any Channel)?, waiters: [CheckedContinuation<SocketAddress, any Error>])>((nil, []))
+    let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+}

@@ -1,0 +1,141 @@
+import NIOCore
+import NIOWebSocket
+
+/// Feeds one media WebSocket's messages to its ``MediaSession`` and keeps the protocol honest:
+/// answers pings, reassembles fragmented messages up to a limit, closes with a reason on bad input.
+///
+/// The receive path allocates nothing per frame: a frame's payload is unmasked into a scratch buffer
+/// owned by the stream (grown, rarely, to the largest message seen) and handed to the session as a view.
+/// Fragmented messages (rare for media) are gathered in a ByteBuffer first.
+final class MediaWebSocketHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let session: any MediaSession
+    private let maximumMessageBytes: Int
+    private var fragments: ByteBuffer?
+    private var fragmentOpcode: WebSocketOpcode = .text
+    private var scratch: UnsafeMutableRawBufferPointer
+    private var ended = false
+    private var closeSent = false
+
+    init(session: any MediaSession, maximumMessageBytes: Int) {
+        self.session = session
+        self.maximumMessageBytes = maximumMessageBytes
+        scratch = .allocate(byteCount: min(4096, maximumMessageBytes), alignment: 16)
+    }
+
+    deinit { scratch.deallocate() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else { return close(context, .policy("a new message started inside a fragmented one")) }
+            if frame.fin {
+                deliver(context, opcode: frame.opcode, frame.data, mask: frame.maskKey)
+            } else {
+                fragmentOpcode = frame.opcode
+                var buffer = context.channel.allocator.buffer(capacity: frame.length * 2)
+                var data = frame.unmaskedData
+                buffer.writeBuffer(&data)
+                fragments = buffer
+            }
+        case .continuation:
+            guard var buffer = fragments else { return close(context, .policy("a continuation frame without a message")) }
+            fragments = nil
+            guard buffer.readableBytes + frame.length <= maximumMessageBytes else {
+                return close(context, MediaClose(code: 1009, reason: "message larger than \(maximumMessageBytes) bytes"))
+            }
+            var data = frame.unmaskedData
+            buffer.writeBuffer(&data)
+            if frame.fin {
+                deliver(context, opcode: fragmentOpcode, buffer, mask: nil)
+            } else {
+                fragments = buffer
+            }
+        case .ping:
+            var payload = frame.unmaskedData
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: payload.readSlice(length: payload.readableBytes) ?? payload)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            break
+        case .connectionClose:
+            end(.normal)
+            if !closeSent {
+                closeSent = true
+                var payload = frame.unmaskedData
+                let code = payload.readInteger(as: UInt16.self) ?? 1000
+                var reply = context.channel.allocator.buffer(capacity: 2)
+                reply.writeInteger(code)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+        default:
+            close(context, .policy("unknown WebSocket opcode"))
+        }
+    }
+
+    /// Unmasks `data` into the scratch buffer and hands it to the session.
+    private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: WebSocketMaskingKey?) {
+        guard !ended else { return }
+        let count = data.readableBytes
+        guard count <= maximumMessageBytes else {
+            return close(context, MediaClose(code: 1009, reason: "message larger than \(maximumMessageBytes) bytes"))
+        }
+        if count > scratch.count {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: min(maximumMessageBytes, max(count, scratch.count * 2)), alignment: 16)
+        }
+        let target = scratch
+        data.withUnsafeReadableBytes { source in
+            if let mask {
+                for index in 0..<count { target[index] = source[index] ^ mask[index & 3] }
+            } else if count > 0 {
+                target.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
+            }
+        }
+        let message = UnsafeRawBufferPointer(rebasing: target[0..<count])
+        let outcome = opcode == .text ? session.receiveText(message) : session.receiveBinary(message)
+        if let outcome { close(context, outcome) }
+    }
+
+    /// Ends the session with `reason`, sends a close frame with it, and closes the connection.
+    func close(_ context: ChannelHandlerContext, _ reason: MediaClose) {
+        end(reason)
+        guard !closeSent else { return }
+        closeSent = true
+        var payload = context.channel.allocator.buffer(capacity: 2 + reason.reason.utf8.count)
+        payload.writeInteger(reason.code)
+        // A close reason may carry at most 123 bytes.
+        payload.writeBytes(reason.reason.utf8.prefix(123))
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private func end(_ reason: MediaClose) {
+        guard !ended else { return }
+        ended = true
+        session.end(reason)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(MediaClose(code: 1006, reason: "connection lost"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close(context, .policy("protocol error: \(error)"))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ServerShutdown { close(context, .goingAway) } else { context.fireUserInboundEventTriggered(event) }
+    }
+}
+
+/// Sent down every media channel's pipeline when the server stops: sessions seal and close.
+struct ServerShutdown: Sendable {}

@@ -1,0 +1,166 @@
+import CallVaultAudio
+import CallVaultStore
+import Foundation
+import Logging
+import Testing
+
+@testable import CallVaultRecorder
+
+/// The recorder driven in-process with frames whose first sample carries their index, so the
+/// export shows exactly which frames were written.
+@Suite("Call recorder: consent first, end to end in process")
+struct CallRecorderTests {
+    /// Drives one call: `frames` caller frames (and bot frames when `bot`), applying `events` before
+    /// the frame whose index they name; returns the recorder after `finish`.
+    private func run(
+        _ fixture: RecorderFixture, policy: ConsentPolicy, frames: Int, bot: Bool = false,
+        events: [Int: [ConsentEventKind]] = [:], tone: (digit: DTMFDigit, atFrame: Int)? = nil
+    ) throws -> CallRecorder {
+        let recorder = CallRecorder(
+            callID: fixture.callID, settings: .init(policy: policy, storageCodec: .pcm16), catalog: fixture.catalog,
+            keyStore: fixture.keyStore, dataDirectory: fixture.directory, flushGroup: nil, logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        let dtmf = tone.map { ToneSource(digit: $0.digit) }
+        for index in 0..<frames {
+            for kind in events[index] ?? [] { try recorder.apply(kind, method: .api, atMs: Int64(index) * 20) }
+            for track in bot ? [RecordingTrack.caller, .bot] : [.caller] {
+                let frame = ring.next(timestampMs: Int64(index) * 20)
+                if let tone, let dtmf, track == .caller, (tone.atFrame..<(tone.atFrame + 5)).contains(index) {
+                    dtmf.fill(frame.samples, frameIndex: index)
+                } else {
+                    for i in 0..<frame.samples.count { frame.samples[i] = i == 0 ? Int16(index) : 1000 }
+                }
+                try recorder.receive(frame, track: track)
+            }
+        }
+        try recorder.finish(atMs: Int64(frames) * 20)
+        return recorder
+    }
+
+    /// The frame indices found in a recording's export (first sample of each frame of speech).
+    private func writtenFrames(_ fixture: RecorderFixture, _ recorder: CallRecorder, track: RecordingTrack = .caller)
+        throws -> [Int]
+    {
+        guard let id = recorder.recordingIDs[track] else { return [] }
+        let exporter = RecordingExporter(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
+            payloadFormat: SegmentPayload.format)
+        let export = try exporter.export(recordingID: id, actor: "test")
+        #expect(export.isComplete)
+        return stride(from: 0, to: export.samples.count, by: 160).compactMap { start in
+            export.samples[start + 1] == 1000 ? Int(export.samples[start]) : nil
+        }
+    }
+
+    @Test func optInWithConsentAfterThreeSecondsKeepsOnlyWhatFollowed() throws {
+        let fixture = try RecorderFixture()
+        let recorder = try run(fixture, policy: ConsentPolicy(mode: .optIn), frames: 400, events: [150: [.consent]])
+        #expect(try writtenFrames(fixture, recorder) == Array(150..<400))
+        #expect(recorder.framesDropped == 150)
+        let events = try fixture.catalog.consentEvents(callID: fixture.callID)
+        #expect(events.map(\.kind) == [.consent] && events[0].timelineMs == 3000)
+        let audit = try fixture.catalog.auditLog.entries().map(\.action)
+        #expect(audit.contains(.consentEvent))
+    }
+
+    @Test func optInWithoutConsentLeavesNoRecordingAtAll() throws {
+        let fixture = try RecorderFixture()
+        let recorder = try run(fixture, policy: ConsentPolicy(mode: .optIn), frames: 200, events: [10: [.disclosure]])
+        #expect(recorder.recordingIDs.isEmpty)
+        #expect(try fixture.catalog.recordingSummaries(callID: fixture.callID).isEmpty)
+        let files = FileManager.default.enumerator(atPath: fixture.directory.recordingsPath)?.allObjects ?? []
+        #expect(!files.contains { "\($0)".hasSuffix(".cvr") })
+    }
+
+    @Test func revokeMidCallStopsAtTheNextFrame() throws {
+        let fixture = try RecorderFixture()
+        let recorder = try run(
+            fixture, policy: ConsentPolicy(mode: .optIn), frames: 300, events: [20: [.consent], 170: [.revoke]])
+        #expect(try writtenFrames(fixture, recorder) == Array(20..<170))
+    }
+
+    @Test func pauseAndResumeWithholdTheCardNumberAndRecordTheSpan() throws {
+        let fixture = try RecorderFixture()
+        let recorder = try run(
+            fixture, policy: ConsentPolicy(mode: .notRequired), frames: 300, events: [100: [.pause], 180: [.resume]])
+        #expect(try writtenFrames(fixture, recorder) == Array(0..<100) + Array(180..<300))
+        let spans = try fixture.catalog.pausedSpans(callID: fixture.callID)
+        #expect(spans.count == 1 && spans[0].startMs == 2000 && spans[0].endMs == 3600)
+    }
+
+    @Test func aConsentToneInTheCallersAudioStartsRecordingAfterIt() throws {
+        let fixture = try RecorderFixture()
+        let policy = ConsentPolicy(mode: .optIn, consentDigit: .one)
+        let recorder = try run(fixture, policy: policy, frames: 300, tone: (.one, 100))
+        let written = try writtenFrames(fixture, recorder)
+        let first = try #require(written.first)
+        // The tone is 100 ms from frame 100; Q.24 detection needs ≥ 40 ms of it.
+        #expect((101...105).contains(first), "recording started at frame \(first)")
+        #expect(written == Array(first..<300).filter { !(100..<105).contains($0) })
+        let events = try fixture.catalog.consentEvents(callID: fixture.callID)
+        #expect(events.map(\.kind) == [.consent] && events[0].method == .dtmf)
+    }
+
+    @Test func optOutRecordsAfterTheDisclosureAndNotRequiredRecordsEverything() throws {
+        let optOut = try RecorderFixture()
+        let a = try run(optOut, policy: ConsentPolicy(mode: .optOut), frames: 100, events: [30: [.disclosure], 80: [.deny]])
+        #expect(try writtenFrames(optOut, a) == Array(30..<80))
+        let free = try RecorderFixture()
+        let b = try run(free, policy: ConsentPolicy(mode: .notRequired), frames: 100)
+        #expect(try writtenFrames(free, b) == Array(0..<100))
+    }
+
+    @Test func refusedEventsAreReportedAndChangeNothing() throws {
+        let fixture = try RecorderFixture()
+        let recorder = CallRecorder(
+            callID: fixture.callID, settings: .init(policy: ConsentPolicy(mode: .optIn, requireDisclosure: true), storageCodec: .pcm16),
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory, flushGroup: nil,
+            logger: Logger(label: "test"))
+        #expect(throws: RecorderError.self) { try recorder.apply(.consent, method: .api, atMs: 0) }
+        #expect(recorder.eventsRefused == 1 && !recorder.gate.admits)
+        #expect(try fixture.catalog.consentEvents(callID: fixture.callID).isEmpty)
+    }
+
+    @Test func bothTracksOfALongCallStayAligned() throws {
+        let fixture = try RecorderFixture()
+        // 30 minutes of both tracks; the bot misses 3 frames in the middle (filled with silence).
+        let recorder = CallRecorder(
+            callID: fixture.callID,
+            settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u, detectInBandDTMF: false),
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory, flushGroup: nil,
+            logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        let frames = 30 * 60 * 50
+        for index in 0..<frames {
+            for track in [RecordingTrack.caller, .bot] {
+                if track == .bot && (40_000..<40_003).contains(index) { continue }
+                let frame = ring.next(timestampMs: Int64(index) * 20)
+                for i in 0..<frame.samples.count { frame.samples[i] = 500 }
+                try recorder.receive(frame, track: track)
+            }
+        }
+        try recorder.finish(atMs: Int64(frames) * 20)
+        let recordings = try fixture.catalog.recordingSummaries(callID: fixture.callID)
+        #expect(recordings.count == 2)
+        let durations = recordings.map(\.durationMs)
+        #expect(durations.allSatisfy { abs($0 - Int64(frames) * 20) <= 20 }, "durations \(durations)")
+    }
+}
+
+/// A DTMF key as two sines at −10 dBm0 each, continuous across frames.
+final class ToneSource {
+    let low: Double
+    let high: Double
+    init(digit: DTMFDigit) {
+        low = DTMFDigit.rowFrequencies[digit.row]
+        high = DTMFDigit.columnFrequencies[digit.column]
+    }
+
+    func fill(_ samples: UnsafeMutableBufferPointer<Int16>, frameIndex: Int) {
+        for i in 0..<samples.count {
+            let t = Double(frameIndex * samples.count + i) / 8000
+            let value = 5000 * (sin(2 * .pi * low * t) + sin(2 * .pi * high * t))
+            samples[i] = Int16(value)
+        }
+    }
+}
