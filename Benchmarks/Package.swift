@@ -26,6 +26,17 @@ let package = Package(
             path: "Benchmarks/AudioBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "RecorderWriterBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultRecorder", package: callVault),
+                .product(name: "CallVaultStore", package: callVault),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RecorderWriterBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         // Not a package-benchmark suite: a one-shot scale measurement (scripts/sweep-scale).
         .executableTarget(
             name: "SweepScale",

@@ -76,7 +76,7 @@ public final class FlushGroup: Sendable {
     public func flushNow() -> Int {
         let clock = ContinuousClock()
         let started = clock.now
-        let (synced, handles) = members.withLock { members -> (Int, [DurabilityHandle]) in
+        let synced = members.withLock { members -> Int in
             var synced = 0
             for handle in members.values {
                 do throws(RecorderError) {
@@ -88,7 +88,7 @@ public final class FlushGroup: Sendable {
                     )
                 }
             }
-            return (synced, Array(members.values))
+            return synced
         }
         let elapsed = clock.now - started
         passCount.add(1, ordering: .relaxed)
@@ -97,12 +97,14 @@ public final class FlushGroup: Sendable {
             let (seconds, attoseconds) = elapsed.components
             lastLatencyNanoseconds.store(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
         }
-        reportProgressIfDue(handles, now: clock.now)
+        reportProgressIfDue(now: clock.now)
         return synced
     }
 
     /// Writes durable progress of recordings that changed since their last report, at most every `progressInterval`.
-    private func reportProgressIfDue(_ handles: [DurabilityHandle], now: ContinuousClock.Instant) {
+    /// A pass that syncs nothing new and reports nothing allocates nothing; the snapshot of the
+    /// members (an array) is taken only when a report is due, and the catalog is written outside the lock.
+    private func reportProgressIfDue(now: ContinuousClock.Instant) {
         guard let catalog else { return }
         let due = lastProgress.withLock { last -> Bool in
             if let previous = last, now - previous < progressInterval { return false }
@@ -110,6 +112,7 @@ public final class FlushGroup: Sendable {
             return true
         }
         guard due else { return }
+        let handles = members.withLock { Array($0.values) }
         for handle in handles {
             let duration = handle.syncedDurationMs.load(ordering: .acquiring)
             guard duration != handle.reportedDurationMs.load(ordering: .relaxed) else { continue }

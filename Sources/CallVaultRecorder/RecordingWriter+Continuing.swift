@@ -98,7 +98,8 @@ extension RecordingWriter {
             durationMs: Int64(samples) * 1000 / Int64(max(recording.sampleRate, 1)),
             segmentCount: segments,
             flushGroup: flushGroup,
-            transcriptionEngine: transcriptionEngine
+            transcriptionEngine: transcriptionEngine,
+            abandonsRowOnFailure: false
         )
     }
 }

@@ -106,6 +106,7 @@ public final class RecordingWriter {
             )
             try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
         } catch {
+            Self.abandon(catalog, recordingID, because: error.code.rawValue)
             throw RecorderError(.keyStoreFailed, "cannot prepare recording \(recordingID): \(error.message)")
         }
         let metadata = SealedFileMetadata(
@@ -130,7 +131,8 @@ public final class RecordingWriter {
             durationMs: 0,
             segmentCount: 0,
             flushGroup: flushGroup,
-            transcriptionEngine: transcriptionEngine
+            transcriptionEngine: transcriptionEngine,
+            abandonsRowOnFailure: true
         )
     }
 
@@ -148,7 +150,8 @@ public final class RecordingWriter {
         durationMs: Int64,
         segmentCount: Int,
         flushGroup: FlushGroup?,
-        transcriptionEngine: String
+        transcriptionEngine: String,
+        abandonsRowOnFailure: Bool
     ) throws(RecorderError) {
         do {
             sealed = try SealedFileWriter(
@@ -160,12 +163,18 @@ public final class RecordingWriter {
             // The header and the file's directory entry become durable now, not on the hot path.
             try sealed.sync()
         } catch {
+            if abandonsRowOnFailure { Self.abandon(catalog, recording.id, because: error.code.rawValue) }
             throw RecorderError(
                 .ioFailed,
                 "cannot create the sealed file of recording \(recording.id): \(error.message)"
             )
         }
-        handle = try DurabilityHandle(recordingID: recording.id, path: path)
+        do {
+            handle = try DurabilityHandle(recordingID: recording.id, path: path)
+        } catch {
+            if abandonsRowOnFailure { Self.abandon(catalog, recording.id, because: error.code.rawValue) }
+            throw error
+        }
         self.priorBytes = priorBytes
         self.recording = recording
         self.filePath = path
@@ -214,6 +223,7 @@ public final class RecordingWriter {
 
     /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.
     public func sync() throws(RecorderError) {
+        guard !isFinished else { return }  // `finish` synced and closed the file
         _ = try handle.syncIfDirty()
     }
 
@@ -253,6 +263,18 @@ public final class RecordingWriter {
                 "recording \(recording.id) is sealed but the catalog failed: \(error.message)"
             )
         }
+    }
+
+    /// A new recording that could not be opened leaves no row in `recording` behind: it is marked
+    /// `interrupted` with nothing in it, audited with the reason (best effort; recovery would find it otherwise).
+    static func abandon(_ catalog: Catalog, _ recordingID: String, because reason: String) {
+        _ = try? catalog.markRecordingInterrupted(
+            id: recordingID,
+            durationMs: 0,
+            bytes: 0,
+            actor: "recorder",
+            details: ["outcome": "openFailed", "detail": reason]
+        )
     }
 
     /// Creates the tenant's key on its first recording if `tenant add` did not (another writer

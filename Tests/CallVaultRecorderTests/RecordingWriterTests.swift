@@ -5,6 +5,10 @@ import CallVaultStore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// RecordingWriter against a real catalog, key store and sealed files.
 @Suite struct RecordingWriterTests {
     @Test func completeRecordingIsSealedCatalogedQueuedAndExportable() throws {
@@ -175,5 +179,63 @@ import Testing
         try writer.finish()
         #expect(try f.keyStore.hasTenant(tenant.id))
         #expect(writer.recording.tenantId == tenant.id)
+    }
+}
+
+/// A recording whose file cannot be created does not stay `recording`.
+@Suite struct RecordingWriterOpenFailureTests {
+    @Test func failedOpenMarksTheRowInterrupted() throws {
+        let f = try RecorderFixture()
+        // The day's folder exists but is not writable: the sealed file cannot be created.
+        let folder = try f.directory.makeRecordingDirectory(tenantID: f.tenantID, day: CalendarDay.today())
+        #expect(chmod(folder, 0o500) == 0)
+        defer { chmod(folder, 0o700) }
+        guard geteuid() != 0 else {
+            // root ignores directory permissions; use an existing file name instead.
+            return try failedOpenAsRoot(f, folder: folder)
+        }
+        let error = #expect(throws: RecorderError.self) {
+            try RecordingWriter(
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .pcm16,
+                sampleRate: 8000
+            )
+        }
+        #expect(error?.code == .ioFailed)
+        try expectAbandoned(f)
+    }
+
+    private func failedOpenAsRoot(_ f: RecorderFixture, folder: String) throws {
+        chmod(folder, 0o700)
+        // Replace the folder by a file: creating the sealed file beneath it fails (ENOTDIR).
+        try FileManager.default.removeItem(atPath: folder)
+        #expect(FileManager.default.createFile(atPath: folder, contents: Data()))
+        let error = #expect(throws: RecorderError.self) {
+            try RecordingWriter(
+                catalog: f.catalog,
+                keyStore: f.keyStore,
+                dataDirectory: f.directory,
+                callID: f.callID,
+                track: .caller,
+                codec: .pcm16,
+                sampleRate: 8000
+            )
+        }
+        #expect(error != nil)
+        try expectAbandoned(f)
+    }
+
+    private func expectAbandoned(_ f: RecorderFixture) throws {
+        #expect(try f.catalog.recordingsLeftOpen().isEmpty)
+        let rows = try f.catalog.recordingSummaries(tenantID: f.tenantID)
+        #expect(rows.map(\.state) == [.interrupted])
+        let entry = try #require(try f.catalog.auditLog.entries().last)
+        #expect(entry.action == .recordingRecovered)
+        #expect(entry.actor == "recorder")
+        #expect(entry.details.contains("openFailed"))
     }
 }
