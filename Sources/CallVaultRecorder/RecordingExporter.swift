@@ -31,9 +31,12 @@ public struct RecordingExporter: Sendable {
     ///   - tenantID: when given, a recording of another tenant is reported as not found.
     ///   - actor: who asked (for the audit log): `cli`, a tenant token's name, ...
     ///   - purpose: why (`export`, `transcription`, ...), kept in the audit entry.
-    public func export(recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export")
-        throws(RecorderError) -> ExportedRecording
-    {
+    /// - Parameter onTimeline: place each segment at its first frame's time on the call's timeline
+    ///   (payloads written by the ``Segmenter``), so audio withheld between segments becomes silence
+    ///   and two tracks of a call line up sample for sample; otherwise segments are concatenated.
+    public func export(
+        recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export", onTimeline: Bool = false
+    ) throws(RecorderError) -> ExportedRecording {
         let recording: RecordingRecord
         do { recording = try catalog.recording(id: recordingID, tenantID: tenantID) } catch {
             throw RecorderError(.catalogFailed, error.message)
@@ -88,6 +91,11 @@ public struct RecordingExporter: Sendable {
             while let segment = try reader.next() {
                 segments += 1
                 do throws(RecorderError) {
+                    if onTimeline && !segment.plaintext.isEmpty {
+                        let payload = try SegmentPayload(parsing: segment.plaintext)
+                        let start = Int(payload.firstFrameMs) * recording.sampleRate / 1000
+                        if samples.count < start { samples.append(contentsOf: repeatElement(0, count: start - samples.count)) }
+                    }
                     try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &samples)
                 } catch {
                     decodeError = error

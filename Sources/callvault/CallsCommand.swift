@@ -6,7 +6,7 @@ struct CallsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calls",
         abstract: "Calls, their consent state and their recordings.",
-        subcommands: [List.self]
+        subcommands: [List.self, Export.self]
     )
 
     struct List: AsyncParsableCommand {

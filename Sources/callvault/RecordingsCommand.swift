@@ -6,7 +6,7 @@ struct RecordingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recordings",
         abstract: "Sealed recordings: one per track of a call.",
-        subcommands: [List.self]
+        subcommands: [List.self, Export.self]
     )
 
     struct List: AsyncParsableCommand {

@@ -136,6 +136,23 @@ struct ServeEndToEndTests {
         }
         let audit = try Self.cli(["audit", "list", "--json"], data: data)
         #expect(audit.stdout.contains("consent.event") && audit.stdout.contains("dtmf"))
+
+        // The stereo export puts both tracks on the call's timeline: silence before consent (2 s),
+        // then the caller's μ-law 0x55 on the left and the bot's 0x66 on the right.
+        let stereo = root + "/call.wav"
+        let exported = try Self.cli(["calls", "export", "CA100", "--out", stereo], data: data)
+        #expect(exported.status == 0, "\(exported.stdout)")
+        let reader = try AudioFileReader(path: stereo)
+        #expect(reader.channels == 2 && reader.sampleRate == 8000 && reader.durationMs == 5000)
+        _ = try AudioFileReader(path: stereo).readAllMono()  // whole file reads, not cut short
+        let raw = try Data(contentsOf: URL(fileURLWithPath: stereo))
+        let frame = raw.dropFirst(44).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        #expect(frame[0] == 0 && frame[1] == 0 && frame[2 * 15_999] == 0)
+        #expect(frame[2 * 16_000] == G711.muLawToLinear(0x55) && frame[2 * 16_000 + 1] == G711.muLawToLinear(0x66))
+        let again = try Self.cli(["calls", "export", "CA100", "--out", stereo], data: data)
+        #expect(again.status == 1, "an existing file is never overwritten")
+        let entries = try Self.cli(["audit", "list", "--json"], data: data)
+        #expect(entries.stdout.contains("recording.decrypted") && entries.stdout.contains("recording.exported"))
     }
 
     @Test func afterKill9TheServerRestartsOnTheSamePortAndRecoversTheCall() throws {
