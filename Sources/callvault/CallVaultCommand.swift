@@ -9,8 +9,8 @@ struct CallVaultCommand: AsyncParsableCommand {
             "Records voice-bot calls with consent, sealed under each tenant's own keys, and shreds them at expiry.",
         version: CallVaultVersion.string,
         subcommands: [
-            InitCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
-            VerifyCommand.self, AuditCommand.self, HoldCommand.self, ServeCommand.self, SubjectCommand.self, SweepCommand.self,
+            InitCommand.self, ProbeCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
+            VerifyCommand.self, AuditCommand.self, HoldCommand.self, ServeCommand.self, SimulateCommand.self, SubjectCommand.self, SweepCommand.self,
             RecordSampleCommand.self,
         ]
     )

@@ -23,10 +23,10 @@ struct ServeEndToEndTests {
     }
 
     /// Runs one CLI command to completion; returns status and stdout.
-    static func cli(_ arguments: [String], data: String) throws -> (status: Int32, stdout: String) {
+    static func cli(_ arguments: [String], data: String?) throws -> (status: Int32, stdout: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = arguments + ["--data", data]
+        process.arguments = arguments + (data.map { ["--data", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -181,5 +181,30 @@ struct ServeEndToEndTests {
         kill(second.processIdentifier, SIGTERM)
         second.waitUntilExit()
         #expect(second.terminationStatus == 0)
+    }
+
+    @Test func simulateStreamsASampleCallThatIsRecordedFromConsentOn() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = Self.freePort()
+        let server = try Self.serve(data: data, port: port)
+        defer { if server.isRunning { server.terminate() } }
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples").path
+        let simulated = try Self.cli(
+            ["simulate", "--url", "ws://127.0.0.1:\(port)/v1/twilio", "--token", token, "--file",
+             samples + "/disclosure.16k.wav", "--calls", "3", "--consent-at", "2", "--json"], data: nil)
+        #expect(simulated.status == 0, "\(simulated.stdout)")
+        #expect(simulated.stdout.contains("\"errors\" : \"0\""))
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+        let listed = try Self.cli(["recordings", "list", "--json"], data: data)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
+        let recordings = try #require(object["recordings"] as? [[String: Any]])
+        #expect(recordings.count == 3)
+        // The 8.88 s disclosure minus the 2 s before consent, in whole frames.
+        #expect(recordings.allSatisfy { abs(($0["durationMs"] as? Int ?? 0) - 6880) <= 40 }, "\(recordings.map { $0["durationMs"] ?? 0 })")
+        let wrong = try Self.cli(["simulate", "--token", token, "--file", "/nonexistent.wav"], data: nil)
+        #expect(wrong.status == 1)
     }
 }
