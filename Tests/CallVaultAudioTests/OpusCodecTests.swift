@@ -93,4 +93,66 @@ struct OpusCodecTests {
         let high = try averagePacket(48_000)
         #expect(high > low * 2, "8 kb/s: \(low) B, 48 kb/s: \(high) B per frame")
     }
+
+    @Test(arguments: [SampleRate.hz8000, .hz16000])
+    func concealmentContinuesTheToneForAMissingFrame(rate: SampleRate) throws {
+        let encoder = try OpusEncoder(sampleRate: rate, bitrate: 24_000)
+        let decoder = try OpusDecoder(sampleRate: rate)
+        for index in 0..<25 { _ = try decode(decoder, try encode(encoder, tone(frame: index, rate: rate))) }
+        let concealed = try decode(decoder, nil)
+        #expect(concealed.count == rate.samplesPerFrame)
+        // The first concealed frame extrapolates the tone rather than dropping to silence.
+        let rms = (concealed.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(concealed.count)).squareRoot()
+        #expect(rms > 8000 / 2.squareRoot() / 4, "concealed frame RMS \(rms) (the tone's is 5657)")
+        // After the gap, real packets decode again.
+        let after = try decode(decoder, try encode(encoder, tone(frame: 26, rate: rate)))
+        #expect(after.count == rate.samplesPerFrame)
+    }
+
+    @Test func wrongLengthsAndOtherDurationsAreTypedErrors() throws {
+        let encoder = try OpusEncoder(sampleRate: .hz16000)
+        let decoder = try OpusDecoder(sampleRate: .hz16000)
+        #expect {
+            _ = try encode(encoder, Array(tone(frame: 0, rate: .hz16000).prefix(319)))
+        } throws: { ($0 as? AudioError)?.code == .wrongFrameLength }
+        let packet = try encode(encoder, tone(frame: 0, rate: .hz16000))
+        // The same frame twice in one packet (TOC code 1: two frames of equal size) is 40 ms of audio.
+        let twoFrames = [packet[0] & 0xFC | 0x01] + packet[1...] + packet[1...]
+        #expect {
+            _ = try decode(decoder, twoFrames)
+        } throws: { error in
+            guard let error = error as? AudioError else { return false }
+            return error.code == .invalidOpusPacket && error.message.contains("40 ms")
+        }
+        // A frame buffer of the wrong length is refused before libopus sees it.
+        let short = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 160)
+        defer { short.deallocate() }
+        #expect {
+            try decoder.decodeMissing(into: short)
+        } throws: { ($0 as? AudioError)?.code == .wrongFrameLength }
+    }
+
+    /// Thousands of random packets: each is a typed error or a whole frame, never a crash, and the
+    /// decoder still decodes real packets afterwards.
+    @Test func randomGarbageNeverCrashesTheDecoder() throws {
+        let encoder = try OpusEncoder(sampleRate: .hz8000)
+        let decoder = try OpusDecoder(sampleRate: .hz8000)
+        var noise = SeededNoise(seed: 0x0B5E55ED)
+        var refused = 0
+        var decoded = 0
+        for _ in 0..<3000 {
+            let length = 1 + Int(noise.next() % 300)
+            let garbage = (0..<length).map { _ in UInt8(truncatingIfNeeded: noise.next()) }
+            do {
+                #expect(try decode(decoder, garbage).count == 160)
+                decoded += 1
+            } catch let error as AudioError {
+                #expect(error.code == .invalidOpusPacket)
+                refused += 1
+            }
+        }
+        #expect(refused > 0 && refused + decoded == 3000, "refused \(refused), decoded \(decoded)")
+        decoder.reset()
+        #expect(try decode(decoder, try encode(encoder, tone(frame: 0, rate: .hz8000))).count == 160)
+    }
 }
