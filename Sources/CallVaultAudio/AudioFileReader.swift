@@ -24,7 +24,11 @@ public final class AudioFileReader {
     public let frameCount: Int
     /// libsndfile's name for the container and encoding, e.g. "WAV (Microsoft) / U-Law".
     public let formatName: String
-    private let file: OpaquePointer
+    let file: OpaquePointer
+    /// One 20 ms frame of interleaved samples, allocated once here so `readFrame` never allocates.
+    let frameScratch: UnsafeMutableBufferPointer<Int16>
+    /// Frames (per channel) handed out so far by `readFrame`, to tell a file cut short from its end.
+    var framesDelivered = 0
 
     /// Opens `path`; pass `raw` (with `rawSampleRate`) for headerless files.
     public init(path: String, raw: RawEncoding? = nil, rawSampleRate: Int = 8000) throws(AudioError) {
@@ -61,15 +65,27 @@ public final class AudioFileReader {
         channels = Int(info.channels)
         frameCount = Int(info.frames)
         formatName = Self.describe(format: info.format)
+        frameScratch = .allocate(capacity: max(1, Int(info.samplerate) / 50) * Int(info.channels))
+        frameScratch.initialize(repeating: 0)
     }
 
-    deinit { sf_close(file) }
+    deinit {
+        sf_close(file)
+        frameScratch.deallocate()
+    }
 
     /// The duration the header announces, in milliseconds.
     public var durationMs: Int { frameCount * 1000 / max(sampleRate, 1) }
 
     /// Reads the whole file as mono PCM16 (channels averaged), checking that all announced audio is there.
     public func readAllMono() throws(AudioError) -> [Int16] {
+        try readAll(.mix)
+    }
+
+    /// Reads the whole file as one mono track (`.mix` averages the channels, `.channel(i)` takes one),
+    /// checking that all announced audio is there. Allocates; for files, not for the per-frame path.
+    public func readAll(_ selection: ChannelSelection) throws(AudioError) -> [Int16] {
+        try check(selection)
         var interleaved = [Int16](repeating: 0, count: frameCount * channels)
         let read = interleaved.withUnsafeMutableBufferPointer { buffer in
             Int(sf_readf_short(file, buffer.baseAddress, sf_count_t(frameCount)))
@@ -79,6 +95,9 @@ public final class AudioFileReader {
                 .fileCorrupt, "\(path): cut short — the header announces \(frameCount) frames, the file holds \(read)")
         }
         guard channels > 1 else { return interleaved }
+        if case .channel(let index) = selection {
+            return (0..<frameCount).map { interleaved[$0 * channels + index] }
+        }
         return (0..<frameCount).map { frame in
             var sum = 0
             for channel in 0..<channels { sum += Int(interleaved[frame * channels + channel]) }
