@@ -191,9 +191,15 @@ struct ServeEndToEndTests {
         defer { if server.isRunning { server.terminate() } }
         let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("samples").path
+        // A 16 kHz file, so simulate's resampling to the 8 kHz of Twilio is on the path too.
+        let wide = root + "/disclosure.16k.wav"
+        let narrow = try AudioFileReader(path: samples + "/disclosure.ulaw.wav").readAllMono()
+        let writer = try AudioFileWriter(path: wide, sampleRate: 16_000)
+        try writer.write(Resampler.resample(narrow, from: .hz8000, to: .hz16000))
+        try writer.close()
         let simulated = try Self.cli(
             ["simulate", "--url", "ws://127.0.0.1:\(port)/v1/twilio", "--token", token, "--file",
-             samples + "/disclosure.16k.wav", "--calls", "3", "--consent-at", "2", "--json"], data: nil)
+             wide, "--calls", "3", "--consent-at", "2", "--json"], data: nil)
         #expect(simulated.status == 0, "\(simulated.stdout)")
         #expect(simulated.stdout.contains("\"errors\" : \"0\""))
         kill(server.processIdentifier, SIGTERM)
