@@ -86,4 +86,27 @@ struct AudioFileTests {
         let reader = try AudioFileReader(path: path, raw: .muLaw)
         #expect(try reader.readAllMono() == [0, 0, -32124, 32124])
     }
+
+    @Test func anOggOpusFileKeepsAToneAndAnUnwritablePathIsNamed() throws {
+        let path = temporary("tone.opus")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tone = ToneGenerator.sine(frequency: 1000, amplitude: 8000, sampleRate: 16_000, count: 16_000)
+        let writer = try AudioFileWriter(path: path, sampleRate: 16_000)
+        try writer.write(tone)
+        try writer.close()
+        let reader = try AudioFileReader(path: path)
+        #expect(reader.sampleRate == 16_000 && reader.formatName.contains("Opus"))
+        let decoded = try reader.readAllMono()
+        // Lossy, and delayed by the codec's look-ahead: judge the middle by a least-squares tone fit.
+        let fit = ToneFit(decoded[4000..<12_000], frequency: 1000, sampleRate: 16_000)
+        #expect(abs(fit.amplitude - 8000) < 800 && fit.snrDB > 20, "amplitude \(fit.amplitude), SNR \(fit.snrDB) dB")
+
+        let unwritable = "/nonexistent-dir-\(UUID().uuidString)/call.wav"
+        #expect {
+            try AudioFileWriter(path: unwritable, sampleRate: 8000)
+        } throws: { error in
+            guard let error = error as? AudioError else { return false }
+            return error.code == .fileWriteFailed && error.message.hasPrefix(unwritable)
+        }
+    }
 }
