@@ -31,13 +31,18 @@ extension AudioFileReader {
         let n = samplesPerFrame
         guard frame.count == n else {
             throw AudioError(
-                .wrongFrameLength, "\(path): a 20 ms frame at \(sampleRate) Hz has \(n) samples, not \(frame.count)")
+                .wrongFrameLength,
+                "\(path): a 20 ms frame at \(sampleRate) Hz has \(n) samples, not \(frame.count)"
+            )
         }
         try check(selection)
         let read = Int(sf_readf_short(file, frameScratch.baseAddress, sf_count_t(n)))
         if read < n {
             if sf_error(file) != 0 {
-                throw AudioError(.fileCorrupt, "\(path): cannot decode the audio (\(String(cString: sf_strerror(file))))")
+                throw AudioError(
+                    .fileCorrupt,
+                    "\(path): cannot decode the audio (\(String(cString: sf_strerror(file))))"
+                )
             }
             if framesDelivered + read < frameCount {
                 throw AudioError(
@@ -69,7 +74,9 @@ extension AudioFileReader {
     func check(_ selection: ChannelSelection) throws(AudioError) {
         if case .channel(let index) = selection, !(0..<channels).contains(index) {
             throw AudioError(
-                .unsupportedFormat, "\(path): has \(channels) channel(s); channel \(index) does not exist (0-based)")
+                .unsupportedFormat,
+                "\(path): has \(channels) channel(s); channel \(index) does not exist (0-based)"
+            )
         }
     }
 }

@@ -49,11 +49,17 @@ public final class AudioFileReader {
             let missing = access(path, R_OK) != 0
             throw AudioError(
                 missing ? .fileUnreadable : .fileCorrupt,
-                missing ? "\(path): cannot open it (missing or not readable)" : "\(path): not an audio file libsndfile reads (\(reason))")
+                missing
+                    ? "\(path): cannot open it (missing or not readable)"
+                    : "\(path): not an audio file libsndfile reads (\(reason))"
+            )
         }
         guard info.channels >= 1, info.samplerate > 0 else {
             sf_close(file)
-            throw AudioError(.fileCorrupt, "\(path): the header names \(info.channels) channel(s) at \(info.samplerate) Hz")
+            throw AudioError(
+                .fileCorrupt,
+                "\(path): the header names \(info.channels) channel(s) at \(info.samplerate) Hz"
+            )
         }
         if let cut = Self.truncation(file) {
             sf_close(file)
@@ -92,7 +98,9 @@ public final class AudioFileReader {
         }
         guard read == frameCount else {
             throw AudioError(
-                .fileCorrupt, "\(path): cut short — the header announces \(frameCount) frames, the file holds \(read)")
+                .fileCorrupt,
+                "\(path): cut short — the header announces \(frameCount) frames, the file holds \(read)"
+            )
         }
         guard channels > 1 else { return interleaved }
         if case .channel(let index) = selection {
@@ -109,7 +117,10 @@ public final class AudioFileReader {
     /// streaming 20 ms frames); returns how many were read (fewer at the end, 0 after it).
     public func read(into samples: UnsafeMutableBufferPointer<Int16>) throws(AudioError) -> Int {
         guard channels == 1 else {
-            throw AudioError(.unsupportedFormat, "\(path): streaming reads take mono files; this one has \(channels) channels")
+            throw AudioError(
+                .unsupportedFormat,
+                "\(path): streaming reads take mono files; this one has \(channels) channels"
+            )
         }
         return Int(sf_readf_short(file, samples.baseAddress, sf_count_t(samples.count)))
     }
@@ -137,9 +148,11 @@ public final class AudioFileReader {
         var minor = SF_FORMAT_INFO()
         minor.format = format & Int32(SF_FORMAT_SUBMASK)
         let size = Int32(MemoryLayout<SF_FORMAT_INFO>.size)
-        let majorName = sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &major, size) == 0 && major.name != nil
+        let majorName =
+            sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &major, size) == 0 && major.name != nil
             ? String(cString: major.name) : "unknown"
-        let minorName = sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &minor, size) == 0 && minor.name != nil
+        let minorName =
+            sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &minor, size) == 0 && minor.name != nil
             ? String(cString: minor.name) : "unknown"
         return "\(majorName) / \(minorName)"
     }

@@ -20,7 +20,10 @@ public final class AudioFileWriter {
             format = Int32(SF_FORMAT_FLAC) | Int32(SF_FORMAT_PCM_16)
         } else if lower.hasSuffix(".ogg") || lower.hasSuffix(".opus") {
             guard [8000, 12000, 16000, 24000, 48000].contains(sampleRate) else {
-                throw AudioError(.unsupportedFormat, "\(path): Ogg/Opus takes 8, 12, 16, 24 or 48 kHz, not \(sampleRate) Hz")
+                throw AudioError(
+                    .unsupportedFormat,
+                    "\(path): Ogg/Opus takes 8, 12, 16, 24 or 48 kHz, not \(sampleRate) Hz"
+                )
             }
             format = Int32(SF_FORMAT_OGG) | Int32(SF_FORMAT_OPUS)
         } else {
@@ -45,7 +48,10 @@ public final class AudioFileWriter {
     public func write(_ interleaved: UnsafeBufferPointer<Int16>) throws(AudioError) {
         guard let file else { throw AudioError(.fileWriteFailed, "\(path): already closed") }
         guard interleaved.count % channels == 0 else {
-            throw AudioError(.wrongFrameLength, "\(path): \(interleaved.count) samples do not divide into \(channels) channels")
+            throw AudioError(
+                .wrongFrameLength,
+                "\(path): \(interleaved.count) samples do not divide into \(channels) channels"
+            )
         }
         let frames = sf_count_t(interleaved.count / channels)
         guard sf_writef_short(file, interleaved.baseAddress, frames) == frames else {

@@ -18,7 +18,10 @@ public final class OpusDecoder {
     public init(sampleRate: SampleRate) throws(AudioError) {
         var error: Int32 = 0
         guard let state = opus_decoder_create(Int32(sampleRate.rawValue), 1, &error), error == OPUS_OK else {
-            throw AudioError(.codecFailure, "cannot create an Opus decoder at \(sampleRate): \(OpusEncoder.describe(error))")
+            throw AudioError(
+                .codecFailure,
+                "cannot create an Opus decoder at \(sampleRate): \(OpusEncoder.describe(error))"
+            )
         }
         self.state = state
         self.sampleRate = sampleRate
@@ -31,23 +34,34 @@ public final class OpusDecoder {
     /// The corresponding C function is `opus_decode`.
     /// - Throws: `wrongFrameLength` if `samples` is not one frame long; `invalidOpusPacket` for an
     ///   empty or corrupt packet, or one holding other than 20 ms of audio (the message says how much).
-    public func decode(_ packet: UnsafeRawBufferPointer, into samples: UnsafeMutableBufferPointer<Int16>) throws(AudioError) {
+    public func decode(_ packet: UnsafeRawBufferPointer, into samples: UnsafeMutableBufferPointer<Int16>)
+        throws(AudioError)
+    {
         try checkFrame(samples)
         guard let data = packet.baseAddress?.assumingMemoryBound(to: UInt8.self), !packet.isEmpty else {
-            throw AudioError(.invalidOpusPacket, "an empty Opus packet (a missing frame is concealed with decodeMissing)")
+            throw AudioError(
+                .invalidOpusPacket,
+                "an empty Opus packet (a missing frame is concealed with decodeMissing)"
+            )
         }
         guard let length = Int32(exactly: packet.count) else {
-            throw AudioError(.invalidOpusPacket, "an Opus packet of \(packet.count) bytes is longer than any valid packet")
+            throw AudioError(
+                .invalidOpusPacket,
+                "an Opus packet of \(packet.count) bytes is longer than any valid packet"
+            )
         }
         let announced = opus_decoder_get_nb_samples(state, data, length)
         guard announced >= 0 else {
             throw AudioError(
-                .invalidOpusPacket, "Opus packet of \(length) bytes rejected: \(OpusEncoder.describe(announced))")
+                .invalidOpusPacket,
+                "Opus packet of \(length) bytes rejected: \(OpusEncoder.describe(announced))"
+            )
         }
         guard announced == Int32(samples.count) else {
             throw AudioError(
                 .invalidOpusPacket,
-                "Opus packet of \(length) bytes holds \(Self.milliseconds(announced, sampleRate)) of audio, not one 20 ms frame")
+                "Opus packet of \(length) bytes holds \(Self.milliseconds(announced, sampleRate)) of audio, not one 20 ms frame"
+            )
         }
         try run(data, length, samples)
     }
@@ -71,7 +85,8 @@ public final class OpusDecoder {
         guard samples.count == sampleRate.samplesPerFrame else {
             throw AudioError(
                 .wrongFrameLength,
-                "an Opus frame at \(sampleRate) has \(sampleRate.samplesPerFrame) samples, not \(samples.count)")
+                "an Opus frame at \(sampleRate) has \(sampleRate.samplesPerFrame) samples, not \(samples.count)"
+            )
         }
     }
 
@@ -87,7 +102,8 @@ public final class OpusDecoder {
                 .invalidOpusPacket,
                 decoded < 0
                     ? "Opus packet of \(length) bytes rejected: \(OpusEncoder.describe(decoded))"
-                    : "Opus packet of \(length) bytes decoded to \(decoded) samples, not one 20 ms frame")
+                    : "Opus packet of \(length) bytes decoded to \(decoded) samples, not one 20 ms frame"
+            )
         }
     }
 

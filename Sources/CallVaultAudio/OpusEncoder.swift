@@ -45,7 +45,10 @@ public final class OpusEncoder {
             cv_opus_set_signal_voice(state) == OPUS_OK
         else {
             opus_encoder_destroy(state)
-            throw AudioError(.codecFailure, "cannot configure the Opus encoder (bitrate \(bitrate), complexity \(complexity))")
+            throw AudioError(
+                .codecFailure,
+                "cannot configure the Opus encoder (bitrate \(bitrate), complexity \(complexity))"
+            )
         }
         self.state = state
         self.sampleRate = sampleRate
@@ -61,13 +64,15 @@ public final class OpusEncoder {
     /// - Returns: the packet's length in bytes.
     /// - Throws: `wrongFrameLength` unless `samples` is exactly one 20 ms frame at ``sampleRate``;
     ///   `codecFailure` if libopus fails (for instance `packet` too small: give it ``maximumPacketBytes``).
-    public func encode(_ samples: UnsafeBufferPointer<Int16>, into packet: UnsafeMutableRawBufferPointer) throws(AudioError)
+    public func encode(_ samples: UnsafeBufferPointer<Int16>, into packet: UnsafeMutableRawBufferPointer)
+        throws(AudioError)
         -> Int
     {
         guard samples.count == sampleRate.samplesPerFrame, let input = samples.baseAddress else {
             throw AudioError(
                 .wrongFrameLength,
-                "an Opus frame at \(sampleRate) has \(sampleRate.samplesPerFrame) samples, not \(samples.count)")
+                "an Opus frame at \(sampleRate) has \(sampleRate.samplesPerFrame) samples, not \(samples.count)"
+            )
         }
         guard let output = packet.baseAddress, packet.count > 0 else {
             throw AudioError(.codecFailure, "no room for an Opus packet (give encode \(Self.maximumPacketBytes) bytes)")

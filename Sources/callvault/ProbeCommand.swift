@@ -10,7 +10,8 @@ import Foundation
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Decode audio files and report format, duration, level and DTMF keys found.")
+        abstract: "Decode audio files and report format, duration, level and DTMF keys found."
+    )
 
     @Argument(help: "Audio files (WAV, FLAC, Ogg/Opus, ...).") var files: [String]
     @Flag(help: "Print one JSON document on stdout.") var json = false
@@ -41,7 +42,10 @@ struct ProbeCommand: AsyncParsableCommand {
             do {
                 reports.append(try Self.probe(file))
             } catch {
-                throw CLIError.failure(error.message, hint: "probe reads WAV, FLAC, Ogg/Opus and other libsndfile formats")
+                throw CLIError.failure(
+                    error.message,
+                    hint: "probe reads WAV, FLAC, Ogg/Opus and other libsndfile formats"
+                )
             }
         }
         if json {
@@ -57,7 +61,8 @@ struct ProbeCommand: AsyncParsableCommand {
             print(
                 "\(report.file): \(report.format), \(report.sampleRate) Hz, \(report.channels) ch, "
                     + "\(Self.seconds(report.durationMs)) s, peak \(Self.decibels(report.peakDBFS)) dBFS, "
-                    + "RMS \(Self.decibels(report.rmsDBFS)) dBFS, DTMF: \(keys)")
+                    + "RMS \(Self.decibels(report.rmsDBFS)) dBFS, DTMF: \(keys)"
+            )
         }
     }
 
@@ -96,10 +101,16 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         func dbfs(_ value: Double) -> Double { value <= 0 ? -120 : (20 * log10(value / 32_768) * 10).rounded() / 10 }
         return Report(
-            file: path, format: reader.formatName, sampleRate: reader.sampleRate, channels: reader.channels,
-            durationMs: total * 1000 / reader.sampleRate, peakDBFS: dbfs(Double(peak)),
-            rmsDBFS: dbfs(total == 0 ? 0 : (energy / Double(total)).squareRoot()), dtmfSearched: detector != nil,
-            dtmf: keys)
+            file: path,
+            format: reader.formatName,
+            sampleRate: reader.sampleRate,
+            channels: reader.channels,
+            durationMs: total * 1000 / reader.sampleRate,
+            peakDBFS: dbfs(Double(peak)),
+            rmsDBFS: dbfs(total == 0 ? 0 : (energy / Double(total)).squareRoot()),
+            dtmfSearched: detector != nil,
+            dtmf: keys
+        )
     }
 
     static func seconds(_ milliseconds: Int) -> String { String(format: "%.2f", Double(milliseconds) / 1000) }

@@ -8,10 +8,14 @@ import Testing
 
     private func cli() throws -> CatalogCLIProcess {
         let executable = try #require(
-            CatalogCLIProcess.executable(), "the callvault executable was not found beside the tests; build it first")
+            CatalogCLIProcess.executable(),
+            "the callvault executable was not found beside the tests; build it first"
+        )
         // probe needs no data directory; point it somewhere that does not exist to prove it.
         return CatalogCLIProcess(
-            executable: executable, dataDirectory: NSTemporaryDirectory() + "callvault-probe-" + UUID().uuidString)
+            executable: executable,
+            dataDirectory: NSTemporaryDirectory() + "callvault-probe-" + UUID().uuidString
+        )
     }
 
     @Test func theDTMFSampleHoldsDigitOne() throws {

@@ -46,7 +46,10 @@ struct AudioFileTests {
         if ext != "opus" {
             let mono = try reader.readAllMono()
             #expect(mono.count == 16_000)
-            #expect(mono[100] == Int16((Int(stereo[200]) + Int(stereo[201])) / 2), "lossless formats keep samples exactly")
+            #expect(
+                mono[100] == Int16((Int(stereo[200]) + Int(stereo[201])) / 2),
+                "lossless formats keep samples exactly"
+            )
         }
     }
 
@@ -59,7 +62,9 @@ struct AudioFileTests {
             try? FileManager.default.removeItem(atPath: garbage)
         }
         try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: truncated))
-        try Data((0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(to: URL(fileURLWithPath: garbage))
+        try Data((0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(
+            to: URL(fileURLWithPath: garbage)
+        )
         #expect {
             _ = try AudioFileReader(path: truncated).readAllMono()
         } throws: { error in

@@ -33,13 +33,21 @@ let benchmarks: @Sendable () -> Void = {
             }
             for f in 0..<speech.count {
                 let bytes = UnsafeMutableRawBufferPointer(rebasing: encoded[(f * 160)..<((f + 1) * 160)])
-                if aLaw { try? G711.encodeALaw(speech.frame(f), into: bytes) } else { try? G711.encodeMuLaw(speech.frame(f), into: bytes) }
+                if aLaw {
+                    try? G711.encodeALaw(speech.frame(f), into: bytes)
+                } else {
+                    try? G711.encodeMuLaw(speech.frame(f), into: bytes)
+                }
             }
             benchmark.startMeasurement()
             for i in benchmark.scaledIterations {
                 let start = (i % speech.count) * 160
                 let frame = UnsafeRawBufferPointer(rebasing: encoded[start..<(start + 160)])
-                if aLaw { try? G711.decodeALaw(frame, into: output) } else { try? G711.decodeMuLaw(frame, into: output) }
+                if aLaw {
+                    try? G711.decodeALaw(frame, into: output)
+                } else {
+                    try? G711.decodeMuLaw(frame, into: output)
+                }
                 blackHole(output[0])
             }
             benchmark.stopMeasurement()
@@ -53,7 +61,10 @@ let benchmarks: @Sendable () -> Void = {
             guard let encoder = try? OpusEncoder(sampleRate: rate) else {
                 return benchmark.error("cannot create an Opus encoder at \(rate)")
             }
-            let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: OpusEncoder.maximumPacketBytes, alignment: 16)
+            let packet = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: OpusEncoder.maximumPacketBytes,
+                alignment: 16
+            )
             defer { packet.deallocate() }
             benchmark.startMeasurement()
             for i in benchmark.scaledIterations {
@@ -64,7 +75,8 @@ let benchmarks: @Sendable () -> Void = {
 
         Benchmark("Opus_decode_frame_\(kHz)kHz") { benchmark in
             let speech = SpeechFrames(sampleRate: rate)
-            guard let encoder = try? OpusEncoder(sampleRate: rate), let decoder = try? OpusDecoder(sampleRate: rate) else {
+            guard let encoder = try? OpusEncoder(sampleRate: rate), let decoder = try? OpusDecoder(sampleRate: rate)
+            else {
                 return benchmark.error("cannot create an Opus encoder and decoder at \(rate)")
             }
             let slot = OpusEncoder.maximumPacketBytes

@@ -13,7 +13,9 @@ final class SpeechFrames {
 
     init(sampleRate: SampleRate, frames: Int = 150) {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples/disclosure.ulaw.wav").path
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "samples/disclosure.ulaw.wav"
+            ).path
         var speech = (try? AudioFileReader(path: path).readAllMono()) ?? []
         if speech.isEmpty {
             // Without the sample (a trimmed checkout) fall back to a swept tone, and say so.
