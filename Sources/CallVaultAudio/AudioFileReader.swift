@@ -9,6 +9,10 @@ import CSndFile
 /// Reads an audio file through libsndfile (WAV, FLAC, Ogg/Opus, Ogg/Vorbis, and headerless raw
 /// μ-law, A-law or PCM16 when told its format), as 16-bit PCM.
 ///
+/// Two ways to read: ``readFrame(into:channels:)`` streams 20 ms mono frames at the file's rate
+/// (the mix of all channels or one of them) without allocating, the same frames a live call
+/// delivers; ``readAll(_:)`` / ``readAllMono()`` return the whole file as one array.
+///
 /// Errors name the file and say what was wrong: missing, not audio, cut short (a header promising
 /// more audio than the file holds), or a rate the caller cannot use.
 public final class AudioFileReader {
