@@ -37,6 +37,21 @@ let package = Package(
             path: "Benchmarks/RecorderWriterBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "CryptoBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultCrypto", package: callVault),
+            ],
+            path: "Benchmarks/CryptoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        // Not a package-benchmark suite: our sealing beside `openssl speed` (scripts/seal-speed).
+        .executableTarget(
+            name: "SealSpeed",
+            dependencies: [.product(name: "CallVaultCrypto", package: callVault)],
+            path: "SealSpeed"
+        ),
         // Not a package-benchmark suite: a one-shot scale measurement (scripts/sweep-scale).
         .executableTarget(
             name: "SweepScale",

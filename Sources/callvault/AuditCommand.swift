@@ -12,7 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List audit entries, oldest first.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Option(help: "Only entries about this tenant (tenant id).") var tenant: String?
         @Option(help: "Only entries after this sequence number.") var after: Int64 = 0
         @Option(help: "At most this many entries.") var limit: Int?
@@ -57,7 +57,7 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Check the hash chain; exit 1 if an entry was changed, removed or reordered."
         )
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() async throws {

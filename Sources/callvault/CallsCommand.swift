@@ -12,7 +12,7 @@ struct CallsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List calls, newest first.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Option(help: "Only this tenant's calls (tenant id).") var tenant: String?
         @Option(help: "At most this many calls.") var limit: Int?
         @Flag(help: "Print one JSON document.") var json = false

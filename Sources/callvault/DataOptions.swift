@@ -1,6 +1,7 @@
 import ArgumentParser
 import CallVaultStore
 import Foundation
+import Logging
 
 /// `--data DIR`, shared by every command that touches the data directory.
 ///
@@ -29,6 +30,27 @@ struct DataOptions: ParsableArguments {
 
     /// The data directory layout for the resolved path.
     var directory: DataDirectory { DataDirectory(path: resolvedPath()) }
+
+    /// Opens the catalog of an initialised data directory (`DIR/catalog.sqlite`).
+    ///
+    /// A directory without a root key was never set up by `callvault init`: that is refused with a
+    /// `CLIError` naming the fix, instead of creating a catalog that no key store goes with.
+    func openCatalog() throws -> Catalog {
+        let layout = directory
+        guard FileManager.default.fileExists(atPath: layout.rootKeyPath) else {
+            throw CLIError.failure(
+                "\(layout.path) is not an initialised CallVault data directory (no root key)",
+                hint: "run `callvault init` first")
+        }
+        return try Catalog(path: layout.catalogPath)
+    }
+
+    /// Opens the key store of the data directory (fails with `rootKeyMissing`/`directoryMissing` if not initialised).
+    func openKeyStore() throws(KeyStoreError) -> KeyStore {
+        var logger = Logger(label: "callvault.cli")
+        logger.logLevel = .warning
+        return try KeyStore(dataDirectory: directory, logger: logger)
+    }
 
     func validate() throws {
         if let data, data.isEmpty {

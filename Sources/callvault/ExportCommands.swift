@@ -8,15 +8,17 @@ import Logging
 /// `recordings export` and `calls export`: decrypt to a WAV/FLAC/Ogg file (by extension), audited.
 enum ExportSupport {
     /// The stores of an initialised data directory and an exporter over them.
-    static func exporter(_ options: CatalogOptions) throws -> (Catalog, RecordingExporter) {
+    static func exporter(_ options: DataOptions) throws -> (Catalog, RecordingExporter) {
         ProcessHardening.disableCoreDumps()
-        let catalog: Catalog
-        do { catalog = try options.openCatalog() } catch { throw CLIError.failure(error.message, hint: "run `callvault init` first") }
         let keyStore = try options.openKeyStore()
+        let catalog: Catalog
+        do { catalog = try options.openCatalog() } catch let error as CatalogError {
+            throw CLIError.failure(error.message, hint: "run `callvault init` first")
+        }
         return (
             catalog,
             RecordingExporter(
-                catalog: catalog, keyStore: keyStore, dataDirectory: DataDirectory(path: options.directory),
+                catalog: catalog, keyStore: keyStore, dataDirectory: options.directory,
                 payloadFormat: SegmentPayload.format)
         )
     }
@@ -53,7 +55,7 @@ extension RecordingsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decrypt one recording to a WAV/FLAC/Ogg file (by extension); audited.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Argument(help: "The recording's id.") var id: String
         @Option(help: "The file to write (.wav, .flac, .ogg, .opus); never overwritten.") var out: String
         @Flag(help: "Print one JSON document on stdout.") var json = false
@@ -88,7 +90,7 @@ extension CallsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Both tracks of a call as one stereo file: caller left, bot right, aligned; audited.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Argument(help: "The call's id (catalog id or the provider's call id).") var callID: String
         @Option(help: "The file to write (.wav, .flac, .ogg, .opus); never overwritten.") var out: String
         @Flag(help: "Print one JSON document on stdout.") var json = false

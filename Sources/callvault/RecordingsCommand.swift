@@ -12,7 +12,7 @@ struct RecordingsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recordings, newest first.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Option(help: "Only this call's recordings (call id).") var call: String?
         @Option(help: "Only this tenant's recordings (tenant id).") var tenant: String?
         @Flag(help: "Print one JSON document.") var json = false

@@ -14,7 +14,7 @@ struct TenantCommand: AsyncParsableCommand {
             abstract: "Create a tenant; prints its API token once (only its hash is stored)."
         )
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Argument(help: "The tenant's name (unique).") var name: String
         @OptionGroup var policy: TenantPolicyOptions
         @Flag(help: "Print one JSON document.") var json = false
@@ -22,10 +22,12 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             let newPolicy = try policy.apply(to: TenantPolicy())
             try CatalogCommandSupport.run {
-                let (tenant, token) = try options.openCatalog().addTenant(name: name, policy: newPolicy)
+                // Both stores first: an uninitialised directory fails before anything is written.
+                let catalog = try options.openCatalog()
+                let keyStore = try options.openKeyStore()
+                let (tenant, token) = try catalog.addTenant(name: name, policy: newPolicy)
                 // The tenant's own key, under which its day and data keys will be wrapped.
                 do throws(KeyStoreError) {
-                    let keyStore = try options.openKeyStore()
                     if try !keyStore.hasTenant(tenant.id) { try keyStore.createTenant(tenant.id) }
                 } catch {
                     throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
@@ -39,7 +41,7 @@ struct TenantCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tenants and their policies.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() async throws {
@@ -67,7 +69,7 @@ struct TenantCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one tenant's policy.")
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Argument(help: "The tenant id.") var id: String
         @Flag(help: "Print one JSON document.") var json = false
 
@@ -85,7 +87,7 @@ struct TenantCommand: AsyncParsableCommand {
             abstract: "Change a tenant's policy; applies to recordings made from now on."
         )
 
-        @OptionGroup var options: CatalogOptions
+        @OptionGroup var options: DataOptions
         @Argument(help: "The tenant id.") var id: String
         @OptionGroup var policy: TenantPolicyOptions
         @Flag(help: "Print one JSON document.") var json = false

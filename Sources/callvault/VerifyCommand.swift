@@ -1,44 +1,67 @@
 import ArgumentParser
 import CallVaultCrypto
+import CallVaultRecorder
 import CallVaultStore
 import Foundation
 import Logging
 
-/// `callvault verify PATH...`: checks that sealed recording files authenticate end to end.
+/// `callvault verify [ID ...|PATH ...|--all]`: checks that sealed recordings authenticate end to end.
 ///
-/// For each file the header (plaintext, authenticated later) names the tenant and recording; the data
-/// key is fetched from the key store by that recording id, and every segment is authenticated. Parts
-/// of one multi-part recording given together are checked as one recording, in part order.
+/// A recording id (or every recording with `--all`) is looked up in the catalog: its `path` names part
+/// 0, later parts lie beside it (`RecordingFiles`), and its data key comes from the key store by id.
+/// A path argument (it contains `/` or ends in `.cvr`) is checked as a file: the header (plaintext,
+/// authenticated later) names the tenant and recording, and parts of one recording given together
+/// are checked as one recording, in part order.
 /// Statuses: `ok`, `truncated` (no `last` segment: a crash or a cut tail), `tampered` (anything changed,
 /// moved or unknown to the key store), `shredded` (its key was destroyed: unreadable by design),
-/// `missing` (no such file). Exit 1 if any is not `ok` or `shredded`.
+/// `missing` (no such file, or no such recording). Exit 1 if any is not `ok` or `shredded`.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check that sealed recording files (.cvr) authenticate and are complete.",
-        discussion:
-            "Exit status 1 if any recording is truncated, tampered or missing; shredded recordings count as fine."
+        abstract: "Check that sealed recordings authenticate and are complete.",
+        discussion: """
+            Give recording ids (see `callvault recordings list`), .cvr file paths, or --all for every \
+            recording in the catalog. Exit status 1 if any recording is truncated, tampered or missing; \
+            shredded recordings count as fine.
+            """
     )
 
     @OptionGroup var dataOptions: DataOptions
 
+    @Flag(name: .long, help: "Verify every recording in the catalog.")
+    var all = false
+
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
 
-    @Argument(help: ArgumentHelp("Sealed recording files to check.", valueName: "PATH"))
-    var paths: [String]
+    @Argument(help: ArgumentHelp("Recording ids, or sealed files (.cvr) to check.", valueName: "ID|PATH"))
+    var targets: [String] = []
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one .cvr file to verify") }
+        if targets.isEmpty && !all { throw ValidationError("give recording ids or .cvr files to verify, or --all") }
+        if !targets.isEmpty && all { throw ValidationError("give either recording ids or --all, not both") }
+    }
+
+    /// How many part numbers after the first absent one are probed for a removed middle part.
+    static let partsProbedBeyondAGap = 16
+
+    /// A path names a file; anything else is a recording id (ids never contain `/`).
+    static func isPath(_ target: String) -> Bool {
+        target.contains("/") || target.hasSuffix(".cvr")
     }
 
     func run() async throws {
         // Data keys are unwrapped here: keep them out of any core dump.
         ProcessHardening.disableCoreDumps()
-        var logger = Logger(label: "callvault.verify")
-        logger.logLevel = .warning
-        let store = try KeyStore(dataDirectory: dataOptions.directory, logger: logger)
-        let results = Self.verify(paths: paths, keyStore: store)
+        let store = try dataOptions.openKeyStore()
+        let paths = targets.filter(Self.isPath)
+        let ids = targets.filter { !Self.isPath($0) }
+        var results = Self.verify(paths: paths, keyStore: store)
+        if all || !ids.isEmpty {
+            let catalog = try dataOptions.openCatalog()
+            results += try Self.verify(
+                recordingIDs: all ? nil : ids, catalog: catalog, keyStore: store, directory: dataOptions.directory)
+        }
         let report = VerifyReport(recordings: results)
         if json {
             let encoder = JSONEncoder()
@@ -47,16 +70,82 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             for result in results {
                 let what = result.recordingID.map { "recording \($0)" } ?? "file"
-                var line = "\(result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(what): "
-                line += result.paths.joined(separator: ", ")
+                var line = "\(result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(what)"
+                if !result.paths.isEmpty { line += ": " + result.paths.joined(separator: ", ") }
                 if let segments = result.segmentCount { line += " (\(segments) segments)" }
                 if let detail = result.detail { line += " — \(detail)" }
                 print(line)
             }
+            if results.isEmpty { print("no recordings to verify") }
         }
         if !report.allFine {
             throw ExitCode(1)
         }
+    }
+
+    /// Verifies recordings by catalog id (nil: every recording, oldest first); the testable core of
+    /// `verify ID...` and `verify --all`.
+    ///
+    /// Shredded is decided by the key store (the key is gone, whatever the files say); an id the
+    /// catalog does not know is `missing`, as is a recording whose part 0 is not on disk.
+    static func verify(
+        recordingIDs: [String]?, catalog: Catalog, keyStore: KeyStore, directory: DataDirectory
+    ) throws(CatalogError) -> [VerifyResult] {
+        guard let recordingIDs else {
+            let everything = try catalog.recordingSummaries().reversed().map { summary throws(CatalogError) in
+                try catalog.recording(id: summary.id)
+            }
+            return everything.map { verify($0, keyStore: keyStore, directory: directory) }
+        }
+        var results: [VerifyResult] = []
+        for id in recordingIDs {
+            do throws(CatalogError) {
+                results.append(verify(try catalog.recording(id: id), keyStore: keyStore, directory: directory))
+            } catch where error.code == .notFound {
+                results.append(
+                    VerifyResult(
+                        paths: [], status: .missing, recordingID: id,
+                        detail: "the catalog has no recording with this id"))
+            }
+        }
+        return results
+    }
+
+    private static func verify(_ recording: RecordingRecord, keyStore: KeyStore, directory: DataDirectory)
+        -> VerifyResult
+    {
+        let firstPart = RecordingFiles.resolve(recording.path, in: directory)
+        func result(_ status: VerifyResult.Status, _ paths: [String], _ detail: String?) -> VerifyResult {
+            VerifyResult(
+                paths: paths, status: status, tenantID: recording.tenantId, recordingID: recording.id, detail: detail)
+        }
+        if case .shredded? = try? keyStore.dataKeyStatus(ownerID: recording.id, tenantID: recording.tenantId) {
+            return result(.shredded, [firstPart], nil)
+        }
+        let parts = RecordingFiles.existingParts(firstPart: firstPart)
+        guard !parts.isEmpty else {
+            let detail =
+                recording.state == .shredded
+                ? "the catalog marks it shredded but the key store still holds its key"
+                : "its sealed file is not on disk"
+            return result(recording.state == .shredded ? .tampered : .missing, [firstPart], detail)
+        }
+        // Parts are found by probing names until the first gap; a later part beyond the gap means a
+        // part in the middle was removed, which must not pass for a crash-truncated recording.
+        for later in (parts.count + 1)...(parts.count + Self.partsProbedBeyondAGap) {
+            let path = RecordingFiles.partPath(firstPart: firstPart, part: later)
+            if FileManager.default.fileExists(atPath: path) {
+                let absent = RecordingFiles.partPath(firstPart: firstPart, part: parts.count)
+                return result(.missing, parts + [path], "part \(absent) is missing, but part \(later) exists")
+            }
+        }
+        let header: SealedFileHeader
+        do throws(SealedFileError) { header = try readHeader(parts[0]) } catch {
+            return result(error.code == .truncatedHeader ? .truncated : .tampered, parts, error.message)
+        }
+        return verifyRecording(
+            tenantID: recording.tenantId, recordingID: recording.id, paths: parts,
+            headerKeyID: header.metadata.keyID, keyStore: keyStore)
     }
 
     /// Verifies the files, grouping parts of the same recording; the testable core of the command.

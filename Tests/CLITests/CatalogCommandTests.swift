@@ -23,9 +23,24 @@ import Testing
         let directory = NSTemporaryDirectory() + "callvault-cli-tests-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
-        let listed = try cli.run(["tenant", "list"])
-        #expect(listed.status == 1 && listed.stderr.contains("run `callvault init` first"))
-        #expect(!FileManager.default.fileExists(atPath: directory + "/catalog.sqlite"))
+        let commands: [[String]] = [
+            ["tenant", "list"], ["tenant", "add", "acme"], ["tenant", "show", "t1"], ["tenant", "set", "t1"],
+            ["calls", "list"], ["recordings", "list"], ["audit", "list"], ["audit", "verify"],
+            ["verify", "some-recording-id"], ["verify", "--all", "--json"],
+        ]
+        for command in commands {
+            let result = try cli.run(command)
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stdout.isEmpty, "\(command)")
+            // One line, the CLI.md form, naming the fix.
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(command): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("callvault: error: "), "\(command)")
+            #expect(result.stderr.contains("run `callvault init`"), "\(command): \(result.stderr)")
+            #expect(result.stderr.hasSuffix(")\n"), "\(command)")
+        }
+        // Nothing was created, not even the directory.
+        #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
     @Test func tenantAddCreatesTheTenantsKey() throws {

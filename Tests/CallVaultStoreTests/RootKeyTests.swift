@@ -153,10 +153,17 @@ import Testing
         }
     }
 
-    @Test func coreDumpsCanBeDisabled() {
+    @Test func coreDumpsCanBeDisabled() throws {
         #expect(ProcessHardening.disableCoreDumps())
         var limit = rlimit()
         #expect(getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit) == 0)
         #expect(limit.rlim_cur == 0)
+        #expect(limit.rlim_max == 0)
+        // Asked of the kernel independently of the function's own answer: PR_GET_DUMPABLE (3) is 0.
+        let symbol = try #require(dlsym(dlopen(nil, RTLD_NOW), "prctl"))
+        typealias Prctl = @convention(c) (CInt, UInt, UInt, UInt, UInt) -> CInt
+        #expect(unsafeBitCast(symbol, to: Prctl.self)(3, 0, 0, 0, 0) == 0)
+        // Idempotent: the long-running commands may call it again.
+        #expect(ProcessHardening.disableCoreDumps())
     }
 }
