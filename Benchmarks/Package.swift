@@ -48,6 +48,20 @@ let package = Package(
         ),
         // Not a package-benchmark suite: our sealing beside `openssl speed` (scripts/seal-speed).
         .executableTarget(
+            name: "RecorderBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultAudio", package: callVault),
+                .product(name: "CallVaultCrypto", package: callVault),
+                .product(name: "CallVaultIngest", package: callVault),
+                .product(name: "CallVaultRecorder", package: callVault),
+                .product(name: "CallVaultStore", package: callVault),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RecorderBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
             name: "SealSpeed",
             dependencies: [.product(name: "CallVaultCrypto", package: callVault)],
             path: "SealSpeed"
