@@ -53,7 +53,7 @@ public struct IngestContext: Sendable {
     /// an older build, would otherwise fail at the first admitted frame).
     func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) -> CallRecorder {
         if (try? keyStore.hasTenant(tenant.id)) == false { try? keyStore.createTenant(tenant.id) }
-        let codec = tenant.policy.codec == .native || tenant.policy.codec == .opus ? native : tenant.policy.codec
+        let codec = tenant.policy.codec == .native ? native : tenant.policy.codec
         let recorder = CallRecorder(
             callID: call.id,
             settings: .init(policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment),

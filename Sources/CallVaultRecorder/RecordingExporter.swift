@@ -44,11 +44,17 @@ public struct RecordingExporter: Sendable {
         guard recording.state != .shredded else {
             throw RecorderError(.shredded, "recording \(recordingID) was shredded; its audio cannot be read by anyone")
         }
-        guard recording.codec != .opus, recording.codec != .native else {
-            throw RecorderError(
-                .unsupportedCodec,
-                "recording \(recordingID) is stored as \(recording.codec.rawValue); only pcm16, g711u and g711a are decoded here"
-            )
+        guard recording.codec != .native else {
+            throw RecorderError(.unsupportedCodec, "recording \(recordingID) names no concrete codec")
+        }
+        var opus: OpusDecoder?
+        if recording.codec == .opus {
+            guard let rate = SampleRate(rawValue: recording.sampleRate) else {
+                throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
+            }
+            do { opus = try OpusDecoder(sampleRate: rate) } catch {
+                throw RecorderError(.unsupportedCodec, "no Opus decoder: \(error.message)")
+            }
         }
         let parts = RecordingFiles.existingParts(firstPart: RecordingFiles.resolve(recording.path, in: dataDirectory))
         guard !parts.isEmpty else {
@@ -96,7 +102,11 @@ public struct RecordingExporter: Sendable {
                         let start = Int(payload.firstFrameMs) * recording.sampleRate / 1000
                         if samples.count < start { samples.append(contentsOf: repeatElement(0, count: start - samples.count)) }
                     }
-                    try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &samples)
+                    if let opus {
+                        try decodeOpus(payloadFormat.audioBytes(segment.plaintext), with: opus, into: &samples)
+                    } else {
+                        try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &samples)
+                    }
                 } catch {
                     decodeError = error
                     break
@@ -116,6 +126,34 @@ public struct RecordingExporter: Sendable {
             isComplete: ending == .lastSegment,
             auditSeq: entry.seq
         )
+    }
+
+    /// Appends the PCM16 samples of a payload's Opus packets (each: u16 big-endian length, packet).
+    private func decodeOpus(_ audio: UnsafeRawBufferPointer, with decoder: OpusDecoder, into samples: inout [Int16])
+        throws(RecorderError)
+    {
+        let frame = decoder.sampleRate.samplesPerFrame
+        var offset = 0
+        while offset < audio.count {
+            guard offset + 2 <= audio.count else {
+                throw RecorderError(.sealedFileFailed, "an Opus segment ends inside a packet length")
+            }
+            let length = Int(audio[offset]) << 8 | Int(audio[offset + 1])
+            guard length > 0, offset + 2 + length <= audio.count else {
+                throw RecorderError(.sealedFileFailed, "an Opus packet length (\(length)) runs past its segment")
+            }
+            let packet = UnsafeRawBufferPointer(rebasing: audio[(offset + 2)..<(offset + 2 + length)])
+            let start = samples.count
+            samples.append(contentsOf: repeatElement(0, count: frame))
+            do throws(AudioError) {
+                try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
+                    try decoder.decode(packet, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + frame)]))
+                }
+            } catch {
+                throw RecorderError(.sealedFileFailed, "an Opus packet does not decode: \(error.message)")
+            }
+            offset += 2 + length
+        }
     }
 
     /// Appends the PCM16 samples of one payload's codec bytes.

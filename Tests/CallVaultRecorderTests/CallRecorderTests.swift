@@ -145,7 +145,38 @@ struct CallRecorderTests {
         let durations = recordings.map(\.durationMs)
         #expect(durations.allSatisfy { abs($0 - Int64(frames) * 20) <= 20 }, "durations \(durations)")
     }
+
+    @Test func opusStorageRecordsAboutFourTimesSmallerAndExportsTheAudio() throws {
+        let fixture = try RecorderFixture()
+        let recorder = CallRecorder(
+            callID: fixture.callID,
+            settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .opus, detectInBandDTMF: false),
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory, flushGroup: nil,
+            logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        for index in 0..<250 {
+            let frame = ring.next(timestampMs: Int64(index) * 20)
+            for i in 0..<160 {
+                frame.samples[i] = Int16(8000 * sin(2 * .pi * 440 * Double(index * 160 + i) / 8000))
+            }
+            try recorder.receive(frame, track: .caller)
+        }
+        try recorder.finish(atMs: 5000)
+        let summary = try #require(try fixture.catalog.recordingSummaries(callID: fixture.callID).first)
+        #expect(summary.codec == .opus && summary.durationMs == 5000)
+        // 5 s of μ-law would be 40,000 bytes; 16 kb/s Opus is about 10,000 plus framing.
+        #expect(summary.bytes < 16_000, "\(summary.bytes) bytes for 5 s")
+        let export = try RecordingExporter(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
+            payloadFormat: SegmentPayload.format
+        ).export(recordingID: try #require(recorder.recordingIDs[.caller]), actor: "test", onTimeline: true)
+        #expect(export.samples.count == 40_000)
+        let tail = export.samples[20_000...].map { Double($0) }
+        let rms = (tail.reduce(0) { $0 + $1 * $1 } / Double(tail.count)).squareRoot()
+        #expect(rms > 4000 && rms < 7000, "a 440 Hz tone at 8000 peak has RMS ≈ 5657; Opus gave \(rms)")
+    }
 }
+
 
 /// A DTMF key as two sines at −10 dBm0 each, continuous across frames.
 final class ToneSource {
