@@ -45,6 +45,12 @@ struct InitCommand: AsyncParsableCommand {
         let madeRootKey = try FileRootKey(path: directory.rootKeyPath).create()
         let keyStoreExisted = FileManager.default.fileExists(atPath: directory.keyStorePath)
         _ = try KeyStore(dataDirectory: directory, logger: logger)
+        // The catalog too (CLI.md: init creates root key, catalog and key store), migrated to the current schema.
+        do {
+            _ = try Catalog(path: directory.catalogPath)
+        } catch {
+            throw KeyStoreError(.ioFailed, "cannot create the catalog \(directory.catalogPath): \(error.message)")
+        }
         return Report(
             dataDirectory: directory.path,
             rootKey: directory.rootKeyPath,
@@ -68,6 +74,7 @@ struct InitCommand: AsyncParsableCommand {
         print(line(report.created.dataDirectory, "\(report.dataDirectory) (mode 0700)"))
         print(line(report.created.rootKey, "\(report.rootKey) (mode 0600, 32 bytes)"))
         print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
+        print("ready   \(dataOptions.directory.catalogPath) (catalog: tenants, calls, recordings, jobs, audit log)")
         if report.created.rootKey {
             print("Back up \(report.rootKey) somewhere safe and separate: without it nothing here can be read.")
         }
