@@ -10,6 +10,8 @@ public import Logging
 public final class ControlAPI: Sendable {
     public let catalog: Catalog
     public let liveCalls: LiveCallRegistry
+    /// Derives the tenant's caller keys, for the keyed hash and encrypted copy of a `from` number.
+    let callerKeys: @Sendable (String) throws -> CallerKeys
     /// Renders the metrics registry in Prometheus text format.
     let metricsText: @Sendable () -> String
     let logger: Logger
@@ -19,9 +21,13 @@ public final class ControlAPI: Sendable {
 
     public init(
         catalog: Catalog, liveCalls: LiveCallRegistry, logger: Logger,
+        callerKeys: @escaping @Sendable (String) throws -> CallerKeys = { tenantID in
+            throw CatalogError(.cryptoFailure, "no key store: caller numbers cannot be stored for tenant \(tenantID)")
+        },
         metricsText: @escaping @Sendable () -> String = { "" }
     ) {
         self.catalog = catalog
+        self.callerKeys = callerKeys
         self.liveCalls = liveCalls
         self.logger = logger
         self.metricsText = metricsText
@@ -85,8 +91,14 @@ public final class ControlAPI: Sendable {
             if let existing = try catalog.call(tenantID: tenant.id, externalID: callID) {
                 return .json(200, ["id": existing.id, "callId": callID, "created": false])
             }
+            let from = object["from"] as? String
+            let keys: CallerKeys?
+            do { keys = try from.map { _ in try callerKeys(tenant.id) } } catch {
+                logger.error("caller keys unavailable", metadata: ["tenant": "\(tenant.id)"])
+                return .error(503, "the key store is unavailable; retry")
+            }
             let call = try catalog.registerCall(
-                tenantID: tenant.id, externalID: callID, callerNumber: object["from"] as? String, actor: "api")
+                tenantID: tenant.id, externalID: callID, callerNumber: from, actor: "api", callerKeys: keys)
             return .json(201, ["id": call.id, "callId": callID, "created": true])
         } catch where error.code == .invalidArgument {
             return .error(400, error.message)

@@ -39,12 +39,23 @@ public struct IngestContext: Sendable {
     func call(tenant: Tenant, externalID: String, from: String?) throws(MediaClose) -> CallRecord {
         do {
             if let existing = try catalog.call(tenantID: tenant.id, externalID: externalID) { return existing }
-            return try catalog.registerCall(tenantID: tenant.id, externalID: externalID, callerNumber: from)
+            let keys = from == nil ? nil : try callerKeys(tenant)
+            return try catalog.registerCall(tenantID: tenant.id, externalID: externalID, callerNumber: from, callerKeys: keys)
         } catch where error.code == .invalidArgument {
             throw .invalid(error.message)
         } catch {
             logger.error("catalog unavailable at call start", metadata: ["error": "\(error.message)"])
             throw .serverError("the catalog is unavailable")
+        }
+    }
+
+    /// The tenant's caller keys (created with its tenant key if the tenant has none yet).
+    func callerKeys(_ tenant: Tenant) throws(CatalogError) -> CallerKeys {
+        do {
+            if try !keyStore.hasTenant(tenant.id) { try keyStore.createTenant(tenant.id) }
+            return try keyStore.callerKeys(tenantID: tenant.id)
+        } catch {
+            throw CatalogError(.cryptoFailure, "no caller keys for tenant \(tenant.id): \(error.message)")
         }
     }
 

@@ -42,8 +42,13 @@ public struct SubjectErasure: Sendable {
         let calls: [CallRecord]
         let recordings: [RecordingRecord]
         let transcripts: [TranscriptRecord]
+        let keys: CallerKeys
+        do { keys = try keyStore.callerKeys(tenantID: tenantID) } catch {
+            throw RetentionError(
+                error.code == .unknownTenant ? .invalidState : .keyStoreFailed, "tenant \(tenantID): \(error.message)")
+        }
         do {
-            calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber)
+            calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys)
             recordings = try catalog.recordings(inCalls: calls.map(\.id))
             transcripts = try catalog.transcripts(inCalls: calls.map(\.id))
         } catch where error.code == .notFound {

@@ -13,22 +13,34 @@ extension Catalog {
         externalID: String,
         callerNumber: String? = nil,
         startedAt: Date = Date(),
-        actor: String = "ingest"
+        actor: String = "ingest",
+        callerKeys: CallerKeys? = nil
     ) throws(CatalogError) -> CallRecord {
         guard !externalID.isEmpty, externalID.utf8.count <= 200 else {
             throw CatalogError(.invalidArgument, "a call id must have 1 to 200 bytes")
         }
         let startedAt = startedAt.catalogPrecision
-        let tenant = try tenantRecord(id: tenantID)
-        let callerHash = try callerNumber.map { number throws(CatalogError) in
-            Data(try PhoneNumberHash.hash(number, key: Array(tenant.phoneHashKey)))
+        _ = try tenantRecord(id: tenantID)
+        let callID = Self.newID()
+        var callerHash: Data?
+        var callerEncrypted: Data?
+        if let callerNumber {
+            guard let callerKeys else {
+                throw CatalogError(
+                    .invalidArgument,
+                    "a caller's number is kept only as a keyed hash and an encrypted copy: pass the tenant's caller keys")
+            }
+            callerHash = Data(try PhoneNumberHash.hash(callerNumber, key: callerKeys.hashKey))
+            callerEncrypted = Data(
+                try PhoneNumberHash.encrypt(callerNumber, key: callerKeys.encryptionKey, tenantID: tenantID, callID: callID))
         }
         let call = CallRecord(
-            id: Self.newID(),
+            id: callID,
             tenantId: tenantID,
             externalId: externalID,
             startedAt: startedAt,
-            callerHash: callerHash
+            callerHash: callerHash,
+            callerEncrypted: callerEncrypted
         )
         try write { db in
             let existing =
@@ -92,9 +104,9 @@ extension Catalog {
 
     /// A tenant's calls from one caller, found by the keyed hash of the number (for data-subject
     /// export and erasure). The number is hashed in memory and never stored or logged.
-    public func calls(tenantID: String, callerNumber: String) throws(CatalogError) -> [CallRecord] {
-        let tenant = try tenantRecord(id: tenantID)
-        let hash = try PhoneNumberHash.hash(callerNumber, key: Array(tenant.phoneHashKey))
+    public func calls(tenantID: String, callerNumber: String, callerKeys: CallerKeys) throws(CatalogError) -> [CallRecord] {
+        _ = try tenantRecord(id: tenantID)
+        let hash = try PhoneNumberHash.hash(callerNumber, key: callerKeys.hashKey)
         return try read { db in
             try CallRecord
                 .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.callerHash == Data(hash))

@@ -8,6 +8,11 @@ extension Catalog {
         migrator.registerMigration("v1") { db in
             try createSchemaV1(db)
         }
+        // v2: callers' phone keys are derived from the tenant key in the key store (KeyStore.callerKeys);
+        // the catalog no longer keeps one. The column stays (SQLite keeps its CHECK) but holds zeros.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "UPDATE tenants SET phone_hash_key = zeroblob(32)")
+        }
         return migrator
     }
 

@@ -20,7 +20,6 @@ extension Catalog {
         try policy.validate()
         let at = at.catalogPrecision
         let (token, tokenHash) = try TenantToken.generate()
-        let phoneHashKey = try CatalogHash.randomBytes(32)
         var record = TenantRecord(
             id: Self.newID(),
             name: trimmed,
@@ -32,7 +31,7 @@ extension Catalog {
             voiceDays: 90,
             transcriptDays: 365,
             codec: .native,
-            phoneHashKey: Data(phoneHashKey),
+            phoneHashKey: Data(count: 32),  // unused since v2: see KeyStore.callerKeys
             createdAt: at,
             updatedAt: at
         )

@@ -1,3 +1,5 @@
+import CallVaultCrypto
+
 /// Keyed hashes of phone numbers: the only form in which the catalog indexes a caller.
 ///
 /// HMAC-SHA-256 under a per-tenant key, so the hash finds a caller's calls for a data-subject
@@ -25,8 +27,35 @@ enum PhoneNumberHash {
         return result
     }
 
-    /// The keyed hash of `number` under a tenant's 32-byte phone-hash key.
-    static func hash(_ number: String, key: [UInt8]) throws(CatalogError) -> [UInt8] {
-        try CatalogHash.hmacSHA256(key: key, data: Array(normalize(number).utf8))
+    /// The keyed hash of `number` under a tenant's phone-hash key (from ``KeyStore/callerKeys(tenantID:)``).
+    static func hash(_ number: String, key: SecretKey) throws(CatalogError) -> [UInt8] {
+        Digest.hmacSHA256(key: key, data: Array(try normalize(number).utf8))
+    }
+
+    /// The number (normalized) sealed under the tenant's caller encryption key, bound to its call:
+    /// nonce (12) ‖ ciphertext ‖ tag (16).
+    static func encrypt(_ number: String, key: SecretKey, tenantID: String, callID: String) throws(CatalogError) -> [UInt8] {
+        let plain = Array(try normalize(number).utf8)
+        let aad = Array("callvault caller v1|\(tenantID)|\(callID)".utf8)
+        let total = 12 + plain.count + 16
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: [UInt8](repeating: 0, count: 12) + plain + [UInt8](repeating: 0, count: 16))
+        let aadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(aad.count, 1), alignment: 16)
+        defer { aadBuffer.deallocate() }
+        aadBuffer.copyBytes(from: aad)
+        do throws(CryptoError) {
+            let cipher = try AESGCM(key: key)
+            try SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<12]))
+            try cipher.seal(
+                inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[12..<(total - 16)]),
+                nonce: UnsafeRawBufferPointer(rebasing: buffer[0..<12]),
+                aad: UnsafeRawBufferPointer(rebasing: aadBuffer[0..<aad.count]),
+                tag: UnsafeMutableRawBufferPointer(rebasing: buffer[(total - 16)...]))
+        } catch {
+            throw CatalogError(.cryptoFailure, "cannot encrypt the caller's number: \(error.message)")
+        }
+        let sealed = Array(buffer)
+        return sealed
     }
 }

@@ -70,7 +70,13 @@ struct ServeCommand: AsyncParsableCommand {
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
             logger: logger, framesPerSegment: segmentSeconds * 50)
-        let api = ControlAPI(catalog: catalog, liveCalls: liveCalls, logger: logger) { registry.emitToString() }
+        let api = ControlAPI(
+            catalog: catalog, liveCalls: liveCalls, logger: logger,
+            callerKeys: { tenantID in
+                if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+                return try keyStore.callerKeys(tenantID: tenantID)
+            },
+            metricsText: { registry.emitToString() })
         let (host, port) = Self.endpoint(http)!
         var services: [any Service] = [
             FlushService(group: flushGroup),

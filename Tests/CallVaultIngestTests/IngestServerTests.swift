@@ -68,12 +68,20 @@ struct RunningServer {
     static func start() async throws -> RunningServer {
         var template = Array("/tmp/callvault-ingest-test-XXXXXX".utf8CString)
         let root = String(cString: try #require(mkdtemp(&template)))
-        let catalog = try Catalog(path: root + "/catalog.sqlite")
+        let data = DataDirectory(path: root + "/data")
+        try data.create()
+        try FileRootKey(path: data.rootKeyPath).create()
+        let keyStore = try KeyStore(dataDirectory: data, logger: Logger(label: "test"))
+        let catalog = try Catalog(path: data.catalogPath)
         let a = try catalog.addTenant(name: "a")
         let b = try catalog.addTenant(name: "b")
+        try keyStore.createTenant(a.tenant.id)
+        try keyStore.createTenant(b.tenant.id)
         let log = SessionLog()
         let logger = Logger(label: "test")
-        let api = ControlAPI(catalog: catalog, liveCalls: LiveCallRegistry(), logger: logger) { "callvault_up 1\n" }
+        let api = ControlAPI(
+            catalog: catalog, liveCalls: LiveCallRegistry(), logger: logger,
+            callerKeys: { try keyStore.callerKeys(tenantID: $0) }, metricsText: { "callvault_up 1\n" })
         let server = IngestServer(
             configuration: .init(host: "127.0.0.1", port: 0, maximumMessageBytes: 4096), api: api, logger: logger
         ) { endpoint, tenant, _ in

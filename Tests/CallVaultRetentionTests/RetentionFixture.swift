@@ -44,7 +44,8 @@ final class RetentionFixture {
         let call =
             try catalog.call(tenantID: tenantID, externalID: callID)
             ?? catalog.registerCall(
-                tenantID: tenantID, externalID: callID, callerNumber: callerNumber, startedAt: createdAt)
+                tenantID: tenantID, externalID: callID, callerNumber: callerNumber, startedAt: createdAt,
+                callerKeys: callerNumber == nil ? nil : keyStore.callerKeys(tenantID: tenantID))
         let id = UUID().uuidString.lowercased()
         let relative = "recordings/\(tenantID)/\(id).cvr"
         try FileManager.default.createDirectory(

@@ -146,38 +146,53 @@ import Testing
         }
     }
 
-    @Test func callerNumbersAreStoredOnlyAsAKeyedHashThatDiffersPerTenant() throws {
-        let directory = try CatalogTestDirectory()
-        defer { directory.remove() }
-        let catalog = try Catalog(directory: directory.path)
+    @Test func callerNumbersAreStoredOnlyAsAKeyedHashAndAnEncryptedCopyUnderKeysFromTheKeyStore() throws {
+        let temporary = try TemporaryDirectory()
+        let (data, store) = try temporary.makeStore()
+        let catalog = try Catalog(path: data.catalogPath)
         let a = try catalog.addTenant(name: "a").tenant
         let b = try catalog.addTenant(name: "b").tenant
+        try store.createTenant(a.id)
+        try store.createTenant(b.id)
+        let keysA = try store.callerKeys(tenantID: a.id)
+        let keysB = try store.callerKeys(tenantID: b.id)
         let number = "+49 30 90182736"
-        let callA = try catalog.registerCall(tenantID: a.id, externalID: "CA1", callerNumber: number)
-        let callB = try catalog.registerCall(tenantID: b.id, externalID: "CB1", callerNumber: "+4930-90182736")
+        let callA = try catalog.registerCall(tenantID: a.id, externalID: "CA1", callerNumber: number, callerKeys: keysA)
+        let callB = try catalog.registerCall(
+            tenantID: b.id, externalID: "CB1", callerNumber: "+4930-90182736", callerKeys: keysB)
         let hashA = try #require(callA.callerHash)
         let hashB = try #require(callB.callerHash)
         #expect(hashA.count == 32)
         #expect(hashA != hashB)
+        // An encrypted copy, for a data subject's export: nonce, the 13-byte normalized number, tag.
+        #expect(callA.callerEncrypted?.count == 12 + 13 + 16)
         // The same caller is found again through the tenant's own key, formatting aside.
-        #expect(try catalog.calls(tenantID: a.id, callerNumber: "+493090182736").map(\.id) == [callA.id])
-        #expect(try catalog.calls(tenantID: b.id, callerNumber: number).map(\.id) == [callB.id])
-        #expect(try catalog.calls(tenantID: a.id, callerNumber: "+493090182737").isEmpty)
+        #expect(try catalog.calls(tenantID: a.id, callerNumber: "+493090182736", callerKeys: keysA).map(\.id) == [callA.id])
+        #expect(try catalog.calls(tenantID: b.id, callerNumber: number, callerKeys: keysB).map(\.id) == [callB.id])
+        #expect(try catalog.calls(tenantID: a.id, callerNumber: "+493090182737", callerKeys: keysA).isEmpty)
+        // Another tenant's keys find nothing: the hash is keyed per tenant.
+        #expect(try catalog.calls(tenantID: a.id, callerNumber: number, callerKeys: keysB).isEmpty)
+        // Without the keys, a number is refused rather than stored weakly.
+        #expect(throws: CatalogError.self) { try catalog.registerCall(tenantID: a.id, externalID: "CA2", callerNumber: number) }
 
-        let bytes = try directory.catalogBytes()
-        #expect(!bytes.isEmpty)
+        let bytes = [UInt8](try #require(FileManager.default.contents(atPath: data.catalogPath)))
         for form in ["+493090182736", "493090182736", "90182736", "+49 30 90182736", "+4930-90182736"] {
-            #expect(!bytes.contains(bytes: Array(form.utf8)), "the number appears in the catalog as \(form)")
+            #expect(!contains(bytes, Array(form.utf8)), "the number appears in the catalog as \(form)")
         }
+        // No key that could test numbers lives in the catalog.
+        let stored = try catalog.pool.read { db in try Data.fetchAll(db, sql: "SELECT phone_hash_key FROM tenants") }
+        #expect(stored.allSatisfy { $0 == Data(count: 32) })
     }
 
     @Test func aMalformedPhoneNumberIsRefusedWithoutEchoingIt() throws {
-        let directory = try CatalogTestDirectory()
-        defer { directory.remove() }
-        let catalog = try Catalog(directory: directory.path)
+        let temporary = try TemporaryDirectory()
+        let (data, store) = try temporary.makeStore()
+        let catalog = try Catalog(path: data.catalogPath)
         let tenant = try catalog.addTenant(name: "a").tenant
+        try store.createTenant(tenant.id)
+        let keys = try store.callerKeys(tenantID: tenant.id)
         let error = #expect(throws: CatalogError.self) {
-            try catalog.registerCall(tenantID: tenant.id, externalID: "CA1", callerNumber: "+49 30 x123")
+            try catalog.registerCall(tenantID: tenant.id, externalID: "CA1", callerNumber: "+49 30 x123", callerKeys: keys)
         }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains("x123") == false)
