@@ -13,7 +13,6 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -60,23 +59,6 @@ let package = Package(
             ],
             path: "Benchmarks/RecorderBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        ),
-        .executableTarget(
-            name: "SealSpeed",
-            dependencies: [.product(name: "CallVaultCrypto", package: callVault)],
-            path: "SealSpeed"
-        ),
-        // Not a package-benchmark suite: a one-shot scale measurement (scripts/sweep-scale).
-        .executableTarget(
-            name: "SweepScale",
-            dependencies: [
-                .product(name: "CallVaultRetention", package: callVault),
-                .product(name: "CallVaultStore", package: callVault),
-                .product(name: "CallVaultCrypto", package: callVault),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "SweepScale"
         ),
         .executableTarget(
             name: "IngestBenchmarks",
