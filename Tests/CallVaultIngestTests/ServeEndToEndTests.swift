@@ -69,10 +69,12 @@ struct ServeEndToEndTests {
     }
 
     /// Starts `callvault serve` and waits until /healthz answers.
-    static func serve(data: String, port: Int) throws -> Process {
+    static func serve(data: String, port: Int, audioSocketPort: Int? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
+        process.arguments =
+            ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
+            + (audioSocketPort.map { ["--audiosocket", "127.0.0.1:\($0)"] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -212,5 +214,84 @@ struct ServeEndToEndTests {
         #expect(recordings.allSatisfy { abs(($0["durationMs"] as? Int ?? 0) - 6880) <= 40 }, "\(recordings.map { $0["durationMs"] ?? 0 })")
         let wrong = try Self.cli(["simulate", "--token", token, "--file", "/nonexistent.wav"], data: nil)
         #expect(wrong.status == 1)
+    }
+
+    /// Recordings listed by the CLI, as JSON objects.
+    static func recordings(data: String) throws -> [[String: Any]] {
+        let listed = try cli(["recordings", "list", "--json"], data: data)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
+        return try #require(object["recordings"] as? [[String: Any]])
+    }
+
+    @Test func aBinaryStreamCallWithConsentGivenBeforeItStartsIsRecordedWhole() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = Self.freePort()
+        let server = try Self.serve(data: data, port: port)
+        defer { if server.isRunning { server.terminate() } }
+        let control = try TestSocketClient(port: port)
+        let auth = ["Authorization": "Bearer \(token)"]
+        #expect(control.http("POST", "/v1/calls", headers: auth, body: #"{"callId":"FS-1","from":"+15550101"}"#)?.status == 201)
+        #expect(control.http("POST", "/v1/calls/FS-1/events", headers: auth, body: #"{"type":"consent","method":"verbal"}"#)?.status == 201)
+
+        let ws = try TestSocketClient(port: port)
+        #expect(ws.upgrade("/v1/stream") == 101)
+        ws.sendFrame(opcode: 1, Array(#"{"callId":"FS-1","tenantToken":"\#(token)","encoding":"L16","sampleRate":16000,"track":"caller"}"#.utf8))
+        // 2 s of 16 kHz L16 big-endian in chunks that do not line up with 20 ms frames.
+        var audio: [UInt8] = []
+        for i in 0..<32_000 { let v = UInt16(bitPattern: Int16(3000 * sin(Double(i) / 7))); audio += [UInt8(v >> 8), UInt8(v & 0xFF)] }
+        var offset = 0
+        var size = 500
+        while offset < audio.count {
+            let end = min(audio.count, offset + size)
+            ws.sendFrame(opcode: 2, Array(audio[offset..<end]))
+            offset = end
+            size = size == 500 ? 1_234 : 500
+        }
+        ws.sendFrame(opcode: 8, [0x03, 0xE8])
+        _ = ws.readFrame()
+        usleep(300_000)
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        let recordings = try Self.recordings(data: data)
+        #expect(recordings.count == 1)
+        #expect(recordings.first?["codec"] as? String == "pcm16" && recordings.first?["durationMs"] as? Int == 2000, "\(recordings)")
+    }
+
+    @Test func anAudioSocketCallRegisteredByTheControlAPIIsRecorded() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = Self.freePort()
+        let audioPort = Self.freePort()
+        let server = try Self.serve(data: data, port: port, audioSocketPort: audioPort)
+        defer { if server.isRunning { server.terminate() } }
+        let uuid = UUID()
+        let control = try TestSocketClient(port: port)
+        let auth = ["Authorization": "Bearer \(token)"]
+        #expect(control.http("POST", "/v1/calls", headers: auth, body: #"{"callId":"\#(uuid.uuidString.lowercased())"}"#)?.status == 201)
+
+        // An unregistered UUID is hung up on, and harms nothing.
+        let stranger = try TestSocketClient(port: audioPort)
+        stranger.send([0x01, 0x00, 0x10] + withUnsafeBytes(of: UUID().uuid) { Array($0) } + [0x10, 0x01, 0x40] + [UInt8](repeating: 1, count: 320))
+
+        let asterisk = try TestSocketClient(port: audioPort)
+        var stream: [UInt8] = [0x01, 0x00, 0x10] + withUnsafeBytes(of: uuid.uuid) { Array($0) }
+        for frame in 0..<150 {
+            if frame == 50 { stream += [0x03, 0x00, 0x01, UInt8(ascii: "1")] }  // the consent key at 1 s
+            stream += [0x10, 0x01, 0x40] + [UInt8](repeating: UInt8(frame & 0x7F), count: 320)
+        }
+        stream += [0x00, 0x00, 0x00]
+        asterisk.send(stream)
+        usleep(800_000)
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        let recordings = try Self.recordings(data: data)
+        #expect(recordings.count == 1)
+        // Frames 50..<150 follow the key: 2 s.
+        #expect(recordings.first?["durationMs"] as? Int == 2000, "\(recordings)")
+        let audit = try Self.cli(["audit", "list", "--json"], data: data)
+        #expect(audit.stdout.contains("dtmf"))
     }
 }
