@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
+        .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,10 +68,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        .target(name: "CallVaultTranscribe", dependencies: ["CallVaultAudio", "CPocketSphinx"]),
         .executableTarget(
             name: "callvault",
             dependencies: [
                 "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention", "CallVaultIngest",
+                "CallVaultTranscribe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -94,6 +97,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]),
         .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(name: "CallVaultTranscribeTests", dependencies: ["CallVaultTranscribe", "CallVaultAudio"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]
