@@ -34,8 +34,7 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
                 }
                 var chunk = AudioChunk(payload)
                 while let frame = try assembler!.nextFrame(from: &chunk) {
-                    context.metrics.framesIn.increment()
-                    try recorder.receive(frame, track: .caller)
+                    try context.record(frame, track: .caller, by: recorder)
                     lastMs = frame.timestampMs + 20
                 }
             } catch let error as IngestError {

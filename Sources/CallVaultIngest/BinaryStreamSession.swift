@@ -63,8 +63,7 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
         var chunk = AudioChunk(bytes)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                context.metrics.framesIn.increment()
-                try recorder.receive(frame, track: track)
+                try context.record(frame, track: track, by: recorder)
                 lastMs = frame.timestampMs
             }
         } catch let error as IngestError {

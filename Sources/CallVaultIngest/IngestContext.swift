@@ -1,3 +1,4 @@
+import CallVaultAudio
 public import CallVaultRecorder
 public import CallVaultStore
 import Foundation
@@ -27,6 +28,21 @@ public struct IngestContext: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.framesPerSegment = framesPerSegment
+    }
+
+    /// Hands one frame to a call's recorder and counts it: frames in, frames the gate dropped,
+    /// segments and bytes sealed (atomic counter increments only: no allocation).
+    func record(_ frame: Frame, track: RecordingTrack, by recorder: CallRecorder) throws(RecorderError) {
+        let dropped = recorder.framesDropped
+        let segments = recorder.segmentsSealed
+        let bytes = recorder.bytesSealed
+        metrics.framesIn.increment()
+        try recorder.receive(frame, track: track)
+        if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
+        if recorder.segmentsSealed != segments {
+            metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
+            metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
+        }
     }
 
     /// The tenant a token authenticates, or nil.

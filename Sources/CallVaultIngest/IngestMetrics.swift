@@ -13,8 +13,10 @@ public struct IngestMetrics: Sendable {
     public let framesFilled = Counter(label: "callvault_frames_filled_total")
     /// Plaintext bytes sealed into recordings.
     public let bytesSealed = Counter(label: "callvault_bytes_sealed_total")
-    /// Segments made durable by a group flush.
-    public let segmentsFlushed = Counter(label: "callvault_segments_flushed_total")
+    /// Segments sealed and appended to recordings.
+    public let segmentsSealed = Counter(label: "callvault_segments_sealed_total")
+    /// Group flush passes that synced at least one recording.
+    public let flushes = Counter(label: "callvault_flushes_total")
     /// How long one group flush (fdatasync of every open recording) took.
     public let flushLatency = Timer(label: "callvault_flush_latency_seconds", preferredDisplayUnit: .seconds)
 

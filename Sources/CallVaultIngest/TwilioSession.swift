@@ -70,10 +70,7 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
         var chunk = AudioChunk(UnsafeRawBufferPointer(rebasing: payload[0..<media.payloadCount]), timestampMs: media.timestampMs)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                context.metrics.framesIn.increment()
-                let before = recorder.framesDropped
-                try recorder.receive(frame, track: track)
-                if recorder.framesDropped != before { context.metrics.framesDroppedByGate.increment() }
+                try context.record(frame, track: track, by: recorder)
                 lastMs = max(lastMs, frame.timestampMs)
             }
         } catch let error as IngestError {

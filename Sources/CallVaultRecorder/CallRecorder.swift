@@ -152,6 +152,11 @@ public final class CallRecorder {
         return decision
     }
 
+    /// Segments sealed so far over all tracks (for metrics).
+    public private(set) var segmentsSealed = 0
+    /// Plaintext bytes sealed so far over all tracks (for metrics).
+    public private(set) var bytesSealed = 0
+
     private func write(_ frame: Frame, track: RecordingTrack) throws(RecorderError) {
         let state: Track
         if let existing = tracks[track] {
@@ -159,7 +164,12 @@ public final class CallRecorder {
         } else {
             state = try open(track, sampleRate: frame.sampleRate)
         }
+        let before = state.writer.segmentCount
         try state.segmenter.append(frame, into: state.writer)
+        if state.writer.segmentCount != before {
+            segmentsSealed += state.writer.segmentCount - before
+            bytesSealed += state.segmenter.lastPayloadByteCount
+        }
         framesWritten += 1
     }
 

@@ -17,6 +17,8 @@ public final class Segmenter {
     public private(set) var filledFrames = 0
     /// Frames dropped because they came at or before an already written time.
     public private(set) var lateFrames = 0
+    /// The size of the last payload handed out (for metrics).
+    public private(set) var lastPayloadByteCount = 0
 
     private let samplesPerFrame: Int
     /// The most bytes one frame takes in the payload (an Opus packet is capped to fit, with its length).
@@ -183,6 +185,7 @@ public final class Segmenter {
         buffer[6] = UInt8(samplesPerFrame >> 8)
         buffer[7] = UInt8(samplesPerFrame & 0xFF)
         let end = cursor
+        lastPayloadByteCount = end
         cursor = SegmentPayload.headerByteCount
         return UnsafeRawBufferPointer(rebasing: buffer[0..<end])
     }

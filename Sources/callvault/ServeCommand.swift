@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
             metricsText: { registry.emitToString() })
         let (host, port) = Self.endpoint(http)!
         var services: [any Service] = [
-            FlushService(group: flushGroup),
+            FlushService(group: flushGroup, metrics: context.metrics),
             IngestServer(configuration: .init(host: host, port: port), api: api, logger: logger, makeSession: context.mediaSessions),
         ]
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
@@ -107,12 +107,23 @@ struct ServeCommand: AsyncParsableCommand {
 /// every call sealed its final segment.
 struct FlushService: Service {
     let group: FlushGroup
+    let metrics: IngestMetrics
 
     func run() async throws {
         group.start()
+        var passes = group.passes
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
+                // Report each pass that synced something: its latency, and that it happened.
+                if group.passes != passes {
+                    passes = group.passes
+                    if group.lastSyncedFileCount > 0, let latency = group.lastFlushLatency {
+                        metrics.flushes.increment()
+                        metrics.flushLatency.recordNanoseconds(
+                            latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+                    }
+                }
             }
         } onGracefulShutdown: {}
         group.stop()

@@ -122,6 +122,13 @@ struct ServeEndToEndTests {
         let close = try #require(ws.readFrame())
         #expect(close.opcode == 8 && TestSocketClient.closeCode(close.payload).code == 1000)
 
+        // Metrics: 250 frames per track in, 100 per track dropped before consent, 3 s per track sealed.
+        let metrics = try #require(TestSocketClient(port: port).http("GET", "/metrics")).body
+        #expect(metrics.contains("callvault_frames_in_total 500"), "\(metrics)")
+        #expect(metrics.contains("callvault_frames_dropped_total{reason=\"gate\"} 200"))
+        #expect(metrics.contains("callvault_segments_sealed_total 6"))
+        #expect(metrics.contains("callvault_bytes_sealed_total 48096"))  // 6 × (16-byte header + 8,000 μ-law bytes)
+
         kill(server.processIdentifier, SIGTERM)
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
