@@ -145,6 +145,11 @@ struct ServeEndToEndTests {
         }
         let audit = try Self.cli(["audit", "list", "--json"], data: data)
         #expect(audit.stdout.contains("consent.event") && audit.stdout.contains("dtmf"))
+        // One transcription job for the call, queued when its recordings completed.
+        let jobs = try Self.cli(["jobs", "list", "--state", "queued", "--json"], data: data)
+        let queued = try #require(try JSONSerialization.jsonObject(with: Data(jobs.stdout.utf8)) as? [String: Any])
+        #expect((queued["jobs"] as? [Any])?.count == 1)
+        #expect(try Self.cli(["jobs", "list", "--state", "bogus"], data: data).status == 2)
 
         // The stereo export puts both tracks on the call's timeline: silence before consent (2 s),
         // then the caller's μ-law 0x55 on the left and the bot's 0x66 on the right.

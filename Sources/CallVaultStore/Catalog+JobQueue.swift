@@ -1,0 +1,107 @@
+public import Foundation
+import GRDB
+
+/// The durable transcription queue: claim with a lease, heartbeat, complete, fail with backoff,
+/// dead-letter, cancel. Every step is one write transaction whose UPDATE re-checks its condition, so
+/// several workers — threads or processes on one data directory — never hold the same job at once.
+extension Catalog {
+    /// Claims the most urgent runnable job for `workerID`: queued or failed and due, or running with an
+    /// expired lease (its worker died). The lease lasts `lease`; renew it with ``heartbeat(jobID:workerID:lease:now:)``.
+    public func claimJob(workerID: String, engine: String? = nil, lease: Duration, now: Date = Date())
+        throws(CatalogError) -> JobRecord?
+    {
+        let now = now.catalogPrecision
+        let expires = now.addingTimeInterval(Double(lease.components.seconds)).catalogPrecision
+        return try write { db in
+            var sql = """
+                SELECT id FROM jobs
+                WHERE ((state IN ('queued', 'failed') AND run_after <= ?) OR (state = 'running' AND lease_expires_at <= ?))
+                """
+            var arguments: StatementArguments = [now, now]
+            if let engine {
+                sql += " AND engine = ?"
+                arguments += [engine]
+            }
+            sql += " ORDER BY priority DESC, run_after, created_at LIMIT 1"
+            guard let id = try String.fetchOne(db, sql: sql, arguments: arguments) else { return nil }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                        updated_at = ?
+                    WHERE id = ? AND ((state IN ('queued', 'failed') AND run_after <= ?)
+                        OR (state = 'running' AND lease_expires_at <= ?))
+                    """,
+                arguments: [workerID, expires, now, id, now, now])
+            guard db.changesCount == 1 else { return nil }
+            return try JobRecord.fetchOne(db, key: id)
+        }
+    }
+
+    /// Extends a held lease; false if the worker lost it (expired and taken by another): stop working.
+    public func heartbeat(jobID: String, workerID: String, lease: Duration, now: Date = Date()) throws(CatalogError) -> Bool {
+        let now = now.catalogPrecision
+        let expires = now.addingTimeInterval(Double(lease.components.seconds)).catalogPrecision
+        return try write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                arguments: [expires, now, jobID, workerID])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Marks a held job done. Throws `invalidArgument` if the worker no longer holds it.
+    public func completeJob(jobID: String, workerID: String, now: Date = Date()) throws(CatalogError) {
+        try finish(jobID: jobID, workerID: workerID, state: .done, error: nil, runAfter: nil, now: now)
+    }
+
+    /// Records a failed attempt: back to the queue after a backoff, or `dead` after the policy's last
+    /// attempt, keeping the error (which must not hold transcript text or numbers). Returns the new state.
+    @discardableResult
+    public func failJob(
+        jobID: String, workerID: String, error: String, policy: JobRetryPolicy = JobRetryPolicy(), now: Date = Date(),
+        random: Double = Double.random(in: 0..<1)
+    ) throws(CatalogError) -> JobState {
+        let attempts = try read { db in try Int.fetchOne(db, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [jobID]) }
+        guard let attempts else { throw CatalogError(.notFound, "no job with id \(jobID)") }
+        let state: JobState = attempts >= policy.maximumAttempts ? .dead : .failed
+        let runAfter = now.addingTimeInterval(policy.delaySeconds(afterAttempt: attempts, random: random))
+        try finish(jobID: jobID, workerID: workerID, state: state, error: String(error.prefix(1000)), runAfter: runAfter, now: now)
+        return state
+    }
+
+    /// Ends a job that must not run (its recording was shredded or erased), with the reason; from any
+    /// state but `done`.
+    public func cancelJob(jobID: String, reason: String, now: Date = Date()) throws(CatalogError) {
+        let now = now.catalogPrecision
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'cancelled', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                        updated_at = ?
+                    WHERE id = ? AND state != 'done'
+                    """,
+                arguments: [String(reason.prefix(1000)), now, jobID])
+            guard db.changesCount == 1 else {
+                throw CatalogError(.invalidArgument, "job \(jobID) is unknown or already done")
+            }
+        }
+    }
+
+    private func finish(jobID: String, workerID: String, state: JobState, error: String?, runAfter: Date?, now: Date)
+        throws(CatalogError)
+    {
+        let now = now.catalogPrecision
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), lease_owner = NULL,
+                        lease_expires_at = NULL, run_after = COALESCE(?, run_after), updated_at = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """,
+                arguments: [state.rawValue, error, runAfter?.catalogPrecision, now, jobID, workerID])
+            guard db.changesCount == 1 else {
+                throw CatalogError(.invalidArgument, "job \(jobID) is not held by worker \(workerID) (its lease expired?)")
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import CallVaultStore
+
+/// `callvault jobs list`: the transcription queue.
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "The transcription queue: one job per call and engine.",
+        subcommands: [List.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, oldest first.")
+
+        @OptionGroup var options: DataOptions
+        @Option(help: "Only jobs in this state: queued, running, done, failed, dead or cancelled.") var state: String?
+        @Flag(help: "Print one JSON document.") var json = false
+
+        func validate() throws {
+            if let state, JobState(rawValue: state) == nil {
+                throw ValidationError("--state '\(state)' is not one of queued, running, done, failed, dead, cancelled")
+            }
+        }
+
+        func run() async throws {
+            try CatalogCommandSupport.run {
+                let jobs = try options.openCatalog().jobs(state: state.flatMap(JobState.init(rawValue:)))
+                if json {
+                    try CatalogCommandSupport.printJSON(["jobs": jobs])
+                    return
+                }
+                CatalogCommandSupport.printTable(
+                    header: ["ID", "CALL", "ENGINE", "STATE", "PRIORITY", "ATTEMPTS", "RUN-AFTER", "LAST-ERROR"],
+                    rows: jobs.map {
+                        [
+                            $0.id, $0.callId, $0.engine, $0.state.rawValue, String($0.priority), String($0.attempts),
+                            CatalogCommandSupport.format($0.runAfter), $0.lastError ?? "",
+                        ]
+                    }
+                )
+            }
+        }
+    }
+}
