@@ -68,7 +68,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .target(name: "CallVaultTranscribe", dependencies: ["CallVaultAudio", "CPocketSphinx"]),
+        .target(
+            name: "CallVaultTranscribe",
+            dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CPocketSphinx"]),
         .executableTarget(
             name: "callvault",
             dependencies: [
@@ -97,7 +99,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]),
         .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto"]),
-        .testTarget(name: "CallVaultTranscribeTests", dependencies: ["CallVaultTranscribe", "CallVaultAudio"]),
+        .testTarget(
+            name: "CallVaultTranscribeTests",
+            dependencies: ["CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder"]),
         .testTarget(name: "CLITests", dependencies: ["callvault"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,8 +14,9 @@ public import Foundation
 /// Not thread-safe: one writer per track, appended to from one thread at a time (the flush group's
 /// thread only touches the writer's ``DurabilityHandle``).
 public final class RecordingWriter {
-    /// The engine a finished recording's transcription job names, unless told otherwise.
-    public static let defaultTranscriptionEngine = "whisper"
+    /// The engine a finished recording's transcription job names, unless told otherwise: `auto`, the
+    /// worker's default (Whisper where it is installed, else pocketsphinx).
+    public static let defaultTranscriptionEngine = "auto"
 
     /// The catalog row as created (state `recording`).
     public let recording: RecordingRecord

@@ -14,10 +14,17 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingDecrypted: AuditAction = "recording.decrypted"
     /// Start-up recovery marked a recording cut by a crash `interrupted`; `details` say what was readable.
     public static let recordingRecovered: AuditAction = "recording.recovered"
+    /// A worker sealed a new transcript; `details` name the call and the engine.
+    public static let transcriptCreated: AuditAction = "transcript.created"
     public static let transcriptDecrypted: AuditAction = "transcript.decrypted"
     public static let keyDestroyed: AuditAction = "key.destroyed"
     /// A recording's keys were destroyed and its file deleted at expiry or on erasure.
     public static let recordingShredded: AuditAction = "recording.shredded"
+    /// A recording was restricted (GDPR Art. 18) or released from it; `details` give the reason.
+    public static let recordingRestricted: AuditAction = "recording.restricted"
+    public static let recordingUnrestricted: AuditAction = "recording.unrestricted"
+    /// A restricted recording was processed anyway, by an explicit override; `details` say what and why.
+    public static let restrictionOverridden: AuditAction = "recording.restriction_overridden"
     public static let holdSet: AuditAction = "hold.set"
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"

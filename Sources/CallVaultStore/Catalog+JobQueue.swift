@@ -7,7 +7,8 @@ import GRDB
 extension Catalog {
     /// Claims the most urgent runnable job for `workerID`: queued or failed and due, or running with an
     /// expired lease (its worker died). The lease lasts `lease`; renew it with ``heartbeat(jobID:workerID:lease:now:)``.
-    public func claimJob(workerID: String, engine: String? = nil, lease: Duration, now: Date = Date())
+    /// - Parameter engines: only jobs naming one of these engines (nil: any).
+    public func claimJob(workerID: String, engines: [String]? = nil, lease: Duration, now: Date = Date())
         throws(CatalogError) -> JobRecord?
     {
         let now = now.catalogPrecision
@@ -18,9 +19,9 @@ extension Catalog {
                 WHERE ((state IN ('queued', 'failed') AND run_after <= ?) OR (state = 'running' AND lease_expires_at <= ?))
                 """
             var arguments: StatementArguments = [now, now]
-            if let engine {
-                sql += " AND engine = ?"
-                arguments += [engine]
+            if let engines, !engines.isEmpty {
+                sql += " AND engine IN (\(engines.map { _ in "?" }.joined(separator: ", ")))"
+                arguments += StatementArguments(engines)
             }
             sql += " ORDER BY priority DESC, run_after, created_at LIMIT 1"
             guard let id = try String.fetchOne(db, sql: sql, arguments: arguments) else { return nil }
@@ -67,6 +68,24 @@ extension Catalog {
         let runAfter = now.addingTimeInterval(policy.delaySeconds(afterAttempt: attempts, random: random))
         try finish(jobID: jobID, workerID: workerID, state: state, error: String(error.prefix(1000)), runAfter: runAfter, now: now)
         return state
+    }
+
+    /// Puts a held job back without counting the attempt, to run again at `until`: it cannot run yet
+    /// (a track of its call is still being recorded), which is not a failure.
+    public func deferJob(jobID: String, workerID: String, until: Date, now: Date = Date()) throws(CatalogError) {
+        let now = now.catalogPrecision
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
+                        lease_expires_at = NULL, run_after = ?, updated_at = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """,
+                arguments: [until.catalogPrecision, now, jobID, workerID])
+            guard db.changesCount == 1 else {
+                throw CatalogError(.invalidArgument, "job \(jobID) is not held by worker \(workerID) (its lease expired?)")
+            }
+        }
     }
 
     /// Ends a job that must not run (its recording was shredded or erased), with the reason; from any

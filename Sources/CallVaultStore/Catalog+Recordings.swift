@@ -145,3 +145,26 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// Restricts a recording (GDPR Art. 18: kept, but not transcribed or exported without an audited
+    /// override) or lifts the restriction; audited `recording.restricted` / `recording.unrestricted`.
+    public func setRestricted(
+        recordingID: String, _ restricted: Bool, reason: String, actor: String = "cli", at: Date = Date()
+    ) throws(CatalogError) {
+        guard !reason.isEmpty, reason.utf8.count <= 500 else {
+            throw CatalogError(.invalidArgument, "a restriction needs a reason of 1 to 500 bytes")
+        }
+        let at = at.catalogPrecision
+        try write { db in
+            guard let recording = try RecordingRecord.fetchOne(db, key: recordingID) else {
+                throw CatalogError(.notFound, "no recording with id \(recordingID)")
+            }
+            try db.execute(
+                sql: "UPDATE recordings SET restricted = ? WHERE id = ?", arguments: [restricted, recordingID])
+            try AuditLog.append(
+                in: db, actor: actor, action: restricted ? .recordingRestricted : .recordingUnrestricted,
+                tenantID: recording.tenantId, subjectID: recordingID, details: ["reason": reason], at: at)
+        }
+    }
+}

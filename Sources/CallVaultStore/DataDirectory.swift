@@ -7,6 +7,8 @@
 ///   catalog.sqlite[-wal|-shm]   the catalog, queue and audit log
 ///   recordings/                 0700
 ///     <tenant>/<yyyy-mm-dd>/    0700, sealed .cvr files of the calls recorded that UTC day
+///   transcripts/                0700
+///     <tenant>/<yyyy-mm-dd>/    0700, sealed transcripts (JSON) made that UTC day
 /// ```
 ///
 /// Everything is private to the service user: sealed files are useless without keys, but their names
@@ -29,6 +31,21 @@ public struct DataDirectory: Sendable, Hashable {
     public var catalogPath: String { path + "/catalog.sqlite" }
     /// `DIR/recordings`: the root of the sealed files.
     public var recordingsPath: String { path + "/recordings" }
+
+    /// `DIR/transcripts`: the root of the sealed transcripts.
+    public var transcriptsPath: String { path + "/transcripts" }
+
+    /// Creates (if missing) the transcript folder for a tenant and day, each level with mode 0700, and
+    /// returns it.
+    @discardableResult
+    public func makeTranscriptDirectory(tenantID: String, day: CalendarDay) throws(KeyStoreError) -> String {
+        try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
+        let folder = "\(transcriptsPath)/\(tenantID)/\(day)"
+        try FileSystem.makePrivateDirectory(transcriptsPath)
+        try FileSystem.makePrivateDirectory("\(transcriptsPath)/\(tenantID)")
+        try FileSystem.makePrivateDirectory(folder)
+        return folder
+    }
 
     /// `DIR/recordings/<tenant>/<yyyy-mm-dd>`, the folder for a tenant's recordings of one UTC day.
     public func recordingDirectory(tenantID: String, day: CalendarDay) throws(KeyStoreError) -> String {

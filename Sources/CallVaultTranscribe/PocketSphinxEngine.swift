@@ -6,7 +6,8 @@ import Foundation
 /// One decoder per worker, reused for every utterance (creating one loads the model: ~0.5 s).
 /// Audio must be 16 kHz: the stock model's features are computed for it (at 8 kHz upsample first).
 /// Not thread-safe: one engine per thread.
-public final class PocketSphinxEngine {
+public final class PocketSphinxEngine: TranscriptionEngine {
+    public let name = "pocketsphinx"
     /// Where the model's three parts are.
     public struct Model: Sendable, Equatable {
         public var acousticModel: String
@@ -44,8 +45,11 @@ public final class PocketSphinxEngine {
 
     deinit { ps_free(decoder) }
 
-    /// Transcribes 16 kHz mono PCM, utterance by utterance (split at silences).
-    public func transcribe(_ samples: [Int16]) throws(TranscriptionError) -> [TranscriptSegment] {
+    /// Transcribes 16 kHz mono PCM, utterance by utterance (split at silences). Only English is
+    /// installed, so the language option is ignored.
+    public func transcribe(_ samples: [Int16], options: TranscriptionOptions = TranscriptionOptions())
+        throws(TranscriptionError) -> [TranscriptSegment]
+    {
         var segments: [TranscriptSegment] = []
         for range in UtteranceSplitter.utterances(samples, sampleRate: Self.sampleRate) {
             let words = try decode(Array(samples[range]), offsetMs: range.lowerBound * 1000 / Self.sampleRate)

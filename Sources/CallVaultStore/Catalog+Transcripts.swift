@@ -1,0 +1,47 @@
+public import Foundation
+import GRDB
+
+/// Transcript rows: created by the transcription worker once the sealed file is on disk, read by
+/// `transcripts show`, shredded by the sweeper or an erasure.
+extension Catalog {
+    /// When a transcript of `tenantID` made at `createdAt` expires: the tenant's transcript retention
+    /// as it is now (later policy edits do not move transcripts already made).
+    public func transcriptExpiry(tenantID: String, createdAt: Date) throws(CatalogError) -> Date {
+        let days = try tenant(id: tenantID).policy.transcriptDays
+        return createdAt.addingTimeInterval(Double(days) * 86_400).catalogPrecision
+    }
+
+    /// Inserts a transcript row and audits it (`transcript.created`) in one transaction.
+    public func insertTranscript(_ transcript: TranscriptRecord, actor: String) throws(CatalogError) {
+        try write { db in
+            try transcript.insert(db)
+            try AuditLog.append(
+                in: db, actor: actor, action: .transcriptCreated, tenantID: transcript.tenantId,
+                subjectID: transcript.id, details: ["call": transcript.callId, "engine": transcript.engine],
+                at: transcript.createdAt)
+        }
+    }
+
+    /// One transcript; with `tenantID`, another tenant's transcript is reported as not found.
+    public func transcript(id: String, tenantID: String? = nil) throws(CatalogError) -> TranscriptRecord {
+        let row = try read { db in try TranscriptRecord.fetchOne(db, key: id) }
+        guard let row, tenantID == nil || row.tenantId == tenantID else {
+            throw CatalogError(.notFound, "no transcript with id \(id)")
+        }
+        return row
+    }
+
+    /// The transcripts of one call, oldest first (any state).
+    public func transcripts(callID: String) throws(CatalogError) -> [TranscriptRecord] {
+        try transcripts(inCalls: [callID])
+    }
+
+    /// Transcripts, newest first, optionally of one tenant.
+    public func transcripts(tenantID: String? = nil, limit: Int = 1000) throws(CatalogError) -> [TranscriptRecord] {
+        try read { db in
+            var request = TranscriptRecord.order(TranscriptRecord.CodingKeys.createdAt.desc)
+            if let tenantID { request = request.filter(TranscriptRecord.CodingKeys.tenantId == tenantID) }
+            return try request.limit(limit).fetchAll(db)
+        }
+    }
+}

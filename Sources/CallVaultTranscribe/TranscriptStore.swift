@@ -1,0 +1,127 @@
+import CallVaultCrypto
+public import CallVaultStore
+public import Foundation
+
+/// Seals transcripts into `.cvr` files (kind `transcript`, JSON) and opens them again, audited.
+///
+/// Each transcript gets its own data key wrapped under a transcript day key of its expiry day, so the
+/// sweeper destroys transcripts on their own retention, independently of the voice they came from.
+public struct TranscriptStore: Sendable {
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+
+    /// Plaintext bytes per sealed segment.
+    static let segmentByteCount = 64 * 1024
+
+    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+    }
+
+    /// Seals `transcript` for `tenantID`, then records the row (audited `transcript.created`).
+    ///
+    /// Order matters for crashes: key, then the synced file, then the row. A crash before the row leaves
+    /// an orphan file under a key that expires with its day key; never a row pointing at nothing.
+    public func seal(_ transcript: Transcript, tenantID: String, actor: String, now: Date = Date())
+        throws(TranscriptionError) -> TranscriptRecord
+    {
+        let id = UUID().uuidString.lowercased()
+        let day = CalendarDay(secondsSince1970: Int64(now.timeIntervalSince1970.rounded(.down)))
+        let relative = "transcripts/\(tenantID)/\(day)/\(id).cvr"
+        let json: Data
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            json = try encoder.encode(transcript)
+        } catch {
+            throw TranscriptionError(.storeFailed, "the transcript of call \(transcript.callId) cannot be encoded")
+        }
+        let expiresAt: Date
+        let key: (keyID: String, key: SecretKey)
+        do {
+            expiresAt = try catalog.transcriptExpiry(tenantID: tenantID, createdAt: now)
+        } catch {
+            throw TranscriptionError(.storeFailed, "cannot read tenant \(tenantID)'s transcript retention: \(error.message)")
+        }
+        do {
+            let expiresOn = CalendarDay(secondsSince1970: Int64(expiresAt.timeIntervalSince1970.rounded(.down)))
+            key = try keyStore.newDataKey(tenantID: tenantID, ownerID: id, kind: .transcript, expiresOn: expiresOn)
+            try dataDirectory.makeTranscriptDirectory(tenantID: tenantID, day: day)
+        } catch {
+            throw TranscriptionError(.storeFailed, "cannot prepare transcript \(id): \(error.message)")
+        }
+        let metadata = SealedFileMetadata(
+            kind: .transcript, tenantID: tenantID, recordingID: id, keyID: key.keyID, codec: .json, sampleRate: 0,
+            channels: 1, frameDurationMs: 0, createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
+        do throws(SealedFileError) {
+            let writer = try SealedFileWriter(
+                path: dataDirectory.path + "/" + relative, dataKey: key.key, metadata: metadata,
+                maxSegmentByteCount: Self.segmentByteCount)
+            let bytes = [UInt8](json)
+            var offset = 0
+            repeat {
+                let end = min(bytes.count, offset + Self.segmentByteCount)
+                let chunk = Array(bytes[offset..<end])
+                // One segment per chunk; `last` on the final one so a cut file is detected.
+                let sealed: Result<Void, SealedFileError> = chunk.withUnsafeBytes { buffer in
+                    Result { () throws(SealedFileError) in try writer.append(buffer, last: end == bytes.count) }
+                }
+                try sealed.get()
+                offset = end
+            } while offset < bytes.count
+            try writer.close()
+        } catch {
+            throw TranscriptionError(.storeFailed, "cannot seal transcript \(id): \(error.message)")
+        }
+        let record = TranscriptRecord(
+            id: id, callId: transcript.callId, tenantId: tenantID, engine: transcript.engine, path: relative,
+            createdAt: now, expiresAt: expiresAt)
+        do { try catalog.insertTranscript(record, actor: actor) } catch {
+            throw TranscriptionError(.storeFailed, "transcript \(id) is sealed but the catalog failed: \(error.message)")
+        }
+        return record
+    }
+
+    /// Decrypts one transcript in memory. The decryption is audited (`transcript.decrypted`) before
+    /// any key is unwrapped: if the audit entry cannot be written, nothing is decrypted.
+    /// - Parameter tenantID: when given, another tenant's transcript is reported as not found.
+    public func open(id: String, tenantID: String? = nil, actor: String, purpose: String = "show")
+        throws(TranscriptionError) -> (record: TranscriptRecord, transcript: Transcript)
+    {
+        let record: TranscriptRecord
+        do { record = try catalog.transcript(id: id, tenantID: tenantID) } catch {
+            throw TranscriptionError(error.code == .notFound ? .notFound : .storeFailed, error.message)
+        }
+        guard record.state != .shredded else {
+            throw TranscriptionError(.shredded, "transcript \(id) was shredded; it cannot be read by anyone")
+        }
+        do {
+            try catalog.auditLog.append(
+                actor: actor, action: .transcriptDecrypted, tenantID: record.tenantId, subjectID: record.id,
+                details: ["purpose": purpose])
+        } catch {
+            throw TranscriptionError(.storeFailed, "the decryption could not be audited, so it was not done: \(error.message)")
+        }
+        let key: SecretKey
+        do { key = try keyStore.dataKey(ownerID: record.id, tenantID: record.tenantId) } catch {
+            throw TranscriptionError(
+                error.code == .dataKeyShredded ? .shredded : .storeFailed, "transcript \(id): \(error.message)")
+        }
+        let plaintext: [UInt8]
+        do throws(SealedFileError) {
+            let path = record.path.hasPrefix("/") ? record.path : dataDirectory.path + "/" + record.path
+            let reader = try SealedFileReader(
+                path: path, dataKey: key, expectedTenantID: record.tenantId, expectedRecordingID: record.id)
+            plaintext = try reader.readAll()
+        } catch {
+            throw TranscriptionError(.storeFailed, "transcript \(id) does not verify: \(error.message)")
+        }
+        do {
+            return (record, try JSONDecoder().decode(Transcript.self, from: Data(plaintext)))
+        } catch {
+            throw TranscriptionError(.storeFailed, "transcript \(id) decrypted but is not a version-1 transcript")
+        }
+    }
+}

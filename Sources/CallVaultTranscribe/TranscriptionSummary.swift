@@ -1,0 +1,37 @@
+/// What a drain of the queue did, for `transcribe --pending`'s closing line.
+public struct TranscriptionSummary: Sendable, Equatable {
+    public var done = 0
+    public var failed = 0
+    public var dead = 0
+    public var cancelled = 0
+    public var deferred = 0
+    public var leaseLost = 0
+    /// Audio transcribed, all tracks, in milliseconds.
+    public var audioMs: Int64 = 0
+    /// Seconds unsealing, decoding and resampling.
+    public var prepareSeconds = 0.0
+    /// Seconds in the engine.
+    public var engineSeconds = 0.0
+
+    public init() {}
+
+    /// Engine seconds per second of audio (below 1 is faster than real time).
+    public var realTimeFactor: Double { audioMs > 0 ? engineSeconds / (Double(audioMs) / 1000) : 0 }
+    /// Unseal + decode + resample as a share of engine time.
+    public var overheadShare: Double { engineSeconds > 0 ? prepareSeconds / engineSeconds : 0 }
+    public var jobs: Int { done + failed + dead + cancelled + deferred + leaseLost }
+
+    mutating func add(_ report: TranscriptionWorker.Report) {
+        switch report.outcome {
+        case .done: done += 1
+        case .failed: failed += 1
+        case .dead: dead += 1
+        case .cancelled: cancelled += 1
+        case .deferred: deferred += 1
+        case .leaseLost: leaseLost += 1
+        }
+        audioMs += report.audioMs
+        prepareSeconds += report.prepareSeconds
+        engineSeconds += report.engineSeconds
+    }
+}

@@ -1,0 +1,230 @@
+import CallVaultAudio
+public import CallVaultStore
+import CallVaultRecorder
+public import Foundation
+
+/// Takes jobs off the durable queue and turns a call's sealed recordings into one sealed transcript.
+///
+/// Per job: unseal each track in memory (audited), decode, place it on the call's timeline, resample
+/// to 16 kHz, transcribe, merge the tracks by time with the speaker named, seal the result under a
+/// transcript key, complete the job. Audio never touches disk in plaintext. Not thread-safe: one
+/// worker per thread, each with its own engine; several workers share one catalog safely.
+public final class TranscriptionWorker {
+    /// How a worker claims and retries.
+    public struct Configuration: Sendable {
+        /// Written into leases and audit entries (`worker:<id>`).
+        public var workerID: String
+        /// How long a claim lasts without a heartbeat (renewed every third of it while working).
+        public var lease: Duration
+        public var retry: JobRetryPolicy
+        public var options: TranscriptionOptions
+        /// How long a job waits when a track of its call is still being recorded.
+        public var notReadyDelay: TimeInterval
+
+        public init(
+            workerID: String = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())",
+            lease: Duration = .seconds(120), retry: JobRetryPolicy = JobRetryPolicy(),
+            options: TranscriptionOptions = TranscriptionOptions(), notReadyDelay: TimeInterval = 30
+        ) {
+            self.workerID = workerID
+            self.lease = lease
+            self.retry = retry
+            self.options = options
+            self.notReadyDelay = notReadyDelay
+        }
+    }
+
+    /// What became of one claimed job.
+    public struct Report: Sendable, Equatable {
+        public enum Outcome: Sendable, Equatable {
+            /// Transcribed and sealed (or already transcribed by this engine: idempotent).
+            case done(transcriptID: String)
+            /// Failed; the queue retries it after a backoff.
+            case failed(String)
+            /// Failed for the last allowed time.
+            case dead(String)
+            /// Must never run: its recordings were shredded, erased or restricted.
+            case cancelled(String)
+            /// A track is still being recorded; back in the queue without counting an attempt.
+            case deferred
+            /// The lease ran out mid-job and another worker may hold it: the result was dropped.
+            case leaseLost
+        }
+
+        public let jobID: String
+        public let callID: String
+        public let outcome: Outcome
+        /// Audio transcribed (all tracks), in milliseconds.
+        public var audioMs: Int64 = 0
+        /// Seconds spent unsealing, decoding and resampling.
+        public var prepareSeconds: Double = 0
+        /// Seconds spent in the engine.
+        public var engineSeconds: Double = 0
+    }
+
+    public let catalog: Catalog
+    public let keyStore: KeyStore
+    public let dataDirectory: DataDirectory
+    public let engine: any TranscriptionEngine
+    public let configuration: Configuration
+
+    public init(
+        catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, engine: any TranscriptionEngine,
+        configuration: Configuration = Configuration()
+    ) {
+        self.catalog = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.engine = engine
+        self.configuration = configuration
+    }
+
+    /// The job engine names this worker takes: its own and `auto` (the worker's default).
+    public var claimedEngines: [String] { [RecordingWriter.defaultTranscriptionEngine, engine.name] }
+
+    private var actor: String { "worker:\(configuration.workerID)" }
+
+    /// Claims and processes the next runnable job; nil when none is due.
+    public func runNext(now: Date = Date()) throws(TranscriptionError) -> Report? {
+        let job: JobRecord?
+        do {
+            job = try catalog.claimJob(
+                workerID: configuration.workerID, engines: claimedEngines, lease: configuration.lease, now: now)
+        } catch {
+            throw TranscriptionError(.storeFailed, "cannot claim a job: \(error.message)")
+        }
+        guard let job else { return nil }
+        return try process(job)
+    }
+
+    /// Runs one claimed job to an outcome, recorded in the queue.
+    func process(_ job: JobRecord) throws(TranscriptionError) -> Report {
+        let keeper = LeaseKeeper(
+            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease)
+        var report = Report(jobID: job.id, callID: job.callId, outcome: .deferred)
+        let result: Result<Report.Outcome, TranscriptionError>
+        do throws(TranscriptionError) {
+            result = .success(try transcribe(job, into: &report))
+        } catch {
+            result = .failure(error)
+        }
+        let lost = keeper.stop()
+        do {
+            switch result {
+            case .success(.done(let id)) where lost:
+                // Our sealed transcript stays (a rerun finds it and completes); the job belongs to another.
+                _ = id
+                return Report(jobID: job.id, callID: job.callId, outcome: .leaseLost)
+            case .success(.done(let id)):
+                try catalog.completeJob(jobID: job.id, workerID: configuration.workerID)
+                return with(report, .done(transcriptID: id))
+            case .success(.deferred):
+                try catalog.deferJob(
+                    jobID: job.id, workerID: configuration.workerID,
+                    until: Date().addingTimeInterval(configuration.notReadyDelay))
+                return with(report, .deferred)
+            case .success(.cancelled(let reason)):
+                try catalog.cancelJob(jobID: job.id, reason: reason)
+                return with(report, .cancelled(reason))
+            case .success(let other):
+                return with(report, other)
+            case .failure(let error) where error.cancelsJob:
+                try catalog.cancelJob(jobID: job.id, reason: error.message)
+                return with(report, .cancelled(error.message))
+            case .failure(let error):
+                var policy = configuration.retry
+                if !error.isRetryable { policy.maximumAttempts = 0 }
+                let state = try catalog.failJob(
+                    jobID: job.id, workerID: configuration.workerID, error: error.message, policy: policy)
+                return with(report, state == .dead ? .dead(error.message) : .failed(error.message))
+            }
+        } catch {
+            if lost { return Report(jobID: job.id, callID: job.callId, outcome: .leaseLost) }
+            throw TranscriptionError(.storeFailed, "job \(job.id): cannot record its outcome: \(error.message)")
+        }
+    }
+
+    private func with(_ report: Report, _ outcome: Report.Outcome) -> Report {
+        var copy = Report(jobID: report.jobID, callID: report.callID, outcome: outcome)
+        copy.audioMs = report.audioMs
+        copy.prepareSeconds = report.prepareSeconds
+        copy.engineSeconds = report.engineSeconds
+        return copy
+    }
+
+    /// The work itself; returns `.done`, `.deferred` or `.cancelled`, or throws.
+    private func transcribe(_ job: JobRecord, into report: inout Report) throws(TranscriptionError) -> Report.Outcome {
+        let recordings: [RecordingRecord]
+        let existing: [TranscriptRecord]
+        do {
+            recordings = try catalog.recordings(inCalls: [job.callId])
+            existing = try catalog.transcripts(callID: job.callId)
+        } catch {
+            throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
+        }
+        if recordings.contains(where: { $0.state == .recording }) { return .deferred }
+        let live = recordings.filter { $0.state != .shredded }
+        guard !live.isEmpty else {
+            return .cancelled(
+                recordings.isEmpty
+                    ? "call \(job.callId) has no recording" : "the recordings of call \(job.callId) were shredded")
+        }
+        if live.contains(where: \.restricted) {
+            return .cancelled("a recording of call \(job.callId) is restricted (GDPR Art. 18): not transcribed")
+        }
+        if let done = existing.first(where: { $0.engine == engine.name && $0.state == .complete }) {
+            return .done(transcriptID: done.id)
+        }
+        let exporter = RecordingExporter(
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
+        var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
+        for recording in live.sorted(by: { $0.track.sortOrder < $1.track.sortOrder }) {
+            let started = ContinuousClock.now
+            let audio = try prepare(recording, with: exporter)
+            let prepared = ContinuousClock.now
+            let segments = try engine.transcribe(audio, options: configuration.options)
+            report.prepareSeconds += (prepared - started).seconds
+            report.engineSeconds += (ContinuousClock.now - prepared).seconds
+            report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
+            tracks.append((recording.track.rawValue, segments))
+        }
+        let transcript = Transcript(
+            callId: job.callId, engine: engine.name, language: configuration.options.language,
+            createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
+        let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
+        return .done(transcriptID: try store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
+    }
+
+    /// Unseals one track on the call's timeline and brings it to the engine's rate.
+    private func prepare(_ recording: RecordingRecord, with exporter: RecordingExporter) throws(TranscriptionError)
+        -> [Int16]
+    {
+        let exported: ExportedRecording
+        do {
+            exported = try exporter.export(
+                recordingID: recording.id, actor: actor, purpose: "transcription", onTimeline: true)
+        } catch {
+            switch error.code {
+            case .shredded: throw TranscriptionError(.shredded, error.message)
+            case .unsupportedCodec: throw TranscriptionError(.unsupportedAudio, error.message)
+            case .sealedFileFailed: throw TranscriptionError(.corruptRecording, error.message)
+            default: throw TranscriptionError(.storeFailed, error.message)
+            }
+        }
+        guard exported.sampleRate != TranscriptionEngineRate.hz else { return exported.samples }
+        guard let rate = SampleRate(rawValue: exported.sampleRate) else {
+            throw TranscriptionError(
+                .unsupportedAudio, "recording \(recording.id) is at \(exported.sampleRate) Hz, which cannot be resampled")
+        }
+        return Resampler.resample(exported.samples, from: rate, to: .hz16000)
+    }
+}
+
+extension RecordingTrack {
+    /// Caller first: on a tie in time the caller's words come first.
+    var sortOrder: Int { self == .caller ? 0 : 1 }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,85 @@
+import CallVaultAudio
+import CallVaultRecorder
+import CallVaultStore
+import Foundation
+import Logging
+import Testing
+
+@testable import CallVaultTranscribe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A data directory with one tenant and helpers to record the sample two-track call into it through
+/// the real recorder (consent not required, stored as G.711 μ-law like a Twilio call).
+final class TranscriptionFixture {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples").path
+
+    let temp: String
+    let directory: DataDirectory
+    let keyStore: KeyStore
+    let catalog: Catalog
+    let tenantID: String
+
+    init() throws {
+        var template = Array("/tmp/callvault-transcribe-test-XXXXXX".utf8CString)
+        let made = try #require(mkdtemp(&template))
+        temp = String(cString: made)
+        directory = DataDirectory(path: temp + "/data")
+        try directory.create()
+        try FileRootKey(path: directory.rootKeyPath).create()
+        keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
+        catalog = try Catalog(directory: directory.path)
+        tenantID = try catalog.addTenant(name: "acme", policy: TenantPolicy(voiceDays: 30, transcriptDays: 60)).tenant.id
+        try keyStore.createTenant(tenantID)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: temp) }
+
+    /// 8 kHz mono samples of a file in `samples/`.
+    static func audio(_ file: String) throws -> [Int16] {
+        try AudioFileReader(path: samples + "/" + file).readAllMono()
+    }
+
+    /// Records `caller` and `bot` (8 kHz samples, same timeline) as one call; returns its id.
+    /// With `leaveOpen`, the bot track is left in state `recording` (a call still in progress).
+    @discardableResult
+    func recordCall(
+        caller: [Int16], bot: [Int16]? = nil, externalID: String = "CA-\(UUID().uuidString.prefix(8))"
+    ) throws -> String {
+        let callID = try catalog.registerCall(tenantID: tenantID, externalID: externalID).id
+        let recorder = CallRecorder(
+            callID: callID, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil, logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        let frames = max(caller.count, bot?.count ?? 0) / 160
+        for index in 0..<frames {
+            for (track, audio) in [(RecordingTrack.caller, caller), (.bot, bot)] {
+                guard let audio else { continue }
+                let frame = ring.next(timestampMs: Int64(index) * 20)
+                for i in 0..<160 {
+                    let at = index * 160 + i
+                    frame.samples[i] = at < audio.count ? audio[at] : 0
+                }
+                try recorder.receive(frame, track: track)
+            }
+        }
+        try recorder.finish(atMs: Int64(frames) * 20)
+        return callID
+    }
+
+    /// The sealed file of a recording.
+    func path(of recording: RecordingRecord) -> String { directory.path + "/" + recording.path }
+
+    func drain(
+        workers: Int = 1, limit: Int? = nil, retry: JobRetryPolicy = JobRetryPolicy(), lease: Duration = .seconds(60),
+        makeEngine: @escaping TranscriptionEngineFactory = { () throws(TranscriptionError) in try PocketSphinxEngine() }
+    ) throws -> TranscriptionSummary {
+        try TranscriptionPool.drain(
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, workers: workers, limit: limit,
+            configuration: { TranscriptionWorker.Configuration(workerID: "test-\($0)", lease: lease, retry: retry) },
+            makeEngine: makeEngine)
+    }
+}
