@@ -102,7 +102,12 @@ let package = Package(
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: ["CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder"]),
-        .testTarget(name: "CLITests", dependencies: ["callvault"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

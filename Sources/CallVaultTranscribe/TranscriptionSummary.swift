@@ -21,7 +21,7 @@ public struct TranscriptionSummary: Sendable, Equatable {
     public var overheadShare: Double { engineSeconds > 0 ? prepareSeconds / engineSeconds : 0 }
     public var jobs: Int { done + failed + dead + cancelled + deferred + leaseLost }
 
-    mutating func add(_ report: TranscriptionWorker.Report) {
+    public mutating func add(_ report: TranscriptionWorker.Report) {
         switch report.outcome {
         case .done: done += 1
         case .failed: failed += 1

@@ -3,81 +3,175 @@ import CallVaultAudio
 import CallVaultStore
 import CallVaultTranscribe
 import Foundation
+import Logging
+import Synchronization
 
-/// `callvault transcribe FILE...`: speech to text for audio files (no catalog), in process.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `callvault transcribe FILE...` (speech to text for files, no catalog) and
+/// `callvault transcribe --pending` (drains the durable queue into sealed transcripts).
 struct TranscribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcribe",
-        abstract: "Transcribe audio files with the in-process pocketsphinx engine.",
+        abstract: "Transcribe audio files, or drain the transcription queue (--pending).",
         discussion: """
-            Files are decoded with libsndfile, resampled to 16 kHz, split at silences and decoded
-            utterance by utterance. Draining the recording queue (--pending) is not built yet.
+            Files are decoded with libsndfile and resampled to 16 kHz. With --pending, workers claim
+            jobs from the queue, unseal each recorded track in memory, transcribe it, and store one
+            sealed transcript per call with the speakers named; the command exits 0 when nothing is
+            left to do (failed jobs are retried later and dead-lettered after the retry limit).
+            The engine used is named on stderr.
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, srt, vtt }
+    @Argument(help: "Audio files (WAV, FLAC, Ogg/Opus, ...).") var files: [String] = []
+    @Flag(help: "Drain the transcription queue of the data directory instead of reading files.") var pending = false
+    @Option(help: "With --pending: claim at most N jobs.") var limit: Int?
+    @Option(help: "With --pending: worker threads, each with its own engine.") var workers: Int = 1
+    @Option(help: "Output: text, json, srt or vtt (with --pending: text or json summary).")
+    var format: String = "text"
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var options: DataOptions
 
-    @Argument(help: "Audio files (WAV, FLAC, Ogg/Opus, ...).") var files: [String]
-    @Option(help: "Output: text, json, srt or vtt.") var format: Format = .text
+    func validate() throws {
+        guard TranscriptOutput.Format(rawValue: format) != nil else {
+            throw ValidationError("--format '\(format)' is not one of text, json, srt, vtt")
+        }
+        if pending {
+            guard files.isEmpty else { throw ValidationError("give files or --pending, not both") }
+            guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64, not \(workers)") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        } else {
+            guard !files.isEmpty else { throw ValidationError("give audio files to transcribe, or --pending") }
+        }
+    }
 
     func run() async throws {
         ProcessHardening.disableCoreDumps()
-        let engine: PocketSphinxEngine
-        do { engine = try PocketSphinxEngine() } catch {
-            throw CLIError.failure(error.message, hint: "scripts/bootstrap installs pocketsphinx-en-us")
+        if pending { try drain() } else { try transcribeFiles() }
+    }
+
+    // MARK: Files
+
+    private func transcribeFiles() throws {
+        let chosen = try engine.factory()
+        let instance: any TranscriptionEngine
+        do { instance = try chosen.make() } catch {
+            throw CLIError.failure(error.message, hint: "scripts/bootstrap and scripts/install-whisper install the engines")
         }
-        var documents: [[String: AnyCodable]] = []
-        for file in files {
+        let output = TranscriptOutput.Format(rawValue: format) ?? .text
+        let progress = isatty(STDERR_FILENO) == 1 && files.count > 1
+        var documents: [FileTranscript] = []
+        for (index, file) in files.enumerated() {
+            if progress { FileHandle.standardError.write(Data("\r[\(index + 1)/\(files.count)] \(file)\u{1B}[K".utf8)) }
             let segments: [TranscriptSegment]
             do {
                 let reader = try AudioFileReader(path: file)
                 var audio = try reader.readAllMono()
-                if reader.sampleRate != 16_000 {
+                if reader.sampleRate != TranscriptionEngineRate.hz {
                     guard let rate = SampleRate(rawValue: reader.sampleRate) else {
                         throw CLIError.failure("\(file): \(reader.sampleRate) Hz cannot be resampled here", hint: "use 8, 16 or 48 kHz audio")
                     }
                     audio = Resampler.resample(audio, from: rate, to: .hz16000)
                 }
-                segments = try engine.transcribe(audio)
+                segments = try instance.transcribe(audio, options: engine.transcriptionOptions)
             } catch let error as AudioError {
                 throw CLIError.failure(error.message)
             } catch let error as TranscriptionError {
-                throw CLIError.failure(error.message)
+                throw CLIError.failure("\(file): \(error.message)")
             }
-            switch format {
+            let items = segments.map { (speaker: String?.none, segment: $0) }
+            switch output {
             case .text:
                 if files.count > 1 { print("== \(file)") }
-                print(segments.map(\.text).joined(separator: " "))
+                print(TranscriptOutput.text(items))
             case .json:
-                documents.append(["file": .string(file), "engine": .string("pocketsphinx"), "segments": .segments(segments)])
+                documents.append(FileTranscript(file: file, engine: instance.name, segments: segments))
             case .srt, .vtt:
-                if format == .vtt { print("WEBVTT\n") }
-                for (index, segment) in segments.enumerated() {
-                    if format == .srt { print(index + 1) }
-                    print("\(Self.time(segment.startMs, format)) --> \(Self.time(segment.endMs, format))")
-                    print(segment.text + "\n")
-                }
+                print(TranscriptOutput.subtitles(items, format: output), terminator: "")
             }
         }
-        if format == .json { try CatalogCommandSupport.printJSON(["files": documents]) }
+        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if output == .json { try CatalogCommandSupport.printJSON(["files": documents]) }
     }
 
-    /// `00:00:01,200` (SRT) or `00:00:01.200` (VTT).
-    static func time(_ ms: Int, _ format: Format) -> String {
-        String(format: "%02d:%02d:%02d%@%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, format == .srt ? "," : ".", ms % 1000)
+    struct FileTranscript: Encodable {
+        let file: String
+        let engine: String
+        let segments: [TranscriptSegment]
     }
 
-    /// The JSON values of a transcript document.
-    enum AnyCodable: Encodable {
-        case string(String)
-        case segments([TranscriptSegment])
+    // MARK: Queue
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .string(let value): try container.encode(value)
-            case .segments(let value): try container.encode(value)
-            }
+    private func drain() throws {
+        var logger = Logger(label: "callvault.transcribe")
+        logger.logLevel = .warning
+        let stores = try RetentionStores(options, logger: logger)
+        let chosen = try engine.factory()
+        let transcriptionOptions = engine.transcriptionOptions
+        let run = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6).lowercased())"
+        let terminal = isatty(STDERR_FILENO) == 1
+        let counts = RunningCounts()
+        let started = ContinuousClock.now
+        let summary: TranscriptionSummary
+        do throws(TranscriptionError) {
+            summary = try TranscriptionPool.drain(
+                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, workers: workers,
+                limit: limit,
+                configuration: { index in
+                    TranscriptionWorker.Configuration(workerID: "\(run)-\(index)", options: transcriptionOptions)
+                },
+                makeEngine: chosen.make,
+                progress: { report in
+                    let line = counts.value.withLock { counts -> String in
+                        counts.add(report)
+                        return "transcribe: \(counts.jobs) job(s): \(counts.done) done, \(counts.failed) failed, "
+                            + "\(counts.dead) dead, \(counts.cancelled) cancelled"
+                    }
+                    // One line per job for logs; one updating line on a terminal.
+                    let outcome: String
+                    switch report.outcome {
+                    case .done: outcome = "done"
+                    case .failed(let why): outcome = "failed: \(why)"
+                    case .dead(let why): outcome = "dead: \(why)"
+                    case .cancelled(let why): outcome = "cancelled: \(why)"
+                    case .deferred: outcome = "deferred: a track is still being recorded"
+                    case .leaseLost: outcome = "lease lost: left to the worker that holds it"
+                    }
+                    let text = terminal ? "\r\(line)\u{1B}[K" : "job \(report.jobID) (call \(report.callID)): \(outcome)\n"
+                    FileHandle.standardError.write(Data(text.utf8))
+                })
+        } catch {
+            throw CLIError.failure(error.message, hint: error.code == .modelMissing ? "run scripts/install-whisper or scripts/bootstrap" : nil)
         }
+        if terminal && summary.jobs > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        let wall = (ContinuousClock.now - started)
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        if format == "json" {
+            try CatalogCommandSupport.printJSON(
+                PendingSummary(
+                    engine: chosen.name, workers: workers, done: summary.done, failed: summary.failed, dead: summary.dead,
+                    cancelled: summary.cancelled, deferred: summary.deferred, audioSeconds: Double(summary.audioMs) / 1000,
+                    engineSeconds: summary.engineSeconds, prepareSeconds: summary.prepareSeconds,
+                    realTimeFactor: summary.realTimeFactor, overheadShare: summary.overheadShare, wallSeconds: wallSeconds))
+        } else {
+            print(
+                "transcribed with \(chosen.name): \(summary.done) done, \(summary.failed) failed, \(summary.dead) dead, "
+                    + "\(summary.cancelled) cancelled, \(summary.deferred) deferred; "
+                    + String(format: "%.1f s of audio, real-time factor %.3f, unseal+decode+resample %.1f%% of engine time",
+                        Double(summary.audioMs) / 1000, summary.realTimeFactor, summary.overheadShare * 100))
+        }
+    }
+
+    /// The counts so far, shared by the workers' progress callbacks.
+    final class RunningCounts: Sendable {
+        let value = Mutex(TranscriptionSummary())
+    }
+
+    struct PendingSummary: Encodable {
+        let engine: String
+        let workers, done, failed, dead, cancelled, deferred: Int
+        let audioSeconds, engineSeconds, prepareSeconds, realTimeFactor, overheadShare, wallSeconds: Double
     }
 }

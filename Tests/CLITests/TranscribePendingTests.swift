@@ -1,0 +1,101 @@
+import CallVaultAudio
+import CallVaultRecorder
+import CallVaultStore
+import Foundation
+import Logging
+import Testing
+
+/// `callvault transcribe --pending` as separate processes racing on one data directory.
+@Suite struct TranscribePendingTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples").path
+
+    /// Records `count` one-track calls of the sample answer through the real recorder; returns their ids.
+    private func recordCalls(_ count: Int, in data: String) throws -> [String] {
+        let directory = DataDirectory(path: data)
+        let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
+        let catalog = try Catalog(directory: data)
+        let tenant = try catalog.addTenant(name: "race", policy: TenantPolicy()).tenant.id
+        try keyStore.createTenant(tenant)
+        let audio = try AudioFileReader(path: Self.samples + "/answer.ulaw.wav").readAllMono()
+        return try (0..<count).map { index in
+            let call = try catalog.registerCall(tenantID: tenant, externalID: "CA-race-\(index)").id
+            let recorder = CallRecorder(
+                callID: call, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
+                catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil,
+                logger: Logger(label: "test"))
+            let ring = FrameRing(sampleRate: .hz8000)
+            for frameIndex in 0..<(audio.count / 160) {
+                let frame = ring.next(timestampMs: Int64(frameIndex) * 20)
+                for i in 0..<160 { frame.samples[i] = audio[frameIndex * 160 + i] }
+                try recorder.receive(frame, track: .caller)
+            }
+            try recorder.finish(atMs: Int64(audio.count / 8))
+            return call
+        }
+    }
+
+    @Test func racingProcessesTranscribeEveryCallExactlyOnce() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-pending-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        let data = temp + "/data"
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let calls = try recordCalls(8, in: data)
+
+        // Three processes with two workers each, started together on the same queue.
+        let arguments = ["transcribe", "--pending", "--engine", "pocketsphinx", "--workers", "2", "--format", "json"]
+        let results = LockedResults()
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                results.append(Result { try cli.run(arguments) })
+            }.start()
+        }
+        group.wait()
+        let runs = try results.all.map { try $0.get() }
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
+        let done = try runs.map { try #require($0.json()["done"] as? Int) }.reduce(0, +)
+        #expect(done == 8, "every job done once across the processes: \(runs.map(\.stdout))")
+
+        let catalog = try Catalog(directory: data)
+        #expect(try catalog.jobs(state: .done).count == 8)
+        let transcripts = try catalog.transcripts(inCalls: calls)
+        #expect(transcripts.count == 8 && Set(transcripts.map(\.callId)) == Set(calls), "one transcript per call")
+
+        // Nothing left: a fourth run finds no work and says so.
+        let again = try cli.run(arguments)
+        let againDone = try again.json()["done"] as? Int
+        #expect(again.status == 0 && againDone == 0)
+
+        let show = try cli.run(["transcripts", "show", "--call", "CA-race-3"])
+        #expect(show.status == 0, "\(show.stderr)")
+        let list = try cli.run(["transcripts", "list", "--json"])
+        let listed = try list.json()["transcripts"] as? [Any]
+        #expect(listed?.count == 8)
+        let unknown = try cli.run(["transcripts", "show", "--call", "CA-none"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("has no readable transcript"))
+    }
+}
+
+/// Results gathered from several threads.
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<CatalogCLIProcess.Result, any Error>] = []
+
+    func append(_ result: Result<CatalogCLIProcess.Result, any Error>) {
+        lock.lock()
+        results.append(result)
+        lock.unlock()
+    }
+
+    var all: [Result<CatalogCLIProcess.Result, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
+    }
+}
