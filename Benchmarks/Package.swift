@@ -70,6 +70,19 @@ let package = Package(
             path: "Benchmarks/IngestBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "TranscribeBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultAudio", package: callVault),
+                .product(name: "CallVaultRecorder", package: callVault),
+                .product(name: "CallVaultStore", package: callVault),
+                .product(name: "CallVaultTranscribe", package: callVault),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/TranscribeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,131 @@
+import Benchmark
+import CallVaultAudio
+import CallVaultRecorder
+import CallVaultStore
+import CallVaultTranscribe
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A data directory with the sample two-track call recorded through the real recorder, and a queue of
+/// jobs for the claim/complete figure. Made once per process, outside any measurement.
+final class TranscribeBench: @unchecked Sendable {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples").path
+
+    let directory: DataDirectory
+    let catalog: Catalog
+    let keyStore: KeyStore
+    let tenantID: String
+    let recordings: [RecordingRecord]
+
+    init() {
+        var template = Array("/tmp/callvault-transcribe-bench-XXXXXX".utf8CString)
+        let root = String(cString: mkdtemp(&template)!)
+        directory = DataDirectory(path: root + "/data")
+        try! directory.create()
+        try! FileRootKey(path: directory.rootKeyPath).create()
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        keyStore = try! KeyStore(dataDirectory: directory, logger: logger)
+        catalog = try! Catalog(directory: directory.path)
+        tenantID = try! catalog.addTenant(name: "bench").tenant.id
+        try! keyStore.createTenant(tenantID)
+        let caller = try! AudioFileReader(path: Self.samples + "/caller.flac").readAllMono()
+        let bot = try! AudioFileReader(path: Self.samples + "/bot.flac").readAllMono()
+        let callID = try! catalog.registerCall(tenantID: tenantID, externalID: "bench-call").id
+        let recorder = CallRecorder(
+            callID: callID, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil, logger: logger)
+        let ring = FrameRing(sampleRate: .hz8000)
+        for index in 0..<(min(caller.count, bot.count) / 160) {
+            for (track, audio) in [(RecordingTrack.caller, caller), (.bot, bot)] {
+                let frame = ring.next(timestampMs: Int64(index) * 20)
+                for i in 0..<160 { frame.samples[i] = audio[index * 160 + i] }
+                try! recorder.receive(frame, track: track)
+            }
+        }
+        try! recorder.finish(atMs: Int64(caller.count / 8))
+        recordings = try! catalog.recordings(inCalls: [callID])
+    }
+
+    /// What the worker does before the engine: unseal (audited), decode μ-law, place on the timeline,
+    /// resample 8 → 16 kHz; for both tracks. Returns the 16 kHz tracks.
+    func prepare() -> [[Int16]] {
+        let exporter = RecordingExporter(
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format)
+        return recordings.map { recording in
+            let exported = try! exporter.export(
+                recordingID: recording.id, actor: "bench", purpose: "transcription", onTimeline: true)
+            return Resampler.resample(exported.samples, from: .hz8000, to: .hz16000)
+        }
+    }
+
+    /// `count` calls with one queued job each (for the queue figure).
+    func queueJobs(_ count: Int) {
+        for index in 0..<count {
+            let call = try! catalog.registerCall(tenantID: tenantID, externalID: "queue-\(index)")
+            try! catalog.enqueueJob(callID: call.id, engine: "bench")
+        }
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let bench = TranscribeBench()
+    let tracks = bench.prepare()
+
+    // The worker's own work per call, to compare with the engines' time on the same audio below:
+    // the goal is ≤ 5 % of engine time.
+    Benchmark(
+        "Transcription_prepare_46s_call_2_tracks",
+        configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(10), maxIterations: 10)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(bench.prepare()) }
+    }
+
+    Benchmark(
+        "Transcription_pocketsphinx_46s_call_2_tracks",
+        configuration: .init(metrics: [.wallClock], maxDuration: .seconds(60), maxIterations: 2)
+    ) { benchmark in
+        let engine = try! PocketSphinxEngine()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for track in tracks { blackHole(try! engine.transcribe(track, options: TranscriptionOptions())) }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    if let installation = try? WhisperInstallation.locate() {
+        Benchmark(
+            "Transcription_whisper_46s_call_2_tracks",
+            configuration: .init(metrics: [.wallClock], maxDuration: .seconds(60), maxIterations: 2)
+        ) { benchmark in
+            let engine = try! WhisperEngine(configuration: .init(installation: installation))
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                for track in tracks { blackHole(try! engine.transcribe(track, options: TranscriptionOptions())) }
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
+    // Queue throughput: one claim (a checked UPDATE under a lease) and one completion per job, on the
+    // real SQLite catalog (WAL, synchronous writes as configured). Goal ≥ 5,000 jobs/s.
+    let jobs = 20_000
+    bench.queueJobs(jobs)
+    Benchmark(
+        "Queue_claim_complete_1000_jobs",
+        configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(20), maxIterations: jobs / 1000)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<1000 {
+                guard let job = try! bench.catalog.claimJob(workerID: "bench", engines: ["bench"], lease: .seconds(60))
+                else { fatalError("the benchmark queue ran dry") }
+                try! bench.catalog.completeJob(jobID: job.id, workerID: "bench")
+            }
+        }
+    }
+}
