@@ -12,7 +12,7 @@ import Synchronization
 /// reads the transcript from its stdout.
 ///
 /// The escape hatch for engines CallVault has no client for (whisper.cpp's CLI, a vendor tool, a
-/// script): stdout that parses as JSON may be `verbose_json` or `{"segments":[{"start","end","text"}]}`;
+/// script): stdout that parses as a JSON object may be `verbose_json` or `{"segments":[{"start","end","text"}]}`;
 /// anything else is plain text, one segment spanning the audio.
 /// The WAV lives in a private directory (mkdtemp, 0700; the file 0600) that is deleted afterwards,
 /// errors included, so plaintext audio is on disk only while the program runs. The program runs in
@@ -107,7 +107,7 @@ public final class CommandTranscriptionEngine: TranscriptionEngine {
 
         let stdout = try run(executable: executable, arguments: arguments, program: program)
         let durationMs = InMemoryWAV.durationMs(samples)
-        if VerboseJSONTranscript.isJSON(stdout) {
+        if VerboseJSONTranscript.isJSONObject(stdout) {
             return try VerboseJSONTranscript.segments(from: stdout, audioDurationMs: durationMs, engine: "command \(program)")
         }
         guard let text = String(data: stdout, encoding: .utf8) else {

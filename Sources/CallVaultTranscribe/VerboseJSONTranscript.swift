@@ -30,9 +30,9 @@ enum VerboseJSONTranscript {
         var probability: Double?
     }
 
-    /// Whether `data` is JSON at all (anything else a program prints is plain text).
-    static func isJSON(_ data: Data) -> Bool {
-        (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil
+    /// Whether `data` is a JSON object (anything else a program prints, `42` included, is plain text).
+    static func isJSONObject(_ data: Data) -> Bool {
+        (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
     }
 
     /// The segments in `data`, times in ms; `audioDurationMs` bounds a text-only answer.

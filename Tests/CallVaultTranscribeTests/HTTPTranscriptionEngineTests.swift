@@ -189,13 +189,13 @@ let cannedVerboseJSON = Data(
 struct HTTPTranscriptionEngineTests {
     let samples = (0..<16_000).map { Int16(truncatingIfNeeded: $0 &* 7) }
 
-    private func engine(_ server: URL, timeout: TimeInterval = 10, attempts: Int = 3, backoff: TimeInterval = 0.01)
-        -> HTTPTranscriptionEngine
-    {
+    private func engine(
+        _ server: URL, timeout: TimeInterval = 10, attempts: Int = 3, backoff: TimeInterval = 0.01, retryAfterCap: TimeInterval = 30
+    ) -> HTTPTranscriptionEngine {
         HTTPTranscriptionEngine(
             configuration: .init(
                 endpoint: server, model: "whisper-test", apiKey: "test-key", timeout: timeout, maximumAttempts: attempts,
-                baseBackoff: backoff))
+                baseBackoff: backoff, maximumRetryAfter: retryAfterCap))
     }
 
     private func canned(_ samples: Int) -> @Sendable (Int, LocalHTTPServer.Request) -> LocalHTTPServer.Reply {
@@ -264,6 +264,19 @@ struct HTTPTranscriptionEngineTests {
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(server.requests.count == 2)
         #expect(segments.count == 2)
+    }
+
+    @Test func aLongRetryAfterIsCapped() throws {
+        let ok = canned(samples.count)
+        let server = try LocalHTTPServer { index, request in
+            index == 0 ? .respond(status: 503, headers: ["Retry-After": "3600"], body: Data()) : ok(index, request)
+        }
+        defer { server.stop() }
+        let started = ContinuousClock.now
+        _ = try engine(server.url, retryAfterCap: 0.2).transcribe(samples, options: TranscriptionOptions())
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
+        #expect(server.requests.count == 2)
     }
 
     @Test func persistent503sEndUnavailableAfterTheAttempts() throws {
@@ -344,6 +357,13 @@ struct HTTPTranscriptionEngineTests {
         let segments = try VerboseJSONTranscript.segments(
             from: Data(#"{"text":"  hello   there "}"#.utf8), audioDurationMs: 2500, engine: "test")
         #expect(segments == [TranscriptSegment(startMs: 0, endMs: 2500, text: "hello there", words: [])])
+    }
+
+    @Test func onlyJSONObjectsCountAsJSON() {
+        #expect(VerboseJSONTranscript.isJSONObject(Data(#"{"text":"hi"}"#.utf8)))
+        for text in ["42", "\"quoted\"", "true", "[1]", "hello there"] {
+            #expect(!VerboseJSONTranscript.isJSONObject(Data(text.utf8)))
+        }
     }
 
     @Test func badJSONErrorsNameThePathNotTheText() {
