@@ -5,11 +5,21 @@ import Foundation
 /// `--engine` and its settings, shared by `transcribe FILE` and `transcribe --pending`.
 struct EngineOptions: ParsableArguments {
     enum Engine: String, ExpressibleByArgument, CaseIterable {
-        case auto, whisper, pocketsphinx
+        case auto, whisper, pocketsphinx, http, command
     }
 
-    @Option(help: "auto (whisper if installed, else pocketsphinx), whisper or pocketsphinx.")
+    @Option(help: "auto (whisper if installed, else pocketsphinx), whisper, pocketsphinx, http or command.")
     var engine: Engine = .auto
+    @Option(help: ArgumentHelp("http: the server's base URL (it serves /v1/audio/transcriptions).", valueName: "URL"))
+    var endpoint: String?
+    @Option(help: "http: the model name sent with each request.")
+    var httpModel: String = "whisper-1"
+    @Option(help: ArgumentHelp("http: the environment variable holding the API key (never pass it as an argument).", valueName: "VAR"))
+    var apiKeyEnv: String = "CALLVAULT_HTTP_API_KEY"
+    @Option(help: ArgumentHelp("command: the program and its arguments; {input} becomes the WAV's path.", valueName: "'PROG {input}'"))
+    var command: String?
+    @Option(help: "http and command: seconds one request or run may take.")
+    var engineTimeout: Double?
     @Option(help: ArgumentHelp("A CTranslate2 Whisper model directory instead of the installed base model.", valueName: "DIR"))
     var model: String?
     @Option(help: "Spoken language code (en, de, ...), or auto to detect it (whisper only).")
@@ -21,7 +31,16 @@ struct EngineOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...20).contains(beamSize) else { throw ValidationError("--beam-size must be 1...20, not \(beamSize)") }
-        if model != nil && engine == .pocketsphinx { throw ValidationError("--model is a whisper option") }
+        if model != nil && ![.auto, .whisper].contains(engine) { throw ValidationError("--model is a whisper option") }
+        if engine == .http {
+            guard let endpoint, let url = URL(string: endpoint), ["http", "https"].contains(url.scheme ?? "") else {
+                throw ValidationError("--engine http needs --endpoint http(s)://HOST[:PORT]")
+            }
+        }
+        if engine == .command && (command ?? "").isEmpty {
+            throw ValidationError("--engine command needs --command 'PROG {input}'")
+        }
+        if let engineTimeout, engineTimeout <= 0 { throw ValidationError("--engine-timeout must be positive") }
     }
 
     var transcriptionOptions: TranscriptionOptions {
@@ -35,6 +54,19 @@ struct EngineOptions: ParsableArguments {
         case .whisper: useWhisper = true
         case .pocketsphinx: useWhisper = false
         case .auto: useWhisper = model != nil || WhisperInstallation.isInstalled()
+        case .http:
+            let key = ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
+            let configuration = HTTPTranscriptionEngine.Configuration(
+                endpoint: URL(string: endpoint ?? "")!, model: httpModel, apiKey: key, timeout: engineTimeout ?? 120)
+            note("engine: http (\(configuration.transcriptionsURL.absoluteString), model \(httpModel)\(key == nil ? "" : ", API key from $\(apiKeyEnv)"))")
+            return ("http", { () throws(TranscriptionError) in HTTPTranscriptionEngine(configuration: configuration) })
+        case .command:
+            let configuration: CommandTranscriptionEngine.Configuration
+            do { configuration = try .init(commandLine: command ?? "", timeout: engineTimeout ?? 300) } catch {
+                throw CLIError(what: error.message, hint: "quote the command: --command 'PROG --flag {input}'", exitCode: 2)
+            }
+            note("engine: command (\(configuration.arguments.first ?? ""))")
+            return ("command", { () throws(TranscriptionError) in try CommandTranscriptionEngine(configuration: configuration) })
         }
         guard useWhisper else {
             note("engine: pocketsphinx (in-process, en-us)" + (engine == .auto ? "; whisper is not installed (scripts/install-whisper)" : ""))

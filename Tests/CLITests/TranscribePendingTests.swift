@@ -82,6 +82,47 @@ import Testing
     }
 }
 
+extension TranscribePendingTests {
+    @Test func anUnreachableHTTPEngineFailsTheJobWithTheReasonAndLosesNothing() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-pending-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: temp + "/data")
+        #expect(try cli.run(["init"]).status == 0)
+        let calls = try recordCalls(1, in: temp + "/data")
+        // Port 9 (discard) on loopback: nothing listens, every connection is refused.
+        let run = try cli.run([
+            "transcribe", "--pending", "--engine", "http", "--endpoint", "http://127.0.0.1:9", "--format", "json",
+        ])
+        #expect(run.status == 0, "a drained queue exits 0 even with failures: \(run.stderr)")
+        #expect(try run.json()["failed"] as? Int == 1)
+        let job = try #require(try Catalog(directory: temp + "/data").jobs().first)
+        #expect(job.callId == calls[0] && job.state == .failed && job.attempts == 1)
+        #expect(job.lastError?.isEmpty == false && job.runAfter > Date(), "kept for a retry after its backoff")
+    }
+
+    @Test func aCommandEngineTranscribesAFile() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-command-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let script = temp + "/engine.sh"
+        // A stand-in engine: checks it got a WAV, answers in plain text.
+        try "#!/bin/sh\n[ \"$(head -c 4 \"$1\")\" = RIFF ] || exit 7\necho 'yes that is fine'\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: temp)
+        let run = try cli.run([
+            "transcribe", Self.samples + "/answer.ulaw.wav", "--engine", "command", "--command", "\(script) {input}",
+        ])
+        #expect(run.status == 0 && run.stdout.contains("yes that is fine"), "\(run.stderr)")
+        #expect(run.stderr.contains("engine: command"))
+        let bad = try cli.run(["transcribe", Self.samples + "/answer.ulaw.wav", "--engine", "command"])
+        #expect(bad.status == 2 && bad.stderr.contains("--command"))
+    }
+}
+
 /// Results gathered from several threads.
 final class LockedResults: @unchecked Sendable {
     private let lock = NSLock()
