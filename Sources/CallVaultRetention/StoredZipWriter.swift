@@ -112,13 +112,14 @@ final class StoredZipWriter {
             Self.put32(entry.offset, &directory)
             directory += entry.name
         }
-        guard directoryStart + UInt64(directory.count) + 22 <= Self.maxArchiveByteCount else { throw Self.tooLarge() }
+        let directorySize = directory.count
+        guard directoryStart + UInt64(directorySize) + 22 <= Self.maxArchiveByteCount else { throw Self.tooLarge() }
         Self.put32(0x0605_4b50, &directory)
         Self.put16(0, &directory)
         Self.put16(0, &directory)
         Self.put16(UInt16(entries.count), &directory)
         Self.put16(UInt16(entries.count), &directory)
-        Self.put32(UInt32(directory.count - 16), &directory)  // the directory's size, without this record
+        Self.put32(UInt32(directorySize), &directory)
         Self.put32(UInt32(directoryStart), &directory)
         Self.put16(0, &directory)  // comment length
         try write(directory)
