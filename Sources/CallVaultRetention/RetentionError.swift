@@ -11,6 +11,8 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
         case fileDeletionFailed
         /// The request does not fit the recording's state (already shredded, not held, ...).
         case invalidState
+        /// An argument is malformed (a phone number with letters, an empty override reason, ...).
+        case invalidArgument
         /// Nothing matches the request (for example, no call of the caller whose number was given).
         case notFound
         /// The output file exists and overwriting it was not asked for.

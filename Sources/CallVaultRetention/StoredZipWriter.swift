@@ -11,7 +11,7 @@ import Foundation
 /// per entry a local file header and the bytes, then the central directory and its end record.
 ///
 /// The archive is built in a temporary file (mode 0600) in the destination's directory and appears
-/// under its name only in ``commit(replacing:)``, after an `fsync`: a failed or abandoned archive
+/// under its name only in ``moveIntoPlace(replacing:)``, after ``finish()`` synced it: a failed or abandoned archive
 /// leaves no partial file. ZIP64 is not written, so an archive past 4 GiB is refused, not truncated.
 /// Audio is already dense, so compression would buy little and cost a dependency.
 final class StoredZipWriter {
@@ -32,6 +32,8 @@ final class StoredZipWriter {
     private var descriptor: Int32
     private var offset: UInt64 = 0
     private var entries: [Entry] = []
+    /// Finished and synced, not yet moved: ``discard()`` still removes it.
+    private var finished = false
     private let dosTime: UInt16
     private let dosDate: UInt16
 
@@ -85,11 +87,11 @@ final class StoredZipWriter {
         entries.append(entry)
     }
 
-    /// Writes the central directory, syncs, and moves the archive to its name. Without `replacing`,
-    /// an existing file at the destination is never replaced (`link` fails on it atomically).
+    /// Writes the central directory and syncs the temporary file; ``moveIntoPlace(replacing:)`` then
+    /// gives it its name. No entry can be added afterwards.
     /// - Returns: the archive's size in bytes.
     @discardableResult
-    func commit(replacing: Bool) throws(RetentionError) -> UInt64 {
+    func finish() throws(RetentionError) -> UInt64 {
         let directoryStart = offset
         var directory: [UInt8] = []
         for entry in entries {
@@ -129,16 +131,27 @@ final class StoredZipWriter {
             throw RetentionError(.outputFailed, "cannot finish \(temporaryPath): \(reason)")
         }
         descriptor = -1
-        try move(replacing: replacing)
-        Self.syncDirectory(of: destination)
+        finished = true
         return offset
     }
 
-    /// Closes and removes the temporary file (nothing happens after a commit).
+    /// Moves the finished archive to its name. Without `replacing`, an existing file at the
+    /// destination is never replaced (`link` fails on it atomically).
+    func moveIntoPlace(replacing: Bool) throws(RetentionError) {
+        guard finished else { throw RetentionError(.outputFailed, "the archive was not finished") }
+        finished = false
+        try move(replacing: replacing)
+        Self.syncDirectory(of: destination)
+    }
+
+    /// Closes and removes the temporary file (nothing happens once it was moved into place).
     func discard() {
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1
+            unlink(temporaryPath)
+        } else if finished {
+            finished = false
             unlink(temporaryPath)
         }
     }

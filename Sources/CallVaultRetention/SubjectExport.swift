@@ -101,7 +101,7 @@ public struct SubjectExport: Sendable {
     ) throws(RetentionError) -> Receipt {
         if options.includeRestricted {
             guard !options.overrideReason.isEmpty, options.overrideReason.utf8.count <= 500 else {
-                throw RetentionError(.invalidState, "overriding a restriction needs a reason of 1 to 500 bytes")
+                throw RetentionError(.invalidArgument, "overriding a restriction needs a reason of 1 to 500 bytes")
             }
         }
         if !options.overwrite && FileManager.default.fileExists(atPath: path) {
@@ -133,6 +133,7 @@ public struct SubjectExport: Sendable {
             manifest.calls.append(entry)
         }
         try zip.add("manifest.json", try Self.json(manifest))
+        receipt.bytes = try zip.finish()
         // Audited before the archive appears: if the entry cannot be written, no archive is left.
         do {
             try catalog.auditLog.append(
@@ -141,7 +142,11 @@ public struct SubjectExport: Sendable {
         } catch {
             throw RetentionError(.catalogFailed, "the export could not be audited, so it was not kept: \(error.message)")
         }
-        receipt.bytes = try zip.commit(replacing: options.overwrite)
+        do { try zip.moveIntoPlace(replacing: options.overwrite) } catch {
+            throw RetentionError(
+                error.code,
+                "\(error.message) (the audit log's subject.exported entry \(exportID) records this attempt; no file was left)")
+        }
         logger.info(
             "subject export written",
             metadata: [
@@ -155,12 +160,13 @@ public struct SubjectExport: Sendable {
         let keys: CallerKeys
         do { keys = try keyStore.callerKeys(tenantID: tenantID) } catch {
             throw RetentionError(
-                error.code == .unknownTenant ? .notFound : .keyStoreFailed, "tenant \(tenantID): \(error.message)")
+                error.code == .unknownTenant ? .notFound : .keyStoreFailed,
+                error.code == .unknownTenant ? error.message : "tenant \(tenantID): \(error.message)")
         }
         let calls: [CallRecord]
         do { calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys) } catch {
             throw RetentionError(
-                error.code == .notFound ? .notFound : error.code == .invalidArgument ? .invalidState : .catalogFailed,
+                error.code == .notFound ? .notFound : error.code == .invalidArgument ? .invalidArgument : .catalogFailed,
                 error.message)
         }
         guard !calls.isEmpty else {
