@@ -75,6 +75,8 @@ public struct SubjectExport: Sendable {
         public var transcriptsIncluded = 0
         public var transcriptsShredded = 0
         public var transcriptsUnreadable = 0
+        /// Transcripts left out because a recording of their call is restricted (no override).
+        public var transcriptsRestricted = 0
         public var at: Date
 
         /// The audit entry's details.
@@ -86,7 +88,8 @@ public struct SubjectExport: Sendable {
                 "restrictionsOverridden": String(restrictionsOverridden),
                 "recordingsUnreadable": String(recordingsUnreadable),
                 "transcriptsIncluded": String(transcriptsIncluded), "transcriptsShredded": String(transcriptsShredded),
-                "transcriptsUnreadable": String(transcriptsUnreadable), "bytes": String(bytes),
+                "transcriptsUnreadable": String(transcriptsUnreadable),
+                "transcriptsRestricted": String(transcriptsRestricted), "bytes": String(bytes),
             ]
         }
     }
@@ -201,6 +204,9 @@ public struct SubjectExport: Sendable {
                 file: file, sampleRate: stereo.rate, channels: 2, left: "caller", right: "bot",
                 durationMs: Int64(stereo.samples.count / 2) * 1000 / Int64(stereo.rate))
         }
+        // A transcript is made from the call's tracks: while one of them is restricted (and not
+        // overridden), its text is held back too, as the restriction's purpose would otherwise be lost.
+        let restrictedCall = !options.includeRestricted && recordings.contains { $0.restricted && $0.state != .shredded }
         var usedNames: Set<String> = []
         let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
         for transcript in transcripts {
@@ -210,6 +216,10 @@ public struct SubjectExport: Sendable {
             if transcript.state == .shredded {
                 item.reason = Self.shreddedReason
                 receipt.transcriptsShredded += 1
+            } else if restrictedCall {
+                item.status = .restricted
+                item.reason = "made from a restricted recording of this call (GDPR Art. 18); included only by the audited override"
+                receipt.transcriptsRestricted += 1
             } else {
                 do {
                     let opened = try store.open(

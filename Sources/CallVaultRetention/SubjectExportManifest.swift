@@ -27,7 +27,8 @@ public struct SubjectExportManifest: Sendable, Equatable, Codable {
         case included
         /// Its keys were destroyed (retention expired, or erased): no one can read it any more.
         case shredded
-        /// Restricted (GDPR Art. 18) and left out, because no override was given.
+        /// Restricted (GDPR Art. 18) and left out, because no override was given (a transcript: made
+        /// from a restricted recording of its call).
         case restricted
         /// It could not be decrypted or decoded (see `reason`); nothing of it is in the archive.
         case unreadable

@@ -123,8 +123,8 @@ struct SubjectCommand: AsyncParsableCommand {
                 if receipt.recordingsShredded + receipt.transcriptsShredded > 0 {
                     print("listed as shredded: \(receipt.recordingsShredded) recording(s), \(receipt.transcriptsShredded) transcript(s)")
                 }
-                if receipt.recordingsRestricted > 0 {
-                    print("left out as restricted: \(receipt.recordingsRestricted) recording(s) (--include-restricted to include them, audited)")
+                if receipt.recordingsRestricted + receipt.transcriptsRestricted > 0 {
+                    print("left out as restricted: \(receipt.recordingsRestricted) recording(s), \(receipt.transcriptsRestricted) transcript(s) (--include-restricted to include them, audited)")
                 }
                 if receipt.restrictionsOverridden > 0 {
                     print("restricted but included (audited override): \(receipt.restrictionsOverridden) recording(s)")

@@ -214,6 +214,11 @@ struct SubjectExportTests {
         _ = try shredder.shred([SealedItem(botTrack)][...], at: t0)
         _ = try shredder.shred([SealedItem(transcript)][...], at: t0)
         try fixture.catalog.setRestricted(recordingID: callerTrack.id, true, reason: "caller contests accuracy")
+        let transcriptOfRestricted = try TranscriptStore(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory
+        ).seal(
+            Transcript(callId: call, engine: "whisper", language: nil, createdAt: "2026-06-01T00:00:00Z", audioMs: 3000, segments: []),
+            tenantID: fixture.tenantID, actor: "test")
 
         // Without the override: nothing decrypted, the restricted one and the shredded ones listed.
         let plain = fixture.root + "/plain.zip"
@@ -226,7 +231,10 @@ struct SubjectExportTests {
         #expect(entry.recordings.first { $0.id == botTrack.id }?.status == .shredded)
         #expect(entry.recordings.first { $0.id == callerTrack.id }?.status == .restricted)
         #expect(entry.recordings.allSatisfy { $0.reason != nil })
-        #expect(entry.transcripts.map(\.status) == [.shredded] && entry.transcripts[0].file == nil)
+        #expect(entry.transcripts.first { $0.id == transcript.id }?.status == .shredded)
+        #expect(entry.transcripts.first { $0.id == transcriptOfRestricted.id }?.status == .restricted)
+        #expect(entry.transcripts.allSatisfy { $0.file == nil } && receipt.transcriptsRestricted == 1)
+        #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .transcriptDecrypted })
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .restrictionOverridden || $0.action == .recordingDecrypted })
 
         // With it: the caller's audio is included and the override audited with its reason.
@@ -241,6 +249,8 @@ struct SubjectExportTests {
         #expect(manifest.restrictedIncluded)
         let included = try #require(entry.recordings.first { $0.id == callerTrack.id })
         #expect(included.status == .included && included.restrictionOverridden == true)
+        #expect(entry.transcripts.first { $0.id == transcriptOfRestricted.id }?.status == .included)
+        #expect(FileManager.default.fileExists(atPath: folder + "/calls/\(call)/transcript-whisper.json"))
         let (left, right) = try Self.channels(folder + "/calls/\(call)/audio.wav")
         #expect(left == callerAudio)
         #expect(right.allSatisfy { $0 == 0 })
