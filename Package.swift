@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CPocketSphinx", pkgConfig: "pocketsphinx",
             providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
@@ -55,7 +56,10 @@ let package = Package(
             ]),
         .target(
             name: "CallVaultRetention",
-            dependencies: ["CallVaultStore", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "CallVaultIngest",
             dependencies: [
@@ -89,7 +93,8 @@ let package = Package(
         .testTarget(
             name: "CallVaultRetentionTests",
             dependencies: [
-                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultRecorder",
+                "CallVaultTranscribe", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultIngestTests",

@@ -1,4 +1,4 @@
-/// Why a retention operation (sweep, hold) failed, with a message a user can act on.
+/// Why a retention operation (sweep, hold, data-subject request) failed, with a message a user can act on.
 ///
 /// Messages name recordings, tenants and files by id or path; never key bytes, phone numbers or audio.
 public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -11,6 +11,14 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
         case fileDeletionFailed
         /// The request does not fit the recording's state (already shredded, not held, ...).
         case invalidState
+        /// An argument is malformed (a phone number with letters, an empty override reason, ...).
+        case invalidArgument
+        /// Nothing matches the request (for example, no call of the caller whose number was given).
+        case notFound
+        /// The output file exists and overwriting it was not asked for.
+        case outputExists
+        /// The output file could not be written (I/O, permissions, or beyond the 4 GiB a ZIP without ZIP64 holds).
+        case outputFailed
     }
 
     public let code: Code

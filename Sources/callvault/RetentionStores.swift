@@ -29,6 +29,10 @@ extension CLIError {
             case .invalidState: "list recordings with `callvault recordings list`"
             case .fileDeletionFailed: "check the file's directory is writable by this user; the next sweep retries"
             case .catalogFailed, .keyStoreFailed: "check the disk and the data directory's permissions, then retry"
+            case .notFound: "check --tenant, and give the number as the telephony provider sent it, e.g. +442079460000"
+            case .invalidArgument: "see `callvault help subject`"
+            case .outputExists: "choose another --out, or pass --force to replace it"
+            case .outputFailed: "check the --out directory exists, is writable and has room; nothing was left behind"
             }
         self.init(what: error.message, hint: hint, exitCode: 1)
     }

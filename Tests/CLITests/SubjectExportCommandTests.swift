@@ -1,0 +1,87 @@
+import CallVaultAudio
+import CallVaultRecorder
+import CallVaultStore
+import Foundation
+import Logging
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `callvault subject export` as a child process against a real data directory.
+@Suite struct SubjectExportCommandTests {
+    let number = "+44 20 7946 0000"
+
+    /// An initialised directory with one tenant and one 1-second call of `number` (caller track only).
+    private func makeSetup() throws -> (cli: CatalogCLIProcess, root: String, tenantID: String) {
+        var template = Array("/tmp/callvault-subject-cli-XXXXXX".utf8CString)
+        _ = try #require(mkdtemp(&template))
+        let root = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: root + "/data")
+        #expect(try cli.run(["init"]).status == 0)
+        let added = try cli.run(["tenant", "add", "acme", "--consent", "not-required", "--json"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let tenantID = try #require(try added.json()["id"] as? String)
+
+        let directory = DataDirectory(path: root + "/data")
+        let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
+        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        let catalog = try Catalog(path: directory.catalogPath)
+        let call = try catalog.registerCall(
+            tenantID: tenantID, externalID: "CA-subject", callerNumber: number,
+            callerKeys: keyStore.callerKeys(tenantID: tenantID))
+        let recorder = CallRecorder(
+            callID: call.id, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .pcm16),
+            catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil, logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        for index in 0..<50 {
+            let frame = ring.next(timestampMs: Int64(index) * 20)
+            for i in 0..<160 { frame.samples[i] = Int16(truncatingIfNeeded: (index * 160 + i) * 37) }
+            try recorder.receive(frame, track: .caller)
+        }
+        try recorder.finish(atMs: 1000)
+        return (cli, root, tenantID)
+    }
+
+    @Test func exportsRefusesToOverwriteAndRejectsUnknownNumbers() throws {
+        let setup = try makeSetup()
+        defer { try? FileManager.default.removeItem(atPath: setup.root) }
+        let out = setup.root + "/subject.zip"
+
+        let exported = try setup.cli.run(
+            ["subject", "export", "--tenant", setup.tenantID, "--phone", number, "--out", out, "--json"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let receipt = try exported.json()
+        #expect(receipt["recordingsIncluded"] as? Int == 1)
+        #expect((receipt["exportId"] as? String)?.hasPrefix("EXPORT-") == true)
+        #expect(!exported.stdout.contains("7946") && !exported.stderr.contains("7946"))
+        let unzip = Process()
+        unzip.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
+        unzip.arguments = ["-tq", out]
+        try unzip.run()
+        unzip.waitUntilExit()
+        #expect(unzip.terminationStatus == 0)
+
+        let again = try setup.cli.run(["subject", "export", "--tenant", setup.tenantID, "--phone", number, "--out", out])
+        #expect(again.status == 1)
+        #expect(again.stderr.hasPrefix("callvault: error: \(out) exists") && again.stderr.contains("--force"))
+        let forced = try setup.cli.run(
+            ["subject", "export", "--tenant", setup.tenantID, "--phone", number, "--out", out, "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stdout.contains("1 recording(s)"))
+
+        let missing = setup.root + "/missing.zip"
+        let unknown = try setup.cli.run(
+            ["subject", "export", "--tenant", setup.tenantID, "--phone", "+1 202 555 0199", "--out", missing])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no call from the caller whose number was given"))
+        #expect(!unknown.stderr.contains("555 0199") && !unknown.stderr.contains("2025550199"))
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        let audit = try setup.cli.run(["audit", "list", "--json"])
+        #expect(audit.stdout.contains("subject.exported"))
+        #expect(!audit.stdout.contains("7946"))
+    }
+}
