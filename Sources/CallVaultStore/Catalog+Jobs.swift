@@ -42,6 +42,36 @@ extension Catalog {
         }
     }
 
+    /// Queues many jobs in one transaction (a backfill: every call again for a new engine); pairs already
+    /// queued are skipped. Returns how many were new.
+    @discardableResult
+    public func enqueueJobs(_ requests: [(callID: String, engine: String)], priority: Int = 0, at: Date = Date())
+        throws(CatalogError) -> Int
+    {
+        for request in requests where request.engine.isEmpty || request.engine.utf8.count > 100 {
+            throw CatalogError(.invalidArgument, "an engine name must have 1 to 100 bytes")
+        }
+        let at = at.catalogPrecision
+        return try write { db in
+            let tenant = try db.cachedStatement(sql: "SELECT tenant_id FROM calls WHERE id = ?")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO jobs (id, call_id, tenant_id, engine, state, priority, attempts, run_after,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?, ?)
+                    """)
+            var added = 0
+            for request in requests {
+                guard let tenantID = try String.fetchOne(tenant, arguments: [request.callID]) else {
+                    throw CatalogError(.notFound, "no call with id \(request.callID)")
+                }
+                try insert.execute(arguments: [Self.newID(), request.callID, tenantID, request.engine, priority, at, at, at])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
     /// Jobs, oldest first, optionally only those in one state.
     public func jobs(state: JobState? = nil) throws(CatalogError) -> [JobRecord] {
         try read { db in

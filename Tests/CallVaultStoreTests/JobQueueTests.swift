@@ -119,3 +119,27 @@ struct JobQueueTests {
         #expect(priorities == [2, 2, 1, 1, 0, 0])
     }
 }
+
+@Suite("Job queue: batch claims")
+struct JobQueueBatchTests {
+    @Test func batchClaimsTakeEachJobOnceInUrgencyOrderAndCompleteOnlyWhatIsHeld() throws {
+        let directory = try CatalogTestDirectory()
+        let catalog = try Catalog(directory: directory.path)
+        let tenant = try catalog.addTenant(name: "batch").tenant.id
+        let t0 = Date()
+        for index in 0..<25 {
+            let call = try catalog.registerCall(tenantID: tenant, externalID: "CA-\(index)")
+            try catalog.enqueueJob(callID: call.id, engine: "e", priority: index == 24 ? 9 : 0, at: t0)
+        }
+        let first = try catalog.claimJobs(workerID: "a", limit: 10, lease: .seconds(60), now: t0.addingTimeInterval(1))
+        let second = try catalog.claimJobs(workerID: "b", limit: 100, lease: .seconds(60), now: t0.addingTimeInterval(1))
+        #expect(first.count == 10 && second.count == 15)
+        #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
+        #expect(first.contains { $0.priority == 9 }, "the urgent job is in the first batch")
+        #expect(try catalog.claimJobs(workerID: "c", limit: 5, lease: .seconds(60), now: t0.addingTimeInterval(2)).isEmpty)
+        // "b" cannot complete "a"'s jobs; "a" completes its own.
+        #expect(try catalog.completeJobs(ids: first.map(\.id), workerID: "b") == 0)
+        #expect(try catalog.completeJobs(ids: first.map(\.id), workerID: "a") == 10)
+        #expect(try catalog.jobs(state: .done).count == 10 && catalog.jobs(state: .running).count == 15)
+    }
+}
