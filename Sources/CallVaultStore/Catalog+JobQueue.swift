@@ -14,17 +14,7 @@ extension Catalog {
         let now = now.catalogPrecision
         let expires = now.addingTimeInterval(Double(lease.components.seconds)).catalogPrecision
         return try write { db in
-            var sql = """
-                SELECT id FROM jobs
-                WHERE ((state IN ('queued', 'failed') AND run_after <= ?) OR (state = 'running' AND lease_expires_at <= ?))
-                """
-            var arguments: StatementArguments = [now, now]
-            if let engines, !engines.isEmpty {
-                sql += " AND engine IN (\(engines.map { _ in "?" }.joined(separator: ", ")))"
-                arguments += StatementArguments(engines)
-            }
-            sql += " ORDER BY priority DESC, run_after, created_at LIMIT 1"
-            guard let id = try String.fetchOne(db, sql: sql, arguments: arguments) else { return nil }
+            guard let id = try Self.claimableIDs(db, engines: engines, limit: 1, now: now).first else { return nil }
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
@@ -47,18 +37,7 @@ extension Catalog {
         let now = now.catalogPrecision
         let expires = now.addingTimeInterval(Double(lease.components.seconds)).catalogPrecision
         return try write { db in
-            var sql = """
-                SELECT id FROM jobs
-                WHERE ((state IN ('queued', 'failed') AND run_after <= ?) OR (state = 'running' AND lease_expires_at <= ?))
-                """
-            var arguments: StatementArguments = [now, now]
-            if let engines, !engines.isEmpty {
-                sql += " AND engine IN (\(engines.map { _ in "?" }.joined(separator: ", ")))"
-                arguments += StatementArguments(engines)
-            }
-            sql += " ORDER BY priority DESC, run_after, created_at LIMIT ?"
-            arguments += [limit]
-            let ids = try String.fetchAll(db, sql: sql, arguments: arguments)
+            let ids = try Self.claimableIDs(db, engines: engines, limit: limit, now: now)
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
@@ -90,6 +69,33 @@ extension Catalog {
             }
             return done
         }
+    }
+
+    /// The ids of up to `limit` claimable jobs: first those whose worker died (lease expired), then the
+    /// runnable ones by priority, due time and age. Each part walks its own partial index (v3), so the
+    /// cost does not grow with the number of jobs waiting.
+    static func claimableIDs(_ db: Database, engines: [String]?, limit: Int, now: Date) throws -> [String] {
+        var filter = ""
+        var engineArguments = StatementArguments()
+        if let engines, !engines.isEmpty {
+            filter = " AND engine IN (\(engines.map { _ in "?" }.joined(separator: ", ")))"
+            engineArguments = StatementArguments(engines)
+        }
+        var ids = try String.fetchAll(
+            db,
+            sql: "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?\(filter) ORDER BY lease_expires_at LIMIT ?",
+            arguments: [now] + engineArguments + [limit])
+        if ids.count < limit {
+            ids += try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM jobs INDEXED BY jobs_runnable
+                    WHERE state IN ('queued', 'failed') AND run_after <= ?\(filter)
+                    ORDER BY priority DESC, run_after, created_at LIMIT ?
+                    """,
+                arguments: [now] + engineArguments + [limit - ids.count])
+        }
+        return ids
     }
 
     /// Extends a held lease; false if the worker lost it (expired and taken by another): stop working.

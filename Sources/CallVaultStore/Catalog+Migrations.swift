@@ -13,6 +13,17 @@ extension Catalog {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "UPDATE tenants SET phone_hash_key = zeroblob(32)")
         }
+        // v3: claiming walks a partial index in urgency order instead of scanning every job (measured:
+        // 17 claims/s with 120,000 jobs queued before, see README), and expired leases have their own.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX jobs_claimable;
+                    CREATE INDEX jobs_runnable ON jobs(priority DESC, run_after, created_at)
+                        WHERE state IN ('queued', 'failed');
+                    CREATE INDEX jobs_leased ON jobs(lease_expires_at) WHERE state = 'running';
+                    """)
+        }
         return migrator
     }
 

@@ -66,6 +66,8 @@ struct TranscribeCommand: AsyncParsableCommand {
         for (index, file) in files.enumerated() {
             if progress { FileHandle.standardError.write(Data("\r[\(index + 1)/\(files.count)] \(file)\u{1B}[K".utf8)) }
             let segments: [TranscriptSegment]
+            var engineSeconds = 0.0
+            var audioSeconds = 0.0
             do {
                 let reader = try AudioFileReader(path: file)
                 var audio = try reader.readAllMono()
@@ -75,7 +77,11 @@ struct TranscribeCommand: AsyncParsableCommand {
                     }
                     audio = Resampler.resample(audio, from: rate, to: .hz16000)
                 }
+                let started = ContinuousClock.now
                 segments = try instance.transcribe(audio, options: engine.transcriptionOptions)
+                let elapsed = ContinuousClock.now - started
+                engineSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                audioSeconds = Double(audio.count) / Double(TranscriptionEngineRate.hz)
             } catch let error as AudioError {
                 throw CLIError.failure(error.message)
             } catch let error as TranscriptionError {
@@ -87,7 +93,10 @@ struct TranscribeCommand: AsyncParsableCommand {
                 if files.count > 1 { print("== \(file)") }
                 print(TranscriptOutput.text(items))
             case .json:
-                documents.append(FileTranscript(file: file, engine: instance.name, segments: segments))
+                documents.append(
+                    FileTranscript(
+                        file: file, engine: instance.name, audioSeconds: audioSeconds, engineSeconds: engineSeconds,
+                        segments: segments))
             case .srt, .vtt:
                 print(TranscriptOutput.subtitles(items, format: output), terminator: "")
             }
@@ -99,6 +108,9 @@ struct TranscribeCommand: AsyncParsableCommand {
     struct FileTranscript: Encodable {
         let file: String
         let engine: String
+        /// Seconds of audio, and seconds the engine took on it (model loading excluded).
+        let audioSeconds: Double
+        let engineSeconds: Double
         let segments: [TranscriptSegment]
     }
 
