@@ -4,6 +4,7 @@ import CallVaultStore
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `callvault sweep`: the retention sweeper — once (cron) or as a service that sweeps at an interval.
 struct SweepCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct SweepCommand: AsyncParsableCommand {
         discussion: """
             Keys go first: once a recording's data key is destroyed, every copy of its sealed file is
             unreadable, backups included. A sweep killed at any point is finished by the next one.
-            Without --once it runs until SIGINT/SIGTERM, stopping between sweeps.
+            Without --once it runs as a service until SIGINT/SIGTERM, which let the current sweep
+            finish and stop before the next one. --metrics-file writes Prometheus counters (recordings
+            and transcripts shredded, keys destroyed, files and bytes freed, errors) after each sweep.
             """
     )
 
@@ -34,6 +37,9 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document per sweep on stdout.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write Prometheus text metrics here after each sweep (textfile collector).", valueName: "PATH"))
+    var metricsFile: String?
+
     func validate() throws {
         if Self.seconds(interval) == nil {
             throw ValidationError("--interval '\(interval)' is not a duration (use e.g. 30s, 15m, 1h, 1d)")
@@ -51,19 +57,31 @@ struct SweepCommand: AsyncParsableCommand {
         let sweeper = Sweeper(
             catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
         let fixedNow = now.flatMap(Self.instant)
+        let metrics = SweepMetrics()
+        let (dryRun, metricsFile, json) = (dryRun, metricsFile, json)
+        let pass = { @Sendable () throws in
+            let started = ContinuousClock.now
+            let result = try Self.sweep(sweeper, at: fixedNow ?? Date(), dryRun: dryRun)
+            let elapsed = ContinuousClock.now - started
+            if !dryRun {
+                metrics.record(result, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            }
+            if let metricsFile { try metrics.write(to: metricsFile) }
+            try Self.report(result, json: json)
+        }
         if once || dryRun {
-            try report(try sweep(sweeper, at: fixedNow ?? Date()))
+            try pass()
             return
         }
-        let stop = StopSignal()
-        let pause = Duration.seconds(Self.seconds(interval) ?? 3600)
-        while !stop.isRaised {
-            try report(try sweep(sweeper, at: fixedNow ?? Date()))
-            try? await stop.wait(for: pause)
-        }
+        let service = SweepService(interval: .seconds(Self.seconds(interval) ?? 3600), pass: pass)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [.sigquit], logger: logger))
+        try await group.run()
     }
 
-    private func sweep(_ sweeper: Sweeper, at instant: Date) throws -> SweepReport {
+    private static func sweep(_ sweeper: Sweeper, at instant: Date, dryRun: Bool) throws -> SweepReport {
         do {
             return try sweeper.sweep(now: instant, dryRun: dryRun)
         } catch {
@@ -71,7 +89,7 @@ struct SweepCommand: AsyncParsableCommand {
         }
     }
 
-    private func report(_ report: SweepReport) throws {
+    static func report(_ report: SweepReport, json: Bool) throws {
         // Written unbuffered: in service mode each sweep's line must reach a pipe or journal at once.
         var text = ""
         if json {
@@ -105,5 +123,20 @@ struct SweepCommand: AsyncParsableCommand {
     static func instant(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+/// The sweeper as a service: a sweep, then a pause, until a graceful shutdown, which is honoured
+/// between sweeps (a sweep is never cut in the middle by a signal; a kill is handled by the next sweep).
+struct SweepService: Service {
+    let interval: Duration
+    let pass: @Sendable () throws -> Void
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try pass()
+            // Wakes early on shutdown: the sleep is cancelled, the loop condition ends the service.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
     }
 }

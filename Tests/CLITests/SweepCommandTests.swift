@@ -110,13 +110,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: setup.root) }
         let process = Process()
         process.executableURL = setup.cli.executable
-        process.arguments = ["sweep", "--interval", "1h", "--data", setup.cli.dataDirectory]
+        let metricsFile = setup.root + "/sweep.prom"
+        process.arguments = ["sweep", "--interval", "1h", "--data", setup.cli.dataDirectory, "--metrics-file", metricsFile]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         // The first sweep's line arrives at once; then the service sleeps until the signal.
         let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
         #expect(line.hasPrefix("sweep: shredded 1 recording(s)"))
+        // The textfile collector's file was written before the line.
+        let metrics = (try? String(contentsOfFile: metricsFile, encoding: .utf8)) ?? ""
+        #expect(metrics.contains("callvault_sweep_recordings_shredded_total 1"), "\(metrics)")
+        #expect(metrics.contains("callvault_sweep_runs_total 1") && metrics.contains("callvault_sweep_errors_total 0"))
+        #expect(metrics.contains("callvault_sweep_bytes_freed_total") && !metrics.contains("callvault_sweep_bytes_freed_total 0"))
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning && Date() < deadline { usleep(20_000) }
