@@ -34,6 +34,24 @@ enum ExportSupport {
         return .failure(error.message, hint: hint)
     }
 
+    /// Refuses a restricted recording (GDPR Art. 18) unless `override` gives a reason, which is then
+    /// audited (`recording.restriction_overridden`) before anything is decrypted.
+    static func checkRestriction(_ recording: RecordingRecord, override: String?, catalog: Catalog) throws {
+        guard recording.restricted else { return }
+        guard let override, !override.isEmpty else {
+            throw CLIError.failure(
+                "recording \(recording.id) is restricted (GDPR Art. 18): kept, but not exported",
+                hint: "pass --override-reason TEXT to export it anyway (audited), or lift it with `callvault recordings restrict --lift`")
+        }
+        do {
+            try catalog.auditLog.append(
+                actor: "cli", action: .restrictionOverridden, tenantID: recording.tenantId, subjectID: recording.id,
+                details: ["purpose": "export", "reason": String(override.prefix(500))])
+        } catch {
+            throw CLIError.failure("the override could not be audited, so nothing was exported: \(error.message)")
+        }
+    }
+
     /// Writes interleaved PCM16 to `path` (format by extension), replacing nothing that exists.
     static func write(_ samples: [Int16], rate: Int, channels: Int, to path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else {
@@ -58,10 +76,17 @@ extension RecordingsCommand {
         @OptionGroup var options: DataOptions
         @Argument(help: "The recording's id.") var id: String
         @Option(help: "The file to write (.wav, .flac, .ogg, .opus); never overwritten.") var out: String
+        @Option(help: "Export a restricted (GDPR Art. 18) recording anyway, for this reason (audited).")
+        var overrideReason: String?
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
-            let (_, exporter) = try ExportSupport.exporter(options)
+            let (catalog, exporter) = try ExportSupport.exporter(options)
+            do {
+                try ExportSupport.checkRestriction(catalog.recording(id: id), override: overrideReason, catalog: catalog)
+            } catch let error as CatalogError {
+                throw CLIError.failure(error.message, hint: "list ids with `callvault recordings list`")
+            }
             let export: ExportedRecording
             do {
                 export = try exporter.export(recordingID: id, actor: "cli", purpose: "export", onTimeline: true)
@@ -93,6 +118,8 @@ extension CallsCommand {
         @OptionGroup var options: DataOptions
         @Argument(help: "The call's id (catalog id or the provider's call id).") var callID: String
         @Option(help: "The file to write (.wav, .flac, .ogg, .opus); never overwritten.") var out: String
+        @Option(help: "Export restricted (GDPR Art. 18) recordings anyway, for this reason (audited).")
+        var overrideReason: String?
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
@@ -117,6 +144,9 @@ extension CallsCommand {
             }
             guard !recordings.isEmpty else {
                 throw CLIError.failure("call \(callID) has no readable recording", hint: "nothing was recorded (no consent?), or it was shredded")
+            }
+            for recording in recordings {
+                try ExportSupport.checkRestriction(recording, override: overrideReason, catalog: catalog)
             }
             var tracks: [RecordingTrack: ExportedRecording] = [:]
             for recording in recordings {

@@ -6,7 +6,7 @@ struct RecordingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recordings",
         abstract: "Sealed recordings: one per track of a call.",
-        subcommands: [List.self, Export.self]
+        subcommands: [List.self, Export.self, Restrict.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -39,6 +39,26 @@ struct RecordingsCommand: AsyncParsableCommand {
                         ]
                     }
                 )
+            }
+        }
+    }
+}
+
+extension RecordingsCommand {
+    /// GDPR Art. 18: the data subject contests the data or objects; it is kept but not processed.
+    struct Restrict: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restrict a recording (kept, not transcribed or exported without an audited override), or --lift it.")
+
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The recording's id.") var id: String
+        @Option(help: "Why (kept in the audit log; no personal data).") var reason: String
+        @Flag(help: "Lift the restriction instead.") var lift = false
+
+        func run() async throws {
+            try CatalogCommandSupport.run {
+                try options.openCatalog().setRestricted(recordingID: id, !lift, reason: reason)
+                print(lift ? "recording \(id): restriction lifted" : "recording \(id): restricted (not transcribed or exported without an override)")
             }
         }
     }

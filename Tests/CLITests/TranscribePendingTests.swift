@@ -10,29 +10,8 @@ import Testing
     static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("samples").path
 
-    /// Records `count` one-track calls of the sample answer through the real recorder; returns their ids.
     private func recordCalls(_ count: Int, in data: String) throws -> [String] {
-        let directory = DataDirectory(path: data)
-        let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        let catalog = try Catalog(directory: data)
-        let tenant = try catalog.addTenant(name: "race", policy: TenantPolicy()).tenant.id
-        try keyStore.createTenant(tenant)
-        let audio = try AudioFileReader(path: Self.samples + "/answer.ulaw.wav").readAllMono()
-        return try (0..<count).map { index in
-            let call = try catalog.registerCall(tenantID: tenant, externalID: "CA-race-\(index)").id
-            let recorder = CallRecorder(
-                callID: call, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
-                catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil,
-                logger: Logger(label: "test"))
-            let ring = FrameRing(sampleRate: .hz8000)
-            for frameIndex in 0..<(audio.count / 160) {
-                let frame = ring.next(timestampMs: Int64(frameIndex) * 20)
-                for i in 0..<160 { frame.samples[i] = audio[frameIndex * 160 + i] }
-                try recorder.receive(frame, track: .caller)
-            }
-            try recorder.finish(atMs: Int64(audio.count / 8))
-            return call
-        }
+        try RecordedCalls.record(count, in: data)
     }
 
     @Test func racingProcessesTranscribeEveryCallExactlyOnce() throws {
