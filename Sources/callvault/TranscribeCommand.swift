@@ -172,9 +172,17 @@ struct TranscribeCommand: AsyncParsableCommand {
                 "transcribed with \(chosen.name): \(summary.done) done, \(summary.failed) failed, \(summary.dead) dead, "
                     + "\(summary.cancelled) cancelled, \(summary.deferred) deferred; "
                     + String(format: "%.1f s of audio, real-time factor %.3f, unseal+decode+resample %.1f%% of engine time",
-                        Double(summary.audioMs) / 1000, summary.realTimeFactor, summary.overheadShare * 100))
+                        Double(summary.audioMs) / 1000, summary.realTimeFactor, summary.overheadShare * 100)
+                    + Self.buildNote)
         }
     }
+
+    /// Resampling and decoding are unoptimised Swift in a debug build, several times slower than released.
+    #if DEBUG
+        static let buildNote = " (debug build; release figures are in the README)"
+    #else
+        static let buildNote = ""
+    #endif
 
     /// The counts so far, shared by the workers' progress callbacks.
     final class RunningCounts: Sendable {
