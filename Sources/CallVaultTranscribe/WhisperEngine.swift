@@ -31,6 +31,11 @@ public final class WhisperEngine: TranscriptionEngine {
     public let configuration: Configuration
     private var sidecar: WhisperSidecar?
     private var requests = 0
+    /// Seconds the sidecar reported spending in faster-whisper, summed over requests.
+    public private(set) var modelSeconds = 0.0
+    /// Seconds from sending a request to holding its parsed reply, summed: the difference to
+    /// `modelSeconds` is what the sidecar protocol costs (pipes, framing, JSON, the Python loop).
+    public private(set) var requestSeconds = 0.0
 
     /// Checks the model's sums (for the bundled model) and starts the sidecar, so a missing or changed
     /// model is reported before any job is claimed.
@@ -59,7 +64,9 @@ public final class WhisperEngine: TranscriptionEngine {
         ]
         let audioSeconds = Double(samples.count) / Double(TranscriptionEngineRate.hz)
         let timeout = configuration.baseTimeout + configuration.timeoutPerAudioSecond * audioSeconds
+        let sent = ContinuousClock.now
         let reply = try running.request(header: header, audio: samples, timeout: timeout)
+        let elapsed = ContinuousClock.now - sent
         if let error = reply["error"] as? String {
             // A refused request leaves the sidecar in sync: it stays up.
             throw TranscriptionError(.engineFailed, "the Whisper sidecar refused the audio: \(error.prefix(300))")
@@ -68,7 +75,10 @@ public final class WhisperEngine: TranscriptionEngine {
             running.stop()
             throw TranscriptionError(.badResponse, "the Whisper sidecar answered another request or no segments; restarted")
         }
-        return segments.compactMap(Self.segment)
+        let result = segments.compactMap(Self.segment)
+        requestSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        modelSeconds += (reply["engine_seconds"] as? Double) ?? 0
+        return result
     }
 
     private func start() throws(TranscriptionError) -> WhisperSidecar {

@@ -46,6 +46,9 @@ struct WhisperEngineTests {
             "whisper disclosure 8 kHz μ-law: WER \(String(format: "%.2f", wer)), real-time factor "
                 + String(format: "%.3f", seconds / (Double(audio.count) / 16_000)))
         #expect(wer < 0.3, "WER \(wer): \(text)")
+        let overhead = (engine.requestSeconds - engine.modelSeconds) / engine.modelSeconds
+        print("whisper sidecar protocol: \(String(format: "%.2f", overhead * 100))% of model time")
+        #expect(engine.modelSeconds > 0 && overhead >= 0 && overhead < 0.25, "protocol overhead \(overhead)")
         let words = segments.flatMap(\.words)
         #expect(!words.isEmpty && words.allSatisfy { (0...1).contains($0.confidence) && $0.startMs <= $0.endMs })
         #expect(zip(words, words.dropFirst()).allSatisfy { $0.startMs <= $1.startMs }, "words in time order")

@@ -108,6 +108,8 @@ let benchmarks: @Sendable () -> Void = {
                 for track in tracks { blackHole(try! engine.transcribe(track, options: TranscriptionOptions())) }
             }
             benchmark.stopMeasurement()
+            let overhead = (engine.requestSeconds - engine.modelSeconds) / max(engine.modelSeconds, 1e-9)
+            print("whisper sidecar protocol overhead: \(String(format: "%.2f", overhead * 100))% of model time")
         }
     }
 
