@@ -148,6 +148,25 @@ extension Catalog {
         }
     }
 
+    /// Puts a dead, cancelled or failed job back in the queue now with a fresh attempt count (an
+    /// operator fixed the cause: installed a model, lifted a restriction). Throws for other states.
+    @discardableResult
+    public func retryJob(jobID: String, now: Date = Date()) throws(CatalogError) -> JobRecord {
+        let now = now.catalogPrecision
+        return try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, updated_at = ?
+                    WHERE id = ? AND state IN ('dead', 'cancelled', 'failed')
+                    """,
+                arguments: [now, now, jobID])
+            guard db.changesCount == 1, let job = try JobRecord.fetchOne(db, key: jobID) else {
+                throw CatalogError(.invalidArgument, "job \(jobID) is unknown, or not dead, cancelled or failed")
+            }
+            return job
+        }
+    }
+
     /// Ends a job that must not run (its recording was shredded or erased), with the reason; from any
     /// state but `done`.
     public func cancelJob(jobID: String, reason: String, now: Date = Date()) throws(CatalogError) {

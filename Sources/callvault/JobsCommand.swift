@@ -6,7 +6,7 @@ struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "The transcription queue: one job per call and engine.",
-        subcommands: [List.self]
+        subcommands: [List.self, Retry.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -38,6 +38,26 @@ struct JobsCommand: AsyncParsableCommand {
                         ]
                     }
                 )
+            }
+        }
+    }
+}
+
+extension JobsCommand {
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a dead, cancelled or failed job again now, with a fresh attempt count.")
+
+        @OptionGroup var options: DataOptions
+        @Argument(help: "Job ids (see `callvault jobs list --state dead`).") var ids: [String]
+
+        func run() async throws {
+            try CatalogCommandSupport.run {
+                let catalog = try options.openCatalog()
+                for id in ids {
+                    let job = try catalog.retryJob(jobID: id)
+                    print("job \(job.id) (call \(job.callId)): queued")
+                }
             }
         }
     }

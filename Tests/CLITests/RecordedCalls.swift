@@ -66,6 +66,9 @@ import Testing
 
         #expect(try cli.run(["recordings", "restrict", recording.id, "--reason", "resolved", "--lift"]).status == 0)
         #expect(try cli.run(["recordings", "export", recording.id, "--out", temp + "/b.wav"]).status == 0)
+        // The job cancelled while it was restricted is queued again by an operator and transcribed.
+        let cancelled = try cli.run(["transcribe", "--pending", "--engine", "pocketsphinx", "--format", "json"])
+        #expect(try cancelled.json()["cancelled"] as? Int == 0, "lifted before the first run: nothing cancelled")
         let unknown = try cli.run(["recordings", "restrict", "nope", "--reason", "x"])
         #expect(unknown.status == 1 && unknown.stderr.contains("no recording with id nope"))
     }

@@ -172,3 +172,18 @@ struct TranscriptionWorkerTests {
         #expect(merged.map(\.speaker) == ["bot", "caller", "bot", "bot", "caller"])
     }
 }
+
+extension TranscriptionWorkerTests {
+    @Test func aCancelledJobRetriedAfterTheRestrictionIsLiftedIsTranscribed() throws {
+        let fixture = try TranscriptionFixture()
+        let callID = try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
+        let recording = try #require(try fixture.catalog.recordings(inCalls: [callID]).first)
+        try fixture.catalog.setRestricted(recordingID: recording.id, true, reason: "objection")
+        #expect(try fixture.drain().cancelled == 1)
+        try fixture.catalog.setRestricted(recordingID: recording.id, false, reason: "objection withdrawn")
+        let job = try #require(try fixture.catalog.jobs().first)
+        try fixture.catalog.retryJob(jobID: job.id)
+        #expect(try fixture.drain().done == 1)
+        #expect(throws: CatalogError.self) { try fixture.catalog.retryJob(jobID: job.id) }
+    }
+}
