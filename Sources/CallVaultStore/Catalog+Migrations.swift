@@ -24,6 +24,14 @@ extension Catalog {
                     CREATE INDEX jobs_leased ON jobs(lease_expires_at) WHERE state = 'running';
                     """)
         }
+        // v4: the language a tenant's calls are transcribed in (Whisper), `auto` to detect it.
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE tenants ADD COLUMN transcript_language TEXT NOT NULL DEFAULT 'en'
+                        CHECK (transcript_language = 'auto' OR length(transcript_language) BETWEEN 2 AND 3)
+                    """)
+        }
         return migrator
     }
 

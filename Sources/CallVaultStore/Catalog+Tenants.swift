@@ -31,6 +31,7 @@ extension Catalog {
             voiceDays: 90,
             transcriptDays: 365,
             codec: .native,
+            transcriptLanguage: "en",
             phoneHashKey: Data(count: 32),  // unused since v2: see KeyStore.callerKeys
             createdAt: at,
             updatedAt: at
@@ -131,6 +132,7 @@ extension Catalog {
             "voiceDays": String(policy.voiceDays),
             "transcriptDays": String(policy.transcriptDays),
             "codec": policy.codec.rawValue,
+            "transcriptLanguage": policy.transcriptLanguage,
         ]
     }
 

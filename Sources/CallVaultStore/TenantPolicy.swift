@@ -19,6 +19,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     public var transcriptDays: Int
     /// The codec recordings are stored in.
     public var codec: StorageCodec
+    /// The language its calls are transcribed in (`en`, `de`, ...), or `auto` to let the engine detect it.
+    public var transcriptLanguage: String
 
     /// The defaults of `callvault tenant add`: opt-in, no disclosure requirement, no digits,
     /// voice 90 days, transcripts 365 days, native codec.
@@ -29,7 +31,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         optOutDigit: Character? = nil,
         voiceDays: Int = TenantPolicy.maximumVoiceDays,
         transcriptDays: Int = 365,
-        codec: StorageCodec = .native
+        codec: StorageCodec = .native,
+        transcriptLanguage: String = "en"
     ) {
         self.consentMode = consentMode
         self.requireDisclosure = requireDisclosure
@@ -38,6 +41,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         self.voiceDays = voiceDays
         self.transcriptDays = transcriptDays
         self.codec = codec
+        self.transcriptLanguage = transcriptLanguage
     }
 
     /// The keys a DTMF digit may be.
@@ -62,13 +66,22 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
                 throw CatalogError(.invalidPolicy, "the \(label) digit must be one of 0-9, *, #, A-D")
             }
         }
+        guard transcriptLanguage == "auto" || Self.isLanguageCode(transcriptLanguage) else {
+            throw CatalogError(
+                .invalidPolicy, "the transcript language must be a 2 or 3 letter code (en, de, yue) or auto")
+        }
         if let consentDigit, consentDigit == optOutDigit {
             throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
         }
     }
 
+    /// Two or three lowercase ASCII letters: the codes Whisper knows (ISO 639-1, plus a few of 639-3).
+    static func isLanguageCode(_ text: String) -> Bool {
+        (2...3).contains(text.utf8.count) && text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
+        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, transcriptLanguage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +93,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         voiceDays = try c.decode(Int.self, forKey: .voiceDays)
         transcriptDays = try c.decode(Int.self, forKey: .transcriptDays)
         codec = try c.decode(StorageCodec.self, forKey: .codec)
+        transcriptLanguage = try c.decodeIfPresent(String.self, forKey: .transcriptLanguage) ?? "en"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,5 +105,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         try c.encode(voiceDays, forKey: .voiceDays)
         try c.encode(transcriptDays, forKey: .transcriptDays)
         try c.encode(codec, forKey: .codec)
+        try c.encode(transcriptLanguage, forKey: .transcriptLanguage)
     }
 }

@@ -19,6 +19,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var voiceDays: Int
     var transcriptDays: Int
     var codec: StorageCodec
+    var transcriptLanguage: String
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -33,6 +34,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case voiceDays = "voice_days"
         case transcriptDays = "transcript_days"
         case codec
+        case transcriptLanguage = "transcript_language"
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -47,7 +49,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 optOutDigit: optoutDigit?.first,
                 voiceDays: voiceDays,
                 transcriptDays: transcriptDays,
-                codec: codec
+                codec: codec,
+                transcriptLanguage: transcriptLanguage
             )
         }
         set {
@@ -58,6 +61,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             voiceDays = newValue.voiceDays
             transcriptDays = newValue.transcriptDays
             codec = newValue.codec
+            transcriptLanguage = newValue.transcriptLanguage
         }
     }
 

@@ -20,12 +20,16 @@ public final class TranscriptionWorker {
         public var options: TranscriptionOptions
         /// How long a job waits when a track of its call is still being recorded.
         public var notReadyDelay: TimeInterval
+        /// Transcribe in each tenant's language (its policy) rather than `options.language`.
+        public var usesTenantLanguage: Bool
 
         public init(
             workerID: String = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())",
             lease: Duration = .seconds(120), retry: JobRetryPolicy = JobRetryPolicy(),
-            options: TranscriptionOptions = TranscriptionOptions(), notReadyDelay: TimeInterval = 30
+            options: TranscriptionOptions = TranscriptionOptions(), notReadyDelay: TimeInterval = 30,
+            usesTenantLanguage: Bool = true
         ) {
+            self.usesTenantLanguage = usesTenantLanguage
             self.workerID = workerID
             self.lease = lease
             self.retry = retry
@@ -175,6 +179,15 @@ public final class TranscriptionWorker {
         if let done = existing.first(where: { $0.engine == engine.name && $0.state == .complete }) {
             return .done(transcriptID: done.id)
         }
+        var options = configuration.options
+        if configuration.usesTenantLanguage {
+            do {
+                let language = try catalog.tenant(id: job.tenantId).policy.transcriptLanguage
+                options.language = language == "auto" ? nil : language
+            } catch {
+                throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
+            }
+        }
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
@@ -182,14 +195,14 @@ public final class TranscriptionWorker {
             let started = ContinuousClock.now
             let audio = try prepare(recording, with: exporter)
             let prepared = ContinuousClock.now
-            let segments = try engine.transcribe(audio, options: configuration.options)
+            let segments = try engine.transcribe(audio, options: options)
             report.prepareSeconds += (prepared - started).seconds
             report.engineSeconds += (ContinuousClock.now - prepared).seconds
             report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
             tracks.append((recording.track.rawValue, segments))
         }
         let transcript = Transcript(
-            callId: job.callId, engine: engine.name, language: configuration.options.language,
+            callId: job.callId, engine: engine.name, language: options.language,
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
         let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
         return .done(transcriptID: try store.seal(transcript, tenantID: job.tenantId, actor: actor).id)

@@ -22,8 +22,8 @@ struct EngineOptions: ParsableArguments {
     var engineTimeout: Double?
     @Option(help: ArgumentHelp("A CTranslate2 Whisper model directory instead of the installed base model.", valueName: "DIR"))
     var model: String?
-    @Option(help: "Spoken language code (en, de, ...), or auto to detect it (whisper only).")
-    var language: String = "en"
+    @Option(help: "Spoken language code (en, de, ...), or auto to detect it (whisper). Default: the tenant's (--pending), en (files).")
+    var language: String?
     @Option(help: "Beam width for whisper (1...20).")
     var beamSize: Int = 5
     @Flag(help: "Skip non-speech with whisper's voice activity filter before decoding.")
@@ -44,7 +44,8 @@ struct EngineOptions: ParsableArguments {
     }
 
     var transcriptionOptions: TranscriptionOptions {
-        TranscriptionOptions(language: language == "auto" ? nil : language, beamSize: beamSize, voiceActivityFilter: vad)
+        let language = self.language ?? "en"
+        return TranscriptionOptions(language: language == "auto" ? nil : language, beamSize: beamSize, voiceActivityFilter: vad)
     }
 
     /// The engine to use and how to make one per worker; says on stderr which one was chosen.

@@ -36,6 +36,7 @@ struct TenantOutput: Encodable {
             ("voice-days", String(policy.voiceDays)),
             ("transcript-days", String(policy.transcriptDays)),
             ("codec", policy.codec.rawValue),
+            ("transcript-language", policy.transcriptLanguage),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]
         let width = rows.map(\.0.count).max() ?? 0

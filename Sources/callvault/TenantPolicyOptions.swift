@@ -25,6 +25,9 @@ struct TenantPolicyOptions: ParsableArguments {
     @Option(help: "Storage codec: native (default), opus, pcm16, g711u or g711a.")
     var codec: String?
 
+    @Option(help: "Language calls are transcribed in: a code such as en (default), de, es, or auto to detect it.")
+    var transcriptLanguage: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -51,6 +54,7 @@ struct TenantPolicyOptions: ParsableArguments {
             }
             policy.codec = storage
         }
+        if let transcriptLanguage { policy.transcriptLanguage = transcriptLanguage.lowercased() }
         return policy
     }
 

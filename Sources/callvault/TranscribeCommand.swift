@@ -122,6 +122,7 @@ struct TranscribeCommand: AsyncParsableCommand {
         let stores = try RetentionStores(options, logger: logger)
         let chosen = try engine.factory()
         let transcriptionOptions = engine.transcriptionOptions
+        let usesTenantLanguage = engine.language == nil
         let run = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6).lowercased())"
         let terminal = isatty(STDERR_FILENO) == 1
         let counts = RunningCounts()
@@ -132,7 +133,8 @@ struct TranscribeCommand: AsyncParsableCommand {
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, workers: workers,
                 limit: limit,
                 configuration: { index in
-                    TranscriptionWorker.Configuration(workerID: "\(run)-\(index)", options: transcriptionOptions)
+                    TranscriptionWorker.Configuration(
+                        workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
                 },
                 makeEngine: chosen.make,
                 progress: { report in

@@ -187,3 +187,28 @@ extension TranscriptionWorkerTests {
         #expect(throws: CatalogError.self) { try fixture.catalog.retryJob(jobID: job.id) }
     }
 }
+
+extension TranscriptionWorkerTests {
+    @Test func eachTenantsCallsAreTranscribedInItsLanguageUnlessTheRunFixesOne() throws {
+        let fixture = try TranscriptionFixture()
+        var policy = try fixture.catalog.tenant(id: fixture.tenantID).policy
+        policy.transcriptLanguage = "auto"
+        try fixture.catalog.updatePolicy(ofTenant: fixture.tenantID, to: policy)
+        let detected = try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
+        #expect(try fixture.drain().done == 1)
+        policy.transcriptLanguage = "de"
+        try fixture.catalog.updatePolicy(ofTenant: fixture.tenantID, to: policy)
+        let german = try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
+        #expect(try fixture.drain().done == 1)
+        let store = TranscriptStore(catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
+        func language(_ call: String) throws -> String? {
+            let row = try #require(try fixture.catalog.transcripts(callID: call).first)
+            return try store.open(id: row.id, actor: "test").transcript.language
+        }
+        #expect(try language(detected) == nil, "auto: the engine detects it")
+        #expect(try language(german) == "de")
+
+        policy.transcriptLanguage = "english"
+        #expect(throws: CatalogError.self) { try fixture.catalog.updatePolicy(ofTenant: fixture.tenantID, to: policy) }
+    }
+}
