@@ -83,6 +83,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
+        // libFuzzer targets (see docs/fuzzing.md and scripts/fuzz). In a normal build each is a small
+        // executable that replays the input files it is given; scripts/fuzz builds them with
+        // `--sanitize=fuzzer -DCALLVAULT_FUZZ`, which drops that `main` for libFuzzer's.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(
+            name: "FuzzTwilio", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"], path: "Fuzz/Twilio"),
+        .executableTarget(
+            name: "FuzzStreamStart", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"],
+            path: "Fuzz/StreamStart"),
+        .executableTarget(
+            name: "FuzzAudioSocket", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"],
+            path: "Fuzz/AudioSocket"),
+        .executableTarget(
+            name: "FuzzSealedFile", dependencies: ["CallVaultCrypto", "FuzzSupport"], path: "Fuzz/SealedFile"),
+
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
