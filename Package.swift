@@ -125,3 +125,15 @@ let package = Package(
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }
+
+// scripts/fuzz builds with CALLVAULT_FUZZ=1 in the environment and `--sanitize=fuzzer
+// --sanitize=address`. swiftc lets the last `-sanitize=` flag win, so that pair alone leaves the
+// code without libFuzzer's coverage counters (the fuzzer then runs blind: "no interesting inputs
+// were found"). Ask for the coverage explicitly, for CallVault's own code only.
+if Context.environment["CALLVAULT_FUZZ"] != nil {
+    for target in package.targets where target.type == .regular || target.type == .executable {
+        target.swiftSettings = (target.swiftSettings ?? []) + [
+            .unsafeFlags(["-sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp"])
+        ]
+    }
+}
