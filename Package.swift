@@ -87,6 +87,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
+        // libFuzzer targets (see docs/fuzzing.md and scripts/fuzz). In a normal build each is a small
+        // executable that replays the input files it is given; scripts/fuzz builds them with
+        // `--sanitize=fuzzer -DCALLVAULT_FUZZ`, which drops that `main` for libFuzzer's.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(
+            name: "FuzzTwilio", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"], path: "Fuzz/Twilio"),
+        .executableTarget(
+            name: "FuzzStreamStart", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"],
+            path: "Fuzz/StreamStart"),
+        .executableTarget(
+            name: "FuzzAudioSocket", dependencies: ["CallVaultIngest", "CallVaultAudio", "FuzzSupport"],
+            path: "Fuzz/AudioSocket"),
+        .executableTarget(
+            name: "FuzzSealedFile", dependencies: ["CallVaultCrypto", "FuzzSupport"], path: "Fuzz/SealedFile"),
+
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
@@ -119,4 +134,16 @@ let package = Package(
 
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}
+
+// scripts/fuzz builds with CALLVAULT_FUZZ=1 in the environment and `--sanitize=fuzzer
+// --sanitize=address`. swiftc lets the last `-sanitize=` flag win, so that pair alone leaves the
+// code without libFuzzer's coverage counters (the fuzzer then runs blind: "no interesting inputs
+// were found"). Ask for the coverage explicitly, for CallVault's own code only.
+if Context.environment["CALLVAULT_FUZZ"] != nil {
+    for target in package.targets where target.type == .regular || target.type == .executable {
+        target.swiftSettings = (target.swiftSettings ?? []) + [
+            .unsafeFlags(["-sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp"])
+        ]
+    }
 }
