@@ -15,6 +15,9 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
     private var live: LiveCallHandle?
     private var lastMs: Int64 = 0
     private var ended = false
+    private var admittedTenant: String?
+    private let startedAt = NIODeadline.now()
+    private var lastMediaAt = NIODeadline.now()
 
     init(context: IngestContext, eventLoop: any EventLoop) {
         self.context = context
@@ -27,6 +30,7 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
             return start(uuid.uuidString)
         case .audio(let hertz, let payload):
             guard let recorder else { return .policy("audio before the UUID") }
+            lastMediaAt = .now()
             do {
                 let rate = try SampleRate(ingestHertz: hertz)
                 if assembler?.sampleRate != rate {
@@ -68,6 +72,8 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
                     : "call \(uuid) is registered by more than one tenant")
         }
         guard let tenant = try? context.catalog.tenant(id: call.tenantId) else { return .serverError("tenant missing") }
+        if let refused = context.admit(tenant) { return refused }
+        admittedTenant = tenant.id
         callID = call.id
         recorder = context.recorder(for: call, tenant: tenant, arrivedAs: .pcm16)
         let handle = LiveCallHandle(self, eventLoop: eventLoop)
@@ -83,9 +89,14 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
         }
     }
 
+    func tick() -> MediaClose? {
+        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID)
+    }
+
     func end(_ reason: MediaClose) {
         guard !ended else { return }
         ended = true
+        if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
         guard let recorder, let callID else { return }
         if let live { context.liveCalls.remove(live, id: callID) }
         live = nil

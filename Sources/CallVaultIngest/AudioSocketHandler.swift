@@ -10,11 +10,32 @@ final class AudioSocketHandler: ChannelInboundHandler {
     private let session: any AudioSocketSession
     private let onError: @Sendable (IngestError) -> Void
     private var ended = false
+    private let tickInterval: TimeAmount?
+    private var ticker: RepeatedTask?
 
-    init(session: any AudioSocketSession, maxPayloadLength: Int, onError: @escaping @Sendable (IngestError) -> Void) {
+    init(
+        session: any AudioSocketSession, maxPayloadLength: Int, tickInterval: TimeAmount? = nil,
+        onError: @escaping @Sendable (IngestError) -> Void
+    ) {
         self.session = session
+        self.tickInterval = tickInterval
         self.parser = AudioSocketParser(maxPayloadLength: maxPayloadLength)
         self.onError = onError
+    }
+
+    /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard let tickInterval else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
+            let (handler, context) = bound.value
+            if let close = handler.session.tick() { handler.hangUp(context, close) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil  // the task holds this handler: break the cycle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -13,19 +13,22 @@ public final class AudioSocketServer: Service, Sendable {
     public let host: String
     public let port: Int
     let maxPayloadLength: Int
+    /// How often each connection's session checks its limits; nil: never.
+    let tickInterval: TimeAmount?
     let makeSession: AudioSocketSessionFactory
     let group: any EventLoopGroup
     let logger: Logger
     private let state = AudioSocketServerState()
 
     public init(
-        host: String, port: Int, maxPayloadLength: Int = 16_384, logger: Logger,
+        host: String, port: Int, maxPayloadLength: Int = 16_384, tickInterval: TimeAmount? = .seconds(1), logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         makeSession: @escaping AudioSocketSessionFactory
     ) {
         self.host = host
         self.port = port
         self.maxPayloadLength = maxPayloadLength
+        self.tickInterval = tickInterval
         self.logger = logger
         self.group = group
         self.makeSession = makeSession
@@ -35,6 +38,7 @@ public final class AudioSocketServer: Service, Sendable {
         let state = self.state
         let makeSession = self.makeSession
         let maxPayloadLength = self.maxPayloadLength
+        let tickInterval = self.tickInterval
         let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -45,7 +49,9 @@ public final class AudioSocketServer: Service, Sendable {
                 state.children.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
-                    let handler = AudioSocketHandler(session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength) { error in
+                    let handler = AudioSocketHandler(
+                        session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength, tickInterval: tickInterval
+                    ) { error in
                         logger.warning("audiosocket stream refused", metadata: ["error": "\(error.message)"])
                     }
                     try channel.pipeline.syncOperations.addHandler(handler)

@@ -10,6 +10,12 @@ public protocol AudioSocketSession: AnyObject {
     func receive(_ message: AudioSocketMessage) -> MediaClose?
     /// The connection ended (hangup, error, peer gone, server shutdown): seal what is open, once.
     func end(_ reason: MediaClose)
+    /// Called periodically on the connection's event loop: the close to apply if a limit ran out, or nil.
+    func tick() -> MediaClose?
+}
+
+extension AudioSocketSession {
+    public func tick() -> MediaClose? { nil }
 }
 
 public typealias AudioSocketSessionFactory = @Sendable (any EventLoop) -> any AudioSocketSession

@@ -19,6 +19,9 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
     private var lastMs: Int64 = 0
     private var ended = false
     private var live: LiveCallHandle?
+    private var admittedTenant: String?
+    private let startedAt = NIODeadline.now()
+    private var lastMediaAt = NIODeadline.now()
 
     init(context: IngestContext, tenant: Tenant?, eventLoop: any EventLoop) {
         self.context = context
@@ -41,6 +44,8 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
         if let upgradeTenant, upgradeTenant.id != tenant.id {
             return .policy("the tenantToken names another tenant than the upgrade's token")
         }
+        if let refused = context.admit(tenant) { return refused }
+        admittedTenant = tenant.id
         do {
             let call = try context.call(tenant: tenant, externalID: header.callId, from: header.from)
             callID = call.id
@@ -60,6 +65,7 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
 
     func receiveBinary(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
         guard let recorder, let assembler else { return .policy("audio before the JSON header") }
+        lastMediaAt = .now()
         var chunk = AudioChunk(bytes)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
@@ -84,9 +90,14 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
         }
     }
 
+    func tick() -> MediaClose? {
+        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID)
+    }
+
     func end(_ reason: MediaClose) {
         guard !ended else { return }
         ended = true
+        if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
         guard let recorder, let callID else { return }
         if let live { context.liveCalls.remove(live, id: callID) }
         live = nil  // the handle holds the session: break the cycle

@@ -3,6 +3,7 @@ public import CallVaultRecorder
 public import CallVaultStore
 import Foundation
 public import Logging
+import NIOCore
 
 /// What every media session shares: the stores, the flush group, live calls, metrics and settings.
 public struct IngestContext: Sendable {
@@ -15,11 +16,16 @@ public struct IngestContext: Sendable {
     public let logger: Logger
     /// Frames per sealed segment (50 = 1 s): bounds what a crash can lose.
     public let framesPerSegment: Int
+    /// Stream counts under the server's limits.
+    public let admission: StreamAdmission
+    public var limits: IngestLimits { admission.limits }
 
     public init(
         catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
-        liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50
+        liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
+        limits: IngestLimits = IngestLimits()
     ) {
+        self.admission = StreamAdmission(limits: limits)
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -43,6 +49,24 @@ public struct IngestContext: Sendable {
             metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
             metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
         }
+    }
+
+    /// Admits a new stream of `tenant`, or returns the close that refuses it (logged and counted).
+    func admit(_ tenant: Tenant) -> MediaClose? {
+        guard let (close, kind) = admission.admit(tenantID: tenant.id) else { return nil }
+        metrics.protocolError(kind)
+        logger.notice("stream refused", metadata: ["tenant": "\(tenant.id)", "reason": "\(close.reason)"])
+        return close
+    }
+
+    /// A stream's clocks: the close it gets if it was silent or long past a limit (logged and counted).
+    func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, callID: String?) -> MediaClose? {
+        guard let (close, kind) = limits.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, now: .now()) else {
+            return nil
+        }
+        metrics.protocolError(kind)
+        logger.notice("stream closed by a limit", metadata: ["call": "\(callID ?? "?")", "reason": "\(close.reason)"])
+        return close
     }
 
     /// The tenant a token authenticates, or nil.

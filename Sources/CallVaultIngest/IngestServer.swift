@@ -22,11 +22,14 @@ public final class IngestServer: Service, Sendable {
         public var maximumMessageBytes: Int
         /// How long open streams get to seal and close on shutdown before they are cut.
         public var shutdownGracePeriod: Duration
+        /// How often each stream's session checks its limits (idle timeout, call length); nil: never.
+        public var tickInterval: TimeAmount?
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, maximumMessageBytes: Int = 64 * 1024,
-            shutdownGracePeriod: Duration = .seconds(10)
+            shutdownGracePeriod: Duration = .seconds(10), tickInterval: TimeAmount? = .seconds(1)
         ) {
+            self.tickInterval = tickInterval
             self.host = host
             self.port = port
             self.maximumMessageBytes = maximumMessageBytes
@@ -95,6 +98,7 @@ public final class IngestServer: Service, Sendable {
         let api = self.api
         let threadPool = self.threadPool
         let maximumMessageBytes = configuration.maximumMessageBytes
+        let tickInterval = configuration.tickInterval
         let makeSession = self.makeSession
         let state = self.state
         let upgrader = NIOWebSocketServerUpgrader(
@@ -116,7 +120,8 @@ public final class IngestServer: Service, Sendable {
                         let tenant = try? outcome?.get()
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
                         try channel.pipeline.syncOperations.addHandler(
-                            MediaWebSocketHandler(session: session, maximumMessageBytes: maximumMessageBytes))
+                            MediaWebSocketHandler(
+                                session: session, maximumMessageBytes: maximumMessageBytes, tickInterval: tickInterval))
                     }
             }
         )

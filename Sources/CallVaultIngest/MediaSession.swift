@@ -38,6 +38,13 @@ public protocol MediaSession: AnyObject {
     func receiveBinary(_ bytes: UnsafeRawBufferPointer) -> MediaClose?
     /// The stream ended (peer closed, error, or server shutdown): seal what is open, exactly once.
     func end(_ reason: MediaClose)
+    /// Called periodically on the stream's event loop: the close to apply if a limit ran out (silence,
+    /// call length), or nil.
+    func tick() -> MediaClose?
+}
+
+extension MediaSession {
+    public func tick() -> MediaClose? { nil }
 }
 
 /// Makes the session for a newly upgraded stream. `tenant` is set when the upgrade carried a valid

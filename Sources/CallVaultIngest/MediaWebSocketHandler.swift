@@ -18,14 +18,32 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     private var scratch: UnsafeMutableRawBufferPointer
     private var ended = false
     private var closeSent = false
+    private let tickInterval: TimeAmount?
+    private var ticker: RepeatedTask?
 
-    init(session: any MediaSession, maximumMessageBytes: Int) {
+    init(session: any MediaSession, maximumMessageBytes: Int, tickInterval: TimeAmount? = nil) {
         self.session = session
         self.maximumMessageBytes = maximumMessageBytes
+        self.tickInterval = tickInterval
         scratch = .allocate(byteCount: min(4096, maximumMessageBytes), alignment: 16)
     }
 
     deinit { scratch.deallocate() }
+
+    /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard let tickInterval else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
+            let (handler, context) = bound.value
+            if let close = handler.session.tick() { handler.close(context, close) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil  // the task holds this handler: break the cycle
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)

@@ -22,6 +22,9 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
     private var lastMs: Int64 = 0
     private var ended = false
     private var live: LiveCallHandle?
+    private var admittedTenant: String?
+    private let startedAt = NIODeadline.now()
+    private var lastMediaAt = NIODeadline.now()
 
     init(context: IngestContext, tenant: Tenant?, eventLoop: any EventLoop) {
         self.context = context
@@ -65,6 +68,7 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
 
     private func receive(_ media: TwilioMediaMessage) -> MediaClose? {
         guard let recorder else { return .policy("media before start") }
+        lastMediaAt = .now()
         let track: RecordingTrack = media.track == .inbound ? .caller : .bot
         let assembler = track == .caller ? caller : bot
         var chunk = AudioChunk(UnsafeRawBufferPointer(rebasing: payload[0..<media.payloadCount]), timestampMs: media.timestampMs)
@@ -99,6 +103,8 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
         guard let tenant else {
             return .policy("missing or unknown tenant token (customParameters.token, Authorization or ?token=)")
         }
+        if let refused = context.admit(tenant) { return refused }
+        admittedTenant = tenant.id
         do {
             let call = try context.call(tenant: tenant, externalID: start.callSid, from: start.customParameters["from"])
             callID = call.id
@@ -126,9 +132,14 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
         }
     }
 
+    func tick() -> MediaClose? {
+        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID)
+    }
+
     func end(_ reason: MediaClose) {
         guard !ended else { return }
         ended = true
+        if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
         guard let recorder, let callID else { return }
         if let live { context.liveCalls.remove(live, id: callID) }
         live = nil  // the handle holds the session: break the cycle

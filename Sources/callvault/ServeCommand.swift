@@ -37,6 +37,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between group flushes (fdatasync of every open recording).")
     var flushIntervalMs = 1000
 
+    @Option(help: "Streams open at once, all tenants (more are refused: WebSocket close 1013, AudioSocket hangup).")
+    var maxCalls = 5_000
+
+    @Option(help: "Streams one tenant may have open at once (a Twilio call is one stream; a binary call one per track).")
+    var maxCallsPerTenant = 500
+
+    @Option(help: "Seconds without media after which a stream is finished (recordings sealed complete) and closed.")
+    var idleTimeout = 30.0
+
+    @Option(help: "Seconds after which a call is finished and closed.")
+    var maxCallSeconds = 14_400.0
+
+    @Option(help: "The largest WebSocket message accepted, in bytes (a Twilio media message is ~400).")
+    var maxMessageBytes = 64 * 1024
+
     func validate() throws {
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let audiosocket, Self.endpoint(audiosocket) == nil {
@@ -44,6 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...20).contains(segmentSeconds) else { throw ValidationError("--segment-seconds must be 1...20") }
         guard (10...10_000).contains(flushIntervalMs) else { throw ValidationError("--flush-interval-ms must be 10...10000") }
+        guard maxCalls >= 1, maxCallsPerTenant >= 1 else { throw ValidationError("--max-calls and --max-calls-per-tenant must be at least 1") }
+        guard idleTimeout >= 0.1, maxCallSeconds >= 1 else {
+            throw ValidationError("--idle-timeout must be at least 0.1 s and --max-call-seconds at least 1 s")
+        }
+        guard (1024...(16 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be 1024...16777216") }
     }
 
     func run() async throws {
@@ -67,9 +87,12 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
         let liveCalls = LiveCallRegistry()
+        let limits = IngestLimits(
+            maximumStreamsPerTenant: maxCallsPerTenant, maximumStreams: maxCalls,
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumCallDuration: .milliseconds(Int64(maxCallSeconds * 1000)))
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
-            logger: logger, framesPerSegment: segmentSeconds * 50)
+            logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
@@ -80,11 +103,16 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, port) = Self.endpoint(http)!
         var services: [any Service] = [
             FlushService(group: flushGroup, metrics: context.metrics),
-            IngestServer(configuration: .init(host: host, port: port), api: api, logger: logger, makeSession: context.mediaSessions),
+            IngestServer(
+                configuration: .init(
+                    host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
+                api: api, logger: logger, makeSession: context.mediaSessions),
         ]
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
             services.append(
-                AudioSocketServer(host: host, port: port, logger: logger, makeSession: context.audioSocketSessions))
+                AudioSocketServer(
+                    host: host, port: port, tickInterval: limits.tickInterval, logger: logger,
+                    makeSession: context.audioSocketSessions))
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -69,12 +69,12 @@ struct ServeEndToEndTests {
     }
 
     /// Starts `callvault serve` and waits until /healthz answers.
-    static func serve(data: String, port: Int, audioSocketPort: Int? = nil) throws -> Process {
+    static func serve(data: String, port: Int, audioSocketPort: Int? = nil, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable())
         process.arguments =
             ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
-            + (audioSocketPort.map { ["--audiosocket", "127.0.0.1:\($0)"] } ?? [])
+            + (audioSocketPort.map { ["--audiosocket", "127.0.0.1:\($0)"] } ?? []) + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
