@@ -1,6 +1,8 @@
 import ArgumentParser
 import CallVaultAudio
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// `callvault simulate`: streams audio files as Twilio Media Streams calls, for demos and load tests.
@@ -24,6 +26,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "The key pressed for consent.") var consentDigit = "1"
     @Option(help: "Call id prefix (call ids are PREFIX-1, PREFIX-2, ...).") var callPrefix = "CA-sim"
     @Flag(help: "Pace frames in real time (default: as fast as possible).") var realtime = false
+    @Option(help: "Seconds over which the calls start (default: 2 ms apart, at most 10 s).") var rampSeconds: Double?
     @Flag(help: "Print one JSON document on stdout.") var json = false
 
     func validate() throws {
@@ -34,62 +37,55 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let caller = try Self.load(file)
-        let bot = try botFile.map(Self.load)
-        let frames = max(caller.count, bot?.count ?? 0) / 160
-        let tally = Tally()
-        let start = ContinuousClock.now
-        // One thread per call: the client blocks on its socket (and sleeps when paced in real time).
-        let done = DispatchGroup()
-        for index in 1...calls {
-            let url = "\(self.url)?token=\(token)"
-            let callSid = "\(callPrefix)-\(index)"
-            let plan = Plan(
-                frames: frames, caller: caller, bot: bot, consentFrame: consentAt.map { Int($0 * 50) },
-                digit: consentDigit, realtime: realtime)
-            done.enter()
-            let thread = Thread {
-                do {
-                    tally.sent.add(try Self.stream(url: url, callSid: callSid, plan: plan), ordering: .relaxed)
-                } catch {
-                    tally.failures.withLock { $0.append("\(callSid): \(error)") }
-                }
-                done.leave()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
+        guard let url = URL(string: url), url.scheme == "ws", let host = url.host else {
+            throw CLIError(what: "--url must be ws://HOST:PORT/PATH, not \(self.url)", hint: nil, exitCode: 2)
         }
-        done.wait()
+        let port = url.port ?? 80
+        let path = (url.path.isEmpty ? "/" : url.path) + "?token=\(token)"
+        let script = SimulationScript(
+            caller: try Self.load(file), bot: try botFile.map(Self.load), consentFrame: consentAt.map { Int($0 * 50) },
+            digit: consentDigit, realtime: realtime)
+        // Calls start spread over the ramp (default: 2 ms apart, at most 10 s) so that thousands of
+        // connections do not hit the listen backlog at once, and their 20 ms ticks do not align.
+        let ramp = rampSeconds ?? min(10, Double(calls) * 0.002)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let start = ContinuousClock.now
+        var finished: [EventLoopFuture<Void>] = []
+        for index in 1...calls {
+            let delay = TimeAmount.nanoseconds(Int64(ramp * 1e9 * Double(index - 1) / Double(max(1, calls))))
+            let loop = group.next()
+            let callSid = "\(callPrefix)-\(index)"
+            finished.append(
+                loop.flatScheduleTask(in: delay) {
+                    SimulatedCallConnector.connect(
+                        group: loop, host: host, port: port, path: path, script: script, callSid: callSid)
+                }.futureResult)
+        }
+        try await EventLoopFuture.andAllComplete(finished, on: group.next()).get()
+        try await group.shutdownGracefully()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let errors = tally.failures.withLock { $0 }
-        let report: [String: String] = [
-            "calls": String(calls), "framesSent": String(tally.sent.load(ordering: .relaxed)), "errors": String(errors.count),
+        let errors = script.failures.withLock { $0 }
+        let sent = script.sent.load(ordering: .relaxed)
+        let lag = script.lagPercentiles
+        var report: [String: String] = [
+            "calls": String(calls), "framesSent": String(sent), "errors": String(errors.count),
             "seconds": String(format: "%.2f", seconds),
-            "framesPerSecond": String(format: "%.0f", Double(tally.sent.load(ordering: .relaxed)) / max(seconds, 0.001)),
+            "framesPerSecond": String(format: "%.0f", Double(sent) / max(seconds, 0.001)),
         ]
+        if realtime {
+            report["sendLagP50Ms"] = String(lag.p50)
+            report["sendLagP99Ms"] = String(lag.p99)
+            report["sendLagMaxMs"] = String(lag.max)
+        }
         if json {
             try CatalogCommandSupport.printJSON(report)
         } else {
-            print("simulate: \(calls) call(s), \(report["framesSent"]!) frames sent in \(report["seconds"]!) s (\(report["framesPerSecond"]!) frames/s), \(errors.count) error(s)")
+            print("simulate: \(calls) call(s), \(sent) frames sent in \(report["seconds"]!) s (\(report["framesPerSecond"]!) frames/s), \(errors.count) error(s)")
+            if realtime { print("simulate: send lag p50 \(lag.p50) ms, p99 \(lag.p99) ms, max \(lag.max) ms (a lagging client invalidates a load figure)") }
             for error in errors.prefix(10) { print("  \(error)") }
         }
         if !errors.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Counts shared by the call threads.
-    final class Tally: Sendable {
-        let sent = Atomic<Int>(0)
-        let failures = Mutex<[String]>([])
-    }
-
-    struct Plan: Sendable {
-        let frames: Int
-        let caller: [UInt8]
-        let bot: [UInt8]?
-        let consentFrame: Int?
-        let digit: String
-        let realtime: Bool
     }
 
     /// μ-law bytes at 8 kHz of an audio file.
@@ -107,39 +103,5 @@ struct SimulateCommand: AsyncParsableCommand {
         } catch let error as AudioError {
             throw CLIError.failure(error.message)
         }
-    }
-
-    /// One call: connected, start, interleaved media (and a DTMF key), stop; returns media frames sent.
-    static func stream(url: String, callSid: String, plan: Plan) throws -> Int {
-        let client = try WebSocketClient(url: url)
-        try client.sendText(#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
-        try client.sendText(
-            #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"ACsimulate","streamSid":"MZ\#(callSid)","callSid":"\#(callSid)","tracks":["inbound","outbound"],"customParameters":{},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ\#(callSid)"}"#
-        )
-        var sent = 0
-        let clock = ContinuousClock()
-        let begin = clock.now
-        for frame in 0..<plan.frames {
-            if frame == plan.consentFrame {
-                try client.sendText(#"{"event":"dtmf","streamSid":"MZ\#(callSid)","dtmf":{"track":"inbound_track","digit":"\#(plan.digit)"}}"#)
-            }
-            for (track, audio) in [("inbound", plan.caller), ("outbound", plan.bot)] {
-                guard let audio, frame * 160 < audio.count else { continue }
-                let chunk = audio[(frame * 160)..<min(audio.count, frame * 160 + 160)]
-                let payload = Data(chunk).base64EncodedString()
-                try client.sendText(
-                    #"{"event":"media","sequenceNumber":"\#(frame + 2)","media":{"track":"\#(track)","chunk":"\#(frame + 1)","timestamp":"\#(frame * 20)","payload":"\#(payload)"},"streamSid":"MZ\#(callSid)"}"#
-                )
-                sent += 1
-            }
-            if plan.realtime {
-                let due = begin + .milliseconds(20 * (frame + 1))
-                if due > clock.now { Thread.sleep(forTimeInterval: Double((due - clock.now).components.attoseconds) / 1e18) }
-            }
-        }
-        try client.sendText(#"{"event":"stop","sequenceNumber":"\#(plan.frames + 2)","stop":{"accountSid":"ACsimulate","callSid":"\#(callSid)"},"streamSid":"MZ\#(callSid)"}"#)
-        let code = client.awaitClose()
-        guard code == 1000 else { throw CLIError.failure("\(callSid): the server closed the stream with code \(code)") }
-        return sent
     }
 }

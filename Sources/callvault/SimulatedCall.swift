@@ -1,0 +1,242 @@
+import CallVaultAudio
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+
+/// What every simulated call shares: the audio as base64 μ-law payloads (one per 20 ms frame,
+/// computed once), the plan, and the tallies.
+final class SimulationScript: Sendable {
+    let callerPayloads: [String]
+    let botPayloads: [String]?
+    let frames: Int
+    let consentFrame: Int?
+    let digit: String
+    let realtime: Bool
+    /// Frames sent, all calls.
+    let sent = Atomic<Int>(0)
+    let failures = Mutex<[String]>([])
+    /// How late real-time frames left, in ms (index 0...1000; the last bucket is "1 s or more").
+    let lag = Mutex([Int](repeating: 0, count: 1001))
+
+    init(caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool) {
+        func payloads(_ audio: [UInt8]) -> [String] {
+            stride(from: 0, to: audio.count, by: 160).map { Data(audio[$0..<min(audio.count, $0 + 160)]).base64EncodedString() }
+        }
+        callerPayloads = payloads(caller)
+        botPayloads = bot.map(payloads)
+        frames = max(callerPayloads.count, botPayloads?.count ?? 0)
+        self.consentFrame = consentFrame
+        self.digit = digit
+        self.realtime = realtime
+    }
+
+    /// p50, p99 and max of the send lag, in ms.
+    var lagPercentiles: (p50: Int, p99: Int, max: Int) {
+        let counts = lag.withLock { $0 }
+        let total = counts.reduce(0, +)
+        guard total > 0 else { return (0, 0, 0) }
+        func percentile(_ p: Double) -> Int {
+            var seen = 0
+            for (ms, count) in counts.enumerated() {
+                seen += count
+                if Double(seen) >= p * Double(total) { return ms }
+            }
+            return 1000
+        }
+        return (percentile(0.5), percentile(0.99), counts.lastIndex { $0 > 0 } ?? 0)
+    }
+}
+
+/// One simulated Twilio Media Streams call on a NIO channel: `connected`, `start`, then both tracks'
+/// `media` interleaved every 20 ms (scheduled at absolute deadlines, so it does not drift) or as fast
+/// as the socket takes them, a DTMF key at the consent second, `stop`, and the server's close.
+final class SimulatedCallHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let script: SimulationScript
+    private let callSid: String
+    private let done: EventLoopPromise<Void>
+    private var frame = 0
+    private var begin = NIODeadline.now()
+    private var lag = [Int](repeating: 0, count: 1001)
+    private var sent = 0
+    private var finished = false
+
+    init(script: SimulationScript, callSid: String, done: EventLoopPromise<Void>) {
+        self.script = script
+        self.callSid = callSid
+        self.done = done
+    }
+
+    /// Starts once the upgrade is complete (the HTTP handlers are gone): see ``StartSimulatedCall``.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is StartSimulatedCall else { return context.fireUserInboundEventTriggered(event) }
+        send(context, #"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
+        send(
+            context,
+            #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"ACsimulate","streamSid":"MZ\#(callSid)","callSid":"\#(callSid)","tracks":["inbound","outbound"],"customParameters":{},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ\#(callSid)"}"#
+        )
+        context.flush()
+        begin = .now()
+        next(context)
+    }
+
+    /// Sends the frames that are due (one in real time; a batch otherwise) and schedules the rest.
+    private func next(_ context: ChannelHandlerContext) {
+        guard !finished else { return }
+        let batch = script.realtime ? 1 : 50
+        for _ in 0..<batch where frame < script.frames {
+            if script.realtime {
+                let late = Int((NIODeadline.now() - (begin + .milliseconds(Int64(20 * frame)))).nanoseconds / 1_000_000)
+                lag[min(1000, max(0, late))] += 1
+            }
+            sendFrame(context, frame)
+            frame += 1
+        }
+        context.flush()
+        guard frame < script.frames else { return finish(context) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        if script.realtime {
+            context.eventLoop.scheduleTask(deadline: begin + .milliseconds(Int64(20 * frame))) {
+                let (handler, context) = bound.value
+                handler.next(context)
+            }
+        } else if context.channel.isWritable {
+            context.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.next(context)
+            }
+        }  // else channelWritabilityChanged resumes
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !script.realtime && context.channel.isWritable { next(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func sendFrame(_ context: ChannelHandlerContext, _ index: Int) {
+        if index == script.consentFrame {
+            send(context, #"{"event":"dtmf","streamSid":"MZ\#(callSid)","dtmf":{"track":"inbound_track","digit":"\#(script.digit)"}}"#)
+        }
+        for (track, payloads) in [("inbound", script.callerPayloads), ("outbound", script.botPayloads)] {
+            guard let payloads, index < payloads.count else { continue }
+            send(
+                context,
+                #"{"event":"media","sequenceNumber":"\#(index + 2)","media":{"track":"\#(track)","chunk":"\#(index + 1)","timestamp":"\#(index * 20)","payload":"\#(payloads[index])"},"streamSid":"MZ\#(callSid)"}"#
+            )
+            sent += 1
+        }
+    }
+
+    private func send(_ context: ChannelHandlerContext, _ text: String) {
+        let buffer = context.channel.allocator.buffer(string: text)
+        // Client frames are masked (RFC 6455); the key's value does not matter here.
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+    }
+
+    private func finish(_ context: ChannelHandlerContext) {
+        finished = true
+        send(context, #"{"event":"stop","sequenceNumber":"\#(script.frames + 2)","stop":{"accountSid":"ACsimulate","callSid":"\#(callSid)"},"streamSid":"MZ\#(callSid)"}"#)
+        context.flush()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.opcode == .connectionClose else { return }
+        var payload = frame.unmaskedData
+        let code = payload.readInteger(as: UInt16.self) ?? 1005
+        let reason = payload.readString(length: payload.readableBytes) ?? ""
+        if code != 1000 || !finished { fail("closed by the server with \(code) \(reason)") }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !finished { fail("connection lost after \(frame) frame(s)") }
+        report()
+        done.succeed(())
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail("\(error)")
+        context.close(promise: nil)
+    }
+
+    private var failed = false
+    private func fail(_ what: String) {
+        guard !failed else { return }
+        failed = true
+        finished = true
+        script.failures.withLock { $0.append("\(callSid): \(what)") }
+    }
+
+    private var reported = false
+    private func report() {
+        guard !reported else { return }
+        reported = true
+        script.sent.add(sent, ordering: .relaxed)
+        if script.realtime {
+            let mine = lag
+            script.lag.withLock { total in for index in 0..<total.count { total[index] += mine[index] } }
+        }
+    }
+}
+
+/// Sent down a simulated call's pipeline when its WebSocket upgrade completed: writing earlier would
+/// meet the HTTP encoder still in the pipeline.
+struct StartSimulatedCall: Sendable {}
+
+/// Connects one simulated call: TCP, the HTTP upgrade to a WebSocket at `path`, then the handler.
+enum SimulatedCallConnector {
+    static func connect(
+        group: any EventLoopGroup, host: String, port: Int, path: String, script: SimulationScript, callSid: String
+    ) -> EventLoopFuture<Void> {
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
+                        maxFrameSize: 1 << 16,
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    SimulatedCallHandler(script: script, callSid: callSid, done: done))
+                                return true
+                            }
+                        })
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: "\(host):\(port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
+                        upgradeRequestHead: head, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.close().map { false }
+                        })
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                    upgraded.whenComplete { result in
+                        if case .success(true) = result {
+                            channel.pipeline.fireUserInboundEventTriggered(StartSimulatedCall())
+                            return
+                        }
+                        script.failures.withLock { $0.append("\(callSid): the WebSocket upgrade was refused") }
+                        done.succeed(())
+                    }
+                }
+            }
+            .connect(host: host, port: port)
+            .whenFailure { error in
+                script.failures.withLock { $0.append("\(callSid): cannot connect: \(error)") }
+                done.succeed(())
+            }
+        return done.futureResult
+    }
+}
