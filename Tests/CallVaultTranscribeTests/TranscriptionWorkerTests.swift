@@ -136,10 +136,12 @@ struct TranscriptionWorkerTests {
     @Test func aDeadWorkersJobIsFinishedByAnotherAfterItsLease() throws {
         let fixture = try TranscriptionFixture()
         let callID = try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
-        // A worker claims the job and dies without a word.
-        let claimed = try #require(try fixture.catalog.claimJob(workerID: "dead", lease: .seconds(1)))
+        // A worker claims the job and dies without a word: while its lease runs, no one else takes it.
+        let claimed = try #require(try fixture.catalog.claimJob(workerID: "dead", lease: .seconds(600)))
         #expect(try fixture.drain().jobs == 0, "its lease still runs")
-        Thread.sleep(forTimeInterval: 1.2)
+        // Its lease runs out (its last heartbeat, set in the past, was good for one second).
+        #expect(try fixture.catalog.heartbeat(
+            jobID: claimed.id, workerID: "dead", lease: .seconds(1), now: Date().addingTimeInterval(-10)))
         let summary = try fixture.drain()
         #expect(summary.done == 1)
         let job = try #require(try fixture.catalog.jobs().first)
