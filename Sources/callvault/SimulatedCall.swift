@@ -9,8 +9,10 @@ import Synchronization
 /// What every simulated call shares: the audio as base64 μ-law payloads (one per 20 ms frame,
 /// computed once), the plan, and the tallies.
 final class SimulationScript: Sendable {
-    let callerPayloads: [String]
-    let botPayloads: [String]?
+    /// Each track's `media` messages up to the per-call part (`..."streamSid":"MZ`), built once: a
+    /// call copies one and appends its own id, so the client spends little per frame.
+    let callerMessages: [ByteBuffer]
+    let botMessages: [ByteBuffer]?
     let frames: Int
     let consentFrame: Int?
     let digit: String
@@ -22,12 +24,16 @@ final class SimulationScript: Sendable {
     let lag = Mutex([Int](repeating: 0, count: 1001))
 
     init(caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool) {
-        func payloads(_ audio: [UInt8]) -> [String] {
-            stride(from: 0, to: audio.count, by: 160).map { Data(audio[$0..<min(audio.count, $0 + 160)]).base64EncodedString() }
+        func messages(_ audio: [UInt8], track: String) -> [ByteBuffer] {
+            stride(from: 0, to: audio.count, by: 160).enumerated().map { index, offset in
+                let payload = Data(audio[offset..<min(audio.count, offset + 160)]).base64EncodedString()
+                return ByteBuffer(
+                    string: #"{"event":"media","sequenceNumber":"\#(index + 2)","media":{"track":"\#(track)","chunk":"\#(index + 1)","timestamp":"\#(index * 20)","payload":"\#(payload)"},"streamSid":"MZ"#)
+            }
         }
-        callerPayloads = payloads(caller)
-        botPayloads = bot.map(payloads)
-        frames = max(callerPayloads.count, botPayloads?.count ?? 0)
+        callerMessages = messages(caller, track: "inbound")
+        botMessages = bot.map { messages($0, track: "outbound") }
+        frames = max(callerMessages.count, botMessages?.count ?? 0)
         self.consentFrame = consentFrame
         self.digit = digit
         self.realtime = realtime
@@ -65,11 +71,14 @@ final class SimulatedCallHandler: ChannelInboundHandler {
     private var lag = [Int](repeating: 0, count: 1001)
     private var sent = 0
     private var finished = false
+    /// `<callSid>"}`: what ends every media message of this call.
+    private let suffix: [UInt8]
 
     init(script: SimulationScript, callSid: String, done: EventLoopPromise<Void>) {
         self.script = script
         self.callSid = callSid
         self.done = done
+        self.suffix = Array((callSid + "\"}").utf8)
     }
 
     /// Starts once the upgrade is complete (the HTTP handlers are gone): see ``StartSimulatedCall``.
@@ -122,12 +131,13 @@ final class SimulatedCallHandler: ChannelInboundHandler {
         if index == script.consentFrame {
             send(context, #"{"event":"dtmf","streamSid":"MZ\#(callSid)","dtmf":{"track":"inbound_track","digit":"\#(script.digit)"}}"#)
         }
-        for (track, payloads) in [("inbound", script.callerPayloads), ("outbound", script.botPayloads)] {
-            guard let payloads, index < payloads.count else { continue }
-            send(
-                context,
-                #"{"event":"media","sequenceNumber":"\#(index + 2)","media":{"track":"\#(track)","chunk":"\#(index + 1)","timestamp":"\#(index * 20)","payload":"\#(payloads[index])"},"streamSid":"MZ\#(callSid)"}"#
-            )
+        for messages in [script.callerMessages, script.botMessages] {
+            guard let messages, index < messages.count else { continue }
+            var prefix = messages[index]
+            var buffer = context.channel.allocator.buffer(capacity: prefix.readableBytes + suffix.count)
+            buffer.writeBuffer(&prefix)
+            buffer.writeBytes(suffix)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
             sent += 1
         }
     }
