@@ -38,7 +38,7 @@ final class AudioSocketCallSession: AudioSocketSession, ConsentEventTarget {
                 }
                 var chunk = AudioChunk(payload)
                 while let frame = try assembler!.nextFrame(from: &chunk) {
-                    try context.record(frame, track: .caller, by: recorder)
+                    try context.record(frame, track: .caller, by: recorder, receivedAt: lastMediaAt)
                     lastMs = frame.timestampMs + 20
                 }
             } catch let error as IngestError {

@@ -69,7 +69,7 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
         var chunk = AudioChunk(bytes)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                try context.record(frame, track: track, by: recorder)
+                try context.record(frame, track: track, by: recorder, receivedAt: lastMediaAt)
                 lastMs = frame.timestampMs
             }
         } catch let error as IngestError {

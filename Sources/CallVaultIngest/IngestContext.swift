@@ -37,8 +37,12 @@ public struct IngestContext: Sendable {
     }
 
     /// Hands one frame to a call's recorder and counts it: frames in, frames the gate dropped,
-    /// segments and bytes sealed (atomic counter increments only: no allocation).
-    func record(_ frame: Frame, track: RecordingTrack, by recorder: CallRecorder) throws(RecorderError) {
+    /// segments and bytes sealed (atomic counter increments only: no allocation). When the frame
+    /// completes a segment, the time since `receivedAt` (its message reached the session) goes to
+    /// the seal latency histogram.
+    func record(
+        _ frame: Frame, track: RecordingTrack, by recorder: CallRecorder, receivedAt: NIODeadline
+    ) throws(RecorderError) {
         let dropped = recorder.framesDropped
         let segments = recorder.segmentsSealed
         let bytes = recorder.bytesSealed
@@ -48,6 +52,7 @@ public struct IngestContext: Sendable {
         if recorder.segmentsSealed != segments {
             metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
             metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
+            metrics.sealLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
         }
     }
 

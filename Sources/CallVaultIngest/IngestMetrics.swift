@@ -19,6 +19,23 @@ public struct IngestMetrics: Sendable {
     public let flushes = Counter(label: "callvault_flushes_total")
     /// How long one group flush (fdatasync of every open recording) took.
     public let flushLatency = Timer(label: "callvault_flush_latency_seconds", preferredDisplayUnit: .seconds)
+    /// From a media message reaching its session to the segment it completed being sealed and appended
+    /// (recorded once per sealed segment). The earlier frames of a segment wait for it by design (the
+    /// segment length bounds what a crash loses); this is the server's own delay.
+    public let sealLatency = Timer(label: "callvault_seal_latency_seconds", preferredDisplayUnit: .seconds)
+    /// How late a probe task ran on an event loop (``EventLoopLagProbe``): about how long a frame that
+    /// arrives on a busy loop waits before the loop reads it. Added to ``sealLatency`` it bounds the time
+    /// from a frame's arrival to its seal.
+    public let eventLoopLag = Timer(label: "callvault_event_loop_lag_seconds", preferredDisplayUnit: .seconds)
+
+    /// Histogram buckets for the latencies above: fine enough to tell 1 ms from 50 ms.
+    public static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+    /// The labels of the timers that use ``latencyBuckets``.
+    public static let latencyTimerLabels = ["callvault_seal_latency_seconds", "callvault_event_loop_lag_seconds"]
 
     public init() {}
 

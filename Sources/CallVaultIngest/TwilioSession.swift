@@ -36,6 +36,7 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
     deinit { payload.deallocate() }
 
     func receiveText(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
+        let receivedAt = NIODeadline.now()
         let message: TwilioMessage
         do {
             message = try TwilioMessage.parse(bytes, payloadInto: payload)
@@ -45,7 +46,7 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
         }
         switch message {
         case .media(let media):
-            return receive(media)
+            return receive(media, receivedAt: receivedAt)
         case .other(.start):
             return start(bytes)
         case .other(.dtmf):
@@ -66,15 +67,15 @@ final class TwilioSession: MediaSession, ConsentEventTarget {
         }
     }
 
-    private func receive(_ media: TwilioMediaMessage) -> MediaClose? {
+    private func receive(_ media: TwilioMediaMessage, receivedAt: NIODeadline) -> MediaClose? {
         guard let recorder else { return .policy("media before start") }
-        lastMediaAt = .now()
+        lastMediaAt = receivedAt
         let track: RecordingTrack = media.track == .inbound ? .caller : .bot
         let assembler = track == .caller ? caller : bot
         var chunk = AudioChunk(UnsafeRawBufferPointer(rebasing: payload[0..<media.payloadCount]), timestampMs: media.timestampMs)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                try context.record(frame, track: track, by: recorder)
+                try context.record(frame, track: track, by: recorder, receivedAt: lastMediaAt)
                 lastMs = max(lastMs, frame.timestampMs)
             }
         } catch let error as IngestError {

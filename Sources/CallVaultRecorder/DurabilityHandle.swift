@@ -64,20 +64,22 @@ final class DurabilityHandle: Sendable {
             || appendedDurationMs.load(ordering: .acquiring) != syncedDurationMs.load(ordering: .acquiring)
     }
 
-    /// `fdatasync`s the file if it has unsynced data; returns whether it synced.
+    /// `fdatasync`s the file if it has unsynced data; returns whether it synced. A closed handle
+    /// (its recording finished, with its own last sync, while a pass held it) is not synced.
     func syncIfDirty() throws(RecorderError) -> Bool {
         let bytes = appendedBytes.load(ordering: .acquiring)
         let duration = appendedDurationMs.load(ordering: .acquiring)
         guard bytes != syncedBytes.load(ordering: .acquiring) || duration != syncedDurationMs.load(ordering: .acquiring)
         else { return false }
-        let result: Int32 = fd.withLock { fd in
-            guard fd >= 0 else { return EBADF }
+        let result: Int32? = fd.withLock { fd in
+            guard fd >= 0 else { return nil }
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
                 return errno
             }
             return 0
         }
+        guard let result else { return false }
         guard result == 0 else {
             lastSyncErrno.store(result, ordering: .relaxed)
             throw RecorderError(
@@ -90,7 +92,7 @@ final class DurabilityHandle: Sendable {
         return true
     }
 
-    /// Closes the sync descriptor; later syncs report `EBADF`.
+    /// Closes the sync descriptor (waiting for a sync under way); later syncs do nothing.
     func close() {
         fd.withLock { fd in
             if fd >= 0 { closeSyncDescriptor(fd) }

@@ -76,6 +76,25 @@ extension Catalog {
         }
     }
 
+    /// Durable progress of many recordings in one transaction (the group flush reports every open
+    /// recording that changed at once, so the catalog's writer is taken once per report, not once
+    /// per recording, and the event loops that open and finish recordings never wait behind it).
+    /// - Returns: the ids that are no longer being recorded (finished meanwhile), left unchanged.
+    @discardableResult
+    public func updateRecordingProgress(_ updates: [RecordingProgress]) throws(CatalogError) -> [String] {
+        guard !updates.isEmpty else { return [] }
+        return try write { db in
+            var finished: [String] = []
+            let statement = try db.cachedStatement(
+                sql: "UPDATE recordings SET duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'")
+            for update in updates {
+                try statement.execute(arguments: [update.durationMs, update.bytes, update.recordingID])
+                if db.changesCount != 1 { finished.append(update.recordingID) }
+            }
+            return finished
+        }
+    }
+
     /// Moves a recording from `recording` to `complete` or `interrupted`.
     public func finishRecording(
         id: String,

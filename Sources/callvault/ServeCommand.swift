@@ -84,7 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
 
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        for label in IngestMetrics.latencyTimerLabels { factory.durationHistogramBuckets[label] = IngestMetrics.latencyBuckets }
+        MetricsSystem.bootstrap(factory)
         let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
         let liveCalls = LiveCallRegistry()
         let limits = IngestLimits(
@@ -103,6 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, port) = Self.endpoint(http)!
         var services: [any Service] = [
             FlushService(group: flushGroup, metrics: context.metrics),
+            EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             IngestServer(
                 configuration: .init(
                     host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),

@@ -128,6 +128,12 @@ struct ServeEndToEndTests {
         #expect(metrics.contains("callvault_frames_dropped_total{reason=\"gate\"} 200"))
         #expect(metrics.contains("callvault_segments_sealed_total 6"))
         #expect(metrics.contains("callvault_bytes_sealed_total 48096"))  // 6 × (16-byte header + 8,000 μ-law bytes)
+        // Each of the 6 segments sealed on the media path had its latency measured, in fine buckets;
+        // the event loops were probed while the server ran.
+        #expect(metrics.contains("callvault_seal_latency_seconds_count 6"), "\(metrics)")
+        #expect(metrics.contains(#"callvault_seal_latency_seconds_bucket{le="0.05"} "#))
+        let lagCount = metrics.split(separator: "\n").first { $0.hasPrefix("callvault_event_loop_lag_seconds_count ") }
+        #expect((lagCount?.split(separator: " ").last).flatMap { Int($0) } ?? 0 > 0, "\(metrics)")
 
         kill(server.processIdentifier, SIGTERM)
         server.waitUntilExit()
