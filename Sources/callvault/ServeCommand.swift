@@ -111,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
             services.append(
                 AudioSocketServer(
-                    host: host, port: port, tickInterval: limits.tickInterval, logger: logger,
+                    host: host, port: port, tickInterval: limits.tickInterval, metrics: context.metrics, logger: logger,
                     makeSession: context.audioSocketSessions))
         }
         let group = ServiceGroup(
