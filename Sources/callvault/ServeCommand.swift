@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
             IngestServer(
                 configuration: .init(
                     host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
-                api: api, logger: logger, makeSession: context.mediaSessions),
+                api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions),
         ]
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
             services.append(
