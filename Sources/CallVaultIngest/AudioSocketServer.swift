@@ -54,8 +54,8 @@ public final class AudioSocketServer: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = AudioSocketHandler(
-                        session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength, tickInterval: tickInterval,
-                        metrics: metrics, logger: logger)
+                        session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength,
+                        tickInterval: tickInterval, metrics: metrics, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -54,9 +54,11 @@ public struct IngestLimits: Sendable, Equatable {
     /// The close of a stream whose `clock` ran out: 1000, since the call is finished like a hang-up.
     func close(_ clock: Clock) -> MediaClose {
         switch clock {
-        case .idleTimeout: MediaClose(code: 1000, reason: "idle timeout: no media for \(idleTimeout.components.seconds) s")
+        case .idleTimeout:
+            MediaClose(code: 1000, reason: "idle timeout: no media for \(idleTimeout.components.seconds) s")
         case .callDuration:
-            MediaClose(code: 1000, reason: "maximum call duration of \(maximumCallDuration.components.seconds) s reached")
+            MediaClose(
+                code: 1000, reason: "maximum call duration of \(maximumCallDuration.components.seconds) s reached")
         }
     }
 
