@@ -1,26 +1,31 @@
+import Logging
 import NIOCore
 
 /// Feeds one AudioSocket TCP connection through an ``AudioSocketParser`` (allocation-free, any split)
-/// to its session; a protocol error hangs up this connection only, with the reason logged.
+/// to its session; a protocol error or a refusal closes this connection only, with an AudioSocket
+/// error message, the reason logged and counted.
 final class AudioSocketHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let parser: AudioSocketParser
     private let session: any AudioSocketSession
-    private let onError: @Sendable (IngestError) -> Void
+    private let metrics: IngestMetrics
+    private let logger: Logger
     private var ended = false
+    private var closing = false
     private let tickInterval: TimeAmount?
     private var ticker: RepeatedTask?
 
     init(
-        session: any AudioSocketSession, maxPayloadLength: Int, tickInterval: TimeAmount? = nil,
-        onError: @escaping @Sendable (IngestError) -> Void
+        session: any AudioSocketSession, maxPayloadLength: Int, tickInterval: TimeAmount? = nil, metrics: IngestMetrics,
+        logger: Logger
     ) {
         self.session = session
         self.tickInterval = tickInterval
         self.parser = AudioSocketParser(maxPayloadLength: maxPayloadLength)
-        self.onError = onError
+        self.metrics = metrics
+        self.logger = logger
     }
 
     /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
@@ -54,20 +59,40 @@ final class AudioSocketHandler: ChannelInboundHandler {
                 }
                 return nil
             } catch {
-                onError(error)
+                metrics.protocolError("audiosocket.\(error.code)")
                 return .invalid(error.message)
             }
         }
         if let outcome { hangUp(context, outcome) }
     }
 
-    /// Ends the session and closes the connection; a protocol error also sends AudioSocket's hangup.
+    /// Ends the session, tells the peer how, and closes the connection, once.
+    ///
+    /// A normal end (the peer hung up, the server shuts down, a call finished by its idle timeout or
+    /// length: all of them seal the recording like a hang-up) sends AudioSocket's hangup. A refusal or
+    /// an error (malformed framing, an unregistered UUID, a stream limit, a server failure) sends an
+    /// error message with ``AudioSocketErrorCode/applicationError`` and logs the reason: AudioSocket
+    /// has no room for text.
     private func hangUp(_ context: ChannelHandlerContext, _ reason: MediaClose) {
         end(reason)
-        var hangup = context.channel.allocator.buffer(capacity: 3)
-        hangup.writeBytes([0x00, 0x00, 0x00])
+        guard !closing else { return }
+        closing = true
+        var frame = context.channel.allocator.buffer(capacity: 4)
+        if Self.isNormalEnd(reason) {
+            frame.writeBytes([AudioSocketMessage.Kind.hangup.rawValue, 0x00, 0x00])
+        } else {
+            let code = AudioSocketErrorCode.applicationError
+            logger.notice(
+                "audiosocket stream closed", metadata: ["reason": "\(reason.reason)", "code": "\(code.rawValue)"])
+            frame.writeBytes([AudioSocketMessage.Kind.error.rawValue, 0x00, 0x01, code.rawValue])
+        }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(hangup)).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Whether `reason` ends the call as a hang-up would (1000, 1001) rather than refusing it.
+    static func isNormalEnd(_ reason: MediaClose) -> Bool {
+        reason.code == MediaClose.normal.code || reason.code == MediaClose.goingAway.code
     }
 
     private func end(_ reason: MediaClose) {

@@ -17,11 +17,13 @@ public final class AudioSocketServer: Service, Sendable {
     let tickInterval: TimeAmount?
     let makeSession: AudioSocketSessionFactory
     let group: any EventLoopGroup
+    let metrics: IngestMetrics
     let logger: Logger
     private let state = AudioSocketServerState()
 
     public init(
-        host: String, port: Int, maxPayloadLength: Int = 16_384, tickInterval: TimeAmount? = .seconds(1), logger: Logger,
+        host: String, port: Int, maxPayloadLength: Int = 16_384, tickInterval: TimeAmount? = .seconds(1),
+        metrics: IngestMetrics = IngestMetrics(), logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         makeSession: @escaping AudioSocketSessionFactory
     ) {
@@ -29,6 +31,7 @@ public final class AudioSocketServer: Service, Sendable {
         self.port = port
         self.maxPayloadLength = maxPayloadLength
         self.tickInterval = tickInterval
+        self.metrics = metrics
         self.logger = logger
         self.group = group
         self.makeSession = makeSession
@@ -39,6 +42,7 @@ public final class AudioSocketServer: Service, Sendable {
         let makeSession = self.makeSession
         let maxPayloadLength = self.maxPayloadLength
         let tickInterval = self.tickInterval
+        let metrics = self.metrics
         let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -50,10 +54,8 @@ public final class AudioSocketServer: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = AudioSocketHandler(
-                        session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength, tickInterval: tickInterval
-                    ) { error in
-                        logger.warning("audiosocket stream refused", metadata: ["error": "\(error.message)"])
-                    }
+                        session: makeSession(channel.eventLoop), maxPayloadLength: maxPayloadLength,
+                        tickInterval: tickInterval, metrics: metrics, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

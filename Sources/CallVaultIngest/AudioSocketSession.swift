@@ -4,8 +4,10 @@ public import NIOCore
 /// message (a UUID registered earlier with `POST /v1/calls`).
 ///
 /// Called on the connection's event loop only. Audio payloads are views into the receive buffer,
-/// valid only during the call. Returning a ``MediaClose`` hangs up that connection (AudioSocket has
-/// no close reason on the wire: the reason goes to the log and the metrics).
+/// valid only during the call. Returning a ``MediaClose`` closes that connection: with AudioSocket's
+/// hangup for a normal end (1000, 1001), else with an error message
+/// (``AudioSocketErrorCode/applicationError``). AudioSocket has no close reason on the wire: the
+/// reason goes to the log and the metrics.
 public protocol AudioSocketSession: AnyObject {
     func receive(_ message: AudioSocketMessage) -> MediaClose?
     /// The connection ended (hangup, error, peer gone, server shutdown): seal what is open, once.

@@ -64,13 +64,25 @@ public struct IngestContext: Sendable {
         return close
     }
 
-    /// A stream's clocks: the close it gets if it was silent or long past a limit (logged and counted).
+    /// A stream's clocks: the close it gets if it was silent or long past a limit (logged, counted, and
+    /// audited as `call.ended_by_limit` when the stream had started a call).
     func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, callID: String?) -> MediaClose? {
-        guard let (close, kind) = limits.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, now: .now()) else {
+        guard let clock = limits.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, now: .now()) else {
             return nil
         }
-        metrics.protocolError(kind)
+        let close = limits.close(clock)
+        metrics.protocolError("limit.\(clock.rawValue)")
         logger.notice("stream closed by a limit", metadata: ["call": "\(callID ?? "?")", "reason": "\(close.reason)"])
+        if let callID {
+            let limitMs = IngestLimits.timeAmount(limits.duration(of: clock)).nanoseconds / 1_000_000
+            do {
+                try catalog.recordCallEndedByLimit(
+                    callID: callID, limit: clock.rawValue, details: ["limitMs": "\(limitMs)"])
+            } catch {
+                logger.error(
+                    "call ended by a limit not audited", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            }
+        }
         return close
     }
 

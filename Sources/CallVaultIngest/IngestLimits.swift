@@ -30,18 +30,36 @@ public struct IngestLimits: Sendable, Equatable {
         return .nanoseconds(max(10_000_000, min(1_000_000_000, nanoseconds)))
     }
 
-    /// The close a stream gets when one of its clocks ran out, or nil.
-    func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, now: NIODeadline) -> (MediaClose, kind: String)? {
-        if now - lastMediaAt >= Self.timeAmount(idleTimeout) {
-            return (MediaClose(code: 1000, reason: "idle timeout: no media for \(idleTimeout.components.seconds) s"), "limit.idleTimeout")
-        }
-        if now - startedAt >= Self.timeAmount(maximumCallDuration) {
-            return (
-                MediaClose(code: 1000, reason: "maximum call duration of \(maximumCallDuration.components.seconds) s reached"),
-                "limit.callDuration"
-            )
-        }
+    /// A stream clock that can run out; the raw value names it in metrics (`limit.…`) and the audit log.
+    enum Clock: String, Sendable {
+        case idleTimeout
+        case callDuration
+    }
+
+    /// The clock of a stream that ran out, or nil.
+    func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, now: NIODeadline) -> Clock? {
+        if now - lastMediaAt >= Self.timeAmount(idleTimeout) { return .idleTimeout }
+        if now - startedAt >= Self.timeAmount(maximumCallDuration) { return .callDuration }
         return nil
+    }
+
+    /// How long `clock` runs.
+    func duration(of clock: Clock) -> Duration {
+        switch clock {
+        case .idleTimeout: idleTimeout
+        case .callDuration: maximumCallDuration
+        }
+    }
+
+    /// The close of a stream whose `clock` ran out: 1000, since the call is finished like a hang-up.
+    func close(_ clock: Clock) -> MediaClose {
+        switch clock {
+        case .idleTimeout:
+            MediaClose(code: 1000, reason: "idle timeout: no media for \(idleTimeout.components.seconds) s")
+        case .callDuration:
+            MediaClose(
+                code: 1000, reason: "maximum call duration of \(maximumCallDuration.components.seconds) s reached")
+        }
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

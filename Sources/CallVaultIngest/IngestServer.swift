@@ -42,17 +42,19 @@ public final class IngestServer: Service, Sendable {
     let makeSession: MediaSessionFactory
     let group: any EventLoopGroup
     let threadPool: NIOThreadPool
+    let metrics: IngestMetrics
     let logger: Logger
     private let state = ServerState()
 
     public init(
-        configuration: Configuration, api: ControlAPI, logger: Logger,
+        configuration: Configuration, api: ControlAPI, metrics: IngestMetrics = IngestMetrics(), logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         threadPool: NIOThreadPool = .singleton,
         makeSession: @escaping MediaSessionFactory
     ) {
         self.configuration = configuration
         self.api = api
+        self.metrics = metrics
         self.logger = logger
         self.group = group
         self.threadPool = threadPool
@@ -100,9 +102,13 @@ public final class IngestServer: Service, Sendable {
         let maximumMessageBytes = configuration.maximumMessageBytes
         let tickInterval = configuration.tickInterval
         let makeSession = self.makeSession
+        let metrics = self.metrics
+        let logger = self.logger
         let state = self.state
+        // The decoder refuses a frame over the limit before reading its payload; the media handler, not
+        // NIO's automatic error handling, sends the close, so a stream gets exactly one, with a reason.
         let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: maximumMessageBytes,
+            maxFrameSize: maximumMessageBytes, automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
                 Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop).map { outcome in
                     switch outcome {
@@ -121,7 +127,8 @@ public final class IngestServer: Service, Sendable {
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
                         try channel.pipeline.syncOperations.addHandler(
                             MediaWebSocketHandler(
-                                session: session, maximumMessageBytes: maximumMessageBytes, tickInterval: tickInterval))
+                                session: session, maximumMessageBytes: maximumMessageBytes, tickInterval: tickInterval,
+                                metrics: metrics, logger: logger))
                     }
             }
         )

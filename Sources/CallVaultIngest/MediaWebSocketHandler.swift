@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOWebSocket
 
@@ -20,11 +21,18 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     private var closeSent = false
     private let tickInterval: TimeAmount?
     private var ticker: RepeatedTask?
+    private let metrics: IngestMetrics
+    private let logger: Logger
 
-    init(session: any MediaSession, maximumMessageBytes: Int, tickInterval: TimeAmount? = nil) {
+    init(
+        session: any MediaSession, maximumMessageBytes: Int, tickInterval: TimeAmount? = nil,
+        metrics: IngestMetrics, logger: Logger
+    ) {
         self.session = session
         self.maximumMessageBytes = maximumMessageBytes
         self.tickInterval = tickInterval
+        self.metrics = metrics
+        self.logger = logger
         scratch = .allocate(byteCount: min(4096, maximumMessageBytes), alignment: 16)
     }
 
@@ -62,9 +70,7 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
         case .continuation:
             guard var buffer = fragments else { return close(context, .policy("a continuation frame without a message")) }
             fragments = nil
-            guard buffer.readableBytes + frame.length <= maximumMessageBytes else {
-                return close(context, MediaClose(code: 1009, reason: "message larger than \(maximumMessageBytes) bytes"))
-            }
+            guard buffer.readableBytes + frame.length <= maximumMessageBytes else { return refuseTooLarge(context) }
             var data = frame.unmaskedData
             buffer.writeBuffer(&data)
             if frame.fin {
@@ -101,9 +107,7 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: WebSocketMaskingKey?) {
         guard !ended else { return }
         let count = data.readableBytes
-        guard count <= maximumMessageBytes else {
-            return close(context, MediaClose(code: 1009, reason: "message larger than \(maximumMessageBytes) bytes"))
-        }
+        guard count <= maximumMessageBytes else { return refuseTooLarge(context) }
         if count > scratch.count {
             scratch.deallocate()
             scratch = .allocate(byteCount: min(maximumMessageBytes, max(count, scratch.count * 2)), alignment: 16)
@@ -146,8 +150,31 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// Closes the stream with 1009 for a message over `--max-message-bytes`: one frame too long (NIO's
+    /// decoder refuses it from its header) or a fragmented message whose parts add up to too much.
+    private func refuseTooLarge(_ context: ChannelHandlerContext) {
+        let reason = MediaClose(code: 1009, reason: "message larger than the \(maximumMessageBytes)-byte limit")
+        refuse(context, kind: "websocket.messageTooLarge", reason)
+    }
+
+    /// Closes the stream for bad input found below the session: counted by kind and logged (the reason
+    /// names a limit or a rule, never payload or token), once.
+    private func refuse(_ context: ChannelHandlerContext, kind: String, _ reason: MediaClose) {
+        guard !closeSent else { return }
+        metrics.protocolError(kind)
+        logger.notice("media stream refused", metadata: ["kind": "\(kind)", "reason": "\(reason.reason)"])
+        close(context, reason)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        close(context, .policy("protocol error: \(error)"))
+        switch error as? NIOWebSocketError {
+        case .invalidFrameLength?:
+            refuseTooLarge(context)
+        case let error?:
+            refuse(context, kind: "websocket.protocolError", MediaClose(code: 1002, reason: "protocol error: \(error)"))
+        case nil:
+            close(context, .policy("protocol error: \(error)"))
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -8,6 +8,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let tenantCreated: AuditAction = "tenant.created"
     public static let tenantPolicyChanged: AuditAction = "tenant.policy_changed"
     public static let callStarted: AuditAction = "call.started"
+    /// The server finished a call because a limit ran out (idle timeout, maximum call duration);
+    /// `details` name the limit and its value. No phone number, token or audio.
+    public static let callEndedByLimit: AuditAction = "call.ended_by_limit"
     /// A consent event; `details` names its kind and method.
     public static let consentEvent: AuditAction = "consent.event"
     public static let recordingExported: AuditAction = "recording.exported"

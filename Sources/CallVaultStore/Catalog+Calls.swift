@@ -156,6 +156,34 @@ extension Catalog {
         }
     }
 
+    /// Appends the `call.ended_by_limit` audit entry of a call the server finished because a limit ran
+    /// out, under the call's tenant.
+    ///
+    /// - Parameters:
+    ///   - limit: which limit (`idleTimeout`, `callDuration`).
+    ///   - details: the limit's value and the like; no phone number, token or audio.
+    @discardableResult
+    public func recordCallEndedByLimit(
+        callID: String, limit: String, details: [String: String] = [:], actor: String = "ingest", at: Date = Date()
+    ) throws(CatalogError) -> AuditEntry {
+        try write { db in
+            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+                throw CatalogError(.notFound, "no call with id \(callID)")
+            }
+            var entryDetails = details
+            entryDetails["limit"] = limit
+            return try AuditLog.append(
+                in: db,
+                actor: actor,
+                action: .callEndedByLimit,
+                tenantID: call.tenantId,
+                subjectID: callID,
+                details: entryDetails,
+                at: at
+            )
+        }
+    }
+
     /// A call's consent events, oldest first.
     public func consentEvents(callID: String) throws(CatalogError) -> [ConsentEventRecord] {
         try read { db in

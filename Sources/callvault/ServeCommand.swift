@@ -109,12 +109,12 @@ struct ServeCommand: AsyncParsableCommand {
             IngestServer(
                 configuration: .init(
                     host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
-                api: api, logger: logger, makeSession: context.mediaSessions),
+                api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions),
         ]
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
             services.append(
                 AudioSocketServer(
-                    host: host, port: port, tickInterval: limits.tickInterval, logger: logger,
+                    host: host, port: port, tickInterval: limits.tickInterval, metrics: context.metrics, logger: logger,
                     makeSession: context.audioSocketSessions))
         }
         let group = ServiceGroup(

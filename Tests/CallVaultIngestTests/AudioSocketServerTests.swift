@@ -6,12 +6,17 @@ import Testing
 
 @testable import CallVaultIngest
 
-/// Keeps what an AudioSocket connection delivered.
+/// Keeps what an AudioSocket connection delivered; refuses a UUID whose first byte is 0xEE, as an
+/// unregistered call is refused.
 final class CollectingAudioSocketSession: AudioSocketSession, @unchecked Sendable {
     let log: SessionLog
     init(log: SessionLog) { self.log = log }
 
     func receive(_ message: AudioSocketMessage) -> MediaClose? {
+        if case .uuid(let uuid) = message, uuid.uuid.0 == 0xEE {
+            log.events.withLock { $0.append("refused \(uuid.uuidString)") }
+            return .policy("call \(uuid.uuidString) was not registered")
+        }
         let line: String =
             switch message {
             case .uuid(let uuid): "uuid \(uuid.uuidString)"
@@ -60,11 +65,14 @@ struct AudioSocketServerTests {
         }
         #expect(await log.wait(for: "end 1000"))
         #expect(log.all == ["uuid \(uuid.uuidString)", "audio 8000 320", "audio 8000 320", "audio 8000 320", "dtmf 1", "hangup", "end 1000 done"])
+        // A normal end: the server answers with the hangup, not an error, and closes.
+        #expect(client.read(3) == Self.hangup)
+        #expect(client.closedByPeer())
         await group.triggerGracefulShutdown()
         try await task.value
     }
 
-    @Test func garbageHangsUpThatConnectionOnlyWithAReason() async throws {
+    @Test func garbageClosesThatConnectionOnlyWithAnErrorMessage() async throws {
         let log = SessionLog()
         let (_, group, task, port) = try await start(log)
         let good = try TestSocketClient(port: port)
@@ -74,11 +82,50 @@ struct AudioSocketServerTests {
         bad.send([0x42, 0x00, 0x01, 0x00])  // unknown kind
         #expect(await log.wait(for: "end 1007"))
         #expect(log.all.filter { $0.hasPrefix("end 1007") }.count == 1)
+        #expect(bad.read(4) == Self.applicationError, "an AudioSocket error message, not a hangup")
+        #expect(bad.closedByPeer())
         // The good connection still streams.
         good.send([0x10, 0x00, 0x02, 0x01, 0x02])
         #expect(await log.wait(for: "audio 8000 2"))
         await group.triggerGracefulShutdown()
         try await task.value
         #expect(log.all.contains("end 1001 server shutting down"))
+        #expect(good.read(3) == Self.hangup, "shutdown ends the call normally")
+    }
+
+    /// `0xFF | length 1 | 0x80`: the error message the server sends before closing on a refusal.
+    static let applicationError: [UInt8] = [0xFF, 0x00, 0x01, AudioSocketErrorCode.applicationError.rawValue]
+    static let hangup: [UInt8] = [0x00, 0x00, 0x00]
+
+    static let someUUID: [UInt8] = [0x01, 0x00, 0x10] + [UInt8](repeating: 0xAA, count: 16)
+
+    @Test(
+        arguments: [
+            ("zero-length audio", someUUID + [0x10, 0x00, 0x00], "end 1007"),
+            ("length over the 16 KiB limit", someUUID + [0x10, 0x40, 0x01], "end 1007"),
+            ("unknown kind", [0x42, 0x00, 0x00], "end 1007"),
+            ("audio before the UUID", [0x10, 0x00, 0x02, 0x01, 0x02], "end 1007"),
+            ("odd audio length", someUUID + [0x10, 0x00, 0x03, 1, 2, 3], "end 1007"),
+            ("a refused UUID", [0x01, 0x00, 0x10, 0xEE] + [UInt8](repeating: 0xAD, count: 15), "end 1008"),
+        ] as [(String, [UInt8], String)])
+    func aRefusalGetsTheErrorMessageAndClosesThatConnectionOnly(_ what: String, bytes: [UInt8], end: String)
+        async throws
+    {
+        let log = SessionLog()
+        let (_, group, task, port) = try await start(log)
+        let good = try TestSocketClient(port: port)
+        good.send([0x01, 0x00, 0x10] + [UInt8](repeating: 0x11, count: 16))
+        #expect(await log.wait(for: "uuid"))
+        let bad = try TestSocketClient(port: port)
+        bad.send(bytes)
+        #expect(bad.read(4) == Self.applicationError, "\(what)")
+        #expect(bad.closedByPeer(), "\(what)")
+        #expect(await log.wait(for: end), "\(what): \(log.all)")
+        #expect(log.all.filter { $0.hasPrefix("end") }.count == 1, "only the refused connection ended")
+        good.send([0x10, 0x00, 0x02, 0x01, 0x02] + Self.hangup)
+        #expect(await log.wait(for: "end 1000"))
+        #expect(good.read(3) == Self.hangup)
+        await group.triggerGracefulShutdown()
+        try await task.value
     }
 }

@@ -188,7 +188,10 @@ struct IngestServerTests {
         #expect(await running.log.wait(for: "open /v1/twilio tenant=none"))
         big.sendFrame(opcode: 2, [UInt8](repeating: 1, count: 10_000))
         let close = try #require(big.readFrame())
-        #expect(close.opcode == 8 && TestSocketClient.closeCode(close.payload).code == 1009)
+        #expect(close.opcode == 8)
+        #expect(TestSocketClient.closeCode(close.payload) == (1009, "message larger than the 4096-byte limit"))
+        #expect(big.readFrame() == nil, "one close frame, then the connection is closed")
+        #expect(await running.log.wait(for: "end 1009"))
         // The server still serves others.
         let other = try TestSocketClient(port: running.port)
         #expect(other.http("GET", "/healthz")?.status == 200)

@@ -52,6 +52,18 @@ final class TestSocketClient {
         return bytes
     }
 
+    /// Reads exactly `count` raw bytes (AudioSocket messages); nil on EOF or timeout first.
+    func read(_ count: Int) -> [UInt8]? { take(count) }
+
+    /// Whether the server closed the connection with nothing more to read (false on a byte or a timeout).
+    func closedByPeer() -> Bool {
+        guard pending.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        if n > 0 { pending.append(byte) }
+        return n == 0 || (n < 0 && errno == ECONNRESET)
+    }
+
     /// One HTTP/1.1 request; returns status and body (Content-Length framed).
     func http(_ method: String, _ target: String, headers: [String: String] = [:], body: String = "") -> (
         status: Int, body: String

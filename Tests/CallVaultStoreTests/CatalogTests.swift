@@ -235,6 +235,22 @@ import Testing
         #expect(consentAudits[1].subjectId == call.id)
     }
 
+    @Test func aCallEndedByALimitIsAuditedUnderItsTenantAndTheChainVerifies() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        let tenant = try catalog.addTenant(name: "a").tenant
+        let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA1")
+        let entry = try catalog.recordCallEndedByLimit(
+            callID: call.id, limit: "idleTimeout", details: ["limitMs": "30000"])
+        #expect(entry.action == .callEndedByLimit && entry.action.rawValue == "call.ended_by_limit")
+        #expect(entry.actor == "ingest" && entry.tenantId == tenant.id && entry.subjectId == call.id)
+        #expect(entry.detailValues == ["limit": "idleTimeout", "limitMs": "30000"])
+        #expect(entry.details == #"{"limit":"idleTimeout","limitMs":"30000"}"#, "canonical: sorted keys, no spaces")
+        #expect(try catalog.auditLog.verify().isIntact)
+        #expect(throws: CatalogError.self) { try catalog.recordCallEndedByLimit(callID: "nope", limit: "idleTimeout") }
+    }
+
     @Test func consentStateFollowsTheTenantsMode() {
         #expect(CallConsentState.summarize(mode: .optIn, kinds: []) == .pending)
         #expect(CallConsentState.summarize(mode: .optIn, kinds: [.disclosure]) == .disclosed)
