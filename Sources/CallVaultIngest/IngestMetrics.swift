@@ -31,8 +31,9 @@ public struct IngestMetrics: Sendable {
     /// Histogram buckets for the latencies above: fine enough to tell 1 ms from 50 ms.
     public static let latencyBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        .milliseconds(5), .milliseconds(10), .milliseconds(15), .milliseconds(20), .milliseconds(30),
+        .milliseconds(40), .milliseconds(45), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5),
     ]
     /// The labels of the timers that use ``latencyBuckets``.
     public static let latencyTimerLabels = ["callvault_seal_latency_seconds", "callvault_event_loop_lag_seconds"]
