@@ -146,6 +146,29 @@ import Testing
         }
     }
 
+    @Test func progressOfManyRecordingsGoesInOneCallAndSkipsFinishedOnes() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        let tenant = try catalog.addTenant(name: "t").tenant
+        let open = try (0..<3).map { index in
+            let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA\(index)")
+            return try catalog.createRecording(
+                callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r\(index).cvr")
+        }
+        try catalog.finishRecording(id: open[1].id, state: .complete, durationMs: 5000, bytes: 40_000)
+        let finished = try catalog.updateRecordingProgress(
+            open.enumerated().map { index, recording in
+                RecordingProgress(recordingID: recording.id, durationMs: Int64(1000 * (index + 1)), bytes: Int64(8000 * (index + 1)))
+            })
+        #expect(finished == [open[1].id])
+        #expect(try catalog.recording(id: open[0].id).durationMs == 1000)
+        #expect(try catalog.recording(id: open[2].id).bytes == 24_000)
+        // A finished recording keeps its final figures.
+        #expect(try catalog.recording(id: open[1].id).durationMs == 5000)
+        #expect(try catalog.updateRecordingProgress([]).isEmpty)
+    }
+
     @Test func callerNumbersAreStoredOnlyAsAKeyedHashAndAnEncryptedCopyUnderKeysFromTheKeyStore() throws {
         let temporary = try TemporaryDirectory()
         let (data, store) = try temporary.makeStore()
