@@ -32,6 +32,15 @@ extension Catalog {
                         CHECK (transcript_language = 'auto' OR length(transcript_language) BETWEEN 2 AND 3)
                     """)
         }
+        // v5: the Whisper model directory a tenant's calls are transcribed with; NULL for the run's model.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE tenants ADD COLUMN transcript_model TEXT
+                        CHECK (transcript_model IS NULL OR
+                            (length(transcript_model) BETWEEN 2 AND 1024 AND substr(transcript_model, 1, 1) = '/'))
+                    """)
+        }
         return migrator
     }
 

@@ -32,6 +32,7 @@ extension Catalog {
             transcriptDays: 365,
             codec: .native,
             transcriptLanguage: "en",
+            transcriptModel: nil,
             phoneHashKey: Data(count: 32),  // unused since v2: see KeyStore.callerKeys
             createdAt: at,
             updatedAt: at
@@ -133,6 +134,7 @@ extension Catalog {
             "transcriptDays": String(policy.transcriptDays),
             "codec": policy.codec.rawValue,
             "transcriptLanguage": policy.transcriptLanguage,
+            "transcriptModel": policy.transcriptModel ?? "",
         ]
     }
 

@@ -21,6 +21,12 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     public var codec: StorageCodec
     /// The language its calls are transcribed in (`en`, `de`, ...), or `auto` to let the engine detect it.
     public var transcriptLanguage: String
+    /// The CTranslate2 Whisper model directory its calls are transcribed with (an absolute path), or
+    /// nil for the model of the transcription run. Other engines ignore it.
+    public var transcriptModel: String?
+
+    /// The longest model directory path accepted, in bytes.
+    public static let maximumModelPathLength = 1024
 
     /// The defaults of `callvault tenant add`: opt-in, no disclosure requirement, no digits,
     /// voice 90 days, transcripts 365 days, native codec.
@@ -32,7 +38,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         voiceDays: Int = TenantPolicy.maximumVoiceDays,
         transcriptDays: Int = 365,
         codec: StorageCodec = .native,
-        transcriptLanguage: String = "en"
+        transcriptLanguage: String = "en",
+        transcriptModel: String? = nil
     ) {
         self.consentMode = consentMode
         self.requireDisclosure = requireDisclosure
@@ -42,6 +49,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         self.transcriptDays = transcriptDays
         self.codec = codec
         self.transcriptLanguage = transcriptLanguage
+        self.transcriptModel = transcriptModel
     }
 
     /// The keys a DTMF digit may be.
@@ -70,6 +78,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
             throw CatalogError(
                 .invalidPolicy, "the transcript language must be a 2 or 3 letter code (en, de, yue) or auto")
         }
+        if let transcriptModel { try Self.validateModelPath(transcriptModel) }
         if let consentDigit, consentDigit == optOutDigit {
             throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
         }
@@ -80,8 +89,25 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         (2...3).contains(text.utf8.count) && text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
     }
 
+    /// An absolute path of at most ``maximumModelPathLength`` bytes without control characters: what
+    /// the catalog stores and the worker hands to the Whisper sidecar (whether a model is there is
+    /// checked by `callvault tenant add|set` and again when a job runs).
+    static func validateModelPath(_ path: String) throws(CatalogError) {
+        guard path.hasPrefix("/"), path.utf8.count >= 2 else {
+            throw CatalogError(.invalidPolicy, "the transcript model must be an absolute directory path, got \(path.debugDescription)")
+        }
+        guard path.utf8.count <= maximumModelPathLength else {
+            throw CatalogError(
+                .invalidPolicy, "the transcript model path is \(path.utf8.count) bytes long: the limit is \(maximumModelPathLength)")
+        }
+        guard !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CatalogError(.invalidPolicy, "the transcript model path must not contain control characters")
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, transcriptLanguage
+        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, transcriptLanguage,
+            transcriptModel
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,6 +120,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptDays = try c.decode(Int.self, forKey: .transcriptDays)
         codec = try c.decode(StorageCodec.self, forKey: .codec)
         transcriptLanguage = try c.decodeIfPresent(String.self, forKey: .transcriptLanguage) ?? "en"
+        transcriptModel = try c.decodeIfPresent(String.self, forKey: .transcriptModel)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -106,5 +133,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         try c.encode(transcriptDays, forKey: .transcriptDays)
         try c.encode(codec, forKey: .codec)
         try c.encode(transcriptLanguage, forKey: .transcriptLanguage)
+        try c.encode(transcriptModel, forKey: .transcriptModel)
     }
 }

@@ -20,6 +20,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var transcriptDays: Int
     var codec: StorageCodec
     var transcriptLanguage: String
+    var transcriptModel: String?
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -35,6 +36,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case transcriptDays = "transcript_days"
         case codec
         case transcriptLanguage = "transcript_language"
+        case transcriptModel = "transcript_model"
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -50,7 +52,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 voiceDays: voiceDays,
                 transcriptDays: transcriptDays,
                 codec: codec,
-                transcriptLanguage: transcriptLanguage
+                transcriptLanguage: transcriptLanguage,
+                transcriptModel: transcriptModel
             )
         }
         set {
@@ -62,6 +65,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             transcriptDays = newValue.transcriptDays
             codec = newValue.codec
             transcriptLanguage = newValue.transcriptLanguage
+            transcriptModel = newValue.transcriptModel
         }
     }
 

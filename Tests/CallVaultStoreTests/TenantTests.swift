@@ -163,3 +163,80 @@ import Testing
         #expect(try catalog.callSummaries().count == 5)
     }
 }
+
+extension TenantTests {
+    @Test func aTenantsWhisperModelRoundTripsIsAuditedAndCanBeCleared() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        #expect(TenantPolicy().transcriptModel == nil, "nil: the run's model")
+        let created = try catalog.addTenant(name: "acme", policy: TenantPolicy(transcriptModel: "/srv/models/small")).tenant
+        #expect(try catalog.tenant(id: created.id).policy.transcriptModel == "/srv/models/small")
+
+        var policy = created.policy
+        policy.transcriptModel = nil
+        #expect(try catalog.updatePolicy(ofTenant: created.id, to: policy).policy.transcriptModel == nil)
+        let audit = try catalog.auditLog.entries(tenantID: created.id)
+        #expect(audit.first?.detailValues["transcriptModel"] == "/srv/models/small")
+        #expect(audit.last?.detailValues["changed"] == "transcriptModel")
+        #expect(audit.last?.detailValues["transcriptModel"] == "")
+
+        // The policy travels as JSON (CLI output): the field is there, null when unset, and older
+        // documents without it decode to nil.
+        let json = try JSONEncoder().encode(TenantPolicy(transcriptModel: "/m"))
+        #expect(try JSONDecoder().decode(TenantPolicy.self, from: json).transcriptModel == "/m")
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(TenantPolicy())) as? [String: Any])
+        #expect(object.keys.contains("transcriptModel"))
+        object["transcriptModel"] = nil
+        let old = try JSONSerialization.data(withJSONObject: object)
+        #expect(try JSONDecoder().decode(TenantPolicy.self, from: old).transcriptModel == nil)
+    }
+
+    @Test func aModelPathThatIsNotAnAbsoluteCleanPathIsRefused() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        let catalog = try Catalog(directory: directory.path)
+        let long = "/" + String(repeating: "m", count: TenantPolicy.maximumModelPathLength)
+        for (path, reason) in [
+            ("models/small", "absolute"), ("/", "absolute"), ("", "absolute"), ("/models/small\n", "control"),
+            ("/models/\u{1B}[31m", "control"), (long, "limit is 1024"),
+        ] {
+            let error = #expect(throws: CatalogError.self) {
+                try catalog.addTenant(name: "bad", policy: TenantPolicy(transcriptModel: path))
+            }
+            #expect(error?.code == .invalidPolicy && error?.message.contains(reason) == true, "\(error?.message ?? "")")
+        }
+        // The CHECK constraint holds even against a hand-written statement.
+        let id = try catalog.addTenant(name: "good").tenant.id
+        #expect(throws: (any Error).self) {
+            try catalog.pool.write { db in
+                try db.execute(sql: "UPDATE tenants SET transcript_model = 'relative/dir' WHERE id = ?", arguments: [id])
+            }
+        }
+    }
+
+    @Test func aV4CatalogMigratesWithItsTenantsOnTheRunsModel() throws {
+        let directory = try CatalogTestDirectory()
+        defer { directory.remove() }
+        do {
+            let queue = try DatabaseQueue(path: directory.catalogPath)
+            try Catalog.migrator.migrate(queue, upTo: "v4")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO tenants (id, name, token_hash, phone_hash_key, transcript_language, created_at, updated_at)
+                        VALUES ('t-old', 'old', zeroblob(32), zeroblob(32), 'de', '2026-01-01 00:00:00.000',
+                            '2026-01-01 00:00:00.000')
+                        """)
+            }
+        }
+        let catalog = try Catalog(directory: directory.path)
+        #expect(try catalog.appliedMigrations() == Catalog.knownMigrations)
+        #expect(Catalog.knownMigrations.last == "v5")
+        let old = try catalog.tenant(id: "t-old")
+        #expect(old.policy.transcriptModel == nil && old.policy.transcriptLanguage == "de")
+        var policy = old.policy
+        policy.transcriptModel = "/srv/models/de"
+        #expect(try catalog.updatePolicy(ofTenant: "t-old", to: policy).policy.transcriptModel == "/srv/models/de")
+    }
+}
