@@ -18,6 +18,11 @@ public enum TranscriptionEngineRate {
 /// Makes one engine per worker; called on the worker's own thread.
 public typealias TranscriptionEngineFactory = @Sendable () throws(TranscriptionError) -> any TranscriptionEngine
 
+/// Makes an engine of the worker's kind for another model directory (a tenant's own Whisper model);
+/// called on the worker's thread, at most once per directory while the engine is kept.
+public typealias TranscriptionModelEngineFactory =
+    @Sendable (_ modelDirectory: String) throws(TranscriptionError) -> any TranscriptionEngine
+
 /// Per-run choices an engine may honour.
 public struct TranscriptionOptions: Sendable, Equatable {
     /// A language code (`en`), or nil to let the engine detect it.

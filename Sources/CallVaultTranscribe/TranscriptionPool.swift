@@ -11,12 +11,14 @@ public enum TranscriptionPool {
     /// - Parameters:
     ///   - limit: claim at most this many jobs in all (nil: until nothing is due).
     ///   - configuration: the configuration of worker `i` (ids must differ).
+    ///   - makeModelEngine: makes a worker's engine for a tenant's own model (nil: tenants' models are ignored).
     ///   - progress: called after each job, from the worker's thread.
     /// - Throws: the engine's error if no worker could make an engine (a missing model), or a store error.
     public static func drain(
         catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, workers: Int, limit: Int? = nil,
         configuration: @escaping @Sendable (Int) -> TranscriptionWorker.Configuration,
         makeEngine: @escaping TranscriptionEngineFactory,
+        makeModelEngine: TranscriptionModelEngineFactory? = nil,
         progress: (@Sendable (TranscriptionWorker.Report) -> Void)? = nil
     ) throws(TranscriptionError) -> TranscriptionSummary {
         struct State {
@@ -39,7 +41,7 @@ public enum TranscriptionPool {
                 state.withLock { $0.started += 1 }
                 let worker = TranscriptionWorker(
                     catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, engine: engine,
-                    configuration: configuration(index))
+                    configuration: configuration(index), makeModelEngine: makeModelEngine)
                 while true {
                     let allowed = state.withLock { state -> Bool in
                         guard let budget = state.budget else { return true }

@@ -22,14 +22,18 @@ public final class TranscriptionWorker {
         public var notReadyDelay: TimeInterval
         /// Transcribe in each tenant's language (its policy) rather than `options.language`.
         public var usesTenantLanguage: Bool
+        /// How many tenant-model engines (Whisper sidecars, each with its model loaded) a worker keeps;
+        /// past it the least recently used is stopped.
+        public var maximumModelEngines: Int
 
         public init(
             workerID: String = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())",
             lease: Duration = .seconds(120), retry: JobRetryPolicy = JobRetryPolicy(),
             options: TranscriptionOptions = TranscriptionOptions(), notReadyDelay: TimeInterval = 30,
-            usesTenantLanguage: Bool = true
+            usesTenantLanguage: Bool = true, maximumModelEngines: Int = 4
         ) {
             self.usesTenantLanguage = usesTenantLanguage
+            self.maximumModelEngines = max(1, maximumModelEngines)
             self.workerID = workerID
             self.lease = lease
             self.retry = retry
@@ -69,19 +73,31 @@ public final class TranscriptionWorker {
     public let catalog: Catalog
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
+    /// The engine for calls of tenants without a model of their own.
     public let engine: any TranscriptionEngine
     public let configuration: Configuration
+    /// Makes the engine for a tenant's own model (`TenantPolicy.transcriptModel`); nil when the run
+    /// ignores tenants' models (another engine than Whisper, or a model fixed by the run).
+    public let makeModelEngine: TranscriptionModelEngineFactory?
+    /// The engines made for tenants' models, by directory, least recently used first.
+    private var modelEngines: [(directory: String, engine: any TranscriptionEngine)] = []
 
+    /// - Parameter makeModelEngine: makes an engine of `engine`'s kind for a tenant's own model
+    ///   directory; each is made when a job first needs it and kept for the next.
     public init(
         catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, engine: any TranscriptionEngine,
-        configuration: Configuration = Configuration()
+        configuration: Configuration = Configuration(), makeModelEngine: TranscriptionModelEngineFactory? = nil
     ) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.engine = engine
         self.configuration = configuration
+        self.makeModelEngine = makeModelEngine
     }
+
+    /// The model directories this worker holds an engine for, least recently used first.
+    public var loadedModels: [String] { modelEngines.map(\.directory) }
 
     /// The job engine names this worker takes: its own and `auto` (the worker's default).
     public var claimedEngines: [String] { [RecordingWriter.defaultTranscriptionEngine, engine.name] }
@@ -179,15 +195,12 @@ public final class TranscriptionWorker {
         if let done = existing.first(where: { $0.engine == engine.name && $0.state == .complete }) {
             return .done(transcriptID: done.id)
         }
+        let policy = try tenantPolicy(of: job)
         var options = configuration.options
-        if configuration.usesTenantLanguage {
-            do {
-                let language = try catalog.tenant(id: job.tenantId).policy.transcriptLanguage
-                options.language = language == "auto" ? nil : language
-            } catch {
-                throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
-            }
+        if configuration.usesTenantLanguage, let language = policy?.transcriptLanguage {
+            options.language = language == "auto" ? nil : language
         }
+        let transcriber = try engine(forModel: policy?.transcriptModel, tenantID: job.tenantId)
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
@@ -195,7 +208,7 @@ public final class TranscriptionWorker {
             let started = ContinuousClock.now
             let audio = try prepare(recording, with: exporter)
             let prepared = ContinuousClock.now
-            let segments = try engine.transcribe(audio, options: options)
+            let segments = try transcriber.transcribe(audio, options: options)
             report.prepareSeconds += (prepared - started).seconds
             report.engineSeconds += (ContinuousClock.now - prepared).seconds
             report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
@@ -206,6 +219,45 @@ public final class TranscriptionWorker {
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
         let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
         return .done(transcriptID: try store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
+    }
+
+    /// The job's tenant's policy when this worker follows it (language or model), else nil.
+    private func tenantPolicy(of job: JobRecord) throws(TranscriptionError) -> TenantPolicy? {
+        guard configuration.usesTenantLanguage || makeModelEngine != nil else { return nil }
+        do { return try catalog.tenant(id: job.tenantId).policy } catch {
+            throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
+        }
+    }
+
+    /// The worker's engine, or for a tenant's own model directory the engine kept for it or a new one
+    /// (the least recently used is stopped past ``Configuration/maximumModelEngines``). A model that
+    /// cannot be loaded fails this job only, retried by the queue; nothing is kept for it, so the next
+    /// attempt uses a repaired directory.
+    private func engine(forModel directory: String?, tenantID: String) throws(TranscriptionError)
+        -> any TranscriptionEngine
+    {
+        guard let directory, let make = makeModelEngine else { return engine }
+        if let index = modelEngines.firstIndex(where: { $0.directory == directory }) {
+            let kept = modelEngines.remove(at: index)
+            modelEngines.append(kept)
+            return kept.engine
+        }
+        let made: any TranscriptionEngine
+        do { made = try make(directory) } catch {
+            let named = error.message.contains(directory) ? "" : " \(directory)"
+            throw TranscriptionError(
+                error.isRetryable ? error.code : .modelMissing,
+                "tenant \(tenantID)'s transcript model\(named) cannot be used: \(error.message) "
+                    + "(fix the directory, or clear it: callvault tenant set \(tenantID) --transcript-model default)")
+        }
+        if modelEngines.count >= configuration.maximumModelEngines { modelEngines.removeFirst() }
+        modelEngines.append((directory, made))
+        return made
+    }
+
+    /// The engine kept for a model directory, if any (tests look at its model and sidecar).
+    func keptEngine(for directory: String) -> (any TranscriptionEngine)? {
+        modelEngines.first { $0.directory == directory }?.engine
     }
 
     /// Unseals one track on the call's timeline and brings it to the engine's rate.

@@ -57,6 +57,45 @@ public struct WhisperInstallation: Sendable, Equatable {
         return found
     }
 
+    /// This installation with another model directory, one a user brought (a tenant's own): its layout
+    /// is checked (``checkModelDirectory(_:)``); it has no sums to match.
+    public func using(model directory: String) throws(TranscriptionError) -> WhisperInstallation {
+        try Self.checkModelDirectory(directory)
+        var copy = self
+        copy.model = directory
+        copy.modelSums = nil
+        return copy
+    }
+
+    /// The files of a CTranslate2 Whisper model directory that faster-whisper needs offline: the
+    /// weights, the model's configuration (alignment heads for word times, suppressed tokens), and the
+    /// tokenizer (without it faster-whisper would fetch one from a hub, which the sidecar forbids).
+    public static let modelFiles = ["model.bin", "config.json", "tokenizer.json"]
+    /// CTranslate2's vocabulary, in one of its two spellings: the model does not load without it.
+    public static let vocabularyFiles = ["vocabulary.json", "vocabulary.txt"]
+
+    /// Throws `modelMissing` unless `directory` looks like a CTranslate2 Whisper model: a directory
+    /// holding ``modelFiles`` and one of ``vocabularyFiles`` (as `ct2-transformers-converter
+    /// --copy_files tokenizer.json` and the faster-whisper models on Hugging Face have). Whether the
+    /// weights load is only known when a sidecar loads them.
+    public static func checkModelDirectory(_ directory: String) throws(TranscriptionError) {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TranscriptionError(.modelMissing, "the Whisper model directory \(directory) does not exist or is not a directory")
+        }
+        func readable(_ name: String) -> Bool { files.isReadableFile(atPath: directory + "/" + name) }
+        let missing = modelFiles.filter { !readable($0) }
+            + (vocabularyFiles.contains(where: readable) ? [] : [vocabularyFiles.joined(separator: " or ")])
+        guard missing.isEmpty else {
+            throw TranscriptionError(
+                .modelMissing,
+                "\(directory) is not a CTranslate2 Whisper model directory: no readable \(missing.joined(separator: ", ")); "
+                    + "a faster-whisper model (such as Systran/faster-whisper-small) has them all, as has one converted with "
+                    + "ct2-transformers-converter --model openai/whisper-small --output_dir DIR --copy_files tokenizer.json")
+        }
+    }
+
     /// Whether the Whisper engine is installed (without checking the model's sums).
     public static func isInstalled(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         (try? locate(environment: environment)) != nil

@@ -38,6 +38,13 @@ final class TranscriptionFixture {
 
     deinit { try? FileManager.default.removeItem(atPath: temp) }
 
+    /// Another tenant (consent not required by the recorder either way), with its key; returns its id.
+    func addTenant(_ name: String, policy: TenantPolicy = TenantPolicy()) throws -> String {
+        let id = try catalog.addTenant(name: name, policy: policy).tenant.id
+        try keyStore.createTenant(id)
+        return id
+    }
+
     /// 8 kHz mono samples of a file in `samples/`.
     static func audio(_ file: String) throws -> [Int16] {
         try AudioFileReader(path: samples + "/" + file).readAllMono()
@@ -47,9 +54,10 @@ final class TranscriptionFixture {
     /// With `leaveOpen`, the bot track is left in state `recording` (a call still in progress).
     @discardableResult
     func recordCall(
-        caller: [Int16], bot: [Int16]? = nil, externalID: String = "CA-\(UUID().uuidString.prefix(8))"
+        caller: [Int16], bot: [Int16]? = nil, externalID: String = "CA-\(UUID().uuidString.prefix(8))",
+        tenantID: String? = nil
     ) throws -> String {
-        let callID = try catalog.registerCall(tenantID: tenantID, externalID: externalID).id
+        let callID = try catalog.registerCall(tenantID: tenantID ?? self.tenantID, externalID: externalID).id
         let recorder = CallRecorder(
             callID: callID, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil, logger: Logger(label: "test"))
@@ -75,11 +83,12 @@ final class TranscriptionFixture {
 
     func drain(
         workers: Int = 1, limit: Int? = nil, retry: JobRetryPolicy = JobRetryPolicy(), lease: Duration = .seconds(60),
-        makeEngine: @escaping TranscriptionEngineFactory = { () throws(TranscriptionError) in try PocketSphinxEngine() }
+        makeEngine: @escaping TranscriptionEngineFactory = { () throws(TranscriptionError) in try PocketSphinxEngine() },
+        makeModelEngine: TranscriptionModelEngineFactory? = nil
     ) throws -> TranscriptionSummary {
         try TranscriptionPool.drain(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, workers: workers, limit: limit,
             configuration: { TranscriptionWorker.Configuration(workerID: "test-\($0)", lease: lease, retry: retry) },
-            makeEngine: makeEngine)
+            makeEngine: makeEngine, makeModelEngine: makeModelEngine)
     }
 }

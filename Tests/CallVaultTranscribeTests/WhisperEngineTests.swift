@@ -147,3 +147,78 @@ struct WhisperEngineTests {
         #expect(zip(transcript.segments, transcript.segments.dropFirst()).allSatisfy { $0.startMs <= $1.startMs })
     }
 }
+
+extension WhisperEngineTests {
+    /// The command line of a running process, arguments separated by NUL.
+    static func commandLine(of pid: Int32) -> [String] {
+        let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func aTenantsOwnModelGetsItsOwnSidecarAndABrokenOneFailsOnlyItsJob() throws {
+        let installation = try Self.installation()
+        let fixture = try TranscriptionFixture()
+        // The tenant's "own" model: the installed one reached through another path.
+        let own = fixture.temp + "/acme-whisper"
+        try FileManager.default.createSymbolicLink(atPath: own, withDestinationPath: installation.model)
+        var policy = try fixture.catalog.tenant(id: fixture.tenantID).policy
+        policy.transcriptModel = own
+        try fixture.catalog.updatePolicy(ofTenant: fixture.tenantID, to: policy)
+        // A model directory that looks right but whose weights are garbage: only the sidecar finds out.
+        let broken = fixture.temp + "/broken-whisper"
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        for name in ["config.json", "tokenizer.json", "vocabulary.txt"] {
+            try FileManager.default.createSymbolicLink(
+                atPath: broken + "/" + name, withDestinationPath: installation.model + "/" + name)
+        }
+        try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: broken + "/model.bin"))
+        let brokenTenant = try fixture.addTenant("broken", policy: TenantPolicy(transcriptModel: broken))
+        let plainTenant = try fixture.addTenant("plain")
+
+        let audio = try TranscriptionFixture.audio("answer.ulaw.wav")
+        let acmeCall = try fixture.recordCall(caller: audio)
+        let brokenCall = try fixture.recordCall(caller: audio, tenantID: brokenTenant)
+        let plainCall = try fixture.recordCall(caller: audio, tenantID: plainTenant)
+
+        let defaultEngine = try WhisperEngine(configuration: .init(installation: installation))
+        let worker = TranscriptionWorker(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
+            engine: defaultEngine,
+            configuration: .init(workerID: "w", retry: JobRetryPolicy(maximumAttempts: 3, baseDelay: .seconds(600))),
+            makeModelEngine: { (directory: String) throws(TranscriptionError) in
+                try WhisperEngine(configuration: .init(installation: installation.using(model: directory)))
+            })
+        var outcomes: [String: TranscriptionWorker.Report.Outcome] = [:]
+        while let report = try worker.runNext() { outcomes[report.callID] = report.outcome }
+
+        guard case .done = outcomes[acmeCall], case .done = outcomes[plainCall] else {
+            Issue.record("\(outcomes)")
+            return
+        }
+        guard case .failed(let why) = outcomes[brokenCall] else {
+            Issue.record("the broken model's job: \(String(describing: outcomes[brokenCall]))")
+            return
+        }
+        #expect(why.contains("tenant \(brokenTenant)'s transcript model \(broken)") && why.contains("could not load"), "\(why)")
+        let failed = try #require(try fixture.catalog.jobs().first { $0.callId == brokenCall })
+        #expect(failed.state == .failed && failed.attempts == 1 && failed.lastError == why, "queued again, not lost")
+
+        // The tenant's job ran on a sidecar started for its directory, kept for its next call.
+        #expect(worker.loadedModels == [own])
+        let tenantEngine = try #require(worker.keptEngine(for: own) as? WhisperEngine)
+        #expect(tenantEngine.configuration.installation.model == own && tenantEngine.requestSeconds > 0)
+        let pid = try #require(tenantEngine.sidecarPID)
+        let arguments = Self.commandLine(of: pid)
+        #expect(arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } == own, "\(arguments)")
+        #expect(defaultEngine.sidecarPID != pid && defaultEngine.requestSeconds > 0, "the plain tenant's job")
+        let defaultArguments = Self.commandLine(of: try #require(defaultEngine.sidecarPID))
+        #expect(defaultArguments.firstIndex(of: "--model").map { defaultArguments[$0 + 1] } == installation.model)
+        for call in [acmeCall, plainCall] {
+            #expect(try fixture.catalog.transcripts(callID: call).map(\.engine) == ["whisper"])
+        }
+
+        let again = try fixture.recordCall(caller: audio)
+        #expect(try worker.runNext()?.callID == again)
+        #expect(tenantEngine.sidecarPID == pid, "the model was loaded once")
+    }
+}
