@@ -20,7 +20,11 @@ struct EngineOptions: ParsableArguments {
     var command: String?
     @Option(help: "http and command: seconds one request or run may take.")
     var engineTimeout: Double?
-    @Option(help: ArgumentHelp("A CTranslate2 Whisper model directory instead of the installed base model.", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "A CTranslate2 Whisper model directory instead of the installed base model. Default: the tenant's "
+                + "(tenant set --transcript-model) else the base model (--pending); given, it is used for every tenant.",
+            valueName: "DIR"))
     var model: String?
     @Option(help: "Spoken language code (en, de, ...), or auto to detect it (whisper). Default: the tenant's (--pending), en (files).")
     var language: String?
@@ -49,7 +53,10 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// The engine to use and how to make one per worker; says on stderr which one was chosen.
-    func factory() throws -> (name: String, make: TranscriptionEngineFactory) {
+    ///
+    /// `makeForModel` makes a worker's engine for a tenant's own model: Whisper only, and only when the
+    /// run does not fix the model with `--model` (as `--language` overrides the tenant's language).
+    func factory() throws -> (name: String, make: TranscriptionEngineFactory, makeForModel: TranscriptionModelEngineFactory?) {
         let useWhisper: Bool
         switch engine {
         case .whisper: useWhisper = true
@@ -60,25 +67,34 @@ struct EngineOptions: ParsableArguments {
             let configuration = HTTPTranscriptionEngine.Configuration(
                 endpoint: URL(string: endpoint ?? "")!, model: httpModel, apiKey: key, timeout: engineTimeout ?? 120)
             note("engine: http (\(configuration.transcriptionsURL.absoluteString), model \(httpModel)\(key == nil ? "" : ", API key from $\(apiKeyEnv)"))")
-            return ("http", { () throws(TranscriptionError) in HTTPTranscriptionEngine(configuration: configuration) })
+            return ("http", { () throws(TranscriptionError) in HTTPTranscriptionEngine(configuration: configuration) }, nil)
         case .command:
             let configuration: CommandTranscriptionEngine.Configuration
             do { configuration = try .init(commandLine: command ?? "", timeout: engineTimeout ?? 300) } catch {
                 throw CLIError(what: error.message, hint: "quote the command: --command 'PROG --flag {input}'", exitCode: 2)
             }
             note("engine: command (\(configuration.arguments.first ?? ""))")
-            return ("command", { () throws(TranscriptionError) in try CommandTranscriptionEngine(configuration: configuration) })
+            return ("command", { () throws(TranscriptionError) in try CommandTranscriptionEngine(configuration: configuration) }, nil)
         }
         guard useWhisper else {
             note("engine: pocketsphinx (in-process, en-us)" + (engine == .auto ? "; whisper is not installed (scripts/install-whisper)" : ""))
-            return ("pocketsphinx", { () throws(TranscriptionError) in try PocketSphinxEngine() })
+            return ("pocketsphinx", { () throws(TranscriptionError) in try PocketSphinxEngine() }, nil)
         }
         let installation: WhisperInstallation
         do { installation = try WhisperInstallation.locate(model: model) } catch {
             throw CLIError.failure(error.message, hint: "run scripts/install-whisper, or pass --engine pocketsphinx")
         }
-        note("engine: whisper (model \(installation.model))")
-        return ("whisper", { () throws(TranscriptionError) in try WhisperEngine(configuration: .init(installation: installation)) })
+        note("engine: whisper (model \(installation.model)" + (model == nil ? "; --pending: a tenant's own where it has one)" : " for every tenant)"))
+        let make: TranscriptionEngineFactory = { () throws(TranscriptionError) in
+            try WhisperEngine(configuration: .init(installation: installation))
+        }
+        guard model == nil else { return ("whisper", make, nil) }
+        return (
+            "whisper", make,
+            { (directory: String) throws(TranscriptionError) in
+                try WhisperEngine(configuration: .init(installation: installation.using(model: directory)))
+            }
+        )
     }
 
     private func note(_ line: String) {

@@ -54,11 +54,12 @@ struct TenantCommand: AsyncParsableCommand {
                     return
                 }
                 CatalogCommandSupport.printTable(
-                    header: ["ID", "NAME", "CONSENT", "VOICE-DAYS", "TRANSCRIPT-DAYS", "CODEC"],
+                    header: ["ID", "NAME", "CONSENT", "VOICE-DAYS", "TRANSCRIPT-DAYS", "CODEC", "LANGUAGE", "MODEL"],
                     rows: tenants.map {
                         [
                             $0.id, $0.name, $0.policy.consentMode.rawValue, String($0.policy.voiceDays),
                             String($0.policy.transcriptDays), $0.policy.codec.rawValue,
+                            $0.policy.transcriptLanguage, $0.policy.transcriptModel ?? "default",
                         ]
                     }
                 )

@@ -37,6 +37,7 @@ struct TenantOutput: Encodable {
             ("transcript-days", String(policy.transcriptDays)),
             ("codec", policy.codec.rawValue),
             ("transcript-language", policy.transcriptLanguage),
+            ("transcript-model", policy.transcriptModel ?? "default (the run's)"),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]
         let width = rows.map(\.0.count).max() ?? 0

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CallVaultStore
+import CallVaultTranscribe
+import Foundation
 
 /// The policy flags of `tenant add` and `tenant set`. Every flag is optional: `add` starts from the
 /// defaults of CLI.md, `set` from the tenant's current policy, and only the flags given change it.
@@ -28,6 +30,13 @@ struct TenantPolicyOptions: ParsableArguments {
     @Option(help: "Language calls are transcribed in: a code such as en (default), de, es, or auto to detect it.")
     var transcriptLanguage: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A CTranslate2 Whisper model directory this tenant's calls are transcribed with (whisper engine only; "
+                + "other engines ignore it, and a run's --model overrides it), or 'default' for the run's model.",
+            valueName: "DIR|default"))
+    var transcriptModel: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -55,7 +64,25 @@ struct TenantPolicyOptions: ParsableArguments {
             policy.codec = storage
         }
         if let transcriptLanguage { policy.transcriptLanguage = transcriptLanguage.lowercased() }
+        if let transcriptModel { policy.transcriptModel = try Self.modelDirectory(transcriptModel) }
         return policy
+    }
+
+    /// nil for `default`; else the directory made absolute (from the current directory), after checking
+    /// it holds a CTranslate2 Whisper model, so a typo is refused now rather than failing jobs later.
+    private static func modelDirectory(_ text: String) throws(ExitCode) -> String? {
+        if text == "default" { return nil }
+        guard !text.isEmpty else {
+            throw CatalogCommandSupport.usageError(
+                "--transcript-model needs a directory", hint: "give a model directory, or default for the run's model")
+        }
+        let absolute = text.hasPrefix("/") ? text : FileManager.default.currentDirectoryPath + "/" + text
+        let directory = URL(fileURLWithPath: absolute).standardizedFileURL.path
+        do { try WhisperInstallation.checkModelDirectory(directory) } catch {
+            throw CatalogCommandSupport.usageError(
+                error.message, hint: "or --transcript-model default for the run's model")
+        }
+        return directory
     }
 
     private static func digit(_ text: String, flag: String) throws(ExitCode) -> Character? {

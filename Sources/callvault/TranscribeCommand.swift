@@ -21,7 +21,10 @@ struct TranscribeCommand: AsyncParsableCommand {
             jobs from the queue, unseal each recorded track in memory, transcribe it, and store one
             sealed transcript per call with the speakers named; the command exits 0 when nothing is
             left to do (failed jobs are retried later and dead-lettered after the retry limit).
-            The engine used is named on stderr.
+            The engine used is named on stderr. Each call is transcribed in its tenant's language and,
+            with whisper, with its tenant's own model if it has one (tenant set --transcript-model);
+            --language and --model given here apply to every tenant instead. Other engines ignore
+            tenants' models.
             """
     )
 
@@ -136,7 +139,7 @@ struct TranscribeCommand: AsyncParsableCommand {
                     TranscriptionWorker.Configuration(
                         workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
                 },
-                makeEngine: chosen.make,
+                makeEngine: chosen.make, makeModelEngine: chosen.makeForModel,
                 progress: { report in
                     let line = counts.value.withLock { counts -> String in
                         counts.add(report)

@@ -32,10 +32,12 @@ struct CatalogCLIProcess {
     let executable: URL
     let dataDirectory: String
 
-    func run(_ arguments: [String]) throws -> Result {
+    /// - Parameter directory: the working directory (default: the tests').
+    func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var environment = ProcessInfo.processInfo.environment
         environment["CALLVAULT_DATA"] = dataDirectory
         process.environment = environment

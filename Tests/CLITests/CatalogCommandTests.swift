@@ -170,3 +170,50 @@ import Testing
         }
     }
 }
+
+extension CatalogCommandTests {
+    @Test func aTenantsTranscriptModelMustBeAWhisperModelDirectoryAndDefaultClearsIt() throws {
+        try withCLI { cli in
+            let models = cli.dataDirectory + "-models"
+            defer { try? FileManager.default.removeItem(atPath: models) }
+            // A CTranslate2 Whisper model's layout (the files' contents are the sidecar's business).
+            let model = models + "/small"
+            let notAModel = models + "/notes"
+            for (directory, files) in [(model, ["model.bin", "config.json", "tokenizer.json", "vocabulary.txt"]), (notAModel, ["config.json"])] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                for file in files { #expect(FileManager.default.createFile(atPath: directory + "/" + file, contents: Data())) }
+            }
+
+            let refused = try cli.run(["tenant", "add", "acme", "--transcript-model", notAModel])
+            #expect(refused.status == 2 && refused.stdout.isEmpty)
+            #expect(
+                refused.stderr.hasPrefix("callvault: error: \(notAModel) is not a CTranslate2 Whisper model directory: "
+                    + "no readable model.bin, tokenizer.json, vocabulary.json or vocabulary.txt;"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("--transcript-model default") && refused.stderr.split(separator: "\n").count == 1)
+            let missing = try cli.run(["tenant", "add", "acme", "--transcript-model", models + "/nope"])
+            #expect(missing.status == 2 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
+            #expect((try cli.run(["tenant", "list", "--json"]).json()["tenants"] as? [Any])?.isEmpty == true)
+
+            // A relative directory is stored absolute.
+            let added = try cli.run(["tenant", "add", "acme", "--transcript-model", "small", "--json"], in: models)
+            #expect(added.status == 0, "\(added.stderr)")
+            let id = try #require(try added.json()["id"] as? String)
+            #expect(try added.json()["transcriptModel"] as? String == model)
+            func modelLine(_ id: String) throws -> String? {
+                try cli.run(["tenant", "show", id]).stdout.split(separator: "\n").first { $0.hasPrefix("transcript-model ") }
+                    .map { $0.dropFirst("transcript-model".count).trimmingCharacters(in: .whitespaces) }
+            }
+            #expect(try modelLine(id) == model)
+            #expect(try cli.run(["tenant", "list"]).stdout.contains(model))
+
+            let cleared = try cli.run(["tenant", "set", id, "--transcript-model", "default", "--json"])
+            #expect(cleared.status == 0, "\(cleared.stderr)")
+            let json = try cleared.json()
+            #expect(json.keys.contains("transcriptModel") && json["transcriptModel"] is NSNull)
+            #expect(try modelLine(id) == "default (the run's)")
+            let audit = try cli.run(["audit", "list", "--json"]).json()["entries"] as? [[String: Any]] ?? []
+            let change = try #require(audit.last { $0["action"] as? String == "tenant.policy_changed" })
+            #expect((change["details"] as? [String: Any])?["changed"] as? String == "transcriptModel", "\(change)")
+        }
+    }
+}

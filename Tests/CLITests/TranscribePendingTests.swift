@@ -119,3 +119,55 @@ final class LockedResults: @unchecked Sendable {
         return results
     }
 }
+
+extension TranscribePendingTests {
+    /// The installed Whisper base model, found as `WhisperInstallation.home` finds it; nil when absent.
+    static var installedWhisperModel: String? {
+        let environment = ProcessInfo.processInfo.environment
+        func nonEmpty(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let home = nonEmpty("CALLVAULT_WHISPER_HOME")
+            ?? (nonEmpty("XDG_CACHE_HOME") ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache") + "/callvault/whisper"
+        let model = home + "/models/base"
+        let files = FileManager.default
+        return files.fileExists(atPath: home + "/venv/bin/python") && files.fileExists(atPath: model + "/model.bin")
+            ? model : nil
+    }
+
+    @Test func aTenantsModelIsForWhisperOnlyAndARunsModelOverridesIt() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-pending-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let data = temp + "/data"
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let calls = try recordCalls(2, in: data)
+        // The tenant points at a model that is not there (yet): set through the catalog, which checks
+        // the path's form only, as if the directory was removed after `tenant set` checked it.
+        let catalog = try Catalog(directory: data)
+        let tenant = try #require(try catalog.tenants().first)
+        var policy = tenant.policy
+        policy.transcriptModel = temp + "/model-not-copied"
+        try catalog.updatePolicy(ofTenant: tenant.id, to: policy)
+
+        // pocketsphinx has no models to choose: it transcribes the tenant's call as always.
+        let sphinx = try cli.run(["transcribe", "--pending", "--engine", "pocketsphinx", "--limit", "1", "--format", "json"])
+        #expect(try sphinx.status == 0 && sphinx.json()["done"] as? Int == 1, "\(sphinx.stderr)")
+
+        guard let base = Self.installedWhisperModel else { return }  // the Whisper half needs it installed
+        let whisper = try cli.run(["transcribe", "--pending", "--engine", "whisper", "--format", "json"])
+        #expect(try whisper.status == 0 && whisper.json()["failed"] as? Int == 1, "\(whisper.stderr)")
+        #expect(
+            whisper.stderr.contains("failed: tenant \(tenant.id)'s transcript model") && whisper.stderr.contains("model-not-copied"),
+            "\(whisper.stderr)")
+        let job = try #require(try catalog.jobs().first { $0.state == .failed })
+        #expect(calls.contains(job.callId))
+
+        // A run's --model is used for every tenant, as --language is.
+        #expect(try cli.run(["jobs", "retry", job.id]).status == 0)
+        let fixed = try cli.run(["transcribe", "--pending", "--engine", "whisper", "--model", base, "--format", "json"])
+        #expect(try fixed.status == 0 && fixed.json()["done"] as? Int == 1, "\(fixed.stderr)")
+        #expect(fixed.stderr.contains("for every tenant"))
+        #expect(try catalog.jobs(state: .done).count == 2)
+    }
+}
