@@ -94,11 +94,13 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     /// checked by `callvault tenant add|set` and again when a job runs).
     static func validateModelPath(_ path: String) throws(CatalogError) {
         guard path.hasPrefix("/"), path.utf8.count >= 2 else {
-            throw CatalogError(.invalidPolicy, "the transcript model must be an absolute directory path, got \(path.debugDescription)")
+            throw CatalogError(
+                .invalidPolicy, "the transcript model must be an absolute directory path, got \(path.debugDescription)")
         }
         guard path.utf8.count <= maximumModelPathLength else {
             throw CatalogError(
-                .invalidPolicy, "the transcript model path is \(path.utf8.count) bytes long: the limit is \(maximumModelPathLength)")
+                .invalidPolicy,
+                "the transcript model path is \(path.utf8.count) bytes long: the limit is \(maximumModelPathLength)")
         }
         guard !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CatalogError(.invalidPolicy, "the transcript model path must not contain control characters")
@@ -106,8 +108,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, transcriptLanguage,
-            transcriptModel
+        case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
+        case transcriptLanguage, transcriptModel
     }
 
     public init(from decoder: any Decoder) throws {

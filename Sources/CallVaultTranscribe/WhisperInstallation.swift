@@ -82,7 +82,8 @@ public struct WhisperInstallation: Sendable, Equatable {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TranscriptionError(.modelMissing, "the Whisper model directory \(directory) does not exist or is not a directory")
+            throw TranscriptionError(
+                .modelMissing, "the Whisper model directory \(directory) does not exist or is not a directory")
         }
         func readable(_ name: String) -> Bool { files.isReadableFile(atPath: directory + "/" + name) }
         let missing = modelFiles.filter { !readable($0) }
@@ -90,9 +91,10 @@ public struct WhisperInstallation: Sendable, Equatable {
         guard missing.isEmpty else {
             throw TranscriptionError(
                 .modelMissing,
-                "\(directory) is not a CTranslate2 Whisper model directory: no readable \(missing.joined(separator: ", ")); "
-                    + "a faster-whisper model (such as Systran/faster-whisper-small) has them all, as has one converted with "
-                    + "ct2-transformers-converter --model openai/whisper-small --output_dir DIR --copy_files tokenizer.json")
+                "\(directory) is not a CTranslate2 Whisper model directory: no readable "
+                    + "\(missing.joined(separator: ", ")); a faster-whisper model (such as "
+                    + "Systran/faster-whisper-small) has them all, as has one converted with ct2-transformers-converter "
+                    + "--model openai/whisper-small --output_dir DIR --copy_files tokenizer.json")
         }
     }
 

@@ -23,7 +23,8 @@ struct EngineOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "A CTranslate2 Whisper model directory instead of the installed base model. Default: the tenant's "
-                + "(tenant set --transcript-model) else the base model (--pending); given, it is used for every tenant.",
+                + "(tenant set --transcript-model) else the base model (--pending); given, it is used for every "
+                + "tenant.",
             valueName: "DIR"))
     var model: String?
     @Option(help: "Spoken language code (en, de, ...), or auto to detect it (whisper). Default: the tenant's (--pending), en (files).")
@@ -56,7 +57,9 @@ struct EngineOptions: ParsableArguments {
     ///
     /// `makeForModel` makes a worker's engine for a tenant's own model: Whisper only, and only when the
     /// run does not fix the model with `--model` (as `--language` overrides the tenant's language).
-    func factory() throws -> (name: String, make: TranscriptionEngineFactory, makeForModel: TranscriptionModelEngineFactory?) {
+    func factory() throws
+        -> (name: String, make: TranscriptionEngineFactory, makeForModel: TranscriptionModelEngineFactory?)
+    {
         let useWhisper: Bool
         switch engine {
         case .whisper: useWhisper = true
@@ -67,14 +70,20 @@ struct EngineOptions: ParsableArguments {
             let configuration = HTTPTranscriptionEngine.Configuration(
                 endpoint: URL(string: endpoint ?? "")!, model: httpModel, apiKey: key, timeout: engineTimeout ?? 120)
             note("engine: http (\(configuration.transcriptionsURL.absoluteString), model \(httpModel)\(key == nil ? "" : ", API key from $\(apiKeyEnv)"))")
-            return ("http", { () throws(TranscriptionError) in HTTPTranscriptionEngine(configuration: configuration) }, nil)
+            let make: TranscriptionEngineFactory = { () throws(TranscriptionError) in
+                HTTPTranscriptionEngine(configuration: configuration)
+            }
+            return ("http", make, nil)
         case .command:
             let configuration: CommandTranscriptionEngine.Configuration
             do { configuration = try .init(commandLine: command ?? "", timeout: engineTimeout ?? 300) } catch {
                 throw CLIError(what: error.message, hint: "quote the command: --command 'PROG --flag {input}'", exitCode: 2)
             }
             note("engine: command (\(configuration.arguments.first ?? ""))")
-            return ("command", { () throws(TranscriptionError) in try CommandTranscriptionEngine(configuration: configuration) }, nil)
+            let make: TranscriptionEngineFactory = { () throws(TranscriptionError) in
+                try CommandTranscriptionEngine(configuration: configuration)
+            }
+            return ("command", make, nil)
         }
         guard useWhisper else {
             note("engine: pocketsphinx (in-process, en-us)" + (engine == .auto ? "; whisper is not installed (scripts/install-whisper)" : ""))
@@ -84,7 +93,9 @@ struct EngineOptions: ParsableArguments {
         do { installation = try WhisperInstallation.locate(model: model) } catch {
             throw CLIError.failure(error.message, hint: "run scripts/install-whisper, or pass --engine pocketsphinx")
         }
-        note("engine: whisper (model \(installation.model)" + (model == nil ? "; --pending: a tenant's own where it has one)" : " for every tenant)"))
+        note(
+            "engine: whisper (model \(installation.model)"
+                + (model == nil ? "; --pending: a tenant's own where it has one)" : " for every tenant)"))
         let make: TranscriptionEngineFactory = { () throws(TranscriptionError) in
             try WhisperEngine(configuration: .init(installation: installation))
         }
