@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ],

@@ -1,6 +1,7 @@
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTranscribe
 import Foundation
 import Logging
 import Testing
@@ -121,17 +122,8 @@ final class LockedResults: @unchecked Sendable {
 }
 
 extension TranscribePendingTests {
-    /// The installed Whisper base model, found as `WhisperInstallation.home` finds it; nil when absent.
-    static var installedWhisperModel: String? {
-        let environment = ProcessInfo.processInfo.environment
-        func nonEmpty(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
-        let home = nonEmpty("CALLVAULT_WHISPER_HOME")
-            ?? (nonEmpty("XDG_CACHE_HOME") ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache") + "/callvault/whisper"
-        let model = home + "/models/base"
-        let files = FileManager.default
-        return files.fileExists(atPath: home + "/venv/bin/python") && files.fileExists(atPath: model + "/model.bin")
-            ? model : nil
-    }
+    /// The installed Whisper model (`WhisperInstallation.locate`, without hashing it); nil when absent.
+    static var installedWhisperModel: String? { (try? WhisperInstallation.locate())?.model }
 
     @Test func aTenantsModelIsForWhisperOnlyAndARunsModelOverridesIt() throws {
         let executable = try #require(CatalogCLIProcess.executable())
