@@ -118,11 +118,19 @@ let package = Package(
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", .product(name: "NIOPosix", package: "swift-nio"),
+                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(
+            name: "CallVaultRecorderTests",
+            dependencies: [
+                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: ["CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder"]),

@@ -8,29 +8,21 @@ import NIOCore
 /// then binary frames of L16 (big-endian) or μ-law, any size. One connection carries one track;
 /// a call's two tracks come on two connections, each with its own gate, and consent events from
 /// the control API reach both.
-final class BinaryStreamSession: MediaSession, ConsentEventTarget {
-    private let context: IngestContext
-    private let eventLoop: any EventLoop
+final class BinaryStreamSession: MediaSession {
+    private let call: CallLifecycle
     private let upgradeTenant: Tenant?
-    private var recorder: CallRecorder?
     private var assembler: FrameAssembler?
     private var track: RecordingTrack = .caller
-    private var callID: String?
-    private var lastMs: Int64 = 0
-    private var ended = false
-    private var live: LiveCallHandle?
-    private var admittedTenant: String?
-    private let startedAt = NIODeadline.now()
-    private var lastMediaAt = NIODeadline.now()
 
     init(context: IngestContext, tenant: Tenant?, eventLoop: any EventLoop) {
-        self.context = context
+        call = CallLifecycle(context: context, eventLoop: eventLoop)
         self.upgradeTenant = tenant
-        self.eventLoop = eventLoop
     }
 
+    private var context: IngestContext { call.context }
+
     func receiveText(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
-        guard recorder == nil else { return .policy("only the first message is text; audio follows as binary frames") }
+        guard call.recorder == nil else { return .policy("only the first message is text; audio follows as binary frames") }
         let header: StreamStartMessage
         do {
             header = try StreamStartMessage.parse(bytes)
@@ -38,75 +30,43 @@ final class BinaryStreamSession: MediaSession, ConsentEventTarget {
             context.metrics.protocolError("stream.\(error.code)")
             return .invalid(error.message)
         }
-        guard let tenant = context.tenant(token: header.tenantToken) else {
+        let found: Tenant?
+        do { found = try context.tenant(token: header.tenantToken) } catch { return error }
+        guard let tenant = found else {
             return .policy("unknown tenantToken")
         }
         if let upgradeTenant, upgradeTenant.id != tenant.id {
             return .policy("the tenantToken names another tenant than the upgrade's token")
         }
-        if let refused = context.admit(tenant) { return refused }
-        admittedTenant = tenant.id
-        do {
-            let call = try context.call(tenant: tenant, externalID: header.callId, from: header.from)
-            callID = call.id
-            track = header.track == .caller ? .caller : .bot
-            assembler = FrameAssembler(encoding: header.audioEncoding, sampleRate: header.sampleRate)
-            recorder = context.recorder(
-                for: call, tenant: tenant, arrivedAs: header.encoding == .pcmu ? .g711u : .pcm16)
-            let handle = LiveCallHandle(self, eventLoop: eventLoop)
-            live = handle
-            context.liveCalls.insert(handle, id: call.id)
-            context.metrics.activeCalls.increment()
-        } catch let close {
-            return close
+        track = header.track == .caller ? .caller : .bot
+        assembler = FrameAssembler(encoding: header.audioEncoding, sampleRate: header.sampleRate)
+        let context = self.context
+        return call.begin(tenant: tenant, arrivedAs: header.encoding == .pcmu ? .g711u : .pcm16) { () throws(MediaClose) in
+            try context.call(tenant: tenant, externalID: header.callId, from: header.from)
         }
-        return nil
     }
 
     func receiveBinary(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
-        guard let recorder, let assembler else { return .policy("audio before the JSON header") }
-        lastMediaAt = .now()
+        guard let recorder = call.recorder, let assembler else { return .policy("audio before the JSON header") }
+        _ = call.noteMedia()
         var chunk = AudioChunk(bytes)
         do {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                try context.record(frame, track: track, by: recorder, receivedAt: lastMediaAt)
-                lastMs = frame.timestampMs
+                try call.record(frame, track: track, by: recorder)
             }
         } catch let error as IngestError {
             context.metrics.protocolError("stream.\(error.code)")
             return .invalid(error.message)
         } catch {
-            context.logger.error("recording failed", metadata: ["call": "\(callID ?? "?")", "error": "\(error)"])
+            context.logger.error("recording failed", metadata: ["call": "\(call.callID ?? "?")", "error": "\(error)"])
             return .serverError("recording failed; the call's audio so far is kept")
         }
         return nil
     }
 
-    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) {
-        do {
-            try recorder?.apply(kind, method: method, atMs: lastMs + 20)
-        } catch {
-            context.logger.notice("consent event refused", metadata: ["call": "\(callID ?? "?")", "reason": "\(error.message)"])
-        }
-    }
-
-    func tick() -> MediaClose? {
-        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID)
-    }
+    func tick() -> MediaClose? { call.tick() }
 
     func end(_ reason: MediaClose) {
-        guard !ended else { return }
-        ended = true
-        if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
-        guard let recorder, let callID else { return }
-        if let live { context.liveCalls.remove(live, id: callID) }
-        live = nil  // the handle holds the session: break the cycle
-        context.metrics.activeCalls.decrement()
-        if let frame = assembler?.flush() { _ = try? recorder.receive(frame, track: track) }
-        do {
-            try recorder.finish(atMs: lastMs + 20)
-        } catch {
-            context.logger.error("stream not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-        }
+        call.end(reason, flushing: [(assembler, track)])
     }
 }

@@ -42,6 +42,8 @@ public final class ControlAPI: Sendable {
         case ("GET", _) where path == "/metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
+        case (_, _) where MediaEndpoint(rawValue: String(path)) != nil:
+            return refusedUpgrade(request)
         case ("POST", 2) where path == "/v1/calls":
             return registerCall(request)
         case ("POST", 4) where parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events":
@@ -53,7 +55,17 @@ public final class ControlAPI: Sendable {
         }
     }
 
-    /// The tenant a token authenticates, or a 401 response.
+    /// A request on a media path that did not upgrade: its token was refused (401), the catalog could
+    /// not check it (503, with the reason: never reported as an unknown token), or it was not a
+    /// WebSocket upgrade (400).
+    private func refusedUpgrade(_ request: ControlRequest) -> ControlResponse {
+        if let token = request.bearerToken ?? request.query("token"), case .failure(let failure) = authenticate(token) {
+            return failure.response
+        }
+        return .error(400, "\(request.path) is a WebSocket endpoint: send an Upgrade: websocket request")
+    }
+
+    /// The tenant a token authenticates, or a 401 response (503 when the catalog cannot answer).
     public func authenticate(_ token: String?) -> Result<Tenant, ControlFailure> {
         guard let token, !token.isEmpty else {
             return .failure(ControlFailure(.error(401, "missing tenant token (send Authorization: Bearer TOKEN)")))
@@ -65,7 +77,7 @@ public final class ControlAPI: Sendable {
             return .success(tenant)
         } catch {
             logger.error("catalog unavailable during authentication", metadata: ["error": "\(error.message)"])
-            return .failure(ControlFailure(.error(503, "the catalog is unavailable; retry")))
+            return .failure(ControlFailure(.error(503, "the catalog is unavailable (\(error.message)); retry")))
         }
     }
 
@@ -135,8 +147,7 @@ public final class ControlAPI: Sendable {
             }
             let live = liveCalls.streams(id: call.id)
             if !live.isEmpty {
-                for stream in live { stream.post(kind, method: method) }
-                return .json(202, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame"])
+                return applyLive(live, kind: kind, method: method, externalCallID: externalCallID)
             }
             try catalog.recordConsentEvent(callID: call.id, kind: kind, method: method, actor: "api")
             return .json(201, ["callId": externalCallID, "type": kind.rawValue, "applied": "when the stream starts"])
@@ -144,6 +155,41 @@ public final class ControlAPI: Sendable {
             logger.error("cannot record a consent event", metadata: ["error": "\(error.message)"])
             return .error(503, "the catalog is unavailable; retry")
         }
+    }
+
+    /// Sends an event to every live stream of a call and waits for what became of it (this runs on
+    /// the server's thread pool, never on an event loop): 200 when stored and applied, 409 when the
+    /// gate refused it, 503 with the reason and its effect when its evidence could not be stored.
+    private func applyLive(
+        _ streams: [any LiveCall], kind: ConsentEventKind, method: ConsentMethod, externalCallID: String
+    ) -> ControlResponse {
+        var outcomes: [ConsentEventOutcome] = []
+        for future in streams.map({ $0.post(kind, method: method) }) {
+            do {
+                outcomes.append(try future.wait())
+            } catch {
+                outcomes.append(.notStored("the stream ended before the event could be applied"))
+            }
+        }
+        var recording = false
+        var applied = false
+        var refusal: String?
+        var failure: String?
+        for outcome in outcomes {
+            switch outcome {
+            case .applied(let now):
+                applied = true
+                recording = recording || now
+            case .refused(let reason): refusal = refusal ?? reason
+            case .notStored(let reason): failure = failure ?? reason
+            }
+        }
+        if let failure {
+            return .error(503, "\(failure); retry")
+        }
+        guard applied else { return .error(409, refusal ?? "the event was refused") }
+        return .json(
+            200, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame", "recording": recording])
     }
 
     private func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {

@@ -43,9 +43,6 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = ControlRequest(
                 method: head.method.rawValue, target: head.uri,
                 authorization: head.headers.first(name: "authorization"), body: body)
-            if let refusal = Self.refusedUpgrade(head, request) {
-                return write(context, head: head, refusal, close: false)
-            }
             let api = self.api
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             threadPool.runIfActive(eventLoop: context.eventLoop) { api.handle(request) }
@@ -66,15 +63,6 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
-    }
-
-    /// A GET on a media path that did not upgrade: the token was refused, or it was not a WebSocket.
-    private static func refusedUpgrade(_ head: HTTPRequestHead, _ request: ControlRequest) -> ControlResponse? {
-        guard MediaEndpoint(rawValue: String(request.path)) != nil else { return nil }
-        if request.bearerToken != nil || request.query("token") != nil {
-            return .error(401, "unknown tenant token")
-        }
-        return .error(400, "\(request.path) is a WebSocket endpoint: send an Upgrade: websocket request")
     }
 
     private func write(_ context: ChannelHandlerContext, head request: HTTPRequestHead, _ response: ControlResponse, close: Bool) {

@@ -46,9 +46,14 @@ public struct IngestContext: Sendable {
         let dropped = recorder.framesDropped
         let segments = recorder.segmentsSealed
         let bytes = recorder.bytesSealed
+        let refused = recorder.eventsRefused
+        let unstored = recorder.evidenceFailures
         metrics.framesIn.increment()
         try recorder.receive(frame, track: track)
         if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
+        // An in-band key the gate refused, or whose evidence was not stored (logged by the recorder).
+        if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
+        if recorder.evidenceFailures != unstored { metrics.consentEvidenceFailures.increment() }
         if recorder.segmentsSealed != segments {
             metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
             metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
@@ -86,10 +91,16 @@ public struct IngestContext: Sendable {
         return close
     }
 
-    /// The tenant a token authenticates, or nil.
-    func tenant(token: String?) -> Tenant? {
+    /// The tenant a token authenticates, or nil for a missing or unknown token. A catalog that cannot
+    /// answer is a server error with its reason, never reported as an unknown token.
+    func tenant(token: String?) throws(MediaClose) -> Tenant? {
         guard let token else { return nil }
-        return try? catalog.tenant(authenticatedBy: token)
+        do {
+            return try catalog.tenant(authenticatedBy: token)
+        } catch {
+            logger.error("catalog unavailable during authentication", metadata: ["error": "\(error.message)"])
+            throw .serverError("the catalog is unavailable (\(error.message)); retry")
+        }
     }
 
     /// The catalog call for a provider's call id in this tenant, registered now if it is new.
@@ -116,17 +127,35 @@ public struct IngestContext: Sendable {
         }
     }
 
-    /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec.
+    /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec,
+    /// with the call's stored consent events replayed.
+    ///
     /// Makes sure the tenant has its key (a catalog restored without its key store, or a tenant added by
-    /// an older build, would otherwise fail at the first admitted frame).
-    func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) -> CallRecorder {
-        if (try? keyStore.hasTenant(tenant.id)) == false { try? keyStore.createTenant(tenant.id) }
+    /// an older build, would otherwise fail at the first admitted frame). A key store or catalog that
+    /// cannot answer refuses the stream with the reason: recording without a key, or without honouring
+    /// a stored `deny`, is not an option.
+    func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) throws(MediaClose)
+        -> CallRecorder
+    {
+        do {
+            if try !keyStore.hasTenant(tenant.id) {
+                do { try keyStore.createTenant(tenant.id) } catch where error.code == .tenantExists {}
+            }
+        } catch {
+            logger.error("tenant key unavailable at call start", metadata: ["tenant": "\(tenant.id)", "error": "\(error.message)"])
+            throw .serverError("the key store is unavailable (\(error.message)); retry")
+        }
         let codec = tenant.policy.codec == .native ? native : tenant.policy.codec
         let recorder = CallRecorder(
             callID: call.id,
             settings: .init(policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment),
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup, logger: logger)
-        recorder.replayStoredEvents()
+        do {
+            try recorder.replayStoredEvents()
+        } catch {
+            logger.error("stored consent events unreadable at call start", metadata: ["call": "\(call.id)", "error": "\(error.message)"])
+            throw .serverError("the call's stored consent events cannot be read (the catalog is unavailable); retry")
+        }
         return recorder
     }
 }

@@ -9,6 +9,11 @@ public struct IngestMetrics: Sendable {
     public let framesIn = Counter(label: "callvault_frames_in_total")
     /// Frames the consent gate did not let through (before consent, after revoke or deny, paused).
     public let framesDroppedByGate = Counter(label: "callvault_frames_dropped_total", dimensions: [("reason", "gate")])
+    /// Consent events the gate refused (nothing to revoke, disclosure required first, ...).
+    public let consentEventsRefused = Counter(label: "callvault_consent_events_refused_total")
+    /// Consent events whose evidence could not be stored: not applied (or, when they record nothing,
+    /// applied with their evidence retried); nothing is recorded until a later event is stored.
+    public let consentEvidenceFailures = Counter(label: "callvault_consent_evidence_failures_total")
     /// Missing frames filled with silence or loss concealment.
     public let framesFilled = Counter(label: "callvault_frames_filled_total")
     /// Plaintext bytes sealed into recordings.

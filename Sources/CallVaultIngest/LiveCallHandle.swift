@@ -1,24 +1,24 @@
 import CallVaultStore
 import NIOCore
 
-/// A live call as the control API sees it: events hop onto the session's event loop and are applied
-/// before its next frame.
+/// A live call as the control API sees it: events hop onto the stream's event loop, are stored and
+/// applied before its next frame, and the outcome comes back to the API.
 final class LiveCallHandle: LiveCall {
-    private let session: NIOLoopBound<any ConsentEventTarget>
+    private let target: NIOLoopBound<any ConsentEventTarget>
     private let eventLoop: any EventLoop
 
-    init(_ session: any ConsentEventTarget, eventLoop: any EventLoop) {
-        self.session = NIOLoopBound(session, eventLoop: eventLoop)
+    init(_ target: any ConsentEventTarget, eventLoop: any EventLoop) {
+        self.target = NIOLoopBound(target, eventLoop: eventLoop)
         self.eventLoop = eventLoop
     }
 
-    func post(_ kind: ConsentEventKind, method: ConsentMethod) {
-        let session = self.session
-        eventLoop.execute { session.value.applyEvent(kind, method: method) }
+    func post(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome> {
+        let target = self.target
+        return eventLoop.submit { target.value.applyEvent(kind, method: method) }
     }
 }
 
-/// A session that takes consent events from the control API.
+/// What takes consent events from the control API: a stream's ``CallLifecycle``.
 protocol ConsentEventTarget: AnyObject {
-    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod)
+    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> ConsentEventOutcome
 }

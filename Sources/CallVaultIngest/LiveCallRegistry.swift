@@ -1,12 +1,13 @@
 public import CallVaultStore
+public import NIOCore
 import Synchronization
 
 /// A call that is streaming now: consent events for it go to its gate, frame-exact, instead of
 /// straight to the catalog.
 public protocol LiveCall: AnyObject, Sendable {
-    /// Hands a consent event to the call's own event loop; the call applies it from its next frame
-    /// and records it (catalog and audit log) once its gate accepted it.
-    func post(_ kind: ConsentEventKind, method: ConsentMethod)
+    /// Hands a consent event to the call's own event loop, which stores its evidence (catalog and
+    /// audit log) and then applies it from its next frame; the future says what became of it.
+    func post(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome>
 }
 
 /// The streams live now, by catalog call id (a call may stream its two tracks on two connections).

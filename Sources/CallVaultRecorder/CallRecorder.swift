@@ -39,6 +39,15 @@ public final class CallRecorder {
     public private(set) var framesWritten = 0
     /// Consent events refused by the gate (reported to the sender, never applied).
     public private(set) var eventsRefused = 0
+    /// Consent decisions whose evidence could not be stored (reported to the sender and counted).
+    public private(set) var evidenceFailures = 0
+    /// Whether the next frame may be written: the gate admits it, and no evidence write has failed
+    /// since the last stored event. One stored flag: the per-frame cost is one load.
+    public private(set) var admits = false
+    /// Set when an evidence write fails, cleared when a later event's evidence is stored.
+    public private(set) var heldForEvidence = false
+    /// Decisions that took effect without their evidence (they record nothing), stored with the next event.
+    private var unstoredEvidence: [ConsentEvidence] = []
 
     let catalog: Catalog
     let keyStore: KeyStore
@@ -72,31 +81,51 @@ public final class CallRecorder {
         self.flushGroup = flushGroup
         self.logger = logger
         gate = ConsentGate(policy: settings.policy)
+        admits = gate.admits
     }
 
     /// The recordings opened so far, by track.
     public var recordingIDs: [RecordingTrack: String] { tracks.mapValues { $0.writer.recording.id } }
 
     /// Replays consent events stored before the stream started (e.g. `POST /v1/calls/{id}/events`
-    /// sent while no stream was open), at the start of the timeline. Refused ones are skipped.
-    public func replayStoredEvents() {
-        guard let events = try? catalog.consentEvents(callID: callID) else { return }
-        for event in events { _ = try? gate.apply(event.kind, method: event.method, atMs: 0) }
+    /// sent while no stream was open), at the start of the timeline. A stored event the gate refuses
+    /// (a `resume` with no pause) is skipped, as it would have been live.
+    ///
+    /// Throws when the stored events cannot be read: the stream must not start, since a stored
+    /// `deny` or `revoke` could not be honoured (failing closed).
+    public func replayStoredEvents() throws(RecorderError) {
+        let events: [ConsentEventRecord]
+        do { events = try catalog.consentEvents(callID: callID) } catch {
+            throw RecorderError(
+                .catalogFailed,
+                "the stored consent events of call \(callID) cannot be read, so nothing is recorded: \(error.message)")
+        }
+        for event in events {
+            do {
+                try gate.apply(event.kind, method: event.method, atMs: 0)
+            } catch {
+                logger.debug("stored consent event skipped", metadata: ["call": "\(callID)", "reason": "\(error.code)"])
+            }
+        }
+        updateAdmits()
     }
 
-    /// Applies a consent event arriving now (before the frame at `atMs`) and stores it as evidence.
+    /// Applies a consent event arriving now (before the frame at `atMs`), evidence first: see
+    /// ``commit(_:to:)``. Throws `consentRefused` when the gate refuses it, `evidenceNotStored` when
+    /// its evidence could not be stored.
     @discardableResult
     public func apply(_ kind: ConsentEventKind, method: ConsentMethod, atMs: Int64) throws(RecorderError)
         -> ConsentDecision
     {
+        var next = gate
         let decision: ConsentDecision
         do {
-            decision = try gate.apply(kind, method: method, atMs: atMs)
+            decision = try next.apply(kind, method: method, atMs: atMs)
         } catch {
             eventsRefused += 1
-            throw RecorderError(.invalidArgument, error.message)
+            throw RecorderError(.consentRefused, error.message)
         }
-        try store(decision)
+        try commit(decision, to: next)
         return decision
     }
 
@@ -104,52 +133,93 @@ public final class CallRecorder {
     /// Keys that are not the tenant's consent or opt-out digit change nothing (and are not stored).
     @discardableResult
     public func apply(digit: DTMFDigit, atMs: Int64) throws(RecorderError) -> ConsentDecision? {
+        var next = gate
         let decision: ConsentDecision?
         do {
-            decision = try gate.apply(digit: digit, atMs: atMs)
+            decision = try next.apply(digit: digit, atMs: atMs)
         } catch {
             eventsRefused += 1
-            throw RecorderError(.invalidArgument, error.message)
+            throw RecorderError(.consentRefused, error.message)
         }
-        if let decision { try store(decision) }
+        guard let decision else { return nil }
+        try commit(decision, to: next)
         return decision
     }
 
-    /// Stores an accepted decision: the consent event (catalog + audit log) and a closed paused span.
-    private func store(_ decision: ConsentDecision) throws(RecorderError) {
+    /// Makes an accepted decision take effect, evidence first (GDPR Art. 7(1): the operator must be
+    /// able to show the consent). The consent event, its audit entry and any paused span it closes
+    /// are stored in one transaction, together with earlier evidence still unstored.
+    ///
+    /// - A decision after which nothing is recorded (deny, revoke, pause, or any event while not
+    ///   recording) takes effect at once, stored or not: failing closed records less, never more.
+    ///   If its evidence cannot be stored, it is kept and stored with the next event.
+    /// - A decision after which audio is recorded takes effect only once its evidence is stored.
+    /// - After any failed store, nothing is recorded until a later event's evidence is stored.
+    private func commit(_ decision: ConsentDecision, to next: ConsentGate) throws(RecorderError) {
+        let recordsNothing = !next.admits
+        if recordsNothing { gate = next }
+        let evidence = unstoredEvidence + [ConsentEvidence(decision)]
         do {
-            try catalog.recordConsentEvent(
-                callID: callID, kind: decision.kind, method: decision.method, timelineMs: decision.timelineMs)
-            if let span = decision.closedPause {
-                try catalog.addPausedSpan(callID: callID, startMs: span.startMs, endMs: span.endMs)
-            }
+            try catalog.recordConsentEvidence(callID: callID, evidence)
         } catch {
-            throw RecorderError(.catalogFailed, "consent event of call \(callID) not stored: \(error.message)")
+            evidenceFailures += 1
+            heldForEvidence = true
+            if recordsNothing { unstoredEvidence.append(ConsentEvidence(decision)) }
+            updateAdmits()
+            let effect =
+                recordsNothing
+                ? "it took effect (nothing is recorded) and its evidence will be stored with the next event"
+                : "it did not take effect, and nothing is recorded until a later event's evidence is stored"
+            logger.error(
+                "consent evidence not stored",
+                metadata: ["call": "\(callID)", "kind": "\(decision.kind.rawValue)", "error": "\(error.message)"])
+            throw RecorderError(
+                .evidenceNotStored,
+                "the \(decision.kind.rawValue) event of call \(callID) could not be stored (\(error.message)): \(effect)")
         }
+        unstoredEvidence.removeAll()
+        gate = next
+        heldForEvidence = false
+        updateAdmits()
+    }
+
+    /// Recomputes the per-frame flag: the gate admits and no evidence write failed since the last stored event.
+    private func updateAdmits() {
+        admits = gate.admits && !heldForEvidence && !finished
     }
 
     /// One frame of one track: DTMF detection (caller track), the gate, then segment and seal.
+    ///
+    /// A consent decision made by a tone in this frame applies from the next frame; if it is refused
+    /// or its evidence cannot be stored, it is counted (``eventsRefused``, ``evidenceFailures``) and
+    /// logged, and the frame still follows the state before the tone.
     /// - Returns: a consent decision made by a tone detected in this frame, if any.
     @discardableResult
     public func receive(_ frame: Frame, track: RecordingTrack) throws(RecorderError) -> ConsentDecision? {
         guard !finished else { throw RecorderError(.writerClosed, "call \(callID) has ended") }
-        var decision: ConsentDecision?
-        if track == .caller && settings.detectInBandDTMF {
-            if let digit = try detect(frame) {
-                // The tone decides from the next frame on: this frame still follows the old state.
-                let admitted = gate.admits
-                decision = try? apply(digit: digit, atMs: frame.timestampMs + 20)
-                if !admitted { framesDropped += 1; return decision }
-                try write(frame, track: track)
+        if track == .caller && settings.detectInBandDTMF, let digit = try detect(frame) {
+            // The tone decides from the next frame on: this frame still follows the old state.
+            let admitted = admits
+            var decision: ConsentDecision?
+            do {
+                decision = try apply(digit: digit, atMs: frame.endMs)
+            } catch {
+                // Counted and logged by `apply`; the caller cannot be answered in-band.
+                logger.notice("in-band consent key not applied", metadata: ["call": "\(callID)", "reason": "\(error.code)"])
+            }
+            guard admitted else {
+                framesDropped += 1
                 return decision
             }
+            try write(frame, track: track)
+            return decision
         }
-        guard gate.admits else {
+        guard admits else {
             framesDropped += 1
             return nil
         }
         try write(frame, track: track)
-        return decision
+        return nil
     }
 
     /// Segments sealed so far over all tracks (for metrics).
@@ -197,12 +267,14 @@ public final class CallRecorder {
         return state
     }
 
-    /// Ends the call: seals each track's last segment (marked `last`), marks recordings complete,
-    /// queues transcription, closes an open pause and the call. Idempotent.
+    /// Ends the call: seals each track's last segment (marked `last`), marks recordings complete and
+    /// queues transcription (one transaction per recording), stores evidence still unstored, and
+    /// closes an open pause and the call (one transaction). Idempotent.
     public func finish(atMs: Int64) throws(RecorderError) {
         guard !finished else { return }
         finished = true
         let openPause = gate.end(atMs: atMs)
+        updateAdmits()
         var firstError: RecorderError?
         for state in tracks.values {
             do throws(RecorderError) {
@@ -213,11 +285,24 @@ public final class CallRecorder {
             }
         }
         do {
-            if let openPause { try catalog.addPausedSpan(callID: callID, startMs: openPause.startMs, endMs: openPause.endMs) }
-            try catalog.endCall(id: callID)
+            if !unstoredEvidence.isEmpty {
+                try catalog.recordConsentEvidence(callID: callID, unstoredEvidence)
+                unstoredEvidence.removeAll()
+            }
+            try catalog.endCall(
+                id: callID, closingPause: openPause)
         } catch {
             firstError = firstError ?? RecorderError(.catalogFailed, "call \(callID) not closed in the catalog: \(error.message)")
         }
         if let firstError { throw firstError }
+    }
+}
+
+extension ConsentEvidence {
+    /// The evidence an accepted decision leaves: its event and the paused span it closes.
+    init(_ decision: ConsentDecision) {
+        self.init(
+            kind: decision.kind, method: decision.method, timelineMs: decision.timelineMs,
+            closedPause: decision.closedPause)
     }
 }

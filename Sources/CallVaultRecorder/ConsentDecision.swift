@@ -11,14 +11,3 @@ public struct ConsentDecision: Sendable, Equatable {
     /// For `resume`: the paused span it closes (start and end on the timeline), withheld from the audio.
     public var closedPause: PausedSpan?
 }
-
-/// Audio withheld from the recording (PCI: a card number was read), on the call's timeline.
-public struct PausedSpan: Sendable, Equatable {
-    public var startMs: Int64
-    public var endMs: Int64
-
-    public init(startMs: Int64, endMs: Int64) {
-        self.startMs = startMs
-        self.endMs = endMs
-    }
-}

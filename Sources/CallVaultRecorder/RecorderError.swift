@@ -19,6 +19,11 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
         case writerClosed
         /// The recording's codec cannot be decoded to PCM here (Opus needs the Opus decoder).
         case unsupportedCodec
+        /// The consent gate refused an event (nothing to revoke, disclosure required first, call ended).
+        case consentRefused
+        /// A consent event's evidence could not be stored, so it did not take effect (or, when it
+        /// records less, took effect without its evidence, which is retried with the next event).
+        case evidenceNotStored
     }
 
     public let code: Code

@@ -31,7 +31,8 @@ public struct RecordingRecovery: Sendable {
         self.logger = logger
     }
 
-    /// Recovers every recording left open; returns what it found, oldest first.
+    /// Recovers every recording left open, then repairs what an older build may have left (a finished
+    /// recording whose call has no transcription job); returns the recordings it closed, oldest first.
     public func run() throws(RecorderError) -> [RecoveredRecording] {
         let open: [RecordingRecord]
         do { open = try catalog.recordingsLeftOpen() } catch {
@@ -41,10 +42,20 @@ public struct RecordingRecovery: Sendable {
         for recording in open {
             results.append(try recover(recording))
         }
+        do {
+            let repaired = try catalog.queueMissingTranscriptionJobs(engine: transcriptionEngine)
+            if !repaired.isEmpty {
+                logger.notice("queued the transcription jobs finished calls were missing", metadata: ["calls": "\(repaired.count)"])
+            }
+        } catch {
+            throw RecorderError(.catalogFailed, "cannot queue the jobs finished calls are missing: \(error.message)")
+        }
         return results
     }
 
-    /// Checks one recording's files, marks it `interrupted`, audits it and queues its job.
+    /// Checks one recording's files, then in one catalog transaction marks it `interrupted` (or
+    /// `complete` when its file was sealed to its `last` segment: the crash came between sealing and
+    /// the catalog update), audits it and queues its call's job when it holds any audio.
     public func recover(_ recording: RecordingRecord) throws(RecorderError) -> RecoveredRecording {
         let scan = inspect(recording)
         var details = [
@@ -52,27 +63,20 @@ public struct RecordingRecovery: Sendable {
         ]
         if let ending = scan.ending { details["ending"] = ending }
         if let detail = scan.detail { details["detail"] = detail }
+        let sealedToTheEnd = scan.outcome == .readable && scan.ending == SealedFileEnding.lastSegment.rawValue
+        Failpoint.recoveryScanned.hit()
+        let jobID: String?
         do {
-            try catalog.markRecordingInterrupted(
+            jobID = try catalog.closeRecoveredRecording(
                 id: recording.id,
+                state: sealedToTheEnd ? .complete : .interrupted,
                 durationMs: scan.durationMs,
                 bytes: scan.bytes,
-                details: details
-            )
+                details: details,
+                transcriptionEngine: scan.segments > 0 ? transcriptionEngine : nil
+            ).job?.id
         } catch {
-            throw RecorderError(.catalogFailed, "cannot mark recording \(recording.id) interrupted: \(error.message)")
-        }
-        var jobID: String?
-        if scan.segments > 0 {
-            do {
-                jobID = try catalog.enqueueJob(
-                    callID: recording.callId,
-                    recordingID: recording.id,
-                    engine: transcriptionEngine
-                ).id
-            } catch {
-                throw RecorderError(.catalogFailed, "cannot queue recording \(recording.id): \(error.message)")
-            }
+            throw RecorderError(.catalogFailed, "cannot close recording \(recording.id) after the crash: \(error.message)")
         }
         logger.notice(
             "recording recovered",
@@ -86,6 +90,7 @@ public struct RecordingRecovery: Sendable {
             callID: recording.callId,
             tenantID: recording.tenantId,
             outcome: scan.outcome,
+            state: sealedToTheEnd ? .complete : .interrupted,
             partCount: scan.parts,
             segmentCount: scan.segments,
             durationMs: scan.durationMs,

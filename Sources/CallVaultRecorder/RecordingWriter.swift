@@ -230,7 +230,8 @@ public final class RecordingWriter {
 
     /// Ends the recording: appends `lastSegment` (or an empty segment) marked `last`, syncs and
     /// closes the file, leaves the flush group, marks the row `complete` with its duration and the
-    /// file's bytes, and queues the call's transcription job (idempotent per call and engine).
+    /// file's bytes, and queues the call's transcription job (idempotent per call and engine) in the same
+    /// catalog transaction.
     /// - Returns: the job queued (or already queued for this call and engine).
     @discardableResult
     public func finish(lastSegment: UnsafeRawBufferPointer? = nil, frameCount: Int = 0) throws(RecorderError)
@@ -246,17 +247,15 @@ public final class RecordingWriter {
         }
         handle.close()
         isFinished = true
+        Failpoint.recordingSealed.hit()
         do {
-            try catalog.finishRecording(
+            // One transaction: a crash leaves the row `recording` (recovery closes it and queues the
+            // job), never a complete recording without its job.
+            return try catalog.completeRecording(
                 id: recording.id,
-                state: .complete,
                 durationMs: durationMs,
-                bytes: priorBytes + Int64(sealed.byteCount)
-            )
-            return try catalog.enqueueJob(
-                callID: recording.callId,
-                recordingID: recording.id,
-                engine: transcriptionEngine
+                bytes: priorBytes + Int64(sealed.byteCount),
+                transcriptionEngine: transcriptionEngine
             )
         } catch {
             throw RecorderError(

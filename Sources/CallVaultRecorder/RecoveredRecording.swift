@@ -1,3 +1,5 @@
+public import CallVaultStore
+
 /// What start-up recovery found for one recording a crash left open, and what it did.
 public struct RecoveredRecording: Sendable, Equatable {
     /// Why the readable part ends where it ends.
@@ -16,6 +18,9 @@ public struct RecoveredRecording: Sendable, Equatable {
     public let callID: String
     public let tenantID: String
     public let outcome: Outcome
+    /// The state recovery gave it: `complete` when the file was sealed to its `last` segment before
+    /// the crash (only the catalog update was lost), else `interrupted`.
+    public let state: RecordingState
     /// Part files found (`<id>.cvr`, `<id>.part1.cvr`, ...).
     public let partCount: Int
     /// Segments that verified.

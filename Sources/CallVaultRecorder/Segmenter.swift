@@ -97,16 +97,16 @@ public final class Segmenter {
             throw RecorderError(.invalidArgument, "a frame at \(sampleRate) has \(samplesPerFrame) samples, not \(samples.count)")
         }
         if let expected = nextFrameMs {
-            if timestampMs < expected - 10 {
+            if timestampMs < expected - Frame.durationMs / 2 {
                 lateFrames += 1
                 return
             }
-            let skipped = Int((timestampMs - expected + 10) / 20)
+            let skipped = Int((timestampMs - expected + Frame.durationMs / 2) / Frame.durationMs)
             if skipped > maxFillFrames {
                 try flush(into: sink)
             } else if skipped > 0 {
                 for index in 0..<skipped {
-                    try put(UnsafeBufferPointer(silence), timestampMs: expected + Int64(index) * 20, into: sink)
+                    try put(UnsafeBufferPointer(silence), timestampMs: expected + Int64(index) * Frame.durationMs, into: sink)
                     filledFrames += 1
                     segmentFilled += 1
                 }
@@ -144,7 +144,7 @@ public final class Segmenter {
         }
         cursor += written
         frameCount += 1
-        nextFrameMs = timestampMs + 20
+        nextFrameMs = timestampMs + Frame.durationMs
         if frameCount == framesPerSegment { try flush(into: sink) }
     }
 

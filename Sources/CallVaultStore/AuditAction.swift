@@ -17,6 +17,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingDecrypted: AuditAction = "recording.decrypted"
     /// Start-up recovery marked a recording cut by a crash `interrupted`; `details` say what was readable.
     public static let recordingRecovered: AuditAction = "recording.recovered"
+    /// Start-up recovery queued the transcription job a finished recording's call was missing (left
+    /// by a crash in an older build, which marked the recording and queued the job in two steps).
+    public static let jobRepaired: AuditAction = "job.repaired"
     /// A worker sealed a new transcript; `details` name the call and the engine.
     public static let transcriptCreated: AuditAction = "transcript.created"
     public static let transcriptDecrypted: AuditAction = "transcript.decrypted"

@@ -82,12 +82,22 @@ extension Catalog {
         }
     }
 
-    /// Marks a call ended.
-    public func endCall(id: String, at: Date = Date()) throws(CatalogError) {
+    /// Marks a call ended, and stores the paused span its end closed, in one transaction: a call is
+    /// never shown ended with a pause still open, nor a pause closed on a call still running.
+    public func endCall(id: String, closingPause: PausedSpan? = nil, at: Date = Date())
+        throws(CatalogError)
+    {
+        if let closingPause, closingPause.endMs < closingPause.startMs {
+            throw CatalogError(.invalidArgument, "a paused span cannot end before it starts")
+        }
         try write { db in
             try db.execute(sql: "UPDATE calls SET ended_at = ? WHERE id = ?", arguments: [at, id])
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no call with id \(id)")
+            }
+            if let closingPause {
+                var span = PausedSpanRecord(callId: id, startMs: closingPause.startMs, endMs: closingPause.endMs)
+                try span.insert(db)
             }
         }
     }
@@ -131,29 +141,59 @@ extension Catalog {
             guard let call = try CallRecord.fetchOne(db, key: callID) else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
-            var event = ConsentEventRecord(
-                callId: callID,
-                kind: kind,
-                method: method,
-                at: at,
-                frameIndex: frameIndex,
-                timelineMs: timelineMs
-            )
-            try event.insert(db)
-            var details = ["kind": kind.rawValue, "method": method.rawValue]
-            if let frameIndex { details["frameIndex"] = String(frameIndex) }
-            if let timelineMs { details["timelineMs"] = String(timelineMs) }
-            try AuditLog.append(
-                in: db,
-                actor: actor,
-                action: .consentEvent,
-                tenantID: call.tenantId,
-                subjectID: callID,
-                details: details,
-                at: at
-            )
-            return event
+            return try Self.insertConsentEvent(
+                db, call: call, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs,
+                actor: actor)
         }
+    }
+
+    /// Stores the evidence of consent decisions — each event, its audit entry and the paused span it
+    /// closes — in one transaction, in order: all of it is durable, or none of it is and the caller
+    /// must not let the decisions take effect (the recorder's "evidence first" rule).
+    @discardableResult
+    public func recordConsentEvidence(
+        callID: String, _ evidence: [ConsentEvidence], actor: String = "recorder", at: Date = Date()
+    ) throws(CatalogError) -> [ConsentEventRecord] {
+        for item in evidence {
+            if let pause = item.closedPause, pause.endMs < pause.startMs {
+                throw CatalogError(.invalidArgument, "a paused span cannot end before it starts")
+            }
+        }
+        let at = at.catalogPrecision
+        return try write { db in
+            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+                throw CatalogError(.notFound, "no call with id \(callID)")
+            }
+            var stored: [ConsentEventRecord] = []
+            for item in evidence {
+                stored.append(
+                    try Self.insertConsentEvent(
+                        db, call: call, kind: item.kind, method: item.method, at: at, frameIndex: nil,
+                        timelineMs: item.timelineMs, actor: actor))
+                if let pause = item.closedPause {
+                    var span = PausedSpanRecord(callId: callID, startMs: pause.startMs, endMs: pause.endMs)
+                    try span.insert(db)
+                }
+            }
+            return stored
+        }
+    }
+
+    /// Inserts one consent event and its audit entry inside the caller's transaction.
+    private static func insertConsentEvent(
+        _ db: Database, call: CallRecord, kind: ConsentEventKind, method: ConsentMethod, at: Date, frameIndex: Int64?,
+        timelineMs: Int64?, actor: String
+    ) throws -> ConsentEventRecord {
+        var event = ConsentEventRecord(
+            callId: call.id, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
+        try event.insert(db)
+        var details = ["kind": kind.rawValue, "method": method.rawValue]
+        if let frameIndex { details["frameIndex"] = String(frameIndex) }
+        if let timelineMs { details["timelineMs"] = String(timelineMs) }
+        try AuditLog.append(
+            in: db, actor: actor, action: .consentEvent, tenantID: call.tenantId, subjectID: call.id, details: details,
+            at: at)
+        return event
     }
 
     /// Appends the `call.ended_by_limit` audit entry of a call the server finished because a limit ran

@@ -18,28 +18,39 @@ extension Catalog {
         }
         let at = at.catalogPrecision
         return try write { db in
-            guard let call = try CallRecord.fetchOne(db, key: callID) else {
-                throw CatalogError(.notFound, "no call with id \(callID)")
-            }
-            let existing =
-                try JobRecord
-                .filter(JobRecord.CodingKeys.callId == callID && JobRecord.CodingKeys.engine == engine)
-                .fetchOne(db)
-            if let existing { return existing }
-            let job = JobRecord(
-                id: Self.newID(),
-                callId: callID,
-                recordingId: recordingID,
-                tenantId: call.tenantId,
-                engine: engine,
-                priority: priority,
-                runAfter: at,
-                createdAt: at,
-                updatedAt: at
-            )
-            try job.insert(db)
-            return job
+            try Self.insertJob(db, callID: callID, recordingID: recordingID, engine: engine, priority: priority, at: at)
         }
+    }
+
+    /// Queues a call's job inside the caller's transaction, or returns the one already queued for
+    /// this call and engine, so a state change and the work it causes commit together.
+    static func insertJob(
+        _ db: Database, callID: String, recordingID: String?, engine: String, priority: Int = 0, at: Date
+    ) throws -> JobRecord {
+        guard !engine.isEmpty, engine.utf8.count <= 100 else {
+            throw CatalogError(.invalidArgument, "an engine name must have 1 to 100 bytes")
+        }
+        guard let call = try CallRecord.fetchOne(db, key: callID) else {
+            throw CatalogError(.notFound, "no call with id \(callID)")
+        }
+        let existing =
+            try JobRecord
+            .filter(JobRecord.CodingKeys.callId == callID && JobRecord.CodingKeys.engine == engine)
+            .fetchOne(db)
+        if let existing { return existing }
+        let job = JobRecord(
+            id: Self.newID(),
+            callId: callID,
+            recordingId: recordingID,
+            tenantId: call.tenantId,
+            engine: engine,
+            priority: priority,
+            runAfter: at,
+            createdAt: at,
+            updatedAt: at
+        )
+        try job.insert(db)
+        return job
     }
 
     /// Queues many jobs in one transaction (a backfill: every call again for a new engine); pairs already

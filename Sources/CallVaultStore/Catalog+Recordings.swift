@@ -119,6 +119,26 @@ extension Catalog {
         }
     }
 
+    /// Marks a finished recording `complete` and queues its call's transcription job in one
+    /// transaction: a crash can never leave a complete recording that is never transcribed.
+    /// - Returns: the job queued, or the one already queued for this call and engine.
+    @discardableResult
+    public func completeRecording(
+        id: String, durationMs: Int64, bytes: Int64, transcriptionEngine: String, at: Date = Date()
+    ) throws(CatalogError) -> JobRecord {
+        let at = at.catalogPrecision
+        return try write { db in
+            guard let recording = try RecordingRecord.fetchOne(db, key: id), recording.state == .recording else {
+                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
+            }
+            try db.execute(
+                sql: "UPDATE recordings SET state = 'complete', duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
+                arguments: [durationMs, bytes, id])
+            return try Self.insertJob(
+                db, callID: recording.callId, recordingID: id, engine: transcriptionEngine, at: at)
+        }
+    }
+
     /// Records a span of the call's timeline whose audio was withheld; `endMs` nil while still open.
     @discardableResult
     public func addPausedSpan(

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GRDB
 
 /// The SQLite catalog of one data directory: tenants, calls, consent events, recordings, jobs,
@@ -19,10 +19,17 @@ public final class Catalog: Sendable {
     /// The hash-chained audit log kept in this catalog.
     public var auditLog: AuditLog { AuditLog(pool: pool) }
 
+    /// How long a write waits for another connection's write lock before it fails (`database is locked`).
+    public static let defaultBusyTimeout: TimeInterval = 10
+
     /// Opens (creating if missing) the catalog in a data directory.
     ///
-    /// - Parameter directory: the data directory; created with mode 0700 if it does not exist.
-    public convenience init(directory: String) throws(CatalogError) {
+    /// - Parameters:
+    ///   - directory: the data directory; created with mode 0700 if it does not exist.
+    ///   - busyTimeout: how long a write waits for another process's write lock before it fails.
+    public convenience init(directory: String, busyTimeout: TimeInterval = Catalog.defaultBusyTimeout)
+        throws(CatalogError)
+    {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -40,14 +47,14 @@ public final class Catalog: Sendable {
                 throw CatalogError(.unavailable, "cannot create the data directory \(directory): \(error)")
             }
         }
-        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName), busyTimeout: busyTimeout)
     }
 
     /// Opens (creating if missing) the catalog file at `path` and migrates it.
-    public init(path: String) throws(CatalogError) {
+    public init(path: String, busyTimeout: TimeInterval = Catalog.defaultBusyTimeout) throws(CatalogError) {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "callvault.catalog"
         try Self.makePrivateFiles(path)
         do {
