@@ -122,10 +122,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CallVaultRecorderTests", dependencies: ["CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto"]),
+        .testTarget(
+            name: "CallVaultRecorderTests",
+            dependencies: [
+                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
-            dependencies: ["CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder"]),
+            dependencies: [
+                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CLITests",
             dependencies: [

@@ -19,6 +19,14 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
         case writerClosed
         /// The recording's codec cannot be decoded to PCM here (Opus needs the Opus decoder).
         case unsupportedCodec
+        /// The recording is restricted (GDPR Art. 18): kept, but not decrypted without a
+        /// ``RestrictionOverride``, which is audited.
+        case restricted
+        /// The audit entry of a decryption or an export could not be written, so it was not done
+        /// (nothing was decrypted, or no file was left).
+        case auditFailed
+        /// The file to export to exists; CallVault never replaces it.
+        case outputExists
     }
 
     public let code: Code

@@ -44,10 +44,19 @@ public final class Catalog: Sendable {
     }
 
     /// Opens (creating if missing) the catalog file at `path` and migrates it.
-    public init(path: String) throws(CatalogError) {
+    public convenience init(path: String) throws(CatalogError) {
+        try self.init(path: path, busyTimeout: Self.busyTimeout)
+    }
+
+    /// Seconds a write waits for another connection's write transaction before failing.
+    public static let busyTimeout: Double = 10
+
+    /// Opens the catalog with another busy timeout: tests that hold the write lock from a second
+    /// connection use a short one, to see a write fail without waiting ten seconds.
+    package init(path: String, busyTimeout: Double) throws(CatalogError) {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "callvault.catalog"
         try Self.makePrivateFiles(path)
         do {

@@ -189,6 +189,8 @@ public final class TranscriptionWorker {
                 recordings.isEmpty
                     ? "call \(job.callId) has no recording" : "the recordings of call \(job.callId) were shredded")
         }
+        // A pre-check, so that no track is decrypted (or transcribed) when another will be refused; the
+        // exporter enforces the restriction itself, and its refusal cancels the job too (see `prepare`).
         if live.contains(where: \.restricted) {
             return .cancelled("a recording of call \(job.callId) is restricted (GDPR Art. 18): not transcribed")
         }
@@ -271,6 +273,8 @@ public final class TranscriptionWorker {
         } catch {
             switch error.code {
             case .shredded: throw TranscriptionError(.shredded, error.message)
+            // The worker never overrides a restriction: the job is cancelled, not retried.
+            case .restricted: throw TranscriptionError(.restricted, error.message)
             case .unsupportedCodec: throw TranscriptionError(.unsupportedAudio, error.message)
             case .sealedFileFailed: throw TranscriptionError(.corruptRecording, error.message)
             default: throw TranscriptionError(.storeFailed, error.message)
