@@ -120,7 +120,8 @@ public final class TranscriptionWorker {
     /// Runs one claimed job to an outcome, recorded in the queue.
     func process(_ job: JobRecord) throws(TranscriptionError) -> Report {
         let keeper = LeaseKeeper(
-            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease)
+            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease,
+            expiresAt: job.leaseExpiresAt)
         var report = Report(jobID: job.id, callID: job.callId, outcome: .deferred)
         let result: Result<Report.Outcome, TranscriptionError>
         do throws(TranscriptionError) {
