@@ -33,38 +33,40 @@ struct LeaseKeeperTests {
         ) { _ throws(CatalogError) in try heartbeat.beat() }
     }
 
-    private func wait(until condition: () -> Bool) async throws {
+    /// Polls on the test's own thread: an `async` sleep could resume only after the (two-thread)
+    /// cooperative pool is free, long after the lease this test holds open ran out.
+    private func wait(until condition: () -> Bool) {
         let deadline = Date().addingTimeInterval(10)
-        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
-    @Test func transientFailuresAreRetriedAndTheLeaseIsKept() async throws {
+    @Test func transientFailuresAreRetriedAndTheLeaseIsKept() throws {
         let heartbeat = ScriptedHeartbeat([nil, nil, nil, true])
         let keeper = keeper(heartbeat)
-        try await wait { heartbeat.calls >= 6 }
+        wait { heartbeat.calls >= 6 }
         #expect(!keeper.stop(), "three failed renewals, then renewed: still ours")
         #expect(keeper.transientFailures == 3)
     }
 
-    @Test func aRenewalThatFindsTheJobTakenLosesTheLeaseAndStopsRenewing() async throws {
+    @Test func aRenewalThatFindsTheJobTakenLosesTheLeaseAndStopsRenewing() throws {
         let heartbeat = ScriptedHeartbeat([true, false])
         let keeper = keeper(heartbeat)
-        try await wait { heartbeat.calls >= 2 }
-        try await Task.sleep(for: .milliseconds(100))
+        wait { heartbeat.calls >= 2 }
+        Thread.sleep(forTimeInterval: 0.1)
         #expect(heartbeat.calls == 2, "no renewal after the lease was lost")
         #expect(keeper.stop())
     }
 
-    @Test func failuresUntilTheLeaseRunsOutLoseIt() async throws {
+    @Test func failuresUntilTheLeaseRunsOutLoseIt() throws {
         let heartbeat = ScriptedHeartbeat([nil])
         let keeper = keeper(heartbeat, expiresIn: 0.3)
-        try await Task.sleep(for: .milliseconds(200))
+        wait { heartbeat.calls > 3 }
         #expect(heartbeat.calls > 3, "retried while the lease lasted")
-        try await Task.sleep(for: .milliseconds(300))
+        Thread.sleep(forTimeInterval: 0.4)
         #expect(keeper.stop(), "past its expiry without a renewal another worker may hold it")
     }
 
-    @Test func aCatalogBusyDuringHeartbeatsDoesNotLoseTheLease() async throws {
+    @Test func aCatalogBusyDuringHeartbeatsDoesNotLoseTheLease() throws {
         let fixture = try TranscriptionFixture()
         try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
         let job = try #require(try fixture.catalog.claimJob(workerID: "w", lease: .seconds(60)))
@@ -76,13 +78,13 @@ struct LeaseKeeperTests {
         ) { now throws(CatalogError) in
             try impatient.heartbeat(jobID: job.id, workerID: "w", lease: .seconds(60), now: now)
         }
-        try await wait { keeper.transientFailures >= 3 }
+        wait { keeper.transientFailures >= 3 }
         try lock.release()
-        try await Task.sleep(for: .milliseconds(1100))
+        func leaseExpiry() throws -> Date? { try fixture.catalog.jobs().first { $0.id == job.id }?.leaseExpiresAt }
+        wait { ((try? leaseExpiry()) ?? nil).map { $0 > claimedUntil } ?? false }
+        #expect(try leaseExpiry().map { $0 > claimedUntil } == true, "renewed once the catalog was free")
         #expect(!keeper.stop(), "a busy catalog is not a lost lease")
         #expect(keeper.transientFailures >= 3)
-        let renewed = try #require(try fixture.catalog.jobs().first { $0.id == job.id }?.leaseExpiresAt)
-        #expect(renewed > claimedUntil, "renewed once the catalog was free")
         try fixture.catalog.completeJob(jobID: job.id, workerID: "w")
     }
 }
