@@ -133,7 +133,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
-            dependencies: ["CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder"]),
+            dependencies: [
+                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CLITests",
             dependencies: [

@@ -18,6 +18,8 @@ public struct ExportedRecording: Sendable {
     public let isComplete: Bool
     /// The audit entry of the decryption.
     public let auditSeq: Int64
+    /// Whether the recording was restricted and decrypted by an audited ``RestrictionOverride``.
+    public let restrictionOverridden: Bool
 
     /// Milliseconds of audio in `samples`.
     public var durationMs: Int64 { sampleRate > 0 ? Int64(samples.count) * 1000 / Int64(sampleRate) : 0 }

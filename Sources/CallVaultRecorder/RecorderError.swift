@@ -24,6 +24,14 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
         /// A consent event's evidence could not be stored, so it did not take effect (or, when it
         /// records less, took effect without its evidence, which is retried with the next event).
         case evidenceNotStored
+        /// The recording is restricted (GDPR Art. 18): kept, but not decrypted without a
+        /// ``RestrictionOverride``, which is audited.
+        case restricted
+        /// The audit entry of a decryption or an export could not be written, so it was not done
+        /// (nothing was decrypted, or no file was left).
+        case auditFailed
+        /// The file to export to exists; CallVault never replaces it.
+        case outputExists
     }
 
     public let code: Code

@@ -5,7 +5,11 @@ public import CallVaultStore
 /// Unseals a recording in memory (all its parts), audits the decryption, and decodes its audio to
 /// PCM16 for export. Nothing is written to disk here; the caller writes the file it was asked for.
 ///
-/// The audit entry (`recording.decrypted`) is appended before any key is unwrapped: if it cannot be
+/// This is the one door through which a recording's audio is decrypted for anyone (CLI export,
+/// subject export, transcription), so the GDPR Art. 18 restriction is enforced here: a restricted
+/// recording is refused (``RecorderError/Code/restricted``) unless a ``RestrictionOverride`` is given.
+/// The audit entries (`recording.restriction_overridden` when overriding, then `recording.decrypted`)
+/// are appended in one transaction with that check, before any key is unwrapped: if they cannot be
 /// written, nothing is decrypted. A `complete` recording must authenticate to its `last` segment;
 /// an `interrupted` (or still `recording`) one is read up to its last verified segment.
 public struct RecordingExporter: Sendable {
@@ -31,11 +35,15 @@ public struct RecordingExporter: Sendable {
     ///   - tenantID: when given, a recording of another tenant is reported as not found.
     ///   - actor: who asked (for the audit log): `cli`, a tenant token's name, ...
     ///   - purpose: why (`export`, `transcription`, ...), kept in the audit entry.
+    ///   - restrictionOverride: decrypt the recording even if it is restricted, for this reason
+    ///     (audited); without it a restricted recording is refused.
+    ///   - auditDetails: more details for the audit entries (ids only, such as a subject export's id).
     /// - Parameter onTimeline: place each segment at its first frame's time on the call's timeline
     ///   (payloads written by the ``Segmenter``), so audio withheld between segments becomes silence
     ///   and two tracks of a call line up sample for sample; otherwise segments are concatenated.
     public func export(
-        recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export", onTimeline: Bool = false
+        recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export",
+        restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:], onTimeline: Bool = false
     ) throws(RecorderError) -> ExportedRecording {
         let recording: RecordingRecord
         do { recording = try catalog.recording(id: recordingID, tenantID: tenantID) } catch {
@@ -43,6 +51,10 @@ public struct RecordingExporter: Sendable {
         }
         guard recording.state != .shredded else {
             throw RecorderError(.shredded, "recording \(recordingID) was shredded; its audio cannot be read by anyone")
+        }
+        // Refused early for a clear message; the audit transaction below checks again, authoritatively.
+        if recording.restricted && restrictionOverride == nil {
+            throw Self.restrictedError(recordingID: recordingID)
         }
         guard recording.codec != .native else {
             throw RecorderError(.unsupportedCodec, "recording \(recordingID) names no concrete codec")
@@ -60,20 +72,21 @@ public struct RecordingExporter: Sendable {
         guard !parts.isEmpty else {
             throw RecorderError(.ioFailed, "recording \(recordingID) has no file at \(recording.path)")
         }
-        let entry: AuditEntry
+        let audit: DecryptionAudit
         do {
-            entry = try catalog.auditLog.append(
-                actor: actor,
-                action: .recordingDecrypted,
-                tenantID: recording.tenantId,
-                subjectID: recording.id,
-                details: ["purpose": purpose, "parts": String(parts.count)]
-            )
+            var details = auditDetails
+            details["parts"] = String(parts.count)
+            audit = try catalog.auditRecordingDecryption(
+                recordingID: recording.id, tenantID: tenantID, actor: actor, purpose: purpose, details: details,
+                restrictionOverride: restrictionOverride)
         } catch {
-            throw RecorderError(
-                .catalogFailed,
-                "the decryption could not be audited, so it was not done: \(error.message)"
-            )
+            switch error.code {
+            case .restricted: throw Self.restrictedError(recordingID: recordingID)
+            case .invalidArgument: throw RecorderError(.invalidArgument, "recording \(recordingID): \(error.message)")
+            default:
+                throw RecorderError(
+                    .auditFailed, "the decryption could not be audited, so it was not done: \(error.message)")
+            }
         }
         let key: SecretKey
         do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
@@ -124,8 +137,19 @@ public struct RecordingExporter: Sendable {
             segmentCount: segments,
             partCount: parts.count,
             isComplete: ending == .lastSegment,
-            auditSeq: entry.seq
+            auditSeq: audit.decrypted.seq,
+            restrictionOverridden: !audit.restrictionOverrides.isEmpty
         )
+    }
+
+    /// The refusal of a restricted recording, saying how to override or lift it (for callers that
+    /// check before exporting, to refuse with the same words).
+    public static func restrictedError(recordingID: String) -> RecorderError {
+        RecorderError(
+            .restricted,
+            "recording \(recordingID) is restricted (GDPR Art. 18): kept, but not decrypted without an override; "
+                + "give a reason to override it (audited; `--override-reason` on the CLI) or lift the restriction "
+                + "(`callvault recordings restrict \(recordingID) --lift --reason TEXT`)")
     }
 
     /// Appends the PCM16 samples of a payload's Opus packets (each: u16 big-endian length, packet).

@@ -218,12 +218,15 @@ public struct SubjectExport: Sendable {
                 receipt.transcriptsShredded += 1
             } else if restrictedCall {
                 item.status = .restricted
-                item.reason = "made from a restricted recording of this call (GDPR Art. 18); included only by the audited override"
+                item.reason = Self.restrictedTranscriptReason
                 receipt.transcriptsRestricted += 1
             } else {
                 do {
                     let opened = try store.open(
-                        id: transcript.id, tenantID: call.tenantId, actor: options.actor, purpose: Self.purpose)
+                        id: transcript.id, tenantID: call.tenantId, actor: options.actor, purpose: Self.purpose,
+                        restrictionOverride: options.includeRestricted
+                            ? RestrictionOverride(reason: options.overrideReason) : nil,
+                        auditDetails: ["export": exportID])
                     var name = "\(folder)/transcript-\(Self.safeName(transcript.engine)).json"
                     if usedNames.contains(name) { name = "\(folder)/transcript-\(Self.safeName(transcript.engine))-\(transcript.id).json" }
                     usedNames.insert(name)
@@ -236,6 +239,11 @@ public struct SubjectExport: Sendable {
                     if error.code == .shredded {
                         item.reason = Self.shreddedReason
                         receipt.transcriptsShredded += 1
+                    } else if error.code == .restricted {
+                        // A track of the call was restricted after the listing: held back like the others.
+                        item.status = .restricted
+                        item.reason = Self.restrictedTranscriptReason
+                        receipt.transcriptsRestricted += 1
                     } else if error.code == .storeFailed && error.message.contains("could not be audited") {
                         throw RetentionError(.catalogFailed, error.message)
                     } else {
@@ -285,36 +293,28 @@ public struct SubjectExport: Sendable {
             receipt.recordingsShredded += 1
             return (item, nil)
         }
-        if recording.restricted {
-            guard options.includeRestricted else {
-                item.status = .restricted
-                item.reason = "restricted (GDPR Art. 18): kept but not processed; included only by an audited override"
-                receipt.recordingsRestricted += 1
-                return (item, nil)
-            }
-            do {
-                try catalog.auditLog.append(
-                    actor: options.actor, action: .restrictionOverridden, tenantID: recording.tenantId,
-                    subjectID: recording.id,
-                    details: ["purpose": Self.purpose, "reason": options.overrideReason, "export": exportID])
-            } catch {
-                throw RetentionError(
-                    .catalogFailed, "the restriction override of \(recording.id) could not be audited, so it was not done: \(error.message)")
-            }
-            item.restrictionOverridden = true
+        // Left out without asking the exporter: a restricted recording is not the subject export's
+        // failure, just an item the manifest names. With the override, the exporter audits it.
+        if recording.restricted && !options.includeRestricted {
+            return Self.leftOutAsRestricted(item, receipt: &receipt)
         }
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         do {
             let audio = try exporter.export(
                 recordingID: recording.id, tenantID: recording.tenantId, actor: options.actor, purpose: Self.purpose,
-                onTimeline: true)
+                restrictionOverride: options.includeRestricted
+                    ? RestrictionOverride(reason: options.overrideReason) : nil,
+                auditDetails: ["export": exportID], onTimeline: true)
             item.status = .included
             item.durationMs = audio.durationMs
             if !audio.isComplete {
                 item.reason = "the recording was cut short (\(recording.state.rawValue)); included up to its last verified segment"
             }
-            if recording.restricted { receipt.restrictionsOverridden += 1 }
+            if audio.restrictionOverridden {
+                item.restrictionOverridden = true
+                receipt.restrictionsOverridden += 1
+            }
             receipt.recordingsIncluded += 1
             return (item, audio)
         } catch {
@@ -322,7 +322,10 @@ public struct SubjectExport: Sendable {
             case .shredded:
                 item.reason = Self.shreddedReason
                 receipt.recordingsShredded += 1
-            case .catalogFailed where error.message.contains("could not be audited"):
+            case .restricted:
+                // Restricted after the listing: refused by the exporter, left out like the others.
+                return Self.leftOutAsRestricted(item, receipt: &receipt)
+            case .auditFailed:
                 throw RetentionError(.catalogFailed, error.message)
             default:
                 item.status = .unreadable
@@ -332,6 +335,19 @@ public struct SubjectExport: Sendable {
             return (item, nil)
         }
     }
+
+    private static func leftOutAsRestricted(_ item: SubjectExportManifest.Recording, receipt: inout Receipt)
+        -> (SubjectExportManifest.Recording, ExportedRecording?)
+    {
+        var item = item
+        item.status = .restricted
+        item.reason = "restricted (GDPR Art. 18): kept but not processed; included only by an audited override"
+        receipt.recordingsRestricted += 1
+        return (item, nil)
+    }
+
+    static let restrictedTranscriptReason =
+        "made from a restricted recording of this call (GDPR Art. 18); included only by the audited override"
 
     static let shreddedReason =
         "shredded (retention ended or erased): its keys were destroyed, so no one can read it any more"

@@ -18,6 +18,8 @@ public struct CatalogError: Error, Sendable, Equatable, CustomStringConvertible 
         case databaseFailure
         /// A cryptographic primitive failed (random bytes, hashing).
         case cryptoFailure
+        /// The recording is restricted (GDPR Art. 18) and no ``RestrictionOverride`` was given.
+        case restricted
     }
 
     public let code: Code

@@ -86,10 +86,17 @@ public struct TranscriptStore: Sendable {
 
     /// Decrypts one transcript in memory. The decryption is audited (`transcript.decrypted`) before
     /// any key is unwrapped: if the audit entry cannot be written, nothing is decrypted.
-    /// - Parameter tenantID: when given, another tenant's transcript is reported as not found.
-    public func open(id: String, tenantID: String? = nil, actor: String, purpose: String = "show")
-        throws(TranscriptionError) -> (record: TranscriptRecord, transcript: Transcript)
-    {
+    ///
+    /// A transcript is made from its call's recordings, so while one of them is restricted (GDPR
+    /// Art. 18) it is refused (`restricted`) like the recording itself, unless `restrictionOverride`
+    /// is given, which is audited `recording.restriction_overridden` in the same transaction.
+    /// - Parameters:
+    ///   - tenantID: when given, another tenant's transcript is reported as not found.
+    ///   - auditDetails: more details for the audit entries (ids only, such as a subject export's id).
+    public func open(
+        id: String, tenantID: String? = nil, actor: String, purpose: String = "show",
+        restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:]
+    ) throws(TranscriptionError) -> (record: TranscriptRecord, transcript: Transcript) {
         let record: TranscriptRecord
         do { record = try catalog.transcript(id: id, tenantID: tenantID) } catch {
             throw TranscriptionError(error.code == .notFound ? .notFound : .storeFailed, error.message)
@@ -98,11 +105,21 @@ public struct TranscriptStore: Sendable {
             throw TranscriptionError(.shredded, "transcript \(id) was shredded; it cannot be read by anyone")
         }
         do {
-            try catalog.auditLog.append(
-                actor: actor, action: .transcriptDecrypted, tenantID: record.tenantId, subjectID: record.id,
-                details: ["purpose": purpose])
+            try catalog.auditTranscriptDecryption(
+                transcriptID: record.id, actor: actor, purpose: purpose, details: auditDetails,
+                restrictionOverride: restrictionOverride)
         } catch {
-            throw TranscriptionError(.storeFailed, "the decryption could not be audited, so it was not done: \(error.message)")
+            switch error.code {
+            case .restricted:
+                throw TranscriptionError(
+                    .restricted,
+                    "\(error.message); give a reason to override it (audited; `--override-reason` on the CLI) "
+                        + "or lift the restriction (`callvault recordings restrict ID --lift --reason TEXT`)")
+            case .invalidArgument: throw TranscriptionError(.storeFailed, "transcript \(id): \(error.message)")
+            default:
+                throw TranscriptionError(
+                    .storeFailed, "the decryption could not be audited, so it was not done: \(error.message)")
+            }
         }
         let key: SecretKey
         do { key = try keyStore.dataKey(ownerID: record.id, tenantID: record.tenantId) } catch {

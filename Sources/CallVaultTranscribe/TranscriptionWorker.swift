@@ -120,7 +120,8 @@ public final class TranscriptionWorker {
     /// Runs one claimed job to an outcome, recorded in the queue.
     func process(_ job: JobRecord) throws(TranscriptionError) -> Report {
         let keeper = LeaseKeeper(
-            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease)
+            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease,
+            expiresAt: job.leaseExpiresAt)
         var report = Report(jobID: job.id, callID: job.callId, outcome: .deferred)
         let result: Result<Report.Outcome, TranscriptionError>
         do throws(TranscriptionError) {
@@ -189,6 +190,8 @@ public final class TranscriptionWorker {
                 recordings.isEmpty
                     ? "call \(job.callId) has no recording" : "the recordings of call \(job.callId) were shredded")
         }
+        // A pre-check, so that no track is decrypted (or transcribed) when another will be refused; the
+        // exporter enforces the restriction itself, and its refusal cancels the job too (see `prepare`).
         if live.contains(where: \.restricted) {
             return .cancelled("a recording of call \(job.callId) is restricted (GDPR Art. 18): not transcribed")
         }
@@ -271,6 +274,8 @@ public final class TranscriptionWorker {
         } catch {
             switch error.code {
             case .shredded: throw TranscriptionError(.shredded, error.message)
+            // The worker never overrides a restriction: the job is cancelled, not retried.
+            case .restricted: throw TranscriptionError(.restricted, error.message)
             case .unsupportedCodec: throw TranscriptionError(.unsupportedAudio, error.message)
             case .sealedFileFailed: throw TranscriptionError(.corruptRecording, error.message)
             default: throw TranscriptionError(.storeFailed, error.message)

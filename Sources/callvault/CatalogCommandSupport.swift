@@ -38,6 +38,9 @@ enum CatalogCommandSupport {
         case .invalidArgument: "see `callvault help` for the expected form"
         case .databaseFailure: "the catalog may be busy or damaged; retry, then run `callvault audit verify`"
         case .cryptoFailure: "OpenSSL failed; check the libssl installation"
+        case .restricted:
+            "give a reason with --override-reason (audited), or lift it: "
+                + "`callvault recordings restrict ID --lift --reason TEXT`"
         }
     }
 

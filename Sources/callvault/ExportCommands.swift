@@ -29,41 +29,27 @@ enum ExportSupport {
             case .shredded: "its keys were destroyed at expiry or on erasure; no copy can be read"
             case .catalogFailed: "list ids with `callvault recordings list` or `callvault calls list`"
             case .sealedFileFailed: "run `callvault verify` on it"
+            case .auditFailed: "the catalog may be busy or its disk full; retry, then run `callvault audit verify`"
+            case .outputExists: "choose another --out; CallVault does not overwrite files"
             default: nil
             }
         return .failure(error.message, hint: hint)
     }
 
-    /// Refuses a restricted recording (GDPR Art. 18) unless `override` gives a reason, which is then
-    /// audited (`recording.restriction_overridden`) before anything is decrypted.
-    static func checkRestriction(_ recording: RecordingRecord, override: String?, catalog: Catalog) throws {
-        guard recording.restricted else { return }
-        guard let override, !override.isEmpty else {
-            throw CLIError.failure(
-                "recording \(recording.id) is restricted (GDPR Art. 18): kept, but not exported",
-                hint: "pass --override-reason TEXT to export it anyway (audited), or lift it with `callvault recordings restrict --lift`")
-        }
-        do {
-            try catalog.auditLog.append(
-                actor: "cli", action: .restrictionOverridden, tenantID: recording.tenantId, subjectID: recording.id,
-                details: ["purpose": "export", "reason": String(override.prefix(500))])
-        } catch {
-            throw CLIError.failure("the override could not be audited, so nothing was exported: \(error.message)")
-        }
+    /// The override a command was given, if any: a restricted recording (GDPR Art. 18) is refused by
+    /// the exporter without one, and audited `recording.restriction_overridden` with one.
+    static func restrictionOverride(_ reason: String?) -> RestrictionOverride? {
+        reason.map(RestrictionOverride.init(reason:))
     }
 
-    /// Writes interleaved PCM16 to `path` (format by extension), replacing nothing that exists.
-    static func write(_ samples: [Int16], rate: Int, channels: Int, to path: String) throws {
+    /// Refuses an `--out` that exists or has an unknown extension before anything is decrypted
+    /// (the exporter's write checks again when it gives the file its name).
+    static func checkOut(_ path: String) throws {
+        guard RecordingExporter.fileExtensions.contains((path as NSString).pathExtension.lowercased()) else {
+            throw CLIError.failure("\(path): unknown extension", hint: "use .wav, .flac, .ogg or .opus")
+        }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CLIError.failure("\(path) exists", hint: "choose another --out; CallVault does not overwrite files")
-        }
-        do {
-            let writer = try AudioFileWriter(path: path, sampleRate: rate, channels: channels)
-            try writer.write(samples)
-            try writer.close()
-        } catch {
-            try? FileManager.default.removeItem(atPath: path)
-            throw CLIError.failure(error.message, hint: "use .wav, .flac, .ogg or .opus")
         }
     }
 }
@@ -81,22 +67,19 @@ extension RecordingsCommand {
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
-            let (catalog, exporter) = try ExportSupport.exporter(options)
-            do {
-                try ExportSupport.checkRestriction(catalog.recording(id: id), override: overrideReason, catalog: catalog)
-            } catch let error as CatalogError {
-                throw CLIError.failure(error.message, hint: "list ids with `callvault recordings list`")
-            }
+            try ExportSupport.checkOut(out)
+            let (_, exporter) = try ExportSupport.exporter(options)
             let export: ExportedRecording
             do {
-                export = try exporter.export(recordingID: id, actor: "cli", purpose: "export", onTimeline: true)
+                export = try exporter.export(
+                    recordingID: id, actor: "cli", purpose: "export",
+                    restrictionOverride: ExportSupport.restrictionOverride(overrideReason), onTimeline: true)
+                try exporter.write(
+                    export.samples, sampleRate: export.sampleRate, channels: 1, to: out, actor: "cli",
+                    tenantID: export.recording.tenantId, subjectID: id)
             } catch {
                 throw ExportSupport.fail(error)
             }
-            try ExportSupport.write(export.samples, rate: export.sampleRate, channels: 1, to: out)
-            _ = try? options.openCatalog().auditLog.append(
-                actor: "cli", action: .recordingExported, tenantID: export.recording.tenantId, subjectID: id,
-                details: ["file": (out as NSString).lastPathComponent])
             let summary: [String: String] = [
                 "recordingId": id, "out": out, "durationMs": String(export.durationMs),
                 "complete": export.isComplete ? "true" : "false",
@@ -123,6 +106,7 @@ extension CallsCommand {
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
+            try ExportSupport.checkOut(out)
             let (catalog, exporter) = try ExportSupport.exporter(options)
             let call: CallRecord
             do {
@@ -145,14 +129,18 @@ extension CallsCommand {
             guard !recordings.isEmpty else {
                 throw CLIError.failure("call \(callID) has no readable recording", hint: "nothing was recorded (no consent?), or it was shredded")
             }
-            for recording in recordings {
-                try ExportSupport.checkRestriction(recording, override: overrideReason, catalog: catalog)
+            // A pre-check, so that no track is decrypted when another one will be refused; the exporter
+            // enforces the restriction (and audits an override) itself.
+            if overrideReason == nil, let restricted = recordings.first(where: \.restricted) {
+                throw ExportSupport.fail(RecordingExporter.restrictedError(recordingID: restricted.id))
             }
+            let override = ExportSupport.restrictionOverride(overrideReason)
             var tracks: [RecordingTrack: ExportedRecording] = [:]
             for recording in recordings {
                 do {
                     tracks[recording.track] = try exporter.export(
-                        recordingID: recording.id, actor: "cli", purpose: "call export", onTimeline: true)
+                        recordingID: recording.id, actor: "cli", purpose: "call export", restrictionOverride: override,
+                        onTimeline: true)
                 } catch {
                     throw ExportSupport.fail(error)
                 }
@@ -167,10 +155,13 @@ extension CallsCommand {
             var stereo = [Int16](repeating: 0, count: frames * 2)
             for i in 0..<left.count { stereo[2 * i] = left[i] }
             for i in 0..<right.count { stereo[2 * i + 1] = right[i] }
-            try ExportSupport.write(stereo, rate: rate, channels: 2, to: out)
-            _ = try? catalog.auditLog.append(
-                actor: "cli", action: .recordingExported, tenantID: call.tenantId, subjectID: call.id,
-                details: ["file": (out as NSString).lastPathComponent, "tracks": String(tracks.count)])
+            do {
+                try exporter.write(
+                    stereo, sampleRate: rate, channels: 2, to: out, actor: "cli", tenantID: call.tenantId,
+                    subjectID: call.id, details: ["tracks": String(tracks.count)])
+            } catch {
+                throw ExportSupport.fail(error)
+            }
             let durationMs = frames * 1000 / rate
             if json {
                 try CatalogCommandSupport.printJSON(["callId": call.id, "out": out, "durationMs": String(durationMs)])

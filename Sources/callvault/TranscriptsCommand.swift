@@ -49,6 +49,9 @@ struct TranscriptsCommand: AsyncParsableCommand {
         @Option(help: "Show the newest readable transcript of this call (its id or the provider's call id) instead.")
         var call: String?
         @Option(help: "Output: text, json, srt or vtt.") var format: String = "text"
+        @Option(
+            help: "Show it even though a recording of its call is restricted (GDPR Art. 18), for this reason (audited).")
+        var overrideReason: String?
         @OptionGroup var options: DataOptions
 
         func validate() throws {
@@ -76,7 +79,10 @@ struct TranscriptsCommand: AsyncParsableCommand {
             }
             let store = TranscriptStore(catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory)
             let transcript: Transcript
-            do { transcript = try store.open(id: transcriptID ?? "", actor: "cli").transcript } catch {
+            do {
+                let override = overrideReason.map(RestrictionOverride.init(reason:))
+                transcript = try store.open(id: transcriptID ?? "", actor: "cli", restrictionOverride: override).transcript
+            } catch {
                 throw CLIError.failure(
                     error.message,
                     hint: error.code == .notFound ? "list transcripts with `callvault transcripts list`" : nil)

@@ -73,3 +73,61 @@ import Testing
         #expect(unknown.status == 1 && unknown.stderr.contains("no recording with id nope"))
     }
 }
+
+extension RestrictionCommandTests {
+    /// The audit actions of a data directory, in order.
+    private func audit(_ data: String) throws -> [AuditEntry] {
+        try Catalog(directory: data).auditLog.entries()
+    }
+
+    @Test func everyPathRefusesARestrictedRecordingWithoutAnAuditedOverride() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-restrict-paths-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let data = temp + "/data"
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let calls = try RecordedCalls.record(2, in: data)
+        let catalog = try Catalog(directory: data)
+        let first = try #require(try catalog.recordings(inCalls: [calls[0]]).first)
+        let second = try #require(try catalog.recordings(inCalls: [calls[1]]).first)
+
+        // The worker: the restricted call's job is cancelled, its recording never decrypted.
+        #expect(try cli.run(["recordings", "restrict", second.id, "--reason", "subject objects"]).status == 0)
+        let transcribed = try cli.run(["transcribe", "--pending", "--engine", "pocketsphinx", "--format", "json"])
+        #expect(try transcribed.json()["done"] as? Int == 1 && transcribed.json()["cancelled"] as? Int == 1)
+        #expect(try catalog.jobs().first { $0.callId == calls[1] }?.state == .cancelled)
+        #expect(try !audit(data).contains { $0.action == .recordingDecrypted && $0.subjectId == second.id })
+
+        // Export of a recording or a call, and the transcript made from it: refused, nothing decrypted.
+        #expect(try cli.run(["recordings", "restrict", first.id, "--reason", "subject objects"]).status == 0)
+        let before = try audit(data).count
+        let recording = try cli.run(["recordings", "export", first.id, "--out", temp + "/r.wav"])
+        #expect(recording.status == 1 && recording.stderr.contains("recording \(first.id) is restricted"))
+        #expect(recording.stderr.contains("--override-reason"), "\(recording.stderr)")
+        let call = try cli.run(["calls", "export", calls[0], "--out", temp + "/c.wav"])
+        #expect(call.status == 1 && call.stderr.contains("restricted"), "\(call.stderr)")
+        let shown = try cli.run(["transcripts", "show", "--call", calls[0]])
+        #expect(shown.status == 1 && shown.stderr.contains("restricted"), "\(shown.stderr)")
+        #expect(try audit(data).count == before, "no decryption and no override was audited")
+        let left = try FileManager.default.contentsOfDirectory(atPath: temp)
+        #expect(left == ["data"], "no file, not even a partial one")
+
+        // With the override: audited first, with its reason, in the decryption's transaction.
+        for arguments in [
+            ["calls", "export", calls[0], "--out", temp + "/c.wav"], ["transcripts", "show", "--call", calls[0]],
+        ] {
+            let run = try cli.run(arguments + ["--override-reason", "court order 12"])
+            #expect(run.status == 0, "\(arguments[0]): \(run.stderr)")
+            let entries = try audit(data)
+            let override = try #require(entries.last { $0.action == .restrictionOverridden })
+            #expect(override.subjectId == first.id && override.details.contains("court order 12"))
+            let next = try #require(entries.first { $0.seq == override.seq + 1 })
+            #expect(next.action == (arguments[0] == "calls" ? .recordingDecrypted : .transcriptDecrypted))
+        }
+        let exported = try #require(try audit(data).last { $0.action == .recordingExported })
+        #expect(exported.subjectId == calls[0] && exported.details.contains("c.wav"))
+        #expect(FileManager.default.fileExists(atPath: temp + "/c.wav"))
+    }
+}

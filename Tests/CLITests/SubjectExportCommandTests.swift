@@ -52,6 +52,31 @@ import Testing
         return (cli, root, tenantID)
     }
 
+    @Test func aRestrictedRecordingIsLeftOutOrIncludedByTheExportersAuditedOverride() throws {
+        let setup = try makeSetup()
+        defer { try? FileManager.default.removeItem(atPath: setup.root) }
+        let catalog = try Catalog(path: setup.root + "/data/catalog.sqlite")
+        let call = try #require(try catalog.calls(externalID: "CA-subject").first)
+        let recording = try #require(try catalog.recordings(inCalls: [call.id]).first)
+        #expect(try setup.cli.run(["recordings", "restrict", recording.id, "--reason", "subject objects"]).status == 0)
+
+        let base = ["subject", "export", "--tenant", setup.tenantID, "--phone", number, "--json"]
+        let plain = try setup.cli.run(base + ["--out", setup.root + "/a.zip"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(try plain.json()["recordingsRestricted"] as? Int == 1 && plain.json()["recordingsIncluded"] as? Int == 0)
+        #expect(try !catalog.auditLog.entries().contains { $0.action == .recordingDecrypted })
+
+        let included = try setup.cli.run(
+            base + ["--out", setup.root + "/b.zip", "--include-restricted", "--override-reason", "court order 12"])
+        #expect(included.status == 0, "\(included.stderr)")
+        #expect(try included.json()["restrictionsOverridden"] as? Int == 1)
+        let entries = try catalog.auditLog.entries()
+        let override = try #require(entries.first { $0.action == .restrictionOverridden })
+        let decrypted = try #require(entries.first { $0.action == .recordingDecrypted })
+        #expect(override.subjectId == recording.id && override.details.contains("court order 12"))
+        #expect(override.seq + 1 == decrypted.seq, "audited in the decryption's transaction, first")
+    }
+
     @Test func exportsRefusesToOverwriteAndRejectsUnknownNumbers() throws {
         let setup = try makeSetup()
         defer { try? FileManager.default.removeItem(atPath: setup.root) }
