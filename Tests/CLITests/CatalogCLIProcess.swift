@@ -16,7 +16,11 @@ struct CatalogCLIProcess {
     /// - Parameter directory: the working directory (default: the tests').
     func run(_ arguments: [String], in directory: String? = nil, timeout: Duration = .seconds(300)) throws -> Result {
         try ChildProcess.run(
-            executable, arguments, environment: ["CALLVAULT_DATA": dataDirectory], currentDirectory: directory,
-            timeout: timeout)
+            executable,
+            arguments,
+            environment: ["CALLVAULT_DATA": dataDirectory],
+            currentDirectory: directory,
+            timeout: timeout
+        )
     }
 }

@@ -43,7 +43,10 @@ public final class ChildProcess: @unchecked Sendable {
     ///   - environment: variables set on top of this process's environment.
     ///   - currentDirectory: the child's working directory (default: the tests').
     public init(
-        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil
+        _ executable: URL,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        currentDirectory: String? = nil
     ) throws {
         let process = Process()
         process.executableURL = executable
@@ -78,7 +81,10 @@ public final class ChildProcess: @unchecked Sendable {
     /// Runs a command to completion.
     /// - Parameter timeout: how long it may run; past it, it is killed and this throws with its output.
     public static func run(
-        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil,
+        _ executable: URL,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        currentDirectory: String? = nil,
         timeout: Duration = .seconds(300)
     ) throws -> Output {
         try ChildProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory)
@@ -101,7 +107,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// Throws, with the child's output, if it exits first or `timeout` passes (it is left running then).
     @discardableResult
     public func waitForStdout(
-        _ what: String, timeout: Duration = .seconds(30), until condition: ([String]) -> Bool
+        _ what: String,
+        timeout: Duration = .seconds(30),
+        until condition: ([String]) -> Bool
     ) throws -> [String] {
         var lines: [String] = []
         let met = streams.wait(timeout: timeout) { state in
@@ -109,13 +117,16 @@ public final class ChildProcess: @unchecked Sendable {
             return condition(lines) || state.exit != nil
         }
         if condition(lines) { return lines }
-        let why = met ? "exited (status \(streams.locked { $0.exit?.status ?? 0 }))" : "did not print it within \(timeout)"
+        let why =
+            met ? "exited (status \(streams.locked { $0.exit?.status ?? 0 }))" : "did not print it within \(timeout)"
         throw ChildProcessError("`\(command)` \(why) while the test waited for \(what)" + tails())
     }
 
     /// Waits for the first stdout line that satisfies `condition`.
     public func waitForLine(
-        _ what: String, timeout: Duration = .seconds(30), where condition: (String) -> Bool
+        _ what: String,
+        timeout: Duration = .seconds(30),
+        where condition: (String) -> Bool
     ) throws -> String {
         try waitForStdout(what, timeout: timeout) { $0.contains(where: condition) }.first(where: condition)!
     }
@@ -139,8 +150,11 @@ public final class ChildProcess: @unchecked Sendable {
         _ = streams.wait(timeout: .seconds(5)) { $0.openStreams == 0 }
         return streams.locked { state in
             Output(
-                status: state.exit?.status ?? -1, signalled: state.exit?.signalled ?? false,
-                stdout: String(decoding: state.stdout, as: UTF8.self), stderr: String(decoding: state.stderr, as: UTF8.self))
+                status: state.exit?.status ?? -1,
+                signalled: state.exit?.signalled ?? false,
+                stdout: String(decoding: state.stdout, as: UTF8.self),
+                stderr: String(decoding: state.stderr, as: UTF8.self)
+            )
         }
     }
 
@@ -212,7 +226,11 @@ private final class ChildStreams: @unchecked Sendable {
                 if count > 0 {
                     let bytes = buffer[0..<count]
                     self.update { state in
-                        if stdout { state.stdout.append(contentsOf: bytes) } else { state.stderr.append(contentsOf: bytes) }
+                        if stdout {
+                            state.stdout.append(contentsOf: bytes)
+                        } else {
+                            state.stderr.append(contentsOf: bytes)
+                        }
                     }
                 } else if count < 0 && errno == EINTR {
                     continue

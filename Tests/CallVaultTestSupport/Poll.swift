@@ -7,7 +7,9 @@ import Foundation
 /// is too short under load, and wastes time otherwise. Blocks the calling thread; async tests use
 /// ``eventually(timeout:interval:until:)``.
 public func poll(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(10), until condition: () throws -> Bool
+    timeout: Duration = .seconds(10),
+    interval: Duration = .milliseconds(10),
+    until condition: () throws -> Bool
 ) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {
@@ -19,7 +21,8 @@ public func poll(
 
 /// ``poll(timeout:interval:until:)`` for async tests: sleeps between checks without blocking a thread.
 public func eventually(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(10),
+    timeout: Duration = .seconds(10),
+    interval: Duration = .milliseconds(10),
     until condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout

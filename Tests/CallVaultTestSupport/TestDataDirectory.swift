@@ -25,7 +25,9 @@ public final class TestDataDirectory {
 
     /// Adds a tenant and creates its keys; returns it with its API token.
     @discardableResult
-    public func addTenant(_ name: String, policy: TenantPolicy = TenantPolicy()) throws -> (tenant: Tenant, token: String) {
+    public func addTenant(_ name: String, policy: TenantPolicy = TenantPolicy()) throws -> (
+        tenant: Tenant, token: String
+    ) {
         let added = try catalog.addTenant(name: name, policy: policy)
         try keyStore.createTenant(added.tenant.id)
         return added

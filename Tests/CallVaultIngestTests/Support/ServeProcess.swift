@@ -27,7 +27,8 @@ final class ServeProcess {
         child = try ChildProcess(
             executable,
             ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
-                + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra)
+                + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra
+        )
         let line = try child.waitForLine("its `listening` line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
         var ports: [Substring: Int] = [:]
         for field in line.split(separator: " ").dropFirst() {
@@ -60,8 +61,11 @@ final class ServeProcess {
             active = health?["activeCalls"] as? Int
             return active == count
         }
-        #expect(reached, "\(count) active call(s) expected, /healthz says \(active.map(String.init) ?? "?")",
-            sourceLocation: sourceLocation)
+        #expect(
+            reached,
+            "\(count) active call(s) expected, /healthz says \(active.map(String.init) ?? "?")",
+            sourceLocation: sourceLocation
+        )
     }
 }
 
