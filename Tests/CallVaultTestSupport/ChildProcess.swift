@@ -69,6 +69,7 @@ public final class ChildProcess: @unchecked Sendable {
         self.streams = streams
         processIdentifier = process.processIdentifier
         command = ([executable.lastPathComponent] + arguments).joined(separator: " ")
+        streams.watchExit(of: processIdentifier)
         streams.drain(out.fileHandleForReading, stdout: true)
         streams.drain(err.fileHandleForReading, stdout: false)
     }
@@ -189,7 +190,13 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// What the reader threads and the termination handler share with the waiting test, under one condition.
+/// What the reader threads and the exit watchers share with the waiting test, under one condition.
+///
+/// The exit is watched with `waitid(WNOWAIT)` as well as Foundation's termination handler: on Linux,
+/// Foundation learns of an exit only when every process that inherited the child's descriptors closed
+/// them, and a grandchild (`sh -c` running a command) or a sibling started at the same moment may hold
+/// them for long. For the same reason the pipes are read until they are empty once the child exited,
+/// not until their end of file.
 private final class ChildStreams: @unchecked Sendable {
     struct State {
         var stdout = Data()
@@ -214,14 +221,46 @@ private final class ChildStreams: @unchecked Sendable {
         condition.unlock()
     }
 
-    func exited(status: Int32, signalled: Bool) { update { $0.exit = (status, signalled) } }
+    /// Records the exit (the first report of it counts: both watchers see the same one).
+    func exited(status: Int32, signalled: Bool) {
+        update { state in
+            if state.exit == nil { state.exit = (status, signalled) }
+        }
+    }
 
-    /// Reads `handle` to its end on a thread of its own, appending to stdout's or stderr's bytes.
+    /// Waits for the exit of `pid` on a thread of its own, without reaping it (Foundation does).
+    func watchExit(of pid: pid_t) {
+        let thread = Thread {
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
+                if errno != EINTR { return }  // reaped already: the termination handler reports it
+            }
+            #if canImport(Glibc)
+                let status = info._sifields._sigchld.si_status
+            #else
+                let status = info.si_status
+            #endif
+            self.exited(status: status, signalled: info.si_code != CLD_EXITED)
+        }
+        thread.start()
+    }
+
+    /// Reads `handle` on a thread of its own, appending to stdout's or stderr's bytes, until its end of
+    /// file or until it is empty after the child exited.
     func drain(_ handle: FileHandle, stdout: Bool) {
         let fd = handle.fileDescriptor
         let thread = Thread { [handle] in
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while true {
+                // What the child wrote before it exited is in the pipe before its exit is known.
+                let exitedBefore = self.locked { $0.exit != nil }
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let polled = poll(&ready, 1, 50)
+                if polled < 0 && errno == EINTR { continue }
+                if polled == 0 {
+                    if exitedBefore { break }
+                    continue
+                }
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count > 0 {
                     let bytes = buffer[0..<count]
