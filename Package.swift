@@ -106,19 +106,29 @@ let package = Package(
         .executableTarget(
             name: "FuzzSealedFile", dependencies: ["CallVaultCrypto", "FuzzSupport"], path: "Fuzz/SealedFile"),
 
-        .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio"]),
-        .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto"]),
-        .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto"]),
+        // What several test targets share (as swift-nio's NIOTestUtils): child processes with deadlines,
+        // polling instead of sleeps, temporary data directories, seeded randomness, the malloc counter,
+        // the repository's sample files. A library, not a test target, so test targets can depend on it.
+        .target(
+            name: "CallVaultTestSupport",
+            dependencies: [
+                "CallVaultStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/CallVaultTestSupport"),
+        .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
+        .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
+        .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultRetentionTests",
             dependencies: [
                 "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultRecorder",
-                "CallVaultTranscribe", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -128,20 +138,20 @@ let package = Package(
         .testTarget(
             name: "CallVaultRecorderTests",
             dependencies: [
-                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto",
+                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: [
                 "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
             ]),
         .testTarget(
             name: "CLITests",
             dependencies: [
                 "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
-                .product(name: "Logging", package: "swift-log"),
+                "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

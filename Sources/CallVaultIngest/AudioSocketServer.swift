@@ -44,7 +44,7 @@ public final class AudioSocketServer: Service, Sendable {
         let tickInterval = self.tickInterval
         let metrics = self.metrics
         let logger = self.logger
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -59,7 +59,17 @@ public final class AudioSocketServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-            .bind(host: host, port: port).get()
+        let channel: any Channel
+        do { channel = try await bootstrap.bind(host: host, port: port).get() } catch {
+            // Whoever waits for the address learns that there will be none.
+            let waiters = state.bound.withLock { bound in
+                bound.failure = error
+                defer { bound.waiters = [] }
+                return bound.waiters
+            }
+            for waiter in waiters { waiter.resume(throwing: error) }
+            throw error
+        }
         let waiters = state.bound.withLock { bound in
             bound.address = channel.localAddress
             defer { bound.waiters = [] }
@@ -77,12 +87,15 @@ public final class AudioSocketServer: Service, Sendable {
         for child in open { try? await child.closeFuture.get() }
     }
 
-    /// The bound address, once listening (for tests binding port 0).
+    /// The bound address, once listening: with port 0, the port the system chose. Throws the bind's
+    /// error if the server could not listen.
     public func localAddress() async throws -> SocketAddress {
         try await withCheckedThrowingContinuation { continuation in
             state.bound.withLock { bound in
                 if let address = bound.address {
                     continuation.resume(returning: address)
+                } else if let failure = bound.failure {
+                    continuation.resume(throwing: failure)
                 } else {
                     bound.waiters.append(continuation)
                 }
@@ -92,6 +105,8 @@ public final class AudioSocketServer: Service, Sendable {
 }
 
 private final class AudioSocketServerState: Sendable {
-    let bound = Mutex<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress, any Error>])>((nil, []))
+    let bound = Mutex<
+        (address: SocketAddress?, failure: (any Error)?, waiters: [CheckedContinuation<SocketAddress, any Error>])
+    >((nil, nil, []))
     let children = Mutex<[ObjectIdentifier: any Channel]>([:])
 }

@@ -83,12 +83,15 @@ public final class IngestServer: Service, Sendable {
         logger.info("ingest stopped", metadata: ["streamsClosed": "\(open.count)"])
     }
 
-    /// The address the server listens on, once it does (for tests binding port 0).
+    /// The address the server listens on, once it does: with port 0 in the configuration, the port
+    /// the system chose. Throws the bind's error if the server could not listen.
     public func localAddress() async throws -> SocketAddress {
         try await withCheckedThrowingContinuation { continuation in
             state.bound.withLock { state in
                 if let address = state.channel?.localAddress {
                     continuation.resume(returning: address)
+                } else if let failure = state.failure {
+                    continuation.resume(throwing: failure)
                 } else {
                     state.waiters.append(continuation)
                 }
@@ -151,7 +154,17 @@ public final class IngestServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(control)
                 }
             }
-        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        let channel: any Channel
+        do { channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get() } catch {
+            // Whoever waits for the address learns that there will be none.
+            let waiters = state.bound.withLock { state in
+                state.failure = error
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(throwing: error) }
+            throw error
+        }
         let waiters = state.bound.withLock { state in
             state.channel = channel
             defer { state.waiters = [] }
@@ -177,9 +190,11 @@ public final class IngestServer: Service, Sendable {
     }
 }
 
-/// What the server shares between its event loops: the listening channel (and who waits for its
-/// address) and the open connections (to close them on shutdown).
+/// What the server shares between its event loops: the listening channel (or why there is none, and
+/// who waits for its address) and the open connections (to close them on shutdown).
 private final class ServerState: Sendable {
-    let bound = Mutex<(channel: (any Channel)?, waiters: [CheckedContinuation<SocketAddress, any Error>])>((nil, []))
+    let bound = Mutex<
+        (channel: (any Channel)?, failure: (any Error)?, waiters: [CheckedContinuation<SocketAddress, any Error>])
+    >((nil, nil, []))
     let children = Mutex<[ObjectIdentifier: any Channel]>([:])
 }

@@ -32,8 +32,6 @@ public final class RecordingWriter {
     public private(set) var isFinished = false
 
     let handle: DurabilityHandle
-    /// Bytes of the recording's earlier parts (a recording continued after a crash).
-    private let priorBytes: Int64
     private let sealed: SealedFileWriter
     private let catalog: Catalog
     private let frameDurationMs: Int64
@@ -128,18 +126,13 @@ public final class RecordingWriter {
             path: RecordingFiles.resolve(relative, in: dataDirectory),
             metadata: metadata,
             maxSegmentByteCount: maxSegmentByteCount,
-            priorBytes: 0,
-            durationMs: 0,
-            segmentCount: 0,
             flushGroup: flushGroup,
-            transcriptionEngine: transcriptionEngine,
-            abandonsRowOnFailure: true
+            transcriptionEngine: transcriptionEngine
         )
     }
 
-    /// Creates the part file at `path` (never an existing one) and joins the flush group.
-    /// - Parameters:
-    ///   - priorBytes, durationMs, segmentCount: what earlier parts of the recording already hold.
+    /// Creates the sealed file at `path` (never an existing one) and joins the flush group; abandons
+    /// the catalog row if it cannot.
     init(
         recording: RecordingRecord,
         catalog: Catalog,
@@ -147,12 +140,8 @@ public final class RecordingWriter {
         path: String,
         metadata: SealedFileMetadata,
         maxSegmentByteCount: Int,
-        priorBytes: Int64,
-        durationMs: Int64,
-        segmentCount: Int,
         flushGroup: FlushGroup?,
-        transcriptionEngine: String,
-        abandonsRowOnFailure: Bool
+        transcriptionEngine: String
     ) throws(RecorderError) {
         do {
             sealed = try SealedFileWriter(
@@ -164,7 +153,7 @@ public final class RecordingWriter {
             // The header and the file's directory entry become durable now, not on the hot path.
             try sealed.sync()
         } catch {
-            if abandonsRowOnFailure { Self.abandon(catalog, recording.id, because: error.code.rawValue) }
+            Self.abandon(catalog, recording.id, because: error.code.rawValue)
             throw RecorderError(
                 .ioFailed,
                 "cannot create the sealed file of recording \(recording.id): \(error.message)"
@@ -173,20 +162,17 @@ public final class RecordingWriter {
         do {
             handle = try DurabilityHandle(recordingID: recording.id, path: path)
         } catch {
-            if abandonsRowOnFailure { Self.abandon(catalog, recording.id, because: error.code.rawValue) }
+            Self.abandon(catalog, recording.id, because: error.code.rawValue)
             throw error
         }
-        self.priorBytes = priorBytes
         self.recording = recording
         self.filePath = path
         self.codec = recording.codec
         self.catalog = catalog
         self.frameDurationMs = Int64(metadata.frameDurationMs)
-        self.durationMs = durationMs
-        self.segmentCount = segmentCount
         self.transcriptionEngine = transcriptionEngine
         self.flushGroup = flushGroup
-        handle.noteSynced(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
+        handle.noteSynced(fileBytes: Int64(sealed.byteCount), durationMs: 0)
         flushGroup?.add(self)
     }
 
@@ -219,7 +205,7 @@ public final class RecordingWriter {
         }
         durationMs += Int64(frameCount) * frameDurationMs
         segmentCount += 1
-        handle.noteAppended(fileBytes: priorBytes + Int64(sealed.byteCount), durationMs: durationMs)
+        handle.noteAppended(fileBytes: Int64(sealed.byteCount), durationMs: durationMs)
     }
 
     /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.
@@ -254,7 +240,7 @@ public final class RecordingWriter {
             return try catalog.completeRecording(
                 id: recording.id,
                 durationMs: durationMs,
-                bytes: priorBytes + Int64(sealed.byteCount),
+                bytes: Int64(sealed.byteCount),
                 transcriptionEngine: transcriptionEngine
             )
         } catch {

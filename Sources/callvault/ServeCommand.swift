@@ -5,6 +5,7 @@ import CallVaultStore
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -20,15 +21,21 @@ struct ServeCommand: AsyncParsableCommand {
             On start it recovers recordings a crash left open. On SIGINT/SIGTERM it stops accepting,
             seals the last segment of every open recording, marks them complete, queues their
             transcription and exits 0.
+
+            Once every listener is bound it prints one line to stdout with the addresses it listens on,
+            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket). Port 0
+            (`--http 127.0.0.1:0`) lets the system choose a free port; that line says which.
             """
     )
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: ArgumentHelp("HTTP and WebSocket listener.", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("HTTP and WebSocket listener (port 0: a free port, printed).", valueName: "HOST:PORT"))
     var http = "127.0.0.1:8080"
 
-    @Option(help: ArgumentHelp("Asterisk AudioSocket listener (off unless given).", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "Asterisk AudioSocket listener (off unless given; port 0: a free port, printed).", valueName: "HOST:PORT"))
     var audiosocket: String?
 
     @Option(help: "Seconds of audio per sealed segment (bounds what a crash can lose).")
@@ -103,26 +110,47 @@ struct ServeCommand: AsyncParsableCommand {
             },
             metricsText: { registry.emitToString() })
         let (host, port) = Self.endpoint(http)!
+        let ingest = IngestServer(
+            configuration: .init(
+                host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
+            api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions)
         var services: [any Service] = [
             FlushService(group: flushGroup, metrics: context.metrics),
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
-            IngestServer(
-                configuration: .init(
-                    host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
-                api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions),
+            ingest,
         ]
+        var audioSocketServer: AudioSocketServer?
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
-            services.append(
-                AudioSocketServer(
-                    host: host, port: port, tickInterval: limits.tickInterval, metrics: context.metrics, logger: logger,
-                    makeSession: context.audioSocketSessions))
+            let server = AudioSocketServer(
+                host: host, port: port, tickInterval: limits.tickInterval, metrics: context.metrics, logger: logger,
+                makeSession: context.audioSocketSessions)
+            services.append(server)
+            audioSocketServer = server
         }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [.sigquit], logger: logger))
+        // The `listening` line, once every listener is bound (a listener that cannot bind fails the group).
+        let announcement = Task { [audioSocketServer] in
+            guard let line = try? await Self.listeningLine(http: ingest, audioSocket: audioSocketServer) else { return }
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        defer { announcement.cancel() }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT]`, the addresses bound, when both are.
+    static func listeningLine(http: IngestServer, audioSocket: AudioSocketServer?) async throws -> String {
+        var line = "listening http=\(endpoint(try await http.localAddress()))"
+        if let audioSocket { line += " audiosocket=\(endpoint(try await audioSocket.localAddress()))" }
+        return line + "\n"
+    }
+
+    /// An address as `HOST:PORT`, the form `--http` takes.
+    static func endpoint(_ address: SocketAddress) -> String {
+        "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     }
 
     /// `HOST:PORT` split, or nil.

@@ -2,6 +2,7 @@ import CallVaultRecorder
 import CallVaultStore
 import Foundation
 import Logging
+import CallVaultTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,46 +14,25 @@ import Testing
 /// reading a recording back and closing it. After restart every finished recording has its job.
 @Suite("Crash between two steps", .timeLimit(.minutes(3)))
 struct CrashBetweenStepsTests {
-    /// Runs `callvault ARGS` with extra environment, output to files (no pipe to fill), at most 60 s.
-    private static func run(
-        _ arguments: [String], data: String, failpoints: String? = nil
-    ) throws -> (reason: Process.TerminationReason, status: Int32) {
-        let process = Process()
-        let executable: URL = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
-        process.executableURL = executable
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["CALLVAULT_DATA"] = data
-        if let failpoints { environment["CALLVAULT_FAILPOINTS"] = failpoints }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return (process.terminationReason, process.terminationStatus)
+    /// Runs `callvault ARGS` (at most 60 s) with `CALLVAULT_FAILPOINTS` armed.
+    private static func run(_ arguments: [String], data: String, failpoints: String) throws -> ChildProcess.Output {
+        let executable = try #require(Repository.callvault, "the callvault binary was not built")
+        return try ChildProcess.run(
+            executable, arguments, environment: ["CALLVAULT_DATA": data, "CALLVAULT_FAILPOINTS": failpoints],
+            timeout: .seconds(60))
     }
 
     /// Starts `callvault serve` on a port the OS picks, waits until `done` holds (polled against a
     /// deadline), then stops it with SIGTERM.
     private static func serveUntil(data: String, _ done: () throws -> Bool) throws {
-        let process = Process()
-        let executable: URL = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
-        process.executableURL = executable
-        process.arguments = ["serve", "--http", "127.0.0.1:0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["CALLVAULT_DATA"] = data
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while try !done(), Date() < deadline, process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(try done(), "serve did not finish recovery within 30 s")
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let executable = try #require(Repository.callvault, "the callvault binary was not built")
+        let serve = try ChildProcess(executable, ["serve", "--http", "127.0.0.1:0"], environment: ["CALLVAULT_DATA": data])
+        try serve.waitForStdout("the listening line", timeout: .seconds(30)) { lines in
+            lines.contains { $0.hasPrefix("listening ") }
+        }
+        #expect(try poll(timeout: .seconds(30), until: done), "serve did not finish recovery within 30 s")
+        let output = try serve.stop()
+        #expect(output.status == 0 && !output.signalled, "\(output.stderr.suffix(500))")
     }
 
     @Test func aRecordingKilledAfterSealingAndRecoveryKilledMidwayEndCompleteWithTheirJob() throws {
@@ -68,7 +48,7 @@ struct CrashBetweenStepsTests {
         let recorded = try Self.run(
             ["_record-sample", "--tenant", tenantID, "--seconds", "1", "--segment-ms", "200", "--flush-ms", "100"],
             data: data, failpoints: Failpoint.recordingSealed.rawValue)
-        #expect(recorded.reason == .uncaughtSignal && recorded.status == SIGKILL, "the failpoint killed it")
+        #expect(recorded.signalled && recorded.status == SIGKILL, "the failpoint killed it: \(recorded.stderr)")
         let directory = DataDirectory(path: data)
         let catalog = try Catalog(path: directory.catalogPath)
         let recording = try #require(try catalog.recordingSummaries().first)
@@ -78,7 +58,7 @@ struct CrashBetweenStepsTests {
         // 2. Recovery killed after reading the recording back, before closing it: nothing half-done.
         let interrupted = try Self.run(
             ["serve", "--http", "127.0.0.1:0"], data: data, failpoints: Failpoint.recoveryScanned.rawValue)
-        #expect(interrupted.reason == .uncaughtSignal && interrupted.status == SIGKILL)
+        #expect(interrupted.signalled && interrupted.status == SIGKILL, "\(interrupted.stderr)")
         #expect(try catalog.recording(id: recording.id).state == .recording)
         #expect(try catalog.jobs().isEmpty)
 
@@ -118,7 +98,7 @@ struct CrashBetweenStepsTests {
         #expect(Set(try catalog.jobs().map(\.callId)) == Set(finished))
         let repaired = try catalog.auditLog.entries(tenantID: tenantID).filter { $0.action == .jobRepaired }
         #expect(Set(repaired.compactMap(\.subjectId)) == Set(finished))
-        // Idempotent: a second start queues nothing more.
+        // Idempotent: a second start (recovery runs before it listens) queues nothing more.
         try Self.serveUntil(data: data) { true }
         #expect(try catalog.jobs().count == 2)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -13,9 +14,7 @@ import Testing
 @Suite struct InitCommandTests {
     /// A fresh directory under /tmp; removed at the end of the test.
     private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
-        var template = Array("/tmp/callvault-cli-test-XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template))
-        let path = String(cString: made)
+        let path = try TemporaryDirectory.make("cli-test")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try body(path)
     }

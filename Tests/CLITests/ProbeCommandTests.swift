@@ -1,10 +1,10 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 
 /// `callvault probe`, run as the built binary the way an operator or scripts/demo runs it.
-@Suite struct ProbeCommandTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+@Suite(.timeLimit(.minutes(5))) struct ProbeCommandTests {
+    static let samples = Repository.samples
 
     private func cli() throws -> CatalogCLIProcess {
         let executable = try #require(

@@ -1,6 +1,7 @@
 import CallVaultCrypto
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -11,29 +12,9 @@ import Testing
 
 /// Guarantee 5 (crash-safe): `kill -9` a process mid-recording, run start-up recovery, and check
 /// that everything older than the durability window is readable, verifies, and is queued.
-@Suite struct RecorderCrashTests {
-    /// Collects a child's stdout lines while it runs.
-    private final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var buffer = ""
-        func append(_ data: Data) {
-            lock.lock()
-            buffer += String(decoding: data, as: UTF8.self)
-            lock.unlock()
-        }
-        var complete: [String] {
-            lock.lock()
-            defer { lock.unlock() }
-            return buffer.split(separator: "\n", omittingEmptySubsequences: true).dropLast(
-                buffer.hasSuffix("\n") ? 0 : 1
-            )
-            .map(String.init)
-        }
-    }
-
+@Suite(.timeLimit(.minutes(5))) struct RecorderCrashTests {
     @Test func killedRecordingIsRecoveredUpToTheDurabilityWindow() throws {
-        var template = Array("/tmp/callvault-crash-test-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
+        let root = try TemporaryDirectory.make("crash-test")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
         let data = root + "/data"
@@ -45,35 +26,26 @@ import Testing
 
         let segmentMs = 500
         let flushMs = 500
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = [
-            "_record-sample", "--tenant", tenantID, "--seconds", "60", "--segment-ms", "\(segmentMs)",
-            "--flush-ms", "\(flushMs)",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["CALLVAULT_DATA"] = data
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        let lines = Lines()
-        out.fileHandleForReading.readabilityHandler = { handle in lines.append(handle.availableData) }
-        try process.run()
+        let recorder = try ChildProcess(
+            executable,
+            [
+                "_record-sample", "--tenant", tenantID, "--seconds", "60", "--segment-ms", "\(segmentMs)",
+                "--flush-ms", "\(flushMs)",
+            ],
+            environment: ["CALLVAULT_DATA": data])
+        defer { recorder.send(SIGKILL) }
 
         // Let it record about 4 s (8 segments), then kill it without warning.
-        let deadline = Date().addingTimeInterval(30)
-        while lines.complete.filter({ $0.hasPrefix("appended") }).count < 8, Date() < deadline, process.isRunning {
-            Thread.sleep(forTimeInterval: 0.02)
+        try recorder.waitForStdout("8 segments appended", timeout: .seconds(30)) {
+            $0.filter { $0.hasPrefix("appended") }.count >= 8
         }
         Thread.sleep(forTimeInterval: 0.2)  // land somewhere inside the next segment
         let killedAtMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        #expect(process.terminationReason == .uncaughtSignal)
-        #expect(process.terminationStatus == SIGKILL)
+        let killed = try recorder.stop(SIGKILL)
+        #expect(killed.signalled)
+        #expect(killed.status == SIGKILL)
 
-        let output = lines.complete
+        let output = recorder.stdoutLines  // whole lines: a line cut by the kill does not count
         let opened = try #require(output.first, "the recorder printed nothing")
         let info = try #require(try JSONSerialization.jsonObject(with: Data(opened.utf8)) as? [String: String])
         let recordingID = try #require(info["recordingId"])

@@ -1,6 +1,7 @@
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -10,7 +11,7 @@ import Testing
 #endif
 
 /// `callvault subject export` as a child process against a real data directory.
-@Suite struct SubjectExportCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct SubjectExportCommandTests {
     let number = "+44 20 7946 0000"
 
     /// Whether `text` holds the number in any usual spelling. (Not a 4-digit fragment: random hex ids
@@ -22,9 +23,7 @@ import Testing
 
     /// An initialised directory with one tenant and one 1-second call of `number` (caller track only).
     private func makeSetup() throws -> (cli: CatalogCLIProcess, root: String, tenantID: String) {
-        var template = Array("/tmp/callvault-subject-cli-XXXXXX".utf8CString)
-        _ = try #require(mkdtemp(&template))
-        let root = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let root = try TemporaryDirectory.make("subject-cli")
         let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
         let cli = CatalogCLIProcess(executable: executable, dataDirectory: root + "/data")
         #expect(try cli.run(["init"]).status == 0)
@@ -89,12 +88,8 @@ import Testing
         #expect(receipt["recordingsIncluded"] as? Int == 1)
         #expect((receipt["exportId"] as? String)?.hasPrefix("EXPORT-") == true)
         #expect(!Self.mentionsNumber(exported.stdout) && !Self.mentionsNumber(exported.stderr))
-        let unzip = Process()
-        unzip.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
-        unzip.arguments = ["-tq", out]
-        try unzip.run()
-        unzip.waitUntilExit()
-        #expect(unzip.terminationStatus == 0)
+        let unzip = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/unzip"), ["-tq", out], timeout: .seconds(60))
+        #expect(unzip.status == 0, "\(unzip.stdout)")
 
         let again = try setup.cli.run(["subject", "export", "--tenant", setup.tenantID, "--phone", number, "--out", out])
         #expect(again.status == 1)

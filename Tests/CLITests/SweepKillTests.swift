@@ -1,5 +1,6 @@
 import CallVaultCrypto
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -10,10 +11,9 @@ import Testing
 
 /// `callvault sweep` killed with SIGKILL at many points, then run again: it must finish the job and
 /// never leave a row marked shredded whose key or file survives.
-@Suite struct SweepKillTests {
+@Suite(.timeLimit(.minutes(10))) struct SweepKillTests {
     @Test func aSweepKilledAtAnyPointIsFinishedByTheNextAndNeverLiesInBetween() throws {
-        var template = Array("/tmp/callvault-sweepkill-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
+        let root = try TemporaryDirectory.make("sweepkill")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
         let cli = CatalogCLIProcess(executable: executable, dataDirectory: root + "/data")
@@ -70,15 +70,9 @@ import Testing
         // Kill a sweep at increasing delays: before it starts, in the middle of its steps, after it ended.
         var interrupted = 0
         for delayMs in stride(from: 40, through: 1_200, by: 40) {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["sweep", "--once", "--data", directory.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            usleep(useconds_t(delayMs * 1000))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let sweep = try ChildProcess(executable, ["sweep", "--once", "--data", directory.path])
+            usleep(useconds_t(delayMs * 1000))  // the point to kill it at, not a wait for something
+            try sweep.stop(SIGKILL)
             let state = try checkInvariant("after a kill at \(delayMs) ms")
             if state.keysGone > 0 && state.shredded < count { interrupted += 1 }
             if state.shredded == count { break }

@@ -1,10 +1,10 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 
 /// `callvault transcribe FILE` run as a child process on the committed sample speech.
-@Suite struct TranscribeCommandTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+@Suite(.timeLimit(.minutes(5))) struct TranscribeCommandTests {
+    static let samples = Repository.samples
 
     @Test func transcribesASampleAsTextJSONAndSubtitles() throws {
         let executable = try #require(CatalogCLIProcess.executable())

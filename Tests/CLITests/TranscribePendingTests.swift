@@ -1,15 +1,15 @@
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import CallVaultTranscribe
 import Foundation
 import Logging
 import Testing
 
 /// `callvault transcribe --pending` as separate processes racing on one data directory.
-@Suite struct TranscribePendingTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+@Suite(.timeLimit(.minutes(10))) struct TranscribePendingTests {
+    static let samples = Repository.samples
 
     private func recordCalls(_ count: Int, in data: String) throws -> [String] {
         try RecordedCalls.record(count, in: data)

@@ -1,6 +1,7 @@
 import CallVaultCrypto
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -13,7 +14,7 @@ import Testing
 
 /// `callvault verify ID...|--all`: recordings looked up in the catalog, their part files found beside
 /// the catalog path, sealed for real with `SealedFileWriter` under key-store data keys.
-@Suite struct VerifyByIDTests {
+@Suite(.timeLimit(.minutes(5))) struct VerifyByIDTests {
     private final class Fixture {
         let temp: String
         let directory: DataDirectory
@@ -24,8 +25,7 @@ import Testing
         let expires = try! CalendarDay("2026-12-01")
 
         init() throws {
-            var template = Array("/tmp/callvault-verify-id-test-XXXXXX".utf8CString)
-            temp = String(cString: try #require(mkdtemp(&template)))
+            temp = try TemporaryDirectory.make("verify-id-test")
             directory = DataDirectory(path: temp + "/data")
             _ = try InitCommand.initialize(directory, logger: Logger(label: "test"))
             store = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))

@@ -1,5 +1,6 @@
 import CallVaultCrypto
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -20,9 +21,7 @@ import Testing
         let store: KeyStore
 
         init() throws {
-            var template = Array("/tmp/callvault-verify-test-XXXXXX".utf8CString)
-            let made = try #require(mkdtemp(&template))
-            temp = String(cString: made)
+            temp = try TemporaryDirectory.make("verify-test")
             directory = DataDirectory(path: temp + "/data")
             _ = try InitCommand.initialize(directory, logger: Logger(label: "test"))
             store = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))

@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -5,8 +6,7 @@ import Testing
 
 @Suite("Audio files (libsndfile)")
 struct AudioFileTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+    static let samples = Repository.samples
 
     private func temporary(_ name: String) -> String {
         NSTemporaryDirectory() + "callvault-audio-\(UUID().uuidString)-\(name)"

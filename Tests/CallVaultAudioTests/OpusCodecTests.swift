@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -137,7 +138,7 @@ struct OpusCodecTests {
     @Test func randomGarbageNeverCrashesTheDecoder() throws {
         let encoder = try OpusEncoder(sampleRate: .hz8000)
         let decoder = try OpusDecoder(sampleRate: .hz8000)
-        var noise = SeededNoise(seed: 0x0B5E55ED)
+        var noise = SeededRandom(seed: 0x0B5E55ED)
         var refused = 0
         var decoded = 0
         for _ in 0..<3000 {

@@ -1,36 +1,16 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 @testable import CallVaultCrypto
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Counts heap allocations on the hot path when a malloc counter is preloaded.
-///
-/// Needs `LD_PRELOAD` of a library exporting `cv_count_begin()` / `cv_count_end() -> long` that
-/// count malloc-family calls on the calling thread (source in the comment at the end of this file).
-/// Without it the test says so and is skipped.
+/// Counts heap allocations on the hot path when a malloc counter is preloaded (``MallocCounter``: it
+/// needs `LD_PRELOAD` of a counting library). Without it the test says so and is skipped.
 @Suite struct AllocationProbeTests {
-    typealias Begin = @convention(c) () -> Void
-    typealias End = @convention(c) () -> Int
-
-    static let hooks: (Begin, End)? = {
-        let handle = dlopen(nil, RTLD_NOW)
-        guard let b = dlsym(handle, "cv_count_begin"), let e = dlsym(handle, "cv_count_end") else { return nil }
-        return (unsafeBitCast(b, to: Begin.self), unsafeBitCast(e, to: End.self))
-    }()
-
-    static var available: Bool { hooks != nil }
-
     private func count(_ body: () throws -> Void) rethrows -> Int {
-        let (begin, end) = Self.hooks!
-        begin()
-        try body()
-        return end()
+        try MallocCounter.count(body)
     }
 
-    @Test(.enabled(if: available, "no malloc counter preloaded (LD_PRELOAD); allocation counts not measured"))
+    @Test(.enabled(if: MallocCounter.isAvailable, "no malloc counter preloaded (LD_PRELOAD); allocation counts not measured"))
     func hotPathMakesNoAllocations() throws {
         let f = try SealedFileFixture()
         let path = f.newPath()
@@ -75,12 +55,3 @@ import Glibc
         #expect(hkdf > 0)
     }
 }
-
-/* Malloc counter used for the figures (gcc -shared -fPIC -O2 -o libcounter.so counter.c):
-   extern void *__libc_malloc(size_t); extern void *__libc_calloc(size_t, size_t);
-   extern void *__libc_realloc(void *, size_t); extern void *__libc_memalign(size_t, size_t);
-   static __thread int counting; static long count;
-   void cv_count_begin(void) { count = 0; counting = 1; }
-   long cv_count_end(void) { counting = 0; return count; }
-   void *malloc(size_t n) { if (counting) count++; return __libc_malloc(n); }
-   ... likewise calloc, realloc, posix_memalign, aligned_alloc, memalign. */

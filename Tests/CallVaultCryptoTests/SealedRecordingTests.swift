@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 @testable import CallVaultCrypto
@@ -135,7 +136,7 @@ import Testing
     /// Random segment sizes and contents across random part splits round-trip exactly.
     @Test func propertyRandomRecordingsRoundTrip() throws {
         let f = try F()
-        var rng = SeededGenerator(seed: 0xC0FFEE)
+        var rng = SeededRandom(seed: 0xC0FFEE)
         for iteration in 0..<300 {
             let maxSegment = Int.random(in: 1...4096, using: &rng)
             let segmentCount = Int.random(in: 0...12, using: &rng)

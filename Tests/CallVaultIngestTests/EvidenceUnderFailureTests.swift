@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import ServiceLifecycle
 import Synchronization
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultIngest
@@ -29,7 +30,7 @@ struct EvidenceUnderFailureTests {
         {
             try await Task.sleep(for: .milliseconds(10))
         }
-        let lock = try LockedCatalog(path: server.catalog.path)
+        let lock = try CatalogWriteLock(path: server.catalog.path)
         ws.sendFrame(opcode: 1, ServeLimitsTests.consent)
         #expect(await server.logs.wait(for: "consent event not applied: evidence not stored"), "the DTMF consent failed")
         for frame in 50..<100 { ws.sendFrame(opcode: 1, ServeEndToEndTests.media("inbound", frame: frame, fill: 0x55)) }
@@ -122,7 +123,7 @@ struct EvidenceServer {
         try directory.create()
         try FileRootKey(path: directory.rootKeyPath).create()
         let logs = CapturedLog()
-        let logger = Logger(label: "test") { _ in logs }
+        let logger = logs.logger()
         let keyStore = try KeyStore(dataDirectory: directory, logger: logger)
         let catalog = try Catalog(directory: directory.path, busyTimeout: 0.3)
         let added = try catalog.addTenant(name: "acme", policy: TenantPolicy(consentDigit: "1"))
@@ -147,62 +148,5 @@ struct EvidenceServer {
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
-    }
-}
-
-/// Holds a catalog's write lock from a second SQLite connection (`BEGIN IMMEDIATE`), as another
-/// process or a stalled disk would; reads go on (WAL).
-final class LockedCatalog {
-    private let queue: DatabaseQueue
-    private var held = true
-
-    init(path: String) throws {
-        var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true  // the transaction is held across accesses on purpose
-        configuration.busyMode = .timeout(5)  // wait for the server's own writes (flush progress) to finish
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-    }
-
-    func release() throws {
-        guard held else { return }
-        held = false
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
-    }
-
-    deinit { try? release() }
-}
-
-/// A log handler that keeps every message with its metadata, to wait for and inspect what was logged.
-final class CapturedLog: LogHandler, Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-        lines.withLock { $0.append("\(event.message) \(fields)") }
-    }
-
-    /// Polls up to 10 s for a line starting with `prefix`.
-    func wait(for prefix: String) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if all.contains(where: { $0.hasPrefix(prefix) }) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
     }
 }

@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultAudio

@@ -1,4 +1,5 @@
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import NIOPosix
@@ -42,20 +43,16 @@ final class SessionLog: Sendable {
     let events = Mutex<[String]>([])
     var all: [String] { events.withLock { $0 } }
 
-    /// Waits up to 5 s for an event with this prefix.
+    /// Waits up to 10 s for an event with this prefix.
     func wait(for prefix: String) async -> Bool {
-        for _ in 0..<500 {
-            if all.contains(where: { $0.hasPrefix(prefix) }) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+        await eventually(timeout: .seconds(10)) { all.contains(where: { $0.hasPrefix(prefix) }) }
     }
 }
 
 /// A running server on 127.0.0.1 (port chosen by the OS) over a real catalog in /tmp.
 struct RunningServer {
-    let root: String
-    let catalog: Catalog
+    let data: TestDataDirectory
+    var catalog: Catalog { data.catalog }
     let server: IngestServer
     let group: ServiceGroup
     let task: Task<Void, any Error>
@@ -66,17 +63,10 @@ struct RunningServer {
     let tenantA: String
 
     static func start() async throws -> RunningServer {
-        var template = Array("/tmp/callvault-ingest-test-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
-        let data = DataDirectory(path: root + "/data")
-        try data.create()
-        try FileRootKey(path: data.rootKeyPath).create()
-        let keyStore = try KeyStore(dataDirectory: data, logger: Logger(label: "test"))
-        let catalog = try Catalog(path: data.catalogPath)
-        let a = try catalog.addTenant(name: "a")
-        let b = try catalog.addTenant(name: "b")
-        try keyStore.createTenant(a.tenant.id)
-        try keyStore.createTenant(b.tenant.id)
+        let data = try TestDataDirectory("ingest-test")
+        let (keyStore, catalog) = (data.keyStore, data.catalog)
+        let a = try data.addTenant("a")
+        let b = try data.addTenant("b")
         let log = SessionLog()
         let logger = Logger(label: "test")
         let api = ControlAPI(
@@ -91,18 +81,18 @@ struct RunningServer {
         let task = Task { try await group.run() }
         let port = try await server.localAddress().port ?? 0
         return RunningServer(
-            root: root, catalog: catalog, server: server, group: group, task: task, port: port, log: log,
+            data: data, server: server, group: group, task: task, port: port, log: log,
             tokenA: a.token, tokenB: b.token, tenantA: a.tenant.id)
     }
 
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
-        try? FileManager.default.removeItem(atPath: root)
+        data.temporary.remove()
     }
 }
 
-@Suite("Ingest server over a real socket")
+@Suite("Ingest server over a real socket", .timeLimit(.minutes(2)))
 struct IngestServerTests {
     @Test func healthMetricsAndUnknownRoutes() async throws {
         let running = try await RunningServer.start()
@@ -215,7 +205,9 @@ struct IngestServerTests {
         let client = try TestSocketClient(port: port)
         #expect(client.http("GET", "/healthz")?.status == 200)
         try await first.stop()
-        let catalog = try Catalog(path: NSTemporaryDirectory() + "/callvault-restart-\(getpid()).sqlite")
+        let temporary = try TemporaryDirectory("ingest-restart")
+        defer { temporary.remove() }
+        let catalog = try Catalog(path: temporary.appending("catalog.sqlite"))
         let api = ControlAPI(catalog: catalog, liveCalls: LiveCallRegistry(), logger: Logger(label: "test"))
         let second = IngestServer(
             configuration: .init(host: "127.0.0.1", port: port), api: api, logger: Logger(label: "test")

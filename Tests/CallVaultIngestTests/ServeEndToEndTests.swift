@@ -1,5 +1,6 @@
 import CallVaultAudio
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -9,54 +10,19 @@ import Testing
 #endif
 
 /// `callvault serve` as a child process on 127.0.0.1, driven like Twilio drives it.
-@Suite("callvault serve end to end", .serialized)
+@Suite("callvault serve end to end", .serialized, .timeLimit(.minutes(5)))
 struct ServeEndToEndTests {
-    /// The built `callvault` binary (SwiftPM builds it beside the tests).
-    static func executable(filePath: String = #filePath) throws -> String {
-        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("callvault").path,
-            root.appendingPathComponent(".build/debug/callvault").path,
-        ]
-        return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) }, "callvault not built")
-    }
-
     /// Runs one CLI command to completion; returns status and stdout.
     static func cli(_ arguments: [String], data: String?) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = arguments + (data.map { ["--data", $0] } ?? [])
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// A free TCP port on 127.0.0.1 (bound and released).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let executable = try #require(Repository.callvault, "callvault not built")
+        let output = try ChildProcess.run(
+            executable, arguments + (data.map { ["--data", $0] } ?? []), timeout: .seconds(120))
+        return (output.status, output.stdout)
     }
 
     /// An initialised data directory with one tenant (consent digit 1); returns its path and token.
     static func setUp() throws -> (root: String, data: String, token: String) {
-        var template = Array("/tmp/callvault-serve-test-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
+        let root = try TemporaryDirectory.make("serve-test")
         let data = root + "/data"
         #expect(try cli(["init"], data: data).status == 0)
         let added = try cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
@@ -66,24 +32,6 @@ struct ServeEndToEndTests {
         let keyStore = try KeyStore(dataDirectory: DataDirectory(path: data), logger: Logger(label: "test"))
         if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
         return (root, data, token)
-    }
-
-    /// Starts `callvault serve` and waits until /healthz answers.
-    static func serve(data: String, port: Int, audioSocketPort: Int? = nil, extra: [String] = []) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments =
-            ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
-            + (audioSocketPort.map { ["--audiosocket", "127.0.0.1:\($0)"] } ?? []) + extra
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            if let client = try? TestSocketClient(port: port), client.http("GET", "/healthz")?.status == 200 { return process }
-            usleep(50_000)
-        }
-        process.terminate()
-        throw POSIXError(.ETIMEDOUT)
     }
 
     /// Twilio `media` for one track: 20 ms of μ-law bytes `fill`, base64.
@@ -103,9 +51,9 @@ struct ServeEndToEndTests {
     @Test func aTwilioCallWithDTMFConsentIsRecordedFromTheToneOnAndSurvivesShutdown() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = Self.freePort()
-        let server = try Self.serve(data: data, port: port)
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data)
+        defer { server.terminate() }
+        let port = server.port
 
         let ws = try TestSocketClient(port: port)
         #expect(ws.upgrade("/v1/twilio?token=\(token)") == 101)
@@ -135,9 +83,7 @@ struct ServeEndToEndTests {
         let lagCount = metrics.split(separator: "\n").first { $0.hasPrefix("callvault_event_loop_lag_seconds_count ") }
         #expect((lagCount?.split(separator: " ").last).flatMap { Int($0) } ?? 0 > 0, "\(metrics)")
 
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(try server.stop() == 0)
 
         let listed = try Self.cli(["recordings", "list", "--json"], data: data)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
@@ -178,19 +124,25 @@ struct ServeEndToEndTests {
     @Test func afterKill9TheServerRestartsOnTheSamePortAndRecoversTheCall() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = Self.freePort()
-        let first = try Self.serve(data: data, port: port)
+        let first = try ServeProcess(data: data)
+        defer { first.terminate() }
+        let port = first.port
         let ws = try TestSocketClient(port: port)
         #expect(ws.upgrade("/v1/twilio?token=\(token)") == 101)
         ws.sendFrame(opcode: 1, Self.start(callSid: "CA200"))
         ws.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
         for frame in 0..<200 { ws.sendFrame(opcode: 1, Self.media("inbound", frame: frame, fill: 0x55)) }
-        usleep(1_500_000)  // let the group flush (100 ms here) make the sealed segments durable
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        // Kill it once the flush group (100 ms here) made 3 of the 4 sealed segments durable: the progress
+        // it writes to the catalog is what was synced.
+        let catalog = try Self.catalog(data: data)
+        let durable = try poll(timeout: .seconds(20)) { try catalog.recordingSummaries().first?.durationMs ?? 0 >= 3000 }
+        let durations = try catalog.recordingSummaries().map(\.durationMs)
+        #expect(durable, "\(durations) ms durable")
+        try first.kill()
 
-        let second = try Self.serve(data: data, port: port)
-        defer { if second.isRunning { second.terminate() } }
+        let second = try ServeProcess(data: data, port: port)
+        defer { second.terminate() }
+        #expect(second.port == port)
         let listed = try Self.cli(["recordings", "list", "--json"], data: data)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
         let recording = try #require((object["recordings"] as? [[String: Any]])?.first)
@@ -198,19 +150,16 @@ struct ServeEndToEndTests {
         // 4 s were sent; whole 1 s segments older than the flush window survive.
         let duration = recording["durationMs"] as? Int ?? 0
         #expect((3000...4000).contains(duration), "recovered \(duration) ms")
-        kill(second.processIdentifier, SIGTERM)
-        second.waitUntilExit()
-        #expect(second.terminationStatus == 0)
+        #expect(try second.stop() == 0)
     }
 
     @Test func simulateStreamsASampleCallThatIsRecordedFromConsentOn() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = Self.freePort()
-        let server = try Self.serve(data: data, port: port)
-        defer { if server.isRunning { server.terminate() } }
-        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("samples").path
+        let server = try ServeProcess(data: data)
+        defer { server.terminate() }
+        let port = server.port
+        let samples = Repository.samples
         // A 16 kHz file, so simulate's resampling to the 8 kHz of Twilio is on the path too.
         let wide = root + "/disclosure.16k.wav"
         let narrow = try AudioFileReader(path: samples + "/disclosure.ulaw.wav").readAllMono()
@@ -222,8 +171,7 @@ struct ServeEndToEndTests {
              wide, "--calls", "3", "--consent-at", "2", "--json"], data: nil)
         #expect(simulated.status == 0, "\(simulated.stdout)")
         #expect(simulated.stdout.contains("\"errors\" : \"0\""))
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        try server.stop()
         let listed = try Self.cli(["recordings", "list", "--json"], data: data)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
         let recordings = try #require(object["recordings"] as? [[String: Any]])
@@ -244,9 +192,9 @@ struct ServeEndToEndTests {
     @Test func aBinaryStreamCallWithConsentGivenBeforeItStartsIsRecordedWhole() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = Self.freePort()
-        let server = try Self.serve(data: data, port: port)
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data)
+        defer { server.terminate() }
+        let port = server.port
         let control = try TestSocketClient(port: port)
         let auth = ["Authorization": "Bearer \(token)"]
         #expect(control.http("POST", "/v1/calls", headers: auth, body: #"{"callId":"FS-1","from":"+15550101"}"#)?.status == 201)
@@ -268,10 +216,8 @@ struct ServeEndToEndTests {
         }
         ws.sendFrame(opcode: 8, [0x03, 0xE8])
         _ = ws.readFrame()
-        usleep(300_000)
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        try Self.waitUntilRecorded(1, data: data)
+        #expect(try server.stop() == 0)
         let recordings = try Self.recordings(data: data)
         #expect(recordings.count == 1)
         #expect(recordings.first?["codec"] as? String == "pcm16" && recordings.first?["durationMs"] as? Int == 2000, "\(recordings)")
@@ -280,10 +226,10 @@ struct ServeEndToEndTests {
     @Test func anAudioSocketCallRegisteredByTheControlAPIIsRecorded() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = Self.freePort()
-        let audioPort = Self.freePort()
-        let server = try Self.serve(data: data, port: port, audioSocketPort: audioPort)
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data, audioSocket: true)
+        defer { server.terminate() }
+        let port = server.port
+        let audioPort = try #require(server.audioSocketPort)
         let uuid = UUID()
         let control = try TestSocketClient(port: port)
         let auth = ["Authorization": "Bearer \(token)"]
@@ -301,10 +247,8 @@ struct ServeEndToEndTests {
         }
         stream += [0x00, 0x00, 0x00]
         asterisk.send(stream)
-        usleep(800_000)
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        try Self.waitUntilRecorded(1, data: data)
+        #expect(try server.stop() == 0)
         let recordings = try Self.recordings(data: data)
         #expect(recordings.count == 1)
         // Frames 50..<150 follow the key: 2 s.

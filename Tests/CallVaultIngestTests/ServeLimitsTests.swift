@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 
 /// `callvault serve`'s limits over real sockets: each closes only the stream that broke it, with a
 /// reason, counted in /metrics; the other streams and their recordings are untouched.
-@Suite struct ServeLimitsTests {
+@Suite(.timeLimit(.minutes(5))) struct ServeLimitsTests {
     typealias E2E = ServeEndToEndTests
 
     static let stop = Array(#"{"event":"stop","sequenceNumber":"999","stop":{"accountSid":"AC1","callSid":"X"},"streamSid":"MZ1"}"#.utf8)
@@ -41,12 +42,13 @@ import Testing
         let other = try E2E.cli(["tenant", "add", "beta", "--consent", "not-required", "--json"], data: data)
         let otherObject = try #require(try JSONSerialization.jsonObject(with: Data(other.stdout.utf8)) as? [String: Any])
         let otherToken = try #require(otherObject["token"] as? String)
-        let port = E2E.freePort()
-        let server = try E2E.serve(data: data, port: port, extra: ["--max-calls-per-tenant", "1", "--max-calls", "2"])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data, extra: ["--max-calls-per-tenant", "1", "--max-calls", "2"])
+        defer { server.terminate() }
+        let port = server.port
 
         let first = try Self.call(port: port, token: token, callSid: "CA-1")
         Self.send(first, frames: 0..<50)
+        try server.waitForActiveCalls(1)
         let second = try Self.call(port: port, token: token, callSid: "CA-2")
         let refused = try #require(second.readFrame())
         let reason = TestSocketClient.closeCode(refused.payload)
@@ -54,6 +56,7 @@ import Testing
 
         let beta = try Self.call(port: port, token: otherToken, callSid: "CB-1")
         Self.send(beta, frames: 0..<50)
+        try server.waitForActiveCalls(2)
         // Two streams open: a third, of any tenant, meets the server's limit.
         let third = try Self.call(port: port, token: otherToken, callSid: "CB-2")
         let total = TestSocketClient.closeCode(try #require(third.readFrame()).payload)
@@ -65,6 +68,7 @@ import Testing
             #expect(TestSocketClient.closeCode(try #require(ws.readFrame()).payload).code == 1000)
         }
         // The first call ended: its tenant may stream again.
+        try server.waitForActiveCalls(0)
         let again = try Self.call(port: port, token: token, callSid: "CA-3")
         Self.send(again, frames: 0..<10)
         again.sendFrame(opcode: 1, Self.stop)
@@ -73,8 +77,7 @@ import Testing
         let metrics = try #require(TestSocketClient(port: port).http("GET", "/metrics")).body
         #expect(metrics.contains(#"callvault_protocol_errors_total{kind="limit.tenantStreams"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"callvault_protocol_errors_total{kind="limit.streams"} 1"#))
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        try server.stop()
         let recordings = try E2E.recordings(data: data)
         #expect(recordings.count == 3, "CA-1, CB-1 and CA-3 recorded; the refused ones left nothing")
         #expect(recordings.allSatisfy { $0["state"] as? String == "complete" })
@@ -84,9 +87,9 @@ import Testing
     @Test func aSilentStreamIsFinishedAtItsIdleTimeoutAndItsRecordingIsComplete() throws {
         let (root, data, token) = try E2E.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = E2E.freePort()
-        let server = try E2E.serve(data: data, port: port, extra: ["--idle-timeout", "1"])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data, extra: ["--idle-timeout", "1"])
+        defer { server.terminate() }
+        let port = server.port
 
         let ws = try Self.call(port: port, token: token, callSid: "CA-idle")
         Self.send(ws, frames: 0..<50)
@@ -98,8 +101,7 @@ import Testing
         #expect(waited >= 0.9 && waited < 4.9, "closed \(waited) s after the last media")
         let metrics = try #require(TestSocketClient(port: port).http("GET", "/metrics")).body
         #expect(metrics.contains(#"callvault_protocol_errors_total{kind="limit.idleTimeout"} 1"#))
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        try server.stop()
         let recordings = try E2E.recordings(data: data)
         #expect(recordings.count == 1 && recordings[0]["state"] as? String == "complete")
         #expect(recordings[0]["durationMs"] as? Int == 1000, "the 50 frames sent")
@@ -132,9 +134,9 @@ import Testing
     @Test func aCallPastItsMaximumDurationIsFinishedAndClosed() throws {
         let (root, data, token) = try E2E.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = E2E.freePort()
-        let server = try E2E.serve(data: data, port: port, extra: ["--max-call-seconds", "1"])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data, extra: ["--max-call-seconds", "1"])
+        defer { server.terminate() }
+        let port = server.port
 
         let ws = try Self.call(port: port, token: token, callSid: "CA-long")
         // Stream in real time for 2 s: the server ends the call at about 1 s.
@@ -145,8 +147,7 @@ import Testing
         let close = try #require(ws.readFrame())
         let reason = TestSocketClient.closeCode(close.payload)
         #expect(close.opcode == 8 && reason.reason.contains("maximum call duration of 1 s"), "\(reason)")
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
+        try server.stop()
         let recordings = try E2E.recordings(data: data)
         #expect(recordings.count == 1 && recordings[0]["state"] as? String == "complete")
         let duration = recordings[0]["durationMs"] as? Int ?? 0
@@ -182,9 +183,9 @@ import Testing
     @Test func aMessageOverTheSizeLimitClosesOnlyItsStreamWith1009AndExactlyTheLimitIsAccepted() throws {
         let (root, data, token) = try E2E.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = E2E.freePort()
-        let server = try E2E.serve(data: data, port: port)  // --max-message-bytes 65536 by default
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data)  // --max-message-bytes 65536 by default
+        defer { server.terminate() }
+        let port = server.port
 
         let calm = try Self.call(port: port, token: token, callSid: "CA-calm")
         for frame in 0..<50 { calm.sendFrame(opcode: 1, E2E.media("inbound", frame: frame, fill: Self.fill(frame))) }
@@ -224,9 +225,7 @@ import Testing
 
         let metrics = try #require(TestSocketClient(port: port).http("GET", "/metrics")).body
         #expect(metrics.contains(#"callvault_protocol_errors_total{kind="websocket.messageTooLarge"} 2"#), "\(metrics)")
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(try server.stop() == 0)
 
         let caller = try Self.exportedCaller(data: data, callID: "CA-calm", to: root + "/calm.wav")
         #expect(caller.count == 100 * 160, "2 s: all 100 frames sent")
@@ -258,11 +257,10 @@ import Testing
         let (root, data, _) = try E2E.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let token = try Self.tenantWithoutConsent(data: data)
-        let port = E2E.freePort()
-        let audioPort = E2E.freePort()
-        let server = try E2E.serve(
-            data: data, port: port, audioSocketPort: audioPort, extra: ["--max-calls-per-tenant", "1"])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try ServeProcess(data: data, audioSocket: true, extra: ["--max-calls-per-tenant", "1"])
+        defer { server.terminate() }
+        let port = server.port
+        let audioPort = try #require(server.audioSocketPort)
         let (first, second, third) = (UUID(), UUID(), UUID())
         let control = try TestSocketClient(port: port)
         for uuid in [first, second, third] {
@@ -287,7 +285,7 @@ import Testing
         // The tenant's one stream, then a second one over its limit.
         let asterisk = try TestSocketClient(port: audioPort)
         asterisk.send(Self.uuidMessage(first) + (0..<50).flatMap(Self.audioSocketFrame))
-        usleep(300_000)
+        try server.waitForActiveCalls(1)  // the first call is admitted before the second tries
         let overLimit = try TestSocketClient(port: audioPort)
         overLimit.send(Self.uuidMessage(second))
         #expect(overLimit.read(4) == refusal)
@@ -302,9 +300,7 @@ import Testing
         for kind in ["audiosocket.unregisteredCall", "audiosocket.wrongLength", "limit.tenantStreams"] {
             #expect(metrics.contains(#"callvault_protocol_errors_total{kind="\#(kind)"} 1"#), "\(kind): \(metrics)")
         }
-        kill(server.processIdentifier, SIGTERM)
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(try server.stop() == 0)
         let caller = try Self.exportedCaller(
             data: data, callID: first.uuidString.lowercased(), to: root + "/asterisk.wav")
         #expect(caller.count == 100 * 160, "2 s: all 100 frames")

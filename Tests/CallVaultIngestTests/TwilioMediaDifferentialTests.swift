@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 import Testing
 

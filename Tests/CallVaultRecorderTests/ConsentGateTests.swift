@@ -1,5 +1,6 @@
 import CallVaultAudio
 import CallVaultStore
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultRecorder
@@ -113,7 +114,7 @@ struct ConsentGateTests {
     /// independent replay of the accepted-event log says it may be — so none outside a window is.
     @Test(arguments: ConsentMode.allCases)
     func noFrameOutsideAnAllowedWindowIsEverAdmitted(mode: ConsentMode) throws {
-        var random = SplitMix64(seed: 0x5EED_0000 + UInt64(mode.rawValue.count))
+        var random = SeededRandom(seed: 0x5EED_0000 + UInt64(mode.rawValue.count))
         for run in 0..<2_000 {
             let requireDisclosure = random.next() % 2 == 0
             var g = ConsentGate(policy: ConsentPolicy(mode: mode, requireDisclosure: requireDisclosure))
@@ -180,18 +181,5 @@ enum Reference {
             // Opt-out: an objection before anything decisive happened stops the call.
             return mode == .optOut && !log.contains { [.disclosure, .consent, .deny, .revoke].contains($0) }
         }
-    }
-}
-
-/// A small deterministic generator, so a failing run can be replayed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

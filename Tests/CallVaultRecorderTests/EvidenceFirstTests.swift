@@ -3,6 +3,7 @@ import CallVaultStore
 import Foundation
 import GRDB
 import Logging
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultRecorder

@@ -1,6 +1,7 @@
 import CallVaultCrypto
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -78,16 +79,13 @@ import Testing
         defer { group.stop() }
         let segment = RecorderFixture.bytes(RecorderFixture.tone(seconds: 1))
         try segment.withUnsafeBytes { try writer.append(segment: $0, frameCount: 50) }
-        let deadline = Date().addingTimeInterval(5)
-        while try f.catalog.recording(id: writer.recording.id).durationMs < 1000, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
+        #expect(try poll { try f.catalog.recording(id: writer.recording.id).durationMs >= 1000 })
         #expect(try f.catalog.recording(id: writer.recording.id).durationMs == 1000)
         #expect(group.passes >= 1)
         #expect(group.lastFlushLatency != nil)
         group.stop()
         let passes = group.passes
-        Thread.sleep(forTimeInterval: 0.2)
+        Thread.sleep(forTimeInterval: 0.2)  // time for passes that must not happen
         #expect(group.passes == passes)  // stopped means stopped
         try writer.finish()
     }

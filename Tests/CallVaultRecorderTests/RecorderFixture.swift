@@ -1,5 +1,6 @@
 import CallVaultCrypto
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -10,29 +11,19 @@ import Testing
 
 /// A fresh data directory with a root key, key store, catalog, one tenant and one call; removed on release.
 final class RecorderFixture {
-    let temp: String
-    let directory: DataDirectory
-    let keyStore: KeyStore
-    let catalog: Catalog
+    let data: TestDataDirectory
+    var temp: String { data.root }
+    var directory: DataDirectory { data.directory }
+    var keyStore: KeyStore { data.keyStore }
+    var catalog: Catalog { data.catalog }
     let tenantID: String
     let callID: String
 
     init(voiceDays: Int = 30) throws {
-        var template = Array("/tmp/callvault-recorder-test-XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template))
-        temp = String(cString: made)
-        directory = DataDirectory(path: temp + "/data")
-        try directory.create()
-        try FileRootKey(path: directory.rootKeyPath).create()
-        keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        catalog = try Catalog(directory: directory.path)
-        let tenant = try catalog.addTenant(name: "acme", policy: TenantPolicy(voiceDays: voiceDays)).tenant
-        tenantID = tenant.id
-        try keyStore.createTenant(tenantID)
-        callID = try catalog.registerCall(tenantID: tenantID, externalID: "CA-1").id
+        data = try TestDataDirectory("recorder-test")
+        tenantID = try data.addTenant("acme", policy: TenantPolicy(voiceDays: voiceDays)).tenant.id
+        callID = try data.catalog.registerCall(tenantID: tenantID, externalID: "CA-1").id
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: temp) }
 
     /// `seconds` of a 1 kHz tone at 8 kHz, PCM16 little-endian bytes, starting at sample `offset`.
     static func tone(seconds: Double, offset: Int = 0, rate: Int = 8000) -> [Int16] {

@@ -2,6 +2,7 @@ import CallVaultAudio
 import CallVaultStore
 import Foundation
 import Logging
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultRecorder

@@ -1,6 +1,7 @@
 import CallVaultCrypto
 import CallVaultRetention
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 
@@ -10,28 +11,19 @@ import Logging
 
 /// A real data directory (root key, key store, catalog) in /tmp with one tenant, removed afterwards.
 final class RetentionFixture {
-    let root: String
-    let directory: DataDirectory
-    let keyStore: KeyStore
-    let catalog: Catalog
+    let data: TestDataDirectory
+    var root: String { data.root }
+    var directory: DataDirectory { data.directory }
+    var keyStore: KeyStore { data.keyStore }
+    var catalog: Catalog { data.catalog }
     let tenantID: String
 
     init(voiceDays: Int = 30) throws {
-        var template = Array("/tmp/callvault-retention-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        root = String(cString: made)
-        directory = DataDirectory(path: root + "/data")
-        try directory.create()
-        try FileRootKey(path: directory.rootKeyPath).create()
-        keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        catalog = try Catalog(path: directory.catalogPath)
+        data = try TestDataDirectory("retention-test")
         var policy = TenantPolicy()
         policy.voiceDays = voiceDays
-        tenantID = try catalog.addTenant(name: "acme", policy: policy).tenant.id
-        try keyStore.createTenant(tenantID)
+        tenantID = try data.addTenant("acme", policy: policy).tenant.id
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     var sweeper: Sweeper {
         Sweeper(catalog: catalog, keyStore: keyStore, dataDirectory: directory, logger: Logger(label: "test"))

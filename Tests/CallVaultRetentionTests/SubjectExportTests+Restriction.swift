@@ -1,6 +1,7 @@
 import CallVaultStore
 import Foundation
 import Logging
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultRetention

@@ -1,6 +1,7 @@
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import CallVaultTranscribe
 import Foundation
 import Logging
@@ -12,15 +13,14 @@ import Testing
     import Glibc
 #endif
 
-@Suite("Subject export")
+@Suite("Subject export", .timeLimit(.minutes(5)))
 struct SubjectExportTests {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
     let caller = "+44 20 7946 0000"
     /// Every spelling of the number that must never be found in an archive or the audit log.
     let spellings = ["+44 20 7946 0000", "+442079460000", "442079460000", "2079460000", "7946 0000", "79460000"]
 
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+    static let samples = Repository.samples
 
     /// The first `seconds` of a sample file, whole 20 ms frames only (what the recorder keeps).
     static func audio(_ file: String, seconds: Int) throws -> [Int16] {
@@ -62,19 +62,11 @@ struct SubjectExportTests {
             logger: Logger(label: "test"))
     }
 
-    /// Runs a program, returning its exit status and output.
+    /// Runs a program, returning its exit status and output (stdout, then stderr).
     @discardableResult
     static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = try ChildProcess.run(URL(fileURLWithPath: program), arguments, timeout: .seconds(120))
+        return (output.status, output.stdout + output.stderr)
     }
 
     /// Checks the archive with `unzip -t` and Python's zipfile, then extracts it; returns the folder.

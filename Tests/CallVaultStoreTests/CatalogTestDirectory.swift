@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 
 @testable import CallVaultStore
@@ -10,8 +11,7 @@ final class CatalogTestDirectory {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "callvault-catalog-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = try TemporaryDirectory.make("catalog-tests")
     }
 
     func remove() {

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultTestSupport
 import Foundation
 import GRDB
 import Logging

@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -185,7 +186,7 @@ let cannedVerboseJSON = Data(
               {"word":"Thank","start":1.6,"end":2.0},{"word":"you.","start":2.0,"end":2.4,"probability":0.7}]}
     """.utf8)
 
-@Suite("HTTP transcription engine against a local server")
+@Suite("HTTP transcription engine against a local server", .timeLimit(.minutes(2)))
 struct HTTPTranscriptionEngineTests {
     let samples = (0..<16_000).map { Int16(truncatingIfNeeded: $0 &* 7) }
 
@@ -322,14 +323,10 @@ struct HTTPTranscriptionEngineTests {
     }
 
     @Test func aClosedPortIsUnavailable() throws {
-        // Take an ephemeral port and give it back: nothing listens there now.
-        let port = try { () throws -> UInt16 in
-            let server = try LocalHTTPServer { _, _ in .hang }
-            server.stop()
-            return server.port
-        }()
+        // A port held bound but not listening: connections are refused, and nothing else can take it.
+        let closed = try UnusedPort()
         let failure = error { () throws(TranscriptionError) in
-            try engine(URL(string: "http://127.0.0.1:\(port)/")!).transcribe(samples, options: TranscriptionOptions())
+            try engine(URL(string: "http://127.0.0.1:\(closed.port)/")!).transcribe(samples, options: TranscriptionOptions())
         }
         #expect(failure?.code == .unavailable)
         #expect(failure?.message.contains("after 3 attempts") == true)

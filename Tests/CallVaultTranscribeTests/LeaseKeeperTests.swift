@@ -1,6 +1,7 @@
 import CallVaultStore
 import Foundation
 import Synchronization
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultTranscribe

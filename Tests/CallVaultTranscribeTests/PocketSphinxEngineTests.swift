@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -27,8 +28,7 @@ func wordErrorRate(reference: String, hypothesis: String) -> Double {
 
 @Suite("pocketsphinx engine on the sample speech")
 struct PocketSphinxEngineTests {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+    static let samples = Repository.samples
 
     private func sixteenKilohertz(_ file: String) throws -> [Int16] {
         let reader = try AudioFileReader(path: Self.samples + "/" + file)

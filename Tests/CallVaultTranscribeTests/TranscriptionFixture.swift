@@ -1,6 +1,7 @@
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -14,35 +15,23 @@ import Testing
 /// A data directory with one tenant and helpers to record the sample two-track call into it through
 /// the real recorder (consent not required, stored as G.711 μ-law like a Twilio call).
 final class TranscriptionFixture {
-    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("samples").path
+    static let samples = Repository.samples
 
-    let temp: String
-    let directory: DataDirectory
-    let keyStore: KeyStore
-    let catalog: Catalog
+    let data: TestDataDirectory
+    var temp: String { data.root }
+    var directory: DataDirectory { data.directory }
+    var keyStore: KeyStore { data.keyStore }
+    var catalog: Catalog { data.catalog }
     let tenantID: String
 
     init() throws {
-        var template = Array("/tmp/callvault-transcribe-test-XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template))
-        temp = String(cString: made)
-        directory = DataDirectory(path: temp + "/data")
-        try directory.create()
-        try FileRootKey(path: directory.rootKeyPath).create()
-        keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        catalog = try Catalog(directory: directory.path)
-        tenantID = try catalog.addTenant(name: "acme", policy: TenantPolicy(voiceDays: 30, transcriptDays: 60)).tenant.id
-        try keyStore.createTenant(tenantID)
+        data = try TestDataDirectory("transcribe-test")
+        tenantID = try data.addTenant("acme", policy: TenantPolicy(voiceDays: 30, transcriptDays: 60)).tenant.id
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: temp) }
 
     /// Another tenant (consent not required by the recorder either way), with its key; returns its id.
     func addTenant(_ name: String, policy: TenantPolicy = TenantPolicy()) throws -> String {
-        let id = try catalog.addTenant(name: name, policy: policy).tenant.id
-        try keyStore.createTenant(id)
-        return id
+        try data.addTenant(name, policy: policy).tenant.id
     }
 
     /// 8 kHz mono samples of a file in `samples/`.

@@ -1,5 +1,6 @@
 import CallVaultAudio
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -14,10 +15,9 @@ import Testing
 @Suite(
     "Whisper engine: supervised faster-whisper sidecar",
     .enabled(if: WhisperInstallation.isInstalled(), "Whisper is not installed: run scripts/install-whisper"),
-    .serialized)
+    .serialized, .timeLimit(.minutes(10)))
 struct WhisperEngineTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let repository = Repository.root
 
     /// The installed venv and model, with the repository's sidecar program (the one under test).
     static func installation() throws -> WhisperInstallation {

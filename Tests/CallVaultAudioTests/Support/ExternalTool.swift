@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 
 /// Runs a command-line tool (sox, espeak-ng) for tests that compare against an independent reference.
@@ -23,31 +24,19 @@ enum ExternalTool {
         let description: String
     }
 
-    /// Runs `name arguments…`, waits, and throws with its stderr if it exits non-zero.
+    /// Runs `name arguments…`, waits (up to 2 minutes), and throws with its stderr if it exits non-zero.
     static func run(_ name: String, _ arguments: [String]) throws {
         guard let executable = path(of: name) else { throw Failure(description: "\(name) is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let output = try ChildProcess.run(URL(fileURLWithPath: executable), arguments, timeout: .seconds(120))
+        guard output.status == 0 else {
             throw Failure(
-                description: "\(name) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                    + String(decoding: stderr, as: UTF8.self)
-            )
+                description: "\(name) \(arguments.joined(separator: " ")) exited \(output.status): \(output.stderr)")
         }
     }
 
     /// A fresh temporary directory, removed by the caller with `removeItem`.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("callvault-dsp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        URL(fileURLWithPath: try TemporaryDirectory.make("dsp"), isDirectory: true)
     }
 
     /// Reads a headerless little-endian 16-bit file as samples.

@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Foundation
 
 /// Synthetic test signals: sines, DTMF pairs, silence and seeded noise, as 16-bit PCM.
@@ -42,7 +43,7 @@ enum ToneGenerator {
 
     /// Adds Gaussian white noise with RMS `rms` (seeded, reproducible).
     static func addingNoise(_ samples: [Int16], rms: Double, seed: UInt64) -> [Int16] {
-        var noise = SeededNoise(seed: seed)
+        var noise = SeededRandom(seed: seed)
         return samples.map { clamp(Double($0) + rms * noise.nextGaussian()) }
     }
 

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultTestSupport
 import Foundation
 import Logging
 import Testing
@@ -9,22 +10,7 @@ import Testing
     import Glibc
 #endif
 
-/// A fresh private directory under /tmp for one test, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/callvault-store-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw KeyStoreError(.ioFailed, "mkdtemp failed: \(String(cString: strerror(errno)))")
-        }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
+extension TemporaryDirectory {
     /// A data directory inside, created with its root key, and an opened key store.
     func makeStore(busyTimeout: Double = 2) throws -> (DataDirectory, KeyStore) {
         let directory = DataDirectory(path: path + "/data")
