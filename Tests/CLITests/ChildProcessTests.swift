@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The shared child-process runner itself: a chatty child does not deadlock, a hung one is killed.
-@Suite(.timeLimit(.minutes(1))) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(15))) struct ChildProcessTests {
     static let shell = URL(fileURLWithPath: "/bin/sh")
 
     @Test func aChildWritingMoreThanAPipeBufferToBothStreamsFinishes() throws {

@@ -33,7 +33,7 @@ final class CollectingAudioSocketSession: AudioSocketSession, @unchecked Sendabl
     func end(_ reason: MediaClose) { log.events.withLock { $0.append("end \(reason.code) \(reason.reason)") } }
 }
 
-@Suite("AudioSocket server over a real socket", .timeLimit(.minutes(2)))
+@Suite("AudioSocket server over a real socket", .timeLimit(.minutes(15)))
 struct AudioSocketServerTests {
     private func start(_ log: SessionLog) async throws -> (AudioSocketServer, ServiceGroup, Task<Void, any Error>, Int) {
         let server = AudioSocketServer(host: "127.0.0.1", port: 0, logger: Logger(label: "test")) { _ in

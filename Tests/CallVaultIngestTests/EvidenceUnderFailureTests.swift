@@ -13,7 +13,7 @@ import Testing
 /// The scenario of issue 21 over a real socket: another connection holds the catalog's write lock
 /// (a slow disk, a failover) while the caller presses the consent key. No audio may be kept without
 /// stored evidence; the sender is told; once a consent is stored the call records normally.
-@Suite("Evidence before consent, over a real socket", .timeLimit(.minutes(2)))
+@Suite("Evidence before consent, over a real socket", .timeLimit(.minutes(15)))
 struct EvidenceUnderFailureTests {
     @Test func aConsentKeyPressedWhileTheCatalogIsLockedRecordsNothingUntilAConsentIsStored() async throws {
         let server = try await EvidenceServer.start()

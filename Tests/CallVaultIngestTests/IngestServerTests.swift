@@ -92,7 +92,7 @@ struct RunningServer {
     }
 }
 
-@Suite("Ingest server over a real socket", .timeLimit(.minutes(2)))
+@Suite("Ingest server over a real socket", .timeLimit(.minutes(15)))
 struct IngestServerTests {
     @Test func healthMetricsAndUnknownRoutes() async throws {
         let running = try await RunningServer.start()

@@ -5,7 +5,7 @@ import Testing
 
 /// The command engine with real programs: `/bin/sh` scripts the tests write, each recording the
 /// directory its input was in so the test can check it is gone.
-@Suite("command transcription engine with real programs", .timeLimit(.minutes(2)))
+@Suite("command transcription engine with real programs", .timeLimit(.minutes(15)))
 struct CommandTranscriptionEngineTests {
     let samples = [Int16](repeating: 100, count: 8_000)  // 0.5 s
 

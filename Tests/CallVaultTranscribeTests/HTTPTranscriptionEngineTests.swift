@@ -186,7 +186,7 @@ let cannedVerboseJSON = Data(
               {"word":"Thank","start":1.6,"end":2.0},{"word":"you.","start":2.0,"end":2.4,"probability":0.7}]}
     """.utf8)
 
-@Suite("HTTP transcription engine against a local server", .timeLimit(.minutes(2)))
+@Suite("HTTP transcription engine against a local server", .timeLimit(.minutes(15)))
 struct HTTPTranscriptionEngineTests {
     let samples = (0..<16_000).map { Int16(truncatingIfNeeded: $0 &* 7) }
 
