@@ -35,12 +35,14 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
         .systemLibrary(
             name: "CPocketSphinx", pkgConfig: "pocketsphinx",
             providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
 
         .target(name: "CallVaultAudio", dependencies: ["COpus", "CSndFile"]),
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "CallVaultKeyProviders", dependencies: ["CallVaultCrypto", "CPKCS11"]),
         .target(
             name: "CallVaultStore",
             dependencies: [
@@ -118,6 +120,9 @@ let package = Package(
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
+        .testTarget(
+            name: "CallVaultKeyProvidersTests",
+            dependencies: ["CallVaultKeyProviders", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultRetentionTests",

@@ -58,6 +58,24 @@ public final class SecretKey: @unchecked Sendable, CustomStringConvertible, Cust
         if let base = bytes.baseAddress { storage.copyMemory(from: base, byteCount: bytes.count) }
     }
 
+    /// A key of `byteCount` bytes written straight into its locked memory by `fill` (a decryption in an
+    /// HSM, a base64 decoder), so no other copy of the bytes exists. If `fill` throws, the memory is
+    /// wiped and released.
+    public convenience init<E: Error>(
+        byteCount: Int, filling fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void
+    ) throws(SecretKeyFillError<E>) {
+        do {
+            try self.init(zeroedByteCount: byteCount)
+        } catch {
+            throw .crypto(error)
+        }
+        do {
+            try fill(UnsafeMutableRawBufferPointer(start: storage, count: count))
+        } catch {
+            throw .fill(error)
+        }
+    }
+
     /// A key holding a copy of `bytes` (test vectors, fixtures). Prefer the buffer form for real keys.
     public convenience init(copying bytes: [UInt8]) throws(CryptoError) {
         try self.init(zeroedByteCount: bytes.count)
@@ -84,4 +102,10 @@ public final class SecretKey: @unchecked Sendable, CustomStringConvertible, Cust
 
     public var description: String { "SecretKey(\(count) bytes)" }
     public var debugDescription: String { description }
+}
+
+/// Why ``SecretKey/init(byteCount:filling:)`` failed: no key memory, or the filler's own error.
+public enum SecretKeyFillError<E: Error>: Error {
+    case crypto(CryptoError)
+    case fill(E)
 }
