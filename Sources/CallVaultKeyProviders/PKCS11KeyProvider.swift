@@ -12,8 +12,10 @@ import Foundation
 ///
 /// Wrapped form (61 bytes for a 32-byte key): `0x01 ‖ IV (12) ‖ ciphertext ‖ tag (16)`.
 ///
-/// One logged-in session, used by one call at a time (PKCS#11 sessions are not thread-safe); a
-/// session the token dropped (an HSM restart) is reopened once on the next call.
+/// One logged-in session per provider; every call into the module is serialized by the module's lock
+/// (PKCS#11 sessions are not thread-safe, and SoftHSM2's file store fails now and then when two
+/// sessions of one process change or search its objects at once). A session the token dropped (an
+/// HSM restart) is reopened once on the next call.
 public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
     /// Which token, and how to log in to it.
     public struct Configuration: Sendable {
@@ -36,7 +38,6 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
     private let module: PKCS11Module
     private let slot: CK_SLOT_ID
     private let pin: String
-    private let lock = NSLock()
     private var session: CK_SESSION_HANDLE?
 
     static let formatVersion: UInt8 = 1
@@ -53,7 +54,9 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
     }
 
     deinit {
+        module.lock.lock()
         if let session { _ = module.functions.pointee.C_CloseSession(session) }
+        module.lock.unlock()
     }
 
     public func createKey(named name: String) throws(KeyProviderError) {
@@ -64,8 +67,6 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
             }
             var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
             var handle: CK_OBJECT_HANDLE = 0
-            module.objectLock.lock()
-            defer { module.objectLock.unlock() }
             let rv = Attributes.key(label: name).withTemplate { template, count in
                 module.functions.pointee.C_GenerateKey(session, &mechanism, template, count, &handle)
             }
@@ -159,8 +160,6 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
         try Self.validate(name)
         return try withSession { session throws(KeyProviderError) in
             guard let handle = try find(name, in: session) else { return false }
-            module.objectLock.lock()
-            defer { module.objectLock.unlock() }
             try check(module.functions.pointee.C_DestroyObject(session, handle), "destroy key \(name)")
             return true
         }
@@ -199,8 +198,8 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
     /// Runs `body` with the logged-in session, opening (and logging in) if needed; a session the token
     /// dropped is reopened once.
     private func withSession<R>(_ body: (CK_SESSION_HANDLE) throws(KeyProviderError) -> R) throws(KeyProviderError) -> R {
-        lock.lock()
-        defer { lock.unlock() }
+        module.lock.lock()
+        defer { module.lock.unlock() }
         for attempt in 0..<2 {
             let current = try openSession()
             do {

@@ -9,9 +9,10 @@ import Synchronization
 final class PKCS11Module: @unchecked Sendable {
     let path: String
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
-    /// Serializes changes to the token's objects (create, destroy) across every session of this process:
-    /// SoftHSM2's file store fails them now and then (`CKR_GENERAL_ERROR`) when two sessions write at once.
-    let objectLock = NSLock()
+    /// Serializes every call into the module from this process: one call at a time per session is what
+    /// PKCS#11 asks, and SoftHSM2's file store fails object changes now and then (`CKR_GENERAL_ERROR`)
+    /// when another session searches or writes at the same moment.
+    let lock = NSLock()
 
     private static let loaded = Mutex<[String: PKCS11Module]>([:])
 
@@ -49,6 +50,8 @@ final class PKCS11Module: @unchecked Sendable {
 
     /// The slot holding the token labelled `label`.
     func slot(tokenLabel label: String) throws(KeyProviderError) -> CK_SLOT_ID {
+        lock.lock()
+        defer { lock.unlock() }
         var count: CK_ULONG = 0
         try check(functions.pointee.C_GetSlotList(1, nil, &count), "list the slots")
         var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))

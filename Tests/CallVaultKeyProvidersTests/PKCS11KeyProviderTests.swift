@@ -8,7 +8,7 @@ import Testing
 /// The PKCS#11 provider against a real token (SoftHSM2): keys made and destroyed inside it, keys
 /// wrapped and unwrapped by it, and every failure closed with an error that names the token.
 @Suite(
-    "PKCS#11 key provider on SoftHSM2", .timeLimit(.minutes(2)),
+    "PKCS#11 key provider on SoftHSM2", .timeLimit(.minutes(15)),
     .enabled(if: Services.required || SoftHSMToken.isInstalled, "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 is missing"))
 struct PKCS11KeyProviderTests {
     private func provider(pin: String = SoftHSMToken.pin, label: String = SoftHSMToken.label) throws -> PKCS11KeyProvider {
