@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
         .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
+        .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, one system-library target each; wrapped in Swift by exactly one module.
@@ -72,6 +75,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Key providers: where the keys that shredding destroys live (PKCS#11 token, Vault/OpenBao Transit).
+        .target(name: "CallVaultKeyProviders", dependencies: ["CallVaultCrypto", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(
             name: "CallVaultTranscribe",
             dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CPocketSphinx"]),
@@ -118,6 +123,7 @@ let package = Package(
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
+        .testTarget(name: "CallVaultKeyProvidersTests", dependencies: ["CallVaultKeyProviders", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultRetentionTests",
