@@ -100,7 +100,7 @@ extension TransitKeyProvider {
             _ = error
             throw invalid(operation, key: key, "an answer larger than \(Self.maximumResponseSize) bytes")
         } catch {
-            throw KeyProviderError(.unavailable, "cannot reach \(location) to \(what): \(transportReason(error))")
+            throw KeyProviderError(.unavailable, "cannot reach \(location), to \(what): \(transportReason(error))")
         }
     }
 
@@ -126,7 +126,13 @@ extension TransitKeyProvider {
         }
         // TLS and resolver errors name what failed (a certificate not trusted, a host not found) and no
         // request content; the token is cut out all the same.
-        return redacted(String(describing: error))
+        let described = redacted(String(describing: error))
+        if described.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS: the server's certificate is not trusted or does not name this host "
+                + "(CERTIFICATE_VERIFY_FAILED); if it comes from a private CA, give that CA's PEM file "
+                + "(caCertificateFile), never turn verification off"
+        }
+        return described
     }
 
     /// The error for an answer that was not a success.

@@ -61,12 +61,17 @@ public final class TransitKeyProvider: KeyProvider {
             tls.trustRoots = .file(file)
         }
         let timeout = TimeAmount.nanoseconds(nanoseconds)
+        // A refused or failed connection fails the call at once (AHC would retry it until the timeout):
+        // the caller fails closed with the reason, and retries when it chooses, instead of every call
+        // of a tenant hanging for the whole timeout while the server is down.
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.retryConnectionEstablishment = false
         let clientConfiguration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             // A redirect would send the token to wherever it points; report it instead (see failure(_:)).
             redirectConfiguration: .disallow,
             timeout: .init(connect: timeout, read: timeout),
-            connectionPool: .init())
+            connectionPool: pool)
         self.endpoint = endpoint
         self.token = configuration.token
         self.namespace = configuration.namespace
@@ -234,7 +239,8 @@ public final class TransitKeyProvider: KeyProvider {
         guard let segment = Self.pathSegment(name) else {
             throw KeyProviderError(
                 .misconfigured,
-                "\(location): the key name \(name.prefix(140)) is not 1…128 letters, digits, '-', '_' or '.'")
+                "\(location): the key name \(String(reflecting: String(name.prefix(140)))) is not 1…128 letters, "
+                    + "digits, '-', '_' or '.'")
         }
         return segment
     }

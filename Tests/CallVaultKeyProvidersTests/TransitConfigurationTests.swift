@@ -9,9 +9,9 @@ struct TransitConfigurationTests {
     private func configure(
         _ url: String, mount: String = "transit", insecure: Bool = false
     ) -> KeyProviderError? {
-        providerError(hiding: ["tok"]) { () throws(KeyProviderError) in
+        providerError(hiding: ["s.cfg-secret-7f3a"]) { () throws(KeyProviderError) in
             let provider = try TransitKeyProvider(
-                .init(url: url, mount: mount, token: TransitToken("tok"), allowInsecureHTTP: insecure))
+                .init(url: url, mount: mount, token: TransitToken("s.cfg-secret-7f3a"), allowInsecureHTTP: insecure))
             provider.shutdown()
         }
     }

@@ -38,9 +38,9 @@ struct TransitKeyProviderFaultTests {
         ]
         for error in errors {
             #expect(error?.code == .unavailable)
-            #expect(error?.message.contains("cannot reach Transit at \(server.url), mount transit") == true)
+            #expect(error?.message.contains("cannot reach Transit at \(server.url), mount transit, to ") == true)
         }
-        #expect(clock.now - started < .seconds(4 * 3 + 5), "each call gives up within its timeout")
+        #expect(clock.now - started < .seconds(3), "a refused connection fails at once, not after the timeout")
 
         let fresh = try OpenBaoServer()
         let again = try TransitKeyProvider(.init(url: fresh.url, token: TransitToken(fresh.token)))
@@ -61,6 +61,7 @@ struct TransitKeyProviderFaultTests {
             try provider.keyExists(named: "k")
         }
         #expect(error?.code == .unavailable)
+        #expect(error?.message.hasSuffix("connection refused") == true, "\(error?.message ?? "")")
     }
 
     /// A server that is not Vault, or a Vault that answers nonsense: `invalidResponse`, never a crash,
@@ -155,7 +156,7 @@ struct TransitKeyProviderFaultTests {
             try untrusting.keyExists(named: "k")
         }
         #expect(error?.code == .unavailable)
-        #expect(error?.message.lowercased().contains("certificate") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("certificate is not trusted") == true, "\(error?.message ?? "")")
 
         let trusting = try TransitKeyProvider(
             .init(url: server.url, token: TransitToken(server.token), caCertificateFile: server.caCertificateFile))
