@@ -59,7 +59,9 @@ extension TransitKeyProvider {
                 let host = parsed.host, !host.isEmpty
             else {
                 throw KeyProviderError(
-                    .misconfigured, "the Transit URL \(given) is not a URL like https://vault.example.com:8200")
+                    .misconfigured,
+                    "the Transit URL \(given) is not a URL like https://vault.example.com:8200"
+                )
             }
             guard scheme == "https" || scheme == "http" else {
                 throw KeyProviderError(.misconfigured, "the Transit URL \(given) must start with https://")
@@ -68,7 +70,8 @@ extension TransitKeyProvider {
                 throw KeyProviderError(
                     .misconfigured,
                     "the Transit URL must hold no user, password, query or fragment (the token goes in "
-                        + "CALLVAULT_TRANSIT_TOKEN)")
+                        + "CALLVAULT_TRANSIT_TOKEN)"
+                )
             }
             var base = given
             while base.hasSuffix("/") { base.removeLast() }
@@ -79,7 +82,8 @@ extension TransitKeyProvider {
                 guard let encoded = TransitKeyProvider.pathSegment(String(segment)) else {
                     throw KeyProviderError(
                         .misconfigured,
-                        "the Transit mount \(mount) is not a path of names made of letters, digits, '-', '_' and '.'")
+                        "the Transit mount \(mount) is not a path of names made of letters, digits, '-', '_' and '.'"
+                    )
                 }
                 segments.append(encoded)
             }
@@ -89,7 +93,8 @@ extension TransitKeyProvider {
                 throw KeyProviderError(
                     .misconfigured,
                     "\(location): plain http:// is allowed only to a loopback address (the token and keys would "
-                        + "cross the network in the clear); use https://")
+                        + "cross the network in the clear); use https://"
+                )
             }
             if let namespace = configuration.namespace,
                 namespace.isEmpty || !namespace.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })

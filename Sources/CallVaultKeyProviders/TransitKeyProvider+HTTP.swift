@@ -60,21 +60,30 @@ extension TransitKeyProvider {
     static let maximumResponseSize = 1024 * 1024
 
     func send(
-        _ method: HTTPMethod, _ path: String, json: String?, _ operation: Operation, key: String?
+        _ method: HTTPMethod,
+        _ path: String,
+        json: String?,
+        _ operation: Operation,
+        key: String?
     ) throws(KeyProviderError) -> Response {
         try send(method, path, body: json.map { ByteBuffer(string: $0) }, operation, key: key)
     }
 
     /// Sends one request and waits for its answer, at most the request timeout.
     func send(
-        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, _ operation: Operation, key: String?
+        _ method: HTTPMethod,
+        _ path: String,
+        body: ByteBuffer?,
+        _ operation: Operation,
+        key: String?
     ) throws(KeyProviderError) -> Response {
         let what = key.map { "\(operation.verb) key \($0)" } ?? "\(operation.verb) the mount"
         guard MultiThreadedEventLoopGroup.currentEventLoop == nil else {
             throw KeyProviderError(
                 .misconfigured,
                 "\(location): asked to \(what) on a SwiftNIO event loop; key provider calls block and must run "
-                    + "on another thread")
+                    + "on another thread"
+            )
         }
         guard !hasShutDown else {
             throw KeyProviderError(.unavailable, "\(location): cannot \(what): the provider was shut down")
@@ -87,7 +96,11 @@ extension TransitKeyProvider {
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(
-                url: endpoint.url(path), method: method, headers: headers, body: body.map { .byteBuffer($0) })
+                url: endpoint.url(path),
+                method: method,
+                headers: headers,
+                body: body.map { .byteBuffer($0) }
+            )
         } catch {
             throw KeyProviderError(.misconfigured, "\(location): cannot make a request to \(what) (\(error))")
         }
@@ -140,7 +153,8 @@ extension TransitKeyProvider {
         let status = response.status
         let messages = Self.vaultErrors(response.body)
         let what = key.map { "\(operation.verb) key \($0)" } ?? "\(operation.verb) the mount"
-        let said = operation.quotesServer && !(messages ?? []).isEmpty
+        let said =
+            operation.quotesServer && !(messages ?? []).isEmpty
             ? ": " + redacted((messages ?? []).joined(separator: "; ").prefix(300).description) : ""
         let lowered = (messages ?? []).joined(separator: "\n").lowercased()
         switch status.code {
@@ -148,15 +162,19 @@ extension TransitKeyProvider {
             return KeyProviderError(
                 .misconfigured,
                 "\(location) answered \(status.code) (a redirect, e.g. from a standby node) to a request to \(what); "
-                    + "point the URL at the active node or its load balancer")
+                    + "point the URL at the active node or its load balancer"
+            )
         case 401, 403:
             return KeyProviderError(
                 .authenticationFailed,
                 "\(location) refused the token (\(status.code)) to \(what): the token is wrong, expired or revoked, "
-                    + "or its policy lacks \(operation.policy(mount: endpoint.mount, key: key))")
+                    + "or its policy lacks \(operation.policy(mount: endpoint.mount, key: key))"
+            )
         case 404 where lowered.contains("no handler for route"):
             return KeyProviderError(
-                .misconfigured, "\(location): no Transit engine is mounted at \(endpoint.mount) (asked to \(what))")
+                .misconfigured,
+                "\(location): no Transit engine is mounted at \(endpoint.mount) (asked to \(what))"
+            )
         case 404 where lowered.contains("namespace not found"):
             return KeyProviderError(.misconfigured, "\(location): the namespace does not exist (asked to \(what))")
         case 404 where messages != nil:
@@ -167,14 +185,19 @@ extension TransitKeyProvider {
             return KeyProviderError(
                 .unwrapFailed,
                 "\(location): the wrapped key does not open under key \(key ?? "?") with its context (changed "
-                    + "bytes, another tenant's or recording's context, or not a ciphertext of this key)")
+                    + "bytes, another tenant's or recording's context, or not a ciphertext of this key)"
+            )
         case 400 where messages != nil && lowered.contains("deletion is not allowed"):
             return KeyProviderError(
-                .refused, "\(location) refused to \(what): the key does not allow deletion (deletion_allowed)")
+                .refused,
+                "\(location) refused to \(what): the key does not allow deletion (deletion_allowed)"
+            )
         case 429, 412, 500..<600:
             let sealed = status.code == 503 ? " (sealed, or a standby without an active node)" : ""
             return KeyProviderError(
-                .unavailable, "\(location) answered \(status.code)\(sealed) to a request to \(what)\(said)")
+                .unavailable,
+                "\(location) answered \(status.code)\(sealed) to a request to \(what)\(said)"
+            )
         case 400..<500 where messages != nil:
             return KeyProviderError(.refused, "\(location) refused (\(status.code)) to \(what)\(said)")
         default:
@@ -193,7 +216,8 @@ extension TransitKeyProvider {
         let what = key.map { "\(operation.verb) key \($0)" } ?? "\(operation.verb) the mount"
         return KeyProviderError(
             .invalidResponse,
-            "\(location) answered a request to \(what) with something that is not a Transit answer (\(detail))")
+            "\(location) answered a request to \(what) with something that is not a Transit answer (\(detail))"
+        )
     }
 
     /// Whether a 404 is Vault saying "no such key" (its JSON with an `errors` list), not a web server.

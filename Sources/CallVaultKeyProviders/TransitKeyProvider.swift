@@ -56,7 +56,9 @@ public final class TransitKeyProvider: KeyProvider {
                 guard try !NIOSSLCertificate.fromPEMFile(file).isEmpty else { throw CocoaError(.fileReadCorruptFile) }
             } catch {
                 throw KeyProviderError(
-                    .misconfigured, "\(endpoint.location): the CA file \(file) holds no readable PEM certificate")
+                    .misconfigured,
+                    "\(endpoint.location): the CA file \(file) holds no readable PEM certificate"
+                )
             }
             tls.trustRoots = .file(file)
         }
@@ -71,12 +73,16 @@ public final class TransitKeyProvider: KeyProvider {
             // A redirect would send the token to wherever it points; report it instead (see failure(_:)).
             redirectConfiguration: .disallow,
             timeout: .init(connect: timeout, read: timeout),
-            connectionPool: pool)
+            connectionPool: pool
+        )
         self.endpoint = endpoint
         self.token = configuration.token
         self.namespace = configuration.namespace
         self.timeout = timeout
-        self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+        self.client = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: clientConfiguration
+        )
     }
 
     /// Closes the provider's connections. Calls made afterwards fail `unavailable`. Safe to call twice;
@@ -160,14 +166,19 @@ public final class TransitKeyProvider: KeyProvider {
         return Array(ciphertext.utf8)
     }
 
-    public func unwrap(_ wrapped: [UInt8], under name: String, context: KeyContext) throws(KeyProviderError) -> SecretKey {
+    public func unwrap(_ wrapped: [UInt8], under name: String, context: KeyContext) throws(KeyProviderError)
+        -> SecretKey
+    {
         let segment = try keySegment(name)
         let ciphertext = String(decoding: wrapped, as: UTF8.self)
         guard wrapped.count <= 64 * 1024, Self.isTransitCiphertext(ciphertext) else {
             throw KeyProviderError(
-                .unwrapFailed, "\(location): the wrapped key under \(name) is not a Transit ciphertext (vault:vN:…)")
+                .unwrapFailed,
+                "\(location): the wrapped key under \(name) is not a Transit ciphertext (vault:vN:…)"
+            )
         }
-        let json = #"{"ciphertext":""# + ciphertext + #"","associated_data":""# + Base64.encode(context.encoded) + #""}"#
+        let json =
+            #"{"ciphertext":""# + ciphertext + #"","associated_data":""# + Base64.encode(context.encoded) + #""}"#
         var response = try send(.POST, "decrypt/\(segment)", json: json, .unwrap, key: name)
         defer { Self.wipe(&response.body) }
         guard response.status.code == 200 else { throw failure(response, .unwrap, key: name) }
@@ -226,7 +237,8 @@ public final class TransitKeyProvider: KeyProvider {
                 .misconfigured,
                 "\(location) creates a key on encrypt when it is missing (disable_upsert is off), so a wrap under "
                     + "a destroyed key would make a new one: run `bao write \(endpoint.mount)/config/keys "
-                    + "disable_upsert=true` (or deny create on \(endpoint.mount)/encrypt/* in the token's policy)")
+                    + "disable_upsert=true` (or deny create on \(endpoint.mount)/encrypt/* in the token's policy)"
+            )
         }
     }
 
@@ -240,7 +252,8 @@ public final class TransitKeyProvider: KeyProvider {
             throw KeyProviderError(
                 .misconfigured,
                 "\(location): the key name \(String(reflecting: String(name.prefix(140)))) is not 1…128 letters, "
-                    + "digits, '-', '_' or '.'")
+                    + "digits, '-', '_' or '.'"
+            )
         }
         return segment
     }

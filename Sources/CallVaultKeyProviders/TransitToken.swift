@@ -27,7 +27,9 @@ public struct TransitToken: Sendable, CustomStringConvertible, CustomDebugString
         guard !value.isEmpty else { throw KeyProviderError(.misconfigured, "the Transit token is empty") }
         guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw KeyProviderError(
-                .misconfigured, "the Transit token holds spaces, control or non-ASCII characters; it is not a token")
+                .misconfigured,
+                "the Transit token holds spaces, control or non-ASCII characters; it is not a token"
+            )
         }
         self.value = value
     }
@@ -70,7 +72,8 @@ public struct TransitToken: Sendable, CustomStringConvertible, CustomDebugString
             throw KeyProviderError(
                 .misconfigured,
                 "the Transit token file \(path) is readable by others (mode \(String(mode, radix: 8))): "
-                    + "run chmod 600 \(path)")
+                    + "run chmod 600 \(path)"
+            )
         }
         guard info.st_size <= off_t(maximumFileSize) else {
             throw KeyProviderError(.misconfigured, "the Transit token file \(path) is larger than 16 KiB: not a token")
@@ -97,7 +100,8 @@ public struct TransitToken: Sendable, CustomStringConvertible, CustomDebugString
 
     /// The environment variable's token when it is set, else the file's (when `file` is given).
     public static func load(
-        environmentVariable name: String = environmentVariable, file: String? = nil,
+        environmentVariable name: String = environmentVariable,
+        file: String? = nil,
         environment: [String: String]? = nil
     ) throws(KeyProviderError) -> TransitToken {
         let environment = environment ?? ProcessInfo.processInfo.environment

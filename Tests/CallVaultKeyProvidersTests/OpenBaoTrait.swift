@@ -37,12 +37,19 @@ struct TransitTarget: Sendable {
 
     /// A provider for this server.
     func provider(
-        token: String? = nil, mount: String = "transit", timeout: Duration = .seconds(10)
+        token: String? = nil,
+        mount: String = "transit",
+        timeout: Duration = .seconds(10)
     ) throws -> TransitKeyProvider {
         try TransitKeyProvider(
             .init(
-                url: url, mount: mount, token: TransitToken(token ?? self.token), requestTimeout: timeout,
-                caCertificateFile: server?.caCertificateFile))
+                url: url,
+                mount: mount,
+                token: TransitToken(token ?? self.token),
+                requestTimeout: timeout,
+                caCertificateFile: server?.caCertificateFile
+            )
+        )
     }
 }
 
@@ -50,7 +57,9 @@ struct TransitTarget: Sendable {
 /// stopped after it.
 struct OpenBaoTrait: SuiteTrait, TestScoping {
     func provideScope(
-        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+        for test: Test,
+        testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
     ) async throws {
         if let given = TransitTarget.fromEnvironment {
             try await TransitTarget.$current.withValue(given) { try await function() }
@@ -71,7 +80,8 @@ extension Trait where Self == OpenBaoTrait {
 /// The thrown ``KeyProviderError`` of `body`, or nil when it did not throw; checks on the way that the
 /// error's message and description hold none of `secrets` (tokens, key bytes in hex).
 func providerError<T>(
-    hiding secrets: [String] = [], _ body: () throws(KeyProviderError) -> T,
+    hiding secrets: [String] = [],
+    _ body: () throws(KeyProviderError) -> T,
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> KeyProviderError? {
     do {
@@ -82,7 +92,9 @@ func providerError<T>(
             #expect(!error.message.contains(secret), "an error message holds a secret", sourceLocation: sourceLocation)
             #expect(
                 !String(describing: error).contains(secret) && !String(reflecting: error).contains(secret),
-                "an error's description holds a secret", sourceLocation: sourceLocation)
+                "an error's description holds a secret",
+                sourceLocation: sourceLocation
+            )
         }
         return error
     }

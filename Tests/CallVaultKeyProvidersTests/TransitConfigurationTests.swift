@@ -7,22 +7,28 @@ import Testing
 @Suite("Transit configuration and token")
 struct TransitConfigurationTests {
     private func configure(
-        _ url: String, mount: String = "transit", insecure: Bool = false
+        _ url: String,
+        mount: String = "transit",
+        insecure: Bool = false
     ) -> KeyProviderError? {
         providerError(hiding: ["s.cfg-secret-7f3a"]) { () throws(KeyProviderError) in
             let provider = try TransitKeyProvider(
-                .init(url: url, mount: mount, token: TransitToken("s.cfg-secret-7f3a"), allowInsecureHTTP: insecure))
+                .init(url: url, mount: mount, token: TransitToken("s.cfg-secret-7f3a"), allowInsecureHTTP: insecure)
+            )
             provider.shutdown()
         }
     }
 
     @Test func plainHTTPOnlyToLoopbackUnlessAllowed() {
-        for url in ["http://127.0.0.1:8200", "http://127.8.9.10:8200/", "http://localhost:8200", "http://[::1]:8200",
-            "https://vault.example.com:8200", "https://10.0.0.5", "https://vault.example.com/prefix/"]
-        {
+        for url in [
+            "http://127.0.0.1:8200", "http://127.8.9.10:8200/", "http://localhost:8200", "http://[::1]:8200",
+            "https://vault.example.com:8200", "https://10.0.0.5", "https://vault.example.com/prefix/",
+        ] {
             #expect(configure(url) == nil, "\(url)")
         }
-        for url in ["http://vault.example.com:8200", "http://10.0.0.5:8200", "http://128.0.0.1", "http://127.0.0.1.example.com"] {
+        for url in [
+            "http://vault.example.com:8200", "http://10.0.0.5:8200", "http://128.0.0.1", "http://127.0.0.1.example.com",
+        ] {
             let error = configure(url)
             #expect(error?.code == .misconfigured, "\(url)")
             #expect(error?.message.contains("only to a loopback address") == true, "\(url)")
@@ -31,9 +37,10 @@ struct TransitConfigurationTests {
     }
 
     @Test func badURLsAndMountsAreMisconfigured() {
-        for url in ["vault.example.com", "ftp://vault.example.com", "https://", "https://user:pw@vault.example.com",
-            "https://vault.example.com/?x=1", "not a url at all"]
-        {
+        for url in [
+            "vault.example.com", "ftp://vault.example.com", "https://", "https://user:pw@vault.example.com",
+            "https://vault.example.com/?x=1", "not a url at all",
+        ] {
             #expect(configure(url)?.code == .misconfigured, "\(url)")
         }
         for mount in ["", "/", "a b", "../sys", "transit/..", "tr%2Fansit"] {
@@ -61,7 +68,8 @@ struct TransitConfigurationTests {
         let token = try TransitToken.fromEnvironment(environment: ["CALLVAULT_TRANSIT_TOKEN": " s.abc\n"])
         #expect(String(describing: token) == "TransitToken(<redacted>)")
         #expect(String(reflecting: token) == "TransitToken(<redacted>)")
-        let missing = providerError { () throws(KeyProviderError) in try TransitToken.fromEnvironment(environment: [:]) }
+        let missing = providerError { () throws(KeyProviderError) in try TransitToken.fromEnvironment(environment: [:])
+        }
         #expect(missing?.code == .misconfigured)
         #expect(missing?.message.contains("CALLVAULT_TRANSIT_TOKEN") == true)
         let spaced = providerError(hiding: ["s.a b"]) { () throws(KeyProviderError) in
@@ -78,7 +86,8 @@ struct TransitConfigurationTests {
 
         for mode in [0o644, 0o640, 0o604] {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-            let error = providerError(hiding: [secret]) { () throws(KeyProviderError) in try TransitToken.fromFile(path) }
+            let error = providerError(hiding: [secret]) { () throws(KeyProviderError) in try TransitToken.fromFile(path)
+            }
             #expect(error?.code == .misconfigured, "mode \(String(mode, radix: 8))")
             #expect(error?.message.contains("chmod 600 \(path)") == true)
         }
@@ -90,12 +99,22 @@ struct TransitConfigurationTests {
         _ = try TransitToken.load(file: path, environment: [:])
         _ = try TransitToken.load(file: path, environment: ["CALLVAULT_TRANSIT_TOKEN": "s.env"])
 
-        let missing = providerError { () throws(KeyProviderError) in try TransitToken.fromFile(directory.appending("none")) }
+        let missing = providerError { () throws(KeyProviderError) in
+            try TransitToken.fromFile(directory.appending("none"))
+        }
         #expect(missing?.code == .misconfigured)
         let folder = providerError { () throws(KeyProviderError) in try TransitToken.fromFile(directory.path) }
         #expect(folder?.code == .misconfigured)
         let empty = directory.appending("empty")
-        #expect(FileManager.default.createFile(atPath: empty, contents: Data("\n".utf8), attributes: [.posixPermissions: 0o600]))
-        #expect(providerError { () throws(KeyProviderError) in try TransitToken.fromFile(empty) }?.code == .misconfigured)
+        #expect(
+            FileManager.default.createFile(
+                atPath: empty,
+                contents: Data("\n".utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        )
+        #expect(
+            providerError { () throws(KeyProviderError) in try TransitToken.fromFile(empty) }?.code == .misconfigured
+        )
     }
 }

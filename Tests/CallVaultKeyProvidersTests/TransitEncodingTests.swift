@@ -40,9 +40,16 @@ struct TransitEncodingTests {
 
     @Test func scannerFindsTheField() {
         #expect(find(#"{"data":{"plaintext":"QUJD"}}"#) == "QUJD")
-        #expect(find(" {\n \"request_id\" : \"x\", \"lease_duration\": 0, \"renewable\": false, \"warnings\": null,\n"
-            + #" "data" : { "other": [1, 2.5e3, {"plaintext":"no"}], "plaintext" : "QUJD" }, "auth": null } "#) == "QUJD")
-        #expect(find(#"{"data":{"plaintext":"a\"b"}}"#) == #"a\"b"#, "escapes are kept as written (and then fail Base64)")
+        #expect(
+            find(
+                " {\n \"request_id\" : \"x\", \"lease_duration\": 0, \"renewable\": false, \"warnings\": null,\n"
+                    + #" "data" : { "other": [1, 2.5e3, {"plaintext":"no"}], "plaintext" : "QUJD" }, "auth": null } "#
+            ) == "QUJD"
+        )
+        #expect(
+            find(#"{"data":{"plaintext":"a\"b"}}"#) == #"a\"b"#,
+            "escapes are kept as written (and then fail Base64)"
+        )
         #expect(find(#"{"plaintext":"QUJD"}"#) == nil)
         #expect(find(#"{"data":{"plaintext":12}}"#) == nil)
         #expect(find(#"{"data":{"plaintext":"QUJD"}} x"#) == nil)
@@ -52,7 +59,11 @@ struct TransitEncodingTests {
         #expect(find(#"{"data":{"plaintext":"QU\#nJD"}}"#) == nil, "a raw control character")
         #expect(find("") == nil)
         #expect(find(#"{"data":{"a":"# + String(repeating: "[", count: 100_000)) == nil)
-        #expect(find(#"{"data":{"a":"# + String(repeating: "[", count: 10) + String(repeating: "]", count: 10)
-            + #","plaintext":"QUJD"}}"#) == "QUJD")
+        #expect(
+            find(
+                #"{"data":{"a":"# + String(repeating: "[", count: 10) + String(repeating: "]", count: 10)
+                    + #","plaintext":"QUJD"}}"#
+            ) == "QUJD"
+        )
     }
 }

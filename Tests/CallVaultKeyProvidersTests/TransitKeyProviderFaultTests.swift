@@ -15,7 +15,8 @@ struct TransitKeyProviderFaultTests {
     func serverKilledMidUseIsUnavailable() throws {
         let server = try OpenBaoServer()
         let provider = try TransitKeyProvider(
-            .init(url: server.url, token: TransitToken(server.token), requestTimeout: .seconds(3)))
+            .init(url: server.url, token: TransitToken(server.token), requestTimeout: .seconds(3))
+        )
         defer { provider.shutdown() }
         let name = uniqueKeyName("kill")
         try provider.createKey(named: name)
@@ -55,7 +56,12 @@ struct TransitKeyProviderFaultTests {
     @Test func nothingListeningIsUnavailable() throws {
         let port = try UnusedPort()
         let provider = try TransitKeyProvider(
-            .init(url: "http://127.0.0.1:\(port.port)", token: TransitToken("s.secret-token"), requestTimeout: .seconds(2)))
+            .init(
+                url: "http://127.0.0.1:\(port.port)",
+                token: TransitToken("s.secret-token"),
+                requestTimeout: .seconds(2)
+            )
+        )
         defer { provider.shutdown() }
         let error = providerError(hiding: ["s.secret-token"]) { () throws(KeyProviderError) in
             try provider.keyExists(named: "k")
@@ -102,7 +108,13 @@ struct TransitKeyProviderFaultTests {
         defer { server.stop() }
         let token = "s.garbage-token-\(UInt32.random(in: 0...UInt32.max))"
         let provider = try TransitKeyProvider(
-            .init(url: server.url.absoluteString, token: TransitToken(token), requestTimeout: .seconds(5), namespace: "team-a"))
+            .init(
+                url: server.url.absoluteString,
+                token: TransitToken(token),
+                requestTimeout: .seconds(5),
+                namespace: "team-a"
+            )
+        )
         defer { provider.shutdown() }
         let key = try SecretKey(randomByteCount: 32)
         let wrapped = Array("vault:v1:AAAA".utf8)
@@ -111,23 +123,43 @@ struct TransitKeyProviderFaultTests {
             providerError(hiding: secrets, body)?.code
         }
 
-        #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "plain-text") } == .invalidResponse)
-        #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "html-404") } == .invalidResponse)
-        #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "no-data") } == .invalidResponse)
+        #expect(
+            code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "plain-text") } == .invalidResponse
+        )
+        #expect(
+            code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "html-404") } == .invalidResponse
+        )
+        #expect(
+            code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "no-data") } == .invalidResponse
+        )
         for name in ["not-json", "no-prefix", "quote"] {
-            #expect(code { () throws(KeyProviderError) in _ = try provider.wrap(key, under: name, context: context) } == .invalidResponse, "\(name)")
+            #expect(
+                code { () throws(KeyProviderError) in _ = try provider.wrap(key, under: name, context: context) }
+                    == .invalidResponse,
+                "\(name)"
+            )
         }
         for name in ["not-base64", "escaped", "empty", "number", "truncated", "trailing", "deep"] {
-            #expect(code { () throws(KeyProviderError) in _ = try provider.unwrap(wrapped, under: name, context: context) } == .invalidResponse, "\(name)")
+            #expect(
+                code { () throws(KeyProviderError) in _ = try provider.unwrap(wrapped, under: name, context: context) }
+                    == .invalidResponse,
+                "\(name)"
+            )
         }
-        #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "forbidden") } == .authenticationFailed)
+        #expect(
+            code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "forbidden") }
+                == .authenticationFailed
+        )
         #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "down") } == .unavailable)
         #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "moved") } == .misconfigured)
         #expect(code { () throws(KeyProviderError) in _ = try provider.keyExists(named: "teapot") } == .invalidResponse)
         let impatient = try TransitKeyProvider(
-            .init(url: server.url.absoluteString, token: TransitToken(token), requestTimeout: .milliseconds(500)))
+            .init(url: server.url.absoluteString, token: TransitToken(token), requestTimeout: .milliseconds(500))
+        )
         defer { impatient.shutdown() }
-        let hung = providerError(hiding: secrets) { () throws(KeyProviderError) in try impatient.keyExists(named: "hang") }
+        let hung = providerError(hiding: secrets) { () throws(KeyProviderError) in
+            try impatient.keyExists(named: "hang")
+        }
         #expect(hung?.code == .unavailable)
         #expect(hung?.message.contains("no answer within 500 ms") == true, "\(hung?.message ?? "")")
         // The one good answer: a 32-byte key, 0…31.
@@ -135,7 +167,9 @@ struct TransitKeyProviderFaultTests {
         #expect(bytes(of: good) == Array(0..<32))
 
         // What went over the wire: the token and namespace headers, Base64 plaintext and associated data.
-        let request = try #require(server.requests.first { $0.requestLine.hasPrefix("POST /v1/transit/encrypt/not-json ") })
+        let request = try #require(
+            server.requests.first { $0.requestLine.hasPrefix("POST /v1/transit/encrypt/not-json ") }
+        )
         #expect(request.headers["x-vault-token"] == token)
         #expect(request.headers["x-vault-namespace"] == "team-a")
         let body = try #require(JSONSerialization.jsonObject(with: request.body) as? [String: String])
@@ -150,7 +184,8 @@ struct TransitKeyProviderFaultTests {
         let server = try OpenBaoServer(tls: true)
         #expect(server.url.hasPrefix("https://"))
         let untrusting = try TransitKeyProvider(
-            .init(url: server.url, token: TransitToken(server.token), requestTimeout: .seconds(5)))
+            .init(url: server.url, token: TransitToken(server.token), requestTimeout: .seconds(5))
+        )
         defer { untrusting.shutdown() }
         let error = providerError(hiding: [server.token]) { () throws(KeyProviderError) in
             try untrusting.keyExists(named: "k")
@@ -159,7 +194,8 @@ struct TransitKeyProviderFaultTests {
         #expect(error?.message.contains("certificate is not trusted") == true, "\(error?.message ?? "")")
 
         let trusting = try TransitKeyProvider(
-            .init(url: server.url, token: TransitToken(server.token), caCertificateFile: server.caCertificateFile))
+            .init(url: server.url, token: TransitToken(server.token), caCertificateFile: server.caCertificateFile)
+        )
         defer { trusting.shutdown() }
         let name = uniqueKeyName("tls")
         try trusting.createKey(named: name)

@@ -10,10 +10,13 @@ import Testing
 /// Serialized: the throughput figure is measured with the server to itself, and the 2-core machine
 /// runs other suites meanwhile.
 @Suite(
-    "Transit key provider against OpenBao", .serialized, .timeLimit(.minutes(5)),
+    "Transit key provider against OpenBao",
+    .serialized,
+    .timeLimit(.minutes(5)),
     // Without OpenBao the suite fails naming scripts/services install; CALLVAULT_SKIP_SERVICES=1 skips it, saying so.
     .enabled(if: TransitTarget.canRunOrMustFail, TransitTarget.skipReason),
-    .openBao)
+    .openBao
+)
 struct TransitKeyProviderTests {
     let target: TransitTarget
     let context = KeyContext(tenantID: "acme", keyID: "2026-12-05:voice", purpose: "day:voice")
@@ -42,7 +45,11 @@ struct TransitKeyProviderTests {
         // Any size the SecretKey type holds goes through (Base64 padding of 1 and 2 bytes included).
         for size in [1, 16, 31, 33, 64] {
             let key = try SecretKey(randomByteCount: size)
-            let back = try provider.unwrap(provider.wrap(key, under: name, context: context), under: name, context: context)
+            let back = try provider.unwrap(
+                provider.wrap(key, under: name, context: context),
+                under: name,
+                context: context
+            )
             #expect(bytes(of: back) == bytes(of: key), "size \(size)")
         }
         #expect(try provider.destroyKey(named: name))
@@ -154,7 +161,8 @@ struct TransitKeyProviderTests {
         let secrets = [wrongToken, target.token, bytes(of: dataKey).hex]
         let errors: [KeyProviderError?] = [
             providerError(hiding: secrets) { () throws(KeyProviderError) in try bad.keyExists(named: name) },
-            providerError(hiding: secrets) { () throws(KeyProviderError) in try bad.createKey(named: uniqueKeyName("x")) },
+            providerError(hiding: secrets) { () throws(KeyProviderError) in try bad.createKey(named: uniqueKeyName("x"))
+            },
             providerError(hiding: secrets) { () throws(KeyProviderError) in
                 try bad.wrap(dataKey, under: name, context: context)
             },
@@ -190,7 +198,13 @@ struct TransitKeyProviderTests {
         let mount = "upsert-\(UInt32.random(in: 0...UInt32.max))"
         try server.bao(["secrets", "enable", "-path=\(mount)", "transit"])
         let upsert = try TransitKeyProvider(
-            .init(url: server.url, mount: mount, token: TransitToken(server.token), caCertificateFile: server.caCertificateFile))
+            .init(
+                url: server.url,
+                mount: mount,
+                token: TransitToken(server.token),
+                caCertificateFile: server.caCertificateFile
+            )
+        )
         defer { upsert.shutdown() }
         let upsertError = providerError(hiding: [target.token]) { () throws(KeyProviderError) in
             try upsert.verifyMount()
@@ -225,18 +239,24 @@ struct TransitKeyProviderTests {
                 for _ in 0..<(count / threads) {
                     do {
                         _ = try provider.unwrap(
-                            provider.wrap(dataKey, under: name, context: context), under: name, context: context)
+                            provider.wrap(dataKey, under: name, context: context),
+                            under: name,
+                            context: context
+                        )
                     } catch { failures.count.withLock { $0 += 1 } }
                 }
             }
         }
         #expect(failures.count.withLock { $0 } == 0)
-        func perSecond(_ n: Int, _ d: Duration) -> Int { Int(Double(n) / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)) }
+        func perSecond(_ n: Int, _ d: Duration) -> Int {
+            Int(Double(n) / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+        }
         print(
             "Transit throughput (OpenBao dev server on 127.0.0.1, \(target.server == nil ? "scripts/services" : "own") "
                 + "server, 32-byte keys): \(perSecond(count, wrapTime)) wraps/s and \(perSecond(count, unwrapTime)) "
                 + "unwraps/s from one thread; \(perSecond(count * 2, concurrentTime)) wrap+unwrap calls/s from "
-                + "\(threads) threads")
+                + "\(threads) threads"
+        )
     }
 }
 

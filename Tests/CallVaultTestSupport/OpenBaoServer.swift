@@ -33,7 +33,8 @@ public final class OpenBaoServer: Sendable {
     /// The `bao` binary to run, or nil when it is not installed.
     public static var binary: String? {
         let environment = ProcessInfo.processInfo.environment
-        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let cache =
+            environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? NSHomeDirectory() + "/.cache"
         let path = environment["CALLVAULT_BAO"] ?? cache + "/callvault/openbao/bin/bao"
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
@@ -55,8 +56,11 @@ public final class OpenBaoServer: Sendable {
             var arguments = ["server", "-dev", "-dev-no-store-token", "-dev-listen-address=127.0.0.1:\(port)"]
             if tls { arguments += ["-dev-tls", "-dev-tls-cert-dir=\(directory.path)"] }
             let process = try ChildProcess(
-                URL(fileURLWithPath: binary), arguments, environment: ["BAO_DEV_ROOT_TOKEN_ID": token],
-                currentDirectory: directory.path)
+                URL(fileURLWithPath: binary),
+                arguments,
+                environment: ["BAO_DEV_ROOT_TOKEN_ID": token],
+                currentDirectory: directory.path
+            )
             do {
                 _ = try process.waitForLine("OpenBao to start", timeout: .seconds(60)) {
                     $0.contains("OpenBao server started")
@@ -101,8 +105,12 @@ public final class OpenBaoServer: Sendable {
         var environment = ["BAO_ADDR": url, "BAO_TOKEN": token]
         if let caCertificateFile { environment["BAO_CACERT"] = caCertificateFile }
         let output = try ChildProcess.run(
-            URL(fileURLWithPath: binary), arguments, environment: environment, currentDirectory: directory.path,
-            timeout: .seconds(60))
+            URL(fileURLWithPath: binary),
+            arguments,
+            environment: environment,
+            currentDirectory: directory.path,
+            timeout: .seconds(60)
+        )
         guard output.status == 0, !output.signalled else {
             throw ChildProcessError("bao \(arguments.joined(separator: " ")) failed: \(output.stderr)\(output.stdout)")
         }
