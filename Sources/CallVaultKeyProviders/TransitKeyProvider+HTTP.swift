@@ -109,8 +109,7 @@ extension TransitKeyProvider {
             let response = try client.execute(request: request, delegate: accumulator, deadline: .now() + timeout)
                 .futureResult.wait()
             return Response(status: response.status, body: response.body)
-        } catch let error as ResponseAccumulator.ResponseTooBigError {
-            _ = error
+        } catch is ResponseAccumulator.ResponseTooBigError {
             throw invalid(operation, key: key, "an answer larger than \(Self.maximumResponseSize) bytes")
         } catch {
             throw KeyProviderError(.unavailable, "cannot reach \(location), to \(what): \(transportReason(error))")
