@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
         .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
+        .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, one system-library target each; wrapped in Swift by exactly one module.
@@ -42,7 +45,6 @@ let package = Package(
 
         .target(name: "CallVaultAudio", dependencies: ["COpus", "CSndFile"]),
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
-        .target(name: "CallVaultKeyProviders", dependencies: ["CallVaultCrypto", "CPKCS11"]),
         .target(
             name: "CallVaultStore",
             dependencies: [
@@ -73,6 +75,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        // Key providers: where the keys that shredding destroys live (PKCS#11 token, Vault/OpenBao Transit).
+        .target(
+            name: "CallVaultKeyProviders",
+            dependencies: [
+                "CallVaultCrypto", "CPKCS11",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .target(
             name: "CallVaultTranscribe",
