@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "callvault", targets: ["callvault"]),
         .library(name: "CallVaultAudio", targets: ["CallVaultAudio"]),
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
+        .library(name: "CallVaultModel", targets: ["CallVaultModel"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
@@ -45,29 +46,33 @@ let package = Package(
 
         .target(name: "CallVaultAudio", dependencies: ["COpus", "CSndFile"]),
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
+        // Plain values the other modules share (records, enums, policies, errors): no storage engine.
+        .target(name: "CallVaultModel"),
+        // The SQLite backend: GRDB is imported internally only, so no client sees it.
         .target(
             name: "CallVaultStore",
             dependencies: [
-                "CallVaultCrypto",
+                "CallVaultModel", "CallVaultCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultRecorder",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultRetention",
             dependencies: [
-                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe", "CZlib",
+                "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,12 +94,15 @@ let package = Package(
             ]),
         .target(
             name: "CallVaultTranscribe",
-            dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CPocketSphinx"]),
+            dependencies: [
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CPocketSphinx",
+            ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention", "CallVaultIngest",
-                "CallVaultTranscribe",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -127,7 +135,7 @@ let package = Package(
         .target(
             name: "CallVaultTestSupport",
             dependencies: [
-                "CallVaultStore", .product(name: "Logging", package: "swift-log"),
+                "CallVaultModel", "CallVaultStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/CallVaultTestSupport"),
@@ -136,17 +144,24 @@ let package = Package(
         .testTarget(
             name: "CallVaultKeyProvidersTests",
             dependencies: ["CallVaultKeyProviders", "CallVaultCrypto", "CallVaultTestSupport"]),
-        .testTarget(name: "CallVaultStoreTests", dependencies: ["CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport"]),
+        .testTarget(
+            name: "CallVaultStoreTests",
+            dependencies: [
+                "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CallVaultRetentionTests",
             dependencies: [
-                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultRecorder",
-                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRetention", "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio",
+                "CallVaultRecorder", "CallVaultTranscribe", "CallVaultTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTestSupport",
+                "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -156,19 +171,22 @@ let package = Package(
         .testTarget(
             name: "CallVaultRecorderTests",
             dependencies: [
-                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport",
+                "CallVaultRecorder", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
+                "CallVaultTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: [
-                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
+                "CallVaultRecorder",
                 .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
             ]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
+                "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultTranscribe",
                 "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
     ],

@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "CallVaultAudio", package: callVault),
                 .product(name: "CallVaultCrypto", package: callVault),
                 .product(name: "CallVaultIngest", package: callVault),
+                .product(name: "CallVaultModel", package: callVault),
                 .product(name: "CallVaultRecorder", package: callVault),
                 .product(name: "CallVaultStore", package: callVault),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +76,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "CallVaultAudio", package: callVault),
+                .product(name: "CallVaultModel", package: callVault),
                 .product(name: "CallVaultRecorder", package: callVault),
                 .product(name: "CallVaultStore", package: callVault),
                 .product(name: "CallVaultTranscribe", package: callVault),

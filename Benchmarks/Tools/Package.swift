@@ -25,6 +25,7 @@ let package = Package(
         .executableTarget(
             name: "SweepScale",
             dependencies: [
+                .product(name: "CallVaultModel", package: callVault),
                 .product(name: "CallVaultRetention", package: callVault),
                 .product(name: "CallVaultStore", package: callVault),
                 .product(name: "CallVaultCrypto", package: callVault),

@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import NIOCore
 
 /// One Asterisk AudioSocket connection: the UUID names a call registered before with

@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import NIOCore
 
 /// One binary media WebSocket (`/v1/stream`, the style of jambonz `listen` and FreeSWITCH

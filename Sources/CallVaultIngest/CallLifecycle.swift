@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import NIOCore
 
 /// What every media stream does whatever its protocol: admission under the server's limits, the

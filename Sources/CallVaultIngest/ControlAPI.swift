@@ -1,3 +1,4 @@
+public import CallVaultModel
 public import CallVaultStore
 import Foundation
 public import Logging

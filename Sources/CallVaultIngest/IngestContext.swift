@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultModel
 public import CallVaultRecorder
 public import CallVaultStore
 import Foundation

@@ -1,4 +1,4 @@
-import CallVaultStore
+import CallVaultModel
 import NIOCore
 
 /// A live call as the control API sees it: events hop onto the stream's event loop, are stored and

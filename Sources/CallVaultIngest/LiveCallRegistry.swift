@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 public import NIOCore
 import Synchronization
 

@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 public import NIOCore
 
 /// Which media endpoint a stream came in on.

@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import NIOCore
 
 /// One Twilio Media Streams WebSocket: `connected`, `start`, `media` (both tracks interleaved),

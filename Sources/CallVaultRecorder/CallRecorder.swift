@@ -1,4 +1,5 @@
 public import CallVaultAudio
+public import CallVaultModel
 public import CallVaultStore
 import Foundation
 public import Logging

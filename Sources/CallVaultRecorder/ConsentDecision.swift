@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// An event the gate accepted: what the caller stores as evidence (catalog and audit log).
 public struct ConsentDecision: Sendable, Equatable {

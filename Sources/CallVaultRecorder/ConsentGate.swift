@@ -1,5 +1,5 @@
 public import CallVaultAudio
-public import CallVaultStore
+public import CallVaultModel
 
 /// Decides, frame by frame, whether a call's audio may be written: the "consent first" guarantee.
 ///

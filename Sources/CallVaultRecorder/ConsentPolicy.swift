@@ -1,5 +1,5 @@
 public import CallVaultAudio
-public import CallVaultStore
+public import CallVaultModel
 
 /// What a tenant's consent rules say, as the gate needs them (from the tenant's ``TenantPolicy``).
 public struct ConsentPolicy: Sendable, Equatable {

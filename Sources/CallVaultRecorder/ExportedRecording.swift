@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// A recording unsealed in memory and decoded to 16-bit PCM: what export writes to a file.
 ///

@@ -1,5 +1,6 @@
 import CallVaultAudio
 import CallVaultCrypto
+public import CallVaultModel
 public import CallVaultStore
 
 /// Unseals a recording in memory (all its parts), audits the decryption, and decodes its audio to

@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// What start-up recovery found for one recording a crash left open, and what it did.
 public struct RecoveredRecording: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// The plaintext of one sealed voice segment, as the ``Segmenter`` writes it (documented in
 /// docs/cvr-format.md, "Voice segment payload"):

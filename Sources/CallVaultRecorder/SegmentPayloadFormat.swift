@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// How to find the codec bytes inside a segment payload, for readers of a recording (recovery's
 /// duration count, export's decoding).

@@ -1,5 +1,5 @@
 public import CallVaultAudio
-public import CallVaultStore
+public import CallVaultModel
 
 /// Gathers one track's admitted frames into segment payloads of a target duration (default 1 s),
 /// encoded in the storage codec, in a buffer allocated once.

@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 
 /// A recording or a transcript as the shredder sees it: an owner of one data key and of sealed files.
 public struct SealedItem: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import CallVaultModel
 public import CallVaultStore
 public import Foundation
 public import Logging

@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 
 extension SubjectExport {
     /// Interleaved stereo PCM16 and its rate.

@@ -1,3 +1,4 @@
+import CallVaultModel
 public import CallVaultStore
 import CallVaultRecorder
 import CallVaultTranscribe

@@ -1,4 +1,4 @@
-public import CallVaultStore
+public import CallVaultModel
 public import Foundation
 
 /// What one sweep at `now` must destroy: computed from durable state only, so a sweep killed at any

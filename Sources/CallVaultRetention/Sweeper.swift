@@ -1,3 +1,4 @@
+public import CallVaultModel
 public import CallVaultStore
 public import Foundation
 public import Logging

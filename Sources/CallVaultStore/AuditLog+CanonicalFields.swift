@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension AuditLog {
     /// The hashed form of an entry: a domain tag, then each field as a 4-byte big-endian length and

@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-public import GRDB
+internal import GRDB
 
 /// The append-only, hash-chained audit log in the catalog.
 ///
@@ -48,7 +49,7 @@ public struct AuditLog: Sendable {
     /// The catalog's writes are serialized, so reading the last entry and inserting the next one in
     /// the same transaction cannot interleave with another append.
     @discardableResult
-    public static func append(
+    static func append(
         in db: Database,
         actor: String,
         action: AuditAction,
@@ -107,10 +108,11 @@ public struct AuditLog: Sendable {
     {
         do {
             return try pool.read { db in
-                var request = AuditEntry.filter(AuditEntry.CodingKeys.seq > afterSeq).order(AuditEntry.CodingKeys.seq)
-                if let tenantID { request = request.filter(AuditEntry.CodingKeys.tenantId == tenantID) }
+                var request = AuditEntryRow.filter(AuditEntryRow.Columns.seq > afterSeq)
+                    .order(AuditEntryRow.Columns.seq)
+                if let tenantID { request = request.filter(AuditEntryRow.Columns.tenantId == tenantID) }
                 if let limit { request = request.limit(limit) }
-                return try request.fetchAll(db)
+                return try request.fetchAll(db).map(\.record)
             }
         } catch {
             throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")

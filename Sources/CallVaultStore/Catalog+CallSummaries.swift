@@ -1,5 +1,6 @@
+public import CallVaultModel
 import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Calls with their consent state and recordings, newest first; only one tenant's if given.
@@ -19,11 +20,11 @@ extension Catalog {
             arguments += [limit]
         }
         return try read { db in
-            let calls = try CallRecord.fetchAll(
+            let calls = try CallRow.fetchAll(
                 db,
                 sql: "SELECT * FROM calls WHERE id IN (\(callFilter)) ORDER BY started_at DESC, id",
                 arguments: arguments
-            )
+            ).map(\.record)
             let modes = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, consent_mode FROM tenants").map { row in
                     (row["id"] as String, ConsentMode(rawValue: row["consent_mode"]) ?? .optIn)
@@ -41,14 +42,14 @@ extension Catalog {
                 }
             }
             var recordingsByCall: [String: [RecordingSummary]] = [:]
-            let recordings = try RecordingRecord.fetchAll(
+            let recordings = try RecordingRow.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM recordings WHERE call_id IN (\(callFilter))
                     ORDER BY call_id, track, created_at, id
                     """,
                 arguments: arguments
-            )
+            ).map(\.record)
             for recording in recordings {
                 recordingsByCall[recording.callId, default: []].append(RecordingSummary(recording))
             }

@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Registers a new call of a tenant.
@@ -44,13 +45,13 @@ extension Catalog {
         )
         try write { db in
             let existing =
-                try CallRecord
-                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.externalId == externalID)
+                try CallRow
+                .filter(CallRow.Columns.tenantId == tenantID && CallRow.Columns.externalId == externalID)
                 .fetchCount(db)
             guard existing == 0 else {
                 throw CatalogError(.duplicate, "call \(externalID) is already registered for this tenant")
             }
-            try call.insert(db)
+            try CallRow(call).insert(db)
             try AuditLog.append(
                 in: db,
                 actor: actor,
@@ -66,7 +67,7 @@ extension Catalog {
 
     /// The call with this id; with `tenantID`, only if it belongs to that tenant.
     public func call(id: String, tenantID: String? = nil) throws(CatalogError) -> CallRecord {
-        let call = try read { db in try CallRecord.fetchOne(db, key: id) }
+        let call = try read { db in try CallRow.fetchOne(db, key: id)?.record }
         guard let call, tenantID == nil || call.tenantId == tenantID else {
             throw CatalogError(.notFound, "no call with id \(id)")
         }
@@ -76,9 +77,9 @@ extension Catalog {
     /// A tenant's call by the provider's call id, or nil.
     public func call(tenantID: String, externalID: String) throws(CatalogError) -> CallRecord? {
         try read { db in
-            try CallRecord
-                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.externalId == externalID)
-                .fetchOne(db)
+            try CallRow
+                .filter(CallRow.Columns.tenantId == tenantID && CallRow.Columns.externalId == externalID)
+                .fetchOne(db)?.record
         }
     }
 
@@ -96,7 +97,8 @@ extension Catalog {
                 throw CatalogError(.notFound, "no call with id \(id)")
             }
             if let closingPause {
-                var span = PausedSpanRecord(callId: id, startMs: closingPause.startMs, endMs: closingPause.endMs)
+                var span = PausedSpanRow(
+                    PausedSpanRecord(callId: id, startMs: closingPause.startMs, endMs: closingPause.endMs))
                 try span.insert(db)
             }
         }
@@ -106,9 +108,10 @@ extension Catalog {
     /// the tenant is whoever registered it). Matched without regard to letter case.
     public func calls(externalID: String) throws(CatalogError) -> [CallRecord] {
         try read { db in
-            try CallRecord.fetchAll(
+            try CallRow.fetchAll(
                 db, sql: "SELECT * FROM calls WHERE external_id = ? COLLATE NOCASE ORDER BY started_at",
-                arguments: [externalID])
+                arguments: [externalID]
+            ).map(\.record)
         }
     }
 
@@ -118,10 +121,11 @@ extension Catalog {
         _ = try tenantRecord(id: tenantID)
         let hash = try PhoneNumberHash.hash(callerNumber, key: callerKeys.hashKey)
         return try read { db in
-            try CallRecord
-                .filter(CallRecord.CodingKeys.tenantId == tenantID && CallRecord.CodingKeys.callerHash == Data(hash))
-                .order(CallRecord.CodingKeys.startedAt)
+            try CallRow
+                .filter(CallRow.Columns.tenantId == tenantID && CallRow.Columns.callerHash == Data(hash))
+                .order(CallRow.Columns.startedAt)
                 .fetchAll(db)
+                .map(\.record)
         }
     }
 
@@ -138,7 +142,7 @@ extension Catalog {
     ) throws(CatalogError) -> ConsentEventRecord {
         let at = at.catalogPrecision
         return try write { db in
-            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+            guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
             return try Self.insertConsentEvent(
@@ -161,7 +165,7 @@ extension Catalog {
         }
         let at = at.catalogPrecision
         return try write { db in
-            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+            guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
             var stored: [ConsentEventRecord] = []
@@ -171,7 +175,8 @@ extension Catalog {
                         db, call: call, kind: item.kind, method: item.method, at: at, frameIndex: nil,
                         timelineMs: item.timelineMs, actor: actor))
                 if let pause = item.closedPause {
-                    var span = PausedSpanRecord(callId: callID, startMs: pause.startMs, endMs: pause.endMs)
+                    var span = PausedSpanRow(
+                        PausedSpanRecord(callId: callID, startMs: pause.startMs, endMs: pause.endMs))
                     try span.insert(db)
                 }
             }
@@ -184,9 +189,10 @@ extension Catalog {
         _ db: Database, call: CallRecord, kind: ConsentEventKind, method: ConsentMethod, at: Date, frameIndex: Int64?,
         timelineMs: Int64?, actor: String
     ) throws -> ConsentEventRecord {
-        var event = ConsentEventRecord(
-            callId: call.id, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
-        try event.insert(db)
+        let event = try ConsentEventRow(
+            ConsentEventRecord(
+                callId: call.id, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
+        ).inserted(db).record
         var details = ["kind": kind.rawValue, "method": method.rawValue]
         if let frameIndex { details["frameIndex"] = String(frameIndex) }
         if let timelineMs { details["timelineMs"] = String(timelineMs) }
@@ -207,7 +213,7 @@ extension Catalog {
         callID: String, limit: String, details: [String: String] = [:], actor: String = "ingest", at: Date = Date()
     ) throws(CatalogError) -> AuditEntry {
         try write { db in
-            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+            guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
             var entryDetails = details
@@ -227,8 +233,8 @@ extension Catalog {
     /// A call's consent events, oldest first.
     public func consentEvents(callID: String) throws(CatalogError) -> [ConsentEventRecord] {
         try read { db in
-            try ConsentEventRecord.filter(ConsentEventRecord.CodingKeys.callId == callID)
-                .order(ConsentEventRecord.CodingKeys.id).fetchAll(db)
+            try ConsentEventRow.filter(ConsentEventRow.Columns.callId == callID)
+                .order(ConsentEventRow.Columns.id).fetchAll(db).map(\.record)
         }
     }
 }

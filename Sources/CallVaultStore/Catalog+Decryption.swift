@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 /// The audit entries every decryption writes before a key is unwrapped, and the GDPR Art. 18
 /// restriction check that goes with them.
@@ -22,7 +23,7 @@ extension Catalog {
     ) throws(CatalogError) -> DecryptionAudit {
         try Self.checkReason(restrictionOverride)
         return try write { db in
-            guard let recording = try RecordingRecord.fetchOne(db, key: recordingID),
+            guard let recording = try RecordingRow.fetchOne(db, key: recordingID)?.record,
                 tenantID == nil || recording.tenantId == tenantID
             else {
                 throw CatalogError(.notFound, "no recording with id \(recordingID)")
@@ -51,18 +52,19 @@ extension Catalog {
     ) throws(CatalogError) -> DecryptionAudit {
         try Self.checkReason(restrictionOverride)
         return try write { db in
-            guard let transcript = try TranscriptRecord.fetchOne(db, key: transcriptID),
+            guard let transcript = try TranscriptRow.fetchOne(db, key: transcriptID)?.record,
                 tenantID == nil || transcript.tenantId == tenantID
             else {
                 throw CatalogError(.notFound, "no transcript with id \(transcriptID)")
             }
             let restricted =
-                try RecordingRecord
-                .filter(RecordingRecord.CodingKeys.callId == transcript.callId)
-                .filter(RecordingRecord.CodingKeys.restricted == true)
-                .filter(RecordingRecord.CodingKeys.state != RecordingState.shredded)
-                .order(RecordingRecord.CodingKeys.id)
+                try RecordingRow
+                .filter(RecordingRow.Columns.callId == transcript.callId)
+                .filter(RecordingRow.Columns.restricted == true)
+                .filter(RecordingRow.Columns.state != RecordingState.shredded.rawValue)
+                .order(RecordingRow.Columns.id)
                 .fetchAll(db)
+                .map(\.record)
             var overrideDetails = details
             overrideDetails["transcript"] = transcript.id
             let overrides = try Self.auditOverride(

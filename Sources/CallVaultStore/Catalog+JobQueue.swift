@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 /// The durable transcription queue: claim with a lease, heartbeat, complete, fail with backoff,
 /// dead-letter, cancel. Every step is one write transaction whose UPDATE re-checks its condition, so
@@ -24,7 +25,7 @@ extension Catalog {
                     """,
                 arguments: [workerID, expires, now, id, now, now])
             guard db.changesCount == 1 else { return nil }
-            return try JobRecord.fetchOne(db, key: id)
+            return try JobRow.fetchOne(db, key: id)?.record
         }
     }
 
@@ -46,7 +47,7 @@ extension Catalog {
                     """)
             for id in ids { try update.execute(arguments: [workerID, expires, now, id]) }
             // Inside one write transaction nothing else can have taken them between the SELECT and the UPDATEs.
-            return try JobRecord.filter(ids.contains(JobRecord.CodingKeys.id)).fetchAll(db)
+            return try JobRow.filter(ids.contains(JobRow.Columns.id)).fetchAll(db).map(\.record)
         }
     }
 
@@ -160,7 +161,7 @@ extension Catalog {
                     WHERE id = ? AND state IN ('dead', 'cancelled', 'failed')
                     """,
                 arguments: [now, now, jobID])
-            guard db.changesCount == 1, let job = try JobRecord.fetchOne(db, key: jobID) else {
+            guard db.changesCount == 1, let job = try JobRow.fetchOne(db, key: jobID)?.record else {
                 throw CatalogError(.invalidArgument, "job \(jobID) is unknown, or not dead, cancelled or failed")
             }
             return job

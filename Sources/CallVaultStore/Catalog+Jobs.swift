@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Queues a transcription job for a call and engine, once: queuing the same pair again returns
@@ -30,13 +31,13 @@ extension Catalog {
         guard !engine.isEmpty, engine.utf8.count <= 100 else {
             throw CatalogError(.invalidArgument, "an engine name must have 1 to 100 bytes")
         }
-        guard let call = try CallRecord.fetchOne(db, key: callID) else {
+        guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
             throw CatalogError(.notFound, "no call with id \(callID)")
         }
         let existing =
-            try JobRecord
-            .filter(JobRecord.CodingKeys.callId == callID && JobRecord.CodingKeys.engine == engine)
-            .fetchOne(db)
+            try JobRow
+            .filter(JobRow.Columns.callId == callID && JobRow.Columns.engine == engine)
+            .fetchOne(db)?.record
         if let existing { return existing }
         let job = JobRecord(
             id: Self.newID(),
@@ -49,7 +50,7 @@ extension Catalog {
             createdAt: at,
             updatedAt: at
         )
-        try job.insert(db)
+        try JobRow(job).insert(db)
         return job
     }
 
@@ -86,9 +87,9 @@ extension Catalog {
     /// Jobs, oldest first, optionally only those in one state.
     public func jobs(state: JobState? = nil) throws(CatalogError) -> [JobRecord] {
         try read { db in
-            var request = JobRecord.order(JobRecord.CodingKeys.createdAt, JobRecord.CodingKeys.id)
-            if let state { request = request.filter(JobRecord.CodingKeys.state == state) }
-            return try request.fetchAll(db)
+            var request = JobRow.order(JobRow.Columns.createdAt, JobRow.Columns.id)
+            if let state { request = request.filter(JobRow.Columns.state == state.rawValue) }
+            return try request.fetchAll(db).map(\.record)
         }
     }
 
@@ -96,8 +97,8 @@ extension Catalog {
     /// mark `interrupted` and queue for transcription.
     public func recordingsLeftOpen() throws(CatalogError) -> [RecordingRecord] {
         try read { db in
-            try RecordingRecord.filter(RecordingRecord.CodingKeys.state == RecordingState.recording)
-                .order(RecordingRecord.CodingKeys.createdAt).fetchAll(db)
+            try RecordingRow.filter(RecordingRow.Columns.state == RecordingState.recording.rawValue)
+                .order(RecordingRow.Columns.createdAt).fetchAll(db).map(\.record)
         }
     }
 }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// The catalog's schema history. Each migration runs once, in order, and is recorded in

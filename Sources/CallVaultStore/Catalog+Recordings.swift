@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Creates the row of a new recording of one track of a call, in state `recording`.
@@ -31,7 +32,7 @@ extension Catalog {
         }
         let createdAt = createdAt.catalogPrecision
         return try write { db in
-            guard let call = try CallRecord.fetchOne(db, key: callID) else {
+            guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
             guard let tenant = try TenantRecord.fetchOne(db, key: call.tenantId) else {
@@ -49,14 +50,14 @@ extension Catalog {
                 expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision,
                 path: path
             )
-            try recording.insert(db)
+            try RecordingRow(recording).insert(db)
             return recording
         }
     }
 
     /// The recording with this id; with `tenantID`, only if it belongs to that tenant.
     public func recording(id: String, tenantID: String? = nil) throws(CatalogError) -> RecordingRecord {
-        let recording = try read { db in try RecordingRecord.fetchOne(db, key: id) }
+        let recording = try read { db in try RecordingRow.fetchOne(db, key: id)?.record }
         guard let recording, tenantID == nil || recording.tenantId == tenantID else {
             throw CatalogError(.notFound, "no recording with id \(id)")
         }
@@ -111,7 +112,7 @@ extension Catalog {
         try write { db in
             try db.execute(
                 sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [state, durationMs, bytes, id]
+                arguments: [state.rawValue, durationMs, bytes, id]
             )
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no recording being recorded with id \(id)")
@@ -128,7 +129,7 @@ extension Catalog {
     ) throws(CatalogError) -> JobRecord {
         let at = at.catalogPrecision
         return try write { db in
-            guard let recording = try RecordingRecord.fetchOne(db, key: id), recording.state == .recording else {
+            guard let recording = try RecordingRow.fetchOne(db, key: id)?.record, recording.state == .recording else {
                 throw CatalogError(.notFound, "no recording being recorded with id \(id)")
             }
             try db.execute(
@@ -154,17 +155,17 @@ extension Catalog {
             )
         }
         return try write { db in
-            var span = PausedSpanRecord(callId: callID, recordingId: recordingID, startMs: startMs, endMs: endMs)
-            try span.insert(db)
-            return span
+            try PausedSpanRow(
+                PausedSpanRecord(callId: callID, recordingId: recordingID, startMs: startMs, endMs: endMs)
+            ).inserted(db).record
         }
     }
 
     /// A call's paused spans in timeline order.
     public func pausedSpans(callID: String) throws(CatalogError) -> [PausedSpanRecord] {
         try read { db in
-            try PausedSpanRecord.filter(PausedSpanRecord.CodingKeys.callId == callID)
-                .order(PausedSpanRecord.CodingKeys.startMs).fetchAll(db)
+            try PausedSpanRow.filter(PausedSpanRow.Columns.callId == callID)
+                .order(PausedSpanRow.Columns.startMs).fetchAll(db).map(\.record)
         }
     }
 
@@ -174,13 +175,13 @@ extension Catalog {
         -> [RecordingSummary]
     {
         try read { db in
-            var request = RecordingRecord.order(
-                RecordingRecord.CodingKeys.createdAt.desc,
-                RecordingRecord.CodingKeys.id
+            var request = RecordingRow.order(
+                RecordingRow.Columns.createdAt.desc,
+                RecordingRow.Columns.id
             )
-            if let callID { request = request.filter(RecordingRecord.CodingKeys.callId == callID) }
-            if let tenantID { request = request.filter(RecordingRecord.CodingKeys.tenantId == tenantID) }
-            return try request.fetchAll(db).map(RecordingSummary.init)
+            if let callID { request = request.filter(RecordingRow.Columns.callId == callID) }
+            if let tenantID { request = request.filter(RecordingRow.Columns.tenantId == tenantID) }
+            return try request.fetchAll(db).map { RecordingSummary($0.record) }
         }
     }
 }
@@ -196,7 +197,7 @@ extension Catalog {
         }
         let at = at.catalogPrecision
         try write { db in
-            guard let recording = try RecordingRecord.fetchOne(db, key: recordingID) else {
+            guard let recording = try RecordingRow.fetchOne(db, key: recordingID)?.record else {
                 throw CatalogError(.notFound, "no recording with id \(recordingID)")
             }
             try db.execute(

@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Marks a recording that a crash left in state `recording` as `interrupted`, with the duration
@@ -44,12 +45,12 @@ extension Catalog {
         }
         let at = at.catalogPrecision
         return try write { db in
-            guard let recording = try RecordingRecord.fetchOne(db, key: id), recording.state == .recording else {
+            guard let recording = try RecordingRow.fetchOne(db, key: id)?.record, recording.state == .recording else {
                 throw CatalogError(.notFound, "no recording being recorded with id \(id)")
             }
             try db.execute(
                 sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [state, durationMs, bytes, id]
+                arguments: [state.rawValue, durationMs, bytes, id]
             )
             var entryDetails = details
             entryDetails["durationMs"] = String(durationMs)

@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 extension Catalog {
     /// Sets or clears a recording's legal hold, audited in the same transaction.
@@ -18,7 +19,7 @@ extension Catalog {
             throw CatalogError(.invalidArgument, "a hold reason may have at most 500 characters")
         }
         return try write { db in
-            guard var recording = try RecordingRecord.fetchOne(db, key: recordingID) else {
+            guard var recording = try RecordingRow.fetchOne(db, key: recordingID)?.record else {
                 throw CatalogError(.notFound, "no recording with id \(recordingID)")
             }
             guard recording.state != .shredded else {
@@ -26,7 +27,7 @@ extension Catalog {
             }
             recording.hold = held
             recording.holdReason = held ? reason : nil
-            try recording.update(db)
+            try RecordingRow(recording).update(db)
             try AuditLog.append(
                 in: db,
                 actor: actor,
@@ -44,12 +45,13 @@ extension Catalog {
     /// oldest expiry first: what the sweeper must shred.
     public func expiredRecordings(asOf now: Date = Date()) throws(CatalogError) -> [RecordingRecord] {
         try read { db in
-            try RecordingRecord
-                .filter(RecordingRecord.CodingKeys.state != RecordingState.shredded)
-                .filter(RecordingRecord.CodingKeys.hold == false)
-                .filter(RecordingRecord.CodingKeys.expiresAt <= now)
-                .order(RecordingRecord.CodingKeys.expiresAt, RecordingRecord.CodingKeys.id)
+            try RecordingRow
+                .filter(RecordingRow.Columns.state != RecordingState.shredded.rawValue)
+                .filter(RecordingRow.Columns.hold == false)
+                .filter(RecordingRow.Columns.expiresAt <= now)
+                .order(RecordingRow.Columns.expiresAt, RecordingRow.Columns.id)
                 .fetchAll(db)
+                .map(\.record)
         }
     }
 
@@ -58,7 +60,7 @@ extension Catalog {
     public func markRecordingShredded(id: String, actor: String = "sweeper", at: Date = Date()) throws(CatalogError) {
         let at = at.catalogPrecision
         try write { db in
-            guard let recording = try RecordingRecord.fetchOne(db, key: id) else {
+            guard let recording = try RecordingRow.fetchOne(db, key: id)?.record else {
                 throw CatalogError(.notFound, "no recording with id \(id)")
             }
             guard recording.state != .shredded else {
@@ -123,11 +125,12 @@ extension Catalog {
     /// Transcripts whose retention has ended at `now` and are not yet shredded, oldest expiry first.
     public func expiredTranscripts(asOf now: Date = Date()) throws(CatalogError) -> [TranscriptRecord] {
         try read { db in
-            try TranscriptRecord
-                .filter(TranscriptRecord.CodingKeys.state != TranscriptRecord.State.shredded)
-                .filter(TranscriptRecord.CodingKeys.expiresAt <= now)
-                .order(TranscriptRecord.CodingKeys.expiresAt, TranscriptRecord.CodingKeys.id)
+            try TranscriptRow
+                .filter(TranscriptRow.Columns.state != TranscriptRecord.State.shredded.rawValue)
+                .filter(TranscriptRow.Columns.expiresAt <= now)
+                .order(TranscriptRow.Columns.expiresAt, TranscriptRow.Columns.id)
                 .fetchAll(db)
+                .map(\.record)
         }
     }
 
@@ -161,27 +164,29 @@ extension Catalog {
     /// export or erasure covers.
     public func recordings(inCalls callIDs: [String]) throws(CatalogError) -> [RecordingRecord] {
         try read { db in
-            try RecordingRecord
-                .filter(callIDs.contains(RecordingRecord.CodingKeys.callId))
-                .order(RecordingRecord.CodingKeys.callId, RecordingRecord.CodingKeys.track, RecordingRecord.CodingKeys.createdAt)
+            try RecordingRow
+                .filter(callIDs.contains(RecordingRow.Columns.callId))
+                .order(RecordingRow.Columns.callId, RecordingRow.Columns.track, RecordingRow.Columns.createdAt)
                 .fetchAll(db)
+                .map(\.record)
         }
     }
 
     /// Every transcript of these calls (any state).
     public func transcripts(inCalls callIDs: [String]) throws(CatalogError) -> [TranscriptRecord] {
         try read { db in
-            try TranscriptRecord
-                .filter(callIDs.contains(TranscriptRecord.CodingKeys.callId))
-                .order(TranscriptRecord.CodingKeys.callId, TranscriptRecord.CodingKeys.createdAt)
+            try TranscriptRow
+                .filter(callIDs.contains(TranscriptRow.Columns.callId))
+                .order(TranscriptRow.Columns.callId, TranscriptRow.Columns.createdAt)
                 .fetchAll(db)
+                .map(\.record)
         }
     }
 
     /// Closes a paused span that was opened without an end.
     public func closePausedSpan(id: Int64, endMs: Int64) throws(CatalogError) {
         try write { db in
-            guard var span = try PausedSpanRecord.fetchOne(db, key: id) else {
+            guard var span = try PausedSpanRow.fetchOne(db, key: id)?.record else {
                 throw CatalogError(.notFound, "no paused span with id \(id)")
             }
             guard span.endMs == nil else {
@@ -194,7 +199,7 @@ extension Catalog {
                 )
             }
             span.endMs = endMs
-            try span.update(db)
+            try PausedSpanRow(span).update(db)
         }
     }
 }

@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-import GRDB
+internal import GRDB
 
 /// Transcript rows: created by the transcription worker once the sealed file is on disk, read by
 /// `transcripts show`, shredded by the sweeper or an erasure.
@@ -14,7 +15,7 @@ extension Catalog {
     /// Inserts a transcript row and audits it (`transcript.created`) in one transaction.
     public func insertTranscript(_ transcript: TranscriptRecord, actor: String) throws(CatalogError) {
         try write { db in
-            try transcript.insert(db)
+            try TranscriptRow(transcript).insert(db)
             try AuditLog.append(
                 in: db, actor: actor, action: .transcriptCreated, tenantID: transcript.tenantId,
                 subjectID: transcript.id, details: ["call": transcript.callId, "engine": transcript.engine],
@@ -24,11 +25,11 @@ extension Catalog {
 
     /// One transcript; with `tenantID`, another tenant's transcript is reported as not found.
     public func transcript(id: String, tenantID: String? = nil) throws(CatalogError) -> TranscriptRecord {
-        let row = try read { db in try TranscriptRecord.fetchOne(db, key: id) }
-        guard let row, tenantID == nil || row.tenantId == tenantID else {
+        let transcript = try read { db in try TranscriptRow.fetchOne(db, key: id)?.record }
+        guard let transcript, tenantID == nil || transcript.tenantId == tenantID else {
             throw CatalogError(.notFound, "no transcript with id \(id)")
         }
-        return row
+        return transcript
     }
 
     /// The transcripts of one call, oldest first (any state).
@@ -39,9 +40,9 @@ extension Catalog {
     /// Transcripts, newest first, optionally of one tenant.
     public func transcripts(tenantID: String? = nil, limit: Int = 1000) throws(CatalogError) -> [TranscriptRecord] {
         try read { db in
-            var request = TranscriptRecord.order(TranscriptRecord.CodingKeys.createdAt.desc)
-            if let tenantID { request = request.filter(TranscriptRecord.CodingKeys.tenantId == tenantID) }
-            return try request.limit(limit).fetchAll(db)
+            var request = TranscriptRow.order(TranscriptRow.Columns.createdAt.desc)
+            if let tenantID { request = request.filter(TranscriptRow.Columns.tenantId == tenantID) }
+            return try request.limit(limit).fetchAll(db).map(\.record)
         }
     }
 }

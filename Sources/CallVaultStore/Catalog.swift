@@ -1,5 +1,6 @@
+public import CallVaultModel
 public import Foundation
-public import GRDB
+internal import GRDB
 
 /// The SQLite catalog of one data directory: tenants, calls, consent events, recordings, jobs,
 /// transcripts and the audit log, in `<data>/catalog.sqlite`.
@@ -11,9 +12,8 @@ public final class Catalog: Sendable {
     /// The catalog's file name inside a data directory.
     public static let fileName = "catalog.sqlite"
 
-    /// The database, for callers that must write their own rows and an audit entry in one
-    /// transaction (the recorder, the sweeper). Prefer the typed methods where they exist.
-    public let pool: DatabasePool
+    /// The database. Internal: GRDB stays inside the store, and callers use the typed methods.
+    let pool: DatabasePool
     /// The path of the SQLite file.
     public let path: String
     /// The hash-chained audit log kept in this catalog.

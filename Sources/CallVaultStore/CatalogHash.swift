@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 
 /// The catalog's few uses of cryptography, in one place: token hashes, the audit chain, keyed
 /// phone-number hashes and random secrets. All of it goes through `CallVaultCrypto` (OpenSSL).

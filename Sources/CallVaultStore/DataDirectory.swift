@@ -1,3 +1,5 @@
+public import CallVaultModel
+
 /// The layout of a CallVault data directory (`--data DIR`), and its creation with private modes.
 ///
 /// ```

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 extension Date {
     /// This date as the catalog stores it (SQLite text with millisecond precision), so a record

@@ -1,4 +1,5 @@
 public import CallVaultCrypto
+public import CallVaultModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import CallVaultModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

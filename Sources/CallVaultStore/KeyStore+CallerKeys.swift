@@ -1,4 +1,5 @@
 import CallVaultCrypto
+public import CallVaultModel
 
 extension KeyStore {
     /// The tenant's caller keys: HKDF-SHA-256 of the tenant key with their own labels. Nothing is stored.

@@ -1,5 +1,6 @@
 public import CallVaultCrypto
-import GRDB
+public import CallVaultModel
+internal import GRDB
 
 extension KeyStore {
     /// Creates the data key (DEK) of one recording or transcript, wrapped under the day key of its expiry day.

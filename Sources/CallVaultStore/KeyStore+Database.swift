@@ -1,5 +1,6 @@
+import CallVaultModel
 import Foundation
-import GRDB
+internal import GRDB
 
 extension KeyStore {
     /// Runs `body` in one write transaction; any GRDB error becomes `databaseFailed`.

@@ -1,4 +1,5 @@
-import GRDB
+public import CallVaultModel
+internal import GRDB
 
 extension KeyStore {
     /// Puts one owner's data key under legal hold: re-wraps it under the tenant's hold key, in one transaction.

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension KeyStore {
     /// The key store's versioned schema. Never edit a shipped migration; add a new one.

@@ -1,4 +1,5 @@
-import GRDB
+public import CallVaultModel
+internal import GRDB
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import CallVaultCrypto
+import CallVaultModel
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The hierarchy's wrap contexts and the walk from the root key down to a day or hold key.
 extension KeyStore {

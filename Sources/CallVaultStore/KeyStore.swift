@@ -1,5 +1,6 @@
 import CallVaultCrypto
-import GRDB
+public import CallVaultModel
+internal import GRDB
 public import Logging
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+public import CallVaultModel
+
 /// Checks and makes the identifiers the key store keys on: tenant ids, owner (recording) ids, key ids.
 ///
 /// Tenant ids become directory names under `recordings/`, and every id ends up in wrap contexts and

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 
 /// Keyed hashes of phone numbers: the only form in which the catalog indexes a caller.
 ///

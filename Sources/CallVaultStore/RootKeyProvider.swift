@@ -1,4 +1,5 @@
 public import CallVaultCrypto
+public import CallVaultModel
 
 /// Where the root key comes from: the top of the key hierarchy, which wraps every tenant key.
 ///

@@ -1,5 +1,6 @@
+import CallVaultModel
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The `tenants` row, secrets included: the SHA-256 of the tenant's token and its phone-hash key.
 ///

@@ -1,3 +1,5 @@
+import CallVaultModel
+
 /// A tenant's API token: 32 random bytes, shown to the operator once, stored only as a SHA-256.
 ///
 /// The text form is `cvt_` followed by the bytes in unpadded base64url, so secret scanners and

@@ -1,3 +1,4 @@
+import CallVaultModel
 import CallVaultStore
 import Foundation
 

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+public import CallVaultModel
 public import CallVaultStore
 public import Foundation
 

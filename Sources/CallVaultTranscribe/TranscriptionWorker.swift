@@ -1,4 +1,5 @@
 import CallVaultAudio
+public import CallVaultModel
 public import CallVaultStore
 import CallVaultRecorder
 public import Foundation

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 
 /// `callvault audit list|verify`: the append-only, hash-chained audit log.
 struct AuditCommand: AsyncParsableCommand {

@@ -1,4 +1,4 @@
-import CallVaultStore
+import CallVaultModel
 import Foundation
 
 /// An audit entry as `audit list --json` prints it: details as a JSON object, hashes in hex.

@@ -1,4 +1,4 @@
-import CallVaultStore
+import CallVaultModel
 
 /// `audit verify --json`: `{"status":"ok","entries","headHash"}` or
 /// `{"status":"broken","seq","reason","verifiedEntries","message"}`.

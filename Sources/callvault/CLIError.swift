@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 
 #if canImport(Glibc)
     import Glibc

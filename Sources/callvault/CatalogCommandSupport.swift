@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 import Foundation
 
 /// Output and error conventions of CLI.md for the catalog commands: one JSON document on stdout

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 
 /// `callvault jobs list`: the transcription queue.
 struct JobsCommand: AsyncParsableCommand {

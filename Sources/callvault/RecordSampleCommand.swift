@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 
 /// `callvault tenant add|list|show|set`: the customers and their recording policies.
 struct TenantCommand: AsyncParsableCommand {

@@ -1,4 +1,4 @@
-import CallVaultStore
+import CallVaultModel
 import Foundation
 
 /// A tenant as the CLI prints it: id, name, the policy's fields flat beside them (CLI.md's

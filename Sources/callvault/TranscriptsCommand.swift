@@ -1,5 +1,5 @@
 import ArgumentParser
-import CallVaultStore
+import CallVaultModel
 import CallVaultTranscribe
 import Foundation
 import Logging

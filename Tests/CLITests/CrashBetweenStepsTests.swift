@@ -1,3 +1,4 @@
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultModel
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation

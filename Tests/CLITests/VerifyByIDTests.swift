@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import CallVaultTestSupport

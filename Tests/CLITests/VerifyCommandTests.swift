@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation

@@ -1,5 +1,5 @@
 import CallVaultAudio
-import CallVaultStore
+import CallVaultModel
 import CallVaultTestSupport
 import Testing
 

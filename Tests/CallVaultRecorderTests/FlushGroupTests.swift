@@ -1,6 +1,6 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import CallVaultTestSupport
 import Foundation
 import Testing

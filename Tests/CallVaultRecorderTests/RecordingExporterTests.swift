@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultStore
 import Foundation
 import Logging

@@ -1,7 +1,7 @@
 import CallVaultAudio
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import Foundation
 import Testing
 

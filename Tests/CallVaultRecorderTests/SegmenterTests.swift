@@ -1,5 +1,5 @@
 import CallVaultAudio
-import CallVaultStore
+import CallVaultModel
 import Testing
 
 @testable import CallVaultRecorder

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultRetention
 import CallVaultStore
 import CallVaultTestSupport
@@ -68,7 +69,7 @@ final class RetentionFixture {
         let transcript = TranscriptRecord(
             id: id, callId: recording.callId, tenantId: tenantID, engine: "pocketsphinx", path: relative,
             state: .complete, createdAt: createdAt, expiresAt: expiresAt)
-        try catalog.pool.write { db in try transcript.insert(db) }
+        try catalog.insertTranscript(transcript, actor: "test")
         let key = try keyStore.newDataKey(
             tenantID: tenantID, ownerID: id, kind: .transcript,
             expiresOn: CalendarDay(secondsSince1970: Int64(expiresAt.timeIntervalSince1970)))

@@ -1,6 +1,6 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
-import CallVaultStore
 import CallVaultTestSupport
 import CallVaultTranscribe
 import Foundation

@@ -1,5 +1,5 @@
 import CallVaultCrypto
-import CallVaultStore
+import CallVaultModel
 import Foundation
 import GRDB
 import Testing

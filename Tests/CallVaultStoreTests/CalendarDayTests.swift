@@ -1,6 +1,6 @@
+import CallVaultModel
 import Testing
 
-@testable import CallVaultStore
 
 @Suite struct CalendarDayTests {
     @Test func parsesFormatsAndOrders() throws {

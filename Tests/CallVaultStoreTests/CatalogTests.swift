@@ -1,3 +1,4 @@
+import CallVaultModel
 import CallVaultTestSupport
 import Foundation
 import GRDB
@@ -109,7 +110,7 @@ import Testing
             path: "x.cvr"
         )
         #expect(throws: DatabaseError.self) {
-            try catalog.pool.write { db in try forged.insert(db) }
+            try catalog.pool.write { db in try RecordingRow(forged).insert(db) }
         }
     }
 

@@ -1,3 +1,4 @@
+import CallVaultModel
 import Foundation
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultTestSupport
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import Foundation
 import GRDB
 import Testing

@@ -1,4 +1,4 @@
-import CallVaultStore
+import CallVaultModel
 import Foundation
 import Synchronization
 import Testing

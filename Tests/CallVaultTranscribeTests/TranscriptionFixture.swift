@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import CallVaultTestSupport

@@ -1,6 +1,6 @@
 import CallVaultAudio
 import CallVaultCrypto
-import CallVaultStore
+import CallVaultModel
 import Foundation
 import Testing
 

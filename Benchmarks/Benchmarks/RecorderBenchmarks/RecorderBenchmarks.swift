@@ -2,6 +2,7 @@ import Benchmark
 import CallVaultAudio
 import CallVaultCrypto
 import CallVaultIngest
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation

@@ -1,5 +1,6 @@
 import Benchmark
 import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import CallVaultTranscribe

@@ -5,6 +5,7 @@
 //
 //   scripts/sweep-scale [N [BATCH]]   (default 1,000,000 recordings, the sweeper's default batch)
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultRetention
 import CallVaultStore
 import Foundation

@@ -14,7 +14,7 @@ public struct CatalogError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidPolicy
         /// An argument is malformed (an empty name, a bad digit, a negative length).
         case invalidArgument
-        /// SQLite refused the operation (constraint, I/O, corruption).
+        /// The database refused the operation (constraint, I/O, corruption).
         case databaseFailure
         /// A cryptographic primitive failed (random bytes, hashing).
         case cryptoFailure

@@ -41,7 +41,7 @@ public struct KeyStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case notHeld
         /// The WAL checkpoint after shredding stayed blocked by another connection.
         case checkpointBlocked
-        /// SQLite failed (the message carries SQLite's text, which never contains key bytes here).
+        /// The database failed (the message carries its text, which never contains key bytes here).
         case databaseFailed
         /// A cryptographic primitive failed (random generation, wrapping).
         case cryptoFailed

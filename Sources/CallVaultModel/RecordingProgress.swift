@@ -1,4 +1,4 @@
-/// How much of one recording is durable (see ``Catalog/updateRecordingProgress(_:)``).
+/// How much of one recording is durable (see `Catalog.updateRecordingProgress(_:)` in `CallVaultStore`).
 public struct RecordingProgress: Sendable, Equatable {
     public var recordingID: String
     public var durationMs: Int64

@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 
 /// One entry of the append-only, hash-chained audit log: the `audit_log` row.
 ///
@@ -7,9 +6,7 @@ public import GRDB
 /// entry before (32 zero bytes for the first), so changing, removing or reordering an entry breaks
 /// the chain where it happened. `details` is a JSON object of strings: ids and kinds only, never
 /// tokens, key bytes, phone numbers, audio or transcript text.
-public struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
-    public static let databaseTableName = "audit_log"
-
+public struct AuditEntry: Codable, Sendable, Equatable {
     public var seq: Int64
     public var at: Date
     public var actor: String
@@ -43,7 +40,7 @@ public struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable,
         self.hash = hash
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case seq, at, actor, action
         case tenantId = "tenant_id"
         case subjectId = "subject_id"

@@ -1,14 +1,11 @@
 public import Foundation
-public import GRDB
 
 /// One sealed transcript of a call by one engine: the `transcripts` row.
 ///
 /// Transcripts have their own retention (the tenant's `transcriptDays`), separate from voice.
-public struct TranscriptRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable, Identifiable {
-    public static let databaseTableName = "transcripts"
-
+public struct TranscriptRecord: Codable, Sendable, Equatable, Identifiable {
     /// `complete` while readable, `shredded` once its key was destroyed.
-    public enum State: String, Sendable, Codable, DatabaseValueConvertible {
+    public enum State: String, Sendable, Codable {
         case complete
         case shredded
     }
@@ -46,7 +43,7 @@ public struct TranscriptRecord: Codable, FetchableRecord, PersistableRecord, Sen
         self.shreddedAt = shreddedAt
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case callId = "call_id"
         case tenantId = "tenant_id"

@@ -1,6 +1,7 @@
 /// What one accepted consent decision must leave in the catalog before it may take effect: the
 /// consent event (with its audit entry) and, for a `resume` or a call's end, the paused span it
-/// closes. ``Catalog/recordConsentEvidence(callID:_:actor:)`` writes a batch in one transaction.
+/// closes. `Catalog.recordConsentEvidence(callID:_:actor:)` (in `CallVaultStore`) writes a batch in
+/// one transaction.
 public struct ConsentEvidence: Sendable, Equatable {
     public var kind: ConsentEventKind
     public var method: ConsentMethod

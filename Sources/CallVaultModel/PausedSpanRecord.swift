@@ -1,13 +1,9 @@
-public import GRDB
-
 /// A stretch of a call's timeline whose audio was withheld (a pause, e.g. while a card number
 /// is read): the `paused_spans` row. The sealed audio contains none of it; the span says where.
 ///
 /// `recordingId` is nil when the pause applied to the whole call rather than one track.
 /// `endMs` is nil while the pause is still open.
-public struct PausedSpanRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
-    public static let databaseTableName = "paused_spans"
-
+public struct PausedSpanRecord: Codable, Sendable, Equatable {
     public var id: Int64?
     public var callId: String
     public var recordingId: String?
@@ -22,15 +18,11 @@ public struct PausedSpanRecord: Codable, FetchableRecord, MutablePersistableReco
         self.endMs = endMs
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case callId = "call_id"
         case recordingId = "recording_id"
         case startMs = "start_ms"
         case endMs = "end_ms"
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 }

@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 
 /// One transcription job in the leased queue: the `jobs` row.
 ///
@@ -7,9 +6,7 @@ public import GRDB
 /// out and another worker takes it. Failures bump `attempts` and push `runAfter` back (backoff) until
 /// the limit, then the job is `dead` with its `lastError`. A job is unique per call and engine, so
 /// queuing the same work twice is harmless.
-public struct JobRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable, Identifiable {
-    public static let databaseTableName = "jobs"
-
+public struct JobRecord: Codable, Sendable, Equatable, Identifiable {
     public var id: String
     public var callId: String
     public var recordingId: String?
@@ -57,7 +54,7 @@ public struct JobRecord: Codable, FetchableRecord, PersistableRecord, Sendable, 
         self.updatedAt = updatedAt
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case callId = "call_id"
         case recordingId = "recording_id"

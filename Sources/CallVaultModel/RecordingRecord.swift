@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 
 /// One sealed recording of one track of a call: the `recordings` row.
 ///
@@ -7,9 +6,7 @@ public import GRDB
 /// recorder resolves that to what the call arrived in). `expiresAt` is fixed when the recording is
 /// created from the tenant's policy then; `hold` keeps it from being shredded; `restricted`
 /// marks it as subject to a data-subject restriction (it may be kept but not processed).
-public struct RecordingRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable, Identifiable {
-    public static let databaseTableName = "recordings"
-
+public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
     public var id: String
     public var callId: String
     public var tenantId: String
@@ -64,7 +61,7 @@ public struct RecordingRecord: Codable, FetchableRecord, PersistableRecord, Send
         self.shreddedAt = shreddedAt
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case callId = "call_id"
         case tenantId = "tenant_id"

@@ -5,4 +5,9 @@ public struct DecryptionAudit: Sendable {
     /// The `recording.restriction_overridden` entries written just before it, one per restricted
     /// recording; empty when nothing was restricted.
     public let restrictionOverrides: [AuditEntry]
+
+    package init(decrypted: AuditEntry, restrictionOverrides: [AuditEntry]) {
+        self.decrypted = decrypted
+        self.restrictionOverrides = restrictionOverrides
+    }
 }

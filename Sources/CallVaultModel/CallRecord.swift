@@ -1,14 +1,11 @@
 public import Foundation
-public import GRDB
 
 /// One phone call of one tenant: the `calls` row.
 ///
 /// The caller's number is never stored in plaintext: `callerHash` is HMAC-SHA-256 under the
 /// tenant's phone-hash key (so data-subject requests can find a caller's calls, and the same number
 /// hashes differently for two tenants), and `callerEncrypted` is reserved for a sealed copy.
-public struct CallRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable, Identifiable {
-    public static let databaseTableName = "calls"
-
+public struct CallRecord: Codable, Sendable, Equatable, Identifiable {
     public var id: String
     public var tenantId: String
     /// The provider's id for the call (Twilio `callSid`, AudioSocket UUID, …), unique per tenant.
@@ -36,7 +33,7 @@ public struct CallRecord: Codable, FetchableRecord, PersistableRecord, Sendable,
         self.callerEncrypted = callerEncrypted
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case tenantId = "tenant_id"
         case externalId = "external_id"

@@ -1,13 +1,10 @@
 public import Foundation
-public import GRDB
 
 /// One consent event of a call: the `consent_events` row, kept as evidence.
 ///
 /// `frameIndex` and `timelineMs` say from which frame of the call's timeline the decision applies,
 /// so an export can show exactly where recording started, stopped or was withheld.
-public struct ConsentEventRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
-    public static let databaseTableName = "consent_events"
-
+public struct ConsentEventRecord: Codable, Sendable, Equatable {
     public var id: Int64?
     public var callId: String
     public var kind: ConsentEventKind
@@ -34,15 +31,11 @@ public struct ConsentEventRecord: Codable, FetchableRecord, MutablePersistableRe
         self.timelineMs = timelineMs
     }
 
-    public enum CodingKeys: String, CodingKey, ColumnExpression {
+    public enum CodingKeys: String, CodingKey, Sendable {
         case id
         case callId = "call_id"
         case kind, method, at
         case frameIndex = "frame_index"
         case timelineMs = "timeline_ms"
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 }
