@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CallVaultAudio", targets: ["CallVaultAudio"]),
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
+        .library(name: "CallVaultArchive", targets: ["CallVaultArchive"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
@@ -48,22 +49,23 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "CallVaultArchive", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore"]),
         .target(
             name: "CallVaultRecorder",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultRetention",
             dependencies: [
-                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe", "CZlib",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultStore", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,12 +76,15 @@ let package = Package(
             ]),
         .target(
             name: "CallVaultTranscribe",
-            dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CPocketSphinx"]),
+            dependencies: [
+                "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
+                "CPocketSphinx",
+            ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder", "CallVaultRetention", "CallVaultIngest",
-                "CallVaultTranscribe",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
+                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -122,13 +127,14 @@ let package = Package(
         .testTarget(
             name: "CallVaultRetentionTests",
             dependencies: [
-                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultRecorder",
-                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultArchive",
+                "CallVaultRecorder", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTestSupport",
+                "CallVaultIngest", "CallVaultAudio", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
+                "CallVaultTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -138,20 +144,20 @@ let package = Package(
         .testTarget(
             name: "CallVaultRecorderTests",
             dependencies: [
-                "CallVaultRecorder", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRecorder", "CallVaultArchive", "CallVaultAudio", "CallVaultStore", "CallVaultCrypto",
+                "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: [
-                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
+                "CallVaultTranscribe", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultStore",
+                "CallVaultRecorder", .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
             ]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
-                "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "callvault", "CallVaultAudio", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
+                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

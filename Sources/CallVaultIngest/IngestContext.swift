@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultAudio
 public import CallVaultRecorder
 public import CallVaultStore

@@ -1,3 +1,4 @@
+import CallVaultArchive
 public import CallVaultStore
 import Foundation
 public import Logging

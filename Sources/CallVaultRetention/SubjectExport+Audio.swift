@@ -1,5 +1,5 @@
+import CallVaultArchive
 import CallVaultAudio
-import CallVaultRecorder
 import CallVaultStore
 
 extension SubjectExport {

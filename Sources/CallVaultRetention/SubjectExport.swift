@@ -1,6 +1,5 @@
+import CallVaultArchive
 public import CallVaultStore
-import CallVaultRecorder
-import CallVaultTranscribe
 public import Foundation
 public import Logging
 

@@ -1,6 +1,6 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultStore
-import CallVaultTranscribe
 import Foundation
 import Logging
 

@@ -1,6 +1,6 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultCrypto
-import CallVaultRecorder
 import CallVaultStore
 import Foundation
 import Logging

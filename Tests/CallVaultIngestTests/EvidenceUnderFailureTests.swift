@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultRecorder
 import CallVaultStore
 import Foundation

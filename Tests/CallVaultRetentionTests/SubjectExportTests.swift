@@ -1,8 +1,8 @@
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
 import CallVaultTestSupport
-import CallVaultTranscribe
 import Foundation
 import Logging
 import Testing

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultStore
 import Foundation
 import Synchronization
