@@ -74,6 +74,7 @@ let package = Package(
             name: "TranscribeBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultArchive", package: callVault),
                 .product(name: "CallVaultAudio", package: callVault),
                 .product(name: "CallVaultRecorder", package: callVault),
                 .product(name: "CallVaultStore", package: callVault),

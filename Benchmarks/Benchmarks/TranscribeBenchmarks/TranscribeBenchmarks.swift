@@ -1,4 +1,5 @@
 import Benchmark
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultRecorder
 import CallVaultStore
