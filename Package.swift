@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CallVaultCrypto", targets: ["CallVaultCrypto"]),
         .library(name: "CallVaultModel", targets: ["CallVaultModel"]),
         .library(name: "CallVaultStore", targets: ["CallVaultStore"]),
+        .library(name: "CallVaultArchive", targets: ["CallVaultArchive"]),
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
@@ -56,23 +57,23 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "CallVaultArchive", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore"]),
         .target(
             name: "CallVaultRecorder",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultRetention",
             dependencies: [
-                "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultTranscribe",
-                "CZlib",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -95,13 +96,13 @@ let package = Package(
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
                 "CPocketSphinx",
             ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,14 +154,13 @@ let package = Package(
         .testTarget(
             name: "CallVaultRetentionTests",
             dependencies: [
-                "CallVaultRetention", "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio",
-                "CallVaultRecorder", "CallVaultTranscribe", "CallVaultTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRetention", "CallVaultStore", "CallVaultCrypto", "CallVaultAudio", "CallVaultModel", "CallVaultArchive",
+                "CallVaultRecorder", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultIngestTests",
             dependencies: [
-                "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,23 +171,20 @@ let package = Package(
         .testTarget(
             name: "CallVaultRecorderTests",
             dependencies: [
-                "CallVaultRecorder", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
-                "CallVaultTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRecorder", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
+                "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
             dependencies: [
-                "CallVaultTranscribe", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
-                "CallVaultRecorder",
-                .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
+                "CallVaultTranscribe", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore",
+                "CallVaultRecorder", .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
             ]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
-                "CallVaultTranscribe",
-                "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
+                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -75,6 +75,7 @@ let package = Package(
             name: "TranscribeBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CallVaultArchive", package: callVault),
                 .product(name: "CallVaultAudio", package: callVault),
                 .product(name: "CallVaultModel", package: callVault),
                 .product(name: "CallVaultRecorder", package: callVault),

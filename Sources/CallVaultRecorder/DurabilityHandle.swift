@@ -1,3 +1,4 @@
+import CallVaultArchive
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultModel
 public import CallVaultStore
 import Foundation

@@ -1,3 +1,4 @@
+public import CallVaultArchive
 import CallVaultCrypto
 public import CallVaultModel
 public import CallVaultStore

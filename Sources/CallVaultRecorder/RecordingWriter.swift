@@ -1,3 +1,4 @@
+public import CallVaultArchive
 public import CallVaultCrypto
 public import CallVaultModel
 public import CallVaultStore

@@ -1,3 +1,5 @@
+public import CallVaultArchive
+
 /// Where a ``Segmenter`` hands full segments: the recording writer in production (generic, so the
 /// call is specialized and allocation-free).
 public protocol SegmentSink: AnyObject {

@@ -1,6 +1,7 @@
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
-import CallVaultRecorder
+import CallVaultStore
 
 extension SubjectExport {
     /// Interleaved stereo PCM16 and its rate.

@@ -1,7 +1,6 @@
+import CallVaultArchive
 import CallVaultModel
 public import CallVaultStore
-import CallVaultRecorder
-import CallVaultTranscribe
 public import Foundation
 public import Logging
 

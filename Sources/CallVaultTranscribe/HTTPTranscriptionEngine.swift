@@ -1,3 +1,4 @@
+public import CallVaultArchive
 import Dispatch
 public import Foundation
 import Synchronization

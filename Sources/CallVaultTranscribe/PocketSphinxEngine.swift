@@ -1,4 +1,5 @@
 import CPocketSphinx
+public import CallVaultArchive
 import Foundation
 
 /// Speech to text in process with CMU pocketsphinx (Debian's libpocketsphinx and its en-us model).

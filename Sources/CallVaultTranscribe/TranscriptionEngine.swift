@@ -1,3 +1,5 @@
+public import CallVaultArchive
+
 /// A speech-to-text engine, as the queue worker and `callvault transcribe` use it.
 ///
 /// Engines hold a decoder, a sidecar process or a connection, so they are not shared: each worker

@@ -1,3 +1,4 @@
+public import CallVaultArchive
 public import CallVaultStore
 import Foundation
 import Synchronization

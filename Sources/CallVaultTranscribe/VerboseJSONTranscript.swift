@@ -1,3 +1,4 @@
+import CallVaultArchive
 import Foundation
 
 /// Reads the OpenAI `verbose_json` transcription shape (what whisper.cpp's server, faster-whisper

@@ -1,3 +1,4 @@
+public import CallVaultArchive
 import Foundation
 
 /// Whisper (faster-whisper, CTranslate2) through a supervised sidecar process: the offline default

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import Foundation
 
 #if canImport(Glibc)

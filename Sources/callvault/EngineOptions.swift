@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultTranscribe
 import Foundation
 

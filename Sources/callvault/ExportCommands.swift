@@ -1,7 +1,7 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
-import CallVaultRecorder
 import CallVaultStore
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore

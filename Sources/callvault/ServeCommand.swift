@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultIngest
 import CallVaultRecorder
 import CallVaultStore

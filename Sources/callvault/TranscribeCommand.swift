@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultStore
 import CallVaultTranscribe

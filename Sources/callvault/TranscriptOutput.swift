@@ -1,4 +1,4 @@
-import CallVaultTranscribe
+import CallVaultArchive
 import Foundation
 
 /// Transcripts as text, SRT or WebVTT for the terminal and subtitle tools.

@@ -1,6 +1,7 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultModel
-import CallVaultTranscribe
+import CallVaultStore
 import Foundation
 import Logging
 

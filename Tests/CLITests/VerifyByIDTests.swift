@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultCrypto
 import CallVaultModel
 import CallVaultRecorder

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore

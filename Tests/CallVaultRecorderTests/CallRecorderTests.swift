@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
 import Foundation

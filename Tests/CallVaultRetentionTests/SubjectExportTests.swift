@@ -1,8 +1,8 @@
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
 import CallVaultRecorder
 import CallVaultTestSupport
-import CallVaultTranscribe
 import Foundation
 import Logging
 import Testing

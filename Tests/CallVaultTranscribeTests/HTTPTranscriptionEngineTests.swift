@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultTestSupport
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultTestSupport
 import Foundation

@@ -1,4 +1,6 @@
+import CallVaultArchive
 import CallVaultModel
+import CallVaultStore
 import Foundation
 import Synchronization
 import Testing

@@ -1,3 +1,4 @@
+import CallVaultArchive
 import CallVaultModel
 import CallVaultStore
 import Foundation

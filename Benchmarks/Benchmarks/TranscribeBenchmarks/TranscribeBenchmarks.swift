@@ -1,4 +1,5 @@
 import Benchmark
+import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
 import CallVaultRecorder

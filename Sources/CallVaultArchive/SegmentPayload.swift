@@ -59,7 +59,7 @@ public struct SegmentPayload {
         }
     }
 
-    static func codecByte(_ codec: StorageCodec) -> UInt8 {
+    package static func codecByte(_ codec: StorageCodec) -> UInt8 {
         switch codec {
         case .pcm16: 1
         case .g711u: 2

@@ -45,7 +45,7 @@ public enum RecordingFiles {
     }
 
     /// The size in bytes of a file, or 0 if it cannot be read.
-    static func size(of path: String) -> Int64 {
+    package static func size(of path: String) -> Int64 {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }
         return Int64(info.st_size)
