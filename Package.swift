@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "CallVaultStore",
             dependencies: [
-                "CallVaultModel", "CallVaultCrypto",
+                "CallVaultModel", "CallVaultCrypto", "CallVaultKeyProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "CallVaultStoreTests",
             dependencies: [
-                "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultTestSupport",
+                "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultKeyProviders", "CallVaultTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

@@ -45,6 +45,9 @@ public struct KeyStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case databaseFailed
         /// A cryptographic primitive failed (random generation, wrapping).
         case cryptoFailed
+        /// The key provider that wraps day keys (a PKCS#11 token, a Transit engine) failed or is
+        /// unreachable; the message names the provider, the tenant and the day, and nothing was changed.
+        case providerFailed
     }
 
     public let code: Code

@@ -5,7 +5,8 @@ internal import GRDB
 extension KeyStore {
     /// Creates the data key (DEK) of one recording or transcript, wrapped under the day key of its expiry day.
     ///
-    /// The day key is created on first use. One transaction: the DEK is returned only if its wrapped form
+    /// The day key is created on first use (with a key provider: wrapped by the provider, before the
+    /// transaction; a provider that fails leaves nothing written). One transaction: the DEK is returned only if its wrapped form
     /// is committed, so no data is ever sealed under a key the store does not have.
     /// - Parameters:
     ///   - ownerID: the recording or transcript id; it is bound into the wrap, and each owner gets one key.
@@ -16,6 +17,11 @@ extension KeyStore {
     {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
         try KeyStoreIdentifier.validate(ownerID, what: "owner id")
+        if let provider = dayKeyProvider {
+            // The provider round trips (first use of the day) happen here, outside the write transaction;
+            // inside it the day key comes from the cache.
+            _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind)
+        }
         let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
             let live = try self.fetchOne(db, "SELECT 1 FROM data_key WHERE owner_id = ?", [ownerID])
             let shredded = try self.fetchOne(db, "SELECT 1 FROM shredded_data_key WHERE owner_id = ?", [ownerID])

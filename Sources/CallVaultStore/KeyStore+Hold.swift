@@ -38,6 +38,14 @@ extension KeyStore {
     public func releaseHold(ownerID: String, tenantID: String, expiresOn: CalendarDay, today: CalendarDay = .today())
         throws(KeyStoreError) -> HoldRelease
     {
+        if let provider = dayKeyProvider, expiresOn >= today {
+            do throws(KeyStoreError) {
+                _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind(ofOwner: ownerID, tenantID: tenantID))
+            } catch {
+                // A shredded day: the transaction below shreds the data key; anything else is reported.
+                if error.code != .dayKeyDestroyed { throw error }
+            }
+        }
         let outcome = try write { db throws(KeyStoreError) -> HoldRelease in
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
@@ -77,5 +85,19 @@ extension KeyStore {
             metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)", "shredded": "\(outcome == .shredded)"]
         )
         return outcome
+    }
+
+    /// The kind of an owner's data key (for `releaseHold` with a provider), or what its lookup throws.
+    private func kind(ofOwner ownerID: String, tenantID: String) throws(KeyStoreError) -> KeyKind {
+        try read { db throws(KeyStoreError) -> KeyKind in
+            guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
+                throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
+            }
+            let kindText: String = row["kind"]
+            guard let kind = KeyKind(rawValue: kindText) else {
+                throw KeyStoreError(.databaseFailed, "data key of owner \(ownerID) has unknown kind '\(kindText)'")
+            }
+            return kind
+        }
     }
 }

@@ -62,6 +62,10 @@ extension KeyStore {
                     """
             )
         }
+        // A day key wrapped by a key provider names its provider key; NULL: wrapped by the tenant key.
+        migrator.registerMigration("v2-day-key-provider") { db in
+            try db.execute(sql: "ALTER TABLE day_key ADD COLUMN provider_key TEXT")
+        }
         return migrator
     }()
 }

@@ -1,3 +1,4 @@
+import CallVaultKeyProviders
 public import CallVaultModel
 internal import GRDB
 
@@ -10,6 +11,8 @@ internal import GRDB
 extension KeyStore {
     /// Destroys every day key whose day is before `day` (of one kind, or both), with the data keys under it.
     ///
+    /// Day keys wrapped by a key provider are shredded by destroying their provider keys first (see
+    /// ``destroyProviderKeys(expiringBefore:kind:)``); a provider failure throws before any row changes.
     /// One transaction per call: day keys and their (unheld) data keys are deleted, tombstones written,
     /// then the WAL is checkpointed with `TRUNCATE` so the deleted bytes are gone from the files.
     /// Held data keys are wrapped under the hold key and survive.
@@ -19,8 +22,14 @@ extension KeyStore {
     public func destroyDayKeys(expiringBefore day: CalendarDay, kind: KeyKind? = nil) throws(KeyStoreError)
         -> [DestroyedKey]
     {
+        let destroyedInProvider = try destroyProviderKeys(expiringBefore: day, kind: kind)
         let destroyed = try write { db throws(KeyStoreError) -> [DestroyedKey] in
-            let doomed = try self.expiredDayKeys(db, before: day, kind: kind)
+            // A provider-wrapped day key made after the provider pass waits for the next sweep: its rows go
+            // only once its provider key is destroyed.
+            let pending = try self.providerWrappedDayKeyIDs(db, before: day, kind: kind)
+            let doomed = try self.expiredDayKeys(db, before: day, kind: kind).filter {
+                !pending.contains($0.keyID) || destroyedInProvider.contains($0.keyID)
+            }
             let now = Self.now()
             for key in doomed {
                 try self.execute(
@@ -53,6 +62,74 @@ extension KeyStore {
             )
         }
         return destroyed
+    }
+
+    /// Destroys, in the key provider, the provider keys of the day keys before `day`: the step that
+    /// shreds them. Only then are their rows deleted. A crash in between leaves rows whose provider key is
+    /// gone; the next sweep destroys it again (`destroyKey` finds nothing: false) and deletes them.
+    ///
+    /// Fails closed: if the provider cannot destroy one of them (down, refusing), this throws
+    /// `providerFailed` naming the provider, tenants and days, and no row is deleted or marked shredded.
+    /// - Returns: the ids of the day keys whose provider keys are gone now.
+    func destroyProviderKeys(expiringBefore day: CalendarDay, kind: KeyKind?) throws(KeyStoreError) -> Set<String> {
+        let doomed = try read { db throws(KeyStoreError) -> [Row] in
+            var sql = "SELECT key_id, tenant_id, day, kind, provider_key FROM day_key WHERE day < ? AND provider_key IS NOT NULL"
+            var arguments: StatementArguments = [day.description]
+            if let kind {
+                sql += " AND kind = ?"
+                arguments += [kind.rawValue]
+            }
+            return try self.fetchAll(db, sql + " ORDER BY day, tenant_id, kind", arguments)
+        }
+        guard !doomed.isEmpty else { return [] }
+        guard let provider = dayKeyProvider else {
+            throw KeyStoreError(
+                .providerFailed,
+                "\(doomed.count) expired day keys are wrapped by key-provider keys, but this key store was opened "
+                    + "without a key provider; nothing was shredded"
+            )
+        }
+        var destroyed = Set<String>()
+        var failures: [String] = []
+        for row in doomed {
+            let keyID: String = row["key_id"]
+            let providerKey: String = row["provider_key"]
+            do throws(KeyProviderError) {
+                let existed = try provider.destroyKey(named: providerKey)
+                destroyed.insert(keyID)
+                if !existed {
+                    logger.info("provider key already destroyed", metadata: ["providerKey": "\(providerKey)"])
+                }
+            } catch {
+                let tenantID: String = row["tenant_id"]
+                let dayText: String = row["day"]
+                let kindText: String = row["kind"]
+                failures.append("tenant \(tenantID) \(kindText) \(dayText): \(error.code.rawValue): \(error.message)")
+            }
+        }
+        dayKeyCache.remove(destroyed)
+        if !failures.isEmpty {
+            throw KeyStoreError(
+                .providerFailed,
+                "the \(provider.kind.rawValue) key provider at \(provider.location) could not destroy "
+                    + "\(failures.count) of \(doomed.count) expired day keys (\(failures.joined(separator: "; "))); "
+                    + "nothing was marked shredded; run the sweep again when the provider answers"
+            )
+        }
+        return destroyed
+    }
+
+    /// The ids of the provider-wrapped day keys before `day` (of `kind`, or both).
+    func providerWrappedDayKeyIDs(_ db: Database, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
+        -> Set<String>
+    {
+        var sql = "SELECT key_id FROM day_key WHERE day < ? AND provider_key IS NOT NULL"
+        var arguments: StatementArguments = [day.description]
+        if let kind {
+            sql += " AND kind = ?"
+            arguments += [kind.rawValue]
+        }
+        return Set(try fetchAll(db, sql, arguments).map { (row: Row) -> String in row["key_id"] })
     }
 
     /// What `destroyDayKeys(expiringBefore:kind:)` would destroy now, destroying nothing (`sweep --dry-run`).

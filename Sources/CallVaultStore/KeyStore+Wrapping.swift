@@ -104,10 +104,17 @@ extension KeyStore {
         let dayText = day.description
         if let row = try fetchOne(
             db,
-            "SELECT key_id, wrapped FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+            "SELECT key_id, wrapped, provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
             [tenantID, dayText, kind.rawValue]
         ) {
             let keyID: String = row["key_id"]
+            let providerKey: String? = row["provider_key"]
+            if let providerKey {
+                let key = try providerDayKey(
+                    keyID: keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, providerKey: providerKey,
+                    wrapped: Self.bytes(row, "wrapped"))
+                return (keyID, key)
+            }
             let key = try Self.unwrap(
                 Self.bytes(row, "wrapped"),
                 under: tenant,
@@ -125,6 +132,13 @@ extension KeyStore {
                 .dayKeyDestroyed,
                 "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) was already shredded; "
                     + "choose a later expiry day"
+            )
+        }
+        if dayKeyProvider != nil {
+            // Provider-wrapped day keys are made by `ensureProviderDayKey` before the write transaction.
+            throw KeyStoreError(
+                .databaseFailed,
+                "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) vanished while in use; try again"
             )
         }
         let keyID = KeyStoreIdentifier.random()
@@ -147,13 +161,19 @@ extension KeyStore {
         guard
             let row = try fetchOne(
                 db,
-                "SELECT day, kind, wrapped FROM day_key WHERE key_id = ? AND tenant_id = ?",
+                "SELECT day, kind, wrapped, provider_key FROM day_key WHERE key_id = ? AND tenant_id = ?",
                 [keyID, tenantID]
             )
         else { return nil }
-        let tenant = try tenantKey(db, tenantID)
         let day: String = row["day"]
         let kind: String = row["kind"]
+        let providerKey: String? = row["provider_key"]
+        if let providerKey {
+            return try providerDayKey(
+                keyID: keyID, tenantID: tenantID, day: day, kind: kind, providerKey: providerKey,
+                wrapped: Self.bytes(row, "wrapped"))
+        }
+        let tenant = try tenantKey(db, tenantID)
         return try Self.unwrap(
             Self.bytes(row, "wrapped"),
             under: tenant,

@@ -1,4 +1,5 @@
 import CallVaultCrypto
+public import CallVaultKeyProviders
 public import CallVaultModel
 internal import GRDB
 public import Logging
@@ -20,11 +21,20 @@ public import Logging
 /// Every wrap carries a `KeyContext` (tenant id, key id, purpose; a data key's purpose names its owner)
 /// as associated data, so a wrapped key moved to another tenant, day or recording fails to unwrap.
 ///
-/// **No key cache.** Tenant, hold and day keys are unwrapped from the database on every call and
-/// dropped when the call returns; only the root key lives for the store's lifetime. A `dataKey` lookup
-/// costs three AES-GCM unwraps (microseconds), done once per recording, not per frame. In exchange a
-/// key destroyed by another process (the sweeper) is gone for this one at once, and no unwrapped day
-/// key outlives its use in memory.
+/// **No key cache for local keys.** Tenant, hold and tenant-wrapped day keys are unwrapped from the
+/// database on every call and dropped when the call returns; only the root key lives for the store's
+/// lifetime. A `dataKey` lookup costs three AES-GCM unwraps (microseconds), done once per recording,
+/// not per frame. In exchange a key destroyed by another process (the sweeper) is gone for this one at
+/// once, and no unwrapped day key outlives its use in memory.
+///
+/// **Day keys in a key provider.** Opened with a `dayKeyProvider`, the store wraps each *new* day key
+/// under a provider key of its own, `cv.<tenant>.<kind>.<expiry day>` (see ``providerKeyName(tenantID:kind:day:)``),
+/// created in the provider on first use; `day_key.provider_key` names it (NULL: wrapped by the tenant
+/// key, as before). Such day keys are unwrapped by the provider and kept in a ``DayKeyCache`` for a
+/// bounded time (a provider round trip per tenant, kind and day, not per recording); the cache is only
+/// consulted while the day key's row exists, so a day destroyed by another process is gone here too.
+/// Provider calls are made outside write transactions. Destroying such a day key destroys its provider
+/// key first: every copy of the day key's row, in any backup, is then dead.
 ///
 /// **Shredding.** Destroying a day key also deletes the wrapped data keys under it (so a copy of the
 /// day key in a backup cannot be used with a current data-key row, and vice versa), writes a tombstone
@@ -39,6 +49,10 @@ public final class KeyStore: Sendable {
     let database: DatabasePool
     let rootKey: SecretKey
     let logger: Logger
+    /// Where new day keys are wrapped, or nil for the tenant key (`local`).
+    let dayKeyProvider: (any KeyProvider)?
+    /// Unwrapped provider-wrapped day keys, for a bounded time.
+    let dayKeyCache: DayKeyCache
 
     /// Where the database lives.
     public let path: String
@@ -50,11 +64,18 @@ public final class KeyStore: Sendable {
     ///   - rootKey: where the root key comes from; it is loaded once, here.
     ///   - logger: receives tenant ids, key ids and counts, never key bytes.
     ///   - busyTimeout: seconds a statement waits for another process's lock (and a checkpoint for readers).
-    public init(path: String, rootKey: some RootKeyProvider, logger: Logger, busyTimeout: Double = 2)
+    ///   - dayKeyProvider: wraps new day keys under provider keys; nil keeps them under the tenant key.
+    ///   - dayKeyCacheTTL: how long an unwrapped provider-wrapped day key stays in memory.
+    public init(
+        path: String, rootKey: some RootKeyProvider, logger: Logger, busyTimeout: Double = 2,
+        dayKeyProvider: (any KeyProvider)? = nil, dayKeyCacheTTL: Duration = .seconds(300)
+    )
         throws(KeyStoreError)
     {
         self.path = path
         self.logger = logger
+        self.dayKeyProvider = dayKeyProvider
+        self.dayKeyCache = DayKeyCache(timeToLive: dayKeyCacheTTL)
         self.rootKey = try rootKey.loadRootKey()
         try FileSystem.ensurePrivateFile(path)
         do {
@@ -72,7 +93,9 @@ public final class KeyStore: Sendable {
     }
 
     /// Opens the key store of a data directory, with its file root key.
-    public convenience init(dataDirectory: DataDirectory, logger: Logger, busyTimeout: Double = 2)
+    public convenience init(
+        dataDirectory: DataDirectory, logger: Logger, busyTimeout: Double = 2, dayKeyProvider: (any KeyProvider)? = nil
+    )
         throws(KeyStoreError)
     {
         try dataDirectory.checkPrivate()
@@ -80,7 +103,8 @@ public final class KeyStore: Sendable {
             path: dataDirectory.keyStorePath,
             rootKey: FileRootKey(path: dataDirectory.rootKeyPath),
             logger: logger,
-            busyTimeout: busyTimeout
+            busyTimeout: busyTimeout,
+            dayKeyProvider: dayKeyProvider
         )
     }
 
