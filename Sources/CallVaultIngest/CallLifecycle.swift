@@ -42,16 +42,17 @@ final class CallLifecycle: ConsentEventTarget {
     ) -> MediaClose? {
         if let refused = context.admit(tenant) { return refused }
         admittedTenant = tenant.id
+        let call: CallRecord
         do {
-            let call = try findCall()
+            call = try findCall()
             recorder = try context.recorder(for: call, tenant: tenant, arrivedAs: native)
-            callID = call.id
         } catch {
             return error
         }
+        callID = call.id
         let handle = LiveCallHandle(self, eventLoop: eventLoop)
         live = handle
-        context.liveCalls.insert(handle, id: callID!)
+        context.liveCalls.insert(handle, id: call.id)
         context.metrics.activeCalls.increment()
         return nil
     }
