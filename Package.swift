@@ -103,7 +103,7 @@ let package = Package(
             name: "callvault",
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe",
+                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

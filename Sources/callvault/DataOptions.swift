@@ -46,11 +46,13 @@ struct DataOptions: ParsableArguments {
         return try Catalog(path: layout.catalogPath)
     }
 
-    /// Opens the key store of the data directory (fails with `rootKeyMissing`/`directoryMissing` if not initialised).
-    func openKeyStore() throws(KeyStoreError) -> KeyStore {
-        var logger = Logger(label: "callvault.cli")
-        logger.logLevel = .warning
-        return try KeyStore(dataDirectory: directory, logger: logger)
+    /// Opens the key store of the data directory with its key provider (`key-provider.json`), through
+    /// ``DataDirectoryKeys``: a directory that was not initialised, or a provider that cannot be opened,
+    /// fails with a `CLIError` (exit 1).
+    func openKeyStore(logger: Logger? = nil) throws -> KeyStore {
+        var fallback = Logger(label: "callvault.cli")
+        fallback.logLevel = .warning
+        return try DataDirectoryKeys.openKeyStore(directory, logger: logger ?? fallback)
     }
 
     func validate() throws {

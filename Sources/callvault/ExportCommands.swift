@@ -27,7 +27,7 @@ enum ExportSupport {
     static func fail(_ error: RecorderError) -> CLIError {
         let hint: String? =
             switch error.code {
-            case .shredded: "its keys were destroyed at expiry or on erasure; no copy can be read"
+            case .shredded: "shredded: its keys were destroyed at expiry or on erasure; no copy can be read"
             case .catalogFailed: "list ids with `callvault recordings list` or `callvault calls list`"
             case .sealedFileFailed: "run `callvault verify` on it"
             case .auditFailed: "the catalog may be busy or its disk full; retry, then run `callvault audit verify`"

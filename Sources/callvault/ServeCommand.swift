@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = dataOptions.directory
-        let keyStore = try KeyStore(dataDirectory: directory, logger: logger)
+        let keyStore = try dataOptions.openKeyStore(logger: logger)
         let catalog: Catalog
         do { catalog = try Catalog(path: directory.catalogPath) } catch {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
