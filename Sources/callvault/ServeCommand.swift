@@ -79,6 +79,14 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = dataOptions.directory
+        // A recording opens its data key on the stream's event loop; a day key first needed there would
+        // be an HTTP round trip to Transit, which the provider refuses on an event loop. Until day keys
+        // are fetched ahead, off the loops (docs/key-providers.md, Next), say so instead of failing calls.
+        if try KeyProviderSettings.read(directory)?.kind == .transit {
+            throw CLIError.failure(
+                "serve does not record on a Transit key provider yet: day keys would be fetched on the ingest event loops",
+                hint: "use a pkcs11 or local data directory for serve; transcribe, sweep and exports work on Transit")
+        }
         let keyStore = try dataOptions.openKeyStore(logger: logger)
         let catalog: Catalog
         do { catalog = try Catalog(path: directory.catalogPath) } catch {

@@ -99,6 +99,12 @@ struct KeyProviderCLITests {
         let copied = try ChildProcess.run(URL(fileURLWithPath: "/bin/cp"), ["-a", data, backup])
         #expect(copied.status == 0, "\(copied.stderr)")
 
+        if kind == "transit" {
+            // serve refuses a Transit directory with the reason (day keys would be fetched on its event loops).
+            let served = try run(["serve", "--http", "127.0.0.1:0"])
+            #expect(served.status == 1 && served.stderr.contains("Transit key provider"), "\(served.stderr)")
+        }
+
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(5 * 86_400))
         let swept = try run(["sweep", "--once", "--now", later, "--json"])
         #expect(swept.status == 0, "\(swept.stderr)")
