@@ -122,7 +122,7 @@ public struct IngestContext: Sendable {
     /// The tenant's caller keys (created with its tenant key if the tenant has none yet).
     func callerKeys(_ tenant: Tenant) throws(CatalogError) -> CallerKeys {
         do {
-            if try !keyStore.hasTenant(tenant.id) { try keyStore.createTenant(tenant.id) }
+            try keyStore.ensureTenant(tenant.id)
             return try keyStore.callerKeys(tenantID: tenant.id)
         } catch {
             throw CatalogError(.cryptoFailure, "no caller keys for tenant \(tenant.id): \(error.message)")
@@ -140,9 +140,7 @@ public struct IngestContext: Sendable {
         -> CallRecorder
     {
         do {
-            if try !keyStore.hasTenant(tenant.id) {
-                do { try keyStore.createTenant(tenant.id) } catch where error.code == .tenantExists {}
-            }
+            try keyStore.ensureTenant(tenant.id)
         } catch {
             logger.error("tenant key unavailable at call start", metadata: ["tenant": "\(tenant.id)", "error": "\(error.message)"])
             throw .serverError("the key store is unavailable (\(error.message)); retry")

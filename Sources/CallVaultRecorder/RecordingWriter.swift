@@ -98,7 +98,7 @@ public final class RecordingWriter {
         let expiresOn = CalendarDay(secondsSince1970: Int64(record.expiresAt.timeIntervalSince1970.rounded(.down)))
         let key: (keyID: String, key: SecretKey)
         do {
-            try Self.ensureTenantKey(keyStore, tenantID: call.tenantId)
+            try keyStore.ensureTenant(call.tenantId)
             key = try keyStore.newDataKey(
                 tenantID: call.tenantId,
                 ownerID: recordingID,
@@ -263,17 +263,6 @@ public final class RecordingWriter {
             actor: "recorder",
             details: ["outcome": "openFailed", "detail": reason]
         )
-    }
-
-    /// Creates the tenant's key on its first recording if `tenant add` did not (another writer
-    /// creating it at the same moment is fine: the key store refuses the second with `tenantExists`).
-    static func ensureTenantKey(_ keyStore: KeyStore, tenantID: String) throws(KeyStoreError) {
-        guard try !keyStore.hasTenant(tenantID) else { return }
-        do {
-            try keyStore.createTenant(tenantID)
-        } catch  where error.code == .tenantExists {
-            return
-        }
     }
 
     /// The sealed-file codec of a concrete storage codec; nil for `native`.

@@ -110,14 +110,23 @@ extension Catalog {
             )
         }
         try write { db in
-            try db.execute(
-                sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [state.rawValue, durationMs, bytes, id]
-            )
-            guard db.changesCount == 1 else {
-                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
-            }
+            _ = try Self.closeOpenRecording(db, id: id, state: state, durationMs: durationMs, bytes: bytes)
         }
+    }
+
+    /// Moves a recording out of `recording` inside the caller's transaction, the one way every close
+    /// (finish, completion with its job, recovery) changes the row; returns the row as it was.
+    static func closeOpenRecording(
+        _ db: Database, id: String, state: RecordingState, durationMs: Int64, bytes: Int64
+    ) throws -> RecordingRecord {
+        guard let recording = try RecordingRow.fetchOne(db, key: id)?.record, recording.state == .recording else {
+            throw CatalogError(.notFound, "no recording being recorded with id \(id)")
+        }
+        try db.execute(
+            sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
+            arguments: [state.rawValue, durationMs, bytes, id]
+        )
+        return recording
     }
 
     /// Marks a finished recording `complete` and queues its call's transcription job in one
@@ -129,12 +138,7 @@ extension Catalog {
     ) throws(CatalogError) -> JobRecord {
         let at = at.catalogPrecision
         return try write { db in
-            guard let recording = try RecordingRow.fetchOne(db, key: id)?.record, recording.state == .recording else {
-                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
-            }
-            try db.execute(
-                sql: "UPDATE recordings SET state = 'complete', duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [durationMs, bytes, id])
+            let recording = try Self.closeOpenRecording(db, id: id, state: .complete, durationMs: durationMs, bytes: bytes)
             return try Self.insertJob(
                 db, callID: recording.callId, recordingID: id, engine: transcriptionEngine, at: at)
         }

@@ -45,13 +45,7 @@ extension Catalog {
         }
         let at = at.catalogPrecision
         return try write { db in
-            guard let recording = try RecordingRow.fetchOne(db, key: id)?.record, recording.state == .recording else {
-                throw CatalogError(.notFound, "no recording being recorded with id \(id)")
-            }
-            try db.execute(
-                sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
-                arguments: [state.rawValue, durationMs, bytes, id]
-            )
+            let recording = try Self.closeOpenRecording(db, id: id, state: state, durationMs: durationMs, bytes: bytes)
             var entryDetails = details
             entryDetails["durationMs"] = String(durationMs)
             entryDetails["bytes"] = String(bytes)

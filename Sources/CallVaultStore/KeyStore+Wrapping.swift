@@ -123,17 +123,7 @@ extension KeyStore {
             )
             return (keyID, key)
         }
-        if try fetchOne(
-            db,
-            "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, dayText, kind.rawValue]
-        ) != nil {
-            throw KeyStoreError(
-                .dayKeyDestroyed,
-                "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) was already shredded; "
-                    + "choose a later expiry day"
-            )
-        }
+        try checkDayNotDestroyed(db, tenantID, dayText, kind)
         if dayKeyProvider != nil {
             // Provider-wrapped day keys are made by `ensureProviderDayKey` before the write transaction.
             throw KeyStoreError(

@@ -129,6 +129,17 @@ public final class KeyStore: Sendable {
         logger.info("tenant key created", metadata: ["tenant": "\(tenantID)"])
     }
 
+    /// Creates the tenant's key unless it has one: for a tenant added by an older build, or a catalog
+    /// restored without its key store. Safe when another process creates it at the same moment.
+    public func ensureTenant(_ tenantID: String) throws(KeyStoreError) {
+        guard try !hasTenant(tenantID) else { return }
+        do {
+            try createTenant(tenantID)
+        } catch where error.code == .tenantExists {
+            return
+        }
+    }
+
     /// Whether the tenant has a key.
     public func hasTenant(_ tenantID: String) throws(KeyStoreError) -> Bool {
         try read { db throws(KeyStoreError) in

@@ -114,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
-                if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+                try keyStore.ensureTenant(tenantID)
                 return try keyStore.callerKeys(tenantID: tenantID)
             },
             metricsText: { registry.emitToString() })

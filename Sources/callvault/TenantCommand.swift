@@ -28,7 +28,7 @@ struct TenantCommand: AsyncParsableCommand {
                 let (tenant, token) = try catalog.addTenant(name: name, policy: newPolicy)
                 // The tenant's own key, under which its day and data keys will be wrapped.
                 do throws(KeyStoreError) {
-                    if try !keyStore.hasTenant(tenant.id) { try keyStore.createTenant(tenant.id) }
+                    try keyStore.ensureTenant(tenant.id)
                 } catch {
                     throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
                 }

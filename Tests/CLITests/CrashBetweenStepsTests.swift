@@ -36,14 +36,19 @@ struct CrashBetweenStepsTests {
         #expect(output.status == 0 && !output.signalled, "\(output.stderr.suffix(500))")
     }
 
-    @Test func aRecordingKilledAfterSealingAndRecoveryKilledMidwayEndCompleteWithTheirJob() throws {
-        var template = Array("/tmp/callvault-failpoint-test-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
+    /// `init` and `tenant add acme` in `root/data`.
+    private static func initialised(_ root: TemporaryDirectory) throws -> (String, CatalogCLIProcess, String) {
+        let data = root.appending("data")
         let cli = CatalogCLIProcess(executable: try #require(CatalogCLIProcess.executable()), dataDirectory: data)
         #expect(try cli.run(["init"]).status == 0)
         let tenantID = try #require(try cli.run(["tenant", "add", "acme", "--json"]).json()["id"] as? String)
+        return (data, cli, tenantID)
+    }
+
+    @Test func aRecordingKilledAfterSealingAndRecoveryKilledMidwayEndCompleteWithTheirJob() throws {
+        let root = try TemporaryDirectory("failpoint-test")
+        defer { root.remove() }
+        let (data, cli, tenantID) = try Self.initialised(root)
 
         // 1. Killed after the file was sealed to its `last` segment, before the catalog heard of it.
         let recorded = try Self.run(
@@ -77,13 +82,9 @@ struct CrashBetweenStepsTests {
     }
 
     @Test func aFinishedRecordingWithoutAJobFromAnOlderBuildGetsItsJobAtStartUp() throws {
-        var template = Array("/tmp/callvault-repair-test-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
-        let cli = CatalogCLIProcess(executable: try #require(CatalogCLIProcess.executable()), dataDirectory: data)
-        #expect(try cli.run(["init"]).status == 0)
-        let tenantID = try #require(try cli.run(["tenant", "add", "acme", "--json"]).json()["id"] as? String)
+        let root = try TemporaryDirectory("repair-test")
+        defer { root.remove() }
+        let (data, _, tenantID) = try Self.initialised(root)
         let catalog = try Catalog(path: DataDirectory(path: data).catalogPath)
         // What an older build left when it crashed between its two transactions.
         var finished: [String] = []

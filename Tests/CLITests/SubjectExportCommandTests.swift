@@ -33,7 +33,7 @@ import Testing
 
         let directory = DataDirectory(path: root + "/data")
         let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        try keyStore.ensureTenant(tenantID)
         let catalog = try Catalog(path: directory.catalogPath)
         let call = try catalog.registerCall(
             tenantID: tenantID, externalID: "CA-subject", callerNumber: number,

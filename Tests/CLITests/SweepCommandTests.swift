@@ -31,7 +31,7 @@ import Testing
 
         let directory = DataDirectory(path: root + "/data")
         let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        try keyStore.ensureTenant(tenantID)
         let catalog = try Catalog(path: directory.catalogPath)
         let createdAt = Date().addingTimeInterval(-2 * 86_400)
         let call = try catalog.registerCall(tenantID: tenantID, externalID: "CA-sweep", startedAt: createdAt)

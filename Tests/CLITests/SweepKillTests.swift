@@ -25,7 +25,7 @@ import Testing
         // 1,500 recordings made 3 to 5 days ago over 3 expiry days (so day keys go as well as single keys).
         let directory = DataDirectory(path: root + "/data")
         let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
-        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        try keyStore.ensureTenant(tenantID)
         let catalog = try Catalog(path: directory.catalogPath)
         try FileManager.default.createDirectory(atPath: directory.path + "/recordings", withIntermediateDirectories: true)
         var files: [String: String] = [:]

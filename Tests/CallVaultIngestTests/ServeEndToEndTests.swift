@@ -30,7 +30,7 @@ struct ServeEndToEndTests {
         let token = try #require(object["token"] as? String)
         let tenantID = try #require(object["id"] as? String)
         let keyStore = try KeyStore(dataDirectory: DataDirectory(path: data), logger: Logger(label: "test"))
-        if try !keyStore.hasTenant(tenantID) { try keyStore.createTenant(tenantID) }
+        try keyStore.ensureTenant(tenantID)
         return (root, data, token)
     }
 

@@ -14,6 +14,16 @@ public final class UnusedPort: Sendable {
     private let socket: Int32
 
     public init() throws {
+        (socket, port) = try Self.bindLoopback()
+    }
+
+    deinit { close(socket) }
+}
+
+extension UnusedPort {
+    /// A TCP socket bound to 127.0.0.1 on a port the system picks, and that port. The caller owns the
+    /// descriptor (listen on it, or keep it only to hold the port).
+    static func bindLoopback() throws -> (socket: Int32, port: UInt16) {
         #if canImport(Glibc)
             let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -35,9 +45,6 @@ public final class UnusedPort: Sendable {
             close(fd)
             throw POSIXError(.EADDRNOTAVAIL)
         }
-        socket = fd
-        port = UInt16(bigEndian: address.sin_port)
+        return (fd, UInt16(bigEndian: address.sin_port))
     }
-
-    deinit { close(socket) }
 }
