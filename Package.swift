@@ -161,7 +161,7 @@ let package = Package(
             name: "CallVaultIngestTests",
             dependencies: [
                 "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultTestSupport",
+                "CallVaultTestSupport", "CallVaultKeyProviders", "CallVaultCrypto",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -32,6 +32,10 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
         case auditFailed
         /// The file to export to exists; CallVault never replaces it.
         case outputExists
+        /// The recording was opened where no key-provider round trip may be made (an ingest event loop)
+        /// and its tenant's day key was not ready in memory: nothing was recorded; the day key is fetched
+        /// off the event loops, so a retry a moment later succeeds once the provider answers.
+        case dayKeyNotReady
     }
 
     public let code: Code

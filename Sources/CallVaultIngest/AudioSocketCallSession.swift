@@ -36,8 +36,7 @@ final class AudioSocketCallSession: AudioSocketSession {
                 context.metrics.protocolError("audiosocket.\(error.code)")
                 return .invalid(error.message)
             } catch {
-                context.logger.error("recording failed", metadata: ["call": "\(call.callID ?? "?")", "error": "\(error)"])
-                return .serverError("recording failed")
+                return call.recordingFailed(error, otherwise: "recording failed")
             }
             return nil
         case .dtmf(let digit):

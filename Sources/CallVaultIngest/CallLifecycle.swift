@@ -26,6 +26,7 @@ final class CallLifecycle: ConsentEventTarget {
     private let startedAt = NIODeadline.now()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
+    private var tenant: Tenant?
     private var ended = false
 
     init(context: IngestContext, eventLoop: any EventLoop) {
@@ -42,6 +43,7 @@ final class CallLifecycle: ConsentEventTarget {
     ) -> MediaClose? {
         if let refused = context.admit(tenant) { return refused }
         admittedTenant = tenant.id
+        self.tenant = tenant
         let call: CallRecord
         do {
             call = try findCall()
@@ -55,6 +57,17 @@ final class CallLifecycle: ConsentEventTarget {
         context.liveCalls.insert(handle, id: call.id)
         context.metrics.activeCalls.increment()
         return nil
+    }
+
+    /// The close for a frame the recorder could not take (logged): a track whose recording could not
+    /// open because the tenant's day key is not ready in memory is refused with a reason naming the
+    /// tenant and the provider (nothing of it was recorded); any other failure with `otherwise`.
+    func recordingFailed(_ error: any Error, otherwise: String) -> MediaClose {
+        if let error = error as? RecorderError, error.code == .dayKeyNotReady, let tenant {
+            return context.dayKeyNotReady(tenant, call: callID ?? "?")
+        }
+        context.logger.error("recording failed", metadata: ["call": "\(callID ?? "?")", "error": "\(error)"])
+        return .serverError(otherwise)
     }
 
     /// Notes that a media message arrived now (before its frames are recorded).

@@ -15,6 +15,9 @@ public final class ControlAPI: Sendable {
     let callerKeys: @Sendable (String) throws -> CallerKeys
     /// Renders the metrics registry in Prometheus text format.
     let metricsText: @Sendable () -> String
+    /// Prepares a tenant's day keys before a call is registered (this API runs off the event loops, so
+    /// it may wait for the key provider); nil without a key provider.
+    let dayKeys: DayKeyPreparer?
     let logger: Logger
 
     /// Bodies above this are refused with 413 before they are parsed.
@@ -25,8 +28,10 @@ public final class ControlAPI: Sendable {
         callerKeys: @escaping @Sendable (String) throws -> CallerKeys = { tenantID in
             throw CatalogError(.cryptoFailure, "no key store: caller numbers cannot be stored for tenant \(tenantID)")
         },
-        metricsText: @escaping @Sendable () -> String = { "" }
+        metricsText: @escaping @Sendable () -> String = { "" },
+        dayKeys: DayKeyPreparer? = nil
     ) {
+        self.dayKeys = dayKeys
         self.catalog = catalog
         self.callerKeys = callerKeys
         self.liveCalls = liveCalls
@@ -83,6 +88,10 @@ public final class ControlAPI: Sendable {
     }
 
     /// `POST /v1/calls` `{"callId","from"?,"to"?}`: registers a call before (or while) it streams.
+    ///
+    /// With a key provider, the tenant's day keys are made ready first (a round trip to the provider
+    /// when they are not in memory, which this thread may wait for): a provider that fails for this
+    /// tenant answers 503 with the reason, naming the tenant and the provider, and nothing is registered.
     private func registerCall(_ request: ControlRequest) -> ControlResponse {
         let tenant: Tenant
         switch authenticate(request.bearerToken) {
@@ -99,6 +108,16 @@ public final class ControlAPI: Sendable {
         }
         for field in ["from", "to"] where object[field] != nil && !(object[field] is String) {
             return .error(400, "\(field) must be a string")
+        }
+        if let dayKeys {
+            do throws(KeyStoreError) {
+                try dayKeys.ensureReady(tenant)
+            } catch {
+                logger.error(
+                    "call refused: the tenant's day keys cannot be prepared",
+                    metadata: ["tenant": "\(tenant.id)", "code": "\(error.code.rawValue)", "error": "\(error.message)"])
+                return .error(503, "tenant \(tenant.id): no recording can start now: \(error.message); retry")
+            }
         }
         do {
             if let existing = try catalog.call(tenantID: tenant.id, externalID: callID) {

@@ -20,14 +20,18 @@ public struct IngestContext: Sendable {
     public let framesPerSegment: Int
     /// Stream counts under the server's limits.
     public let admission: StreamAdmission
+    /// Keeps tenants' day keys ready in memory, off the event loops; nil only without a key provider
+    /// (with one and without a preparer, every recording fails `dayKeyNotReady`: nothing is recorded).
+    public let dayKeys: DayKeyPreparer?
     public var limits: IngestLimits { admission.limits }
 
     public init(
         catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
         liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
-        limits: IngestLimits = IngestLimits()
+        limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil
     ) {
         self.admission = StreamAdmission(limits: limits)
+        self.dayKeys = dayKeys
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -136,6 +140,11 @@ public struct IngestContext: Sendable {
     /// an older build, would otherwise fail at the first admitted frame). A key store or catalog that
     /// cannot answer refuses the stream with the reason: recording without a key, or without honouring
     /// a stored `deny`, is not an option.
+    ///
+    /// With a key provider, the tenant's day key must be ready in memory (``DayKeyPreparer``): the
+    /// recorder opens its data keys on this event loop and never calls the provider here. A day key not
+    /// ready (a new tenant, a provider that fails) refuses the stream with a reason naming the tenant
+    /// and the provider, and asks the preparer to fetch it off the loops; other tenants go on.
     func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) throws(MediaClose)
         -> CallRecorder
     {
@@ -145,10 +154,15 @@ public struct IngestContext: Sendable {
             logger.error("tenant key unavailable at call start", metadata: ["tenant": "\(tenant.id)", "error": "\(error.message)"])
             throw .serverError("the key store is unavailable (\(error.message)); retry")
         }
+        if let dayKeys, !dayKeys.isReady(tenant) {
+            throw dayKeyNotReady(tenant, call: call.id)
+        }
         let codec = tenant.policy.codec == .native ? native : tenant.policy.codec
         let recorder = CallRecorder(
             callID: call.id,
-            settings: .init(policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment),
+            settings: .init(
+                policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment,
+                providerRoundTrip: .forbidden),
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup, logger: logger)
         do {
             try recorder.replayStoredEvents()
@@ -157,6 +171,30 @@ public struct IngestContext: Sendable {
             throw .serverError("the call's stored consent events cannot be read (the catalog is unavailable); retry")
         }
         return recorder
+    }
+}
+
+extension IngestContext {
+    /// The close that refuses a call of `tenant` whose day key is not ready in memory: asks the preparer
+    /// to fetch it (off the loops), counts and logs the refusal with the full reason (provider location
+    /// and error), and names the tenant and the provider in the close reason.
+    func dayKeyNotReady(_ tenant: Tenant, call callID: String) -> MediaClose {
+        metrics.callRefused("dayKeyNotReady")
+        guard let dayKeys else {
+            logger.error(
+                "call refused: day keys are wrapped by a key provider but no day-key preparer runs",
+                metadata: ["tenant": "\(tenant.id)", "call": "\(callID)"])
+            return .serverError("tenant \(tenant.id): its day key is not ready (no day-key preparer); retry")
+        }
+        dayKeys.request(tenantID: tenant.id)
+        let reason = dayKeys.refusal(tenant)
+        logger.error(
+            "call refused: the tenant's day key is not ready in memory",
+            metadata: [
+                "tenant": "\(tenant.id)", "call": "\(callID)", "provider": "\(keyStore.dayKeyProviderDescription ?? "none")",
+                "error": "\(dayKeys.failure(tenantID: tenant.id)?.message ?? "not fetched yet")",
+            ])
+        return .serverError(reason)
     }
 }
 

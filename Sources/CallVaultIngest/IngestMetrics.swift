@@ -49,4 +49,10 @@ public struct IngestMetrics: Sendable {
     public func protocolError(_ kind: String) {
         Counter(label: "callvault_protocol_errors_total", dimensions: [("kind", kind)]).increment()
     }
+
+    /// Counts a call refused at its start (or when its recording would open) for a server-side reason:
+    /// `dayKeyNotReady` (the tenant's key provider failed, or its day key is still being fetched).
+    public func callRefused(_ reason: String) {
+        Counter(label: "callvault_calls_refused_total", dimensions: [("reason", reason)]).increment()
+    }
 }

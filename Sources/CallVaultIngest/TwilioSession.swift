@@ -69,8 +69,7 @@ final class TwilioSession: MediaSession {
             context.metrics.protocolError("twilio.\(error.code)")
             return .invalid(error.message)
         } catch {
-            context.logger.error("recording failed", metadata: ["call": "\(call.callID ?? "?")", "error": "\(error)"])
-            return .serverError("recording failed; the call's audio so far is kept")
+            return call.recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept")
         }
         return nil
     }

@@ -48,6 +48,11 @@ public struct KeyStoreError: Error, Sendable, Equatable, CustomStringConvertible
         /// The key provider that wraps day keys (a PKCS#11 token, a Transit engine) failed or is
         /// unreachable; the message names the provider, the tenant and the day, and nothing was changed.
         case providerFailed
+        /// A data key was asked for where no provider round trip may be made (an ingest event loop), and
+        /// its day key is not unwrapped in memory yet: a new tenant or day, or a provider that has been
+        /// failing. The message names the tenant, the day and the provider; the day-key preparer
+        /// fetches it off the event loops, so a retry a moment later succeeds once the provider answers.
+        case dayKeyNotReady
     }
 
     public let code: Code

@@ -21,15 +21,19 @@ public final class CallRecorder {
         public var framesPerSegment: Int
         /// Detect DTMF tones in the caller's audio (in-band) as well as from signalling.
         public var detectInBandDTMF: Bool
+        /// Whether opening a track's recording may call the key provider: `.forbidden` on an event loop
+        /// (the day key must be ready in memory, else the track fails `dayKeyNotReady`, nothing recorded).
+        public var providerRoundTrip: KeyStore.ProviderRoundTrip
 
         public init(
             policy: ConsentPolicy, storageCodec: StorageCodec, framesPerSegment: Int = 50,
-            detectInBandDTMF: Bool = true
+            detectInBandDTMF: Bool = true, providerRoundTrip: KeyStore.ProviderRoundTrip = .allowed
         ) {
             self.policy = policy
             self.storageCodec = storageCodec
             self.framesPerSegment = framesPerSegment
             self.detectInBandDTMF = detectInBandDTMF
+            self.providerRoundTrip = providerRoundTrip
         }
     }
 
@@ -263,7 +267,8 @@ public final class CallRecorder {
         let writer = try RecordingWriter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, callID: callID, track: track,
             codec: settings.storageCodec, sampleRate: sampleRate.rawValue,
-            maxSegmentByteCount: segmenter.maxPayloadByteCount, flushGroup: flushGroup)
+            maxSegmentByteCount: segmenter.maxPayloadByteCount, flushGroup: flushGroup,
+            providerRoundTrip: settings.providerRoundTrip)
         let state = Track(segmenter: segmenter, writer: writer)
         tracks[track] = state
         return state

@@ -51,6 +51,8 @@ public final class RecordingWriter {
     ///   - frameDurationMs: one codec frame's duration, written in the header (20 ms).
     ///   - maxSegmentByteCount: the largest payload `append` accepts; the writer preallocates it.
     ///   - flushGroup: the group that syncs this recording; the writer joins it here and leaves it in `finish`.
+    ///   - providerRoundTrip: `.forbidden` on an event loop: the tenant's day key must be ready in memory,
+    ///     else the recording is abandoned and `dayKeyNotReady` thrown (nothing written to the file).
     public convenience init(
         catalog: Catalog,
         keyStore: KeyStore,
@@ -63,6 +65,7 @@ public final class RecordingWriter {
         maxSegmentByteCount: Int = 64 * 1024,
         flushGroup: FlushGroup? = nil,
         transcriptionEngine: String = RecordingWriter.defaultTranscriptionEngine,
+        providerRoundTrip: KeyStore.ProviderRoundTrip = .allowed,
         now: Date = Date()
     ) throws(RecorderError) {
         guard let sealedCodec = Self.sealedCodec(codec) else {
@@ -103,12 +106,15 @@ public final class RecordingWriter {
                 tenantID: call.tenantId,
                 ownerID: recordingID,
                 kind: .voice,
-                expiresOn: expiresOn
+                expiresOn: expiresOn,
+                providerRoundTrip: providerRoundTrip
             )
             try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
         } catch {
             Self.abandon(catalog, recordingID, because: error.code.rawValue)
-            throw RecorderError(.keyStoreFailed, "cannot prepare recording \(recordingID): \(error.message)")
+            throw RecorderError(
+                error.code == .dayKeyNotReady ? .dayKeyNotReady : .keyStoreFailed,
+                "cannot prepare recording \(recordingID): \(error.message)")
         }
         let metadata = SealedFileMetadata(
             kind: .voice,

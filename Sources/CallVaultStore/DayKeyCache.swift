@@ -38,6 +38,14 @@ final class DayKeyCache: Sendable {
         }
     }
 
+    /// When the cached key of the day key `keyID` expires, or nil when it is absent or expired.
+    func expiry(_ keyID: String, now: ContinuousClock.Instant = .now) -> ContinuousClock.Instant? {
+        entries.withLock { entries -> ContinuousClock.Instant? in
+            guard let entry = entries[keyID], entry.expires > now else { return nil }
+            return entry.expires
+        }
+    }
+
     /// Keeps `key` for the day key `keyID` for the time to live.
     func insert(_ key: SecretKey, for keyID: String, now: ContinuousClock.Instant = .now) {
         guard capacity > 0, timeToLive > .zero else { return }

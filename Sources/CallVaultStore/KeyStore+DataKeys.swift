@@ -11,16 +11,29 @@ extension KeyStore {
     /// - Parameters:
     ///   - ownerID: the recording or transcript id; it is bound into the wrap, and each owner gets one key.
     ///   - expiresOn: the UTC day after which the data must be unreadable.
+    ///   - providerRoundTrip: `.forbidden` on an event loop: the day key must be ready in memory
+    ///     (see ``prepareDayKey(tenantID:kind:expiresOn:refreshingWithin:)``), else `dayKeyNotReady` is
+    ///     thrown at once, nothing written and the provider never called.
     /// - Returns: the new key's id (for the `.cvr` header) and the key.
-    public func newDataKey(tenantID: String, ownerID: String, kind: KeyKind, expiresOn: CalendarDay)
+    public func newDataKey(
+        tenantID: String, ownerID: String, kind: KeyKind, expiresOn: CalendarDay,
+        providerRoundTrip: ProviderRoundTrip = .allowed
+    )
         throws(KeyStoreError) -> (keyID: String, key: SecretKey)
     {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
         try KeyStoreIdentifier.validate(ownerID, what: "owner id")
+        var ready: (keyID: String, key: SecretKey)?
         if let provider = dayKeyProvider {
-            // The provider round trips (first use of the day) happen here, outside the write transaction;
-            // inside it the day key comes from the cache.
-            _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind)
+            switch providerRoundTrip {
+            case .allowed:
+                // The provider round trips (first use of the day) happen here, outside the write transaction;
+                // inside it the day key comes from the cache.
+                _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind)
+            case .forbidden:
+                // From memory only; the transaction below checks it is still the day's key.
+                ready = try readyDayKey(tenantID, expiresOn, kind)
+            }
         }
         let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
             let live = try self.fetchOne(db, "SELECT 1 FROM data_key WHERE owner_id = ?", [ownerID])
@@ -28,7 +41,18 @@ extension KeyStore {
             if live != nil || shredded != nil {
                 throw KeyStoreError(.dataKeyExists, "owner \(ownerID) already has (or had) a data key; use a new id")
             }
-            let day = try self.dayKey(db, tenantID, expiresOn, kind)
+            let day: (keyID: String, key: SecretKey)
+            if let ready {
+                guard try self.isCurrentDayKey(db, ready.keyID, tenantID, expiresOn, kind) else {
+                    throw KeyStoreError(
+                        .dayKeyNotReady,
+                        "the \(kind.rawValue) day key of tenant \(tenantID) for \(expiresOn) changed since it was "
+                            + "prepared (erased or shredded); it is being fetched again, retry in a moment")
+                }
+                day = ready
+            } else {
+                day = try self.dayKey(db, tenantID, expiresOn, kind)
+            }
             let keyID = KeyStoreIdentifier.random()
             let key = try Self.randomKey()
             let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))

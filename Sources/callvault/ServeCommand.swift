@@ -1,6 +1,7 @@
 import ArgumentParser
 import CallVaultArchive
 import CallVaultIngest
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation
@@ -79,14 +80,6 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = dataOptions.directory
-        // A recording opens its data key on the stream's event loop; a day key first needed there would
-        // be an HTTP round trip to Transit, which the provider refuses on an event loop. Until day keys
-        // are fetched ahead, off the loops (docs/key-providers.md, Next), say so instead of failing calls.
-        if try KeyProviderSettings.read(directory)?.kind == .transit {
-            throw CLIError.failure(
-                "serve does not record on a Transit key provider yet: day keys would be fetched on the ingest event loops",
-                hint: "use a pkcs11 or local data directory for serve; transcribe, sweep and exports work on Transit")
-        }
         let keyStore = try dataOptions.openKeyStore(logger: logger)
         let catalog: Catalog
         do { catalog = try Catalog(path: directory.catalogPath) } catch {
@@ -99,6 +92,19 @@ struct ServeCommand: AsyncParsableCommand {
         ).run()
         if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
 
+        // A recording opens its data key on its stream's event loop, where no key-provider round trip is
+        // made: every tenant's day keys are prepared ahead, off the loops, and kept fresh. The first pass
+        // runs before the listeners open; a tenant whose provider fails is refused with the reason (and
+        // retried) while the others record.
+        let dayKeys = DayKeyPreparer(catalog: catalog, keyStore: keyStore, logger: logger)
+        if let provider = keyStore.dayKeyProviderDescription {
+            let failed = await Self.firstPass(dayKeys)
+            logger.info(
+                "day keys prepared ahead", metadata: ["provider": "\(provider)", "tenantsFailing": "\(failed.count)"])
+            dayKeys.start()
+        }
+        defer { dayKeys.stop() }
+
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         for label in IngestMetrics.latencyTimerLabels { factory.durationHistogramBuckets[label] = IngestMetrics.latencyBuckets }
@@ -110,14 +116,14 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumCallDuration: .milliseconds(Int64(maxCallSeconds * 1000)))
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
-            logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits)
+            logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
                 try keyStore.ensureTenant(tenantID)
                 return try keyStore.callerKeys(tenantID: tenantID)
             },
-            metricsText: { registry.emitToString() })
+            metricsText: { registry.emitToString() }, dayKeys: dayKeys)
         let (host, port) = Self.endpoint(http)!
         let ingest = IngestServer(
             configuration: .init(
@@ -148,6 +154,13 @@ struct ServeCommand: AsyncParsableCommand {
         defer { announcement.cancel() }
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// One pass of the day-key preparer on a dispatch thread (it blocks on the provider), awaited.
+    static func firstPass(_ dayKeys: DayKeyPreparer) async -> [String: KeyStoreError] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: dayKeys.prepareAll()) }
+        }
     }
 
     /// `listening http=HOST:PORT[ audiosocket=HOST:PORT]`, the addresses bound, when both are.

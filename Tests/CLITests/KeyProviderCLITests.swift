@@ -99,11 +99,17 @@ struct KeyProviderCLITests {
         let copied = try ChildProcess.run(URL(fileURLWithPath: "/bin/cp"), ["-a", data, backup])
         #expect(copied.status == 0, "\(copied.stderr)")
 
-        if kind == "transit" {
-            // serve refuses a Transit directory with the reason (day keys would be fetched on its event loops).
-            let served = try run(["serve", "--http", "127.0.0.1:0"])
-            #expect(served.status == 1 && served.stderr.contains("Transit key provider"), "\(served.stderr)")
-        }
+        // serve opens on the provider: the tenant's day keys are prepared before it listens (off its
+        // event loops), and it stops cleanly.
+        let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
+        let serve = try ChildProcess(
+            executable, ["serve", "--http", "127.0.0.1:0"],
+            environment: provider.environment.merging(["CALLVAULT_DATA": data]) { $1 })
+        _ = try serve.waitForLine("serve's `listening` line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
+        let served = try serve.stop(SIGTERM, timeout: .seconds(30))
+        #expect(served.status == 0, "\(served.stderr)")
+        #expect(served.stderr.contains("day keys prepared ahead") && served.stderr.contains("tenantsFailing=0"), "\(served.stderr)")
+        #expect(!served.stderr.contains(provider.secret), "no PIN or token in serve's log")
 
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(5 * 86_400))
         let swept = try run(["sweep", "--once", "--now", later, "--json"])

@@ -98,6 +98,13 @@ public final class OpenBaoServer: Sendable {
         try process.stop(SIGKILL, timeout: .seconds(10))
     }
 
+    /// Stops the server without ending it (`SIGSTOP`): it accepts connections and answers nothing, as a
+    /// hung or partitioned server would, until ``resume()``.
+    public func pause() { process.send(SIGSTOP) }
+
+    /// Lets a paused server run again (`SIGCONT`).
+    public func resume() { process.send(SIGCONT) }
+
     /// Runs the `bao` command line against this server (`BAO_ADDR`, `BAO_TOKEN` in its environment).
     @discardableResult
     public func bao(_ arguments: [String]) throws -> ChildProcess.Output {

@@ -1,0 +1,144 @@
+import CallVaultCrypto
+public import CallVaultKeyProviders
+public import CallVaultModel
+internal import GRDB
+
+/// Day keys made ready ahead, so that a data key can be created where no provider round trip may be
+/// made: on an ingest event loop, a recording's data key comes only from a day key already unwrapped in
+/// memory (``DayKeyPreparer`` fetches them off the loops), and otherwise fails `dayKeyNotReady` at once.
+extension KeyStore {
+    /// Whether creating a data key may call the key provider (create, wrap or unwrap a day key).
+    public enum ProviderRoundTrip: Sendable, Equatable {
+        /// It may (recovery, transcription, the sweeper, the CLI: never on an event loop).
+        case allowed
+        /// It may not: the day key must be unwrapped in memory already, or the call fails
+        /// `dayKeyNotReady` without touching the provider (an ingest event loop).
+        case forbidden
+    }
+
+    /// How a day key stands after ``prepareDayKey(tenantID:kind:expiresOn:refreshingWithin:)``.
+    public enum DayKeyPreparation: Sendable, Equatable {
+        /// No provider wraps it (`local`, or a day key made under the tenant key before the provider was
+        /// configured): a data key never needs a provider round trip for it.
+        case local
+        /// Unwrapped in memory until the given instant (it was there already, or fetched now).
+        case cached(until: ContinuousClock.Instant)
+    }
+
+    /// Where day keys are wrapped, for messages: `the transit key provider at URL (mount transit)`, or
+    /// nil without a provider. Never a PIN or a token.
+    public var dayKeyProviderDescription: String? {
+        dayKeyProvider.map { "the \($0.kind.rawValue) key provider at \($0.location)" }
+    }
+
+    /// The kind of provider that wraps day keys, or nil without one.
+    public var dayKeyProviderKind: KeyProviderKind? { dayKeyProvider?.kind }
+
+    /// How long an unwrapped provider-wrapped day key stays in memory.
+    public var dayKeyCacheTimeToLive: Duration { dayKeyCache.timeToLive }
+
+    /// Whether a data key for (tenant, kind, expiry day) can be created now without a provider round trip.
+    ///
+    /// Reads the key store (a short SQLite read) and the in-memory cache; never calls the provider.
+    public func dayKeyReady(tenantID: String, kind: KeyKind, expiresOn: CalendarDay) throws(KeyStoreError) -> Bool {
+        do {
+            _ = try readyDayKey(tenantID, expiresOn, kind)
+            return true
+        } catch where error.code == .dayKeyNotReady {
+            return false
+        }
+    }
+
+    /// Makes the (tenant, kind, expiry day) day key ready for data keys made without a provider round
+    /// trip: creates it in the provider if it is new, unwraps it if it is not in memory, and unwraps it
+    /// again when its cache entry ends within `margin` (so the cache never runs out under a busy tenant,
+    /// and a key revoked in the provider still stops working within the cache's time to live).
+    ///
+    /// Blocks on the provider: call it off the event loops. A provider that fails throws `providerFailed`
+    /// (a day key still cached stays usable until its entry ends); a key destroyed or revoked in the
+    /// provider throws `dataKeyShredded` and drops the day key from memory at once.
+    @discardableResult
+    public func prepareDayKey(
+        tenantID: String, kind: KeyKind, expiresOn: CalendarDay, refreshingWithin margin: Duration = .zero
+    ) throws(KeyStoreError) -> DayKeyPreparation {
+        try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
+        guard let provider = dayKeyProvider else { return .local }
+        guard let ready = try ensureProviderDayKey(provider, tenantID, expiresOn, kind) else { return .local }
+        let now = ContinuousClock.now
+        if let until = dayKeyCache.expiry(ready.keyID, now: now), until - now > margin {
+            return .cached(until: until)
+        }
+        // Near the end of its entry (or just evicted): unwrap it again through the provider.
+        let row = try read { db throws(KeyStoreError) -> Row? in
+            try self.fetchOne(
+                db, "SELECT day, kind, wrapped, provider_key FROM day_key WHERE key_id = ? AND tenant_id = ?",
+                [ready.keyID, tenantID])
+        }
+        let providerKey: String? = row?["provider_key"]
+        guard let row, let providerKey else {
+            throw KeyStoreError(
+                .dayKeyNotReady,
+                "the \(kind.rawValue) day key of tenant \(tenantID) for \(expiresOn) changed while it was being "
+                    + "prepared; try again")
+        }
+        let day: String = row["day"]
+        let kindText: String = row["kind"]
+        let key: SecretKey
+        do throws(KeyProviderError) {
+            key = try provider.unwrap(
+                Self.bytes(row, "wrapped"), under: providerKey,
+                context: Self.dayContext(tenantID, ready.keyID, day, kindText))
+        } catch {
+            if error.code == .keyNotFound { dayKeyCache.remove([ready.keyID]) }
+            throw providerError(error, provider, "cannot unwrap the \(kindText) day key of tenant \(tenantID) for \(day)")
+        }
+        dayKeyCache.insert(key, for: ready.keyID)
+        return .cached(until: dayKeyCache.expiry(ready.keyID) ?? .now)
+    }
+
+    /// The day key a data key may use without a provider round trip: a provider-wrapped one from the
+    /// cache, nil when the day key needs no provider (none configured, or wrapped by the tenant key).
+    /// Throws `dayKeyNotReady` (naming tenant, day and provider) when it would need the provider.
+    func readyDayKey(_ tenantID: String, _ day: CalendarDay, _ kind: KeyKind) throws(KeyStoreError) -> (
+        keyID: String, key: SecretKey
+    )? {
+        guard let provider = dayKeyProvider else { return nil }
+        let dayText = day.description
+        let row = try read { db throws(KeyStoreError) -> Row? in
+            guard try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil else {
+                throw KeyStoreError(.unknownTenant, "tenant \(tenantID) has no key (create the tenant first)")
+            }
+            if let row = try self.fetchOne(
+                db, "SELECT key_id, provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+                [tenantID, dayText, kind.rawValue])
+            {
+                return row
+            }
+            try self.checkDayNotDestroyed(db, tenantID, dayText, kind)
+            return nil
+        }
+        if let row {
+            let keyID: String = row["key_id"]
+            let providerKey: String? = row["provider_key"]
+            guard providerKey != nil else { return nil }
+            if let key = dayKeyCache.key(keyID) { return (keyID, key) }
+        }
+        throw KeyStoreError(
+            .dayKeyNotReady,
+            "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) is not ready in memory: it needs a "
+                + "round trip to the \(provider.kind.rawValue) key provider at \(provider.location), which is not "
+                + "made on an ingest event loop (it is being fetched off the loops; retry in a moment)")
+    }
+
+    /// Whether `keyID` is still the (tenant, day, kind) day key, inside the data key's write transaction
+    /// (an erasure may have replaced it, or the sweeper destroyed it, since it was read).
+    func isCurrentDayKey(_ db: Database, _ keyID: String, _ tenantID: String, _ day: CalendarDay, _ kind: KeyKind)
+        throws(KeyStoreError) -> Bool
+    {
+        let row = try fetchOne(
+            db, "SELECT key_id FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
+            [tenantID, day.description, kind.rawValue])
+        let current: String? = row?["key_id"]
+        return current == keyID
+    }
+}
