@@ -71,7 +71,9 @@ final class ProviderServer {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(_ kind: KeyProviderKind) async throws {
+    /// - Parameter cacheTTL: how long the key store keeps an unwrapped day key (the preparer is not
+    ///   started: a test runs its passes or starts it).
+    init(_ kind: KeyProviderKind, cacheTTL: Duration = .seconds(300)) async throws {
         let inner: any KeyProvider
         switch kind {
         case .pkcs11:
@@ -93,7 +95,9 @@ final class ProviderServer {
         try FileRootKey(path: directory.rootKeyPath).create()
         let logs = CapturedLog()
         let logger = logs.logger()
-        let keyStore = try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
+        let keyStore = try KeyStore(
+            path: directory.keyStorePath, rootKey: FileRootKey(path: directory.rootKeyPath), logger: logger,
+            dayKeyProvider: provider, dayKeyCacheTTL: cacheTTL)
         let catalog = try Catalog(path: directory.catalogPath)
         let dayKeys = DayKeyPreparer(
             catalog: catalog, keyStore: keyStore, logger: logger, interval: .milliseconds(500),
@@ -260,6 +264,44 @@ struct ServeOnKeyProviderTests {
         try server.expectRecorded(tenantID: b.id, callSid: "CA-b2")
         #expect(server.provider.onLoop == 0, "\(server.provider.onLoop) provider call(s) on an event loop")
         #expect(!server.logs.all.contains { $0.contains(openBao.token) }, "no token in the log")
+        try await server.stop()
+    }
+
+    @Test func aDayKeyThatLeftMemoryBeforeConsentRefusesTheRecordingWithNothingWrittenAndNoProviderCallOnTheLoop()
+        async throws
+    {
+        let server = try await ProviderServer(.pkcs11, cacheTTL: .seconds(1))
+        let added = try server.catalog.addTenant(name: "c", policy: TenantPolicy(consentDigit: "1"))
+        try server.keyStore.createTenant(added.tenant.id)
+        #expect(server.dayKeys.prepareAll().isEmpty)
+        let ws = try TestSocketClient(port: server.port)
+        #expect(ws.upgrade("/v1/twilio?token=\(added.token)") == 101)
+        ws.sendFrame(opcode: 1, ServeEndToEndTests.start(callSid: "CA-c1"))
+        for frame in 0..<25 { ws.sendFrame(opcode: 1, ServeEndToEndTests.media("inbound", frame: frame, fill: 0x55)) }
+        // The stream started with the day key in memory; it leaves memory (its time to live, no
+        // preparer running) before the caller consents and the recording opens.
+        let started = try poll(timeout: .seconds(10)) {
+            try server.catalog.call(tenantID: added.tenant.id, externalID: "CA-c1") != nil
+        }
+        #expect(started)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(!server.dayKeys.isReady(added.tenant))
+        let before = server.provider.offLoop
+        ws.sendFrame(opcode: 1, ServeLimitsTests.consent)
+        for frame in 25..<75 { ws.sendFrame(opcode: 1, ServeEndToEndTests.media("inbound", frame: frame, fill: 0x55)) }
+        let close = TestSocketClient.closeCode(try #require(ws.readFrame(), "the stream was not closed").payload)
+        #expect(close.code == 1011 && close.reason.contains(added.tenant.id) && close.reason.contains("pkcs11"), "\(close)")
+
+        // The recording row is closed empty (interrupted, 0 bytes); no sealed file exists; nothing on the loop.
+        let call = try #require(try server.catalog.call(tenantID: added.tenant.id, externalID: "CA-c1"))
+        let recordings = try server.catalog.recordingSummaries(callID: call.id)
+        #expect(recordings.count == 1 && recordings.first?.state == .interrupted && recordings.first?.durationMs == 0, "\(recordings)")
+        let files = FileManager.default.enumerator(atPath: server.directory.path + "/recordings")?.allObjects ?? []
+        #expect(!files.contains { "\($0)".hasSuffix(".cvr") }, "\(files)")
+        #expect(server.provider.onLoop == 0, "\(server.provider.onLoop) provider call(s) on an event loop")
+        // The refusal asked the preparer for the day key (off the loops).
+        let fetched = try poll(timeout: .seconds(10)) { () throws -> Bool in server.provider.offLoop > before }
+        #expect(fetched, "the preparer fetched the day key again")
         try await server.stop()
     }
 }
