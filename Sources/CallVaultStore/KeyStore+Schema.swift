@@ -66,6 +66,21 @@ extension KeyStore {
         migrator.registerMigration("v2-day-key-provider") { db in
             try db.execute(sql: "ALTER TABLE day_key ADD COLUMN provider_key TEXT")
         }
+        // Provider keys of day keys replaced by erasure (regenerated), until the provider destroys them:
+        // a crash between the re-wrap and the destruction leaves the name here for the next run.
+        migrator.registerMigration("v3-retired-provider-key") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE retired_provider_key (
+                        provider_key TEXT PRIMARY KEY NOT NULL,
+                        tenant_id    TEXT NOT NULL,
+                        day          TEXT NOT NULL,
+                        kind         TEXT NOT NULL,
+                        retired_at   INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }()
 }
