@@ -145,7 +145,8 @@ extension KeyStore {
             throw KeyStoreError(
                 .providerFailed,
                 "the \(kind) day key of tenant \(tenantID) for \(day) is wrapped by the provider key \(providerKey), "
-                    + "but this key store was opened without a key provider"
+                    + "but this key store was opened without a key provider (if the data directory was just moved "
+                    + "with `callvault keys migrate`, restart this process so that it opens the provider)"
             )
         }
         let key: SecretKey

@@ -13,8 +13,9 @@ import Testing
     import Glibc
 #endif
 
-/// A real provider whose `destroyKey` can be made to fail, for the step of erasure after the commit.
-final class DestroyRefusingProvider: KeyProvider {
+/// A real provider whose `destroyKey` (or `wrap`) can be made to fail for some key names: a provider
+/// refusing one step (after an erasure's commit, for one tenant, in the middle of a migration).
+final class RefusingProvider: KeyProvider {
     let inner: any KeyProvider
     /// Names starting with this are refused ("" refuses all; nil none).
     private let refusing = Mutex<String?>(nil)
@@ -23,13 +24,19 @@ final class DestroyRefusingProvider: KeyProvider {
 
     func refuseDestroy(_ value: Bool) { refusing.withLock { $0 = value ? "" : nil } }
     func refuseDestroy(prefix: String) { refusing.withLock { $0 = prefix } }
+    /// Wraps under names starting with this are refused (nil: none).
+    private let refusingWrap = Mutex<String?>(nil)
+    func refuseWrap(prefix: String?) { refusingWrap.withLock { $0 = prefix } }
 
     var kind: KeyProviderKind { inner.kind }
     var location: String { inner.location }
     func createKey(named name: String) throws(KeyProviderError) { try inner.createKey(named: name) }
     func keyExists(named name: String) throws(KeyProviderError) -> Bool { try inner.keyExists(named: name) }
     func wrap(_ key: SecretKey, under name: String, context: KeyContext) throws(KeyProviderError) -> [UInt8] {
-        try inner.wrap(key, under: name, context: context)
+        if let prefix = refusingWrap.withLock({ $0 }), name.hasPrefix(prefix) {
+            throw KeyProviderError(.unavailable, "\(location): refused for the test")
+        }
+        return try inner.wrap(key, under: name, context: context)
     }
     func unwrap(_ wrapped: [UInt8], under name: String, context: KeyContext) throws(KeyProviderError) -> SecretKey {
         try inner.unwrap(wrapped, under: name, context: context)
@@ -159,7 +166,7 @@ struct ErasureRegenerationTests {
     @Test func providerFailingToDestroyLeavesThePendingNameForTheSweep() throws {
         let under = try ProviderUnderTest.make(.pkcs11)
         defer { under.shutdown() }
-        let refusing = DestroyRefusingProvider(under.provider)
+        let refusing = RefusingProvider(under.provider)
         let directory = try TemporaryDirectory("erasure-pending")
         let (_, keyStore) = try store(directory, refusing)
         let tenant = UUID().uuidString.lowercased()
@@ -187,7 +194,7 @@ struct ErasureRegenerationTests {
     @Test func oneTenantsDayKeyTheProviderCannotDestroyDoesNotStopTheOthers() throws {
         let under = try ProviderUnderTest.make(.pkcs11)
         defer { under.shutdown() }
-        let refusing = DestroyRefusingProvider(under.provider)
+        let refusing = RefusingProvider(under.provider)
         let directory = try TemporaryDirectory("sweep-isolation")
         let (_, keyStore) = try store(directory, refusing)
         let (revoked, healthy) = (UUID().uuidString.lowercased(), UUID().uuidString.lowercased())
