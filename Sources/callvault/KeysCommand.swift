@@ -10,8 +10,79 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Manage where a data directory's keys live (key providers).",
-        subcommands: [Migrate.self]
+        subcommands: [Migrate.self, Rotate.self]
     )
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace every day key of a tenant with fresh ones under fresh provider keys (audited).",
+            discussion: """
+                Each of the tenant's day keys in the key provider is replaced by a fresh day key under a \
+                fresh provider key; its data keys are re-wrapped and the old provider key destroyed, so \
+                a copy of the old wrapped keys (a backup, a leaked key store) is useless from then on. One \
+                transaction per day key: a killed rotation leaves every key readable, and running it \
+                again finishes it.
+                """)
+
+        @OptionGroup var dataOptions: DataOptions
+        @Option(help: "The tenant id whose day keys are rotated.") var tenant: String
+        @Flag(help: "Print one JSON document on stdout.") var json = false
+
+        struct Report: Codable {
+            var tenantId: String
+            var dayKeysRotated: Int
+            var dataKeysRewrapped: Int
+            var providerKeysPending: [String]
+            var dayKeysStillLocal: Int
+        }
+
+        func run() async throws {
+            var logger = Logger(label: "callvault.keys")
+            logger.logLevel = .warning
+            let stores = try RetentionStores(dataOptions, logger: logger)
+            guard try stores.keyStore.hasTenant(tenant) else {
+                throw CLIError.failure("tenant \(tenant) has no key", hint: "see `callvault tenant list`")
+            }
+            do {
+                try stores.catalog.auditLog.append(actor: "cli", action: "keys.rotation_started", tenantID: tenant)
+            } catch {
+                throw CLIError.failure("cannot audit the rotation; nothing was rotated: \(error.message)")
+            }
+            let result: KeyStore.DayKeyRotation
+            do { result = try stores.keyStore.rotateDayKeys(tenantID: tenant) } catch {
+                throw CLIError.failure(
+                    error.message, hint: "what was rotated stays rotated; run the command again to finish")
+            }
+            do {
+                try stores.catalog.auditLog.append(
+                    actor: "cli", action: "keys.rotated", tenantID: tenant,
+                    details: [
+                        "dayKeysRotated": String(result.dayKeysRotated),
+                        "dataKeysRewrapped": String(result.dataKeysRewrapped),
+                        "providerKeysPending": String(result.providerKeysPending.count),
+                    ])
+            } catch {
+                throw CLIError.failure("the day keys were rotated but the audit entry failed: \(error.message)")
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                let report = Report(
+                    tenantId: tenant, dayKeysRotated: result.dayKeysRotated, dataKeysRewrapped: result.dataKeysRewrapped,
+                    providerKeysPending: result.providerKeysPending, dayKeysStillLocal: result.localDayKeys)
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("rotated \(result.dayKeysRotated) day key(s) of tenant \(tenant), re-wrapping \(result.dataKeysRewrapped) data key(s)")
+                if result.localDayKeys > 0 {
+                    print("\(result.localDayKeys) day key(s) are still local: move them with `callvault keys migrate`")
+                }
+                if !result.providerKeysPending.isEmpty {
+                    print("the key provider has not destroyed \(result.providerKeysPending.count) old provider key(s) yet; run `callvault sweep` when it answers")
+                }
+            }
+            if !result.providerKeysPending.isEmpty { throw ExitCode(1) }
+        }
+    }
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -65,8 +65,17 @@ struct KeysMigrateCLITests {
             environment: provider.environment.merging(["CALLVAULT_TRANSIT_TOKEN": "t", "CALLVAULT_PKCS11_PIN": "1"]) { $1 })
         #expect(moved.status == 1 && moved.stderr.contains("not built"), "\(moved.stderr)")
 
+        // Rotation: the tenant's day key replaced, the recording still verifies.
+        let rotatedKeys = try run(["keys", "rotate", "--tenant", tenantID, "--json"])
+        #expect(rotatedKeys.status == 0, "\(rotatedKeys.stderr)")
+        #expect(try rotatedKeys.json()["dayKeysRotated"] as? Int == 1)
+        #expect(try run(["verify", recordingID]).status == 0, "readable under the rotated key")
+        let unknown = try run(["keys", "rotate", "--tenant", "nobody"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("nobody"), "\(unknown.stderr)")
+
         let audit = try run(["audit", "list"])
         #expect(audit.stdout.contains("keys.migration_started") && audit.stdout.contains("keys.migrated"))
+        #expect(audit.stdout.contains("keys.rotated"))
 
         // Shredding now happens in the provider: after the sweep the recording is gone for good.
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(5 * 86_400))

@@ -218,6 +218,41 @@ struct ErasureRegenerationTests {
         #expect(errorCode { try keyStore.dataKey(ownerID: "r-\(revoked)", tenantID: revoked) } == .dataKeyShredded)
     }
 
+    @Test(arguments: [KeyProviderKind.pkcs11, .transit])
+    func rotationReplacesEveryDayKeyOfOneTenantAndKillsOldCopies(kind: KeyProviderKind) throws {
+        let under = try ProviderUnderTest.make(kind)
+        defer { under.shutdown() }
+        let directory = try TemporaryDirectory("rotation")
+        let (data, keyStore) = try store(directory, under.provider)
+        let (rotated, other) = (UUID().uuidString.lowercased(), UUID().uuidString.lowercased())
+        var keys: [String: [UInt8]] = [:]
+        for tenant in [rotated, other] {
+            try keyStore.createTenant(tenant)
+            for (owner, day) in [("a", day1), ("b", day1), ("c", day2)] {
+                keys[tenant + owner] = bytes(of: try keyStore.newDataKey(tenantID: tenant, ownerID: tenant + owner, kind: .voice, expiresOn: day).key)
+            }
+        }
+        let oldNames = [try providerKey(keyStore, rotated, day1), try providerKey(keyStore, rotated, day2)].compactMap { $0 }
+        let otherName = try #require(try providerKey(keyStore, other, day1))
+        let backup = directory.appending("backup-keys.sqlite")
+        try backUp(data, keyStore, to: backup)
+
+        let result = try keyStore.rotateDayKeys(tenantID: rotated)
+        #expect(result.dayKeysRotated == 2 && result.dataKeysRewrapped == 3 && result.providerKeysPending.isEmpty)
+        for name in oldNames { #expect(try !under.provider.keyExists(named: name), "\(name) destroyed") }
+        #expect(try under.provider.keyExists(named: otherName), "the other tenant is untouched")
+        let fresh = try KeyStore(dataDirectory: data, logger: Logger(label: "test"), dayKeyProvider: under.provider)
+        for (owner, key) in keys { #expect(bytes(of: try fresh.dataKey(ownerID: owner, tenantID: owner.hasPrefix(rotated) ? rotated : other)) == key) }
+        // The copy taken before the rotation opens none of the rotated tenant's keys, and still the other's.
+        let restored = try KeyStore(
+            path: backup, rootKey: FileRootKey(path: data.rootKeyPath), logger: Logger(label: "test"),
+            dayKeyProvider: under.provider)
+        #expect(errorCode { try restored.dataKey(ownerID: rotated + "a", tenantID: rotated) } == .dataKeyShredded)
+        #expect(bytes(of: try restored.dataKey(ownerID: other + "a", tenantID: other)) == keys[other + "a"])
+        #expect(errorCode { try KeyStore(dataDirectory: data, logger: Logger(label: "test")).rotateDayKeys(tenantID: rotated) } == .providerFailed)
+        #expect(errorCode { try keyStore.rotateDayKeys(tenantID: "nobody") } == .unknownTenant)
+    }
+
     @Test func localErasureSaysItIsNotBackupProof() throws {
         let directory = try TemporaryDirectory("erasure-local")
         let (_, keyStore) = try store(directory, nil)
