@@ -17,7 +17,7 @@ extension KeyStore {
     {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
         try KeyStoreIdentifier.validate(ownerID, what: "owner id")
-        if let provider = dayKeyProvider {
+        if let provider = try provider(for: tenantID) {
             // The provider round trips (first use of the day) happen here, outside the write transaction;
             // inside it the day key comes from the cache.
             _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind)

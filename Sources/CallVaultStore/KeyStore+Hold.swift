@@ -38,7 +38,7 @@ extension KeyStore {
     public func releaseHold(ownerID: String, tenantID: String, expiresOn: CalendarDay, today: CalendarDay = .today())
         throws(KeyStoreError) -> HoldRelease
     {
-        if let provider = dayKeyProvider, expiresOn >= today {
+        if expiresOn >= today, let provider = try provider(for: tenantID) {
             do throws(KeyStoreError) {
                 _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind(ofOwner: ownerID, tenantID: tenantID))
             } catch {

@@ -19,6 +19,13 @@ extension KeyStore {
         public var alreadyInProvider = 0
     }
 
+    /// How many live day keys the tenant has (any wrapping): a tenant's provider may change only at zero.
+    public func dayKeyCount(tenantID: String) throws(KeyStoreError) -> Int {
+        try read { db throws(KeyStoreError) in
+            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE tenant_id = ?", [tenantID])?["n"] as Int? ?? 0
+        }
+    }
+
     /// How many day keys are still wrapped by their tenant key (not by a provider).
     public func localDayKeyCount() throws(KeyStoreError) -> Int {
         try read { db throws(KeyStoreError) in

@@ -141,7 +141,7 @@ extension KeyStore {
         keyID: String, tenantID: String, day: String, kind: String, providerKey: String, wrapped: [UInt8]
     ) throws(KeyStoreError) -> SecretKey {
         if let key = dayKeyCache.key(keyID) { return key }
-        guard let provider = dayKeyProvider else {
+        guard let provider = try provider(for: tenantID) else {
             throw KeyStoreError(
                 .providerFailed,
                 "the \(kind) day key of tenant \(tenantID) for \(day) is wrapped by the provider key \(providerKey), "

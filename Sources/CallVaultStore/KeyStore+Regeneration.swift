@@ -87,7 +87,7 @@ extension KeyStore {
                 if let fresh = generation.fresh { dayKeyCache.insert(fresh.key, for: fresh.keyID) }
             }
             try checkpointTruncate()
-            result.providerKeysPending = destroyRetiredProviderKeys(provider).pending
+            result.providerKeysPending = destroyRetiredProviderKeys().pending
             logger.info(
                 "data keys erased",
                 metadata: [
@@ -233,15 +233,16 @@ extension KeyStore {
         return rewrapped
     }
 
-    /// Destroys, in the provider, the provider keys of day keys replaced by erasure; each one destroyed (or
-    /// found gone) loses its `retired_provider_key` row. Failures are logged and returned as pending.
+    /// Destroys, in the provider, the provider keys of day keys replaced by erasure or rotation; each one
+    /// destroyed (or found gone) loses its `retired_provider_key` row. Each goes to its tenant's provider.
+    /// Failures are logged and returned as pending.
     @discardableResult
-    func destroyRetiredProviderKeys(_ provider: any KeyProvider) -> (destroyed: Int, pending: [String]) {
-        let names: [String]
+    func destroyRetiredProviderKeys() -> (destroyed: Int, pending: [String]) {
+        let rows: [(name: String, tenantID: String)]
         do {
-            names = try read { db throws(KeyStoreError) in
-                try self.fetchAll(db, "SELECT provider_key FROM retired_provider_key ORDER BY retired_at")
-                    .map { (row: Row) -> String in row["provider_key"] }
+            rows = try read { db throws(KeyStoreError) in
+                try self.fetchAll(db, "SELECT provider_key, tenant_id FROM retired_provider_key ORDER BY retired_at")
+                    .map { (row: Row) -> (name: String, tenantID: String) in (row["provider_key"], row["tenant_id"]) }
             }
         } catch {
             logger.warning("cannot list retired provider keys", metadata: ["error": "\(error.message)"])
@@ -249,8 +250,11 @@ extension KeyStore {
         }
         var destroyed = 0
         var pending: [String] = []
-        for name in names {
+        for (name, tenantID) in rows {
             do {
+                guard let provider = try provider(for: tenantID) else {
+                    throw KeyStoreError(.providerFailed, "this key store was opened without tenant \(tenantID)'s key provider")
+                }
                 try provider.destroyKey(named: name)
                 try write { db throws(KeyStoreError) in
                     try self.execute(db, "DELETE FROM retired_provider_key WHERE provider_key = ?", [name])
@@ -259,30 +263,18 @@ extension KeyStore {
             } catch {
                 logger.warning(
                     "a replaced day key's provider key could not be destroyed yet; sweep retries it",
-                    metadata: ["providerKey": "\(name)", "provider": "\(provider.location)"])
+                    metadata: ["providerKey": "\(name)", "tenant": "\(tenantID)"])
                 pending.append(name)
             }
         }
         return (destroyed, pending)
     }
 
-    /// Destroys the provider keys of day keys that erasures replaced and could not destroy at the time
-    /// (the provider was down). `callvault sweep` runs this first.
+    /// Destroys the provider keys of day keys that erasures or rotations replaced and could not destroy
+    /// at the time (the provider was down). `callvault sweep` runs this first.
     /// - Returns: how many were destroyed now, and the names still pending (the provider failed again).
     public func finishRetiredProviderKeys() throws(KeyStoreError) -> (destroyed: Int, pending: [String]) {
-        guard let provider = dayKeyProvider else {
-            let count = try read { db throws(KeyStoreError) in
-                try self.fetchOne(db, "SELECT count(*) AS n FROM retired_provider_key")?["n"] as Int? ?? 0
-            }
-            if count > 0 {
-                throw KeyStoreError(
-                    .providerFailed,
-                    "\(count) replaced day keys wait to be destroyed in a key provider, but this key store was "
-                        + "opened without one")
-            }
-            return (0, [])
-        }
-        return destroyRetiredProviderKeys(provider)
+        destroyRetiredProviderKeys()
     }
 }
 
@@ -308,7 +300,7 @@ extension KeyStore {
     /// open their data); running it again with a later `before` finishes it. A provider failure stops
     /// the pass with `providerFailed`; what was rotated stays rotated.
     public func rotateDayKeys(tenantID: String, before: Date = Date()) throws(KeyStoreError) -> DayKeyRotation {
-        guard let provider = dayKeyProvider else {
+        guard let provider = try provider(for: tenantID) else {
             throw KeyStoreError(
                 .providerFailed,
                 "tenant \(tenantID)'s day keys are not in a key provider; move the data directory with "
@@ -369,7 +361,7 @@ extension KeyStore {
             result.dataKeysRewrapped += rewrapped
         }
         if result.dayKeysRotated > 0 { try checkpointTruncate() }
-        result.providerKeysPending = destroyRetiredProviderKeys(provider).pending
+        result.providerKeysPending = destroyRetiredProviderKeys().pending
         logger.info(
             "day keys rotated",
             metadata: [

@@ -124,7 +124,7 @@ extension KeyStore {
             return (keyID, key)
         }
         try checkDayNotDestroyed(db, tenantID, dayText, kind)
-        if dayKeyProvider != nil {
+        if keyProviders.hasProvider(for: tenantID) {
             // Provider-wrapped day keys are made by `ensureProviderDayKey` before the write transaction.
             throw KeyStoreError(
                 .databaseFailed,

@@ -42,6 +42,7 @@ struct BYOKRevocationCLITests {
         let unreadable = try run(["verify", recordingID], token: token)
         #expect(unreadable.status == 1, "\(unreadable.stdout) \(unreadable.stderr)")
         #expect((unreadable.stdout + unreadable.stderr).contains("transit"), "\(unreadable.stdout) \(unreadable.stderr)")
+        #expect(!unreadable.stdout.contains("tampered"), "a revoked key is not tampering")
         #expect(!(unreadable.stdout + unreadable.stderr).contains(token), "never the token")
         let refused = try run(["_record-sample", "--tenant", tenantID, "--seconds", "1"], token: token)
         #expect(refused.status != 0, "no new recording without the customer's key: \(refused.stdout)")
