@@ -17,6 +17,8 @@ extension KeyStore {
         public var migrated = 0
         /// Day keys that were under provider keys already.
         public var alreadyInProvider = 0
+        /// Hold keys moved under provider keys now (as fresh hold keys; the held data keys re-wrapped).
+        public var holdKeysMigrated = 0
     }
 
     /// How many live day keys the tenant has (any wrapping): a tenant's provider may change only at zero.
@@ -99,7 +101,28 @@ extension KeyStore {
                 _ = try? provider.destroyKey(named: name)
             }
         }
-        if result.migrated > 0 { try checkpointTruncate() }
+        // Hold keys under tenant keys move into the provider as a fresh generation (held keys re-wrapped).
+        let localHolds = try read { db throws(KeyStoreError) in
+            try self.fetchAll(db, "SELECT tenant_id FROM hold_key WHERE provider_key IS NULL ORDER BY tenant_id")
+                .map { (row: Row) -> String in row["tenant_id"] }
+        }
+        for tenantID in localHolds where !keyProviders.hasOwnProvider(tenantID) {
+            guard let generation = try prepareHoldGeneration(provider, tenantID) else { continue }
+            let replaced: Bool
+            do throws(KeyStoreError) {
+                replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
+            } catch {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+                throw error
+            }
+            if replaced {
+                dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
+                result.holdKeysMigrated += 1
+            } else {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+            }
+        }
+        if result.migrated > 0 || result.holdKeysMigrated > 0 { try checkpointTruncate() }
         logger.info(
             "day keys migrated to the key provider",
             metadata: ["migrated": "\(result.migrated)", "provider": "\(provider.kind.rawValue)"])

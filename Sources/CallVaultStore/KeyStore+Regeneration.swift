@@ -291,6 +291,8 @@ extension KeyStore {
         public var providerKeysPending: [String] = []
         /// Day keys of the tenant still wrapped by its tenant key (not rotated: move them with `keys migrate`).
         public var localDayKeys = 0
+        /// Whether the tenant's hold key was replaced too (it has one).
+        public var holdKeyRotated = false
     }
 
     /// Replaces each of the tenant's provider-wrapped day keys made before `before` with a fresh day key
@@ -360,7 +362,24 @@ extension KeyStore {
             result.dayKeysRotated += 1
             result.dataKeysRewrapped += rewrapped
         }
-        if result.dayKeysRotated > 0 { try checkpointTruncate() }
+        // The hold key too: a fresh one under a fresh provider key, the held data keys re-wrapped.
+        if let generation = try prepareHoldGeneration(provider, tenantID) {
+            let replaced: Bool
+            do throws(KeyStoreError) {
+                replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
+            } catch {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+                throw error
+            }
+            if replaced {
+                dayKeyCache.remove([generation.oldKeyID])
+                dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
+                result.holdKeyRotated = true
+            } else {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+            }
+        }
+        if result.dayKeysRotated > 0 || result.holdKeyRotated { try checkpointTruncate() }
         result.providerKeysPending = destroyRetiredProviderKeys().pending
         logger.info(
             "day keys rotated",

@@ -81,6 +81,10 @@ extension KeyStore {
                     """
             )
         }
+        // A hold key wrapped by a key provider names its provider key; NULL: wrapped by the tenant key.
+        migrator.registerMigration("v4-hold-key-provider") { db in
+            try db.execute(sql: "ALTER TABLE hold_key ADD COLUMN provider_key TEXT")
+        }
         return migrator
     }()
 }

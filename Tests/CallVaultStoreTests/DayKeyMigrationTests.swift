@@ -35,6 +35,7 @@ struct DayKeyMigrationTests {
                 keys[owner] = bytes(of: try local.newDataKey(tenantID: tenant, ownerID: owner, kind: kind, expiresOn: day).key)
             }
             #expect(try local.localDayKeyCount() == 3)
+            try local.placeHold(ownerID: "t1", tenantID: tenant)
         }
         let store = try KeyStore(dataDirectory: data, logger: Logger(label: "test"), dayKeyProvider: refusing)
         // A run killed after creating a provider key: the next run finds it and uses it.
@@ -51,6 +52,7 @@ struct DayKeyMigrationTests {
         refusing.refuseWrap(prefix: nil)
         let resumed = try store.migrateLocalDayKeys(to: refusing)
         #expect(resumed.migrated == left && resumed.alreadyInProvider == 3 - left)
+        #expect(resumed.holdKeysMigrated == 1, "the hold key moved into the provider, the held key re-wrapped")
         #expect(try store.localDayKeyCount() == 0)
         // A fresh process (no cache) opens every data key through the provider.
         let fresh = try KeyStore(dataDirectory: data, logger: Logger(label: "test"), dayKeyProvider: under.provider)
@@ -65,6 +67,6 @@ struct DayKeyMigrationTests {
         #expect(try !under.provider.keyExists(named: KeyStore.providerKeyName(tenantID: tenant, kind: .voice, day: day1)))
         #expect(errorCode { try fresh.dataKey(ownerID: "v1", tenantID: tenant) } == .dataKeyShredded)
         #expect(bytes(of: try fresh.dataKey(ownerID: "v2", tenantID: tenant)) == keys["v2"])
-        #expect(try fresh.migrateLocalDayKeys(to: under.provider) == .init(migrated: 0, alreadyInProvider: 1))
+        #expect(try fresh.migrateLocalDayKeys(to: under.provider) == .init(migrated: 0, alreadyInProvider: 1, holdKeysMigrated: 0))
     }
 }

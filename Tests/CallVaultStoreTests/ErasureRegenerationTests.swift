@@ -253,6 +253,55 @@ struct ErasureRegenerationTests {
         #expect(errorCode { try keyStore.rotateDayKeys(tenantID: "nobody") } == .unknownTenant)
     }
 
+    @Test(arguments: [KeyProviderKind.pkcs11, .transit])
+    func releasedHoldLeavesNoOpenableCopyInABackup(kind: KeyProviderKind) throws {
+        let under = try ProviderUnderTest.make(kind)
+        defer { under.shutdown() }
+        let directory = try TemporaryDirectory("hold-provider")
+        let (data, keyStore) = try store(directory, under.provider)
+        let tenant = UUID().uuidString.lowercased()
+        try keyStore.createTenant(tenant)
+        var keys: [String: [UInt8]] = [:]
+        for owner in ["released", "kept"] {
+            keys[owner] = bytes(of: try keyStore.newDataKey(tenantID: tenant, ownerID: owner, kind: .voice, expiresOn: day1).key)
+            try keyStore.placeHold(ownerID: owner, tenantID: tenant)
+        }
+        func holdName(_ store: KeyStore) throws -> String? {
+            try store.read { db throws(KeyStoreError) in
+                try store.fetchOne(db, "SELECT provider_key FROM hold_key WHERE tenant_id = ?", [tenant])?["provider_key"]
+            }
+        }
+        let oldHold = try #require(try holdName(keyStore))
+        #expect(oldHold.hasPrefix("cv.\(tenant).hold."))
+        #expect(try under.provider.keyExists(named: oldHold))
+        // The day passes; held keys survive it.
+        try keyStore.destroyDayKeys(expiringBefore: day2)
+        #expect(bytes(of: try keyStore.dataKey(ownerID: "released", tenantID: tenant)) == keys["released"])
+        let backup = directory.appending("backup-keys.sqlite")
+        try backUp(data, keyStore, to: backup)
+
+        #expect(try keyStore.releaseHold(ownerID: "released", tenantID: tenant, expiresOn: day1, today: day2) == .shredded)
+        let newHold = try #require(try holdName(keyStore))
+        #expect(newHold != oldHold)
+        #expect(try !under.provider.keyExists(named: oldHold), "the old hold key is destroyed")
+        #expect(bytes(of: try keyStore.dataKey(ownerID: "kept", tenantID: tenant)) == keys["kept"], "re-wrapped")
+        let fresh = try KeyStore(dataDirectory: data, logger: Logger(label: "test"), dayKeyProvider: under.provider)
+        #expect(bytes(of: try fresh.dataKey(ownerID: "kept", tenantID: tenant)) == keys["kept"])
+
+        // The backup's hold-wrapped copy of the released key is dead (and, the price, so is its copy of the kept one).
+        let restored = try KeyStore(
+            path: backup, rootKey: FileRootKey(path: data.rootKeyPath), logger: Logger(label: "test"),
+            dayKeyProvider: under.provider)
+        #expect(errorCode { try restored.dataKey(ownerID: "released", tenantID: tenant) } == .dataKeyShredded)
+        #expect(errorCode { try restored.dataKey(ownerID: "kept", tenantID: tenant) } == .dataKeyShredded)
+
+        // Rotation replaces the hold key as well.
+        let rotated = try keyStore.rotateDayKeys(tenantID: tenant)
+        #expect(rotated.holdKeyRotated)
+        #expect(try !under.provider.keyExists(named: newHold))
+        #expect(bytes(of: try keyStore.dataKey(ownerID: "kept", tenantID: tenant)) == keys["kept"])
+    }
+
     @Test func localErasureSaysItIsNotBackupProof() throws {
         let directory = try TemporaryDirectory("erasure-local")
         let (_, keyStore) = try store(directory, nil)
