@@ -191,7 +191,7 @@ extension IngestContext {
         logger.error(
             "call refused: the tenant's day key is not ready in memory",
             metadata: [
-                "tenant": "\(tenant.id)", "call": "\(callID)", "provider": "\(keyStore.dayKeyProviderDescription ?? "none")",
+                "tenant": "\(tenant.id)", "call": "\(callID)", "provider": "\(keyStore.dayKeyProviderDescription(tenantID: tenant.id) ?? "none")",
                 "error": "\(dayKeys.failure(tenantID: tenant.id)?.message ?? "not fetched yet")",
             ])
         return .serverError(reason)

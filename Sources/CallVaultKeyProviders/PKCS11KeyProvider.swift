@@ -261,15 +261,15 @@ public final class PKCS11KeyProvider: KeyProvider, @unchecked Sendable {
         KeyProviderError(.keyNotFound, "\(location): no key named \(name) (destroyed, revoked or never created)")
     }
 
-    /// Names CallVault gives keys: letters, digits, `-`, `_`, `.`, 1…64 bytes (PKCS#11 labels are free
+    /// Names CallVault gives keys: letters, digits, `-`, `_`, `.`, 1…128 bytes (PKCS#11 labels are free
     /// text, but keeping them plain keeps them safe in every provider and log).
     static func validate(_ name: String) throws(KeyProviderError) {
         let allowed = name.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == 0x2D || byte == 0x5F || byte == 0x2E
         }
-        guard !name.isEmpty, name.utf8.count <= 64, allowed else {
-            throw KeyProviderError(.misconfigured, "a key name must be 1 to 64 letters, digits, '-', '_' or '.'")
+        guard !name.isEmpty, name.utf8.count <= 128, allowed else {
+            throw KeyProviderError(.misconfigured, "a key name must be 1 to 128 letters, digits, '-', '_' or '.'")
         }
     }
 

@@ -27,6 +27,8 @@ struct Shredder {
     struct Outcome {
         var shredded: [String] = []
         var dataKeysDestroyed = 0
+        /// What the key store did above the destroyed keys (erasure regenerates provider-wrapped day keys).
+        var keys = DataKeyDestruction()
         var filesDeleted = 0
         var bytesFreed: Int64 = 0
         var failures: [SweepReport.Failure] = []
@@ -38,7 +40,7 @@ struct Shredder {
     func shred(_ batch: ArraySlice<SealedItem>, at now: Date) throws(RetentionError) -> Outcome {
         var outcome = Outcome()
         guard let kind = batch.first?.kind else { return outcome }
-        let keys: (destroyed: Int, held: [String])
+        let keys: DataKeyDestruction
         do {
             keys = try keyStore.destroyDataKeys(
                 owners: batch.map { (ownerID: $0.id, tenantID: $0.tenantID) }, reason: reason)
@@ -46,6 +48,7 @@ struct Shredder {
             throw RetentionError(.keyStoreFailed, "cannot destroy data keys: \(error.message)")
         }
         outcome.dataKeysDestroyed = keys.destroyed
+        outcome.keys = keys
         let held = Set(keys.held)
         var done: [String] = []
         done.reserveCapacity(batch.count)

@@ -33,6 +33,17 @@ public struct SubjectErasure: Sendable {
         /// Recordings kept because they are under legal hold.
         public var recordingsHeld: [String] = []
         public var failures: [SweepReport.Failure] = []
+        /// Day keys replaced by a fresh generation (key provider only): the same days' other data keys
+        /// were re-wrapped and the old provider keys destroyed, so no backup can open the erased keys.
+        public var dayKeysRegenerated = 0
+        /// Other recordings' and transcripts' data keys re-wrapped under the fresh day keys.
+        public var dataKeysRewrapped = 0
+        /// Old provider keys the provider has not destroyed yet (it failed): `callvault sweep` retries.
+        public var providerKeysPending: [String] = []
+        /// Whether no backup of the data directory can open what was erased. False on a `local` key
+        /// provider (a backup with `keys.sqlite` and the root key opens it until the day key expires) and
+        /// while provider keys are pending.
+        public var backupProof = true
         public var at: Date
     }
 
@@ -73,6 +84,10 @@ public struct SubjectErasure: Sendable {
                 receipt.transcriptsErased = outcome.shredded
             }
             receipt.failures += outcome.failures
+            receipt.dayKeysRegenerated += outcome.keys.dayKeysRegenerated
+            receipt.dataKeysRewrapped += outcome.keys.dataKeysRewrapped
+            receipt.providerKeysPending += outcome.keys.providerKeysPending
+            if !outcome.keys.backupProof { receipt.backupProof = false }
         }
         do {
             try catalog.auditLog.append(
@@ -86,6 +101,10 @@ public struct SubjectErasure: Sendable {
                     "transcriptsErased": String(receipt.transcriptsErased.count),
                     "recordingsHeld": receipt.recordingsHeld.joined(separator: ","),
                     "failures": String(receipt.failures.count),
+                    "dayKeysRegenerated": String(receipt.dayKeysRegenerated),
+                    "dataKeysRewrapped": String(receipt.dataKeysRewrapped),
+                    "providerKeysPending": String(receipt.providerKeysPending.count),
+                    "backupProof": String(receipt.backupProof),
                 ],
                 at: now
             )

@@ -21,6 +21,11 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var filesDeleted = 0
     public var bytesFreed: Int64 = 0
     public var failures: [Failure] = []
+    /// Expired day keys the key provider could not destroy (tenant, kind, day, the provider's error): their
+    /// data stays unreadable-in-waiting and the next sweep tries again.
+    public var keyFailures: [String] = []
+    /// Provider keys of day keys replaced by erasures, destroyed by this sweep (their erasure could not).
+    public var replacedDayKeysDestroyed = 0
 
     public init(now: Date, dryRun: Bool) {
         self.now = now
@@ -34,5 +39,6 @@ public struct SweepReport: Sendable, Codable, Equatable {
             + "\(dayKeysDestroyed) day key(s), "
             + "\(dataKeysDestroyed) data key(s), \(filesDeleted) file(s), \(bytesFreed) bytes; "
             + "\(failures.count) failure(s)"
+            + (keyFailures.isEmpty ? "" : "; \(keyFailures.count) day key(s) the key provider could not destroy")
     }
 }

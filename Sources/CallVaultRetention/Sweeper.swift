@@ -124,15 +124,26 @@ public struct Sweeper: Sendable {
         }
     }
 
-    /// Destroys the day keys of passed days in one key-store transaction, then audits each.
+    /// Destroys the day keys of passed days in one key-store transaction, then audits each. Day keys the
+    /// key provider fails to destroy are reported in `keyFailures` and left for the next sweep; the rest
+    /// of the sweep goes on (their recordings are still shredded one data key at a time).
     private func destroyDayKeys(_ plan: SweepPlan, into report: inout SweepReport) throws(RetentionError) {
-        let destroyed: [DestroyedKey]
+        let sweep: KeyStore.DayKeySweep
         do {
-            destroyed = try keyStore.destroyDayKeys(expiringBefore: plan.firstKeptDay)
+            let retired = try keyStore.finishRetiredProviderKeys()
+            report.replacedDayKeysDestroyed = retired.destroyed
+            report.keyFailures += retired.pending.map {
+                "\($0): a day key replaced by an erasure; the key provider has not destroyed it yet"
+            }
+            sweep = try keyStore.sweepDayKeys(expiringBefore: plan.firstKeptDay)
         } catch {
             throw RetentionError(.keyStoreFailed, "cannot destroy expired day keys: \(error.message)")
         }
-        for key in destroyed {
+        report.keyFailures += sweep.failures
+        for failure in sweep.failures {
+            logger.error("expired day key not destroyed", metadata: ["reason": "\(failure)"])
+        }
+        for key in sweep.destroyed {
             report.dayKeysDestroyed += 1
             report.dataKeysDestroyed += key.ownerIDs.count
             do {

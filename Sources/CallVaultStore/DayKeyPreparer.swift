@@ -110,14 +110,15 @@ public final class DayKeyPreparer: Sendable {
 
     /// Why a call of `tenant` is refused while its day key is not ready, for the stream's close frame
     /// (at most 123 bytes) and the control API: names the tenant and the provider's kind, and whether the
-    /// provider failed or the key is still being fetched. The full reason (with the provider's location
+    /// provider failed or the key is still being fetched (`its transit key provider`, `its pkcs11 …`, `its
+    /// own …` for a tenant's own provider not opened yet). The full reason (with the provider's location
     /// and error) is in ``failure(tenantID:)`` and the log.
     public func refusal(_ tenant: Tenant) -> String {
-        let provider = keyStore.dayKeyProviderKind.map { "\($0.rawValue) " } ?? ""
+        let provider = keyStore.dayKeyProviderKind(tenantID: tenant.id).map { "\($0) " } ?? ""
         if failure(tenantID: tenant.id) != nil {
             return "tenant \(tenant.id): its \(provider)key provider failed; nothing recorded, retry later"
         }
-        return "tenant \(tenant.id): its day key is being fetched from the \(provider)key provider; retry"
+        return "tenant \(tenant.id): its day key is being fetched from its \(provider)key provider; retry"
     }
 
     // MARK: Off the event loops (blocking)
@@ -200,7 +201,7 @@ public final class DayKeyPreparer: Sendable {
     /// Starts the passes on the preparer's queue: the first at once, then every ``interval``, until
     /// ``stop()``. Without a key provider nothing is scheduled.
     public func start() {
-        guard keyStore.dayKeyProviderDescription != nil else { return }
+        guard keyStore.hasDayKeyProviders else { return }
         let generation = state.withLock { state -> Int? in
             guard !state.running else { return nil }
             state.running = true

@@ -24,16 +24,17 @@ extension KeyStore {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
         try KeyStoreIdentifier.validate(ownerID, what: "owner id")
         var ready: (keyID: String, key: SecretKey)?
-        if let provider = dayKeyProvider {
-            switch providerRoundTrip {
-            case .allowed:
+        switch providerRoundTrip {
+        case .allowed:
+            if let provider = try provider(for: tenantID) {
                 // The provider round trips (first use of the day) happen here, outside the write transaction;
                 // inside it the day key comes from the cache.
                 _ = try ensureProviderDayKey(provider, tenantID, expiresOn, kind)
-            case .forbidden:
-                // From memory only; the transaction below checks it is still the day's key.
-                ready = try readyDayKey(tenantID, expiresOn, kind)
             }
+        case .forbidden:
+            // From memory only (no provider is opened or called); the transaction below checks it is
+            // still the day's key.
+            ready = try readyDayKey(tenantID, expiresOn, kind)
         }
         let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
             let live = try self.fetchOne(db, "SELECT 1 FROM data_key WHERE owner_id = ?", [ownerID])

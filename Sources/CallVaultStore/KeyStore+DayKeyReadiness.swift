@@ -1,5 +1,5 @@
 import CallVaultCrypto
-public import CallVaultKeyProviders
+import CallVaultKeyProviders
 public import CallVaultModel
 internal import GRDB
 
@@ -25,14 +25,27 @@ extension KeyStore {
         case cached(until: ContinuousClock.Instant)
     }
 
-    /// Where day keys are wrapped, for messages: `the transit key provider at URL (mount transit)`, or
-    /// nil without a provider. Never a PIN or a token.
-    public var dayKeyProviderDescription: String? {
-        dayKeyProvider.map { "the \($0.kind.rawValue) key provider at \($0.location)" }
+    /// Where the tenant's day keys are wrapped, for messages, without opening a provider:
+    /// `the transit key provider at URL, mount M`, `its own key provider (not opened yet)`, or nil when
+    /// its day keys stay under its tenant key. Never a PIN or a token.
+    public func dayKeyProviderDescription(tenantID: String) -> String? {
+        if let provider = keyProviders.providerIfOpen(for: tenantID) {
+            return "the \(provider.kind.rawValue) key provider at \(provider.location)"
+        }
+        return keyProviders.hasOwnProvider(tenantID) ? "its own key provider (not opened yet)" : nil
     }
 
-    /// The kind of provider that wraps day keys, or nil without one.
-    public var dayKeyProviderKind: KeyProviderKind? { dayKeyProvider?.kind }
+    /// The kind of the tenant's day-key provider as a word for short messages (`transit`, `pkcs11`, or
+    /// `own` for a tenant's own provider not opened yet), without opening one; nil without a provider.
+    public func dayKeyProviderKind(tenantID: String) -> String? {
+        if let provider = keyProviders.providerIfOpen(for: tenantID) { return provider.kind.rawValue }
+        return keyProviders.hasOwnProvider(tenantID) ? "own" : nil
+    }
+
+    /// Whether any day key of this store may be wrapped by a provider (the directory's, or a tenant's own).
+    public var hasDayKeyProviders: Bool {
+        keyProviders.defaultProvider != nil || keyProviders.hasAnyOwnProvider
+    }
 
     /// How long an unwrapped provider-wrapped day key stays in memory.
     public var dayKeyCacheTimeToLive: Duration { dayKeyCache.timeToLive }
@@ -62,7 +75,7 @@ extension KeyStore {
         tenantID: String, kind: KeyKind, expiresOn: CalendarDay, refreshingWithin margin: Duration = .zero
     ) throws(KeyStoreError) -> DayKeyPreparation {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
-        guard let provider = dayKeyProvider else { return .local }
+        guard let provider = try provider(for: tenantID) else { return .local }
         guard let ready = try ensureProviderDayKey(provider, tenantID, expiresOn, kind) else { return .local }
         let now = ContinuousClock.now
         if let until = dayKeyCache.expiry(ready.keyID, now: now), until - now > margin {
@@ -102,7 +115,8 @@ extension KeyStore {
     func readyDayKey(_ tenantID: String, _ day: CalendarDay, _ kind: KeyKind) throws(KeyStoreError) -> (
         keyID: String, key: SecretKey
     )? {
-        guard let provider = dayKeyProvider else { return nil }
+        // A tenant without a provider: its day key is made or unwrapped under its tenant key, in memory.
+        guard keyProviders.hasProvider(for: tenantID) else { return nil }
         let dayText = day.description
         let row = try read { db throws(KeyStoreError) -> Row? in
             guard try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil else {
@@ -126,7 +140,7 @@ extension KeyStore {
         throw KeyStoreError(
             .dayKeyNotReady,
             "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) is not ready in memory: it needs a "
-                + "round trip to the \(provider.kind.rawValue) key provider at \(provider.location), which is not "
+                + "round trip to \(dayKeyProviderDescription(tenantID: tenantID) ?? "its key provider"), which is not "
                 + "made on an ingest event loop (it is being fetched off the loops; retry in a moment)")
     }
 

@@ -66,6 +66,25 @@ extension KeyStore {
         migrator.registerMigration("v2-day-key-provider") { db in
             try db.execute(sql: "ALTER TABLE day_key ADD COLUMN provider_key TEXT")
         }
+        // Provider keys of day keys replaced by erasure (regenerated), until the provider destroys them:
+        // a crash between the re-wrap and the destruction leaves the name here for the next run.
+        migrator.registerMigration("v3-retired-provider-key") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE retired_provider_key (
+                        provider_key TEXT PRIMARY KEY NOT NULL,
+                        tenant_id    TEXT NOT NULL,
+                        day          TEXT NOT NULL,
+                        kind         TEXT NOT NULL,
+                        retired_at   INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
+        // A hold key wrapped by a key provider names its provider key; NULL: wrapped by the tenant key.
+        migrator.registerMigration("v4-hold-key-provider") { db in
+            try db.execute(sql: "ALTER TABLE hold_key ADD COLUMN provider_key TEXT")
+        }
         return migrator
     }()
 }

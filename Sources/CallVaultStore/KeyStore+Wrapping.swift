@@ -69,21 +69,31 @@ extension KeyStore {
     }
 
     /// The tenant's hold key, created (wrapped under the tenant key) on first use when `create` is set.
+    ///
+    /// A hold key wrapped by the tenant's key provider (`provider_key`) is unwrapped by the provider
+    /// through the cache; such a key is made by ``ensureProviderHoldKey(_:_:)`` before the transaction,
+    /// never here.
     func holdKey(_ db: Database, _ tenantID: String, create: Bool) throws(KeyStoreError) -> (
         keyID: String, key: SecretKey
     )? {
-        let tenant = try tenantKey(db, tenantID)
-        if let row = try fetchOne(db, "SELECT key_id, wrapped FROM hold_key WHERE tenant_id = ?", [tenantID]) {
+        if let row = try fetchOne(db, "SELECT key_id, wrapped, provider_key FROM hold_key WHERE tenant_id = ?", [tenantID]) {
             let keyID: String = row["key_id"]
+            if let providerKey = row["provider_key"] as String? {
+                return (keyID, try providerHoldKey(keyID: keyID, tenantID: tenantID, providerKey: providerKey, wrapped: Self.bytes(row, "wrapped")))
+            }
             let key = try Self.unwrap(
                 Self.bytes(row, "wrapped"),
-                under: tenant,
+                under: try tenantKey(db, tenantID),
                 Self.holdContext(tenantID, keyID),
                 what: "hold key"
             )
             return (keyID, key)
         }
         guard create else { return nil }
+        if keyProviders.hasProvider(for: tenantID) {
+            throw KeyStoreError(.databaseFailed, "the hold key of tenant \(tenantID) vanished while in use; try again")
+        }
+        let tenant = try tenantKey(db, tenantID)
         let keyID = KeyStoreIdentifier.random()
         let key = try Self.randomKey()
         let wrapped = try Self.wrap(key, under: tenant, Self.holdContext(tenantID, keyID))
@@ -124,7 +134,7 @@ extension KeyStore {
             return (keyID, key)
         }
         try checkDayNotDestroyed(db, tenantID, dayText, kind)
-        if dayKeyProvider != nil {
+        if keyProviders.hasProvider(for: tenantID) {
             // Provider-wrapped day keys are made by `ensureProviderDayKey` before the write transaction.
             throw KeyStoreError(
                 .databaseFailed,

@@ -49,8 +49,9 @@ public final class KeyStore: Sendable {
     let database: DatabasePool
     let rootKey: SecretKey
     let logger: Logger
-    /// Where new day keys are wrapped, or nil for the tenant key (`local`).
-    let dayKeyProvider: (any KeyProvider)?
+    /// Where each tenant's new day keys are wrapped (the directory's provider, or the tenant's own);
+    /// none: under the tenant key (`local`).
+    public let keyProviders: KeyProviderSet
     /// Unwrapped provider-wrapped day keys, for a bounded time.
     let dayKeyCache: DayKeyCache
 
@@ -65,16 +66,18 @@ public final class KeyStore: Sendable {
     ///   - logger: receives tenant ids, key ids and counts, never key bytes.
     ///   - busyTimeout: seconds a statement waits for another process's lock (and a checkpoint for readers).
     ///   - dayKeyProvider: wraps new day keys under provider keys; nil keeps them under the tenant key.
+    ///   - keyProviders: instead of `dayKeyProvider`, the directory's provider and tenants' own providers.
     ///   - dayKeyCacheTTL: how long an unwrapped provider-wrapped day key stays in memory.
     public init(
         path: String, rootKey: some RootKeyProvider, logger: Logger, busyTimeout: Double = 2,
-        dayKeyProvider: (any KeyProvider)? = nil, dayKeyCacheTTL: Duration = .seconds(300)
+        dayKeyProvider: (any KeyProvider)? = nil, keyProviders: KeyProviderSet? = nil,
+        dayKeyCacheTTL: Duration = .seconds(300)
     )
         throws(KeyStoreError)
     {
         self.path = path
         self.logger = logger
-        self.dayKeyProvider = dayKeyProvider
+        self.keyProviders = keyProviders ?? KeyProviderSet(default: dayKeyProvider)
         self.dayKeyCache = DayKeyCache(timeToLive: dayKeyCacheTTL)
         self.rootKey = try rootKey.loadRootKey()
         try FileSystem.ensurePrivateFile(path)
@@ -94,7 +97,8 @@ public final class KeyStore: Sendable {
 
     /// Opens the key store of a data directory, with its file root key.
     public convenience init(
-        dataDirectory: DataDirectory, logger: Logger, busyTimeout: Double = 2, dayKeyProvider: (any KeyProvider)? = nil
+        dataDirectory: DataDirectory, logger: Logger, busyTimeout: Double = 2, dayKeyProvider: (any KeyProvider)? = nil,
+        keyProviders: KeyProviderSet? = nil
     )
         throws(KeyStoreError)
     {
@@ -104,8 +108,26 @@ public final class KeyStore: Sendable {
             rootKey: FileRootKey(path: dataDirectory.rootKeyPath),
             logger: logger,
             busyTimeout: busyTimeout,
-            dayKeyProvider: dayKeyProvider
+            dayKeyProvider: dayKeyProvider,
+            keyProviders: keyProviders
         )
+    }
+
+    /// The directory's key provider (nil for `local`); a tenant may have its own (``provider(for:)``).
+    public var dayKeyProvider: (any KeyProvider)? { keyProviders.defaultProvider }
+
+    /// The provider that wraps `tenantID`'s day keys, opened on first use; nil for the tenant key.
+    /// A tenant's own provider that cannot be opened is `providerFailed` naming the tenant.
+    func provider(for tenantID: String) throws(KeyStoreError) -> (any KeyProvider)? {
+        do throws(KeyProviderError) {
+            return try keyProviders.provider(for: tenantID)
+        } catch {
+            throw KeyStoreError(
+                .providerFailed,
+                "tenant \(tenantID)'s own key provider cannot be opened (\(error.code.rawValue): \(error.message)); "
+                    + "its day keys cannot be made or opened until it answers, other tenants go on"
+            )
+        }
     }
 
     /// Creates the tenant's key: 32 random bytes wrapped under the root key.

@@ -10,7 +10,7 @@ struct CallVaultCommand: AsyncParsableCommand {
         version: CallVaultVersion.string,
         subcommands: [
             InitCommand.self, ProbeCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
-            VerifyCommand.self, AuditCommand.self, HoldCommand.self, JobsCommand.self, TranscriptsCommand.self, ServeCommand.self, SimulateCommand.self, TranscribeCommand.self, SubjectCommand.self, SweepCommand.self,
+            VerifyCommand.self, AuditCommand.self, HoldCommand.self, JobsCommand.self, TranscriptsCommand.self, ServeCommand.self, SimulateCommand.self, TranscribeCommand.self, SubjectCommand.self, SweepCommand.self, KeysCommand.self,
             RecordSampleCommand.self,
         ]
     )

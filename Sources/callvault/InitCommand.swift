@@ -65,7 +65,7 @@ struct InitCommand: AsyncParsableCommand {
             throw CLIError.failure(
                 "\(directory.path) already uses the key provider \(existing.summary); init cannot change it to "
                     + requested.summary,
-                hint: "moving a data directory to another provider is `callvault keys migrate`, not built yet")
+                hint: "move a local data directory into a provider with `callvault keys migrate --to KIND` (same options as init)")
         }
         let provider: (any KeyProvider)?
         do { provider = try requested.open() } catch let error as KeyProviderSettings.SecretError {

@@ -2,11 +2,8 @@ import ArgumentParser
 import CallVaultKeyProviders
 import Foundation
 
-/// `init`'s choice of key provider: `--key-provider local|pkcs11|transit` and its settings.
-///
-/// Secrets never come from a flag value (`ps` and shell history would show them): the PKCS#11 PIN is
-/// read from `CALLVAULT_PKCS11_PIN` or `--pkcs11-pin-file`, the Transit token from
-/// `CALLVAULT_TRANSIT_TOKEN` or `--transit-token-file`, each file mode 0600.
+/// `init`'s choice of key provider: `--key-provider local|pkcs11|transit` and its settings
+/// (``ProviderSettingsOptions``).
 struct KeyProviderOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -14,29 +11,7 @@ struct KeyProviderOptions: ParsableArguments {
                 + "(Vault/OpenBao Transit).", valueName: "KIND"))
     var keyProvider = "local"
 
-    @Option(help: ArgumentHelp("The PKCS#11 module (shared library).", valueName: "PATH"))
-    var pkcs11Module: String?
-
-    @Option(help: ArgumentHelp("The PKCS#11 token's label.", valueName: "LABEL"))
-    var pkcs11Token: String?
-
-    @Option(help: ArgumentHelp("A file (mode 0600) holding the token's user PIN, read when CALLVAULT_PKCS11_PIN is unset.", valueName: "FILE"))
-    var pkcs11PinFile: String?
-
-    @Option(help: ArgumentHelp("The Vault/OpenBao server, e.g. https://vault.example.com:8200.", valueName: "URL"))
-    var transitUrl: String?
-
-    @Option(help: ArgumentHelp("The path the Transit engine is mounted at (default transit).", valueName: "PATH"))
-    var transitMount: String?
-
-    @Option(help: ArgumentHelp("The Vault Enterprise / OpenBao namespace.", valueName: "NS"))
-    var transitNamespace: String?
-
-    @Option(help: ArgumentHelp("PEM file of the certificate authorities to trust for the Transit server.", valueName: "FILE"))
-    var transitCaFile: String?
-
-    @Option(help: ArgumentHelp("A file (mode 0600) holding the Transit token, read when CALLVAULT_TRANSIT_TOKEN is unset.", valueName: "FILE"))
-    var transitTokenFile: String?
+    @OptionGroup var providerSettings: ProviderSettingsOptions
 
     /// The environment the secrets are looked up in (a seam for tests).
     var environment: [String: String] { ProcessInfo.processInfo.environment }
@@ -52,76 +27,11 @@ struct KeyProviderOptions: ParsableArguments {
         guard let kind else {
             throw ValidationError("--key-provider '\(keyProvider)' must be local, pkcs11 or transit")
         }
-        let pkcs11Given: [(String, String?)] = [
-            ("--pkcs11-module", pkcs11Module), ("--pkcs11-token", pkcs11Token), ("--pkcs11-pin-file", pkcs11PinFile),
-        ]
-        let transitGiven: [(String, String?)] = [
-            ("--transit-url", transitUrl), ("--transit-mount", transitMount), ("--transit-namespace", transitNamespace),
-            ("--transit-ca-file", transitCaFile), ("--transit-token-file", transitTokenFile),
-        ]
-        for (name, value) in pkcs11Given + transitGiven {
-            if let value, value.isEmpty { throw ValidationError("\(name) needs a value") }
-        }
-        if kind != .pkcs11, let given = pkcs11Given.first(where: { $0.1 != nil }) {
-            throw ValidationError("\(given.0) is only for --key-provider pkcs11")
-        }
-        if kind != .transit, let given = transitGiven.first(where: { $0.1 != nil }) {
-            throw ValidationError("\(given.0) is only for --key-provider transit")
-        }
-        switch kind {
-        case .local:
-            break
-        case .pkcs11:
-            guard pkcs11Module != nil else { throw ValidationError("--key-provider pkcs11 needs --pkcs11-module PATH") }
-            guard pkcs11Token != nil else { throw ValidationError("--key-provider pkcs11 needs --pkcs11-token LABEL") }
-            try checkSecret(
-                variable: KeyProviderSettings.pinVariable, file: pkcs11PinFile, option: "--pkcs11-pin-file",
-                what: "PKCS#11 PIN file", environment: environment)
-        case .transit:
-            guard transitUrl != nil else { throw ValidationError("--key-provider transit needs --transit-url URL") }
-            try checkSecret(
-                variable: KeyProviderSettings.tokenVariable, file: transitTokenFile, option: "--transit-token-file",
-                what: "Transit token file", environment: environment)
-        }
-    }
-
-    private func checkSecret(
-        variable: String, file: String?, option: String, what: String, environment: [String: String]
-    ) throws {
-        let set = !(environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
-        if let file {
-            do { try PrivateFile.check(file, what: what) } catch let error as KeyProviderSettings.SecretError {
-                throw ValidationError("\(option): \(error.message)")
-            }
-        } else if !set {
-            throw ValidationError(
-                "--key-provider \(keyProvider) needs a secret: set the environment variable \(variable), or give \(option) FILE (mode 0600)")
-        }
+        try providerSettings.validate(kind: kind, choice: "--key-provider", environment: environment)
     }
 
     /// The settings to write to `key-provider.json`: file paths made absolute, no secret.
     func settings(currentDirectory: String = FileManager.default.currentDirectoryPath) -> KeyProviderSettings {
-        func absolute(_ path: String?) -> String? {
-            guard let path else { return nil }
-            if path.hasPrefix("/") { return path }
-            return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: currentDirectory, isDirectory: true))
-                .standardizedFileURL.path
-        }
-        switch kind ?? .local {
-        case .local:
-            return .local
-        case .pkcs11:
-            return KeyProviderSettings(
-                kind: .pkcs11,
-                // A bare module name is p11-kit's to resolve (its module directory); a path is made absolute.
-                pkcs11: .init(
-                    module: pkcs11Module.map { $0.contains("/") ? absolute($0) ?? $0 : $0 } ?? "", token: pkcs11Token ?? "", pinFile: absolute(pkcs11PinFile)))
-        case .transit:
-            return KeyProviderSettings(
-                kind: .transit,
-                transit: .init(
-                    url: transitUrl ?? "", mount: transitMount ?? "transit", namespace: transitNamespace,
-                    caFile: absolute(transitCaFile), tokenFile: absolute(transitTokenFile)))
-        }
+        providerSettings.settings(kind: kind ?? .local, currentDirectory: currentDirectory)
     }
 }

@@ -27,6 +27,11 @@ struct KeyProviderSettings: Codable, Equatable, Sendable {
     var kind: KeyProviderKind
     var pkcs11: PKCS11?
     var transit: Transit?
+    /// Tenants with a provider of their own (`tenant add|set --key-provider`), by tenant id. Their PINs
+    /// and tokens come from their files only (never the environment, which is the directory's). A file
+    /// with tenants is version 2, so that an older build, which would wrap those tenants' day keys under
+    /// the directory's provider, refuses it instead.
+    var tenants: [String: KeyProviderSettings]?
 
     struct PKCS11: Codable, Equatable, Sendable {
         var module: String
@@ -99,8 +104,8 @@ struct KeyProviderSettings: Codable, Equatable, Sendable {
         do { settings = try JSONDecoder().decode(KeyProviderSettings.self, from: data) } catch {
             throw CLIError.failure("\(path) is not a key-provider file CallVault can read", hint: "restore it from your configuration")
         }
-        guard settings.version == 1 else {
-            throw CLIError.failure("\(path) has version \(settings.version); this callvault reads version 1")
+        guard settings.version == 1 || settings.version == 2 else {
+            throw CLIError.failure("\(path) has version \(settings.version); this callvault reads versions 1 and 2")
         }
         switch settings.kind {
         case .local: break
@@ -116,7 +121,38 @@ struct KeyProviderSettings: Codable, Equatable, Sendable {
         let path = Self.path(in: directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try PrivateFile.writeAtomically(Array(try encoder.encode(self)) + [0x0A], to: path, in: directory.path)
+        var written = self
+        written.version = (tenants?.isEmpty ?? true) ? 1 : 2
+        try PrivateFile.writeAtomically(Array(try encoder.encode(written)) + [0x0A], to: path, in: directory.path)
+    }
+
+    /// The directory's settings with `tenantID`'s own provider set to `settings`.
+    func setting(tenant tenantID: String, to settings: KeyProviderSettings) -> KeyProviderSettings {
+        var result = self
+        var own = settings
+        own.tenants = nil
+        own.version = 1
+        result.tenants = (tenants ?? [:]).merging([tenantID: own]) { $1 }
+        return result
+    }
+
+    /// Opens a tenant's own provider: its PIN or token from its file only; errors as provider errors
+    /// (the key store reports them as that tenant's `providerFailed`).
+    func openForTenant() throws(KeyProviderError) -> any KeyProvider {
+        do {
+            guard let provider = try open(environment: [:]) else {
+                throw KeyProviderError(.misconfigured, "a tenant's own key provider cannot be local")
+            }
+            return provider
+        } catch let error as KeyProviderError {
+            throw error
+        } catch let error as SecretError {
+            throw KeyProviderError(.authenticationFailed, "\(summary): \(error.message)")
+        } catch let error as CLIError {
+            throw KeyProviderError(.unavailable, error.what)
+        } catch {
+            throw KeyProviderError(.unavailable, "\(summary): \(error)")
+        }
     }
 
     // MARK: Opening the provider
@@ -301,8 +337,14 @@ enum DataDirectoryKeys {
                 "key provider \(settings.summary): \(error.message)",
                 hint: "this data directory's keys are in its key provider (\(KeyProviderSettings.fileName))")
         }
+        var tenants: [String: KeyProviderSet.Opener] = [:]
+        for (tenantID, own) in settings.tenants ?? [:] {
+            tenants[tenantID] = { try own.openForTenant() }
+        }
         do throws(KeyStoreError) {
-            return try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
+            return try KeyStore(
+                dataDirectory: directory, logger: logger,
+                keyProviders: KeyProviderSet(default: provider, tenants: tenants))
         } catch {
             (provider as? TransitKeyProvider)?.shutdown()
             throw CLIError(error)

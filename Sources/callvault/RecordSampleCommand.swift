@@ -39,6 +39,9 @@ struct RecordSampleCommand: ParsableCommand {
     @Option(name: .long, help: "Flush interval in milliseconds.")
     var flushMs: Int = 1000
 
+    @Option(name: .long, help: "The caller's phone number (stored only as the tenant's keyed hash).")
+    var caller: String?
+
     func validate() throws {
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
         guard segmentMs >= 20, segmentMs <= 4000, segmentMs % 20 == 0 else {
@@ -63,7 +66,9 @@ struct RecordSampleCommand: ParsableCommand {
 
     private func record(_ stores: RetentionStores, logger: Logger) throws {
         let rate = 8000
-        let call = try stores.catalog.registerCall(tenantID: tenant, externalID: "sample-" + UUID().uuidString)
+        let callerKeys = try caller.map { _ in try stores.keyStore.callerKeys(tenantID: tenant) }
+        let call = try stores.catalog.registerCall(
+            tenantID: tenant, externalID: "sample-" + UUID().uuidString, callerNumber: caller, callerKeys: callerKeys)
         let group = FlushGroup(
             interval: .milliseconds(flushMs),
             catalog: stores.catalog,

@@ -97,8 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
         // runs before the listeners open; a tenant whose provider fails is refused with the reason (and
         // retried) while the others record.
         let dayKeys = DayKeyPreparer(catalog: catalog, keyStore: keyStore, logger: logger)
-        if let provider = keyStore.dayKeyProviderDescription {
+        if keyStore.hasDayKeyProviders {
             let failed = await Self.firstPass(dayKeys)
+            let provider = keyStore.dayKeyProvider.map { "\($0.kind.rawValue) key provider at \($0.location)" } ?? "tenants' own"
             logger.info(
                 "day keys prepared ahead", metadata: ["provider": "\(provider)", "tenantsFailing": "\(failed.count)"])
             dayKeys.start()

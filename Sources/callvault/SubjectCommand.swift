@@ -60,9 +60,19 @@ struct SubjectCommand: AsyncParsableCommand {
                 for failure in receipt.failures {
                     print("not finished: \(failure.recordingID): \(failure.reason) (run the command again)")
                 }
+                if receipt.dayKeysRegenerated > 0 {
+                    print("regenerated \(receipt.dayKeysRegenerated) day key(s) in the key provider and re-wrapped \(receipt.dataKeysRewrapped) other data key(s) of those days")
+                }
+                if !receipt.providerKeysPending.isEmpty {
+                    print("not yet backup-proof: the key provider has not destroyed \(receipt.providerKeysPending.count) replaced day key(s) (\(receipt.providerKeysPending.joined(separator: ", "))); run `callvault sweep` when it answers")
+                } else if !receipt.backupProof {
+                    print("note: on the local key provider a backup holding keys.sqlite and the root key can open the erased data until its day key expires (docs/key-providers.md)")
+                } else if receipt.dayKeysRegenerated > 0 {
+                    print("backup-proof: copies of the erased keys in any backup can no longer be opened")
+                }
                 print("confirmation code: \(receipt.confirmationCode)")
             }
-            if !receipt.failures.isEmpty { throw ExitCode(1) }
+            if !receipt.failures.isEmpty || !receipt.providerKeysPending.isEmpty { throw ExitCode(1) }
         }
     }
 

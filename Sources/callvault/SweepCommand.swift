@@ -102,6 +102,9 @@ struct SweepCommand: AsyncParsableCommand {
             for failure in report.failures {
                 text += "  not finished: recording \(failure.recordingID): \(failure.reason)\n"
             }
+            for failure in report.keyFailures {
+                text += "  day key not destroyed: \(failure) (the next sweep tries again)\n"
+            }
         }
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import CallVaultKeyProviders
 import CallVaultModel
+import CallVaultStore
+import Foundation
 
 /// `callvault tenant add|list|show|set`: the customers and their recording policies.
 struct TenantCommand: AsyncParsableCommand {
@@ -17,10 +20,16 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
         @Argument(help: "The tenant's name (unique).") var name: String
         @OptionGroup var policy: TenantPolicyOptions
+        @OptionGroup(title: "The tenant's own key provider (bring your own key; default: the data directory's)")
+        var keyProvider: KeyProviderOptions
         @Flag(help: "Print one JSON document.") var json = false
+
+        func validate() throws { try TenantCommand.checkOwnProvider(keyProvider) }
 
         func run() async throws {
             let newPolicy = try policy.apply(to: TenantPolicy())
+            // The tenant's own provider is opened (and checked) before anything is written.
+            let own = try TenantCommand.openOwnProvider(keyProvider)
             try CatalogCommandSupport.run {
                 // Both stores first: an uninitialised directory fails before anything is written.
                 let catalog = try options.openCatalog()
@@ -31,6 +40,12 @@ struct TenantCommand: AsyncParsableCommand {
                     try keyStore.ensureTenant(tenant.id)
                 } catch {
                     throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
+                }
+                if let own {
+                    // Before the token is shown: a tenant cannot stream (and make day keys) without it.
+                    do { try TenantCommand.saveOwnProvider(own, tenantID: tenant.id, in: options.directory) } catch {
+                        throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key provider was not saved (\(error)); run `callvault tenant set \(tenant.id)` with the same --key-provider options before its first call")
+                    }
                 }
                 let output = TenantOutput(tenant: tenant, token: token)
                 if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
@@ -91,16 +106,71 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
         @Argument(help: "The tenant id.") var id: String
         @OptionGroup var policy: TenantPolicyOptions
+        @OptionGroup(title: "The tenant's own key provider (only while it has no day keys, or the same keys)")
+        var keyProvider: KeyProviderOptions
         @Flag(help: "Print one JSON document.") var json = false
 
+        func validate() throws { try TenantCommand.checkOwnProvider(keyProvider) }
+
         func run() async throws {
+            let own = try TenantCommand.openOwnProvider(keyProvider)
             try CatalogCommandSupport.run {
                 let catalog = try options.openCatalog()
                 let current = try catalog.tenant(id: id)
+                if let own { try TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
                 let changed = try policy.apply(to: current.policy)
                 let output = TenantOutput(tenant: try catalog.updatePolicy(ofTenant: id, to: changed), token: nil)
                 if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
             }
         }
+    }
+
+    /// A tenant's own provider reads its PIN or token from a file (the environment is the directory's).
+    static func checkOwnProvider(_ options: KeyProviderOptions) throws {
+        guard let kind = options.kind, kind != .local else { return }
+        let settings = options.providerSettings
+        if kind == .pkcs11, settings.pkcs11PinFile == nil {
+            throw ValidationError("a tenant's own PKCS#11 provider needs --pkcs11-pin-file FILE (mode 0600): CALLVAULT_PKCS11_PIN is the data directory's")
+        }
+        if kind == .transit, settings.transitTokenFile == nil {
+            throw ValidationError("a tenant's own Transit provider needs --transit-token-file FILE (mode 0600): CALLVAULT_TRANSIT_TOKEN is the data directory's")
+        }
+    }
+
+    /// The tenant's own provider settings, opened once to check they work; nil for none (`local`).
+    static func openOwnProvider(_ options: KeyProviderOptions) throws -> KeyProviderSettings? {
+        guard let kind = options.kind, kind != .local else { return nil }
+        let settings = options.settings()
+        do {
+            let provider = try settings.openForTenant()
+            (provider as? TransitKeyProvider)?.shutdown()
+        } catch {
+            throw CLIError.failure("the tenant's key provider \(settings.summary) cannot be opened: \(error.message)", hint: "check its options and its PIN or token file")
+        }
+        return settings
+    }
+
+    /// Writes the tenant's own provider into the directory's `key-provider.json`.
+    static func saveOwnProvider(_ own: KeyProviderSettings, tenantID: String, in directory: DataDirectory) throws {
+        let current = try KeyProviderSettings.read(directory) ?? .local
+        try current.setting(tenant: tenantID, to: own).write(directory)
+    }
+
+    /// `tenant set --key-provider`: allowed while the tenant has no day keys, or to update how the same
+    /// keys are reached (PIN or token file, CA file); moving a tenant's keys between providers is not built.
+    static func changeOwnProvider(_ own: KeyProviderSettings, tenantID: String, options: DataOptions) throws {
+        let current = try KeyProviderSettings.read(options.directory) ?? .local
+        let existing = current.tenants?[tenantID]
+        if existing?.namesSameKeys(as: own) != true {
+            let keyStore = try options.openKeyStore()
+            let count: Int
+            do { count = try keyStore.dayKeyCount(tenantID: tenantID) } catch { throw CLIError(error) }
+            if count > 0 {
+                throw CLIError.failure(
+                    "tenant \(tenantID) has \(count) day key(s) under \(existing?.summary ?? current.summary); moving a tenant's keys to another provider is not built",
+                    hint: "a tenant's provider can be set while it has no day keys (before its first call)")
+            }
+        }
+        try current.setting(tenant: tenantID, to: own).write(options.directory)
     }
 }

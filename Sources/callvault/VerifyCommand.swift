@@ -15,15 +15,16 @@ import Logging
 /// are checked as one recording, in part order.
 /// Statuses: `ok`, `truncated` (no `last` segment: a crash or a cut tail), `tampered` (anything changed,
 /// moved or unknown to the key store), `shredded` (its key was destroyed: unreadable by design),
-/// `missing` (no such file, or no such recording). Exit 1 if any is not `ok` or `shredded`.
+/// `missing` (no such file, or no such recording), `unavailable` (its key could not be fetched: the key
+/// provider or key store failed; nothing is known about the file). Exit 1 if any is not `ok` or `shredded`.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check that sealed recordings authenticate and are complete.",
         discussion: """
             Give recording ids (see `callvault recordings list`), .cvr file paths, or --all for every \
-            recording in the catalog. Exit status 1 if any recording is truncated, tampered or missing; \
-            shredded recordings count as fine.
+            recording in the catalog. Exit status 1 if any recording is truncated, tampered, missing or \
+            unavailable (its key provider did not answer); shredded recordings count as fine.
             """
     )
 
@@ -215,6 +216,8 @@ struct VerifyCommand: AsyncParsableCommand {
             case .unknownDataKey, .unknownTenant:
                 return result(.tampered, "the key store has no data key for this tenant and recording")
             case .unwrapFailed: return result(.tampered, error.message)
+            case .providerFailed, .databaseFailed:
+                return result(.unavailable, "cannot fetch the data key: \(error.message)")
             default: return result(.tampered, "cannot fetch the data key: \(error.message)")
             }
         }

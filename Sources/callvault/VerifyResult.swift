@@ -2,7 +2,7 @@
 struct VerifyResult: Codable, Equatable {
     /// The statuses of CLI.md; `ok` and `shredded` are fine, the rest make the command exit 1.
     enum Status: String, Codable, Equatable {
-        case ok, truncated, tampered, shredded, missing
+        case ok, truncated, tampered, shredded, missing, unavailable
     }
 
     /// The part files checked, in part order.

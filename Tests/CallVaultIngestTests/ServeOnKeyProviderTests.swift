@@ -71,9 +71,28 @@ final class ProviderServer {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    /// - Parameter cacheTTL: how long the key store keeps an unwrapped day key (the preparer is not
-    ///   started: a test runs its passes or starts it).
-    init(_ kind: KeyProviderKind, cacheTTL: Duration = .seconds(300)) async throws {
+    /// The tenant with a provider of its own (`ownProviderTenant`), and how often its provider was opened
+    /// on an event loop and elsewhere.
+    private(set) var ownTenant: (id: String, token: String)?
+    let opens = OpenCounts()
+
+    /// How often a tenant's own provider was opened on an event loop and elsewhere.
+    final class OpenCounts: Sendable {
+        private let counts = Mutex((onLoop: 0, offLoop: 0))
+        func note() {
+            let onLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
+            counts.withLock { onLoop ? ($0.onLoop += 1) : ($0.offLoop += 1) }
+        }
+        var onLoop: Int { counts.withLock { $0.onLoop } }
+        var offLoop: Int { counts.withLock { $0.offLoop } }
+    }
+
+    /// - Parameters:
+    ///   - cacheTTL: how long the key store keeps an unwrapped day key (the preparer is not started: a
+    ///     test runs its passes or starts it).
+    ///   - ownProviderTenant: a `local` directory where this one tenant brings its own provider (`kind`),
+    ///     opened on first use through a `KeyProviderSet`.
+    init(_ kind: KeyProviderKind, cacheTTL: Duration = .seconds(300), ownProviderTenant: Bool = false) async throws {
         let inner: any KeyProvider
         switch kind {
         case .pkcs11:
@@ -95,10 +114,27 @@ final class ProviderServer {
         try FileRootKey(path: directory.rootKeyPath).create()
         let logs = CapturedLog()
         let logger = logs.logger()
+        let catalog = try Catalog(path: directory.catalogPath)
+        var providers = KeyProviderSet(default: provider)
+        var own: (id: String, token: String)?
+        let opens = self.opens
+        if ownProviderTenant {
+            let added = try catalog.addTenant(name: "own", policy: TenantPolicy(consentMode: .notRequired))
+            own = (added.tenant.id, added.token)
+            providers = KeyProviderSet(
+                default: nil,
+                tenants: [
+                    added.tenant.id: {
+                        opens.note()
+                        return provider
+                    }
+                ])
+        }
         let keyStore = try KeyStore(
             path: directory.keyStorePath, rootKey: FileRootKey(path: directory.rootKeyPath), logger: logger,
-            dayKeyProvider: provider, dayKeyCacheTTL: cacheTTL)
-        let catalog = try Catalog(path: directory.catalogPath)
+            keyProviders: providers, dayKeyCacheTTL: cacheTTL)
+        if let own { try keyStore.createTenant(own.id) }
+        ownTenant = own
         let dayKeys = DayKeyPreparer(
             catalog: catalog, keyStore: keyStore, logger: logger, interval: .milliseconds(500),
             retryGap: .milliseconds(200))
@@ -302,6 +338,30 @@ struct ServeOnKeyProviderTests {
         // The refusal asked the preparer for the day key (off the loops).
         let fetched = try poll(timeout: .seconds(10)) { () throws -> Bool in server.provider.offLoop > before }
         #expect(fetched, "the preparer fetched the day key again")
+        try await server.stop()
+    }
+
+    @Test func aTenantWithItsOwnProviderIsPreparedThroughItOffTheLoopsBesideALocalTenant() async throws {
+        let server = try await ProviderServer(.transit, ownProviderTenant: true)
+        let own = try #require(server.ownTenant)
+        let plain = try server.addTenant("plain")
+        // Before any pass: the local tenant records; the tenant with its own provider is refused naming it,
+        // and its provider is not opened on the loop.
+        #expect(try server.call(token: plain.token, callSid: "CA-p1").code == 1000)
+        try server.expectRecorded(tenantID: plain.id, callSid: "CA-p1")
+        let refused = try server.call(token: own.token, callSid: "CA-o1")
+        #expect(refused.code == 1011 && refused.reason.contains(own.id), "\(refused)")
+        #expect(refused.reason.contains("its own key provider"), "\(refused.reason)")
+        #expect(try server.recordings(tenantID: own.id, callSid: "CA-o1").isEmpty)
+
+        // The refusal's request (or a pass) opens its provider off the loops and prepares its day keys.
+        let ready = try poll(timeout: .seconds(20)) { () throws -> Bool in server.dayKeys.isReady(try server.tenant(own.id)) }
+        #expect(ready)
+        #expect(server.opens.onLoop == 0 && server.opens.offLoop == 1, "opened once, off the loops")
+        #expect(try server.call(token: own.token, callSid: "CA-o2").code == 1000)
+        try server.expectRecorded(tenantID: own.id, callSid: "CA-o2")
+        #expect(try server.call(token: plain.token, callSid: "CA-p2").code == 1000)
+        #expect(server.provider.offLoop > 0 && server.provider.onLoop == 0, "no provider call on an event loop")
         try await server.stop()
     }
 }

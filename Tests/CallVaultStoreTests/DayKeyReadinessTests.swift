@@ -83,7 +83,7 @@ struct DayKeyReadinessTests {
         let key = try keyStore.newDataKey(
             tenantID: tenant, ownerID: "local", kind: .voice, expiresOn: day, providerRoundTrip: .forbidden)
         #expect(bytes(of: try keyStore.dataKey(ownerID: "local", tenantID: tenant)) == bytes(of: key.key))
-        #expect(keyStore.dayKeyProviderDescription == nil)
+        #expect(keyStore.dayKeyProviderDescription(tenantID: tenant) == nil && !keyStore.hasDayKeyProviders)
     }
 
     @Test(arguments: [KeyProviderKind.pkcs11, .transit])

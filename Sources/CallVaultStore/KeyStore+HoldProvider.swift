@@ -1,0 +1,133 @@
+import CallVaultCrypto
+import CallVaultKeyProviders
+import CallVaultModel
+import Foundation
+internal import GRDB
+
+/// The hold key of a tenant whose keys are in a key provider: wrapped by a provider key of its own, and
+/// replaced by a fresh generation whenever a held data key leaves it (hold released), so that a backup's
+/// hold-wrapped copy of a released key dies with the old provider key, as erasure does for day keys.
+extension KeyStore {
+    /// A provider-wrapped hold key, from the cache or unwrapped by the tenant's provider.
+    func providerHoldKey(keyID: String, tenantID: String, providerKey: String, wrapped: [UInt8])
+        throws(KeyStoreError) -> SecretKey
+    {
+        if let key = dayKeyCache.key(keyID) { return key }
+        guard let provider = try provider(for: tenantID) else {
+            throw KeyStoreError(
+                .providerFailed,
+                "the hold key of tenant \(tenantID) is wrapped by the provider key \(providerKey), but this key store "
+                    + "was opened without that tenant's key provider")
+        }
+        let key: SecretKey
+        do throws(KeyProviderError) {
+            key = try provider.unwrap(wrapped, under: providerKey, context: Self.holdContext(tenantID, keyID))
+        } catch {
+            throw providerError(error, provider, "cannot unwrap the hold key of tenant \(tenantID)")
+        }
+        dayKeyCache.insert(key, for: keyID)
+        return key
+    }
+
+    /// Makes the tenant's hold key in its provider unless it has one (provider calls outside any
+    /// transaction); a hold key made earlier under the tenant key is left as it is until its next
+    /// regeneration moves it into the provider.
+    func ensureProviderHoldKey(_ provider: any KeyProvider, _ tenantID: String) throws(KeyStoreError) {
+        let exists = try read { db throws(KeyStoreError) in
+            try self.fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ?", [tenantID]) != nil
+        }
+        if exists { return }
+        let fresh = try freshHoldKey(provider, tenantID)
+        let inserted = try write { db throws(KeyStoreError) -> Bool in
+            if try self.fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ?", [tenantID]) != nil { return false }
+            _ = try self.tenantKey(db, tenantID)  // the tenant must exist
+            try self.execute(
+                db,
+                "INSERT INTO hold_key (tenant_id, key_id, wrapped, created_at, provider_key) VALUES (?, ?, ?, ?, ?)",
+                [tenantID, fresh.keyID, Data(fresh.wrapped), Self.now(), fresh.providerKey])
+            return true
+        }
+        if inserted {
+            dayKeyCache.insert(fresh.key, for: fresh.keyID)
+            logger.info("hold key created", metadata: ["tenant": "\(tenantID)", "providerKey": "\(fresh.providerKey)"])
+        } else {
+            _ = try? provider.destroyKey(named: fresh.providerKey)
+        }
+    }
+
+    /// A fresh hold key wrapped under a fresh provider key.
+    func freshHoldKey(_ provider: any KeyProvider, _ tenantID: String) throws(KeyStoreError)
+        -> (keyID: String, key: SecretKey, providerKey: String, wrapped: [UInt8])
+    {
+        let name = Self.holdProviderKeyName(tenantID)
+        do throws(KeyProviderError) {
+            try provider.createKey(named: name)
+        } catch {
+            throw providerError(error, provider, "cannot create the hold key of tenant \(tenantID)")
+        }
+        let keyID = KeyStoreIdentifier.random()
+        let key = try Self.randomKey()
+        do throws(KeyProviderError) {
+            let wrapped = try provider.wrap(key, under: name, context: Self.holdContext(tenantID, keyID))
+            return (keyID, key, name, wrapped)
+        } catch {
+            _ = try? provider.destroyKey(named: name)
+            throw providerError(error, provider, "cannot wrap the hold key of tenant \(tenantID)")
+        }
+    }
+
+    /// The tenant's current hold key and a fresh one to replace it, made before a release's transaction.
+    struct HoldKeyGeneration {
+        let oldKeyID: String
+        let oldKey: SecretKey
+        /// The old hold key's provider key (nil: it was wrapped by the tenant key).
+        let oldProviderKey: String?
+        let fresh: (keyID: String, key: SecretKey, providerKey: String, wrapped: [UInt8])
+    }
+
+    /// Prepares the hold key's next generation; nil when the tenant has no hold key.
+    func prepareHoldGeneration(_ provider: any KeyProvider, _ tenantID: String) throws(KeyStoreError)
+        -> HoldKeyGeneration?
+    {
+        let current = try read { db throws(KeyStoreError) -> (String, SecretKey, String?)? in
+            guard let row = try self.fetchOne(db, "SELECT key_id, provider_key FROM hold_key WHERE tenant_id = ?", [tenantID]),
+                let hold = try self.holdKey(db, tenantID, create: false)
+            else { return nil }
+            return (hold.keyID, hold.key, row["provider_key"] as String?)
+        }
+        guard let (keyID, key, providerKey) = current else { return nil }
+        return HoldKeyGeneration(
+            oldKeyID: keyID, oldKey: key, oldProviderKey: providerKey, fresh: try freshHoldKey(provider, tenantID))
+    }
+
+    /// Inside a transaction: re-wraps the tenant's held data keys under the fresh hold key, replaces the
+    /// hold-key row and retires the old provider key. False when the hold key changed meanwhile.
+    func replaceHoldKey(_ db: Database, _ tenantID: String, _ generation: HoldKeyGeneration) throws(KeyStoreError) -> Bool {
+        guard try fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ? AND key_id = ?", [tenantID, generation.oldKeyID]) != nil
+        else { return false }
+        let rows = try fetchAll(
+            db, "SELECT owner_id, key_id, kind, wrapped FROM data_key WHERE tenant_id = ? AND held = 1 AND wrapping_key_id = ?",
+            [tenantID, generation.oldKeyID])
+        for row in rows {
+            let ownerID: String = row["owner_id"]
+            let context = Self.dataContext(tenantID, row["key_id"], row["kind"], ownerID)
+            let key = try Self.unwrap(Self.bytes(row, "wrapped"), under: generation.oldKey, context, what: "data key")
+            try execute(
+                db, "UPDATE data_key SET wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
+                [generation.fresh.keyID, try Self.wrap(key, under: generation.fresh.key, context), ownerID])
+        }
+        try execute(
+            db, "UPDATE hold_key SET key_id = ?, wrapped = ?, provider_key = ?, created_at = ? WHERE tenant_id = ?",
+            [generation.fresh.keyID, Data(generation.fresh.wrapped), generation.fresh.providerKey, Self.now(), tenantID])
+        if let old = generation.oldProviderKey {
+            try execute(
+                db,
+                """
+                INSERT OR IGNORE INTO retired_provider_key (provider_key, tenant_id, day, kind, retired_at)
+                VALUES (?, ?, '', 'hold', ?)
+                """,
+                [old, tenantID, Self.now()])
+        }
+        return true
+    }
+}

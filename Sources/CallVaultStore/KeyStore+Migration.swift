@@ -1,0 +1,131 @@
+import CallVaultCrypto
+public import CallVaultKeyProviders
+public import CallVaultModel
+import Foundation
+internal import GRDB
+
+/// Moving a `local` data directory's day keys under provider keys (`callvault keys migrate --to`).
+///
+/// Each day key wrapped by its tenant key is wrapped again by the provider key of its (tenant, kind,
+/// day), `cv.<tenant>.<kind>.<day>`, and its row updated in place: same key id, so the data keys under
+/// it and every sealed file stay as they are. One row per transaction, so a killed migration resumes
+/// where it stopped (a provider key made by a killed run is found with `keyExists` and used).
+extension KeyStore {
+    /// What a migration pass did.
+    public struct DayKeyMigration: Sendable, Equatable {
+        /// Day keys moved under provider keys now.
+        public var migrated = 0
+        /// Day keys that were under provider keys already.
+        public var alreadyInProvider = 0
+        /// Hold keys moved under provider keys now (as fresh hold keys; the held data keys re-wrapped).
+        public var holdKeysMigrated = 0
+    }
+
+    /// How many live day keys the tenant has (any wrapping): a tenant's provider may change only at zero.
+    public func dayKeyCount(tenantID: String) throws(KeyStoreError) -> Int {
+        try read { db throws(KeyStoreError) in
+            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE tenant_id = ?", [tenantID])?["n"] as Int? ?? 0
+        }
+    }
+
+    /// How many day keys are still wrapped by their tenant key (not by a provider).
+    public func localDayKeyCount() throws(KeyStoreError) -> Int {
+        try read { db throws(KeyStoreError) in
+            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE provider_key IS NULL")?["n"] as Int? ?? 0
+        }
+    }
+
+    /// Wraps every tenant-wrapped day key under a provider key of `provider`, one row per transaction.
+    ///
+    /// A provider failure stops the pass with `providerFailed` naming the tenant and day; the rows done
+    /// so far stay done, and running it again goes on from there. The old tenant-wrapped bytes are
+    /// overwritten in place and the WAL truncated, so the key store file no longer holds them (a backup
+    /// taken before the migration still does: those day keys are protected by the provider only from
+    /// the migration on, and fully once they expire).
+    public func migrateLocalDayKeys(to provider: any KeyProvider) throws(KeyStoreError) -> DayKeyMigration {
+        var result = DayKeyMigration()
+        result.alreadyInProvider = try read { db throws(KeyStoreError) in
+            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE provider_key IS NOT NULL")?["n"] as Int? ?? 0
+        }
+        let rows = try read { db throws(KeyStoreError) in
+            try self.fetchAll(
+                db, "SELECT key_id, tenant_id, day, kind FROM day_key WHERE provider_key IS NULL ORDER BY day, tenant_id, kind")
+        }
+        for row in rows {
+            let keyID: String = row["key_id"]
+            let tenantID: String = row["tenant_id"]
+            let dayText: String = row["day"]
+            let kindText: String = row["kind"]
+            guard let kind = KeyKind(rawValue: kindText), let day = try? CalendarDay(dayText) else {
+                throw KeyStoreError(.databaseFailed, "day key \(keyID) has kind '\(kindText)' or day '\(dayText)' this build does not know")
+            }
+            let doing = "\(kindText) day key of tenant \(tenantID) for \(dayText)"
+            // The day key, unwrapped under its tenant key; nil when it went meanwhile (swept, or migrated).
+            guard
+                let key = try read({ db throws(KeyStoreError) -> SecretKey? in
+                    guard
+                        let current = try self.fetchOne(
+                            db, "SELECT wrapped FROM day_key WHERE key_id = ? AND provider_key IS NULL", [keyID])
+                    else { return nil }
+                    return try Self.unwrap(
+                        Self.bytes(current, "wrapped"), under: try self.tenantKey(db, tenantID),
+                        Self.dayContext(tenantID, keyID, dayText, kindText), what: "day key")
+                })
+            else { continue }
+            let name = Self.providerKeyName(tenantID: tenantID, kind: kind, day: day)
+            var created = false
+            do throws(KeyProviderError) {
+                try provider.createKey(named: name)
+                created = true
+            } catch {
+                // A run killed after creating it: the key wraps nothing yet, so this run uses it.
+                if error.code != .keyExists { throw providerError(error, provider, "cannot migrate the \(doing)") }
+            }
+            let wrapped: [UInt8]
+            do throws(KeyProviderError) {
+                wrapped = try provider.wrap(key, under: name, context: Self.dayContext(tenantID, keyID, dayText, kindText))
+            } catch {
+                throw providerError(error, provider, "cannot migrate the \(doing)")
+            }
+            let updated = try write { db throws(KeyStoreError) -> Bool in
+                try self.execute(
+                    db, "UPDATE day_key SET wrapped = ?, provider_key = ? WHERE key_id = ? AND provider_key IS NULL",
+                    [Data(wrapped), name, keyID])
+                return db.changesCount == 1
+            }
+            if updated {
+                dayKeyCache.insert(key, for: keyID)
+                result.migrated += 1
+            } else if created {
+                // Swept meanwhile: the provider key must not outlive the day key it was made for.
+                _ = try? provider.destroyKey(named: name)
+            }
+        }
+        // Hold keys under tenant keys move into the provider as a fresh generation (held keys re-wrapped).
+        let localHolds = try read { db throws(KeyStoreError) in
+            try self.fetchAll(db, "SELECT tenant_id FROM hold_key WHERE provider_key IS NULL ORDER BY tenant_id")
+                .map { (row: Row) -> String in row["tenant_id"] }
+        }
+        for tenantID in localHolds where !keyProviders.hasOwnProvider(tenantID) {
+            guard let generation = try prepareHoldGeneration(provider, tenantID) else { continue }
+            let replaced: Bool
+            do throws(KeyStoreError) {
+                replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
+            } catch {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+                throw error
+            }
+            if replaced {
+                dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
+                result.holdKeysMigrated += 1
+            } else {
+                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+            }
+        }
+        if result.migrated > 0 || result.holdKeysMigrated > 0 { try checkpointTruncate() }
+        logger.info(
+            "day keys migrated to the key provider",
+            metadata: ["migrated": "\(result.migrated)", "provider": "\(provider.kind.rawValue)"])
+        return result
+    }
+}
