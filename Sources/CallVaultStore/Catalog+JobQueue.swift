@@ -57,17 +57,26 @@ extension Catalog {
     /// (a job whose lease expired and was taken by another is left to that worker).
     @discardableResult
     public func completeJobs(ids: [String], workerID: String, now: Date = Date()) throws(CatalogError) -> Int {
-        guard !ids.isEmpty else { return 0 }
+        try completeJobs(ids.map { ($0, workerID, nil) }, now: now)
+    }
+
+    /// Marks several held jobs done in one transaction, each fenced by its worker and (when given) its
+    /// attempt number; returns how many were still held.
+    @discardableResult
+    public func completeJobs(_ leases: [(id: String, workerID: String, attempt: Int?)], now: Date = Date())
+        throws(CatalogError) -> Int
+    {
+        guard !leases.isEmpty else { return 0 }
         let now = now.catalogPrecision
         return try write { db in
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)
                     """)
             var done = 0
-            for id in ids {
-                try update.execute(arguments: [now, id, workerID])
+            for lease in leases {
+                try update.execute(arguments: [now, lease.id, lease.workerID, lease.attempt, lease.attempt])
                 done += db.changesCount
             }
             return done

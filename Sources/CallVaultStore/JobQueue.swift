@@ -33,6 +33,10 @@ public protocol JobQueue: Sendable {
     /// Marks a held job done; throws `leaseLost` when `lease` is not the job's current attempt.
     func complete(_ lease: JobLease) async throws(JobQueueError)
 
+    /// Marks several held jobs done in one transaction (one round trip on PostgreSQL); returns how many
+    /// were still held. A lease that is no longer the job's current attempt changes nothing.
+    func complete(_ leases: [JobLease]) async throws(JobQueueError) -> Int
+
     /// Records a failed attempt: `failed` (due again after the policy's backoff) or, after the
     /// policy's last attempt, `dead`, keeping `error` (which must hold no transcript text or numbers).
     /// Throws `leaseLost` when `lease` is not the job's current attempt.

@@ -196,6 +196,23 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    public func complete(_ leases: [JobLease]) async throws(JobQueueError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let ids = leases.map(\.jobID)
+        let workers = leases.map(\.workerID)
+        let attempts = leases.map(\.attempt)
+        return try await perform("complete \(leases.count) jobs") {
+            try await self.count(
+                self.client.query(
+                    """
+                    UPDATE jobs j SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                    FROM unnest(\(ids)::text[], \(workers)::text[], \(attempts)::bigint[]) AS l(id, worker, attempt)
+                    WHERE j.id = l.id AND j.state = 'running' AND j.lease_owner = l.worker AND j.attempts = l.attempt
+                    RETURNING j.id
+                    """, logger: self.logger))
+        }
+    }
+
     public func fail(_ lease: JobLease, error: String, policy: JobRetryPolicy) async throws(JobQueueError) -> JobState {
         let state: JobState = lease.attempt >= policy.maximumAttempts ? .dead : .failed
         let delay = policy.delaySeconds(afterAttempt: lease.attempt, random: Double.random(in: 0..<1))

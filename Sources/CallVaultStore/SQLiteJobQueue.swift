@@ -53,6 +53,12 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
+    public func complete(_ leases: [JobLease]) async throws(JobQueueError) -> Int {
+        try run { () throws(CatalogError) in
+            try catalog.completeJobs(leases.map { ($0.jobID, $0.workerID, $0.attempt) })
+        }
+    }
+
     public func fail(_ lease: JobLease, error: String, policy: JobRetryPolicy) async throws(JobQueueError) -> JobState {
         try fenced(lease) { () throws(CatalogError) in
             try catalog.failJob(

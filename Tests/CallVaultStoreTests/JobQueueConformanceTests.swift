@@ -222,6 +222,26 @@ struct JobQueueConformanceTests {
     }
 
     @Test(arguments: Backend.all)
+    func aBatchCompletesOnlyTheLeasesStillHeld(_ backend: Backend) async throws {
+        try await QueueFixture.run(backend) { fixture in
+            let queue = fixture.queue
+            for _ in 0..<4 { try await fixture.enqueue() }
+            let claimed = try await queue.claim(workerID: "w", engines: nil, limit: 4, lease: .seconds(60))
+            var leases = try claimed.map { try #require($0.lease) }
+            #expect(leases.count == 4)
+            // One lease is stale (an earlier attempt), one is another worker's: only two are still held.
+            leases[1].attempt = 0
+            leases[2].workerID = "someone-else"
+            #expect(try await queue.complete(leases) == 2)
+            #expect(try await queue.counts() == [.done: 2, .running: 2])
+            #expect(try await queue.complete([JobLease]()) == 0)
+            #expect(
+                Set(try await queue.jobs(state: .running).map(\.id)) == [claimed[1].id, claimed[2].id],
+                "the refused leases' jobs are left as they were")
+        }
+    }
+
+    @Test(arguments: Backend.all)
     func failedJobsAreRetriedThenDeadLetteredAndCanBeQueuedAgain(_ backend: Backend) async throws {
         try await QueueFixture.run(backend) { fixture in
             let queue = fixture.queue
