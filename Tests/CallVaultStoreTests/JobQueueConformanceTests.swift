@@ -57,7 +57,8 @@ struct QueueFixture: Sendable {
             let server = try PostgresServer.shared()
             let database = try server.createDatabase()
             let queue = try await PostgresJobQueue.open(
-                server.settings(database: database, maximumConnections: maximumConnections))
+                server.settings(database: database, maximumConnections: maximumConnections),
+                logger: PostgresServer.quietLogger)
             return QueueFixture(
                 backend: backend, queue: queue,
                 newCall: { ("call-\(UUID().uuidString.lowercased())", "tenant-1") },

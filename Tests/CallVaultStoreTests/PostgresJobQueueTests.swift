@@ -18,7 +18,9 @@ struct PostgresJobQueueTests {
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database, maximumConnections: 2)
         let queues = try await withThrowingTaskGroup(of: PostgresJobQueue.self) { group in
-            for _ in 0..<4 { group.addTask { try await PostgresJobQueue.open(settings) } }
+            for _ in 0..<4 {
+                group.addTask { try await open(settings) }
+            }
             var opened: [PostgresJobQueue] = []
             for try await queue in group { opened.append(queue) }
             return opened
@@ -36,10 +38,10 @@ struct PostgresJobQueueTests {
         let database = try server.createDatabase()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database)
-        try await PostgresJobQueue.open(settings).close()
+        try await open(settings).close()
         // A newer release migrated the database further.
         try server.psql(database: database, "INSERT INTO schema_version (version, description) VALUES (99, 'future')")
-        let error = await queueError { () async throws(JobQueueError) in try await PostgresJobQueue.open(settings) }
+        let error = await openError(settings)
         #expect(error?.code == .schemaTooNew)
         #expect(error?.message.contains("schema version 99") == true, "\(String(describing: error))")
         #expect(error?.message.contains(database) == true && error?.message.contains("upgrade callvault") == true)
@@ -51,7 +53,7 @@ struct PostgresJobQueueTests {
         let settings = PostgresStoreSettings(
             host: "127.0.0.1", port: Int(closed.port), username: "callvault", password: password, database: "cvprod",
             tls: .disable, connectTimeout: .seconds(3))
-        let error = await queueError { () async throws(JobQueueError) in try await PostgresJobQueue.open(settings) }
+        let error = await openError(settings)
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("postgres://callvault@127.0.0.1:\(closed.port)/cvprod") == true, "\(String(describing: error))")
         #expect(error?.message.contains(password) == false, "an error message holds the password")
@@ -62,9 +64,18 @@ struct PostgresJobQueueTests {
         let server = try PostgresServer.shared()
         var settings = server.settings(database: "cv_missing_\(UInt32.random(in: 0...UInt32.max))")
         settings.password = "never-shown"
-        let error = await queueError { () async throws(JobQueueError) in try await PostgresJobQueue.open(settings) }
+        let error = await openError(settings)
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("database \(settings.database) does not exist") == true, "\(String(describing: error))")
         #expect(error?.message.contains("createdb") == true && error?.message.contains("never-shown") == false)
+    }
+
+    private func open(_ settings: PostgresStoreSettings) async throws(JobQueueError) -> PostgresJobQueue {
+        try await PostgresJobQueue.open(settings, logger: PostgresServer.quietLogger)
+    }
+
+    /// The error opening a store with `settings` fails with, or nil when it opens.
+    private func openError(_ settings: PostgresStoreSettings) async -> JobQueueError? {
+        await queueError { () async throws(JobQueueError) in try await open(settings) }
     }
 }

@@ -1,5 +1,6 @@
 public import CallVaultStore
 import Foundation
+public import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -23,8 +24,10 @@ public final class PostgresServer: Sendable {
     public let port: Int
     public let user: String
 
-    /// Debian's postgresql-15 programs.
-    public static let binDirectory = "/usr/lib/postgresql/15/bin"
+    /// Debian's postgresql-15 programs (or `$CALLVAULT_POSTGRES_BIN`).
+    public static var binDirectory: String {
+        ProcessInfo.processInfo.environment["CALLVAULT_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin"
+    }
 
     /// What to tell someone who has no PostgreSQL.
     public static let installHint =
@@ -76,6 +79,13 @@ public final class PostgresServer: Sendable {
         PostgresStoreSettings(
             host: host, port: port, username: user, database: database, tls: .disable,
             maximumConnections: maximumConnections)
+    }
+
+    /// A logger for stores opened in tests: warnings and errors only (no line per migration).
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "callvault.postgres.test")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// Makes an empty database `cv_test_<random>` and returns its name. (`CREATE DATABASE` runs in a
