@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, one system-library target each; wrapped in Swift by exactly one module.
@@ -49,12 +50,15 @@ let package = Package(
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
         // Plain values the other modules share (records, enums, policies, errors): no storage engine.
         .target(name: "CallVaultModel"),
-        // The SQLite backend: GRDB is imported internally only, so no client sees it.
+        // The stores: SQLite (GRDB) and PostgreSQL (postgres-nio) backends, both imported internally
+        // only, so no client sees either engine.
         .target(
             name: "CallVaultStore",
             dependencies: [
                 "CallVaultModel", "CallVaultCrypto", "CallVaultKeyProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "CallVaultArchive", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore"]),

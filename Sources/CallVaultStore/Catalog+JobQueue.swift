@@ -47,7 +47,9 @@ extension Catalog {
                     """)
             for id in ids { try update.execute(arguments: [workerID, expires, now, id]) }
             // Inside one write transaction nothing else can have taken them between the SELECT and the UPDATEs.
+            let order = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
             return try JobRow.filter(ids.contains(JobRow.Columns.id)).fetchAll(db).map(\.record)
+                .sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
         }
     }
 
@@ -55,17 +57,26 @@ extension Catalog {
     /// (a job whose lease expired and was taken by another is left to that worker).
     @discardableResult
     public func completeJobs(ids: [String], workerID: String, now: Date = Date()) throws(CatalogError) -> Int {
-        guard !ids.isEmpty else { return 0 }
+        try completeJobs(ids.map { ($0, workerID, nil) }, now: now)
+    }
+
+    /// Marks several held jobs done in one transaction, each fenced by its worker and (when given) its
+    /// attempt number; returns how many were still held.
+    @discardableResult
+    public func completeJobs(_ leases: [(id: String, workerID: String, attempt: Int?)], now: Date = Date())
+        throws(CatalogError) -> Int
+    {
+        guard !leases.isEmpty else { return 0 }
         let now = now.catalogPrecision
         return try write { db in
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)
                     """)
             var done = 0
-            for id in ids {
-                try update.execute(arguments: [now, id, workerID])
+            for lease in leases {
+                try update.execute(arguments: [now, lease.id, lease.workerID, lease.attempt, lease.attempt])
                 done += db.changesCount
             }
             return done
@@ -100,49 +111,64 @@ extension Catalog {
     }
 
     /// Extends a held lease; false if the worker lost it (expired and taken by another): stop working.
-    public func heartbeat(jobID: String, workerID: String, lease: Duration, now: Date = Date()) throws(CatalogError) -> Bool {
+    /// - Parameter attempt: the claim's attempt number (``JobRecord/attempts``), a fencing token: when
+    ///   given, a lease of an earlier attempt is refused even if the same worker id holds a newer one.
+    public func heartbeat(
+        jobID: String, workerID: String, attempt: Int? = nil, lease: Duration, now: Date = Date()
+    ) throws(CatalogError) -> Bool {
         let now = now.catalogPrecision
         let expires = now.addingTimeInterval(Double(lease.components.seconds)).catalogPrecision
         return try write { db in
             try db.execute(
-                sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
-                arguments: [expires, now, jobID, workerID])
+                sql: """
+                    UPDATE jobs SET lease_expires_at = ?, updated_at = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)
+                    """,
+                arguments: [expires, now, jobID, workerID, attempt, attempt])
             return db.changesCount == 1
         }
     }
 
-    /// Marks a held job done. Throws `invalidArgument` if the worker no longer holds it.
-    public func completeJob(jobID: String, workerID: String, now: Date = Date()) throws(CatalogError) {
-        try finish(jobID: jobID, workerID: workerID, state: .done, error: nil, runAfter: nil, now: now)
+    /// Marks a held job done. Throws `invalidArgument` if the worker no longer holds it (or, with
+    /// `attempt`, no longer holds that attempt of it).
+    public func completeJob(jobID: String, workerID: String, attempt: Int? = nil, now: Date = Date())
+        throws(CatalogError)
+    {
+        try finish(jobID: jobID, workerID: workerID, attempt: attempt, state: .done, error: nil, runAfter: nil, now: now)
     }
 
     /// Records a failed attempt: back to the queue after a backoff, or `dead` after the policy's last
     /// attempt, keeping the error (which must not hold transcript text or numbers). Returns the new state.
     @discardableResult
     public func failJob(
-        jobID: String, workerID: String, error: String, policy: JobRetryPolicy = JobRetryPolicy(), now: Date = Date(),
-        random: Double = Double.random(in: 0..<1)
+        jobID: String, workerID: String, attempt: Int? = nil, error: String, policy: JobRetryPolicy = JobRetryPolicy(),
+        now: Date = Date(), random: Double = Double.random(in: 0..<1)
     ) throws(CatalogError) -> JobState {
         let attempts = try read { db in try Int.fetchOne(db, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [jobID]) }
-        guard let attempts else { throw CatalogError(.notFound, "no job with id \(jobID)") }
+        guard var attempts else { throw CatalogError(.notFound, "no job with id \(jobID)") }
+        if let attempt { attempts = attempt }
         let state: JobState = attempts >= policy.maximumAttempts ? .dead : .failed
         let runAfter = now.addingTimeInterval(policy.delaySeconds(afterAttempt: attempts, random: random))
-        try finish(jobID: jobID, workerID: workerID, state: state, error: String(error.prefix(1000)), runAfter: runAfter, now: now)
+        try finish(
+            jobID: jobID, workerID: workerID, attempt: attempt, state: state, error: String(error.prefix(1000)),
+            runAfter: runAfter, now: now)
         return state
     }
 
     /// Puts a held job back without counting the attempt, to run again at `until`: it cannot run yet
     /// (a track of its call is still being recorded), which is not a failure.
-    public func deferJob(jobID: String, workerID: String, until: Date, now: Date = Date()) throws(CatalogError) {
+    public func deferJob(jobID: String, workerID: String, attempt: Int? = nil, until: Date, now: Date = Date())
+        throws(CatalogError)
+    {
         let now = now.catalogPrecision
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
                         lease_expires_at = NULL, run_after = ?, updated_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)
                     """,
-                arguments: [until.catalogPrecision, now, jobID, workerID])
+                arguments: [until.catalogPrecision, now, jobID, workerID, attempt, attempt])
             guard db.changesCount == 1 else {
                 throw CatalogError(.invalidArgument, "job \(jobID) is not held by worker \(workerID) (its lease expired?)")
             }
@@ -186,18 +212,18 @@ extension Catalog {
         }
     }
 
-    private func finish(jobID: String, workerID: String, state: JobState, error: String?, runAfter: Date?, now: Date)
-        throws(CatalogError)
-    {
+    private func finish(
+        jobID: String, workerID: String, attempt: Int?, state: JobState, error: String?, runAfter: Date?, now: Date
+    ) throws(CatalogError) {
         let now = now.catalogPrecision
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), lease_owner = NULL,
                         lease_expires_at = NULL, run_after = COALESCE(?, run_after), updated_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    WHERE id = ? AND state = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)
                     """,
-                arguments: [state.rawValue, error, runAfter?.catalogPrecision, now, jobID, workerID])
+                arguments: [state.rawValue, error, runAfter?.catalogPrecision, now, jobID, workerID, attempt, attempt])
             guard db.changesCount == 1 else {
                 throw CatalogError(.invalidArgument, "job \(jobID) is not held by worker \(workerID) (its lease expired?)")
             }

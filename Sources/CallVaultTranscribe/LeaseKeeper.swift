@@ -25,13 +25,16 @@ final class LeaseKeeper: @unchecked Sendable {
 
     /// Starts renewing `jobID` for `workerID` every third of `lease`.
     /// - Parameter expiresAt: the claim's expiry (`JobRecord.leaseExpiresAt`).
-    convenience init(catalog: Catalog, jobID: String, workerID: String, lease: Duration, expiresAt: Date?) {
+    /// - Parameter attempt: the claim's attempt number: a renewal of an earlier attempt is refused.
+    convenience init(
+        catalog: Catalog, jobID: String, workerID: String, attempt: Int? = nil, lease: Duration, expiresAt: Date?
+    ) {
         let seconds = Self.catalogSeconds(lease)
         self.init(
             lease: lease, expiresAt: expiresAt ?? Date().addingTimeInterval(seconds),
             interval: max(0.05, seconds / 3), retryDelay: min(1, max(0.05, seconds / 3))
         ) { now throws(CatalogError) in
-            try catalog.heartbeat(jobID: jobID, workerID: workerID, lease: lease, now: now)
+            try catalog.heartbeat(jobID: jobID, workerID: workerID, attempt: attempt, lease: lease, now: now)
         }
     }
 

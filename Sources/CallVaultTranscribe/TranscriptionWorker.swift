@@ -121,9 +121,11 @@ public final class TranscriptionWorker {
 
     /// Runs one claimed job to an outcome, recorded in the queue.
     func process(_ job: JobRecord) throws(TranscriptionError) -> Report {
+        // The claim's attempt number fences every step below: once the lease is lost and the job claimed
+        // again, nothing this worker does changes it.
         let keeper = LeaseKeeper(
-            catalog: catalog, jobID: job.id, workerID: configuration.workerID, lease: configuration.lease,
-            expiresAt: job.leaseExpiresAt)
+            catalog: catalog, jobID: job.id, workerID: configuration.workerID, attempt: job.attempts,
+            lease: configuration.lease, expiresAt: job.leaseExpiresAt)
         var report = Report(jobID: job.id, callID: job.callId, outcome: .deferred)
         let result: Result<Report.Outcome, TranscriptionError>
         do throws(TranscriptionError) {
@@ -139,11 +141,11 @@ public final class TranscriptionWorker {
                 _ = id
                 return Report(jobID: job.id, callID: job.callId, outcome: .leaseLost)
             case .success(.done(let id)):
-                try catalog.completeJob(jobID: job.id, workerID: configuration.workerID)
+                try catalog.completeJob(jobID: job.id, workerID: configuration.workerID, attempt: job.attempts)
                 return with(report, .done(transcriptID: id))
             case .success(.deferred):
                 try catalog.deferJob(
-                    jobID: job.id, workerID: configuration.workerID,
+                    jobID: job.id, workerID: configuration.workerID, attempt: job.attempts,
                     until: Date().addingTimeInterval(configuration.notReadyDelay))
                 return with(report, .deferred)
             case .success(.cancelled(let reason)):
@@ -158,7 +160,8 @@ public final class TranscriptionWorker {
                 var policy = configuration.retry
                 if !error.isRetryable { policy.maximumAttempts = 0 }
                 let state = try catalog.failJob(
-                    jobID: job.id, workerID: configuration.workerID, error: error.message, policy: policy)
+                    jobID: job.id, workerID: configuration.workerID, attempt: job.attempts, error: error.message,
+                    policy: policy)
                 return with(report, state == .dead ? .dead(error.message) : .failed(error.message))
             }
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultModel
+import CallVaultStore
 import Foundation
 
 /// Output and error conventions of CLI.md for the catalog commands: one JSON document on stdout
@@ -14,6 +15,31 @@ enum CatalogCommandSupport {
             let usage = error.code == .invalidPolicy || error.code == .invalidArgument
             fail(error.message, hint: hint(for: error.code))
             throw ExitCode(usage ? 2 : 1)
+        }
+    }
+
+    /// Runs an async command body on the job queue or the catalog, with the same error line and exit codes.
+    static func runAsync(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as JobQueueError {
+            fail(error.message, hint: hint(for: error.code))
+            throw ExitCode(error.code == .invalidArgument ? 2 : 1)
+        } catch let error as CatalogError {
+            let usage = error.code == .invalidPolicy || error.code == .invalidArgument
+            fail(error.message, hint: hint(for: error.code))
+            throw ExitCode(usage ? 2 : 1)
+        }
+    }
+
+    static func hint(for code: JobQueueError.Code) -> String {
+        switch code {
+        case .unavailable: "check the database's address and that it is running"
+        case .notFound: "list job ids with `callvault jobs list`"
+        case .invalidArgument: "see `callvault jobs list --state dead` for the jobs that can be retried"
+        case .leaseLost: "another worker holds the job now; nothing to do"
+        case .schemaTooNew: "upgrade callvault on this node"
+        case .databaseFailure: "the database may be busy or damaged; retry"
         }
     }
 

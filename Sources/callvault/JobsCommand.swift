@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultModel
+import CallVaultStore
 
 /// `callvault jobs list`: the transcription queue.
 struct JobsCommand: AsyncParsableCommand {
@@ -23,8 +24,9 @@ struct JobsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                let jobs = try options.openCatalog().jobs(state: state.flatMap(JobState.init(rawValue:)))
+            try await CatalogCommandSupport.runAsync {
+                let queue = SQLiteJobQueue(catalog: try options.openCatalog())
+                let jobs = try await queue.jobs(state: state.flatMap(JobState.init(rawValue:)))
                 if json {
                     try CatalogCommandSupport.printJSON(["jobs": jobs])
                     return
@@ -52,10 +54,10 @@ extension JobsCommand {
         @Argument(help: "Job ids (see `callvault jobs list --state dead`).") var ids: [String]
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                let catalog = try options.openCatalog()
+            try await CatalogCommandSupport.runAsync {
+                let queue = SQLiteJobQueue(catalog: try options.openCatalog())
                 for id in ids {
-                    let job = try catalog.retryJob(jobID: id)
+                    let job = try await queue.retry(jobID: id)
                     print("job \(job.id) (call \(job.callId)): queued")
                 }
             }

@@ -1,0 +1,457 @@
+public import CallVaultModel
+public import Foundation
+public import Logging
+internal import NIOSSL
+internal import PostgresNIO
+
+/// The job queue in a shared PostgreSQL database, for workers on many machines.
+///
+/// Claims take rows with `SELECT … FOR UPDATE SKIP LOCKED` and mark them in the same statement (one
+/// short implicit transaction; no transaction stays open while a job runs), so concurrent claimers
+/// never wait on each other and never get the same job. Every finishing statement carries the lease's
+/// owner and attempt number in its `WHERE` clause: a worker whose lease expired and whose job was
+/// claimed again changes nothing (``JobQueueError/Code/leaseLost``). Lease times are the database
+/// server's (`now()`), so nodes with skewed clocks agree on expiry.
+///
+/// Opening the queue applies its schema migrations once, under a PostgreSQL advisory lock, whichever node
+/// starts first; a node whose binary is older than the database's schema refuses to run
+/// (``JobQueueError/Code/schemaTooNew``). See `docs/store-postgres.md`.
+public final class PostgresJobQueue: JobQueue {
+    public let settings: PostgresStoreSettings
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects (a pool of up to `settings.maximumConnections`), waits for a first connection, and
+    /// brings the schema to this binary's version. Call ``close()`` when done.
+    public static func open(_ settings: PostgresStoreSettings, logger: Logger = Logger(label: "callvault.postgres"))
+        async throws(JobQueueError) -> PostgresJobQueue
+    {
+        let queue = PostgresJobQueue(settings: settings, logger: logger)
+        do {
+            try await queue.withDeadline(settings.connectTimeout) {
+                try await queue.probe()
+            }
+            try await PostgresSchema.migrate(queue.client, settings: settings, logger: logger)
+        } catch {
+            await queue.close()
+            throw queue.queueError(error, doing: "open the job queue")
+        }
+        return queue
+    }
+
+    private init(settings: PostgresStoreSettings, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: Self.tls(settings.tls))
+        configuration.options.maximumConnections = max(1, settings.maximumConnections)
+        configuration.options.connectTimeout = settings.connectTimeout
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.settings = settings
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    /// Closes the pool's connections. The queue cannot be used after.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    deinit { runner.cancel() }
+
+    /// One connection made directly, not through the pool: the pool retries a failing connection
+    /// forever, while this fails at once with the reason (refused, no such database, bad password).
+    private func probe() async throws {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch settings.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: tls)
+        let limit = settings.connectTimeout.components
+        configuration.options.connectTimeout = .milliseconds(
+            max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000))
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
+    }
+
+    private static func tls(_ mode: PostgresStoreSettings.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    // MARK: - JobQueue
+
+    public func enqueue(_ request: JobRequest) async throws(JobQueueError) -> JobRecord {
+        guard !request.engine.isEmpty, request.engine.utf8.count <= 100 else {
+            throw JobQueueError(.invalidArgument, "an engine name must have 1 to 100 bytes")
+        }
+        return try await perform("queue a job for call \(request.callID)") {
+            let id = UUID().uuidString.lowercased()
+            let inserted = try await self.records(
+                self.client.query(
+                    """
+                    INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
+                        run_after, created_at, updated_at)
+                    VALUES (\(id), \(request.callID), \(request.recordingID), \(request.tenantID), \(request.engine),
+                        'queued', \(request.priority), 0, now(), now(), now())
+                    ON CONFLICT (call_id, engine) DO NOTHING
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: self.logger))
+            if let job = inserted.first { return job }
+            let existing = try await self.records(
+                self.client.query(
+                    "SELECT \(unescaped: Self.columns) FROM jobs WHERE call_id = \(request.callID) AND engine = \(request.engine)",
+                    logger: self.logger))
+            guard let job = existing.first else {
+                throw JobQueueError(.databaseFailure, "the job for call \(request.callID) vanished while being queued")
+            }
+            return job
+        }
+    }
+
+    public func claim(workerID: String, engines: [String]?, limit: Int, lease: Duration) async throws(JobQueueError)
+        -> [JobRecord]
+    {
+        guard limit > 0 else { return [] }
+        let seconds = Self.seconds(lease)
+        let anyEngine = engines?.isEmpty ?? true
+        let names = engines ?? []
+        return try await perform("claim jobs") {
+            // First the jobs whose worker's lease ran out (it died or stalled), oldest expiry first.
+            var expired: [(JobRecord, Date)] = []
+            let rows = try await self.client.query(
+                """
+                WITH c AS (
+                    SELECT id, lease_expires_at FROM jobs
+                    WHERE state = 'running' AND lease_expires_at <= now() AND (\(anyEngine) OR engine = ANY(\(names)))
+                    ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                UPDATE jobs j SET lease_owner = \(workerID), lease_expires_at = now() + make_interval(secs => \(seconds)),
+                    attempts = j.attempts + 1, updated_at = now()
+                FROM c WHERE j.id = c.id
+                RETURNING \(unescaped: Self.columns(prefix: "j.")), c.lease_expires_at
+                """, logger: self.logger)
+            for try await row in rows { expired.append((try Self.record(row), try Self.trailingDate(row))) }
+            expired.sort { $0.1 < $1.1 }
+            var claimed = expired.map(\.0)
+            guard claimed.count < limit else { return claimed }
+            // Then queued or failed jobs that are due: by priority, due time, age.
+            var due: [(JobRecord, Date)] = []
+            let runnable = try await self.client.query(
+                """
+                WITH c AS (
+                    SELECT id, run_after FROM jobs
+                    WHERE state IN ('queued', 'failed') AND run_after <= now()
+                        AND (\(anyEngine) OR engine = ANY(\(names)))
+                    ORDER BY priority DESC, run_after, created_at LIMIT \(limit - claimed.count)
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE jobs j SET state = 'running', lease_owner = \(workerID),
+                    lease_expires_at = now() + make_interval(secs => \(seconds)), attempts = j.attempts + 1,
+                    updated_at = now()
+                FROM c WHERE j.id = c.id
+                RETURNING \(unescaped: Self.columns(prefix: "j.")), c.run_after
+                """, logger: self.logger)
+            for try await row in runnable { due.append((try Self.record(row), try Self.trailingDate(row))) }
+            // RETURNING has no order: put them back in the order they were picked.
+            due.sort { a, b in
+                if a.0.priority != b.0.priority { return a.0.priority > b.0.priority }
+                if a.1 != b.1 { return a.1 < b.1 }
+                return a.0.createdAt < b.0.createdAt
+            }
+            claimed += due.map(\.0)
+            return claimed
+        }
+    }
+
+    public func renew(_ lease: JobLease, for duration: Duration) async throws(JobQueueError) -> Bool {
+        let seconds = Self.seconds(duration)
+        return try await perform("renew the lease of \(lease)") {
+            try await self.count(
+                self.client.query(
+                    """
+                    UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(seconds)), updated_at = now()
+                    WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
+                        AND attempts = \(lease.attempt)
+                    RETURNING id
+                    """, logger: self.logger)) == 1
+        }
+    }
+
+    public func complete(_ lease: JobLease) async throws(JobQueueError) {
+        try await finish(lease, doing: "complete") {
+            """
+            UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
+                AND attempts = \(lease.attempt)
+            RETURNING id
+            """
+        }
+    }
+
+    public func complete(_ leases: [JobLease]) async throws(JobQueueError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let ids = leases.map(\.jobID)
+        let workers = leases.map(\.workerID)
+        let attempts = leases.map(\.attempt)
+        return try await perform("complete \(leases.count) jobs") {
+            try await self.count(
+                self.client.query(
+                    """
+                    UPDATE jobs j SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                    FROM unnest(\(ids)::text[], \(workers)::text[], \(attempts)::bigint[]) AS l(id, worker, attempt)
+                    WHERE j.id = l.id AND j.state = 'running' AND j.lease_owner = l.worker AND j.attempts = l.attempt
+                    RETURNING j.id
+                    """, logger: self.logger))
+        }
+    }
+
+    public func fail(_ lease: JobLease, error: String, policy: JobRetryPolicy) async throws(JobQueueError) -> JobState {
+        let state: JobState = lease.attempt >= policy.maximumAttempts ? .dead : .failed
+        let delay = policy.delaySeconds(afterAttempt: lease.attempt, random: Double.random(in: 0..<1))
+        let message = String(error.prefix(1000))
+        try await finish(lease, doing: "fail") {
+            """
+            UPDATE jobs SET state = \(state.rawValue), last_error = \(message), lease_owner = NULL,
+                lease_expires_at = NULL, run_after = now() + make_interval(secs => \(delay)), updated_at = now()
+            WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
+                AND attempts = \(lease.attempt)
+            RETURNING id
+            """
+        }
+        return state
+    }
+
+    public func postpone(_ lease: JobLease, until: Date) async throws(JobQueueError) {
+        try await finish(lease, doing: "postpone") {
+            """
+            UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL,
+                lease_expires_at = NULL, run_after = \(until), updated_at = now()
+            WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
+                AND attempts = \(lease.attempt)
+            RETURNING id
+            """
+        }
+    }
+
+    public func cancel(jobID: String, reason: String) async throws(JobQueueError) {
+        let reason = String(reason.prefix(1000))
+        let changed = try await perform("cancel job \(jobID)") {
+            try await self.count(
+                self.client.query(
+                    """
+                    UPDATE jobs SET state = 'cancelled', last_error = \(reason), lease_owner = NULL,
+                        lease_expires_at = NULL, updated_at = now()
+                    WHERE id = \(jobID) AND state <> 'done'
+                    RETURNING id
+                    """, logger: self.logger))
+        }
+        guard changed == 1 else { throw JobQueueError(.invalidArgument, "job \(jobID) is unknown or already done") }
+    }
+
+    public func retry(jobID: String) async throws(JobQueueError) -> JobRecord {
+        let jobs = try await perform("retry job \(jobID)") {
+            try await self.records(
+                self.client.query(
+                    """
+                    UPDATE jobs SET state = 'queued', attempts = 0, run_after = now(), updated_at = now()
+                    WHERE id = \(jobID) AND state IN ('dead', 'cancelled', 'failed')
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: self.logger))
+        }
+        guard let job = jobs.first else {
+            throw JobQueueError(.invalidArgument, "job \(jobID) is unknown, or not dead, cancelled or failed")
+        }
+        return job
+    }
+
+    public func jobs(state: JobState?) async throws(JobQueueError) -> [JobRecord] {
+        try await perform("list jobs") {
+            if let state {
+                return try await self.records(
+                    self.client.query(
+                        "SELECT \(unescaped: Self.columns) FROM jobs WHERE state = \(state.rawValue) ORDER BY created_at, id",
+                        logger: self.logger))
+            }
+            return try await self.records(
+                self.client.query(
+                    "SELECT \(unescaped: Self.columns) FROM jobs ORDER BY created_at, id", logger: self.logger))
+        }
+    }
+
+    public func counts() async throws(JobQueueError) -> [JobState: Int] {
+        try await perform("count jobs") {
+            var counts: [JobState: Int] = [:]
+            let rows = try await self.client.query(
+                "SELECT state, count(*) FROM jobs GROUP BY state", logger: self.logger)
+            for try await (name, count) in rows.decode((String, Int).self) {
+                if let state = JobState(rawValue: name) { counts[state] = count }
+            }
+            return counts
+        }
+    }
+
+    // MARK: - Rows
+
+    /// The `jobs` columns in ``JobRecord``'s order.
+    static let columns = columns(prefix: "")
+
+    static func columns(prefix: String) -> String {
+        [
+            "id", "call_id", "recording_id", "tenant_id", "engine", "state", "priority", "attempts", "lease_owner",
+            "lease_expires_at", "run_after", "last_error", "created_at", "updated_at",
+        ].map { prefix + $0 }.joined(separator: ", ")
+    }
+
+    private static func record(_ row: PostgresRow) throws -> JobRecord {
+        let cells = Array(row)
+        func cell<T: PostgresDecodable>(_ index: Int, _ type: T.Type) throws -> T {
+            try cells[index].decode(T.self, context: .default)
+        }
+        let stateName = try cell(5, String.self)
+        guard let state = JobState(rawValue: stateName) else {
+            throw JobQueueError(.databaseFailure, "a job has the unknown state '\(stateName)'")
+        }
+        return JobRecord(
+            id: try cell(0, String.self), callId: try cell(1, String.self), recordingId: try cell(2, String?.self),
+            tenantId: try cell(3, String.self), engine: try cell(4, String.self), state: state,
+            priority: try cell(6, Int.self), attempts: try cell(7, Int.self), leaseOwner: try cell(8, String?.self),
+            leaseExpiresAt: try cell(9, Date?.self), runAfter: try cell(10, Date.self),
+            lastError: try cell(11, String?.self), createdAt: try cell(12, Date.self), updatedAt: try cell(13, Date.self))
+    }
+
+    /// The extra column a claim returns after the job's own (the ordering key it was picked by).
+    private static func trailingDate(_ row: PostgresRow) throws -> Date {
+        let cells = Array(row)
+        return try cells[14].decode(Date.self, context: .default)
+    }
+
+    private func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
+        var records: [JobRecord] = []
+        for try await row in rows { records.append(try Self.record(row)) }
+        return records
+    }
+
+    private func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    /// Runs a fenced update (`… RETURNING id`) of a held job: no row changed means the lease is lost.
+    private func finish(_ lease: JobLease, doing what: String, _ query: () -> PostgresQuery) async throws(JobQueueError)
+    {
+        let query = query()
+        let changed = try await perform("\(what) \(lease)") {
+            try await self.count(self.client.query(query, logger: self.logger))
+        }
+        guard changed == 1 else {
+            throw JobQueueError(
+                .leaseLost,
+                "\(lease) is no longer held (its lease expired and the job was claimed again, or it was finished or "
+                    + "cancelled): drop the result")
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    // MARK: - Errors
+
+    /// Runs database work, turning any error into a ``JobQueueError`` that names the database.
+    private func perform<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async throws(JobQueueError)
+        -> T
+    {
+        do { return try await body() } catch { throw queueError(error, doing: what) }
+    }
+
+    /// Runs `body`, or fails with `unavailable` when it takes longer than `limit` (a database that does
+    /// not answer must not hang a node's start).
+    private func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            let finished = try await group.next() ?? false
+            group.cancelAll()
+            if !finished {
+                throw JobQueueError(
+                    .unavailable,
+                    "PostgreSQL at \(settings.description) did not answer within \(limit) (is it running, and does "
+                        + "pg_hba.conf let this host in?)")
+            }
+        }
+    }
+
+    func queueError(_ error: any Error, doing what: String) -> JobQueueError {
+        PostgresErrors.queueError(error, doing: what, settings: settings)
+    }
+}
+
+/// Turns postgres-nio's errors into messages that say what failed where and what to do, naming the
+/// database by `postgres://USER@HOST:PORT/DB` (never a password, never a query's bound values).
+enum PostgresErrors {
+    static func queueError(_ error: any Error, doing what: String, settings: PostgresStoreSettings) -> JobQueueError {
+        let target = settings.description
+        if let error = error as? JobQueueError { return error }
+        if let error = error as? PostgresTransactionError {
+            if let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError {
+                return queueError(inner, doing: what, settings: settings)
+            }
+        }
+        guard let error = error as? PSQLError else {
+            return JobQueueError(.databaseFailure, "cannot \(what) on \(target): \(type(of: error))")
+        }
+        if error.code == .server, let info = error.serverInfo {
+            let state = info[.sqlState] ?? "?"
+            let message = info[.message] ?? "no message"
+            switch state {
+            case "3D000":
+                return JobQueueError(
+                    .unavailable,
+                    "cannot \(what): database \(settings.database) does not exist on \(settings.host):\(settings.port) "
+                        + "(create it: createdb -h \(settings.host) -p \(settings.port) -U \(settings.username) "
+                        + "\(settings.database))")
+            case "28P01", "28000":
+                return JobQueueError(
+                    .unavailable,
+                    "cannot \(what): PostgreSQL at \(target) refused user \(settings.username) (\(message); check the "
+                        + "password in PGPASSWORD or the password file, and pg_hba.conf)")
+            case "57P01", "57P02", "57P03", "08000", "08003", "08006":
+                return JobQueueError(
+                    .unavailable, "cannot \(what): PostgreSQL at \(target) is shutting down or unavailable (\(message))")
+            default:
+                return JobQueueError(.databaseFailure, "cannot \(what) on \(target): \(message) (SQLSTATE \(state))")
+            }
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            let cause = error.underlying.map { ": \($0)" } ?? ""
+            return JobQueueError(
+                .unavailable, "cannot \(what): no connection to PostgreSQL at \(target)\(cause) (is it running and reachable?)")
+        case .sslUnsupported:
+            return JobQueueError(
+                .unavailable, "cannot \(what): PostgreSQL at \(target) does not offer TLS, which the settings require")
+        case .authMechanismRequiresPassword:
+            return JobQueueError(
+                .unavailable,
+                "cannot \(what): PostgreSQL at \(target) wants a password for \(settings.username) and none was given "
+                    + "(set PGPASSWORD or a password file)")
+        default:
+            return JobQueueError(.databaseFailure, "cannot \(what) on \(target): \(error.code)")
+        }
+    }
+}

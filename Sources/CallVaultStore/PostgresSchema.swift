@@ -1,0 +1,114 @@
+import Logging
+internal import PostgresNIO
+
+/// The PostgreSQL store's schema and its versioned migrations.
+///
+/// Every node runs ``migrate(_:settings:logger:)`` when it opens the store. It takes a session-level
+/// advisory lock, so when several nodes start at once exactly one applies a migration and the others
+/// wait for it, then find the schema current. Each migration runs in its own transaction together with
+/// its `schema_version` row, so a crash leaves the schema at the last whole version. A database whose
+/// schema is newer than this binary knows is refused: an old node must not write rows a newer schema
+/// gives another meaning.
+enum PostgresSchema {
+    /// The advisory lock key that serialises migrations ("CVSCHEMA" as bytes).
+    static let lockKey: Int64 = 0x4356_5343_4845_4D41
+
+    /// The newest schema version this binary knows.
+    static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    struct Migration {
+        let version: Int
+        let description: String
+        let statements: [String]
+    }
+
+    /// Append-only: a released migration is never edited, a change is a new version.
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, description: "transcription job queue",
+            statements: [
+                """
+                CREATE TABLE jobs (
+                    id text PRIMARY KEY,
+                    call_id text NOT NULL,
+                    recording_id text,
+                    tenant_id text NOT NULL,
+                    engine text NOT NULL CHECK (length(engine) BETWEEN 1 AND 100),
+                    state text NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'running', 'done', 'failed', 'dead', 'cancelled')),
+                    priority bigint NOT NULL DEFAULT 0,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    lease_owner text,
+                    lease_expires_at timestamptz,
+                    run_after timestamptz NOT NULL,
+                    last_error text,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    UNIQUE (call_id, engine),
+                    CHECK ((state = 'running') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+                ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01)
+                """,
+                // A claim walks one of these two partial indexes: they hold only the rows that can be
+                // claimed, so finished jobs do not slow claims down as they pile up.
+                """
+                CREATE INDEX jobs_runnable ON jobs (priority DESC, run_after, created_at)
+                    WHERE state IN ('queued', 'failed')
+                """,
+                "CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'running'",
+                "CREATE INDEX jobs_by_state ON jobs (state, created_at)",
+            ]),
+    ]
+
+    /// Brings the database's schema to ``currentVersion``, or refuses a newer one.
+    static func migrate(_ client: PostgresClient, settings: PostgresStoreSettings, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                try await migrate(connection, settings: settings, logger: logger)
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+            _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        }
+    }
+
+    private static func migrate(_ connection: PostgresConnection, settings: PostgresStoreSettings, logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_version (
+                version integer PRIMARY KEY,
+                description text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, logger: logger)
+        var version = 0
+        for try await found in try await connection.query(
+            "SELECT COALESCE(max(version), 0)::bigint FROM schema_version", logger: logger
+        ).decode(Int.self) {
+            version = found
+        }
+        guard version <= currentVersion else {
+            throw JobQueueError(
+                .schemaTooNew,
+                "the database \(settings.description) has schema version \(version), newer than this callvault "
+                    + "binary knows (\(currentVersion)): another node was upgraded; upgrade callvault on this node "
+                    + "to the same release before starting it")
+        }
+        for migration in migrations where migration.version > version {
+            logger.info(
+                "applying PostgreSQL schema migration",
+                metadata: ["version": "\(migration.version)", "database": "\(settings.description)"])
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_version (version, description) VALUES (\(migration.version), \(migration.description))",
+                    logger: logger)
+            }
+        }
+    }
+}

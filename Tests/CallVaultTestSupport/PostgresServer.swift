@@ -1,0 +1,186 @@
+public import CallVaultStore
+import Foundation
+public import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The PostgreSQL 15 server the tests of the PostgreSQL store run against, and a fresh database per test.
+///
+/// One cluster per test process, shared: the one `scripts/test` started with `scripts/services start
+/// postgres` (its address in `CALLVAULT_TEST_POSTGRES_HOST` / `_PORT` / `_USER`; that script stops and
+/// removes it on exit), or else a throwaway cluster this process starts on first use — `initdb` and
+/// `pg_ctl` from Debian's postgresql-15 in a temporary directory owned by the `postgres` user (initdb
+/// refuses root), trust authentication on 127.0.0.1 only, fsync off — shut down (immediate) and removed
+/// when the process exits. Tests keep apart by each making its own database (``createDatabase()``).
+///
+/// Without PostgreSQL the tests that need it fail naming the install command, unless
+/// `CALLVAULT_SKIP_SERVICES=1` (``Services``), when they are skipped with ``skipReason``.
+public final class PostgresServer: Sendable {
+    public let host: String
+    public let port: Int
+    public let user: String
+
+    /// Debian's postgresql-15 programs (or `$CALLVAULT_POSTGRES_BIN`).
+    public static var binDirectory: String {
+        ProcessInfo.processInfo.environment["CALLVAULT_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin"
+    }
+
+    /// What to tell someone who has no PostgreSQL.
+    public static let installHint =
+        "PostgreSQL 15 is not installed: run `apt-get install postgresql-15` (scripts/bootstrap and "
+        + "`scripts/services install postgres` do), or set CALLVAULT_SKIP_SERVICES=1 to skip the tests that need it"
+
+    /// Shown for each skipped test.
+    public static let skipReason =
+        "SKIPPED: PostgreSQL 15 is not installed and CALLVAULT_SKIP_SERVICES=1 — the PostgreSQL store is NOT "
+        + "tested; run apt-get install postgresql-15"
+
+    /// Whether a server is given by the environment, or the programs to start one are installed.
+    public static var isAvailable: Bool {
+        fromEnvironment != nil
+            || ["initdb", "pg_ctl", "postgres", "psql"].allSatisfy {
+                FileManager.default.isExecutableFile(atPath: binDirectory + "/" + $0)
+            }
+    }
+
+    /// Whether the tests that need PostgreSQL run: it is available, or they must fail for want of it.
+    /// False only when it is missing and `CALLVAULT_SKIP_SERVICES=1`.
+    public static var canRunOrMustFail: Bool { isAvailable || Services.required }
+
+    /// The process's server: the environment's, or one started on first use; throws ``installHint``
+    /// when there is none to be had.
+    public static func shared() throws -> PostgresServer { try sharedServer.get() }
+
+    private static let sharedServer: Result<PostgresServer, any Error> = Result {
+        if let given = fromEnvironment { return given }
+        return try startOwnCluster()
+    }
+
+    private static var fromEnvironment: PostgresServer? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let host = environment["CALLVAULT_TEST_POSTGRES_HOST"], !host.isEmpty,
+            let port = environment["CALLVAULT_TEST_POSTGRES_PORT"].flatMap({ Int($0) })
+        else { return nil }
+        return PostgresServer(host: host, port: port, user: environment["CALLVAULT_TEST_POSTGRES_USER"] ?? "postgres")
+    }
+
+    private init(host: String, port: Int, user: String) {
+        self.host = host
+        self.port = port
+        self.user = user
+    }
+
+    /// Store settings for `database` on this server (no TLS: loopback, trust authentication).
+    public func settings(database: String, maximumConnections: Int = 10) -> PostgresStoreSettings {
+        PostgresStoreSettings(
+            host: host, port: port, username: user, database: database, tls: .disable,
+            maximumConnections: maximumConnections)
+    }
+
+    /// A logger for stores opened in tests: warnings and errors only (no line per migration).
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "callvault.postgres.test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// Makes an empty database `cv_test_<random>` and returns its name. (`CREATE DATABASE` runs in a
+    /// statement of its own: it cannot run inside a transaction block.)
+    public func createDatabase() throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let name = "cv_test_" + String(generator.next() as UInt64, radix: 36)
+        try psql(database: "postgres", "CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// Runs SQL with psql against `database`; returns what it printed (unaligned, tuples only).
+    @discardableResult
+    public func psql(database: String, _ sql: String) throws -> String {
+        let output = try ChildProcess.run(
+            URL(fileURLWithPath: Self.binDirectory + "/psql"),
+            ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", String(port), "-U", user, "-d", database,
+             "-c", sql],
+            timeout: .seconds(120))
+        guard output.status == 0, !output.signalled else {
+            throw ChildProcessError("psql -d \(database) -c \(sql) failed: \(output.stderr)\(output.stdout)")
+        }
+        return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: - A cluster of our own
+
+    /// The data directory of the cluster this process started, for the exit handler.
+    nonisolated(unsafe) private static var ownDirectory: String?
+
+    private static func startOwnCluster() throws -> PostgresServer {
+        guard isAvailable else { throw ChildProcessError(installHint) }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("callvault-postgres-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if getuid() == 0 {
+            guard let owner = getpwnam("postgres") else {
+                throw ChildProcessError("running as root, and there is no `postgres` user to own the cluster (initdb refuses root)")
+            }
+            guard chown(directory, owner.pointee.pw_uid, owner.pointee.pw_gid) == 0 else {
+                throw ChildProcessError("cannot give \(directory) to the postgres user: errno \(errno)")
+            }
+        }
+        ownDirectory = directory
+        atexit { PostgresServer.stopOwnCluster() }
+        try asOwner(
+            "initdb",
+            ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        var lastFailure = ""
+        for _ in 0..<3 {
+            let port = Int(try UnusedPort().port)  // released at once: postgres binds it next
+            do {
+                try asOwner(
+                    "pg_ctl",
+                    [
+                        "-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "-o",
+                        "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c synchronous_commit=off "
+                            + "-c full_page_writes=off -c max_connections=200",
+                        "start",
+                    ])
+                return PostgresServer(host: "127.0.0.1", port: port, user: "postgres")
+            } catch {
+                lastFailure = "\(error)"
+                let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
+                if !log.contains("could not bind") { break }
+            }
+        }
+        throw ChildProcessError("PostgreSQL did not start in \(directory): \(lastFailure)")
+    }
+
+    /// Runs a PostgreSQL program as the cluster's owner: `postgres` when we are root, else ourselves.
+    private static func asOwner(_ program: String, _ arguments: [String]) throws {
+        let path = binDirectory + "/" + program
+        let output =
+            getuid() == 0
+            ? try ChildProcess.run(
+                URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "postgres", "--", path] + arguments,
+                timeout: .seconds(120))
+            : try ChildProcess.run(URL(fileURLWithPath: path), arguments, timeout: .seconds(120))
+        guard output.status == 0, !output.signalled else {
+            throw ChildProcessError("\(program) failed: \(output.stderr)\(output.stdout)")
+        }
+    }
+
+    /// At exit: an immediate shutdown of our cluster (SIGQUIT to the postmaster), then its directory removed.
+    private static func stopOwnCluster() {
+        guard let directory = ownDirectory else { return }
+        if let pidFile = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let line = pidFile.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
+        {
+            kill(pid, SIGQUIT)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
