@@ -186,13 +186,15 @@ extension IngestContext {
                 metadata: ["tenant": "\(tenant.id)", "call": "\(callID)"])
             return .serverError("tenant \(tenant.id): its day key is not ready (no day-key preparer); retry")
         }
-        dayKeys.request(tenantID: tenant.id)
+        // The reason as things stand now, before the request lets the preparer change them.
         let reason = dayKeys.refusal(tenant)
+        let failure = dayKeys.failure(tenantID: tenant.id)?.message ?? "not fetched yet"
+        let provider = keyStore.dayKeyProviderDescription(tenantID: tenant.id) ?? "none"
+        dayKeys.request(tenantID: tenant.id)
         logger.error(
             "call refused: the tenant's day key is not ready in memory",
             metadata: [
-                "tenant": "\(tenant.id)", "call": "\(callID)", "provider": "\(keyStore.dayKeyProviderDescription(tenantID: tenant.id) ?? "none")",
-                "error": "\(dayKeys.failure(tenantID: tenant.id)?.message ?? "not fetched yet")",
+                "tenant": "\(tenant.id)", "call": "\(callID)", "provider": "\(provider)", "error": "\(failure)",
             ])
         return .serverError(reason)
     }
