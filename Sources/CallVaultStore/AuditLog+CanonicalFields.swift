@@ -1,6 +1,48 @@
+import CallVaultModel
+import Foundation
 internal import GRDB
 
 extension AuditLog {
+    /// An entry ready to be stored at `seq` after `prevHash`: its canonical fields, its hash and the
+    /// entry as it reads back. Both audit backends build entries here, so they hash alike.
+    struct Sealed {
+        let fields: CanonicalFields
+        let hash: [UInt8]
+        let entry: AuditEntry
+
+        init(
+            seq: Int64, prevHash: [UInt8], actor: String, action: AuditAction, tenantID: String?, subjectID: String?,
+            details: [String: String], at: Date
+        ) throws {
+            let atText = AuditLog.canonicalTime(at)
+            let fields = CanonicalFields(
+                at: atText, actor: actor, action: action.rawValue, tenantID: tenantID, subjectID: subjectID,
+                details: try AuditLog.canonicalJSON(details))
+            let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
+            self.fields = fields
+            self.hash = hash
+            self.entry = AuditEntry(
+                seq: seq, at: AuditLog.storedTime(atText) ?? at, actor: actor, action: action, tenantId: tenantID,
+                subjectId: subjectID, details: fields.details, prevHash: Data(prevHash), hash: Data(hash))
+        }
+    }
+
+    /// An entry's hash: SHA-256 of the previous entry's hash and the entry's canonical encoding.
+    static func entryHash(prevHash: [UInt8], fields: CanonicalFields) -> [UInt8] {
+        CatalogHash.sha256(prevHash + fields.encoded())
+    }
+
+    /// The time as the log stores and hashes it: `yyyy-MM-dd HH:mm:ss.SSS` in UTC (the catalog's text
+    /// form of a date), on both backends.
+    static func canonicalTime(_ date: Date) -> String {
+        String.fromDatabaseValue(date.databaseValue) ?? ""
+    }
+
+    /// The date a stored time text stands for (nil if it is not one).
+    static func storedTime(_ text: String) -> Date? {
+        Date.fromDatabaseValue(text.databaseValue)
+    }
+
     /// The hashed form of an entry: a domain tag, then each field as a 4-byte big-endian length and
     /// its UTF-8 bytes (a missing optional is the length 0xFFFFFFFF), so no two different entries
     /// serialize alike and the order of fields is fixed.
