@@ -14,16 +14,12 @@ extension AuditLog {
             seq: Int64, prevHash: [UInt8], actor: String, action: AuditAction, tenantID: String?, subjectID: String?,
             details: [String: String], at: Date
         ) throws {
-            let atText = AuditLog.canonicalTime(at)
-            let fields = CanonicalFields(
-                at: atText, actor: actor, action: action.rawValue, tenantID: tenantID, subjectID: subjectID,
-                details: try AuditLog.canonicalJSON(details))
+            let fields = try CanonicalFields(
+                actor: actor, action: action, tenantID: tenantID, subjectID: subjectID, details: details, at: at)
             let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
             self.fields = fields
             self.hash = hash
-            self.entry = AuditEntry(
-                seq: seq, at: AuditLog.storedTime(atText) ?? at, actor: actor, action: action, tenantId: tenantID,
-                subjectId: subjectID, details: fields.details, prevHash: Data(prevHash), hash: Data(hash))
+            self.entry = fields.entry(seq: seq, prevHash: prevHash, hash: hash, fallbackTime: at)
         }
     }
 
@@ -67,6 +63,23 @@ extension AuditLog {
             self.tenantID = tenantID
             self.subjectID = subjectID
             self.details = details
+        }
+
+        /// The fields of a new entry: its time as stored (millisecond text, UTC) and its details as
+        /// canonical JSON.
+        init(
+            actor: String, action: AuditAction, tenantID: String?, subjectID: String?, details: [String: String], at: Date
+        ) throws {
+            self.init(
+                at: AuditLog.canonicalTime(at), actor: actor, action: action.rawValue, tenantID: tenantID,
+                subjectID: subjectID, details: try AuditLog.canonicalJSON(details))
+        }
+
+        /// The entry these fields make at `seq`, after `prevHash`, hashed `hash`.
+        func entry(seq: Int64, prevHash: [UInt8], hash: [UInt8], fallbackTime: Date) -> AuditEntry {
+            AuditEntry(
+                seq: seq, at: AuditLog.storedTime(at) ?? fallbackTime, actor: actor, action: AuditAction(rawValue: action),
+                tenantId: tenantID, subjectId: subjectID, details: details, prevHash: Data(prevHash), hash: Data(hash))
         }
 
         /// Reads the fields from a raw row; nil if a column holds a value of the wrong type.

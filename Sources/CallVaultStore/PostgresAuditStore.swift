@@ -5,13 +5,15 @@ internal import PostgresNIO
 
 /// The audit log in a shared PostgreSQL database, for nodes on many machines.
 ///
-/// One global chain, as on SQLite, hashed by the same code (``AuditLog``'s canonical fields), so an
-/// entry verifies alike on both backends. Each append is one short transaction that locks the chain's
-/// head row (`audit_head`, `SELECT … FOR UPDATE`), hashes the new entry against the head's hash, inserts
-/// it and moves the head: appends from any number of tasks and nodes queue on that one row lock and
-/// never fork the chain. `audit_log` refuses UPDATE, DELETE and TRUNCATE through triggers; ``verify()``
-/// still finds a change made around them. The table comes with schema version 2 of the PostgreSQL store
-/// (``PostgresSchema``). See `docs/store-postgres.md`.
+/// One global chain, as on SQLite, with the same canonical encoding (``AuditLog``'s canonical fields)
+/// and hash, so an entry verifies alike on both backends. Each append is one statement, so one round
+/// trip and one short transaction: it locks the chain's head row (`audit_head`, `FOR UPDATE`), inserts
+/// the entry linked to the head's hash and hashed as SHA-256(head hash ‖ the encoding this binary made),
+/// and moves the head. Appends from any number of tasks and nodes queue on that one row lock and never
+/// fork the chain; the returned hash is checked against this binary's own SHA-256. `audit_log` refuses
+/// UPDATE, DELETE and TRUNCATE through triggers; ``verify()`` still finds a change made around them. The
+/// tables come with schema version 2 of the PostgreSQL store (``PostgresSchema``). See
+/// `docs/store-postgres.md`.
 public final class PostgresAuditStore: AuditStore {
     public let settings: PostgresStoreSettings
     private let pool: PostgresPool
@@ -44,38 +46,54 @@ public final class PostgresAuditStore: AuditStore {
     // MARK: - AuditStore
 
     public func append(_ event: AuditEvent) async throws(AuditStoreError) -> AuditEntry {
-        try await perform("append to the audit log") {
-            try await self.client.withTransaction(logger: self.logger) { connection in
-                // Every append waits here for the one before it to commit, then sees its head.
-                var head: (seq: Int64, hash: Data)?
-                for try await row in try await connection.query(
-                    "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", logger: self.logger
-                ).decode((Int64, Data).self) {
-                    head = row
-                }
-                guard let head else {
-                    throw AuditStoreError(
-                        .databaseFailure,
-                        "the audit chain's head row is missing from \(self.settings.description) (audit_head was "
-                            + "changed outside callvault): restore the database from a backup")
-                }
-                let seq = head.seq + 1
-                let sealed = try AuditLog.Sealed(
-                    seq: seq, prevHash: Array(head.hash), actor: event.actor, action: event.action,
-                    tenantID: event.tenantID, subjectID: event.subjectID, details: event.details, at: event.at)
-                let fields = sealed.fields
-                try await connection.query(
-                    """
-                    WITH e AS (
-                        INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
-                        VALUES (\(seq), \(fields.at), \(fields.actor), \(fields.action), \(fields.tenantID),
-                            \(fields.subjectID), \(fields.details), \(head.hash), \(Data(sealed.hash)))
-                        RETURNING seq, hash)
-                    UPDATE audit_head h SET seq = e.seq, hash = e.hash FROM e WHERE h.id = 1
-                    """, logger: self.logger)
-                return sealed.entry
-            }
+        let fields: AuditLog.CanonicalFields
+        do {
+            fields = try AuditLog.CanonicalFields(
+                actor: event.actor, action: event.action, tenantID: event.tenantID, subjectID: event.subjectID,
+                details: event.details, at: event.at)
+        } catch {
+            throw AuditStoreError(.invalidArgument, "cannot encode an audit entry's details: \(type(of: error))")
         }
+        let encoded = Data(fields.encoded())
+        // One statement, so one round trip and its own transaction: lock the head (appends from every
+        // node queue here; after the one before commits, FOR UPDATE reads the head it left), link the
+        // entry to it, hash it as SHA-256(head hash ‖ the canonical encoding made above), move the head.
+        // The head row stays locked only while this statement runs and commits.
+        let stored = try await perform("append to the audit log") {
+            var stored: (seq: Int64, prevHash: Data, hash: Data)?
+            for try await row in try await self.client.query(
+                """
+                WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+                e AS (
+                    INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
+                    SELECT h.seq + 1, \(fields.at), \(fields.actor), \(fields.action), \(fields.tenantID),
+                        \(fields.subjectID), \(fields.details), h.hash, sha256(h.hash || \(encoded)::bytea)
+                    FROM h
+                    RETURNING seq, prev_hash, hash)
+                UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1
+                RETURNING e.seq, e.prev_hash, e.hash
+                """, logger: self.logger
+            ).decode((Int64, Data, Data).self) {
+                stored = row
+            }
+            return stored
+        }
+        guard let stored else {
+            throw AuditStoreError(
+                .databaseFailure,
+                "the audit chain's head row is missing from \(settings.description) (audit_head was changed outside "
+                    + "callvault): restore the database from a backup")
+        }
+        // The database did the hashing; check it is exactly the hash this binary defines.
+        let prevHash = Array(stored.prevHash)
+        let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
+        guard CatalogHash.constantTimeEquals(hash, Array(stored.hash)) else {
+            throw AuditStoreError(
+                .databaseFailure,
+                "audit entry \(stored.seq) on \(settings.description) was stored with a hash this binary does not "
+                    + "compute: run `callvault audit verify`")
+        }
+        return fields.entry(seq: stored.seq, prevHash: prevHash, hash: hash, fallbackTime: event.at)
     }
 
     public func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry] {
