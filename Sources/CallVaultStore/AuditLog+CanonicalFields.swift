@@ -68,7 +68,8 @@ extension AuditLog {
         /// The fields of a new entry: its time as stored (millisecond text, UTC) and its details as
         /// canonical JSON.
         init(
-            actor: String, action: AuditAction, tenantID: String?, subjectID: String?, details: [String: String], at: Date
+            actor: String, action: AuditAction, tenantID: String?, subjectID: String?, details: [String: String],
+            at: Date
         ) throws {
             self.init(
                 at: AuditLog.canonicalTime(at), actor: actor, action: action.rawValue, tenantID: tenantID,
@@ -78,8 +79,9 @@ extension AuditLog {
         /// The entry these fields make at `seq`, after `prevHash`, hashed `hash`.
         func entry(seq: Int64, prevHash: [UInt8], hash: [UInt8], fallbackTime: Date) -> AuditEntry {
             AuditEntry(
-                seq: seq, at: AuditLog.storedTime(at) ?? fallbackTime, actor: actor, action: AuditAction(rawValue: action),
-                tenantId: tenantID, subjectId: subjectID, details: details, prevHash: Data(prevHash), hash: Data(hash))
+                seq: seq, at: AuditLog.storedTime(at) ?? fallbackTime, actor: actor,
+                action: AuditAction(rawValue: action), tenantId: tenantID, subjectId: subjectID, details: details,
+                prevHash: Data(prevHash), hash: Data(hash))
         }
 
         /// Reads the fields from a raw row; nil if a column holds a value of the wrong type.

@@ -128,9 +128,11 @@ public struct AuditLog: Sendable {
         )
         while let row = try rows.next() {
             let seq: Int64 = row["seq"]
+            // A hash column holding something else than bytes (edited outside the store) is nil, not a trap.
             switch walk.check(
-                seq: seq, fields: CanonicalFields(row: row), storedPrev: (row["prev_hash"] as Data?).map(Array.init),
-                storedHash: (row["hash"] as Data?).map(Array.init))
+                seq: seq, fields: CanonicalFields(row: row),
+                storedPrev: Data.fromDatabaseValue(row["prev_hash"] as DatabaseValue).map(Array.init),
+                storedHash: Data.fromDatabaseValue(row["hash"] as DatabaseValue).map(Array.init))
             {
             case .linked: continue
             case .broken(let verdict): return verdict

@@ -50,8 +50,12 @@ public struct AuditEvent: Sendable, Equatable {
     public var at: Date
 
     public init(
-        actor: String, action: AuditAction, tenantID: String? = nil, subjectID: String? = nil,
-        details: [String: String] = [:], at: Date = Date()
+        actor: String,
+        action: AuditAction,
+        tenantID: String? = nil,
+        subjectID: String? = nil,
+        details: [String: String] = [:],
+        at: Date = Date()
     ) {
         self.actor = actor
         self.action = action

@@ -27,7 +27,8 @@ public final class PostgresAuditStore: AuditStore {
     {
         do {
             return PostgresAuditStore(
-                pool: try await PostgresPool.open(settings, logger: logger, doing: "open the audit log"))
+                pool: try await PostgresPool.open(settings, logger: logger, doing: "open the audit log")
+            )
         } catch {
             throw AuditStoreError(error)
         }
@@ -49,8 +50,13 @@ public final class PostgresAuditStore: AuditStore {
         let fields: AuditLog.CanonicalFields
         do {
             fields = try AuditLog.CanonicalFields(
-                actor: event.actor, action: event.action, tenantID: event.tenantID, subjectID: event.subjectID,
-                details: event.details, at: event.at)
+                actor: event.actor,
+                action: event.action,
+                tenantID: event.tenantID,
+                subjectID: event.subjectID,
+                details: event.details,
+                at: event.at
+            )
         } catch {
             throw AuditStoreError(.invalidArgument, "cannot encode an audit entry's details: \(type(of: error))")
         }
@@ -72,7 +78,8 @@ public final class PostgresAuditStore: AuditStore {
                     RETURNING seq, prev_hash, hash)
                 UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1
                 RETURNING e.seq, e.prev_hash, e.hash
-                """, logger: self.logger
+                """,
+                logger: self.logger
             ).decode((Int64, Data, Data).self) {
                 stored = row
             }
@@ -82,7 +89,8 @@ public final class PostgresAuditStore: AuditStore {
             throw AuditStoreError(
                 .databaseFailure,
                 "the audit chain's head row is missing from \(settings.description) (audit_head was changed outside "
-                    + "callvault): restore the database from a backup")
+                    + "callvault): restore the database from a backup"
+            )
         }
         // The database did the hashing; check it is exactly the hash this binary defines.
         let prevHash = Array(stored.prevHash)
@@ -91,7 +99,8 @@ public final class PostgresAuditStore: AuditStore {
             throw AuditStoreError(
                 .databaseFailure,
                 "audit entry \(stored.seq) on \(settings.description) was stored with a hash this binary does not "
-                    + "compute: run `callvault audit verify`")
+                    + "compute: run `callvault audit verify`"
+            )
         }
         return fields.entry(seq: stored.seq, prevHash: prevHash, hash: hash, fallbackTime: event.at)
     }
@@ -105,20 +114,32 @@ public final class PostgresAuditStore: AuditStore {
                 SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
                 WHERE seq > \(afterSeq) AND (\(tenantID)::text IS NULL OR tenant_id = \(tenantID))
                 ORDER BY seq LIMIT \(limit.map(Int64.init))
-                """, logger: self.logger)
+                """,
+                logger: self.logger
+            )
             for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash) in rows.decode(
-                (Int64, String, String, String, String?, String?, String, Data, Data).self)
-            {
+                (Int64, String, String, String, String?, String?, String, Data, Data).self
+            ) {
                 guard let date = AuditLog.storedTime(at) else {
                     throw AuditStoreError(
                         .databaseFailure,
                         "audit entry \(seq) on \(self.settings.description) has a malformed time: run "
-                            + "`callvault audit verify`")
+                            + "`callvault audit verify`"
+                    )
                 }
                 entries.append(
                     AuditEntry(
-                        seq: seq, at: date, actor: actor, action: AuditAction(rawValue: action), tenantId: tenant,
-                        subjectId: subject, details: details, prevHash: prevHash, hash: hash))
+                        seq: seq,
+                        at: date,
+                        actor: actor,
+                        action: AuditAction(rawValue: action),
+                        tenantId: tenant,
+                        subjectId: subject,
+                        details: details,
+                        prevHash: prevHash,
+                        hash: hash
+                    )
+                )
             }
             return entries
         }
@@ -129,7 +150,9 @@ public final class PostgresAuditStore: AuditStore {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 // One snapshot for the walk and the lookup, as SQLite's read transaction gives.
                 try await connection.query(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    logger: self.logger
+                )
                 var walk = AuditChainWalk()
                 var misLinked: (seq: Int64, storedPrev: [UInt8])?
                 // Every column as stored (text, not decoded values): what is checked is exactly what is kept.
@@ -137,17 +160,31 @@ public final class PostgresAuditStore: AuditStore {
                     """
                     SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash
                     FROM audit_log ORDER BY seq
-                    """, logger: self.logger)
-                walking: for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash) in rows.decode(
-                    (Int64, String?, String?, String?, String?, String?, String?, Data?, Data?).self)
+                    """,
+                    logger: self.logger
+                )
+                walking: for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash)
+                    in rows.decode(
+                        (Int64, String?, String?, String?, String?, String?, String?, Data?, Data?).self
+                    )
                 {
                     var fields: AuditLog.CanonicalFields?
                     if let at, let actor, let action, let details {
                         fields = AuditLog.CanonicalFields(
-                            at: at, actor: actor, action: action, tenantID: tenant, subjectID: subject, details: details)
+                            at: at,
+                            actor: actor,
+                            action: action,
+                            tenantID: tenant,
+                            subjectID: subject,
+                            details: details
+                        )
                     }
                     switch walk.check(
-                        seq: seq, fields: fields, storedPrev: prevHash.map(Array.init), storedHash: hash.map(Array.init))
+                        seq: seq,
+                        fields: fields,
+                        storedPrev: prevHash.map(Array.init),
+                        storedHash: hash.map(Array.init)
+                    )
                     {
                     case .linked: continue
                     case .broken(let verdict): return verdict

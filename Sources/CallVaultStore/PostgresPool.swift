@@ -32,8 +32,13 @@ final class PostgresPool: Sendable {
 
     private init(settings: PostgresStoreSettings, logger: Logger) {
         var configuration = PostgresClient.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: Self.tls(settings.tls))
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: Self.tls(settings.tls)
+        )
         configuration.options.maximumConnections = max(1, settings.maximumConnections)
         configuration.options.connectTimeout = settings.connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -61,11 +66,17 @@ final class PostgresPool: Sendable {
             case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
         var configuration = PostgresConnection.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: tls)
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: tls
+        )
         let limit = settings.connectTimeout.components
         configuration.options.connectTimeout = .milliseconds(
-            max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000))
+            max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000)
+        )
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         try await connection.close()
     }
@@ -96,7 +107,8 @@ final class PostgresPool: Sendable {
                 throw JobQueueError(
                     .unavailable,
                     "PostgreSQL at \(settings.description) did not answer within \(limit) (is it running, and does "
-                        + "pg_hba.conf let this host in?)")
+                        + "pg_hba.conf let this host in?)"
+                )
             }
         }
     }

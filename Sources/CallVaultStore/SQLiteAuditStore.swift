@@ -17,8 +17,13 @@ public struct SQLiteAuditStore: AuditStore {
     public func append(_ event: AuditEvent) async throws(AuditStoreError) -> AuditEntry {
         try run { () throws(CatalogError) in
             try catalog.auditLog.append(
-                actor: event.actor, action: event.action, tenantID: event.tenantID, subjectID: event.subjectID,
-                details: event.details, at: event.at)
+                actor: event.actor,
+                action: event.action,
+                tenantID: event.tenantID,
+                subjectID: event.subjectID,
+                details: event.details,
+                at: event.at
+            )
         }
     }
 

@@ -26,7 +26,8 @@ struct AuditFixture: Sendable {
             let catalog = try Catalog(directory: directory.path)
             let path = directory.catalogPath
             return AuditFixture(
-                backend: backend, store: SQLiteAuditStore(catalog: catalog),
+                backend: backend,
+                store: SQLiteAuditStore(catalog: catalog),
                 openAnother: {
                     let other = try Catalog(path: path)
                     return (SQLiteAuditStore(catalog: other), {})
@@ -36,19 +37,25 @@ struct AuditFixture: Sendable {
                     try queue.write { db in
                         if aroundTriggers {
                             try db.execute(
-                                sql: "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete")
+                                sql:
+                                    "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete"
+                            )
                         }
                         try db.execute(sql: sql)
                     }
                 },
-                tearDown: { [directoryPath = directory.path] in try? FileManager.default.removeItem(atPath: directoryPath) })
+                tearDown: { [directoryPath = directory.path] in
+                    try? FileManager.default.removeItem(atPath: directoryPath)
+                }
+            )
         case .postgres:
             let server = try PostgresServer.shared()
             let database = try server.createDatabase()
             let settings = server.settings(database: database, maximumConnections: maximumConnections)
             let store = try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger)
             return AuditFixture(
-                backend: backend, store: store,
+                backend: backend,
+                store: store,
                 openAnother: {
                     let other = try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger)
                     return (other, { await other.close() })
@@ -57,7 +64,8 @@ struct AuditFixture: Sendable {
                     if aroundTriggers {
                         try server.psql(
                             database: database,
-                            "ALTER TABLE audit_log DISABLE TRIGGER USER; \(sql); ALTER TABLE audit_log ENABLE TRIGGER USER")
+                            "ALTER TABLE audit_log DISABLE TRIGGER USER; \(sql); ALTER TABLE audit_log ENABLE TRIGGER USER"
+                        )
                     } else {
                         try server.psql(database: database, sql)
                     }
@@ -65,7 +73,8 @@ struct AuditFixture: Sendable {
                 tearDown: {
                     await store.close()
                     _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-                })
+                }
+            )
         }
     }
 
@@ -91,8 +100,14 @@ struct AuditFixture: Sendable {
             appended.append(
                 try await store.append(
                     AuditEvent(
-                        actor: "test", action: .recordingExported, tenantID: "t\(index % 2)", subjectID: "r\(index)",
-                        details: ["format": "wav", "index": String(index)])))
+                        actor: "test",
+                        action: .recordingExported,
+                        tenantID: "t\(index % 2)",
+                        subjectID: "r\(index)",
+                        details: ["format": "wav", "index": String(index)]
+                    )
+                )
+            )
         }
         return appended
     }
@@ -120,15 +135,36 @@ struct AuditTamper: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let all: [AuditTamper] = [
-        AuditTamper(name: "edited actor", sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4", seq: 4, reason: .edited),
         AuditTamper(
-            name: "edited details", sql: #"UPDATE audit_log SET details = '{"format":"flac","index":"2"}' WHERE seq = 2"#,
-            seq: 2, reason: .edited),
+            name: "edited actor",
+            sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4",
+            seq: 4,
+            reason: .edited
+        ),
         AuditTamper(
-            name: "edited time", sql: "UPDATE audit_log SET at = '2001-01-01 00:00:00.000' WHERE seq = 6", seq: 6,
-            reason: .edited),
-        AuditTamper(name: "tenant removed", sql: "UPDATE audit_log SET tenant_id = NULL WHERE seq = 1", seq: 1, reason: .edited),
-        AuditTamper(name: "subject forged", sql: "UPDATE audit_log SET subject_id = 'forged' WHERE seq = 8", seq: 8, reason: .edited),
+            name: "edited details",
+            sql: #"UPDATE audit_log SET details = '{"format":"flac","index":"2"}' WHERE seq = 2"#,
+            seq: 2,
+            reason: .edited
+        ),
+        AuditTamper(
+            name: "edited time",
+            sql: "UPDATE audit_log SET at = '2001-01-01 00:00:00.000' WHERE seq = 6",
+            seq: 6,
+            reason: .edited
+        ),
+        AuditTamper(
+            name: "tenant removed",
+            sql: "UPDATE audit_log SET tenant_id = NULL WHERE seq = 1",
+            seq: 1,
+            reason: .edited
+        ),
+        AuditTamper(
+            name: "subject forged",
+            sql: "UPDATE audit_log SET subject_id = 'forged' WHERE seq = 8",
+            seq: 8,
+            reason: .edited
+        ),
         AuditTamper(name: "deleted entry", sql: "DELETE FROM audit_log WHERE seq = 3", seq: 3, reason: .removed),
         AuditTamper(name: "deleted first entry", sql: "DELETE FROM audit_log WHERE seq = 1", seq: 1, reason: .removed),
         AuditTamper(name: "deleted last entry", sql: "DELETE FROM audit_log WHERE seq = 8", seq: nil, reason: nil),
@@ -136,12 +172,16 @@ struct AuditTamper: Sendable, CustomTestStringConvertible {
             name: "deletion hidden by renumbering",
             sql: "DELETE FROM audit_log WHERE seq = 3; UPDATE audit_log SET seq = -seq WHERE seq > 3; "
                 + "UPDATE audit_log SET seq = -seq - 1 WHERE seq < 0",
-            seq: 3, reason: .chainBroken),
+            seq: 3,
+            reason: .chainBroken
+        ),
         AuditTamper(
             name: "two entries swapped",
             sql: "UPDATE audit_log SET seq = -4 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 5; "
                 + "UPDATE audit_log SET seq = 5 WHERE seq = -4",
-            seq: 4, reason: .reordered),
+            seq: 4,
+            reason: .reordered
+        ),
     ]
 }
 
@@ -158,15 +198,28 @@ struct AuditStoreConformanceTests {
             let at = Date(timeIntervalSince1970: 1_780_000_000.123_456)
             let first = try await store.append(
                 AuditEvent(
-                    actor: "operator", action: .holdSet, tenantID: "t1", subjectID: "call-1",
-                    details: ["reason": "case 7", "by": "legal"], at: at))
+                    actor: "operator",
+                    action: .holdSet,
+                    tenantID: "t1",
+                    subjectID: "call-1",
+                    details: ["reason": "case 7", "by": "legal"],
+                    at: at
+                )
+            )
             #expect(first.seq == 1 && Array(first.prevHash) == AuditLog.genesisHash)
             #expect(first.details == #"{"by":"legal","reason":"case 7"}"#, "details are canonical JSON")
             #expect(
-                abs(first.at.timeIntervalSince1970 - 1_780_000_000.123) < 0.000_5, "times are kept to the millisecond")
+                abs(first.at.timeIntervalSince1970 - 1_780_000_000.123) < 0.000_5,
+                "times are kept to the millisecond"
+            )
             let fields = AuditLog.CanonicalFields(
-                at: "2026-05-28 20:26:40.123", actor: "operator", action: "hold.set", tenantID: "t1",
-                subjectID: "call-1", details: first.details)
+                at: "2026-05-28 20:26:40.123",
+                actor: "operator",
+                action: "hold.set",
+                tenantID: "t1",
+                subjectID: "call-1",
+                details: first.details
+            )
             #expect(Array(first.hash) == AuditLog.entryHash(prevHash: AuditLog.genesisHash, fields: fields))
 
             let appended = [first] + (try await fixture.appendEntries(5))
@@ -204,8 +257,12 @@ struct AuditStoreConformanceTests {
                         for index in 0..<perAppender {
                             _ = try await store.append(
                                 AuditEvent(
-                                    actor: "node\(appender % 2)", action: .consentEvent, tenantID: "t\(appender % 3)",
-                                    subjectID: "c\(appender)-\(index)"))
+                                    actor: "node\(appender % 2)",
+                                    action: .consentEvent,
+                                    tenantID: "t\(appender % 3)",
+                                    subjectID: "c\(appender)-\(index)"
+                                )
+                            )
                         }
                     }
                 }
@@ -222,7 +279,9 @@ struct AuditStoreConformanceTests {
                 forks += 1
             }
             #expect(forks == 0, "every entry links to the one before")
-            #expect(try await fixture.store.verify() == .intact(entries: count, headHash: Array(entries[count - 1].hash)))
+            #expect(
+                try await fixture.store.verify() == .intact(entries: count, headHash: Array(entries[count - 1].hash))
+            )
         }
     }
 
@@ -245,7 +304,9 @@ struct AuditStoreConformanceTests {
     func theLogRefusesUpdateAndDelete(_ backend: Backend) async throws {
         try await AuditFixture.run(backend) { fixture in
             let appended = try await fixture.appendEntries(3)
-            #expect(throws: (any Error).self) { try fixture.rawSQL("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", false) }
+            #expect(throws: (any Error).self) {
+                try fixture.rawSQL("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", false)
+            }
             #expect(throws: (any Error).self) { try fixture.rawSQL("DELETE FROM audit_log WHERE seq = 3", false) }
             #expect(try await fixture.store.entries() == appended)
             #expect(try await fixture.store.verify().isIntact)
@@ -261,7 +322,8 @@ struct AuditStoreConformanceTests {
 @Suite(
     "Audit chains agree across backends",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(10))
+)
 struct AuditCrossBackendTests {
     /// The same events, at fixed times, with details that need escaping and an absent tenant.
     static let events: [AuditEvent] = (0..<12).map(event)
@@ -306,7 +368,9 @@ struct AuditCrossBackendTests {
                 try postgres.rawSQL(
                     "INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash) "
                         + "VALUES \(rows); UPDATE audit_head SET seq = \(written.count), "
-                        + "hash = '\\x\(Self.hex(headHash))'::bytea WHERE id = 1", false)
+                        + "hash = '\\x\(Self.hex(headHash))'::bytea WHERE id = 1",
+                    false
+                )
                 #expect(try await postgres.store.verify() == .intact(entries: written.count, headHash: headHash))
                 #expect(try await postgres.store.entries() == written)
                 let next = try await postgres.store.append(AuditEvent(actor: "test", action: .keyDestroyed))
@@ -321,7 +385,9 @@ struct AuditCrossBackendTests {
         let store = try #require(fixture.store as? SQLiteAuditStore)
         return try store.catalog.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log ORDER BY seq"
+                db,
+                sql:
+                    "SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log ORDER BY seq"
             ).map { row in
                 func text(_ column: String) -> String {
                     guard let value = row[column] as String? else { return "NULL" }

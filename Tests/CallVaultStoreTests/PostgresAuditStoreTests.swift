@@ -11,7 +11,8 @@ import Testing
 @Suite(
     "PostgreSQL audit store: migrations and errors",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(10))
+)
 struct PostgresAuditStoreTests {
     @Test func aQueueOnlyDatabaseIsUpgradedKeepingItsJobs() async throws {
         let server = try PostgresServer.shared()
@@ -27,10 +28,16 @@ struct PostgresAuditStoreTests {
             """
             DROP TABLE audit_log; DROP TABLE audit_head; DROP FUNCTION audit_log_refuse_change();
             DELETE FROM schema_version WHERE version > 1
-            """)
+            """
+        )
 
         let store = try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger)
-        #expect(try server.psql(database: database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2")
+        #expect(
+            try server.psql(
+                database: database,
+                "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"
+            ) == "1,2"
+        )
         #expect(try server.psql(database: database, "SELECT id FROM jobs") == job.id)
         let entry = try await store.append(AuditEvent(actor: "test", action: .tenantCreated, tenantID: "t"))
         #expect(entry.seq == 1 && Array(entry.prevHash) == AuditLog.genesisHash)
@@ -57,13 +64,22 @@ struct PostgresAuditStoreTests {
         let password = "pw-\(UUID().uuidString)"
         let closed = try UnusedPort()
         let settings = PostgresStoreSettings(
-            host: "127.0.0.1", port: Int(closed.port), username: "callvault", password: password, database: "cvaudit",
-            tls: .disable, connectTimeout: .seconds(3))
+            host: "127.0.0.1",
+            port: Int(closed.port),
+            username: "callvault",
+            password: password,
+            database: "cvaudit",
+            tls: .disable,
+            connectTimeout: .seconds(3)
+        )
         let error = await auditError { () async throws(AuditStoreError) in
             try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger)
         }
         #expect(error?.code == .unavailable)
-        #expect(error?.message.contains("postgres://callvault@127.0.0.1:\(closed.port)/cvaudit") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("postgres://callvault@127.0.0.1:\(closed.port)/cvaudit") == true,
+            "\(String(describing: error))"
+        )
         #expect(error?.message.contains(password) == false, "an error message holds the password")
         #expect(error?.message.contains("audit log") == true)
     }
@@ -87,7 +103,9 @@ struct PostgresAuditStoreTests {
             let last = try #require(appended.last)
             let store = try #require(fixture.store as? PostgresAuditStore)
             let head = try PostgresServer.shared().psql(
-                database: store.settings.database, "SELECT seq || ':' || encode(hash, 'hex') FROM audit_head")
+                database: store.settings.database,
+                "SELECT seq || ':' || encode(hash, 'hex') FROM audit_head"
+            )
             #expect(head == "3:" + last.hash.map { String(format: "%02x", $0) }.joined())
         }
     }
