@@ -1,6 +1,44 @@
+import CallVaultModel
+import Foundation
 internal import GRDB
 
 extension AuditLog {
+    /// An entry ready to be stored at `seq` after `prevHash`: its canonical fields, its hash and the
+    /// entry as it reads back. Both audit backends build entries here, so they hash alike.
+    struct Sealed {
+        let fields: CanonicalFields
+        let hash: [UInt8]
+        let entry: AuditEntry
+
+        init(
+            seq: Int64, prevHash: [UInt8], actor: String, action: AuditAction, tenantID: String?, subjectID: String?,
+            details: [String: String], at: Date
+        ) throws {
+            let fields = try CanonicalFields(
+                actor: actor, action: action, tenantID: tenantID, subjectID: subjectID, details: details, at: at)
+            let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
+            self.fields = fields
+            self.hash = hash
+            self.entry = fields.entry(seq: seq, prevHash: prevHash, hash: hash, fallbackTime: at)
+        }
+    }
+
+    /// An entry's hash: SHA-256 of the previous entry's hash and the entry's canonical encoding.
+    static func entryHash(prevHash: [UInt8], fields: CanonicalFields) -> [UInt8] {
+        CatalogHash.sha256(prevHash + fields.encoded())
+    }
+
+    /// The time as the log stores and hashes it: `yyyy-MM-dd HH:mm:ss.SSS` in UTC (the catalog's text
+    /// form of a date), on both backends.
+    static func canonicalTime(_ date: Date) -> String {
+        String.fromDatabaseValue(date.databaseValue) ?? ""
+    }
+
+    /// The date a stored time text stands for (nil if it is not one).
+    static func storedTime(_ text: String) -> Date? {
+        Date.fromDatabaseValue(text.databaseValue)
+    }
+
     /// The hashed form of an entry: a domain tag, then each field as a 4-byte big-endian length and
     /// its UTF-8 bytes (a missing optional is the length 0xFFFFFFFF), so no two different entries
     /// serialize alike and the order of fields is fixed.
@@ -25,6 +63,25 @@ extension AuditLog {
             self.tenantID = tenantID
             self.subjectID = subjectID
             self.details = details
+        }
+
+        /// The fields of a new entry: its time as stored (millisecond text, UTC) and its details as
+        /// canonical JSON.
+        init(
+            actor: String, action: AuditAction, tenantID: String?, subjectID: String?, details: [String: String],
+            at: Date
+        ) throws {
+            self.init(
+                at: AuditLog.canonicalTime(at), actor: actor, action: action.rawValue, tenantID: tenantID,
+                subjectID: subjectID, details: try AuditLog.canonicalJSON(details))
+        }
+
+        /// The entry these fields make at `seq`, after `prevHash`, hashed `hash`.
+        func entry(seq: Int64, prevHash: [UInt8], hash: [UInt8], fallbackTime: Date) -> AuditEntry {
+            AuditEntry(
+                seq: seq, at: AuditLog.storedTime(at) ?? fallbackTime, actor: actor,
+                action: AuditAction(rawValue: action), tenantId: tenantID, subjectId: subjectID, details: details,
+                prevHash: Data(prevHash), hash: Data(hash))
         }
 
         /// Reads the fields from a raw row; nil if a column holds a value of the wrong type.

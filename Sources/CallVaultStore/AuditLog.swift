@@ -67,17 +67,9 @@ public struct AuditLog: Sendable {
             db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let prevHash: [UInt8] = last.map { Array($0["hash"] as Data) } ?? genesisHash
-        let atText = String.fromDatabaseValue(at.databaseValue) ?? ""
-        let detailsText = try canonicalJSON(details)
-        let fields = CanonicalFields(
-            at: atText,
-            actor: actor,
-            action: action.rawValue,
-            tenantID: tenantID,
-            subjectID: subjectID,
-            details: detailsText
-        )
-        let hash = CatalogHash.sha256(prevHash + fields.encoded())
+        let sealed = try Sealed(
+            seq: seq, prevHash: prevHash, actor: actor, action: action, tenantID: tenantID, subjectID: subjectID,
+            details: details, at: at)
         // Cached statements: the sweeper appends one entry per shredded recording, in large batches.
         try db.cachedStatement(
             sql: """
@@ -86,20 +78,11 @@ public struct AuditLog: Sendable {
                 """
         ).execute(
             arguments: [
-                seq, atText, actor, action.rawValue, tenantID, subjectID, detailsText, Data(prevHash), Data(hash),
+                seq, sealed.fields.at, actor, action.rawValue, tenantID, subjectID, sealed.fields.details,
+                Data(prevHash), Data(sealed.hash),
             ]
         )
-        return AuditEntry(
-            seq: seq,
-            at: Date.fromDatabaseValue(atText.databaseValue) ?? at,
-            actor: actor,
-            action: action,
-            tenantId: tenantID,
-            subjectId: subjectID,
-            details: detailsText,
-            prevHash: Data(prevHash),
-            hash: Data(hash)
-        )
+        return sealed.entry
     }
 
     /// Entries in order, optionally only one tenant's, starting after `afterSeq`, at most `limit`.
@@ -135,9 +118,7 @@ public struct AuditLog: Sendable {
     }
 
     static func verify(_ db: Database) throws -> AuditVerification {
-        var expectedSeq: Int64 = 1
-        var prevHash = genesisHash
-        var verified = 0
+        var walk = AuditChainWalk()
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -147,32 +128,25 @@ public struct AuditLog: Sendable {
         )
         while let row = try rows.next() {
             let seq: Int64 = row["seq"]
-            if seq != expectedSeq {
-                return .broken(seq: expectedSeq, reason: .removed, verifiedEntries: verified)
-            }
-            guard let fields = CanonicalFields(row: row),
-                let storedPrev = (row["prev_hash"] as Data?).map(Array.init),
-                let storedHash = (row["hash"] as Data?).map(Array.init),
-                CatalogHash.constantTimeEquals(CatalogHash.sha256(storedPrev + fields.encoded()), storedHash)
-            else {
-                return .broken(seq: seq, reason: .edited, verifiedEntries: verified)
-            }
-            if !CatalogHash.constantTimeEquals(storedPrev, prevHash) {
-                // Linking to a hash that another entry holds means entries were moved; linking to
-                // nothing means the entry before was removed or rewritten along with its hash.
+            // A hash column holding something else than bytes (edited outside the store) is nil, not a trap.
+            switch walk.check(
+                seq: seq, fields: CanonicalFields(row: row),
+                storedPrev: Data.fromDatabaseValue(row["prev_hash"] as DatabaseValue).map(Array.init),
+                storedHash: Data.fromDatabaseValue(row["hash"] as DatabaseValue).map(Array.init))
+            {
+            case .linked: continue
+            case .broken(let verdict): return verdict
+            case .misLinked(let storedPrev):
                 let elsewhere =
                     try Bool.fetchOne(
                         db,
                         sql: "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = ?)",
                         arguments: [Data(storedPrev)]
                     ) ?? false
-                return .broken(seq: seq, reason: elsewhere ? .reordered : .chainBroken, verifiedEntries: verified)
+                return walk.misLinked(seq: seq, linksToAnotherEntry: elsewhere)
             }
-            prevHash = storedHash
-            expectedSeq += 1
-            verified += 1
         }
-        return .intact(entries: verified, headHash: prevHash)
+        return walk.intact
     }
 
     /// Details as a JSON object with sorted keys, so equal details always serialize alike.

@@ -1,7 +1,6 @@
 public import CallVaultModel
 public import Foundation
 public import Logging
-internal import NIOSSL
 internal import PostgresNIO
 
 /// The job queue in a shared PostgreSQL database, for workers on many machines.
@@ -18,74 +17,26 @@ internal import PostgresNIO
 /// (``JobQueueError/Code/schemaTooNew``). See `docs/store-postgres.md`.
 public final class PostgresJobQueue: JobQueue {
     public let settings: PostgresStoreSettings
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
-    private let logger: Logger
+    private let pool: PostgresPool
+    private var client: PostgresClient { pool.client }
+    private var logger: Logger { pool.logger }
 
     /// Connects (a pool of up to `settings.maximumConnections`), waits for a first connection, and
     /// brings the schema to this binary's version. Call ``close()`` when done.
     public static func open(_ settings: PostgresStoreSettings, logger: Logger = Logger(label: "callvault.postgres"))
         async throws(JobQueueError) -> PostgresJobQueue
     {
-        let queue = PostgresJobQueue(settings: settings, logger: logger)
-        do {
-            try await queue.withDeadline(settings.connectTimeout) {
-                try await queue.probe()
-            }
-            try await PostgresSchema.migrate(queue.client, settings: settings, logger: logger)
-        } catch {
-            await queue.close()
-            throw queue.queueError(error, doing: "open the job queue")
-        }
-        return queue
+        PostgresJobQueue(pool: try await PostgresPool.open(settings, logger: logger, doing: "open the job queue"))
     }
 
-    private init(settings: PostgresStoreSettings, logger: Logger) {
-        var configuration = PostgresClient.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: Self.tls(settings.tls))
-        configuration.options.maximumConnections = max(1, settings.maximumConnections)
-        configuration.options.connectTimeout = settings.connectTimeout
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.settings = settings
-        self.client = client
-        self.logger = logger
-        self.runner = Task { await client.run() }
+    private init(pool: PostgresPool) {
+        self.settings = pool.settings
+        self.pool = pool
     }
 
     /// Closes the pool's connections. The queue cannot be used after.
     public func close() async {
-        runner.cancel()
-        await runner.value
-    }
-
-    deinit { runner.cancel() }
-
-    /// One connection made directly, not through the pool: the pool retries a failing connection
-    /// forever, while this fails at once with the reason (refused, no such database, bad password).
-    private func probe() async throws {
-        let tls: PostgresConnection.Configuration.TLS =
-            switch settings.tls {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            }
-        var configuration = PostgresConnection.Configuration(
-            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-            database: settings.database, tls: tls)
-        let limit = settings.connectTimeout.components
-        configuration.options.connectTimeout = .milliseconds(
-            max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000))
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-        try await connection.close()
-    }
-
-    private static func tls(_ mode: PostgresStoreSettings.TLSMode) -> PostgresClient.Configuration.TLS {
-        switch mode {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
-        }
+        await pool.close()
     }
 
     // MARK: - JobQueue
@@ -371,29 +322,6 @@ public final class PostgresJobQueue: JobQueue {
         -> T
     {
         do { return try await body() } catch { throw queueError(error, doing: what) }
-    }
-
-    /// Runs `body`, or fails with `unavailable` when it takes longer than `limit` (a database that does
-    /// not answer must not hang a node's start).
-    private func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await body()
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return false
-            }
-            let finished = try await group.next() ?? false
-            group.cancelAll()
-            if !finished {
-                throw JobQueueError(
-                    .unavailable,
-                    "PostgreSQL at \(settings.description) did not answer within \(limit) (is it running, and does "
-                        + "pg_hba.conf let this host in?)")
-            }
-        }
     }
 
     func queueError(_ error: any Error, doing what: String) -> JobQueueError {

@@ -57,6 +57,53 @@ enum PostgresSchema {
                 "CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'running'",
                 "CREATE INDEX jobs_by_state ON jobs (state, created_at)",
             ]),
+        Migration(
+            version: 2, description: "hash-chained audit log",
+            statements: [
+                // The columns of the SQLite audit_log, with `at` kept as the same text that is hashed
+                // (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), so an entry verifies alike on both backends.
+                """
+                CREATE TABLE audit_log (
+                    seq bigint PRIMARY KEY,
+                    at text NOT NULL,
+                    actor text NOT NULL,
+                    action text NOT NULL,
+                    tenant_id text,
+                    subject_id text,
+                    details text NOT NULL DEFAULT '{}',
+                    prev_hash bytea NOT NULL CHECK (length(prev_hash) = 32),
+                    hash bytea NOT NULL CHECK (length(hash) = 32)
+                )
+                """,
+                "CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq)",
+                // The chain's head: one row, locked FOR UPDATE by every append, so appends from any
+                // number of nodes are serialised and each links to the one committed before it.
+                """
+                CREATE TABLE audit_head (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    seq bigint NOT NULL,
+                    hash bytea NOT NULL CHECK (length(hash) = 32)
+                )
+                """,
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
+                // Append-only, as on SQLite: the chain still shows a change made around these.
+                """
+                CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'audit_log is append-only: entries cannot be changed or deleted'
+                        USING ERRCODE = 'insufficient_privilege';
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+                    FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()
+                """,
+                """
+                CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()
+                """,
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultModel
+import CallVaultStore
 
 /// `callvault audit list|verify`: the append-only, hash-chained audit log.
 struct AuditCommand: AsyncParsableCommand {
@@ -25,12 +26,9 @@ struct AuditCommand: AsyncParsableCommand {
                     hint: "omit it to list every entry"
                 )
             }
-            try CatalogCommandSupport.run {
-                let entries = try options.openCatalog().auditLog.entries(
-                    tenantID: tenant,
-                    afterSeq: after,
-                    limit: limit
-                )
+            try await CatalogCommandSupport.runAsync {
+                let store = SQLiteAuditStore(catalog: try options.openCatalog())
+                let entries = try await store.entries(tenantID: tenant, afterSeq: after, limit: limit)
                 let outputs = entries.map(AuditEntryOutput.init)
                 if json {
                     try CatalogCommandSupport.printJSON(["entries": outputs])
@@ -62,8 +60,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             var verification: AuditVerification?
-            try CatalogCommandSupport.run {
-                verification = try options.openCatalog().auditLog.verify()
+            try await CatalogCommandSupport.runAsync {
+                verification = try await SQLiteAuditStore(catalog: try options.openCatalog()).verify()
             }
             guard let verification else { return }
             let output = AuditVerificationOutput(verification)

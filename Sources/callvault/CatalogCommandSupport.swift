@@ -25,10 +25,22 @@ enum CatalogCommandSupport {
         } catch let error as JobQueueError {
             fail(error.message, hint: hint(for: error.code))
             throw ExitCode(error.code == .invalidArgument ? 2 : 1)
+        } catch let error as AuditStoreError {
+            fail(error.message, hint: hint(for: error.code))
+            throw ExitCode(error.code == .invalidArgument ? 2 : 1)
         } catch let error as CatalogError {
             let usage = error.code == .invalidPolicy || error.code == .invalidArgument
             fail(error.message, hint: hint(for: error.code))
             throw ExitCode(usage ? 2 : 1)
+        }
+    }
+
+    static func hint(for code: AuditStoreError.Code) -> String {
+        switch code {
+        case .unavailable: "check --data or CALLVAULT_DATA, or the database's address, and that it is running"
+        case .invalidArgument: "see `callvault audit list --help`"
+        case .schemaTooNew: "upgrade callvault on this node"
+        case .databaseFailure: "the database may be busy or damaged; retry, then run `callvault audit verify`"
         }
     }
 

@@ -26,7 +26,9 @@ struct PostgresJobQueueTests {
             return opened
         }
         #expect(queues.count == 4)
-        #expect(try server.psql(database: database, "SELECT version FROM schema_version ORDER BY version") == "1")
+        #expect(
+            try server.psql(database: database, "SELECT version FROM schema_version ORDER BY version")
+                == PostgresSchema.migrations.map { String($0.version) }.joined(separator: "\n"))
         // Each node sees the others' jobs: one table.
         _ = try await queues[0].enqueue(JobRequest(callID: "c1", tenantID: "t", engine: "whisper"))
         #expect(try await queues[3].claimOne(workerID: "n3", lease: .seconds(60))?.callId == "c1")

@@ -1,0 +1,227 @@
+public import CallVaultModel
+import Foundation
+public import Logging
+internal import PostgresNIO
+
+/// The audit log in a shared PostgreSQL database, for nodes on many machines.
+///
+/// One global chain, as on SQLite, with the same canonical encoding (``AuditLog``'s canonical fields)
+/// and hash, so an entry verifies alike on both backends. Each append is one statement, so one round
+/// trip and one short transaction: it locks the chain's head row (`audit_head`, `FOR UPDATE`), inserts
+/// the entry linked to the head's hash and hashed as SHA-256(head hash ‖ the encoding this binary made),
+/// and moves the head. Appends from any number of tasks and nodes queue on that one row lock and never
+/// fork the chain; the returned hash is checked against this binary's own SHA-256. `audit_log` refuses
+/// UPDATE, DELETE and TRUNCATE through triggers; ``verify()`` still finds a change made around them. The
+/// tables come with schema version 2 of the PostgreSQL store (``PostgresSchema``). See
+/// `docs/store-postgres.md`.
+public final class PostgresAuditStore: AuditStore {
+    public let settings: PostgresStoreSettings
+    private let pool: PostgresPool
+    private var client: PostgresClient { pool.client }
+    private var logger: Logger { pool.logger }
+
+    /// Connects (a pool of up to `settings.maximumConnections`), waits for a first connection, and
+    /// brings the schema to this binary's version. Call ``close()`` when done.
+    public static func open(_ settings: PostgresStoreSettings, logger: Logger = Logger(label: "callvault.postgres"))
+        async throws(AuditStoreError) -> PostgresAuditStore
+    {
+        do {
+            return PostgresAuditStore(
+                pool: try await PostgresPool.open(settings, logger: logger, doing: "open the audit log")
+            )
+        } catch {
+            throw AuditStoreError(error)
+        }
+    }
+
+    private init(pool: PostgresPool) {
+        self.settings = pool.settings
+        self.pool = pool
+    }
+
+    /// Closes the pool's connections. The store cannot be used after.
+    public func close() async {
+        await pool.close()
+    }
+
+    // MARK: - AuditStore
+
+    public func append(_ event: AuditEvent) async throws(AuditStoreError) -> AuditEntry {
+        let fields: AuditLog.CanonicalFields
+        do {
+            fields = try AuditLog.CanonicalFields(
+                actor: event.actor,
+                action: event.action,
+                tenantID: event.tenantID,
+                subjectID: event.subjectID,
+                details: event.details,
+                at: event.at
+            )
+        } catch {
+            throw AuditStoreError(.invalidArgument, "cannot encode an audit entry's details: \(type(of: error))")
+        }
+        let encoded = Data(fields.encoded())
+        // One statement, so one round trip and its own transaction: lock the head (appends from every
+        // node queue here; after the one before commits, FOR UPDATE reads the head it left), link the
+        // entry to it, hash it as SHA-256(head hash ‖ the canonical encoding made above), move the head.
+        // The head row stays locked only while this statement runs and commits.
+        let stored = try await perform("append to the audit log") {
+            var stored: (seq: Int64, prevHash: Data, hash: Data)?
+            for try await row in try await self.client.query(
+                """
+                WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+                e AS (
+                    INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
+                    SELECT h.seq + 1, \(fields.at), \(fields.actor), \(fields.action), \(fields.tenantID),
+                        \(fields.subjectID), \(fields.details), h.hash, sha256(h.hash || \(encoded)::bytea)
+                    FROM h
+                    RETURNING seq, prev_hash, hash)
+                UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1
+                RETURNING e.seq, e.prev_hash, e.hash
+                """,
+                logger: self.logger
+            ).decode((Int64, Data, Data).self) {
+                stored = row
+            }
+            return stored
+        }
+        guard let stored else {
+            throw AuditStoreError(
+                .databaseFailure,
+                "the audit chain's head row is missing from \(settings.description) (audit_head was changed outside "
+                    + "callvault): restore the database from a backup"
+            )
+        }
+        // The database did the hashing; check it is exactly the hash this binary defines.
+        let prevHash = Array(stored.prevHash)
+        let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
+        guard CatalogHash.constantTimeEquals(hash, Array(stored.hash)) else {
+            throw AuditStoreError(
+                .databaseFailure,
+                "audit entry \(stored.seq) on \(settings.description) was stored with a hash this binary does not "
+                    + "compute: run `callvault audit verify`"
+            )
+        }
+        return fields.entry(seq: stored.seq, prevHash: prevHash, hash: hash, fallbackTime: event.at)
+    }
+
+    public func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry] {
+        try AuditStoreArguments.check(limit: limit)
+        return try await perform("read the audit log") {
+            var entries: [AuditEntry] = []
+            let rows = try await self.client.query(
+                """
+                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
+                WHERE seq > \(afterSeq) AND (\(tenantID)::text IS NULL OR tenant_id = \(tenantID))
+                ORDER BY seq LIMIT \(limit.map(Int64.init))
+                """,
+                logger: self.logger
+            )
+            for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash) in rows.decode(
+                (Int64, String, String, String, String?, String?, String, Data, Data).self
+            ) {
+                guard let date = AuditLog.storedTime(at) else {
+                    throw AuditStoreError(
+                        .databaseFailure,
+                        "audit entry \(seq) on \(self.settings.description) has a malformed time: run "
+                            + "`callvault audit verify`"
+                    )
+                }
+                entries.append(
+                    AuditEntry(
+                        seq: seq,
+                        at: date,
+                        actor: actor,
+                        action: AuditAction(rawValue: action),
+                        tenantId: tenant,
+                        subjectId: subject,
+                        details: details,
+                        prevHash: prevHash,
+                        hash: hash
+                    )
+                )
+            }
+            return entries
+        }
+    }
+
+    public func verify() async throws(AuditStoreError) -> AuditVerification {
+        try await perform("verify the audit log") {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                // One snapshot for the walk and the lookup, as SQLite's read transaction gives.
+                try await connection.query(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    logger: self.logger
+                )
+                var walk = AuditChainWalk()
+                var misLinked: (seq: Int64, storedPrev: [UInt8])?
+                // Every column as stored (text, not decoded values): what is checked is exactly what is kept.
+                let rows = try await connection.query(
+                    """
+                    SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash
+                    FROM audit_log ORDER BY seq
+                    """,
+                    logger: self.logger
+                )
+                walking: for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash)
+                    in rows.decode(
+                        (Int64, String?, String?, String?, String?, String?, String?, Data?, Data?).self
+                    )
+                {
+                    var fields: AuditLog.CanonicalFields?
+                    if let at, let actor, let action, let details {
+                        fields = AuditLog.CanonicalFields(
+                            at: at,
+                            actor: actor,
+                            action: action,
+                            tenantID: tenant,
+                            subjectID: subject,
+                            details: details
+                        )
+                    }
+                    switch walk.check(
+                        seq: seq,
+                        fields: fields,
+                        storedPrev: prevHash.map(Array.init),
+                        storedHash: hash.map(Array.init)
+                    )
+                    {
+                    case .linked: continue
+                    case .broken(let verdict): return verdict
+                    case .misLinked(let storedPrev):
+                        misLinked = (seq, storedPrev)
+                        break walking
+                    }
+                }
+                guard let misLinked else { return walk.intact }
+                var elsewhere = false
+                for try await found in try await connection.query(
+                    "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = \(Data(misLinked.storedPrev)))",
+                    logger: self.logger
+                ).decode(Bool.self) {
+                    elsewhere = found
+                }
+                return walk.misLinked(seq: misLinked.seq, linksToAnotherEntry: elsewhere)
+            }
+        }
+    }
+
+    // MARK: - Errors
+
+    /// Runs database work, turning any error into an ``AuditStoreError`` that names the database.
+    private func perform<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T)
+        async throws(AuditStoreError) -> T
+    {
+        do { return try await body() } catch { throw auditError(error, doing: what) }
+    }
+
+    private func auditError(_ error: any Error, doing what: String) -> AuditStoreError {
+        if let error = error as? AuditStoreError { return error }
+        if let error = error as? PostgresTransactionError,
+            let inner = error.closureError as? AuditStoreError
+        {
+            return inner
+        }
+        return AuditStoreError(PostgresErrors.queueError(error, doing: what, settings: settings))
+    }
+}
