@@ -61,7 +61,9 @@ struct JobQueueFigures {
                 "measured: postgres \(moved) jobs passed through (8 workers, batches of 50) in "
                     + "\(String(format: "%.1f", seconds)) s: \(Int(Double(moved) / seconds)) jobs/s")
             let dead = try server.psql(
-                database: database, "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead' FROM pg_stat_user_tables WHERE relname = 'jobs'")
+                database: database,
+                "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead, ' || pg_size_pretty(pg_total_relation_size('jobs')) "
+                    + "FROM pg_stat_user_tables WHERE relname = 'jobs'")
             let after = try await claimLatencies(fixture)
             print("measured: postgres claim latency after \(moved) jobs passed through (\(dead) tuples): \(after)")
         }
@@ -112,6 +114,10 @@ struct JobQueueFigures {
             let tableAfter = try table()
             let after = try await claimLatencies(fixture)
             print("measured: postgres (archiving) claim latency after \(moved) jobs passed through (\(tableAfter)): \(after)")
+            // What one VACUUM (autovacuum's work, done now) leaves: the dead versions' space free for reuse.
+            try server.psql(database: database, "VACUUM (ANALYZE) jobs")
+            try await Task.sleep(for: .seconds(1))  // statistics are reported asynchronously
+            print("measured: postgres (archiving) after VACUUM jobs: \(try table())")
         }
     }
 
