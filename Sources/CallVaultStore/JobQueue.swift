@@ -56,6 +56,25 @@ public protocol JobQueue: Sendable {
 
     /// How many jobs are in each state (states without jobs are absent).
     func counts() async throws(JobQueueError) -> [JobState: Int]
+
+    /// Moves up to `limit` finished jobs (done, dead or cancelled) whose last change is at least
+    /// `olderThan` ago (by the backend's clock) out of the live queue, in one short transaction, oldest
+    /// first; returns how many moved. Call it again while it returns `limit`
+    /// (``archiveAllFinishedJobs(olderThan:batch:)``).
+    ///
+    /// An archived job is still a job: ``jobs(state:)`` and ``counts()`` report it, ``retry(jobID:)``
+    /// queues a dead or cancelled one again, ``cancel(jobID:reason:)`` ends a dead one, and queuing its call
+    /// and engine again returns it. It only leaves the table claims work on. PostgreSQL moves it to
+    /// `job_archive`, so the `jobs` table stays as small as the work in flight; SQLite keeps every job in
+    /// place and returns 0 (it has no dead row versions to pile up, and the catalog's recovery relies on a
+    /// call's finished jobs staying in `jobs`).
+    func archiveFinishedJobs(olderThan: Duration, limit: Int) async throws(JobQueueError) -> Int
+
+    /// Waits until a job may have been queued, at most `timeout`: true when woken early, false at the
+    /// timeout. Only a hint to claim sooner than the next poll: a worker claims after every wait, woken
+    /// or not, and polling finds every job even when a wake-up is lost. PostgreSQL: a notification sent
+    /// by ``enqueue(_:)`` on any node (`LISTEN`/`NOTIFY`); SQLite: a look every 100 ms for a runnable job.
+    func waitForWork(timeout: Duration) async throws(JobQueueError) -> Bool
 }
 
 extension JobQueue {
@@ -64,6 +83,25 @@ extension JobQueue {
         -> JobRecord?
     {
         try await claim(workerID: workerID, engines: engines, limit: 1, lease: lease).first
+    }
+
+    /// Archives every finished job at least `olderThan` old, `batch` at a time (each batch its own short
+    /// transaction, so claims never wait long behind it); returns how many moved.
+    public func archiveAllFinishedJobs(olderThan: Duration, batch: Int = 1000) async throws(JobQueueError) -> Int {
+        var total = 0
+        while true {
+            let moved = try await archiveFinishedJobs(olderThan: olderThan, limit: batch)
+            total += moved
+            if moved < batch { return total }
+        }
+    }
+}
+
+enum JobQueueArguments {
+    /// Refuses a negative age or a limit below 1.
+    static func checkArchive(olderThan: Duration, limit: Int) throws(JobQueueError) {
+        guard olderThan >= .zero else { throw JobQueueError(.invalidArgument, "an archive age cannot be negative") }
+        guard limit > 0 else { throw JobQueueError(.invalidArgument, "an archive batch must hold at least one job") }
     }
 }
 

@@ -107,7 +107,7 @@ public final class PostgresAuditStore: AuditStore {
 
     public func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry] {
         try AuditStoreArguments.check(limit: limit)
-        return try await perform("read the audit log") {
+        return try await perform("read the audit log", within: limit == nil ? settings.longReadTimeout : nil) {
             var entries: [AuditEntry] = []
             let rows = try await self.client.query(
                 """
@@ -146,7 +146,7 @@ public final class PostgresAuditStore: AuditStore {
     }
 
     public func verify() async throws(AuditStoreError) -> AuditVerification {
-        try await perform("verify the audit log") {
+        try await perform("verify the audit log", within: settings.longReadTimeout) {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 // One snapshot for the walk and the lookup, as SQLite's read transaction gives.
                 try await connection.query(
@@ -209,10 +209,12 @@ public final class PostgresAuditStore: AuditStore {
     // MARK: - Errors
 
     /// Runs database work, turning any error into an ``AuditStoreError`` that names the database.
-    private func perform<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T)
-        async throws(AuditStoreError) -> T
-    {
-        do { return try await body() } catch { throw auditError(error, doing: what) }
+    /// Runs database work within the operation deadline (``PostgresStoreSettings/operationTimeout``, or
+    /// `within`), turning any error into an ``AuditStoreError`` that names the database.
+    private func perform<T: Sendable>(
+        _ what: String, within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T
+    ) async throws(AuditStoreError) -> T {
+        do { return try await pool.run(what, within: limit, body) } catch { throw auditError(error, doing: what) }
     }
 
     private func auditError(_ error: any Error, doing what: String) -> AuditStoreError {

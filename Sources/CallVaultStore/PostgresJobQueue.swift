@@ -29,15 +29,22 @@ public final class PostgresJobQueue: JobQueue {
         PostgresJobQueue(pool: try await PostgresPool.open(settings, logger: logger, doing: "open the job queue"))
     }
 
+    private let wakeups: PostgresWakeups
+
     private init(pool: PostgresPool) {
         self.settings = pool.settings
         self.pool = pool
+        self.wakeups = PostgresWakeups(pool: pool)
     }
 
-    /// Closes the pool's connections. The queue cannot be used after.
+    /// Closes the pool's connections (and the one listening for queued jobs). The queue cannot be used after.
     public func close() async {
+        await wakeups.close()
         await pool.close()
     }
+
+    /// Whether this queue listens for queued jobs yet (started by the first ``waitForWork(timeout:)``).
+    var isListeningForWork: Bool { wakeups.isListening }
 
     // MARK: - JobQueue
 
@@ -46,26 +53,67 @@ public final class PostgresJobQueue: JobQueue {
             throw JobQueueError(.invalidArgument, "an engine name must have 1 to 100 bytes")
         }
         return try await perform("queue a job for call \(request.callID)") {
-            let id = UUID().uuidString.lowercased()
-            let inserted = try await self.records(
-                self.client.query(
-                    """
-                    INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
-                        run_after, created_at, updated_at)
-                    VALUES (\(id), \(request.callID), \(request.recordingID), \(request.tenantID), \(request.engine),
-                        'queued', \(request.priority), 0, now(), now(), now())
-                    ON CONFLICT (call_id, engine) DO NOTHING
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: self.logger))
-            if let job = inserted.first { return job }
+            if let job = try await self.insert(request) { return job }
+            // The call and engine have a job already: live or archived (one statement, one snapshot, so a
+            // job being archived meanwhile is seen in exactly one of the two tables).
             let existing = try await self.records(
                 self.client.query(
-                    "SELECT \(unescaped: Self.columns) FROM jobs WHERE call_id = \(request.callID) AND engine = \(request.engine)",
+                    """
+                    SELECT \(unescaped: Self.columns) FROM jobs WHERE call_id = \(request.callID) AND engine = \(request.engine)
+                    UNION ALL
+                    SELECT \(unescaped: Self.columns) FROM job_archive
+                    WHERE call_id = \(request.callID) AND engine = \(request.engine)
+                    """,
                     logger: self.logger))
             guard let job = existing.first else {
                 throw JobQueueError(.databaseFailure, "the job for call \(request.callID) vanished while being queued")
             }
             return job
+        }
+    }
+
+    /// Inserts `request`'s job unless its call and engine have one, live or archived; nil when they do.
+    ///
+    /// One call and engine, one job, across both tables: the `jobs` key covers live jobs, and the insert
+    /// skips a pair found in `job_archive`. That check alone has a gap: an archiver moving the pair's
+    /// finished job commits after the insert's snapshot was taken, the insert waits for the row's lock,
+    /// finds it deleted and goes ahead. So the insert runs in a transaction that looks in the archive once
+    /// more afterwards, with a new snapshot (READ COMMITTED), which sees that archiver's commit; then it
+    /// rolls back.
+    private func insert(_ request: JobRequest) async throws -> JobRecord? {
+        struct ArchivedMeanwhile: Error {}
+        let id = UUID().uuidString.lowercased()
+        do {
+            return try await client.withTransaction(logger: logger) { connection -> JobRecord? in
+                let inserted = try await self.records(
+                    connection.query(
+                        """
+                        INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
+                            run_after, created_at, updated_at)
+                        SELECT \(id), \(request.callID), \(request.recordingID), \(request.tenantID), \(request.engine),
+                            'queued', \(request.priority), 0, now(), now(), now()
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
+                        ON CONFLICT (call_id, engine) DO NOTHING
+                        RETURNING \(unescaped: Self.columns)
+                        """, logger: self.logger))
+                guard let job = inserted.first else { return nil }
+                // With the check, the wake-up hint for waiting workers (delivered at commit, dropped by a
+                // rollback); its payload is only the engine's name.
+                var archived = false
+                for try await found in try await connection.query(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
+                    FROM (SELECT pg_notify(\(PostgresWakeups.channel), \(request.engine))) AS notified
+                    """, logger: self.logger
+                ).decode(Bool.self) {
+                    archived = found
+                }
+                if archived { throw ArchivedMeanwhile() }
+                return job
+            }
+        } catch let error as PostgresTransactionError where error.closureError is ArchivedMeanwhile {
+            return nil
         }
     }
 
@@ -195,13 +243,20 @@ public final class PostgresJobQueue: JobQueue {
     public func cancel(jobID: String, reason: String) async throws(JobQueueError) {
         let reason = String(reason.prefix(1000))
         let changed = try await perform("cancel job \(jobID)") {
+            // Live, or archived (a dead job there becomes cancelled); a job is in one table at a time.
             try await self.count(
                 self.client.query(
                     """
-                    UPDATE jobs SET state = 'cancelled', last_error = \(reason), lease_owner = NULL,
-                        lease_expires_at = NULL, updated_at = now()
-                    WHERE id = \(jobID) AND state <> 'done'
-                    RETURNING id
+                    WITH live AS (
+                        UPDATE jobs SET state = 'cancelled', last_error = \(reason), lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = now()
+                        WHERE id = \(jobID) AND state <> 'done'
+                        RETURNING id),
+                    archived AS (
+                        UPDATE job_archive SET state = 'cancelled', last_error = \(reason), updated_at = now()
+                        WHERE id = \(jobID) AND state <> 'done'
+                        RETURNING id)
+                    SELECT id FROM live UNION ALL SELECT id FROM archived
                     """, logger: self.logger))
         }
         guard changed == 1 else { throw JobQueueError(.invalidArgument, "job \(jobID) is unknown or already done") }
@@ -209,12 +264,26 @@ public final class PostgresJobQueue: JobQueue {
 
     public func retry(jobID: String) async throws(JobQueueError) -> JobRecord {
         let jobs = try await perform("retry job \(jobID)") {
+            // Live: queued again in place. Archived (dead or cancelled): moved back into `jobs`, queued, in the
+            // same statement, so it is never in both tables nor in neither.
             try await self.records(
                 self.client.query(
                     """
-                    UPDATE jobs SET state = 'queued', attempts = 0, run_after = now(), updated_at = now()
-                    WHERE id = \(jobID) AND state IN ('dead', 'cancelled', 'failed')
-                    RETURNING \(unescaped: Self.columns)
+                    WITH live AS (
+                        UPDATE jobs SET state = 'queued', attempts = 0, run_after = now(), updated_at = now()
+                        WHERE id = \(jobID) AND state IN ('dead', 'cancelled', 'failed')
+                        RETURNING \(unescaped: Self.columns)),
+                    back AS (
+                        DELETE FROM job_archive WHERE id = \(jobID) AND state IN ('dead', 'cancelled')
+                        RETURNING \(unescaped: Self.columns)),
+                    requeued AS (
+                        INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
+                            run_after, last_error, created_at, updated_at)
+                        SELECT id, call_id, recording_id, tenant_id, engine, 'queued', priority, 0, now(), last_error,
+                            created_at, now()
+                        FROM back
+                        RETURNING \(unescaped: Self.columns))
+                    SELECT \(unescaped: Self.columns) FROM live UNION ALL SELECT \(unescaped: Self.columns) FROM requeued
                     """, logger: self.logger))
         }
         guard let job = jobs.first else {
@@ -223,30 +292,69 @@ public final class PostgresJobQueue: JobQueue {
         return job
     }
 
+    /// Live and archived jobs alike (one statement, so one snapshot: a job being archived meanwhile is
+    /// listed once).
     public func jobs(state: JobState?) async throws(JobQueueError) -> [JobRecord] {
-        try await perform("list jobs") {
-            if let state {
-                return try await self.records(
-                    self.client.query(
-                        "SELECT \(unescaped: Self.columns) FROM jobs WHERE state = \(state.rawValue) ORDER BY created_at, id",
-                        logger: self.logger))
-            }
+        try await perform("list jobs", within: settings.longReadTimeout) {
+            let name = state?.rawValue
             return try await self.records(
                 self.client.query(
-                    "SELECT \(unescaped: Self.columns) FROM jobs ORDER BY created_at, id", logger: self.logger))
+                    """
+                    SELECT \(unescaped: Self.columns) FROM jobs WHERE \(name)::text IS NULL OR state = \(name)
+                    UNION ALL
+                    SELECT \(unescaped: Self.columns) FROM job_archive WHERE \(name)::text IS NULL OR state = \(name)
+                    ORDER BY created_at, id
+                    """,
+                    logger: self.logger))
         }
     }
 
+    /// Live and archived jobs alike.
     public func counts() async throws(JobQueueError) -> [JobState: Int] {
         try await perform("count jobs") {
             var counts: [JobState: Int] = [:]
             let rows = try await self.client.query(
-                "SELECT state, count(*) FROM jobs GROUP BY state", logger: self.logger)
+                """
+                SELECT state, sum(n)::bigint FROM (
+                    SELECT state, count(*) AS n FROM jobs GROUP BY state
+                    UNION ALL
+                    SELECT state, count(*) AS n FROM job_archive GROUP BY state) c
+                GROUP BY state
+                """, logger: self.logger)
             for try await (name, count) in rows.decode((String, Int).self) {
                 if let state = JobState(rawValue: name) { counts[state] = count }
             }
             return counts
         }
+    }
+
+    /// Moves finished jobs into `job_archive`: one statement (so one short transaction), the oldest first,
+    /// rows another archiver holds skipped (`SKIP LOCKED`), each job deleted and inserted together.
+    public func archiveFinishedJobs(olderThan: Duration, limit: Int) async throws(JobQueueError) -> Int {
+        try JobQueueArguments.checkArchive(olderThan: olderThan, limit: limit)
+        let seconds = Self.seconds(olderThan)
+        return try await perform("archive finished jobs") {
+            try await self.count(
+                self.client.query(
+                    """
+                    WITH picked AS (
+                        SELECT id FROM jobs
+                        WHERE state IN ('done', 'dead', 'cancelled') AND updated_at <= now() - make_interval(secs => \(seconds))
+                        ORDER BY updated_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+                    moved AS (
+                        DELETE FROM jobs j USING picked WHERE j.id = picked.id
+                        RETURNING \(unescaped: Self.columns(prefix: "j.")))
+                    INSERT INTO job_archive (\(unescaped: Self.columns)) SELECT \(unescaped: Self.columns) FROM moved
+                    RETURNING id
+                    """, logger: self.logger))
+        }
+    }
+
+    /// Waits for a notification from an ``enqueue(_:)`` on any node (`LISTEN callvault_jobs` on a
+    /// connection of this queue's own, made by the first wait), at most `timeout`. A hint only: claim after
+    /// every wait.
+    public func waitForWork(timeout: Duration) async throws(JobQueueError) -> Bool {
+        await wakeups.wait(timeout: timeout)
     }
 
     // MARK: - Rows
@@ -317,11 +425,12 @@ public final class PostgresJobQueue: JobQueue {
 
     // MARK: - Errors
 
-    /// Runs database work, turning any error into a ``JobQueueError`` that names the database.
-    private func perform<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async throws(JobQueueError)
-        -> T
-    {
-        do { return try await body() } catch { throw queueError(error, doing: what) }
+    /// Runs database work within the operation deadline (``PostgresStoreSettings/operationTimeout``, or
+    /// `within`), turning any error into a ``JobQueueError`` that names the database.
+    private func perform<T: Sendable>(
+        _ what: String, within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T
+    ) async throws(JobQueueError) -> T {
+        do { return try await pool.run(what, within: limit, body) } catch { throw queueError(error, doing: what) }
     }
 
     func queueError(_ error: any Error, doing what: String) -> JobQueueError {
@@ -341,6 +450,14 @@ enum PostgresErrors {
             }
         }
         guard let error = error as? PSQLError else {
+            // The pool's own error (its module is not imported here): after 15 s of failed connection
+            // attempts its circuit breaker fails requests at once instead of queueing them.
+            if String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") {
+                return JobQueueError(
+                    .unavailable,
+                    "cannot \(what): no connection to PostgreSQL at \(target) for a while (\(error)); is it running "
+                        + "and reachable? the pool keeps reconnecting: try again once it is back")
+            }
             return JobQueueError(.databaseFailure, "cannot \(what) on \(target): \(type(of: error))")
         }
         if error.code == .server, let info = error.serverInfo {

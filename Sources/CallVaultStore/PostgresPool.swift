@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 internal import NIOSSL
 internal import PostgresNIO
 
@@ -59,6 +60,12 @@ final class PostgresPool: Sendable {
     /// One connection made directly, not through the pool: the pool retries a failing connection
     /// forever, while this fails at once with the reason (refused, no such database, bad password).
     private func probe() async throws {
+        let connection = try await connectDirectly(id: 0)
+        try await connection.close()
+    }
+
+    /// A connection of its own, outside the pool (for a probe, or to LISTEN on), within `connectTimeout`.
+    func connectDirectly(id: Int) async throws -> PostgresConnection {
         let tls: PostgresConnection.Configuration.TLS =
             switch settings.tls {
             case .disable: .disable
@@ -77,8 +84,7 @@ final class PostgresPool: Sendable {
         configuration.options.connectTimeout = .milliseconds(
             max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000)
         )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-        try await connection.close()
+        return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
     }
 
     private static func tls(_ mode: PostgresStoreSettings.TLSMode) -> PostgresClient.Configuration.TLS {
@@ -89,27 +95,117 @@ final class PostgresPool: Sendable {
         }
     }
 
-    /// Runs `body`, or fails with `unavailable` when it takes longer than `limit` (a database that does
-    /// not answer must not hang a node's start).
-    private func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await body()
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return false
-            }
-            let finished = try await group.next() ?? false
-            group.cancelAll()
-            if !finished {
-                throw JobQueueError(
-                    .unavailable,
-                    "PostgreSQL at \(settings.description) did not answer within \(limit) (is it running, and does "
-                        + "pg_hba.conf let this host in?)"
-                )
-            }
+    /// Runs one operation of a store against the pool within `limit` (``PostgresStoreSettings/operationTimeout``
+    /// unless given): past it, `unavailable` naming the database and `what` was being done. While the
+    /// database is down the pool reconnects in the background (with backoff) and a request for a connection
+    /// would wait for it forever; with the deadline the caller gets the reason instead, and the same pool
+    /// serves again once the database is back. An operation that timed out is cancelled; if its statement
+    /// had already reached the server, its outcome is unknown (as with any lost connection), which is why
+    /// every queue update is fenced or idempotent.
+    func run<T: Sendable>(
+        _ what: String, within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let limit = limit ?? settings.operationTimeout
+        let target = settings.description
+        return try await Self.withDeadline(limit, body) {
+            JobQueueError(
+                .unavailable,
+                "cannot \(what): PostgreSQL at \(target) did not answer within \(Self.format(limit)) (is it running "
+                    + "and reachable? the pool keeps reconnecting: try again once it is back)")
         }
+    }
+
+    private func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let target = settings.description
+        try await Self.withDeadline(limit, body) {
+            JobQueueError(
+                .unavailable,
+                "PostgreSQL at \(target) did not answer within \(Self.format(limit)) (is it running, and does "
+                    + "pg_hba.conf let this host in?)")
+        }
+    }
+
+    /// "5 s", "1.5 s", "250 ms".
+    static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000) s" }
+        return "\(Double(milliseconds) / 1000) s"
+    }
+
+    /// `body`'s result, or `timeout()` thrown once `limit` has passed, whichever comes first. Returns at the
+    /// deadline even when `body` ignores cancellation (a task group would wait for it): `body` runs in a task
+    /// of its own, cancelled when the deadline or the caller's cancellation wins, and left to end by itself.
+    static func withDeadline<T: Sendable>(
+        _ limit: Duration, _ body: @escaping @Sendable () async throws -> T,
+        timeout: @escaping @Sendable () -> any Error
+    ) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                race.start(continuation)
+                let work = Task {
+                    do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: limit)
+                    if !Task.isCancelled { race.finish(.failure(timeout())) }
+                }
+                race.attach(work: work, timer: timer)
+            }
+        } onCancel: {
+            race.cancelWork()
+        }
+    }
+}
+
+/// Who finishes first, an operation or its deadline: the first result resumes the caller, the rest is
+/// cancelled.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+        var finished = false
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func attach(work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let cancel = state.withLock { state in
+            state.work = work
+            state.timer = timer
+            return state.finished || state.cancelled
+        }
+        if cancel {
+            work.cancel()
+            timer.cancel()
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let won = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard !state.finished else { return nil }
+            state.finished = true
+            defer { state.continuation = nil }
+            return (state.continuation, state.work, state.timer)
+        }
+        guard let (continuation, work, timer) = won else { return }
+        work?.cancel()
+        timer?.cancel()
+        continuation?.resume(with: result)
+    }
+
+    func cancelWork() {
+        let work = state.withLock { state in
+            state.cancelled = true
+            return state.work
+        }
+        work?.cancel()
     }
 }

@@ -104,6 +104,37 @@ enum PostgresSchema {
                     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()
                 """,
             ]),
+        Migration(
+            version: 3, description: "finished jobs archive",
+            statements: [
+                // Finished jobs moved out of `jobs` (PostgresJobQueue.archiveFinishedJobs), so the table
+                // claims update stays as small as the work in flight. The same columns (so a list is one
+                // UNION ALL), only finished states, and the call-and-engine key still unique here; the
+                // queue keeps it unique across both tables (see PostgresJobQueue.enqueue).
+                """
+                CREATE TABLE job_archive (
+                    id text PRIMARY KEY,
+                    call_id text NOT NULL,
+                    recording_id text,
+                    tenant_id text NOT NULL,
+                    engine text NOT NULL,
+                    state text NOT NULL CHECK (state IN ('done', 'dead', 'cancelled')),
+                    priority bigint NOT NULL,
+                    attempts bigint NOT NULL,
+                    lease_owner text CHECK (lease_owner IS NULL),
+                    lease_expires_at timestamptz CHECK (lease_expires_at IS NULL),
+                    run_after timestamptz NOT NULL,
+                    last_error text,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    archived_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (call_id, engine)
+                )
+                """,
+                "CREATE INDEX job_archive_by_state ON job_archive (state, created_at)",
+                // What the archiver walks: finished jobs by age.
+                "CREATE INDEX jobs_finished ON jobs (updated_at) WHERE state IN ('done', 'dead', 'cancelled')",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

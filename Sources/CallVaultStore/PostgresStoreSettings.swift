@@ -18,10 +18,18 @@ public struct PostgresStoreSettings: Sendable, CustomStringConvertible {
     public var maximumConnections: Int
     /// How long opening the store waits for a first connection before it reports the database unreachable.
     public var connectTimeout: Duration
+    /// How long one operation (a claim, a completion, an append: waiting for a pooled connection
+    /// included) may take before it fails with `unavailable`. While the database is down the pool keeps
+    /// reconnecting in the background, and without this an operation would wait for it forever.
+    public var operationTimeout: Duration
+    /// The same for the operations that read a whole table (listing every job, verifying the whole audit
+    /// chain), whose time grows with the data.
+    public var longReadTimeout: Duration
 
     public init(
         host: String, port: Int = 5432, username: String, password: String? = nil, database: String,
-        tls: TLSMode = .prefer, maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10)
+        tls: TLSMode = .prefer, maximumConnections: Int = 10, connectTimeout: Duration = .seconds(10),
+        operationTimeout: Duration = .seconds(5), longReadTimeout: Duration = .seconds(120)
     ) {
         self.host = host
         self.port = port
@@ -31,6 +39,8 @@ public struct PostgresStoreSettings: Sendable, CustomStringConvertible {
         self.tls = tls
         self.maximumConnections = maximumConnections
         self.connectTimeout = connectTimeout
+        self.operationTimeout = operationTimeout
+        self.longReadTimeout = longReadTimeout
     }
 
     /// `postgres://USER@HOST:PORT/DATABASE`: what messages and logs name (no password).

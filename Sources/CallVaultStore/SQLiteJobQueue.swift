@@ -97,6 +97,33 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
+    /// Keeps finished jobs in place: returns 0. SQLite rewrites a changed row in place and reuses freed
+    /// pages, so there are no dead row versions for an archive to keep down; one machine's `jobs` table
+    /// grows by one row per call and engine; and the catalog's recovery (``Catalog/recordingsLeftOpen()``
+    /// and the interrupted-recording job) and the one-job-per-call-and-engine rule read `jobs` itself.
+    public func archiveFinishedJobs(olderThan: Duration, limit: Int) async throws(JobQueueError) -> Int {
+        try JobQueueArguments.checkArchive(olderThan: olderThan, limit: limit)
+        return 0
+    }
+
+    /// Looks every 100 ms for a job that can be claimed now (queued or failed and due, or a lease run out);
+    /// true as soon as there is one, false after `timeout`. One process's SQLite file has no notifications
+    /// to listen to; the look is one indexed read.
+    public func waitForWork(timeout: Duration) async throws(JobQueueError) -> Bool {
+        let until = ContinuousClock.now + timeout
+        while true {
+            let due = try run { () throws(CatalogError) in
+                try catalog.read { db in
+                    try Catalog.claimableIDs(db, engines: nil, limit: 1, now: Date().catalogPrecision).isEmpty == false
+                }
+            }
+            if due { return true }
+            let left = until - ContinuousClock.now
+            guard left > .zero else { return false }
+            do { try await Task.sleep(for: min(left, .milliseconds(100))) } catch { return false }
+        }
+    }
+
     /// Runs a catalog operation, turning its error into the queue's.
     private func run<T>(_ body: () throws(CatalogError) -> T) throws(JobQueueError) -> T {
         do { return try body() } catch { throw Self.queueError(error) }

@@ -310,4 +310,145 @@ struct JobQueueConformanceTests {
             #expect(try await queue.claimOne(workerID: "w", lease: .seconds(60))?.id == jobs[5].id)
         }
     }
+
+    @Test(arguments: Backend.all)
+    func archivedJobsLeaveTheLiveQueueButStillCountAndList(_ backend: Backend) async throws {
+        try await QueueFixture.run(backend) { fixture in
+            let queue = fixture.queue
+            var jobs: [JobRecord] = []
+            for _ in 0..<6 {
+                jobs.append(try await fixture.enqueue())
+                try await Task.sleep(for: .milliseconds(3))
+            }
+            let claimed = try await queue.claim(workerID: "w", engines: nil, limit: 5, lease: .seconds(60))
+            try await queue.complete(try #require(claimed[0].lease))
+            try await queue.complete(try #require(claimed[1].lease))
+            #expect(try await queue.fail(try #require(claimed[2].lease), error: "x", policy: JobRetryPolicy(maximumAttempts: 1)) == .dead)
+            #expect(try await queue.fail(try #require(claimed[3].lease), error: "y", policy: JobRetryPolicy(maximumAttempts: 5)) == .failed)
+            try await queue.cancel(jobID: jobs[5].id, reason: "shredded")
+            // jobs[4] stays running, jobs[3] failed (retried later): neither is finished.
+            let counts = try await queue.counts()
+            #expect(counts == [.done: 2, .dead: 1, .failed: 1, .running: 1, .cancelled: 1])
+            let listed = try await queue.jobs(state: nil)
+
+            #expect(try await queue.archiveFinishedJobs(olderThan: .seconds(3600), limit: 10) == 0, "none is that old")
+            let expected = backend == .postgres ? 4 : 0  // SQLite keeps finished jobs in place
+            let first = try await queue.archiveFinishedJobs(olderThan: .zero, limit: 3)
+            let rest = try await queue.archiveAllFinishedJobs(olderThan: .zero, batch: 2)
+            #expect(first == min(3, expected) && first + rest == expected)
+            #expect(try await queue.archiveFinishedJobs(olderThan: .zero, limit: 10) == 0, "nothing left to archive")
+            #expect(
+                await queueError { () async throws(JobQueueError) in
+                    try await queue.archiveFinishedJobs(olderThan: .zero, limit: 0)
+                }?.code == .invalidArgument)
+
+            // Counted and listed as before: the CLI's `jobs list` shows history, archived or not.
+            #expect(try await queue.counts() == counts)
+            #expect(try await queue.jobs(state: nil) == listed, "all jobs, oldest first, each once, unchanged")
+            #expect(try await queue.jobs(state: .done).map(\.id) == [jobs[0].id, jobs[1].id])
+            #expect(try await queue.jobs(state: .dead).first?.lastError == "x")
+            if let database = fixture.postgresDatabase {
+                let server = try PostgresServer.shared()
+                #expect(try server.psql(database: database, "SELECT count(*) FROM jobs") == "2", "only live jobs stay")
+                #expect(try server.psql(database: database, "SELECT count(*) FROM job_archive") == "4")
+                #expect(
+                    try server.psql(database: database, "SELECT count(*) FROM jobs JOIN job_archive USING (id)") == "0",
+                    "a job is live or archived, never both")
+            }
+
+            // Still one job per call and engine: queuing an archived job's pair again returns it.
+            let again = try await queue.enqueue(JobRequest(callID: jobs[0].callId, tenantID: jobs[0].tenantId, engine: "whisper"))
+            #expect(again.id == jobs[0].id && again.state == .done)
+            // An archived dead job is cancelled, an archived cancelled one queued again and claimed.
+            try await queue.cancel(jobID: jobs[2].id, reason: "operator")
+            #expect(try await queue.jobs(state: .cancelled).map(\.id) == [jobs[2].id, jobs[5].id])
+            let retried = try await queue.retry(jobID: jobs[5].id)
+            #expect(retried.id == jobs[5].id && retried.state == .queued && retried.attempts == 0)
+            #expect(try await queue.claimOne(workerID: "w", lease: .seconds(60))?.id == jobs[5].id)
+            #expect(
+                await queueError { () async throws(JobQueueError) in
+                    try await queue.cancel(jobID: jobs[0].id, reason: "too late")
+                }?.code == .invalidArgument, "an archived done job cannot be cancelled")
+            #expect(try await queue.counts() == [.done: 2, .cancelled: 1, .failed: 1, .running: 2])
+            #expect(Set(try await queue.jobs(state: nil).map(\.id)) == Set(jobs.map(\.id)))
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func queuingAJobAgainWhileItIsArchivedNeverMakesASecond(_ backend: Backend) async throws {
+        try await QueueFixture.run(backend) { fixture in
+            let queue = fixture.queue
+            var jobs: [JobRecord] = []
+            for _ in 0..<60 { jobs.append(try await fixture.enqueue()) }
+            while true {
+                let claimed = try await queue.claim(workerID: "w", engines: nil, limit: 20, lease: .seconds(60))
+                if claimed.isEmpty { break }
+                _ = try await queue.complete(claimed.compactMap(\.lease))
+            }
+            // Archivers moving small batches while the same calls and engines are queued again.
+            let requests = jobs.map { JobRequest(callID: $0.callId, tenantID: $0.tenantId, engine: $0.engine) }
+            let (archived, returned) = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+                for _ in 0..<2 {
+                    group.addTask { (try await queue.archiveAllFinishedJobs(olderThan: .zero, batch: 3), []) }
+                }
+                for _ in 0..<3 {
+                    group.addTask {
+                        var ids: [String] = []
+                        for request in requests.shuffled() {
+                            ids.append(try await queue.enqueue(request).id)
+                        }
+                        return (0, ids)
+                    }
+                }
+                var archived = 0
+                var returned: [String] = []
+                for try await (moved, ids) in group {
+                    archived += moved
+                    returned += ids
+                }
+                return (archived, returned)
+            }
+            #expect(archived == (backend == .postgres ? 60 : 0))
+            #expect(Set(returned) == Set(jobs.map(\.id)), "queuing again returned the existing jobs, no new one")
+            #expect(try await queue.counts() == [.done: 60], "no second job for a call and engine")
+            #expect(try await queue.claimOne(workerID: "w", lease: .seconds(60)) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func waitingForWorkEndsEarlyWhenAJobIsQueuedAndAtTheTimeoutOtherwise(_ backend: Backend) async throws {
+        try await QueueFixture.run(backend) { fixture in
+            let queue = fixture.queue
+            let started = ContinuousClock.now
+            #expect(try await queue.waitForWork(timeout: .milliseconds(400)) == false, "nothing queued")
+            #expect(ContinuousClock.now - started >= .milliseconds(350), "returned before its timeout")
+            if let postgres = queue as? PostgresJobQueue {
+                try await waitUntilListening(postgres)
+            }
+            let waiter = Task { () async throws -> (Bool, ContinuousClock.Instant) in
+                let woken = try await queue.waitForWork(timeout: .seconds(30))
+                return (woken, ContinuousClock.now)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let queued = ContinuousClock.now
+            let job = try await fixture.enqueue()
+            let (woken, at) = try await waiter.value
+            #expect(woken, "the waiting worker was not woken")
+            #expect(at - queued < .seconds(10), "woken \(at - queued) after the job was queued (timeout 30 s)")
+            // Polling stays the truth: the job is claimed whatever the wake-up did.
+            #expect(try await queue.claimOne(workerID: "w", lease: .seconds(60))?.id == job.id)
+        }
+    }
+}
+
+/// Waits (at most 10 s) until `queue` listens for queued jobs, so a notification sent next is seen.
+func waitUntilListening(_ queue: PostgresJobQueue) async throws {
+    let until = ContinuousClock.now + .seconds(10)
+    while !queue.isListeningForWork {
+        guard ContinuousClock.now < until else {
+            Issue.record("the queue did not start listening for queued jobs within 10 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
 }

@@ -61,9 +61,63 @@ struct JobQueueFigures {
                 "measured: postgres \(moved) jobs passed through (8 workers, batches of 50) in "
                     + "\(String(format: "%.1f", seconds)) s: \(Int(Double(moved) / seconds)) jobs/s")
             let dead = try server.psql(
-                database: database, "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead' FROM pg_stat_user_tables WHERE relname = 'jobs'")
+                database: database,
+                "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead, ' || pg_size_pretty(pg_total_relation_size('jobs')) "
+                    + "FROM pg_stat_user_tables WHERE relname = 'jobs'")
             let after = try await claimLatencies(fixture)
             print("measured: postgres claim latency after \(moved) jobs passed through (\(dead) tuples): \(after)")
+        }
+    }
+
+    @Test func postgresClaimLatencyWithArchiving() async throws {
+        let passed = ProcessInfo.processInfo.environment["CALLVAULT_QUEUE_PASSED"].flatMap { Int($0) } ?? 100_000
+        try await QueueFixture.run(.postgres, maximumConnections: 10) { fixture in
+            let server = try PostgresServer.shared()
+            let database = try #require(fixture.postgresDatabase)
+            func table() throws -> String {
+                try server.psql(
+                    database: database,
+                    """
+                    SELECT 'jobs ' || s.n_live_tup || ' live, ' || s.n_dead_tup || ' dead, '
+                        || pg_size_pretty(pg_total_relation_size('jobs')) || '; job_archive '
+                        || (SELECT count(*) FROM job_archive) || ' rows, '
+                        || pg_size_pretty(pg_total_relation_size('job_archive'))
+                    FROM pg_stat_user_tables s WHERE s.relname = 'jobs'
+                    """)
+            }
+            let before = try await claimLatencies(fixture)
+            _ = try await fixture.queue.archiveAllFinishedJobs(olderThan: .zero)
+            print("measured: postgres (archiving) claim latency, fresh table: \(before); \(try table())")
+            var moved = 0
+            var archived = 0
+            let started = ContinuousClock.now
+            while moved < passed {
+                let step = min(20_000, passed - moved)
+                try fixture.bulkEnqueue(step)
+                // Workers draining, and an archiver beside them moving what they finish (batches of 1,000).
+                async let drained = drain(fixture.queue, workers: 8, batch: 50)
+                let archiving = ContinuousClock.now
+                var stepArchived = 0
+                repeat {
+                    stepArchived += try await fixture.queue.archiveAllFinishedJobs(olderThan: .zero, batch: 1000)
+                    try await Task.sleep(for: .milliseconds(200))
+                } while stepArchived < step - 1000 && ContinuousClock.now - archiving < .seconds(600)
+                moved += try await drained
+                stepArchived += try await fixture.queue.archiveAllFinishedJobs(olderThan: .zero, batch: 1000)
+                archived += stepArchived
+            }
+            let seconds = (ContinuousClock.now - started).seconds
+            print(
+                "measured: postgres (archiving) \(moved) jobs passed through (8 workers, batches of 50, an archiver "
+                    + "beside them) in \(String(format: "%.1f", seconds)) s: \(Int(Double(moved) / seconds)) jobs/s; "
+                    + "\(archived) archived")
+            let tableAfter = try table()
+            let after = try await claimLatencies(fixture)
+            print("measured: postgres (archiving) claim latency after \(moved) jobs passed through (\(tableAfter)): \(after)")
+            // What one VACUUM (autovacuum's work, done now) leaves: the dead versions' space free for reuse.
+            try server.psql(database: database, "VACUUM (ANALYZE) jobs")
+            try await Task.sleep(for: .seconds(1))  // statistics are reported asynchronously
+            print("measured: postgres (archiving) after VACUUM jobs: \(try table())")
         }
     }
 

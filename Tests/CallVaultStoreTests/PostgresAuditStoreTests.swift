@@ -27,6 +27,7 @@ struct PostgresAuditStoreTests {
             database: database,
             """
             DROP TABLE audit_log; DROP TABLE audit_head; DROP FUNCTION audit_log_refuse_change();
+            DROP TABLE job_archive; DROP INDEX jobs_finished;
             DELETE FROM schema_version WHERE version > 1
             """
         )
@@ -36,7 +37,7 @@ struct PostgresAuditStoreTests {
             try server.psql(
                 database: database,
                 "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"
-            ) == "1,2"
+            ) == "1,2,3"
         )
         #expect(try server.psql(database: database, "SELECT id FROM jobs") == job.id)
         let entry = try await store.append(AuditEvent(actor: "test", action: .tenantCreated, tenantID: "t"))

@@ -1,6 +1,7 @@
 public import CallVaultStore
 import Foundation
 public import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -68,17 +69,25 @@ public final class PostgresServer: Sendable {
         return PostgresServer(host: host, port: port, user: environment["CALLVAULT_TEST_POSTGRES_USER"] ?? "postgres")
     }
 
-    private init(host: String, port: Int, user: String) {
+    /// The cluster's data directory when this process started it (nil for a server given by the
+    /// environment): what ``stop()`` and ``start()`` act on.
+    public let dataDirectory: String?
+
+    private init(host: String, port: Int, user: String, dataDirectory: String? = nil) {
         self.host = host
         self.port = port
         self.user = user
+        self.dataDirectory = dataDirectory
     }
 
-    /// Store settings for `database` on this server (no TLS: loopback, trust authentication).
+    /// Store settings for `database` on this server (no TLS: loopback, trust authentication). The
+    /// operation deadline is 2 minutes, not the default 5 s: the full suite starts every test at once on a
+    /// shared 2-core machine, where a healthy operation can wait seconds for a thread. The tests of the
+    /// deadline itself set their own.
     public func settings(database: String, maximumConnections: Int = 10) -> PostgresStoreSettings {
         PostgresStoreSettings(
             host: host, port: port, username: user, database: database, tls: .disable,
-            maximumConnections: maximumConnections)
+            maximumConnections: maximumConnections, operationTimeout: .seconds(120))
     }
 
     /// A logger for stores opened in tests: warnings and errors only (no line per migration).
@@ -113,11 +122,25 @@ public final class PostgresServer: Sendable {
 
     // MARK: - A cluster of our own
 
-    /// The data directory of the cluster this process started, for the exit handler.
-    nonisolated(unsafe) private static var ownDirectory: String?
+    /// The data directories of the clusters this process started, for the exit handler.
+    private static let ownDirectories = Mutex<[String]>([])
 
-    private static func startOwnCluster() throws -> PostgresServer {
-        guard isAvailable else { throw ChildProcessError(installHint) }
+    /// Registers the exit handler once.
+    private static let exitHandler: Void = {
+        atexit { PostgresServer.stopOwnClusters() }
+    }()
+
+    private static func startOwnCluster() throws -> PostgresServer { try startCluster() }
+
+    /// A cluster of this test's own, not the shared one: for a test that stops and starts the server
+    /// (``stop()``, ``start()``), which must not take the database away from tests running beside it.
+    /// Shut down and removed at process exit, or by ``remove()``.
+    public static func startPrivate() throws -> PostgresServer { try startCluster() }
+
+    private static func startCluster() throws -> PostgresServer {
+        guard ["initdb", "pg_ctl", "postgres", "psql"].allSatisfy({
+            FileManager.default.isExecutableFile(atPath: binDirectory + "/" + $0)
+        }) else { throw ChildProcessError(installHint) }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("callvault-postgres-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(
@@ -130,24 +153,18 @@ public final class PostgresServer: Sendable {
                 throw ChildProcessError("cannot give \(directory) to the postgres user: errno \(errno)")
             }
         }
-        ownDirectory = directory
-        atexit { PostgresServer.stopOwnCluster() }
+        _ = exitHandler
+        ownDirectories.withLock { $0.append(directory) }
         try asOwner(
             "initdb",
             ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
         var lastFailure = ""
         for _ in 0..<3 {
             let port = Int(try UnusedPort().port)  // released at once: postgres binds it next
+            let server = PostgresServer(host: "127.0.0.1", port: port, user: "postgres", dataDirectory: directory)
             do {
-                try asOwner(
-                    "pg_ctl",
-                    [
-                        "-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "-o",
-                        "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c synchronous_commit=off "
-                            + "-c full_page_writes=off -c max_connections=200",
-                        "start",
-                    ])
-                return PostgresServer(host: "127.0.0.1", port: port, user: "postgres")
+                try server.start()
+                return server
             } catch {
                 lastFailure = "\(error)"
                 let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
@@ -155,6 +172,38 @@ public final class PostgresServer: Sendable {
             }
         }
         throw ChildProcessError("PostgreSQL did not start in \(directory): \(lastFailure)")
+    }
+
+    /// Starts this process's own cluster (again) on its port; waits until it accepts connections.
+    public func start() throws {
+        guard let directory = dataDirectory else {
+            throw ChildProcessError("the PostgreSQL server at \(host):\(port) was not started by this process")
+        }
+        try Self.asOwner(
+            "pg_ctl",
+            [
+                "-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "-o",
+                "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off -c synchronous_commit=off "
+                    + "-c full_page_writes=off -c max_connections=200",
+                "start",
+            ])
+    }
+
+    /// Stops this process's own cluster (`pg_ctl stop -m fast`: every connection is cut at once, then a
+    /// clean shutdown, so what was committed survives even with this cluster's `fsync=off` and
+    /// `synchronous_commit=off`); waits until it is down.
+    public func stop() throws {
+        guard let directory = dataDirectory else {
+            throw ChildProcessError("the PostgreSQL server at \(host):\(port) was not started by this process")
+        }
+        try Self.asOwner("pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "-t", "60", "stop"])
+    }
+
+    /// Shuts this process's own cluster down and removes its directory.
+    public func remove() {
+        guard let directory = dataDirectory else { return }
+        Self.stopCluster(directory)
+        Self.ownDirectories.withLock { $0.removeAll { $0 == directory } }
     }
 
     /// Runs a PostgreSQL program as the cluster's owner: `postgres` when we are root, else ourselves.
@@ -171,9 +220,12 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// At exit: an immediate shutdown of our cluster (SIGQUIT to the postmaster), then its directory removed.
-    private static func stopOwnCluster() {
-        guard let directory = ownDirectory else { return }
+    /// At exit: an immediate shutdown of our clusters (SIGQUIT to the postmaster), then their directories removed.
+    private static func stopOwnClusters() {
+        for directory in ownDirectories.withLock({ $0 }) { stopCluster(directory) }
+    }
+
+    private static func stopCluster(_ directory: String) {
         if let pidFile = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
             let line = pidFile.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
         {
