@@ -45,6 +45,11 @@ extension KeyStore {
         }
     }
 
+    /// The first column of a `SELECT count(*) …` as an Int.
+    func count(_ db: Database, _ sql: String, _ arguments: StatementArguments = []) throws(KeyStoreError) -> Int {
+        (try fetchOne(db, sql, arguments)?[0] as Int?) ?? 0
+    }
+
     func execute(_ db: Database, _ sql: String, _ arguments: StatementArguments = []) throws(KeyStoreError) {
         do {
             try db.execute(sql: sql, arguments: arguments)

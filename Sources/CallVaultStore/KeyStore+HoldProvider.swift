@@ -130,4 +130,25 @@ extension KeyStore {
         }
         return true
     }
+
+    /// Replaces the tenant's hold key with a fresh one under a fresh provider key on its own, outside a
+    /// release (rotation, migration); the old provider key is retired. Returns false when the tenant has
+    /// no hold key or it changed meanwhile (the fresh provider key is then destroyed).
+    func regenerateHoldKey(_ provider: any KeyProvider, _ tenantID: String) throws(KeyStoreError) -> Bool {
+        guard let generation = try prepareHoldGeneration(provider, tenantID) else { return false }
+        let replaced: Bool
+        do throws(KeyStoreError) {
+            replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
+        } catch {
+            _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+            throw error
+        }
+        guard replaced else {
+            _ = try? provider.destroyKey(named: generation.fresh.providerKey)
+            return false
+        }
+        dayKeyCache.remove([generation.oldKeyID])
+        dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
+        return true
+    }
 }

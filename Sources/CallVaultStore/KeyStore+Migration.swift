@@ -24,14 +24,14 @@ extension KeyStore {
     /// How many live day keys the tenant has (any wrapping): a tenant's provider may change only at zero.
     public func dayKeyCount(tenantID: String) throws(KeyStoreError) -> Int {
         try read { db throws(KeyStoreError) in
-            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE tenant_id = ?", [tenantID])?["n"] as Int? ?? 0
+            try self.count(db, "SELECT count(*) FROM day_key WHERE tenant_id = ?", [tenantID])
         }
     }
 
     /// How many day keys are still wrapped by their tenant key (not by a provider).
     public func localDayKeyCount() throws(KeyStoreError) -> Int {
         try read { db throws(KeyStoreError) in
-            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE provider_key IS NULL")?["n"] as Int? ?? 0
+            try self.count(db, "SELECT count(*) FROM day_key WHERE provider_key IS NULL")
         }
     }
 
@@ -45,7 +45,7 @@ extension KeyStore {
     public func migrateLocalDayKeys(to provider: any KeyProvider) throws(KeyStoreError) -> DayKeyMigration {
         var result = DayKeyMigration()
         result.alreadyInProvider = try read { db throws(KeyStoreError) in
-            try self.fetchOne(db, "SELECT count(*) AS n FROM day_key WHERE provider_key IS NOT NULL")?["n"] as Int? ?? 0
+            try self.count(db, "SELECT count(*) FROM day_key WHERE provider_key IS NOT NULL")
         }
         let rows = try read { db throws(KeyStoreError) in
             try self.fetchAll(
@@ -107,20 +107,7 @@ extension KeyStore {
                 .map { (row: Row) -> String in row["tenant_id"] }
         }
         for tenantID in localHolds where !keyProviders.hasOwnProvider(tenantID) {
-            guard let generation = try prepareHoldGeneration(provider, tenantID) else { continue }
-            let replaced: Bool
-            do throws(KeyStoreError) {
-                replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
-            } catch {
-                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
-                throw error
-            }
-            if replaced {
-                dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
-                result.holdKeysMigrated += 1
-            } else {
-                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
-            }
+            if try regenerateHoldKey(provider, tenantID) { result.holdKeysMigrated += 1 }
         }
         if result.migrated > 0 || result.holdKeysMigrated > 0 { try checkpointTruncate() }
         logger.info(

@@ -314,9 +314,8 @@ extension KeyStore {
         var result = DayKeyRotation()
         let cutoff = Int64(before.timeIntervalSince1970.rounded(.up))
         let rows = try read { db throws(KeyStoreError) in
-            result.localDayKeys = try self.fetchOne(
-                db, "SELECT count(*) AS n FROM day_key WHERE tenant_id = ? AND provider_key IS NULL", [tenantID]
-            )?["n"] as Int? ?? 0
+            result.localDayKeys = try self.count(
+                db, "SELECT count(*) FROM day_key WHERE tenant_id = ? AND provider_key IS NULL", [tenantID])
             return try self.fetchAll(
                 db,
                 """
@@ -363,22 +362,7 @@ extension KeyStore {
             result.dataKeysRewrapped += rewrapped
         }
         // The hold key too: a fresh one under a fresh provider key, the held data keys re-wrapped.
-        if let generation = try prepareHoldGeneration(provider, tenantID) {
-            let replaced: Bool
-            do throws(KeyStoreError) {
-                replaced = try write { db throws(KeyStoreError) in try self.replaceHoldKey(db, tenantID, generation) }
-            } catch {
-                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
-                throw error
-            }
-            if replaced {
-                dayKeyCache.remove([generation.oldKeyID])
-                dayKeyCache.insert(generation.fresh.key, for: generation.fresh.keyID)
-                result.holdKeyRotated = true
-            } else {
-                _ = try? provider.destroyKey(named: generation.fresh.providerKey)
-            }
-        }
+        result.holdKeyRotated = try regenerateHoldKey(provider, tenantID)
         if result.dayKeysRotated > 0 || result.holdKeyRotated { try checkpointTruncate() }
         result.providerKeysPending = destroyRetiredProviderKeys().pending
         logger.info(

@@ -3,7 +3,7 @@ import CallVaultKeyProviders
 import Foundation
 
 /// A key provider's settings as options — module and token label, or Transit URL, mount, namespace, CA
-/// file — shared by `init --key-provider KIND` and `keys migrate --to KIND`.
+/// file — shared by `init --key-provider KIND`, `tenant add|set --key-provider KIND` and `keys migrate --to KIND`.
 ///
 /// Secrets never come from a flag value (`ps` and shell history would show them): the PKCS#11 PIN is
 /// read from `CALLVAULT_PKCS11_PIN` or `--pkcs11-pin-file`, the Transit token from
