@@ -34,7 +34,8 @@ public final class PostgresAuditStore: AuditStore {
         }
     }
 
-    private init(pool: PostgresPool) {
+    /// A store on a pool another store opened (``PostgresCatalog`` shares one pool per node).
+    init(pool: PostgresPool) {
         self.settings = pool.settings
         self.pool = pool
     }
@@ -47,6 +48,26 @@ public final class PostgresAuditStore: AuditStore {
     // MARK: - AuditStore
 
     public func append(_ event: AuditEvent) async throws(AuditStoreError) -> AuditEntry {
+        let settings = self.settings
+        let logger = self.logger
+        return try await perform("append to the audit log") {
+            try await self.client.withConnection { connection in
+                try await Self.append(event, on: connection, settings: settings, logger: logger)
+            }
+        }
+    }
+
+    /// Appends `event` on `connection`, inside whatever transaction it has open: the catalog's operations
+    /// call this as their transaction's last statement, so the entry commits with the change it records
+    /// and the head row stays locked only from here to the commit.
+    ///
+    /// One statement: lock the head (appends from every node queue here; after the one before commits,
+    /// FOR UPDATE reads the head it left), link the entry to it, hash it as SHA-256(head hash ‖ the
+    /// canonical encoding this binary made), move the head. The hash the database computed is checked
+    /// against this binary's own.
+    static func append(
+        _ event: AuditEvent, on connection: PostgresConnection, settings: PostgresStoreSettings, logger: Logger
+    ) async throws -> AuditEntry {
         let fields: AuditLog.CanonicalFields
         do {
             fields = try AuditLog.CanonicalFields(
@@ -61,29 +82,22 @@ public final class PostgresAuditStore: AuditStore {
             throw AuditStoreError(.invalidArgument, "cannot encode an audit entry's details: \(type(of: error))")
         }
         let encoded = Data(fields.encoded())
-        // One statement, so one round trip and its own transaction: lock the head (appends from every
-        // node queue here; after the one before commits, FOR UPDATE reads the head it left), link the
-        // entry to it, hash it as SHA-256(head hash ‖ the canonical encoding made above), move the head.
-        // The head row stays locked only while this statement runs and commits.
-        let stored = try await perform("append to the audit log") {
-            var stored: (seq: Int64, prevHash: Data, hash: Data)?
-            for try await row in try await self.client.query(
-                """
-                WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
-                e AS (
-                    INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
-                    SELECT h.seq + 1, \(fields.at), \(fields.actor), \(fields.action), \(fields.tenantID),
-                        \(fields.subjectID), \(fields.details), h.hash, sha256(h.hash || \(encoded)::bytea)
-                    FROM h
-                    RETURNING seq, prev_hash, hash)
-                UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1
-                RETURNING e.seq, e.prev_hash, e.hash
-                """,
-                logger: self.logger
-            ).decode((Int64, Data, Data).self) {
-                stored = row
-            }
-            return stored
+        var stored: (seq: Int64, prevHash: Data, hash: Data)?
+        for try await row in try await connection.query(
+            """
+            WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+            e AS (
+                INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
+                SELECT h.seq + 1, \(fields.at), \(fields.actor), \(fields.action), \(fields.tenantID),
+                    \(fields.subjectID), \(fields.details), h.hash, sha256(h.hash || \(encoded)::bytea)
+                FROM h
+                RETURNING seq, prev_hash, hash)
+            UPDATE audit_head SET seq = e.seq, hash = e.hash FROM e WHERE audit_head.id = 1
+            RETURNING e.seq, e.prev_hash, e.hash
+            """,
+            logger: logger
+        ).decode((Int64, Data, Data).self) {
+            stored = row
         }
         guard let stored else {
             throw AuditStoreError(
@@ -92,7 +106,6 @@ public final class PostgresAuditStore: AuditStore {
                     + "callvault): restore the database from a backup"
             )
         }
-        // The database did the hashing; check it is exactly the hash this binary defines.
         let prevHash = Array(stored.prevHash)
         let hash = AuditLog.entryHash(prevHash: prevHash, fields: fields)
         guard CatalogHash.constantTimeEquals(hash, Array(stored.hash)) else {

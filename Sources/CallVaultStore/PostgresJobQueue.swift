@@ -31,7 +31,8 @@ public final class PostgresJobQueue: JobQueue {
 
     private let wakeups: PostgresWakeups
 
-    private init(pool: PostgresPool) {
+    /// A queue on a pool another store opened (``PostgresCatalog`` shares one pool per node).
+    init(pool: PostgresPool) {
         self.settings = pool.settings
         self.pool = pool
         self.wakeups = PostgresWakeups(pool: pool)
@@ -41,6 +42,11 @@ public final class PostgresJobQueue: JobQueue {
     public func close() async {
         await wakeups.close()
         await pool.close()
+    }
+
+    /// Closes the connection listening for queued jobs, leaving the pool to its owner.
+    func closeWakeups() async {
+        await wakeups.close()
     }
 
     /// Whether this queue listens for queued jobs yet (started by the first ``waitForWork(timeout:)``).

@@ -135,6 +135,120 @@ enum PostgresSchema {
                 // What the archiver walks: finished jobs by age.
                 "CREATE INDEX jobs_finished ON jobs (updated_at) WHERE state IN ('done', 'dead', 'cancelled')",
             ]),
+        Migration(
+            version: 4, description: "catalog: tenants, calls, consent events, recordings, paused spans, transcripts",
+            statements: [
+                // The SQLite catalog's tables (Catalog+Migrations.swift) with PostgreSQL's types: times as
+                // timestamptz (written with millisecond precision), flags as boolean, blobs as bytea. The rules
+                // that protect a guarantee are CHECK constraints here too: voice retention ≤ 90 days, a
+                // recording's tenant is its call's tenant (composite foreign key).
+                """
+                CREATE TABLE tenants (
+                    id text PRIMARY KEY,
+                    name text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+                    token_hash bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+                    consent_mode text NOT NULL DEFAULT 'opt-in'
+                        CHECK (consent_mode IN ('opt-in', 'opt-out', 'not-required')),
+                    require_disclosure boolean NOT NULL DEFAULT false,
+                    consent_digit text CHECK (consent_digit IS NULL OR
+                        (length(consent_digit) = 1 AND strpos('0123456789*#ABCD', consent_digit) > 0)),
+                    optout_digit text CHECK (optout_digit IS NULL OR
+                        (length(optout_digit) = 1 AND strpos('0123456789*#ABCD', optout_digit) > 0)),
+                    voice_days integer NOT NULL DEFAULT 90 CHECK (voice_days BETWEEN 1 AND 90),
+                    transcript_days integer NOT NULL DEFAULT 365 CHECK (transcript_days >= 1),
+                    codec text NOT NULL DEFAULT 'native'
+                        CHECK (codec IN ('native', 'opus', 'pcm16', 'g711u', 'g711a')),
+                    transcript_language text NOT NULL DEFAULT 'en'
+                        CHECK (transcript_language = 'auto' OR length(transcript_language) BETWEEN 2 AND 3),
+                    transcript_model text CHECK (transcript_model IS NULL OR
+                        (length(transcript_model) BETWEEN 2 AND 1024 AND substr(transcript_model, 1, 1) = '/')),
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE calls (
+                    id text PRIMARY KEY,
+                    tenant_id text NOT NULL REFERENCES tenants(id),
+                    external_id text NOT NULL CHECK (length(external_id) BETWEEN 1 AND 200),
+                    started_at timestamptz NOT NULL,
+                    ended_at timestamptz,
+                    caller_hash bytea CHECK (caller_hash IS NULL OR length(caller_hash) = 32),
+                    caller_encrypted bytea,
+                    UNIQUE (tenant_id, external_id),
+                    UNIQUE (id, tenant_id)
+                )
+                """,
+                "CREATE INDEX calls_by_tenant ON calls (tenant_id, started_at)",
+                "CREATE INDEX calls_by_caller ON calls (tenant_id, caller_hash) WHERE caller_hash IS NOT NULL",
+                "CREATE INDEX calls_by_external_id ON calls (external_id)",
+                """
+                CREATE TABLE consent_events (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    call_id text NOT NULL REFERENCES calls(id),
+                    kind text NOT NULL
+                        CHECK (kind IN ('disclosure', 'consent', 'deny', 'revoke', 'pause', 'resume')),
+                    method text NOT NULL CHECK (method IN ('api', 'dtmf', 'verbal', 'inband', 'pipeline')),
+                    at timestamptz NOT NULL,
+                    frame_index bigint CHECK (frame_index IS NULL OR frame_index >= 0),
+                    timeline_ms bigint CHECK (timeline_ms IS NULL OR timeline_ms >= 0)
+                )
+                """,
+                "CREATE INDEX consent_events_by_call ON consent_events (call_id, id)",
+                """
+                CREATE TABLE recordings (
+                    id text PRIMARY KEY,
+                    call_id text NOT NULL,
+                    tenant_id text NOT NULL,
+                    track text NOT NULL CHECK (track IN ('caller', 'bot')),
+                    state text NOT NULL DEFAULT 'recording'
+                        CHECK (state IN ('recording', 'complete', 'interrupted', 'shredded')),
+                    codec text NOT NULL CHECK (codec IN ('opus', 'pcm16', 'g711u', 'g711a')),
+                    sample_rate integer NOT NULL CHECK (sample_rate > 0),
+                    duration_ms bigint NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
+                    bytes bigint NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    hold boolean NOT NULL DEFAULT false,
+                    hold_reason text,
+                    restricted boolean NOT NULL DEFAULT false,
+                    path text NOT NULL,
+                    shredded_at timestamptz,
+                    FOREIGN KEY (call_id, tenant_id) REFERENCES calls(id, tenant_id)
+                )
+                """,
+                "CREATE INDEX recordings_by_call ON recordings (call_id)",
+                "CREATE INDEX recordings_by_tenant ON recordings (tenant_id, created_at)",
+                "CREATE INDEX recordings_by_expiry ON recordings (expires_at) WHERE state <> 'shredded'",
+                "CREATE INDEX recordings_open ON recordings (created_at) WHERE state = 'recording'",
+                """
+                CREATE TABLE paused_spans (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    call_id text NOT NULL REFERENCES calls(id),
+                    recording_id text REFERENCES recordings(id),
+                    start_ms bigint NOT NULL CHECK (start_ms >= 0),
+                    end_ms bigint CHECK (end_ms IS NULL OR end_ms >= start_ms)
+                )
+                """,
+                "CREATE INDEX paused_spans_by_call ON paused_spans (call_id, start_ms)",
+                """
+                CREATE TABLE transcripts (
+                    id text PRIMARY KEY,
+                    call_id text NOT NULL,
+                    tenant_id text NOT NULL,
+                    engine text NOT NULL,
+                    path text NOT NULL,
+                    state text NOT NULL DEFAULT 'complete' CHECK (state IN ('complete', 'shredded')),
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    shredded_at timestamptz,
+                    FOREIGN KEY (call_id, tenant_id) REFERENCES calls(id, tenant_id)
+                )
+                """,
+                "CREATE INDEX transcripts_by_call ON transcripts (call_id)",
+                "CREATE INDEX transcripts_by_tenant ON transcripts (tenant_id, created_at)",
+                "CREATE INDEX transcripts_by_expiry ON transcripts (expires_at) WHERE state <> 'shredded'",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

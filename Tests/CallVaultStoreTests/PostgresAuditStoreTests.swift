@@ -28,6 +28,7 @@ struct PostgresAuditStoreTests {
             """
             DROP TABLE audit_log; DROP TABLE audit_head; DROP FUNCTION audit_log_refuse_change();
             DROP TABLE job_archive; DROP INDEX jobs_finished;
+            DROP TABLE transcripts, paused_spans, recordings, consent_events, calls, tenants;
             DELETE FROM schema_version WHERE version > 1
             """
         )
@@ -37,7 +38,7 @@ struct PostgresAuditStoreTests {
             try server.psql(
                 database: database,
                 "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"
-            ) == "1,2,3"
+            ) == PostgresSchema.migrations.map { String($0.version) }.joined(separator: ",")
         )
         #expect(try server.psql(database: database, "SELECT id FROM jobs") == job.id)
         let entry = try await store.append(AuditEvent(actor: "test", action: .tenantCreated, tenantID: "t"))

@@ -137,14 +137,19 @@ struct PostgresJobQueueTests {
             VALUES ('old-done', 'c-old', 't', 'whisper', 'done', 0, 1, now(), now(), now())
             """)
         let queue = try await open(server.settings(database: database))
-        #expect(try server.psql(database: database, "SELECT max(version) FROM schema_version") == "3")
+        #expect(
+            try server.psql(database: database, "SELECT max(version) FROM schema_version")
+                == String(PostgresSchema.currentVersion))
         #expect(try await queue.archiveFinishedJobs(olderThan: .zero, limit: 10) == 1)
         #expect(try await queue.jobs(state: .done).map(\.id) == ["old-done"])
         await queue.close()
-        // The audit-log release knew version 2: it would refuse this database, as a version-3 binary refuses 4.
-        try server.psql(database: database, "INSERT INTO schema_version (version, description) VALUES (4, 'future')")
+        // The audit-log release knew version 2: it would refuse this database, as this binary refuses the next.
+        let next = PostgresSchema.currentVersion + 1
+        try server.psql(database: database, "INSERT INTO schema_version (version, description) VALUES (\(next), 'future')")
         let error = await openError(server.settings(database: database))
-        #expect(error?.code == .schemaTooNew && error?.message.contains("knows (3)") == true, "\(String(describing: error))")
+        #expect(
+            error?.code == .schemaTooNew && error?.message.contains("knows (\(PostgresSchema.currentVersion))") == true,
+            "\(String(describing: error))")
     }
 
     private func open(_ settings: PostgresStoreSettings) async throws(JobQueueError) -> PostgresJobQueue {

@@ -1,0 +1,176 @@
+public import CallVaultModel
+public import Foundation
+
+/// The catalog as a service, whatever stores it: the embedded SQLite file of one data directory
+/// (``Catalog``) or a shared PostgreSQL database (``PostgresCatalog``) that nodes on many machines use.
+///
+/// Tenants, calls and their consent evidence, recordings and their paused spans, transcripts, and the
+/// retention state of each. Every operation that changes what a guarantee rests on records its audit
+/// entry in the same transaction (so the change and its evidence commit together or not at all), and
+/// completing a recording queues its transcription job in that transaction too. Both backends pass one
+/// conformance suite (`CatalogStoreConformanceTests`), so a caller cannot tell them apart except by speed.
+///
+/// Async because a network database answers after a round trip and must not block an event loop; the
+/// SQLite backend does its short local transactions inline (its methods are synchronous and satisfy
+/// these requirements as they are). Times are stored with millisecond precision. The job queue and the
+/// audit log have their own interfaces (``JobQueue``, ``AuditStore``), reached through ``queue`` and
+/// ``audit``.
+public protocol CatalogStore: Sendable {
+    /// Where the catalog lives, for messages: a file path or `postgres://USER@HOST:PORT/DB`.
+    var location: String { get }
+    /// The job queue kept beside the catalog (same database, so a completed recording's job is queued in
+    /// the recording's transaction).
+    var queue: any JobQueue { get }
+    /// The audit log kept beside the catalog.
+    var audit: any AuditStore { get }
+
+    // MARK: Tenants
+
+    /// Adds a tenant with a fresh API token (returned once; only its hash is kept), audited.
+    func addTenant(name: String, policy: TenantPolicy, actor: String, at: Date) async throws(CatalogError)
+        -> (tenant: Tenant, token: String)
+    /// The tenant whose API token this is, or nil; compared in constant time.
+    func tenant(authenticatedBy token: String) async throws(CatalogError) -> Tenant?
+    /// The tenant with this id; `notFound` otherwise.
+    func tenant(id: String) async throws(CatalogError) -> Tenant
+    /// Every tenant, by name.
+    func tenants() async throws(CatalogError) -> [Tenant]
+    /// Replaces a tenant's policy, audited with the fields that changed.
+    func updatePolicy(ofTenant id: String, to policy: TenantPolicy, actor: String, at: Date)
+        async throws(CatalogError) -> Tenant
+
+    // MARK: Calls and consent
+
+    /// Registers a call (its caller number kept only hashed and sealed under `callerKeys`), audited.
+    func registerCall(
+        tenantID: String, externalID: String, callerNumber: String?, startedAt: Date, actor: String,
+        callerKeys: CallerKeys?
+    ) async throws(CatalogError) -> CallRecord
+    /// The call with this id (within `tenantID` when given); `notFound` otherwise.
+    func call(id: String, tenantID: String?) async throws(CatalogError) -> CallRecord
+    /// A tenant's call by the telephony platform's id, or nil.
+    func call(tenantID: String, externalID: String) async throws(CatalogError) -> CallRecord?
+    /// Ends a call (closing its last pause, when given), audited.
+    func endCall(id: String, closingPause: PausedSpan?, at: Date) async throws(CatalogError)
+    /// The calls with this platform id, across tenants (AudioSocket finds its call by UUID).
+    func calls(externalID: String) async throws(CatalogError) -> [CallRecord]
+    /// A tenant's calls from one caller number, found through its keyed hash.
+    func calls(tenantID: String, callerNumber: String, callerKeys: CallerKeys) async throws(CatalogError)
+        -> [CallRecord]
+    /// Calls with their recording and transcript counts, newest first.
+    func callSummaries(tenantID: String?, limit: Int?) async throws(CatalogError) -> [CallSummary]
+    /// Records one consent event and its audit entry.
+    func recordConsentEvent(
+        callID: String, kind: ConsentEventKind, method: ConsentMethod, at: Date, frameIndex: Int64?,
+        timelineMs: Int64?, actor: String
+    ) async throws(CatalogError) -> ConsentEventRecord
+    /// Records a run of consent evidence and its audit entries in one transaction: all or none.
+    func recordConsentEvidence(callID: String, _ evidence: [ConsentEvidence], actor: String, at: Date)
+        async throws(CatalogError) -> [ConsentEventRecord]
+    /// Audits a call ended by a limit (duration, size, idle).
+    func recordCallEndedByLimit(
+        callID: String, limit: String, details: [String: String], actor: String, at: Date
+    ) async throws(CatalogError) -> AuditEntry
+    /// A call's consent events in the order they were recorded.
+    func consentEvents(callID: String) async throws(CatalogError) -> [ConsentEventRecord]
+
+    // MARK: Recordings
+
+    /// Creates a track's recording (state `recording`), expiring after its tenant's voice retention.
+    func createRecording(
+        id: String?, callID: String, track: RecordingTrack, codec: StorageCodec, sampleRate: Int, path: String,
+        createdAt: Date
+    ) async throws(CatalogError) -> RecordingRecord
+    /// The recording with this id (within `tenantID` when given); `notFound` otherwise.
+    func recording(id: String, tenantID: String?) async throws(CatalogError) -> RecordingRecord
+    /// Moves open recordings' duration and size forward in one transaction; returns the ids updated.
+    func updateRecordingProgress(_ updates: [RecordingProgress]) async throws(CatalogError) -> [String]
+    /// Closes a recording in `state` with its final duration and size.
+    func finishRecording(id: String, state: RecordingState, durationMs: Int64, bytes: Int64)
+        async throws(CatalogError)
+    /// Completes a recording and queues its transcription job, in one transaction, audited.
+    func completeRecording(id: String, durationMs: Int64, bytes: Int64, transcriptionEngine: String, at: Date)
+        async throws(CatalogError) -> JobRecord
+    /// Records a span in which recording was paused.
+    func addPausedSpan(callID: String, recordingID: String?, startMs: Int64, endMs: Int64?)
+        async throws(CatalogError) -> PausedSpanRecord
+    /// Closes an open paused span.
+    func closePausedSpan(id: Int64, endMs: Int64) async throws(CatalogError)
+    /// A call's paused spans by start.
+    func pausedSpans(callID: String) async throws(CatalogError) -> [PausedSpanRecord]
+    /// Recordings with their call's external id, optionally of one call or tenant.
+    func recordingSummaries(callID: String?, tenantID: String?) async throws(CatalogError) -> [RecordingSummary]
+    /// Restricts (GDPR Art. 18) or releases a recording, audited with the reason.
+    func setRestricted(recordingID: String, _ restricted: Bool, reason: String, actor: String, at: Date)
+        async throws(CatalogError)
+
+    // MARK: Recovery
+
+    /// Recordings still in state `recording` (their writer died).
+    func recordingsLeftOpen() async throws(CatalogError) -> [RecordingRecord]
+    /// Marks an open recording `interrupted` with what survived, audited.
+    func markRecordingInterrupted(
+        id: String, durationMs: Int64, bytes: Int64, actor: String, details: [String: String], at: Date
+    ) async throws(CatalogError) -> AuditEntry
+    /// Closes a recovered recording and queues its job (when an engine is given), in one transaction.
+    func closeRecoveredRecording(
+        id: String, state: RecordingState, durationMs: Int64, bytes: Int64, actor: String,
+        details: [String: String], transcriptionEngine: String?, at: Date
+    ) async throws(CatalogError) -> (entry: AuditEntry, job: JobRecord?)
+    /// Queues a job for each closed recording whose call has none; returns the calls queued.
+    func queueMissingTranscriptionJobs(engine: String, at: Date) async throws(CatalogError) -> [String]
+
+    // MARK: Retention
+
+    /// Sets or clears a legal hold on a recording, audited.
+    func setHold(recordingID: String, held: Bool, reason: String?, actor: String, at: Date)
+        async throws(CatalogError) -> RecordingRecord
+    /// Recordings past their expiry, not held and not yet shredded.
+    func expiredRecordings(asOf now: Date) async throws(CatalogError) -> [RecordingRecord]
+    /// Marks one recording shredded, audited.
+    func markRecordingShredded(id: String, actor: String, at: Date) async throws(CatalogError)
+    /// Marks recordings shredded in one transaction, audited each; returns how many changed.
+    func markRecordingsShredded(ids: [String], actor: String, reason: String, at: Date)
+        async throws(CatalogError) -> Int
+    /// Transcripts past their expiry and not yet shredded.
+    func expiredTranscripts(asOf now: Date) async throws(CatalogError) -> [TranscriptRecord]
+    /// Marks transcripts shredded in one transaction, audited each; returns how many changed.
+    func markTranscriptsShredded(ids: [String], actor: String, reason: String, at: Date)
+        async throws(CatalogError) -> Int
+    /// The recordings of these calls.
+    func recordings(inCalls callIDs: [String]) async throws(CatalogError) -> [RecordingRecord]
+    /// The transcripts of these calls.
+    func transcripts(inCalls callIDs: [String]) async throws(CatalogError) -> [TranscriptRecord]
+
+    // MARK: Transcripts
+
+    /// When a transcript made at `createdAt` expires under its tenant's policy.
+    func transcriptExpiry(tenantID: String, createdAt: Date) async throws(CatalogError) -> Date
+    /// Records a sealed transcript, audited.
+    func insertTranscript(_ transcript: TranscriptRecord, actor: String) async throws(CatalogError)
+    /// The transcript with this id (within `tenantID` when given); `notFound` otherwise.
+    func transcript(id: String, tenantID: String?) async throws(CatalogError) -> TranscriptRecord
+    /// A call's transcripts.
+    func transcripts(callID: String) async throws(CatalogError) -> [TranscriptRecord]
+    /// Transcripts, newest first, optionally one tenant's, at most `limit`.
+    func transcripts(tenantID: String?, limit: Int) async throws(CatalogError) -> [TranscriptRecord]
+
+    // MARK: Decryption
+
+    /// Audits a decryption of a recording before it happens (refused while restricted, unless overridden).
+    func auditRecordingDecryption(
+        recordingID: String, tenantID: String?, actor: String, purpose: String, details: [String: String],
+        restrictionOverride: RestrictionOverride?, at: Date
+    ) async throws(CatalogError) -> DecryptionAudit
+    /// Audits a decryption of a transcript before it happens (refused while restricted, unless overridden).
+    func auditTranscriptDecryption(
+        transcriptID: String, tenantID: String?, actor: String, purpose: String, details: [String: String],
+        restrictionOverride: RestrictionOverride?, at: Date
+    ) async throws(CatalogError) -> DecryptionAudit
+}
+
+extension Catalog: CatalogStore {
+    public var location: String { path }
+    public var queue: any JobQueue { SQLiteJobQueue(catalog: self) }
+    public var audit: any AuditStore { SQLiteAuditStore(catalog: self) }
+}
