@@ -27,25 +27,27 @@ struct AuditCommand: AsyncParsableCommand {
                 )
             }
             try await CatalogCommandSupport.runAsync {
-                let store = SQLiteAuditStore(catalog: try options.openCatalog())
-                let entries = try await store.entries(tenantID: tenant, afterSeq: after, limit: limit)
-                let outputs = entries.map(AuditEntryOutput.init)
-                if json {
-                    try CatalogCommandSupport.printJSON(["entries": outputs])
-                    return
-                }
-                CatalogCommandSupport.printTable(
-                    header: ["SEQ", "AT", "ACTOR", "ACTION", "TENANT", "SUBJECT", "DETAILS"],
-                    rows: outputs.map { entry in
-                        [
-                            String(entry.seq), CatalogCommandSupport.format(entry.at), entry.actor, entry.action,
-                            entry.tenantId ?? "-", entry.subjectId ?? "-",
-                            entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
-                                separator: " "
-                            ),
-                        ]
+                try await options.withStore { catalog in
+                    let store = catalog.audit
+                    let entries = try await store.entries(tenantID: tenant, afterSeq: after, limit: limit)
+                    let outputs = entries.map(AuditEntryOutput.init)
+                    if json {
+                        try CatalogCommandSupport.printJSON(["entries": outputs])
+                        return
                     }
-                )
+                    CatalogCommandSupport.printTable(
+                        header: ["SEQ", "AT", "ACTOR", "ACTION", "TENANT", "SUBJECT", "DETAILS"],
+                        rows: outputs.map { entry in
+                            [
+                                String(entry.seq), CatalogCommandSupport.format(entry.at), entry.actor, entry.action,
+                                entry.tenantId ?? "-", entry.subjectId ?? "-",
+                                entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                                    separator: " "
+                                ),
+                            ]
+                        }
+                    )
+                }
             }
         }
     }
@@ -61,7 +63,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             var verification: AuditVerification?
             try await CatalogCommandSupport.runAsync {
-                verification = try await SQLiteAuditStore(catalog: try options.openCatalog()).verify()
+                verification = try await options.withStore { catalog in try await catalog.audit.verify() }
             }
             guard let verification else { return }
             let output = AuditVerificationOutput(verification)

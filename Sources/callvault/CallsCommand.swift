@@ -21,28 +21,29 @@ struct CallsCommand: AsyncParsableCommand {
             if let limit, limit < 1 {
                 throw CatalogCommandSupport.usageError("--limit must be at least 1", hint: "omit it to list every call")
             }
-            try CatalogCommandSupport.run {
-                let catalog = try options.openCatalog()
-                if let tenant { _ = try catalog.tenant(id: tenant) }
-                let calls = try catalog.callSummaries(tenantID: tenant, limit: limit)
-                if json {
-                    try CatalogCommandSupport.printJSON(["calls": calls])
-                    return
-                }
-                CatalogCommandSupport.printTable(
-                    header: ["ID", "TENANT", "EXTERNAL-ID", "STARTED", "ENDED", "CONSENT", "RECORDINGS"],
-                    rows: calls.map { call in
-                        [
-                            call.id, call.tenantId, call.externalId, CatalogCommandSupport.format(call.startedAt),
-                            call.endedAt.map(CatalogCommandSupport.format) ?? "-", call.consentState.rawValue,
-                            call.recordings.isEmpty
-                                ? "-"
-                                : call.recordings.map { "\($0.track.rawValue):\($0.state.rawValue)" }.joined(
-                                    separator: ","
-                                ),
-                        ]
+            try await CatalogCommandSupport.runAsync {
+                try await options.withStore { catalog in
+                    if let tenant { _ = try await catalog.tenant(id: tenant) }
+                    let calls = try await catalog.callSummaries(tenantID: tenant, limit: limit)
+                    if json {
+                        try CatalogCommandSupport.printJSON(["calls": calls])
+                        return
                     }
-                )
+                    CatalogCommandSupport.printTable(
+                        header: ["ID", "TENANT", "EXTERNAL-ID", "STARTED", "ENDED", "CONSENT", "RECORDINGS"],
+                        rows: calls.map { call in
+                            [
+                                call.id, call.tenantId, call.externalId, CatalogCommandSupport.format(call.startedAt),
+                                call.endedAt.map(CatalogCommandSupport.format) ?? "-", call.consentState.rawValue,
+                                call.recordings.isEmpty
+                                    ? "-"
+                                    : call.recordings.map { "\($0.track.rawValue):\($0.state.rawValue)" }.joined(
+                                        separator: ","
+                                    ),
+                            ]
+                        }
+                    )
+                }
             }
         }
     }

@@ -46,6 +46,43 @@ struct DataOptions: ParsableArguments {
         return try Catalog(path: layout.catalogPath)
     }
 
+    /// Opens the catalog of an initialised data directory where it lives: the PostgreSQL database its
+    /// `database.json` (or `CALLVAULT_DATABASE_URL`) names, else `DIR/catalog.sqlite`. Close it with
+    /// `close()` when done, or use ``withStore(logger:_:)``.
+    func openStore(logger: Logger? = nil) async throws -> any CatalogStore {
+        let layout = directory
+        guard FileManager.default.fileExists(atPath: layout.rootKeyPath) else {
+            throw CLIError.failure(
+                "\(layout.path) is not an initialised CallVault data directory (no root key)",
+                hint: "run `callvault init` first")
+        }
+        if let database = try DatabaseSettings.resolve(layout) {
+            return try await database.open(logger: logger ?? Self.quietLogger)
+        }
+        return try Catalog(path: layout.catalogPath)
+    }
+
+    /// Runs `body` on the directory's catalog (``openStore(logger:)``) and closes it after, whether
+    /// `body` threw or not.
+    func withStore<T>(logger: Logger? = nil, _ body: (any CatalogStore) async throws -> T) async throws -> T {
+        let catalog = try await openStore(logger: logger)
+        do {
+            let result = try await body(catalog)
+            await catalog.close()
+            return result
+        } catch {
+            await catalog.close()
+            throw error
+        }
+    }
+
+    /// Warnings and errors only: a command's own output is what the user reads.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "callvault.cli")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// Opens the key store of the data directory with its key provider (`key-provider.json`), through
     /// ``DataDirectoryKeys``: a directory that was not initialised, or a provider that cannot be opened,
     /// fails with a `CLIError` (exit 1).

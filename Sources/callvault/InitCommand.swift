@@ -23,12 +23,31 @@ struct InitCommand: AsyncParsableCommand {
             DIR/key-provider.json (mode 0600, no secret), which every command reads. The PIN comes from
             CALLVAULT_PKCS11_PIN or --pkcs11-pin-file, the token from CALLVAULT_TRANSIT_TOKEN or
             --transit-token-file (files mode 0600). A directory's provider cannot be changed by init.
+
+            --database postgres://USER@HOST:PORT/DB[?sslmode=MODE] keeps the catalog, job queue and audit
+            log in a shared PostgreSQL database instead of DIR/catalog.sqlite: init connects, brings the
+            schema to this release (once, whichever node is first) and writes DIR/database.json (mode
+            0600, no secret), which every command reads; CALLVAULT_DATABASE_URL overrides it for one
+            process. The password comes from PGPASSWORD or --database-password-file (mode 0600), never
+            from the URL. A directory that keeps its catalog in catalog.sqlite cannot be moved by init.
             """
     )
 
     @OptionGroup var dataOptions: DataOptions
 
     @OptionGroup var keyProviderOptions: KeyProviderOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep the catalog, queue and audit log in this PostgreSQL database (no password in the URL).",
+            valueName: "postgres://USER@HOST:PORT/DB"))
+    var database: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A file (mode 0600) holding the database password (or set PGPASSWORD).", valueName: "FILE"))
+    var databasePasswordFile: String?
 
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
@@ -42,6 +61,8 @@ struct InitCommand: AsyncParsableCommand {
         /// The key provider's kind (`local`, `pkcs11`, `transit`) and the file that names it.
         var keyProvider: String
         var keyProviderFile: String
+        /// Where the catalog lives: `DIR/catalog.sqlite`, or the PostgreSQL URL (no password).
+        var catalog: String
         /// Which parts this run created (false: it was already there and was checked).
         var created: Created
 
@@ -58,8 +79,10 @@ struct InitCommand: AsyncParsableCommand {
     /// so a provider that does not work leaves no half-made directory behind. A directory that already
     /// has another provider (or keys made under `local`) is refused: that change is `keys migrate`.
     static func initialize(
-        _ directory: DataDirectory, keyProvider requested: KeyProviderSettings = .local, logger: Logger
+        _ directory: DataDirectory, keyProvider requested: KeyProviderSettings = .local,
+        database: DatabaseSettings? = nil, logger: Logger
     ) throws -> Report {
+        let database = try checkDatabase(database, for: directory)
         let existing = try existingProvider(directory)
         if let existing, !existing.namesSameKeys(as: requested) {
             throw CLIError.failure(
@@ -78,11 +101,16 @@ struct InitCommand: AsyncParsableCommand {
         if try KeyProviderSettings.read(directory) != requested { try requested.write(directory) }
         let keyStoreExisted = FileManager.default.fileExists(atPath: directory.keyStorePath)
         _ = try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
-        // The catalog too (CLI.md: init creates root key, catalog and key store), migrated to the current schema.
-        do {
-            _ = try Catalog(path: directory.catalogPath)
-        } catch {
-            throw KeyStoreError(.ioFailed, "cannot create the catalog \(directory.catalogPath): \(error.message)")
+        // The catalog too (CLI.md: init creates root key, catalog and key store), migrated to the current
+        // schema: the SQLite file, unless the directory's catalog is in PostgreSQL (migrated by `run`).
+        if let database {
+            if try DatabaseSettings.read(directory) != database { try database.write(directory) }
+        } else {
+            do {
+                _ = try Catalog(path: directory.catalogPath)
+            } catch {
+                throw KeyStoreError(.ioFailed, "cannot create the catalog \(directory.catalogPath): \(error.message)")
+            }
         }
         return Report(
             dataDirectory: directory.path,
@@ -91,8 +119,34 @@ struct InitCommand: AsyncParsableCommand {
             recordings: directory.recordingsPath,
             keyProvider: requested.kind.rawValue,
             keyProviderFile: KeyProviderSettings.path(in: directory),
+            catalog: database.map { (try? $0.storeSettings().url) ?? $0.url } ?? directory.catalogPath,
             created: .init(dataDirectory: madeDirectory, rootKey: madeRootKey, keyStore: !keyStoreExisted)
         )
+    }
+
+    /// The database the directory will use: the one asked for, else the one it has (nil: SQLite). A
+    /// directory whose catalog is in `catalog.sqlite` is not moved to PostgreSQL, and one on PostgreSQL
+    /// is not pointed at another database, by init: both would hide every call recorded so far.
+    static func checkDatabase(_ requested: DatabaseSettings?, for directory: DataDirectory) throws -> DatabaseSettings? {
+        let existing = try DatabaseSettings.read(directory)
+        guard let requested else { return existing }
+        if let existing {
+            let same =
+                (try? existing.storeSettings(environment: [:]).description)
+                == (try? requested.storeSettings(environment: [:]).description)
+            guard same else {
+                throw CLIError.failure(
+                    "\(directory.path) keeps its catalog in \(existing.url); init cannot point it at \(requested.url)",
+                    hint: "if the same database moved, edit \(DatabaseSettings.path(in: directory))")
+            }
+            return requested
+        }
+        if FileManager.default.fileExists(atPath: directory.catalogPath) {
+            throw CLIError.failure(
+                "\(directory.path) keeps its catalog in \(directory.catalogPath); init cannot move it to PostgreSQL",
+                hint: "initialise a new data directory with --database, or keep this one on SQLite")
+        }
+        return requested
     }
 
     /// The provider a directory already uses: its `key-provider.json`, else `local` when it has a key
@@ -104,11 +158,32 @@ struct InitCommand: AsyncParsableCommand {
         return FileManager.default.fileExists(atPath: directory.keyStorePath) ? .local : nil
     }
 
+    func validate() throws {
+        if databasePasswordFile != nil && database == nil {
+            throw ValidationError("--database-password-file goes with --database")
+        }
+        if let database {
+            do { _ = try PostgresStoreSettings(url: database, password: nil) } catch {
+                throw ValidationError(error.message)
+            }
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "callvault.init")
         logger.logLevel = .warning
+        var database: DatabaseSettings?
+        if let url = self.database {
+            let requested = DatabaseSettings(url: url, passwordFile: databasePasswordFile)
+            // Checked, connected and migrated before anything is written: a database that cannot be
+            // reached leaves no half-made directory pointing at it.
+            _ = try Self.checkDatabase(requested, for: dataOptions.directory)
+            let catalog = try await requested.open(logger: logger)
+            await catalog.close()
+            database = requested
+        }
         let report = try Self.initialize(
-            dataOptions.directory, keyProvider: keyProviderOptions.settings(), logger: logger)
+            dataOptions.directory, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -119,7 +194,7 @@ struct InitCommand: AsyncParsableCommand {
         print(line(report.created.dataDirectory, "\(report.dataDirectory) (mode 0700)"))
         print(line(report.created.rootKey, "\(report.rootKey) (mode 0600, 32 bytes)"))
         print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
-        print("ready   \(dataOptions.directory.catalogPath) (catalog: tenants, calls, recordings, jobs, audit log)")
+        print("ready   \(report.catalog) (catalog: tenants, calls, recordings, jobs, audit log)")
         print("ready   \(report.keyProviderFile) (key provider: \(report.keyProvider))")
         if report.created.rootKey {
             print("Back up \(report.rootKey) somewhere safe and separate: without it nothing here can be read.")

@@ -25,21 +25,23 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CatalogCommandSupport.runAsync {
-                let queue = SQLiteJobQueue(catalog: try options.openCatalog())
-                let jobs = try await queue.jobs(state: state.flatMap(JobState.init(rawValue:)))
-                if json {
-                    try CatalogCommandSupport.printJSON(["jobs": jobs])
-                    return
-                }
-                CatalogCommandSupport.printTable(
-                    header: ["ID", "CALL", "ENGINE", "STATE", "PRIORITY", "ATTEMPTS", "RUN-AFTER", "LAST-ERROR"],
-                    rows: jobs.map {
-                        [
-                            $0.id, $0.callId, $0.engine, $0.state.rawValue, String($0.priority), String($0.attempts),
-                            CatalogCommandSupport.format($0.runAfter), $0.lastError ?? "",
-                        ]
+                try await options.withStore { catalog in
+                    let queue = catalog.queue
+                    let jobs = try await queue.jobs(state: state.flatMap(JobState.init(rawValue:)))
+                    if json {
+                        try CatalogCommandSupport.printJSON(["jobs": jobs])
+                        return
                     }
-                )
+                    CatalogCommandSupport.printTable(
+                        header: ["ID", "CALL", "ENGINE", "STATE", "PRIORITY", "ATTEMPTS", "RUN-AFTER", "LAST-ERROR"],
+                        rows: jobs.map {
+                            [
+                                $0.id, $0.callId, $0.engine, $0.state.rawValue, String($0.priority), String($0.attempts),
+                                CatalogCommandSupport.format($0.runAfter), $0.lastError ?? "",
+                            ]
+                        }
+                    )
+                }
             }
         }
     }
@@ -55,10 +57,12 @@ extension JobsCommand {
 
         func run() async throws {
             try await CatalogCommandSupport.runAsync {
-                let queue = SQLiteJobQueue(catalog: try options.openCatalog())
-                for id in ids {
-                    let job = try await queue.retry(jobID: id)
-                    print("job \(job.id) (call \(job.callId)): queued")
+                try await options.withStore { catalog in
+                    let queue = catalog.queue
+                    for id in ids {
+                        let job = try await queue.retry(jobID: id)
+                        print("job \(job.id) (call \(job.callId)): queued")
+                    }
                 }
             }
         }

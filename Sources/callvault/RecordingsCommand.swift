@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultStore
+import Foundation
 
 /// `callvault recordings list`: the sealed recordings in the catalog.
 struct RecordingsCommand: AsyncParsableCommand {
@@ -18,27 +19,28 @@ struct RecordingsCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                let catalog = try options.openCatalog()
-                if let tenant { _ = try catalog.tenant(id: tenant) }
-                if let call { _ = try catalog.call(id: call, tenantID: tenant) }
-                let recordings = try catalog.recordingSummaries(callID: call, tenantID: tenant)
-                if json {
-                    try CatalogCommandSupport.printJSON(["recordings": recordings])
-                    return
-                }
-                CatalogCommandSupport.printTable(
-                    header: [
-                        "ID", "CALL", "TENANT", "TRACK", "STATE", "CODEC", "DURATION-MS", "BYTES", "EXPIRES", "HOLD",
-                    ],
-                    rows: recordings.map {
-                        [
-                            $0.id, $0.callId, $0.tenantId, $0.track.rawValue, $0.state.rawValue, $0.codec.rawValue,
-                            String($0.durationMs), String($0.bytes), CatalogCommandSupport.format($0.expiresAt),
-                            $0.hold ? "yes" : "no",
-                        ]
+            try await CatalogCommandSupport.runAsync {
+                try await options.withStore { catalog in
+                    if let tenant { _ = try await catalog.tenant(id: tenant) }
+                    if let call { _ = try await catalog.call(id: call, tenantID: tenant) }
+                    let recordings = try await catalog.recordingSummaries(callID: call, tenantID: tenant)
+                    if json {
+                        try CatalogCommandSupport.printJSON(["recordings": recordings])
+                        return
                     }
-                )
+                    CatalogCommandSupport.printTable(
+                        header: [
+                            "ID", "CALL", "TENANT", "TRACK", "STATE", "CODEC", "DURATION-MS", "BYTES", "EXPIRES", "HOLD",
+                        ],
+                        rows: recordings.map {
+                            [
+                                $0.id, $0.callId, $0.tenantId, $0.track.rawValue, $0.state.rawValue, $0.codec.rawValue,
+                                String($0.durationMs), String($0.bytes), CatalogCommandSupport.format($0.expiresAt),
+                                $0.hold ? "yes" : "no",
+                            ]
+                        }
+                    )
+                }
             }
         }
     }
@@ -56,8 +58,10 @@ extension RecordingsCommand {
         @Flag(help: "Lift the restriction instead.") var lift = false
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                try options.openCatalog().setRestricted(recordingID: id, !lift, reason: reason)
+            try await CatalogCommandSupport.runAsync {
+                try await options.withStore { catalog in
+                    try await catalog.setRestricted(recordingID: id, !lift, reason: reason, actor: "cli", at: Date())
+                }
                 print(lift ? "recording \(id): restriction lifted" : "recording \(id): restricted (not transcribed or exported without an override)")
             }
         }

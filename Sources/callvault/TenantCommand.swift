@@ -30,25 +30,26 @@ struct TenantCommand: AsyncParsableCommand {
             let newPolicy = try policy.apply(to: TenantPolicy())
             // The tenant's own provider is opened (and checked) before anything is written.
             let own = try TenantCommand.openOwnProvider(keyProvider)
-            try CatalogCommandSupport.run {
+            try await CatalogCommandSupport.runAsync {
                 // Both stores first: an uninitialised directory fails before anything is written.
-                let catalog = try options.openCatalog()
-                let keyStore = try options.openKeyStore()
-                let (tenant, token) = try catalog.addTenant(name: name, policy: newPolicy)
-                // The tenant's own key, under which its day and data keys will be wrapped.
-                do throws(KeyStoreError) {
-                    try keyStore.ensureTenant(tenant.id)
-                } catch {
-                    throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
-                }
-                if let own {
-                    // Before the token is shown: a tenant cannot stream (and make day keys) without it.
-                    do { try TenantCommand.saveOwnProvider(own, tenantID: tenant.id, in: options.directory) } catch {
-                        throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key provider was not saved (\(error)); run `callvault tenant set \(tenant.id)` with the same --key-provider options before its first call")
+                try await options.withStore { catalog in
+                    let keyStore = try options.openKeyStore()
+                    let (tenant, token) = try await catalog.addTenant(name: name, policy: newPolicy, actor: "cli", at: Date())
+                    // The tenant's own key, under which its day and data keys will be wrapped.
+                    do throws(KeyStoreError) {
+                        try keyStore.ensureTenant(tenant.id)
+                    } catch {
+                        throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key was not created: \(error.message); run `callvault tenant add` again with another name, or report it")
                     }
+                    if let own {
+                        // Before the token is shown: a tenant cannot stream (and make day keys) without it.
+                        do { try TenantCommand.saveOwnProvider(own, tenantID: tenant.id, in: options.directory) } catch {
+                            throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key provider was not saved (\(error)); run `callvault tenant set \(tenant.id)` with the same --key-provider options before its first call")
+                        }
+                    }
+                    let output = TenantOutput(tenant: tenant, token: token)
+                    if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
                 }
-                let output = TenantOutput(tenant: tenant, token: token)
-                if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
             }
         }
     }
@@ -60,8 +61,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                let tenants = try options.openCatalog().tenants()
+            try await CatalogCommandSupport.runAsync {
+                let tenants = try await options.withStore { catalog in try await catalog.tenants() }
                 if json {
                     try CatalogCommandSupport.printJSON([
                         "tenants": tenants.map { TenantOutput(tenant: $0, token: nil) }
@@ -90,8 +91,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document.") var json = false
 
         func run() async throws {
-            try CatalogCommandSupport.run {
-                let output = TenantOutput(tenant: try options.openCatalog().tenant(id: id), token: nil)
+            try await CatalogCommandSupport.runAsync {
+                let output = TenantOutput(tenant: try await options.withStore { catalog in try await catalog.tenant(id: id) }, token: nil)
                 if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
             }
         }
@@ -114,13 +115,14 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let own = try TenantCommand.openOwnProvider(keyProvider)
-            try CatalogCommandSupport.run {
-                let catalog = try options.openCatalog()
-                let current = try catalog.tenant(id: id)
-                if let own { try TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
-                let changed = try policy.apply(to: current.policy)
-                let output = TenantOutput(tenant: try catalog.updatePolicy(ofTenant: id, to: changed), token: nil)
-                if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
+            try await CatalogCommandSupport.runAsync {
+                try await options.withStore { catalog in
+                    let current = try await catalog.tenant(id: id)
+                    if let own { try TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
+                    let changed = try policy.apply(to: current.policy)
+                    let output = TenantOutput(tenant: try await catalog.updatePolicy(ofTenant: id, to: changed, actor: "cli", at: Date()), token: nil)
+                    if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
+                }
             }
         }
     }
