@@ -43,6 +43,7 @@ struct DataOptions: ParsableArguments {
                 "\(layout.path) is not an initialised CallVault data directory (no root key)",
                 hint: "run `callvault init` first")
         }
+        try DatabaseSettings.requireEmbedded(layout, command: Self.commandName)
         return try Catalog(path: layout.catalogPath)
     }
 
@@ -74,6 +75,11 @@ struct DataOptions: ParsableArguments {
             await catalog.close()
             throw error
         }
+    }
+
+    /// The subcommand's name as typed (`verify`, `recordings export`), for messages.
+    static var commandName: String {
+        CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2).joined(separator: " ")
     }
 
     /// Warnings and errors only: a command's own output is what the user reads.

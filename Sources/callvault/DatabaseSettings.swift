@@ -64,6 +64,17 @@ struct DatabaseSettings: Codable, Equatable, Sendable {
         }
     }
 
+    /// Refuses a command that works only on the embedded SQLite catalog when the directory's catalog is
+    /// in PostgreSQL (its `database.json`, or `CALLVAULT_DATABASE_URL`): it would read and write
+    /// `catalog.sqlite` while every other command uses the database.
+    static func requireEmbedded(_ directory: DataDirectory, command: String) throws {
+        guard let database = try resolve(directory) else { return }
+        throw CLIError.failure(
+            "`callvault \(command)` does not run on a PostgreSQL catalog yet, and this data directory's catalog is "
+                + "in \(database.url)",
+            hint: "see docs/store-postgres.md for the commands that do")
+    }
+
     // MARK: The file
 
     /// The directory's settings, or nil when it has no `database.json`. The file must be a regular file

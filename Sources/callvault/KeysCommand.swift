@@ -143,6 +143,7 @@ struct KeysCommand: AsyncParsableCommand {
             defer { (provider as? TransitKeyProvider)?.shutdown() }
 
             let catalog: Catalog
+            try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
             do { catalog = try Catalog(path: directory.catalogPath) } catch {
                 throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
             }

@@ -12,6 +12,7 @@ struct RetentionStores {
     /// Opens both stores; a directory without a root key fails with a hint to run `callvault init`.
     init(_ options: DataOptions, logger: Logger) throws {
         directory = options.directory
+        try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
         keyStore = try options.openKeyStore(logger: logger)
         do {
             catalog = try Catalog(path: directory.catalogPath)

@@ -82,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = dataOptions.directory
         let keyStore = try dataOptions.openKeyStore(logger: logger)
         let catalog: Catalog
+        try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
         do { catalog = try Catalog(path: directory.catalogPath) } catch {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }

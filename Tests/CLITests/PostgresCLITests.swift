@@ -106,4 +106,34 @@ struct PostgresCLITests {
         let onSQLite = try setup.run(["tenant", "list"])
         #expect(onSQLite.stdout.contains("on-sqlite") && !onSQLite.stdout.contains("on-postgres"))
     }
+
+    @Test func migrateStoreMovesARecordedDirectoryAndCommandsFollowIt() throws {
+        let setup = try Setup()
+        defer { setup.tearDown() }
+        #expect(try setup.run(["init"]).status == 0)
+        let added = try setup.run(["tenant", "add", "acme", "--json"])
+        let tenant = try #require(try added.json()["id"] as? String)
+        let recorded = try setup.run(["_record-sample", "--tenant", tenant, "--seconds", "2"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let before = try setup.run(["audit", "verify", "--json"])
+
+        let migrated = try setup.run(["migrate-store", "--to", setup.url, "--json"])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let report = try migrated.json()
+        #expect(report["verified"] as? Bool == true)
+        let tables = try #require(report["tables"] as? [[String: Any]])
+        let recordings = try #require(tables.first { $0["table"] as? String == "recordings" })
+        #expect((recordings["source"] as? Int ?? 0) >= 1 && recordings["source"] as? Int == recordings["target"] as? Int)
+        #expect(FileManager.default.fileExists(atPath: setup.directory + "/database.json"))
+        // The same chain, now read from PostgreSQL.
+        let after = try setup.run(["audit", "verify", "--json"])
+        #expect(after.status == 0 && after.stdout == before.stdout, "\(before.stdout)\n\(after.stdout)")
+        #expect(try setup.server.psql(database: setup.database, "SELECT count(*) FROM recordings") == "\(recordings["source"] as? Int ?? -1)")
+
+        // Again: nothing to migrate. And a command that needs the SQLite catalog refuses, naming why.
+        let again = try setup.run(["migrate-store", "--to", setup.url])
+        #expect(again.status == 1 && again.stderr.contains("already keeps its catalog"))
+        let verify = try setup.run(["verify", "--all"])
+        #expect(verify.status == 1 && verify.stderr.contains("does not run on a PostgreSQL catalog yet"), "\(verify.stderr)")
+    }
 }

@@ -81,13 +81,13 @@ public final class PostgresServer: Sendable {
     }
 
     /// Store settings for `database` on this server (no TLS: loopback, trust authentication). The
-    /// operation deadline is 2 minutes, not the default 5 s: the full suite starts every test at once on a
+    /// operation deadline is 2 minutes, not the default 5 s, and the first connection may take a minute: the full suite starts every test at once on a
     /// shared 2-core machine, where a healthy operation can wait seconds for a thread. The tests of the
     /// deadline itself set their own.
     public func settings(database: String, maximumConnections: Int = 10) -> PostgresStoreSettings {
         PostgresStoreSettings(
             host: host, port: port, username: user, database: database, tls: .disable,
-            maximumConnections: maximumConnections, operationTimeout: .seconds(120))
+            maximumConnections: maximumConnections, connectTimeout: .seconds(60), operationTimeout: .seconds(120))
     }
 
     /// A logger for stores opened in tests: warnings and errors only (no line per migration).
