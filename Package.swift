@@ -60,6 +60,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .target(name: "CallVaultArchive", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore"]),
         .target(
@@ -154,6 +155,7 @@ let package = Package(
             dependencies: [
                 "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultKeyProviders", "CallVaultTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "CallVaultRetentionTests",

@@ -97,6 +97,7 @@ extension Catalog {
             db,
             sql: "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?\(filter) ORDER BY lease_expires_at LIMIT ?",
             arguments: [now] + engineArguments + [limit])
+        if !ids.isEmpty { StoreMetrics.leaseExpiries.increment(by: ids.count) }
         if ids.count < limit {
             ids += try String.fetchAll(
                 db,

@@ -146,6 +146,7 @@ public final class PostgresJobQueue: JobQueue {
                 """, logger: self.logger)
             for try await row in rows { expired.append((try Self.record(row), try Self.trailingDate(row))) }
             expired.sort { $0.1 < $1.1 }
+            if !expired.isEmpty { StoreMetrics.leaseExpiries.increment(by: expired.count) }
             var claimed = expired.map(\.0)
             guard claimed.count < limit else { return claimed }
             // Then queued or failed jobs that are due: by priority, due time, age.

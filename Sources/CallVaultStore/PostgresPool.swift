@@ -41,6 +41,7 @@ final class PostgresPool: Sendable {
             tls: Self.tls(settings.tls)
         )
         configuration.options.maximumConnections = max(1, settings.maximumConnections)
+        StoreMetrics.recordPoolSize(max(1, settings.maximumConnections))
         configuration.options.connectTimeout = settings.connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.settings = settings
@@ -107,12 +108,32 @@ final class PostgresPool: Sendable {
     ) async throws -> T {
         let limit = limit ?? settings.operationTimeout
         let target = settings.description
-        return try await Self.withDeadline(limit, body) {
-            JobQueueError(
-                .unavailable,
-                "cannot \(what): PostgreSQL at \(target) did not answer within \(Self.format(limit)) (is it running "
-                    + "and reachable? the pool keeps reconnecting: try again once it is back)")
+        let started = ContinuousClock.now
+        let inFlight = StoreMetrics.inFlight
+        inFlight.increment()
+        defer { inFlight.decrement() }
+        do {
+            let result = try await Self.withDeadline(limit, body) {
+                JobQueueError(
+                    .unavailable,
+                    "cannot \(what): PostgreSQL at \(target) did not answer within \(Self.format(limit)) (is it running "
+                        + "and reachable? the pool keeps reconnecting: try again once it is back)")
+            }
+            Self.record(since: started, outcome: "ok")
+            return result
+        } catch let error as JobQueueError where error.code == .unavailable && error.message.contains("did not answer") {
+            Self.record(since: started, outcome: "timeout")
+            throw error
+        } catch {
+            Self.record(since: started, outcome: "error")
+            throw error
         }
+    }
+
+    private static func record(since started: ContinuousClock.Instant, outcome: String) {
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        StoreMetrics.recordOperation(backend: "postgres", outcome: outcome, nanoseconds: nanoseconds)
     }
 
     private func withDeadline(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {

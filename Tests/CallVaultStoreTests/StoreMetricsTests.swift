@@ -1,0 +1,53 @@
+import CallVaultModel
+import CallVaultTestSupport
+import Foundation
+import Metrics
+import MetricsTestKit
+import Testing
+
+@testable import CallVaultStore
+
+/// The test process's metrics system: bootstrapped once (swift-metrics allows one bootstrap per process),
+/// here, for every test that reads what the store reported.
+let testMetrics: TestMetrics = {
+    let metrics = TestMetrics()
+    MetricsSystem.bootstrap(metrics)
+    return metrics
+}()
+
+/// What the store reports: PostgreSQL operation times and outcomes, leases that ran out, queue depth.
+@Suite(
+    "Store metrics",
+    .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
+    .timeLimit(.minutes(5)))
+struct StoreMetricsTests {
+    @Test func operationsAreTimedALeaseThatRanOutIsCountedAndQueueDepthIsPerState() async throws {
+        let metrics = testMetrics
+        let server = try PostgresServer.shared()
+        let database = try server.createDatabase()
+        defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let queue = try await PostgresJobQueue.open(server.settings(database: database), logger: PostgresServer.quietLogger)
+        let expiriesBefore = (try? metrics.expectCounter("callvault_job_lease_expiries_total").totalValue) ?? 0
+        let okBefore =
+            (try? metrics.expectTimer("callvault_db_operation_seconds", [("backend", "postgres"), ("outcome", "ok")])
+                .values.count) ?? 0
+
+        _ = try await queue.enqueue(JobRequest(callID: "c1", tenantID: "t", engine: "whisper"))
+        let first = try #require(try await queue.claimOne(workerID: "w1", lease: .seconds(1)))
+        try await Task.sleep(for: .milliseconds(1_500))
+        // w1 stalled: its lease ran out, w2 takes the job over.
+        let second = try #require(try await queue.claimOne(workerID: "w2", lease: .seconds(60)))
+        #expect(second.id == first.id && second.attempts == 2)
+        #expect(try metrics.expectCounter("callvault_job_lease_expiries_total").totalValue >= expiriesBefore + 1)
+        let timer = try metrics.expectTimer(
+            "callvault_db_operation_seconds", [("backend", "postgres"), ("outcome", "ok")])
+        #expect(timer.values.count >= okBefore + 3)
+        #expect(timer.values.allSatisfy { $0 > 0 })
+        #expect(try metrics.expectGauge("callvault_db_pool_connections", [("backend", "postgres")]).lastValue == 10)
+
+        StoreMetrics.recordQueueDepth(try await queue.counts())
+        #expect(try metrics.expectGauge("callvault_jobs", [("state", "running")]).lastValue == 1)
+        #expect(try metrics.expectGauge("callvault_jobs", [("state", "queued")]).lastValue == 0)
+        await queue.close()
+    }
+}
