@@ -55,72 +55,78 @@ public final class PostgresJobQueue: JobQueue {
     // MARK: - JobQueue
 
     public func enqueue(_ request: JobRequest) async throws(JobQueueError) -> JobRecord {
-        guard !request.engine.isEmpty, request.engine.utf8.count <= 100 else {
-            throw JobQueueError(.invalidArgument, "an engine name must have 1 to 100 bytes")
-        }
+        try Self.checkEngine(request.engine)
+        let logger = self.logger
         return try await perform("queue a job for call \(request.callID)") {
-            if let job = try await self.insert(request) { return job }
-            // The call and engine have a job already: live or archived (one statement, one snapshot, so a
-            // job being archived meanwhile is seen in exactly one of the two tables).
-            let existing = try await self.records(
-                self.client.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM jobs WHERE call_id = \(request.callID) AND engine = \(request.engine)
-                    UNION ALL
-                    SELECT \(unescaped: Self.columns) FROM job_archive
-                    WHERE call_id = \(request.callID) AND engine = \(request.engine)
-                    """,
-                    logger: self.logger))
-            guard let job = existing.first else {
-                throw JobQueueError(.databaseFailure, "the job for call \(request.callID) vanished while being queued")
+            try await self.client.withTransaction(logger: logger) { connection in
+                try await Self.enqueue(request, on: connection, logger: logger).job
             }
-            return job
         }
     }
 
-    /// Inserts `request`'s job unless its call and engine have one, live or archived; nil when they do.
+    /// Refuses an engine name the `jobs` table would refuse, before anything is written.
+    static func checkEngine(_ engine: String) throws(JobQueueError) {
+        guard !engine.isEmpty, engine.utf8.count <= 100 else {
+            throw JobQueueError(.invalidArgument, "an engine name must have 1 to 100 bytes")
+        }
+    }
+
+    /// Queues `request`'s job on `connection`, inside the caller's transaction (``enqueue(_:)``'s own, or a
+    /// catalog transaction that completes a recording), unless its call and engine have a job already, live
+    /// or archived; with the wake-up for waiting workers, delivered when that transaction commits.
     ///
     /// One call and engine, one job, across both tables: the `jobs` key covers live jobs, and the insert
     /// skips a pair found in `job_archive`. That check alone has a gap: an archiver moving the pair's
     /// finished job commits after the insert's snapshot was taken, the insert waits for the row's lock,
-    /// finds it deleted and goes ahead. So the insert runs in a transaction that looks in the archive once
-    /// more afterwards, with a new snapshot (READ COMMITTED), which sees that archiver's commit; then it
-    /// rolls back.
-    private func insert(_ request: JobRequest) async throws -> JobRecord? {
-        struct ArchivedMeanwhile: Error {}
+    /// finds it deleted and goes ahead. So the insert looks in the archive once more afterwards, with a new
+    /// snapshot (READ COMMITTED), which sees that archiver's commit, and then takes its row back out (the
+    /// wake-up is sent only when the row stays).
+    /// - Returns: the job, and whether it was queued now (false: the one queued before, live or archived).
+    static func enqueue(_ request: JobRequest, on connection: PostgresConnection, logger: Logger) async throws
+        -> (job: JobRecord, queued: Bool)
+    {
         let id = UUID().uuidString.lowercased()
-        do {
-            return try await client.withTransaction(logger: logger) { connection -> JobRecord? in
-                let inserted = try await self.records(
-                    connection.query(
-                        """
-                        INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
-                            run_after, created_at, updated_at)
-                        SELECT \(id), \(request.callID), \(request.recordingID), \(request.tenantID), \(request.engine),
-                            'queued', \(request.priority), 0, now(), now(), now()
-                        WHERE NOT EXISTS (
-                            SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
-                        ON CONFLICT (call_id, engine) DO NOTHING
-                        RETURNING \(unescaped: Self.columns)
-                        """, logger: self.logger))
-                guard let job = inserted.first else { return nil }
-                // With the check, the wake-up hint for waiting workers (delivered at commit, dropped by a
-                // rollback); its payload is only the engine's name.
-                var archived = false
-                for try await found in try await connection.query(
+        let inserted = try await records(
+            connection.query(
+                """
+                INSERT INTO jobs (id, call_id, recording_id, tenant_id, engine, state, priority, attempts,
+                    run_after, created_at, updated_at)
+                SELECT \(id), \(request.callID), \(request.recordingID), \(request.tenantID), \(request.engine),
+                    'queued', \(request.priority), 0, now(), now(), now()
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
+                ON CONFLICT (call_id, engine) DO NOTHING
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger))
+        if let job = inserted.first {
+            // The second look and the wake-up in one statement: the archive check is a one-time filter, so
+            // `pg_notify` runs only when the pair is still not archived (its payload is only the engine's
+            // name; a rollback of the caller's transaction drops it).
+            let kept = try await count(
+                connection.query(
                     """
-                    SELECT EXISTS (SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
-                    FROM (SELECT pg_notify(\(PostgresWakeups.channel), \(request.engine))) AS notified
-                    """, logger: self.logger
-                ).decode(Bool.self) {
-                    archived = found
-                }
-                if archived { throw ArchivedMeanwhile() }
-                return job
-            }
-        } catch let error as PostgresTransactionError where error.closureError is ArchivedMeanwhile {
-            return nil
+                    SELECT 1 FROM (SELECT pg_notify(\(PostgresWakeups.channel), \(request.engine))) AS notified
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM job_archive WHERE call_id = \(request.callID) AND engine = \(request.engine))
+                    """, logger: logger))
+            if kept == 1 { return (job, true) }
+            try await connection.query("DELETE FROM jobs WHERE id = \(id)", logger: logger)
         }
+        // The call and engine have a job already: live or archived (one statement, one snapshot, so a job
+        // being archived meanwhile is seen in exactly one of the two tables).
+        let existing = try await records(
+            connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM jobs WHERE call_id = \(request.callID) AND engine = \(request.engine)
+                UNION ALL
+                SELECT \(unescaped: Self.columns) FROM job_archive
+                WHERE call_id = \(request.callID) AND engine = \(request.engine)
+                """,
+                logger: logger))
+        guard let job = existing.first else {
+            throw JobQueueError(.databaseFailure, "the job for call \(request.callID) vanished while being queued")
+        }
+        return (job, false)
     }
 
     public func claim(workerID: String, engines: [String]?, limit: Int, lease: Duration) async throws(JobQueueError)
@@ -376,7 +382,7 @@ public final class PostgresJobQueue: JobQueue {
         ].map { prefix + $0 }.joined(separator: ", ")
     }
 
-    private static func record(_ row: PostgresRow) throws -> JobRecord {
+    static func record(_ row: PostgresRow) throws -> JobRecord {
         let cells = Array(row)
         func cell<T: PostgresDecodable>(_ index: Int, _ type: T.Type) throws -> T {
             try cells[index].decode(T.self, context: .default)
@@ -400,12 +406,20 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     private func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
+        try await Self.records(rows)
+    }
+
+    static func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
         var records: [JobRecord] = []
-        for try await row in rows { records.append(try Self.record(row)) }
+        for try await row in rows { records.append(try record(row)) }
         return records
     }
 
     private func count(_ rows: PostgresRowSequence) async throws -> Int {
+        try await Self.count(rows)
+    }
+
+    private static func count(_ rows: PostgresRowSequence) async throws -> Int {
         var count = 0
         for try await _ in rows { count += 1 }
         return count

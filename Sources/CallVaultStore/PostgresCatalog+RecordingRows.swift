@@ -1,0 +1,88 @@
+import CallVaultModel
+import Foundation
+internal import PostgresNIO
+
+/// Row decoding for recordings, paused spans and the transcripts retention lists: the PostgreSQL side of
+/// ``RecordingRecord``, ``PausedSpanRecord`` and ``TranscriptRecord`` (the SQLite side is `RecordingRow`,
+/// `PausedSpanRow`, `TranscriptRow`). Every time read goes through ``Foundation/Date/postgresPrecision``.
+extension PostgresCatalog {
+    /// The columns ``recording(from:)`` reads, in its order (16: more than a decoded tuple takes).
+    static let recordingColumns = recordingColumns(prefix: "")
+
+    static func recordingColumns(prefix: String) -> String {
+        [
+            "id", "call_id", "tenant_id", "track", "state", "codec", "sample_rate", "duration_ms", "bytes", "created_at",
+            "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at",
+        ].map { prefix + $0 }.joined(separator: ", ")
+    }
+
+    static func recording(from row: PostgresRow) throws -> RecordingRecord {
+        let cells = Array(row)
+        func cell<T: PostgresDecodable>(_ index: Int, _ type: T.Type) throws -> T {
+            try cells[index].decode(T.self, context: .default)
+        }
+        let id = try cell(0, String.self)
+        let (trackName, stateName, codecName) = (try cell(3, String.self), try cell(4, String.self), try cell(5, String.self))
+        guard let track = RecordingTrack(rawValue: trackName), let state = RecordingState(rawValue: stateName),
+            let codec = StorageCodec(rawValue: codecName)
+        else {
+            throw CatalogError(.databaseFailure, "recording \(id) has a track, state or codec this binary does not know")
+        }
+        return RecordingRecord(
+            id: id, callId: try cell(1, String.self), tenantId: try cell(2, String.self), track: track, state: state,
+            codec: codec, sampleRate: try cell(6, Int.self), durationMs: try cell(7, Int64.self),
+            bytes: try cell(8, Int64.self), createdAt: try cell(9, Date.self).postgresPrecision,
+            expiresAt: try cell(10, Date.self).postgresPrecision, hold: try cell(11, Bool.self),
+            holdReason: try cell(12, String?.self), restricted: try cell(13, Bool.self), path: try cell(14, String.self),
+            shreddedAt: try cell(15, Date?.self)?.postgresPrecision)
+    }
+
+    /// Recordings matching `clause` (a WHERE and/or ORDER BY over the recordings table).
+    func recordings(where clause: String, _ binds: PostgresBindings) async throws -> [RecordingRecord] {
+        try await recordings(
+            client.query(
+                PostgresQuery(unsafeSQL: "SELECT \(Self.recordingColumns) FROM recordings \(clause)", binds: binds),
+                logger: logger))
+    }
+
+    func recordings(_ rows: PostgresRowSequence) async throws -> [RecordingRecord] {
+        var recordings: [RecordingRecord] = []
+        for try await row in rows { recordings.append(try Self.recording(from: row)) }
+        return recordings
+    }
+
+    /// The columns ``pausedSpan(from:)`` reads, in its order.
+    static let pausedSpanColumns = "id, call_id, recording_id, start_ms, end_ms"
+    typealias PausedSpanColumns = (Int64, String, String?, Int64, Int64?)
+
+    static func pausedSpan(from row: PausedSpanColumns) -> PausedSpanRecord {
+        PausedSpanRecord(id: row.0, callId: row.1, recordingId: row.2, startMs: row.3, endMs: row.4)
+    }
+
+    /// The columns ``retentionTranscript(from:)`` reads, in its order.
+    static let retentionTranscriptColumns =
+        "id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at"
+    typealias RetentionTranscriptColumns = (String, String, String, String, String, String, Date, Date, Date?)
+
+    static func retentionTranscript(from row: RetentionTranscriptColumns) throws -> TranscriptRecord {
+        guard let state = TranscriptRecord.State(rawValue: row.5) else {
+            throw CatalogError(.databaseFailure, "transcript \(row.0) has a state this binary does not know")
+        }
+        return TranscriptRecord(
+            id: row.0, callId: row.1, tenantId: row.2, engine: row.3, path: row.4, state: state,
+            createdAt: row.6.postgresPrecision, expiresAt: row.7.postgresPrecision, shreddedAt: row.8?.postgresPrecision)
+    }
+
+    /// Transcripts matching `clause` (a WHERE and/or ORDER BY over the transcripts table).
+    func retentionTranscripts(where clause: String, _ binds: PostgresBindings) async throws -> [TranscriptRecord] {
+        var transcripts: [TranscriptRecord] = []
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.retentionTranscriptColumns) FROM transcripts \(clause)", binds: binds),
+            logger: logger)
+        for try await row in rows.decode(RetentionTranscriptColumns.self) {
+            transcripts.append(try Self.retentionTranscript(from: row))
+        }
+        return transcripts
+    }
+}
