@@ -86,12 +86,14 @@ public protocol CatalogStore: Sendable {
     ) async throws(CatalogError) -> RecordingRecord
     /// The recording with this id (within `tenantID` when given); `notFound` otherwise.
     func recording(id: String, tenantID: String?) async throws(CatalogError) -> RecordingRecord
-    /// Moves open recordings' duration and size forward in one transaction; returns the ids updated.
+    /// Moves open recordings' duration and size forward in one transaction; returns the ids that are no
+    /// longer being recorded (finished meanwhile), left unchanged.
     func updateRecordingProgress(_ updates: [RecordingProgress]) async throws(CatalogError) -> [String]
     /// Closes a recording in `state` with its final duration and size.
     func finishRecording(id: String, state: RecordingState, durationMs: Int64, bytes: Int64)
         async throws(CatalogError)
-    /// Completes a recording and queues its transcription job, in one transaction, audited.
+    /// Completes a recording and queues its call's transcription job (or returns the one already queued
+    /// for the call and engine), in one transaction: a complete recording is never left untranscribed.
     func completeRecording(id: String, durationMs: Int64, bytes: Int64, transcriptionEngine: String, at: Date)
         async throws(CatalogError) -> JobRecord
     /// Records a span in which recording was paused.
