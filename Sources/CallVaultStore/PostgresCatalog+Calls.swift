@@ -35,9 +35,8 @@ extension PostgresCatalog {
         try await transaction("register call \(externalID)") { connection in
             // The tenant must exist (the foreign key says so too, with a less helpful message); a second
             // registration of the same platform id is refused without aborting on the unique key.
-            var outcome: String?
-            for try await found in try await connection.query(
-                """
+            let outcome = try await self.firstColumnText(
+                of: """
                 WITH t AS (SELECT id FROM tenants WHERE id = \(tenantID)),
                 c AS (
                     INSERT INTO calls (id, tenant_id, external_id, started_at, caller_hash, caller_encrypted)
@@ -46,10 +45,7 @@ extension PostgresCatalog {
                     RETURNING id)
                 SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'no tenant'
                     WHEN NOT EXISTS (SELECT 1 FROM c) THEN 'duplicate' ELSE 'inserted' END
-                """, logger: self.logger
-            ).decode(String.self) {
-                outcome = found
-            }
+                """, on: connection)
             switch outcome {
             case "inserted": break
             case "no tenant": throw CatalogError(.notFound, "no tenant with id \(tenantID)")
@@ -216,13 +212,10 @@ extension PostgresCatalog {
 
     /// The tenant of call `callID`, read on `connection`; `notFound` if there is no such call.
     private func tenantID(ofCall callID: String, on connection: PostgresConnection) async throws -> String {
-        var tenantID: String?
-        for try await found in try await connection.query(
-            "SELECT tenant_id FROM calls WHERE id = \(callID)", logger: logger
-        ).decode(String.self) {
-            tenantID = found
+        guard let tenantID = try await firstColumnText(of: "SELECT tenant_id FROM calls WHERE id = \(callID)", on: connection)
+        else {
+            throw CatalogError(.notFound, "no call with id \(callID)")
         }
-        guard let tenantID else { throw CatalogError(.notFound, "no call with id \(callID)") }
         return tenantID
     }
 

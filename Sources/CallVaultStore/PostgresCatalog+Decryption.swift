@@ -31,14 +31,9 @@ extension PostgresCatalog {
                 of: found.restricted ? [(recordingID, found.tenantID)] : [], on: connection, actor: actor,
                 purpose: purpose, details: details, override: restrictionOverride, at: at,
                 refusal: "recording \(recordingID) is restricted (GDPR Art. 18): kept, but not processed")
-            var decrypted = details
-            decrypted["purpose"] = purpose
-            let entry = try await self.appendAudit(
-                AuditEvent(
-                    actor: actor, action: .recordingDecrypted, tenantID: found.tenantID, subjectID: recordingID,
-                    details: decrypted, at: at),
-                on: connection)
-            return DecryptionAudit(decrypted: entry, restrictionOverrides: overrides)
+            return try await self.auditDecryption(
+                .recordingDecrypted, of: recordingID, tenantID: found.tenantID, after: overrides, actor: actor,
+                purpose: purpose, details: details, at: at, on: connection)
         }
     }
 
@@ -76,15 +71,24 @@ extension PostgresCatalog {
                 override: restrictionOverride, at: at,
                 refusal: "transcript \(transcriptID) is made from recording \(restricted.first?.id ?? ""), "
                     + "which is restricted (GDPR Art. 18): kept, but not processed")
-            var decrypted = details
-            decrypted["purpose"] = purpose
-            let entry = try await self.appendAudit(
-                AuditEvent(
-                    actor: actor, action: .transcriptDecrypted, tenantID: found.tenantID, subjectID: transcriptID,
-                    details: decrypted, at: at),
-                on: connection)
-            return DecryptionAudit(decrypted: entry, restrictionOverrides: overrides)
+            return try await self.auditDecryption(
+                .transcriptDecrypted, of: transcriptID, tenantID: found.tenantID, after: overrides, actor: actor,
+                purpose: purpose, details: details, at: at, on: connection)
         }
+    }
+
+    /// Appends the decryption's own entry (`action`, with `purpose` among its details) after the overrides
+    /// already appended, on `connection`.
+    private func auditDecryption(
+        _ action: AuditAction, of subjectID: String, tenantID: String, after overrides: [AuditEntry], actor: String,
+        purpose: String, details: [String: String], at: Date, on connection: PostgresConnection
+    ) async throws -> DecryptionAudit {
+        var decrypted = details
+        decrypted["purpose"] = purpose
+        let entry = try await appendAudit(
+            AuditEvent(actor: actor, action: action, tenantID: tenantID, subjectID: subjectID, details: decrypted, at: at),
+            on: connection)
+        return DecryptionAudit(decrypted: entry, restrictionOverrides: overrides)
     }
 
     /// Refuses with `refusal` when `restricted` holds a recording and there is no override; else audits

@@ -1,5 +1,6 @@
 import CallVaultModel
 import Foundation
+internal import PostgresNIO
 
 /// Row decoding for consent events, transcripts and the recordings a call summary lists, as
 /// ``PostgresCatalog/tenant(from:)`` and ``PostgresCatalog/call(from:)`` do for tenants and calls: each
@@ -56,5 +57,13 @@ extension PostgresCatalog {
                 id: id, callId: callID, tenantId: tenantID, track: recordingTrack, state: recordingState,
                 codec: storageCodec, sampleRate: 0, durationMs: durationMs, bytes: bytes, createdAt: expires,
                 expiresAt: expires, hold: hold, path: ""))
+    }
+
+    /// The first column of the last row `query` returns, as text, run on `connection` (inside its
+    /// transaction); nil when it returns no row. For the statements that answer with one outcome or id.
+    func firstColumnText(of query: PostgresQuery, on connection: PostgresConnection) async throws -> String? {
+        var found: String?
+        for try await value in try await connection.query(query, logger: logger).decode(String.self) { found = value }
+        return found
     }
 }

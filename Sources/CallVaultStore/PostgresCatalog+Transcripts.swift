@@ -22,9 +22,8 @@ extension PostgresCatalog {
         try await transaction("record transcript \(stored.id)") { connection in
             // The call must be the tenant's (the composite foreign key says so too, less helpfully); a
             // second transcript with the same id is refused without aborting on the primary key.
-            var outcome: String?
-            for try await found in try await connection.query(
-                """
+            let outcome = try await self.firstColumnText(
+                of: """
                 WITH c AS (SELECT id FROM calls WHERE id = \(stored.callId) AND tenant_id = \(stored.tenantId)),
                 t AS (
                     INSERT INTO transcripts (id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at)
@@ -35,10 +34,7 @@ extension PostgresCatalog {
                     RETURNING id)
                 SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN 'no call'
                     WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'duplicate' ELSE 'inserted' END
-                """, logger: self.logger
-            ).decode(String.self) {
-                outcome = found
-            }
+                """, on: connection)
             switch outcome {
             case "inserted": break
             case "no call": throw CatalogInputChecks.noCall(for: stored)
