@@ -88,9 +88,7 @@ extension Catalog {
     public func endCall(id: String, closingPause: PausedSpan? = nil, at: Date = Date())
         throws(CatalogError)
     {
-        if let closingPause, closingPause.endMs < closingPause.startMs {
-            throw CatalogError(.invalidArgument, "a paused span cannot end before it starts")
-        }
+        try CatalogInputChecks.check(closingPause)
         try write { db in
             try db.execute(sql: "UPDATE calls SET ended_at = ? WHERE id = ?", arguments: [at, id])
             guard db.changesCount == 1 else {
@@ -140,6 +138,7 @@ extension Catalog {
         timelineMs: Int64? = nil,
         actor: String = "recorder"
     ) throws(CatalogError) -> ConsentEventRecord {
+        try CatalogInputChecks.checkPosition(frameIndex: frameIndex, timelineMs: timelineMs)
         let at = at.catalogPrecision
         return try write { db in
             guard let call = try CallRow.fetchOne(db, key: callID)?.record else {
@@ -158,11 +157,7 @@ extension Catalog {
     public func recordConsentEvidence(
         callID: String, _ evidence: [ConsentEvidence], actor: String = "recorder", at: Date = Date()
     ) throws(CatalogError) -> [ConsentEventRecord] {
-        for item in evidence {
-            if let pause = item.closedPause, pause.endMs < pause.startMs {
-                throw CatalogError(.invalidArgument, "a paused span cannot end before it starts")
-            }
-        }
+        try CatalogInputChecks.check(evidence)
         let at = at.catalogPrecision
         return try write { db in
             guard let call = try CallRow.fetchOne(db, key: callID)?.record else {

@@ -21,7 +21,7 @@ extension Catalog {
         recordingID: String, tenantID: String? = nil, actor: String, purpose: String,
         details: [String: String] = [:], restrictionOverride: RestrictionOverride? = nil, at: Date = Date()
     ) throws(CatalogError) -> DecryptionAudit {
-        try Self.checkReason(restrictionOverride)
+        try CatalogInputChecks.check(restrictionOverride)
         return try write { db in
             guard let recording = try RecordingRow.fetchOne(db, key: recordingID)?.record,
                 tenantID == nil || recording.tenantId == tenantID
@@ -50,7 +50,7 @@ extension Catalog {
         transcriptID: String, tenantID: String? = nil, actor: String, purpose: String,
         details: [String: String] = [:], restrictionOverride: RestrictionOverride? = nil, at: Date = Date()
     ) throws(CatalogError) -> DecryptionAudit {
-        try Self.checkReason(restrictionOverride)
+        try CatalogInputChecks.check(restrictionOverride)
         return try write { db in
             guard let transcript = try TranscriptRow.fetchOne(db, key: transcriptID)?.record,
                 tenantID == nil || transcript.tenantId == tenantID
@@ -79,11 +79,6 @@ extension Catalog {
                 subjectID: transcript.id, details: decrypted, at: at)
             return DecryptionAudit(decrypted: entry, restrictionOverrides: overrides)
         }
-    }
-
-    private static func checkReason(_ override: RestrictionOverride?) throws(CatalogError) {
-        guard let override, !override.isValid else { return }
-        throw CatalogError(.invalidArgument, "overriding a restriction needs a reason of 1 to 500 bytes")
     }
 
     /// Refuses with `refusal` when `restricted` holds a recording and there is no override; else audits

@@ -15,6 +15,15 @@ extension Catalog {
     /// Inserts a transcript row and audits it (`transcript.created`) in one transaction.
     public func insertTranscript(_ transcript: TranscriptRecord, actor: String) throws(CatalogError) {
         try write { db in
+            // Refused with the words PostgreSQL uses (not as a constraint failure): the call must be the
+            // transcript's tenant's, and an id is used once.
+            guard let call = try CallRow.fetchOne(db, key: transcript.callId), call.record.tenantId == transcript.tenantId
+            else {
+                throw CatalogInputChecks.noCall(for: transcript)
+            }
+            guard try TranscriptRow.fetchOne(db, key: transcript.id) == nil else {
+                throw CatalogInputChecks.duplicate(transcript)
+            }
             try TranscriptRow(transcript).insert(db)
             try AuditLog.append(
                 in: db, actor: actor, action: .transcriptCreated, tenantID: transcript.tenantId,
