@@ -61,7 +61,7 @@ struct PostgresCLITests {
         #expect(try setup.run(["tenant", "set", id, "--voice-days", "14"]).status == 0)
         let shown = try setup.run(["tenant", "show", id, "--json"])
         #expect(shown.stdout.contains("\"voiceDays\" : 14"), "\(shown.stdout)")
-        for command in [["jobs", "list", "--json"]] {
+        for command in [["calls", "list", "--json"], ["recordings", "list", "--json"], ["jobs", "list", "--json"]] {
             let result = try setup.run(command)
             #expect(result.status == 0, "\(command): \(result.stderr)")
         }
@@ -129,6 +129,11 @@ struct PostgresCLITests {
         let after = try setup.run(["audit", "verify", "--json"])
         #expect(after.status == 0 && after.stdout == before.stdout, "\(before.stdout)\n\(after.stdout)")
         #expect(try setup.server.psql(database: setup.database, "SELECT count(*) FROM recordings") == "\(recordings["source"] as? Int ?? -1)")
+
+        let calls = try setup.run(["calls", "list", "--json"])
+        #expect(calls.status == 0 && calls.stdout.contains(tenant), "\(calls.stderr)")
+        let listed = try setup.run(["recordings", "list", "--json"])
+        #expect(listed.status == 0 && listed.stdout.contains("\"complete\""), "\(listed.stdout)")
 
         // Again: nothing to migrate. And a command that needs the SQLite catalog refuses, naming why.
         let again = try setup.run(["migrate-store", "--to", setup.url])
