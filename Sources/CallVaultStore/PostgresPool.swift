@@ -41,6 +41,7 @@ final class PostgresPool: Sendable {
             tls: Self.tls(settings.tls)
         )
         configuration.options.maximumConnections = max(1, settings.maximumConnections)
+        configuration.options.additionalStartupParameters = Self.serverTimeouts(settings)
         StoreMetrics.recordPoolSize(max(1, settings.maximumConnections))
         configuration.options.connectTimeout = settings.connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -48,6 +49,24 @@ final class PostgresPool: Sendable {
         self.client = client
         self.logger = logger
         self.runner = Task { await client.run() }
+    }
+
+    /// Limits the server enforces on every session, so that work this node gave up on does not keep
+    /// running or holding locks there: `statement_timeout` (no statement outlives the longest deadline a
+    /// caller waits for, ``PostgresStoreSettings/longReadTimeout``) and
+    /// `idle_in_transaction_session_timeout` (a node that stalls or dies between a statement and its
+    /// commit — holding, say, the audit chain's head row — is cut off and its transaction rolled back).
+    static func serverTimeouts(_ settings: PostgresStoreSettings) -> [(String, String)] {
+        let statement = max(settings.operationTimeout, settings.longReadTimeout) + .seconds(1)
+        let idle = max(settings.operationTimeout * 2, .seconds(10))
+        return [
+            ("statement_timeout", "\(milliseconds(statement))ms"),
+            ("idle_in_transaction_session_timeout", "\(milliseconds(idle))ms"),
+        ]
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Closes the pool's connections. The pool cannot be used after.

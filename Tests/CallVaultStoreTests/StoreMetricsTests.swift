@@ -6,6 +6,7 @@ import MetricsTestKit
 import Testing
 
 @testable import CallVaultStore
+import PostgresNIO
 
 /// The test process's metrics system: bootstrapped once (swift-metrics allows one bootstrap per process),
 /// here, for every test that reads what the store reported.
@@ -50,5 +51,42 @@ struct StoreMetricsTests {
         #expect(try metrics.expectGauge("callvault_jobs", [("state", "running")]).lastValue == 1)
         #expect(try metrics.expectGauge("callvault_jobs", [("state", "queued")]).lastValue == 0)
         await queue.close()
+    }
+}
+
+/// The limits a node sets on its sessions at the server.
+@Suite(
+    "PostgreSQL session limits",
+    .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
+    .timeLimit(.minutes(5)))
+struct PostgresSessionLimitTests {
+    @Test func theServerEndsAStatementThisNodeStoppedWaitingFor() async throws {
+        let server = try PostgresServer.shared()
+        let database = try server.createDatabase()
+        defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        var settings = server.settings(database: database)
+        settings.operationTimeout = .seconds(2)
+        settings.longReadTimeout = .seconds(2)
+        let catalog = try await PostgresCatalog.open(settings, logger: PostgresServer.quietLogger)
+        let shown: [String] = try await catalog.perform("show the limits", within: .seconds(60)) {
+            var values: [String] = []
+            for name in ["statement_timeout", "idle_in_transaction_session_timeout"] {
+                for try await value in try await catalog.client.query(
+                    PostgresQuery(unsafeSQL: "SHOW \(name)"), logger: catalog.logger
+                ).decode(String.self) {
+                    values.append(value)
+                }
+            }
+            return values
+        }
+        #expect(shown == ["3s", "10s"])
+        // A statement longer than the limit is cancelled by the server itself (the client waits longer here).
+        let error = await catalogError {
+            try await catalog.perform("sleep", within: .seconds(60)) {
+                try await catalog.client.query("SELECT pg_sleep(6)", logger: catalog.logger).collect().count
+            }
+        }
+        #expect(error?.message.contains("statement timeout") == true, "\(String(describing: error))")
+        await catalog.close()
     }
 }
