@@ -40,7 +40,9 @@ import Testing
         try recorder.waitForStdout("8 segments appended", timeout: .seconds(30)) {
             $0.filter { $0.hasPrefix("appended") }.count >= 8
         }
-        try await Task.sleep(for: .milliseconds(200))  // land somewhere inside the next segment
+        // Blocking on purpose: no suspension between the 8th segment and the kill (an async test resumes
+        // only when a thread of the shared pool is free, which in a full run can be after the recording ended).
+        usleep(200_000)  // land somewhere inside the next segment
         let killedAtMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let killed = try recorder.stop(SIGKILL)
         #expect(killed.signalled)

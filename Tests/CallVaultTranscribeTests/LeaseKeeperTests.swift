@@ -79,16 +79,17 @@ struct LeaseKeeperTests {
     @Test func aCatalogBusyDuringHeartbeatsDoesNotLoseTheLease() async throws {
         let fixture = try TranscriptionFixture()
         try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
-        let job = try #require(try fixture.catalog.claimJob(workerID: "w", lease: .seconds(60)))
+        // 600 s: this test's own waits may resume late in a full run; the lease must outlast them.
+        let job = try #require(try fixture.catalog.claimJob(workerID: "w", lease: .seconds(600)))
         let claimedUntil = try #require(job.leaseExpiresAt)
         let impatient = try Catalog(path: fixture.catalog.path, busyTimeout: 0.02)
         let lock = try CatalogWriteLock(path: fixture.catalog.path)
         let queue = SQLiteJobQueue(catalog: impatient)
         let lease = try #require(job.lease)
         let keeper = LeaseKeeper(
-            lease: .seconds(60), expiresAt: claimedUntil, interval: .milliseconds(50), retryDelay: .milliseconds(20)
+            lease: .seconds(600), expiresAt: claimedUntil, interval: .milliseconds(50), retryDelay: .milliseconds(20)
         ) { () async throws(JobQueueError) in
-            try await queue.renew(lease, for: .seconds(60))
+            try await queue.renew(lease, for: .seconds(600))
         }
         await wait { keeper.transientFailures >= 3 }
         try lock.release()
