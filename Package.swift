@@ -102,7 +102,7 @@ let package = Package(
             name: "CallVaultTranscribe",
             dependencies: [
                 "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                "CPocketSphinx",
+                "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "callvault",

@@ -29,7 +29,7 @@ extension RecordingExporter {
     public func write(
         _ samples: [Int16], sampleRate: Int, channels: Int, to path: String, actor: String, tenantID: String,
         subjectID: String, details: [String: String] = [:]
-    ) throws(RecorderError) {
+    ) async throws(RecorderError) {
         let url = URL(fileURLWithPath: path)
         let name = url.lastPathComponent
         let fileExtension = url.pathExtension.lowercased()
@@ -61,8 +61,9 @@ extension RecordingExporter {
         var entry = details
         entry["file"] = name
         do {
-            try catalog.auditLog.append(
-                actor: actor, action: .recordingExported, tenantID: tenantID, subjectID: subjectID, details: entry)
+            _ = try await catalog.audit.append(
+                AuditEvent(
+                    actor: actor, action: .recordingExported, tenantID: tenantID, subjectID: subjectID, details: entry))
         } catch {
             unlink(temporary)
             throw RecorderError(

@@ -2,6 +2,7 @@ import CallVaultAudio
 import CallVaultCrypto
 public import CallVaultModel
 public import CallVaultStore
+import Foundation
 
 /// Unseals a recording in memory (all its parts), audits the decryption, and decodes its audio to
 /// PCM16 for export. Nothing is written to disk here; the caller writes the file it was asked for.
@@ -13,14 +14,17 @@ public import CallVaultStore
 /// are appended in one transaction with that check, before any key is unwrapped: if they cannot be
 /// written, nothing is decrypted. A `complete` recording must authenticate to its `last` segment;
 /// an `interrupted` (or still `recording`) one is read up to its last verified segment.
+///
+/// It takes the catalog as ``CatalogStore`` (the embedded SQLite file or a shared database), so the same
+/// door guards every backend; the calls that reach the catalog are therefore async.
 public struct RecordingExporter: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     public let payloadFormat: SegmentPayloadFormat
 
     public init(
-        catalog: Catalog,
+        catalog: any CatalogStore,
         keyStore: KeyStore,
         dataDirectory: DataDirectory,
         payloadFormat: SegmentPayloadFormat = .rawCodec
@@ -45,9 +49,9 @@ public struct RecordingExporter: Sendable {
     public func export(
         recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export",
         restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:], onTimeline: Bool = false
-    ) throws(RecorderError) -> ExportedRecording {
+    ) async throws(RecorderError) -> ExportedRecording {
         let recording: RecordingRecord
-        do { recording = try catalog.recording(id: recordingID, tenantID: tenantID) } catch {
+        do { recording = try await catalog.recording(id: recordingID, tenantID: tenantID) } catch {
             throw RecorderError(.catalogFailed, error.message)
         }
         guard recording.state != .shredded else {
@@ -77,9 +81,9 @@ public struct RecordingExporter: Sendable {
         do {
             var details = auditDetails
             details["parts"] = String(parts.count)
-            audit = try catalog.auditRecordingDecryption(
+            audit = try await catalog.auditRecordingDecryption(
                 recordingID: recording.id, tenantID: tenantID, actor: actor, purpose: purpose, details: details,
-                restrictionOverride: restrictionOverride)
+                restrictionOverride: restrictionOverride, at: Date())
         } catch {
             switch error.code {
             case .restricted: throw Self.restrictedError(recordingID: recordingID)

@@ -7,15 +7,18 @@ public import Foundation
 ///
 /// Each transcript gets its own data key wrapped under a transcript day key of its expiry day, so the
 /// sweeper destroys transcripts on their own retention, independently of the voice they came from.
+///
+/// It takes the catalog as ``CatalogStore`` (the embedded SQLite file or a shared database); the calls
+/// that reach it are async.
 public struct TranscriptStore: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
 
     /// Plaintext bytes per sealed segment.
     static let segmentByteCount = 64 * 1024
 
-    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -26,7 +29,7 @@ public struct TranscriptStore: Sendable {
     /// Order matters for crashes: key, then the synced file, then the row. A crash before the row leaves
     /// an orphan file under a key that expires with its day key; never a row pointing at nothing.
     public func seal(_ transcript: Transcript, tenantID: String, actor: String, now: Date = Date())
-        throws(TranscriptionError) -> TranscriptRecord
+        async throws(TranscriptionError) -> TranscriptRecord
     {
         let id = UUID().uuidString.lowercased()
         let day = CalendarDay(secondsSince1970: Int64(now.timeIntervalSince1970.rounded(.down)))
@@ -42,7 +45,7 @@ public struct TranscriptStore: Sendable {
         let expiresAt: Date
         let key: (keyID: String, key: SecretKey)
         do {
-            expiresAt = try catalog.transcriptExpiry(tenantID: tenantID, createdAt: now)
+            expiresAt = try await catalog.transcriptExpiry(tenantID: tenantID, createdAt: now)
         } catch {
             throw TranscriptionError(.storeFailed, "cannot read tenant \(tenantID)'s transcript retention: \(error.message)")
         }
@@ -79,7 +82,7 @@ public struct TranscriptStore: Sendable {
         let record = TranscriptRecord(
             id: id, callId: transcript.callId, tenantId: tenantID, engine: transcript.engine, path: relative,
             createdAt: now, expiresAt: expiresAt)
-        do { try catalog.insertTranscript(record, actor: actor) } catch {
+        do { try await catalog.insertTranscript(record, actor: actor) } catch {
             throw TranscriptionError(.storeFailed, "transcript \(id) is sealed but the catalog failed: \(error.message)")
         }
         return record
@@ -97,18 +100,18 @@ public struct TranscriptStore: Sendable {
     public func open(
         id: String, tenantID: String? = nil, actor: String, purpose: String = "show",
         restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:]
-    ) throws(TranscriptionError) -> (record: TranscriptRecord, transcript: Transcript) {
+    ) async throws(TranscriptionError) -> (record: TranscriptRecord, transcript: Transcript) {
         let record: TranscriptRecord
-        do { record = try catalog.transcript(id: id, tenantID: tenantID) } catch {
+        do { record = try await catalog.transcript(id: id, tenantID: tenantID) } catch {
             throw TranscriptionError(error.code == .notFound ? .notFound : .storeFailed, error.message)
         }
         guard record.state != .shredded else {
             throw TranscriptionError(.shredded, "transcript \(id) was shredded; it cannot be read by anyone")
         }
         do {
-            try catalog.auditTranscriptDecryption(
-                transcriptID: record.id, actor: actor, purpose: purpose, details: auditDetails,
-                restrictionOverride: restrictionOverride)
+            _ = try await catalog.auditTranscriptDecryption(
+                transcriptID: record.id, tenantID: nil, actor: actor, purpose: purpose, details: auditDetails,
+                restrictionOverride: restrictionOverride, at: Date())
         } catch {
             switch error.code {
             case .restricted:

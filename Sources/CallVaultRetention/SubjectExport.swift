@@ -101,7 +101,7 @@ public struct SubjectExport: Sendable {
     /// unreadable item is not a failure: the manifest lists it with its status and reason.
     public func export(
         tenantID: String, phoneNumber: String, to path: String, options: Options = Options(), at now: Date = Date()
-    ) throws(RetentionError) -> Receipt {
+    ) async throws(RetentionError) -> Receipt {
         if options.includeRestricted {
             guard !options.overrideReason.isEmpty, options.overrideReason.utf8.count <= 500 else {
                 throw RetentionError(.invalidArgument, "overriding a restriction needs a reason of 1 to 500 bytes")
@@ -129,7 +129,7 @@ public struct SubjectExport: Sendable {
             tenantId: tenantID, exportedAt: now, caller: SubjectExportManifest.callerDescription,
             restrictedIncluded: options.includeRestricted, calls: [])
         for call in calls {
-            let entry = try exportCall(
+            let entry = try await exportCall(
                 call, recordings: recordings.filter { $0.callId == call.id },
                 transcripts: transcripts.filter { $0.callId == call.id }, exportID: exportID, options: options,
                 into: zip, receipt: &receipt)
@@ -182,14 +182,14 @@ public struct SubjectExport: Sendable {
     private func exportCall(
         _ call: CallRecord, recordings: [RecordingRecord], transcripts: [TranscriptRecord], exportID: String,
         options: Options, into zip: StoredZipWriter, receipt: inout Receipt
-    ) throws(RetentionError) -> SubjectExportManifest.Call {
+    ) async throws(RetentionError) -> SubjectExportManifest.Call {
         let folder = "calls/\(call.id)"
         var entry = SubjectExportManifest.Call(
             id: call.id, externalId: call.externalId, startedAt: call.startedAt, endedAt: call.endedAt, files: [],
             audio: nil, recordings: [], transcripts: [], consentEventCount: 0, pausedSpanCount: 0)
         var tracks: [(RecordingTrack, ExportedRecording)] = []
         for recording in recordings {
-            let (item, audio) = try exportRecording(recording, exportID: exportID, options: options, receipt: &receipt)
+            let (item, audio) = try await exportRecording(recording, exportID: exportID, options: options, receipt: &receipt)
             entry.recordings.append(item)
             if let audio { tracks.append((recording.track, audio)) }
         }
@@ -222,7 +222,7 @@ public struct SubjectExport: Sendable {
                 receipt.transcriptsRestricted += 1
             } else {
                 do {
-                    let opened = try store.open(
+                    let opened = try await store.open(
                         id: transcript.id, tenantID: call.tenantId, actor: options.actor, purpose: Self.purpose,
                         restrictionOverride: options.includeRestricted
                             ? RestrictionOverride(reason: options.overrideReason) : nil,
@@ -283,7 +283,7 @@ public struct SubjectExport: Sendable {
     /// Decides on one recording and, when it is to be included, decrypts it (audited).
     private func exportRecording(
         _ recording: RecordingRecord, exportID: String, options: Options, receipt: inout Receipt
-    ) throws(RetentionError) -> (SubjectExportManifest.Recording, ExportedRecording?) {
+    ) async throws(RetentionError) -> (SubjectExportManifest.Recording, ExportedRecording?) {
         var item = SubjectExportManifest.Recording(
             id: recording.id, track: recording.track.rawValue, state: recording.state.rawValue,
             codec: recording.codec.rawValue, sampleRate: recording.sampleRate, createdAt: recording.createdAt,
@@ -301,7 +301,7 @@ public struct SubjectExport: Sendable {
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         do {
-            let audio = try exporter.export(
+            let audio = try await exporter.export(
                 recordingID: recording.id, tenantID: recording.tenantId, actor: options.actor, purpose: Self.purpose,
                 restrictionOverride: options.includeRestricted
                     ? RestrictionOverride(reason: options.overrideReason) : nil,

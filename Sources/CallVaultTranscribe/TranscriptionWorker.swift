@@ -4,13 +4,23 @@ public import CallVaultModel
 public import CallVaultStore
 import CallVaultRecorder
 public import Foundation
+public import Logging
 
 /// Takes jobs off the durable queue and turns a call's sealed recordings into one sealed transcript.
 ///
 /// Per job: unseal each track in memory (audited), decode, place it on the call's timeline, resample
 /// to 16 kHz, transcribe, merge the tracks by time with the speaker named, seal the result under a
-/// transcript key, complete the job. Audio never touches disk in plaintext. Not thread-safe: one
-/// worker per thread, each with its own engine; several workers share one catalog safely.
+/// transcript key, complete the job. Audio never touches disk in plaintext.
+///
+/// The queue and the catalog are interfaces (``JobQueue``, ``CatalogStore``), so the same worker drains
+/// the embedded SQLite queue or a shared PostgreSQL one; talking to them is async. The engine blocks,
+/// so its calls run on the worker's own ``EngineThread``, never on the cooperative pool. Every step
+/// after the claim is fenced by the claim's ``JobLease``: a worker whose lease ran out (it stalled, or its
+/// engine hung) and whose job another worker claimed again cannot complete, fail or postpone it, and it
+/// checks its lease before it stores a transcript, so it does not store a second one.
+///
+/// Not thread-safe: one worker per task, each with its own engine; several workers share one queue and
+/// catalog safely.
 public final class TranscriptionWorker {
     /// How a worker claims and retries.
     public struct Configuration: Sendable {
@@ -72,7 +82,10 @@ public final class TranscriptionWorker {
         public var engineSeconds: Double = 0
     }
 
-    public let catalog: Catalog
+    /// Recordings, transcripts and tenants' policies.
+    public let catalog: any CatalogStore
+    /// Where jobs are claimed and finished (by default the catalog's own queue).
+    public let queue: any JobQueue
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     /// The engine for calls of tenants without a model of their own.
@@ -83,20 +96,45 @@ public final class TranscriptionWorker {
     public let makeModelEngine: TranscriptionModelEngineFactory?
     /// The engines made for tenants' models, by directory, least recently used first.
     private var modelEngines: [(directory: String, engine: any TranscriptionEngine)] = []
+    /// Where this worker's engines run (see ``EngineThread``).
+    let engineThread: EngineThread
+    let logger: Logger
 
-    /// - Parameter makeModelEngine: makes an engine of `engine`'s kind for a tenant's own model
-    ///   directory; each is made when a job first needs it and kept for the next.
-    public init(
-        catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, engine: any TranscriptionEngine,
-        configuration: Configuration = Configuration(), makeModelEngine: TranscriptionModelEngineFactory? = nil
+    /// - Parameters:
+    ///   - queue: where to claim jobs; nil: the catalog's own (``CatalogStore/queue``).
+    ///   - makeModelEngine: makes an engine of `engine`'s kind for a tenant's own model directory; each
+    ///     is made when a job first needs it (on the worker's engine thread) and kept for the next.
+    ///   - logger: where a dropped result (a lost lease) is reported.
+    public convenience init(
+        catalog: any CatalogStore, queue: (any JobQueue)? = nil, keyStore: KeyStore, dataDirectory: DataDirectory,
+        engine: any TranscriptionEngine, configuration: Configuration = Configuration(),
+        makeModelEngine: TranscriptionModelEngineFactory? = nil,
+        logger: Logger = Logger(label: "callvault.transcribe")
+    ) {
+        self.init(
+            catalog: catalog, queue: queue, keyStore: keyStore, dataDirectory: dataDirectory, engine: engine,
+            engineThread: EngineThread(name: "callvault-engine-\(configuration.workerID)"),
+            configuration: configuration, makeModelEngine: makeModelEngine, logger: logger)
+    }
+
+    /// A worker whose engine was already made on `engineThread` (``TranscriptionPool`` makes it there).
+    init(
+        catalog: any CatalogStore, queue: (any JobQueue)?, keyStore: KeyStore, dataDirectory: DataDirectory,
+        engine: any TranscriptionEngine, engineThread: EngineThread, configuration: Configuration,
+        makeModelEngine: TranscriptionModelEngineFactory?, logger: Logger
     ) {
         self.catalog = catalog
+        self.queue = queue ?? catalog.queue
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.engine = engine
+        self.engineThread = engineThread
         self.configuration = configuration
         self.makeModelEngine = makeModelEngine
+        self.logger = logger
     }
+
+    deinit { engineThread.close() }
 
     /// The model directories this worker holds an engine for, least recently used first.
     public var loadedModels: [String] { modelEngines.map(\.directory) }
@@ -107,67 +145,70 @@ public final class TranscriptionWorker {
     private var actor: String { "worker:\(configuration.workerID)" }
 
     /// Claims and processes the next runnable job; nil when none is due.
-    public func runNext(now: Date = Date()) throws(TranscriptionError) -> Report? {
+    public func runNext() async throws(TranscriptionError) -> Report? {
         let job: JobRecord?
         do {
-            job = try catalog.claimJob(
-                workerID: configuration.workerID, engines: claimedEngines, lease: configuration.lease, now: now)
+            job = try await queue.claimOne(
+                workerID: configuration.workerID, engines: claimedEngines, lease: configuration.lease)
         } catch {
             throw TranscriptionError(.storeFailed, "cannot claim a job: \(error.message)")
         }
         guard let job else { return nil }
-        return try process(job)
+        return try await process(job)
     }
 
     /// Runs one claimed job to an outcome, recorded in the queue.
-    func process(_ job: JobRecord) throws(TranscriptionError) -> Report {
+    func process(_ job: JobRecord) async throws(TranscriptionError) -> Report {
         // The claim's attempt number fences every step below: once the lease is lost and the job claimed
         // again, nothing this worker does changes it.
+        let lease = job.lease ?? JobLease(jobID: job.id, workerID: configuration.workerID, attempt: job.attempts)
         let keeper = LeaseKeeper(
-            catalog: catalog, jobID: job.id, workerID: configuration.workerID, attempt: job.attempts,
-            lease: configuration.lease, expiresAt: job.leaseExpiresAt)
+            queue: queue, lease: lease, duration: configuration.lease, expiresAt: job.leaseExpiresAt)
         var report = Report(jobID: job.id, callID: job.callId, outcome: .deferred)
         let result: Result<Report.Outcome, TranscriptionError>
         do throws(TranscriptionError) {
-            result = .success(try transcribe(job, into: &report))
+            result = .success(try await transcribe(job, keeper: keeper, into: &report))
         } catch {
             result = .failure(error)
         }
-        let lost = keeper.stop()
-        do {
+        // Whatever happened, a lost lease means another worker holds the job (or will): it decides.
+        if await keeper.stop() { return dropped(job, lease, report, "the lease was lost while it ran") }
+        do throws(JobQueueError) {
             switch result {
-            case .success(.done(let id)) where lost:
-                // Our sealed transcript stays (a rerun finds it and completes); the job belongs to another.
-                _ = id
-                return Report(jobID: job.id, callID: job.callId, outcome: .leaseLost)
             case .success(.done(let id)):
-                try catalog.completeJob(jobID: job.id, workerID: configuration.workerID, attempt: job.attempts)
+                try await queue.complete(lease)
                 return with(report, .done(transcriptID: id))
             case .success(.deferred):
-                try catalog.deferJob(
-                    jobID: job.id, workerID: configuration.workerID, attempt: job.attempts,
-                    until: Date().addingTimeInterval(configuration.notReadyDelay))
+                try await queue.postpone(lease, until: Date().addingTimeInterval(configuration.notReadyDelay))
                 return with(report, .deferred)
             case .success(.cancelled(let reason)):
-                try catalog.cancelJob(jobID: job.id, reason: reason)
+                try await queue.cancel(jobID: job.id, reason: reason)
                 return with(report, .cancelled(reason))
+            case .success(.leaseLost):
+                return dropped(job, lease, report, "the lease was lost before its transcript was stored")
             case .success(let other):
                 return with(report, other)
             case .failure(let error) where error.cancelsJob:
-                try catalog.cancelJob(jobID: job.id, reason: error.message)
+                try await queue.cancel(jobID: job.id, reason: error.message)
                 return with(report, .cancelled(error.message))
             case .failure(let error):
                 var policy = configuration.retry
                 if !error.isRetryable { policy.maximumAttempts = 0 }
-                let state = try catalog.failJob(
-                    jobID: job.id, workerID: configuration.workerID, attempt: job.attempts, error: error.message,
-                    policy: policy)
+                let state = try await queue.fail(lease, error: error.message, policy: policy)
                 return with(report, state == .dead ? .dead(error.message) : .failed(error.message))
             }
         } catch {
-            if lost { return Report(jobID: job.id, callID: job.callId, outcome: .leaseLost) }
+            if error.code == .leaseLost { return dropped(job, lease, report, "the queue refused its outcome") }
             throw TranscriptionError(.storeFailed, "job \(job.id): cannot record its outcome: \(error.message)")
         }
+    }
+
+    /// The report of a job whose lease this worker lost: nothing recorded for it, logged.
+    private func dropped(_ job: JobRecord, _ lease: JobLease, _ report: Report, _ why: String) -> Report {
+        logger.warning(
+            "result dropped: \(why); the job belongs to the worker that holds it now",
+            metadata: ["job": "\(job.id)", "call": "\(job.callId)", "attempt": "\(lease.attempt)"])
+        return with(report, .leaseLost)
     }
 
     private func with(_ report: Report, _ outcome: Report.Outcome) -> Report {
@@ -179,12 +220,14 @@ public final class TranscriptionWorker {
     }
 
     /// The work itself; returns `.done`, `.deferred` or `.cancelled`, or throws.
-    private func transcribe(_ job: JobRecord, into report: inout Report) throws(TranscriptionError) -> Report.Outcome {
+    private func transcribe(_ job: JobRecord, keeper: LeaseKeeper, into report: inout Report)
+        async throws(TranscriptionError) -> Report.Outcome
+    {
         let recordings: [RecordingRecord]
         let existing: [TranscriptRecord]
         do {
-            recordings = try catalog.recordings(inCalls: [job.callId])
-            existing = try catalog.transcripts(callID: job.callId)
+            recordings = try await catalog.recordings(inCalls: [job.callId])
+            existing = try await catalog.transcripts(callID: job.callId)
         } catch {
             throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
         }
@@ -203,20 +246,22 @@ public final class TranscriptionWorker {
         if let done = existing.first(where: { $0.engine == engine.name && $0.state == .complete }) {
             return .done(transcriptID: done.id)
         }
-        let policy = try tenantPolicy(of: job)
+        let policy = try await tenantPolicy(of: job)
         var options = configuration.options
         if configuration.usesTenantLanguage, let language = policy?.transcriptLanguage {
             options.language = language == "auto" ? nil : language
         }
-        let transcriber = try engine(forModel: policy?.transcriptModel, tenantID: job.tenantId)
+        let transcriber = EngineHandle(engine: try await engine(forModel: policy?.transcriptModel, tenantID: job.tenantId))
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
         for recording in live.sorted(by: { $0.track.sortOrder < $1.track.sortOrder }) {
             let started = ContinuousClock.now
-            let audio = try prepare(recording, with: exporter)
+            let audio = try await prepare(recording, with: exporter)
             let prepared = ContinuousClock.now
-            let segments = try transcriber.transcribe(audio, options: options)
+            let segments = try await engineThread.run { [options] () throws(TranscriptionError) in
+                try transcriber.engine.transcribe(audio, options: options)
+            }
             report.prepareSeconds += (prepared - started).seconds
             report.engineSeconds += (ContinuousClock.now - prepared).seconds
             report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
@@ -225,14 +270,17 @@ public final class TranscriptionWorker {
         let transcript = Transcript(
             callId: job.callId, engine: engine.name, language: options.language,
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
+        // The engine may have taken longer than the lease (a stuck sidecar, a stopped process): if the job
+        // was claimed again meanwhile, the newer attempt stores the transcript, not this one.
+        guard await keeper.confirm() else { return .leaseLost }
         let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
-        return .done(transcriptID: try store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
+        return .done(transcriptID: try await store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
     }
 
     /// The job's tenant's policy when this worker follows it (language or model), else nil.
-    private func tenantPolicy(of job: JobRecord) throws(TranscriptionError) -> TenantPolicy? {
+    private func tenantPolicy(of job: JobRecord) async throws(TranscriptionError) -> TenantPolicy? {
         guard configuration.usesTenantLanguage || makeModelEngine != nil else { return nil }
-        do { return try catalog.tenant(id: job.tenantId).policy } catch {
+        do { return try await catalog.tenant(id: job.tenantId).policy } catch {
             throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
         }
     }
@@ -241,7 +289,7 @@ public final class TranscriptionWorker {
     /// (the least recently used is stopped past ``Configuration/maximumModelEngines``). A model that
     /// cannot be loaded fails this job only, retried by the queue; nothing is kept for it, so the next
     /// attempt uses a repaired directory.
-    private func engine(forModel directory: String?, tenantID: String) throws(TranscriptionError)
+    private func engine(forModel directory: String?, tenantID: String) async throws(TranscriptionError)
         -> any TranscriptionEngine
     {
         guard let directory, let make = makeModelEngine else { return engine }
@@ -251,7 +299,11 @@ public final class TranscriptionWorker {
             return kept.engine
         }
         let made: any TranscriptionEngine
-        do { made = try make(directory) } catch {
+        do {
+            // Starting a sidecar and loading a model blocks: on the engine thread, like the engine itself.
+            made = try await engineThread.run { () throws(TranscriptionError) in EngineHandle(engine: try make(directory)) }
+                .engine
+        } catch {
             let named = error.message.contains(directory) ? "" : " \(directory)"
             throw TranscriptionError(
                 error.isRetryable ? error.code : .modelMissing,
@@ -269,12 +321,12 @@ public final class TranscriptionWorker {
     }
 
     /// Unseals one track on the call's timeline and brings it to the engine's rate.
-    private func prepare(_ recording: RecordingRecord, with exporter: RecordingExporter) throws(TranscriptionError)
-        -> [Int16]
+    private func prepare(_ recording: RecordingRecord, with exporter: RecordingExporter)
+        async throws(TranscriptionError) -> [Int16]
     {
         let exported: ExportedRecording
         do {
-            exported = try exporter.export(
+            exported = try await exporter.export(
                 recordingID: recording.id, actor: actor, purpose: "transcription", onTimeline: true)
         } catch {
             switch error.code {
@@ -291,7 +343,11 @@ public final class TranscriptionWorker {
             throw TranscriptionError(
                 .unsupportedAudio, "recording \(recording.id) is at \(exported.sampleRate) Hz, which cannot be resampled")
         }
-        return Resampler.resample(exported.samples, from: rate, to: .hz16000)
+        // Seconds of work in a debug build for a long call: off the cooperative pool, like the engine.
+        let samples = exported.samples
+        return try await engineThread.run { () throws(TranscriptionError) in
+            Resampler.resample(samples, from: rate, to: .hz16000)
+        }
     }
 }
 

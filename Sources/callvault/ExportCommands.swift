@@ -72,10 +72,10 @@ extension RecordingsCommand {
             let (_, exporter) = try ExportSupport.exporter(options)
             let export: ExportedRecording
             do {
-                export = try exporter.export(
+                export = try await exporter.export(
                     recordingID: id, actor: "cli", purpose: "export",
                     restrictionOverride: ExportSupport.restrictionOverride(overrideReason), onTimeline: true)
-                try exporter.write(
+                try await exporter.write(
                     export.samples, sampleRate: export.sampleRate, channels: 1, to: out, actor: "cli",
                     tenantID: export.recording.tenantId, subjectID: id)
             } catch {
@@ -139,7 +139,7 @@ extension CallsCommand {
             var tracks: [RecordingTrack: ExportedRecording] = [:]
             for recording in recordings {
                 do {
-                    tracks[recording.track] = try exporter.export(
+                    tracks[recording.track] = try await exporter.export(
                         recordingID: recording.id, actor: "cli", purpose: "call export", restrictionOverride: override,
                         onTimeline: true)
                 } catch {
@@ -157,7 +157,7 @@ extension CallsCommand {
             for i in 0..<left.count { stereo[2 * i] = left[i] }
             for i in 0..<right.count { stereo[2 * i + 1] = right[i] }
             do {
-                try exporter.write(
+                try await exporter.write(
                     stereo, sampleRate: rate, channels: 2, to: out, actor: "cli", tenantID: call.tenantId,
                     subjectID: call.id, details: ["tracks": String(tracks.count)])
             } catch {

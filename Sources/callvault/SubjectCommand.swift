@@ -119,7 +119,7 @@ struct SubjectCommand: AsyncParsableCommand {
             if let overrideReason { options.overrideReason = overrideReason }
             let receipt: SubjectExport.Receipt
             do {
-                receipt = try export.export(tenantID: tenant, phoneNumber: phone, to: out, options: options)
+                receipt = try await export.export(tenantID: tenant, phoneNumber: phone, to: out, options: options)
             } catch {
                 throw CLIError(error)
             }

@@ -53,7 +53,7 @@ struct TranscribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessHardening.disableCoreDumps()
-        if pending { try drain() } else { try transcribeFiles() }
+        if pending { try await drain() } else { try transcribeFiles() }
     }
 
     // MARK: Files
@@ -120,7 +120,7 @@ struct TranscribeCommand: AsyncParsableCommand {
 
     // MARK: Queue
 
-    private func drain() throws {
+    private func drain() async throws {
         var logger = Logger(label: "callvault.transcribe")
         logger.logLevel = .warning
         let stores = try RetentionStores(options, logger: logger)
@@ -133,14 +133,14 @@ struct TranscribeCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let summary: TranscriptionSummary
         do throws(TranscriptionError) {
-            summary = try TranscriptionPool.drain(
+            summary = try await TranscriptionPool.drain(
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, workers: workers,
                 limit: limit,
                 configuration: { index in
                     TranscriptionWorker.Configuration(
                         workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
                 },
-                makeEngine: chosen.make, makeModelEngine: chosen.makeForModel,
+                makeEngine: chosen.make, makeModelEngine: chosen.makeForModel, logger: logger,
                 progress: { report in
                     let line = counts.value.withLock { counts -> String in
                         counts.add(report)

@@ -82,7 +82,7 @@ struct TranscriptsCommand: AsyncParsableCommand {
             let transcript: Transcript
             do {
                 let override = overrideReason.map(RestrictionOverride.init(reason:))
-                transcript = try store.open(id: transcriptID ?? "", actor: "cli", restrictionOverride: override).transcript
+                transcript = try await store.open(id: transcriptID ?? "", actor: "cli", restrictionOverride: override).transcript
             } catch {
                 throw CLIError.failure(
                     error.message,

@@ -14,7 +14,7 @@ import Testing
 /// Guarantee 5 (crash-safe): `kill -9` a process mid-recording, run start-up recovery, and check
 /// that everything older than the durability window is readable, verifies, and is queued.
 @Suite(.timeLimit(.minutes(15))) struct RecorderCrashTests {
-    @Test func killedRecordingIsRecoveredUpToTheDurabilityWindow() throws {
+    @Test func killedRecordingIsRecoveredUpToTheDurabilityWindow() async throws {
         let root = try TemporaryDirectory.make("crash-test")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let executable = try #require(CatalogCLIProcess.executable(), "the callvault binary was not built")
@@ -40,7 +40,9 @@ import Testing
         try recorder.waitForStdout("8 segments appended", timeout: .seconds(30)) {
             $0.filter { $0.hasPrefix("appended") }.count >= 8
         }
-        Thread.sleep(forTimeInterval: 0.2)  // land somewhere inside the next segment
+        // Blocking on purpose: no suspension between the 8th segment and the kill (an async test resumes
+        // only when a thread of the shared pool is free, which in a full run can be after the recording ended).
+        usleep(200_000)  // land somewhere inside the next segment
         let killedAtMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let killed = try recorder.stop(SIGKILL)
         #expect(killed.signalled)
@@ -101,7 +103,7 @@ import Testing
         #expect(verified.segmentCount == result.segmentCount)
 
         // And the audio is the tone that was recorded, sample for sample.
-        let exported = try RecordingExporter(catalog: catalog, keyStore: keyStore, dataDirectory: directory)
+        let exported = try await RecordingExporter(catalog: catalog, keyStore: keyStore, dataDirectory: directory)
             .export(recordingID: recordingID, tenantID: tenantID, actor: "test")
         let expected = (0..<exported.samples.count).map { i in
             Int16(12_000 * sin(2 * Double.pi * 1000 * Double(i) / 8000))

@@ -68,7 +68,7 @@ struct EvidenceUnderFailureTests {
         let recordings = try server.catalog.recordingSummaries(callID: call.id)
         #expect(recordings.count == 1 && recordings.first?.state == .complete)
         #expect(recordings.first?.durationMs == 1000, "only frames 150..<200 were kept")
-        let export = try RecordingExporter(
+        let export = try await RecordingExporter(
             catalog: server.catalog, keyStore: server.keyStore, dataDirectory: server.directory,
             payloadFormat: SegmentPayload.format
         ).export(recordingID: try #require(recordings.first?.id), actor: "test", onTimeline: true)

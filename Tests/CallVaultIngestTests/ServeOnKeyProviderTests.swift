@@ -185,13 +185,13 @@ final class ProviderServer {
     }
 
     /// Decrypts the call's one recording: 1 s of the caller's μ-law 0x55.
-    func expectRecorded(tenantID: String, callSid: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRecorded(tenantID: String, callSid: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let recordings = try recordings(tenantID: tenantID, callSid: callSid)
         #expect(
             recordings.count == 1 && recordings.first?.state == .complete && recordings.first?.durationMs == 1000,
             "\(recordings)", sourceLocation: sourceLocation)
         guard let recording = recordings.first else { return }
-        let export = try RecordingExporter(
+        let export = try await RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format
         ).export(recordingID: recording.id, actor: "test", onTimeline: false)
         let expected = G711.muLawToLinear(0x55)
@@ -233,7 +233,7 @@ struct ServeOnKeyProviderTests {
 
         let aClose = try server.call(token: a.token, callSid: "CA-a1")
         #expect(aClose.code == 1000, "\(aClose)")
-        try server.expectRecorded(tenantID: a.id, callSid: "CA-a1")
+        try await server.expectRecorded(tenantID: a.id, callSid: "CA-a1")
 
         // b's first call: refused at its start with a reason naming b and the provider; nothing recorded.
         let refused = try server.call(token: b.token, callSid: "CA-b1")
@@ -247,7 +247,7 @@ struct ServeOnKeyProviderTests {
         #expect(ready, "the preparer fetched b's day key after the refusal")
         let retried = try server.call(token: b.token, callSid: "CA-b2")
         #expect(retried.code == 1000, "\(retried)")
-        try server.expectRecorded(tenantID: b.id, callSid: "CA-b2")
+        try await server.expectRecorded(tenantID: b.id, callSid: "CA-b2")
 
         #expect(server.provider.offLoop > 0, "the day keys came from the provider")
         #expect(server.provider.onLoop == 0, "\(server.provider.onLoop) provider call(s) on an event loop")
@@ -285,7 +285,7 @@ struct ServeOnKeyProviderTests {
         // a goes on: its day key is in memory; the call records and exports with the provider still hung.
         let aClose = try server.call(token: a.token, callSid: "CA-a1")
         #expect(aClose.code == 1000, "\(aClose)")
-        try server.expectRecorded(tenantID: a.id, callSid: "CA-a1")
+        try await server.expectRecorded(tenantID: a.id, callSid: "CA-a1")
 
         // OpenBao answers again: b's calls work without a restart (the preparer's periodic pass, or the
         // next refused call's request, fetches its day key).
@@ -297,7 +297,7 @@ struct ServeOnKeyProviderTests {
         #expect(ready, "b's day keys prepared once OpenBao answers: \(String(describing: server.dayKeys.failure(tenantID: b.id)))")
         let retried = try server.call(token: b.token, callSid: "CA-b2")
         #expect(retried.code == 1000, "\(retried)")
-        try server.expectRecorded(tenantID: b.id, callSid: "CA-b2")
+        try await server.expectRecorded(tenantID: b.id, callSid: "CA-b2")
         #expect(server.provider.onLoop == 0, "\(server.provider.onLoop) provider call(s) on an event loop")
         #expect(!server.logs.all.contains { $0.contains(openBao.token) }, "no token in the log")
         try await server.stop()
@@ -348,7 +348,7 @@ struct ServeOnKeyProviderTests {
         // Before any pass: the local tenant records; the tenant with its own provider is refused naming it,
         // and its provider is not opened on the loop.
         #expect(try server.call(token: plain.token, callSid: "CA-p1").code == 1000)
-        try server.expectRecorded(tenantID: plain.id, callSid: "CA-p1")
+        try await server.expectRecorded(tenantID: plain.id, callSid: "CA-p1")
         let refused = try server.call(token: own.token, callSid: "CA-o1")
         #expect(refused.code == 1011 && refused.reason.contains(own.id), "\(refused)")
         #expect(refused.reason.contains("its own key provider"), "\(refused.reason)")
@@ -359,7 +359,7 @@ struct ServeOnKeyProviderTests {
         #expect(ready)
         #expect(server.opens.onLoop == 0 && server.opens.offLoop == 1, "opened once, off the loops")
         #expect(try server.call(token: own.token, callSid: "CA-o2").code == 1000)
-        try server.expectRecorded(tenantID: own.id, callSid: "CA-o2")
+        try await server.expectRecorded(tenantID: own.id, callSid: "CA-o2")
         #expect(try server.call(token: plain.token, callSid: "CA-p2").code == 1000)
         #expect(server.provider.offLoop > 0 && server.provider.onLoop == 0, "no provider call on an event loop")
         try await server.stop()

@@ -40,23 +40,23 @@ struct CallRecorderTests {
 
     /// The frame indices found in a recording's export (first sample of each frame of speech).
     private func writtenFrames(_ fixture: RecorderFixture, _ recorder: CallRecorder, track: RecordingTrack = .caller)
-        throws -> [Int]
+        async throws -> [Int]
     {
         guard let id = recorder.recordingIDs[track] else { return [] }
         let exporter = RecordingExporter(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             payloadFormat: SegmentPayload.format)
-        let export = try exporter.export(recordingID: id, actor: "test")
+        let export = try await exporter.export(recordingID: id, actor: "test")
         #expect(export.isComplete)
         return stride(from: 0, to: export.samples.count, by: 160).compactMap { start in
             export.samples[start + 1] == 1000 ? Int(export.samples[start]) : nil
         }
     }
 
-    @Test func optInWithConsentAfterThreeSecondsKeepsOnlyWhatFollowed() throws {
+    @Test func optInWithConsentAfterThreeSecondsKeepsOnlyWhatFollowed() async throws {
         let fixture = try RecorderFixture()
         let recorder = try run(fixture, policy: ConsentPolicy(mode: .optIn), frames: 400, events: [150: [.consent]])
-        #expect(try writtenFrames(fixture, recorder) == Array(150..<400))
+        #expect(try await writtenFrames(fixture, recorder) == Array(150..<400))
         #expect(recorder.framesDropped == 150)
         let events = try fixture.catalog.consentEvents(callID: fixture.callID)
         #expect(events.map(\.kind) == [.consent] && events[0].timelineMs == 3000)
@@ -73,27 +73,27 @@ struct CallRecorderTests {
         #expect(!files.contains { "\($0)".hasSuffix(".cvr") })
     }
 
-    @Test func revokeMidCallStopsAtTheNextFrame() throws {
+    @Test func revokeMidCallStopsAtTheNextFrame() async throws {
         let fixture = try RecorderFixture()
         let recorder = try run(
             fixture, policy: ConsentPolicy(mode: .optIn), frames: 300, events: [20: [.consent], 170: [.revoke]])
-        #expect(try writtenFrames(fixture, recorder) == Array(20..<170))
+        #expect(try await writtenFrames(fixture, recorder) == Array(20..<170))
     }
 
-    @Test func pauseAndResumeWithholdTheCardNumberAndRecordTheSpan() throws {
+    @Test func pauseAndResumeWithholdTheCardNumberAndRecordTheSpan() async throws {
         let fixture = try RecorderFixture()
         let recorder = try run(
             fixture, policy: ConsentPolicy(mode: .notRequired), frames: 300, events: [100: [.pause], 180: [.resume]])
-        #expect(try writtenFrames(fixture, recorder) == Array(0..<100) + Array(180..<300))
+        #expect(try await writtenFrames(fixture, recorder) == Array(0..<100) + Array(180..<300))
         let spans = try fixture.catalog.pausedSpans(callID: fixture.callID)
         #expect(spans.count == 1 && spans[0].startMs == 2000 && spans[0].endMs == 3600)
     }
 
-    @Test func aConsentToneInTheCallersAudioStartsRecordingAfterIt() throws {
+    @Test func aConsentToneInTheCallersAudioStartsRecordingAfterIt() async throws {
         let fixture = try RecorderFixture()
         let policy = ConsentPolicy(mode: .optIn, consentDigit: .one)
         let recorder = try run(fixture, policy: policy, frames: 300, tone: (.one, 100))
-        let written = try writtenFrames(fixture, recorder)
+        let written = try await writtenFrames(fixture, recorder)
         let first = try #require(written.first)
         // The tone is 100 ms from frame 100; Q.24 detection needs ≥ 40 ms of it.
         #expect((101...105).contains(first), "recording started at frame \(first)")
@@ -102,13 +102,13 @@ struct CallRecorderTests {
         #expect(events.map(\.kind) == [.consent] && events[0].method == .dtmf)
     }
 
-    @Test func optOutRecordsAfterTheDisclosureAndNotRequiredRecordsEverything() throws {
+    @Test func optOutRecordsAfterTheDisclosureAndNotRequiredRecordsEverything() async throws {
         let optOut = try RecorderFixture()
         let a = try run(optOut, policy: ConsentPolicy(mode: .optOut), frames: 100, events: [30: [.disclosure], 80: [.deny]])
-        #expect(try writtenFrames(optOut, a) == Array(30..<80))
+        #expect(try await writtenFrames(optOut, a) == Array(30..<80))
         let free = try RecorderFixture()
         let b = try run(free, policy: ConsentPolicy(mode: .notRequired), frames: 100)
-        #expect(try writtenFrames(free, b) == Array(0..<100))
+        #expect(try await writtenFrames(free, b) == Array(0..<100))
     }
 
     @Test func refusedEventsAreReportedAndChangeNothing() throws {
@@ -147,7 +147,7 @@ struct CallRecorderTests {
         #expect(durations.allSatisfy { abs($0 - Int64(frames) * 20) <= 20 }, "durations \(durations)")
     }
 
-    @Test func opusStorageRecordsAboutFourTimesSmallerAndExportsTheAudio() throws {
+    @Test func opusStorageRecordsAboutFourTimesSmallerAndExportsTheAudio() async throws {
         let fixture = try RecorderFixture()
         let recorder = CallRecorder(
             callID: fixture.callID,
@@ -167,7 +167,7 @@ struct CallRecorderTests {
         #expect(summary.codec == .opus && summary.durationMs == 5000)
         // 5 s of μ-law would be 40,000 bytes; 16 kb/s Opus is about 10,000 plus framing.
         #expect(summary.bytes < 16_000, "\(summary.bytes) bytes for 5 s")
-        let export = try RecordingExporter(
+        let export = try await RecordingExporter(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             payloadFormat: SegmentPayload.format
         ).export(recordingID: try #require(recorder.recordingIDs[.caller]), actor: "test", onTimeline: true)

@@ -35,9 +35,9 @@ struct EvidenceFirstTests {
         }
     }
 
-    private func writtenFrames(_ fixture: RecorderFixture, _ recorder: CallRecorder) throws -> [Int] {
+    private func writtenFrames(_ fixture: RecorderFixture, _ recorder: CallRecorder) async throws -> [Int] {
         guard let id = recorder.recordingIDs[.caller] else { return [] }
-        let export = try RecordingExporter(
+        let export = try await RecordingExporter(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             payloadFormat: SegmentPayload.format
         ).export(recordingID: id, actor: "test")
@@ -46,7 +46,7 @@ struct EvidenceFirstTests {
         }
     }
 
-    @Test func aConsentWhoseEvidenceCannotBeStoredRecordsNothingUntilOneIsStored() throws {
+    @Test func aConsentWhoseEvidenceCannotBeStoredRecordsNothingUntilOneIsStored() async throws {
         let (fixture, catalog) = try fixture()
         let recorder = recorder(fixture, catalog, policy: ConsentPolicy(mode: .optIn, consentDigit: .one))
         let ring = FrameRing(sampleRate: .hz8000)
@@ -63,12 +63,12 @@ struct EvidenceFirstTests {
         #expect(recorder.admits)
         try send(150..<200, to: recorder, ring: ring)
         try recorder.finish(atMs: 4000)
-        #expect(try writtenFrames(fixture, recorder) == Array(150..<200))
+        #expect(try await writtenFrames(fixture, recorder) == Array(150..<200))
         let events = try fixture.catalog.consentEvents(callID: fixture.callID)
         #expect(events.map(\.kind) == [.consent] && events[0].timelineMs == 3000)
     }
 
-    @Test func aRevokeWhoseEvidenceCannotBeStoredStopsAtOnceAndIsStoredLater() throws {
+    @Test func aRevokeWhoseEvidenceCannotBeStoredStopsAtOnceAndIsStoredLater() async throws {
         let (fixture, catalog) = try fixture()
         let recorder = recorder(fixture, catalog, policy: ConsentPolicy(mode: .optIn))
         let ring = FrameRing(sampleRate: .hz8000)
@@ -84,13 +84,13 @@ struct EvidenceFirstTests {
         try recorder.apply(.consent, method: .api, atMs: 2000)
         try send(100..<120, to: recorder, ring: ring)
         try recorder.finish(atMs: 2400)
-        #expect(try writtenFrames(fixture, recorder) == Array(0..<50) + Array(100..<120))
+        #expect(try await writtenFrames(fixture, recorder) == Array(0..<50) + Array(100..<120))
         let events = try fixture.catalog.consentEvents(callID: fixture.callID)
         #expect(events.map(\.kind) == [.consent, .revoke, .consent])
         #expect(events.map(\.timelineMs) == [0, 1000, 2000])
     }
 
-    @Test func aPauseWhoseEvidenceCannotBeStoredStillWithholdsTheCardNumber() throws {
+    @Test func aPauseWhoseEvidenceCannotBeStoredStillWithholdsTheCardNumber() async throws {
         let (fixture, catalog) = try fixture()
         let recorder = recorder(fixture, catalog, policy: ConsentPolicy(mode: .notRequired))
         let ring = FrameRing(sampleRate: .hz8000)
@@ -105,14 +105,14 @@ struct EvidenceFirstTests {
         try recorder.apply(.resume, method: .api, atMs: 1800)
         try send(90..<100, to: recorder, ring: ring)
         try recorder.finish(atMs: 2000)
-        #expect(try writtenFrames(fixture, recorder) == Array(0..<50) + Array(90..<100))
+        #expect(try await writtenFrames(fixture, recorder) == Array(0..<50) + Array(90..<100))
         let events = try fixture.catalog.consentEvents(callID: fixture.callID)
         #expect(events.map(\.kind) == [.pause, .resume])
         let spans = try fixture.catalog.pausedSpans(callID: fixture.callID)
         #expect(spans.map(\.startMs) == [1000] && spans.map(\.endMs) == [1800])
     }
 
-    @Test func aFailedWriteWhileRecordingHoldsTheAudioUntilALaterEventIsStored() throws {
+    @Test func aFailedWriteWhileRecordingHoldsTheAudioUntilALaterEventIsStored() async throws {
         let (fixture, catalog) = try fixture()
         let recorder = recorder(fixture, catalog, policy: ConsentPolicy(mode: .optIn))
         let ring = FrameRing(sampleRate: .hz8000)
@@ -126,7 +126,7 @@ struct EvidenceFirstTests {
         try recorder.apply(.disclosure, method: .api, atMs: 800)
         try send(40..<60, to: recorder, ring: ring)
         try recorder.finish(atMs: 1200)
-        #expect(try writtenFrames(fixture, recorder) == Array(0..<20) + Array(40..<60))
+        #expect(try await writtenFrames(fixture, recorder) == Array(0..<20) + Array(40..<60))
     }
 
     @Test func storedEventsThatCannotBeReadRefuseTheStream() throws {

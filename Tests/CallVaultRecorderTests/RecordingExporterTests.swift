@@ -41,12 +41,12 @@ struct RecordingExporterTests {
         try fixture.catalog.auditLog.entries().map(\.action)
     }
 
-    @Test func aRestrictedRecordingIsRefusedWithoutAnOverrideAndNothingIsDecrypted() throws {
+    @Test func aRestrictedRecordingIsRefusedWithoutAnOverrideAndNothingIsDecrypted() async throws {
         let fixture = try RecorderFixture()
         let id = try record(fixture)
         try fixture.catalog.setRestricted(recordingID: id, true, reason: "subject objects (ticket 9)")
-        let error = #expect(throws: RecorderError.self) {
-            try exporter(fixture).export(recordingID: id, actor: "test")
+        let error = await #expect(throws: RecorderError.self) {
+            try await exporter(fixture).export(recordingID: id, actor: "test")
         }
         #expect(error?.code == .restricted)
         #expect(error?.message.contains(id) == true && error?.message.contains("--override-reason") == true)
@@ -55,11 +55,11 @@ struct RecordingExporterTests {
         #expect(try !actions(fixture).contains(.restrictionOverridden))
     }
 
-    @Test func anOverrideIsAuditedWithItsReasonInTheDecryptionsTransaction() throws {
+    @Test func anOverrideIsAuditedWithItsReasonInTheDecryptionsTransaction() async throws {
         let fixture = try RecorderFixture()
         let id = try record(fixture)
         try fixture.catalog.setRestricted(recordingID: id, true, reason: "subject objects (ticket 9)")
-        let export = try exporter(fixture).export(
+        let export = try await exporter(fixture).export(
             recordingID: id, actor: "test", restrictionOverride: RestrictionOverride(reason: "court order 12"))
         #expect(export.restrictionOverridden && export.samples.count == 16_000)
 
@@ -72,33 +72,33 @@ struct RecordingExporterTests {
 
         // Lifted: an override given anyway is not audited as one.
         try fixture.catalog.setRestricted(recordingID: id, false, reason: "resolved")
-        let again = try exporter(fixture).export(
+        let again = try await exporter(fixture).export(
             recordingID: id, actor: "test", restrictionOverride: RestrictionOverride(reason: "court order 12"))
         #expect(!again.restrictionOverridden)
         #expect(try actions(fixture).filter { $0 == .restrictionOverridden }.count == 1)
     }
 
-    @Test func anOverrideNeedsAReasonThatFitsTheAuditLog() throws {
+    @Test func anOverrideNeedsAReasonThatFitsTheAuditLog() async throws {
         let fixture = try RecorderFixture()
         let id = try record(fixture)
         try fixture.catalog.setRestricted(recordingID: id, true, reason: "subject objects")
         for reason in ["", String(repeating: "x", count: 501)] {
-            let error = #expect(throws: RecorderError.self) {
-                try exporter(fixture).export(recordingID: id, actor: "test", restrictionOverride: .init(reason: reason))
+            let error = await #expect(throws: RecorderError.self) {
+                try await exporter(fixture).export(recordingID: id, actor: "test", restrictionOverride: .init(reason: reason))
             }
             #expect(error?.code == .invalidArgument)
         }
         #expect(try !actions(fixture).contains(.recordingDecrypted))
     }
 
-    @Test func aDecryptionWhoseAuditCannotBeWrittenIsNotDone() throws {
+    @Test func aDecryptionWhoseAuditCannotBeWrittenIsNotDone() async throws {
         let fixture = try RecorderFixture()
         let id = try record(fixture)
         try fixture.catalog.setRestricted(recordingID: id, true, reason: "subject objects")
         let impatient = try Catalog(path: fixture.catalog.path, busyTimeout: 0.2)
         let lock = try CatalogWriteLock(path: fixture.catalog.path)
-        let error = #expect(throws: RecorderError.self) {
-            try exporter(fixture, catalog: impatient).export(
+        let error = await #expect(throws: RecorderError.self) {
+            try await exporter(fixture, catalog: impatient).export(
                 recordingID: id, actor: "test", restrictionOverride: .init(reason: "court order 12"))
         }
         try lock.release()
@@ -107,18 +107,18 @@ struct RecordingExporterTests {
         #expect(try !actions(fixture).contains(.restrictionOverridden), "neither entry: one transaction")
     }
 
-    @Test func anExportWhoseAuditEntryFailsFailsAndLeavesNoFile() throws {
+    @Test func anExportWhoseAuditEntryFailsFailsAndLeavesNoFile() async throws {
         let fixture = try RecorderFixture()
         let id = try record(fixture)
         let impatient = try Catalog(path: fixture.catalog.path, busyTimeout: 0.2)
         let exporter = exporter(fixture, catalog: impatient)
-        let export = try exporter.export(recordingID: id, actor: "test")
+        let export = try await exporter.export(recordingID: id, actor: "test")
         let out = fixture.temp + "/out/a.wav"
         try FileManager.default.createDirectory(atPath: fixture.temp + "/out", withIntermediateDirectories: true)
 
         let lock = try CatalogWriteLock(path: fixture.catalog.path)
-        let error = #expect(throws: RecorderError.self) {
-            try exporter.write(
+        let error = await #expect(throws: RecorderError.self) {
+            try await exporter.write(
                 export.samples, sampleRate: export.sampleRate, channels: 1, to: out, actor: "test",
                 tenantID: fixture.tenantID, subjectID: id)
         }
@@ -127,7 +127,7 @@ struct RecordingExporterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.temp + "/out").isEmpty, "nor a partial one")
         #expect(try !actions(fixture).contains(.recordingExported))
 
-        try exporter.write(
+        try await exporter.write(
             export.samples, sampleRate: export.sampleRate, channels: 1, to: out, actor: "test",
             tenantID: fixture.tenantID, subjectID: id)
         #expect(try AudioFileReader(path: out).readAllMono() == export.samples)
@@ -136,8 +136,8 @@ struct RecordingExporterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.temp + "/out") == ["a.wav"])
 
         // Never replaced, and no entry for the refusal.
-        let exists = #expect(throws: RecorderError.self) {
-            try exporter.write(
+        let exists = await #expect(throws: RecorderError.self) {
+            try await exporter.write(
                 [0, 0], sampleRate: 8000, channels: 1, to: out, actor: "test", tenantID: fixture.tenantID,
                 subjectID: id)
         }

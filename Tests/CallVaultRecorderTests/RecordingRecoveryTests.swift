@@ -11,7 +11,7 @@ import Testing
         RecordingRecovery(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
     }
 
-    @Test func tornTailIsIgnoredAndRecordingIsInterruptedAuditedAndQueued() throws {
+    @Test func tornTailIsIgnoredAndRecordingIsInterruptedAuditedAndQueued() async throws {
         let f = try RecorderFixture()
         let bytes = RecorderFixture.bytes(RecorderFixture.tone(seconds: 3))
         var recordingID = ""
@@ -61,13 +61,13 @@ import Testing
         // Nothing left open: a second start-up recovers nothing.
         #expect(try recovery(f).run().isEmpty)
         // The interrupted recording exports up to its last verified segment.
-        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        let exported = try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: recordingID, actor: "test")
         #expect(RecorderFixture.bytes(exported.samples) == bytes)
         #expect(!exported.isComplete)
     }
 
-    @Test func multiPartRecordingIsReadAcrossParts() throws {
+    @Test func multiPartRecordingIsReadAcrossParts() async throws {
         let f = try RecorderFixture()
         let first = RecorderFixture.tone(seconds: 2)
         let second = RecorderFixture.tone(seconds: 2, offset: 16_000)
@@ -117,7 +117,7 @@ import Testing
         #expect(result.segmentCount == 4)
         #expect(result.durationMs == 4000)
         #expect(result.ending == SealedFileEnding.missingLast.rawValue)
-        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        let exported = try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: writer.recording.id, actor: "test")
         #expect(exported.samples == first + second)
         #expect(exported.partCount == 2)

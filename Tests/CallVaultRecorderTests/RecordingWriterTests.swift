@@ -12,7 +12,7 @@ import Testing
 
 /// RecordingWriter against a real catalog, key store and sealed files.
 @Suite struct RecordingWriterTests {
-    @Test func completeRecordingIsSealedCatalogedQueuedAndExportable() throws {
+    @Test func completeRecordingIsSealedCatalogedQueuedAndExportable() async throws {
         let f = try RecorderFixture(voiceDays: 30)
         let writer = try RecordingWriter(
             catalog: f.catalog,
@@ -71,7 +71,7 @@ import Testing
         #expect(verified.segmentCount == 6)
 
         let before = try f.catalog.auditLog.entries().count
-        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        let exported = try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: row.id, actor: "test")
         #expect(exported.samples == tone)
         #expect(exported.isComplete)
@@ -83,7 +83,7 @@ import Testing
         #expect(try f.catalog.auditLog.verify() == .intact(entries: audit.count, headHash: Array(audit.last!.hash)))
     }
 
-    @Test func g711RecordingExportsDecodedPCM() throws {
+    @Test func g711RecordingExportsDecodedPCM() async throws {
         let f = try RecorderFixture()
         let writer = try RecordingWriter(
             catalog: f.catalog,
@@ -98,7 +98,7 @@ import Testing
         let encoded = tone.map(G711.linearToMuLaw)
         try encoded[0..<8000].withUnsafeBytes { try writer.append(segment: $0, frameCount: 50) }
         _ = try encoded[8000...].withUnsafeBytes { try writer.finish(lastSegment: $0, frameCount: 50) }
-        let exported = try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        let exported = try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: writer.recording.id, tenantID: f.tenantID, actor: "test")
         #expect(exported.samples == encoded.map(G711.muLawToLinear))
         #expect(exported.segmentCount == 2)
@@ -138,7 +138,7 @@ import Testing
         #expect(error?.code == .writerClosed)
     }
 
-    @Test func anotherTenantCannotExport() throws {
+    @Test func anotherTenantCannotExport() async throws {
         let f = try RecorderFixture()
         let other = try f.catalog.addTenant(name: "globex").tenant
         let writer = try RecordingWriter(
@@ -152,8 +152,8 @@ import Testing
         )
         try writer.finish()
         let before = try f.catalog.auditLog.entries().count
-        #expect(throws: RecorderError.self) {
-            try RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        await #expect(throws: RecorderError.self) {
+            try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
                 .export(recordingID: writer.recording.id, tenantID: other.id, actor: "test")
         }
         // Refused before anything was decrypted or audited.

@@ -45,14 +45,14 @@ struct TenantModelTests {
         }
     }
 
-    func text(of callID: String, in fixture: TranscriptionFixture) throws -> (engine: String, text: String) {
+    func text(of callID: String, in fixture: TranscriptionFixture) async throws -> (engine: String, text: String) {
         let row = try #require(try fixture.catalog.transcripts(callID: callID).first)
         let store = TranscriptStore(catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
-        let transcript = try store.open(id: row.id, actor: "test").transcript
+        let transcript = try await store.open(id: row.id, actor: "test").transcript
         return (row.engine, transcript.segments.map(\.text).joined(separator: " "))
     }
 
-    @Test func aTenantsCallsUseItsModelOneEngineIsKeptAndABrokenModelFailsOnlyItsJob() throws {
+    @Test func aTenantsCallsUseItsModelOneEngineIsKeptAndABrokenModelFailsOnlyItsJob() async throws {
         let fixture = try TranscriptionFixture()
         let ownModel = fixture.temp + "/acme-model"
         try FileManager.default.createDirectory(atPath: ownModel, withIntermediateDirectories: true)
@@ -71,13 +71,13 @@ struct TenantModelTests {
 
         let made = Made()
         let retry = JobRetryPolicy(maximumAttempts: 3, baseDelay: .seconds(600))
-        let summary = try fixture.drain(retry: retry, makeModelEngine: Self.stubFactory(made))
+        let summary = try await fixture.drain(retry: retry, makeModelEngine: Self.stubFactory(made))
         #expect(summary.done == 3 && summary.failed == 1 && summary.dead == 0)
         #expect(made.counts.withLock { $0 } == [ownModel: 1], "one engine for the model, made once and kept")
         for call in [first, second] {
-            #expect(try text(of: call, in: fixture) == ("pocketsphinx", "model \(ownModel)"))
+            #expect(try await text(of: call, in: fixture) == ("pocketsphinx", "model \(ownModel)"))
         }
-        let plainText = try text(of: other, in: fixture)
+        let plainText = try await text(of: other, in: fixture)
         #expect(plainText.engine == "pocketsphinx" && !plainText.text.hasPrefix("model "), "the worker's own engine")
 
         // The broken tenant's job failed with the reason and the way out, and is retried, not lost.
@@ -91,16 +91,16 @@ struct TenantModelTests {
         // The operator copies the model (and, not to wait for the backoff, retries the job): it is used.
         try FileManager.default.createDirectory(atPath: missingModel, withIntermediateDirectories: true)
         try fixture.catalog.retryJob(jobID: job.id)
-        #expect(try fixture.drain(retry: retry, makeModelEngine: Self.stubFactory(made)).done == 1)
-        #expect(try text(of: failing, in: fixture).text == "model \(missingModel)")
+        #expect(try await fixture.drain(retry: retry, makeModelEngine: Self.stubFactory(made)).done == 1)
+        #expect(try await text(of: failing, in: fixture).text == "model \(missingModel)")
 
         // A run that ignores tenants' models (another engine, or --model given) uses its own engine.
         let ignored = try fixture.recordCall(caller: audio)
-        #expect(try fixture.drain().done == 1)
-        #expect(try !text(of: ignored, in: fixture).text.hasPrefix("model "))
+        #expect(try await fixture.drain().done == 1)
+        #expect(try await !text(of: ignored, in: fixture).text.hasPrefix("model "))
     }
 
-    @Test func aWorkerKeepsAtMostItsLimitOfModelEnginesDroppingTheLeastRecentlyUsed() throws {
+    @Test func aWorkerKeepsAtMostItsLimitOfModelEnginesDroppingTheLeastRecentlyUsed() async throws {
         let fixture = try TranscriptionFixture()
         let models = ["a", "b", "c"].map { fixture.temp + "/model-" + $0 }
         var tenants: [String] = []
@@ -116,7 +116,7 @@ struct TenantModelTests {
         let audio = try TranscriptionFixture.audio("answer.ulaw.wav")
         for tenant in [tenants[0], tenants[1], tenants[0], tenants[2], tenants[0], tenants[1]] {
             try fixture.recordCall(caller: audio, tenantID: tenant)
-            let report = try #require(try worker.runNext())
+            let report = try #require(try await worker.runNext())
             guard case .done = report.outcome else {
                 Issue.record("\(report.outcome)")
                 return

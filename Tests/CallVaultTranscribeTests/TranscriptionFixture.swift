@@ -76,8 +76,8 @@ final class TranscriptionFixture {
         workers: Int = 1, limit: Int? = nil, retry: JobRetryPolicy = JobRetryPolicy(), lease: Duration = .seconds(60),
         makeEngine: @escaping TranscriptionEngineFactory = { () throws(TranscriptionError) in try PocketSphinxEngine() },
         makeModelEngine: TranscriptionModelEngineFactory? = nil
-    ) throws -> TranscriptionSummary {
-        try TranscriptionPool.drain(
+    ) async throws -> TranscriptionSummary {
+        try await TranscriptionPool.drain(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, workers: workers, limit: limit,
             configuration: { TranscriptionWorker.Configuration(workerID: "test-\($0)", lease: lease, retry: retry) },
             makeEngine: makeEngine, makeModelEngine: makeModelEngine)

@@ -40,13 +40,13 @@ struct TranscriptionRestrictionTests {
         }
     }
 
-    @Test func aTrackRestrictedDuringTheJobIsRefusedByTheExporterAndTheJobIsCancelled() throws {
+    @Test func aTrackRestrictedDuringTheJobIsRefusedByTheExporterAndTheJobIsCancelled() async throws {
         let fixture = try TranscriptionFixture()
         let callID = try fixture.recordCall(
             caller: TranscriptionFixture.audio("answer.ulaw.wav"), bot: TranscriptionFixture.audio("answer.ulaw.wav"))
         let bot = try #require(try fixture.catalog.recordings(inCalls: [callID]).first { $0.track == .bot })
         let catalog = fixture.catalog
-        let summary = try fixture.drain(
+        let summary = try await fixture.drain(
             retry: JobRetryPolicy(maximumAttempts: 5),
             makeEngine: { () throws(TranscriptionError) in RestrictingEngine(catalog: catalog, restrict: bot.id) })
 
@@ -61,12 +61,12 @@ struct TranscriptionRestrictionTests {
         #expect(try fixture.catalog.transcripts(callID: callID).isEmpty)
     }
 
-    @Test func aTranscriptOfARestrictedCallOpensOnlyWithAnAuditedOverride() throws {
+    @Test func aTranscriptOfARestrictedCallOpensOnlyWithAnAuditedOverride() async throws {
         let fixture = try TranscriptionFixture()
         let callID = try fixture.recordCall(caller: TranscriptionFixture.audio("answer.ulaw.wav"))
         let recording = try #require(try fixture.catalog.recordings(inCalls: [callID]).first)
         let catalog = fixture.catalog
-        let summary = try fixture.drain(makeEngine: { () throws(TranscriptionError) in
+        let summary = try await fixture.drain(makeEngine: { () throws(TranscriptionError) in
             RestrictingEngine(catalog: catalog, restrict: nil)
         })
         #expect(summary.done == 1)
@@ -75,11 +75,11 @@ struct TranscriptionRestrictionTests {
 
         let store = TranscriptStore(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
-        let refused = #expect(throws: TranscriptionError.self) { try store.open(id: transcript.id, actor: "test") }
+        let refused = await #expect(throws: TranscriptionError.self) { try await store.open(id: transcript.id, actor: "test") }
         #expect(refused?.code == .restricted && refused?.message.contains(recording.id) == true)
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .transcriptDecrypted })
 
-        let opened = try store.open(
+        let opened = try await store.open(
             id: transcript.id, actor: "test", restrictionOverride: RestrictionOverride(reason: "court order 12"))
         #expect(opened.transcript.callId == callID)
         let entries = try fixture.catalog.auditLog.entries()

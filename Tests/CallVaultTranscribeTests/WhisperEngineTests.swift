@@ -121,12 +121,12 @@ struct WhisperEngineTests {
         } throws: { ($0 as? TranscriptionError)?.code == .badResponse }
     }
 
-    @Test func aRecordedCallIsTranscribedFromTheQueueByWhisper() throws {
+    @Test func aRecordedCallIsTranscribedFromTheQueueByWhisper() async throws {
         let fixture = try TranscriptionFixture()
         let callID = try fixture.recordCall(
             caller: TranscriptionFixture.audio("caller.flac"), bot: TranscriptionFixture.audio("bot.flac"))
         let installation = try Self.installation()
-        let summary = try fixture.drain { () throws(TranscriptionError) in
+        let summary = try await fixture.drain { () throws(TranscriptionError) in
             try WhisperEngine(configuration: .init(installation: installation))
         }
         #expect(summary.done == 1)
@@ -136,7 +136,7 @@ struct WhisperEngineTests {
         let row = try #require(try fixture.catalog.transcripts(callID: callID).first)
         #expect(row.engine == "whisper")
         let store = TranscriptStore(catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
-        let transcript = try store.open(id: row.id, actor: "test").transcript
+        let transcript = try await store.open(id: row.id, actor: "test").transcript
         let reference = try String(contentsOfFile: TranscriptionFixture.samples + "/call.txt", encoding: .utf8)
         let lines = reference.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 1) }
         let botReference = lines.filter { $0[0].hasPrefix("bot") || $0[0] == "disclosure" }.map { String($0[1]) }
@@ -156,7 +156,7 @@ extension WhisperEngineTests {
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    @Test func aTenantsOwnModelGetsItsOwnSidecarAndABrokenOneFailsOnlyItsJob() throws {
+    @Test func aTenantsOwnModelGetsItsOwnSidecarAndABrokenOneFailsOnlyItsJob() async throws {
         let installation = try Self.installation()
         let fixture = try TranscriptionFixture()
         // The tenant's "own" model: the installed one reached through another path.
@@ -190,7 +190,7 @@ extension WhisperEngineTests {
                 try WhisperEngine(configuration: .init(installation: installation.using(model: directory)))
             })
         var outcomes: [String: TranscriptionWorker.Report.Outcome] = [:]
-        while let report = try worker.runNext() { outcomes[report.callID] = report.outcome }
+        while let report = try await worker.runNext() { outcomes[report.callID] = report.outcome }
 
         guard case .done = outcomes[acmeCall], case .done = outcomes[plainCall] else {
             Issue.record("\(outcomes)")
@@ -219,7 +219,7 @@ extension WhisperEngineTests {
         }
 
         let again = try fixture.recordCall(caller: audio)
-        #expect(try worker.runNext()?.callID == again)
+        #expect(try await worker.runNext()?.callID == again)
         #expect(tenantEngine.sidecarPID == pid, "the model was loaded once")
     }
 }
