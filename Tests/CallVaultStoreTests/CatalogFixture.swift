@@ -5,6 +5,11 @@ import Testing
 
 @testable import CallVaultStore
 
+/// The catalog conformance suites (`CatalogConformanceTests*.swift`), one test at a time: each PostgreSQL
+/// case makes a database and a pool, and sixty of them at once beside the rest of the suite starve the
+/// machine's two cores.
+@Suite(.serialized) enum CatalogConformance {}
+
 /// A catalog under test on a fresh store of one backend: the embedded SQLite file of a temporary data
 /// directory, or a fresh database on the test PostgreSQL server. The conformance suites
 /// (`CatalogConformanceTests*`) run every test on both, through ``CatalogStore`` only.
@@ -30,14 +35,14 @@ struct CatalogFixture: Sendable {
                 tearDown: removeDirectory)
         case .postgres:
             let server = try PostgresServer.shared()
-            let database = try server.createDatabase()
+            let database = try await server.createDatabaseOffPool()
             let catalog = try await PostgresCatalog.open(
-                server.settings(database: database), logger: PostgresServer.quietLogger)
+                server.settings(database: database, maximumConnections: 4), logger: PostgresServer.quietLogger)
             return CatalogFixture(
                 backend: backend, catalog: catalog, postgresDatabase: database, directory: directory.path,
                 tearDown: {
                     await catalog.close()
-                    _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+                    await server.dropDatabaseOffPool(database)
                     removeDirectory()
                 })
         }

@@ -106,6 +106,18 @@ public final class PostgresServer: Sendable {
         return name
     }
 
+    /// ``createDatabase()`` from async code, without holding a thread of the cooperative pool.
+    public func createDatabaseOffPool() async throws -> String {
+        try await offCooperativePool { try self.createDatabase() }
+    }
+
+    /// Drops `database` (ignoring a failure) from async code, without holding a thread of the pool.
+    public func dropDatabaseOffPool(_ database: String) async {
+        _ = try? await offCooperativePool {
+            try self.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        }
+    }
+
     /// Runs SQL with psql against `database`; returns what it printed (unaligned, tuples only).
     @discardableResult
     public func psql(database: String, _ sql: String) throws -> String {
