@@ -43,24 +43,24 @@ final class CallLifecycle: ConsentEventTarget {
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private var tenant: Tenant?
-    private var ended = false
+    var ended = false
     /// The end reason once the stream ended: the call is finished when nothing is held any more.
-    private var ending: MediaClose?
-    private var finished = false
+    var ending: MediaClose?
+    var finished = false
     /// A catalog operation is under way: frames and events wait in `held` / `events`.
-    private var waiting = false
-    private let held = HeldFrames()
+    var waiting = false
+    let held = HeldFrames()
     /// Events waiting behind held frames: each applies once the frames before it (`sequence`) are recorded.
-    private var events: [(sequence: Int, event: HeldEvent)] = []
+    var events: [(sequence: Int, event: HeldEvent)] = []
     /// The progress of the oldest held frame, suspended at a catalog operation.
     private var progress = CallRecorder.FrameProgress()
-    private let queue: CallCatalogQueue
+    let queue: CallCatalogQueue
     /// Completed once the call's catalog work is done after its end (or at once if it never started).
     private let storedPromise: EventLoopPromise<Void>
     /// See ``MediaSession/stored``: set once the stream ended.
     private(set) var stored: EventLoopFuture<Void>?
 
-    private enum HeldEvent {
+    enum HeldEvent {
         case event(ConsentEventKind, ConsentMethod, EventLoopPromise<ConsentEventOutcome>)
         case digit(DTMFDigit)
     }
@@ -233,7 +233,7 @@ final class CallLifecycle: ConsentEventTarget {
 
     /// Records what is held, in order, until a frame needs the catalog or nothing is left; then finishes
     /// the call if its stream ended.
-    private func pump() {
+    func pump() {
         while !waiting, recorder != nil {
             if let first = events.first, first.sequence <= held.head {
                 events.removeFirst()
@@ -285,18 +285,29 @@ final class CallLifecycle: ConsentEventTarget {
                 return recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept")
             }
             waiting = true
+            let opener = recorder.trackOpener
             queue.enqueue {
-                let row: Result<RecordingRecord, CatalogError>
-                do throws(CatalogError) { row = .success(try await plan.createRow(in: store)) } catch {
-                    row = .failure(error)
+                // The row, then the track's data key and sealed file (a key-store write, a created and
+                // synced file): all off the loop, which gets the open track.
+                let opened: Result<CallRecorder.OpenedTrack, RecorderError>
+                do throws(CatalogError) {
+                    let record = try await plan.createRow(in: store)
+                    do throws(RecorderError) {
+                        opened = .success(try opener.open(record))
+                    } catch {
+                        await RecordingWriter.abandon(store, record.id, because: error.code.rawValue)
+                        opened = .failure(error)
+                    }
+                } catch {
+                    opened = .failure(RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)"))
                 }
-                bound.eventLoop.execute { bound.value.created(row) }
+                bound.eventLoop.execute { bound.value.created(opened) }
             }
         }
         return nil
     }
 
-    private static func store(_ evidence: [ConsentEvidence], callID: String, in store: any CatalogStore) async
+    static func store(_ evidence: [ConsentEvidence], callID: String, in store: any CatalogStore) async
         -> CatalogError?
     {
         do throws(CatalogError) {
@@ -316,23 +327,14 @@ final class CallLifecycle: ConsentEventTarget {
         pump()
     }
 
-    private func created(_ row: Result<RecordingRecord, CatalogError>) {
+    private func created(_ opened: Result<CallRecorder.OpenedTrack, RecorderError>) {
         waiting = false
         guard let recorder else { return }
-        switch row {
+        switch opened {
         case .failure(let error):
-            fail(recordingFailed(
-                RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)"),
-                otherwise: "recording failed: the catalog is unavailable"))
-        case .success(let record):
-            do {
-                try recorder.open(record)
-            } catch {
-                let store = context.catalog
-                let reason = error.code.rawValue
-                queue.enqueue { await RecordingWriter.abandon(store, record.id, because: reason) }
-                return fail(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
-            }
+            fail(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
+        case .success(let track):
+            recorder.install(track)
             pump()
         }
     }
@@ -346,112 +348,6 @@ final class CallLifecycle: ConsentEventTarget {
         }
         context.logger.error("recording failed", metadata: ["call": "\(callID ?? "?")", "error": "\(error)"])
         return .serverError(otherwise)
-    }
-
-    // MARK: Consent events
-
-    /// A DTMF key from the protocol's signalling, applied after the frames received before it. A refusal
-    /// or a failed evidence write is logged and counted: these protocols have no way to answer the sender.
-    func applyDigit(_ digit: DTMFDigit) {
-        guard recorder != nil || started, !finished else { return }
-        enqueueEvent(.digit(digit))
-    }
-
-    /// A consent event from the control API, applied after the frames received before it; the outcome
-    /// goes back to the API's caller once its evidence is stored (or known not to be).
-    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome> {
-        guard recorder != nil, !finished, ending == nil else {
-            return eventLoop.makeSucceededFuture(.refused("the stream has not started a call yet"))
-        }
-        let promise = eventLoop.makePromise(of: ConsentEventOutcome.self)
-        enqueueEvent(.event(kind, method, promise))
-        return promise.futureResult
-    }
-
-    private func enqueueEvent(_ event: HeldEvent) {
-        if !waiting && held.isEmpty && events.isEmpty && recorder != nil {
-            apply(event)
-        } else {
-            events.append((held.tail, event))
-        }
-    }
-
-    /// Decides an event at the current timeline position and stores its evidence off the loop; later
-    /// frames wait until it is settled.
-    private func apply(_ event: HeldEvent) {
-        guard let recorder, let callID else {
-            if case .event(_, _, let promise) = event { promise.succeed(.refused("the stream has not started a call yet")) }
-            return
-        }
-        let pending: CallRecorder.PendingEvidence
-        let name: String
-        do {
-            switch event {
-            case .event(let kind, let method, _):
-                name = kind.rawValue
-                pending = try recorder.decide(kind, method: method, atMs: timelineMs)
-            case .digit(let digit):
-                name = "dtmf"
-                guard let decided = try recorder.decide(digit: digit, atMs: timelineMs) else { return }
-                pending = decided
-            }
-        } catch {
-            report(error, event: eventName(event))
-            if case .event(_, _, let promise) = event { promise.succeed(.refused(error.message)) }
-            return
-        }
-        waiting = true
-        let store = context.catalog
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        let promise: EventLoopPromise<ConsentEventOutcome>? =
-            if case .event(_, _, let promise) = event { promise } else { nil }
-        queue.enqueue {
-            let failure = await Self.store(pending.evidence, callID: callID, in: store)
-            bound.eventLoop.execute { bound.value.settled(pending, failure: failure, event: name, promise: promise) }
-        }
-    }
-
-    private func eventName(_ event: HeldEvent) -> String {
-        switch event {
-        case .event(let kind, _, _): kind.rawValue
-        case .digit: "dtmf"
-        }
-    }
-
-    private func settled(
-        _ pending: CallRecorder.PendingEvidence, failure: CatalogError?, event: String,
-        promise: EventLoopPromise<ConsentEventOutcome>?
-    ) {
-        waiting = false
-        guard let recorder else { return }
-        do {
-            try recorder.settleEvent(pending, failure: failure)
-            promise?.succeed(.applied(recording: recorder.admits))
-        } catch {
-            report(error, event: event)
-            promise?.succeed(error.code == .consentRefused ? .refused(error.message) : .notStored(error.message))
-        }
-        pump()
-    }
-
-    private func failEvents(_ reason: String) {
-        for (_, event) in events {
-            if case .event(_, _, let promise) = event { promise.succeed(.notStored(reason)) }
-        }
-        events.removeAll()
-    }
-
-    private func report(_ error: RecorderError, event: String) {
-        if error.code == .consentRefused {
-            context.metrics.consentEventsRefused.increment()
-            context.logger.notice(
-                "consent event refused", metadata: ["call": "\(callID ?? "?")", "event": "\(event)", "reason": "\(error.message)"])
-        } else {
-            context.metrics.consentEvidenceFailures.increment()
-            context.logger.error(
-                "consent event not applied: evidence not stored",
-                metadata: ["call": "\(callID ?? "?")", "event": "\(event)", "error": "\(error.message)"])
-        }
     }
 
     // MARK: Limits and the end
@@ -492,17 +388,20 @@ final class CallLifecycle: ConsentEventTarget {
         }
         finished = true
         let timeline = timelineMs
-        guard let ending = recorder.sealForEnd(atMs: timeline) else { return storedPromise.succeed(()) }
-        if let error = ending.sealError {
-            context.logger.error(
-                "a recording not sealed cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-        }
+        guard let ending = recorder.takeEnding(atMs: timeline) else { return storedPromise.succeed(()) }
         let store = context.catalog
         let logger = context.logger
         let storedPromise = self.storedPromise
         queue.enqueue {
             defer { storedPromise.succeed(()) }
-            for completion in ending.completions {
+            // The last segments' writes and syncs, off the loop, before the catalog learns of them.
+            let sealed = ending.seal()
+            if let error = sealed.error {
+                logger.error(
+                    "a recording not sealed cleanly; recovery will close it",
+                    metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            }
+            for completion in sealed.completions {
                 do throws(RecorderError) { try await completion.apply(to: store) } catch {
                     logger.error(
                         "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])

@@ -126,19 +126,53 @@ extension CallRecorder {
             sampleRate: sampleRate.rawValue)
     }
 
-    /// Opens a track whose row was created elsewhere: its segmenter, data key and file (local work only).
+    /// Opens a track whose row was created elsewhere: its segmenter, data key and file.
     /// On failure the caller abandons the row (``RecordingWriter/abandon(_:_:because:)``).
     public func open(_ record: RecordingRecord) throws(RecorderError) {
-        guard let sampleRate = SampleRate(rawValue: record.sampleRate) else {
-            throw RecorderError(.invalidArgument, "no sample rate \(record.sampleRate)")
+        install(try trackOpener.open(record))
+    }
+
+    /// What opening a track needs, usable on another thread than the recorder's: the ingest opens a
+    /// track (a key-store write, the file created and synced) in the call's queue, off the event loop.
+    public var trackOpener: TrackOpener {
+        TrackOpener(
+            store: store, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup,
+            settings: settings)
+    }
+
+    /// Takes over a track opened by ``trackOpener``.
+    public func install(_ opened: OpenedTrack) {
+        tracks[opened.track.writer.recording.track] = opened.track
+    }
+
+    /// Opens tracks of one call: see ``CallRecorder/trackOpener``.
+    public struct TrackOpener: Sendable {
+        let store: any CatalogStore
+        let keyStore: KeyStore
+        let dataDirectory: DataDirectory
+        let flushGroup: FlushGroup?
+        let settings: Settings
+
+        /// The segmenter, data key (with `.forbidden`, never a provider round trip) and sealed file of a
+        /// track whose row exists.
+        public func open(_ record: RecordingRecord) throws(RecorderError) -> OpenedTrack {
+            guard let sampleRate = SampleRate(rawValue: record.sampleRate) else {
+                throw RecorderError(.invalidArgument, "no sample rate \(record.sampleRate)")
+            }
+            let segmenter = try Segmenter(
+                codec: settings.storageCodec, sampleRate: sampleRate, framesPerSegment: settings.framesPerSegment)
+            let writer = try RecordingWriter(
+                opening: record, store: store, keyStore: keyStore, dataDirectory: dataDirectory,
+                maxSegmentByteCount: segmenter.maxPayloadByteCount, flushGroup: flushGroup,
+                providerRoundTrip: settings.providerRoundTrip)
+            return OpenedTrack(track: Track(segmenter: segmenter, writer: writer))
         }
-        let segmenter = try Segmenter(
-            codec: settings.storageCodec, sampleRate: sampleRate, framesPerSegment: settings.framesPerSegment)
-        let writer = try RecordingWriter(
-            opening: record, store: store, keyStore: keyStore, dataDirectory: dataDirectory,
-            maxSegmentByteCount: segmenter.maxPayloadByteCount, flushGroup: flushGroup,
-            providerRoundTrip: settings.providerRoundTrip)
-        tracks[record.track] = Track(segmenter: segmenter, writer: writer)
+    }
+
+    /// A track opened on one thread and handed to the recorder's: nothing else holds its segmenter and
+    /// writer (they are made for it and passed on once), so the hand-over is the only crossing.
+    public struct OpenedTrack: @unchecked Sendable {
+        let track: Track
     }
 
     /// What ending the call leaves for the catalog, once its files are sealed.
@@ -157,22 +191,49 @@ extension CallRecorder {
     /// what the catalog must then store, in this order: each recording complete (with its job), the
     /// unstored evidence, the call's end. Nil when the call had already ended.
     public func sealForEnd(atMs: Int64) -> Ending? {
+        guard let work = takeEnding(atMs: atMs) else { return nil }
+        let sealed = work.seal()
+        return Ending(
+            sealError: sealed.error, completions: sealed.completions, unstoredEvidence: work.unstoredEvidence,
+            openPause: work.openPause)
+    }
+
+    /// Ends the call (nothing more is recorded) and hands over its tracks to be sealed elsewhere: the
+    /// ingest seals them (a last write and `fdatasync` each) in the call's queue, off the event loop.
+    /// Nil when the call had already ended.
+    public func takeEnding(atMs: Int64) -> EndingWork? {
         guard !finished else { return nil }
         finished = true
         let openPause = gate.end(atMs: atMs)
         updateAdmits()
-        var firstError: RecorderError?
-        var completions: [RecordingWriter.Completion] = []
-        for state in tracks.values {
-            do throws(RecorderError) {
-                let rest = state.segmenter.takeRemainder()
-                try state.writer.seal(lastSegment: rest?.payload, frameCount: rest?.frameCount ?? 0)
-                completions.append(state.writer.completion)
-            } catch {
-                firstError = firstError ?? error
+        return EndingWork(
+            tracks: Array(tracks.values), unstoredEvidence: takeUnstoredEvidence(), openPause: openPause)
+    }
+
+    /// A finished call's tracks to seal, and what its end stores. The recorder no longer touches the
+    /// tracks once it handed them over (every step refuses after the end), so they cross threads once.
+    public struct EndingWork: @unchecked Sendable {
+        let tracks: [Track]
+        /// Evidence of decisions that took effect unstored.
+        public let unstoredEvidence: [ConsentEvidence]
+        /// The pause the end closes.
+        public let openPause: PausedSpan?
+
+        /// Seals each track's last segment (marked `last`), syncs and closes its file; returns the first
+        /// failure (the other tracks are still sealed) and each sealed recording's completion.
+        public func seal() -> (error: RecorderError?, completions: [RecordingWriter.Completion]) {
+            var firstError: RecorderError?
+            var completions: [RecordingWriter.Completion] = []
+            for state in tracks {
+                do throws(RecorderError) {
+                    let rest = state.segmenter.takeRemainder()
+                    try state.writer.seal(lastSegment: rest?.payload, frameCount: rest?.frameCount ?? 0)
+                    completions.append(state.writer.completion)
+                } catch {
+                    firstError = firstError ?? error
+                }
             }
+            return (firstError, completions)
         }
-        let unstored = takeUnstoredEvidence()
-        return Ending(sealError: firstError, completions: completions, unstoredEvidence: unstored, openPause: openPause)
     }
 }
