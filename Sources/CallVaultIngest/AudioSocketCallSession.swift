@@ -1,7 +1,9 @@
 import CallVaultAudio
 import CallVaultModel
 import CallVaultRecorder
+import CallVaultStore
 import NIOCore
+import Synchronization
 
 /// One Asterisk AudioSocket connection: the UUID names a call registered before with
 /// `POST /v1/calls` (which carried the tenant's token); then signed linear audio (8 kHz, or 16/48 kHz),
@@ -21,22 +23,21 @@ final class AudioSocketCallSession: AudioSocketSession {
         case .uuid(let uuid):
             return start(uuid.uuidString)
         case .audio(let hertz, let payload):
-            guard let recorder = call.recorder else { return .policy("audio before the UUID") }
+            guard call.started else { return .policy("audio before the UUID") }
             _ = call.noteMedia()
-            do {
+            do throws(IngestError) {
                 let rate = try SampleRate(ingestHertz: hertz)
                 if assembler?.sampleRate != rate {
-                    assembler = FrameAssembler(encoding: .l16LittleEndian, sampleRate: rate, startMs: call.timelineMs)
+                    assembler = FrameAssembler(
+                        encoding: .l16LittleEndian, sampleRate: rate, startMs: call.receivedTimelineMs)
                 }
                 var chunk = AudioChunk(payload)
                 while let frame = try assembler!.nextFrame(from: &chunk) {
-                    try call.record(frame, track: .caller, by: recorder)
+                    if let close = call.take(frame, track: .caller) { return close }
                 }
-            } catch let error as IngestError {
+            } catch {
                 context.metrics.protocolError("audiosocket.\(error.code)")
                 return .invalid(error.message)
-            } catch {
-                return call.recordingFailed(error, otherwise: "recording failed")
             }
             return nil
         case .dtmf(let digit):
@@ -47,33 +48,58 @@ final class AudioSocketCallSession: AudioSocketSession {
         }
     }
 
+    /// Finds the call the UUID names (registered by `POST /v1/calls`) and its tenant off the event
+    /// loop; audio that follows meanwhile is held.
     private func start(_ uuid: String) -> MediaClose? {
-        guard call.recorder == nil else { return .policy("a second UUID on one connection") }
-        let calls: [CallRecord]
-        do { calls = try context.catalog.calls(externalID: uuid) } catch {
-            return .serverError("the catalog is unavailable: \(error.message)")
-        }
-        guard calls.count == 1, let found = calls.first else {
-            context.metrics.protocolError("audiosocket.unregisteredCall")
-            return .policy(
-                calls.isEmpty
-                    ? "call \(uuid) was not registered (POST /v1/calls with the tenant's token first)"
-                    : "call \(uuid) is registered by more than one tenant")
-        }
-        let tenant: Tenant
-        do { tenant = try context.catalog.tenant(id: found.tenantId) } catch where error.code == .notFound {
-            return .policy("the tenant of call \(uuid) no longer exists")
-        } catch {
-            return .serverError("the catalog is unavailable: \(error.message)")
-        }
-        return call.begin(tenant: tenant, arrivedAs: .pcm16) { found }
+        guard !call.started else { return .policy("a second UUID on one connection") }
+        let context = self.context
+        let found = FoundCall()
+        call.begin(
+            arrivedAs: .pcm16,
+            findTenant: { () async throws(MediaClose) -> Tenant in
+                let calls: [CallRecord]
+                do throws(CatalogError) { calls = try await context.catalog.calls(externalID: uuid) } catch {
+                    context.metrics.callRefused("catalogUnavailable")
+                    throw .serverError("the catalog is unavailable: \(error.message)")
+                }
+                guard calls.count == 1, let call = calls.first else {
+                    context.metrics.protocolError("audiosocket.unregisteredCall")
+                    throw .policy(
+                        calls.isEmpty
+                            ? "call \(uuid) was not registered (POST /v1/calls with the tenant's token first)"
+                            : "call \(uuid) is registered by more than one tenant")
+                }
+                found.call.withLock { $0 = call }
+                do throws(CatalogError) {
+                    return try await context.catalog.tenant(id: call.tenantId)
+                } catch where error.code == .notFound {
+                    throw .policy("the tenant of call \(uuid) no longer exists")
+                } catch {
+                    context.metrics.callRefused("catalogUnavailable")
+                    throw .serverError("the catalog is unavailable: \(error.message)")
+                }
+            },
+            findCall: { _ async throws(MediaClose) -> CallRecord in
+                guard let call = found.call.withLock({ $0 }) else { throw .serverError("the call was not found") }
+                return call
+            })
+        return nil
     }
+
+    func attach(closer: @escaping (MediaClose) -> Void) { call.closer = closer }
+
+    var stored: EventLoopFuture<Void>? { call.stored }
 
     func tick() -> MediaClose? { call.tick() }
 
     func end(_ reason: MediaClose) {
         call.end(reason, flushing: [(assembler, .caller)])
     }
+}
+
+/// The call an AudioSocket UUID named, found with its tenant, handed to the next step of the set-up.
+private final class FoundCall: Sendable {
+    let call = Mutex<CallRecord?>(nil)
 }
 
 extension IngestContext {

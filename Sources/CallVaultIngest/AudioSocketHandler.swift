@@ -30,8 +30,12 @@ final class AudioSocketHandler: ChannelInboundHandler {
 
     /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
     func handlerAdded(context: ChannelHandlerContext) {
-        guard let tickInterval else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        session.attach { reason in
+            let (handler, context) = bound.value
+            handler.hangUp(context, reason)
+        }
+        guard let tickInterval else { return }
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             let (handler, context) = bound.value
             if let close = handler.session.tick() { handler.hangUp(context, close) }
@@ -87,7 +91,16 @@ final class AudioSocketHandler: ChannelInboundHandler {
             frame.writeBytes([AudioSocketMessage.Kind.error.rawValue, 0x00, 0x01, code.rawValue])
         }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        let write = { (context: ChannelHandlerContext) in
+            context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        }
+        // The hangup or error goes out once the call is stored (its recording complete in the catalog).
+        guard let stored = session.stored else { return write(context) }
+        let bound = NIOLoopBound((context, write), eventLoop: context.eventLoop)
+        stored.whenComplete { _ in
+            let (context, write) = bound.value
+            write(context)
+        }
     }
 
     /// Whether `reason` ends the call as a hang-up would (1000, 1001) rather than refusing it.

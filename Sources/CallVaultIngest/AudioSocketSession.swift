@@ -14,10 +14,17 @@ public protocol AudioSocketSession: AnyObject {
     func end(_ reason: MediaClose)
     /// Called periodically on the connection's event loop: the close to apply if a limit ran out, or nil.
     func tick() -> MediaClose?
+    /// Gives the session a way to close its connection later, from the connection's event loop (a call
+    /// refused once the catalog answered, off the loop).
+    func attach(closer: @escaping (MediaClose) -> Void)
+    /// After ``end(_:)``: completes once the call's catalog work is done; nil when there is nothing to wait for.
+    var stored: EventLoopFuture<Void>? { get }
 }
 
 extension AudioSocketSession {
     public func tick() -> MediaClose? { nil }
+    public func attach(closer: @escaping (MediaClose) -> Void) {}
+    public var stored: EventLoopFuture<Void>? { nil }
 }
 
 public typealias AudioSocketSessionFactory = @Sendable (any EventLoop) -> any AudioSocketSession

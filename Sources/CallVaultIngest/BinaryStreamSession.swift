@@ -22,7 +22,7 @@ final class BinaryStreamSession: MediaSession {
     private var context: IngestContext { call.context }
 
     func receiveText(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
-        guard call.recorder == nil else { return .policy("only the first message is text; audio follows as binary frames") }
+        guard !call.started else { return .policy("only the first message is text; audio follows as binary frames") }
         let header: StreamStartMessage
         do {
             header = try StreamStartMessage.parse(bytes)
@@ -30,40 +30,47 @@ final class BinaryStreamSession: MediaSession {
             context.metrics.protocolError("stream.\(error.code)")
             return .invalid(error.message)
         }
-        let found: Tenant?
-        do { found = try context.tenant(token: header.tenantToken) } catch { return error }
-        guard let tenant = found else {
-            return .policy("unknown tenantToken")
-        }
-        if let upgradeTenant, upgradeTenant.id != tenant.id {
-            return .policy("the tenantToken names another tenant than the upgrade's token")
-        }
         track = header.track == .caller ? .caller : .bot
         assembler = FrameAssembler(encoding: header.audioEncoding, sampleRate: header.sampleRate)
         let context = self.context
-        return call.begin(tenant: tenant, arrivedAs: header.encoding == .pcmu ? .g711u : .pcm16) { () throws(MediaClose) in
-            try context.call(tenant: tenant, externalID: header.callId, from: header.from)
-        }
+        let upgradeTenant = self.upgradeTenant
+        call.begin(
+            arrivedAs: header.encoding == .pcmu ? .g711u : .pcm16,
+            findTenant: { () async throws(MediaClose) -> Tenant in
+                guard let tenant = try await context.tenant(token: header.tenantToken) else {
+                    throw .policy("unknown tenantToken")
+                }
+                if let upgradeTenant, upgradeTenant.id != tenant.id {
+                    throw .policy("the tenantToken names another tenant than the upgrade's token")
+                }
+                return tenant
+            },
+            findCall: { tenant async throws(MediaClose) -> CallRecord in
+                try await context.call(tenant: tenant, externalID: header.callId, from: header.from)
+            })
+        return nil
     }
 
     func receiveBinary(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
-        guard let recorder = call.recorder, let assembler else { return .policy("audio before the JSON header") }
+        guard call.started, let assembler else { return .policy("audio before the JSON header") }
         _ = call.noteMedia()
         var chunk = AudioChunk(bytes)
-        do {
+        do throws(IngestError) {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                try call.record(frame, track: track, by: recorder)
+                if let close = call.take(frame, track: track) { return close }
             }
-        } catch let error as IngestError {
+        } catch {
             context.metrics.protocolError("stream.\(error.code)")
             return .invalid(error.message)
-        } catch {
-            return call.recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept")
         }
         return nil
     }
 
     func tick() -> MediaClose? { call.tick() }
+
+    func attach(closer: @escaping (MediaClose) -> Void) { call.closer = closer }
+
+    var stored: EventLoopFuture<Void>? { call.stored }
 
     func end(_ reason: MediaClose) {
         call.end(reason, flushing: [(assembler, track)])

@@ -2,6 +2,8 @@ import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
 import CallVaultRecorder
+import CallVaultStore
+import Foundation
 import NIOCore
 
 /// What every media stream does whatever its protocol: admission under the server's limits, the
@@ -10,53 +12,331 @@ import NIOCore
 /// counted), the limit clocks, and the end — last frames flushed, recordings sealed, the call closed —
 /// exactly once.
 ///
+/// Nothing here waits for the catalog on the event loop (issue 14). Every catalog operation of the call
+/// (finding or registering it, consent evidence, a track's recording row, completion, the end) goes to
+/// the call's ``CallCatalogQueue``, in the order issued; its answer comes back to the loop. While one is
+/// under way the loop goes on reading: later frames (and events) are held in the call's bounded
+/// ``HeldFrames`` and recorded in arrival order once it answered, exactly as they would have been had it
+/// answered at once. So evidence first still holds: a frame after a consent is judged only once the
+/// consent's evidence is stored (sealed) or known not to be (then the consent did not take effect).
+///
 /// One per stream, used on the stream's event loop only. The Twilio, binary and AudioSocket sessions
 /// each own one and add only their protocol's parsing, so the three cannot drift apart.
 final class CallLifecycle: ConsentEventTarget {
     let context: IngestContext
     let eventLoop: any EventLoop
-    /// The call's recorder, once the stream has started a call.
+    /// The call's recorder, once the call is set up.
     private(set) var recorder: CallRecorder?
-    /// The catalog id of the call, once started.
+    /// The catalog id of the call, once set up.
     private(set) var callID: String?
-    /// The end of the newest frame on the call's timeline: events apply from there.
+    /// Whether the stream asked for a call (`start`, a header, a UUID): its frames are taken from then on.
+    private(set) var started = false
+    /// The end of the newest frame recorded (or dropped by the gate): events apply from there.
     private(set) var timelineMs: Int64 = 0
+    /// The end of the newest frame received (held or recorded).
+    private(set) var receivedTimelineMs: Int64 = 0
     /// When the newest media message arrived (for the idle timeout and the seal latency).
     private(set) var lastMediaAt = NIODeadline.now()
+    /// Closes the stream from a later loop turn (a catalog answer that refuses the call); set by the handler.
+    var closer: ((MediaClose) -> Void)?
     private let startedAt = NIODeadline.now()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private var tenant: Tenant?
-    private var ended = false
+    var ended = false
+    /// The end reason once the stream ended: the call is finished when nothing is held any more.
+    var ending: MediaClose?
+    var finished = false
+    /// A catalog operation is under way: frames and events wait in `held` / `events`.
+    var waiting = false
+    let held = HeldFrames()
+    /// Events waiting behind held frames: each applies once the frames before it (`sequence`) are recorded.
+    var events: [(sequence: Int, event: HeldEvent)] = []
+    /// The progress of the oldest held frame, suspended at a catalog operation.
+    private var progress = CallRecorder.FrameProgress()
+    let queue: CallCatalogQueue
+    /// Completed once the call's catalog work is done after its end (or at once if it never started).
+    private let storedPromise: EventLoopPromise<Void>
+    /// See ``MediaSession/stored``: set once the stream ended.
+    private(set) var stored: EventLoopFuture<Void>?
+
+    enum HeldEvent {
+        case event(ConsentEventKind, ConsentMethod, EventLoopPromise<ConsentEventOutcome>)
+        case digit(DTMFDigit)
+    }
 
     init(context: IngestContext, eventLoop: any EventLoop) {
         self.context = context
         self.eventLoop = eventLoop
+        queue = CallCatalogQueue(executor: context.catalogExecutor)
+        storedPromise = eventLoop.makePromise(of: Void.self)
     }
 
-    /// Starts recording a call of `tenant`: admits the stream, finds or registers the call with
-    /// `findCall`, makes its recorder and registers it as live.
+    deinit {
+        storedPromise.succeed(())  // never left pending (a promise must be completed)
+    }
+
+    // MARK: Start
+
+    /// Starts setting up a call off the loop: finds the tenant (`findTenant`), admits the stream under
+    /// the limits, finds or registers the call (`findCall`), checks the tenant's keys and reads the call's
+    /// stored consent events; then, back on the loop, makes the recorder and registers the live call.
+    /// Frames taken meanwhile are held. A refusal closes the stream with its reason (via ``closer``),
+    /// nothing of it recorded.
     /// - Parameter native: the codec the audio arrives in, stored as is when the tenant keeps `native`.
-    /// - Returns: the close that refuses the stream (a limit, an unknown call, an unavailable store), or nil.
     func begin(
-        tenant: Tenant, arrivedAs native: StorageCodec, findCall: () throws(MediaClose) -> CallRecord
-    ) -> MediaClose? {
-        if let refused = context.admit(tenant) { return refused }
-        admittedTenant = tenant.id
-        self.tenant = tenant
+        arrivedAs native: StorageCodec,
+        findTenant: @escaping @Sendable () async throws(MediaClose) -> Tenant,
+        findCall: @escaping @Sendable (Tenant) async throws(MediaClose) -> CallRecord
+    ) {
+        started = true
+        waiting = true
+        let context = self.context
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        queue.enqueue {
+            let outcome: Result<CallSetUp, MediaClose>
+            do throws(MediaClose) {
+                let tenant = try await findTenant()
+                if let refused = context.admit(tenant) { throw refused }
+                do throws(MediaClose) {
+                    let call = try await findCall(tenant)
+                    let events = try await context.prepareRecording(call, tenant: tenant)
+                    outcome = .success(CallSetUp(tenant: tenant, call: call, events: events))
+                } catch {
+                    context.admission.release(tenantID: tenant.id)
+                    throw error
+                }
+            } catch {
+                outcome = .failure(error)
+            }
+            bound.eventLoop.execute { bound.value.setUp(outcome, arrivedAs: native) }
+        }
+    }
+
+    private struct CallSetUp: Sendable {
+        let tenant: Tenant
         let call: CallRecord
+        let events: [ConsentEventRecord]
+    }
+
+    private func setUp(_ outcome: Result<CallSetUp, MediaClose>, arrivedAs native: StorageCodec) {
+        waiting = false
+        switch outcome {
+        case .failure(let close):
+            refuse(close)
+        case .success(let setUp):
+            admittedTenant = setUp.tenant.id
+            tenant = setUp.tenant
+            callID = setUp.call.id
+            recorder = context.makeRecorder(setUp.call, tenant: setUp.tenant, arrivedAs: native, replaying: setUp.events)
+            if ended {
+                // The stream went away while the call was being set up: close the call, nothing recorded.
+                context.admission.release(tenantID: setUp.tenant.id)
+                ending = ending ?? MediaClose(code: 1006, reason: "connection lost")
+            } else {
+                let handle = LiveCallHandle(self, eventLoop: eventLoop)
+                live = handle
+                context.liveCalls.insert(handle, id: setUp.call.id)
+                context.metrics.activeCalls.increment()
+            }
+            pump()
+        }
+    }
+
+    /// Refuses the call: drops what was held (nothing of it is recorded) and closes the stream.
+    private func refuse(_ close: MediaClose) {
+        held.removeAll()
+        failEvents("the call was refused: \(close.reason)")
+        let closer = self.closer
+        self.closer = nil
+        if ending != nil || ended {
+            storedPromise.succeed(())  // nothing was set up: nothing to store
+        } else {
+            closer?(close)
+        }
+    }
+
+    // MARK: Frames
+
+    /// Notes that a media message arrived now (before its frames are taken).
+    func noteMedia() -> NIODeadline {
+        lastMediaAt = .now()
+        return lastMediaAt
+    }
+
+    /// Takes one frame of the call: recorded now (counted; the gate decides) when nothing is under way,
+    /// else held to be recorded in order. Returns the close when the call must end (its recording
+    /// failed, or more frames arrived than can be held while the catalog did not answer).
+    func take(_ frame: Frame, track: RecordingTrack) -> MediaClose? {
+        context.metrics.framesIn.increment()
+        receivedTimelineMs = max(receivedTimelineMs, frame.endMs)
+        if !waiting && held.isEmpty && events.isEmpty && recorder != nil {
+            var progress = CallRecorder.FrameProgress()
+            switch step(frame, track: track, receivedAt: lastMediaAt, progress: &progress) {
+            case .done: return nil
+            case .failed(let close): return close
+            case .needs(let need):
+                // Suspended: the frame waits (copied) at the head of the held frames.
+                _ = held.append(frame, track: track, receivedAt: lastMediaAt)
+                self.progress = progress
+                return issue(need)
+            }
+        }
+        guard held.append(frame, track: track, receivedAt: lastMediaAt, growing: true) else {
+            context.metrics.callRefused("catalogSlow")
+            context.logger.error(
+                "call closed: the catalog did not answer while its frames could be held",
+                metadata: ["call": "\(callID ?? "?")", "held": "\(held.capacity)"])
+            held.removeAll()
+            return .serverError("the catalog did not answer in time (\(held.capacity) frames held); retry")
+        }
+        return nil
+    }
+
+    private enum Step {
+        case done
+        case needs(CallRecorder.CatalogNeed)
+        case failed(MediaClose)
+    }
+
+    /// One step of one frame through the recorder, counted: frames the gate dropped, consent keys
+    /// refused, segments and bytes sealed and the seal latency (atomic increments only: no allocation).
+    private func step(
+        _ frame: Frame, track: RecordingTrack, receivedAt: NIODeadline, progress: inout CallRecorder.FrameProgress
+    ) -> Step {
+        guard let recorder else { return .failed(.serverError("the call is not set up")) }
+        let metrics = context.metrics
+        let dropped = recorder.framesDropped
+        let segments = recorder.segmentsSealed
+        let bytes = recorder.bytesSealed
+        let refused = recorder.eventsRefused
+        let need: CallRecorder.CatalogNeed?
         do {
-            call = try findCall()
-            recorder = try context.recorder(for: call, tenant: tenant, arrivedAs: native)
+            need = try recorder.advance(frame, track: track, progress: &progress)
+        } catch {
+            return .failed(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
+        }
+        if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
+        // An in-band key the gate refused (logged by the recorder).
+        if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
+        if recorder.segmentsSealed != segments {
+            metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
+            metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
+            metrics.sealLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
+        }
+        guard let need else {
+            timelineMs = max(timelineMs, frame.endMs)
+            return .done
+        }
+        return .needs(need)
+    }
+
+    /// Records what is held, in order, until a frame needs the catalog or nothing is left; then finishes
+    /// the call if its stream ended.
+    func pump() {
+        while !waiting, recorder != nil {
+            if let first = events.first, first.sequence <= held.head {
+                events.removeFirst()
+                apply(first.event)
+                continue
+            }
+            guard let (frame, track, receivedAt) = held.first() else { break }
+            switch step(frame, track: track, receivedAt: receivedAt, progress: &progress) {
+            case .done:
+                held.removeFirst()
+                progress = CallRecorder.FrameProgress()
+            case .needs(let need):
+                if let close = issue(need) { return fail(close) }
+                return
+            case .failed(let close):
+                return fail(close)
+            }
+        }
+        finishIfDone()
+    }
+
+    /// A frame's recording failed: what is held is dropped and the stream closed with `close`.
+    private func fail(_ close: MediaClose) {
+        held.removeAll()
+        progress = CallRecorder.FrameProgress()
+        failEvents("the call's recording failed")
+        if ending != nil || ended {
+            finishIfDone()
+        } else {
+            closer?(close)
+        }
+    }
+
+    /// Starts the catalog operation a suspended frame needs; its answer resumes ``pump()``.
+    private func issue(_ need: CallRecorder.CatalogNeed) -> MediaClose? {
+        guard let recorder, let callID, let tenant else { return .serverError("the call is not set up") }
+        let store = context.catalog
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        switch need {
+        case .evidence(let pending):
+            waiting = true
+            queue.enqueue {
+                let failure = await Self.store(pending.evidence, callID: callID, in: store)
+                bound.eventLoop.execute { bound.value.settledInBand(pending, failure: failure) }
+            }
+        case .recording(let track, let sampleRate):
+            let plan: NewRecording
+            do { plan = try recorder.newRecording(track, sampleRate: sampleRate, tenantID: tenant.id) } catch {
+                return recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept")
+            }
+            waiting = true
+            let opener = recorder.trackOpener
+            queue.enqueue {
+                // The row, then the track's data key and sealed file (a key-store write, a created and
+                // synced file): all off the loop, which gets the open track.
+                let opened: Result<CallRecorder.OpenedTrack, RecorderError>
+                do throws(CatalogError) {
+                    let record = try await plan.createRow(in: store)
+                    do throws(RecorderError) {
+                        opened = .success(try opener.open(record))
+                    } catch {
+                        await RecordingWriter.abandon(store, record.id, because: error.code.rawValue)
+                        opened = .failure(error)
+                    }
+                } catch {
+                    opened = .failure(RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)"))
+                }
+                bound.eventLoop.execute { bound.value.created(opened) }
+            }
+        }
+        return nil
+    }
+
+    static func store(_ evidence: [ConsentEvidence], callID: String, in store: any CatalogStore) async
+        -> CatalogError?
+    {
+        do throws(CatalogError) {
+            _ = try await store.recordConsentEvidence(callID: callID, evidence, actor: "recorder", at: Date())
+            return nil
         } catch {
             return error
         }
-        callID = call.id
-        let handle = LiveCallHandle(self, eventLoop: eventLoop)
-        live = handle
-        context.liveCalls.insert(handle, id: call.id)
-        context.metrics.activeCalls.increment()
-        return nil
+    }
+
+    private func settledInBand(_ pending: CallRecorder.PendingEvidence, failure: CatalogError?) {
+        waiting = false
+        guard let recorder else { return }
+        let unstored = recorder.evidenceFailures
+        recorder.settleInBand(pending, failure: failure, progress: &progress)
+        if recorder.evidenceFailures != unstored { context.metrics.consentEvidenceFailures.increment() }
+        pump()
+    }
+
+    private func created(_ opened: Result<CallRecorder.OpenedTrack, RecorderError>) {
+        waiting = false
+        guard let recorder else { return }
+        switch opened {
+        case .failure(let error):
+            fail(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
+        case .success(let track):
+            recorder.install(track)
+            pump()
+        }
     }
 
     /// The close for a frame the recorder could not take (logged): a track whose recording could not
@@ -70,83 +350,73 @@ final class CallLifecycle: ConsentEventTarget {
         return .serverError(otherwise)
     }
 
-    /// Notes that a media message arrived now (before its frames are recorded).
-    func noteMedia() -> NIODeadline {
-        lastMediaAt = .now()
-        return lastMediaAt
-    }
+    // MARK: Limits and the end
 
-    /// Records one frame (counted; the gate decides) and moves the timeline to its end.
-    func record(_ frame: Frame, track: RecordingTrack, by recorder: CallRecorder) throws(RecorderError) {
-        try context.record(frame, track: track, by: recorder, receivedAt: lastMediaAt)
-        timelineMs = max(timelineMs, frame.endMs)
-    }
-
-    /// A DTMF key from the protocol's signalling. A refusal or a failed evidence write is logged and
-    /// counted: these protocols have no way to answer the sender.
-    func applyDigit(_ digit: DTMFDigit) {
-        guard let recorder else { return }
-        do {
-            try recorder.apply(digit: digit, atMs: timelineMs)
-        } catch {
-            report(error, event: "dtmf")
-        }
-    }
-
-    /// A consent event from the control API; the outcome goes back to the API's caller.
-    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> ConsentEventOutcome {
-        guard let recorder else { return .refused("the stream has not started a call yet") }
-        do {
-            try recorder.apply(kind, method: method, atMs: timelineMs)
-            return .applied(recording: recorder.admits)
-        } catch {
-            report(error, event: kind.rawValue)
-            return error.code == .consentRefused ? .refused(error.message) : .notStored(error.message)
-        }
-    }
-
-    private func report(_ error: RecorderError, event: String) {
-        if error.code == .consentRefused {
-            context.metrics.consentEventsRefused.increment()
-            context.logger.notice(
-                "consent event refused", metadata: ["call": "\(callID ?? "?")", "event": "\(event)", "reason": "\(error.message)"])
-        } else {
-            context.metrics.consentEvidenceFailures.increment()
-            context.logger.error(
-                "consent event not applied: evidence not stored",
-                metadata: ["call": "\(callID ?? "?")", "event": "\(event)", "error": "\(error.message)"])
-        }
-    }
-
-    /// The close to apply if a limit ran out (silence, call length), or nil.
+    /// The close to apply if a limit ran out (silence, call length), or nil; the call's end by a limit is
+    /// audited through the call's queue.
     func tick() -> MediaClose? {
-        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID)
+        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID, queue: queue)
     }
 
-    /// Ends the stream exactly once: releases its admission, flushes each assembler's partial frame,
-    /// seals the recordings and closes the call.
+    /// Ends the stream exactly once: releases its admission and its live registration, holds each
+    /// assembler's partial frame behind the others, and finishes the call once everything held is recorded.
     func end(_ reason: MediaClose, flushing assemblers: [(FrameAssembler?, RecordingTrack)]) {
         guard !ended else { return }
         ended = true
+        stored = storedPromise.futureResult
+        closer = nil  // the handler's closer holds the handler: break the cycle
         if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
-        guard let recorder, let callID else { return }
-        if let live { context.liveCalls.remove(live, id: callID) }
+        guard recorder != nil || waiting else { return storedPromise.succeed(()) }
+        if let live, let callID { context.liveCalls.remove(live, id: callID) }
+        if live != nil { context.metrics.activeCalls.decrement() }
         live = nil  // the handle holds this lifecycle: break the cycle
-        context.metrics.activeCalls.decrement()
+        ending = reason
         for case (let assembler?, let track) in assemblers {
             guard let frame = assembler.flush() else { continue }
-            do {
-                try record(frame, track: track, by: recorder)
-            } catch {
-                context.logger.error(
-                    "last partial frame not recorded", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            if !held.append(frame, track: track, receivedAt: lastMediaAt) {
+                context.logger.error("last partial frame not recorded", metadata: ["call": "\(callID ?? "?")"])
             }
         }
-        do {
-            try recorder.finish(atMs: timelineMs)
-        } catch {
-            context.logger.error(
-                "call not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+        pump()
+    }
+
+    /// Once the stream ended and nothing is held or under way: seals the recordings here (local files),
+    /// then completes them, stores evidence still unstored and closes the call, in the call's queue.
+    private func finishIfDone() {
+        guard let reason = ending, !finished, !waiting, held.isEmpty, events.isEmpty, let recorder, let callID else {
+            return
+        }
+        finished = true
+        let timeline = timelineMs
+        guard let ending = recorder.takeEnding(atMs: timeline) else { return storedPromise.succeed(()) }
+        let store = context.catalog
+        let logger = context.logger
+        let storedPromise = self.storedPromise
+        queue.enqueue {
+            defer { storedPromise.succeed(()) }
+            // The last segments' writes and syncs, off the loop, before the catalog learns of them.
+            let sealed = ending.seal()
+            if let error = sealed.error {
+                logger.error(
+                    "a recording not sealed cleanly; recovery will close it",
+                    metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            }
+            for completion in sealed.completions {
+                do throws(RecorderError) { try await completion.apply(to: store) } catch {
+                    logger.error(
+                        "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+                }
+            }
+            do throws(CatalogError) {
+                if !ending.unstoredEvidence.isEmpty {
+                    _ = try await store.recordConsentEvidence(
+                        callID: callID, ending.unstoredEvidence, actor: "recorder", at: Date())
+                }
+                try await store.endCall(id: callID, closingPause: ending.openPause, at: Date())
+            } catch {
+                logger.error(
+                    "call not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            }
         }
         context.logger.info(
             "call ended",

@@ -4,12 +4,13 @@ import Foundation
 public import Logging
 
 /// The HTTP control API beside the media streams (CLI.md): registers calls, takes consent events,
-/// answers health and metrics. Blocking (it writes the catalog): the server runs it off the event loops.
+/// answers health and metrics. Async: the server runs it as a task, off the event loops (on the blocking
+/// thread pool for the SQLite catalog, whose transactions hold their thread; ``IngestServer``).
 ///
 /// Every call-scoped route authenticates the tenant by its bearer token and looks the call up within
 /// that tenant only, so one tenant's token never reaches, or learns of, another tenant's call.
 public final class ControlAPI: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let liveCalls: LiveCallRegistry
     /// Derives the tenant's caller keys, for the keyed hash and encrypted copy of a `from` number.
     let callerKeys: @Sendable (String) throws -> CallerKeys
@@ -24,7 +25,7 @@ public final class ControlAPI: Sendable {
     public static let maximumBodyBytes = 64 * 1024
 
     public init(
-        catalog: Catalog, liveCalls: LiveCallRegistry, logger: Logger,
+        catalog: any CatalogStore, liveCalls: LiveCallRegistry, logger: Logger,
         callerKeys: @escaping @Sendable (String) throws -> CallerKeys = { tenantID in
             throw CatalogError(.cryptoFailure, "no key store: caller numbers cannot be stored for tenant \(tenantID)")
         },
@@ -39,7 +40,7 @@ public final class ControlAPI: Sendable {
         self.metricsText = metricsText
     }
 
-    public func handle(_ request: ControlRequest) -> ControlResponse {
+    public func handle(_ request: ControlRequest) async -> ControlResponse {
         let path = request.path
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         switch (request.method, parts.count) {
@@ -49,11 +50,11 @@ public final class ControlAPI: Sendable {
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
         case (_, _) where MediaEndpoint(rawValue: String(path)) != nil:
-            return refusedUpgrade(request)
+            return await refusedUpgrade(request)
         case ("POST", 2) where path == "/v1/calls":
-            return registerCall(request)
+            return await registerCall(request)
         case ("POST", 4) where parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events":
-            return postEvent(request, externalCallID: String(parts[2]))
+            return await postEvent(request, externalCallID: String(parts[2]))
         case (_, _) where path == "/healthz" || path == "/metrics" || path == "/v1/calls":
             return .error(405, "\(request.method) is not allowed on \(path)")
         default:
@@ -64,20 +65,20 @@ public final class ControlAPI: Sendable {
     /// A request on a media path that did not upgrade: its token was refused (401), the catalog could
     /// not check it (503, with the reason: never reported as an unknown token), or it was not a
     /// WebSocket upgrade (400).
-    private func refusedUpgrade(_ request: ControlRequest) -> ControlResponse {
-        if let token = request.bearerToken ?? request.query("token"), case .failure(let failure) = authenticate(token) {
+    private func refusedUpgrade(_ request: ControlRequest) async -> ControlResponse {
+        if let token = request.bearerToken ?? request.query("token"), case .failure(let failure) = await authenticate(token) {
             return failure.response
         }
         return .error(400, "\(request.path) is a WebSocket endpoint: send an Upgrade: websocket request")
     }
 
     /// The tenant a token authenticates, or a 401 response (503 when the catalog cannot answer).
-    public func authenticate(_ token: String?) -> Result<Tenant, ControlFailure> {
+    public func authenticate(_ token: String?) async -> Result<Tenant, ControlFailure> {
         guard let token, !token.isEmpty else {
             return .failure(ControlFailure(.error(401, "missing tenant token (send Authorization: Bearer TOKEN)")))
         }
         do {
-            guard let tenant = try catalog.tenant(authenticatedBy: token) else {
+            guard let tenant = try await catalog.tenant(authenticatedBy: token) else {
                 return .failure(ControlFailure(.error(401, "unknown tenant token")))
             }
             return .success(tenant)
@@ -92,9 +93,9 @@ public final class ControlAPI: Sendable {
     /// With a key provider, the tenant's day keys are made ready first (a round trip to the provider
     /// when they are not in memory, which this thread may wait for): a provider that fails for this
     /// tenant answers 503 with the reason, naming the tenant and the provider, and nothing is registered.
-    private func registerCall(_ request: ControlRequest) -> ControlResponse {
+    private func registerCall(_ request: ControlRequest) async -> ControlResponse {
         let tenant: Tenant
-        switch authenticate(request.bearerToken) {
+        switch await authenticate(request.bearerToken) {
         case .success(let found): tenant = found
         case .failure(let failure): return failure.response
         }
@@ -120,7 +121,7 @@ public final class ControlAPI: Sendable {
             }
         }
         do {
-            if let existing = try catalog.call(tenantID: tenant.id, externalID: callID) {
+            if let existing = try await catalog.call(tenantID: tenant.id, externalID: callID) {
                 return .json(200, ["id": existing.id, "callId": callID, "created": false])
             }
             let from = object["from"] as? String
@@ -129,8 +130,9 @@ public final class ControlAPI: Sendable {
                 logger.error("caller keys unavailable", metadata: ["tenant": "\(tenant.id)"])
                 return .error(503, "the key store is unavailable; retry")
             }
-            let call = try catalog.registerCall(
-                tenantID: tenant.id, externalID: callID, callerNumber: from, actor: "api", callerKeys: keys)
+            let call = try await catalog.registerCall(
+                tenantID: tenant.id, externalID: callID, callerNumber: from, startedAt: Date(), actor: "api",
+                callerKeys: keys)
             return .json(201, ["id": call.id, "callId": callID, "created": true])
         } catch where error.code == .invalidArgument {
             return .error(400, error.message)
@@ -141,9 +143,9 @@ public final class ControlAPI: Sendable {
     }
 
     /// `POST /v1/calls/{callId}/events` `{"type","method"}`: a consent event for a call of this tenant.
-    private func postEvent(_ request: ControlRequest, externalCallID: String) -> ControlResponse {
+    private func postEvent(_ request: ControlRequest, externalCallID: String) async -> ControlResponse {
         let tenant: Tenant
-        switch authenticate(request.bearerToken) {
+        switch await authenticate(request.bearerToken) {
         case .success(let found): tenant = found
         case .failure(let failure): return failure.response
         }
@@ -162,14 +164,15 @@ public final class ControlAPI: Sendable {
             return .error(400, "method must be one of \(allowed)")
         }
         do {
-            guard let call = try catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
+            guard let call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
                 return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
             }
             let live = liveCalls.streams(id: call.id)
             if !live.isEmpty {
-                return applyLive(live, kind: kind, method: method, externalCallID: externalCallID)
+                return await applyLive(live, kind: kind, method: method, externalCallID: externalCallID)
             }
-            try catalog.recordConsentEvent(callID: call.id, kind: kind, method: method, actor: "api")
+            _ = try await catalog.recordConsentEvent(
+                callID: call.id, kind: kind, method: method, at: Date(), frameIndex: nil, timelineMs: nil, actor: "api")
             return .json(201, ["callId": externalCallID, "type": kind.rawValue, "applied": "when the stream starts"])
         } catch {
             logger.error("cannot record a consent event", metadata: ["error": "\(error.message)"])
@@ -177,16 +180,16 @@ public final class ControlAPI: Sendable {
         }
     }
 
-    /// Sends an event to every live stream of a call and waits for what became of it (this runs on
-    /// the server's thread pool, never on an event loop): 200 when stored and applied, 409 when the
-    /// gate refused it, 503 with the reason and its effect when its evidence could not be stored.
+    /// Sends an event to every live stream of a call and waits for what became of it (a suspension,
+    /// never on an event loop): 200 when stored and applied, 409 when the gate refused it, 503 with the
+    /// reason and its effect when its evidence could not be stored.
     private func applyLive(
         _ streams: [any LiveCall], kind: ConsentEventKind, method: ConsentMethod, externalCallID: String
-    ) -> ControlResponse {
+    ) async -> ControlResponse {
         var outcomes: [ConsentEventOutcome] = []
         for future in streams.map({ $0.post(kind, method: method) }) {
             do {
-                outcomes.append(try future.wait())
+                outcomes.append(try await future.get())
             } catch {
                 outcomes.append(.notStored("the stream ended before the event could be applied"))
             }

@@ -5,20 +5,21 @@ import NIOPosix
 /// Serves the control API on plain HTTP requests (those not upgraded to a media WebSocket).
 ///
 /// Bodies are collected up to ``ControlAPI/maximumBodyBytes`` (then 413 and close); the API itself
-/// runs on the blocking thread pool, since it reads and writes the catalog.
+/// runs as a task off the event loop (on the blocking pool's executor for the SQLite catalog), since it
+/// reads and writes the catalog.
 final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let api: ControlAPI
-    private let threadPool: NIOThreadPool
+    private let executor: (any TaskExecutor)?
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
 
-    init(api: ControlAPI, threadPool: NIOThreadPool) {
+    init(api: ControlAPI, executor: (any TaskExecutor)?) {
         self.api = api
-        self.threadPool = threadPool
+        self.executor = executor
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,7 +46,9 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
                 authorization: head.headers.first(name: "authorization"), body: body)
             let api = self.api
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            threadPool.runIfActive(eventLoop: context.eventLoop) { api.handle(request) }
+            let promise = context.eventLoop.makePromise(of: ControlResponse.self)
+            Task(executorPreference: executor) { promise.succeed(await api.handle(request)) }
+            promise.futureResult
                 .whenComplete { result in
                     let (handler, context) = bound.value
                     let response =

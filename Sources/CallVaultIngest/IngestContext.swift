@@ -6,10 +6,15 @@ public import CallVaultStore
 import Foundation
 public import Logging
 import NIOCore
+public import NIOPosix
 
 /// What every media session shares: the stores, the flush group, live calls, metrics and settings.
 public struct IngestContext: Sendable {
-    public let catalog: Catalog
+    /// The catalog, SQLite or PostgreSQL: the sessions reach it only off their event loops.
+    public let catalog: any CatalogStore
+    /// Where the calls' catalog operations run: a blocking thread pool for the SQLite ``Catalog`` (its
+    /// transactions hold a thread), nil (Swift's cooperative pool) for a catalog that suspends.
+    let catalogExecutor: (any TaskExecutor)?
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     public let flushGroup: FlushGroup
@@ -25,14 +30,18 @@ public struct IngestContext: Sendable {
     public let dayKeys: DayKeyPreparer?
     public var limits: IngestLimits { admission.limits }
 
+    /// - Parameters:
+    ///   - catalog: any catalog; `serve` passes the data directory's SQLite ``Catalog`` or a PostgreSQL one.
+    ///   - threadPool: runs the SQLite catalog's transactions (ignored for other catalogs).
     public init(
-        catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
+        catalog: any CatalogStore, threadPool: NIOThreadPool = .singleton, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
         liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
         limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil
     ) {
         self.admission = StreamAdmission(limits: limits)
         self.dayKeys = dayKeys
         self.catalog = catalog
+        self.catalogExecutor = catalog is Catalog ? ThreadPoolTaskExecutor(pool: threadPool) : nil
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.flushGroup = flushGroup
@@ -40,31 +49,6 @@ public struct IngestContext: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.framesPerSegment = framesPerSegment
-    }
-
-    /// Hands one frame to a call's recorder and counts it: frames in, frames the gate dropped,
-    /// segments and bytes sealed (atomic counter increments only: no allocation). When the frame
-    /// completes a segment, the time since `receivedAt` (its message reached the session) goes to
-    /// the seal latency histogram.
-    func record(
-        _ frame: Frame, track: RecordingTrack, by recorder: CallRecorder, receivedAt: NIODeadline
-    ) throws(RecorderError) {
-        let dropped = recorder.framesDropped
-        let segments = recorder.segmentsSealed
-        let bytes = recorder.bytesSealed
-        let refused = recorder.eventsRefused
-        let unstored = recorder.evidenceFailures
-        metrics.framesIn.increment()
-        try recorder.receive(frame, track: track)
-        if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
-        // An in-band key the gate refused, or whose evidence was not stored (logged by the recorder).
-        if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
-        if recorder.evidenceFailures != unstored { metrics.consentEvidenceFailures.increment() }
-        if recorder.segmentsSealed != segments {
-            metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
-            metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
-            metrics.sealLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
-        }
     }
 
     /// Admits a new stream of `tenant`, or returns the close that refuses it (logged and counted).
@@ -76,8 +60,8 @@ public struct IngestContext: Sendable {
     }
 
     /// A stream's clocks: the close it gets if it was silent or long past a limit (logged, counted, and
-    /// audited as `call.ended_by_limit` when the stream had started a call).
-    func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, callID: String?) -> MediaClose? {
+    /// audited as `call.ended_by_limit` through the call's queue when the stream had started a call).
+    func expired(startedAt: NIODeadline, lastMediaAt: NIODeadline, callID: String?, queue: CallCatalogQueue) -> MediaClose? {
         guard let clock = limits.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, now: .now()) else {
             return nil
         }
@@ -86,12 +70,17 @@ public struct IngestContext: Sendable {
         logger.notice("stream closed by a limit", metadata: ["call": "\(callID ?? "?")", "reason": "\(close.reason)"])
         if let callID {
             let limitMs = IngestLimits.timeAmount(limits.duration(of: clock)).nanoseconds / 1_000_000
-            do {
-                try catalog.recordCallEndedByLimit(
-                    callID: callID, limit: clock.rawValue, details: ["limitMs": "\(limitMs)"])
-            } catch {
-                logger.error(
-                    "call ended by a limit not audited", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+            let catalog = self.catalog
+            let logger = self.logger
+            let limit = clock.rawValue
+            queue.enqueue {
+                do throws(CatalogError) {
+                    _ = try await catalog.recordCallEndedByLimit(
+                        callID: callID, limit: limit, details: ["limitMs": "\(limitMs)"], actor: "ingest", at: Date())
+                } catch {
+                    logger.error(
+                        "call ended by a limit not audited", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+                }
             }
         }
         return close
@@ -99,26 +88,30 @@ public struct IngestContext: Sendable {
 
     /// The tenant a token authenticates, or nil for a missing or unknown token. A catalog that cannot
     /// answer is a server error with its reason, never reported as an unknown token.
-    func tenant(token: String?) throws(MediaClose) -> Tenant? {
+    func tenant(token: String?) async throws(MediaClose) -> Tenant? {
         guard let token else { return nil }
         do {
-            return try catalog.tenant(authenticatedBy: token)
+            return try await catalog.tenant(authenticatedBy: token)
         } catch {
             logger.error("catalog unavailable during authentication", metadata: ["error": "\(error.message)"])
+            metrics.callRefused("catalogUnavailable")
             throw .serverError("the catalog is unavailable (\(error.message)); retry")
         }
     }
 
     /// The catalog call for a provider's call id in this tenant, registered now if it is new.
-    func call(tenant: Tenant, externalID: String, from: String?) throws(MediaClose) -> CallRecord {
+    func call(tenant: Tenant, externalID: String, from: String?) async throws(MediaClose) -> CallRecord {
         do {
-            if let existing = try catalog.call(tenantID: tenant.id, externalID: externalID) { return existing }
+            if let existing = try await catalog.call(tenantID: tenant.id, externalID: externalID) { return existing }
             let keys = from == nil ? nil : try callerKeys(tenant)
-            return try catalog.registerCall(tenantID: tenant.id, externalID: externalID, callerNumber: from, callerKeys: keys)
+            return try await catalog.registerCall(
+                tenantID: tenant.id, externalID: externalID, callerNumber: from, startedAt: Date(), actor: "ingest",
+                callerKeys: keys)
         } catch where error.code == .invalidArgument {
             throw .invalid(error.message)
         } catch {
             logger.error("catalog unavailable at call start", metadata: ["error": "\(error.message)"])
+            metrics.callRefused("catalogUnavailable")
             throw .serverError("the catalog is unavailable")
         }
     }
@@ -133,21 +126,15 @@ public struct IngestContext: Sendable {
         }
     }
 
-    /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec,
-    /// with the call's stored consent events replayed.
-    ///
-    /// Makes sure the tenant has its key (a catalog restored without its key store, or a tenant added by
-    /// an older build, would otherwise fail at the first admitted frame). A key store or catalog that
-    /// cannot answer refuses the stream with the reason: recording without a key, or without honouring
-    /// a stored `deny`, is not an option.
-    ///
-    /// With a key provider, the tenant's day key must be ready in memory (``DayKeyPreparer``): the
-    /// recorder opens its data keys on this event loop and never calls the provider here. A day key not
-    /// ready (a new tenant, a provider that fails) refuses the stream with a reason naming the tenant
-    /// and the provider, and asks the preparer to fetch it off the loops; other tenants go on.
-    func recorder(for call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec) throws(MediaClose)
-        -> CallRecorder
-    {
+    /// What a call's recorder needs before it starts, checked off the event loop: the tenant's key
+    /// (a catalog restored without its key store, or a tenant added by an older build, would otherwise
+    /// fail at the first admitted frame), with a key provider its day key ready in memory
+    /// (``DayKeyPreparer``: the recorder opens data keys on the event loop and never calls the provider
+    /// there), and the call's stored consent events. A key store or catalog that cannot answer refuses
+    /// the stream with the reason: recording without a key, or without honouring a stored `deny`, is
+    /// not an option. A day key not ready (a new tenant, a provider that fails) refuses the stream with a
+    /// reason naming the tenant and the provider, and asks the preparer to fetch it; other tenants go on.
+    func prepareRecording(_ call: CallRecord, tenant: Tenant) async throws(MediaClose) -> [ConsentEventRecord] {
         do {
             try keyStore.ensureTenant(tenant.id)
         } catch {
@@ -157,19 +144,28 @@ public struct IngestContext: Sendable {
         if let dayKeys, !dayKeys.isReady(tenant) {
             throw dayKeyNotReady(tenant, call: call.id)
         }
+        do {
+            return try await catalog.consentEvents(callID: call.id)
+        } catch {
+            logger.error("stored consent events unreadable at call start", metadata: ["call": "\(call.id)", "error": "\(error.message)"])
+            metrics.callRefused("catalogUnavailable")
+            throw .serverError("the call's stored consent events cannot be read (the catalog is unavailable); retry")
+        }
+    }
+
+    /// A recorder for a call of this tenant, storing in `arrivedAs` when the tenant keeps the native codec,
+    /// with the call's stored consent events replayed (read by ``prepareRecording(_:tenant:)``).
+    func makeRecorder(_ call: CallRecord, tenant: Tenant, arrivedAs native: StorageCodec, replaying events: [ConsentEventRecord])
+        -> CallRecorder
+    {
         let codec = tenant.policy.codec == .native ? native : tenant.policy.codec
         let recorder = CallRecorder(
             callID: call.id,
             settings: .init(
                 policy: ConsentPolicy(tenant.policy), storageCodec: codec, framesPerSegment: framesPerSegment,
                 providerRoundTrip: .forbidden),
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup, logger: logger)
-        do {
-            try recorder.replayStoredEvents()
-        } catch {
-            logger.error("stored consent events unreadable at call start", metadata: ["call": "\(call.id)", "error": "\(error.message)"])
-            throw .serverError("the call's stored consent events cannot be read (the catalog is unavailable); retry")
-        }
+            store: catalog, keyStore: keyStore, dataDirectory: dataDirectory, flushGroup: flushGroup, logger: logger)
+        recorder.replay(events)
         return recorder
     }
 }

@@ -1,4 +1,5 @@
 import CallVaultModel
+import CallVaultStore
 import Foundation
 import Synchronization
 public import Logging
@@ -101,7 +102,7 @@ public final class IngestServer: Service, Sendable {
 
     private func bind() async throws -> any Channel {
         let api = self.api
-        let threadPool = self.threadPool
+        let executor: (any TaskExecutor)? = api.catalog is Catalog ? ThreadPoolTaskExecutor(pool: threadPool) : nil
         let maximumMessageBytes = configuration.maximumMessageBytes
         let tickInterval = configuration.tickInterval
         let makeSession = self.makeSession
@@ -113,7 +114,7 @@ public final class IngestServer: Service, Sendable {
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: maximumMessageBytes, automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop).map { outcome in
+                Self.authenticate(head, api: api, executor: executor, on: channel.eventLoop).map { outcome in
                     switch outcome {
                     case .some(.failure): nil  // a token was given and refused: the HTTP handler answers 401
                     default: HTTPHeaders()
@@ -124,7 +125,7 @@ public final class IngestServer: Service, Sendable {
                 guard let endpoint = MediaEndpoint(rawValue: String(head.uri.split(separator: "?").first ?? "")) else {
                     return channel.close()
                 }
-                return Self.authenticate(head, api: api, threadPool: threadPool, on: channel.eventLoop)
+                return Self.authenticate(head, api: api, executor: executor, on: channel.eventLoop)
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
@@ -144,7 +145,7 @@ public final class IngestServer: Service, Sendable {
                 state.children.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
-                    let control = HTTPControlHandler(api: api, threadPool: threadPool)
+                    let control = HTTPControlHandler(api: api, executor: executor)
                     let boundControl = NIOLoopBound(control, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
@@ -179,14 +180,16 @@ public final class IngestServer: Service, Sendable {
     /// Authenticates the token of an upgrade request, if it carries one, off the event loop.
     /// nil: no token given (Twilio may send it in `start`); `.failure`: a token was given and refused.
     private static func authenticate(
-        _ head: HTTPRequestHead, api: ControlAPI, threadPool: NIOThreadPool, on eventLoop: any EventLoop
+        _ head: HTTPRequestHead, api: ControlAPI, executor: (any TaskExecutor)?, on eventLoop: any EventLoop
     ) -> EventLoopFuture<Result<Tenant, ControlFailure>?> {
         let request = ControlRequest(
             method: head.method.rawValue, target: head.uri, authorization: head.headers.first(name: "authorization"))
         guard let token = request.bearerToken ?? request.query("token") else {
             return eventLoop.makeSucceededFuture(nil)
         }
-        return threadPool.runIfActive(eventLoop: eventLoop) { api.authenticate(token) }.map { .some($0) }
+        let promise = eventLoop.makePromise(of: Result<Tenant, ControlFailure>?.self)
+        Task(executorPreference: executor) { promise.succeed(await api.authenticate(token)) }
+        return promise.futureResult
     }
 }
 

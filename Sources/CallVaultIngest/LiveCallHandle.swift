@@ -14,11 +14,12 @@ final class LiveCallHandle: LiveCall {
 
     func post(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome> {
         let target = self.target
-        return eventLoop.submit { target.value.applyEvent(kind, method: method) }
+        return eventLoop.flatSubmit { target.value.applyEvent(kind, method: method) }
     }
 }
 
 /// What takes consent events from the control API: a stream's ``CallLifecycle``.
 protocol ConsentEventTarget: AnyObject {
-    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> ConsentEventOutcome
+    /// Completes once the event's evidence is stored (or known not to be), off the loop.
+    func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome>
 }

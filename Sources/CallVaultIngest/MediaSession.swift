@@ -41,10 +41,18 @@ public protocol MediaSession: AnyObject {
     /// Called periodically on the stream's event loop: the close to apply if a limit ran out (silence,
     /// call length), or nil.
     func tick() -> MediaClose?
+    /// Gives the session a way to close its stream later, from the stream's event loop (a call refused
+    /// once the catalog answered, off the loop).
+    func attach(closer: @escaping (MediaClose) -> Void)
+    /// After ``end(_:)``: completes once the call's catalog work is done (recordings complete, the call
+    /// closed), so the close the peer gets means its call is stored; nil when there is nothing to wait for.
+    var stored: EventLoopFuture<Void>? { get }
 }
 
 extension MediaSession {
     public func tick() -> MediaClose? { nil }
+    public func attach(closer: @escaping (MediaClose) -> Void) {}
+    public var stored: EventLoopFuture<Void>? { nil }
 }
 
 /// Makes the session for a newly upgraded stream. `tenant` is set when the upgrade carried a valid

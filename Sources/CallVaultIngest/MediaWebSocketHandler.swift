@@ -40,8 +40,12 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
 
     /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
     func handlerAdded(context: ChannelHandlerContext) {
-        guard let tickInterval else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        session.attach { reason in
+            let (handler, context) = bound.value
+            handler.close(context, reason)
+        }
+        guard let tickInterval else { return }
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             let (handler, context) = bound.value
             if let close = handler.session.tick() { handler.close(context, close) }
@@ -93,8 +97,10 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
                 var reply = context.channel.allocator.buffer(capacity: 2)
                 reply.writeInteger(code)
                 let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
-                    .whenComplete { _ in channel.close(promise: nil) }
+                afterStored(context) { handler, context in
+                    context.writeAndFlush(handler.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                        .whenComplete { _ in channel.close(promise: nil) }
+                }
             } else {
                 context.close(promise: nil)
             }
@@ -136,7 +142,22 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
         payload.writeBytes(reason.reason.utf8.prefix(123))
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        afterStored(context) { handler, context in
+            context.writeAndFlush(handler.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Runs `body` once the session's call is stored (at once when there is nothing to wait for), so the
+    /// close the peer gets means its recordings are complete in the catalog. The loop is not held meanwhile.
+    private func afterStored(
+        _ context: ChannelHandlerContext, _ body: @escaping (MediaWebSocketHandler, ChannelHandlerContext) -> Void
+    ) {
+        guard let stored = session.stored else { return body(self, context) }
+        let bound = NIOLoopBound((self, context, body), eventLoop: context.eventLoop)
+        stored.whenComplete { _ in
+            let (handler, context, body) = bound.value
+            body(handler, context)
+        }
     }
 
     private func end(_ reason: MediaClose) {

@@ -9,7 +9,8 @@ import NIOCore
 /// Media messages are parsed and base64-decoded straight into a buffer owned by the session, turned
 /// into 20 ms frames placed by `media.timestamp` (never by arrival order, so the inbound and
 /// outbound tracks stay aligned), and handed to the call's recorder: no allocation per message.
-/// `start` registers (or finds) the call and may block briefly on the catalog.
+/// `start` sets the call up off the event loop (tenant, registration, stored events); media that
+/// follows before it is set up is held by the call's lifecycle and recorded once it is.
 final class TwilioSession: MediaSession {
     private let call: CallLifecycle
     private var tenant: Tenant?
@@ -56,26 +57,24 @@ final class TwilioSession: MediaSession {
     }
 
     private func receive(_ media: TwilioMediaMessage, receivedAt: NIODeadline) -> MediaClose? {
-        guard let recorder = call.recorder else { return .policy("media before start") }
+        guard call.started else { return .policy("media before start") }
         _ = call.noteMedia()
         let track: RecordingTrack = media.track == .inbound ? .caller : .bot
         let assembler = track == .caller ? caller : bot
         var chunk = AudioChunk(UnsafeRawBufferPointer(rebasing: payload[0..<media.payloadCount]), timestampMs: media.timestampMs)
-        do {
+        do throws(IngestError) {
             while let frame = try assembler.nextFrame(from: &chunk) {
-                try call.record(frame, track: track, by: recorder)
+                if let close = call.take(frame, track: track) { return close }
             }
-        } catch let error as IngestError {
+        } catch {
             context.metrics.protocolError("twilio.\(error.code)")
             return .invalid(error.message)
-        } catch {
-            return call.recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept")
         }
         return nil
     }
 
     private func start(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
-        guard call.recorder == nil else { return .policy("a second start on one stream") }
+        guard !call.started else { return .policy("a second start on one stream") }
         let start: TwilioStartMessage
         do {
             start = try TwilioStartMessage.parse(bytes)
@@ -86,18 +85,21 @@ final class TwilioSession: MediaSession {
         guard start.sampleRate == 8000, start.channels == 1 else {
             return .invalid("only audio/x-mulaw at 8000 Hz mono is accepted (got \(start.sampleRate) Hz, \(start.channels) channel(s))")
         }
-        do {
-            if tenant == nil { tenant = try context.tenant(token: start.token) }
-        } catch {
-            return error
-        }
-        guard let tenant else {
-            return .policy("missing or unknown tenant token (customParameters.token, Authorization or ?token=)")
-        }
         let context = self.context
-        return call.begin(tenant: tenant, arrivedAs: .g711u) { () throws(MediaClose) in
-            try context.call(tenant: tenant, externalID: start.callSid, from: start.customParameters["from"])
-        }
+        let known = tenant
+        call.begin(
+            arrivedAs: .g711u,
+            findTenant: { () async throws(MediaClose) -> Tenant in
+                if let known { return known }
+                guard let found = try await context.tenant(token: start.token) else {
+                    throw .policy("missing or unknown tenant token (customParameters.token, Authorization or ?token=)")
+                }
+                return found
+            },
+            findCall: { tenant async throws(MediaClose) -> CallRecord in
+                try await context.call(tenant: tenant, externalID: start.callSid, from: start.customParameters["from"])
+            })
+        return nil
     }
 
     func receiveBinary(_ bytes: UnsafeRawBufferPointer) -> MediaClose? {
@@ -106,6 +108,10 @@ final class TwilioSession: MediaSession {
     }
 
     func tick() -> MediaClose? { call.tick() }
+
+    func attach(closer: @escaping (MediaClose) -> Void) { call.closer = closer }
+
+    var stored: EventLoopFuture<Void>? { call.stored }
 
     func end(_ reason: MediaClose) {
         call.end(reason, flushing: [(caller, .caller), (bot, .bot)])

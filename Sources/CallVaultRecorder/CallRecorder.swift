@@ -10,8 +10,14 @@ public import Logging
 ///
 /// One instance per call, used from one thread (the call's event loop). A track's recording is
 /// opened at its first admitted frame, so a call that never gets consent leaves no recording at all.
-/// `receive` allocates nothing once both tracks are open; opening a track and recording consent
-/// evidence touch the catalog and may block briefly.
+/// `receive` allocates nothing once both tracks are open.
+///
+/// Two ways to drive it. On the SQLite ``Catalog`` (tools, tests) the synchronous methods
+/// (``apply(_:method:atMs:)``, ``receive(_:track:)``, ``finish(atMs:)``) store evidence and open
+/// tracks inline. The ingest, which must never wait for a database on an event loop, drives the same
+/// decisions step by step (`CallRecorder+Steps.swift`): a step that needs the catalog stops and says
+/// what it needs, the caller stores it elsewhere and resumes the step with the result, holding the
+/// call's later frames meanwhile. Both ways share every decision, so evidence-first holds on both.
 public final class CallRecorder {
     /// What a call needs from its tenant and the server.
     public struct Settings: Sendable {
@@ -39,12 +45,12 @@ public final class CallRecorder {
 
     public let callID: String
     public let settings: Settings
-    public private(set) var gate: ConsentGate
+    public internal(set) var gate: ConsentGate
     /// Frames the gate did not let through, per call.
-    public private(set) var framesDropped = 0
+    public internal(set) var framesDropped = 0
     public private(set) var framesWritten = 0
     /// Consent events refused by the gate (reported to the sender, never applied).
-    public private(set) var eventsRefused = 0
+    public internal(set) var eventsRefused = 0
     /// Consent decisions whose evidence could not be stored (reported to the sender and counted).
     public private(set) var evidenceFailures = 0
     /// Whether the next frame may be written: the gate admits it, and no evidence write has failed
@@ -55,15 +61,18 @@ public final class CallRecorder {
     /// Decisions that took effect without their evidence (they record nothing), stored with the next event.
     private var unstoredEvidence: [ConsentEvidence] = []
 
-    let catalog: Catalog
+    /// The catalog the synchronous methods use inline; nil when the recorder is driven step by step.
+    let catalog: Catalog?
+    /// Where the call's rows live (for messages and for writers opened step by step).
+    let store: any CatalogStore
     let keyStore: KeyStore
     let dataDirectory: DataDirectory
     let flushGroup: FlushGroup?
     let logger: Logger
-    private var tracks: [RecordingTrack: Track] = [:]
+    var tracks: [RecordingTrack: Track] = [:]
     private var detector: DTMFDetector?
     private var detectorRate: SampleRate?
-    private var finished = false
+    var finished = false
 
     /// One track's segmenter and writer.
     final class Track {
@@ -82,6 +91,24 @@ public final class CallRecorder {
         self.callID = callID
         self.settings = settings
         self.catalog = catalog
+        self.store = catalog
+        self.keyStore = keyStore
+        self.dataDirectory = dataDirectory
+        self.flushGroup = flushGroup
+        self.logger = logger
+        gate = ConsentGate(policy: settings.policy)
+        admits = gate.admits
+    }
+
+    /// A recorder driven step by step on any catalog (the ingest): nothing here waits for `store`.
+    public init(
+        callID: String, settings: Settings, store: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory,
+        flushGroup: FlushGroup?, logger: Logger
+    ) {
+        self.callID = callID
+        self.settings = settings
+        self.catalog = store as? Catalog
+        self.store = store
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.flushGroup = flushGroup
@@ -101,11 +128,16 @@ public final class CallRecorder {
     /// `deny` or `revoke` could not be honoured (failing closed).
     public func replayStoredEvents() throws(RecorderError) {
         let events: [ConsentEventRecord]
-        do { events = try catalog.consentEvents(callID: callID) } catch {
+        do { events = try requireCatalog().consentEvents(callID: callID) } catch {
             throw RecorderError(
                 .catalogFailed,
                 "the stored consent events of call \(callID) cannot be read, so nothing is recorded: \(error.message)")
         }
+        replay(events)
+    }
+
+    /// Replays consent events read from the catalog elsewhere (see ``replayStoredEvents()``).
+    public func replay(_ events: [ConsentEventRecord]) {
         for event in events {
             do {
                 try gate.apply(event.kind, method: event.method, atMs: 0)
@@ -123,33 +155,18 @@ public final class CallRecorder {
     public func apply(_ kind: ConsentEventKind, method: ConsentMethod, atMs: Int64) throws(RecorderError)
         -> ConsentDecision
     {
-        var next = gate
-        let decision: ConsentDecision
-        do {
-            decision = try next.apply(kind, method: method, atMs: atMs)
-        } catch {
-            eventsRefused += 1
-            throw RecorderError(.consentRefused, error.message)
-        }
-        try commit(decision, to: next)
-        return decision
+        let pending = try decide(kind, method: method, atMs: atMs)
+        try commit(pending.decision, to: pending.next)
+        return pending.decision
     }
 
     /// A DTMF key from signalling (Twilio `dtmf`, AudioSocket 0x03) or detected in the audio.
     /// Keys that are not the tenant's consent or opt-out digit change nothing (and are not stored).
     @discardableResult
     public func apply(digit: DTMFDigit, atMs: Int64) throws(RecorderError) -> ConsentDecision? {
-        var next = gate
-        let decision: ConsentDecision?
-        do {
-            decision = try next.apply(digit: digit, atMs: atMs)
-        } catch {
-            eventsRefused += 1
-            throw RecorderError(.consentRefused, error.message)
-        }
-        guard let decision else { return nil }
-        try commit(decision, to: next)
-        return decision
+        guard let pending = try decide(digit: digit, atMs: atMs) else { return nil }
+        try commit(pending.decision, to: pending.next)
+        return pending.decision
     }
 
     /// Makes an accepted decision take effect, evidence first (GDPR Art. 7(1): the operator must be
@@ -162,18 +179,36 @@ public final class CallRecorder {
     /// - A decision after which audio is recorded takes effect only once its evidence is stored.
     /// - After any failed store, nothing is recorded until a later event's evidence is stored.
     private func commit(_ decision: ConsentDecision, to next: ConsentGate) throws(RecorderError) {
+        let pending = prepare(decision, to: next)
+        var failure: CatalogError?
+        do {
+            try requireCatalog().recordConsentEvidence(callID: callID, pending.evidence)
+        } catch {
+            failure = error
+        }
+        try settle(pending, failure: failure)
+    }
+
+    /// The first half of ``commit(_:to:)``: a decision after which nothing is recorded takes effect now;
+    /// returns the evidence to store (earlier unstored evidence first).
+    func prepare(_ decision: ConsentDecision, to next: ConsentGate) -> PendingEvidence {
         let recordsNothing = !next.admits
         if recordsNothing { gate = next }
-        let evidence = unstoredEvidence + [ConsentEvidence(decision)]
-        do {
-            try catalog.recordConsentEvidence(callID: callID, evidence)
-        } catch {
+        return PendingEvidence(
+            decision: decision, next: next, recordsNothing: recordsNothing,
+            evidence: unstoredEvidence + [ConsentEvidence(decision)])
+    }
+
+    /// The second half of ``commit(_:to:)``, once the store answered (`failure` nil: stored).
+    func settle(_ pending: PendingEvidence, failure: CatalogError?) throws(RecorderError) {
+        let decision = pending.decision
+        if let error = failure {
             evidenceFailures += 1
             heldForEvidence = true
-            if recordsNothing { unstoredEvidence.append(ConsentEvidence(decision)) }
+            if pending.recordsNothing { unstoredEvidence.append(ConsentEvidence(decision)) }
             updateAdmits()
             let effect =
-                recordsNothing
+                pending.recordsNothing
                 ? "it took effect (nothing is recorded) and its evidence will be stored with the next event"
                 : "it did not take effect, and nothing is recorded until a later event's evidence is stored"
             logger.error(
@@ -184,13 +219,28 @@ public final class CallRecorder {
                 "the \(decision.kind.rawValue) event of call \(callID) could not be stored (\(error.message)): \(effect)")
         }
         unstoredEvidence.removeAll()
-        gate = next
+        gate = pending.next
         heldForEvidence = false
         updateAdmits()
     }
 
+    /// The SQLite catalog the synchronous methods write inline.
+    func requireCatalog() throws(CatalogError) -> Catalog {
+        guard let catalog else {
+            throw CatalogError(
+                .invalidArgument, "call \(callID): this recorder's catalog (\(store.location)) is written step by step")
+        }
+        return catalog
+    }
+
+    /// Hands over the evidence still unstored (the call's end stores it).
+    func takeUnstoredEvidence() -> [ConsentEvidence] {
+        defer { unstoredEvidence.removeAll() }
+        return unstoredEvidence
+    }
+
     /// Recomputes the per-frame flag: the gate admits and no evidence write failed since the last stored event.
-    private func updateAdmits() {
+    func updateAdmits() {
         admits = gate.admits && !heldForEvidence && !finished
     }
 
@@ -202,30 +252,18 @@ public final class CallRecorder {
     /// - Returns: a consent decision made by a tone detected in this frame, if any.
     @discardableResult
     public func receive(_ frame: Frame, track: RecordingTrack) throws(RecorderError) -> ConsentDecision? {
-        guard !finished else { throw RecorderError(.writerClosed, "call \(callID) has ended") }
-        if track == .caller && settings.detectInBandDTMF, let digit = try detect(frame) {
-            // The tone decides from the next frame on: this frame still follows the old state.
-            let admitted = admits
-            var decision: ConsentDecision?
-            do {
-                decision = try apply(digit: digit, atMs: frame.endMs)
-            } catch {
-                // Counted and logged by `apply`; the caller cannot be answered in-band.
-                logger.notice("in-band consent key not applied", metadata: ["call": "\(callID)", "reason": "\(error.code)"])
+        var progress = FrameProgress()
+        while let need = try advance(frame, track: track, progress: &progress) {
+            switch need {
+            case .evidence(let pending):
+                var failure: CatalogError?
+                do { try requireCatalog().recordConsentEvidence(callID: callID, pending.evidence) } catch { failure = error }
+                settleInBand(pending, failure: failure, progress: &progress)
+            case .recording(let track, let sampleRate):
+                try openInline(track, sampleRate: sampleRate)
             }
-            guard admitted else {
-                framesDropped += 1
-                return decision
-            }
-            try write(frame, track: track)
-            return decision
         }
-        guard admits else {
-            framesDropped += 1
-            return nil
-        }
-        try write(frame, track: track)
-        return nil
+        return progress.decision
     }
 
     /// Segments sealed so far over all tracks (for metrics).
@@ -233,13 +271,7 @@ public final class CallRecorder {
     /// Plaintext bytes sealed so far over all tracks (for metrics).
     public private(set) var bytesSealed = 0
 
-    private func write(_ frame: Frame, track: RecordingTrack) throws(RecorderError) {
-        let state: Track
-        if let existing = tracks[track] {
-            state = existing
-        } else {
-            state = try open(track, sampleRate: frame.sampleRate)
-        }
+    func write(_ frame: Frame, into state: Track) throws(RecorderError) {
         let before = state.writer.segmentCount
         try state.segmenter.append(frame, into: state.writer)
         if state.writer.segmentCount != before {
@@ -249,7 +281,7 @@ public final class CallRecorder {
         framesWritten += 1
     }
 
-    private func detect(_ frame: Frame) throws(RecorderError) -> DTMFDigit? {
+    func detect(_ frame: Frame) throws(RecorderError) -> DTMFDigit? {
         if detectorRate != frame.sampleRate {
             do {
                 detector = try DTMFDetector(sampleRate: frame.sampleRate)
@@ -261,43 +293,48 @@ public final class CallRecorder {
         return detector?.process(UnsafeBufferPointer(frame.samples))
     }
 
-    private func open(_ track: RecordingTrack, sampleRate: SampleRate) throws(RecorderError) -> Track {
+    /// Opens a track's recording inline on the SQLite catalog.
+    private func openInline(_ track: RecordingTrack, sampleRate: SampleRate) throws(RecorderError) {
         let segmenter = try Segmenter(
             codec: settings.storageCodec, sampleRate: sampleRate, framesPerSegment: settings.framesPerSegment)
         let writer = try RecordingWriter(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, callID: callID, track: track,
-            codec: settings.storageCodec, sampleRate: sampleRate.rawValue,
+            catalog: try catalogForWriters(), keyStore: keyStore, dataDirectory: dataDirectory, callID: callID,
+            track: track, codec: settings.storageCodec, sampleRate: sampleRate.rawValue,
             maxSegmentByteCount: segmenter.maxPayloadByteCount, flushGroup: flushGroup,
             providerRoundTrip: settings.providerRoundTrip)
-        let state = Track(segmenter: segmenter, writer: writer)
-        tracks[track] = state
-        return state
+        tracks[track] = Track(segmenter: segmenter, writer: writer)
+    }
+
+    private func catalogForWriters() throws(RecorderError) -> Catalog {
+        do { return try requireCatalog() } catch { throw RecorderError(.catalogFailed, error.message) }
     }
 
     /// Ends the call: seals each track's last segment (marked `last`), marks recordings complete and
     /// queues transcription (one transaction per recording), stores evidence still unstored, and
     /// closes an open pause and the call (one transaction). Idempotent.
     public func finish(atMs: Int64) throws(RecorderError) {
-        guard !finished else { return }
-        finished = true
-        let openPause = gate.end(atMs: atMs)
-        updateAdmits()
-        var firstError: RecorderError?
-        for state in tracks.values {
-            do throws(RecorderError) {
-                let rest = state.segmenter.takeRemainder()
-                try state.writer.finish(lastSegment: rest?.payload, frameCount: rest?.frameCount ?? 0)
+        guard let ending = sealForEnd(atMs: atMs) else { return }
+        var firstError = ending.sealError
+        for completion in ending.completions {
+            do {
+                // One transaction per recording: its `complete` state and its transcription job.
+                _ = try requireCatalog().completeRecording(
+                    id: completion.recordingID, durationMs: completion.durationMs, bytes: completion.bytes,
+                    transcriptionEngine: completion.transcriptionEngine)
             } catch {
-                firstError = firstError ?? error
+                firstError =
+                    firstError
+                    ?? RecorderError(
+                        .catalogFailed,
+                        "recording \(completion.recordingID) is sealed but the catalog failed: \(error.message)")
             }
         }
         do {
-            if !unstoredEvidence.isEmpty {
-                try catalog.recordConsentEvidence(callID: callID, unstoredEvidence)
-                unstoredEvidence.removeAll()
+            let catalog = try requireCatalog()
+            if !ending.unstoredEvidence.isEmpty {
+                try catalog.recordConsentEvidence(callID: callID, ending.unstoredEvidence)
             }
-            try catalog.endCall(
-                id: callID, closingPause: openPause)
+            try catalog.endCall(id: callID, closingPause: ending.openPause)
         } catch {
             firstError = firstError ?? RecorderError(.catalogFailed, "call \(callID) not closed in the catalog: \(error.message)")
         }

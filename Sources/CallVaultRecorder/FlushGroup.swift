@@ -18,7 +18,10 @@ public final class FlushGroup: Sendable {
     /// Time between two catalog progress updates (checked at the end of each pass).
     public let progressInterval: Duration
 
-    private let catalog: Catalog?
+    private let catalog: (any CatalogStore)?
+    /// Set while a progress report to a catalog that answers asynchronously is under way, so slow
+    /// round trips never pile up reports: the next one is skipped until this one is stored.
+    private let reportInFlight = Atomic<Bool>(false)
     private let logger: Logger
     /// The open recordings, keyed by their writer. Held only to add, remove or copy out members,
     /// never across an `fdatasync`: the event loops add and remove recordings as calls start and
@@ -41,7 +44,7 @@ public final class FlushGroup: Sendable {
     ///   - progressInterval: how often progress reaches the catalog (default 5 s).
     public init(
         interval: Duration = .seconds(1),
-        catalog: Catalog? = nil,
+        catalog: (any CatalogStore)? = nil,
         progressInterval: Duration = .seconds(5),
         logger: Logger = Logger(label: "callvault.flush")
     ) {
@@ -131,14 +134,36 @@ public final class FlushGroup: Sendable {
                 recordingID: handle.recordingID, durationMs: duration, bytes: handle.syncedBytes.load(ordering: .acquiring))
             changed.append((handle, progress))
         }
+        guard !changed.isEmpty else { return }
         // One transaction for all: a recording that finished (or was recovered) between the pass and
         // this report is left alone, its final state already holds the full duration.
-        do {
-            _ = try catalog.updateRecordingProgress(changed.map(\.progress))
-            for (handle, progress) in changed { handle.reportedDurationMs.store(progress.durationMs, ordering: .relaxed) }
-        } catch {
-            logger.warning(
-                "progress not recorded", metadata: ["recordings": "\(changed.count)", "error": "\(error.message)"])
+        if let sqlite = catalog as? Catalog {
+            // A local transaction on this thread (never an event loop), as before.
+            do {
+                _ = try sqlite.updateRecordingProgress(changed.map(\.progress))
+                for (handle, progress) in changed { handle.reportedDurationMs.store(progress.durationMs, ordering: .relaxed) }
+            } catch {
+                logger.warning(
+                    "progress not recorded", metadata: ["recordings": "\(changed.count)", "error": "\(error.message)"])
+            }
+            return
+        }
+        // A network catalog: the round trip runs as a task, so a slow or absent database never delays
+        // the next sync pass (durability does not wait for the catalog); one report at a time.
+        guard reportInFlight.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        let reports = changed.map { (handle: $0.handle, durationMs: $0.progress.durationMs) }
+        let updates = changed.map(\.progress)
+        let logger = self.logger
+        let inFlight = self
+        Task {
+            defer { inFlight.reportInFlight.store(false, ordering: .releasing) }
+            do throws(CatalogError) {
+                _ = try await catalog.updateRecordingProgress(updates)
+                for (handle, duration) in reports { handle.reportedDurationMs.store(duration, ordering: .relaxed) }
+            } catch {
+                logger.warning(
+                    "progress not recorded", metadata: ["recordings": "\(updates.count)", "error": "\(error.message)"])
+            }
         }
     }
 

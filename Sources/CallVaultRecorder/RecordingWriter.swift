@@ -35,17 +35,20 @@ public final class RecordingWriter {
 
     let handle: DurabilityHandle
     private let sealed: SealedFileWriter
-    private let catalog: Catalog
+    /// Where the row is completed: inline by ``finish(lastSegment:frameCount:)`` when this is the SQLite
+    /// ``Catalog``, else by the caller with ``completion`` off its thread.
+    private let store: any CatalogStore
     private let frameDurationMs: Int64
     private let transcriptionEngine: String
     private weak var flushGroup: FlushGroup?
 
-    /// Opens a new recording of one track of a registered call.
+    /// Opens a new recording of one track of a registered call, on the SQLite catalog inline.
     ///
     /// Order: catalog row first (so start-up recovery finds whatever follows), then the data key
     /// (bound to the recording id, expiring on the UTC day of the row's `expiresAt`, which the
     /// catalog fixed from the tenant's voice retention), then the folder and file (0700/0600), whose
-    /// header and directory entry are synced before the first segment.
+    /// header and directory entry are synced before the first segment. The ingest does the same in
+    /// two steps (``NewRecording/createRow(in:)`` off its event loop, then ``init(opening:store:keyStore:dataDirectory:frameDurationMs:maxSegmentByteCount:flushGroup:transcriptionEngine:providerRoundTrip:)``).
     /// - Parameters:
     ///   - codec: the concrete storage codec of the payloads (resolve `native` first).
     ///   - frameDurationMs: one codec frame's duration, written in the header (20 ms).
@@ -68,70 +71,86 @@ public final class RecordingWriter {
         providerRoundTrip: KeyStore.ProviderRoundTrip = .allowed,
         now: Date = Date()
     ) throws(RecorderError) {
-        guard let sealedCodec = Self.sealedCodec(codec) else {
+        let call: CallRecord
+        do { call = try catalog.call(id: callID) } catch {
+            throw RecorderError(.catalogFailed, "cannot open a recording: \(error.message)")
+        }
+        let plan = try NewRecording(
+            tenantID: call.tenantId, callID: callID, track: track, codec: codec, sampleRate: sampleRate,
+            frameDurationMs: frameDurationMs, createdAt: now)
+        let record: RecordingRecord
+        do { record = try plan.createRow(in: catalog) } catch {
+            throw RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)")
+        }
+        do {
+            try self.init(
+                opening: record, store: catalog, keyStore: keyStore, dataDirectory: dataDirectory,
+                frameDurationMs: frameDurationMs, maxSegmentByteCount: maxSegmentByteCount, flushGroup: flushGroup,
+                transcriptionEngine: transcriptionEngine, providerRoundTrip: providerRoundTrip)
+        } catch {
+            Self.abandon(catalog, record.id, because: error.code.rawValue)
+            throw error
+        }
+    }
+
+    /// Opens the recording whose catalog row `record` already exists: the data key, the folder and the
+    /// file. Local work only (the key store and the disk; with `.forbidden` never the key provider), so an
+    /// event loop may do it once the row was created elsewhere.
+    ///
+    /// Does not abandon the row when it fails: the caller marks it `interrupted`
+    /// (``abandon(_:_:because:)``) where it may wait for the catalog.
+    public convenience init(
+        opening record: RecordingRecord,
+        store: any CatalogStore,
+        keyStore: KeyStore,
+        dataDirectory: DataDirectory,
+        frameDurationMs: Int = 20,
+        maxSegmentByteCount: Int = 64 * 1024,
+        flushGroup: FlushGroup? = nil,
+        transcriptionEngine: String = RecordingWriter.defaultTranscriptionEngine,
+        providerRoundTrip: KeyStore.ProviderRoundTrip = .allowed
+    ) throws(RecorderError) {
+        guard let sealedCodec = Self.sealedCodec(record.codec) else {
             throw RecorderError(
                 .invalidArgument,
                 "a recording's codec must be concrete (opus, pcm16, g711u, g711a), not native"
             )
         }
-        guard sampleRate > 0, sampleRate <= Int(UInt32.max), (1...1000).contains(frameDurationMs) else {
-            throw RecorderError(.invalidArgument, "sample rate must be positive and the frame duration 1...1000 ms")
-        }
-        let call: CallRecord
-        do { call = try catalog.call(id: callID) } catch {
-            throw RecorderError(.catalogFailed, "cannot open a recording: \(error.message)")
-        }
-        let recordingID = UUID().uuidString.lowercased()
-        let day = CalendarDay(secondsSince1970: Int64(now.timeIntervalSince1970.rounded(.down)))
-        let relative = RecordingFiles.relativePath(tenantID: call.tenantId, day: day, recordingID: recordingID)
-        let record: RecordingRecord
-        do {
-            record = try catalog.createRecording(
-                id: recordingID,
-                callID: callID,
-                track: track,
-                codec: codec,
-                sampleRate: sampleRate,
-                path: relative,
-                createdAt: now
-            )
-        } catch {
-            throw RecorderError(.catalogFailed, "cannot create the recording row: \(error.message)")
-        }
+        let createdAt = record.createdAt
+        let day = CalendarDay(secondsSince1970: Int64(createdAt.timeIntervalSince1970.rounded(.down)))
         let expiresOn = CalendarDay(secondsSince1970: Int64(record.expiresAt.timeIntervalSince1970.rounded(.down)))
         let key: (keyID: String, key: SecretKey)
         do {
-            try keyStore.ensureTenant(call.tenantId)
+            try keyStore.ensureTenant(record.tenantId)
             key = try keyStore.newDataKey(
-                tenantID: call.tenantId,
-                ownerID: recordingID,
+                tenantID: record.tenantId,
+                ownerID: record.id,
                 kind: .voice,
                 expiresOn: expiresOn,
                 providerRoundTrip: providerRoundTrip
             )
-            try dataDirectory.makeRecordingDirectory(tenantID: call.tenantId, day: day)
+            try dataDirectory.makeRecordingDirectory(tenantID: record.tenantId, day: day)
         } catch {
-            Self.abandon(catalog, recordingID, because: error.code.rawValue)
             throw RecorderError(
                 error.code == .dayKeyNotReady ? .dayKeyNotReady : .keyStoreFailed,
-                "cannot prepare recording \(recordingID): \(error.message)")
+                "cannot prepare recording \(record.id): \(error.message)")
         }
         let metadata = SealedFileMetadata(
             kind: .voice,
-            tenantID: call.tenantId,
-            recordingID: recordingID,
+            tenantID: record.tenantId,
+            recordingID: record.id,
             keyID: key.keyID,
             codec: sealedCodec,
-            sampleRate: UInt32(sampleRate),
+            sampleRate: UInt32(record.sampleRate),
             channels: 1,
             frameDurationMs: UInt16(frameDurationMs),
-            createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+            createdAtMs: Int64((createdAt.timeIntervalSince1970 * 1000).rounded(.down))
         )
         try self.init(
             recording: record,
-            catalog: catalog,
+            store: store,
             dataKey: key.key,
-            path: RecordingFiles.resolve(relative, in: dataDirectory),
+            path: RecordingFiles.resolve(record.path, in: dataDirectory),
             metadata: metadata,
             maxSegmentByteCount: maxSegmentByteCount,
             flushGroup: flushGroup,
@@ -139,11 +158,10 @@ public final class RecordingWriter {
         )
     }
 
-    /// Creates the sealed file at `path` (never an existing one) and joins the flush group; abandons
-    /// the catalog row if it cannot.
+    /// Creates the sealed file at `path` (never an existing one) and joins the flush group.
     init(
         recording: RecordingRecord,
-        catalog: Catalog,
+        store: any CatalogStore,
         dataKey: SecretKey,
         path: String,
         metadata: SealedFileMetadata,
@@ -161,22 +179,16 @@ public final class RecordingWriter {
             // The header and the file's directory entry become durable now, not on the hot path.
             try sealed.sync()
         } catch {
-            Self.abandon(catalog, recording.id, because: error.code.rawValue)
             throw RecorderError(
                 .ioFailed,
                 "cannot create the sealed file of recording \(recording.id): \(error.message)"
             )
         }
-        do {
-            handle = try DurabilityHandle(recordingID: recording.id, path: path)
-        } catch {
-            Self.abandon(catalog, recording.id, because: error.code.rawValue)
-            throw error
-        }
+        handle = try DurabilityHandle(recordingID: recording.id, path: path)
         self.recording = recording
         self.filePath = path
         self.codec = recording.codec
-        self.catalog = catalog
+        self.store = store
         self.frameDurationMs = Int64(metadata.frameDurationMs)
         self.transcriptionEngine = transcriptionEngine
         self.flushGroup = flushGroup
@@ -225,23 +237,20 @@ public final class RecordingWriter {
     /// Ends the recording: appends `lastSegment` (or an empty segment) marked `last`, syncs and
     /// closes the file, leaves the flush group, marks the row `complete` with its duration and the
     /// file's bytes, and queues the call's transcription job (idempotent per call and engine) in the same
-    /// catalog transaction.
+    /// catalog transaction. The catalog step runs inline, so only a writer on the SQLite ``Catalog``
+    /// finishes this way; others call ``seal(lastSegment:frameCount:)`` and apply ``completion`` where
+    /// they may wait for their database.
     /// - Returns: the job queued (or already queued for this call and engine).
     @discardableResult
     public func finish(lastSegment: UnsafeRawBufferPointer? = nil, frameCount: Int = 0) throws(RecorderError)
         -> JobRecord
     {
-        flushGroup?.remove(self)
-        flushGroup = nil
-        try append(lastSegment ?? UnsafeRawBufferPointer(start: nil, count: 0), frameCount: frameCount, last: true)
-        do {
-            try sealed.close()
-        } catch {
-            throw Self.mapped(error, recording.id)
+        try seal(lastSegment: lastSegment, frameCount: frameCount)
+        guard let catalog = store as? Catalog else {
+            throw RecorderError(
+                .catalogFailed,
+                "recording \(recording.id) is sealed; its catalog (\(store.location)) is completed asynchronously")
         }
-        handle.close()
-        isFinished = true
-        Failpoint.recordingSealed.hit()
         do {
             // One transaction: a crash leaves the row `recording` (recovery closes it and queues the
             // job), never a complete recording without its job.
@@ -259,6 +268,51 @@ public final class RecordingWriter {
         }
     }
 
+    /// Seals the file's end: appends `lastSegment` (or an empty segment) marked `last`, syncs and closes
+    /// the file, leaves the flush group. The catalog still shows the recording open until ``completion``
+    /// is applied (a crash in between is closed by recovery as `complete`: the file is sealed to its end).
+    public func seal(lastSegment: UnsafeRawBufferPointer? = nil, frameCount: Int = 0) throws(RecorderError) {
+        flushGroup?.remove(self)
+        flushGroup = nil
+        try append(lastSegment ?? UnsafeRawBufferPointer(start: nil, count: 0), frameCount: frameCount, last: true)
+        do {
+            try sealed.close()
+        } catch {
+            throw Self.mapped(error, recording.id)
+        }
+        handle.close()
+        isFinished = true
+        Failpoint.recordingSealed.hit()
+    }
+
+    /// What completing this (sealed) recording writes to the catalog, to apply off the writer's thread.
+    public var completion: Completion {
+        Completion(
+            recordingID: recording.id, durationMs: durationMs, bytes: Int64(sealed.byteCount),
+            transcriptionEngine: transcriptionEngine)
+    }
+
+    /// A sealed recording's `complete` state and transcription job, as one catalog transaction.
+    public struct Completion: Sendable {
+        public let recordingID: String
+        public let durationMs: Int64
+        public let bytes: Int64
+        public let transcriptionEngine: String
+
+        /// Marks the recording complete and queues its job, in one transaction.
+        @discardableResult
+        public func apply(to store: any CatalogStore, at: Date = Date()) async throws(RecorderError) -> JobRecord {
+            do {
+                return try await store.completeRecording(
+                    id: recordingID, durationMs: durationMs, bytes: bytes, transcriptionEngine: transcriptionEngine,
+                    at: at)
+            } catch {
+                throw RecorderError(
+                    .catalogFailed, "recording \(recordingID) is sealed but the catalog failed: \(error.message)")
+            }
+        }
+    }
+
     /// A new recording that could not be opened leaves no row in `recording` behind: it is marked
     /// `interrupted` with nothing in it, audited with the reason (best effort; recovery would find it otherwise).
     static func abandon(_ catalog: Catalog, _ recordingID: String, because reason: String) {
@@ -269,6 +323,13 @@ public final class RecordingWriter {
             actor: "recorder",
             details: ["outcome": "openFailed", "detail": reason]
         )
+    }
+
+    /// The same, on any catalog, where the caller may wait for it (best effort).
+    public static func abandon(_ store: any CatalogStore, _ recordingID: String, because reason: String) async {
+        _ = try? await store.markRecordingInterrupted(
+            id: recordingID, durationMs: 0, bytes: 0, actor: "recorder",
+            details: ["outcome": "openFailed", "detail": reason], at: Date())
     }
 
     /// The sealed-file codec of a concrete storage codec; nil for `native`.
