@@ -19,8 +19,12 @@ public import Logging
 /// Art. 18(2) lets restricted data be processed with the data subject's consent — the subject's own
 /// access request is that consent for giving the subject a copy, hence the default reason — but an
 /// operator must still ask for it explicitly, so that a restriction is never bypassed by accident.
+///
+/// The catalog is any ``CatalogStore``, but the decryptions still go through CallVaultArchive's
+/// `RecordingExporter` and `TranscriptStore`, which take the SQLite ``Catalog`` for now: on another catalog
+/// the export is refused before anything is written (``archiveCatalog()``).
 public struct SubjectExport: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     let logger: Logger
@@ -30,7 +34,7 @@ public struct SubjectExport: Sendable {
     /// The override reason when none is given: the data subject asked for their own data.
     public static let defaultOverrideReason = "the data subject's own access request (GDPR Art. 15, Art. 18(2) consent)"
 
-    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -101,7 +105,7 @@ public struct SubjectExport: Sendable {
     /// unreadable item is not a failure: the manifest lists it with its status and reason.
     public func export(
         tenantID: String, phoneNumber: String, to path: String, options: Options = Options(), at now: Date = Date()
-    ) throws(RetentionError) -> Receipt {
+    ) async throws(RetentionError) -> Receipt {
         if options.includeRestricted {
             guard !options.overrideReason.isEmpty, options.overrideReason.utf8.count <= 500 else {
                 throw RetentionError(.invalidArgument, "overriding a restriction needs a reason of 1 to 500 bytes")
@@ -110,12 +114,13 @@ public struct SubjectExport: Sendable {
         if !options.overwrite && FileManager.default.fileExists(atPath: path) {
             throw RetentionError(.outputExists, "\(path) exists; it was not replaced")
         }
-        let calls = try findCalls(tenantID: tenantID, phoneNumber: phoneNumber)
+        let archive = try archiveCatalog()
+        let calls = try await findCalls(tenantID: tenantID, phoneNumber: phoneNumber)
         let recordings: [RecordingRecord]
         let transcripts: [TranscriptRecord]
         do {
-            recordings = try catalog.recordings(inCalls: calls.map(\.id))
-            transcripts = try catalog.transcripts(inCalls: calls.map(\.id))
+            recordings = try await catalog.recordings(inCalls: calls.map(\.id))
+            transcripts = try await catalog.transcripts(inCalls: calls.map(\.id))
         } catch {
             throw RetentionError(.catalogFailed, "cannot list the caller's recordings: \(error.message)")
         }
@@ -129,19 +134,20 @@ public struct SubjectExport: Sendable {
             tenantId: tenantID, exportedAt: now, caller: SubjectExportManifest.callerDescription,
             restrictedIncluded: options.includeRestricted, calls: [])
         for call in calls {
-            let entry = try exportCall(
+            let entry = try await exportCall(
                 call, recordings: recordings.filter { $0.callId == call.id },
                 transcripts: transcripts.filter { $0.callId == call.id }, exportID: exportID, options: options,
-                into: zip, receipt: &receipt)
+                archive: archive, into: zip, receipt: &receipt)
             manifest.calls.append(entry)
         }
         try zip.add("manifest.json", try Self.json(manifest))
         receipt.bytes = try zip.finish()
         // Audited before the archive appears: if the entry cannot be written, no archive is left.
         do {
-            try catalog.auditLog.append(
-                actor: options.actor, action: .subjectExported, tenantID: tenantID, subjectID: exportID,
-                details: receipt.auditDetails, at: now)
+            _ = try await catalog.audit.append(
+                AuditEvent(
+                    actor: options.actor, action: .subjectExported, tenantID: tenantID, subjectID: exportID,
+                    details: receipt.auditDetails, at: now))
         } catch {
             throw RetentionError(.catalogFailed, "the export could not be audited, so it was not kept: \(error.message)")
         }
@@ -159,7 +165,19 @@ public struct SubjectExport: Sendable {
         return receipt
     }
 
-    private func findCalls(tenantID: String, phoneNumber: String) throws(RetentionError) -> [CallRecord] {
+    /// The SQLite catalog the decryptions need: CallVaultArchive's `RecordingExporter` and `TranscriptStore`
+    /// take a ``Catalog`` until they move onto ``CatalogStore`` (then this goes, and they get `catalog`).
+    private func archiveCatalog() throws(RetentionError) -> Catalog {
+        guard let catalog = catalog as? Catalog else {
+            throw RetentionError(
+                .catalogFailed,
+                "a subject export decrypts through the SQLite catalog only, for now; the catalog at "
+                    + "\(catalog.location) is not one, so nothing was exported (run it on the data directory's catalog)")
+        }
+        return catalog
+    }
+
+    private func findCalls(tenantID: String, phoneNumber: String) async throws(RetentionError) -> [CallRecord] {
         let keys: CallerKeys
         do { keys = try keyStore.callerKeys(tenantID: tenantID) } catch {
             throw RetentionError(
@@ -167,7 +185,7 @@ public struct SubjectExport: Sendable {
                 error.code == .unknownTenant ? error.message : "tenant \(tenantID): \(error.message)")
         }
         let calls: [CallRecord]
-        do { calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys) } catch {
+        do { calls = try await catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys) } catch {
             throw RetentionError(
                 error.code == .notFound ? .notFound : error.code == .invalidArgument ? .invalidArgument : .catalogFailed,
                 error.message)
@@ -181,15 +199,16 @@ public struct SubjectExport: Sendable {
     /// Adds one call's files to the archive and returns its manifest entry.
     private func exportCall(
         _ call: CallRecord, recordings: [RecordingRecord], transcripts: [TranscriptRecord], exportID: String,
-        options: Options, into zip: StoredZipWriter, receipt: inout Receipt
-    ) throws(RetentionError) -> SubjectExportManifest.Call {
+        options: Options, archive: Catalog, into zip: StoredZipWriter, receipt: inout Receipt
+    ) async throws(RetentionError) -> SubjectExportManifest.Call {
         let folder = "calls/\(call.id)"
         var entry = SubjectExportManifest.Call(
             id: call.id, externalId: call.externalId, startedAt: call.startedAt, endedAt: call.endedAt, files: [],
             audio: nil, recordings: [], transcripts: [], consentEventCount: 0, pausedSpanCount: 0)
         var tracks: [(RecordingTrack, ExportedRecording)] = []
         for recording in recordings {
-            let (item, audio) = try exportRecording(recording, exportID: exportID, options: options, receipt: &receipt)
+            let (item, audio) = try exportRecording(
+                recording, exportID: exportID, options: options, archive: archive, receipt: &receipt)
             entry.recordings.append(item)
             if let audio { tracks.append((recording.track, audio)) }
         }
@@ -208,7 +227,7 @@ public struct SubjectExport: Sendable {
         // overridden), its text is held back too, as the restriction's purpose would otherwise be lost.
         let restrictedCall = !options.includeRestricted && recordings.contains { $0.restricted && $0.state != .shredded }
         var usedNames: Set<String> = []
-        let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
+        let store = TranscriptStore(catalog: archive, keyStore: keyStore, dataDirectory: dataDirectory)
         for transcript in transcripts {
             var item = SubjectExportManifest.TranscriptItem(
                 id: transcript.id, engine: transcript.engine, state: transcript.state.rawValue,
@@ -263,10 +282,10 @@ public struct SubjectExport: Sendable {
         do {
             consent = SubjectExportConsent(
                 callId: call.id,
-                events: try catalog.consentEvents(callID: call.id).map {
+                events: try await catalog.consentEvents(callID: call.id).map {
                     .init(kind: $0.kind.rawValue, method: $0.method.rawValue, at: $0.at, timelineMs: $0.timelineMs, frameIndex: $0.frameIndex)
                 },
-                pausedSpans: try catalog.pausedSpans(callID: call.id).map {
+                pausedSpans: try await catalog.pausedSpans(callID: call.id).map {
                     .init(recordingId: $0.recordingId, startMs: $0.startMs, endMs: $0.endMs)
                 })
         } catch {
@@ -282,7 +301,7 @@ public struct SubjectExport: Sendable {
 
     /// Decides on one recording and, when it is to be included, decrypts it (audited).
     private func exportRecording(
-        _ recording: RecordingRecord, exportID: String, options: Options, receipt: inout Receipt
+        _ recording: RecordingRecord, exportID: String, options: Options, archive: Catalog, receipt: inout Receipt
     ) throws(RetentionError) -> (SubjectExportManifest.Recording, ExportedRecording?) {
         var item = SubjectExportManifest.Recording(
             id: recording.id, track: recording.track.rawValue, state: recording.state.rawValue,
@@ -299,7 +318,7 @@ public struct SubjectExport: Sendable {
             return Self.leftOutAsRestricted(item, receipt: &receipt)
         }
         let exporter = RecordingExporter(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
+            catalog: archive, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
         do {
             let audio = try exporter.export(
                 recordingID: recording.id, tenantID: recording.tenantId, actor: options.actor, purpose: Self.purpose,

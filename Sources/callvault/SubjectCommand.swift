@@ -43,7 +43,7 @@ struct SubjectCommand: AsyncParsableCommand {
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
             let receipt: SubjectErasure.Receipt
             do {
-                receipt = try erasure.erase(tenantID: tenant, phoneNumber: phone)
+                receipt = try await erasure.erase(tenantID: tenant, phoneNumber: phone)
             } catch {
                 throw CLIError(error)
             }
@@ -119,7 +119,7 @@ struct SubjectCommand: AsyncParsableCommand {
             if let overrideReason { options.overrideReason = overrideReason }
             let receipt: SubjectExport.Receipt
             do {
-                receipt = try export.export(tenantID: tenant, phoneNumber: phone, to: out, options: options)
+                receipt = try await export.export(tenantID: tenant, phoneNumber: phone, to: out, options: options)
             } catch {
                 throw CLIError(error)
             }

@@ -9,14 +9,14 @@ import Testing
 /// Restriction in a subject export goes through the exporter's door: left out by default, and with
 /// the override audited in the decryption's own transaction, or not decrypted at all.
 extension SubjectExportTests {
-    @Test func aRestrictedRecordingIsDecryptedOnlyThroughTheExportersAuditedOverride() throws {
+    @Test func aRestrictedRecordingIsDecryptedOnlyThroughTheExportersAuditedOverride() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let call = try recordCall(
             fixture, caller: try Self.audio("caller.flac", seconds: 2), bot: nil, number: caller, startedAt: t0)
         let recording = try #require(try fixture.catalog.recordings(inCalls: [call]).first)
         try fixture.catalog.setRestricted(recordingID: recording.id, true, reason: "caller contests accuracy")
 
-        let plain = try exporter(fixture).export(
+        let plain = try await exporter(fixture).export(
             tenantID: fixture.tenantID, phoneNumber: caller, to: fixture.root + "/a.zip")
         #expect(plain.recordingsRestricted == 1 && plain.recordingsIncluded == 0)
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .recordingDecrypted })
@@ -27,8 +27,8 @@ extension SubjectExportTests {
         let busy = SubjectExport(
             catalog: impatient, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             logger: Logger(label: "test"))
-        let error = #expect(throws: RetentionError.self) {
-            try busy.export(
+        let error = await #expect(throws: RetentionError.self) {
+            try await busy.export(
                 tenantID: fixture.tenantID, phoneNumber: caller, to: fixture.root + "/b.zip",
                 options: .init(includeRestricted: true, overrideReason: "court order 12"))
         }
@@ -38,7 +38,7 @@ extension SubjectExportTests {
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .restrictionOverridden })
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .recordingDecrypted })
 
-        let included = try exporter(fixture).export(
+        let included = try await exporter(fixture).export(
             tenantID: fixture.tenantID, phoneNumber: caller, to: fixture.root + "/c.zip",
             options: .init(includeRestricted: true, overrideReason: "court order 12"))
         #expect(included.restrictionsOverridden == 1 && included.recordingsIncluded == 1)

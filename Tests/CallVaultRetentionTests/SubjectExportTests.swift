@@ -100,7 +100,7 @@ struct SubjectExportTests {
     }
 
     @Test("exports one caller's two calls — stereo audio, transcript, consent, manifest — and nothing of another caller")
-    func exportsOneCaller() throws {
+    func exportsOneCaller() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let callerAudio = try Self.audio("caller.flac", seconds: 6)
         let botAudio = try Self.audio("bot.flac", seconds: 8)
@@ -122,7 +122,7 @@ struct SubjectExportTests {
         ).seal(transcript, tenantID: fixture.tenantID, actor: "test")
 
         let zip = fixture.root + "/subject.zip"
-        let receipt = try exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: zip)
+        let receipt = try await exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: zip)
         #expect(receipt.calls == [first, second])
         #expect(receipt.recordingsIncluded == 3 && receipt.transcriptsIncluded == 1)
         #expect(receipt.recordingsShredded == 0 && receipt.recordingsRestricted == 0)
@@ -191,7 +191,7 @@ struct SubjectExportTests {
     }
 
     @Test("shredded items are listed as shredded; a restricted recording needs the audited override")
-    func shreddedAndRestricted() throws {
+    func shreddedAndRestricted() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let callerAudio = try Self.audio("caller.flac", seconds: 3)
         let botAudio = try Self.audio("bot.flac", seconds: 3)
@@ -203,8 +203,8 @@ struct SubjectExportTests {
         let shredder = Shredder(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             logger: Logger(label: "test"), actor: "test", reason: .erased)
-        _ = try shredder.shred([SealedItem(botTrack)][...], at: t0)
-        _ = try shredder.shred([SealedItem(transcript)][...], at: t0)
+        _ = try await shredder.shred([SealedItem(botTrack)][...], at: t0)
+        _ = try await shredder.shred([SealedItem(transcript)][...], at: t0)
         try fixture.catalog.setRestricted(recordingID: callerTrack.id, true, reason: "caller contests accuracy")
         let transcriptOfRestricted = try TranscriptStore(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory
@@ -214,7 +214,7 @@ struct SubjectExportTests {
 
         // Without the override: nothing decrypted, the restricted one and the shredded ones listed.
         let plain = fixture.root + "/plain.zip"
-        let receipt = try exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: plain)
+        let receipt = try await exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: plain)
         #expect(receipt.recordingsIncluded == 0 && receipt.recordingsRestricted == 1 && receipt.recordingsShredded == 1)
         #expect(receipt.transcriptsShredded == 1)
         var manifest = try Self.decode(SubjectExportManifest.self, try Self.unpack(plain) + "/manifest.json")
@@ -231,7 +231,7 @@ struct SubjectExportTests {
 
         // With it: the caller's audio is included and the override audited with its reason.
         let overridden = fixture.root + "/overridden.zip"
-        let second = try exporter(fixture).export(
+        let second = try await exporter(fixture).export(
             tenantID: fixture.tenantID, phoneNumber: caller, to: overridden,
             options: .init(includeRestricted: true))
         #expect(second.recordingsIncluded == 1 && second.restrictionsOverridden == 1 && second.recordingsRestricted == 0)
@@ -253,13 +253,13 @@ struct SubjectExportTests {
     }
 
     @Test("an unknown number is a clear error and writes no file")
-    func unknownNumber() throws {
+    func unknownNumber() async throws {
         let fixture = try RetentionFixture()
         _ = try recordCall(fixture, caller: try Self.audio("caller.flac", seconds: 1), bot: nil, number: caller, startedAt: t0)
         let zip = fixture.root + "/none.zip"
         let before = try FileManager.default.contentsOfDirectory(atPath: fixture.root)
         do {
-            _ = try exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: "+1 555 0100", to: zip)
+            _ = try await exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: "+1 555 0100", to: zip)
             Issue.record("an unknown number was exported")
         } catch {
             #expect(error.code == .notFound)
@@ -268,27 +268,27 @@ struct SubjectExportTests {
             #expect(!error.message.contains("+1 555 0100") && !error.message.contains("15550100"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root) == before)
-        #expect(throws: RetentionError.self) {
-            try exporter(fixture).export(tenantID: "no-such-tenant", phoneNumber: caller, to: zip)
+        await #expect(throws: RetentionError.self) {
+            try await exporter(fixture).export(tenantID: "no-such-tenant", phoneNumber: caller, to: zip)
         }
         #expect(!FileManager.default.fileExists(atPath: zip))
     }
 
     @Test("an existing output file is refused unless overwriting was asked for")
-    func existingOutput() throws {
+    func existingOutput() async throws {
         let fixture = try RetentionFixture()
         _ = try recordCall(fixture, caller: try Self.audio("caller.flac", seconds: 1), bot: nil, number: caller, startedAt: t0)
         let zip = fixture.root + "/exists.zip"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: zip))
         do {
-            _ = try exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: zip)
+            _ = try await exporter(fixture).export(tenantID: fixture.tenantID, phoneNumber: caller, to: zip)
             Issue.record("an existing file was replaced")
         } catch {
             #expect(error.code == .outputExists)
         }
         #expect(try String(contentsOfFile: zip, encoding: .utf8) == "keep me")
         #expect(try !fixture.catalog.auditLog.entries().contains { $0.action == .subjectExported })
-        let receipt = try exporter(fixture).export(
+        let receipt = try await exporter(fixture).export(
             tenantID: fixture.tenantID, phoneNumber: caller, to: zip, options: .init(overwrite: true))
         #expect(receipt.recordingsIncluded == 1)
         let attributes = try FileManager.default.attributesOfItem(atPath: zip)
