@@ -2,6 +2,12 @@ public import CallVaultStore
 public import Foundation
 public import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Sweeps under the sweeper lease, so that of several `callvault sweep` processes on one catalog (one per
 /// node, for availability) exactly one acts at a time and the others stand by.
 ///
@@ -62,13 +68,23 @@ public struct SweeperLease: Sendable {
     /// renewing it; or stand by. The lease is kept afterwards (``keep(for:)`` renews it between rounds;
     /// ``release()`` gives it up).
     public func round(now: Date) async throws(RetentionError) -> Outcome {
-        let asked = ContinuousClock.now
-        let acquired: Bool
+        var asked = ContinuousClock.now
+        var acquired: Bool
         do { acquired = try await leases.acquire(name: Self.name, holder: holder, for: duration) } catch {
             throw RetentionError(.catalogFailed, "cannot take the sweeper lease: \(error.message)")
         }
+        var current = acquired ? nil : try? await leases.current(name: Self.name)
+        if let stale = current, Self.isDeadProcessOnThisHost(stale.holder) {
+            // Killed on this host (kill -9, OOM): no need to wait out its lease. Released only if it is
+            // still that holder's, so of two sweepers doing this one takes it.
+            logger.warning("the sweeper lease's holder is a process of this host that is gone; taking over",
+                metadata: ["holder": "\(stale.holder)"])
+            try? await leases.release(name: Self.name, holder: stale.holder)
+            asked = ContinuousClock.now
+            acquired = (try? await leases.acquire(name: Self.name, holder: holder, for: duration)) ?? false
+            current = acquired ? nil : try? await leases.current(name: Self.name)
+        }
         guard acquired else {
-            let current = try? await leases.current(name: Self.name)
             logger.info(
                 "another sweeper holds the lease; standing by until the next round",
                 metadata: [
@@ -117,6 +133,18 @@ public struct SweeperLease: Sendable {
                 "cannot release the sweeper lease; a standby takes over once it runs out",
                 metadata: ["reason": "\(error.message)"])
         }
+    }
+
+    /// Whether `holder` (``ServiceLeaseHolder/unique(_:)``: `PREFIX@HOST:PID:RANDOM`) names a process of
+    /// this host that no longer exists. A reused process id only makes this say "alive" (then the lease is
+    /// waited out, as for another host's holder): never a live holder taken for dead.
+    static func isDeadProcessOnThisHost(_ holder: String) -> Bool {
+        guard let at = holder.lastIndex(of: "@") else { return false }
+        let parts = holder[holder.index(after: at)...].split(separator: ":")
+        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
+            pid > 0, pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     // MARK: - Renewing while working

@@ -12,8 +12,7 @@ struct SQLiteServiceLeases: ServiceLeases {
 
     func acquire(name: String, holder: String, for duration: Duration) async throws(ServiceLeaseError) -> Bool {
         try ServiceLeaseArguments.check(name: name, holder: holder, duration: duration)
-        let now = Date().catalogPrecision
-        let expires = now.addingTimeInterval(ServiceLeaseArguments.seconds(duration)).catalogPrecision
+        let (now, expires) = Self.window(duration)
         return try run { () throws(CatalogError) in
             try catalog.write { db in
                 // Unqualified columns in DO UPDATE are the existing row's: taken over only when it ran out or
@@ -36,8 +35,7 @@ struct SQLiteServiceLeases: ServiceLeases {
 
     func renew(name: String, holder: String, for duration: Duration) async throws(ServiceLeaseError) -> Bool {
         try ServiceLeaseArguments.check(name: name, holder: holder, duration: duration)
-        let now = Date().catalogPrecision
-        let expires = now.addingTimeInterval(ServiceLeaseArguments.seconds(duration)).catalogPrecision
+        let (now, expires) = Self.window(duration)
         return try run { () throws(CatalogError) in
             try catalog.write { db in
                 try db.execute(
@@ -71,6 +69,12 @@ struct SQLiteServiceLeases: ServiceLeases {
                 }
             }
         }
+    }
+
+    /// Now and `duration` from now, as the catalog stores times (milliseconds), by this process's clock.
+    private static func window(_ duration: Duration) -> (now: Date, expires: Date) {
+        let now = Date().catalogPrecision
+        return (now, now.addingTimeInterval(ServiceLeaseArguments.seconds(duration)).catalogPrecision)
     }
 
     /// Runs a catalog operation, turning its error into the lease's.
