@@ -8,11 +8,12 @@ public import Foundation
 /// Order for crash safety: placing a hold protects the key first, then marks the catalog; clearing
 /// marks the catalog first, then returns the key to its day key (or shreds it, if its day has passed).
 /// A crash between the two steps errs on keeping data, and repeating the command finishes it.
+/// The catalog is any ``CatalogStore``; the key store stays the data directory's.
 public struct LegalHold: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
 
-    public init(catalog: Catalog, keyStore: KeyStore) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore) {
         self.catalog = catalog
         self.keyStore = keyStore
     }
@@ -20,9 +21,9 @@ public struct LegalHold: Sendable {
     /// Holds a recording: it is kept past its expiry until the hold is cleared. Audited.
     @discardableResult
     public func set(recordingID: String, reason: String?, actor: String = "cli", at: Date = Date())
-        throws(RetentionError) -> RecordingRecord
+        async throws(RetentionError) -> RecordingRecord
     {
-        let recording = try find(recordingID)
+        let recording = try await find(recordingID)
         guard recording.state != .shredded else {
             throw RetentionError(.invalidState, "recording \(recordingID) is already shredded; a hold cannot bring it back")
         }
@@ -34,7 +35,7 @@ public struct LegalHold: Sendable {
             throw RetentionError(.keyStoreFailed, "cannot hold the key of recording \(recordingID): \(error.message)")
         }
         do {
-            return try catalog.setHold(recordingID: recording.id, held: true, reason: reason, actor: actor, at: at)
+            return try await catalog.setHold(recordingID: recording.id, held: true, reason: reason, actor: actor, at: at)
         } catch {
             throw RetentionError(.catalogFailed, "cannot mark recording \(recordingID) held: \(error.message)")
         }
@@ -44,11 +45,11 @@ public struct LegalHold: Sendable {
     /// at the next sweep. Audited.
     @discardableResult
     public func clear(recordingID: String, actor: String = "cli", at: Date = Date())
-        throws(RetentionError) -> HoldRelease?
+        async throws(RetentionError) -> HoldRelease?
     {
-        let recording = try find(recordingID)
+        let recording = try await find(recordingID)
         do {
-            try catalog.setHold(recordingID: recording.id, held: false, actor: actor, at: at)
+            _ = try await catalog.setHold(recordingID: recording.id, held: false, reason: nil, actor: actor, at: at)
         } catch {
             throw RetentionError(.catalogFailed, "cannot clear the hold of recording \(recordingID): \(error.message)")
         }
@@ -64,9 +65,9 @@ public struct LegalHold: Sendable {
         }
     }
 
-    private func find(_ recordingID: String) throws(RetentionError) -> RecordingRecord {
+    private func find(_ recordingID: String) async throws(RetentionError) -> RecordingRecord {
         do {
-            return try catalog.recording(id: recordingID)
+            return try await catalog.recording(id: recordingID, tenantID: nil)
         } catch where error.code == .notFound {
             throw RetentionError(.invalidState, "no recording with id \(recordingID)")
         } catch {

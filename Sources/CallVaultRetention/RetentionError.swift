@@ -19,6 +19,9 @@ public struct RetentionError: Error, Sendable, Equatable, CustomStringConvertibl
         case outputExists
         /// The output file could not be written (I/O, permissions, or beyond the 4 GiB a ZIP without ZIP64 holds).
         case outputFailed
+        /// The operation stopped before it finished (its task was cancelled: the sweeper lost its lease, or
+        /// was told to quit); what it did stays done and the next run finishes the rest.
+        case interrupted
     }
 
     public let code: Code

@@ -16,7 +16,7 @@ import Logging
 /// an unreadable file and an unmarked row, which the next run finds and finishes. Each step is
 /// idempotent. Used by the sweeper (reason `expired`) and by data-subject erasure (`erased`).
 struct Shredder {
-    let catalog: Catalog
+    let catalog: any CatalogStore
     let keyStore: KeyStore
     let dataDirectory: DataDirectory
     let logger: Logger
@@ -37,7 +37,7 @@ struct Shredder {
     /// Shreds one batch of items of one kind in one key-store and one catalog transaction. An item
     /// whose key is held (catalog and key store disagree after a crash mid-hold) or whose file cannot
     /// be deleted is reported and skipped; catalog or key-store outages throw.
-    func shred(_ batch: ArraySlice<SealedItem>, at now: Date) throws(RetentionError) -> Outcome {
+    func shred(_ batch: ArraySlice<SealedItem>, at now: Date) async throws(RetentionError) -> Outcome {
         var outcome = Outcome()
         guard let kind = batch.first?.kind else { return outcome }
         let keys: DataKeyDestruction
@@ -74,9 +74,9 @@ struct Shredder {
         do {
             switch kind {
             case .recording:
-                try catalog.markRecordingsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+                _ = try await catalog.markRecordingsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
             case .transcript:
-                try catalog.markTranscriptsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+                _ = try await catalog.markTranscriptsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
             }
         } catch {
             throw RetentionError(.catalogFailed, "cannot mark \(done.count) \(kind)(s) shredded: \(error.message)")

@@ -9,13 +9,18 @@ public import Logging
 /// logged or put in the audit log). Held recordings are kept — a legal hold outranks erasure — and
 /// listed in the receipt. The receipt's confirmation code is written to the audit log, so an operator
 /// can later prove the request was carried out (`callvault audit list`).
+///
+/// The catalog is any ``CatalogStore``; the key store stays the data directory's. Order, as the sweeper's:
+/// data keys destroyed first, then files deleted, then the catalog marked shredded, then the audit entry;
+/// an erasure stopped in the middle leaves keys gone and rows unmarked, which running it again (or, for
+/// expired items, the sweeper) finishes.
 public struct SubjectErasure: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     let logger: Logger
 
-    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -49,7 +54,7 @@ public struct SubjectErasure: Sendable {
 
     /// Erases every recording and transcript of the caller `phoneNumber` in tenant `tenantID`.
     public func erase(tenantID: String, phoneNumber: String, actor: String = "cli", at now: Date = Date())
-        throws(RetentionError) -> Receipt
+        async throws(RetentionError) -> Receipt
     {
         let calls: [CallRecord]
         let recordings: [RecordingRecord]
@@ -60,9 +65,9 @@ public struct SubjectErasure: Sendable {
                 error.code == .unknownTenant ? .invalidState : .keyStoreFailed, "tenant \(tenantID): \(error.message)")
         }
         do {
-            calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys)
-            recordings = try catalog.recordings(inCalls: calls.map(\.id))
-            transcripts = try catalog.transcripts(inCalls: calls.map(\.id))
+            calls = try await catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys)
+            recordings = try await catalog.recordings(inCalls: calls.map(\.id))
+            transcripts = try await catalog.transcripts(inCalls: calls.map(\.id))
         } catch where error.code == .notFound {
             throw RetentionError(.invalidState, "\(error.message)")
         } catch {
@@ -77,7 +82,7 @@ public struct SubjectErasure: Sendable {
         let liveRecordings = recordings.filter { !$0.hold && $0.state != .shredded }.map(SealedItem.init)
         let liveTranscripts = transcripts.filter { $0.state != .shredded }.map(SealedItem.init)
         for batch in [liveRecordings, liveTranscripts] where !batch.isEmpty {
-            let outcome = try shredder.shred(batch[...], at: now)
+            let outcome = try await shredder.shred(batch[...], at: now)
             if batch[0].kind == .recording {
                 receipt.recordingsErased = outcome.shredded
             } else {
@@ -90,24 +95,25 @@ public struct SubjectErasure: Sendable {
             if !outcome.keys.backupProof { receipt.backupProof = false }
         }
         do {
-            try catalog.auditLog.append(
-                actor: actor,
-                action: .subjectErased,
-                tenantID: tenantID,
-                subjectID: receipt.confirmationCode,
-                details: [
-                    "calls": receipt.calls.joined(separator: ","),
-                    "recordingsErased": String(receipt.recordingsErased.count),
-                    "transcriptsErased": String(receipt.transcriptsErased.count),
-                    "recordingsHeld": receipt.recordingsHeld.joined(separator: ","),
-                    "failures": String(receipt.failures.count),
-                    "dayKeysRegenerated": String(receipt.dayKeysRegenerated),
-                    "dataKeysRewrapped": String(receipt.dataKeysRewrapped),
-                    "providerKeysPending": String(receipt.providerKeysPending.count),
-                    "backupProof": String(receipt.backupProof),
-                ],
-                at: now
-            )
+            _ = try await catalog.audit.append(
+                AuditEvent(
+                    actor: actor,
+                    action: .subjectErased,
+                    tenantID: tenantID,
+                    subjectID: receipt.confirmationCode,
+                    details: [
+                        "calls": receipt.calls.joined(separator: ","),
+                        "recordingsErased": String(receipt.recordingsErased.count),
+                        "transcriptsErased": String(receipt.transcriptsErased.count),
+                        "recordingsHeld": receipt.recordingsHeld.joined(separator: ","),
+                        "failures": String(receipt.failures.count),
+                        "dayKeysRegenerated": String(receipt.dayKeysRegenerated),
+                        "dataKeysRewrapped": String(receipt.dataKeysRewrapped),
+                        "providerKeysPending": String(receipt.providerKeysPending.count),
+                        "backupProof": String(receipt.backupProof),
+                    ],
+                    at: now
+                ))
         } catch {
             throw RetentionError(.catalogFailed, "the data was erased but the audit entry failed: \(error.message)")
         }

@@ -20,7 +20,7 @@ public import Logging
 /// access request is that consent for giving the subject a copy, hence the default reason — but an
 /// operator must still ask for it explicitly, so that a restriction is never bypassed by accident.
 public struct SubjectExport: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     let logger: Logger
@@ -30,7 +30,7 @@ public struct SubjectExport: Sendable {
     /// The override reason when none is given: the data subject asked for their own data.
     public static let defaultOverrideReason = "the data subject's own access request (GDPR Art. 15, Art. 18(2) consent)"
 
-    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -110,12 +110,12 @@ public struct SubjectExport: Sendable {
         if !options.overwrite && FileManager.default.fileExists(atPath: path) {
             throw RetentionError(.outputExists, "\(path) exists; it was not replaced")
         }
-        let calls = try findCalls(tenantID: tenantID, phoneNumber: phoneNumber)
+        let calls = try await findCalls(tenantID: tenantID, phoneNumber: phoneNumber)
         let recordings: [RecordingRecord]
         let transcripts: [TranscriptRecord]
         do {
-            recordings = try catalog.recordings(inCalls: calls.map(\.id))
-            transcripts = try catalog.transcripts(inCalls: calls.map(\.id))
+            recordings = try await catalog.recordings(inCalls: calls.map(\.id))
+            transcripts = try await catalog.transcripts(inCalls: calls.map(\.id))
         } catch {
             throw RetentionError(.catalogFailed, "cannot list the caller's recordings: \(error.message)")
         }
@@ -139,9 +139,10 @@ public struct SubjectExport: Sendable {
         receipt.bytes = try zip.finish()
         // Audited before the archive appears: if the entry cannot be written, no archive is left.
         do {
-            try catalog.auditLog.append(
-                actor: options.actor, action: .subjectExported, tenantID: tenantID, subjectID: exportID,
-                details: receipt.auditDetails, at: now)
+            _ = try await catalog.audit.append(
+                AuditEvent(
+                    actor: options.actor, action: .subjectExported, tenantID: tenantID, subjectID: exportID,
+                    details: receipt.auditDetails, at: now))
         } catch {
             throw RetentionError(.catalogFailed, "the export could not be audited, so it was not kept: \(error.message)")
         }
@@ -159,7 +160,7 @@ public struct SubjectExport: Sendable {
         return receipt
     }
 
-    private func findCalls(tenantID: String, phoneNumber: String) throws(RetentionError) -> [CallRecord] {
+    private func findCalls(tenantID: String, phoneNumber: String) async throws(RetentionError) -> [CallRecord] {
         let keys: CallerKeys
         do { keys = try keyStore.callerKeys(tenantID: tenantID) } catch {
             throw RetentionError(
@@ -167,7 +168,7 @@ public struct SubjectExport: Sendable {
                 error.code == .unknownTenant ? error.message : "tenant \(tenantID): \(error.message)")
         }
         let calls: [CallRecord]
-        do { calls = try catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys) } catch {
+        do { calls = try await catalog.calls(tenantID: tenantID, callerNumber: phoneNumber, callerKeys: keys) } catch {
             throw RetentionError(
                 error.code == .notFound ? .notFound : error.code == .invalidArgument ? .invalidArgument : .catalogFailed,
                 error.message)
@@ -263,10 +264,10 @@ public struct SubjectExport: Sendable {
         do {
             consent = SubjectExportConsent(
                 callId: call.id,
-                events: try catalog.consentEvents(callID: call.id).map {
+                events: try await catalog.consentEvents(callID: call.id).map {
                     .init(kind: $0.kind.rawValue, method: $0.method.rawValue, at: $0.at, timelineMs: $0.timelineMs, frameIndex: $0.frameIndex)
                 },
-                pausedSpans: try catalog.pausedSpans(callID: call.id).map {
+                pausedSpans: try await catalog.pausedSpans(callID: call.id).map {
                     .init(recordingId: $0.recordingId, startMs: $0.startMs, endMs: $0.endMs)
                 })
         } catch {

@@ -26,6 +26,9 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var keyFailures: [String] = []
     /// Provider keys of day keys replaced by erasures, destroyed by this sweep (their erasure could not).
     public var replacedDayKeysDestroyed = 0
+    /// Finished transcription jobs moved out of the live queue under the sweeper lease (PostgreSQL only;
+    /// 0 on SQLite, which keeps jobs in place).
+    public var jobsArchived = 0
 
     public init(now: Date, dryRun: Bool) {
         self.now = now
@@ -40,5 +43,6 @@ public struct SweepReport: Sendable, Codable, Equatable {
             + "\(dataKeysDestroyed) data key(s), \(filesDeleted) file(s), \(bytesFreed) bytes; "
             + "\(failures.count) failure(s)"
             + (keyFailures.isEmpty ? "" : "; \(keyFailures.count) day key(s) the key provider could not destroy")
+            + (jobsArchived == 0 ? "" : "; archived \(jobsArchived) finished job(s)")
     }
 }

@@ -19,8 +19,14 @@ public import Logging
 /// A recording expires at its own instant (`expiresAt`, at most 90 days after it began); its data key
 /// is destroyed then, one by one, without waiting for the whole day key (destroyed once its UTC day
 /// has passed) — so no recording stays readable past its expiry by up to a day.
+///
+/// It works on any ``CatalogStore`` (the SQLite catalog or PostgreSQL); the key store stays the data
+/// directory's. Of several sweepers on one catalog, only the one holding the sweeper lease may act
+/// (``SweeperLease``): a sweeper by itself does not look at the lease. A sweep whose task is cancelled
+/// (its lease was lost) stops between steps with ``RetentionError/Code/interrupted``, which is as safe
+/// as a kill: the next sweep finishes it.
 public struct Sweeper: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     let logger: Logger
@@ -29,7 +35,7 @@ public struct Sweeper: Sendable {
     /// transaction holding the write lock ~0.5 s; see scripts/sweep-scale).
     public var batchSize = 10_000
 
-    public init(catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -37,17 +43,17 @@ public struct Sweeper: Sendable {
     }
 
     /// What a sweep at `now` would destroy. Reads only.
-    public func plan(now: Date) throws(RetentionError) -> SweepPlan {
+    public func plan(now: Date) async throws(RetentionError) -> SweepPlan {
         let today = CalendarDay(secondsSince1970: Int64(now.timeIntervalSince1970.rounded(.down)))
         let recordings: [RecordingRecord]
         do {
-            recordings = try catalog.expiredRecordings(asOf: now)
+            recordings = try await catalog.expiredRecordings(asOf: now)
         } catch {
             throw RetentionError(.catalogFailed, "cannot list expired recordings: \(error.message)")
         }
         let transcripts: [TranscriptRecord]
         do {
-            transcripts = try catalog.expiredTranscripts(asOf: now)
+            transcripts = try await catalog.expiredTranscripts(asOf: now)
         } catch {
             throw RetentionError(.catalogFailed, "cannot list expired transcripts: \(error.message)")
         }
@@ -66,8 +72,8 @@ public struct Sweeper: Sendable {
     /// A recording that cannot be finished (its file cannot be deleted, its key store row is held while
     /// the catalog says it is not) is reported in ``SweepReport/failures`` and retried next time; the
     /// others go on. Catalog or key-store outages abort the sweep with an error.
-    public func sweep(now: Date, dryRun: Bool = false) throws(RetentionError) -> SweepReport {
-        let plan = try plan(now: now)
+    public func sweep(now: Date, dryRun: Bool = false) async throws(RetentionError) -> SweepReport {
+        let plan = try await plan(now: now)
         var report = SweepReport(now: now, dryRun: dryRun)
         let items = plan.recordings.map(SealedItem.init) + plan.transcripts.map(SealedItem.init)
         if dryRun {
@@ -83,14 +89,16 @@ public struct Sweeper: Sendable {
             }
             return report
         }
-        if !plan.isEmpty { try recordIntent(plan) }
-        try destroyDayKeys(plan, into: &report)
+        try Self.checkNotCancelled(report)
+        if !plan.isEmpty { try await recordIntent(plan) }
+        try await destroyDayKeys(plan, into: &report)
         var start = 0
         while start < items.count {
+            try Self.checkNotCancelled(report)
             // A batch holds one kind: recordings come first, then transcripts.
             var end = min(start + batchSize, items.count)
             if let split = items[start..<end].firstIndex(where: { $0.kind != items[start].kind }) { end = split }
-            let outcome = try shredder.shred(items[start..<end], at: now)
+            let outcome = try await shredder.shred(items[start..<end], at: now)
             switch items[start].kind {
             case .recording: report.recordingsShredded += outcome.shredded
             case .transcript: report.transcriptsShredded += outcome.shredded
@@ -105,20 +113,32 @@ public struct Sweeper: Sendable {
         return report
     }
 
+    /// Stops a sweep whose task was cancelled (its lease lost, or SIGQUIT) before its next step. Between
+    /// steps is where a kill would leave it too, so the next sweep's plan holds exactly what is left.
+    private static func checkNotCancelled(_ report: SweepReport) throws(RetentionError) {
+        guard Task.isCancelled else { return }
+        throw RetentionError(
+            .interrupted,
+            "the sweep was stopped before it finished (its task was cancelled) after shredding "
+                + "\(report.recordingsShredded.count) recording(s) and \(report.transcriptsShredded.count) transcript(s); "
+                + "the next sweep finishes the rest")
+    }
+
     /// Writes what this sweep is about to destroy to the audit log before touching a key.
-    private func recordIntent(_ plan: SweepPlan) throws(RetentionError) {
+    private func recordIntent(_ plan: SweepPlan) async throws(RetentionError) {
         do {
-            try catalog.auditLog.append(
-                actor: "sweeper",
-                action: "sweep.started",
-                details: [
-                    "now": ISO8601DateFormatter().string(from: plan.now),
-                    "dayKeys": plan.dayKeys.map(\.keyID).joined(separator: ","),
-                    "recordings": String(plan.recordings.count),
-                    "transcripts": String(plan.transcripts.count),
-                ],
-                at: plan.now
-            )
+            _ = try await catalog.audit.append(
+                AuditEvent(
+                    actor: "sweeper",
+                    action: "sweep.started",
+                    details: [
+                        "now": ISO8601DateFormatter().string(from: plan.now),
+                        "dayKeys": plan.dayKeys.map(\.keyID).joined(separator: ","),
+                        "recordings": String(plan.recordings.count),
+                        "transcripts": String(plan.transcripts.count),
+                    ],
+                    at: plan.now
+                ))
         } catch {
             throw RetentionError(.catalogFailed, "cannot record the sweep's intent: \(error.message)")
         }
@@ -127,7 +147,7 @@ public struct Sweeper: Sendable {
     /// Destroys the day keys of passed days in one key-store transaction, then audits each. Day keys the
     /// key provider fails to destroy are reported in `keyFailures` and left for the next sweep; the rest
     /// of the sweep goes on (their recordings are still shredded one data key at a time).
-    private func destroyDayKeys(_ plan: SweepPlan, into report: inout SweepReport) throws(RetentionError) {
+    private func destroyDayKeys(_ plan: SweepPlan, into report: inout SweepReport) async throws(RetentionError) {
         let sweep: KeyStore.DayKeySweep
         do {
             let retired = try keyStore.finishRetiredProviderKeys()
@@ -147,14 +167,18 @@ public struct Sweeper: Sendable {
             report.dayKeysDestroyed += 1
             report.dataKeysDestroyed += key.ownerIDs.count
             do {
-                try catalog.auditLog.append(
-                    actor: "sweeper",
-                    action: .keyDestroyed,
-                    tenantID: key.tenantID,
-                    subjectID: key.keyID,
-                    details: ["day": key.day.description, "kind": key.kind.rawValue, "dataKeys": String(key.ownerIDs.count)],
-                    at: plan.now
-                )
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "sweeper",
+                        action: .keyDestroyed,
+                        tenantID: key.tenantID,
+                        subjectID: key.keyID,
+                        details: [
+                            "day": key.day.description, "kind": key.kind.rawValue,
+                            "dataKeys": String(key.ownerIDs.count),
+                        ],
+                        at: plan.now
+                    ))
             } catch {
                 throw RetentionError(.catalogFailed, "day key \(key.keyID) was destroyed but not audited: \(error.message)")
             }

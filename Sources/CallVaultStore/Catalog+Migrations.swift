@@ -41,6 +41,19 @@ extension Catalog {
                             (length(transcript_model) BETWEEN 2 AND 1024 AND substr(transcript_model, 1, 1) = '/'))
                     """)
         }
+        // v6: named leases (ServiceLeases), so of several `callvault sweep` processes on one catalog exactly
+        // one acts at a time; times as the catalog's other times (UTC text, milliseconds, ordered as text).
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE service_leases (
+                        name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+                        holder TEXT NOT NULL CHECK (length(holder) BETWEEN 1 AND 200),
+                        acquired_at TEXT NOT NULL,
+                        expires_at TEXT NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 

@@ -249,6 +249,27 @@ enum PostgresSchema {
                 "CREATE INDEX transcripts_by_tenant ON transcripts (tenant_id, created_at)",
                 "CREATE INDEX transcripts_by_expiry ON transcripts (expires_at) WHERE state <> 'shredded'",
             ]),
+        Migration(
+            version: 5, description: "service leases (one sweeper at a time)",
+            statements: [
+                // One row per lease (PostgresServiceLeases): taken with INSERT … ON CONFLICT … WHERE it ran out,
+                // its expiry always the server's now() plus the lease, so skewed node clocks agree on it.
+                """
+                CREATE TABLE service_leases (
+                    name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 100),
+                    holder text NOT NULL CHECK (length(holder) BETWEEN 1 AND 200),
+                    acquired_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """
+            ]),
+        Migration(
+            version: 6, description: "calls found by platform id regardless of ASCII case",
+            statements: [
+                // AudioSocket finds its call by UUID alone, matched as SQLite's NOCASE does (ASCII letters
+                // only: `lower` under the C collation): this index serves that expression.
+                "CREATE INDEX calls_by_external_id_nocase ON calls (lower(external_id COLLATE \"C\"))"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -26,7 +26,7 @@ struct HoldCommand: AsyncParsableCommand {
             let stores = try RetentionStores(dataOptions, logger: HoldCommand.logger)
             let hold = LegalHold(catalog: stores.catalog, keyStore: stores.keyStore)
             do {
-                let recording = try hold.set(recordingID: recordingID, reason: reason)
+                let recording = try await hold.set(recordingID: recordingID, reason: reason)
                 HoldCommand.print(recordingID: recording.id, held: true, outcome: "held", json: json)
             } catch {
                 throw CLIError(error)
@@ -46,7 +46,7 @@ struct HoldCommand: AsyncParsableCommand {
             let stores = try RetentionStores(dataOptions, logger: HoldCommand.logger)
             let hold = LegalHold(catalog: stores.catalog, keyStore: stores.keyStore)
             do {
-                let outcome = try hold.clear(recordingID: recordingID)
+                let outcome = try await hold.clear(recordingID: recordingID)
                 let text =
                     switch outcome {
                     case .shredded: "released; expired meanwhile, so its key was destroyed (file goes at the next sweep)"

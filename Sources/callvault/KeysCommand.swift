@@ -44,7 +44,8 @@ struct KeysCommand: AsyncParsableCommand {
                 throw CLIError.failure("tenant \(tenant) has no key", hint: "see `callvault tenant list`")
             }
             do {
-                try stores.catalog.auditLog.append(actor: "cli", action: "keys.rotation_started", tenantID: tenant)
+                _ = try await stores.catalog.audit.append(
+                    AuditEvent(actor: "cli", action: "keys.rotation_started", tenantID: tenant))
             } catch {
                 throw CLIError.failure("cannot audit the rotation; nothing was rotated: \(error.message)")
             }
@@ -54,13 +55,14 @@ struct KeysCommand: AsyncParsableCommand {
                     error.message, hint: "what was rotated stays rotated; run the command again to finish")
             }
             do {
-                try stores.catalog.auditLog.append(
-                    actor: "cli", action: "keys.rotated", tenantID: tenant,
-                    details: [
-                        "dayKeysRotated": String(result.dayKeysRotated),
-                        "dataKeysRewrapped": String(result.dataKeysRewrapped),
-                        "providerKeysPending": String(result.providerKeysPending.count),
-                    ])
+                _ = try await stores.catalog.audit.append(
+                    AuditEvent(
+                        actor: "cli", action: "keys.rotated", tenantID: tenant,
+                        details: [
+                            "dayKeysRotated": String(result.dayKeysRotated),
+                            "dataKeysRewrapped": String(result.dataKeysRewrapped),
+                            "providerKeysPending": String(result.providerKeysPending.count),
+                        ]))
             } catch {
                 throw CLIError.failure("the day keys were rotated but the audit entry failed: \(error.message)")
             }
@@ -148,9 +150,10 @@ struct KeysCommand: AsyncParsableCommand {
                 throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
             }
             do {
-                try catalog.auditLog.append(
-                    actor: "cli", action: "keys.migration_started",
-                    details: ["from": existing.kind.rawValue, "to": target.summary])
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "cli", action: "keys.migration_started",
+                        details: ["from": existing.kind.rawValue, "to": target.summary]))
             } catch {
                 throw CLIError.failure("cannot audit the migration; nothing was moved: \(error.message)")
             }
@@ -170,12 +173,13 @@ struct KeysCommand: AsyncParsableCommand {
                 throw CLIError.failure(error.message, hint: "nothing moved so far is lost: run the command again when the provider answers")
             }
             do {
-                try catalog.auditLog.append(
-                    actor: "cli", action: "keys.migrated",
-                    details: [
-                        "to": target.summary, "dayKeysMigrated": String(result.migrated),
-                        "dayKeysStillLocal": String(remaining),
-                    ])
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "cli", action: "keys.migrated",
+                        details: [
+                            "to": target.summary, "dayKeysMigrated": String(result.migrated),
+                            "dayKeysStillLocal": String(remaining),
+                        ]))
             } catch {
                 throw CLIError.failure("the day keys were moved but the audit entry failed: \(error.message)")
             }

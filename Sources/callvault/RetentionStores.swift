@@ -34,6 +34,7 @@ extension CLIError {
             case .invalidArgument: "see `callvault help subject`"
             case .outputExists: "choose another --out, or pass --force to replace it"
             case .outputFailed: "check the --out directory exists, is writable and has room; nothing was left behind"
+            case .interrupted: "what was done stays done; the next sweep (whichever sweeper holds the lease) finishes it"
             }
         self.init(what: error.message, hint: hint, exitCode: 1)
     }

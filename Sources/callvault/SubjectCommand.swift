@@ -43,7 +43,7 @@ struct SubjectCommand: AsyncParsableCommand {
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
             let receipt: SubjectErasure.Receipt
             do {
-                receipt = try erasure.erase(tenantID: tenant, phoneNumber: phone)
+                receipt = try await erasure.erase(tenantID: tenant, phoneNumber: phone)
             } catch {
                 throw CLIError(error)
             }

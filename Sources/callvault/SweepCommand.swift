@@ -17,6 +17,8 @@ struct SweepCommand: AsyncParsableCommand {
             Without --once it runs as a service until SIGINT/SIGTERM, which let the current sweep
             finish and stop before the next one. --metrics-file writes Prometheus counters (recordings
             and transcripts shredded, keys destroyed, files and bytes freed, errors) after each sweep.
+            Of several sweep processes on one catalog only the one holding the sweeper lease acts; the
+            others print that they stand by and try again at their next round (--dry-run takes no lease).
             """
     )
 
@@ -56,24 +58,32 @@ struct SweepCommand: AsyncParsableCommand {
         let stores = try RetentionStores(dataOptions, logger: logger)
         let sweeper = Sweeper(
             catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
+        let lease = SweeperLease(sweeper: sweeper, logger: logger)
         let fixedNow = now.flatMap(Self.instant)
         let metrics = SweepMetrics()
         let (dryRun, metricsFile, json) = (dryRun, metricsFile, json)
-        let pass = { @Sendable () throws in
+        let pass = { @Sendable () async throws in
             let started = ContinuousClock.now
-            let result = try Self.sweep(sweeper, at: fixedNow ?? Date(), dryRun: dryRun)
+            let outcome = try await Self.sweep(sweeper, lease: lease, at: fixedNow ?? Date(), dryRun: dryRun)
             let elapsed = ContinuousClock.now - started
-            if !dryRun {
+            if !dryRun, case .swept(let result) = outcome {
                 metrics.record(result, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
             if let metricsFile { try metrics.write(to: metricsFile) }
-            try Self.report(result, json: json)
+            try Self.report(outcome, json: json)
         }
         if once || dryRun {
-            try pass()
+            // A cron run gives the lease up as it ends, so the next run on any node need not wait it out.
+            do { try await pass() } catch {
+                if !dryRun { await lease.release() }
+                throw error
+            }
+            if !dryRun { await lease.release() }
             return
         }
-        let service = SweepService(interval: .seconds(Self.seconds(interval) ?? 3600), pass: pass)
+        let service = SweepService(
+            interval: .seconds(Self.seconds(interval) ?? 3600), pass: pass, pause: { await lease.keep(for: $0) },
+            stop: { await lease.release() })
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
@@ -81,17 +91,38 @@ struct SweepCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    private static func sweep(_ sweeper: Sweeper, at instant: Date, dryRun: Bool) throws -> SweepReport {
+    /// A dry run changes nothing, so it takes no lease; a sweep acts only under the sweeper lease.
+    private static func sweep(_ sweeper: Sweeper, lease: SweeperLease, at instant: Date, dryRun: Bool) async throws
+        -> SweeperLease.Outcome
+    {
         do {
-            return try sweeper.sweep(now: instant, dryRun: dryRun)
+            if dryRun { return .swept(try await sweeper.sweep(now: instant, dryRun: true)) }
+            return try await lease.round(now: instant)
         } catch {
             throw CLIError(error)
         }
     }
 
-    static func report(_ report: SweepReport, json: Bool) throws {
+    static func report(_ outcome: SweeperLease.Outcome, json: Bool) throws {
         // Written unbuffered: in service mode each sweep's line must reach a pipe or journal at once.
         var text = ""
+        guard case .swept(let report) = outcome else {
+            if case .standingBy(let held) = outcome {
+                let until = held.map { ISO8601DateFormatter().string(from: $0.expiresAt) }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    encoder.dateEncodingStrategy = .iso8601
+                    let standby = StandingBy(holder: held?.holder, leaseExpiresAt: held?.expiresAt)
+                    text = String(decoding: try encoder.encode(standby), as: UTF8.self) + "\n"
+                } else {
+                    text = "sweep: standing by: another sweeper holds the lease"
+                        + (held.map { " (\($0.holder), until \(until ?? ""))" } ?? "") + "; nothing done\n"
+                }
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -129,17 +160,36 @@ struct SweepCommand: AsyncParsableCommand {
     }
 }
 
+/// `sweep --json`'s document for a round that stood by: who holds the lease and until when (both absent
+/// when it was released or ran out just after this sweeper asked).
+struct StandingBy: Encodable {
+    var standingBy = true
+    var holder: String?
+    var leaseExpiresAt: Date?
+}
+
 /// The sweeper as a service: a sweep, then a pause, until a graceful shutdown, which is honoured
 /// between sweeps (a sweep is never cut in the middle by a signal; a kill is handled by the next sweep).
+/// The pause keeps the sweeper lease of a sweeper that holds it (so it stays the active one); `stop`
+/// releases it, so a standby takes over at its next round.
 struct SweepService: Service {
     let interval: Duration
-    let pass: @Sendable () throws -> Void
+    let pass: @Sendable () async throws -> Void
+    let pause: @Sendable (Duration) async -> Void
+    let stop: @Sendable () async -> Void
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try pass()
-            // Wakes early on shutdown: the sleep is cancelled, the loop condition ends the service.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        do {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                try await pass()
+                // Wakes early on shutdown: the pause is cancelled, the loop condition ends the service.
+                let (pause, interval) = (pause, interval)
+                await cancelWhenGracefulShutdown { await pause(interval) }
+            }
+        } catch {
+            await stop()
+            throw error
         }
+        await stop()
     }
 }

@@ -12,7 +12,7 @@ struct SubjectErasureTests {
     let caller = "+44 20 7946 0000"
 
     @Test("erasure destroys every recording and transcript of one caller, keeps held ones and other callers'")
-    func erasesOneCallerOnly() throws {
+    func erasesOneCallerOnly() async throws {
         let fixture = try RetentionFixture(voiceDays: 90)
         let first = try fixture.record(at: t0, callID: "CA1", callerNumber: caller)
         let second = try fixture.record(at: days(1, after: t0), callID: "CA2", callerNumber: caller)
@@ -20,12 +20,12 @@ struct SubjectErasureTests {
         let held = try fixture.record(at: days(2, after: t0), callID: "CA3", callerNumber: caller)
         let other = try fixture.record(at: t0, callID: "CA4", callerNumber: "+44 20 7946 0999")
         let transcript = try fixture.transcript(of: first, at: t0, days: 365)
-        try LegalHold(catalog: fixture.catalog, keyStore: fixture.keyStore).set(recordingID: held.id, reason: "court")
+        try await LegalHold(catalog: fixture.catalog, keyStore: fixture.keyStore).set(recordingID: held.id, reason: "court")
 
         let erasure = SubjectErasure(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             logger: Logger(label: "test"))
-        let receipt = try erasure.erase(tenantID: fixture.tenantID, phoneNumber: caller, at: days(3, after: t0))
+        let receipt = try await erasure.erase(tenantID: fixture.tenantID, phoneNumber: caller, at: days(3, after: t0))
 
         #expect(Set(receipt.calls).count == 3)
         #expect(Set(receipt.recordingsErased) == [first.id, second.id, secondBot.id])
@@ -54,22 +54,22 @@ struct SubjectErasureTests {
     }
 
     @Test("erasing a caller with no calls succeeds with an empty receipt; an unknown tenant is an error")
-    func emptyAndUnknown() throws {
+    func emptyAndUnknown() async throws {
         let fixture = try RetentionFixture()
         let erasure = SubjectErasure(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             logger: Logger(label: "test"))
-        let receipt = try erasure.erase(tenantID: fixture.tenantID, phoneNumber: caller)
+        let receipt = try await erasure.erase(tenantID: fixture.tenantID, phoneNumber: caller)
         #expect(receipt.calls.isEmpty && receipt.recordingsErased.isEmpty)
-        #expect(throws: RetentionError.self) { try erasure.erase(tenantID: "no-such-tenant", phoneNumber: caller) }
+        await #expect(throws: RetentionError.self) { try await erasure.erase(tenantID: "no-such-tenant", phoneNumber: caller) }
     }
 
     @Test("a transcript is shredded at its own retention, independently of its recording")
-    func transcriptsExpireOnTheirOwn() throws {
+    func transcriptsExpireOnTheirOwn() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let recording = try fixture.record(at: t0)
         let transcript = try fixture.transcript(of: recording, at: t0, days: 10)
-        let early = try fixture.sweeper.sweep(now: days(11, after: t0))
+        let early = try await fixture.sweeper.sweep(now: days(11, after: t0))
         #expect(early.transcriptsShredded == [transcript.id] && early.recordingsShredded.isEmpty)
         #expect(fixture.isReadable(recording))
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/" + transcript.path))
@@ -77,7 +77,7 @@ struct SubjectErasureTests {
         } else {
             Issue.record("the transcript's data key survived its expiry")
         }
-        let late = try fixture.sweeper.sweep(now: days(31, after: t0))
+        let late = try await fixture.sweeper.sweep(now: days(31, after: t0))
         #expect(late.recordingsShredded == [recording.id] && late.transcriptsShredded.isEmpty)
     }
 }

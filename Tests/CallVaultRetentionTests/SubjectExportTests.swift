@@ -203,8 +203,8 @@ struct SubjectExportTests {
         let shredder = Shredder(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
             logger: Logger(label: "test"), actor: "test", reason: .erased)
-        _ = try shredder.shred([SealedItem(botTrack)][...], at: t0)
-        _ = try shredder.shred([SealedItem(transcript)][...], at: t0)
+        _ = try await shredder.shred([SealedItem(botTrack)][...], at: t0)
+        _ = try await shredder.shred([SealedItem(transcript)][...], at: t0)
         try fixture.catalog.setRestricted(recordingID: callerTrack.id, true, reason: "caller contests accuracy")
         let transcriptOfRestricted = try await TranscriptStore(
             catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory

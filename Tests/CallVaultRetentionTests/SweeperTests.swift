@@ -11,13 +11,13 @@ struct SweeperTests {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
 
     @Test("an expired recording loses its key, its file and its row's life; a younger one stays readable")
-    func shredsOnlyWhatExpired() throws {
+    func shredsOnlyWhatExpired() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let old = try fixture.record(at: t0)
         let young = try fixture.record(at: days(20, after: t0))
         #expect(fixture.isReadable(old) && fixture.isReadable(young))
 
-        let report = try fixture.sweeper.sweep(now: days(30.5, after: t0))
+        let report = try await fixture.sweeper.sweep(now: days(30.5, after: t0))
 
         #expect(report.recordingsShredded == [old.id])
         #expect(report.failures.isEmpty)
@@ -36,7 +36,7 @@ struct SweeperTests {
     }
 
     @Test("every part of a recording continued after a crash is deleted, and nothing beside it")
-    func deletesEveryPart() throws {
+    func deletesEveryPart() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let old = try fixture.record(at: t0)
         let base = fixture.directory.path + "/" + String(old.path.dropLast(4))
@@ -45,7 +45,7 @@ struct SweeperTests {
         }
         let neighbour = fixture.directory.path + "/recordings/\(fixture.tenantID)/unrelated.cvr"
         #expect(FileManager.default.createFile(atPath: neighbour, contents: Data([1])))
-        let report = try fixture.sweeper.sweep(now: days(31, after: t0))
+        let report = try await fixture.sweeper.sweep(now: days(31, after: t0))
         #expect(report.filesDeleted == 3)
         for name in [".cvr", ".part1.cvr", ".part2.cvr"] {
             #expect(!FileManager.default.fileExists(atPath: base + name))
@@ -54,23 +54,23 @@ struct SweeperTests {
     }
 
     @Test("a recording is unreadable at its own expiry instant, before its day key's day has passed")
-    func expiresAtTheInstantNotTheDay() throws {
+    func expiresAtTheInstantNotTheDay() async throws {
         let fixture = try RetentionFixture(voiceDays: 1)
         // Created at 00:10 UTC: expires at 00:10 the next day, while its day key lives until that day ends.
         let midnight = Date(timeIntervalSince1970: 1_780_012_800)
         let recording = try fixture.record(at: midnight.addingTimeInterval(600))
-        let report = try fixture.sweeper.sweep(now: days(1, after: midnight).addingTimeInterval(3_600))
+        let report = try await fixture.sweeper.sweep(now: days(1, after: midnight).addingTimeInterval(3_600))
         #expect(report.dayKeysDestroyed == 0)
         #expect(report.recordingsShredded == [recording.id])
         #expect(!fixture.isReadable(recording))
     }
 
     @Test("a dry run reports the plan and changes nothing")
-    func dryRunChangesNothing() throws {
+    func dryRunChangesNothing() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let old = try fixture.record(at: t0)
         let auditBefore = try fixture.catalog.auditLog.entries().count
-        let report = try fixture.sweeper.sweep(now: days(40, after: t0), dryRun: true)
+        let report = try await fixture.sweeper.sweep(now: days(40, after: t0), dryRun: true)
         #expect(report.dryRun && report.recordingsShredded == [old.id] && report.dayKeysDestroyed == 1)
         #expect(report.filesDeleted == 1)
         #expect(fixture.isReadable(old))
@@ -79,20 +79,20 @@ struct SweeperTests {
     }
 
     @Test("a held recording survives its expiry; cleared after expiry, the next sweep shreds it")
-    func legalHold() throws {
+    func legalHold() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let held = try fixture.record(at: t0)
         let hold = LegalHold(catalog: fixture.catalog, keyStore: fixture.keyStore)
-        try hold.set(recordingID: held.id, reason: "case 17", at: days(1, after: t0))
+        try await hold.set(recordingID: held.id, reason: "case 17", at: days(1, after: t0))
 
-        let first = try fixture.sweeper.sweep(now: days(45, after: t0))
+        let first = try await fixture.sweeper.sweep(now: days(45, after: t0))
         #expect(first.recordingsShredded.isEmpty && first.dayKeysDestroyed == 1)
         #expect(fixture.isReadable(held))
 
-        let release = try hold.clear(recordingID: held.id, at: days(46, after: t0))
+        let release = try await hold.clear(recordingID: held.id, at: days(46, after: t0))
         #expect(release == .shredded)
         #expect(!fixture.isReadable(held))
-        let second = try fixture.sweeper.sweep(now: days(46, after: t0))
+        let second = try await fixture.sweeper.sweep(now: days(46, after: t0))
         #expect(second.recordingsShredded == [held.id])
         #expect(try fixture.catalog.recording(id: held.id).state == .shredded)
         let actions = try fixture.catalog.auditLog.entries().map(\.action)
@@ -100,7 +100,7 @@ struct SweeperTests {
     }
 
     @Test("a sweep interrupted after destroying keys is finished by the next one; sweeping again does nothing")
-    func interruptedSweepIsFinished() throws {
+    func interruptedSweepIsFinished() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let old = try fixture.record(at: t0)
         let now = days(31, after: t0)
@@ -110,14 +110,14 @@ struct SweeperTests {
         #expect(!fixture.isReadable(old))
         #expect(FileManager.default.fileExists(atPath: fixture.directory.path + "/" + old.path))
 
-        let resumed = try fixture.sweeper.sweep(now: now)
+        let resumed = try await fixture.sweeper.sweep(now: now)
         #expect(resumed.recordingsShredded == [old.id] && resumed.filesDeleted == 1 && resumed.failures.isEmpty)
-        let again = try fixture.sweeper.sweep(now: now)
+        let again = try await fixture.sweeper.sweep(now: now)
         #expect(again.recordingsShredded.isEmpty && again.dayKeysDestroyed == 0 && again.filesDeleted == 0)
     }
 
     @Test("shredding proof: a backup taken before the sweep cannot be opened, and the key bytes are gone from disk")
-    func backupIsUnreadableAfterSweep() throws {
+    func backupIsUnreadableAfterSweep() async throws {
         let fixture = try RetentionFixture(voiceDays: 30)
         let old = try fixture.record(at: t0, seconds: 3)
         let backup = fixture.root + "/backup"
@@ -126,7 +126,7 @@ struct SweeperTests {
         #expect(wrapped.count >= 32)
         #expect(fixture.isReadable(old, dataDirectory: backup))
 
-        let report = try fixture.sweeper.sweep(now: days(31, after: t0))
+        let report = try await fixture.sweeper.sweep(now: days(31, after: t0))
         #expect(report.recordingsShredded == [old.id])
 
         // The backup's sealed file is still on disk, but the live key store cannot open it.

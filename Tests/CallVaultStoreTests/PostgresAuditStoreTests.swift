@@ -28,7 +28,7 @@ struct PostgresAuditStoreTests {
             """
             DROP TABLE audit_log; DROP TABLE audit_head; DROP FUNCTION audit_log_refuse_change();
             DROP TABLE job_archive; DROP INDEX jobs_finished;
-            DROP TABLE transcripts, paused_spans, recordings, consent_events, calls, tenants;
+            DROP TABLE transcripts, paused_spans, recordings, consent_events, calls, tenants, service_leases;
             DELETE FROM schema_version WHERE version > 1
             """
         )

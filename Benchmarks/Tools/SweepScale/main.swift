@@ -81,7 +81,7 @@ do {
     var sweeper = Sweeper(catalog: catalog, keyStore: keyStore, dataDirectory: directory, logger: logger)
     if CommandLine.arguments.count > 2, let batch = Int(CommandLine.arguments[2]) { sweeper.batchSize = batch }
     let start = ContinuousClock.now
-    let report = try sweeper.sweep(now: now)
+    let report = try await sweeper.sweep(now: now)
     let elapsed = seconds(since: start)
     print(report.summary)
     print(
