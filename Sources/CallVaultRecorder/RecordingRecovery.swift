@@ -1,5 +1,6 @@
 public import CallVaultArchive
 import CallVaultCrypto
+import Foundation
 public import CallVaultModel
 public import CallVaultStore
 public import Logging
@@ -10,7 +11,7 @@ public import Logging
 /// `interrupted` with the readable duration and bytes, audited (`recording.recovered`, in the same
 /// transaction), and queued for transcription when it holds any audio.
 public struct RecordingRecovery: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     public let payloadFormat: SegmentPayloadFormat
@@ -18,7 +19,7 @@ public struct RecordingRecovery: Sendable {
     let logger: Logger
 
     public init(
-        catalog: Catalog,
+        catalog: any CatalogStore,
         keyStore: KeyStore,
         dataDirectory: DataDirectory,
         payloadFormat: SegmentPayloadFormat = .rawCodec,
@@ -35,17 +36,17 @@ public struct RecordingRecovery: Sendable {
 
     /// Recovers every recording left open, then repairs what an older build may have left (a finished
     /// recording whose call has no transcription job); returns the recordings it closed, oldest first.
-    public func run() throws(RecorderError) -> [RecoveredRecording] {
+    public func run() async throws(RecorderError) -> [RecoveredRecording] {
         let open: [RecordingRecord]
-        do { open = try catalog.recordingsLeftOpen() } catch {
+        do { open = try await catalog.recordingsLeftOpen() } catch {
             throw RecorderError(.catalogFailed, "cannot list open recordings: \(error.message)")
         }
         var results: [RecoveredRecording] = []
         for recording in open {
-            results.append(try recover(recording))
+            results.append(try await recover(recording))
         }
         do {
-            let repaired = try catalog.queueMissingTranscriptionJobs(engine: transcriptionEngine)
+            let repaired = try await catalog.queueMissingTranscriptionJobs(engine: transcriptionEngine, at: Date())
             if !repaired.isEmpty {
                 logger.notice("queued the transcription jobs finished calls were missing", metadata: ["calls": "\(repaired.count)"])
             }
@@ -58,7 +59,7 @@ public struct RecordingRecovery: Sendable {
     /// Checks one recording's files, then in one catalog transaction marks it `interrupted` (or
     /// `complete` when its file was sealed to its `last` segment: the crash came between sealing and
     /// the catalog update), audits it and queues its call's job when it holds any audio.
-    public func recover(_ recording: RecordingRecord) throws(RecorderError) -> RecoveredRecording {
+    public func recover(_ recording: RecordingRecord) async throws(RecorderError) -> RecoveredRecording {
         let scan = inspect(recording)
         var details = [
             "outcome": scan.outcome.rawValue, "parts": String(scan.parts), "segments": String(scan.segments),
@@ -69,13 +70,15 @@ public struct RecordingRecovery: Sendable {
         Failpoint.recoveryScanned.hit()
         let jobID: String?
         do {
-            jobID = try catalog.closeRecoveredRecording(
+            jobID = try await catalog.closeRecoveredRecording(
                 id: recording.id,
                 state: sealedToTheEnd ? .complete : .interrupted,
                 durationMs: scan.durationMs,
                 bytes: scan.bytes,
+                actor: "recovery",
                 details: details,
-                transcriptionEngine: scan.segments > 0 ? transcriptionEngine : nil
+                transcriptionEngine: scan.segments > 0 ? transcriptionEngine : nil,
+                at: Date()
             ).job?.id
         } catch {
             throw RecorderError(.catalogFailed, "cannot close recording \(recording.id) after the crash: \(error.message)")

@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// Without a key provider it does nothing that costs anything: `local` day keys need no round trip.
 public final class DayKeyPreparer: Sendable {
-    public let catalog: Catalog
+    public let catalog: any CatalogStore
     public let keyStore: KeyStore
     /// Time between two passes over every tenant.
     public let interval: Duration
@@ -56,7 +56,7 @@ public final class DayKeyPreparer: Sendable {
     ///   - refreshMargin: by default half the time to live.
     ///   - retryGap: the least time between two attempts for a failing tenant asked for by call starts.
     public init(
-        catalog: Catalog, keyStore: KeyStore, logger: Logger, interval: Duration? = nil,
+        catalog: any CatalogStore, keyStore: KeyStore, logger: Logger, interval: Duration? = nil,
         refreshMargin: Duration? = nil, retryGap: Duration = .seconds(1)
     ) {
         let ttl = keyStore.dayKeyCacheTimeToLive
@@ -183,7 +183,7 @@ public final class DayKeyPreparer: Sendable {
     @discardableResult
     public func prepareAll(now: Date = Date()) -> [String: KeyStoreError] {
         let tenants: [Tenant]
-        do { tenants = try catalog.tenants() } catch {
+        do { tenants = try listTenants() } catch {
             logger.error("day keys not prepared: the catalog is unavailable", metadata: ["error": "\(error.message)"])
             return [:]
         }
@@ -193,6 +193,35 @@ public final class DayKeyPreparer: Sendable {
         }
         state.withLock { $0.passes += 1 }
         return failed
+    }
+
+    /// Every tenant, read on this (non-cooperative) thread: the SQLite catalog answers inline; a network
+    /// catalog is awaited by blocking this thread (the preparer's own queue or a caller's, never an event
+    /// loop or a thread of Swift's cooperative pool), within its own operation deadline.
+    private func listTenants() throws(CatalogError) -> [Tenant] {
+        if let embedded = catalog as? Catalog { return try embedded.tenants() }
+        return try awaitOnThisThread { [catalog] () async throws(CatalogError) in try await catalog.tenants() }
+    }
+
+    /// One tenant, read as ``listTenants()`` reads them.
+    private func readTenant(id: String) throws(CatalogError) -> Tenant {
+        if let embedded = catalog as? Catalog { return try embedded.tenant(id: id) }
+        return try awaitOnThisThread { [catalog] () async throws(CatalogError) in try await catalog.tenant(id: id) }
+    }
+
+    private func awaitOnThisThread<T: Sendable>(_ work: @escaping @Sendable () async throws(CatalogError) -> T)
+        throws(CatalogError) -> T
+    {
+        let answer = Mutex<Result<T, CatalogError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<T, CatalogError>
+            do throws(CatalogError) { result = .success(try await work()) } catch { result = .failure(error) }
+            answer.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try answer.withLock { $0! }.get()
     }
 
     /// Passes made so far (by ``start()`` or ``prepareAll(now:)``).
@@ -233,7 +262,7 @@ public final class DayKeyPreparer: Sendable {
         }
         for tenantID in tenantIDs.sorted() {
             let tenant: Tenant
-            do { tenant = try catalog.tenant(id: tenantID) } catch {
+            do { tenant = try readTenant(id: tenantID) } catch {
                 logger.error("day keys not prepared: tenant not readable", metadata: ["tenant": "\(tenantID)", "error": "\(error.message)"])
                 continue
             }

@@ -9,11 +9,11 @@ import Logging
 /// `recordings export` and `calls export`: decrypt to a WAV/FLAC/Ogg file (by extension), audited.
 enum ExportSupport {
     /// The stores of an initialised data directory and an exporter over them.
-    static func exporter(_ options: DataOptions) throws -> (Catalog, RecordingExporter) {
+    static func exporter(_ options: DataOptions) async throws -> (any CatalogStore, RecordingExporter) {
         ProcessHardening.disableCoreDumps()
         let keyStore = try options.openKeyStore()
-        let catalog: Catalog
-        do { catalog = try options.openCatalog() } catch let error as CatalogError {
+        let catalog: any CatalogStore
+        do { catalog = try await options.openStore() } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "run `callvault init` first")
         }
         return (
@@ -69,7 +69,7 @@ extension RecordingsCommand {
 
         func run() async throws {
             try ExportSupport.checkOut(out)
-            let (_, exporter) = try ExportSupport.exporter(options)
+            let (_, exporter) = try await ExportSupport.exporter(options)
             let export: ExportedRecording
             do {
                 export = try await exporter.export(
@@ -108,12 +108,12 @@ extension CallsCommand {
 
         func run() async throws {
             try ExportSupport.checkOut(out)
-            let (catalog, exporter) = try ExportSupport.exporter(options)
+            let (catalog, exporter) = try await ExportSupport.exporter(options)
             let call: CallRecord
             do {
-                if let byID = try? catalog.call(id: callID) {
+                if let byID = try? await catalog.call(id: callID, tenantID: nil) {
                     call = byID
-                } else if let byExternal = try catalog.calls(externalID: callID).first {
+                } else if let byExternal = try await catalog.calls(externalID: callID).first {
                     call = byExternal
                 } else {
                     throw CLIError.failure("no call with id \(callID)", hint: "list ids with `callvault calls list`")
@@ -124,7 +124,7 @@ extension CallsCommand {
                 throw CLIError.failure("\(error)")
             }
             let recordings: [RecordingRecord]
-            do { recordings = try catalog.recordings(inCalls: [call.id]).filter { $0.state != .shredded } } catch {
+            do { recordings = try await catalog.recordings(inCalls: [call.id]).filter { $0.state != .shredded } } catch {
                 throw CLIError.failure(error.message)
             }
             guard !recordings.isEmpty else {

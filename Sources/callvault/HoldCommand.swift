@@ -23,7 +23,7 @@ struct HoldCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
-            let stores = try RetentionStores(dataOptions, logger: HoldCommand.logger)
+            let stores = try await RetentionStores.open(dataOptions, logger: HoldCommand.logger)
             let hold = LegalHold(catalog: stores.catalog, keyStore: stores.keyStore)
             do {
                 let recording = try await hold.set(recordingID: recordingID, reason: reason)
@@ -43,7 +43,7 @@ struct HoldCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON document on stdout.") var json = false
 
         func run() async throws {
-            let stores = try RetentionStores(dataOptions, logger: HoldCommand.logger)
+            let stores = try await RetentionStores.open(dataOptions, logger: HoldCommand.logger)
             let hold = LegalHold(catalog: stores.catalog, keyStore: stores.keyStore)
             do {
                 let outcome = try await hold.clear(recordingID: recordingID)

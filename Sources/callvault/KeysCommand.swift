@@ -39,7 +39,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "callvault.keys")
             logger.logLevel = .warning
-            let stores = try RetentionStores(dataOptions, logger: logger)
+            let stores = try await RetentionStores.open(dataOptions, logger: logger)
             guard try stores.keyStore.hasTenant(tenant) else {
                 throw CLIError.failure("tenant \(tenant) has no key", hint: "see `callvault tenant list`")
             }

@@ -54,9 +54,9 @@ struct RecordSampleCommand: ParsableCommand {
         ProcessHardening.disableCoreDumps()
         var logger = Logger(label: "callvault.record-sample")
         logger.logLevel = .warning
-        let stores = try RetentionStores(dataOptions, logger: logger)
+        let (stores, catalog) = try RetentionStores.openEmbedded(dataOptions, logger: logger)
         do {
-            try record(stores, logger: logger)
+            try record(stores, catalog: catalog, logger: logger)
         } catch let error as RecorderError {
             throw CLIError.failure(error.message, hint: "check the data directory and the tenant id")
         } catch let error as CatalogError {
@@ -64,19 +64,19 @@ struct RecordSampleCommand: ParsableCommand {
         }
     }
 
-    private func record(_ stores: RetentionStores, logger: Logger) throws {
+    private func record(_ stores: RetentionStores, catalog: Catalog, logger: Logger) throws {
         let rate = 8000
         let callerKeys = try caller.map { _ in try stores.keyStore.callerKeys(tenantID: tenant) }
-        let call = try stores.catalog.registerCall(
+        let call = try catalog.registerCall(
             tenantID: tenant, externalID: "sample-" + UUID().uuidString, callerNumber: caller, callerKeys: callerKeys)
         let group = FlushGroup(
             interval: .milliseconds(flushMs),
-            catalog: stores.catalog,
+            catalog: catalog,
             progressInterval: .seconds(2),
             logger: logger
         )
         let writer = try RecordingWriter(
-            catalog: stores.catalog,
+            catalog: catalog,
             keyStore: stores.keyStore,
             dataDirectory: stores.directory,
             callID: call.id,

@@ -1,24 +1,34 @@
+import CallVaultModel
 import CallVaultRetention
 import CallVaultStore
 import Foundation
 import Logging
 
-/// The catalog and key store of an initialised data directory, as the retention commands need them.
+/// The catalog and key store of an initialised data directory, as the retention, transcription and
+/// key commands need them: the catalog where the directory keeps it (SQLite or PostgreSQL, see
+/// ``DataOptions/openStore(logger:)``), the key store in the directory.
 struct RetentionStores {
     let directory: DataDirectory
-    let catalog: Catalog
+    let catalog: any CatalogStore
     let keyStore: KeyStore
 
     /// Opens both stores; a directory without a root key fails with a hint to run `callvault init`.
-    init(_ options: DataOptions, logger: Logger) throws {
-        directory = options.directory
-        try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
-        keyStore = try options.openKeyStore(logger: logger)
+    static func open(_ options: DataOptions, logger: Logger) async throws -> RetentionStores {
+        let keyStore = try options.openKeyStore(logger: logger)
+        let catalog: any CatalogStore
         do {
-            catalog = try Catalog(path: directory.catalogPath)
-        } catch {
+            catalog = try await options.openStore(logger: logger)
+        } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
+        return RetentionStores(directory: options.directory, catalog: catalog, keyStore: keyStore)
+    }
+
+    /// The stores of a directory whose catalog is the embedded SQLite file (the recording tools).
+    static func openEmbedded(_ options: DataOptions, logger: Logger) throws -> (RetentionStores, Catalog) {
+        let keyStore = try options.openKeyStore(logger: logger)
+        let catalog = try options.openCatalog()
+        return (RetentionStores(directory: options.directory, catalog: catalog, keyStore: keyStore), catalog)
     }
 }
 

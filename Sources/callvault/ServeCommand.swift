@@ -81,13 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let directory = dataOptions.directory
         let keyStore = try dataOptions.openKeyStore(logger: logger)
-        let catalog: Catalog
-        try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
-        do { catalog = try Catalog(path: directory.catalogPath) } catch {
+        // The catalog where the directory keeps it: DIR/catalog.sqlite, or the PostgreSQL database of its
+        // database.json (or CALLVAULT_DATABASE_URL). Nothing on an event loop waits for it either way.
+        let catalog: any CatalogStore
+        do { catalog = try await dataOptions.openStore(logger: logger) } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
 
-        let recovered = try RecordingRecovery(
+        let recovered = try await RecordingRecovery(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format,
             logger: logger
         ).run()

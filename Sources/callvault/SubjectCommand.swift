@@ -38,7 +38,7 @@ struct SubjectCommand: AsyncParsableCommand {
             ProcessHardening.disableCoreDumps()
             var logger = Logger(label: "callvault.subject")
             logger.logLevel = .warning
-            let stores = try RetentionStores(dataOptions, logger: logger)
+            let stores = try await RetentionStores.open(dataOptions, logger: logger)
             let erasure = SubjectErasure(
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
             let receipt: SubjectErasure.Receipt
@@ -112,7 +112,7 @@ struct SubjectCommand: AsyncParsableCommand {
             ProcessHardening.disableCoreDumps()
             var logger = Logger(label: "callvault.subject")
             logger.logLevel = .warning
-            let stores = try RetentionStores(dataOptions, logger: logger)
+            let stores = try await RetentionStores.open(dataOptions, logger: logger)
             let export = SubjectExport(
                 catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
             var options = SubjectExport.Options(includeRestricted: includeRestricted, overwrite: force)

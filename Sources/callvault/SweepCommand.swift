@@ -55,7 +55,7 @@ struct SweepCommand: AsyncParsableCommand {
         ProcessHardening.disableCoreDumps()
         var logger = Logger(label: "callvault.sweep")
         logger.logLevel = .warning
-        let stores = try RetentionStores(dataOptions, logger: logger)
+        let stores = try await RetentionStores.open(dataOptions, logger: logger)
         let sweeper = Sweeper(
             catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
         let lease = SweeperLease(sweeper: sweeper, logger: logger)

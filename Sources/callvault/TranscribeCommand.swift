@@ -123,7 +123,7 @@ struct TranscribeCommand: AsyncParsableCommand {
     private func drain() async throws {
         var logger = Logger(label: "callvault.transcribe")
         logger.logLevel = .warning
-        let stores = try RetentionStores(options, logger: logger)
+        let stores = try await RetentionStores.open(options, logger: logger)
         let chosen = try engine.factory()
         let transcriptionOptions = engine.transcriptionOptions
         let usesTenantLanguage = engine.language == nil

@@ -65,13 +65,15 @@ struct TranscriptsCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "callvault.transcripts")
             logger.logLevel = .warning
-            let stores = try RetentionStores(options, logger: logger)
+            let stores = try await RetentionStores.open(options, logger: logger)
             var transcriptID = id
             if let call {
                 // The call's id, or the provider's id (a Twilio CallSid) it was registered with.
                 var ids = [call]
-                if (try? stores.catalog.call(id: call)) == nil { ids = try stores.catalog.calls(externalID: call).map(\.id) }
-                let rows = try stores.catalog.transcripts(inCalls: ids).filter { $0.state == .complete }
+                if (try? await stores.catalog.call(id: call, tenantID: nil)) == nil {
+                    ids = try await stores.catalog.calls(externalID: call).map(\.id)
+                }
+                let rows = try await stores.catalog.transcripts(inCalls: ids).filter { $0.state == .complete }
                 guard let newest = rows.max(by: { $0.createdAt < $1.createdAt }) else {
                     throw CLIError.failure(
                         "call \(call) has no readable transcript", hint: "see `callvault jobs list` for its transcription job")

@@ -71,7 +71,7 @@ import Testing
         let beforeRecovery = try catalog.recording(id: recordingID)
         #expect(beforeRecovery.state == .recording)
 
-        let results = try RecordingRecovery(catalog: catalog, keyStore: keyStore, dataDirectory: directory).run()
+        let results = try await RecordingRecovery(catalog: catalog, keyStore: keyStore, dataDirectory: directory).run()
         let result = try #require(results.first { $0.recordingID == recordingID })
         #expect(result.outcome == .readable)
         #expect(result.segmentCount >= mustSurvive)

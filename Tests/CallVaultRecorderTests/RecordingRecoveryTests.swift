@@ -38,7 +38,7 @@ import Testing
         // A torn fourth segment: its frame header says 16 000 bytes, only 100 arrived.
         RecorderFixture.appendRaw([0, 0, 0x3E, 0x80, 0, 0, 0, 3, 0] + [UInt8](repeating: 0xAB, count: 100), to: path)
 
-        let results = try recovery(f).run()
+        let results = try await recovery(f).run()
         let result = try #require(results.first)
         #expect(results.count == 1)
         #expect(result.recordingID == recordingID)
@@ -59,7 +59,7 @@ import Testing
         #expect(try f.catalog.auditLog.verify().isIntact)
 
         // Nothing left open: a second start-up recovers nothing.
-        #expect(try recovery(f).run().isEmpty)
+        #expect(try await recovery(f).run().isEmpty)
         // The interrupted recording exports up to its last verified segment.
         let exported = try await RecordingExporter(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
             .export(recordingID: recordingID, actor: "test")
@@ -112,7 +112,7 @@ import Testing
         try continued.close()
         #expect(RecordingFiles.existingParts(firstPart: writer.filePath) == [writer.filePath, part1])
 
-        let result = try #require(try recovery(f).run().first)
+        let result = try #require(try await recovery(f).run().first)
         #expect(result.partCount == 2)
         #expect(result.segmentCount == 4)
         #expect(result.durationMs == 4000)
@@ -123,7 +123,7 @@ import Testing
         #expect(exported.partCount == 2)
     }
 
-    @Test func recordingWithoutFileIsInterruptedWithNothingQueued() throws {
+    @Test func recordingWithoutFileIsInterruptedWithNothingQueued() async throws {
         let f = try RecorderFixture()
         let row = try f.catalog.createRecording(
             callID: f.callID,
@@ -132,7 +132,7 @@ import Testing
             sampleRate: 8000,
             path: "recordings/x/2026-01-01/none.cvr"
         )
-        let result = try #require(try recovery(f).run().first)
+        let result = try #require(try await recovery(f).run().first)
         #expect(result.recordingID == row.id)
         #expect(result.outcome == .noFile)
         #expect(result.jobID == nil)
@@ -140,7 +140,7 @@ import Testing
         #expect(try f.catalog.jobs().isEmpty)
     }
 
-    @Test func tamperedSegmentStopsTheCountAndIsReportedDamaged() throws {
+    @Test func tamperedSegmentStopsTheCountAndIsReportedDamaged() async throws {
         let f = try RecorderFixture()
         let writer = try RecordingWriter(
             catalog: f.catalog,
@@ -166,7 +166,7 @@ import Testing
         try handle.seek(toOffset: size - 100)
         try handle.write(contentsOf: [byte ^ 1])
         try handle.close()
-        let result = try #require(try recovery(f).run().first)
+        let result = try #require(try await recovery(f).run().first)
         #expect(result.outcome == .damaged)
         #expect(result.segmentCount == 1)
         #expect(result.durationMs == 1000)
