@@ -27,6 +27,11 @@ struct ServeCommand: AsyncParsableCommand {
             Once every listener is bound it prints one line to stdout with the addresses it listens on,
             `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket). Port 0
             (`--http 127.0.0.1:0`) lets the system choose a free port; that line says which.
+
+            The catalog is where the data directory keeps it: DIR/catalog.sqlite, or the PostgreSQL
+            database named by `init --database` (DIR/database.json) or CALLVAULT_DATABASE_URL. Nothing on
+            an event loop waits for it: each call's catalog work runs in order off the loops while its
+            first frames are held.
             """
     )
 
