@@ -139,12 +139,7 @@ public struct SweeperLease: Sendable {
     /// this host that no longer exists. A reused process id only makes this say "alive" (then the lease is
     /// waited out, as for another host's holder): never a live holder taken for dead.
     static func isDeadProcessOnThisHost(_ holder: String) -> Bool {
-        guard let at = holder.lastIndex(of: "@") else { return false }
-        let parts = holder[holder.index(after: at)...].split(separator: ":")
-        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
-            pid > 0, pid != ProcessInfo.processInfo.processIdentifier
-        else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        ServiceLeaseHolder.isDeadProcessOnThisHost(holder)
     }
 
     // MARK: - Renewing while working

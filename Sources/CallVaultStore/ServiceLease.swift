@@ -1,6 +1,12 @@
 import CallVaultModel
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Named leases in the catalog's database, so that of several nodes running the same service exactly one
 /// acts at a time (`callvault sweep`: one sweeper, the others stand by) and another takes over when the
 /// holder dies.
@@ -56,6 +62,18 @@ public enum ServiceLeaseHolder {
         let host = ProcessInfo.processInfo.hostName
         let random = String(UInt32.random(in: .min ... .max), radix: 36)
         return "\(prefix)@\(host):\(ProcessInfo.processInfo.processIdentifier):\(random)"
+    }
+
+    /// Whether `holder` (``unique(_:)``: `PREFIX@HOST:PID:RANDOM`) names a process of this host that no
+    /// longer exists (killed, crashed): its lease may be taken over at once instead of waited out. A
+    /// reused process id only makes this say "alive": never a live holder taken for dead.
+    public static func isDeadProcessOnThisHost(_ holder: String) -> Bool {
+        guard let at = holder.lastIndex(of: "@") else { return false }
+        let parts = holder[holder.index(after: at)...].split(separator: ":")
+        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]),
+            pid > 0, pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }
 

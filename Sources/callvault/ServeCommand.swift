@@ -93,6 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
 
+        // One server per catalog (see ServeLease), taken before recovery closes what was left open.
+        let serveLease = try await ServeLease.acquire(catalog, logger: logger)
         let recovered = try await RecordingRecovery(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format,
             logger: logger
@@ -161,6 +163,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { announcement.cancel() }
         try await group.run()
+        await serveLease.release()
+        await catalog.close()
         logger.info("stopped")
     }
 

@@ -121,6 +121,24 @@ struct ServeEndToEndTests {
         #expect(entries.stdout.contains("recording.decrypted") && entries.stdout.contains("recording.exported"))
     }
 
+    @Test func aSecondServerOnTheSameCatalogIsRefusedAndTheNextOneStartsOnceTheFirstStopped() throws {
+        let (root, data, _) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try ServeProcess(data: data)
+        defer { first.terminate() }
+        // A second server would close the first one's open recordings at start: refused, naming the first.
+        let executable = try #require(Repository.callvault)
+        let second = try ChildProcess.run(
+            executable, ["serve", "--http", "127.0.0.1:0", "--data", data], timeout: .seconds(60))
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another callvault serve (serve@"), "\(second.stderr)")
+        #expect(second.stderr.contains("node ownership is not built yet"))
+        // Stopped cleanly, the first gives the lease up: the next starts at once.
+        #expect(try first.stop() == 0)
+        let third = try ServeProcess(data: data)
+        #expect(try third.stop() == 0)
+    }
+
     @Test func afterKill9TheServerRestartsOnTheSamePortAndRecoversTheCall() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
