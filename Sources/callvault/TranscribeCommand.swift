@@ -32,6 +32,11 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Argument(help: "Audio files (WAV, FLAC, Ogg/Opus, ...).") var files: [String] = []
     @Flag(help: "Drain the transcription queue of the data directory instead of reading files.") var pending = false
     @Option(help: "With --pending: claim at most N jobs.") var limit: Int?
+    @Flag(
+        help: ArgumentHelp(
+            "With --pending: keep running and take new jobs as they are queued (woken by PostgreSQL's NOTIFY, or a "
+                + "look every 100 ms on SQLite) until SIGTERM or SIGINT, then print the summary."))
+    var wait = false
     @Option(help: "With --pending: worker threads, each with its own engine.") var workers: Int = 1
     @Option(help: "Output: text, json, srt or vtt (with --pending: text or json summary).")
     var format: String = "text"
@@ -47,6 +52,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64, not \(workers)") }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         } else {
+            guard !wait else { throw ValidationError("--wait goes with --pending") }
             guard !files.isEmpty else { throw ValidationError("give audio files to transcribe, or --pending") }
         }
     }
@@ -120,6 +126,17 @@ struct TranscribeCommand: AsyncParsableCommand {
 
     // MARK: Queue
 
+    /// Cancels `task` on SIGTERM or SIGINT (instead of the default, which kills the process mid-job).
+    private static func cancelOnSignals<T>(_ task: Task<T, any Error>) -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+    }
+
     private func drain() async throws {
         var logger = Logger(label: "callvault.transcribe")
         logger.logLevel = .warning
@@ -133,33 +150,41 @@ struct TranscribeCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let summary: TranscriptionSummary
         do throws(TranscriptionError) {
-            summary = try await TranscriptionPool.drain(
-                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, workers: workers,
-                limit: limit,
-                configuration: { index in
-                    TranscriptionWorker.Configuration(
-                        workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
-                },
-                makeEngine: chosen.make, makeModelEngine: chosen.makeForModel, logger: logger,
-                progress: { report in
-                    let line = counts.value.withLock { counts -> String in
-                        counts.add(report)
-                        return "transcribe: \(counts.jobs) job(s): \(counts.done) done, \(counts.failed) failed, "
-                            + "\(counts.dead) dead, \(counts.cancelled) cancelled"
-                    }
-                    // One line per job for logs; one updating line on a terminal.
-                    let outcome: String
-                    switch report.outcome {
-                    case .done: outcome = "done"
-                    case .failed(let why): outcome = "failed: \(why)"
-                    case .dead(let why): outcome = "dead: \(why)"
-                    case .cancelled(let why): outcome = "cancelled: \(why)"
-                    case .deferred: outcome = "deferred: a track is still being recorded"
-                    case .leaseLost: outcome = "lease lost: left to the worker that holds it"
-                    }
-                    let text = terminal ? "\r\(line)\u{1B}[K" : "job \(report.jobID) (call \(report.callID)): \(outcome)\n"
-                    FileHandle.standardError.write(Data(text.utf8))
-                })
+            let idle: TranscriptionPool.Idle = wait ? .wait(poll: .seconds(5)) : .stop
+            let drainTask = Task { () async throws(TranscriptionError) -> TranscriptionSummary in
+                try await TranscriptionPool.drain(
+                    catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, workers: workers,
+                    limit: limit, idle: idle,
+                    configuration: { index in
+                        TranscriptionWorker.Configuration(
+                            workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
+                    },
+                    makeEngine: chosen.make, makeModelEngine: chosen.makeForModel, logger: logger,
+                    progress: { report in
+                        let line = counts.value.withLock { counts -> String in
+                            counts.add(report)
+                            return "transcribe: \(counts.jobs) job(s): \(counts.done) done, \(counts.failed) failed, "
+                                + "\(counts.dead) dead, \(counts.cancelled) cancelled"
+                        }
+                        // One line per job for logs; one updating line on a terminal.
+                        let outcome: String
+                        switch report.outcome {
+                        case .done: outcome = "done"
+                        case .failed(let why): outcome = "failed: \(why)"
+                        case .dead(let why): outcome = "dead: \(why)"
+                        case .cancelled(let why): outcome = "cancelled: \(why)"
+                        case .deferred: outcome = "deferred: a track is still being recorded"
+                        case .leaseLost: outcome = "lease lost: left to the worker that holds it"
+                        }
+                        let text = terminal ? "\r\(line)\u{1B}[K" : "job \(report.jobID) (call \(report.callID)): \(outcome)\n"
+                        FileHandle.standardError.write(Data(text.utf8))
+                    })
+            }
+            // With --wait the run ends when asked to (SIGTERM, SIGINT): the workers finish or drop what they
+            // hold (a dropped job is claimed again once its lease runs out) and the summary is printed.
+            let signals = wait ? Self.cancelOnSignals(drainTask) : []
+            defer { signals.forEach { $0.cancel() } }
+            summary = try await drainTask.valueThrowingTyped()
         } catch {
             throw CLIError.failure(error.message, hint: error.code == .modelMissing ? "run scripts/install-whisper or scripts/bootstrap" : nil)
         }
@@ -199,5 +224,14 @@ struct TranscribeCommand: AsyncParsableCommand {
         let engine: String
         let workers, done, failed, dead, cancelled, deferred: Int
         let audioSeconds, engineSeconds, prepareSeconds, realTimeFactor, overheadShare, wallSeconds: Double
+    }
+}
+
+extension Task where Failure == any Error {
+    /// The task's value, its error as the ``TranscriptionError`` the pool throws.
+    fileprivate func valueThrowingTyped() async throws(TranscriptionError) -> Success {
+        do { return try await value } catch let error as TranscriptionError { throw error } catch {
+            throw TranscriptionError(.engineFailed, "the transcription run failed: \(error)")
+        }
     }
 }

@@ -8,15 +8,15 @@ import Logging
 /// Calls recorded into an initialised data directory through the real recorder, for CLI tests.
 enum RecordedCalls {
     /// Records `count` one-track calls of the sample answer through the real recorder; returns their ids.
-    static func record(_ count: Int, in data: String) throws -> [String] {
+    static func record(_ count: Int, in data: String, tenant name: String = "race") throws -> [String] {
         let directory = DataDirectory(path: data)
         let keyStore = try KeyStore(dataDirectory: directory, logger: Logger(label: "test"))
         let catalog = try Catalog(directory: data)
-        let tenant = try catalog.addTenant(name: "race", policy: TenantPolicy()).tenant.id
+        let tenant = try catalog.addTenant(name: name, policy: TenantPolicy()).tenant.id
         try keyStore.createTenant(tenant)
         let audio = try AudioFileReader(path: TranscribePendingTests.samples + "/answer.ulaw.wav").readAllMono()
         return try (0..<count).map { index in
-            let call = try catalog.registerCall(tenantID: tenant, externalID: "CA-race-\(index)").id
+            let call = try catalog.registerCall(tenantID: tenant, externalID: "CA-\(name)-\(index)").id
             let recorder = CallRecorder(
                 callID: call, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u),
                 catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: nil,

@@ -63,6 +63,33 @@ import Testing
 }
 
 extension TranscribePendingTests {
+    @Test func aWaitingWorkerTakesJobsQueuedLaterAndStopsCleanlyOnSIGTERM() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let temp = NSTemporaryDirectory() + "cv-wait-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
+        let data = temp + "/data"
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: data)
+        #expect(try cli.run(["init"]).status == 0)
+        _ = try recordCalls(1, in: data)
+        let worker = try ChildProcess(
+            executable, ["transcribe", "--pending", "--wait", "--engine", "pocketsphinx", "--format", "json"],
+            environment: ["CALLVAULT_DATA": data])
+        defer { worker.send(SIGKILL) }
+        let catalog = try Catalog(directory: data)
+        #expect(try poll(timeout: .seconds(120), interval: .milliseconds(200)) { try catalog.jobs(state: .done).count == 1 }, "the first job")
+        // Queued while the worker waits: taken without a new run.
+        _ = try RecordedCalls.record(1, in: data, tenant: "later")
+        #expect(try poll(timeout: .seconds(120), interval: .milliseconds(200)) { try catalog.jobs(state: .done).count == 2 }, "the job queued later")
+        #expect(worker.isRunning, "--wait keeps running while there is no work")
+        worker.send(SIGTERM)
+        let ended = try worker.waitForExit(timeout: .seconds(60))
+        #expect(ended.status == 0, "\(ended.stderr)")
+        #expect(try ended.json()["done"] as? Int == 2, "\(ended.stdout)")
+        let refused = try cli.run(["transcribe", Self.samples + "/answer.ulaw.wav", "--wait"])
+        #expect(refused.status == 2 && refused.stderr.contains("--wait goes with --pending"))
+    }
+
     @Test func anUnreachableHTTPEngineFailsTheJobWithTheReasonAndLosesNothing() throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let temp = NSTemporaryDirectory() + "cv-pending-\(UUID().uuidString)"
