@@ -22,12 +22,15 @@ final class ServeProcess {
     /// - Parameters:
     ///   - port: 0 for a free port; a port an earlier server had, to restart on it.
     ///   - audioSocket: whether to listen for AudioSocket too (on a free port).
-    init(data: String, port: Int = 0, audioSocket: Bool = false, extra: [String] = []) throws {
+    init(
+        data: String, port: Int = 0, audioSocket: Bool = false, extra: [String] = [], environment: [String: String] = [:]
+    ) throws {
         let executable = try #require(Repository.callvault, "callvault not built")
         child = try ChildProcess(
             executable,
             ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
-                + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra
+                + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra,
+            environment: environment
         )
         let line = try child.waitForLine("its `listening` line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
         var ports: [Substring: Int] = [:]
