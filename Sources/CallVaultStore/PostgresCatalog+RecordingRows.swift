@@ -58,31 +58,4 @@ extension PostgresCatalog {
     static func pausedSpan(from row: PausedSpanColumns) -> PausedSpanRecord {
         PausedSpanRecord(id: row.0, callId: row.1, recordingId: row.2, startMs: row.3, endMs: row.4)
     }
-
-    /// The columns ``retentionTranscript(from:)`` reads, in its order.
-    static let retentionTranscriptColumns =
-        "id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at"
-    typealias RetentionTranscriptColumns = (String, String, String, String, String, String, Date, Date, Date?)
-
-    static func retentionTranscript(from row: RetentionTranscriptColumns) throws -> TranscriptRecord {
-        guard let state = TranscriptRecord.State(rawValue: row.5) else {
-            throw CatalogError(.databaseFailure, "transcript \(row.0) has a state this binary does not know")
-        }
-        return TranscriptRecord(
-            id: row.0, callId: row.1, tenantId: row.2, engine: row.3, path: row.4, state: state,
-            createdAt: row.6.postgresPrecision, expiresAt: row.7.postgresPrecision, shreddedAt: row.8?.postgresPrecision)
-    }
-
-    /// Transcripts matching `clause` (a WHERE and/or ORDER BY over the transcripts table).
-    func retentionTranscripts(where clause: String, _ binds: PostgresBindings) async throws -> [TranscriptRecord] {
-        var transcripts: [TranscriptRecord] = []
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT \(Self.retentionTranscriptColumns) FROM transcripts \(clause)", binds: binds),
-            logger: logger)
-        for try await row in rows.decode(RetentionTranscriptColumns.self) {
-            transcripts.append(try Self.retentionTranscript(from: row))
-        }
-        return transcripts
-    }
 }

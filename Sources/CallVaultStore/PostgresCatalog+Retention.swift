@@ -120,7 +120,7 @@ extension PostgresCatalog {
     /// Transcripts whose retention has ended at `now` and are not yet shredded, oldest expiry first.
     public func expiredTranscripts(asOf now: Date) async throws(CatalogError) -> [TranscriptRecord] {
         try await perform("list expired transcripts", within: settings.longReadTimeout) {
-            try await self.retentionTranscripts(
+            try await self.transcriptRecords(
                 where: "WHERE state <> 'shredded' AND expires_at <= $1 ORDER BY expires_at, id COLLATE \"C\"",
                 try Self.binds(now))
         }
@@ -178,7 +178,7 @@ extension PostgresCatalog {
     public func transcripts(inCalls callIDs: [String]) async throws(CatalogError) -> [TranscriptRecord] {
         guard !callIDs.isEmpty else { return [] }
         return try await perform("list the transcripts of \(callIDs.count) calls", within: settings.longReadTimeout) {
-            try await self.retentionTranscripts(
+            try await self.transcriptRecords(
                 where: "WHERE call_id = ANY($1) ORDER BY call_id COLLATE \"C\", created_at", try Self.binds(callIDs))
         }
     }
