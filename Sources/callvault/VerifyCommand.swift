@@ -60,9 +60,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let ids = targets.filter { !Self.isPath($0) }
         var results = Self.verify(paths: paths, keyStore: store)
         if all || !ids.isEmpty {
-            let catalog = try dataOptions.openCatalog()
-            results += try Self.verify(
-                recordingIDs: all ? nil : ids, catalog: catalog, keyStore: store, directory: dataOptions.directory)
+            results += try await dataOptions.withStore { catalog in
+                try await Self.verify(
+                    recordingIDs: all ? nil : ids, catalog: catalog, keyStore: store, directory: dataOptions.directory)
+            }
         }
         let report = VerifyReport(recordings: results)
         if json {
@@ -91,18 +92,19 @@ struct VerifyCommand: AsyncParsableCommand {
     /// Shredded is decided by the key store (the key is gone, whatever the files say); an id the
     /// catalog does not know is `missing`, as is a recording whose part 0 is not on disk.
     static func verify(
-        recordingIDs: [String]?, catalog: Catalog, keyStore: KeyStore, directory: DataDirectory
-    ) throws(CatalogError) -> [VerifyResult] {
+        recordingIDs: [String]?, catalog: any CatalogStore, keyStore: KeyStore, directory: DataDirectory
+    ) async throws(CatalogError) -> [VerifyResult] {
         guard let recordingIDs else {
-            let everything = try catalog.recordingSummaries().reversed().map { summary throws(CatalogError) in
-                try catalog.recording(id: summary.id)
+            var results: [VerifyResult] = []
+            for summary in try await catalog.recordingSummaries(callID: nil, tenantID: nil).reversed() {
+                results.append(verify(try await catalog.recording(id: summary.id, tenantID: nil), keyStore: keyStore, directory: directory))
             }
-            return everything.map { verify($0, keyStore: keyStore, directory: directory) }
+            return results
         }
         var results: [VerifyResult] = []
         for id in recordingIDs {
             do throws(CatalogError) {
-                results.append(verify(try catalog.recording(id: id), keyStore: keyStore, directory: directory))
+                results.append(verify(try await catalog.recording(id: id, tenantID: nil), keyStore: keyStore, directory: directory))
             } catch where error.code == .notFound {
                 results.append(
                     VerifyResult(

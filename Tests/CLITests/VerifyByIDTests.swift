@@ -70,16 +70,16 @@ import Testing
             return (id, firstPart)
         }
 
-        func verify(_ ids: [String]?) throws -> [VerifyResult] {
-            try VerifyCommand.verify(recordingIDs: ids, catalog: catalog, keyStore: store, directory: directory)
+        func verify(_ ids: [String]?) async throws -> [VerifyResult] {
+            try await VerifyCommand.verify(recordingIDs: ids, catalog: catalog, keyStore: store, directory: directory)
         }
     }
 
-    @Test func recordingsAreFoundByIDIncludingLaterParts() throws {
+    @Test func recordingsAreFoundByIDIncludingLaterParts() async throws {
         let f = try Fixture()
         let single = try f.record(parts: [4], finish: true)
         let continued = try f.record(parts: [3, 2], finish: true)
-        let results = try f.verify([single.id, continued.id])
+        let results = try await f.verify([single.id, continued.id])
         #expect(results.map(\.status) == [.ok, .ok])
         #expect(results.map(\.recordingID) == [single.id, continued.id])
         #expect(results[0].segmentCount == 5)
@@ -89,7 +89,7 @@ import Testing
         #expect(VerifyReport(recordings: results).allFine)
     }
 
-    @Test func everyStatusFromTheCatalog() throws {
+    @Test func everyStatusFromTheCatalog() async throws {
         let f = try Fixture()
         let ok = try f.record(parts: [2], finish: true)
         let cut = try f.record(parts: [2], finish: false)
@@ -106,7 +106,7 @@ import Testing
         #expect(unlink(RecordingFiles.partPath(firstPart: holed.firstPart, part: 1)) == 0)
 
         let ids = [ok.id, cut.id, flipped.id, gone.id, erased.id, holed.id, "no-such-recording"]
-        let results = try f.verify(ids)
+        let results = try await f.verify(ids)
         #expect(results.map(\.status) == [.ok, .truncated, .tampered, .missing, .shredded, .missing, .missing])
         #expect(results[2].detail?.contains("segment") == true)
         #expect(results[5].detail?.contains("part 2 exists") == true)
@@ -114,7 +114,7 @@ import Testing
         #expect(!VerifyReport(recordings: results).allFine)
 
         // --all: every catalog recording (the unknown id is not one), oldest first.
-        let all = try f.verify(nil)
+        let all = try await f.verify(nil)
         #expect(Set(all.compactMap(\.recordingID)) == Set(ids.dropLast()))
         #expect(all.count == 6)
     }
