@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultKeyProviders
+import CallVaultModel
 import CallVaultStore
 import Foundation
 import Logging
@@ -144,9 +145,9 @@ struct KeysCommand: AsyncParsableCommand {
             guard let provider else { throw CLIError.failure("no key provider to move to") }
             defer { (provider as? TransitKeyProvider)?.shutdown() }
 
-            let catalog: Catalog
-            try DatabaseSettings.requireEmbedded(directory, command: DataOptions.commandName)
-            do { catalog = try Catalog(path: directory.catalogPath) } catch {
+            // The audit log of the directory's catalog, wherever it is (SQLite or PostgreSQL).
+            let catalog: any CatalogStore
+            do { catalog = try await dataOptions.openStore(logger: logger) } catch let error as CatalogError {
                 throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
             }
             do {
