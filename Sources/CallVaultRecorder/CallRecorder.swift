@@ -84,20 +84,13 @@ public final class CallRecorder {
         }
     }
 
-    public init(
+    public convenience init(
         callID: String, settings: Settings, catalog: Catalog, keyStore: KeyStore, dataDirectory: DataDirectory,
         flushGroup: FlushGroup?, logger: Logger
     ) {
-        self.callID = callID
-        self.settings = settings
-        self.catalog = catalog
-        self.store = catalog
-        self.keyStore = keyStore
-        self.dataDirectory = dataDirectory
-        self.flushGroup = flushGroup
-        self.logger = logger
-        gate = ConsentGate(policy: settings.policy)
-        admits = gate.admits
+        self.init(
+            callID: callID, settings: settings, store: catalog, keyStore: keyStore, dataDirectory: dataDirectory,
+            flushGroup: flushGroup, logger: logger)
     }
 
     /// A recorder driven step by step on any catalog (the ingest): nothing here waits for `store`.

@@ -23,18 +23,8 @@ extension Catalog {
         let startedAt = startedAt.catalogPrecision
         _ = try tenantRecord(id: tenantID)
         let callID = Self.newID()
-        var callerHash: Data?
-        var callerEncrypted: Data?
-        if let callerNumber {
-            guard let callerKeys else {
-                throw CatalogError(
-                    .invalidArgument,
-                    "a caller's number is kept only as a keyed hash and an encrypted copy: pass the tenant's caller keys")
-            }
-            callerHash = Data(try PhoneNumberHash.hash(callerNumber, key: callerKeys.hashKey))
-            callerEncrypted = Data(
-                try PhoneNumberHash.encrypt(callerNumber, key: callerKeys.encryptionKey, tenantID: tenantID, callID: callID))
-        }
+        let (callerHash, callerEncrypted) = try PhoneNumberHash.callerColumns(
+            callerNumber, keys: callerKeys, tenantID: tenantID, callID: callID)
         let call = CallRecord(
             id: callID,
             tenantId: tenantID,

@@ -1,5 +1,6 @@
 import CallVaultCrypto
 import CallVaultModel
+import Foundation
 
 /// Keyed hashes of phone numbers: the only form in which the catalog indexes a caller.
 ///
@@ -26,6 +27,23 @@ enum PhoneNumberHash {
             throw CatalogError(.invalidArgument, "a phone number must contain digits")
         }
         return result
+    }
+
+    /// What a call row keeps of its caller's number: its keyed hash and its sealed copy (nil, nil without
+    /// a number). A number without the tenant's caller keys is refused: it is never stored in the clear.
+    static func callerColumns(_ number: String?, keys: CallerKeys?, tenantID: String, callID: String)
+        throws(CatalogError) -> (hash: Data?, encrypted: Data?)
+    {
+        guard let number else { return (nil, nil) }
+        guard let keys else {
+            throw CatalogError(
+                .invalidArgument,
+                "a caller's number is kept only as a keyed hash and an encrypted copy: pass the tenant's caller keys")
+        }
+        return (
+            Data(try hash(number, key: keys.hashKey)),
+            Data(try encrypt(number, key: keys.encryptionKey, tenantID: tenantID, callID: callID))
+        )
     }
 
     /// The keyed hash of `number` under a tenant's phone-hash key (from ``KeyStore/callerKeys(tenantID:)``).

@@ -12,26 +12,14 @@ extension PostgresCatalog {
         }
         let startedAt = startedAt.postgresPrecision
         let callID = Catalog.newID()
-        var callerHash: Data?
-        var callerEncrypted: Data?
-        if let callerNumber {
-            guard let callerKeys else {
-                throw CatalogError(
-                    .invalidArgument,
-                    "a caller's number is kept only as a keyed hash and an encrypted copy: pass the tenant's caller keys")
-            }
-            callerHash = Data(try PhoneNumberHash.hash(callerNumber, key: callerKeys.hashKey))
-            callerEncrypted = Data(
-                try PhoneNumberHash.encrypt(callerNumber, key: callerKeys.encryptionKey, tenantID: tenantID, callID: callID))
-        }
+        let (callerHash, callerEncrypted) = try PhoneNumberHash.callerColumns(
+            callerNumber, keys: callerKeys, tenantID: tenantID, callID: callID)
         let call = CallRecord(
             id: callID, tenantId: tenantID, externalId: externalID, startedAt: startedAt, callerHash: callerHash,
             callerEncrypted: callerEncrypted)
         let event = AuditEvent(
             actor: actor, action: .callStarted, tenantID: tenantID, subjectID: callID,
             details: ["externalId": externalID], at: startedAt)
-        let hash = callerHash
-        let encrypted = callerEncrypted
         try await transaction("register call \(externalID)") { connection in
             // The tenant must exist (the foreign key says so too, with a less helpful message); a second
             // registration of the same platform id is refused without aborting on the unique key.
@@ -40,7 +28,7 @@ extension PostgresCatalog {
                 WITH t AS (SELECT id FROM tenants WHERE id = \(tenantID)),
                 c AS (
                     INSERT INTO calls (id, tenant_id, external_id, started_at, caller_hash, caller_encrypted)
-                    SELECT \(callID), t.id, \(externalID), \(startedAt), \(hash), \(encrypted) FROM t
+                    SELECT \(callID), t.id, \(externalID), \(startedAt), \(callerHash), \(callerEncrypted) FROM t
                     ON CONFLICT (tenant_id, external_id) DO NOTHING
                     RETURNING id)
                 SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'no tenant'

@@ -131,20 +131,20 @@ final class PostgresPool: Sendable {
         let inFlight = StoreMetrics.inFlight
         inFlight.increment()
         defer { inFlight.decrement() }
+        // Set by the deadline itself, so the metric's outcome does not depend on an error's wording.
+        let timedOut = DeadlineFlag()
         do {
             let result = try await Self.withDeadline(limit, body) {
-                JobQueueError(
+                timedOut.value.store(true, ordering: .relaxed)
+                return JobQueueError(
                     .unavailable,
                     "cannot \(what): PostgreSQL at \(target) did not answer within \(Self.format(limit)) (is it running "
                         + "and reachable? the pool keeps reconnecting: try again once it is back)")
             }
             Self.record(since: started, outcome: "ok")
             return result
-        } catch let error as JobQueueError where error.code == .unavailable && error.message.contains("did not answer") {
-            Self.record(since: started, outcome: "timeout")
-            throw error
         } catch {
-            Self.record(since: started, outcome: "error")
+            Self.record(since: started, outcome: timedOut.value.load(ordering: .relaxed) ? "timeout" : "error")
             throw error
         }
     }
@@ -248,4 +248,9 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         }
         work?.cancel()
     }
+}
+
+/// Whether an operation's deadline passed: shared by the operation and its timer, which may outlive it.
+private final class DeadlineFlag: Sendable {
+    let value = Atomic(false)
 }

@@ -3,12 +3,6 @@ import CallVaultStore
 import Foundation
 import Logging
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Where a data directory's catalog, job queue and audit log live: the embedded SQLite file
 /// (`DIR/catalog.sqlite`, the default) or a shared PostgreSQL database named in `DIR/database.json`.
 ///
@@ -78,22 +72,11 @@ struct DatabaseSettings: Codable, Equatable, Sendable {
     // MARK: The file
 
     /// The directory's settings, or nil when it has no `database.json`. The file must be a regular file
-    /// owned by this user and private to it, as `key-provider.json`.
+    /// owned by this user and private to it (``PrivateFile/readSettings(_:writtenBy:)``).
     static func read(_ directory: DataDirectory) throws -> DatabaseSettings? {
         let path = path(in: directory)
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw CLIError.failure("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o170000 == 0o100000, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
-            throw CLIError.failure(
-                "\(path) is not a regular file private to this user",
-                hint: "it must be the file `callvault init --database` wrote (chmod 600 after checking it)")
-        }
-        guard let data = FileManager.default.contents(atPath: path),
-            let settings = try? JSONDecoder().decode(DatabaseSettings.self, from: data)
-        else {
+        guard let data = try PrivateFile.readSettings(path, writtenBy: "callvault init --database") else { return nil }
+        guard let settings = try? JSONDecoder().decode(DatabaseSettings.self, from: data) else {
             throw CLIError.failure("\(path) is not a database file CallVault can read", hint: "restore it from your configuration")
         }
         guard settings.version == 1 else {

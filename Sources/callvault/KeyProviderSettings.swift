@@ -84,22 +84,7 @@ struct KeyProviderSettings: Codable, Equatable, Sendable {
     /// it names the PKCS#11 module this process loads, so one that others could change is refused.
     static func read(_ directory: DataDirectory) throws -> KeyProviderSettings? {
         let path = path(in: directory)
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw CLIError.failure("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o170000 == 0o100000 else {
-            throw CLIError.failure("\(path) is not a regular file", hint: "it must be the file `callvault init` wrote")
-        }
-        guard info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
-            throw CLIError.failure(
-                "\(path) is not private to this user (mode \(String(info.st_mode & 0o777, radix: 8)))",
-                hint: "run chmod 600 \(path) after checking its contents")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.failure("cannot read \(path)")
-        }
+        guard let data = try PrivateFile.readSettings(path, writtenBy: "callvault init") else { return nil }
         let settings: KeyProviderSettings
         do { settings = try JSONDecoder().decode(KeyProviderSettings.self, from: data) } catch {
             throw CLIError.failure("\(path) is not a key-provider file CallVault can read", hint: "restore it from your configuration")
@@ -234,6 +219,32 @@ struct KeyProviderSettings: Codable, Equatable, Sendable {
             default: "check the key provider"
             }
         return .failure("key provider: \(error.message)", hint: hint)
+    }
+}
+
+extension PrivateFile {
+    /// The contents of a settings file `callvault` wrote into a data directory, or nil when there is none.
+    ///
+    /// It must be a regular file (not a symlink) owned by this user and readable by no one else: such a
+    /// file names what this process loads and connects to, so one that others could change is refused.
+    static func readSettings(_ path: String, writtenBy command: String) throws -> Data? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw CLIError.failure("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o170000 == 0o100000 else {
+            throw CLIError.failure("\(path) is not a regular file", hint: "it must be the file `\(command)` wrote")
+        }
+        guard info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+            throw CLIError.failure(
+                "\(path) is not private to this user (mode \(String(info.st_mode & 0o777, radix: 8)))",
+                hint: "run chmod 600 \(path) after checking its contents")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.failure("cannot read \(path)")
+        }
+        return data
     }
 }
 
