@@ -86,7 +86,7 @@ final class AudioSocketCallSession: AudioSocketSession {
         return nil
     }
 
-    func attach(closer: @escaping (MediaClose) -> Void) { call.closer = closer }
+    func attach(_ control: MediaStreamControl) { call.control = control }
 
     var stored: EventLoopFuture<Void>? { call.stored }
 

@@ -3,9 +3,10 @@ import NIOCore
 
 /// Feeds one AudioSocket TCP connection through an ``AudioSocketParser`` (allocation-free, any split)
 /// to its session; a protocol error or a refusal closes this connection only, with an AudioSocket
-/// error message, the reason logged and counted.
-final class AudioSocketHandler: ChannelInboundHandler {
+/// error message, the reason logged and counted. Reading pauses while the session asks (``ReadGate``).
+final class AudioSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let parser: AudioSocketParser
@@ -14,6 +15,7 @@ final class AudioSocketHandler: ChannelInboundHandler {
     private let logger: Logger
     private var ended = false
     private var closing = false
+    private var reads = ReadGate()
     private let tickInterval: TimeAmount?
     private var ticker: RepeatedTask?
 
@@ -31,10 +33,16 @@ final class AudioSocketHandler: ChannelInboundHandler {
     /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
     func handlerAdded(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        session.attach { reason in
-            let (handler, context) = bound.value
-            handler.hangUp(context, reason)
-        }
+        session.attach(
+            MediaStreamControl(
+                close: { reason in
+                    let (handler, context) = bound.value
+                    handler.hangUp(context, reason)
+                },
+                pauseReading: { pause in
+                    let (handler, context) = bound.value
+                    if pause { handler.reads.pause() } else { handler.reads.resume(context) }
+                }))
         guard let tickInterval else { return }
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             let (handler, context) = bound.value
@@ -45,6 +53,10 @@ final class AudioSocketHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil  // the task holds this handler: break the cycle
+    }
+
+    func read(context: ChannelHandlerContext) {
+        reads.read(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

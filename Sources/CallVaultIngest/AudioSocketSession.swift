@@ -14,16 +14,16 @@ public protocol AudioSocketSession: AnyObject {
     func end(_ reason: MediaClose)
     /// Called periodically on the connection's event loop: the close to apply if a limit ran out, or nil.
     func tick() -> MediaClose?
-    /// Gives the session a way to close its connection later, from the connection's event loop (a call
-    /// refused once the catalog answered, off the loop).
-    func attach(closer: @escaping (MediaClose) -> Void)
+    /// Gives the session a way to reach its connection later, from the connection's event loop: close
+    /// it (a call refused once the catalog answered, off the loop) or pause and resume reading from it.
+    func attach(_ control: MediaStreamControl)
     /// After ``end(_:)``: completes once the call's catalog work is done; nil when there is nothing to wait for.
     var stored: EventLoopFuture<Void>? { get }
 }
 
 extension AudioSocketSession {
     public func tick() -> MediaClose? { nil }
-    public func attach(closer: @escaping (MediaClose) -> Void) {}
+    public func attach(_ control: MediaStreamControl) {}
     public var stored: EventLoopFuture<Void>? { nil }
 }
 

@@ -68,7 +68,7 @@ final class BinaryStreamSession: MediaSession {
 
     func tick() -> MediaClose? { call.tick() }
 
-    func attach(closer: @escaping (MediaClose) -> Void) { call.closer = closer }
+    func attach(_ control: MediaStreamControl) { call.control = control }
 
     var stored: EventLoopFuture<Void>? { call.stored }
 

@@ -37,8 +37,11 @@ final class CallLifecycle: ConsentEventTarget {
     private(set) var receivedTimelineMs: Int64 = 0
     /// When the newest media message arrived (for the idle timeout and the seal latency).
     private(set) var lastMediaAt = NIODeadline.now()
-    /// Closes the stream from a later loop turn (a catalog answer that refuses the call); set by the handler.
-    var closer: ((MediaClose) -> Void)?
+    /// Reaches the stream from a later loop turn (a catalog answer that refuses the call, reading paused
+    /// while frames are held); set by the handler.
+    var control: MediaStreamControl?
+    /// Reading from the stream is paused: more frames are held than ``HeldFrames/pauseAt``.
+    private(set) var readingPaused = false
     private let startedAt = NIODeadline.now()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
@@ -81,7 +84,7 @@ final class CallLifecycle: ConsentEventTarget {
     /// Starts setting up a call off the loop: finds the tenant (`findTenant`), admits the stream under
     /// the limits, finds or registers the call (`findCall`), checks the tenant's keys and reads the call's
     /// stored consent events; then, back on the loop, makes the recorder and registers the live call.
-    /// Frames taken meanwhile are held. A refusal closes the stream with its reason (via ``closer``),
+    /// Frames taken meanwhile are held. A refusal closes the stream with its reason (via ``control``),
     /// nothing of it recorded.
     /// - Parameter native: the codec the audio arrives in, stored as is when the tenant keeps `native`.
     func begin(
@@ -147,12 +150,12 @@ final class CallLifecycle: ConsentEventTarget {
     private func refuse(_ close: MediaClose) {
         held.removeAll()
         failEvents("the call was refused: \(close.reason)")
-        let closer = self.closer
-        self.closer = nil
+        let control = self.control
+        self.control = nil
         if ending != nil || ended {
             storedPromise.succeed(())  // nothing was set up: nothing to store
         } else {
-            closer?(close)
+            control?.close(close)
         }
     }
 
@@ -189,6 +192,12 @@ final class CallLifecycle: ConsentEventTarget {
                 metadata: ["call": "\(callID ?? "?")", "held": "\(held.capacity)"])
             held.removeAll()
             return .serverError("the catalog did not answer in time (\(held.capacity) frames held); retry")
+        }
+        if !readingPaused, held.count >= HeldFrames.pauseAt, let control {
+            // The sender is ahead of the catalog: stop reading (TCP holds the rest) until it catches up.
+            readingPaused = true
+            context.metrics.readsPaused.increment()
+            control.pauseReading(true)
         }
         return nil
     }
@@ -247,12 +256,22 @@ final class CallLifecycle: ConsentEventTarget {
                 progress = CallRecorder.FrameProgress()
             case .needs(let need):
                 if let close = issue(need) { return fail(close) }
-                return
+                return resumeReadingIfCaughtUp()
             case .failed(let close):
                 return fail(close)
             }
         }
+        resumeReadingIfCaughtUp()
         finishIfDone()
+    }
+
+    /// Resumes reading once the held frames are down to ``HeldFrames/resumeAt``; the idle clock restarts
+    /// (the silence was ours, not the caller's).
+    private func resumeReadingIfCaughtUp() {
+        guard readingPaused, held.count <= HeldFrames.resumeAt else { return }
+        readingPaused = false
+        lastMediaAt = .now()
+        control?.pauseReading(false)
     }
 
     /// A frame's recording failed: what is held is dropped and the stream closed with `close`.
@@ -263,7 +282,7 @@ final class CallLifecycle: ConsentEventTarget {
         if ending != nil || ended {
             finishIfDone()
         } else {
-            closer?(close)
+            control?.close(close)
         }
     }
 
@@ -354,8 +373,11 @@ final class CallLifecycle: ConsentEventTarget {
 
     /// The close to apply if a limit ran out (silence, call length), or nil; the call's end by a limit is
     /// audited through the call's queue.
+    /// While reading is paused the caller is not silent, only unread: the idle clock does not run.
     func tick() -> MediaClose? {
-        ended ? nil : context.expired(startedAt: startedAt, lastMediaAt: lastMediaAt, callID: callID, queue: queue)
+        guard !ended else { return nil }
+        return context.expired(
+            startedAt: startedAt, lastMediaAt: readingPaused ? .now() : lastMediaAt, callID: callID, queue: queue)
     }
 
     /// Ends the stream exactly once: releases its admission and its live registration, holds each
@@ -364,7 +386,7 @@ final class CallLifecycle: ConsentEventTarget {
         guard !ended else { return }
         ended = true
         stored = storedPromise.futureResult
-        closer = nil  // the handler's closer holds the handler: break the cycle
+        control = nil  // the handler's control holds the handler: break the cycle
         if let admittedTenant { context.admission.release(tenantID: admittedTenant) }
         guard recorder != nil || waiting else { return storedPromise.succeed(()) }
         if let live, let callID { context.liveCalls.remove(live, id: callID) }

@@ -9,14 +9,20 @@ import NIOCore
 /// samples live in its assembler's ring and are reused). The sample storage is sized for the first
 /// frame held and regrown only if a later frame is larger (a stream changing to a higher rate), so
 /// holding frames does not allocate per frame. A sender faster than real time (a test, a replay) can
-/// outrun a slow answer: then the slots double, up to ``maximumCapacity`` (amortised, and only while
-/// the catalog lags); past that the call is refused. Used on the call's event loop only.
+/// outrun a slow answer: then the slots double (amortised, and only while the catalog lags) and the
+/// stream stops reading at ``pauseAt`` until the catalog catches up; past ``maximumCapacity`` (only a
+/// single huge read could get there) the call is refused. Used on the call's event loop only.
 final class HeldFrames {
     /// Slots: at 20 ms per frame, 100 frames are 2 s of one track or 1 s of two, as much as the
     /// segmenter holds before it seals.
     static let defaultCapacity = 100
-    /// 60 s of one track (30 s of two): a catalog slower than that refuses the call.
+    /// 60 s of one track (30 s of two): a catalog slower than that refuses the call. Reading pauses long
+    /// before (``pauseAt``); only what one read brings in after the pause lands above it.
     static let maximumCapacity = 3_000
+    /// Held frames at which the stream stops reading: 4 s of one track, 2 s of two at real time.
+    static let pauseAt = 200
+    /// Held frames at which a paused stream reads again.
+    static let resumeAt = 50
 
     struct Slot {
         var track: RecordingTrack = .caller

@@ -14,6 +14,10 @@ public struct IngestMetrics: Sendable {
     /// Consent events whose evidence could not be stored: not applied (or, when they record nothing,
     /// applied with their evidence retried); nothing is recorded until a later event is stored.
     public let consentEvidenceFailures = Counter(label: "callvault_consent_evidence_failures_total")
+    /// Times a stream stopped reading because it held 200 frames (4 s of audio) while the
+    /// catalog answered: the sender was slowed (nothing refused, nothing lost). Rising steadily means the
+    /// catalog is slower than the calls' audio.
+    public let readsPaused = Counter(label: "callvault_stream_reads_paused_total")
     /// Missing frames filled with silence or loss concealment.
     public let framesFilled = Counter(label: "callvault_frames_filled_total")
     /// Plaintext bytes sealed into recordings.

@@ -28,6 +28,22 @@ public struct MediaClose: Error, Sendable, Equatable {
     public static let normal = MediaClose(code: 1000, reason: "done")
 }
 
+/// What a session may do to its stream later, from the stream's event loop.
+///
+/// `pauseReading(true)` stops reading from the peer (TCP holds what it sends, and in time slows it
+/// down) and `pauseReading(false)` resumes: the session holds frames while the catalog answers, and a
+/// sender faster than real time (a replay, a test, a burst after a network stall) must be slowed, not
+/// refused, when the catalog is slower than the audio for a while.
+public struct MediaStreamControl {
+    public var close: (MediaClose) -> Void
+    public var pauseReading: (Bool) -> Void
+
+    public init(close: @escaping (MediaClose) -> Void, pauseReading: @escaping (Bool) -> Void) {
+        self.close = close
+        self.pauseReading = pauseReading
+    }
+}
+
 /// One media stream's consumer: parses its messages and drives the call's recorder.
 ///
 /// Called on the stream's event loop only, one message at a time. The byte views are valid only
@@ -41,9 +57,9 @@ public protocol MediaSession: AnyObject {
     /// Called periodically on the stream's event loop: the close to apply if a limit ran out (silence,
     /// call length), or nil.
     func tick() -> MediaClose?
-    /// Gives the session a way to close its stream later, from the stream's event loop (a call refused
-    /// once the catalog answered, off the loop).
-    func attach(closer: @escaping (MediaClose) -> Void)
+    /// Gives the session a way to reach its stream later, from the stream's event loop: close it (a call
+    /// refused once the catalog answered, off the loop) or pause and resume reading from it.
+    func attach(_ control: MediaStreamControl)
     /// After ``end(_:)``: completes once the call's catalog work is done (recordings complete, the call
     /// closed), so the close the peer gets means its call is stored; nil when there is nothing to wait for.
     var stored: EventLoopFuture<Void>? { get }
@@ -51,7 +67,7 @@ public protocol MediaSession: AnyObject {
 
 extension MediaSession {
     public func tick() -> MediaClose? { nil }
-    public func attach(closer: @escaping (MediaClose) -> Void) {}
+    public func attach(_ control: MediaStreamControl) {}
     public var stored: EventLoopFuture<Void>? { nil }
 }
 

@@ -7,9 +7,11 @@ import NIOWebSocket
 ///
 /// The receive path allocates nothing per frame: a frame's payload is unmasked into a scratch buffer
 /// owned by the stream (grown, rarely, to the largest message seen) and handed to the session as a view.
-/// Fragmented messages (rare for media) are gathered in a ByteBuffer first.
-final class MediaWebSocketHandler: ChannelInboundHandler {
+/// Fragmented messages (rare for media) are gathered in a ByteBuffer first. Reading pauses while the
+/// session asks (``ReadGate``).
+final class MediaWebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let session: any MediaSession
@@ -19,6 +21,7 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     private var scratch: UnsafeMutableRawBufferPointer
     private var ended = false
     private var closeSent = false
+    private var reads = ReadGate()
     private let tickInterval: TimeAmount?
     private var ticker: RepeatedTask?
     private let metrics: IngestMetrics
@@ -41,10 +44,16 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     /// Checks the session's clocks (idle timeout, call length) every `tickInterval` on the channel's loop.
     func handlerAdded(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        session.attach { reason in
-            let (handler, context) = bound.value
-            handler.close(context, reason)
-        }
+        session.attach(
+            MediaStreamControl(
+                close: { reason in
+                    let (handler, context) = bound.value
+                    handler.close(context, reason)
+                },
+                pauseReading: { pause in
+                    let (handler, context) = bound.value
+                    if pause { handler.reads.pause() } else { handler.reads.resume(context) }
+                }))
         guard let tickInterval else { return }
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             let (handler, context) = bound.value
@@ -55,6 +64,10 @@ final class MediaWebSocketHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil  // the task holds this handler: break the cycle
+    }
+
+    func read(context: ChannelHandlerContext) {
+        reads.read(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

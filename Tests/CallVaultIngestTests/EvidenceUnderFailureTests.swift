@@ -105,7 +105,7 @@ extension EvidenceUnderFailureTests {
 }
 
 /// An in-process `serve` (real Twilio sessions, control API, flush group) over a catalog whose writes
-/// give up on a held lock after 0.3 s, with its log captured.
+/// give up on a held lock after `busyTimeout` (0.3 s unless told), with its log captured.
 struct EvidenceServer {
     let root: String
     let directory: DataDirectory
@@ -118,7 +118,9 @@ struct EvidenceServer {
     let group: ServiceGroup
     let task: Task<Void, any Error>
 
-    static func start() async throws -> EvidenceServer {
+    static func start(
+        busyTimeout: TimeInterval = 0.3, policy: TenantPolicy = TenantPolicy(consentDigit: "1")
+    ) async throws -> EvidenceServer {
         var template = Array("/tmp/callvault-evidence-test-XXXXXX".utf8CString)
         let root = String(cString: try #require(mkdtemp(&template)))
         let directory = DataDirectory(path: root + "/data")
@@ -127,8 +129,8 @@ struct EvidenceServer {
         let logs = CapturedLog()
         let logger = logs.logger()
         let keyStore = try KeyStore(dataDirectory: directory, logger: logger)
-        let catalog = try Catalog(directory: directory.path, busyTimeout: 0.3)
-        let added = try catalog.addTenant(name: "acme", policy: TenantPolicy(consentDigit: "1"))
+        let catalog = try Catalog(directory: directory.path, busyTimeout: busyTimeout)
+        let added = try catalog.addTenant(name: "acme", policy: policy)
         try keyStore.createTenant(added.tenant.id)
         let flushGroup = FlushGroup(interval: .milliseconds(100), catalog: catalog, logger: logger)
         let liveCalls = LiveCallRegistry()
