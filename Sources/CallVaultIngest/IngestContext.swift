@@ -29,6 +29,9 @@ public struct IngestContext: Sendable {
     /// (with one and without a preparer, every recording fails `dayKeyNotReady`: nothing is recorded).
     public let dayKeys: DayKeyPreparer?
     public var limits: IngestLimits { admission.limits }
+    /// This server's node id (its lease's name, ``NodeLease``): every recording it opens is owned by it,
+    /// so another node recovers those only once the lease has run out. Nil in tests without one.
+    public let node: String?
 
     /// - Parameters:
     ///   - catalog: any catalog; `serve` passes the data directory's SQLite ``Catalog`` or a PostgreSQL one.
@@ -36,8 +39,9 @@ public struct IngestContext: Sendable {
     public init(
         catalog: any CatalogStore, threadPool: NIOThreadPool = .singleton, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
         liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
-        limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil
+        limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil, node: String? = nil
     ) {
+        self.node = node
         self.admission = StreamAdmission(limits: limits)
         self.dayKeys = dayKeys
         self.catalog = catalog

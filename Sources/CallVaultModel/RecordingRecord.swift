@@ -24,6 +24,10 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
     /// The sealed file's path, relative to the data directory.
     public var path: String
     public var shreddedAt: Date?
+    /// The `callvault serve` node that recorded it (its id, the name of its lease in `service_leases`):
+    /// while the recording is open, another node recovers it only once that lease has run out. Nil for
+    /// recordings made by a tool (`_record-sample`) or before nodes owned their recordings.
+    public var node: String?
 
     public init(
         id: String,
@@ -41,7 +45,8 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         holdReason: String? = nil,
         restricted: Bool = false,
         path: String,
-        shreddedAt: Date? = nil
+        shreddedAt: Date? = nil,
+        node: String? = nil
     ) {
         self.id = id
         self.callId = callId
@@ -59,6 +64,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         self.restricted = restricted
         self.path = path
         self.shreddedAt = shreddedAt
+        self.node = node
     }
 
     public enum CodingKeys: String, CodingKey, Sendable {
@@ -75,5 +81,6 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         case holdReason = "hold_reason"
         case restricted, path
         case shreddedAt = "shredded_at"
+        case node
     }
 }

@@ -45,10 +45,10 @@ public struct NewRecording: Sendable {
             createdAt: createdAt)
     }
 
-    /// Creates the row (state `recording`) on any catalog.
-    public func createRow(in store: any CatalogStore) async throws(CatalogError) -> RecordingRecord {
+    /// Creates the row (state `recording`) on any catalog, owned by the serve `node` recording it.
+    public func createRow(in store: any CatalogStore, node: String?) async throws(CatalogError) -> RecordingRecord {
         try await store.createRecording(
             id: recordingID, callID: callID, track: track, codec: codec, sampleRate: sampleRate, path: relativePath,
-            createdAt: createdAt)
+            createdAt: createdAt, node: node)
     }
 }

@@ -5,8 +5,11 @@ public import CallVaultModel
 public import CallVaultStore
 public import Logging
 
-/// Start-up recovery: every recording the catalog still shows as `recording` was cut by a crash
-/// (run this before any new ``RecordingWriter`` opens). Each is read back with its data key —
+/// Recovery of recordings whose writer died: a recording the catalog still shows as `recording` that no
+/// live writer holds was cut by a crash. Without ``ServeNodes`` (a tool, one node alone) that is every
+/// open recording, so run it before any new ``RecordingWriter`` opens; with them (`serve`), only those
+/// of nodes that are gone, at a node's start and then periodically, so nodes sharing a catalog recover
+/// each other's. Each is read back with its data key —
 /// all its parts, a torn last write ignored, every segment authenticated — and then marked
 /// `interrupted` with the readable duration and bytes, audited (`recording.recovered`, in the same
 /// transaction), and queued for transcription when it holds any audio.
@@ -34,17 +37,11 @@ public struct RecordingRecovery: Sendable {
         self.logger = logger
     }
 
-    /// Recovers every recording left open, then repairs what an older build may have left (a finished
-    /// recording whose call has no transcription job); returns the recordings it closed, oldest first.
-    public func run() async throws(RecorderError) -> [RecoveredRecording] {
-        let open: [RecordingRecord]
-        do { open = try await catalog.recordingsLeftOpen() } catch {
-            throw RecorderError(.catalogFailed, "cannot list open recordings: \(error.message)")
-        }
-        var results: [RecoveredRecording] = []
-        for recording in open {
-            results.append(try await recover(recording))
-        }
+    /// Recovers every recording left open (with `nodes`: every one no live node holds), then repairs what
+    /// an older build may have left (a finished recording whose call has no transcription job); returns
+    /// the recordings it closed, oldest first.
+    public func run(sparing nodes: ServeNodes? = nil) async throws(RecorderError) -> [RecoveredRecording] {
+        let results = try await recoverAbandoned(sparing: nodes)
         do {
             let repaired = try await catalog.queueMissingTranscriptionJobs(engine: transcriptionEngine, at: Date())
             if !repaired.isEmpty {
@@ -52,6 +49,43 @@ public struct RecordingRecovery: Sendable {
             }
         } catch {
             throw RecorderError(.catalogFailed, "cannot queue the jobs finished calls are missing: \(error.message)")
+        }
+        return results
+    }
+
+    /// Recovers the open recordings no live node holds (all of them without `nodes`): a recording of no
+    /// node (a tool's, an older build's) or of a node that is gone (``ServeNodes/isAlive(_:)``). One that
+    /// another node recovered meanwhile is skipped. Returns the recordings it closed, oldest first.
+    public func recoverAbandoned(sparing nodes: ServeNodes?) async throws(RecorderError) -> [RecoveredRecording] {
+        let open: [RecordingRecord]
+        do { open = try await catalog.recordingsLeftOpen() } catch {
+            throw RecorderError(.catalogFailed, "cannot list open recordings: \(error.message)")
+        }
+        var alive: [String: Bool] = [:]
+        var results: [RecoveredRecording] = []
+        for recording in open {
+            if let nodes, let owner = recording.node {
+                if alive[owner] == nil {
+                    do { alive[owner] = try await nodes.isAlive(owner) } catch {
+                        throw RecorderError(.catalogFailed, "cannot tell whether node \(owner) is alive: \(error.message)")
+                    }
+                }
+                if alive[owner] == true { continue }
+                logger.notice(
+                    "recovering a recording of a node that is gone",
+                    metadata: ["recording": "\(recording.id)", "node": "\(owner)"])
+            }
+            do {
+                results.append(try await recover(recording))
+            } catch {
+                // Another node recovering the same dead node's recordings may have closed it first.
+                if nodes != nil, let now = try? await catalog.recording(id: recording.id, tenantID: nil),
+                    now.state != .recording
+                {
+                    continue
+                }
+                throw error
+            }
         }
         return results
     }

@@ -48,7 +48,7 @@ public final class RecordingWriter {
     /// (bound to the recording id, expiring on the UTC day of the row's `expiresAt`, which the
     /// catalog fixed from the tenant's voice retention), then the folder and file (0700/0600), whose
     /// header and directory entry are synced before the first segment. The ingest does the same in
-    /// two steps (``NewRecording/createRow(in:)`` off its event loop, then ``init(opening:store:keyStore:dataDirectory:frameDurationMs:maxSegmentByteCount:flushGroup:transcriptionEngine:providerRoundTrip:)``).
+    /// two steps (``NewRecording/createRow(in:node:)`` off its event loop, then ``init(opening:store:keyStore:dataDirectory:frameDurationMs:maxSegmentByteCount:flushGroup:transcriptionEngine:providerRoundTrip:)``).
     /// - Parameters:
     ///   - codec: the concrete storage codec of the payloads (resolve `native` first).
     ///   - frameDurationMs: one codec frame's duration, written in the header (20 ms).

@@ -54,6 +54,12 @@ extension Catalog {
                     )
                     """)
         }
+        // v7: the serve node that records each recording (its lease's name), so a node recovers only the
+        // open recordings of nodes whose lease ran out, never another live node's.
+        migrator.registerMigration("v7") { db in
+            try db.execute(
+                sql: "ALTER TABLE recordings ADD COLUMN node TEXT CHECK (node IS NULL OR length(node) BETWEEN 1 AND 100)")
+        }
         return migrator
     }
 

@@ -12,6 +12,7 @@ extension Catalog {
     ///   - codec: the concrete codec the file is written in (``StorageCodec/native`` is refused:
     ///     resolve it to the codec the call arrived in first).
     ///   - path: the sealed file's path relative to the data directory.
+    ///   - node: the serve node recording it (``RecordingRecord/node``); nil for a tool.
     public func createRecording(
         id: String? = nil,
         callID: String,
@@ -19,7 +20,8 @@ extension Catalog {
         codec: StorageCodec,
         sampleRate: Int,
         path: String,
-        createdAt: Date = Date()
+        createdAt: Date = Date(),
+        node: String? = nil
     ) throws(CatalogError) -> RecordingRecord {
         guard codec != .native else {
             throw CatalogError(
@@ -48,7 +50,8 @@ extension Catalog {
                 sampleRate: sampleRate,
                 createdAt: createdAt,
                 expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision,
-                path: path
+                path: path,
+                node: node
             )
             try RecordingRow(recording).insert(db)
             return recording

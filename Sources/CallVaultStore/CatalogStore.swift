@@ -79,10 +79,11 @@ public protocol CatalogStore: Sendable {
 
     // MARK: Recordings
 
-    /// Creates a track's recording (state `recording`), expiring after its tenant's voice retention.
+    /// Creates a track's recording (state `recording`), expiring after its tenant's voice retention,
+    /// owned by the serve `node` recording it (nil for a tool).
     func createRecording(
         id: String?, callID: String, track: RecordingTrack, codec: StorageCodec, sampleRate: Int, path: String,
-        createdAt: Date
+        createdAt: Date, node: String?
     ) async throws(CatalogError) -> RecordingRecord
     /// The recording with this id (within `tenantID` when given); `notFound` otherwise.
     func recording(id: String, tenantID: String?) async throws(CatalogError) -> RecordingRecord

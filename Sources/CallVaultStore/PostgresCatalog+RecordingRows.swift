@@ -6,13 +6,13 @@ internal import PostgresNIO
 /// ``RecordingRecord``, ``PausedSpanRecord`` and ``TranscriptRecord`` (the SQLite side is `RecordingRow`,
 /// `PausedSpanRow`, `TranscriptRow`). Every time read goes through ``Foundation/Date/postgresPrecision``.
 extension PostgresCatalog {
-    /// The columns ``recording(from:)`` reads, in its order (16: more than a decoded tuple takes).
+    /// The columns ``recording(from:)`` reads, in its order (17: more than a decoded tuple takes).
     static let recordingColumns = recordingColumns(prefix: "")
 
     static func recordingColumns(prefix: String) -> String {
         [
             "id", "call_id", "tenant_id", "track", "state", "codec", "sample_rate", "duration_ms", "bytes", "created_at",
-            "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at",
+            "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at", "node",
         ].map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -34,7 +34,7 @@ extension PostgresCatalog {
             bytes: try cell(8, Int64.self), createdAt: try cell(9, Date.self).postgresPrecision,
             expiresAt: try cell(10, Date.self).postgresPrecision, hold: try cell(11, Bool.self),
             holdReason: try cell(12, String?.self), restricted: try cell(13, Bool.self), path: try cell(14, String.self),
-            shreddedAt: try cell(15, Date?.self)?.postgresPrecision)
+            shreddedAt: try cell(15, Date?.self)?.postgresPrecision, node: try cell(16, String?.self))
     }
 
     /// Recordings matching `clause` (a WHERE and/or ORDER BY over the recordings table).

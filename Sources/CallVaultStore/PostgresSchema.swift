@@ -270,6 +270,13 @@ enum PostgresSchema {
                 // only: `lower` under the C collation): this index serves that expression.
                 "CREATE INDEX calls_by_external_id_nocase ON calls (lower(external_id COLLATE \"C\"))"
             ]),
+        Migration(
+            version: 7, description: "recordings owned by the serve node recording them",
+            statements: [
+                // The node's id is its lease's name (service_leases): another node recovers an open recording
+                // only once that lease has run out.
+                "ALTER TABLE recordings ADD COLUMN node text CHECK (node IS NULL OR length(node) BETWEEN 1 AND 100)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -27,6 +27,7 @@ struct RecordingRow: Codable, FetchableRecord, PersistableRecord {
         static let restricted = Column(RecordingRecord.CodingKeys.restricted)
         static let path = Column(RecordingRecord.CodingKeys.path)
         static let shreddedAt = Column(RecordingRecord.CodingKeys.shreddedAt)
+        static let node = Column(RecordingRecord.CodingKeys.node)
     }
 
     var record: RecordingRecord

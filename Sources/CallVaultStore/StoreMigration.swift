@@ -77,7 +77,7 @@ public enum StoreMigration {
                 ("id", .text), ("call_id", .text), ("tenant_id", .text), ("track", .text), ("state", .text),
                 ("codec", .text), ("sample_rate", .integer), ("duration_ms", .integer), ("bytes", .integer),
                 ("created_at", .date), ("expires_at", .date), ("hold", .boolean), ("hold_reason", .text),
-                ("restricted", .boolean), ("path", .text), ("shredded_at", .date),
+                ("restricted", .boolean), ("path", .text), ("shredded_at", .date), ("node", .text),
             ]),
         Table(
             name: "paused_spans", key: "id",

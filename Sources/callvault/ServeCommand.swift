@@ -93,13 +93,17 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
 
-        // One server per catalog (see ServeLease), taken before recovery closes what was left open.
-        let serveLease = try await ServeLease.acquire(catalog, logger: logger)
-        let recovered = try await RecordingRecovery(
+        // This node's lease under its own id (see NodeLease): the recordings it opens carry the id, and
+        // recovery closes only those of nodes that are gone, now and every few seconds while it runs.
+        let nodeLease = try await NodeLease.acquire(catalog, logger: logger)
+        let recovery = RecordingRecovery(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, payloadFormat: SegmentPayload.format,
-            logger: logger
-        ).run()
+            logger: logger)
+        let recovered = try await recovery.run(sparing: nodeLease.nodes)
         if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
+        let recovering = nodeLease.recoverPeriodically(recovery, logger: logger)
+        defer { recovering.cancel() }
+        logger.info("node", metadata: ["node": "\(nodeLease.node)"])
 
         // A recording opens its data key on its stream's event loop, where no key-provider round trip is
         // made: every tenant's day keys are prepared ahead, off the loops, and kept fresh. The first pass
@@ -126,7 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumCallDuration: .milliseconds(Int64(maxCallSeconds * 1000)))
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
-            logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys)
+            logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys,
+            node: nodeLease.node)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
@@ -163,7 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { announcement.cancel() }
         try await group.run()
-        await serveLease.release()
+        recovering.cancel()
+        await nodeLease.release()
         await catalog.close()
         logger.info("stopped")
     }

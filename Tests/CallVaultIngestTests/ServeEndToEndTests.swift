@@ -121,22 +121,72 @@ struct ServeEndToEndTests {
         #expect(entries.stdout.contains("recording.decrypted") && entries.stdout.contains("recording.exported"))
     }
 
-    @Test func aSecondServerOnTheSameCatalogIsRefusedAndTheNextOneStartsOnceTheFirstStopped() throws {
-        let (root, data, _) = try Self.setUp()
+    /// Two servers on one catalog (issue 14's node ownership): a server starting beside a live one leaves the
+    /// live one's open recording alone; once the live one is killed mid-call, the other recovers its
+    /// recording (within its recovery interval, as the killed process is gone from this host).
+    @Test func twoServersOnOneCatalogSpareEachOthersCallsAndRecoverAKilledOnesRecording() throws {
+        let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try ServeProcess(data: data)
         defer { first.terminate() }
-        // A second server would close the first one's open recordings at start: refused, naming the first.
-        let executable = try #require(Repository.callvault)
-        let second = try ChildProcess.run(
-            executable, ["serve", "--http", "127.0.0.1:0", "--data", data], timeout: .seconds(60))
-        #expect(second.status == 1)
-        #expect(second.stderr.contains("another callvault serve (serve@"), "\(second.stderr)")
-        #expect(second.stderr.contains("node ownership is not built yet"))
-        // Stopped cleanly, the first gives the lease up: the next starts at once.
-        #expect(try first.stop() == 0)
-        let third = try ServeProcess(data: data)
-        #expect(try third.stop() == 0)
+        let catalog = try Self.catalog(data: data)
+        func call(_ sid: String, frames: Range<Int>, on ws: TestSocketClient) {
+            for frame in frames { ws.sendFrame(opcode: 1, Self.media("inbound", frame: frame, fill: 0x55)) }
+        }
+        let ws = try TestSocketClient(port: first.port)
+        #expect(ws.upgrade("/v1/twilio?token=\(token)") == 101)
+        ws.sendFrame(opcode: 1, Self.start(callSid: "CA-A"))
+        ws.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+        call("CA-A", frames: 0..<100, on: ws)
+        #expect(try poll(timeout: .seconds(20)) { try !catalog.recordingsLeftOpen().isEmpty }, "the first server records")
+        let owner = try #require(try catalog.recordingsLeftOpen().first?.node)
+        #expect(owner.hasPrefix("serve."), "the recording carries its node: \(owner)")
+
+        // A second server starts on the same catalog: its start-up recovery spares the live call.
+        let second = try ServeProcess(data: data)
+        defer { second.terminate() }
+        #expect(try catalog.recordingsLeftOpen().map(\.node) == [owner], "the live recording is still open")
+        call("CA-A", frames: 100..<150, on: ws)
+        ws.sendFrame(opcode: 1, ServeLimitsTests.stop)
+        #expect(ws.readFrame().map { TestSocketClient.closeCode($0.payload).code } == 1000)
+        let firstCall = try #require(try catalog.recordingSummaries().first)
+        #expect(firstCall.state == .complete && firstCall.durationMs == 3000, "\(firstCall)")
+
+        // A call on the second server; the first is killed mid-call on a call of its own.
+        let other = try TestSocketClient(port: second.port)
+        #expect(other.upgrade("/v1/twilio?token=\(token)") == 101)
+        other.sendFrame(opcode: 1, Self.start(callSid: "CA-C"))
+        other.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+        call("CA-C", frames: 0..<100, on: other)
+        let killed = try TestSocketClient(port: first.port)
+        #expect(killed.upgrade("/v1/twilio?token=\(token)") == 101)
+        killed.sendFrame(opcode: 1, Self.start(callSid: "CA-B"))
+        killed.sendFrame(opcode: 1, Array(#"{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+        call("CA-B", frames: 0..<150, on: killed)
+        let open = try poll(timeout: .seconds(20)) {
+            let open = try catalog.recordingsLeftOpen()
+            return open.count == 2 && open.allSatisfy { $0.durationMs >= 1000 }
+        }
+        #expect(open, "two calls open, one on each server")
+        let left = try catalog.recordingsLeftOpen()
+        let onFirst = try #require(left.first { $0.node == owner })
+        let onSecond = try #require(left.first { $0.node != owner })
+        try first.kill()
+
+        // The second server recovers the killed one's recording (interrupted, its job queued) and keeps its own.
+        let recovered = try poll(timeout: .seconds(30)) { try catalog.recordingsLeftOpen().map(\.id) == [onSecond.id] }
+        #expect(recovered, "the killed server's recording was recovered by the other")
+        let b = try catalog.recording(id: onFirst.id)
+        #expect(b.state == .interrupted && b.durationMs >= 1000, "\(b)")
+        call("CA-C", frames: 100..<150, on: other)
+        other.sendFrame(opcode: 1, ServeLimitsTests.stop)
+        #expect(other.readFrame().map { TestSocketClient.closeCode($0.payload).code } == 1000)
+        #expect(try second.stop() == 0)
+        #expect(try catalog.recording(id: onSecond.id).state == .complete, "the live server's call was untouched")
+        #expect(try catalog.auditLog.verify().isIntact)
+        let jobs = try Self.cli(["jobs", "list", "--json"], data: data)
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(jobs.stdout.utf8)) as? [String: Any])
+        #expect((listed["jobs"] as? [Any])?.count == 3, "one job per call, the recovered one's included")
     }
 
     @Test func afterKill9TheServerRestartsOnTheSamePortAndRecoversTheCall() throws {

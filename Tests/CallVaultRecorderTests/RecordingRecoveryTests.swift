@@ -174,3 +174,37 @@ import Testing
         #expect(try f.catalog.recording(id: writer.recording.id).state == .interrupted)
     }
 }
+
+/// Node ownership (issue 14): with ``ServeNodes`` a node recovers only the open recordings of nodes that
+/// are gone; a live node's (lease held, by a process on another host) are spared until its lease runs out.
+@Suite struct RecordingOwnershipTests {
+    @Test func aLiveNodesRecordingIsSparedUntilItsLeaseRunsOutAndAToolsIsRecoveredAtOnce() async throws {
+        let f = try RecorderFixture()
+        let leases = serviceLeases(for: f.catalog)
+        let live = "serve.livenode0001"
+        // Held by a process on another host: only the lease's expiry tells it is gone.
+        #expect(try await leases.acquire(name: live, holder: "serve@elsewhere.example:4242:x1", for: .milliseconds(1500)))
+        let path = "recordings/x/2026-01-01/none.cvr"
+        let owned = try f.catalog.createRecording(callID: f.callID, track: .bot, codec: .pcm16, sampleRate: 8000, path: path, node: live)
+        let mine = try f.catalog.createRecording(
+            callID: f.callID, track: .caller, codec: .pcm16, sampleRate: 8000, path: path, node: "serve.thisnode0001")
+        let orphan = try f.catalog.createRecording(callID: f.callID, track: .bot, codec: .pcm16, sampleRate: 8000, path: path)
+        let recovery = RecordingRecovery(catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory)
+        let nodes = ServeNodes(leases: leases, this: "serve.thisnode0001")
+
+        let first = try await recovery.recoverAbandoned(sparing: nodes)
+        #expect(first.map(\.recordingID) == [orphan.id], "only the recording of no node")
+        #expect(try f.catalog.recording(id: owned.id).state == .recording)
+        #expect(try await nodes.isAlive(live))
+        #expect(try await nodes.isAlive("serve.thisnode0001"))
+
+        try await Task.sleep(for: .milliseconds(1700))
+        #expect(try await !nodes.isAlive(live), "its lease ran out")
+        let second = try await recovery.recoverAbandoned(sparing: nodes)
+        #expect(second.map(\.recordingID) == [owned.id], "the gone node's, never this node's own")
+        #expect(try f.catalog.recording(id: owned.id).state == .interrupted)
+        #expect(try f.catalog.recording(id: mine.id).state == .recording)
+        #expect(try await recovery.recoverAbandoned(sparing: nodes).isEmpty, "nothing twice")
+        #expect(try f.catalog.auditLog.verify().isIntact)
+    }
+}

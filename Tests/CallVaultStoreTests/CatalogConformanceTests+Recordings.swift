@@ -27,9 +27,10 @@ extension CatalogConformance {
                 // A time with more than milliseconds comes back as it was returned, and a chosen id is kept.
                 let fine = try await catalog.createRecording(
                     id: "bot-1", callID: call.id, track: .bot, codec: .opus, sampleRate: 48_000, path: "b.cvr",
-                    createdAt: Date(timeIntervalSince1970: 1_800_000_000.123_4))
-                #expect(fine.id == "bot-1")
+                    createdAt: Date(timeIntervalSince1970: 1_800_000_000.123_4), node: "node.k3x9")
+                #expect(fine.id == "bot-1" && fine.node == "node.k3x9" && recording.node == nil)
                 #expect(try await catalog.recording(id: "bot-1", tenantID: nil) == fine)
+                #expect(try await catalog.recordingsLeftOpen().first { $0.id == "bot-1" }?.node == "node.k3x9", "the owner is listed")
 
                 let anotherTenant = await catalogError { try await catalog.recording(id: recording.id, tenantID: other.id) }
                 #expect(anotherTenant?.code == .notFound, "another tenant read the recording")
@@ -38,18 +39,19 @@ extension CatalogConformance {
                 let native = await catalogError {
                     try await catalog.createRecording(
                         id: nil, callID: call.id, track: .bot, codec: .native, sampleRate: 8000, path: "n.cvr",
-                        createdAt: Date())
+                        createdAt: Date(), node: nil)
                 }
                 #expect(native?.code == .invalidArgument, "\(String(describing: native))")
                 let noRate = await catalogError {
                     try await catalog.createRecording(
-                        id: nil, callID: call.id, track: .bot, codec: .g711u, sampleRate: 0, path: "z.cvr", createdAt: Date())
+                        id: nil, callID: call.id, track: .bot, codec: .g711u, sampleRate: 0, path: "z.cvr", createdAt: Date(),
+                        node: nil)
                 }
                 #expect(noRate?.code == .invalidArgument)
                 let noCall = await catalogError {
                     try await catalog.createRecording(
                         id: nil, callID: "no-such", track: .bot, codec: .g711u, sampleRate: 8000, path: "x.cvr",
-                        createdAt: Date())
+                        createdAt: Date(), node: nil)
                 }
                 #expect(noCall?.code == .notFound, "\(String(describing: noCall))")
                 #expect(Set(try await catalog.recordingSummaries(callID: nil, tenantID: nil).map(\.id)) == [recording.id, "bot-1"])
@@ -433,6 +435,6 @@ extension CatalogFixture {
     {
         try await catalog.createRecording(
             id: nil, callID: call.id, track: track, codec: .g711u, sampleRate: 8000, path: "\(UUID().uuidString).cvr",
-            createdAt: createdAt)
+            createdAt: createdAt, node: nil)
     }
 }
