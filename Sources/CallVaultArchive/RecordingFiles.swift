@@ -20,7 +20,7 @@ public enum RecordingFiles {
 
     /// The absolute (or working-directory relative) path of a catalog `path`.
     public static func resolve(_ path: String, in dataDirectory: DataDirectory) -> String {
-        path.hasPrefix("/") ? path : dataDirectory.path + "/" + path
+        dataDirectory.resolve(path)
     }
 
     /// The path of part `part` of the recording whose part 0 is at `firstPart`.

@@ -61,7 +61,7 @@ public struct TranscriptStore: Sendable {
             channels: 1, frameDurationMs: 0, createdAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
         do throws(SealedFileError) {
             let writer = try SealedFileWriter(
-                path: dataDirectory.path + "/" + relative, dataKey: key.key, metadata: metadata,
+                path: dataDirectory.resolve(relative), dataKey: key.key, metadata: metadata,
                 maxSegmentByteCount: Self.segmentByteCount)
             let bytes = [UInt8](json)
             var offset = 0
@@ -132,7 +132,7 @@ public struct TranscriptStore: Sendable {
         }
         let plaintext: [UInt8]
         do throws(SealedFileError) {
-            let path = record.path.hasPrefix("/") ? record.path : dataDirectory.path + "/" + record.path
+            let path = dataDirectory.resolve(record.path)
             let reader = try SealedFileReader(
                 path: path, dataKey: key, expectedTenantID: record.tenantId, expectedRecordingID: record.id)
             plaintext = try reader.readAll()

@@ -97,7 +97,7 @@ struct Shredder {
     /// started after it beside it (`<id>.part1.cvr`, `<id>.part2.cvr`, ...). Probed by name, so the cost
     /// does not grow with the number of files in the directory.
     func files(of item: SealedItem) -> [(path: String, bytes: Int64)] {
-        let first = item.path.hasPrefix("/") ? item.path : dataDirectory.path + "/" + item.path
+        let first = dataDirectory.resolve(item.path)
         let stem = first.hasSuffix(".cvr") ? String(first.dropLast(4)) : first
         var result: [(path: String, bytes: Int64)] = []
         var part = 0

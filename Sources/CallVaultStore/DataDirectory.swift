@@ -13,16 +13,33 @@ public import CallVaultModel
 ///     <tenant>/<yyyy-mm-dd>/    0700, sealed transcripts (JSON) made that UTC day
 /// ```
 ///
+/// `recordings/` and `transcripts/` may live in another directory, the *objects* directory (`init
+/// --objects DIR`, e.g. a shared NFS mount that several nodes record into and transcribe from): the
+/// catalog keeps each sealed file's path relative to it (``resolve(_:)``).
+///
 /// Everything is private to the service user: sealed files are useless without keys, but their names
 /// and sizes still reveal who called when.
 public struct DataDirectory: Sendable, Hashable {
     /// The directory itself, as given (relative paths are relative to the working directory).
     public let path: String
+    /// Where `recordings/` and `transcripts/` are: ``path`` unless an objects directory was given.
+    public let objectsPath: String
 
-    public init(path: String) {
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        self.path = trimmed
+    /// - Parameter objects: the objects directory (sealed recordings and transcripts), nil for `path`.
+    public init(path: String, objects: String? = nil) {
+        func trimmed(_ path: String) -> String {
+            var trimmed = path
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+            return trimmed
+        }
+        self.path = trimmed(path)
+        self.objectsPath = objects.map(trimmed) ?? self.path
+    }
+
+    /// The file a catalog path names: relative to the objects directory (as the catalog stores them),
+    /// or as is when absolute (a file given on the command line).
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : objectsPath + "/" + path
     }
 
     /// `DIR/root.key`: the root key file.
@@ -31,11 +48,11 @@ public struct DataDirectory: Sendable, Hashable {
     public var keyStorePath: String { path + "/keys.sqlite" }
     /// `DIR/catalog.sqlite`: the catalog database.
     public var catalogPath: String { path + "/catalog.sqlite" }
-    /// `DIR/recordings`: the root of the sealed files.
-    public var recordingsPath: String { path + "/recordings" }
+    /// `recordings/` in the objects directory: the root of the sealed files.
+    public var recordingsPath: String { objectsPath + "/recordings" }
 
-    /// `DIR/transcripts`: the root of the sealed transcripts.
-    public var transcriptsPath: String { path + "/transcripts" }
+    /// `transcripts/` in the objects directory: the root of the sealed transcripts.
+    public var transcriptsPath: String { objectsPath + "/transcripts" }
 
     /// Creates (if missing) the transcript folder for a tenant and day, each level with mode 0700, and
     /// returns it.
@@ -65,18 +82,22 @@ public struct DataDirectory: Sendable, Hashable {
         return folder
     }
 
-    /// Creates the directory and `recordings/` with mode 0700; returns whether the directory was new.
+    /// Creates the directory, the objects directory and `recordings/` with mode 0700; returns whether
+    /// the data directory was new.
     ///
     /// Idempotent. An existing directory is accepted only if it is ours and private (0700 or stricter).
     @discardableResult
     public func create() throws(KeyStoreError) -> Bool {
         let created = try FileSystem.makePrivateDirectory(path)
+        if objectsPath != path { try FileSystem.makePrivateDirectory(objectsPath) }
         try FileSystem.makePrivateDirectory(recordingsPath)
         return created
     }
 
-    /// Refuses a data directory that is missing, not ours, or reachable by group or others.
+    /// Refuses a data directory (or objects directory) that is missing, not ours, or reachable by group
+    /// or others.
     public func checkPrivate() throws(KeyStoreError) {
         try FileSystem.checkPrivateDirectory(path)
+        if objectsPath != path { try FileSystem.checkPrivateDirectory(objectsPath) }
     }
 }

@@ -29,15 +29,21 @@ struct DataOptions: ParsableArguments {
         return Self.defaultPath
     }
 
-    /// The data directory layout for the resolved path.
-    var directory: DataDirectory { DataDirectory(path: resolvedPath()) }
+    /// The data directory layout for the resolved path, with its objects directory (`objects.json`,
+    /// ``ObjectsSettings``) when it has one.
+    var directory: DataDirectory {
+        get throws {
+            let path = resolvedPath()
+            return DataDirectory(path: path, objects: try ObjectsSettings.read(dataDirectory: path)?.directory)
+        }
+    }
 
     /// Opens the catalog of an initialised data directory (`DIR/catalog.sqlite`).
     ///
     /// A directory without a root key was never set up by `callvault init`: that is refused with a
     /// `CLIError` naming the fix, instead of creating a catalog that no key store goes with.
     func openCatalog() throws -> Catalog {
-        let layout = directory
+        let layout = try directory
         guard FileManager.default.fileExists(atPath: layout.rootKeyPath) else {
             throw CLIError.failure(
                 "\(layout.path) is not an initialised CallVault data directory (no root key)",
@@ -51,7 +57,7 @@ struct DataOptions: ParsableArguments {
     /// `database.json` (or `CALLVAULT_DATABASE_URL`) names, else `DIR/catalog.sqlite`. Close it with
     /// `close()` when done, or use ``withStore(logger:_:)``.
     func openStore(logger: Logger? = nil) async throws -> any CatalogStore {
-        let layout = directory
+        let layout = try directory
         guard FileManager.default.fileExists(atPath: layout.rootKeyPath) else {
             throw CLIError.failure(
                 "\(layout.path) is not an initialised CallVault data directory (no root key)",

@@ -19,7 +19,7 @@ enum ExportSupport {
         return (
             catalog,
             RecordingExporter(
-                catalog: catalog, keyStore: keyStore, dataDirectory: options.directory,
+                catalog: catalog, keyStore: keyStore, dataDirectory: try options.directory,
                 payloadFormat: SegmentPayload.format)
         )
     }

@@ -30,6 +30,11 @@ struct InitCommand: AsyncParsableCommand {
             0600, no secret), which every command reads; CALLVAULT_DATABASE_URL overrides it for one
             process. The password comes from PGPASSWORD or --database-password-file (mode 0600), never
             from the URL. A directory that keeps its catalog in catalog.sqlite cannot be moved by init.
+
+            --objects DIR keeps the sealed recordings and transcripts in DIR (an absolute path, created
+            mode 0700 if missing, e.g. an NFS mount several nodes share) instead of the data directory:
+            init writes DIR/objects.json (mode 0600), which every command reads. A directory that has
+            sealed files already, or other objects, cannot be moved by init.
             """
     )
 
@@ -49,6 +54,13 @@ struct InitCommand: AsyncParsableCommand {
         help: ArgumentHelp("A file (mode 0600) holding the database password (or set PGPASSWORD).", valueName: "FILE"))
     var databasePasswordFile: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep sealed recordings and transcripts in this directory (absolute path; e.g. a shared mount).",
+            valueName: "DIR"))
+    var objects: String?
+
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
 
@@ -58,6 +70,8 @@ struct InitCommand: AsyncParsableCommand {
         var rootKey: String
         var keyStore: String
         var recordings: String
+        /// Where sealed recordings and transcripts live: the data directory, or `--objects DIR`.
+        var objects: String
         /// The key provider's kind (`local`, `pkcs11`, `transit`) and the file that names it.
         var keyProvider: String
         var keyProviderFile: String
@@ -83,6 +97,7 @@ struct InitCommand: AsyncParsableCommand {
         database: DatabaseSettings? = nil, logger: Logger
     ) throws -> Report {
         let database = try checkDatabase(database, for: directory)
+        let objects = try checkObjects(directory)
         let existing = try existingProvider(directory)
         if let existing, !existing.namesSameKeys(as: requested) {
             throw CLIError.failure(
@@ -98,6 +113,9 @@ struct InitCommand: AsyncParsableCommand {
 
         let madeDirectory = try directory.create()
         let madeRootKey = try FileRootKey(path: directory.rootKeyPath).create()
+        if let objects, try ObjectsSettings.read(dataDirectory: directory.path) != objects {
+            try objects.write(dataDirectory: directory.path)
+        }
         if try KeyProviderSettings.read(directory) != requested { try requested.write(directory) }
         let keyStoreExisted = FileManager.default.fileExists(atPath: directory.keyStorePath)
         _ = try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
@@ -117,6 +135,7 @@ struct InitCommand: AsyncParsableCommand {
             rootKey: directory.rootKeyPath,
             keyStore: directory.keyStorePath,
             recordings: directory.recordingsPath,
+            objects: directory.objectsPath,
             keyProvider: requested.kind.rawValue,
             keyProviderFile: KeyProviderSettings.path(in: directory),
             catalog: database.map { (try? $0.storeSettings().url) ?? $0.url } ?? directory.catalogPath,
@@ -149,6 +168,40 @@ struct InitCommand: AsyncParsableCommand {
         return requested
     }
 
+    /// The objects file to write for `directory` (nil: it keeps its sealed files itself). One that names
+    /// other objects already, or keeps sealed files of its own, is not moved by init: the catalog's paths
+    /// would point at files that are not there.
+    static func checkObjects(_ directory: DataDirectory) throws -> ObjectsSettings? {
+        let existing = try ObjectsSettings.read(dataDirectory: directory.path)
+        guard directory.objectsPath != directory.path else {
+            if let existing {
+                throw CLIError.failure(
+                    "\(directory.path) keeps its sealed files in \(existing.directory); init cannot move them back",
+                    hint: "give --objects \(existing.directory), or leave it out")
+            }
+            return nil
+        }
+        let requested = ObjectsSettings(directory: directory.objectsPath)
+        if let existing {
+            guard existing == requested else {
+                throw CLIError.failure(
+                    "\(directory.path) keeps its sealed files in \(existing.directory); init cannot point it at \(requested.directory)",
+                    hint: "if the same directory moved, edit \(ObjectsSettings.path(in: directory.path))")
+            }
+            return requested
+        }
+        let own = DataDirectory(path: directory.path)
+        for folder in [own.recordingsPath, own.transcriptsPath] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            if !entries.isEmpty {
+                throw CLIError.failure(
+                    "\(directory.path) has sealed files in \(folder) already; init cannot move them to \(requested.directory)",
+                    hint: "initialise a new data directory with --objects")
+            }
+        }
+        return requested
+    }
+
     /// The provider a directory already uses: its `key-provider.json`, else `local` when it has a key
     /// store (a directory made before providers), else nil (a new directory).
     static func existingProvider(_ directory: DataDirectory) throws -> KeyProviderSettings? {
@@ -167,6 +220,9 @@ struct InitCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         }
+        if let objects, !objects.hasPrefix("/") {
+            throw ValidationError("--objects needs an absolute path (every node names it the same way), got \(objects)")
+        }
     }
 
     func run() async throws {
@@ -182,8 +238,11 @@ struct InitCommand: AsyncParsableCommand {
             await catalog.close()
             database = requested
         }
+        let layout = DataDirectory(
+            path: dataOptions.resolvedPath(),
+            objects: try objects ?? ObjectsSettings.read(dataDirectory: dataOptions.resolvedPath())?.directory)
         let report = try Self.initialize(
-            dataOptions.directory, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
+            layout, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -195,6 +254,9 @@ struct InitCommand: AsyncParsableCommand {
         print(line(report.created.rootKey, "\(report.rootKey) (mode 0600, 32 bytes)"))
         print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
         print("ready   \(report.catalog) (catalog: tenants, calls, recordings, jobs, audit log)")
+        if report.objects != report.dataDirectory {
+            print("ready   \(report.objects) (sealed recordings and transcripts; mode 0700)")
+        }
         print("ready   \(report.keyProviderFile) (key provider: \(report.keyProvider))")
         if report.created.rootKey {
             print("Back up \(report.rootKey) somewhere safe and separate: without it nothing here can be read.")

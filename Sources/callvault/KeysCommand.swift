@@ -128,7 +128,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "callvault.keys")
             logger.logLevel = .warning
-            let directory = dataOptions.directory
+            let directory = try dataOptions.directory
             guard let existing = try InitCommand.existingProvider(directory) else {
                 throw CLIError.failure("\(directory.path) is not a data directory", hint: "run `callvault init` first")
             }

@@ -40,7 +40,7 @@ struct MigrateStoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = options.directory
+        let directory = try options.directory
         if let existing = try DatabaseSettings.read(directory) {
             throw CLIError.failure(
                 "\(directory.path) already keeps its catalog in \(existing.url)", hint: "nothing to migrate")

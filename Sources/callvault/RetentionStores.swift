@@ -21,14 +21,14 @@ struct RetentionStores {
         } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
-        return RetentionStores(directory: options.directory, catalog: catalog, keyStore: keyStore)
+        return RetentionStores(directory: try options.directory, catalog: catalog, keyStore: keyStore)
     }
 
     /// The stores of a directory whose catalog is the embedded SQLite file (the recording tools).
     static func openEmbedded(_ options: DataOptions, logger: Logger) throws -> (RetentionStores, Catalog) {
         let keyStore = try options.openKeyStore(logger: logger)
         let catalog = try options.openCatalog()
-        return (RetentionStores(directory: options.directory, catalog: catalog, keyStore: keyStore), catalog)
+        return (RetentionStores(directory: try options.directory, catalog: catalog, keyStore: keyStore), catalog)
     }
 }
 

@@ -84,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         ProcessHardening.disableCoreDumps()
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
-        let directory = dataOptions.directory
+        let directory = try dataOptions.directory
         let keyStore = try dataOptions.openKeyStore(logger: logger)
         // The catalog where the directory keeps it: DIR/catalog.sqlite, or the PostgreSQL database of its
         // database.json (or CALLVAULT_DATABASE_URL). Nothing on an event loop waits for it either way.

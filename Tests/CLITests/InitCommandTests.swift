@@ -62,8 +62,8 @@ import Testing
     @Test func initCommandParsesDataAndJSON() throws {
         let command = try InitCommand.parse(["--data", "/srv/cv", "--json"])
         #expect(command.json)
-        #expect(command.dataOptions.directory.path == "/srv/cv")
-        #expect(command.dataOptions.directory.rootKeyPath == "/srv/cv/root.key")
+        #expect(try command.dataOptions.directory.path == "/srv/cv")
+        #expect(try command.dataOptions.directory.rootKeyPath == "/srv/cv/root.key")
         #expect(throws: (any Error).self) { try InitCommand.parse(["--data", ""]) }
     }
 
