@@ -38,6 +38,11 @@ struct TranscribeCommand: AsyncParsableCommand {
                 + "look every 100 ms on SQLite) until SIGTERM or SIGINT, then print the summary."))
     var wait = false
     @Option(help: "With --pending: worker threads, each with its own engine.") var workers: Int = 1
+    @Option(
+        help: ArgumentHelp(
+            "With --pending: seconds a claimed job stays this worker's without a heartbeat (renewed every third of "
+                + "it); a worker paused or cut off longer loses the job to another.", valueName: "S"))
+    var lease: Int = 120
     @Option(help: "Output: text, json, srt or vtt (with --pending: text or json summary).")
     var format: String = "text"
     @OptionGroup var engine: EngineOptions
@@ -51,6 +56,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             guard files.isEmpty else { throw ValidationError("give files or --pending, not both") }
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64, not \(workers)") }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            guard (3...86_400).contains(lease) else { throw ValidationError("--lease must be 3...86400 seconds, not \(lease)") }
         } else {
             guard !wait else { throw ValidationError("--wait goes with --pending") }
             guard !files.isEmpty else { throw ValidationError("give audio files to transcribe, or --pending") }
@@ -157,7 +163,8 @@ struct TranscribeCommand: AsyncParsableCommand {
                     limit: limit, idle: idle,
                     configuration: { index in
                         TranscriptionWorker.Configuration(
-                            workerID: "\(run)-\(index)", options: transcriptionOptions, usesTenantLanguage: usesTenantLanguage)
+                            workerID: "\(run)-\(index)", lease: .seconds(lease), options: transcriptionOptions,
+                            usesTenantLanguage: usesTenantLanguage)
                     },
                     makeEngine: chosen.make, makeModelEngine: chosen.makeForModel, logger: logger,
                     progress: { report in
