@@ -35,7 +35,8 @@ extension LocalObjectStore {
         guard (1...MultipartUpload.maximumPartCount).contains(number) else {
             throw ObjectStoreError(
                 .invalidArgument,
-                "\(location): part number \(number) of \(upload.key) is outside 1...\(MultipartUpload.maximumPartCount)")
+                "\(location): part number \(number) of \(upload.key) is outside 1...\(MultipartUpload.maximumPartCount)"
+            )
         }
         let store = self
         return try await offload { () throws(ObjectStoreError) -> UploadedPart in
@@ -84,7 +85,9 @@ extension LocalObjectStore {
         return try await offload { () throws(ObjectStoreError) -> [MultipartUpload] in
             let ids = (try? FileManager.default.contentsOfDirectory(atPath: store.uploads)) ?? []
             return ids.filter(Self.isUploadID).compactMap { id -> MultipartUpload? in
-                guard let data = FileManager.default.contents(atPath: store.uploads + "/" + id + "/key") else { return nil }
+                guard let data = FileManager.default.contents(atPath: store.uploads + "/" + id + "/key") else {
+                    return nil
+                }
                 let key = String(decoding: data, as: UTF8.self)
                 return key.hasPrefix(prefix) ? MultipartUpload(key: key, id: id) : nil
             }
@@ -118,7 +121,8 @@ extension LocalObjectStore {
             throw ObjectStoreError(
                 .notFound,
                 "\(location): no multipart upload \(upload.id) of \(upload.key) (completed, aborted or never begun)",
-                serverCode: "NoSuchUpload")
+                serverCode: "NoSuchUpload"
+            )
         }
     }
 
@@ -131,7 +135,8 @@ extension LocalObjectStore {
             throw ObjectStoreError(
                 .invalidArgument,
                 "\(location): the parts of \(upload.key) must be listed in ascending part number, without repeats",
-                serverCode: "InvalidPartOrder")
+                serverCode: "InvalidPartOrder"
+            )
         }
     }
 
@@ -139,20 +144,26 @@ extension LocalObjectStore {
     func readPart(_ upload: MultipartUpload, _ part: UploadedPart, isLast: Bool) throws(ObjectStoreError) -> [UInt8] {
         guard let bytes = FileManager.default.contents(atPath: partPath(upload, part.number)).map(Array.init) else {
             throw ObjectStoreError(
-                .invalidArgument, "\(location): part \(part.number) of \(upload.key) was never uploaded",
-                serverCode: "InvalidPart")
+                .invalidArgument,
+                "\(location): part \(part.number) of \(upload.key) was never uploaded",
+                serverCode: "InvalidPart"
+            )
         }
         guard Self.partTag(bytes) == part.etag else {
             throw ObjectStoreError(
                 .invalidArgument,
                 "\(location): part \(part.number) of \(upload.key) has another tag than the one given "
-                    + "(it was uploaded again since)", serverCode: "InvalidPart")
+                    + "(it was uploaded again since)",
+                serverCode: "InvalidPart"
+            )
         }
         guard bytes.count >= MultipartUpload.minimumPartSize || isLast else {
             throw ObjectStoreError(
                 .invalidArgument,
                 "\(location): part \(part.number) of \(upload.key) has \(bytes.count) bytes; every part "
-                    + "but the last needs at least \(MultipartUpload.minimumPartSize)", serverCode: "EntityTooSmall")
+                    + "but the last needs at least \(MultipartUpload.minimumPartSize)",
+                serverCode: "EntityTooSmall"
+            )
         }
         return bytes
     }

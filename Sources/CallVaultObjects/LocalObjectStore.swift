@@ -108,7 +108,9 @@ public struct LocalObjectStore: ObjectStore {
             var keys: [String] = []
             while let relative = walker.nextObject() as? String {
                 guard relative.hasPrefix(prefix) || prefix.hasPrefix(relative + "/") else {
-                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
+                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory {
+                        walker.skipDescendants()
+                    }
                     continue
                 }
                 if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeRegular, relative.hasPrefix(prefix) {
@@ -120,7 +122,7 @@ public struct LocalObjectStore: ObjectStore {
             for key in keys {
                 do throws(ObjectStoreError) {
                     found.append(try store.info(key))
-                } catch where error.code == .notFound {
+                } catch  where error.code == .notFound {
                     continue  // deleted while we listed
                 }
             }
@@ -144,10 +146,16 @@ public struct LocalObjectStore: ObjectStore {
         let etag = Hex.encode(
             Digest.sha256(
                 "\(status.st_ino):\(status.st_size):\(modified.tv_sec):\(modified.tv_nsec)".utf8
-            ).prefix(16))
+            ).prefix(16)
+        )
         return ObjectInfo(
-            key: key, size: Int(status.st_size), etag: etag,
-            lastModified: Date(timeIntervalSince1970: TimeInterval(modified.tv_sec) + TimeInterval(modified.tv_nsec) / 1e9))
+            key: key,
+            size: Int(status.st_size),
+            etag: etag,
+            lastModified: Date(
+                timeIntervalSince1970: TimeInterval(modified.tv_sec) + TimeInterval(modified.tv_nsec) / 1e9
+            )
+        )
     }
 
     /// Writes `chunks` to a new 0600 file in `tmp/`, `fsync`ed; returns its path.
@@ -187,7 +195,9 @@ public struct LocalObjectStore: ObjectStore {
         guard rename(temporary, path) == 0 else {
             if errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST {
                 throw ObjectStoreError(
-                    .invalidKey, "\(location): \(key) is a folder of other objects here (a local store cannot hold both a/b and a)")
+                    .invalidKey,
+                    "\(location): \(key) is a folder of other objects here (a local store cannot hold both a/b and a)"
+                )
             }
             throw failure(errno, "store", key)
         }
@@ -232,7 +242,9 @@ enum FileCalls {
             if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR { return }
             if let key {
                 throw ObjectStoreError(
-                    .invalidKey, "\(location): \(key) needs \(path) as a folder, but an object is there (a local store cannot hold both a/b and a)")
+                    .invalidKey,
+                    "\(location): \(key) needs \(path) as a folder, but an object is there (a local store cannot hold both a/b and a)"
+                )
             }
         }
         let reason = String(cString: strerror(errno))

@@ -117,13 +117,16 @@ public struct ByteRange: Sendable, Equatable {
     func check(objectSize size: Int, key: String, in location: String) throws(ObjectStoreError) {
         guard offset >= 0, length >= 1 else {
             throw ObjectStoreError(
-                .invalidRange, "\(location): a byte range needs an offset ≥ 0 and a length ≥ 1, not \(offset)+\(length)")
+                .invalidRange,
+                "\(location): a byte range needs an offset ≥ 0 and a length ≥ 1, not \(offset)+\(length)"
+            )
         }
         guard offset < size, length <= size - offset else {
             throw ObjectStoreError(
                 .invalidRange,
                 "\(location): bytes \(offset)...\(offset &+ length &- 1) of \(key) were asked for, "
-                    + "but the object has \(size) bytes")
+                    + "but the object has \(size) bytes"
+            )
         }
     }
 }
@@ -147,7 +150,9 @@ public enum ObjectKey {
             throw refuse("the object key holds a control character")
         }
         for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !segment.isEmpty else { throw refuse("the object key \(key) has an empty segment (a leading, trailing or double /)") }
+            guard !segment.isEmpty else {
+                throw refuse("the object key \(key) has an empty segment (a leading, trailing or double /)")
+            }
             guard segment != ".", segment != ".." else { throw refuse("the object key \(key) has a . or .. segment") }
         }
     }
@@ -159,7 +164,9 @@ public enum ObjectKey {
             !prefix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
         else {
             throw ObjectStoreError(
-                .invalidKey, "\(location): no key can start with the prefix given (a leading /, a control character or too long)")
+                .invalidKey,
+                "\(location): no key can start with the prefix given (a leading /, a control character or too long)"
+            )
         }
     }
 }

@@ -22,7 +22,9 @@ struct LocalObjectStoreTests {
     }
 
     @Test func roundTrip() async throws { try await Self.withStore(ObjectStoreConformance.roundTrip) }
-    @Test func keysThatNeedEncoding() async throws { try await Self.withStore(ObjectStoreConformance.keysThatNeedEncoding) }
+    @Test func keysThatNeedEncoding() async throws {
+        try await Self.withStore(ObjectStoreConformance.keysThatNeedEncoding)
+    }
     @Test func ranges() async throws { try await Self.withStore(ObjectStoreConformance.ranges) }
     @Test func multipart() async throws { try await Self.withStore(ObjectStoreConformance.multipart) }
     @Test func multipartAbort() async throws { try await Self.withStore(ObjectStoreConformance.multipartAbort) }

@@ -31,10 +31,16 @@ enum ObjectStoreConformance {
             return nil
         } catch {
             for secret in secrets where !secret.isEmpty {
-                #expect(!error.message.contains(secret), "an error message holds a secret", sourceLocation: sourceLocation)
+                #expect(
+                    !error.message.contains(secret),
+                    "an error message holds a secret",
+                    sourceLocation: sourceLocation
+                )
                 #expect(
                     !String(describing: error).contains(secret) && !String(reflecting: error).contains(secret),
-                    "an error's description holds a secret", sourceLocation: sourceLocation)
+                    "an error's description holds a secret",
+                    sourceLocation: sourceLocation
+                )
             }
             return error
         }
@@ -198,7 +204,11 @@ enum ObjectStoreConformance {
         let head = await error { () async throws(ObjectStoreError) in try await store.head("missing/rec.cvr") }
         #expect(head?.code == .notFound)
         let upload = await error { () async throws(ObjectStoreError) in
-            try await store.uploadPart(MultipartUpload(key: "missing/rec.cvr", id: "0123456789abcdef0123456789abcdef"), number: 1, bytes: [1])
+            try await store.uploadPart(
+                MultipartUpload(key: "missing/rec.cvr", id: "0123456789abcdef0123456789abcdef"),
+                number: 1,
+                bytes: [1]
+            )
         }
         #expect(upload?.code == .notFound)
     }

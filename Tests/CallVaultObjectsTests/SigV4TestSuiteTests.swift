@@ -24,7 +24,8 @@ import Testing
 ///   `S3SigningExampleTests` checks against S3's own documented examples.
 @Suite("SigV4: AWS test suite")
 struct SigV4TestSuiteTests {
-    static let directory = URL(fileURLWithPath: Repository.root + "/../shared/testvectors/aws-sigv4").standardizedFileURL
+    static let directory = URL(fileURLWithPath: Repository.root + "/../shared/testvectors/aws-sigv4")
+        .standardizedFileURL
 
     /// Every vector: the folders holding a `NAME/NAME.req`, relative to the suite's folder.
     static func vectorNames() -> [String] {
@@ -46,7 +47,8 @@ struct SigV4TestSuiteTests {
             AWS SigV4 test suite not found or incomplete at \(Self.directory.path) (\(names.count) vectors): \
             the signer is NOT verified. CI and developer machines have ../shared/testvectors beside the \
             clone (see shared/testvectors/README.md)
-            """)
+            """
+        )
     }
 
     @Test("every vector matches", arguments: vectorNames())
@@ -54,11 +56,17 @@ struct SigV4TestSuiteTests {
         let vector = try Vector(name, in: Self.directory)
         var request = vector.request
         let credentials = try AWSCredentials(
-            accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            sessionToken: vector.sessionToken)
+            accessKeyID: "AKIDEXAMPLE",
+            secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            sessionToken: vector.sessionToken
+        )
         let signer = SigV4Signer(
-            credentials: credentials, region: "us-east-1", service: "service", profile: .standard,
-            sessionTokenPlacement: vector.tokenPlacement)
+            credentials: credentials,
+            region: "us-east-1",
+            service: "service",
+            profile: .standard,
+            sessionTokenPlacement: vector.tokenPlacement
+        )
         let signed = try signer.sign(&request, at: vector.date)
         #expect(signed.canonicalRequest == vector.canonicalRequest, "canonical request of \(name)")
         #expect(signed.stringToSign == vector.stringToSign, "string to sign of \(name)")
@@ -90,7 +98,8 @@ struct Vector {
         var lines = raw.components(separatedBy: "\n")
         let requestLine = lines.removeFirst()
         // "METHOD TARGET HTTP/1.1", where TARGET may hold a space (get-space).
-        guard let firstSpace = requestLine.firstIndex(of: " "), let version = requestLine.range(of: " HTTP/", options: .backwards)
+        guard let firstSpace = requestLine.firstIndex(of: " "),
+            let version = requestLine.range(of: " HTTP/", options: .backwards)
         else { throw VectorError("\(name): no request line") }
         let method = String(requestLine[..<firstSpace])
         let target = String(requestLine[requestLine.index(after: firstSpace)..<version.lowerBound])
@@ -119,8 +128,12 @@ struct Vector {
             }
         }
         self.request = SigV4Request(
-            method: method, path: path, query: query, headers: headers,
-            payloadHash: SigV4Signer.payloadHash(body.utf8))
+            method: method,
+            path: path,
+            query: query,
+            headers: headers,
+            payloadHash: SigV4Signer.payloadHash(body.utf8)
+        )
         let dateHeader = request.headerValues("X-Amz-Date").first ?? ""
         guard let timestamp = AWSTimestamp(parsing: dateHeader) else { throw VectorError("\(name): no X-Amz-Date") }
         self.date = timestamp.moment

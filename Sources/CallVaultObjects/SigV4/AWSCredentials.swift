@@ -36,13 +36,17 @@ public struct AWSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
             guard !value.isEmpty else { throw ObjectStoreError(.misconfigured, "the \(what) is empty") }
             guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
                 throw ObjectStoreError(
-                    .misconfigured, "the \(what) holds spaces, control or non-ASCII characters; it is not one")
+                    .misconfigured,
+                    "the \(what) holds spaces, control or non-ASCII characters; it is not one"
+                )
             }
         }
         if let sessionToken {
             guard !sessionToken.isEmpty, sessionToken.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
                 throw ObjectStoreError(
-                    .misconfigured, "the session token is empty or holds spaces, control or non-ASCII characters")
+                    .misconfigured,
+                    "the session token is empty or holds spaces, control or non-ASCII characters"
+                )
             }
         }
         do {
@@ -60,7 +64,9 @@ public struct AWSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ObjectStoreError) -> AWSCredentials {
         func value(_ name: String) -> String? {
-            environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+            environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
+                $0.isEmpty ? nil : $0
+            }
         }
         guard let accessKey = value(accessKeyVariable) else {
             throw ObjectStoreError(.misconfigured, "\(accessKeyVariable) is not set: set it and \(secretKeyVariable)")
@@ -68,7 +74,11 @@ public struct AWSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
         guard let secret = value(secretKeyVariable) else {
             throw ObjectStoreError(.misconfigured, "\(secretKeyVariable) is not set: set it with \(accessKeyVariable)")
         }
-        return try AWSCredentials(accessKeyID: accessKey, secretAccessKey: secret, sessionToken: value(sessionTokenVariable))
+        return try AWSCredentials(
+            accessKeyID: accessKey,
+            secretAccessKey: secret,
+            sessionToken: value(sessionTokenVariable)
+        )
     }
 
     /// The credentials in a file that only its owner may read or write (mode 0600 or stricter):
@@ -91,10 +101,14 @@ public struct AWSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
             throw ObjectStoreError(
                 .misconfigured,
                 "the credentials file \(path) may be read by others (mode \(String(status.st_mode & 0o777, radix: 8))): "
-                    + "run chmod 600 \(path)")
+                    + "run chmod 600 \(path)"
+            )
         }
         guard status.st_size <= maximumFileSize else {
-            throw ObjectStoreError(.misconfigured, "the credentials file \(path) is larger than \(maximumFileSize) bytes")
+            throw ObjectStoreError(
+                .misconfigured,
+                "the credentials file \(path) is larger than \(maximumFileSize) bytes"
+            )
         }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -118,7 +132,8 @@ public struct AWSCredentials: Sendable, CustomStringConvertible, CustomDebugStri
         else {
             throw ObjectStoreError(
                 .misconfigured,
-                "the credentials file \(path) needs \(accessKeyVariable)=… and \(secretKeyVariable)=… lines")
+                "the credentials file \(path) needs \(accessKeyVariable)=… and \(secretKeyVariable)=… lines"
+            )
         }
         return try fromEnvironment(values)
     }

@@ -93,8 +93,12 @@ public struct SigV4Signer: Sendable {
             request.setHeader("X-Amz-Security-Token", token)
         }
         return SigV4Signature(
-            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-            signedHeaders: signedHeaders, authorization: authorization)
+            canonicalRequest: canonicalRequest,
+            stringToSign: stringToSign,
+            signature: signature,
+            signedHeaders: signedHeaders,
+            authorization: authorization
+        )
     }
 
     /// Signs `request` in its query for a presigned URL valid `expires` seconds (1 s to 7 days) from
@@ -103,7 +107,9 @@ public struct SigV4Signer: Sendable {
     /// `X-Amz-Signature`. Only the headers present (at least `Host`) are signed; the payload hash is
     /// the request's (S3: ``unsignedPayload``). Nothing is added to the headers.
     @discardableResult
-    public func presign(_ request: inout SigV4Request, expires: Int, at date: Date) throws(CryptoError) -> SigV4Signature {
+    public func presign(_ request: inout SigV4Request, expires: Int, at date: Date) throws(CryptoError)
+        -> SigV4Signature
+    {
         precondition((1...604_800).contains(expires), "a presigned URL lives 1 s to 7 days")
         let timestamp = AWSTimestamp(date)
         let (canonicalHeaders, signedHeaders) = Self.canonicalHeaders(request.headers)
@@ -126,12 +132,18 @@ public struct SigV4Signer: Sendable {
         let (stringToSign, signature) = try signature(of: canonicalRequest, at: timestamp)
         request.query.append(.init("X-Amz-Signature", signature))
         return SigV4Signature(
-            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-            signedHeaders: signedHeaders, authorization: "")
+            canonicalRequest: canonicalRequest,
+            stringToSign: stringToSign,
+            signature: signature,
+            signedHeaders: signedHeaders,
+            authorization: ""
+        )
     }
 
     /// The string to sign for `canonicalRequest` and its signature.
-    private func signature(of canonicalRequest: String, at timestamp: AWSTimestamp) throws(CryptoError) -> (String, String) {
+    private func signature(of canonicalRequest: String, at timestamp: AWSTimestamp) throws(CryptoError) -> (
+        String, String
+    ) {
         let stringToSign = [
             Self.algorithm, timestamp.dateTime, credentialScope(timestamp), Digest.sha256Hex(canonicalRequest.utf8),
         ].joined(separator: "\n")
