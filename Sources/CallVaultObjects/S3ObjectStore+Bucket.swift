@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Bucket set-up calls, for operators' set-up commands and tests; the store itself only needs a bucket
 /// that exists.
 extension S3ObjectStore {
@@ -29,5 +31,39 @@ extension S3ObjectStore {
             body: Array(xml.utf8),
             what: "set versioning of bucket \(configuration.bucket)"
         )
+    }
+}
+
+extension S3ObjectStore {
+    /// A URL that lets whoever holds it `method` (GET, PUT, HEAD) the object `key` without credentials,
+    /// for `expires` seconds (1 s to 7 days): Signature Version 4 in the query, `UNSIGNED-PAYLOAD`.
+    /// The URL carries a signature, not the secret, but it is a bearer token until it expires: hand it
+    /// only to whom the object may go, and never log it.
+    public func presignedURL(
+        _ key: String,
+        method: String = "GET",
+        expires: Int,
+        at date: Date = Date()
+    ) throws(ObjectStoreError) -> String {
+        try ObjectKey.check(key, in: location)
+        guard (1...604_800).contains(expires) else {
+            throw ObjectStoreError(
+                .invalidArgument,
+                "\(location): a presigned URL lives 1 s to 7 days, not \(expires) s"
+            )
+        }
+        let path = endpoint.path(configuration.prefix + key)
+        var request = SigV4Request(
+            method: method,
+            path: path,
+            headers: [.init("Host", endpoint.hostHeader)],
+            payloadHash: SigV4Signer.unsignedPayload
+        )
+        do {
+            try signer.presign(&request, expires: expires, at: date)
+        } catch {
+            throw ObjectStoreError(.unavailable, "\(location): cannot sign a URL for \(key): \(error)")
+        }
+        return endpoint.url(path: path, query: request.query)
     }
 }
