@@ -2,6 +2,13 @@ internal import AsyncHTTPClient
 import Foundation
 internal import NIOCore
 internal import NIOHTTP1
+internal import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One signed round trip to S3, and what its answer means as an ``ObjectStoreError``.
 extension S3ObjectStore {
@@ -74,7 +81,7 @@ extension S3ObjectStore {
         } catch {
             throw ObjectStoreError(
                 .unavailable,
-                "\(location): cannot reach \(endpoint.hostHeader) to \(what): \(Self.transportReason(error))"
+                "\(location): cannot reach \(endpoint.hostHeader) to \(what): \(transportReason(error))"
             )
         }
         guard status.code / 100 == 2 else {
@@ -89,16 +96,31 @@ extension S3ObjectStore {
         return Response(status: status, headers: headers, body: bytes)
     }
 
-    /// Why a request got no answer, in a few words (AHC's errors carry no credentials).
-    static func transportReason(_ error: any Error) -> String {
+    /// Why a request got no answer, in a few words. Transport errors carry no request content; our
+    /// key id and token are cut out all the same.
+    func transportReason(_ error: any Error) -> String {
         if let client = error as? HTTPClientError {
             switch client {
-            case .deadlineExceeded, .readTimeout, .connectTimeout: return "no answer within the request timeout"
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return "no answer within the request timeout (\(timeout.nanoseconds / 1_000_000) ms)"
             case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "\(client)"
+            case .alreadyShutdown: return "the store was shut down"
+            default: break
             }
         }
-        return "\(error)"
+        let connectionRefused = { (error: any Error) -> Bool in (error as? IOError)?.errnoCode == ECONNREFUSED }
+        if connectionRefused(error)
+            || (error as? NIOConnectionError)?.connectionErrors.contains(where: { connectionRefused($0.error) }) == true
+        {
+            return "connection refused"
+        }
+        let described = redacted(String(describing: error))
+        if described.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS: the endpoint's certificate is not trusted or does not name this host "
+                + "(CERTIFICATE_VERIFY_FAILED); for a private CA give its PEM file (caCertificateFile); "
+                + "verification is never turned off"
+        }
+        return described
     }
 
     /// The error for a non-2xx answer: S3's code and message (from its XML body; a HEAD has none), and
