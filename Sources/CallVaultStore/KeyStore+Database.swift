@@ -29,6 +29,11 @@ extension KeyStore {
         return sqlite.database
     }
 
+    /// Whether the key store's rows are in a network database (PostgreSQL): each call then waits for a
+    /// round trip, so callers run it on a thread that may block (never an event loop, and preferably not
+    /// the cooperative pool: `serve` opens tracks on its blocking thread pool then).
+    public var isOnNetworkDatabase: Bool { records is PostgresKeyRecords }
+
     /// Closes the backend's connections (PostgreSQL); the store cannot be used after.
     public func close() {
         records.close()

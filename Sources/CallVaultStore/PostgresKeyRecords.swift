@@ -80,8 +80,10 @@ final class PostgresKeyRecords: KeyRecordStore {
     }
 
     /// Closes a connection without waiting (the future-returning `close()`, not the async one).
+    /// The connection stays referenced until it is closed (postgres-nio traps one released unclosed).
     static func closeNow(_ connection: PostgresConnection) {
-        let _: EventLoopFuture<Void> = connection.close()
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     func write<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
@@ -102,6 +104,13 @@ final class PostgresKeyRecords: KeyRecordStore {
     {
         guard !closed.load(ordering: .acquiring) else {
             throw KeyStoreError(.databaseFailed, "the key store at \(location) was closed")
+        }
+        // Fail closed rather than stall an event loop (an ingest loop would stop serving every call on it).
+        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
+            throw KeyStoreError(
+                .databaseFailed,
+                "the key store at \(location) was called on an event loop, where it must not wait for the database; "
+                    + "nothing was done")
         }
         let connection = try borrow()
         let transaction = PostgresKeyTransaction(
