@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import Foundation
 public import CallVaultKeyProviders
 public import CallVaultModel
 public import Logging
@@ -92,8 +93,48 @@ public final class KeyStore: Sendable {
     ) async throws(KeyStoreError) -> KeyStore {
         let root = try rootKey.loadRootKey()
         let records = try await PostgresKeyRecords.open(settings, logger: logger)
-        return try KeyStore(
+        let store = try KeyStore(
             records: records, rootKey: root, logger: logger, keyProviders: keyProviders, dayKeyCacheTTL: dayKeyCacheTTL)
+        do {
+            try await offThePool { () throws(KeyStoreError) in try store.checkRootKey(records) }
+        } catch {
+            records.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Refuses a root key other than the one the database's keys were made under (every node of a
+    /// database needs the same `root.key`: the tenant keys there are wrapped under it).
+    private func checkRootKey(_ records: PostgresKeyRecords) throws(KeyStoreError) {
+        let context = KeyContext(tenantID: "-", keyID: "root-check", purpose: "root-check")
+        let candidate = try Self.wrap(try Self.randomKey(), under: rootKey, context)
+        let stored = try records.rootKeyCheck(storing: candidate, at: Self.now())
+        do {
+            _ = try KeyWrap.unwrap(stored, under: rootKey, context: context, expectedByteCount: 32)
+        } catch {
+            throw KeyStoreError(
+                .rootKeyCorrupt,
+                "this data directory's root key is not the one the keys in \(records.location) were made under (a "
+                    + "directory set up on its own?): every machine on one database needs the same root.key; copy it "
+                    + "from a data directory already on this database before `callvault init`")
+        }
+    }
+
+    /// Runs blocking key-store work on a thread of its own, not on the cooperative pool.
+    private static func offThePool(_ work: @escaping @Sendable () throws(KeyStoreError) -> Void) async throws(KeyStoreError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<KeyStoreError?, Never>) in
+            let thread = Thread {
+                do throws(KeyStoreError) {
+                    try work()
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
+            }
+            thread.start()
+        }
+        if let result { throw result }
     }
 
     /// A key store over `records` (either backend).

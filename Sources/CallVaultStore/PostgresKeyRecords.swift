@@ -94,6 +94,19 @@ final class PostgresKeyRecords: KeyRecordStore {
         try transaction(readOnly: true, body)
     }
 
+    /// The root-key check: `candidate` stored unless one is there, then the stored one (see `key_root_check`).
+    func rootKeyCheck(storing candidate: [UInt8], at: Int64) throws(KeyStoreError) -> [UInt8] {
+        try write { transaction throws(KeyStoreError) -> [UInt8] in
+            guard let postgres = transaction as? PostgresKeyTransaction else { return candidate }
+            try postgres.query(
+                """
+                INSERT INTO key_root_check (id, wrapped, created_at) VALUES (1, \(ByteBuffer(bytes: candidate)), \(at))
+                ON CONFLICT (id) DO NOTHING
+                """)
+            return try postgres.storedRootKeyCheck() ?? candidate
+        }
+    }
+
     /// Deleted row versions stay until VACUUM, and in the WAL: nothing to do here that would make them
     /// unrecoverable. This backend is chosen only where day and hold keys are wrapped by a key provider
     /// (see the type's and the docs' notes), so what it keeps cannot open shredded data.
@@ -236,6 +249,10 @@ struct PostgresKeyTransaction: KeyRecordTransaction {
     private static func wrappedKey(_ row: PostgresRow) throws -> WrappedKeyRecord {
         let (keyID, wrapped, providerKey) = try row.decode((String, Data, String?).self)
         return WrappedKeyRecord(keyID: keyID, wrapped: [UInt8](wrapped), providerKey: providerKey)
+    }
+
+    func storedRootKeyCheck() throws(KeyStoreError) -> [UInt8]? {
+        try rows("SELECT wrapped FROM key_root_check WHERE id = 1") { [UInt8](try $0.decode(Data.self)) }.first
     }
 
     func tenantKey(_ tenantID: String) throws(KeyStoreError) -> WrappedKeyRecord? {

@@ -349,6 +349,16 @@ enum PostgresSchema {
                     retired_at bigint NOT NULL
                 )
                 """,
+                // A random key wrapped under the root key of the directory that first opened the key
+                // store here: every node must have that root key (the tenant keys are under it), and one
+                // that does not is told so at open instead of failing later on a tenant key.
+                """
+                CREATE TABLE key_root_check (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL
+                )
+                """,
             ]),
     ]
 

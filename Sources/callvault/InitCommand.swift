@@ -207,6 +207,12 @@ struct InitCommand: AsyncParsableCommand {
         }
         let report = try Self.initialize(
             dataOptions.directory, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
+        if report.keyStore.hasPrefix("postgres://") {
+            // Opens the key store in the database once: its root-key check is made (first machine) or
+            // verified (another machine must bring the same root.key), and the provider answers.
+            let keyStore = try await DataDirectoryKeys.openKeyStore(dataOptions.directory, logger: logger)
+            keyStore.close()
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -55,6 +55,10 @@ struct TwoMachinesCLITests {
         let joined = try run(initArguments, on: second)
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(!FileManager.default.fileExists(atPath: second + "/keys.sqlite"))
+        // A third directory set up on its own (its own root key) is told at init, naming the fix.
+        let stranger = try run(initArguments, on: root.appending("stranger"))
+        #expect(stranger.status == 1, "\(stranger.stdout) \(stranger.stderr)")
+        #expect(stranger.stderr.contains("same root.key"), "\(stranger.stderr)")
         try FileManager.default.removeItem(atPath: second + "/recordings")
         try FileManager.default.createSymbolicLink(atPath: second + "/recordings", withDestinationPath: first + "/recordings")
 

@@ -30,7 +30,7 @@ struct PostgresAuditStoreTests {
             DROP TABLE job_archive; DROP INDEX jobs_finished;
             DROP TABLE transcripts, paused_spans, recordings, consent_events, calls, tenants, service_leases;
             DROP TABLE key_hold, key_day, key_destroyed_day, key_data, key_shredded_data, key_retired_provider,
-                key_tenant;
+                key_tenant, key_root_check;
             DELETE FROM schema_version WHERE version > 1
             """
         )
