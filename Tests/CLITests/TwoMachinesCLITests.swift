@@ -117,4 +117,54 @@ struct TwoMachinesCLITests {
         #expect(results.count == 2 && results.allSatisfy { $0["status"] as? String == "shredded" }, "\(verified.stdout)")
         #expect(try server.psql(database: database, "SELECT count(*) FROM key_data") == "0")
     }
+
+    @Test func migrateStoreMovesATransitDirectorysKeysIntoTheDatabaseAndALocalOnesStay() throws {
+        let executable = try #require(CatalogCLIProcess.executable(), "build the callvault executable first")
+        let bao = try OpenBaoServer()
+        defer { _ = try? bao.kill() }
+        let server = try PostgresServer.shared()
+        let database = try server.createDatabase()
+        defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let url = server.settings(database: database).url
+        let root = try TemporaryDirectory("migrate-keys")
+        defer { root.remove() }
+        let data = root.appending("data")
+        func run(_ arguments: [String]) throws -> ChildProcess.Output {
+            try ChildProcess.run(
+                executable, arguments,
+                environment: ["CALLVAULT_TRANSIT_TOKEN": bao.token, "CALLVAULT_DATA": data], timeout: .seconds(180))
+        }
+        #expect(try run(["init", "--key-provider", "transit", "--transit-url", bao.url]).status == 0)
+        let added = try run(["tenant", "add", "acme", "--json"])
+        let tenantID = try #require(try added.json()["id"] as? String)
+        let recorded = try run(["_record-sample", "--tenant", tenantID, "--seconds", "1"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let first = try #require(recorded.stdout.split(separator: "\n").first)
+        let opened = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        let recordingID = try #require(opened["recordingId"] as? String)
+
+        let migrated = try run(["migrate-store", "--to", url, "--json"])
+        #expect(migrated.status == 0, "\(migrated.stdout) \(migrated.stderr)")
+        let keys = try #require(try migrated.json()["keys"] as? [String: Any], "\(migrated.stdout)")
+        #expect(keys["verified"] as? Bool == true)
+        let tables = try #require(keys["tables"] as? [[String: Any]])
+        let dataKeys = try #require(tables.first { $0["table"] as? String == "key_data" })
+        #expect(dataKeys["source"] as? Int == 1 && dataKeys["target"] as? Int == 1, "\(tables)")
+        #expect(try String(contentsOfFile: data + "/database.json", encoding: .utf8).contains("\"keys\" : \"postgres\""))
+        // keys.sqlite is no longer read: with it gone the recording still opens, from the database.
+        try FileManager.default.moveItem(atPath: data + "/keys.sqlite", toPath: root.appending("keys.sqlite.old"))
+        let verified = try run(["verify", recordingID])
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/keys.sqlite"))
+        let again = try run(["migrate-store", "--to", url])
+        #expect(again.status == 1 && again.stderr.contains("and its keys"), "\(again.stderr)")
+
+        // The sweep at expiry shreds through the database's keys.
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(91 * 86_400))
+        #expect(try run(["sweep", "--once", "--now", later]).status == 0)
+        let gone = try run(["verify", recordingID, "--json"])
+        let results = try #require(try gone.json()["recordings"] as? [[String: Any]], "\(gone.stdout)")
+        #expect(results.first?["status"] as? String == "shredded", "\(gone.stdout)")
+        #expect(try server.psql(database: database, "SELECT count(*) FROM key_data") == "0")
+    }
 }

@@ -265,5 +265,37 @@ extension KeyStoreConformance {
                 }
             }
         }
+    
+        @Test(.enabled(if: Backend.all.contains(.postgres), "PostgreSQL is missing"))
+        func aCopyIntoPostgreSQLTakesOnlyProviderWrappedKeysAndResumes() async throws {
+            let provider = MemoryKeyProvider()
+            let sqlite = try await KeyStoreFixture.make(.sqlite)
+            let postgres = try await KeyStoreFixture.make(.postgres)
+            defer { Task { await sqlite.tearDown(); await postgres.tearDown() } }
+            // The target must be opened with the source's root key.
+            try FileManager.default.removeItem(atPath: postgres.data.rootKeyPath)
+            try FileManager.default.copyItem(atPath: sqlite.data.rootKeyPath, toPath: postgres.data.rootKeyPath)
+            let local = try await sqlite.node()
+            let source = try await sqlite.node(provider)
+            let target = try await postgres.node(provider)
+            defer { target.close() }
+            try await offCooperativePool {
+                try local.createTenant("acme")
+                _ = try local.newDataKey(tenantID: "acme", ownerID: "old", kind: .voice, expiresOn: Self.day)
+                #expect(keyStoreErrorCode { try KeyStoreMigration.copy(from: source, to: target) } == .providerFailed)
+                #expect(try target.read { db throws(KeyStoreError) in try db.tenantKey("acme") } == nil, "nothing copied")
+                _ = try source.migrateLocalDayKeys(to: provider)
+                _ = try source.newDataKey(tenantID: "acme", ownerID: "new", kind: .voice, expiresOn: Self.nextDay)
+                let first = try KeyStoreMigration.copy(from: source, to: target, batchSize: 1)
+                #expect(first.verified && first.tables.map(\.copied).reduce(0, +) == 5, "\(first)")
+                let again = try KeyStoreMigration.copy(from: source, to: target)
+                #expect(again.verified && again.tables.allSatisfy { $0.copied == 0 }, "\(again)")
+                for owner in ["old", "new"] {
+                    #expect(
+                        try target.dataKey(ownerID: owner, tenantID: "acme").testBytes
+                            == source.dataKey(ownerID: owner, tenantID: "acme").testBytes)
+                }
+            }
+        }
     }
 }
