@@ -22,6 +22,11 @@ protocol KeyRecordStore: Sendable {
     var location: String { get }
     func read<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T
     func write<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T
+    /// A write that only adds rows under keys it reads (a new data key under a day key already there), which
+    /// no other such write can conflict with: PostgreSQL takes the key-store lock *shared*, so these run side
+    /// by side on every node while a ``write(_:)`` (which changes or deletes keys: a day key made, rotated or
+    /// shredded) waits for them and they for it. SQLite serialises every write anyway.
+    func writeAdding<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T
     /// After key rows were deleted: makes the deleted bytes unrecoverable from the store's own files where
     /// the backend can (SQLite: `secure_delete` zeroed the pages; this truncates the WAL). PostgreSQL keeps
     /// deleted row versions until VACUUM and in its WAL: it is used only where the keys shredding destroys

@@ -35,7 +35,9 @@ extension KeyStore {
             // still the day's key.
             ready = try readyDayKey(tenantID, expiresOn, kind)
         }
-        let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
+        // With the day key ready in memory the transaction only adds the data key (a shared lock on
+        // PostgreSQL: recordings on every node side by side); otherwise it may make the day key (exclusive).
+        let body = { (db: any KeyRecordTransaction) throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
             if try db.ownerHasOrHadDataKey(ownerID) {
                 throw KeyStoreError(.dataKeyExists, "owner \(ownerID) already has (or had) a data key; use a new id")
             }
@@ -61,6 +63,7 @@ extension KeyStore {
                     createdAt: Self.now()))
             return (keyID, key)
         }
+        let result = ready == nil ? try write(body) : try writeAdding(body)
         logger.debug(
             "data key created",
             metadata: [

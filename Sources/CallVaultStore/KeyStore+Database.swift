@@ -8,6 +8,12 @@ extension KeyStore {
         try records.write(body)
     }
 
+    /// Runs `body` in a write that only adds rows no other such write conflicts with (see
+    /// ``KeyRecordStore/writeAdding(_:)``).
+    func writeAdding<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
+        try records.writeAdding(body)
+    }
+
     /// Runs `body` on a read-only snapshot.
     func read<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
         try records.read(body)

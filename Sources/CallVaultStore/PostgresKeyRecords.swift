@@ -18,7 +18,9 @@ internal import PostgresNIO
 ///
 /// Write transactions take `pg_advisory_xact_lock(keyStoreLockKey)` first, so key-store writers on every
 /// node are serialised as SQLite serialises them (an IMMEDIATE transaction): a check-then-insert (a day
-/// key made on first use) cannot race another node's. Reads run in REPEATABLE READ READ ONLY transactions
+/// key made on first use) cannot race another node's. Writes that only add a data key under a day key
+/// already there (``writeAdding(_:)``, what every recording does) take it shared instead: they run side by
+/// side, and wait only for (and hold off) the exclusive ones. Reads run in REPEATABLE READ READ ONLY transactions
 /// (one snapshot, as on SQLite).
 ///
 /// Opening migrates the schema through ``PostgresPool`` (the advisory lock and the version checks the
@@ -90,6 +92,10 @@ final class PostgresKeyRecords: KeyRecordStore {
         try transaction(readOnly: false, body)
     }
 
+    func writeAdding<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
+        try transaction(readOnly: false, sharedLock: true, body)
+    }
+
     func read<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
         try transaction(readOnly: true, body)
     }
@@ -112,7 +118,7 @@ final class PostgresKeyRecords: KeyRecordStore {
     /// (see the type's and the docs' notes), so what it keeps cannot open shredded data.
     func purgeDeletedKeys() throws(KeyStoreError) {}
 
-    private func transaction<T>(readOnly: Bool, _ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T)
+    private func transaction<T>(readOnly: Bool, sharedLock: Bool = false, _ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T)
         throws(KeyStoreError) -> T
     {
         guard !closed.load(ordering: .acquiring) else {
@@ -130,7 +136,11 @@ final class PostgresKeyRecords: KeyRecordStore {
             connection: connection, location: location, timeout: settings.operationTimeout, logger: logger)
         do throws(KeyStoreError) {
             try transaction.run(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
-            if !readOnly { try transaction.run("SELECT pg_advisory_xact_lock(\(Self.keyStoreLockKey))") }
+            if sharedLock {
+                try transaction.run("SELECT pg_advisory_xact_lock_shared(\(Self.keyStoreLockKey))")
+            } else if !readOnly {
+                try transaction.run("SELECT pg_advisory_xact_lock(\(Self.keyStoreLockKey))")
+            }
             let result = try body(transaction)
             try transaction.run("COMMIT")
             giveBack(connection)

@@ -81,6 +81,10 @@ final class SQLiteKeyRecords: KeyRecordStore {
         }
     }
 
+    func writeAdding<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
+        try write(body)
+    }
+
     func read<T>(_ body: (any KeyRecordTransaction) throws(KeyStoreError) -> T) throws(KeyStoreError) -> T {
         do {
             return try database.read { db in try body(SQLiteKeyTransaction(db: db, path: path)) }
