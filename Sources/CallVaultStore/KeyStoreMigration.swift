@@ -160,23 +160,12 @@ public enum KeyStoreMigration {
     static func insert(_ rows: [[StoreMigration.Value]], into table: Table, target: PostgresKeyRecords)
         throws(KeyStoreError) -> Int
     {
-        let width = table.columns.count
-        var bindings = PostgresBindings(capacity: rows.count * width)
-        var tuples: [String] = []
+        let query: PostgresQuery
         do {
-            for (index, row) in rows.enumerated() {
-                tuples.append("(" + (1...width).map { "$\(index * width + $0)" }.joined(separator: ", ") + ")")
-                for value in row {
-                    if let value { try bindings.append(value) } else { bindings.appendNull() }
-                }
-            }
+            query = try StoreMigration.insertQuery(rows, into: table.target, columns: table.columns.map(\.0))
         } catch {
             throw KeyStoreError(.databaseFailed, "cannot encode a row of \(table.source) for PostgreSQL: \(type(of: error))")
         }
-        let sql =
-            "INSERT INTO \(table.target) (\(table.columns.map(\.0).joined(separator: ", "))) VALUES "
-            + tuples.joined(separator: ", ") + " ON CONFLICT DO NOTHING RETURNING 1"
-        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
         return try target.write { db throws(KeyStoreError) -> Int in
             guard let transaction = db as? PostgresKeyTransaction else { return 0 }
             return try transaction.query(query).rows.count
