@@ -7,8 +7,8 @@ import Testing
 /// run as child processes the way operators run them: what one seals the other reads, and shredding on
 /// one makes it unreadable on both (and in a backup of the sealed files).
 ///
-/// The sealed files are shared the way a mount would share them (the second directory's `recordings` is
-/// a link to the first's: `--objects DIR` is not built yet), and the second directory gets the first's
+/// The sealed files are shared the way a mount shares them (both directories name one objects directory:
+/// `init --objects DIR`), and the second directory gets the first's
 /// root key before its `init` (the tenant keys in the database are wrapped under it; see
 /// docs/store-postgres.md, "Key store").
 @Suite(
@@ -36,7 +36,10 @@ struct TwoMachinesCLITests {
                 executable, arguments, environment: environment.merging(["CALLVAULT_DATA": data]) { $1 },
                 timeout: .seconds(180))
         }
-        let initArguments = ["init", "--database", url, "--key-provider", "transit", "--transit-url", bao.url, "--json"]
+        let objects = root.appending("objects")
+        let initArguments = [
+            "init", "--database", url, "--key-provider", "transit", "--transit-url", bao.url, "--objects", objects, "--json",
+        ]
 
         // The first machine: keys in the database, none in the directory.
         let initialised = try run(initArguments, on: first)
@@ -59,8 +62,6 @@ struct TwoMachinesCLITests {
         let stranger = try run(initArguments, on: root.appending("stranger"))
         #expect(stranger.status == 1, "\(stranger.stdout) \(stranger.stderr)")
         #expect(stranger.stderr.contains("same root.key"), "\(stranger.stderr)")
-        try FileManager.default.removeItem(atPath: second + "/recordings")
-        try FileManager.default.createSymbolicLink(atPath: second + "/recordings", withDestinationPath: first + "/recordings")
 
         // A call recorded on the first machine.
         let serve = try ChildProcess(
@@ -96,7 +97,7 @@ struct TwoMachinesCLITests {
 
         // A copy of the sealed files, then the second machine's sweep at expiry.
         let backup = root.appending("backup")
-        #expect(try ChildProcess.run(URL(fileURLWithPath: "/bin/cp"), ["-a", first + "/recordings", backup]).status == 0)
+        #expect(try ChildProcess.run(URL(fileURLWithPath: "/bin/cp"), ["-a", objects + "/recordings", backup]).status == 0)
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(91 * 86_400))
         let swept = try run(["sweep", "--once", "--now", later, "--json"], on: second)
         #expect(swept.status == 0, "\(swept.stderr)")
