@@ -135,18 +135,7 @@ public enum KeyStoreMigration {
                     arguments: arguments)
                 while let row = try cursor.next() {
                     last = row[table.key]
-                    rows.append(
-                        table.columns.map { name, kind -> StoreMigration.Value in
-                            let value = row[name] as DatabaseValue
-                            if value.isNull { return nil }
-                            switch kind {
-                            case .text: return String.fromDatabaseValue(value)
-                            case .integer: return Int64.fromDatabaseValue(value)
-                            case .boolean: return Bool.fromDatabaseValue(value)
-                            case .blob: return Data.fromDatabaseValue(value).map { ByteBuffer(bytes: $0) }
-                            case .date: return nil
-                            }
-                        })
+                    rows.append(try table.columns.map { name, kind in try StoreMigration.postgresValue(row[name], as: kind) })
                 }
                 return (rows, last)
             }

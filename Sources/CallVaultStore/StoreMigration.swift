@@ -138,6 +138,24 @@ public enum StoreMigration {
 
     typealias Value = (any PostgresEncodable & Sendable)?
 
+    /// A time in a SQLite cell that does not read as one.
+    struct UnreadableTime: Error {}
+
+    /// A SQLite cell as the value bound into PostgreSQL (nil for NULL), shared by the catalog's copy and
+    /// the key store's (``KeyStoreMigration``).
+    static func postgresValue(_ cell: DatabaseValue, as kind: Kind) throws(UnreadableTime) -> Value {
+        if cell.isNull { return nil }
+        switch kind {
+        case .text: return String.fromDatabaseValue(cell)
+        case .integer: return Int64.fromDatabaseValue(cell)
+        case .boolean: return Bool.fromDatabaseValue(cell)
+        case .blob: return Data.fromDatabaseValue(cell)
+        case .date:
+            guard let date = Date.fromDatabaseValue(cell) else { throw UnreadableTime() }
+            return date.postgresPrecision
+        }
+    }
+
     static func readBatch(_ table: Table, from catalog: Catalog, after: DatabaseValue, limit: Int)
         throws(CatalogError) -> (rows: [[Value]], last: DatabaseValue)
     {
@@ -154,19 +172,9 @@ public enum StoreMigration {
                 last = row[table.key] as DatabaseValue
                 rows.append(
                     try table.columns.map { name, kind throws -> Value in
-                        let value = row[name] as DatabaseValue
-                        if value.isNull { return nil }
-                        switch kind {
-                        case .text: return String.fromDatabaseValue(value)
-                        case .integer: return Int64.fromDatabaseValue(value)
-                        case .boolean: return Bool.fromDatabaseValue(value)
-                        case .blob: return Data.fromDatabaseValue(value)
-                        case .date:
-                            guard let date = Date.fromDatabaseValue(value) else {
-                                throw CatalogError(
-                                    .databaseFailure, "\(table.name).\(name) holds a time SQLite cannot read: run `callvault audit verify`")
-                            }
-                            return date.postgresPrecision
+                        do { return try postgresValue(row[name], as: kind) } catch {
+                            throw CatalogError(
+                                .databaseFailure, "\(table.name).\(name) holds a time SQLite cannot read: run `callvault audit verify`")
                         }
                     })
             }

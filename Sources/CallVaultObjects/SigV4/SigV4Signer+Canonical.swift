@@ -1,3 +1,5 @@
+import CallVaultCrypto
+
 /// The canonical forms of a request's parts, and the URI encoding that both the canonical request and
 /// the sent URL use.
 extension SigV4Signer {
@@ -32,20 +34,11 @@ extension SigV4Signer {
                 out.append(byte)
                 continue
             }
-            guard bytes.count >= 2, let high = hexValue(bytes.removeFirst()), let low = hexValue(bytes.removeFirst())
+            guard bytes.count >= 2, let high = Hex.value(bytes.removeFirst()), let low = Hex.value(bytes.removeFirst())
             else { return nil }
             out.append(high << 4 | low)
         }
         return String(validating: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// The path as sent in a URL: each segment encoded, slashes kept (S3's object keys as they are).
