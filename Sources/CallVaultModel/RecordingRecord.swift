@@ -28,6 +28,9 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
     /// while the recording is open, another node recovers it only once that lease has run out. Nil for
     /// recordings made by a tool (`_record-sample`) or before nodes owned their recordings.
     public var node: String?
+    /// Where the sealed file is when the directory keeps files in an object store; nil: in the data
+    /// directory (or its objects directory).
+    public var storage: SealedStorage?
 
     public init(
         id: String,
@@ -46,7 +49,8 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         restricted: Bool = false,
         path: String,
         shreddedAt: Date? = nil,
-        node: String? = nil
+        node: String? = nil,
+        storage: SealedStorage? = nil
     ) {
         self.id = id
         self.callId = callId
@@ -65,6 +69,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         self.path = path
         self.shreddedAt = shreddedAt
         self.node = node
+        self.storage = storage
     }
 
     public enum CodingKeys: String, CodingKey, Sendable {
@@ -81,6 +86,6 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         case holdReason = "hold_reason"
         case restricted, path
         case shreddedAt = "shredded_at"
-        case node
+        case node, storage
     }
 }

@@ -20,6 +20,9 @@ public struct TranscriptRecord: Codable, Sendable, Equatable, Identifiable {
     public var createdAt: Date
     public var expiresAt: Date
     public var shreddedAt: Date?
+    /// Where the sealed file is when the directory keeps files in an object store; nil: in the data
+    /// directory (or its objects directory).
+    public var storage: SealedStorage?
 
     public init(
         id: String,
@@ -30,7 +33,8 @@ public struct TranscriptRecord: Codable, Sendable, Equatable, Identifiable {
         state: State = .complete,
         createdAt: Date,
         expiresAt: Date,
-        shreddedAt: Date? = nil
+        shreddedAt: Date? = nil,
+        storage: SealedStorage? = nil
     ) {
         self.id = id
         self.callId = callId
@@ -41,6 +45,7 @@ public struct TranscriptRecord: Codable, Sendable, Equatable, Identifiable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.shreddedAt = shreddedAt
+        self.storage = storage
     }
 
     public enum CodingKeys: String, CodingKey, Sendable {
@@ -51,5 +56,6 @@ public struct TranscriptRecord: Codable, Sendable, Equatable, Identifiable {
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case shreddedAt = "shredded_at"
+        case storage
     }
 }

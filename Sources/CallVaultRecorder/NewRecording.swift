@@ -46,9 +46,12 @@ public struct NewRecording: Sendable {
     }
 
     /// Creates the row (state `recording`) on any catalog, owned by the serve `node` recording it.
-    public func createRow(in store: any CatalogStore, node: String?) async throws(CatalogError) -> RecordingRecord {
+    /// With `storage` `spooled`, the file goes to an object store once the recording is closed.
+    public func createRow(in store: any CatalogStore, node: String?, storage: SealedStorage? = nil)
+        async throws(CatalogError) -> RecordingRecord
+    {
         try await store.createRecording(
             id: recordingID, callID: callID, track: track, codec: codec, sampleRate: sampleRate, path: relativePath,
-            createdAt: createdAt, node: node)
+            createdAt: createdAt, node: node, storage: storage)
     }
 }

@@ -60,6 +60,19 @@ extension Catalog {
             try db.execute(
                 sql: "ALTER TABLE recordings ADD COLUMN node TEXT CHECK (node IS NULL OR length(node) BETWEEN 1 AND 100)")
         }
+        // v8: where a sealed file is when the directory keeps its files in an object store (SealedStorage):
+        // NULL in the embedded default. The partial indexes hold only the rows a reconciler still uploads.
+        migrator.registerMigration("v8") { db in
+            for table in ["recordings", "transcripts"] {
+                try db.execute(
+                    sql: """
+                        ALTER TABLE \(table) ADD COLUMN storage TEXT
+                            CHECK (storage IS NULL OR storage IN ('spooled', 'uploading', 'stored'))
+                        """)
+                try db.execute(
+                    sql: "CREATE INDEX \(table)_awaiting_upload ON \(table) (storage) WHERE storage IN ('spooled', 'uploading')")
+            }
+        }
         return migrator
     }
 

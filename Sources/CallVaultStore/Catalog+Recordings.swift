@@ -13,6 +13,7 @@ extension Catalog {
     ///     resolve it to the codec the call arrived in first).
     ///   - path: the sealed file's path relative to the data directory.
     ///   - node: the serve node recording it (``RecordingRecord/node``); nil for a tool.
+    ///   - storage: `spooled` when the directory keeps its files in an object store; nil otherwise.
     public func createRecording(
         id: String? = nil,
         callID: String,
@@ -21,7 +22,8 @@ extension Catalog {
         sampleRate: Int,
         path: String,
         createdAt: Date = Date(),
-        node: String? = nil
+        node: String? = nil,
+        storage: SealedStorage? = nil
     ) throws(CatalogError) -> RecordingRecord {
         guard codec != .native else {
             throw CatalogError(
@@ -51,7 +53,8 @@ extension Catalog {
                 createdAt: createdAt,
                 expiresAt: createdAt.addingTimeInterval(TimeInterval(days) * 86_400).catalogPrecision,
                 path: path,
-                node: node
+                node: node,
+                storage: storage
             )
             try RecordingRow(recording).insert(db)
             return recording

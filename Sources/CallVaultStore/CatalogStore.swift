@@ -77,13 +77,24 @@ public protocol CatalogStore: Sendable {
     /// A call's consent events in the order they were recorded.
     func consentEvents(callID: String) async throws(CatalogError) -> [ConsentEventRecord]
 
+    // MARK: Sealed files in an object store
+
+    /// Closed recordings and transcripts whose files are `spooled` or `uploading` (oldest first, at most
+    /// `limit`): what reconcilers upload when the file is in their spool. Open recordings are left out.
+    func filesAwaitingUpload(limit: Int) async throws(CatalogError) -> [SpooledFile]
+    /// Moves a row's ``SealedStorage`` to `to` if it is one of `from` now; false when it was not (another
+    /// node moved it, or it was shredded meanwhile). Never changes a shredded row.
+    func setStorage(of kind: SpooledFile.Kind, id: String, to: SealedStorage, from: Set<SealedStorage>)
+        async throws(CatalogError) -> Bool
+
     // MARK: Recordings
 
     /// Creates a track's recording (state `recording`), expiring after its tenant's voice retention,
-    /// owned by the serve `node` recording it (nil for a tool).
+    /// owned by the serve `node` recording it (nil for a tool); `storage` is `spooled` when the directory
+    /// keeps its files in an object store, nil otherwise.
     func createRecording(
         id: String?, callID: String, track: RecordingTrack, codec: StorageCodec, sampleRate: Int, path: String,
-        createdAt: Date, node: String?
+        createdAt: Date, node: String?, storage: SealedStorage?
     ) async throws(CatalogError) -> RecordingRecord
     /// The recording with this id (within `tenantID` when given); `notFound` otherwise.
     func recording(id: String, tenantID: String?) async throws(CatalogError) -> RecordingRecord

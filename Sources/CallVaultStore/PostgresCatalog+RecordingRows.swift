@@ -6,13 +6,13 @@ internal import PostgresNIO
 /// ``RecordingRecord``, ``PausedSpanRecord`` and ``TranscriptRecord`` (the SQLite side is `RecordingRow`,
 /// `PausedSpanRow`, `TranscriptRow`). Every time read goes through ``Foundation/Date/postgresPrecision``.
 extension PostgresCatalog {
-    /// The columns ``recording(from:)`` reads, in its order (17: more than a decoded tuple takes).
+    /// The columns ``recording(from:)`` reads, in its order (18: more than a decoded tuple takes).
     static let recordingColumns = recordingColumns(prefix: "")
 
     static func recordingColumns(prefix: String) -> String {
         [
             "id", "call_id", "tenant_id", "track", "state", "codec", "sample_rate", "duration_ms", "bytes", "created_at",
-            "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at", "node",
+            "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at", "node", "storage",
         ].map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -34,7 +34,17 @@ extension PostgresCatalog {
             bytes: try cell(8, Int64.self), createdAt: try cell(9, Date.self).postgresPrecision,
             expiresAt: try cell(10, Date.self).postgresPrecision, hold: try cell(11, Bool.self),
             holdReason: try cell(12, String?.self), restricted: try cell(13, Bool.self), path: try cell(14, String.self),
-            shreddedAt: try cell(15, Date?.self)?.postgresPrecision, node: try cell(16, String?.self))
+            shreddedAt: try cell(15, Date?.self)?.postgresPrecision, node: try cell(16, String?.self),
+            storage: try storage(try cell(17, String?.self), of: id))
+    }
+
+    /// A `storage` cell as ``SealedStorage``; a value this binary does not know is an error, not nil.
+    static func storage(_ value: String?, of id: String) throws(CatalogError) -> SealedStorage? {
+        guard let value else { return nil }
+        guard let storage = SealedStorage(rawValue: value) else {
+            throw CatalogError(.databaseFailure, "\(id) has a storage state (\(value)) this binary does not know")
+        }
+        return storage
     }
 
     /// Recordings matching `clause` (a WHERE and/or ORDER BY over the recordings table).

@@ -8,7 +8,7 @@ extension PostgresCatalog {
     /// it). One statement: the call, its tenant's retention and the insert.
     public func createRecording(
         id: String?, callID: String, track: RecordingTrack, codec: StorageCodec, sampleRate: Int, path: String,
-        createdAt: Date, node: String?
+        createdAt: Date, node: String?, storage: SealedStorage?
     ) async throws(CatalogError) -> RecordingRecord {
         guard codec != .native else {
             throw CatalogError(
@@ -25,10 +25,10 @@ extension PostgresCatalog {
             for try await row in try await self.client.query(
                 """
                 INSERT INTO recordings (id, call_id, tenant_id, track, state, codec, sample_rate, created_at, expires_at,
-                    path, node)
+                    path, node, storage)
                 SELECT \(id), c.id, c.tenant_id, \(track.rawValue), 'recording', \(codec.rawValue), \(sampleRate),
                     \(createdAt), \(createdAt)::timestamptz + LEAST(t.voice_days, \(maximumDays)) * interval '86400 seconds',
-                    \(path), \(node)
+                    \(path), \(node), \(storage?.rawValue)
                 FROM calls c JOIN tenants t ON t.id = c.tenant_id
                 WHERE c.id = \(callID)
                 RETURNING tenant_id, expires_at
@@ -41,7 +41,7 @@ extension PostgresCatalog {
         guard let (tenantID, expiresAt) = inserted else { throw CatalogError(.notFound, "no call with id \(callID)") }
         return RecordingRecord(
             id: id, callId: callID, tenantId: tenantID, track: track, codec: codec, sampleRate: sampleRate,
-            createdAt: createdAt, expiresAt: expiresAt.postgresPrecision, path: path, node: node)
+            createdAt: createdAt, expiresAt: expiresAt.postgresPrecision, path: path, node: node, storage: storage)
     }
 
     public func recording(id: String, tenantID: String?) async throws(CatalogError) -> RecordingRecord {

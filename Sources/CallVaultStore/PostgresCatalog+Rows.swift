@@ -23,18 +23,19 @@ extension PostgresCatalog {
     }
 
     /// The columns ``transcript(from:)`` reads, in its order.
-    static let transcriptColumns = "id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at"
-    typealias TranscriptColumns = (String, String, String, String, String, String, Date, Date, Date?)
+    static let transcriptColumns =
+        "id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at, storage"
+    typealias TranscriptColumns = (String, String, String, String, String, String, Date, Date, Date?, String?)
 
     static func transcript(from row: TranscriptColumns) throws(CatalogError) -> TranscriptRecord {
-        let (id, callID, tenantID, engine, path, state, createdAt, expiresAt, shreddedAt) = row
+        let (id, callID, tenantID, engine, path, state, createdAt, expiresAt, shreddedAt, storage) = row
         guard let transcriptState = TranscriptRecord.State(rawValue: state) else {
             throw CatalogError(.databaseFailure, "transcript \(id) has a state this binary does not know")
         }
         return TranscriptRecord(
             id: id, callId: callID, tenantId: tenantID, engine: engine, path: path, state: transcriptState,
             createdAt: createdAt.postgresPrecision, expiresAt: expiresAt.postgresPrecision,
-            shreddedAt: shreddedAt?.postgresPrecision)
+            shreddedAt: shreddedAt?.postgresPrecision, storage: try Self.storage(storage, of: id))
     }
 
     /// The columns ``recordingSummary(from:)`` reads, in its order: what a call summary lists of a

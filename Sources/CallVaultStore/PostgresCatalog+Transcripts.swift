@@ -26,9 +26,10 @@ extension PostgresCatalog {
                 of: """
                 WITH c AS (SELECT id FROM calls WHERE id = \(stored.callId) AND tenant_id = \(stored.tenantId)),
                 t AS (
-                    INSERT INTO transcripts (id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at)
+                    INSERT INTO transcripts (id, call_id, tenant_id, engine, path, state, created_at, expires_at, shredded_at,
+                        storage)
                     SELECT \(stored.id), c.id, \(stored.tenantId), \(stored.engine), \(stored.path), \(stored.state.rawValue),
-                        \(stored.createdAt), \(stored.expiresAt), \(stored.shreddedAt)
+                        \(stored.createdAt), \(stored.expiresAt), \(stored.shreddedAt), \(stored.storage?.rawValue)
                     FROM c
                     ON CONFLICT (id) DO NOTHING
                     RETURNING id)

@@ -367,6 +367,22 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        Migration(
+            version: 9, description: "where each sealed file is when files live in an object store",
+            statements: [
+                // NULL: in the data directory (the embedded default); spooled → uploading → stored otherwise.
+                // The partial indexes hold only the rows a reconciler still uploads.
+                """
+                ALTER TABLE recordings ADD COLUMN storage text
+                    CHECK (storage IS NULL OR storage IN ('spooled', 'uploading', 'stored'))
+                """,
+                """
+                ALTER TABLE transcripts ADD COLUMN storage text
+                    CHECK (storage IS NULL OR storage IN ('spooled', 'uploading', 'stored'))
+                """,
+                "CREATE INDEX recordings_awaiting_upload ON recordings (storage) WHERE storage IN ('spooled', 'uploading')",
+                "CREATE INDEX transcripts_awaiting_upload ON transcripts (storage) WHERE storage IN ('spooled', 'uploading')",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -78,6 +78,7 @@ public enum StoreMigration {
                 ("codec", .text), ("sample_rate", .integer), ("duration_ms", .integer), ("bytes", .integer),
                 ("created_at", .date), ("expires_at", .date), ("hold", .boolean), ("hold_reason", .text),
                 ("restricted", .boolean), ("path", .text), ("shredded_at", .date), ("node", .text),
+                ("storage", .text),
             ]),
         Table(
             name: "paused_spans", key: "id",
@@ -89,6 +90,7 @@ public enum StoreMigration {
             columns: [
                 ("id", .text), ("call_id", .text), ("tenant_id", .text), ("engine", .text), ("path", .text),
                 ("state", .text), ("created_at", .date), ("expires_at", .date), ("shredded_at", .date),
+                ("storage", .text),
             ]),
         Table(
             name: "jobs", key: "id",

@@ -27,7 +27,7 @@ extension CatalogConformance {
                 // A time with more than milliseconds comes back as it was returned, and a chosen id is kept.
                 let fine = try await catalog.createRecording(
                     id: "bot-1", callID: call.id, track: .bot, codec: .opus, sampleRate: 48_000, path: "b.cvr",
-                    createdAt: Date(timeIntervalSince1970: 1_800_000_000.123_4), node: "node.k3x9")
+                    createdAt: Date(timeIntervalSince1970: 1_800_000_000.123_4), node: "node.k3x9", storage: nil)
                 #expect(fine.id == "bot-1" && fine.node == "node.k3x9" && recording.node == nil)
                 #expect(try await catalog.recording(id: "bot-1", tenantID: nil) == fine)
                 #expect(try await catalog.recordingsLeftOpen().first { $0.id == "bot-1" }?.node == "node.k3x9", "the owner is listed")
@@ -39,19 +39,19 @@ extension CatalogConformance {
                 let native = await catalogError {
                     try await catalog.createRecording(
                         id: nil, callID: call.id, track: .bot, codec: .native, sampleRate: 8000, path: "n.cvr",
-                        createdAt: Date(), node: nil)
+                        createdAt: Date(), node: nil, storage: nil)
                 }
                 #expect(native?.code == .invalidArgument, "\(String(describing: native))")
                 let noRate = await catalogError {
                     try await catalog.createRecording(
                         id: nil, callID: call.id, track: .bot, codec: .g711u, sampleRate: 0, path: "z.cvr", createdAt: Date(),
-                        node: nil)
+                        node: nil, storage: nil)
                 }
                 #expect(noRate?.code == .invalidArgument)
                 let noCall = await catalogError {
                     try await catalog.createRecording(
                         id: nil, callID: "no-such", track: .bot, codec: .g711u, sampleRate: 8000, path: "x.cvr",
-                        createdAt: Date(), node: nil)
+                        createdAt: Date(), node: nil, storage: nil)
                 }
                 #expect(noCall?.code == .notFound, "\(String(describing: noCall))")
                 #expect(Set(try await catalog.recordingSummaries(callID: nil, tenantID: nil).map(\.id)) == [recording.id, "bot-1"])
@@ -430,11 +430,11 @@ extension CatalogConformance {
 
 extension CatalogFixture {
     /// A recording of one track of `call` (G.711 μ-law, 8 kHz, a path of its own), in state `recording`.
-    func recording(of call: CallRecord, _ track: RecordingTrack = .caller, createdAt: Date = Date()) async throws
-        -> RecordingRecord
-    {
+    func recording(
+        of call: CallRecord, _ track: RecordingTrack = .caller, createdAt: Date = Date(), storage: SealedStorage? = nil
+    ) async throws -> RecordingRecord {
         try await catalog.createRecording(
             id: nil, callID: call.id, track: track, codec: .g711u, sampleRate: 8000, path: "\(UUID().uuidString).cvr",
-            createdAt: createdAt, node: nil)
+            createdAt: createdAt, node: nil, storage: storage)
     }
 }
