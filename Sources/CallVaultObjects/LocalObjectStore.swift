@@ -34,12 +34,18 @@ public struct LocalObjectStore: ObjectStore {
         }
     }
 
-    public func put(_ key: String, bytes: [UInt8]) async throws(ObjectStoreError) -> ObjectInfo {
+    /// A checksum is checked before anything is written; it is not kept (``head`` gives none): the file
+    /// is written whole and `fsync`ed before it appears, so its size is the verification.
+    public func put(_ key: String, bytes: [UInt8], options: PutOptions) async throws(ObjectStoreError) -> ObjectInfo {
         try ObjectKey.check(key, in: location)
+        if let sha256 = options.sha256, Digest.sha256(bytes) != sha256 {
+            throw ObjectStoreError(
+                .invalidArgument, "\(location): cannot store \(key): the bytes do not match the SHA-256 given (BadDigest)")
+        }
         let store = self
         return try await offload { () throws(ObjectStoreError) -> ObjectInfo in
             let temporary = try store.writeTemporary([bytes])
-            return try store.install(temporary, as: key)
+            return try store.install(temporary, as: key, onlyIfAbsent: options.onlyIfAbsent)
         }
     }
 
@@ -183,7 +189,8 @@ public struct LocalObjectStore: ObjectStore {
     }
 
     /// Renames the temporary file over the object `key` (making its folders) and makes it durable.
-    func install(_ temporary: String, as key: String) throws(ObjectStoreError) -> ObjectInfo {
+    /// With `onlyIfAbsent`, the file is linked in (which fails if the name exists) instead of renamed over.
+    func install(_ temporary: String, as key: String, onlyIfAbsent: Bool = false) throws(ObjectStoreError) -> ObjectInfo {
         let path = objects + "/" + key
         var ok = false
         defer { if !ok { unlink(temporary) } }
@@ -192,7 +199,15 @@ public struct LocalObjectStore: ObjectStore {
             folder += "/" + segment
             try FileCalls.makeFolder(folder, location: location, key: key)
         }
-        guard rename(temporary, path) == 0 else {
+        if onlyIfAbsent {
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST {
+                    throw ObjectStoreError(.alreadyExists, "\(location): cannot store \(key): an object of that key exists already")
+                }
+                throw failure(errno, "store", key)
+            }
+            unlink(temporary)
+        } else if rename(temporary, path) != 0 {
             if errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST {
                 throw ObjectStoreError(
                     .invalidKey,

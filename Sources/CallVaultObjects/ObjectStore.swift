@@ -13,8 +13,9 @@ public protocol ObjectStore: Sendable {
     /// Where the store is, for messages: `s3://BUCKET/PREFIX` or the directory's path.
     var location: String { get }
 
-    /// Stores `bytes` as the object `key`, replacing any object of that key.
-    func put(_ key: String, bytes: [UInt8]) async throws(ObjectStoreError) -> ObjectInfo
+    /// Stores `bytes` as the object `key`, replacing any object of that key unless `options` say
+    /// otherwise (``PutOptions``: only if absent, with a checksum the store checks on arrival).
+    func put(_ key: String, bytes: [UInt8], options: PutOptions) async throws(ObjectStoreError) -> ObjectInfo
 
     /// Starts a multipart upload of `key`; its parts are sent with ``uploadPart(_:number:bytes:)``.
     func createMultipartUpload(_ key: String) async throws(ObjectStoreError) -> MultipartUpload
@@ -51,6 +52,11 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// Stores `bytes` as the object `key`, replacing any object of that key.
+    public func put(_ key: String, bytes: [UInt8]) async throws(ObjectStoreError) -> ObjectInfo {
+        try await put(key, bytes: bytes, options: PutOptions())
+    }
+
     /// The whole object `key`.
     public func get(_ key: String) async throws(ObjectStoreError) -> [UInt8] { try await get(key, range: nil) }
 }
@@ -63,12 +69,31 @@ public struct ObjectInfo: Sendable, Equatable {
     /// An opaque tag that changes when the content does (S3's ETag, quotes removed).
     public let etag: String
     public let lastModified: Date?
+    /// The SHA-256 of the whole object as the store keeps it (S3: `x-amz-checksum-sha256` of an object put
+    /// with one; a multipart object's is a checksum of checksums, not given here); nil when it has none.
+    public let sha256: [UInt8]?
 
-    public init(key: String, size: Int, etag: String, lastModified: Date?) {
+    public init(key: String, size: Int, etag: String, lastModified: Date?, sha256: [UInt8]? = nil) {
         self.key = key
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
+        self.sha256 = sha256
+    }
+}
+
+/// How a put may replace and what the store checks on arrival.
+public struct PutOptions: Sendable, Equatable {
+    /// Store only if no object of the key exists (S3's `If-None-Match: *`); otherwise `alreadyExists`.
+    /// Uploads use it so a retry after a crash can never replace an object another upload completed.
+    public var onlyIfAbsent: Bool
+    /// The SHA-256 of the bytes: the store refuses bytes that do not match (`invalidArgument`, S3's
+    /// `BadDigest`) and keeps it, so `head` can give it back for verification.
+    public var sha256: [UInt8]?
+
+    public init(onlyIfAbsent: Bool = false, sha256: [UInt8]? = nil) {
+        self.onlyIfAbsent = onlyIfAbsent
+        self.sha256 = sha256
     }
 }
 

@@ -9,6 +9,8 @@ public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConverti
     public enum Code: String, Sendable, Equatable, CaseIterable {
         /// No object (or multipart upload) by that key or id.
         case notFound
+        /// An object of that key exists, and the put asked to store only if none did (``PutOptions``).
+        case alreadyExists
         /// The key is not one an object may have (empty, too long, `..`, a control character).
         case invalidKey
         /// A byte range that does not lie inside the object.

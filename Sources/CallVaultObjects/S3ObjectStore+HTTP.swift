@@ -192,8 +192,12 @@ extension S3ObjectStore {
                 serverCode: code
             )
         case "EntityTooSmall", "InvalidPart", "InvalidPartOrder", "InvalidArgument", "MalformedXML", "KeyTooLongError",
-            "InvalidRequest", "EntityTooLarge", "BadDigest", "InvalidDigest", "PreconditionFailed":
+            "InvalidRequest", "EntityTooLarge", "BadDigest", "InvalidDigest":
             return ObjectStoreError(.invalidArgument, "\(place): cannot \(what): \(quoted)", serverCode: code)
+        case "PreconditionFailed":
+            return ObjectStoreError(
+                .alreadyExists, "\(place): cannot \(what): an object of that key exists already (\(quoted))",
+                serverCode: code)
         case "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout":
             return ObjectStoreError(
                 .unavailable,
@@ -219,6 +223,7 @@ extension S3ObjectStore {
         case 404: "NotFound"
         case 403: "AccessDenied"
         case 416: "InvalidRange"
+        case 412: "PreconditionFailed"
         case 503: "SlowDown"
         case 301, 307: "PermanentRedirect"
         default: "HTTP\(status.code)"

@@ -82,16 +82,16 @@ public final class S3ObjectStore: ObjectStore {
 
     // MARK: ObjectStore
 
-    public func put(_ key: String, bytes: [UInt8]) async throws(ObjectStoreError) -> ObjectInfo {
+    public func put(_ key: String, bytes: [UInt8], options: PutOptions) async throws(ObjectStoreError) -> ObjectInfo {
         try ObjectKey.check(key, in: location)
-        let response = try await send(
-            "PUT",
-            key: key,
-            headers: encryptionHeaders,
-            body: bytes,
-            what: "store \(key)"
-        )
-        return ObjectInfo(key: key, size: bytes.count, etag: response.etag ?? "", lastModified: nil)
+        var headers = encryptionHeaders
+        if options.onlyIfAbsent { headers.append(.init("If-None-Match", "*")) }
+        if let sha256 = options.sha256 {
+            headers.append(.init("x-amz-sdk-checksum-algorithm", "SHA256"))
+            headers.append(.init("x-amz-checksum-sha256", Data(sha256).base64EncodedString()))
+        }
+        let response = try await send("PUT", key: key, headers: headers, body: bytes, what: "store \(key)")
+        return ObjectInfo(key: key, size: bytes.count, etag: response.etag ?? "", lastModified: nil, sha256: options.sha256)
     }
 
     public func get(_ key: String, range: ByteRange?) async throws(ObjectStoreError) -> [UInt8] {
@@ -122,12 +122,17 @@ public final class S3ObjectStore: ObjectStore {
 
     public func head(_ key: String) async throws(ObjectStoreError) -> ObjectInfo {
         try ObjectKey.check(key, in: location)
-        let response = try await send("HEAD", key: key, what: "look up \(key)")
+        let response = try await send(
+            "HEAD", key: key, headers: [.init("x-amz-checksum-mode", "ENABLED")], what: "look up \(key)")
         guard let size = response.headers.first(name: "Content-Length").flatMap({ Int($0) }) else {
             throw ObjectStoreError(.invalidResponse, "\(location): the answer to HEAD \(key) has no Content-Length")
         }
         let modified = response.headers.first(name: "Last-Modified").flatMap(Self.parseHTTPDate)
-        return ObjectInfo(key: key, size: size, etag: response.etag ?? "", lastModified: modified)
+        // A multipart object's checksum is `BASE64-PARTS`, a checksum of checksums: not the object's SHA-256.
+        let sha256 = response.headers.first(name: "x-amz-checksum-sha256").flatMap { value in
+            value.contains("-") ? nil : Data(base64Encoded: value).map { Array($0) }
+        }
+        return ObjectInfo(key: key, size: size, etag: response.etag ?? "", lastModified: modified, sha256: sha256)
     }
 
     public func delete(_ key: String) async throws(ObjectStoreError) {

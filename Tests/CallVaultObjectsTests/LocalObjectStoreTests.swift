@@ -22,6 +22,8 @@ struct LocalObjectStoreTests {
     }
 
     @Test func roundTrip() async throws { try await Self.withStore(ObjectStoreConformance.roundTrip) }
+    @Test func conditionalPut() async throws { try await Self.withStore(ObjectStoreConformance.conditionalPut) }
+    @Test func badDigest() async throws { try await Self.withStore(ObjectStoreConformance.badDigest) }
     @Test func keysThatNeedEncoding() async throws {
         try await Self.withStore(ObjectStoreConformance.keysThatNeedEncoding)
     }

@@ -1,3 +1,4 @@
+import CallVaultCrypto
 import CallVaultObjects
 import CallVaultTestSupport
 import Foundation
@@ -66,6 +67,40 @@ enum ObjectStoreConformance {
         _ = try await store.put("empty", bytes: [])
         #expect(try await store.get("empty") == [])
         #expect(try await store.head("empty").size == 0)
+    }
+
+    /// A put that may only create never replaces, and a checksum is checked on arrival (what uploads of
+    /// sealed files rely on: a retry after a crash cannot replace an object, a changed byte is refused).
+    static func conditionalPut(_ store: some ObjectStore) async throws {
+        let key = "tenant-1/2026/05/01/only-once.cvr"
+        let first = bytes(5_000, seed: 11)
+        let sha = Digest.sha256(first)
+        let put = try await store.put(key, bytes: first, options: PutOptions(onlyIfAbsent: true, sha256: sha))
+        #expect(put.size == first.count)
+        let again = await error { () async throws(ObjectStoreError) in
+            try await store.put(key, bytes: bytes(10, seed: 12), options: PutOptions(onlyIfAbsent: true))
+        }
+        #expect(again?.code == .alreadyExists, "\(String(describing: again))")
+        #expect(again?.message.contains(key) == true, "\(String(describing: again))")
+        #expect(try await store.get(key) == first, "a put that may only create replaced the object")
+        let head = try await store.head(key)
+        #expect(head.size == first.count)
+        #expect(head.sha256 == nil || head.sha256 == sha, "the stored checksum differs from the one given")
+    }
+
+    /// Bytes that do not match their checksum are refused and nothing is stored. (Not run against moto
+    /// 5.2.5, which keeps a checksum it is given without checking it; S3 answers `BadDigest`, which the
+    /// client maps to `invalidArgument`: `S3ConfigurationTests`.)
+    static func badDigest(_ store: some ObjectStore) async throws {
+        let first = bytes(5_000, seed: 11)
+        var wrong = Digest.sha256(first)
+        wrong[0] ^= 1
+        let bad = await error { () async throws(ObjectStoreError) in
+            try await store.put("tenant-1/bad-digest.cvr", bytes: first, options: PutOptions(sha256: wrong))
+        }
+        #expect(bad?.code == .invalidArgument, "\(String(describing: bad))")
+        let absent = await error { () async throws(ObjectStoreError) in try await store.head("tenant-1/bad-digest.cvr") }
+        #expect(absent?.code == .notFound, "bytes with a wrong checksum were stored")
     }
 
     static func keysThatNeedEncoding(_ store: some ObjectStore) async throws {

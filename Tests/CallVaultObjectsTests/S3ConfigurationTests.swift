@@ -169,6 +169,9 @@ struct S3ConfigurationTests {
                 == .unavailable
         )
         #expect(failure(500, "").code == .unavailable)
+        #expect(failure(400, "<Error><Code>BadDigest</Code><Message>mismatch</Message></Error>").code == .invalidArgument)
+        #expect(failure(412, "<Error><Code>PreconditionFailed</Code></Error>").code == .alreadyExists)
+        #expect(failure(412, "").code == .alreadyExists, "a 412 without a body (If-None-Match on a put)")
         #expect(failure(404, "").code == .notFound, "a HEAD's 404 has no body")
         let region = failure(
             301,

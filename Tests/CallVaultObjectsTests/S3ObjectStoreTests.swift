@@ -43,6 +43,7 @@ struct S3ObjectStoreTests {
     }
 
     @Test func roundTrip() async throws { try await Self.withStore(ObjectStoreConformance.roundTrip) }
+    @Test func conditionalPut() async throws { try await Self.withStore(ObjectStoreConformance.conditionalPut) }
     @Test func keysThatNeedEncoding() async throws {
         try await Self.withStore(ObjectStoreConformance.keysThatNeedEncoding)
     }
