@@ -63,7 +63,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
-        .target(name: "CallVaultArchive", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultStore"]),
+        .target(
+            name: "CallVaultArchive",
+            dependencies: [
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultObjects",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         .target(
             name: "CallVaultRecorder",
             dependencies: [
@@ -121,7 +127,7 @@ let package = Package(
             name: "callvault",
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders",
+                "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -306,12 +306,13 @@ final class CallLifecycle: ConsentEventTarget {
             waiting = true
             let opener = recorder.trackOpener
             let node = context.node
+            let storage = context.fileStorage
             queue.enqueue {
                 // The row, then the track's data key and sealed file (a key-store write, a created and
                 // synced file): all off the loop, which gets the open track.
                 let opened: Result<CallRecorder.OpenedTrack, RecorderError>
                 do throws(CatalogError) {
-                    let record = try await plan.createRow(in: store, node: node)
+                    let record = try await plan.createRow(in: store, node: node, storage: storage)
                     do throws(RecorderError) {
                         opened = .success(try opener.open(record))
                     } catch {

@@ -1,6 +1,6 @@
 import CallVaultArchive
 import CallVaultAudio
-import CallVaultModel
+public import CallVaultModel
 public import CallVaultRecorder
 public import CallVaultStore
 import Foundation
@@ -32,6 +32,9 @@ public struct IngestContext: Sendable {
     /// This server's node id (its lease's name, ``NodeLease``): every recording it opens is owned by it,
     /// so another node recovers those only once the lease has run out. Nil in tests without one.
     public let node: String?
+    /// What the catalog records for each new recording's file: `spooled` when the directory keeps its files
+    /// in an object store (they are uploaded once closed), nil otherwise.
+    public let fileStorage: SealedStorage?
 
     /// - Parameters:
     ///   - catalog: any catalog; `serve` passes the data directory's SQLite ``Catalog`` or a PostgreSQL one.
@@ -39,9 +42,11 @@ public struct IngestContext: Sendable {
     public init(
         catalog: any CatalogStore, threadPool: NIOThreadPool = .singleton, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
         liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
-        limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil, node: String? = nil
+        limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil, node: String? = nil,
+        fileStorage: SealedStorage? = nil
     ) {
         self.node = node
+        self.fileStorage = fileStorage
         self.admission = StreamAdmission(limits: limits)
         self.dayKeys = dayKeys
         self.catalog = catalog

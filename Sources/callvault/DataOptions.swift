@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultModel
 import CallVaultStore
 import Foundation
@@ -34,8 +35,20 @@ struct DataOptions: ParsableArguments {
     var directory: DataDirectory {
         get throws {
             let path = resolvedPath()
+            // A bucket's files are spooled in the data directory itself (its recordings/ and transcripts/).
             return DataDirectory(path: path, objects: try ObjectsSettings.read(dataDirectory: path)?.directory)
         }
+    }
+
+    /// Where the directory's sealed files are (``SealedFiles``): with its object store when `objects.json`
+    /// names a bucket (`init --objects s3://...`), opened with the credentials of the environment or
+    /// its credentials file.
+    func sealedFiles() throws -> SealedFiles {
+        let layout = try directory
+        guard let bucket = try ObjectsSettings.read(dataDirectory: layout.path)?.s3 else {
+            return SealedFiles(dataDirectory: layout)
+        }
+        return SealedFiles(dataDirectory: layout, objects: try bucket.open())
     }
 
     /// Opens the catalog of an initialised data directory (`DIR/catalog.sqlite`).

@@ -35,6 +35,14 @@ struct InitCommand: AsyncParsableCommand {
             mode 0700 if missing, e.g. an NFS mount several nodes share) instead of the data directory:
             init writes DIR/objects.json (mode 0600), which every command reads. A directory that has
             sealed files already, or other objects, cannot be moved by init.
+
+            --objects s3://BUCKET/PREFIX keeps them in a bucket over the S3 API (AWS S3, MinIO, Ceph RGW,
+            Scaleway, OVH, ...): sealed files are written to the data directory first (the spool) and
+            uploaded once closed; every command reads them from the bucket. --s3-region is required;
+            --s3-endpoint defaults to AWS's endpoint of that region; --s3-path-style for stores that
+            address buckets as ENDPOINT/BUCKET. Credentials come from AWS_ACCESS_KEY_ID,
+            AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) or --s3-credentials-file (mode 0600), never
+            a flag value. init checks the bucket answers before writing anything.
             """
     )
 
@@ -60,6 +68,31 @@ struct InitCommand: AsyncParsableCommand {
             "Keep sealed recordings and transcripts in this directory (absolute path; e.g. a shared mount).",
             valueName: "DIR"))
     var objects: String?
+
+    @Option(name: .long, help: ArgumentHelp("The S3 endpoint (default: AWS's, of --s3-region).", valueName: "URL"))
+    var s3Endpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("The bucket's region (signing region).", valueName: "REGION"))
+    var s3Region: String?
+
+    @Flag(name: .long, help: "Address the bucket as ENDPOINT/BUCKET (MinIO, Ceph RGW, most self-hosted stores).")
+    var s3PathStyle = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A file (mode 0600) with the S3 credentials (else AWS_* variables).", valueName: "FILE"))
+    var s3CredentialsFile: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Ask for SSE-KMS on every write, with this KMS key id (or `default`).", valueName: "KEY"))
+    var s3KmsKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("A PEM file of a private CA for the S3 endpoint.", valueName: "FILE"))
+    var s3CaFile: String?
+
+    @Flag(name: .long, help: "Create the bucket if it does not exist (a new MinIO or test server; needs s3:CreateBucket).")
+    var s3CreateBucket = false
 
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
@@ -94,10 +127,10 @@ struct InitCommand: AsyncParsableCommand {
     /// has another provider (or keys made under `local`) is refused: that change is `keys migrate`.
     static func initialize(
         _ directory: DataDirectory, keyProvider requested: KeyProviderSettings = .local,
-        database: DatabaseSettings? = nil, logger: Logger
+        database: DatabaseSettings? = nil, bucket: ObjectsSettings.S3Settings? = nil, logger: Logger
     ) throws -> Report {
         let database = try checkDatabase(database, for: directory)
-        let objects = try checkObjects(directory)
+        let objects = try checkObjects(directory, bucket: bucket)
         let existing = try existingProvider(directory)
         if let existing, !existing.namesSameKeys(as: requested) {
             throw CLIError.failure(
@@ -146,7 +179,7 @@ struct InitCommand: AsyncParsableCommand {
             rootKey: directory.rootKeyPath,
             keyStore: placed?.keysInDatabase == true ? "\(databaseURL ?? "") (key_* tables)" : directory.keyStorePath,
             recordings: directory.recordingsPath,
-            objects: directory.objectsPath,
+            objects: bucket?.location ?? directory.objectsPath,
             keyProvider: requested.kind.rawValue,
             keyProviderFile: KeyProviderSettings.path(in: directory),
             catalog: database.map { (try? $0.storeSettings().url) ?? $0.url } ?? directory.catalogPath,
@@ -191,25 +224,30 @@ struct InitCommand: AsyncParsableCommand {
         return requested
     }
 
-    /// The objects file to write for `directory` (nil: it keeps its sealed files itself). One that names
+    /// The objects file to write for `directory` (nil: it keeps its sealed files itself): a bucket when
+    /// `bucket` is given, else its objects directory when that is not the data directory. One that names
     /// other objects already, or keeps sealed files of its own, is not moved by init: the catalog's paths
     /// would point at files that are not there.
-    static func checkObjects(_ directory: DataDirectory) throws -> ObjectsSettings? {
+    static func checkObjects(_ directory: DataDirectory, bucket: ObjectsSettings.S3Settings? = nil) throws
+        -> ObjectsSettings?
+    {
         let existing = try ObjectsSettings.read(dataDirectory: directory.path)
-        guard directory.objectsPath != directory.path else {
+        guard bucket != nil || directory.objectsPath != directory.path else {
             if let existing {
                 throw CLIError.failure(
-                    "\(directory.path) keeps its sealed files in \(existing.directory); init cannot move them back",
-                    hint: "give --objects \(existing.directory), or leave it out")
+                    "\(directory.path) keeps its sealed files in \(existing.location); init cannot move them back",
+                    hint: "give --objects \(existing.location) (and its --s3-* options), or leave it out")
             }
             return nil
         }
-        let requested = ObjectsSettings(directory: directory.objectsPath)
+        let requested =
+            bucket.map { ObjectsSettings(directory: nil, s3: $0) } ?? ObjectsSettings(directory: directory.objectsPath)
         if let existing {
             guard existing == requested else {
                 throw CLIError.failure(
-                    "\(directory.path) keeps its sealed files in \(existing.directory); init cannot point it at \(requested.directory)",
-                    hint: "if the same directory moved, edit \(ObjectsSettings.path(in: directory.path))")
+                    "\(directory.path) keeps its sealed files in \(existing.location); init cannot point it at "
+                        + "\(requested.location) (or change how it is reached)",
+                    hint: "if the same place moved, edit \(ObjectsSettings.path(in: directory.path))")
             }
             return requested
         }
@@ -218,7 +256,7 @@ struct InitCommand: AsyncParsableCommand {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             if !entries.isEmpty {
                 throw CLIError.failure(
-                    "\(directory.path) has sealed files in \(folder) already; init cannot move them to \(requested.directory)",
+                    "\(directory.path) has sealed files in \(folder) already; init cannot move them to \(requested.location)",
                     hint: "initialise a new data directory with --objects")
             }
         }
@@ -243,8 +281,44 @@ struct InitCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         }
-        if let objects, !objects.hasPrefix("/") {
-            throw ValidationError("--objects needs an absolute path (every node names it the same way), got \(objects)")
+        let s3Options =
+            [s3Endpoint, s3Region, s3CredentialsFile, s3KmsKey, s3CaFile].contains { $0 != nil } || s3PathStyle || s3CreateBucket
+        if let objects, objects.hasPrefix("s3://") {
+            guard ObjectsSettings.S3Settings.parse(objects) != nil else {
+                throw ValidationError("--objects s3://BUCKET/PREFIX names no bucket: \(objects)")
+            }
+            guard s3Region != nil else { throw ValidationError("--objects \(objects) needs --s3-region (e.g. eu-central-1)") }
+        } else if s3Options {
+            throw ValidationError("the --s3-* options go with --objects s3://BUCKET/PREFIX")
+        } else if let objects, !objects.hasPrefix("/") {
+            throw ValidationError(
+                "--objects needs an absolute path (every node names it the same way) or s3://BUCKET/PREFIX, got \(objects)")
+        }
+    }
+
+    /// The bucket `--objects s3://...` and the `--s3-*` options name; nil for a directory.
+    var bucket: ObjectsSettings.S3Settings? {
+        guard let objects, let (bucket, prefix) = ObjectsSettings.S3Settings.parse(objects), let s3Region else { return nil }
+        return ObjectsSettings.S3Settings(
+            bucket: bucket, prefix: prefix, endpoint: s3Endpoint ?? "https://s3.\(s3Region).amazonaws.com",
+            region: s3Region, pathStyle: s3PathStyle, credentialsFile: s3CredentialsFile, kmsKeyID: s3KmsKey,
+            caFile: s3CaFile)
+    }
+
+    /// Reaches the bucket once before anything is written: a look-up of a key that is not there must
+    /// answer "not found" (wrong credentials, a missing bucket or another region fail here, named).
+    static func checkBucket(_ bucket: ObjectsSettings.S3Settings, create: Bool = false) async throws {
+        let store = try bucket.open()
+        defer { Task { await store.shutdown() } }
+        do {
+            if create { try await store.createBucket() }
+            _ = try await store.head("callvault-init-check")
+        } catch where error.code == .notFound {
+            return
+        } catch {
+            throw CLIError.failure(
+                "the bucket \(bucket.location) at \(bucket.endpoint) does not answer as it must: \(error.message)",
+                hint: "check the bucket name, --s3-region, --s3-endpoint and the credentials (AWS_ACCESS_KEY_ID, ...)")
         }
     }
 
@@ -261,11 +335,15 @@ struct InitCommand: AsyncParsableCommand {
             await catalog.close()
             database = requested
         }
+        let bucket = self.bucket
+        if let bucket { try await Self.checkBucket(bucket, create: s3CreateBucket) }
+        let localObjects = objects.flatMap { $0.hasPrefix("s3://") ? nil : $0 }
         let layout = DataDirectory(
             path: dataOptions.resolvedPath(),
-            objects: try objects ?? ObjectsSettings.read(dataDirectory: dataOptions.resolvedPath())?.directory)
+            objects: try localObjects
+                ?? (bucket == nil ? ObjectsSettings.read(dataDirectory: dataOptions.resolvedPath())?.directory : nil))
         let report = try Self.initialize(
-            layout, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
+            layout, keyProvider: keyProviderOptions.settings(), database: database, bucket: bucket, logger: logger)
         if report.keyStore.hasPrefix("postgres://") {
             // Opens the key store in the database once: its root-key check is made (first machine) or
             // verified (another machine must bring the same root.key), and the provider answers.
@@ -287,7 +365,9 @@ struct InitCommand: AsyncParsableCommand {
             print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
         }
         print("ready   \(report.catalog) (catalog: tenants, calls, recordings, jobs, audit log)")
-        if report.objects != report.dataDirectory {
+        if report.objects.hasPrefix("s3://") {
+            print("ready   \(report.objects) (sealed recordings and transcripts; spooled in \(report.recordings) first)")
+        } else if report.objects != report.dataDirectory {
             print("ready   \(report.objects) (sealed recordings and transcripts; mode 0700)")
         }
         print("ready   \(report.keyProviderFile) (key provider: \(report.keyProvider))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CallVaultArchive
 import CallVaultIngest
 import CallVaultModel
+import CallVaultObjects
 import CallVaultRecorder
 import CallVaultStore
 import Foundation
@@ -66,7 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The largest WebSocket message accepted, in bytes (a Twilio media message is ~400).")
     var maxMessageBytes = 64 * 1024
 
+    @Option(help: "Seconds between passes that upload closed sealed files to the object store (with --objects s3://...).")
+    var uploadIntervalSeconds = 2.0
+
     func validate() throws {
+        guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let audiosocket, Self.endpoint(audiosocket) == nil {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
@@ -85,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = try dataOptions.directory
+        let files = try dataOptions.sealedFiles()
         let keyStore = try await dataOptions.openKeyStore(logger: logger)
         // The catalog where the directory keeps it: DIR/catalog.sqlite, or the PostgreSQL database of its
         // database.json (or CALLVAULT_DATABASE_URL). Nothing on an event loop waits for it either way.
@@ -131,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
             logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys,
-            node: nodeLease.node)
+            node: nodeLease.node, fileStorage: files.newFileStorage)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
@@ -149,6 +155,10 @@ struct ServeCommand: AsyncParsableCommand {
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
         ]
+        if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger) {
+            services.append(UploadService(uploader: uploader, interval: .seconds(uploadIntervalSeconds), logger: logger))
+            logger.info("sealed files go to an object store", metadata: ["store": "\(uploader.objects.location)"])
+        }
         var audioSocketServer: AudioSocketServer?
         if let audiosocket, let (host, port) = Self.endpoint(audiosocket) {
             let server = AudioSocketServer(
@@ -171,6 +181,7 @@ struct ServeCommand: AsyncParsableCommand {
         recovering.cancel()
         await nodeLease.release()
         await catalog.close()
+        await (files.objects as? S3ObjectStore)?.shutdown()
         logger.info("stopped")
     }
 

@@ -1,0 +1,311 @@
+public import CallVaultModel
+public import CallVaultObjects
+public import CallVaultStore
+import CallVaultCrypto
+import Foundation
+public import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Moves closed sealed files from this node's spool into the object store, and reconciles what a crash
+/// left half-done: `spooled → uploading → stored`, the spool copy deleted only after the stored object
+/// verified.
+///
+/// Each file: the catalog row is moved `spooled → uploading` (a compare-and-set, so one uploader per
+/// row), every part is put with `If-None-Match: *` and its SHA-256 (a single PUT up to
+/// ``singlePutLimit``, a multipart upload of ``partSize`` parts above, read from the spool a part at a time),
+/// each object is looked up again and compared (size; SHA-256 when the store keeps it), the row is moved
+/// to `stored`, and only then are the spool copies deleted. A crash at any point leaves the spool copy
+/// and a row that is not `stored`, which the next pass picks up: an object that is there already and
+/// equal counts as uploaded, a different one is reported and nothing is deleted. A multipart upload
+/// a crash left open for the same key is aborted before a new one starts.
+///
+/// Runs on tasks, never on an event loop (the stores' calls suspend; file reads here are short).
+public struct SealedFileUploader: Sendable {
+    /// Files up to this size go in one PUT; larger ones in a multipart upload.
+    public static let singlePutLimit = 16 * 1024 * 1024
+    /// The size of each part of a multipart upload (S3's minimum is 5 MiB).
+    public static let partSize = 8 * 1024 * 1024
+
+    public let catalog: any CatalogStore
+    public let files: SealedFiles
+    public let objects: any ObjectStore
+    public let logger: Logger
+    /// How many times a call that failed `unavailable` (5xx, `SlowDown`, no answer) is tried in all.
+    public let attempts: Int
+
+    public init?(catalog: any CatalogStore, files: SealedFiles, logger: Logger, attempts: Int = 4) {
+        guard let objects = files.objects else { return nil }
+        self.catalog = catalog
+        self.files = files
+        self.objects = objects
+        self.logger = logger
+        self.attempts = max(1, attempts)
+    }
+
+    /// What one pass did.
+    public struct Report: Sendable, Equatable {
+        public var uploaded: [String] = []
+        public var bytes: Int64 = 0
+        /// Rows awaiting upload whose spool copy is not on this node (another node's, or lost).
+        public var notHere: [String] = []
+        /// Ids whose upload failed this time, with why; the next pass tries again.
+        public var failures: [Failure] = []
+
+        public struct Failure: Sendable, Equatable {
+            public let id: String
+            public let reason: String
+        }
+
+        public init() {}
+    }
+
+    /// Uploads every closed file awaiting upload whose spool copy is on this node (at most `limit` rows
+    /// looked at). Failures are reported, logged, and left for the next pass; a catalog that cannot be
+    /// read throws.
+    public func uploadPending(limit: Int = 200) async throws(CatalogError) -> Report {
+        var report = Report()
+        for file in try await catalog.filesAwaitingUpload(limit: limit) {
+            do throws(SealedFileUploadError) {
+                switch try await upload(file) {
+                case .uploaded(let bytes):
+                    report.uploaded.append(file.id)
+                    report.bytes += bytes
+                case .notHere:
+                    report.notHere.append(file.id)
+                case .takenByAnother:
+                    break
+                }
+            } catch {
+                report.failures.append(.init(id: file.id, reason: error.message))
+                logger.warning(
+                    "a sealed file could not be uploaded; the next pass retries it",
+                    metadata: ["\(file.kind.rawValue)": "\(file.id)", "reason": "\(error.message)"])
+            }
+        }
+        return report
+    }
+
+    /// What uploading one file came to.
+    public enum Outcome: Sendable, Equatable {
+        /// Stored and verified; the spool copy is gone. The bytes sent (0 when it was there already).
+        case uploaded(bytes: Int64)
+        /// This node has no spool copy and the store has no object: another node's file.
+        case notHere
+        /// Another uploader moved the row first (or it was shredded meanwhile).
+        case takenByAnother
+    }
+
+    /// Uploads one file (see the type's doc for the steps).
+    public func upload(_ file: SpooledFile) async throws(SealedFileUploadError) -> Outcome {
+        let parts = files.spoolParts(path: file.path)
+        guard !parts.isEmpty else {
+            // No spool copy: an upload that finished before a crash (the object is there) is recorded.
+            guard file.storage == .uploading, (try? await objects.head(file.path)) != nil else { return .notHere }
+            guard try await move(file, to: .stored, from: [.uploading]) else { return .takenByAnother }
+            return .uploaded(bytes: 0)
+        }
+        if file.storage == .spooled {
+            guard try await move(file, to: .uploading, from: [.spooled]) else { return .takenByAnother }
+        }
+        var sent: Int64 = 0
+        for part in parts {
+            sent += try await put(part.path, as: part.key)
+        }
+        guard try await move(file, to: .stored, from: [.uploading]) else {
+            // Shredded while uploading: the key is gone; leave no copy of the file anywhere.
+            for part in parts { try? await objects.delete(part.key) }
+            removeSpool(parts.map(\.path))
+            return .takenByAnother
+        }
+        removeSpool(parts.map(\.path))
+        return .uploaded(bytes: sent)
+    }
+
+    /// Puts one spool file as `key` and verifies it; returns the bytes sent (0 when an equal object
+    /// was there already).
+    func put(_ path: String, as key: String) async throws(SealedFileUploadError) -> Int64 {
+        let (size, sha256) = try Self.measure(path)
+        if size > Self.singlePutLimit {
+            if let existing = try await existing(key) {
+                try verify(existing, key: key, size: size, sha256: sha256)
+                return 0
+            }
+            try await putInParts(path, as: key, size: size)
+        } else {
+            let bytes = try Self.readSpool(path, offset: 0, count: size)
+            do {
+                _ = try await retrying("store \(key)") { () async throws(ObjectStoreError) in
+                    try await objects.put(key, bytes: bytes, options: PutOptions(onlyIfAbsent: true, sha256: sha256))
+                }
+            } catch where error.code == .alreadyExists {
+                try verify(try await head(key), key: key, size: size, sha256: sha256)
+                return 0
+            } catch {
+                throw SealedFileUploadError(error.message)
+            }
+        }
+        try verify(try await head(key), key: key, size: size, sha256: sha256)
+        return Int64(size)
+    }
+
+    /// A multipart upload, read from the spool one part at a time; an upload a crash left open for the
+    /// same key is aborted first, and this one is aborted if it fails.
+    func putInParts(_ path: String, as key: String, size: Int) async throws(SealedFileUploadError) {
+        let stale: [MultipartUpload]
+        do { stale = try await objects.listMultipartUploads(prefix: key) } catch {
+            throw SealedFileUploadError(error.message)
+        }
+        for upload in stale where upload.key == key { try? await objects.abortMultipartUpload(upload) }
+        let upload: MultipartUpload
+        do {
+            upload = try await retrying("start uploading \(key)") { () async throws(ObjectStoreError) in
+                try await objects.createMultipartUpload(key)
+            }
+        } catch {
+            throw SealedFileUploadError(error.message)
+        }
+        do throws(SealedFileUploadError) {
+            var uploaded: [UploadedPart] = []
+            var offset = 0
+            while offset < size {
+                let count = min(Self.partSize, size - offset)
+                let bytes = try Self.readSpool(path, offset: offset, count: count)
+                let number = uploaded.count + 1
+                do {
+                    uploaded.append(
+                        try await retrying("send part \(number) of \(key)") { () async throws(ObjectStoreError) in
+                            try await objects.uploadPart(upload, number: number, bytes: bytes)
+                        })
+                } catch {
+                    throw SealedFileUploadError(error.message)
+                }
+                offset += count
+            }
+            do {
+                _ = try await retrying("complete \(key)") { () async throws(ObjectStoreError) in
+                    try await objects.completeMultipartUpload(upload, parts: uploaded)
+                }
+            } catch {
+                throw SealedFileUploadError(error.message)
+            }
+        } catch {
+            try? await objects.abortMultipartUpload(upload)
+            throw error
+        }
+    }
+
+    func existing(_ key: String) async throws(SealedFileUploadError) -> ObjectInfo? {
+        do { return try await objects.head(key) } catch where error.code == .notFound { return nil } catch {
+            throw SealedFileUploadError(error.message)
+        }
+    }
+
+    func head(_ key: String) async throws(SealedFileUploadError) -> ObjectInfo {
+        do {
+            return try await retrying("look up \(key)") { () async throws(ObjectStoreError) in try await objects.head(key) }
+        } catch {
+            throw SealedFileUploadError(error.message)
+        }
+    }
+
+    /// The stored object must be the spool file: same size, and same SHA-256 when the store keeps one.
+    func verify(_ info: ObjectInfo, key: String, size: Int, sha256: [UInt8]) throws(SealedFileUploadError) {
+        guard info.size == size, info.sha256 == nil || info.sha256 == sha256 else {
+            throw SealedFileUploadError(
+                "\(objects.location): the object \(key) is there but differs from the spool copy "
+                    + "(\(info.size) bytes stored, \(size) in the spool): the spool copy is kept; check the bucket "
+                    + "for another writer under this prefix")
+        }
+    }
+
+    func move(_ file: SpooledFile, to: SealedStorage, from: Set<SealedStorage>) async throws(SealedFileUploadError) -> Bool {
+        do { return try await catalog.setStorage(of: file.kind, id: file.id, to: to, from: from) } catch {
+            throw SealedFileUploadError("cannot record the upload of \(file.kind.rawValue) \(file.id): \(error.message)")
+        }
+    }
+
+    /// Deletes the spool copies and makes the deletion durable.
+    func removeSpool(_ paths: [String]) {
+        for path in paths { unlink(path) }
+        if let folder = paths.first.map({ String($0[..<($0.lastIndex(of: "/") ?? $0.startIndex)]) }), !folder.isEmpty {
+            let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = fsync(fd)
+                close(fd)
+            }
+        }
+    }
+
+    /// Calls `body`, again after a pause (doubling, with jitter) while it fails `unavailable`.
+    func retrying<T: Sendable>(_ what: String, _ body: () async throws(ObjectStoreError) -> T) async throws(ObjectStoreError)
+        -> T
+    {
+        var pause = 0.2
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch where error.code == .unavailable && attempt < attempts {
+                attempt += 1
+                try? await Task.sleep(for: .seconds(pause * Double.random(in: 0.5...1.5)))
+                pause *= 2
+            }
+        }
+    }
+
+    /// The size and SHA-256 of a spool file, read a megabyte at a time.
+    static func measure(_ path: String) throws(SealedFileUploadError) -> (size: Int, sha256: [UInt8]) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SealedFileUploadError("cannot open the spool file \(path): \(errnoText())") }
+        defer { close(fd) }
+        let hasher = SHA256Hasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var size = 0
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SealedFileUploadError("cannot read the spool file \(path): \(errnoText())")
+            }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            size += got
+        }
+        return (size, hasher.finalize())
+    }
+
+    /// `count` bytes of a spool file from `offset`.
+    static func readSpool(_ path: String, offset: Int, count: Int) throws(SealedFileUploadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SealedFileUploadError("cannot open the spool file \(path): \(errnoText())") }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw SealedFileUploadError(
+                    "cannot read the spool file \(path): " + (got == 0 ? "it got shorter while uploading" : errnoText()))
+            }
+            done += got
+        }
+        return bytes
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// Uploading a sealed file failed; the message names the file or object and the store, never bytes.
+public struct SealedFileUploadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

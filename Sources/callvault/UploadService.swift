@@ -1,0 +1,51 @@
+import CallVaultArchive
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Uploads this node's closed sealed files to the object store while `serve` runs: a pass at start (what
+/// a crash left in the spool: the reconciler) and every ``interval`` after, each pass a
+/// ``SealedFileUploader/uploadPending(limit:)``. Never on an event loop; one pass at a time, so the
+/// uploads' concurrency is bounded by the pass (one file at a time, a part at a time).
+struct UploadService: Service {
+    let uploader: SealedFileUploader
+    let interval: Duration
+    let logger: Logger
+
+    let uploaded = Counter(label: "callvault_objects_uploaded_total")
+    let uploadedBytes = Counter(label: "callvault_objects_uploaded_bytes_total")
+    let failures = Counter(label: "callvault_objects_upload_failures_total")
+    let backlog = Gauge(label: "callvault_spool_backlog_files")
+    let passLatency = Metrics.Timer(label: "callvault_objects_upload_pass_seconds")
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await pass()
+                try? await Task.sleep(for: interval)
+            }
+        } onGracefulShutdown: {}
+    }
+
+    /// One pass; failures are counted and logged by the uploader, and retried by the next pass.
+    func pass() async {
+        let started = ContinuousClock.now
+        do {
+            let report = try await uploader.uploadPending()
+            uploaded.increment(by: report.uploaded.count)
+            uploadedBytes.increment(by: Int(report.bytes))
+            failures.increment(by: report.failures.count)
+            backlog.record(report.failures.count + report.notHere.count)
+            if !report.uploaded.isEmpty {
+                logger.info(
+                    "sealed files uploaded", metadata: ["count": "\(report.uploaded.count)", "bytes": "\(report.bytes)"])
+            }
+        } catch {
+            failures.increment()
+            logger.warning("the catalog could not list the files awaiting upload", metadata: ["reason": "\(error.message)"])
+        }
+        let elapsed = ContinuousClock.now - started
+        passLatency.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
