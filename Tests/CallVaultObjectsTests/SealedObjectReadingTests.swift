@@ -54,6 +54,26 @@ struct SealedObjectReadingLocalTests {
         }
     }
 
+    @Test("more readers at once than reading threads and NIO's pool threads: all finish (no deadlock)")
+    func manyReadersAtOnce() async throws {
+        try await LocalObjectStoreTests.withStore { store in
+            let sample = try SealedObjectSample(counts: [12, 12])
+            try await sample.put(into: store)
+            let readers = 3 * ObjectReading.threadCount
+            let results = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for _ in 0..<readers {
+                    group.addTask {
+                        try await sample.readAll(
+                            sample.keys.map { SealedPartSource.object($0, in: store, windowByteCount: 1000) })
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == readers)
+            #expect(results.allSatisfy { $0 == sample.plaintext })
+        }
+    }
+
     @Test("an S3 endpoint that does not answer: ioFailed, saying what to check")
     func storeOutage() async throws {
         let port = try UnusedPort()
