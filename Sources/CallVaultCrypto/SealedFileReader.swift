@@ -8,8 +8,8 @@ import CLibCrypto
 /// `docs/cvr-format.md` for the error code of every failure). A reader holds one frame buffer and
 /// one cipher context and reuses them for every segment. Not thread-safe.
 ///
-/// The bytes come from a ``SealedByteSource``: a file (``init(path:dataKey:expectedTenantID:expectedRecordingID:isFinalPart:allowIncomplete:)``)
-/// or any other source, such as an object read by ranged GETs (``init(source:name:dataKey:expectedTenantID:expectedRecordingID:isFinalPart:allowIncomplete:)``).
+/// The bytes come from a ``SealedByteSource``: a file (`init(path:…)`) or any other source, such as
+/// an object read by ranged GETs (`init(source:name:…)`); the checks are the same for every source.
 public final class SealedFileReader {
     /// What error messages call the file: its path, or the object key it was read from.
     public let path: String
