@@ -1,11 +1,5 @@
 import CLibCrypto
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads one part of a sealed recording, segment by segment, releasing only verified plaintext.
 ///
 /// `init` checks, in order: magic and version, the header's tenant and recording against what the
@@ -13,7 +7,11 @@ import Darwin
 /// segment is read. `next()` then checks each segment's frame, index and tag (see
 /// `docs/cvr-format.md` for the error code of every failure). A reader holds one frame buffer and
 /// one cipher context and reuses them for every segment. Not thread-safe.
+///
+/// The bytes come from a ``SealedByteSource``: a file (`init(path:…)`) or any other source, such as
+/// an object read by ranged GETs (`init(source:name:…)`); the checks are the same for every source.
 public final class SealedFileReader {
+    /// What error messages call the file: its path, or the object key it was read from.
     public let path: String
     public let header: SealedFileHeader
     /// Whether this is the recording's final part (only the final part may, and must, end with `last`).
@@ -25,7 +23,7 @@ public final class SealedFileReader {
     /// How the part ended; nil until the end was reached.
     public private(set) var ending: SealedFileEnding?
 
-    private let fd: Int32
+    private let source: any SealedByteSource
     private let gcm: AESGCM
     private let frame: UnsafeMutableRawBufferPointer
     private let nonce: UnsafeMutableRawBufferPointer
@@ -34,49 +32,51 @@ public final class SealedFileReader {
 
     /// Opens `path` and authenticates its header.
     /// - Parameters:
+    ///   - path: the sealed file; `.fileNotFound` when it does not exist.
     ///   - dataKey: the recording's data key (unwrapped from the key store).
     ///   - expectedTenantID: the tenant the catalog says owns this recording.
     ///   - expectedRecordingID: the recording the catalog says this file belongs to.
     ///   - isFinalPart: false for every part but the last of a multi-part recording.
     ///   - allowIncomplete: read an interrupted recording up to its last complete segment.
-    public init(
+    public convenience init(
         path: String, dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String,
         isFinalPart: Bool = true, allowIncomplete: Bool = false
     ) throws(SealedFileError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let code = errno
-            throw SealedFileError(
-                code == ENOENT ? .fileNotFound : .ioFailed, "cannot open sealed file: \(FileIO.describe(code))",
-                path: path)
+        try self.init(
+            source: SealedFileSource(path: path), name: path, dataKey: dataKey, expectedTenantID: expectedTenantID,
+            expectedRecordingID: expectedRecordingID, isFinalPart: isFinalPart, allowIncomplete: allowIncomplete)
+    }
+
+    /// Reads the sealed file `source` gives, from its first byte, and authenticates its header.
+    /// - Parameters:
+    ///   - source: the file's bytes; the reader keeps it until it is released.
+    ///   - name: what error messages call the file (a path or an object key); becomes ``path``.
+    ///   - dataKey, expectedTenantID, expectedRecordingID, isFinalPart, allowIncomplete: as for a path.
+    public init(
+        source: any SealedByteSource, name: String, dataKey: SecretKey, expectedTenantID: String,
+        expectedRecordingID: String, isFinalPart: Bool = true, allowIncomplete: Bool = false
+    ) throws(SealedFileError) {
+        let path = name
+        let headerBytes = try Self.readHeaderBytes(source, path: path)
+        let header = try SealedFileHeader.decode(headerBytes, path: path)
+        guard header.metadata.tenantID == expectedTenantID else {
+            throw SealedFileError(.wrongTenant, "the file belongs to another tenant than expected", path: path)
         }
-        let header: SealedFileHeader, headerBytes: [UInt8], keys: SealedFileKeys
-        do throws(SealedFileError) {
-            headerBytes = try Self.readHeaderBytes(fd, path: path)
-            header = try SealedFileHeader.decode(headerBytes, path: path)
-            guard header.metadata.tenantID == expectedTenantID else {
-                throw SealedFileError(.wrongTenant, "the file belongs to another tenant than expected", path: path)
-            }
-            guard header.metadata.recordingID == expectedRecordingID else {
-                throw SealedFileError(.wrongRecording, "the file belongs to another recording than expected", path: path)
-            }
-            keys = try SealedFileKeys(dataKey: dataKey, salt: header.salt, path: path)
-            guard ConstantTime.equals(keys.commitment, header.keyCommitment) else {
-                throw SealedFileError(
-                    .keyCommitmentMismatch, "the data key is not the key this file was sealed with", path: path)
-            }
-            guard ConstantTime.equals(keys.headerMAC(for: header), header.headerMAC) else {
-                throw SealedFileError(.headerTampered, "the header MAC does not verify: the header was changed", path: path)
-            }
-        } catch {
-            closeDescriptor(fd)
-            throw error
+        guard header.metadata.recordingID == expectedRecordingID else {
+            throw SealedFileError(.wrongRecording, "the file belongs to another recording than expected", path: path)
+        }
+        let keys = try SealedFileKeys(dataKey: dataKey, salt: header.salt, path: path)
+        guard ConstantTime.equals(keys.commitment, header.keyCommitment) else {
+            throw SealedFileError(
+                .keyCommitmentMismatch, "the data key is not the key this file was sealed with", path: path)
+        }
+        guard ConstantTime.equals(keys.headerMAC(for: header), header.headerMAC) else {
+            throw SealedFileError(.headerTampered, "the header MAC does not verify: the header was changed", path: path)
         }
         do throws(CryptoError) { gcm = try AESGCM(key: keys.fileKey) } catch {
-            closeDescriptor(fd)
             throw SealedFileError(.cryptoFailed, "cipher set-up failed: \(error.message)", path: path)
         }
-        self.fd = fd
+        self.source = source
         self.path = path
         self.header = header
         self.isFinalPart = isFinalPart
@@ -92,18 +92,17 @@ public final class SealedFileReader {
     }
 
     deinit {
-        closeDescriptor(fd)
         OPENSSL_cleanse(frame.baseAddress, frame.count)
         frame.deallocate()
         nonce.deallocate()
         aad.deallocate()
     }
 
-    private static func readHeaderBytes(_ fd: Int32, path: String) throws(SealedFileError) -> [UInt8] {
+    private static func readHeaderBytes(_ source: any SealedByteSource, path: String) throws(SealedFileError) -> [UInt8] {
         var prefix = [UInt8](repeating: 0, count: SealedFileHeader.fixedPrefixByteCount)
-        let got = prefix.withUnsafeMutableBytes { FileIO.readFully(fd, $0.baseAddress!, $0.count) }
+        let got = prefix.withUnsafeMutableBytes { source.read(into: $0.baseAddress!, count: $0.count) }
         guard got >= 0 else {
-            throw SealedFileError(.ioFailed, "cannot read: \(FileIO.describe(Int32(-got)))", path: path)
+            throw SealedFileError(source.failureCode, "cannot read: \(source.failureReason)", path: path)
         }
         if got < prefix.count {
             // An empty file, or the start of the magic: the writer died while creating the file.
@@ -114,9 +113,9 @@ public final class SealedFileReader {
         }
         let length = try SealedFileHeader.byteCount(fromPrefix: prefix, path: path)
         var bytes = prefix + [UInt8](repeating: 0, count: length - prefix.count)
-        let rest = bytes.withUnsafeMutableBytes { FileIO.readFully(fd, $0.baseAddress! + 8, length - 8) }
+        let rest = bytes.withUnsafeMutableBytes { source.read(into: $0.baseAddress! + 8, count: length - 8) }
         guard rest >= 0 else {
-            throw SealedFileError(.ioFailed, "cannot read: \(FileIO.describe(Int32(-rest)))", path: path)
+            throw SealedFileError(source.failureCode, "cannot read: \(source.failureReason)", path: path)
         }
         guard rest == length - 8 else {
             throw SealedFileError(.truncatedHeader, "the file ends inside its \(length)-byte header", path: path)
@@ -146,8 +145,8 @@ public final class SealedFileReader {
     private func readSegment() throws(SealedFileError) -> SealedSegment? {
         let base = frame.baseAddress!
         let expected = nextSegmentIndex
-        let got = FileIO.readFully(fd, base, 9)
-        guard got >= 0 else { throw ioError(got, expected) }
+        let got = source.read(into: base, count: 9)
+        guard got >= 0 else { throw ioError(expected) }
         if got == 0 { return try endAtBoundary() }
         if got < 9 { return try endTorn(expected) }
         let length = Int(UInt32(bigEndian: base.loadUnaligned(as: UInt32.self)))
@@ -161,8 +160,8 @@ public final class SealedFileReader {
                 .malformedSegment, "length \(length) exceeds the file's maximum \(header.maxSegmentByteCount)",
                 path: path, segmentIndex: index)
         }
-        let body = FileIO.readFully(fd, base + 9, length + AESGCM.tagByteCount)
-        guard body >= 0 else { throw ioError(body, expected) }
+        let body = source.read(into: base + 9, count: length + AESGCM.tagByteCount)
+        guard body >= 0 else { throw ioError(expected) }
         if body < length + AESGCM.tagByteCount { return try endTorn(expected) }
 
         let isLast = flags & 1 == 1
@@ -180,7 +179,7 @@ public final class SealedFileReader {
                     segmentIndex: index)
             }
             var probe: UInt8 = 0
-            let extra = FileIO.readFully(fd, &probe, 1)
+            let extra = source.read(into: &probe, count: 1)
             guard extra == 0 else {
                 OPENSSL_cleanse(base + 9, length)
                 throw SealedFileError(.trailingData, "bytes follow the last segment", path: path, segmentIndex: index)
@@ -256,22 +255,21 @@ public final class SealedFileReader {
     private func laterFrameHasIndex(_ index: UInt64) -> Bool {
         var head = (UInt64(0), UInt8(0))
         while true {
-            let got = withUnsafeMutableBytes(of: &head) { FileIO.readFully(fd, $0.baseAddress!, 9) }
+            let got = withUnsafeMutableBytes(of: &head) { source.read(into: $0.baseAddress!, count: 9) }
             guard got == 9 else { return false }
             let (length, found) = withUnsafeBytes(of: &head) {
                 (Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self))),
                  UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
             }
             if UInt64(found) == index { return true }
-            guard length <= Int(header.maxSegmentByteCount),
-                  lseek(fd, off_t(length + AESGCM.tagByteCount), SEEK_CUR) >= 0
+            guard length <= Int(header.maxSegmentByteCount), source.skip(length + AESGCM.tagByteCount)
             else { return false }
         }
     }
 
-    private func ioError(_ result: Int, _ expected: UInt64) -> SealedFileError {
+    private func ioError(_ expected: UInt64) -> SealedFileError {
         SealedFileError(
-            .ioFailed, "cannot read: \(FileIO.describe(Int32(-result)))", path: path,
+            source.failureCode, "cannot read: \(source.failureReason)", path: path,
             segmentIndex: UInt32(truncatingIfNeeded: expected))
     }
 }

@@ -1,11 +1,15 @@
-/// Reads a whole recording made of one or more part files, in order, as one stream of segments.
+/// Reads a whole recording made of one or more parts, in order, as one stream of segments.
 ///
-/// Parts are opened one at a time. Across parts it checks that part `k` says part number `k`, that
+/// Parts are files (``init(partPaths:dataKey:expectedTenantID:expectedRecordingID:allowIncomplete:)``)
+/// or any ``SealedPartSource`` (objects read by ranged GETs), opened one at a time. Across parts it checks that part `k` says part number `k`, that
 /// its first segment index continues the previous part exactly, that all parts share tenant,
 /// recording, key id, kind and codec, and that only the final part holds the `last` segment.
 /// Not thread-safe.
 public final class SealedRecordingReader {
-    public let partPaths: [String]
+    /// The parts, part 0 first.
+    public let parts: [SealedPartSource]
+    /// The parts' names (paths or object keys), part 0 first.
+    public var partPaths: [String] { parts.map(\.name) }
     public let allowIncomplete: Bool
     /// How the recording ended; nil until the end was reached.
     public private(set) var ending: SealedFileEnding?
@@ -29,14 +33,27 @@ public final class SealedRecordingReader {
     ///   - partPaths: the recording's part files, part 0 first. Must not be empty.
     ///   - allowIncomplete: read an interrupted recording up to its last verified segment and report
     ///     `ending == .missingLast` or `.tornTail` instead of throwing.
-    public init(
+    public convenience init(
         partPaths: [String], dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String,
         allowIncomplete: Bool = false
     ) throws(SealedFileError) {
-        guard !partPaths.isEmpty else {
+        try self.init(
+            parts: partPaths.map(SealedPartSource.file), dataKey: dataKey, expectedTenantID: expectedTenantID,
+            expectedRecordingID: expectedRecordingID, allowIncomplete: allowIncomplete)
+    }
+
+    /// - Parameters:
+    ///   - parts: the recording's parts, part 0 first, each opened when reading reaches it. Must not
+    ///     be empty.
+    ///   - allowIncomplete: as for part files.
+    public init(
+        parts: [SealedPartSource], dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String,
+        allowIncomplete: Bool = false
+    ) throws(SealedFileError) {
+        guard !parts.isEmpty else {
             throw SealedFileError(.fileNotFound, "a recording needs at least one part file")
         }
-        self.partPaths = partPaths
+        self.parts = parts
         self.dataKey = dataKey
         self.expectedTenantID = expectedTenantID
         self.expectedRecordingID = expectedRecordingID
@@ -77,10 +94,11 @@ public final class SealedRecordingReader {
 
     private func currentReader() throws(SealedFileError) -> SealedFileReader {
         if let current { return current }
-        let path = partPaths[partIndex]
-        let isFinal = partIndex == partPaths.count - 1
+        let part = parts[partIndex]
+        let path = part.name
+        let isFinal = partIndex == parts.count - 1
         let reader = try SealedFileReader(
-            path: path, dataKey: dataKey, expectedTenantID: expectedTenantID, expectedRecordingID: expectedRecordingID,
+            source: part.open(), name: path, dataKey: dataKey, expectedTenantID: expectedTenantID, expectedRecordingID: expectedRecordingID,
             isFinalPart: isFinal, allowIncomplete: allowIncomplete)
         let m = reader.header.metadata
         guard m.partNumber == UInt32(partIndex) else {

@@ -16,10 +16,20 @@ public enum SealedRecordingVerifier {
     public static func verify(
         partPaths: [String], dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String
     ) -> Result {
+        verify(
+            parts: partPaths.map(SealedPartSource.file), dataKey: dataKey, expectedTenantID: expectedTenantID,
+            expectedRecordingID: expectedRecordingID)
+    }
+
+    /// As ``verify(partPaths:dataKey:expectedTenantID:expectedRecordingID:)``, for parts from any
+    /// source (objects read by ranged GETs); `missing` names the part as ``SealedPartSource/name``.
+    public static func verify(
+        parts: [SealedPartSource], dataKey: SecretKey, expectedTenantID: String, expectedRecordingID: String
+    ) -> Result {
         let reader: SealedRecordingReader
         do throws(SealedFileError) {
             reader = try SealedRecordingReader(
-                partPaths: partPaths, dataKey: dataKey, expectedTenantID: expectedTenantID,
+                parts: parts, dataKey: dataKey, expectedTenantID: expectedTenantID,
                 expectedRecordingID: expectedRecordingID, allowIncomplete: true)
         } catch {
             return Result(status: .tampered(error), segmentCount: 0, plaintextByteCount: 0)
@@ -30,7 +40,7 @@ public enum SealedRecordingVerifier {
             let status: SealedRecordingStatus
             switch error.code {
             case .fileNotFound: status = .missing(path: error.path ?? "")
-            case .truncatedHeader where error.path == partPaths.last: status = .truncated
+            case .truncatedHeader where error.path == parts.last?.name: status = .truncated
             default: status = .tampered(error)
             }
             return Result(status: status, segmentCount: reader.segmentCount, plaintextByteCount: reader.plaintextByteCount)
