@@ -91,8 +91,8 @@ final class GetRecordingStore: ObjectStore {
         return try await inner.get(key, range: range)
     }
     func head(_ key: String) async throws(ObjectStoreError) -> ObjectInfo { try await inner.head(key) }
-    func put(_ key: String, bytes: [UInt8]) async throws(ObjectStoreError) -> ObjectInfo {
-        try await inner.put(key, bytes: bytes)
+    func put(_ key: String, bytes: [UInt8], options: PutOptions) async throws(ObjectStoreError) -> ObjectInfo {
+        try await inner.put(key, bytes: bytes, options: options)
     }
     func createMultipartUpload(_ key: String) async throws(ObjectStoreError) -> MultipartUpload {
         try await inner.createMultipartUpload(key)
