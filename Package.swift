@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "CallVaultRetention",
             dependencies: [
-                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CZlib",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultObjects", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -121,7 +121,7 @@ let package = Package(
             name: "CallVaultTranscribe",
             dependencies: [
                 "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
+                "CallVaultObjects", "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "callvault",
@@ -212,7 +212,7 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultTranscribe", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultTranscribe", "CallVaultObjects", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import CallVaultAudio
 import CallVaultCrypto
+public import CallVaultObjects
 public import CallVaultModel
 public import CallVaultStore
 import Foundation
@@ -22,17 +23,27 @@ public struct RecordingExporter: Sendable {
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
     public let payloadFormat: SegmentPayloadFormat
+    /// The object store a directory's files are uploaded to (nil: all in the directory).
+    public let objects: (any ObjectStore)?
 
     public init(
         catalog: any CatalogStore,
         keyStore: KeyStore,
         dataDirectory: DataDirectory,
-        payloadFormat: SegmentPayloadFormat = .rawCodec
+        payloadFormat: SegmentPayloadFormat = .rawCodec,
+        objects: (any ObjectStore)? = nil
     ) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.payloadFormat = payloadFormat
+        self.objects = objects
+    }
+
+    public init(catalog: any CatalogStore, keyStore: KeyStore, files: SealedFiles, payloadFormat: SegmentPayloadFormat = .rawCodec) {
+        self.init(
+            catalog: catalog, keyStore: keyStore, dataDirectory: files.dataDirectory, payloadFormat: payloadFormat,
+            objects: files.objects)
     }
 
     /// Decrypts and decodes one recording.
@@ -64,16 +75,16 @@ public struct RecordingExporter: Sendable {
         guard recording.codec != .native else {
             throw RecorderError(.unsupportedCodec, "recording \(recordingID) names no concrete codec")
         }
-        var opus: OpusDecoder?
         if recording.codec == .opus {
-            guard let rate = SampleRate(rawValue: recording.sampleRate) else {
+            guard SampleRate(rawValue: recording.sampleRate) != nil else {
                 throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
             }
-            do { opus = try OpusDecoder(sampleRate: rate) } catch {
-                throw RecorderError(.unsupportedCodec, "no Opus decoder: \(error.message)")
-            }
         }
-        let parts = RecordingFiles.existingParts(firstPart: RecordingFiles.resolve(recording.path, in: dataDirectory))
+        let files = SealedFiles(dataDirectory: dataDirectory, objects: objects)
+        let parts: [SealedFiles.Part]
+        do { parts = try await files.parts(path: recording.path, storage: recording.storage) } catch {
+            throw RecorderError(.ioFailed, "recording \(recordingID): \(error.message)")
+        }
         guard !parts.isEmpty else {
             throw RecorderError(.ioFailed, "recording \(recordingID) has no file at \(recording.path)")
         }
@@ -100,41 +111,11 @@ public struct RecordingExporter: Sendable {
                 "recording \(recordingID): \(error.message)"
             )
         }
-        var samples: [Int16] = []
-        var segments = 0
-        let ending: SealedFileEnding?
-        var decodeError: RecorderError?
-        do throws(SealedFileError) {
-            let reader = try SealedRecordingReader(
-                partPaths: parts,
-                dataKey: key,
-                expectedTenantID: recording.tenantId,
-                expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete
-            )
-            while let segment = try reader.next() {
-                segments += 1
-                do throws(RecorderError) {
-                    if onTimeline && !segment.plaintext.isEmpty {
-                        let payload = try SegmentPayload(parsing: segment.plaintext)
-                        let start = Int(payload.firstFrameMs) * recording.sampleRate / 1000
-                        if samples.count < start { samples.append(contentsOf: repeatElement(0, count: start - samples.count)) }
-                    }
-                    if let opus {
-                        try decodeOpus(payloadFormat.audioBytes(segment.plaintext), with: opus, into: &samples)
-                    } else {
-                        try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &samples)
-                    }
-                } catch {
-                    decodeError = error
-                    break
-                }
-            }
-            ending = reader.ending
-        } catch {
-            throw RecorderError(.sealedFileFailed, "recording \(recordingID) does not verify: \(error.message)")
+        let sources = parts.map(files.source)
+        let decoded = try await SealedFiles.reading(parts) { () throws(RecorderError) -> Decoded in
+            try decode(sources, key: key, recording: recording, onTimeline: onTimeline)
         }
-        if let decodeError { throw decodeError }
+        let (samples, segments, ending) = (decoded.samples, decoded.segments, decoded.ending)
         return ExportedRecording(
             recording: recording,
             sampleRate: recording.sampleRate,
@@ -145,6 +126,62 @@ public struct RecordingExporter: Sendable {
             auditSeq: audit.decrypted.seq,
             restrictionOverridden: !audit.restrictionOverrides.isEmpty
         )
+    }
+
+    /// What reading a recording's parts gave.
+    struct Decoded: Sendable {
+        var samples: [Int16] = []
+        var segments = 0
+        var ending: SealedFileEnding?
+    }
+
+    /// Reads and decodes every verified segment of `parts` (synchronous: it may block on ranged GETs, so
+    /// the caller runs it through ``SealedFiles/reading(_:_:)``).
+    func decode(_ parts: [SealedPartSource], key: SecretKey, recording: RecordingRecord, onTimeline: Bool)
+        throws(RecorderError) -> Decoded
+    {
+        var opus: OpusDecoder?
+        if recording.codec == .opus, let rate = SampleRate(rawValue: recording.sampleRate) {
+            do { opus = try OpusDecoder(sampleRate: rate) } catch {
+                throw RecorderError(.unsupportedCodec, "no Opus decoder: \(error.message)")
+            }
+        }
+        var decoded = Decoded()
+        var decodeError: RecorderError?
+        do throws(SealedFileError) {
+            let reader = try SealedRecordingReader(
+                parts: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: recording.state != .complete
+            )
+            while let segment = try reader.next() {
+                decoded.segments += 1
+                do throws(RecorderError) {
+                    if onTimeline && !segment.plaintext.isEmpty {
+                        let payload = try SegmentPayload(parsing: segment.plaintext)
+                        let start = Int(payload.firstFrameMs) * recording.sampleRate / 1000
+                        if decoded.samples.count < start {
+                            decoded.samples.append(contentsOf: repeatElement(0, count: start - decoded.samples.count))
+                        }
+                    }
+                    if let opus {
+                        try decodeOpus(payloadFormat.audioBytes(segment.plaintext), with: opus, into: &decoded.samples)
+                    } else {
+                        try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &decoded.samples)
+                    }
+                } catch {
+                    decodeError = error
+                    break
+                }
+            }
+            decoded.ending = reader.ending
+        } catch {
+            throw RecorderError(.sealedFileFailed, "recording \(recording.id) does not verify: \(error.message)")
+        }
+        if let decodeError { throw decodeError }
+        return decoded
     }
 
     /// The refusal of a restricted recording, saying how to override or lift it (for callers that

@@ -1,3 +1,4 @@
+public import CallVaultCrypto
 public import CallVaultModel
 public import CallVaultObjects
 public import CallVaultStore
@@ -63,6 +64,27 @@ public struct SealedFiles: Sendable {
                 return found
             }
         }
+    }
+
+    /// How a reader opens `part`: the file, or ranged GETs of the object (a window at a time).
+    public func source(_ part: Part) -> SealedPartSource {
+        switch part {
+        case .file(let path): return .file(path)
+        case .object(let key, let size):
+            guard let objects else { return .file(dataDirectory.resolve(key)) }
+            return .object(key, in: objects, size: size)
+        }
+    }
+
+    /// Runs a synchronous reading of `parts` where it may block: inline for files on this node, on
+    /// ``ObjectReading``'s threads when a part is an object (its ranged GETs wait there, never on a
+    /// Swift concurrency thread or an event loop).
+    public static func reading<T: Sendable, Failure: Error>(
+        _ parts: [Part], _ body: @escaping @Sendable () throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        let remote = parts.contains { if case .object = $0 { true } else { false } }
+        guard remote else { return try body() }
+        return try await ObjectReading.run(body)
     }
 
     /// The spool copies of the file at catalog `path` on this node (part 0 first), with their sizes.

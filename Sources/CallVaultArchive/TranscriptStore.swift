@@ -2,6 +2,8 @@ import CallVaultCrypto
 public import CallVaultModel
 public import CallVaultStore
 public import Foundation
+public import CallVaultObjects
+import Logging
 
 /// Seals transcripts into `.cvr` files (kind `transcript`, JSON) and opens them again, audited.
 ///
@@ -14,15 +16,23 @@ public struct TranscriptStore: Sendable {
     public let catalog: any CatalogStore
     public let keyStore: KeyStore
     public let dataDirectory: DataDirectory
+    /// The object store sealed transcripts are uploaded to right after they are recorded (nil: they stay
+    /// in the directory). An upload that fails leaves the spool copy for the next reconciler pass.
+    public let objects: (any ObjectStore)?
 
     /// Plaintext bytes per sealed segment.
     static let segmentByteCount = 64 * 1024
 
-    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory) {
+    public init(
+        catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, objects: (any ObjectStore)? = nil
+    ) {
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
+        self.objects = objects
     }
+
+    var files: SealedFiles { SealedFiles(dataDirectory: dataDirectory, objects: objects) }
 
     /// Seals `transcript` for `tenantID`, then records the row (audited `transcript.created`).
     ///
@@ -81,9 +91,17 @@ public struct TranscriptStore: Sendable {
         }
         let record = TranscriptRecord(
             id: id, callId: transcript.callId, tenantId: tenantID, engine: transcript.engine, path: relative,
-            createdAt: now, expiresAt: expiresAt)
+            createdAt: now, expiresAt: expiresAt, storage: files.newFileStorage)
         do { try await catalog.insertTranscript(record, actor: actor) } catch {
             throw TranscriptionError(.storeFailed, "transcript \(id) is sealed but the catalog failed: \(error.message)")
+        }
+        // Into the object store now: a worker may be a machine no reconciler runs on. A failure leaves
+        // the row `spooled` with its spool copy, which `callvault objects reconcile` (or serve) uploads.
+        if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: Logger(label: "callvault.transcripts")) {
+            let spooled = SpooledFile(kind: .transcript, id: id, tenantID: tenantID, path: relative, storage: .spooled)
+            if (try? await uploader.upload(spooled)) != nil {
+                return (try? await catalog.transcript(id: id, tenantID: nil)) ?? record
+            }
         }
         return record
     }
@@ -130,12 +148,23 @@ public struct TranscriptStore: Sendable {
             throw TranscriptionError(
                 error.code == .dataKeyShredded ? .shredded : .storeFailed, "transcript \(id): \(error.message)")
         }
+        let files = self.files
+        let found: [SealedFiles.Part]
+        do { found = try await files.parts(path: record.path, storage: record.storage) } catch {
+            throw TranscriptionError(.storeFailed, "transcript \(id): \(error.message)")
+        }
+        guard let part = found.first else {
+            throw TranscriptionError(.storeFailed, "transcript \(id) has no file at \(record.path)")
+        }
+        let source = files.source(part)
         let plaintext: [UInt8]
-        do throws(SealedFileError) {
-            let path = dataDirectory.resolve(record.path)
-            let reader = try SealedFileReader(
-                path: path, dataKey: key, expectedTenantID: record.tenantId, expectedRecordingID: record.id)
-            plaintext = try reader.readAll()
+        do {
+            plaintext = try await SealedFiles.reading([part]) { () throws(SealedFileError) -> [UInt8] in
+                let reader = try SealedFileReader(
+                    source: try source.open(), name: source.name, dataKey: key, expectedTenantID: record.tenantId,
+                    expectedRecordingID: record.id)
+                return try reader.readAll()
+            }
         } catch {
             throw TranscriptionError(.storeFailed, "transcript \(id) does not verify: \(error.message)")
         }

@@ -1,4 +1,5 @@
 import CallVaultModel
+import CallVaultObjects
 import CallVaultStore
 import Foundation
 import Logging
@@ -19,6 +20,8 @@ struct Shredder {
     let catalog: any CatalogStore
     let keyStore: KeyStore
     let dataDirectory: DataDirectory
+    /// Where uploaded files are: each item's objects (every part, every version) are deleted too.
+    var objects: (any ObjectStore)? = nil
     let logger: Logger
     let actor: String
     let reason: DataKeyStatus.ShredReason
@@ -66,6 +69,15 @@ struct Shredder {
                     outcome.filesDeleted += 1
                     outcome.bytesFreed += file.bytes
                 }
+                if let objects {
+                    for object in try await self.objects(of: item, in: objects) {
+                        do { try await objects.delete(object.key) } catch {
+                            throw RetentionError(.fileDeletionFailed, "cannot delete the object: \(error.message)")
+                        }
+                        outcome.filesDeleted += 1
+                        outcome.bytesFreed += Int64(object.size)
+                    }
+                }
                 done.append(item.id)
             } catch {
                 fail(item, error.message, &outcome)
@@ -91,6 +103,20 @@ struct Shredder {
             "could not shred; the next run retries it",
             metadata: ["\(item.kind)": "\(item.id)", "reason": "\(reason)"]
         )
+    }
+
+    /// The objects of an item in the store: its key (the catalog path) and its later parts' keys, found
+    /// by one listing of `<id>.` beside it.
+    func objects(of item: SealedItem, in store: any ObjectStore) async throws(RetentionError) -> [ObjectInfo] {
+        guard !item.path.hasPrefix("/") else { return [] }
+        let stem = item.path.hasSuffix(".cvr") ? String(item.path.dropLast(4)) : item.path
+        do {
+            return try await store.list(prefix: stem + ".").filter {
+                $0.key == item.path || ($0.key.hasPrefix(stem + ".part") && $0.key.hasSuffix(".cvr"))
+            }
+        } catch {
+            throw RetentionError(.fileDeletionFailed, "cannot list the objects of \(item.kind) \(item.id): \(error.message)")
+        }
     }
 
     /// The sealed files of an item: its first part at `path` (`<id>.cvr`) and the parts a crash

@@ -1,5 +1,6 @@
 import CallVaultModel
 public import CallVaultStore
+public import CallVaultObjects
 public import Foundation
 public import Logging
 
@@ -20,7 +21,14 @@ public struct SubjectErasure: Sendable {
     public let dataDirectory: DataDirectory
     let logger: Logger
 
-    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    /// The object store the directory's sealed files are uploaded to; nil: all in the directory.
+    public let objects: (any ObjectStore)?
+
+    public init(
+        catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger,
+        objects: (any ObjectStore)? = nil
+    ) {
+        self.objects = objects
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -77,7 +85,7 @@ public struct SubjectErasure: Sendable {
         receipt.calls = calls.map(\.id)
         receipt.recordingsHeld = recordings.filter { $0.hold && $0.state != .shredded }.map(\.id)
         let shredder = Shredder(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, logger: logger, actor: actor,
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: objects, logger: logger, actor: actor,
             reason: .erased)
         let liveRecordings = recordings.filter { !$0.hold && $0.state != .shredded }.map(SealedItem.init)
         let liveTranscripts = transcripts.filter { $0.state != .shredded }.map(SealedItem.init)

@@ -1,6 +1,7 @@
 import CallVaultArchive
 import CallVaultModel
 public import CallVaultStore
+public import CallVaultObjects
 public import Foundation
 public import Logging
 
@@ -30,7 +31,14 @@ public struct SubjectExport: Sendable {
     /// The override reason when none is given: the data subject asked for their own data.
     public static let defaultOverrideReason = "the data subject's own access request (GDPR Art. 15, Art. 18(2) consent)"
 
-    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    /// The object store the directory's sealed files are uploaded to; nil: all in the directory.
+    public let objects: (any ObjectStore)?
+
+    public init(
+        catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger,
+        objects: (any ObjectStore)? = nil
+    ) {
+        self.objects = objects
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -209,7 +217,7 @@ public struct SubjectExport: Sendable {
         // overridden), its text is held back too, as the restriction's purpose would otherwise be lost.
         let restrictedCall = !options.includeRestricted && recordings.contains { $0.restricted && $0.state != .shredded }
         var usedNames: Set<String> = []
-        let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
+        let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: objects)
         for transcript in transcripts {
             var item = SubjectExportManifest.TranscriptItem(
                 id: transcript.id, engine: transcript.engine, state: transcript.state.rawValue,
@@ -300,7 +308,8 @@ public struct SubjectExport: Sendable {
             return Self.leftOutAsRestricted(item, receipt: &receipt)
         }
         let exporter = RecordingExporter(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format,
+            objects: objects)
         do {
             let audio = try await exporter.export(
                 recordingID: recording.id, tenantID: recording.tenantId, actor: options.actor, purpose: Self.purpose,

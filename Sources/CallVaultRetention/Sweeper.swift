@@ -1,5 +1,6 @@
 public import CallVaultModel
 public import CallVaultStore
+public import CallVaultObjects
 public import Foundation
 public import Logging
 
@@ -35,7 +36,14 @@ public struct Sweeper: Sendable {
     /// transaction holding the write lock ~0.5 s; see scripts/sweep-scale).
     public var batchSize = 10_000
 
-    public init(catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger) {
+    /// The object store the directory's sealed files are uploaded to; nil: all in the directory.
+    public let objects: (any ObjectStore)?
+
+    public init(
+        catalog: any CatalogStore, keyStore: KeyStore, dataDirectory: DataDirectory, logger: Logger,
+        objects: (any ObjectStore)? = nil
+    ) {
+        self.objects = objects
         self.catalog = catalog
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
@@ -187,7 +195,7 @@ public struct Sweeper: Sendable {
 
     var shredder: Shredder {
         Shredder(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, logger: logger, actor: "sweeper",
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: objects, logger: logger, actor: "sweeper",
             reason: .expired)
     }
 

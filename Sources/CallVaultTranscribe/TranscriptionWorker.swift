@@ -2,6 +2,7 @@ public import CallVaultArchive
 import CallVaultAudio
 public import CallVaultModel
 public import CallVaultStore
+public import CallVaultObjects
 import CallVaultRecorder
 public import Foundation
 public import Logging
@@ -37,13 +38,17 @@ public final class TranscriptionWorker {
         /// How many tenant-model engines (Whisper sidecars, each with its model loaded) a worker keeps;
         /// past it the least recently used is stopped.
         public var maximumModelEngines: Int
+        /// The object store the directory's sealed files are in (read with ranged GETs; transcripts
+        /// uploaded when sealed); nil: all in the data directory.
+        public var objects: (any ObjectStore)?
 
         public init(
             workerID: String = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())",
             lease: Duration = .seconds(120), retry: JobRetryPolicy = JobRetryPolicy(),
             options: TranscriptionOptions = TranscriptionOptions(), notReadyDelay: TimeInterval = 30,
-            usesTenantLanguage: Bool = true, maximumModelEngines: Int = 4
+            usesTenantLanguage: Bool = true, maximumModelEngines: Int = 4, objects: (any ObjectStore)? = nil
         ) {
+            self.objects = objects
             self.usesTenantLanguage = usesTenantLanguage
             self.maximumModelEngines = max(1, maximumModelEngines)
             self.workerID = workerID
@@ -253,7 +258,8 @@ public final class TranscriptionWorker {
         }
         let transcriber = EngineHandle(engine: try await engine(forModel: policy?.transcriptModel, tenantID: job.tenantId))
         let exporter = RecordingExporter(
-            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format)
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format,
+            objects: configuration.objects)
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
         for recording in live.sorted(by: { $0.track.sortOrder < $1.track.sortOrder }) {
             let started = ContinuousClock.now
@@ -273,7 +279,8 @@ public final class TranscriptionWorker {
         // The engine may have taken longer than the lease (a stuck sidecar, a stopped process): if the job
         // was claimed again meanwhile, the newer attempt stores the transcript, not this one.
         guard await keeper.confirm() else { return .leaseLost }
-        let store = TranscriptStore(catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory)
+        let store = TranscriptStore(
+            catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: configuration.objects)
         return .done(transcriptID: try await store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
     }
 

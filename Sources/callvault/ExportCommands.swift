@@ -19,8 +19,7 @@ enum ExportSupport {
         return (
             catalog,
             RecordingExporter(
-                catalog: catalog, keyStore: keyStore, dataDirectory: try options.directory,
-                payloadFormat: SegmentPayload.format)
+                catalog: catalog, keyStore: keyStore, files: try options.sealedFiles(), payloadFormat: SegmentPayload.format)
         )
     }
 

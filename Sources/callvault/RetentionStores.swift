@@ -1,4 +1,6 @@
+import CallVaultArchive
 import CallVaultModel
+import CallVaultObjects
 import CallVaultRetention
 import CallVaultStore
 import Foundation
@@ -11,6 +13,11 @@ struct RetentionStores {
     let directory: DataDirectory
     let catalog: any CatalogStore
     let keyStore: KeyStore
+    /// The object store the directory's sealed files are uploaded to (`init --objects s3://...`); nil:
+    /// all in the directory.
+    var objects: (any ObjectStore)? = nil
+
+    var files: SealedFiles { SealedFiles(dataDirectory: directory, objects: objects) }
 
     /// Opens both stores; a directory without a root key fails with a hint to run `callvault init`.
     static func open(_ options: DataOptions, logger: Logger) async throws -> RetentionStores {
@@ -21,7 +28,8 @@ struct RetentionStores {
         } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "check --data and that `callvault init` ran for it")
         }
-        return RetentionStores(directory: try options.directory, catalog: catalog, keyStore: keyStore)
+        return RetentionStores(
+            directory: try options.directory, catalog: catalog, keyStore: keyStore, objects: try options.sealedFiles().objects)
     }
 
     /// The stores of a directory whose catalog is the embedded SQLite file (the recording tools).

@@ -40,7 +40,8 @@ struct SubjectCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             let stores = try await RetentionStores.open(dataOptions, logger: logger)
             let erasure = SubjectErasure(
-                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
+                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger,
+                objects: stores.objects)
             let receipt: SubjectErasure.Receipt
             do {
                 receipt = try await erasure.erase(tenantID: tenant, phoneNumber: phone)
@@ -114,7 +115,8 @@ struct SubjectCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             let stores = try await RetentionStores.open(dataOptions, logger: logger)
             let export = SubjectExport(
-                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
+                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger,
+                objects: stores.objects)
             var options = SubjectExport.Options(includeRestricted: includeRestricted, overwrite: force)
             if let overrideReason { options.overrideReason = overrideReason }
             let receipt: SubjectExport.Receipt

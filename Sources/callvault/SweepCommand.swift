@@ -57,7 +57,8 @@ struct SweepCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let stores = try await RetentionStores.open(dataOptions, logger: logger)
         let sweeper = Sweeper(
-            catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger)
+            catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, logger: logger,
+                objects: stores.objects)
         let lease = SweeperLease(sweeper: sweeper, logger: logger)
         let fixedNow = now.flatMap(Self.instant)
         let metrics = SweepMetrics()

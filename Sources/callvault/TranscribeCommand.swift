@@ -164,7 +164,7 @@ struct TranscribeCommand: AsyncParsableCommand {
                     configuration: { index in
                         TranscriptionWorker.Configuration(
                             workerID: "\(run)-\(index)", lease: .seconds(lease), options: transcriptionOptions,
-                            usesTenantLanguage: usesTenantLanguage)
+                            usesTenantLanguage: usesTenantLanguage, objects: stores.objects)
                     },
                     makeEngine: chosen.make, makeModelEngine: chosen.makeForModel, logger: logger,
                     progress: { report in

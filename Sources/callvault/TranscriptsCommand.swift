@@ -80,7 +80,8 @@ struct TranscriptsCommand: AsyncParsableCommand {
                 }
                 transcriptID = newest.id
             }
-            let store = TranscriptStore(catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory)
+            let store = TranscriptStore(
+                catalog: stores.catalog, keyStore: stores.keyStore, dataDirectory: stores.directory, objects: stores.objects)
             let transcript: Transcript
             do {
                 let override = overrideReason.map(RestrictionOverride.init(reason:))

@@ -2,6 +2,7 @@ import ArgumentParser
 import CallVaultArchive
 import CallVaultCrypto
 import CallVaultModel
+import CallVaultObjects
 import CallVaultStore
 import Foundation
 import Logging
@@ -62,7 +63,8 @@ struct VerifyCommand: AsyncParsableCommand {
         if all || !ids.isEmpty {
             results += try await dataOptions.withStore { catalog in
                 try await Self.verify(
-                    recordingIDs: all ? nil : ids, catalog: catalog, keyStore: store, directory: dataOptions.directory)
+                    recordingIDs: all ? nil : ids, catalog: catalog, keyStore: store, directory: dataOptions.directory,
+                    objects: try dataOptions.sealedFiles().objects)
             }
         }
         let report = VerifyReport(recordings: results)
@@ -92,19 +94,26 @@ struct VerifyCommand: AsyncParsableCommand {
     /// Shredded is decided by the key store (the key is gone, whatever the files say); an id the
     /// catalog does not know is `missing`, as is a recording whose part 0 is not on disk.
     static func verify(
-        recordingIDs: [String]?, catalog: any CatalogStore, keyStore: KeyStore, directory: DataDirectory
+        recordingIDs: [String]?, catalog: any CatalogStore, keyStore: KeyStore, directory: DataDirectory,
+        objects: (any ObjectStore)? = nil
     ) async throws(CatalogError) -> [VerifyResult] {
         guard let recordingIDs else {
             var results: [VerifyResult] = []
             for summary in try await catalog.recordingSummaries(callID: nil, tenantID: nil).reversed() {
-                results.append(verify(try await catalog.recording(id: summary.id, tenantID: nil), keyStore: keyStore, directory: directory))
+                results.append(
+                    await verify(
+                        try await catalog.recording(id: summary.id, tenantID: nil), keyStore: keyStore, directory: directory,
+                        objects: objects))
             }
             return results
         }
         var results: [VerifyResult] = []
         for id in recordingIDs {
             do throws(CatalogError) {
-                results.append(verify(try await catalog.recording(id: id, tenantID: nil), keyStore: keyStore, directory: directory))
+                results.append(
+                    await verify(
+                        try await catalog.recording(id: id, tenantID: nil), keyStore: keyStore, directory: directory,
+                        objects: objects))
             } catch where error.code == .notFound {
                 results.append(
                     VerifyResult(
@@ -115,9 +124,17 @@ struct VerifyCommand: AsyncParsableCommand {
         return results
     }
 
-    private static func verify(_ recording: RecordingRecord, keyStore: KeyStore, directory: DataDirectory)
-        -> VerifyResult
-    {
+    private static func verify(
+        _ recording: RecordingRecord, keyStore: KeyStore, directory: DataDirectory, objects: (any ObjectStore)?
+    ) async -> VerifyResult {
+        if let objects, recording.storage != nil {
+            let files = SealedFiles(dataDirectory: directory, objects: objects)
+            if let parts = try? await files.parts(path: recording.path, storage: recording.storage),
+                parts.contains(where: { if case .object = $0 { true } else { false } })
+            {
+                return await verifyObjects(recording, parts: parts, files: files, keyStore: keyStore)
+            }
+        }
         let firstPart = RecordingFiles.resolve(recording.path, in: directory)
         func result(_ status: VerifyResult.Status, _ paths: [String], _ detail: String?) -> VerifyResult {
             VerifyResult(
@@ -150,6 +167,53 @@ struct VerifyCommand: AsyncParsableCommand {
         return verifyRecording(
             tenantID: recording.tenantId, recordingID: recording.id, paths: parts,
             headerKeyID: header.metadata.keyID, keyStore: keyStore)
+    }
+
+    /// A recording whose parts are objects: read with ranged GETs, streamed, every segment authenticated.
+    /// A part missing from the middle is found by one listing beside part 0.
+    private static func verifyObjects(
+        _ recording: RecordingRecord, parts: [SealedFiles.Part], files: SealedFiles, keyStore: KeyStore
+    ) async -> VerifyResult {
+        let names = parts.map(\.name)
+        func result(_ status: VerifyResult.Status, _ detail: String?, segments: Int? = nil) -> VerifyResult {
+            VerifyResult(
+                paths: names, status: status, tenantID: recording.tenantId, recordingID: recording.id,
+                segmentCount: segments, detail: detail)
+        }
+        if case .shredded? = try? keyStore.dataKeyStatus(ownerID: recording.id, tenantID: recording.tenantId) {
+            return result(.shredded, nil)
+        }
+        if let objects = files.objects {
+            let stem = recording.path.hasSuffix(".cvr") ? String(recording.path.dropLast(4)) : recording.path
+            let listed = (try? await objects.list(prefix: stem + ".part")) ?? []
+            if let beyond = listed.map(\.key).first(where: { !names.contains($0) }) {
+                return result(.missing, "part \(parts.count) is missing, but \(beyond) exists")
+            }
+        }
+        let key: SecretKey
+        do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
+            switch error.code {
+            case .dataKeyShredded: return result(.shredded, nil)
+            case .providerFailed, .databaseFailed: return result(.unavailable, "cannot fetch the data key: \(error.message)")
+            default: return result(.tampered, "the key store has no usable data key for it: \(error.message)")
+            }
+        }
+        let sources = parts.map(files.source)
+        let (tenantID, recordingID) = (recording.tenantId, recording.id)
+        let outcome = await SealedFiles.reading(parts) { () -> SealedRecordingVerifier.Result in
+            SealedRecordingVerifier.verify(
+                parts: sources, dataKey: key, expectedTenantID: tenantID, expectedRecordingID: recordingID)
+        }
+        switch outcome.status {
+        case .ok: return result(.ok, nil, segments: outcome.segmentCount)
+        case .truncated:
+            return result(.truncated, "no last segment after \(outcome.segmentCount) segments", segments: outcome.segmentCount)
+        case .missing(let path): return result(.missing, "part \(path) is missing", segments: outcome.segmentCount)
+        case .tampered(let error):
+            // An object store that could not be read is not evidence of tampering.
+            let status: VerifyResult.Status = error.code == .ioFailed ? .unavailable : .tampered
+            return result(status, error.description, segments: outcome.segmentCount)
+        }
     }
 
     /// Verifies the files, grouping parts of the same recording; the testable core of the command.
