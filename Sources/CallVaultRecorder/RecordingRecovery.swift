@@ -111,7 +111,8 @@ public struct RecordingRecovery: Sendable {
                 bytes: scan.bytes,
                 actor: "recovery",
                 details: details,
-                transcriptionEngine: scan.segments > 0 ? transcriptionEngine : nil,
+                transcriptionEngine: scan.segments > 0 || (scan.outcome == .inAnotherSpool && scan.durationMs > 0)
+                    ? transcriptionEngine : nil,
                 at: Date()
             ).job?.id
         } catch {
@@ -156,6 +157,15 @@ public struct RecordingRecovery: Sendable {
         var scan = Scan(outcome: .readable, parts: parts.count)
         scan.bytes = parts.reduce(0) { $0 + RecordingFiles.size(of: $1) }
         guard !parts.isEmpty else {
+            if recording.storage == .spooled || recording.storage == .uploading {
+                // Written to a spool on another machine (the node that died): what the flush group made
+                // durable there is what the catalog says; the file follows when that node comes back.
+                scan.outcome = .inAnotherSpool
+                scan.durationMs = recording.durationMs
+                scan.bytes = recording.bytes
+                scan.detail = "the file is in the spool of node \(recording.node ?? "?"), not uploaded yet"
+                return scan
+            }
             scan.outcome = .noFile
             return scan
         }

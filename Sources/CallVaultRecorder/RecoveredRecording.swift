@@ -8,6 +8,9 @@ public struct RecoveredRecording: Sendable, Equatable {
         case readable
         /// No part file exists (the crash came before the file was created).
         case noFile
+        /// The file is in another node's spool, not uploaded yet (a directory with an object store): it
+        /// is closed from the catalog's durable progress, and that node uploads the file when it returns.
+        case inAnotherSpool
         /// The data key is gone (shredded or never created): nothing can be read.
         case keyUnavailable
         /// A segment failed to verify; what came before it counts, nothing after.

@@ -237,6 +237,16 @@ public final class TranscriptionWorker {
             throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
         }
         if recordings.contains(where: { $0.state == .recording }) { return .deferred }
+        // With an object store: a track still in another node's spool (closed, its upload not done yet: a
+        // node that crashed uploads it when it comes back) is waited for, not failed.
+        if configuration.objects != nil,
+            recordings.contains(where: {
+                ($0.storage == .spooled || $0.storage == .uploading)
+                    && RecordingFiles.existingParts(firstPart: dataDirectory.resolve($0.path)).isEmpty
+            })
+        {
+            return .deferred
+        }
         let live = recordings.filter { $0.state != .shredded }
         guard !live.isEmpty else {
             return .cancelled(

@@ -19,8 +19,9 @@ import Testing
 @Suite(
     "many nodes on one PostgreSQL catalog",
     .enabled(
-        if: (PostgresServer.canRunOrMustFail && OpenBaoServer.binary != nil) || Services.required,
-        "CALLVAULT_SKIP_SERVICES=1 and PostgreSQL or OpenBao is missing"),
+        if: (PostgresServer.canRunOrMustFail && OpenBaoServer.binary != nil && S3TestServer.canRunOrMustFail)
+            || Services.required,
+        "CALLVAULT_SKIP_SERVICES=1 and PostgreSQL, OpenBao or the S3 server is missing"),
     .serialized, .timeLimit(.minutes(10)))
 struct MultiNodeEndToEndTests {
     /// μ-law speech (samples/answer.ulaw.wav), 160 bytes per 20 ms frame.
@@ -50,7 +51,14 @@ struct MultiNodeEndToEndTests {
         return ws
     }
 
-    @Test func twoServersThreeWorkersAndASweeperShareOneCatalogThroughAKillAndAPausedWorker() throws {
+    /// Where the two machines keep their sealed files: one objects directory both mount, or an S3 bucket
+    /// (moto) with each machine's own spool, no shared file system at all.
+    enum Objects: String, CaseIterable, Sendable {
+        case sharedDirectory, s3Bucket
+    }
+
+    @Test(arguments: Objects.allCases)
+    func twoServersThreeWorkersAndASweeperShareOneCatalogThroughAKillAndAPausedWorker(_ place: Objects) throws {
         let postgres = try PostgresServer.shared()
         let database = try postgres.createDatabase()
         defer { _ = try? postgres.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
@@ -61,15 +69,26 @@ struct MultiNodeEndToEndTests {
         let (first, second) = (root + "/first", root + "/second")
         let objects = root + "/objects"
         let executable = try #require(Repository.callvault)
-        let environment = ["CALLVAULT_TRANSIT_TOKEN": bao.token]
+        var environment = ["CALLVAULT_TRANSIT_TOKEN": bao.token]
+        var objectsOptions = ["--objects", objects]
+        if place == .s3Bucket {
+            let server = try S3TestServer.required()
+            let name = S3TestServer.uniqueBucketName("multi-node")
+            environment["AWS_ACCESS_KEY_ID"] = server.accessKeyID
+            environment["AWS_SECRET_ACCESS_KEY"] = server.secretAccessKey
+            objectsOptions = [
+                "--objects", "s3://\(name)/cluster", "--s3-endpoint", server.endpoint, "--s3-region", server.region,
+                "--s3-path-style", "--s3-create-bucket",
+            ]
+        }
         func sql(_ query: String) throws -> String { try postgres.psql(database: database, query) }
         func cli(_ arguments: [String], on data: String) throws -> ChildProcess.Output {
             try ChildProcess.run(executable, arguments + ["--data", data], environment: environment, timeout: .seconds(180))
         }
         let url = postgres.settings(database: database).url
         let initArguments = [
-            "init", "--database", url, "--key-provider", "transit", "--transit-url", bao.url, "--objects", objects,
-        ]
+            "init", "--database", url, "--key-provider", "transit", "--transit-url", bao.url,
+        ] + objectsOptions
         let made = try cli(initArguments, on: first)
         #expect(made.status == 0, "\(made.stderr)")
         // The second machine: the first's root key, then the same init.
@@ -109,6 +128,10 @@ struct MultiNodeEndToEndTests {
             try sql("SELECT count(*) FROM recordings WHERE state = 'interrupted' AND duration_ms >= 1000") == "1"
         }
         #expect(recovered, "the killed server's recording was recovered by the other")
+        // The killed machine comes back (a new node): with a bucket, its start-up pass uploads what the kill
+        // left in its spool, the cut recording, which no other machine can reach before.
+        let aAgain = try ServeProcess(data: first, environment: environment)
+        defer { aAgain.terminate() }
         #expect(try sql("SELECT count(*) FROM jobs") == "5", "one job per call, the recovered one's included")
 
         // One worker starts; once it holds a job it is paused past its 3 s lease.
@@ -154,6 +177,17 @@ struct MultiNodeEndToEndTests {
         #expect(try sql("SELECT count(*) FROM calls") == "5")
 
         #expect(try b.stop() == 0)
+        #expect(try aAgain.stop() == 0)
+        if place == .s3Bucket {
+            // Every recording and transcript stored in the bucket (verify below reads them there), none left
+            // in either machine's spool.
+            #expect(try sql("SELECT count(*) FROM recordings WHERE storage = 'stored'") == "5")
+            #expect(try sql("SELECT count(*) FROM transcripts WHERE storage = 'stored'") == "5")
+            for data in [first, second] {
+                let left = (FileManager.default.enumerator(atPath: data)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cvr") }
+                #expect(left.isEmpty, "spool copies left in \(data): \(left)")
+            }
+        }
         let swept = try sweeper.stop(SIGTERM, timeout: .seconds(60))
         #expect(swept.status == 0, "the sweeper stopped cleanly: \(swept.stderr.suffix(400))")
         #expect(try cli(["audit", "verify"], on: second).status == 0)
@@ -162,7 +196,9 @@ struct MultiNodeEndToEndTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])
         let statuses = ((report["recordings"] as? [[String: Any]]) ?? []).compactMap { $0["status"] as? String }
         #expect(statuses.sorted() == ["ok", "ok", "ok", "ok", "truncated"], "\(statuses)")
-        let sealed = (FileManager.default.enumerator(atPath: objects)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cvr") }
-        #expect(sealed.count >= 10, "5 recordings and 5 transcripts sealed in the objects directory: \(sealed.count)")
+        if place == .sharedDirectory {
+            let sealed = (FileManager.default.enumerator(atPath: objects)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".cvr") }
+            #expect(sealed.count >= 10, "5 recordings and 5 transcripts sealed in the objects directory: \(sealed.count)")
+        }
     }
 }
