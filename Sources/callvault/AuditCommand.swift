@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultArchive
 import CallVaultModel
 import CallVaultStore
 
@@ -59,14 +60,43 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var options: DataOptions
         @Flag(help: "Print one JSON document.") var json = false
+        @Flag(
+            help: "Also compare the newest chain head anchored in the object store with the log (a directory with a bucket).")
+        var againstObjects = false
 
         func run() async throws {
             var verification: AuditVerification?
+            var anchorCheck: AuditAnchors.Check?
+            let objects = againstObjects ? try options.sealedFiles().objects : nil
+            if againstObjects && objects == nil {
+                throw CLIError.failure(
+                    "--against-objects needs a data directory whose sealed files are in an object store",
+                    hint: "`callvault init --objects s3://BUCKET/PREFIX ...` sets one up for a new data directory")
+            }
             try await CatalogCommandSupport.runAsync {
-                verification = try await options.withStore { catalog in try await catalog.audit.verify() }
+                verification = try await options.withStore { catalog in
+                    if let objects {
+                        do { anchorCheck = try await AuditAnchors(audit: catalog.audit, objects: objects).check() } catch {
+                            throw CLIError.failure(
+                                "cannot read the audit anchors in \(objects.location): \(error)",
+                                hint: "check the object store answers, then retry")
+                        }
+                    }
+                    return try await catalog.audit.verify()
+                }
             }
             guard let verification else { return }
-            let output = AuditVerificationOutput(verification)
+            var output = AuditVerificationOutput(verification)
+            output.anchor = anchorCheck.map(AuditVerificationOutput.Anchor.init)
+            if case .mismatch? = anchorCheck {
+                if json { try CatalogCommandSupport.printJSON(output) } else {
+                    CatalogCommandSupport.fail(
+                        output.anchor?.message ?? "",
+                        hint: "the catalog's audit log differs from what was anchored: restore it from a backup and compare")
+                }
+                throw ExitCode(1)
+            }
+            if !json, let anchor = output.anchor { print(anchor.message) }
             if json {
                 try CatalogCommandSupport.printJSON(output)
             } else if verification.isIntact {

@@ -1,4 +1,6 @@
+import CallVaultArchive
 import CallVaultModel
+import Foundation
 
 /// `audit verify --json`: `{"status":"ok","entries","headHash"}` or
 /// `{"status":"broken","seq","reason","verifiedEntries","message"}`.
@@ -10,6 +12,31 @@ struct AuditVerificationOutput: Encodable {
     let reason: AuditBreak?
     let verifiedEntries: Int?
     let message: String
+    /// With `--against-objects`: what the newest anchor in the object store says.
+    var anchor: Anchor?
+
+    /// `{"status":"matches"|"none"|"mismatch","seq","hash","at","message"}`.
+    struct Anchor: Encodable {
+        let status: String
+        let seq: Int64?
+        let hash: String?
+        let at: Date?
+        let message: String
+
+        init(_ check: AuditAnchors.Check) {
+            switch check {
+            case .matches(let anchor):
+                (status, seq, hash, at) = ("matches", anchor.seq, anchor.hash, anchor.at)
+                message = "audit anchor matches: entry \(anchor.seq) has the hash anchored in the object store at \(anchor.at)"
+            case .noAnchor:
+                (status, seq, hash, at) = ("none", nil, nil, nil)
+                message = "no audit anchor in the object store yet (serve writes one every --audit-anchor-seconds)"
+            case .mismatch(let anchor, let reason):
+                (status, seq, hash, at) = ("mismatch", anchor.seq, anchor.hash, anchor.at)
+                message = "audit anchor mismatch: \(reason)"
+            }
+        }
+    }
 
     init(_ verification: AuditVerification) {
         switch verification {

@@ -70,8 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between passes that upload closed sealed files to the object store (with --objects s3://...).")
     var uploadIntervalSeconds = 2.0
 
+    @Option(help: "Seconds between anchors of the audit chain head in the object store (with --objects s3://...).")
+    var auditAnchorSeconds = 60.0
+
     func validate() throws {
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
+        guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let audiosocket, Self.endpoint(audiosocket) == nil {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
@@ -156,7 +160,11 @@ struct ServeCommand: AsyncParsableCommand {
             ingest,
         ]
         if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger) {
-            services.append(UploadService(uploader: uploader, interval: .seconds(uploadIntervalSeconds), logger: logger))
+            services.append(
+                UploadService(
+                    uploader: uploader, interval: .seconds(uploadIntervalSeconds),
+                    anchors: AuditAnchors(audit: catalog.audit, objects: uploader.objects),
+                    anchorInterval: .seconds(auditAnchorSeconds), logger: logger))
             logger.info("sealed files go to an object store", metadata: ["store": "\(uploader.objects.location)"])
         }
         var audioSocketServer: AudioSocketServer?

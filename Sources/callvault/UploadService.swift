@@ -8,9 +8,14 @@ import ServiceLifecycle
 /// a crash left in the spool: the reconciler) and every ``interval`` after, each pass a
 /// ``SealedFileUploader/uploadPending(limit:)``. Never on an event loop; one pass at a time, so the
 /// uploads' concurrency is bounded by the pass (one file at a time, a part at a time).
+///
+/// It also anchors the audit log's chain head in the store (``AuditAnchors``) every ``anchorInterval``,
+/// so `audit verify --against-objects` can tell a rewritten or cut audit history.
 struct UploadService: Service {
     let uploader: SealedFileUploader
     let interval: Duration
+    let anchors: AuditAnchors
+    let anchorInterval: Duration
     let logger: Logger
 
     let uploaded = Counter(label: "callvault_objects_uploaded_total")
@@ -20,9 +25,19 @@ struct UploadService: Service {
     let passLatency = Metrics.Timer(label: "callvault_objects_upload_pass_seconds")
 
     func run() async throws {
+        var anchored: AuditAnchors.Anchor?
+        var lastAnchoring: ContinuousClock.Instant?
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 await pass()
+                if lastAnchoring.map({ ContinuousClock.now - $0 >= anchorInterval }) ?? true {
+                    lastAnchoring = .now
+                    do { anchored = try await anchors.anchor(after: anchored) } catch {
+                        logger.warning(
+                            "the audit chain head could not be anchored in the object store; retried later",
+                            metadata: ["reason": "\(error)"])
+                    }
+                }
                 try? await Task.sleep(for: interval)
             }
         } onGracefulShutdown: {}

@@ -118,6 +118,24 @@ struct ObjectStorageCLITests {
         #expect(objects.count == 2, "one object per track: \(objects.map(\.key))")
         #expect(objects.allSatisfy { $0.size > 100_000 }, "\(objects)")
 
+        // serve anchored the audit chain head in the bucket: the log matches it.
+        let anchored = try site.run(["audit", "verify", "--against-objects", "--json"])
+        #expect(anchored.status == 0, "\(anchored.stdout) \(anchored.stderr)")
+        let anchor = try #require(try anchored.json()["anchor"] as? [String: Any], "\(anchored.stdout)")
+        #expect(anchor["status"] as? String == "matches", "\(anchored.stdout)")
+        let seq = try #require(anchor["seq"] as? Int)
+        // Anchors that remember another hash for that entry (as after a rewrite of the database's history).
+        let forged = #"{"at":"2026-12-06T00:00:00Z","hash":"\#(String(repeating: "ab", count: 32))","seq":\#(seq)}"#
+        let historyKey = "audit/heads/" + String(repeating: "0", count: 20 - String(seq).count) + "\(seq).json"
+        let genuine = try await store.get("audit/head.json")
+        _ = try await store.put("audit/head.json", bytes: Array(forged.utf8))
+        _ = try await store.put(historyKey, bytes: Array(forged.utf8))
+        let rewritten = try site.run(["audit", "verify", "--against-objects"])
+        #expect(rewritten.status == 1, "\(rewritten.stdout) \(rewritten.stderr)")
+        #expect(rewritten.stderr.contains("entry \(seq) has another hash"), "\(rewritten.stderr)")
+        _ = try await store.put("audit/head.json", bytes: genuine)
+        _ = try await store.put(historyKey, bytes: genuine)
+
         // Read from the bucket: verify streams each object with ranged GETs; export decodes it.
         let listed = try site.run(["recordings", "list", "--json"])
         let ids = try #require((try listed.json()["recordings"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
