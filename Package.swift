@@ -200,7 +200,7 @@ let package = Package(
             name: "CallVaultRecorderTests",
             dependencies: [
                 "CallVaultRecorder", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
-                "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultObjects", "CallVaultTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "CallVaultTranscribeTests",
