@@ -24,7 +24,8 @@ public import Logging
 /// equal counts as uploaded, a different one is reported and nothing is deleted. A multipart upload
 /// a crash left open for the same key is aborted before a new one starts.
 ///
-/// Runs on tasks, never on an event loop (the stores' calls suspend; file reads here are short).
+/// Runs on tasks, never on an event loop (the stores' calls suspend; file reads here are short), a
+/// bounded number of files at a time.
 public struct SealedFileUploader: Sendable {
     /// Files up to this size go in one PUT; larger ones in a multipart upload.
     public static let singlePutLimit = 16 * 1024 * 1024
@@ -65,29 +66,46 @@ public struct SealedFileUploader: Sendable {
     }
 
     /// Uploads every closed file awaiting upload whose spool copy is on this node (at most `limit` rows
-    /// looked at). Failures are reported, logged, and left for the next pass; a catalog that cannot be
-    /// read throws.
-    public func uploadPending(limit: Int = 200) async throws(CatalogError) -> Report {
+    /// looked at, `concurrency` files at a time). Failures are reported, logged, and left for the next
+    /// pass; a catalog that cannot be read throws.
+    public func uploadPending(limit: Int = 200, concurrency: Int = 4) async throws(CatalogError) -> Report {
+        let files = try await catalog.filesAwaitingUpload(limit: limit)
         var report = Report()
-        for file in try await catalog.filesAwaitingUpload(limit: limit) {
-            do throws(SealedFileUploadError) {
-                switch try await upload(file) {
-                case .uploaded(let bytes):
+        await withTaskGroup(of: (SpooledFile, Result<Outcome, SealedFileUploadError>).self) { group in
+            var next = files.startIndex
+            while next < files.endIndex && next - files.startIndex < max(1, concurrency) {
+                let file = files[next]
+                group.addTask { (file, await attempt(file)) }
+                next += 1
+            }
+            while let (file, result) = await group.next() {
+                switch result {
+                case .success(.uploaded(let bytes)):
                     report.uploaded.append(file.id)
                     report.bytes += bytes
-                case .notHere:
+                case .success(.notHere):
                     report.notHere.append(file.id)
-                case .takenByAnother:
+                case .success(.takenByAnother):
                     break
+                case .failure(let error):
+                    report.failures.append(.init(id: file.id, reason: error.message))
+                    logger.warning(
+                        "a sealed file could not be uploaded; the next pass retries it",
+                        metadata: ["\(file.kind.rawValue)": "\(file.id)", "reason": "\(error.message)"])
                 }
-            } catch {
-                report.failures.append(.init(id: file.id, reason: error.message))
-                logger.warning(
-                    "a sealed file could not be uploaded; the next pass retries it",
-                    metadata: ["\(file.kind.rawValue)": "\(file.id)", "reason": "\(error.message)"])
+                if next < files.endIndex {
+                    let file = files[next]
+                    group.addTask { (file, await attempt(file)) }
+                    next += 1
+                }
             }
         }
         return report
+    }
+
+    /// ``upload(_:)`` as a result, for a task group.
+    func attempt(_ file: SpooledFile) async -> Result<Outcome, SealedFileUploadError> {
+        do throws(SealedFileUploadError) { return .success(try await upload(file)) } catch { return .failure(error) }
     }
 
     /// What uploading one file came to.
