@@ -2,9 +2,8 @@ public import CallVaultModel
 
 /// A recording or a transcript as the shredder sees it: an owner of one data key and of sealed files.
 public struct SealedItem: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable {
-        case recording, transcript
-    }
+    /// A recording or a transcript: the same two kinds the upload reconciler knows.
+    public typealias Kind = SpooledFile.Kind
 
     public let kind: Kind
     public let id: String

@@ -51,7 +51,7 @@ struct UploadService: Service {
             uploaded.increment(by: report.uploaded.count)
             uploadedBytes.increment(by: Int(report.bytes))
             failures.increment(by: report.failures.count)
-            backlog.record(report.failures.count + report.notHere.count)
+            backlog.record(report.failures.count)
             if !report.uploaded.isEmpty {
                 logger.info(
                     "sealed files uploaded", metadata: ["count": "\(report.uploaded.count)", "bytes": "\(report.bytes)"])
