@@ -129,10 +129,9 @@ public final class IngestServer: Service, Sendable {
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
-                        try channel.pipeline.syncOperations.addHandler(
-                            MediaWebSocketHandler(
-                                session: session, maximumMessageBytes: maximumMessageBytes, tickInterval: tickInterval,
-                                metrics: metrics, logger: logger))
+                        try MediaWebSocketPipeline.addMediaHandler(
+                            channel.pipeline.syncOperations, session: session, maximumMessageBytes: maximumMessageBytes,
+                            tickInterval: tickInterval, metrics: metrics, logger: logger)
                     }
             }
         )
