@@ -168,7 +168,10 @@ let package = Package(
             dependencies: [
                 "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultTestSupport", "CallVaultKeyProviders", "CallVaultCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,18 +5,23 @@ import NIOWebSocket
 /// Feeds one media WebSocket's messages to its ``MediaSession`` and keeps the protocol honest:
 /// answers pings, reassembles fragmented messages up to a limit, closes with a reason on bad input.
 ///
-/// The receive path allocates nothing per frame: a frame's payload is unmasked into a scratch buffer
-/// owned by the stream (grown, rarely, to the largest message seen) and handed to the session as a view.
-/// Fragmented messages (rare for media) are gathered in a ByteBuffer first. Reading pauses while the
-/// session asks (``ReadGate``).
+/// The receive path allocates nothing per frame: frames are read from the inbound bytes here
+/// (``WebSocketFrameHead``: no frame object per message), a frame's payload is unmasked into a scratch
+/// buffer owned by the stream (grown, rarely, to the largest message seen) and handed to the session as
+/// a view. Fragmented messages (rare for media) are gathered in a ByteBuffer first, as is a frame split
+/// across reads. Reading pauses while the session asks (``ReadGate``).
 final class MediaWebSocketHandler: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let session: any MediaSession
     private let maximumMessageBytes: Int
     private var fragments: ByteBuffer?
+    /// The start of a frame whose end has not arrived yet.
+    private var partial: ByteBuffer?
+    /// The peer broke the framing: nothing more it sends is read.
+    private var framingFailed = false
     private var fragmentOpcode: WebSocketOpcode = .text
     private var scratch: UnsafeMutableRawBufferPointer
     private var ended = false
@@ -70,17 +75,41 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         reads.read(context)
     }
 
+    /// Reads every whole frame in the bytes received so far; keeps the start of an unfinished one.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if var partial {
+            self.partial = nil
+            partial.writeBuffer(&bytes)
+            bytes = partial
+        }
+        while !framingFailed {
+            let frame: (head: WebSocketFrameHead, payload: ByteBuffer)
+            do throws(NIOWebSocketError) {
+                guard let next = try WebSocketFrameHead.read(from: &bytes, maximumLength: maximumMessageBytes) else {
+                    break
+                }
+                frame = next
+            } catch {
+                framingFailed = true
+                return refuse(context, error)
+            }
+            receive(context, frame.head, frame.payload)
+        }
+        if bytes.readableBytes > 0 && !framingFailed { partial = bytes }
+    }
+
+    /// One frame: a message (whole or in fragments), or a control frame.
+    private func receive(_ context: ChannelHandlerContext, _ frame: WebSocketFrameHead, _ payload: ByteBuffer) {
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return close(context, .policy("a new message started inside a fragmented one")) }
             if frame.fin {
-                deliver(context, opcode: frame.opcode, frame.data, mask: frame.maskKey)
+                deliver(context, opcode: frame.opcode, payload, mask: frame.mask)
             } else {
                 fragmentOpcode = frame.opcode
                 var buffer = context.channel.allocator.buffer(capacity: frame.length * 2)
-                var data = frame.unmaskedData
+                var data = Self.unmasked(payload, frame.mask)
                 buffer.writeBuffer(&data)
                 fragments = buffer
             }
@@ -88,7 +117,7 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
             guard var buffer = fragments else { return close(context, .policy("a continuation frame without a message")) }
             fragments = nil
             guard buffer.readableBytes + frame.length <= maximumMessageBytes else { return refuseTooLarge(context) }
-            var data = frame.unmaskedData
+            var data = Self.unmasked(payload, frame.mask)
             buffer.writeBuffer(&data)
             if frame.fin {
                 deliver(context, opcode: fragmentOpcode, buffer, mask: nil)
@@ -96,7 +125,7 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
                 fragments = buffer
             }
         case .ping:
-            var payload = frame.unmaskedData
+            var payload = Self.unmasked(payload, frame.mask)
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: payload.readSlice(length: payload.readableBytes) ?? payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
@@ -105,7 +134,7 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
             end(.normal)
             if !closeSent {
                 closeSent = true
-                var payload = frame.unmaskedData
+                var payload = Self.unmasked(payload, frame.mask)
                 let code = payload.readInteger(as: UInt16.self) ?? 1000
                 var reply = context.channel.allocator.buffer(capacity: 2)
                 reply.writeInteger(code)
@@ -122,8 +151,24 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         }
     }
 
+    /// A control frame's or a fragment's payload unmasked, in a buffer of its own (not the media path).
+    private static func unmasked(_ payload: ByteBuffer, _ mask: UInt32?) -> ByteBuffer {
+        var data = payload
+        if let mask {
+            data.withUnsafeMutableReadableBytes { bytes in
+                for index in bytes.indices { bytes[index] ^= maskByte(mask, index) }
+            }
+        }
+        return data
+    }
+
+    /// The masking key's byte for payload byte `index` (the key's bytes in network order, repeating).
+    private static func maskByte(_ mask: UInt32, _ index: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: mask >> (24 - 8 * (index & 3)))
+    }
+
     /// Unmasks `data` into the scratch buffer and hands it to the session.
-    private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: WebSocketMaskingKey?) {
+    private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: UInt32?) {
         guard !ended else { return }
         let count = data.readableBytes
         guard count <= maximumMessageBytes else { return refuseTooLarge(context) }
@@ -134,7 +179,7 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         let target = scratch
         data.withUnsafeReadableBytes { source in
             if let mask {
-                for index in 0..<count { target[index] = source[index] ^ mask[index & 3] }
+                for index in 0..<count { target[index] = source[index] ^ Self.maskByte(mask, index) }
             } else if count > 0 {
                 target.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
             }
@@ -184,8 +229,8 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// Closes the stream with 1009 for a message over `--max-message-bytes`: one frame too long (NIO's
-    /// decoder refuses it from its header) or a fragmented message whose parts add up to too much.
+    /// Closes the stream with 1009 for a message over `--max-message-bytes`: one frame too long (refused
+    /// from its head, before its payload arrives) or a fragmented message whose parts add up to too much.
     private func refuseTooLarge(_ context: ChannelHandlerContext) {
         let reason = MediaClose(code: 1009, reason: "message larger than the \(maximumMessageBytes)-byte limit")
         refuse(context, kind: "websocket.messageTooLarge", reason)
@@ -200,15 +245,19 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         close(context, reason)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength?:
+    /// Closes the stream for a frame that breaks RFC 6455: 1009 for one over the limit, else 1002.
+    private func refuse(_ context: ChannelHandlerContext, _ error: NIOWebSocketError) {
+        switch error {
+        case .invalidFrameLength:
             refuseTooLarge(context)
-        case let error?:
+        default:
             refuse(context, kind: "websocket.protocolError", MediaClose(code: 1002, reason: "protocol error: \(error)"))
-        case nil:
-            close(context, .policy("protocol error: \(error)"))
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? NIOWebSocketError { return refuse(context, error) }
+        close(context, .policy("protocol error: \(error)"))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
