@@ -162,6 +162,26 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         return data
     }
 
+    /// XORs `source` with a client's masking key into `target` (RFC 6455 §5.3), eight bytes at a time: the
+    /// key's four bytes twice in one 64-bit word, laid out in memory order (so the machine's byte order
+    /// does not matter), then the last few bytes one by one. `target` holds `source.count` bytes; it may
+    /// be `source` itself.
+    static func unmask(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer, mask: UInt32) {
+        let inMemoryOrder = UInt64(mask.bigEndian)
+        let key = inMemoryOrder | inMemoryOrder << 32
+        let count = source.count
+        var index = 0
+        while index + 8 <= count {
+            let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            target.storeBytes(of: word ^ key, toByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            target[index] = source[index] ^ maskByte(mask, index)
+            index += 1
+        }
+    }
+
     /// The masking key's byte for payload byte `index` (the key's bytes in network order, repeating).
     private static func maskByte(_ mask: UInt32, _ index: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: mask >> (24 - 8 * (index & 3)))
@@ -176,15 +196,15 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
             scratch.deallocate()
             scratch = .allocate(byteCount: min(maximumMessageBytes, max(count, scratch.count * 2)), alignment: 16)
         }
-        let target = scratch
+        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
         data.withUnsafeReadableBytes { source in
             if let mask {
-                for index in 0..<count { target[index] = source[index] ^ Self.maskByte(mask, index) }
+                Self.unmask(source, into: target, mask: mask)
             } else if count > 0 {
                 target.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
             }
         }
-        let message = UnsafeRawBufferPointer(rebasing: target[0..<count])
+        let message = UnsafeRawBufferPointer(target)
         let outcome = opcode == .text ? session.receiveText(message) : session.receiveBinary(message)
         if let outcome { close(context, outcome) }
     }
