@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
         .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
         .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
+        .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -98,6 +99,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // Object storage: where sealed files live (a local directory, or a bucket over the S3 API with
+        // its own Signature Version 4 signer on CallVaultCrypto's SHA-256 and HMAC).
+        .target(
+            name: "CallVaultObjects",
+            dependencies: [
+                "CallVaultCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
@@ -150,6 +163,9 @@ let package = Package(
         .testTarget(
             name: "CallVaultKeyProvidersTests",
             dependencies: ["CallVaultKeyProviders", "CallVaultCrypto", "CallVaultTestSupport"]),
+        .testTarget(
+            name: "CallVaultObjectsTests",
+            dependencies: ["CallVaultObjects", "CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultStoreTests",
             dependencies: [

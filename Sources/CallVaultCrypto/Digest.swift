@@ -70,4 +70,28 @@ public enum Digest {
     public static func hmacSHA256(key: SecretKey, data: [UInt8]) -> [UInt8] {
         data.withUnsafeBytes { hmacSHA256(key: key, data: $0) }
     }
+
+    /// HMAC-SHA-256 of `data` under `key`, written straight into a new ``SecretKey`` (32 bytes): for
+    /// key derivations whose intermediate keys must not sit in ordinary arrays (AWS Signature Version 4
+    /// derives its signing key as a chain of four HMACs).
+    public static func hmacSHA256Key(key: SecretKey, data: some Sequence<UInt8>) throws(CryptoError) -> SecretKey {
+        let message = Array(data)
+        let derived = try SecretKey(zeroedByteCount: sha256ByteCount)
+        var empty: UInt8 = 0
+        derived.withUnsafeMutableBytes { output in
+            var size: UInt32 = 0
+            let result = key.withUnsafeBytes { keyBytes in
+                message.withUnsafeBufferPointer { messageBytes in
+                    withUnsafePointer(to: &empty) { emptyPointer in
+                        HMAC(
+                            EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
+                            messageBytes.baseAddress ?? emptyPointer, messageBytes.count,
+                            output.baseAddress!.assumingMemoryBound(to: UInt8.self), &size)
+                    }
+                }
+            }
+            precondition(result != nil && size == 32, "HMAC-SHA-256 failed: \(OpenSSLError.drain())")
+        }
+        return derived
+    }
 }

@@ -45,7 +45,10 @@ public struct IngestContext: Sendable {
         self.admission = StreamAdmission(limits: limits)
         self.dayKeys = dayKeys
         self.catalog = catalog
-        self.catalogExecutor = catalog is Catalog ? ThreadPoolTaskExecutor(pool: threadPool) : nil
+        // A key store on PostgreSQL blocks its thread for each round trip (opening a track makes a data
+        // key): then the call queues run on the blocking pool too, never on the cooperative pool.
+        self.catalogExecutor =
+            catalog is Catalog || keyStore.isOnNetworkDatabase ? ThreadPoolTaskExecutor(pool: threadPool) : nil
         self.keyStore = keyStore
         self.dataDirectory = dataDirectory
         self.flushGroup = flushGroup

@@ -166,4 +166,18 @@ struct AuditChainWalk {
 
     /// The verdict after the last row.
     var intact: AuditVerification { .intact(entries: verified, headHash: prevHash) }
+
+    /// The verdict after the last row, held against the chain's head as the store recorded it with each
+    /// append (PostgreSQL's `audit_head`): a walk that ends before the head means the last entries were
+    /// deleted (which the links alone cannot show); one that ends at the head with another hash, that the
+    /// last entry was rewritten along with its hash. (A walk past the head is not judged: rows added
+    /// outside the store, or a copy whose head is moved after, as `migrate-store` does.)
+    func ending(atHead seq: Int64, hash: [UInt8]) -> AuditVerification {
+        let last = expectedSeq - 1
+        if seq > last { return .broken(seq: last + 1, reason: .removed, verifiedEntries: verified) }
+        if seq == last, seq > 0, !CatalogHash.constantTimeEquals(hash, prevHash) {
+            return .broken(seq: last, reason: .edited, verifiedEntries: verified - 1)
+        }
+        return intact
+    }
 }

@@ -1,6 +1,5 @@
 public import CallVaultCrypto
 public import CallVaultModel
-internal import GRDB
 
 extension KeyStore {
     /// Creates the data key (DEK) of one recording or transcript, wrapped under the day key of its expiry day.
@@ -36,10 +35,10 @@ extension KeyStore {
             // still the day's key.
             ready = try readyDayKey(tenantID, expiresOn, kind)
         }
-        let result = try write { db throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
-            let live = try self.fetchOne(db, "SELECT 1 FROM data_key WHERE owner_id = ?", [ownerID])
-            let shredded = try self.fetchOne(db, "SELECT 1 FROM shredded_data_key WHERE owner_id = ?", [ownerID])
-            if live != nil || shredded != nil {
+        // With the day key ready in memory the transaction only adds the data key (a shared lock on
+        // PostgreSQL: recordings on every node side by side); otherwise it may make the day key (exclusive).
+        let body = { (db: any KeyRecordTransaction) throws(KeyStoreError) -> (keyID: String, key: SecretKey) in
+            if try db.ownerHasOrHadDataKey(ownerID) {
                 throw KeyStoreError(.dataKeyExists, "owner \(ownerID) already has (or had) a data key; use a new id")
             }
             let day: (keyID: String, key: SecretKey)
@@ -57,17 +56,14 @@ extension KeyStore {
             let keyID = KeyStoreIdentifier.random()
             let key = try Self.randomKey()
             let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))
-            try self.execute(
-                db,
-                """
-                INSERT INTO data_key
-                    (owner_id, tenant_id, key_id, kind, expires_on, held, wrapping_key_id, wrapped, created_at)
-                VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
-                """,
-                [ownerID, tenantID, keyID, kind.rawValue, expiresOn.description, day.keyID, wrapped, Self.now()]
-            )
+            try db.insertDataKey(
+                DataKeyRecord(
+                    ownerID: ownerID, tenantID: tenantID, keyID: keyID, kind: kind.rawValue,
+                    expiresOn: expiresOn.description, held: false, wrappingKeyID: day.keyID, wrapped: wrapped,
+                    createdAt: Self.now()))
             return (keyID, key)
         }
+        let result = ready == nil ? try write(body) : try writeAdding(body)
         logger.debug(
             "data key created",
             metadata: [
@@ -99,7 +95,7 @@ extension KeyStore {
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
             }
-            return (row["key_id"], try self.unwrapDataKey(db, row))
+            return (row.keyID, try self.unwrapDataKey(db, row))
         }
     }
 
@@ -107,42 +103,35 @@ extension KeyStore {
     public func dataKeyStatus(ownerID: String, tenantID: String) throws(KeyStoreError) -> DataKeyStatus {
         try read { db throws(KeyStoreError) -> DataKeyStatus in
             if let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) {
-                let kindText: String = row["kind"]
-                let dayText: String = row["expires_on"]
-                let held: Int = row["held"]
                 return .active(
-                    keyID: row["key_id"],
-                    kind: KeyKind(rawValue: kindText) ?? .voice,
-                    expiresOn: try CalendarDay(dayText),
-                    held: held == 1
+                    keyID: row.keyID,
+                    kind: KeyKind(rawValue: row.kind) ?? .voice,
+                    expiresOn: try CalendarDay(row.expiresOn),
+                    held: row.held
                 )
             }
-            if let row = try self.fetchOne(
-                db,
-                "SELECT key_id, reason FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
-                [ownerID, tenantID]
-            ) {
-                let reason: String = row["reason"]
-                return .shredded(keyID: row["key_id"], reason: DataKeyStatus.ShredReason(rawValue: reason) ?? .expired)
+            if let row = try db.shreddedDataKey(ownerID: ownerID, tenantID: tenantID) {
+                return .shredded(keyID: row.keyID, reason: DataKeyStatus.ShredReason(rawValue: row.reason) ?? .expired)
             }
             return .unknown
         }
     }
 
-    func dataKeyRow(_ db: Database, ownerID: String, tenantID: String) throws(KeyStoreError) -> Row? {
-        try fetchOne(db, "SELECT * FROM data_key WHERE owner_id = ? AND tenant_id = ?", [ownerID, tenantID])
+    func dataKeyRow(_ db: any KeyRecordTransaction, ownerID: String, tenantID: String) throws(KeyStoreError)
+        -> DataKeyRecord?
+    {
+        try db.dataKey(ownerID: ownerID, tenantID: tenantID)
     }
 
     /// Unwraps a `data_key` row: through the hold key if held, else through its day key.
-    func unwrapDataKey(_ db: Database, _ row: Row) throws(KeyStoreError) -> SecretKey {
-        let ownerID: String = row["owner_id"]
-        let tenantID: String = row["tenant_id"]
-        let keyID: String = row["key_id"]
-        let kind: String = row["kind"]
-        let held: Int = row["held"]
-        let wrappingKeyID: String = row["wrapping_key_id"]
+    func unwrapDataKey(_ db: any KeyRecordTransaction, _ row: DataKeyRecord) throws(KeyStoreError) -> SecretKey {
+        let ownerID = row.ownerID
+        let tenantID = row.tenantID
+        let keyID = row.keyID
+        let kind = row.kind
+        let wrappingKeyID = row.wrappingKeyID
         let kek: SecretKey
-        if held == 1 {
+        if row.held {
             guard let hold = try holdKey(db, tenantID, create: false), hold.keyID == wrappingKeyID else {
                 throw KeyStoreError(
                     .unwrapFailed,
@@ -160,21 +149,19 @@ extension KeyStore {
             kek = day
         }
         return try Self.unwrap(
-            Self.bytes(row, "wrapped"),
+            row.wrapped,
             under: kek,
             Self.dataContext(tenantID, keyID, kind, ownerID),
             what: "data key"
         )
     }
 
-    func missingDataKeyError(_ db: Database, ownerID: String, tenantID: String) throws(KeyStoreError) -> KeyStoreError {
-        if let row = try fetchOne(
-            db,
-            "SELECT reason, shredded_at FROM shredded_data_key WHERE owner_id = ? AND tenant_id = ?",
-            [ownerID, tenantID]
-        ) {
-            let reason: String = row["reason"]
-            let at: Int64 = row["shredded_at"]
+    func missingDataKeyError(_ db: any KeyRecordTransaction, ownerID: String, tenantID: String) throws(KeyStoreError)
+        -> KeyStoreError
+    {
+        if let row = try db.shreddedDataKey(ownerID: ownerID, tenantID: tenantID) {
+            let reason = row.reason
+            let at = row.shreddedAt
             return KeyStoreError(
                 .dataKeyShredded,
                 "the data key of owner \(ownerID) (tenant \(tenantID)) was shredded "

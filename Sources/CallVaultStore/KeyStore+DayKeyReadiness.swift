@@ -1,7 +1,6 @@
 import CallVaultCrypto
 import CallVaultKeyProviders
 public import CallVaultModel
-internal import GRDB
 
 /// Day keys made ready ahead, so that a data key can be created where no provider round trip may be
 /// made: on an ingest event loop, a recording's data key comes only from a day key already unwrapped in
@@ -82,24 +81,21 @@ extension KeyStore {
             return .cached(until: until)
         }
         // Near the end of its entry (or just evicted): unwrap it again through the provider.
-        let row = try read { db throws(KeyStoreError) -> Row? in
-            try self.fetchOne(
-                db, "SELECT day, kind, wrapped, provider_key FROM day_key WHERE key_id = ? AND tenant_id = ?",
-                [ready.keyID, tenantID])
+        let row = try read { db throws(KeyStoreError) -> DayKeyRecord? in
+            try db.dayKey(keyID: ready.keyID).flatMap { $0.tenantID == tenantID ? $0 : nil }
         }
-        let providerKey: String? = row?["provider_key"]
-        guard let row, let providerKey else {
+        guard let row, let providerKey = row.providerKey else {
             throw KeyStoreError(
                 .dayKeyNotReady,
                 "the \(kind.rawValue) day key of tenant \(tenantID) for \(expiresOn) changed while it was being "
                     + "prepared; try again")
         }
-        let day: String = row["day"]
-        let kindText: String = row["kind"]
+        let day = row.day
+        let kindText = row.kind
         let key: SecretKey
         do throws(KeyProviderError) {
             key = try provider.unwrap(
-                Self.bytes(row, "wrapped"), under: providerKey,
+                row.wrapped, under: providerKey,
                 context: Self.dayContext(tenantID, ready.keyID, day, kindText))
         } catch {
             if error.code == .keyNotFound { dayKeyCache.remove([ready.keyID]) }
@@ -118,23 +114,19 @@ extension KeyStore {
         // A tenant without a provider: its day key is made or unwrapped under its tenant key, in memory.
         guard keyProviders.hasProvider(for: tenantID) else { return nil }
         let dayText = day.description
-        let row = try read { db throws(KeyStoreError) -> Row? in
-            guard try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil else {
+        let row = try read { db throws(KeyStoreError) -> DayKeyRecord? in
+            guard try db.tenantKey(tenantID) != nil else {
                 throw KeyStoreError(.unknownTenant, "tenant \(tenantID) has no key (create the tenant first)")
             }
-            if let row = try self.fetchOne(
-                db, "SELECT key_id, provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-                [tenantID, dayText, kind.rawValue])
-            {
+            if let row = try db.dayKey(tenantID: tenantID, day: dayText, kind: kind.rawValue) {
                 return row
             }
             try self.checkDayNotDestroyed(db, tenantID, dayText, kind)
             return nil
         }
         if let row {
-            let keyID: String = row["key_id"]
-            let providerKey: String? = row["provider_key"]
-            guard providerKey != nil else { return nil }
+            let keyID = row.keyID
+            guard row.providerKey != nil else { return nil }
             if let key = dayKeyCache.key(keyID) { return (keyID, key) }
         }
         throw KeyStoreError(
@@ -146,13 +138,9 @@ extension KeyStore {
 
     /// Whether `keyID` is still the (tenant, day, kind) day key, inside the data key's write transaction
     /// (an erasure may have replaced it, or the sweeper destroyed it, since it was read).
-    func isCurrentDayKey(_ db: Database, _ keyID: String, _ tenantID: String, _ day: CalendarDay, _ kind: KeyKind)
-        throws(KeyStoreError) -> Bool
-    {
-        let row = try fetchOne(
-            db, "SELECT key_id FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, day.description, kind.rawValue])
-        let current: String? = row?["key_id"]
-        return current == keyID
+    func isCurrentDayKey(
+        _ db: any KeyRecordTransaction, _ keyID: String, _ tenantID: String, _ day: CalendarDay, _ kind: KeyKind
+    ) throws(KeyStoreError) -> Bool {
+        try db.dayKey(tenantID: tenantID, day: day.description, kind: kind.rawValue)?.keyID == keyID
     }
 }

@@ -1,6 +1,5 @@
 public import CallVaultModel
 import CallVaultKeyProviders
-internal import GRDB
 
 extension KeyStore {
     /// Puts one owner's data key under legal hold: re-wraps it under the tenant's hold key, in one transaction.
@@ -14,20 +13,15 @@ extension KeyStore {
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
             }
-            let held: Int = row["held"]
-            if held == 1 { return false }
-            let keyID: String = row["key_id"]
-            let kind: String = row["kind"]
+            if row.held { return false }
+            let keyID = row.keyID
+            let kind = row.kind
             let key = try self.unwrapDataKey(db, row)
             guard let hold = try self.holdKey(db, tenantID, create: true) else {
                 throw KeyStoreError(.databaseFailed, "hold key of tenant \(tenantID) could not be created")
             }
             let wrapped = try Self.wrap(key, under: hold.key, Self.dataContext(tenantID, keyID, kind, ownerID))
-            try self.execute(
-                db,
-                "UPDATE data_key SET held = 1, wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
-                [hold.keyID, wrapped, ownerID]
-            )
+            try db.rewrapDataKey(ownerID: ownerID, wrappingKeyID: hold.keyID, wrapped: wrapped, held: true, expiresOn: nil)
             return true
         }
         if placed { logger.info("legal hold placed", metadata: ["tenant": "\(tenantID)", "owner": "\(ownerID)"]) }
@@ -88,21 +82,15 @@ extension KeyStore {
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
             }
-            let held: Int = row["held"]
-            guard held == 1 else {
+            guard row.held else {
                 throw KeyStoreError(.notHeld, "the data key of owner \(ownerID) is not under legal hold")
             }
-            let keyID: String = row["key_id"]
-            let kindText: String = row["kind"]
+            let keyID = row.keyID
+            let kindText = row.kind
             guard let kind = KeyKind(rawValue: kindText) else {
                 throw KeyStoreError(.databaseFailed, "data key \(keyID) has unknown kind '\(kindText)'")
             }
-            let dayShredded =
-                try self.fetchOne(
-                    db,
-                    "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-                    [tenantID, expiresOn.description, kind.rawValue]
-                ) != nil
+            let dayShredded = try db.isDayKeyDestroyed(tenantID: tenantID, day: expiresOn.description, kind: kind.rawValue)
             let outcome: HoldRelease
             if expiresOn < today || dayShredded {
                 try self.shred(db, ownerID: ownerID, tenantID: tenantID, keyID: keyID, reason: .expired)
@@ -111,11 +99,9 @@ extension KeyStore {
                 let key = try self.unwrapDataKey(db, row)
                 let day = try self.dayKey(db, tenantID, expiresOn, kind)
                 let wrapped = try Self.wrap(key, under: day.key, Self.dataContext(tenantID, keyID, kind.rawValue, ownerID))
-                try self.execute(
-                    db,
-                    "UPDATE data_key SET held = 0, wrapping_key_id = ?, wrapped = ?, expires_on = ? WHERE owner_id = ?",
-                    [day.keyID, wrapped, expiresOn.description, ownerID]
-                )
+                try db.rewrapDataKey(
+                    ownerID: ownerID, wrappingKeyID: day.keyID, wrapped: wrapped, held: false,
+                    expiresOn: expiresOn.description)
                 outcome = .rewrapped(dayKeyID: day.keyID, expiresOn: expiresOn)
             }
             if let generation, try !self.replaceHoldKey(db, tenantID, generation) {
@@ -131,7 +117,7 @@ extension KeyStore {
             guard let row = try self.dataKeyRow(db, ownerID: ownerID, tenantID: tenantID) else {
                 throw try self.missingDataKeyError(db, ownerID: ownerID, tenantID: tenantID)
             }
-            let kindText: String = row["kind"]
+            let kindText = row.kind
             guard let kind = KeyKind(rawValue: kindText) else {
                 throw KeyStoreError(.databaseFailed, "data key of owner \(ownerID) has unknown kind '\(kindText)'")
             }

@@ -2,7 +2,6 @@ import CallVaultCrypto
 import CallVaultKeyProviders
 import CallVaultModel
 import Foundation
-internal import GRDB
 
 /// The hold key of a tenant whose keys are in a key provider: wrapped by a provider key of its own, and
 /// replaced by a fresh generation whenever a held data key leaves it (hold released), so that a backup's
@@ -33,18 +32,16 @@ extension KeyStore {
     /// transaction); a hold key made earlier under the tenant key is left as it is until its next
     /// regeneration moves it into the provider.
     func ensureProviderHoldKey(_ provider: any KeyProvider, _ tenantID: String) throws(KeyStoreError) {
-        let exists = try read { db throws(KeyStoreError) in
-            try self.fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ?", [tenantID]) != nil
-        }
+        let exists = try read { db throws(KeyStoreError) in try db.holdKey(tenantID) != nil }
         if exists { return }
         let fresh = try freshHoldKey(provider, tenantID)
         let inserted = try write { db throws(KeyStoreError) -> Bool in
-            if try self.fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ?", [tenantID]) != nil { return false }
+            if try db.holdKey(tenantID) != nil { return false }
             _ = try self.tenantKey(db, tenantID)  // the tenant must exist
-            try self.execute(
-                db,
-                "INSERT INTO hold_key (tenant_id, key_id, wrapped, created_at, provider_key) VALUES (?, ?, ?, ?, ?)",
-                [tenantID, fresh.keyID, Data(fresh.wrapped), Self.now(), fresh.providerKey])
+            try db.insertHoldKey(
+                tenantID: tenantID,
+                WrappedKeyRecord(keyID: fresh.keyID, wrapped: fresh.wrapped, providerKey: fresh.providerKey),
+                createdAt: Self.now())
             return true
         }
         if inserted {
@@ -90,10 +87,9 @@ extension KeyStore {
         -> HoldKeyGeneration?
     {
         let current = try read { db throws(KeyStoreError) -> (String, SecretKey, String?)? in
-            guard let row = try self.fetchOne(db, "SELECT key_id, provider_key FROM hold_key WHERE tenant_id = ?", [tenantID]),
-                let hold = try self.holdKey(db, tenantID, create: false)
+            guard let row = try db.holdKey(tenantID), let hold = try self.holdKey(db, tenantID, create: false)
             else { return nil }
-            return (hold.keyID, hold.key, row["provider_key"] as String?)
+            return (hold.keyID, hold.key, row.providerKey)
         }
         guard let (keyID, key, providerKey) = current else { return nil }
         return HoldKeyGeneration(
@@ -102,31 +98,24 @@ extension KeyStore {
 
     /// Inside a transaction: re-wraps the tenant's held data keys under the fresh hold key, replaces the
     /// hold-key row and retires the old provider key. False when the hold key changed meanwhile.
-    func replaceHoldKey(_ db: Database, _ tenantID: String, _ generation: HoldKeyGeneration) throws(KeyStoreError) -> Bool {
-        guard try fetchOne(db, "SELECT 1 FROM hold_key WHERE tenant_id = ? AND key_id = ?", [tenantID, generation.oldKeyID]) != nil
-        else { return false }
-        let rows = try fetchAll(
-            db, "SELECT owner_id, key_id, kind, wrapped FROM data_key WHERE tenant_id = ? AND held = 1 AND wrapping_key_id = ?",
-            [tenantID, generation.oldKeyID])
-        for row in rows {
-            let ownerID: String = row["owner_id"]
-            let context = Self.dataContext(tenantID, row["key_id"], row["kind"], ownerID)
-            let key = try Self.unwrap(Self.bytes(row, "wrapped"), under: generation.oldKey, context, what: "data key")
-            try execute(
-                db, "UPDATE data_key SET wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?",
-                [generation.fresh.keyID, try Self.wrap(key, under: generation.fresh.key, context), ownerID])
+    func replaceHoldKey(_ db: any KeyRecordTransaction, _ tenantID: String, _ generation: HoldKeyGeneration)
+        throws(KeyStoreError) -> Bool
+    {
+        guard try db.holdKey(tenantID)?.keyID == generation.oldKeyID else { return false }
+        for row in try db.dataKeys(wrappedBy: generation.oldKeyID, held: true) where row.tenantID == tenantID {
+            let context = Self.dataContext(tenantID, row.keyID, row.kind, row.ownerID)
+            let key = try Self.unwrap(row.wrapped, under: generation.oldKey, context, what: "data key")
+            try db.rewrapDataKey(
+                ownerID: row.ownerID, wrappingKeyID: generation.fresh.keyID,
+                wrapped: try Self.wrap(key, under: generation.fresh.key, context), held: true, expiresOn: nil)
         }
-        try execute(
-            db, "UPDATE hold_key SET key_id = ?, wrapped = ?, provider_key = ?, created_at = ? WHERE tenant_id = ?",
-            [generation.fresh.keyID, Data(generation.fresh.wrapped), generation.fresh.providerKey, Self.now(), tenantID])
+        _ = try db.replaceHoldKey(
+            tenantID: tenantID,
+            WrappedKeyRecord(
+                keyID: generation.fresh.keyID, wrapped: generation.fresh.wrapped, providerKey: generation.fresh.providerKey),
+            createdAt: Self.now())
         if let old = generation.oldProviderKey {
-            try execute(
-                db,
-                """
-                INSERT OR IGNORE INTO retired_provider_key (provider_key, tenant_id, day, kind, retired_at)
-                VALUES (?, ?, '', 'hold', ?)
-                """,
-                [old, tenantID, Self.now()])
+            try db.retireProviderKey(old, tenantID: tenantID, day: "", kind: "hold", at: Self.now())
         }
         return true
     }

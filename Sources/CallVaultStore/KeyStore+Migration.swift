@@ -2,7 +2,6 @@ import CallVaultCrypto
 public import CallVaultKeyProviders
 public import CallVaultModel
 import Foundation
-internal import GRDB
 
 /// Moving a `local` data directory's day keys under provider keys (`callvault keys migrate --to`).
 ///
@@ -23,16 +22,12 @@ extension KeyStore {
 
     /// How many live day keys the tenant has (any wrapping): a tenant's provider may change only at zero.
     public func dayKeyCount(tenantID: String) throws(KeyStoreError) -> Int {
-        try read { db throws(KeyStoreError) in
-            try self.count(db, "SELECT count(*) FROM day_key WHERE tenant_id = ?", [tenantID])
-        }
+        try read { db throws(KeyStoreError) in try db.countDayKeys(DayKeyFilter(tenantID: tenantID)) }
     }
 
     /// How many day keys are still wrapped by their tenant key (not by a provider).
     public func localDayKeyCount() throws(KeyStoreError) -> Int {
-        try read { db throws(KeyStoreError) in
-            try self.count(db, "SELECT count(*) FROM day_key WHERE provider_key IS NULL")
-        }
+        try read { db throws(KeyStoreError) in try db.countDayKeys(DayKeyFilter(providerWrapped: false)) }
     }
 
     /// Wraps every tenant-wrapped day key under a provider key of `provider`, one row per transaction.
@@ -45,17 +40,14 @@ extension KeyStore {
     public func migrateLocalDayKeys(to provider: any KeyProvider) throws(KeyStoreError) -> DayKeyMigration {
         var result = DayKeyMigration()
         result.alreadyInProvider = try read { db throws(KeyStoreError) in
-            try self.count(db, "SELECT count(*) FROM day_key WHERE provider_key IS NOT NULL")
+            try db.countDayKeys(DayKeyFilter(providerWrapped: true))
         }
-        let rows = try read { db throws(KeyStoreError) in
-            try self.fetchAll(
-                db, "SELECT key_id, tenant_id, day, kind FROM day_key WHERE provider_key IS NULL ORDER BY day, tenant_id, kind")
-        }
+        let rows = try read { db throws(KeyStoreError) in try db.dayKeys(DayKeyFilter(providerWrapped: false)) }
         for row in rows {
-            let keyID: String = row["key_id"]
-            let tenantID: String = row["tenant_id"]
-            let dayText: String = row["day"]
-            let kindText: String = row["kind"]
+            let keyID = row.keyID
+            let tenantID = row.tenantID
+            let dayText = row.day
+            let kindText = row.kind
             guard let kind = KeyKind(rawValue: kindText), let day = try? CalendarDay(dayText) else {
                 throw KeyStoreError(.databaseFailed, "day key \(keyID) has kind '\(kindText)' or day '\(dayText)' this build does not know")
             }
@@ -63,12 +55,9 @@ extension KeyStore {
             // The day key, unwrapped under its tenant key; nil when it went meanwhile (swept, or migrated).
             guard
                 let key = try read({ db throws(KeyStoreError) -> SecretKey? in
-                    guard
-                        let current = try self.fetchOne(
-                            db, "SELECT wrapped FROM day_key WHERE key_id = ? AND provider_key IS NULL", [keyID])
-                    else { return nil }
+                    guard let current = try db.dayKey(keyID: keyID), current.providerKey == nil else { return nil }
                     return try Self.unwrap(
-                        Self.bytes(current, "wrapped"), under: try self.tenantKey(db, tenantID),
+                        current.wrapped, under: try self.tenantKey(db, tenantID),
                         Self.dayContext(tenantID, keyID, dayText, kindText), what: "day key")
                 })
             else { continue }
@@ -88,10 +77,7 @@ extension KeyStore {
                 throw providerError(error, provider, "cannot migrate the \(doing)")
             }
             let updated = try write { db throws(KeyStoreError) -> Bool in
-                try self.execute(
-                    db, "UPDATE day_key SET wrapped = ?, provider_key = ? WHERE key_id = ? AND provider_key IS NULL",
-                    [Data(wrapped), name, keyID])
-                return db.changesCount == 1
+                try db.moveDayKeyToProvider(keyID: keyID, wrapped: wrapped, providerKey: name)
             }
             if updated {
                 dayKeyCache.insert(key, for: keyID)
@@ -102,10 +88,7 @@ extension KeyStore {
             }
         }
         // Hold keys under tenant keys move into the provider as a fresh generation (held keys re-wrapped).
-        let localHolds = try read { db throws(KeyStoreError) in
-            try self.fetchAll(db, "SELECT tenant_id FROM hold_key WHERE provider_key IS NULL ORDER BY tenant_id")
-                .map { (row: Row) -> String in row["tenant_id"] }
-        }
+        let localHolds = try read { db throws(KeyStoreError) in try db.tenantsWithLocalHoldKeys() }
         for tenantID in localHolds where !keyProviders.hasOwnProvider(tenantID) {
             if try regenerateHoldKey(provider, tenantID) { result.holdKeysMigrated += 1 }
         }

@@ -2,7 +2,6 @@ import CallVaultCrypto
 import CallVaultKeyProviders
 public import CallVaultModel
 import Foundation
-internal import GRDB
 
 /// Day keys wrapped by a key provider: their names, their creation outside write transactions, their
 /// unwrapping through the ``DayKeyCache``, and provider errors as key-store errors.
@@ -64,28 +63,22 @@ extension KeyStore {
         let dayText = day.description
         let doing = "\(kind.rawValue) day key of tenant \(tenantID) for \(dayText)"
         for _ in 0..<3 {
-            let existing = try read { db throws(KeyStoreError) -> Row? in
-                guard try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil else {
+            let existing = try read { db throws(KeyStoreError) -> DayKeyRecord? in
+                guard try db.tenantKey(tenantID) != nil else {
                     throw KeyStoreError(.unknownTenant, "tenant \(tenantID) has no key (create the tenant first)")
                 }
-                if let row = try self.fetchOne(
-                    db,
-                    "SELECT key_id, wrapped, provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-                    [tenantID, dayText, kind.rawValue]
-                ) {
+                if let row = try db.dayKey(tenantID: tenantID, day: dayText, kind: kind.rawValue) {
                     return row
                 }
                 try self.checkDayNotDestroyed(db, tenantID, dayText, kind)
                 return nil
             }
             if let row = existing {
-                let keyID: String = row["key_id"]
-                let providerKeyColumn: String? = row["provider_key"]
-                guard let providerKey = providerKeyColumn else { return nil }
+                guard let providerKey = row.providerKey else { return nil }
                 let key = try providerDayKey(
-                    keyID: keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, providerKey: providerKey,
-                    wrapped: Self.bytes(row, "wrapped"))
-                return (keyID, key)
+                    keyID: row.keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, providerKey: providerKey,
+                    wrapped: row.wrapped)
+                return (row.keyID, key)
             }
 
             let name = Self.providerKeyName(tenantID: tenantID, kind: kind, day: day)
@@ -108,21 +101,14 @@ extension KeyStore {
             let inserted: Bool
             do throws(KeyStoreError) {
                 inserted = try write { db throws(KeyStoreError) -> Bool in
-                    if try self.fetchOne(
-                        db, "SELECT 1 FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-                        [tenantID, dayText, kind.rawValue]) != nil
-                    {
+                    if try db.dayKey(tenantID: tenantID, day: dayText, kind: kind.rawValue) != nil {
                         return false
                     }
                     try self.checkDayNotDestroyed(db, tenantID, dayText, kind)
-                    try self.execute(
-                        db,
-                        """
-                        INSERT INTO day_key (key_id, tenant_id, day, kind, wrapped, created_at, provider_key)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                        [keyID, tenantID, dayText, kind.rawValue, Data(wrapped), Self.now(), name]
-                    )
+                    try db.insertDayKey(
+                        DayKeyRecord(
+                            keyID: keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, wrapped: wrapped,
+                            providerKey: name, createdAt: Self.now()))
                     return true
                 }
             } catch {
@@ -170,12 +156,10 @@ extension KeyStore {
     }
 
     /// Throws `dayKeyDestroyed` if the (tenant, day, kind) day key was shredded already.
-    func checkDayNotDestroyed(_ db: Database, _ tenantID: String, _ dayText: String, _ kind: KeyKind) throws(KeyStoreError) {
-        if try fetchOne(
-            db,
-            "SELECT 1 FROM destroyed_day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, dayText, kind.rawValue]
-        ) != nil {
+    func checkDayNotDestroyed(_ db: any KeyRecordTransaction, _ tenantID: String, _ dayText: String, _ kind: KeyKind)
+        throws(KeyStoreError)
+    {
+        if try db.isDayKeyDestroyed(tenantID: tenantID, day: dayText, kind: kind.rawValue) {
             throw KeyStoreError(
                 .dayKeyDestroyed,
                 "the \(kind.rawValue) day key of tenant \(tenantID) for \(dayText) was already shredded; "

@@ -2,7 +2,6 @@ import CallVaultCrypto
 import CallVaultKeyProviders
 public import CallVaultModel
 public import Foundation
-internal import GRDB
 
 /// Erasure that is backup-proof at once: the day keys under erased data keys are regenerated.
 ///
@@ -62,7 +61,7 @@ extension KeyStore {
                 outcome = try write { db throws(KeyStoreError) -> DataKeyDestruction? in
                     for generation in prepared {
                         // Regenerated or destroyed meanwhile: start again from what is there now.
-                        if try self.fetchOne(db, "SELECT 1 FROM day_key WHERE key_id = ?", [generation.keyID]) == nil {
+                        if try db.dayKey(keyID: generation.keyID) == nil {
                             return nil
                         }
                     }
@@ -103,37 +102,30 @@ extension KeyStore {
 
     /// The day keys above the owners' unheld data keys: provider-wrapped ones to regenerate, and how many
     /// are wrapped locally (which erasure cannot make backup-proof).
-    func dayKeysAbove(_ db: Database, _ owners: [(ownerID: String, tenantID: String)]) throws(KeyStoreError)
-        -> ([DayKeyGeneration], Int)
+    func dayKeysAbove(_ db: any KeyRecordTransaction, _ owners: [(ownerID: String, tenantID: String)])
+        throws(KeyStoreError) -> ([DayKeyGeneration], Int)
     {
         var seen = Set<String>()
         var generations: [DayKeyGeneration] = []
         var local = 0
         for owner in owners {
-            guard
-                let row = try fetchOne(
-                    db,
-                    """
-                    SELECT k.key_id, k.tenant_id, k.day, k.kind, k.provider_key, k.wrapped FROM data_key d
-                    JOIN day_key k ON k.key_id = d.wrapping_key_id
-                    WHERE d.owner_id = ? AND d.tenant_id = ? AND d.held = 0
-                    """,
-                    [owner.ownerID, owner.tenantID]),
-                seen.insert(row["key_id"] as String).inserted
+            guard let data = try db.dataKey(ownerID: owner.ownerID, tenantID: owner.tenantID), !data.held,
+                let row = try db.dayKey(keyID: data.wrappingKeyID),
+                seen.insert(row.keyID).inserted
             else { continue }
-            guard let providerKey = row["provider_key"] as String? else {
+            guard let providerKey = row.providerKey else {
                 local += 1
                 continue
             }
-            let keyID: String = row["key_id"]
-            let tenantID: String = row["tenant_id"]
-            let day: String = row["day"]
-            let kind: String = row["kind"]
+            let keyID = row.keyID
+            let tenantID = row.tenantID
+            let day = row.day
+            let kind = row.kind
             let oldKey: SecretKey?
             do throws(KeyStoreError) {
                 oldKey = try providerDayKey(
                     keyID: keyID, tenantID: tenantID, day: day, kind: kind, providerKey: providerKey,
-                    wrapped: Self.bytes(row, "wrapped"))
+                    wrapped: row.wrapped)
             } catch where error.code == .dataKeyShredded {
                 oldKey = nil
             }
@@ -189,47 +181,27 @@ extension KeyStore {
 
     /// Inside the erasure's transaction: re-wraps the day's remaining unheld data keys under the fresh day
     /// key, swaps the day-key rows and retires the old provider key. Returns how many keys were re-wrapped.
-    func replaceDayKey(_ db: Database, _ generation: DayKeyGeneration) throws(KeyStoreError) -> Int {
+    func replaceDayKey(_ db: any KeyRecordTransaction, _ generation: DayKeyGeneration) throws(KeyStoreError) -> Int {
         var rewrapped = 0
         if let oldKey = generation.oldKey, let fresh = generation.fresh {
-            let rows = try fetchAll(
-                db, "SELECT owner_id, key_id, wrapped FROM data_key WHERE wrapping_key_id = ? AND held = 0",
-                [generation.keyID])
-            do {
-                let update = try db.cachedStatement(
-                    sql: "UPDATE data_key SET wrapping_key_id = ?, wrapped = ? WHERE owner_id = ?")
-                for row in rows {
-                    let ownerID: String = row["owner_id"]
-                    let context = Self.dataContext(generation.tenantID, row["key_id"], generation.kind, ownerID)
-                    let key = try Self.unwrap(Self.bytes(row, "wrapped"), under: oldKey, context, what: "data key")
-                    let wrapped = try Self.wrap(key, under: fresh.key, context)
-                    try update.execute(arguments: [fresh.keyID, wrapped, ownerID])
-                    rewrapped += 1
-                }
-            } catch let error as KeyStoreError {
-                throw error
-            } catch {
-                throw KeyStoreError(.databaseFailed, "key store \(path): \(error)")
+            for row in try db.dataKeys(wrappedBy: generation.keyID, held: false) {
+                let context = Self.dataContext(generation.tenantID, row.keyID, generation.kind, row.ownerID)
+                let key = try Self.unwrap(row.wrapped, under: oldKey, context, what: "data key")
+                let wrapped = try Self.wrap(key, under: fresh.key, context)
+                try db.rewrapDataKey(ownerID: row.ownerID, wrappingKeyID: fresh.keyID, wrapped: wrapped, held: false, expiresOn: nil)
+                rewrapped += 1
             }
         }
-        try execute(db, "DELETE FROM day_key WHERE key_id = ?", [generation.keyID])
+        try db.deleteDayKey(keyID: generation.keyID)
         if let fresh = generation.fresh {
-            try execute(
-                db,
-                """
-                INSERT INTO day_key (key_id, tenant_id, day, kind, wrapped, created_at, provider_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-                [fresh.keyID, generation.tenantID, generation.day, generation.kind, Data(fresh.wrapped), Self.now(),
-                 fresh.providerKey])
+            try db.insertDayKey(
+                DayKeyRecord(
+                    keyID: fresh.keyID, tenantID: generation.tenantID, day: generation.day, kind: generation.kind,
+                    wrapped: fresh.wrapped, providerKey: fresh.providerKey, createdAt: Self.now()))
         }
-        try execute(
-            db,
-            """
-            INSERT OR IGNORE INTO retired_provider_key (provider_key, tenant_id, day, kind, retired_at)
-            VALUES (?, ?, ?, ?, ?)
-            """,
-            [generation.providerKey, generation.tenantID, generation.day, generation.kind, Self.now()])
+        try db.retireProviderKey(
+            generation.providerKey, tenantID: generation.tenantID, day: generation.day, kind: generation.kind,
+            at: Self.now())
         return rewrapped
     }
 
@@ -241,8 +213,7 @@ extension KeyStore {
         let rows: [(name: String, tenantID: String)]
         do {
             rows = try read { db throws(KeyStoreError) in
-                try self.fetchAll(db, "SELECT provider_key, tenant_id FROM retired_provider_key ORDER BY retired_at")
-                    .map { (row: Row) -> (name: String, tenantID: String) in (row["provider_key"], row["tenant_id"]) }
+                try db.retiredProviderKeys().map { (name: $0.providerKey, tenantID: $0.tenantID) }
             }
         } catch {
             logger.warning("cannot list retired provider keys", metadata: ["error": "\(error.message)"])
@@ -256,9 +227,7 @@ extension KeyStore {
                     throw KeyStoreError(.providerFailed, "this key store was opened without tenant \(tenantID)'s key provider")
                 }
                 try provider.destroyKey(named: name)
-                try write { db throws(KeyStoreError) in
-                    try self.execute(db, "DELETE FROM retired_provider_key WHERE provider_key = ?", [name])
-                }
+                try write { db throws(KeyStoreError) in try db.forgetRetiredProviderKey(name) }
                 destroyed += 1
             } catch {
                 logger.warning(
@@ -313,27 +282,23 @@ extension KeyStore {
         }
         var result = DayKeyRotation()
         let cutoff = Int64(before.timeIntervalSince1970.rounded(.up))
-        let rows = try read { db throws(KeyStoreError) in
-            result.localDayKeys = try self.count(
-                db, "SELECT count(*) FROM day_key WHERE tenant_id = ? AND provider_key IS NULL", [tenantID])
-            return try self.fetchAll(
-                db,
-                """
-                SELECT key_id, tenant_id, day, kind, provider_key, wrapped FROM day_key
-                WHERE tenant_id = ? AND provider_key IS NOT NULL AND created_at <= ? ORDER BY day, kind
-                """,
-                [tenantID, cutoff])
+        let (local, rows) = try read { db throws(KeyStoreError) in
+            (
+                try db.countDayKeys(DayKeyFilter(tenantID: tenantID, providerWrapped: false)),
+                try db.dayKeys(DayKeyFilter(tenantID: tenantID, providerWrapped: true, createdAtOrBefore: cutoff))
+            )
         }
+        result.localDayKeys = local
         for row in rows {
-            let keyID: String = row["key_id"]
-            let day: String = row["day"]
-            let kind: String = row["kind"]
-            let providerKey: String = row["provider_key"]
+            let keyID = row.keyID
+            let day = row.day
+            let kind = row.kind
+            let providerKey = row.providerKey ?? ""
             let oldKey: SecretKey
             do throws(KeyStoreError) {
                 oldKey = try providerDayKey(
                     keyID: keyID, tenantID: tenantID, day: day, kind: kind, providerKey: providerKey,
-                    wrapped: Self.bytes(row, "wrapped"))
+                    wrapped: row.wrapped)
             } catch where error.code == .dataKeyShredded {
                 continue  // its provider key is gone: nothing under it can be read, nothing to rotate
             }
@@ -345,7 +310,7 @@ extension KeyStore {
             do throws(KeyStoreError) {
                 rewrapped = try write { db throws(KeyStoreError) -> Int? in
                     // Swept or regenerated by an erasure meanwhile: nothing to rotate here any more.
-                    guard try self.fetchOne(db, "SELECT 1 FROM day_key WHERE key_id = ?", [keyID]) != nil else { return nil }
+                    guard try db.dayKey(keyID: keyID) != nil else { return nil }
                     return try self.replaceDayKey(db, generation)
                 }
             } catch {

@@ -1,12 +1,6 @@
 import CallVaultKeyProviders
 public import CallVaultModel
-internal import GRDB
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 extension KeyStore {
     /// Destroys every day key whose day is before `day` (of one kind, or both), with the data keys under it,
@@ -58,22 +52,13 @@ extension KeyStore {
             }
             let now = Self.now()
             for key in doomed {
-                try self.execute(
-                    db,
-                    """
-                    INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
-                    SELECT owner_id, tenant_id, key_id, 'expired', ? FROM data_key
-                    WHERE wrapping_key_id = ? AND held = 0
-                    """,
-                    [now, key.keyID]
-                )
-                try self.execute(db, "DELETE FROM data_key WHERE wrapping_key_id = ? AND held = 0", [key.keyID])
-                try self.execute(db, "DELETE FROM day_key WHERE key_id = ?", [key.keyID])
-                try self.execute(
-                    db,
-                    "INSERT INTO destroyed_day_key (key_id, tenant_id, day, kind, destroyed_at) VALUES (?, ?, ?, ?, ?)",
-                    [key.keyID, key.tenantID, key.day.description, key.kind.rawValue, now]
-                )
+                try db.shredDataKeys(wrappedBy: key.keyID, reason: DataKeyStatus.ShredReason.expired.rawValue, at: now)
+                try db.deleteDayKey(keyID: key.keyID)
+                try db.recordDestroyedDayKey(
+                    DayKeyRecord(
+                        keyID: key.keyID, tenantID: key.tenantID, day: key.day.description, kind: key.kind.rawValue,
+                        wrapped: [], providerKey: nil, createdAt: now),
+                    at: now)
             }
             return doomed
         }
@@ -101,17 +86,11 @@ extension KeyStore {
     func destroyProviderKeys(expiringBefore day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
         -> (destroyed: Set<String>, failures: [String])
     {
-        let doomed = try read { db throws(KeyStoreError) -> [Row] in
-            var sql = "SELECT key_id, tenant_id, day, kind, provider_key FROM day_key WHERE day < ? AND provider_key IS NOT NULL"
-            var arguments: StatementArguments = [day.description]
-            if let kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
-            return try self.fetchAll(db, sql + " ORDER BY day, tenant_id, kind", arguments)
+        let doomed = try read { db throws(KeyStoreError) -> [DayKeyRecord] in
+            try db.dayKeys(DayKeyFilter(before: day.description, kind: kind?.rawValue, providerWrapped: true))
         }
         guard !doomed.isEmpty else { return ([], []) }
-        if !doomed.contains(where: { keyProviders.hasProvider(for: $0["tenant_id"] as String) }) {
+        if !doomed.contains(where: { keyProviders.hasProvider(for: $0.tenantID) }) {
             throw KeyStoreError(
                 .providerFailed,
                 "\(doomed.count) expired day keys are wrapped by key-provider keys, but this key store was opened "
@@ -121,9 +100,9 @@ extension KeyStore {
         var destroyed = Set<String>()
         var failures: [String] = []
         for row in doomed {
-            let keyID: String = row["key_id"]
-            let providerKey: String = row["provider_key"]
-            let tenantID: String = row["tenant_id"]
+            let keyID = row.keyID
+            let providerKey = row.providerKey ?? ""
+            let tenantID = row.tenantID
             let provider: any KeyProvider
             do throws(KeyStoreError) {
                 guard let found = try self.provider(for: tenantID) else {
@@ -131,9 +110,7 @@ extension KeyStore {
                 }
                 provider = found
             } catch {
-                let dayText: String = row["day"]
-                let kindText: String = row["kind"]
-                failures.append("tenant \(tenantID) \(kindText) \(dayText): \(error.message)")
+                failures.append("tenant \(tenantID) \(row.kind) \(row.day): \(error.message)")
                 continue
             }
             do throws(KeyProviderError) {
@@ -143,10 +120,8 @@ extension KeyStore {
                     logger.info("provider key already destroyed", metadata: ["providerKey": "\(providerKey)"])
                 }
             } catch {
-                let dayText: String = row["day"]
-                let kindText: String = row["kind"]
                 failures.append(
-                    "tenant \(tenantID) \(kindText) \(dayText): the \(provider.kind.rawValue) key provider at "
+                    "tenant \(tenantID) \(row.kind) \(row.day): the \(provider.kind.rawValue) key provider at "
                         + "\(provider.location) failed (\(error.code.rawValue): \(error.message))")
             }
         }
@@ -160,16 +135,10 @@ extension KeyStore {
     }
 
     /// The ids of the provider-wrapped day keys before `day` (of `kind`, or both).
-    func providerWrappedDayKeyIDs(_ db: Database, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
-        -> Set<String>
+    func providerWrappedDayKeyIDs(_ db: any KeyRecordTransaction, before day: CalendarDay, kind: KeyKind?)
+        throws(KeyStoreError) -> Set<String>
     {
-        var sql = "SELECT key_id FROM day_key WHERE day < ? AND provider_key IS NOT NULL"
-        var arguments: StatementArguments = [day.description]
-        if let kind {
-            sql += " AND kind = ?"
-            arguments += [kind.rawValue]
-        }
-        return Set(try fetchAll(db, sql, arguments).map { (row: Row) -> String in row["key_id"] })
+        Set(try db.dayKeys(DayKeyFilter(before: day.description, kind: kind?.rawValue, providerWrapped: true)).map(\.keyID))
     }
 
     /// What `destroyDayKeys(expiringBefore:kind:)` would destroy now, destroying nothing (`sweep --dry-run`).
@@ -182,32 +151,21 @@ extension KeyStore {
     }
 
     /// The day keys before `day` (of `kind`, or both), each with the owners of its unheld data keys.
-    func expiredDayKeys(_ db: Database, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
+    func expiredDayKeys(_ db: any KeyRecordTransaction, before day: CalendarDay, kind: KeyKind?) throws(KeyStoreError)
         -> [DestroyedKey]
     {
-        var sql = "SELECT key_id, tenant_id, day, kind FROM day_key WHERE day < ?"
-        var arguments: StatementArguments = [day.description]
-        if let kind {
-            sql += " AND kind = ?"
-            arguments += [kind.rawValue]
-        }
-        sql += " ORDER BY day, tenant_id, kind"
         var result: [DestroyedKey] = []
-        for row in try fetchAll(db, sql, arguments) {
-            let keyID: String = row["key_id"]
-            let kindText: String = row["kind"]
+        for row in try db.dayKeys(DayKeyFilter(before: day.description, kind: kind?.rawValue)) {
+            let keyID = row.keyID
+            let kindText = row.kind
             guard let rowKind = KeyKind(rawValue: kindText) else {
                 throw KeyStoreError(.databaseFailed, "day key \(keyID) has unknown kind '\(kindText)'")
             }
-            let owners = try fetchAll(
-                db,
-                "SELECT owner_id FROM data_key WHERE wrapping_key_id = ? AND held = 0 ORDER BY owner_id",
-                [keyID]
-            ).map { (owner: Row) -> String in owner["owner_id"] }
+            let owners = try db.dataKeys(wrappedBy: keyID, held: false).map(\.ownerID)
             result.append(
                 DestroyedKey(
-                    tenantID: row["tenant_id"],
-                    day: try CalendarDay(row["day"] as String),
+                    tenantID: row.tenantID,
+                    day: try CalendarDay(row.day),
                     kind: rowKind,
                     keyID: keyID,
                     ownerIDs: owners
@@ -234,8 +192,7 @@ extension KeyStore {
                 if error.code == .dataKeyShredded { return }
                 throw error
             }
-            let held: Int = row["held"]
-            guard held == 0 else {
+            guard !row.held else {
                 throw KeyStoreError(
                     .onHold,
                     "the data key of owner \(ownerID) is under legal hold; release the hold before erasing it"
@@ -304,97 +261,35 @@ extension KeyStore {
     }
 
     /// How many distinct day keys wrapped in this store (not by a provider) hold the owners' unheld data keys.
-    func localDayKeyCount(_ db: Database, _ owners: [(ownerID: String, tenantID: String)]) throws(KeyStoreError) -> Int {
+    func localDayKeyCount(_ db: any KeyRecordTransaction, _ owners: [(ownerID: String, tenantID: String)])
+        throws(KeyStoreError) -> Int
+    {
         var seen = Set<String>()
         for owner in owners {
-            if let row = try fetchOne(
-                db,
-                """
-                SELECT k.key_id FROM data_key d JOIN day_key k ON k.key_id = d.wrapping_key_id
-                WHERE d.owner_id = ? AND d.tenant_id = ? AND d.held = 0 AND k.provider_key IS NULL
-                """,
-                [owner.ownerID, owner.tenantID])
-            {
-                seen.insert(row["key_id"] as String)
-            }
+            guard let data = try db.dataKey(ownerID: owner.ownerID, tenantID: owner.tenantID), !data.held,
+                let day = try db.dayKey(keyID: data.wrappingKeyID), day.providerKey == nil
+            else { continue }
+            seen.insert(day.keyID)
         }
         return seen.count
     }
 
-    /// Inside a write transaction: tombstones and deletes the owners' unheld data keys (set-based: the
-    /// owners go to a temporary table, then three statements do the work).
-    func shredOwners(_ db: Database, _ owners: [(ownerID: String, tenantID: String)], _ reason: DataKeyStatus.ShredReason)
-        throws(KeyStoreError) -> DataKeyDestruction
-    {
-        try execute(db, "CREATE TEMP TABLE IF NOT EXISTS doomed_owner (owner_id TEXT PRIMARY KEY, tenant_id TEXT)")
-        try execute(db, "DELETE FROM doomed_owner")
-        do {
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO doomed_owner VALUES (?, ?)")
-            for owner in owners { try insert.execute(arguments: [owner.ownerID, owner.tenantID]) }
-        } catch {
-            throw KeyStoreError(.databaseFailed, "key store \(path): \(error)")
-        }
-        let match = "FROM data_key d JOIN doomed_owner o ON d.owner_id = o.owner_id AND d.tenant_id = o.tenant_id"
+    /// Inside a write transaction: tombstones and deletes the owners' unheld data keys.
+    func shredOwners(
+        _ db: any KeyRecordTransaction, _ owners: [(ownerID: String, tenantID: String)], _ reason: DataKeyStatus.ShredReason
+    ) throws(KeyStoreError) -> DataKeyDestruction {
+        let outcome = try db.shredDataKeys(owners: owners, reason: reason.rawValue, at: Self.now())
         var result = DataKeyDestruction()
-        result.held = try fetchAll(db, "SELECT d.owner_id \(match) WHERE d.held = 1").map { $0[0] as String }
-        try execute(
-            db,
-            """
-            INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at)
-            SELECT d.owner_id, d.tenant_id, d.key_id, ?, ? \(match) WHERE d.held = 0
-            """,
-            [reason.rawValue, Self.now()]
-        )
-        try execute(db, "DELETE FROM data_key WHERE held = 0 AND owner_id IN (SELECT d.owner_id \(match))")
-        result.destroyed = db.changesCount
-        try execute(db, "DELETE FROM doomed_owner")
+        result.held = outcome.held
+        result.destroyed = outcome.destroyed
         return result
     }
 
     /// Deletes one data key row and leaves its tombstone.
-    func shred(_ db: Database, ownerID: String, tenantID: String, keyID: String, reason: DataKeyStatus.ShredReason)
-        throws(KeyStoreError)
-    {
-        try execute(
-            db,
-            "INSERT INTO shredded_data_key (owner_id, tenant_id, key_id, reason, shredded_at) VALUES (?, ?, ?, ?, ?)",
-            [ownerID, tenantID, keyID, reason.rawValue, Self.now()]
-        )
-        try execute(db, "DELETE FROM data_key WHERE owner_id = ?", [ownerID])
-    }
-
-    /// `PRAGMA wal_checkpoint(TRUNCATE)`, retried briefly while another connection blocks it.
-    ///
-    /// With `secure_delete` the deleted cells are zeroed in the new page images, but older images of the
-    /// same pages stay in the WAL until it is checkpointed and truncated. The pragma's first column
-    /// (`busy`) is 1 when a reader or writer kept it from finishing; then the old bytes may still be in
-    /// the log, so this retries (~1 s) and otherwise throws `checkpointBlocked` rather than claiming success.
-    public func checkpointTruncate() throws(KeyStoreError) {
-        var last = (busy: -1, log: -1, checkpointed: -1)
-        for attempt in 0..<Self.checkpointAttempts {
-            do {
-                last = try database.writeWithoutTransaction { db in
-                    guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") else {
-                        return (busy: -1, log: -1, checkpointed: -1)
-                    }
-                    return (busy: row[0] as Int, log: row[1] as Int, checkpointed: row[2] as Int)
-                }
-            } catch {
-                throw KeyStoreError(.databaseFailed, "key store \(path): checkpoint failed: \(error)")
-            }
-            if last.busy == 0 {
-                if attempt > 0 {
-                    logger.debug("checkpoint succeeded after retry", metadata: ["attempts": "\(attempt + 1)"])
-                }
-                return
-            }
-            usleep(Self.checkpointRetryMicroseconds)
-        }
-        throw KeyStoreError(
-            .checkpointBlocked,
-            "key store \(path): the WAL checkpoint stayed blocked (busy=\(last.busy), log=\(last.log), "
-                + "checkpointed=\(last.checkpointed)); destroyed keys may remain in \(path)-wal until another "
-                + "process ends its read transaction; run the command again"
-        )
+    func shred(
+        _ db: any KeyRecordTransaction, ownerID: String, tenantID: String, keyID: String,
+        reason: DataKeyStatus.ShredReason
+    ) throws(KeyStoreError) {
+        try db.shredDataKey(ownerID: ownerID, tenantID: tenantID, keyID: keyID, reason: reason.rawValue, at: Self.now())
     }
 }

@@ -1,7 +1,6 @@
 import CallVaultCrypto
 import CallVaultModel
 import Foundation
-internal import GRDB
 
 /// The hierarchy's wrap contexts and the walk from the root key down to a day or hold key.
 extension KeyStore {
@@ -30,9 +29,9 @@ extension KeyStore {
         }
     }
 
-    static func wrap(_ key: SecretKey, under kek: SecretKey, _ context: KeyContext) throws(KeyStoreError) -> Data {
+    static func wrap(_ key: SecretKey, under kek: SecretKey, _ context: KeyContext) throws(KeyStoreError) -> [UInt8] {
         do {
-            return Data(try KeyWrap.wrap(key, under: kek, context: context))
+            return try KeyWrap.wrap(key, under: kek, context: context)
         } catch {
             throw KeyStoreError(.cryptoFailed, "cannot wrap key \(context.keyID): \(error)")
         }
@@ -54,18 +53,11 @@ extension KeyStore {
     }
 
     /// The tenant key, unwrapped under the root key.
-    func tenantKey(_ db: Database, _ tenantID: String) throws(KeyStoreError) -> SecretKey {
-        guard let row = try fetchOne(db, "SELECT key_id, wrapped FROM tenant_key WHERE tenant_id = ?", [tenantID])
-        else {
+    func tenantKey(_ db: any KeyRecordTransaction, _ tenantID: String) throws(KeyStoreError) -> SecretKey {
+        guard let row = try db.tenantKey(tenantID) else {
             throw KeyStoreError(.unknownTenant, "tenant \(tenantID) has no key (create the tenant first)")
         }
-        let keyID: String = row["key_id"]
-        return try Self.unwrap(
-            Self.bytes(row, "wrapped"),
-            under: rootKey,
-            Self.tenantContext(tenantID, keyID),
-            what: "tenant key"
-        )
+        return try Self.unwrap(row.wrapped, under: rootKey, Self.tenantContext(tenantID, row.keyID), what: "tenant key")
     }
 
     /// The tenant's hold key, created (wrapped under the tenant key) on first use when `create` is set.
@@ -73,21 +65,19 @@ extension KeyStore {
     /// A hold key wrapped by the tenant's key provider (`provider_key`) is unwrapped by the provider
     /// through the cache; such a key is made by ``ensureProviderHoldKey(_:_:)`` before the transaction,
     /// never here.
-    func holdKey(_ db: Database, _ tenantID: String, create: Bool) throws(KeyStoreError) -> (
+    func holdKey(_ db: any KeyRecordTransaction, _ tenantID: String, create: Bool) throws(KeyStoreError) -> (
         keyID: String, key: SecretKey
     )? {
-        if let row = try fetchOne(db, "SELECT key_id, wrapped, provider_key FROM hold_key WHERE tenant_id = ?", [tenantID]) {
-            let keyID: String = row["key_id"]
-            if let providerKey = row["provider_key"] as String? {
-                return (keyID, try providerHoldKey(keyID: keyID, tenantID: tenantID, providerKey: providerKey, wrapped: Self.bytes(row, "wrapped")))
+        if let row = try db.holdKey(tenantID) {
+            if let providerKey = row.providerKey {
+                return (
+                    row.keyID,
+                    try providerHoldKey(keyID: row.keyID, tenantID: tenantID, providerKey: providerKey, wrapped: row.wrapped)
+                )
             }
             let key = try Self.unwrap(
-                Self.bytes(row, "wrapped"),
-                under: try tenantKey(db, tenantID),
-                Self.holdContext(tenantID, keyID),
-                what: "hold key"
-            )
-            return (keyID, key)
+                row.wrapped, under: try tenantKey(db, tenantID), Self.holdContext(tenantID, row.keyID), what: "hold key")
+            return (row.keyID, key)
         }
         guard create else { return nil }
         if keyProviders.hasProvider(for: tenantID) {
@@ -97,41 +87,27 @@ extension KeyStore {
         let keyID = KeyStoreIdentifier.random()
         let key = try Self.randomKey()
         let wrapped = try Self.wrap(key, under: tenant, Self.holdContext(tenantID, keyID))
-        try execute(
-            db,
-            "INSERT INTO hold_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-            [tenantID, keyID, wrapped, Self.now()]
-        )
+        try db.insertHoldKey(tenantID: tenantID, WrappedKeyRecord(keyID: keyID, wrapped: wrapped), createdAt: Self.now())
         logger.info("hold key created", metadata: ["tenant": "\(tenantID)", "key": "\(keyID)"])
         return (keyID, key)
     }
 
     /// The day key for (tenant, day, kind), created on first use; refused if that day was already shredded.
-    func dayKey(_ db: Database, _ tenantID: String, _ day: CalendarDay, _ kind: KeyKind) throws(KeyStoreError) -> (
-        keyID: String, key: SecretKey
-    ) {
+    func dayKey(_ db: any KeyRecordTransaction, _ tenantID: String, _ day: CalendarDay, _ kind: KeyKind)
+        throws(KeyStoreError) -> (keyID: String, key: SecretKey)
+    {
         let tenant = try tenantKey(db, tenantID)
         let dayText = day.description
-        if let row = try fetchOne(
-            db,
-            "SELECT key_id, wrapped, provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = ?",
-            [tenantID, dayText, kind.rawValue]
-        ) {
-            let keyID: String = row["key_id"]
-            let providerKey: String? = row["provider_key"]
-            if let providerKey {
+        if let row = try db.dayKey(tenantID: tenantID, day: dayText, kind: kind.rawValue) {
+            if let providerKey = row.providerKey {
                 let key = try providerDayKey(
-                    keyID: keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, providerKey: providerKey,
-                    wrapped: Self.bytes(row, "wrapped"))
-                return (keyID, key)
+                    keyID: row.keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, providerKey: providerKey,
+                    wrapped: row.wrapped)
+                return (row.keyID, key)
             }
             let key = try Self.unwrap(
-                Self.bytes(row, "wrapped"),
-                under: tenant,
-                Self.dayContext(tenantID, keyID, dayText, kind.rawValue),
-                what: "day key"
-            )
-            return (keyID, key)
+                row.wrapped, under: tenant, Self.dayContext(tenantID, row.keyID, dayText, kind.rawValue), what: "day key")
+            return (row.keyID, key)
         }
         try checkDayNotDestroyed(db, tenantID, dayText, kind)
         if keyProviders.hasProvider(for: tenantID) {
@@ -144,11 +120,10 @@ extension KeyStore {
         let keyID = KeyStoreIdentifier.random()
         let key = try Self.randomKey()
         let wrapped = try Self.wrap(key, under: tenant, Self.dayContext(tenantID, keyID, dayText, kind.rawValue))
-        try execute(
-            db,
-            "INSERT INTO day_key (key_id, tenant_id, day, kind, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [keyID, tenantID, dayText, kind.rawValue, wrapped, Self.now()]
-        )
+        try db.insertDayKey(
+            DayKeyRecord(
+                keyID: keyID, tenantID: tenantID, day: dayText, kind: kind.rawValue, wrapped: wrapped, providerKey: nil,
+                createdAt: Self.now()))
         logger.debug(
             "day key created",
             metadata: ["tenant": "\(tenantID)", "day": "\(dayText)", "kind": "\(kind.rawValue)", "key": "\(keyID)"]
@@ -157,28 +132,15 @@ extension KeyStore {
     }
 
     /// A day key by its id (the `wrapping_key_id` of a data key), or nil if it was destroyed.
-    func dayKey(_ db: Database, keyID: String, tenantID: String) throws(KeyStoreError) -> SecretKey? {
-        guard
-            let row = try fetchOne(
-                db,
-                "SELECT day, kind, wrapped, provider_key FROM day_key WHERE key_id = ? AND tenant_id = ?",
-                [keyID, tenantID]
-            )
-        else { return nil }
-        let day: String = row["day"]
-        let kind: String = row["kind"]
-        let providerKey: String? = row["provider_key"]
-        if let providerKey {
+    func dayKey(_ db: any KeyRecordTransaction, keyID: String, tenantID: String) throws(KeyStoreError) -> SecretKey? {
+        guard let row = try db.dayKey(keyID: keyID), row.tenantID == tenantID else { return nil }
+        if let providerKey = row.providerKey {
             return try providerDayKey(
-                keyID: keyID, tenantID: tenantID, day: day, kind: kind, providerKey: providerKey,
-                wrapped: Self.bytes(row, "wrapped"))
+                keyID: keyID, tenantID: tenantID, day: row.day, kind: row.kind, providerKey: providerKey,
+                wrapped: row.wrapped)
         }
         let tenant = try tenantKey(db, tenantID)
         return try Self.unwrap(
-            Self.bytes(row, "wrapped"),
-            under: tenant,
-            Self.dayContext(tenantID, keyID, day, kind),
-            what: "day key"
-        )
+            row.wrapped, under: tenant, Self.dayContext(tenantID, keyID, row.day, row.kind), what: "day key")
     }
 }

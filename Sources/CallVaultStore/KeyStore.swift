@@ -1,7 +1,7 @@
 import CallVaultCrypto
+import Foundation
 public import CallVaultKeyProviders
 public import CallVaultModel
-internal import GRDB
 public import Logging
 
 #if canImport(Glibc)
@@ -11,7 +11,9 @@ public import Logging
 #endif
 
 /// The key hierarchy's store: tenant, hold, day and data keys, each wrapped under its parent, in its own
-/// SQLite database (`keys.sqlite`) with `secure_delete` on.
+/// SQLite database (`keys.sqlite`) with `secure_delete` on, or in the `key_*` tables of a shared
+/// PostgreSQL database (``open(postgres:rootKey:logger:keyProviders:dayKeyCacheTTL:)``; for directories
+/// whose day keys are in a key provider). Its rows are behind ``KeyRecordStore``; this type holds the logic.
 ///
 /// ```
 /// root key ─ tenant key (per tenant) ─┬─ hold key (per tenant) ─ held data keys
@@ -41,12 +43,8 @@ public import Logging
 /// (to tell "shredded" from "never existed"), then checkpoints the WAL with `TRUNCATE` so the deleted
 /// bytes survive neither in free pages (secure_delete zeroes them) nor in the log.
 public final class KeyStore: Sendable {
-    /// How often the post-shredding checkpoint is tried while another connection blocks it; each try
-    /// also waits up to the busy timeout inside SQLite.
-    static let checkpointAttempts = 5
-    static let checkpointRetryMicroseconds: useconds_t = 50_000
-
-    let database: DatabasePool
+    /// Where the rows live: `keys.sqlite` (``SQLiteKeyRecords``) or PostgreSQL (``PostgresKeyRecords``).
+    let records: any KeyRecordStore
     let rootKey: SecretKey
     let logger: Logger
     /// Where each tenant's new day keys are wrapped (the directory's provider, or the tenant's own);
@@ -55,7 +53,7 @@ public final class KeyStore: Sendable {
     /// Unwrapped provider-wrapped day keys, for a bounded time.
     let dayKeyCache: DayKeyCache
 
-    /// Where the database lives.
+    /// Where the key store lives: the SQLite file's path, or `postgres://USER@HOST:PORT/DB` (no password).
     public let path: String
 
     /// Opens (creating if needed, with mode 0600) the key store at `path` and migrates it.
@@ -68,31 +66,87 @@ public final class KeyStore: Sendable {
     ///   - dayKeyProvider: wraps new day keys under provider keys; nil keeps them under the tenant key.
     ///   - keyProviders: instead of `dayKeyProvider`, the directory's provider and tenants' own providers.
     ///   - dayKeyCacheTTL: how long an unwrapped provider-wrapped day key stays in memory.
-    public init(
+    public convenience init(
         path: String, rootKey: some RootKeyProvider, logger: Logger, busyTimeout: Double = 2,
         dayKeyProvider: (any KeyProvider)? = nil, keyProviders: KeyProviderSet? = nil,
         dayKeyCacheTTL: Duration = .seconds(300)
     )
         throws(KeyStoreError)
     {
-        self.path = path
-        self.logger = logger
-        self.keyProviders = keyProviders ?? KeyProviderSet(default: dayKeyProvider)
-        self.dayKeyCache = DayKeyCache(timeToLive: dayKeyCacheTTL)
-        self.rootKey = try rootKey.loadRootKey()
-        try FileSystem.ensurePrivateFile(path)
+        let root = try rootKey.loadRootKey()
+        try self.init(
+            records: SQLiteKeyRecords(path: path, busyTimeout: busyTimeout, logger: logger), rootKey: root,
+            logger: logger, keyProviders: keyProviders ?? KeyProviderSet(default: dayKeyProvider),
+            dayKeyCacheTTL: dayKeyCacheTTL)
+    }
+
+    /// Opens the key store in the `key_*` tables of a PostgreSQL database, migrating its schema (version 8:
+    /// the same migration list, advisory lock and version checks as the catalog's).
+    ///
+    /// The keys that shredding destroys must not live in a shared database (a database backup would
+    /// bring voice back): a data directory keeps its keys here only when its key provider is `pkcs11` or
+    /// `transit` (the CLI's selection enforces it; see docs/store-postgres.md, "Key store"). This store's
+    /// methods block their thread for each statement: never call them on a NIO event loop.
+    public static func open(
+        postgres settings: PostgresStoreSettings, rootKey: some RootKeyProvider, logger: Logger,
+        keyProviders: KeyProviderSet, dayKeyCacheTTL: Duration = .seconds(300)
+    ) async throws(KeyStoreError) -> KeyStore {
+        let root = try rootKey.loadRootKey()
+        let records = try await PostgresKeyRecords.open(settings, logger: logger)
+        let store = try KeyStore(
+            records: records, rootKey: root, logger: logger, keyProviders: keyProviders, dayKeyCacheTTL: dayKeyCacheTTL)
         do {
-            database = try DatabasePool(path: path, configuration: Self.configuration(busyTimeout: busyTimeout))
-            // A committed key must survive power loss: data is sealed under it right after the commit.
-            // Set on the single writer connection after GRDB's WAL set-up, which chooses NORMAL.
-            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Self.migrator.migrate(database)
-            try database.read { db in try Self.checkSecureDelete(db) }
-        } catch let error as KeyStoreError {
-            throw error
+            try await offThePool { () throws(KeyStoreError) in try store.checkRootKey(records) }
         } catch {
-            throw KeyStoreError(.databaseFailed, "cannot open key store \(path): \(error)")
+            records.close()
+            throw error
         }
+        return store
+    }
+
+    /// Refuses a root key other than the one the database's keys were made under (every node of a
+    /// database needs the same `root.key`: the tenant keys there are wrapped under it).
+    private func checkRootKey(_ records: PostgresKeyRecords) throws(KeyStoreError) {
+        let context = KeyContext(tenantID: "-", keyID: "root-check", purpose: "root-check")
+        let candidate = try Self.wrap(try Self.randomKey(), under: rootKey, context)
+        let stored = try records.rootKeyCheck(storing: candidate, at: Self.now())
+        do {
+            _ = try KeyWrap.unwrap(stored, under: rootKey, context: context, expectedByteCount: 32)
+        } catch {
+            throw KeyStoreError(
+                .rootKeyCorrupt,
+                "this data directory's root key is not the one the keys in \(records.location) were made under (a "
+                    + "directory set up on its own?): every machine on one database needs the same root.key; copy it "
+                    + "from a data directory already on this database before `callvault init`")
+        }
+    }
+
+    /// Runs blocking key-store work on a thread of its own, not on the cooperative pool.
+    private static func offThePool(_ work: @escaping @Sendable () throws(KeyStoreError) -> Void) async throws(KeyStoreError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<KeyStoreError?, Never>) in
+            let thread = Thread {
+                do throws(KeyStoreError) {
+                    try work()
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
+            }
+            thread.start()
+        }
+        if let result { throw result }
+    }
+
+    /// A key store over `records` (either backend).
+    init(records: any KeyRecordStore, rootKey: SecretKey, logger: Logger, keyProviders: KeyProviderSet, dayKeyCacheTTL: Duration)
+        throws(KeyStoreError)
+    {
+        self.records = records
+        self.path = records.location
+        self.rootKey = rootKey
+        self.logger = logger
+        self.keyProviders = keyProviders
+        self.dayKeyCache = DayKeyCache(timeToLive: dayKeyCacheTTL)
     }
 
     /// Opens the key store of a data directory, with its file root key.
@@ -136,17 +190,13 @@ public final class KeyStore: Sendable {
     public func createTenant(_ tenantID: String) throws(KeyStoreError) {
         try KeyStoreIdentifier.validate(tenantID, what: "tenant id")
         try write { db throws(KeyStoreError) in
-            if try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil {
+            if try db.tenantKey(tenantID) != nil {
                 throw KeyStoreError(.tenantExists, "tenant \(tenantID) already has a key")
             }
             let keyID = KeyStoreIdentifier.random()
             let key = try Self.randomKey()
             let wrapped = try Self.wrap(key, under: self.rootKey, Self.tenantContext(tenantID, keyID))
-            try self.execute(
-                db,
-                "INSERT INTO tenant_key (tenant_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-                [tenantID, keyID, wrapped, Self.now()]
-            )
+            try db.insertTenantKey(tenantID: tenantID, keyID: keyID, wrapped: wrapped, createdAt: Self.now())
         }
         logger.info("tenant key created", metadata: ["tenant": "\(tenantID)"])
     }
@@ -164,36 +214,7 @@ public final class KeyStore: Sendable {
 
     /// Whether the tenant has a key.
     public func hasTenant(_ tenantID: String) throws(KeyStoreError) -> Bool {
-        try read { db throws(KeyStoreError) in
-            try self.fetchOne(db, "SELECT 1 FROM tenant_key WHERE tenant_id = ?", [tenantID]) != nil
-        }
-    }
-
-    /// The GRDB configuration: `secure_delete` on every connection (checked), a busy timeout, foreign
-    /// keys on. Writes run in IMMEDIATE transactions (GRDB's default for writers), so two processes
-    /// creating the same day key serialize instead of failing.
-    static func configuration(busyTimeout: Double) -> Configuration {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(busyTimeout)
-        config.label = "CallVault.KeyStore"
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            try checkSecureDelete(db)
-        }
-        return config
-    }
-
-    /// Throws unless this connection has `secure_delete` on (SQLite may be built with it forced off).
-    static func checkSecureDelete(_ db: Database) throws {
-        let value = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
-        guard value == 1 else {
-            throw KeyStoreError(
-                .databaseFailed,
-                "SQLite refused PRAGMA secure_delete=ON (got \(value)); deleted keys could survive in free pages, "
-                    + "so the key store will not open"
-            )
-        }
+        try read { db throws(KeyStoreError) in try db.tenantKey(tenantID) != nil }
     }
 
     static func now() -> Int64 { Int64(time(nil)) }

@@ -206,7 +206,21 @@ public final class PostgresAuditStore: AuditStore {
                         break walking
                     }
                 }
-                guard let misLinked else { return walk.intact }
+                guard let misLinked else {
+                    var head: (Int64, Data)?
+                    for try await row in try await connection.query(
+                        "SELECT seq, hash FROM audit_head WHERE id = 1", logger: self.logger
+                    ).decode((Int64, Data).self) {
+                        head = row
+                    }
+                    guard let head else {
+                        throw AuditStoreError(
+                            .databaseFailure,
+                            "the audit chain's head row is missing from \(self.settings.description) (audit_head was "
+                                + "changed outside CallVault)")
+                    }
+                    return walk.ending(atHead: head.0, hash: Array(head.1))
+                }
                 var elsewhere = false
                 for try await found in try await connection.query(
                     "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = \(Data(misLinked.storedPrev)))",

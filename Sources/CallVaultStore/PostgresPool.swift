@@ -86,6 +86,13 @@ final class PostgresPool: Sendable {
 
     /// A connection of its own, outside the pool (for a probe, or to LISTEN on), within `connectTimeout`.
     func connectDirectly(id: Int) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(
+            configuration: try Self.connectionConfiguration(settings), id: id, logger: logger)
+    }
+
+    /// How a connection made outside the pool connects: the settings' server, TLS mode and `connectTimeout`,
+    /// with the same session limits as the pool's (``serverTimeouts(_:)``).
+    static func connectionConfiguration(_ settings: PostgresStoreSettings) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch settings.tls {
             case .disable: .disable
@@ -104,7 +111,8 @@ final class PostgresPool: Sendable {
         configuration.options.connectTimeout = .milliseconds(
             max(1, limit.seconds * 1000 + limit.attoseconds / 1_000_000_000_000_000)
         )
-        return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        configuration.options.additionalStartupParameters = serverTimeouts(settings)
+        return configuration
     }
 
     private static func tls(_ mode: PostgresStoreSettings.TLSMode) -> PostgresClient.Configuration.TLS {

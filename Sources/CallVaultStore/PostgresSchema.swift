@@ -277,6 +277,96 @@ enum PostgresSchema {
                 // only once that lease has run out.
                 "ALTER TABLE recordings ADD COLUMN node text CHECK (node IS NULL OR length(node) BETWEEN 1 AND 100)"
             ]),
+        Migration(
+            version: 8, description: "key store: wrapped tenant, hold, day and data keys (key_*)",
+            statements: [
+                // The tables of keys.sqlite (KeyStore+Schema.swift, migrations v1-v4) with PostgreSQL types.
+                // `wrapped` columns hold ciphertext only. A directory keeps its keys here only when its day
+                // keys are in a key provider (pkcs11, transit): the keys shredding destroys are then in the
+                // provider, and what this database (or a backup of it) holds cannot open shredded data.
+                """
+                CREATE TABLE key_tenant (
+                    tenant_id text PRIMARY KEY,
+                    key_id text NOT NULL UNIQUE,
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE key_hold (
+                    tenant_id text PRIMARY KEY REFERENCES key_tenant (tenant_id),
+                    key_id text NOT NULL UNIQUE,
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL,
+                    provider_key text
+                )
+                """,
+                """
+                CREATE TABLE key_day (
+                    key_id text PRIMARY KEY,
+                    tenant_id text NOT NULL REFERENCES key_tenant (tenant_id),
+                    day text NOT NULL,
+                    kind text NOT NULL CHECK (kind IN ('voice', 'transcript')),
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL,
+                    provider_key text,
+                    UNIQUE (tenant_id, day, kind)
+                )
+                """,
+                "CREATE INDEX key_day_by_day ON key_day (day)",
+                """
+                CREATE TABLE key_destroyed_day (
+                    key_id text PRIMARY KEY,
+                    tenant_id text NOT NULL,
+                    day text NOT NULL,
+                    kind text NOT NULL,
+                    destroyed_at bigint NOT NULL,
+                    UNIQUE (tenant_id, day, kind)
+                )
+                """,
+                """
+                CREATE TABLE key_data (
+                    owner_id text PRIMARY KEY,
+                    tenant_id text NOT NULL REFERENCES key_tenant (tenant_id),
+                    key_id text NOT NULL UNIQUE,
+                    kind text NOT NULL CHECK (kind IN ('voice', 'transcript')),
+                    expires_on text NOT NULL,
+                    held boolean NOT NULL DEFAULT false,
+                    wrapping_key_id text NOT NULL,
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX key_data_by_wrapping_key ON key_data (wrapping_key_id)",
+                """
+                CREATE TABLE key_shredded_data (
+                    owner_id text PRIMARY KEY,
+                    tenant_id text NOT NULL,
+                    key_id text NOT NULL,
+                    reason text NOT NULL CHECK (reason IN ('expired', 'erased')),
+                    shredded_at bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE key_retired_provider (
+                    provider_key text PRIMARY KEY,
+                    tenant_id text NOT NULL,
+                    day text NOT NULL,
+                    kind text NOT NULL,
+                    retired_at bigint NOT NULL
+                )
+                """,
+                // A random key wrapped under the root key of the directory that first opened the key
+                // store here: every node must have that root key (the tenant keys are under it), and one
+                // that does not is told so at open instead of failing later on a tenant key.
+                """
+                CREATE TABLE key_root_check (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    wrapped bytea NOT NULL,
+                    created_at bigint NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

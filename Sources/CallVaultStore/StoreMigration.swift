@@ -138,6 +138,24 @@ public enum StoreMigration {
 
     typealias Value = (any PostgresEncodable & Sendable)?
 
+    /// A time in a SQLite cell that does not read as one.
+    struct UnreadableTime: Error {}
+
+    /// A SQLite cell as the value bound into PostgreSQL (nil for NULL), shared by the catalog's copy and
+    /// the key store's (``KeyStoreMigration``).
+    static func postgresValue(_ cell: DatabaseValue, as kind: Kind) throws(UnreadableTime) -> Value {
+        if cell.isNull { return nil }
+        switch kind {
+        case .text: return String.fromDatabaseValue(cell)
+        case .integer: return Int64.fromDatabaseValue(cell)
+        case .boolean: return Bool.fromDatabaseValue(cell)
+        case .blob: return Data.fromDatabaseValue(cell)
+        case .date:
+            guard let date = Date.fromDatabaseValue(cell) else { throw UnreadableTime() }
+            return date.postgresPrecision
+        }
+    }
+
     static func readBatch(_ table: Table, from catalog: Catalog, after: DatabaseValue, limit: Int)
         throws(CatalogError) -> (rows: [[Value]], last: DatabaseValue)
     {
@@ -154,19 +172,9 @@ public enum StoreMigration {
                 last = row[table.key] as DatabaseValue
                 rows.append(
                     try table.columns.map { name, kind throws -> Value in
-                        let value = row[name] as DatabaseValue
-                        if value.isNull { return nil }
-                        switch kind {
-                        case .text: return String.fromDatabaseValue(value)
-                        case .integer: return Int64.fromDatabaseValue(value)
-                        case .boolean: return Bool.fromDatabaseValue(value)
-                        case .blob: return Data.fromDatabaseValue(value)
-                        case .date:
-                            guard let date = Date.fromDatabaseValue(value) else {
-                                throw CatalogError(
-                                    .databaseFailure, "\(table.name).\(name) holds a time SQLite cannot read: run `callvault audit verify`")
-                            }
-                            return date.postgresPrecision
+                        do { return try postgresValue(row[name], as: kind) } catch {
+                            throw CatalogError(
+                                .databaseFailure, "\(table.name).\(name) holds a time SQLite cannot read: run `callvault audit verify`")
                         }
                     })
             }
@@ -179,29 +187,40 @@ public enum StoreMigration {
     /// One multi-row INSERT in its own transaction; rows already there are skipped. Returns how many
     /// were inserted.
     static func insert(_ rows: [[Value]], into table: Table, target: PostgresCatalog) async throws(CatalogError) -> Int {
-        let width = table.columns.count
-        var bindings = PostgresBindings(capacity: rows.count * width)
-        var tuples: [String] = []
+        let query: PostgresQuery
         do {
-            for (index, row) in rows.enumerated() {
-                tuples.append("(" + (1...width).map { "$\(index * width + $0)" }.joined(separator: ", ") + ")")
-                for value in row {
-                    if let value { try bindings.append(value) } else { bindings.appendNull() }
-                }
-            }
+            query = try insertQuery(
+                rows, into: table.name, columns: table.columns.map(\.0), overridingIdentity: table.identity)
         } catch {
             throw CatalogError(.databaseFailure, "cannot encode a row of \(table.name) for PostgreSQL: \(type(of: error))")
         }
-        let sql =
-            "INSERT INTO \(table.name) (\(table.columns.map(\.0).joined(separator: ", ")))"
-            + (table.identity ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES " + tuples.joined(separator: ", ")
-            + " ON CONFLICT DO NOTHING RETURNING 1"
-        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
         return try await target.transaction("copy rows into \(table.name)") { connection in
             var inserted = 0
             for try await _ in try await connection.query(query, logger: target.logger) { inserted += 1 }
             return inserted
         }
+    }
+
+    /// One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING 1` of `rows` (values in `columns` order),
+    /// shared by the catalog's copy and the key store's (``KeyStoreMigration``). Throws what a value that
+    /// cannot be encoded threw.
+    static func insertQuery(_ rows: [[Value]], into table: String, columns: [String], overridingIdentity: Bool = false)
+        throws -> PostgresQuery
+    {
+        let width = columns.count
+        var bindings = PostgresBindings(capacity: rows.count * width)
+        var tuples: [String] = []
+        for (index, row) in rows.enumerated() {
+            tuples.append("(" + (1...width).map { "$\(index * width + $0)" }.joined(separator: ", ") + ")")
+            for value in row {
+                if let value { try bindings.append(value) } else { bindings.appendNull() }
+            }
+        }
+        let sql =
+            "INSERT INTO \(table) (\(columns.joined(separator: ", ")))"
+            + (overridingIdentity ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES " + tuples.joined(separator: ", ")
+            + " ON CONFLICT DO NOTHING RETURNING 1"
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
     /// Moves an identity column's sequence past the ids copied, so new rows do not collide with them.

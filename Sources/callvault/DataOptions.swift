@@ -98,10 +98,10 @@ struct DataOptions: ParsableArguments {
     /// Opens the key store of the data directory with its key provider (`key-provider.json`), through
     /// ``DataDirectoryKeys``: a directory that was not initialised, or a provider that cannot be opened,
     /// fails with a `CLIError` (exit 1).
-    func openKeyStore(logger: Logger? = nil) throws -> KeyStore {
+    func openKeyStore(logger: Logger? = nil) async throws -> KeyStore {
         var fallback = Logger(label: "callvault.cli")
         fallback.logLevel = .warning
-        return try DataDirectoryKeys.openKeyStore(directory, logger: logger ?? fallback)
+        return try await DataDirectoryKeys.openKeyStore(directory, logger: logger ?? fallback)
     }
 
     func validate() throws {

@@ -22,6 +22,15 @@ struct DatabaseSettings: Codable, Equatable, Sendable {
     var url: String
     /// A file holding the password (mode 0600), read at each start.
     var passwordFile: String?
+    /// `postgres` when the directory's key store is in the database too (the `key_*` tables), set by
+    /// `init --database` for a new directory whose key provider is `pkcs11` or `transit`; nil: the key
+    /// store is `DIR/keys.sqlite` (a `local` provider, or a directory made before this release).
+    var keys: String?
+
+    static let keysInDatabase = "postgres"
+
+    /// Whether the directory's key store is in this database.
+    var keysInDatabase: Bool { keys == Self.keysInDatabase }
 
     static func path(in directory: DataDirectory) -> String { directory.path + "/" + fileName }
 
@@ -32,7 +41,8 @@ struct DatabaseSettings: Codable, Equatable, Sendable {
     ) throws -> DatabaseSettings? {
         if let url = environment[urlVariable], !url.isEmpty {
             let file = environment[passwordFileVariable].flatMap { $0.isEmpty ? nil : $0 }
-            return DatabaseSettings(url: url, passwordFile: file)
+            // Where the keys are is the directory's fact, whichever URL reaches the database.
+            return DatabaseSettings(url: url, passwordFile: file, keys: try read(directory)?.keys)
         }
         return try read(directory)
     }

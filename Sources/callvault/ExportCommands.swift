@@ -11,7 +11,7 @@ enum ExportSupport {
     /// The stores of an initialised data directory and an exporter over them.
     static func exporter(_ options: DataOptions) async throws -> (any CatalogStore, RecordingExporter) {
         ProcessHardening.disableCoreDumps()
-        let keyStore = try options.openKeyStore()
+        let keyStore = try await options.openKeyStore()
         let catalog: any CatalogStore
         do { catalog = try await options.openStore() } catch let error as CatalogError {
             throw CLIError.failure(error.message, hint: "run `callvault init` first")

@@ -118,11 +118,21 @@ struct InitCommand: AsyncParsableCommand {
         }
         if try KeyProviderSettings.read(directory) != requested { try requested.write(directory) }
         let keyStoreExisted = FileManager.default.fileExists(atPath: directory.keyStorePath)
-        _ = try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
+        // The key store: in the database (its `key_*` tables, migrated by `run` with the catalog's schema)
+        // for a new directory on PostgreSQL whose provider holds the keys shredding destroys; else
+        // keys.sqlite (a `local` provider keeps them there: a shared database must not hold them).
+        let placed = database.map { settings -> DatabaseSettings in
+            var settings = settings
+            settings.keys = keysInDatabase(settings, directory: directory, provider: requested, keyStoreExisted: keyStoreExisted)
+            return settings
+        }
+        if placed?.keysInDatabase != true {
+            _ = try KeyStore(dataDirectory: directory, logger: logger, dayKeyProvider: provider)
+        }
         // The catalog too (CLI.md: init creates root key, catalog and key store), migrated to the current
         // schema: the SQLite file, unless the directory's catalog is in PostgreSQL (migrated by `run`).
-        if let database {
-            if try DatabaseSettings.read(directory) != database { try database.write(directory) }
+        if let placed {
+            if try DatabaseSettings.read(directory) != placed { try placed.write(directory) }
         } else {
             do {
                 _ = try Catalog(path: directory.catalogPath)
@@ -130,10 +140,11 @@ struct InitCommand: AsyncParsableCommand {
                 throw KeyStoreError(.ioFailed, "cannot create the catalog \(directory.catalogPath): \(error.message)")
             }
         }
+        let databaseURL = database.map { (try? $0.storeSettings().url) ?? $0.url }
         return Report(
             dataDirectory: directory.path,
             rootKey: directory.rootKeyPath,
-            keyStore: directory.keyStorePath,
+            keyStore: placed?.keysInDatabase == true ? "\(databaseURL ?? "") (key_* tables)" : directory.keyStorePath,
             recordings: directory.recordingsPath,
             objects: directory.objectsPath,
             keyProvider: requested.kind.rawValue,
@@ -141,6 +152,18 @@ struct InitCommand: AsyncParsableCommand {
             catalog: database.map { (try? $0.storeSettings().url) ?? $0.url } ?? directory.catalogPath,
             created: .init(dataDirectory: madeDirectory, rootKey: madeRootKey, keyStore: !keyStoreExisted)
         )
+    }
+
+    /// Where a directory on `database` keeps its keys: `postgres` (the database) when its provider is
+    /// `pkcs11` or `transit` and it has no keys.sqlite yet; an existing directory keeps what it has (its
+    /// file's choice, else keys.sqlite: moving keys is `migrate-store`'s, not init's); `local` keeps
+    /// keys.sqlite, whose root-key-wrapped day keys must not be in a shared database.
+    static func keysInDatabase(
+        _ database: DatabaseSettings, directory: DataDirectory, provider: KeyProviderSettings, keyStoreExisted: Bool
+    ) -> String? {
+        if let existing = try? DatabaseSettings.read(directory) { return existing.keys }
+        guard !keyStoreExisted, provider.kind != .local else { return nil }
+        return DatabaseSettings.keysInDatabase
     }
 
     /// The database the directory will use: the one asked for, else the one it has (nil: SQLite). A
@@ -243,6 +266,12 @@ struct InitCommand: AsyncParsableCommand {
             objects: try objects ?? ObjectsSettings.read(dataDirectory: dataOptions.resolvedPath())?.directory)
         let report = try Self.initialize(
             layout, keyProvider: keyProviderOptions.settings(), database: database, logger: logger)
+        if report.keyStore.hasPrefix("postgres://") {
+            // Opens the key store in the database once: its root-key check is made (first machine) or
+            // verified (another machine must bring the same root.key), and the provider answers.
+            let keyStore = try await DataDirectoryKeys.openKeyStore(layout, logger: logger)
+            keyStore.close()
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -252,7 +281,11 @@ struct InitCommand: AsyncParsableCommand {
         func line(_ made: Bool, _ what: String) -> String { "\(made ? "created" : "exists ") \(what)" }
         print(line(report.created.dataDirectory, "\(report.dataDirectory) (mode 0700)"))
         print(line(report.created.rootKey, "\(report.rootKey) (mode 0600, 32 bytes)"))
-        print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
+        if report.keyStore.hasPrefix("postgres://") {
+            print("ready   \(report.keyStore) (key store; the day and hold keys are in the \(report.keyProvider) provider)")
+        } else {
+            print(line(report.created.keyStore, "\(report.keyStore) (key store, secure_delete on)"))
+        }
         print("ready   \(report.catalog) (catalog: tenants, calls, recordings, jobs, audit log)")
         if report.objects != report.dataDirectory {
             print("ready   \(report.objects) (sealed recordings and transcripts; mode 0700)")

@@ -336,11 +336,44 @@ enum PrivateFile {
 
 /// The one place a data directory's key store is opened: with the key provider its `key-provider.json`
 /// names (none for `local`). A provider that cannot be opened fails the command (exit 1); there is no
-/// fallback to local keys.
+/// fallback to local keys. The key store is `DIR/keys.sqlite`, or the directory's PostgreSQL database
+/// when its `database.json` says its keys are there (``DatabaseSettings/keysInDatabase``: a directory
+/// made by `init --database … --key-provider pkcs11|transit`).
 enum DataDirectoryKeys {
-    static func openKeyStore(_ directory: DataDirectory, logger: Logger) throws -> KeyStore {
+    static func openKeyStore(_ directory: DataDirectory, logger: Logger) async throws -> KeyStore {
         // An uninitialised or exposed directory fails first, with the `init` hint, before its files are read.
         do throws(KeyStoreError) { try directory.checkPrivate() } catch { throw CLIError(error) }
+        let (provider, providers) = try openProviders(directory)
+        let database: DatabaseSettings?
+        do { database = try DatabaseSettings.resolve(directory) } catch {
+            (provider as? TransitKeyProvider)?.shutdown()
+            throw error
+        }
+        if let database, database.keysInDatabase {
+            guard provider != nil else {
+                (provider as? TransitKeyProvider)?.shutdown()
+                throw CLIError.failure(
+                    "\(DatabaseSettings.path(in: directory)) keeps this directory's keys in \(database.url), but its key "
+                        + "provider is local: the keys that shredding destroys must not live in a shared database",
+                    hint: "restore \(KeyProviderSettings.fileName) (pkcs11 or transit) from your configuration")
+            }
+            do {
+                return try await KeyStore.open(
+                    postgres: try database.storeSettings(), rootKey: FileRootKey(path: directory.rootKeyPath),
+                    logger: logger, keyProviders: providers)
+            } catch let error as KeyStoreError {
+                (provider as? TransitKeyProvider)?.shutdown()
+                throw CLIError(error)
+            } catch {
+                (provider as? TransitKeyProvider)?.shutdown()
+                throw error
+            }
+        }
+        return try openKeysFile(directory, logger: logger, provider: provider, providers: providers)
+    }
+
+    /// The directory's provider (nil: `local`) and the set with its tenants' own providers.
+    private static func openProviders(_ directory: DataDirectory) throws -> ((any KeyProvider)?, KeyProviderSet) {
         let settings = try KeyProviderSettings.read(directory) ?? .local
         let provider: (any KeyProvider)?
         do { provider = try settings.open() } catch let error as KeyProviderSettings.SecretError {
@@ -352,10 +385,22 @@ enum DataDirectoryKeys {
         for (tenantID, own) in settings.tenants ?? [:] {
             tenants[tenantID] = { try own.openForTenant() }
         }
+        return (provider, KeyProviderSet(default: provider, tenants: tenants))
+    }
+
+    /// The key store of a directory whose keys are in `DIR/keys.sqlite`, without the database check
+    /// (the recording tools, which run only on an embedded catalog).
+    static func openEmbeddedKeyStore(_ directory: DataDirectory, logger: Logger) throws -> KeyStore {
+        do throws(KeyStoreError) { try directory.checkPrivate() } catch { throw CLIError(error) }
+        let (provider, providers) = try openProviders(directory)
+        return try openKeysFile(directory, logger: logger, provider: provider, providers: providers)
+    }
+
+    private static func openKeysFile(
+        _ directory: DataDirectory, logger: Logger, provider: (any KeyProvider)?, providers: KeyProviderSet
+    ) throws -> KeyStore {
         do throws(KeyStoreError) {
-            return try KeyStore(
-                dataDirectory: directory, logger: logger,
-                keyProviders: KeyProviderSet(default: provider, tenants: tenants))
+            return try KeyStore(dataDirectory: directory, logger: logger, keyProviders: providers)
         } catch {
             (provider as? TransitKeyProvider)?.shutdown()
             throw CLIError(error)

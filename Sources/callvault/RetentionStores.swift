@@ -14,7 +14,7 @@ struct RetentionStores {
 
     /// Opens both stores; a directory without a root key fails with a hint to run `callvault init`.
     static func open(_ options: DataOptions, logger: Logger) async throws -> RetentionStores {
-        let keyStore = try options.openKeyStore(logger: logger)
+        let keyStore = try await options.openKeyStore(logger: logger)
         let catalog: any CatalogStore
         do {
             catalog = try await options.openStore(logger: logger)
@@ -26,8 +26,8 @@ struct RetentionStores {
 
     /// The stores of a directory whose catalog is the embedded SQLite file (the recording tools).
     static func openEmbedded(_ options: DataOptions, logger: Logger) throws -> (RetentionStores, Catalog) {
-        let keyStore = try options.openKeyStore(logger: logger)
-        let catalog = try options.openCatalog()
+        let catalog = try options.openCatalog()  // refuses a directory on PostgreSQL first
+        let keyStore = try DataDirectoryKeys.openEmbeddedKeyStore(try options.directory, logger: logger)
         return (RetentionStores(directory: try options.directory, catalog: catalog, keyStore: keyStore), catalog)
     }
 }

@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = try dataOptions.directory
-        let keyStore = try dataOptions.openKeyStore(logger: logger)
+        let keyStore = try await dataOptions.openKeyStore(logger: logger)
         // The catalog where the directory keeps it: DIR/catalog.sqlite, or the PostgreSQL database of its
         // database.json (or CALLVAULT_DATABASE_URL). Nothing on an event loop waits for it either way.
         let catalog: any CatalogStore

@@ -33,7 +33,7 @@ struct TenantCommand: AsyncParsableCommand {
             try await CatalogCommandSupport.runAsync {
                 // Both stores first: an uninitialised directory fails before anything is written.
                 try await options.withStore { catalog in
-                    let keyStore = try options.openKeyStore()
+                    let keyStore = try await options.openKeyStore()
                     let (tenant, token) = try await catalog.addTenant(name: name, policy: newPolicy, actor: "cli", at: Date())
                     // The tenant's own key, under which its day and data keys will be wrapped.
                     do throws(KeyStoreError) {
@@ -118,7 +118,7 @@ struct TenantCommand: AsyncParsableCommand {
             try await CatalogCommandSupport.runAsync {
                 try await options.withStore { catalog in
                     let current = try await catalog.tenant(id: id)
-                    if let own { try TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
+                    if let own { try await TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
                     let changed = try policy.apply(to: current.policy)
                     let output = TenantOutput(tenant: try await catalog.updatePolicy(ofTenant: id, to: changed, actor: "cli", at: Date()), token: nil)
                     if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
@@ -160,11 +160,11 @@ struct TenantCommand: AsyncParsableCommand {
 
     /// `tenant set --key-provider`: allowed while the tenant has no day keys, or to update how the same
     /// keys are reached (PIN or token file, CA file); moving a tenant's keys between providers is not built.
-    static func changeOwnProvider(_ own: KeyProviderSettings, tenantID: String, options: DataOptions) throws {
+    static func changeOwnProvider(_ own: KeyProviderSettings, tenantID: String, options: DataOptions) async throws {
         let current = try KeyProviderSettings.read(options.directory) ?? .local
         let existing = current.tenants?[tenantID]
         if existing?.namesSameKeys(as: own) != true {
-            let keyStore = try options.openKeyStore()
+            let keyStore = try await options.openKeyStore()
             let count: Int
             do { count = try keyStore.dayKeyCount(tenantID: tenantID) } catch { throw CLIError(error) }
             if count > 0 {

@@ -55,7 +55,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         // Data keys are unwrapped here: keep them out of any core dump.
         ProcessHardening.disableCoreDumps()
-        let store = try dataOptions.openKeyStore()
+        let store = try await dataOptions.openKeyStore()
         let paths = targets.filter(Self.isPath)
         let ids = targets.filter { !Self.isPath($0) }
         var results = Self.verify(paths: paths, keyStore: store)

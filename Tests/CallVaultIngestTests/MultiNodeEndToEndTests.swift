@@ -13,11 +13,14 @@ import Testing
 /// (`SIGSTOP`) holding a job past its lease, another finishes that job, and the paused one's late outcome is
 /// refused. Every call is recorded and transcribed exactly once, and the audit chain is intact.
 ///
-/// The processes share one data directory (one root key and key store on this host); the catalog, queue,
-/// audit log and sealed files are what they share through PostgreSQL and the objects directory.
+/// Two data directories, as two machines have: each server, worker and the sweeper runs on one of them.
+/// Both are on the same database (catalog, queue, audit log and key store) and OpenBao Transit (day keys),
+/// the second made with the first's root key, and both keep their sealed files in one objects directory.
 @Suite(
     "many nodes on one PostgreSQL catalog",
-    .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
+    .enabled(
+        if: (PostgresServer.canRunOrMustFail && OpenBaoServer.binary != nil) || Services.required,
+        "CALLVAULT_SKIP_SERVICES=1 and PostgreSQL or OpenBao is missing"),
     .serialized, .timeLimit(.minutes(10)))
 struct MultiNodeEndToEndTests {
     /// μ-law speech (samples/answer.ulaw.wav), 160 bytes per 20 ms frame.
@@ -50,24 +53,41 @@ struct MultiNodeEndToEndTests {
     @Test func twoServersThreeWorkersAndASweeperShareOneCatalogThroughAKillAndAPausedWorker() throws {
         let postgres = try PostgresServer.shared()
         let database = try postgres.createDatabase()
+        defer { _ = try? postgres.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let bao = try OpenBaoServer()
+        defer { _ = try? bao.kill() }
         let root = try TemporaryDirectory.make("multi-node")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
+        let (first, second) = (root + "/first", root + "/second")
         let objects = root + "/objects"
         let executable = try #require(Repository.callvault)
+        let environment = ["CALLVAULT_TRANSIT_TOKEN": bao.token]
         func sql(_ query: String) throws -> String { try postgres.psql(database: database, query) }
+        func cli(_ arguments: [String], on data: String) throws -> ChildProcess.Output {
+            try ChildProcess.run(executable, arguments + ["--data", data], environment: environment, timeout: .seconds(180))
+        }
         let url = postgres.settings(database: database).url
-        #expect(try ServeEndToEndTests.cli(["init", "--database", url, "--objects", objects], data: data).status == 0)
-        let added = try ServeEndToEndTests.cli(["tenant", "add", "acme", "--consent", "not-required", "--json"], data: data)
-        let token = try #require(
-            (try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        let initArguments = [
+            "init", "--database", url, "--key-provider", "transit", "--transit-url", bao.url, "--objects", objects,
+        ]
+        let made = try cli(initArguments, on: first)
+        #expect(made.status == 0, "\(made.stderr)")
+        // The second machine: the first's root key, then the same init.
+        #expect(mkdir(second, 0o700) == 0)
+        try FileManager.default.copyItem(atPath: first + "/root.key", toPath: second + "/root.key")
+        let joined = try cli(initArguments, on: second)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: first + "/keys.sqlite"), "the keys are in the database")
+        #expect(!FileManager.default.fileExists(atPath: second + "/keys.sqlite"))
+        let added = try cli(["tenant", "add", "acme", "--consent", "not-required", "--json"], on: first)
+        let token = try #require(try added.json()["token"] as? String, "\(added.stderr)")
         let speech = try Self.speechFrames()
 
-        let sweeper = try ChildProcess(executable, ["sweep", "--interval", "1s", "--data", data])
+        let sweeper = try ChildProcess(executable, ["sweep", "--interval", "1s", "--data", first], environment: environment)
         defer { if sweeper.isRunning { sweeper.send(SIGKILL) } }
-        let a = try ServeProcess(data: data)
+        let a = try ServeProcess(data: first, environment: environment)
         defer { a.terminate() }
-        let b = try ServeProcess(data: data)
+        let b = try ServeProcess(data: second, environment: environment)
         defer { b.terminate() }
 
         // Four calls, two on each server, recorded whole.
@@ -92,13 +112,14 @@ struct MultiNodeEndToEndTests {
         #expect(try sql("SELECT count(*) FROM jobs") == "5", "one job per call, the recovered one's included")
 
         // One worker starts; once it holds a job it is paused past its 3 s lease.
-        func worker() throws -> ChildProcess {
+        func worker(on data: String) throws -> ChildProcess {
             try ChildProcess(
                 executable,
                 ["transcribe", "--pending", "--wait", "--engine", "pocketsphinx", "--lease", "3", "--format", "json",
-                 "--data", data])
+                 "--data", data],
+                environment: environment)
         }
-        let paused = try worker()
+        let paused = try worker(on: first)
         defer { if paused.isRunning { paused.send(SIGKILL) } }
         var stolen: String?
         let deadline = ContinuousClock.now + .seconds(60)
@@ -111,7 +132,7 @@ struct MultiNodeEndToEndTests {
             if still == held { stolen = held } else { paused.send(SIGCONT) }
         }
         let job = try #require(stolen, "the first worker was caught holding a job")
-        let others = try [worker(), worker()]
+        let others = try [worker(on: second), worker(on: second)]
         defer { for other in others where other.isRunning { other.send(SIGKILL) } }
         let allDone = try poll(timeout: .seconds(180), interval: .milliseconds(250)) {
             try sql("SELECT count(*) FROM jobs WHERE state = 'done'") == "5"
@@ -135,9 +156,9 @@ struct MultiNodeEndToEndTests {
         #expect(try b.stop() == 0)
         let swept = try sweeper.stop(SIGTERM, timeout: .seconds(60))
         #expect(swept.status == 0, "the sweeper stopped cleanly: \(swept.stderr.suffix(400))")
-        #expect(try ServeEndToEndTests.cli(["audit", "verify"], data: data).status == 0)
+        #expect(try cli(["audit", "verify"], on: second).status == 0)
         // Every sealed file authenticates; the killed server's ends short of its last segment, as a cut does.
-        let verified = try ServeEndToEndTests.cli(["verify", "--all", "--json"], data: data)
+        let verified = try cli(["verify", "--all", "--json"], on: second)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])
         let statuses = ((report["recordings"] as? [[String: Any]]) ?? []).compactMap { $0["status"] as? String }
         #expect(statuses.sorted() == ["ok", "ok", "ok", "ok", "truncated"], "\(statuses)")

@@ -119,8 +119,9 @@ struct SweeperLeaseTests {
         let started = ContinuousClock.now
         async let outcome = a.whileRenewing(heldUntil: ContinuousClock.now + .seconds(60)) {
             () async throws(RetentionError) -> Int in
-            // Long work: runs until cancelled (as a sweep stops between its steps).
-            do { try await Task.sleep(for: .seconds(120)) } catch {
+            // Long work: runs until cancelled (as a sweep stops between its steps). Far longer than the
+            // bound below: in a full run on two cores loaded by builds the cancel was seen 150 s late.
+            do { try await Task.sleep(for: .seconds(480)) } catch {
                 throw RetentionError(.interrupted, "stopped between steps")
             }
             return 1
@@ -137,6 +138,6 @@ struct SweeperLeaseTests {
         }
         #expect(reason.contains("refused"), "\(reason)")
         #expect(error?.code == .interrupted)
-        #expect(ContinuousClock.now - started < .seconds(100), "the work was not cancelled before its end")
+        #expect(ContinuousClock.now - started < .seconds(360), "the work was not cancelled before its end")
     }
 }

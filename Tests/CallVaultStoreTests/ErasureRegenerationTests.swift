@@ -77,9 +77,7 @@ struct ErasureRegenerationTests {
 
     func providerKey(_ keyStore: KeyStore, _ tenant: String, _ day: CalendarDay) throws -> String? {
         try keyStore.read { db throws(KeyStoreError) in
-            try keyStore.fetchOne(
-                db, "SELECT provider_key FROM day_key WHERE tenant_id = ? AND day = ? AND kind = 'voice'",
-                [tenant, day.description])?["provider_key"]
+            try db.dayKey(tenantID: tenant, day: day.description, kind: "voice")?.providerKey
         }
     }
 
@@ -267,9 +265,7 @@ struct ErasureRegenerationTests {
             try keyStore.placeHold(ownerID: owner, tenantID: tenant)
         }
         func holdName(_ store: KeyStore) throws -> String? {
-            try store.read { db throws(KeyStoreError) in
-                try store.fetchOne(db, "SELECT provider_key FROM hold_key WHERE tenant_id = ?", [tenant])?["provider_key"]
-            }
+            try store.read { db throws(KeyStoreError) in try db.holdKey(tenant)?.providerKey }
         }
         let oldHold = try #require(try holdName(keyStore))
         #expect(oldHold.hasPrefix("cv.\(tenant).hold."))

@@ -27,6 +27,8 @@ struct QueueFixture: Sendable {
     let bulkEnqueue: @Sendable (_ count: Int) throws -> Void
     /// The PostgreSQL database's name (nil for SQLite), for measurements that look inside.
     let postgresDatabase: String?
+    /// The SQLite catalog file (nil for PostgreSQL), for measurements that look inside.
+    var sqliteCatalogPath: String? = nil
     let tearDown: @Sendable () async -> Void
 
     static func make(_ backend: Backend, maximumConnections: Int = 10) async throws -> QueueFixture {
@@ -51,7 +53,7 @@ struct QueueFixture: Sendable {
                         tenantID: tenant.id, externalID: "bulk-\(UUID().uuidString)", startedAt: Date())
                     try catalog.enqueueJobs((0..<count).map { (call.id, "bulk-\($0)") })
                 },
-                postgresDatabase: nil,
+                postgresDatabase: nil, sqliteCatalogPath: catalog.path,
                 tearDown: { [path = directory.path] in try? FileManager.default.removeItem(atPath: path) })
         case .postgres:
             let server = try PostgresServer.shared()

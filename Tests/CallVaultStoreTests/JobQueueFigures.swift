@@ -1,6 +1,7 @@
 import CallVaultModel
 import CallVaultTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @testable import CallVaultStore
@@ -43,12 +44,20 @@ struct JobQueueFigures {
     }
 
     @Test func postgresClaimLatencyAfterManyJobsPassedThrough() async throws {
+        try await claimLatencyAfterManyJobsPassedThrough(.postgres)
+    }
+
+    @Test func sqliteClaimLatencyAfterManyJobsPassedThrough() async throws {
+        try await claimLatencyAfterManyJobsPassedThrough(.sqlite)
+    }
+
+    /// Claim latency on a fresh queue, then after `CALLVAULT_QUEUE_PASSED` jobs (default 100,000) passed
+    /// through it (8 workers, claims of 50), with what the table holds then.
+    private func claimLatencyAfterManyJobsPassedThrough(_ backend: Backend) async throws {
         let passed = ProcessInfo.processInfo.environment["CALLVAULT_QUEUE_PASSED"].flatMap { Int($0) } ?? 100_000
-        try await QueueFixture.run(.postgres, maximumConnections: 10) { fixture in
-            let server = try PostgresServer.shared()
-            let database = try #require(fixture.postgresDatabase)
+        try await QueueFixture.run(backend, maximumConnections: 10) { fixture in
             let before = try await claimLatencies(fixture)
-            print("measured: postgres claim latency, fresh table: \(before)")
+            print("measured: \(backend) claim latency, fresh table: \(before)")
             var moved = 0
             let started = ContinuousClock.now
             while moved < passed {
@@ -58,14 +67,22 @@ struct JobQueueFigures {
             }
             let seconds = (ContinuousClock.now - started).seconds
             print(
-                "measured: postgres \(moved) jobs passed through (8 workers, batches of 50) in "
+                "measured: \(backend) \(moved) jobs passed through (8 workers, batches of 50) in "
                     + "\(String(format: "%.1f", seconds)) s: \(Int(Double(moved) / seconds)) jobs/s")
-            let dead = try server.psql(
-                database: database,
-                "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead, ' || pg_size_pretty(pg_total_relation_size('jobs')) "
-                    + "FROM pg_stat_user_tables WHERE relname = 'jobs'")
+            let table: String
+            if let database = fixture.postgresDatabase {
+                table = try PostgresServer.shared().psql(
+                    database: database,
+                    "SELECT n_live_tup || ' live, ' || n_dead_tup || ' dead, ' || pg_size_pretty(pg_total_relation_size('jobs')) "
+                        + "FROM pg_stat_user_tables WHERE relname = 'jobs'")
+            } else {
+                let path = try #require(fixture.sqliteCatalogPath)
+                let rows = try await DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs") ?? 0 }
+                let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                table = "\(rows) rows, catalog file \(bytes / 1_000_000) MB"
+            }
             let after = try await claimLatencies(fixture)
-            print("measured: postgres claim latency after \(moved) jobs passed through (\(dead) tuples): \(after)")
+            print("measured: \(backend) claim latency after \(moved) jobs passed through (\(table)): \(after)")
         }
     }
 
