@@ -127,6 +127,9 @@ func run(_ reads: [UnsafeRawBufferPointer], limit: Int) -> Outcome {
     }
     let active = channel.isActive
     checkWritten(written, active: active)
+    // A close from inside a read leaves the pipeline's teardown queued on the embedded loop, and
+    // `finish()` on a closed channel does not run it: run it here, or the channel leaks (a cycle).
+    channel.embeddedEventLoop.run()
     _ = try? channel.finish()
     return Outcome(events: session.events, written: written, active: active)
 }
