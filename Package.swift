@@ -153,6 +153,13 @@ let package = Package(
             path: "Fuzz/AudioSocket"),
         .executableTarget(
             name: "FuzzSealedFile", dependencies: ["CallVaultCrypto", "FuzzSupport"], path: "Fuzz/SealedFile"),
+        .executableTarget(
+            name: "FuzzWebSocket",
+            dependencies: [
+                "CallVaultIngest", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Fuzz/WebSocket"),
 
         // What several test targets share (as swift-nio's NIOTestUtils): child processes with deadlines,
         // polling instead of sleeps, temporary data directories, seeded randomness, the malloc counter,
@@ -190,7 +197,10 @@ let package = Package(
             dependencies: [
                 "CallVaultIngest", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultTestSupport", "CallVaultKeyProviders", "CallVaultCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

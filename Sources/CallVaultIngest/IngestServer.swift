@@ -109,10 +109,9 @@ public final class IngestServer: Service, Sendable {
         let metrics = self.metrics
         let logger = self.logger
         let state = self.state
-        // The decoder refuses a frame over the limit before reading its payload; the media handler, not
-        // NIO's automatic error handling, sends the close, so a stream gets exactly one, with a reason.
-        let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: maximumMessageBytes, automaticErrorHandling: false,
+        // The media handler reads frames itself (it refuses one over the limit from its head) and sends the
+        // close: a stream gets exactly one, with a reason.
+        let upgrader = MediaWebSocketUpgrader(
             shouldUpgrade: { channel, head in
                 Self.authenticate(head, api: api, executor: executor, on: channel.eventLoop).map { outcome in
                     switch outcome {
@@ -121,7 +120,7 @@ public final class IngestServer: Service, Sendable {
                     }
                 }
             },
-            upgradePipelineHandler: { channel, head in
+            pipeline: { channel, head in
                 guard let endpoint = MediaEndpoint(rawValue: String(head.uri.split(separator: "?").first ?? "")) else {
                     return channel.close()
                 }
@@ -129,10 +128,9 @@ public final class IngestServer: Service, Sendable {
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
-                        try channel.pipeline.syncOperations.addHandler(
-                            MediaWebSocketHandler(
-                                session: session, maximumMessageBytes: maximumMessageBytes, tickInterval: tickInterval,
-                                metrics: metrics, logger: logger))
+                        try MediaWebSocketPipeline.configure(
+                            channel.pipeline.syncOperations, session: session, maximumMessageBytes: maximumMessageBytes,
+                            tickInterval: tickInterval, metrics: metrics, logger: logger)
                     }
             }
         )

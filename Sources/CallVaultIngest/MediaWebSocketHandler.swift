@@ -5,18 +5,30 @@ import NIOWebSocket
 /// Feeds one media WebSocket's messages to its ``MediaSession`` and keeps the protocol honest:
 /// answers pings, reassembles fragmented messages up to a limit, closes with a reason on bad input.
 ///
-/// The receive path allocates nothing per frame: a frame's payload is unmasked into a scratch buffer
-/// owned by the stream (grown, rarely, to the largest message seen) and handed to the session as a view.
-/// Fragmented messages (rare for media) are gathered in a ByteBuffer first. Reading pauses while the
-/// session asks (``ReadGate``).
+/// The receive path allocates nothing per frame: frames are read from the inbound bytes here
+/// (``WebSocketFrameHead``: no frame object per message), a frame's payload is unmasked into a scratch
+/// buffer owned by the stream (grown, rarely, to the largest message seen) and handed to the session as
+/// a view. Fragmented messages (rare for media) are gathered in a ByteBuffer first; a frame split across
+/// reads is completed in a buffer of the stream's own (`pending`, at most one frame), and the frames
+/// after it are read from the new bytes in place. Reading pauses while the session asks (``ReadGate``).
+///
+/// A client that breaks RFC 6455 (a bad head, a continuation without a message, a new message inside a
+/// fragmented one, a bad close payload) gets one close with 1002 (1009 for a message over the limit,
+/// 1007 for a close reason that is not UTF-8), and nothing more it sends is read; after its close frame,
+/// nothing more is read either.
 final class MediaWebSocketHandler: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let session: any MediaSession
     private let maximumMessageBytes: Int
     private var fragments: ByteBuffer?
+    /// The start of a frame whose end has not arrived yet (empty between frames), kept across frames so
+    /// its storage is reused.
+    private var pending = ByteBuffer()
+    /// The peer broke the protocol or sent its close: nothing more it sends is read.
+    private var readingStopped = false
     private var fragmentOpcode: WebSocketOpcode = .text
     private var scratch: UnsafeMutableRawBufferPointer
     private var ended = false
@@ -70,25 +82,76 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         reads.read(context)
     }
 
+    /// Reads every whole frame in the bytes received so far; keeps the start of an unfinished one.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !readingStopped else { return }
+        var bytes = unwrapInboundIn(data)
+        if pending.readableBytes > 0 {
+            guard completePending(context, &bytes) else { return }
+        }
+        while !readingStopped {
+            let step: WebSocketFrameHead.Step
+            do throws(WebSocketFrameError) {
+                step = try WebSocketFrameHead.next(from: &bytes, maximumLength: maximumMessageBytes)
+            } catch {
+                return refuse(context, error)
+            }
+            guard case .frame(let head, let payload) = step else { break }
+            receive(context, head, payload)
+        }
+        if !readingStopped && bytes.readableBytes > 0 {
+            pending.clear()
+            pending.writeBuffer(&bytes)
+        }
+    }
+
+    /// Moves bytes from `bytes` to the unfinished frame in `pending`, no more than it needs, and receives
+    /// it once whole. False while it is still unfinished (every byte taken) or once reading stopped.
+    private func completePending(_ context: ChannelHandlerContext, _ bytes: inout ByteBuffer) -> Bool {
+        while true {
+            let step: WebSocketFrameHead.Step
+            do throws(WebSocketFrameError) {
+                step = try WebSocketFrameHead.next(from: &pending, maximumLength: maximumMessageBytes)
+            } catch {
+                refuse(context, error)
+                return false
+            }
+            switch step {
+            case .frame(let head, let payload):
+                receive(context, head, payload)
+                pending.clear()
+                return !readingStopped
+            case .needs(let total):
+                guard bytes.readableBytes > 0 else { return false }
+                var part = bytes.readSlice(length: min(total - pending.readableBytes, bytes.readableBytes))!
+                pending.writeBuffer(&part)
+            }
+        }
+    }
+
+    /// One frame: a message (whole or in fragments), or a control frame.
+    private func receive(_ context: ChannelHandlerContext, _ frame: WebSocketFrameHead, _ payload: ByteBuffer) {
         switch frame.opcode {
         case .text, .binary:
-            guard fragments == nil else { return close(context, .policy("a new message started inside a fragmented one")) }
+            guard fragments == nil else {
+                return refuse(context, .protocolViolation("a new message started inside a fragmented one"))
+            }
             if frame.fin {
-                deliver(context, opcode: frame.opcode, frame.data, mask: frame.maskKey)
+                deliver(context, opcode: frame.opcode, payload, mask: frame.mask)
             } else {
                 fragmentOpcode = frame.opcode
                 var buffer = context.channel.allocator.buffer(capacity: frame.length * 2)
-                var data = frame.unmaskedData
+                var data = Self.unmasked(payload, frame.mask)
                 buffer.writeBuffer(&data)
                 fragments = buffer
             }
         case .continuation:
-            guard var buffer = fragments else { return close(context, .policy("a continuation frame without a message")) }
+            guard var buffer = fragments else {
+                return refuse(context, .protocolViolation("a continuation frame without a message"))
+            }
             fragments = nil
-            guard buffer.readableBytes + frame.length <= maximumMessageBytes else { return refuseTooLarge(context) }
-            var data = frame.unmaskedData
+            guard buffer.readableBytes + frame.length <= maximumMessageBytes else { return refuse(context, .tooLarge) }
+            var data = Self.unmasked(payload, frame.mask)
             buffer.writeBuffer(&data)
             if frame.fin {
                 deliver(context, opcode: fragmentOpcode, buffer, mask: nil)
@@ -96,34 +159,114 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
                 fragments = buffer
             }
         case .ping:
-            var payload = frame.unmaskedData
+            // Nothing goes out after our close (RFC 6455 §5.5.1), which may already be written.
+            guard !closeSent else { return }
+            var payload = Self.unmasked(payload, frame.mask)
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: payload.readSlice(length: payload.readableBytes) ?? payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
             break
         case .connectionClose:
-            end(.normal)
-            if !closeSent {
-                closeSent = true
-                var payload = frame.unmaskedData
-                let code = payload.readInteger(as: UInt16.self) ?? 1000
-                var reply = context.channel.allocator.buffer(capacity: 2)
-                reply.writeInteger(code)
-                let channel = context.channel
-                afterStored(context) { handler, context in
-                    context.writeAndFlush(handler.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
-                        .whenComplete { _ in channel.close(promise: nil) }
-                }
-            } else {
-                context.close(promise: nil)
-            }
+            receiveClose(context, Self.unmasked(payload, frame.mask))
         default:
-            close(context, .policy("unknown WebSocket opcode"))
+            // WebSocketFrameHead refuses every other opcode.
+            refuse(context, .protocolViolation("unknown opcode"))
         }
     }
 
+    /// The peer's close (RFC 6455 §5.5.1, §7.4): answered with a close carrying its code (1000 for an
+    /// empty one) once the call is stored; nothing more is read. A payload of one byte or a code no
+    /// endpoint may send is refused with 1002, a reason that is not UTF-8 with 1007.
+    private func receiveClose(_ context: ChannelHandlerContext, _ payload: ByteBuffer) {
+        var payload = payload
+        var code: UInt16 = 1000
+        if payload.readableBytes > 0 {
+            guard let received = payload.readInteger(as: UInt16.self) else {
+                return refuse(context, .protocolViolation("a close frame with a one-byte payload"))
+            }
+            guard Self.isValidCloseCode(received) else {
+                return refuse(context, .protocolViolation("a close code no endpoint may send"))
+            }
+            guard payload.withUnsafeReadableBytes({ Self.isValidUTF8($0) }) else {
+                return refuse(
+                    context, kind: "websocket.invalidCloseReason",
+                    MediaClose(code: 1007, reason: "close reason is not UTF-8"))
+            }
+            code = received
+        }
+        readingStopped = true
+        end(.normal)
+        if !closeSent {
+            closeSent = true
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            reply.writeInteger(code)
+            let channel = context.channel
+            afterStored(context) { handler, context in
+                context.writeAndFlush(handler.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    /// The close codes a peer may send (RFC 6455 §7.4.1, the IANA registry's 1012–1014, and the
+    /// 3000–4999 ranges for libraries and applications); 1005, 1006 and 1015 are never sent.
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// A control frame's or a fragment's payload unmasked, in a buffer of its own (not the media path).
+    private static func unmasked(_ payload: ByteBuffer, _ mask: UInt32) -> ByteBuffer {
+        var data = payload
+        data.withUnsafeMutableReadableBytes { bytes in
+            for index in bytes.indices { bytes[index] ^= maskByte(mask, index) }
+        }
+        return data
+    }
+
+    /// XORs `source` with a client's masking key into `target` (RFC 6455 §5.3), eight bytes at a time: the
+    /// key's four bytes twice in one 64-bit word, laid out in memory order (so the machine's byte order
+    /// does not matter), then the last few bytes one by one. `target` holds `source.count` bytes; it may
+    /// be `source` itself.
+    static func unmask(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer, mask: UInt32) {
+        let inMemoryOrder = UInt64(mask.bigEndian)
+        let key = inMemoryOrder | inMemoryOrder << 32
+        let count = source.count
+        var index = 0
+        while index + 8 <= count {
+            let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            target.storeBytes(of: word ^ key, toByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            target[index] = source[index] ^ maskByte(mask, index)
+            index += 1
+        }
+    }
+
+    /// The masking key's byte for payload byte `index` (the key's bytes in network order, repeating).
+    private static func maskByte(_ mask: UInt32, _ index: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: mask >> (24 - 8 * (index & 3)))
+    }
+
     /// Unmasks `data` into the scratch buffer and hands it to the session.
-    private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: WebSocketMaskingKey?) {
+    private func deliver(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, _ data: ByteBuffer, mask: UInt32?) {
         guard !ended else { return }
         let count = data.readableBytes
         guard count <= maximumMessageBytes else { return refuseTooLarge(context) }
@@ -131,15 +274,15 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
             scratch.deallocate()
             scratch = .allocate(byteCount: min(maximumMessageBytes, max(count, scratch.count * 2)), alignment: 16)
         }
-        let target = scratch
+        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
         data.withUnsafeReadableBytes { source in
             if let mask {
-                for index in 0..<count { target[index] = source[index] ^ mask[index & 3] }
+                Self.unmask(source, into: target, mask: mask)
             } else if count > 0 {
                 target.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
             }
         }
-        let message = UnsafeRawBufferPointer(rebasing: target[0..<count])
+        let message = UnsafeRawBufferPointer(target)
         let outcome = opcode == .text ? session.receiveText(message) : session.receiveBinary(message)
         if let outcome { close(context, outcome) }
     }
@@ -184,8 +327,8 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// Closes the stream with 1009 for a message over `--max-message-bytes`: one frame too long (NIO's
-    /// decoder refuses it from its header) or a fragmented message whose parts add up to too much.
+    /// Closes the stream with 1009 for a message over `--max-message-bytes`: one frame too long (refused
+    /// from its head, before its payload arrives) or a fragmented message whose parts add up to too much.
     private func refuseTooLarge(_ context: ChannelHandlerContext) {
         let reason = MediaClose(code: 1009, reason: "message larger than the \(maximumMessageBytes)-byte limit")
         refuse(context, kind: "websocket.messageTooLarge", reason)
@@ -200,15 +343,22 @@ final class MediaWebSocketHandler: ChannelDuplexHandler {
         close(context, reason)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength?:
+    /// Closes the stream for a frame that breaks RFC 6455 (1009 for one over the limit, else 1002) and
+    /// reads nothing more from it.
+    private func refuse(_ context: ChannelHandlerContext, _ error: WebSocketFrameError) {
+        readingStopped = true
+        fragments = nil
+        pending.clear()
+        switch error {
+        case .tooLarge:
             refuseTooLarge(context)
-        case let error?:
-            refuse(context, kind: "websocket.protocolError", MediaClose(code: 1002, reason: "protocol error: \(error)"))
-        case nil:
-            close(context, .policy("protocol error: \(error)"))
+        case .protocolViolation(let rule):
+            refuse(context, kind: "websocket.protocolError", MediaClose(code: 1002, reason: "protocol error: \(rule)"))
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close(context, .policy("protocol error: \(error)"))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

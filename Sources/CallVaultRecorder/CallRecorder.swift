@@ -72,6 +72,11 @@ public final class CallRecorder {
     var tracks: [RecordingTrack: Track] = [:]
     private var detector: DTMFDetector?
     private var detectorRate: SampleRate?
+    /// Caller frames skipped since the detector last ran: it starts afresh when it runs again.
+    private var detectorSkipped = false
+    /// Caller frames the in-band DTMF detector analysed; frames while no key can decide anything
+    /// (``ConsentGate/keysCanDecide``) are skipped, and not counted.
+    public private(set) var framesScannedForKeys = 0
     var finished = false
 
     /// One track's segmenter and writer.
@@ -274,7 +279,18 @@ public final class CallRecorder {
         framesWritten += 1
     }
 
+    /// The key a caller frame's audio confirms, if any, when a key could still decide something; the
+    /// detector (≈ 2 µs a frame) does not run otherwise, and hears only whole audio when it runs again.
     func detect(_ frame: Frame) throws(RecorderError) -> DTMFDigit? {
+        guard gate.keysCanDecide else {
+            detectorSkipped = true
+            return nil
+        }
+        if detectorSkipped {
+            detectorSkipped = false
+            detector?.reset()
+        }
+        framesScannedForKeys += 1
         if detectorRate != frame.sampleRate {
             do {
                 detector = try DTMFDetector(sampleRate: frame.sampleRate)

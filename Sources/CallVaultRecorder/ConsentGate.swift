@@ -48,6 +48,17 @@ public struct ConsentGate: Sendable {
 
     public var isPaused: Bool { pausedSince != nil }
 
+    /// Whether a DTMF key pressed now could still decide something, so in-band detection must run:
+    /// always with an opt-out digit (a deny or revoke is evidence even where it does not stop the
+    /// recording); with only a consent digit, while nothing is being recorded (waiting, or stopped by a
+    /// deny or revoke: the caller may change their mind); never without digits or after the end. The
+    /// consent key pressed again while recording would only repeat a consent already given.
+    public var keysCanDecide: Bool {
+        guard !ended else { return false }
+        if policy.optOutDigit != nil { return true }
+        return policy.consentDigit != nil && phase != .recording
+    }
+
     /// Applies one event arriving at `timelineMs`; returns what to store as evidence, or throws
     /// (and changes nothing) if the event is not allowed now.
     @discardableResult

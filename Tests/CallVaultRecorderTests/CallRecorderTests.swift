@@ -15,7 +15,7 @@ struct CallRecorderTests {
     /// the frame whose index they name; returns the recorder after `finish`.
     private func run(
         _ fixture: RecorderFixture, policy: ConsentPolicy, frames: Int, bot: Bool = false,
-        events: [Int: [ConsentEventKind]] = [:], tone: (digit: DTMFDigit, atFrame: Int)? = nil
+        events: [Int: [ConsentEventKind]] = [:], tone: (digit: DTMFDigit, atFrame: Int)? = nil, toneAgainAt: Int? = nil
     ) throws -> CallRecorder {
         let recorder = CallRecorder(
             callID: fixture.callID, settings: .init(policy: policy, storageCodec: .pcm16), catalog: fixture.catalog,
@@ -26,7 +26,8 @@ struct CallRecorderTests {
             for kind in events[index] ?? [] { try recorder.apply(kind, method: .api, atMs: Int64(index) * 20) }
             for track in bot ? [RecordingTrack.caller, .bot] : [.caller] {
                 let frame = ring.next(timestampMs: Int64(index) * 20)
-                if let tone, let dtmf, track == .caller, (tone.atFrame..<(tone.atFrame + 5)).contains(index) {
+                let toneFrames = [tone?.atFrame, toneAgainAt].compactMap { $0 }
+                if let dtmf, track == .caller, toneFrames.contains(where: { ($0..<($0 + 5)).contains(index) }) {
                     dtmf.fill(frame.samples, frameIndex: index)
                 } else {
                     for i in 0..<frame.samples.count { frame.samples[i] = i == 0 ? Int16(index) : 1000 }
@@ -100,6 +101,44 @@ struct CallRecorderTests {
         #expect(written == Array(first..<300).filter { !(100..<105).contains($0) })
         let events = try fixture.catalog.consentEvents(callID: fixture.callID)
         #expect(events.map(\.kind) == [.consent] && events[0].method == .dtmf)
+    }
+
+    @Test func framesSkipKeyDetectionOnceNoKeyCanDecideAnything() async throws {
+        // Only a consent digit: once its tone consented, frames skip the detector.
+        let consentOnly = try RecorderFixture()
+        let a = try run(consentOnly, policy: ConsentPolicy(mode: .optIn, consentDigit: .one), frames: 300, tone: (.one, 100))
+        // The key decides at the end of the frame that confirmed it: frames 0 up to that one were scanned.
+        let consent = try #require(try consentOnly.catalog.consentEvents(callID: consentOnly.callID).first)
+        #expect(consent.kind == .consent && consent.method == .dtmf)
+        let decided = Int(try #require(consent.timelineMs) / 20)
+        #expect((101...105).contains(decided))
+        #expect(a.framesScannedForKeys == decided, "decided after frame \(decided - 1); \(a.framesScannedForKeys) scanned")
+        // An opt-out digit can always decide (deny or revoke): every caller frame is scanned.
+        let withOptOut = try RecorderFixture()
+        let b = try run(
+            withOptOut, policy: ConsentPolicy(mode: .optIn, consentDigit: .one, optOutDigit: .nine), frames: 300,
+            tone: (.one, 100))
+        #expect(b.framesScannedForKeys == 300)
+        // No digits at all: the detector never runs.
+        let noDigits = try RecorderFixture()
+        let c = try run(noDigits, policy: ConsentPolicy(mode: .notRequired), frames: 100)
+        #expect(c.framesScannedForKeys == 0)
+    }
+
+    @Test func keyDetectionResumesWhenARevokeLetsTheConsentKeyDecideAgain() async throws {
+        let fixture = try RecorderFixture()
+        let recorder = try run(
+            fixture, policy: ConsentPolicy(mode: .optIn, consentDigit: .one), frames: 300, events: [150: [.revoke]],
+            tone: (.one, 100), toneAgainAt: 200)
+        let written = try await writtenFrames(fixture, recorder)
+        let events = try fixture.catalog.consentEvents(callID: fixture.callID)
+        #expect(events.map(\.kind) == [.consent, .revoke, .consent])
+        let first = Int(try #require(events[0].timelineMs) / 20)
+        let again = Int(try #require(events.last?.timelineMs) / 20)
+        #expect((201...205).contains(again), "recording resumed at frame \(again)")
+        #expect(written == (Array(first..<150) + Array(again..<300)).filter { !(100..<105).contains($0) && !(200..<205).contains($0) })
+        // Scanned: until the first consent, then from the revoke until the second.
+        #expect(recorder.framesScannedForKeys == first + (again - 150))
     }
 
     @Test func optOutRecordsAfterTheDisclosureAndNotRequiredRecordsEverything() async throws {

@@ -98,4 +98,37 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
     }
+
+    // Socket to disk (issue 20): a masked WebSocket frame carrying a Twilio `media` message, through NIO's
+    // frame decoder, the media handler, the session and the recorder to the sealed file, once the call is
+    // set up and both recordings are open (one call, set up once, streaming on across runs).
+    // mallocCountTotal per message is gated (thresholds committed).
+    Benchmark("SocketToDisk_twilio_masked_frame_to_sealed_file") { benchmark in
+        guard let call = socketToDiskCall() else { return }
+        let iterations = benchmark.scaledIterations
+        let measured = UncheckedSendable(benchmark)
+        try? call.submit { call in
+            measured.value.startMeasurement()
+            for _ in iterations { try call.sendMedia() }
+            measured.value.stopMeasurement()
+        }
+    }
+}
+
+/// The one call the socket-to-disk benchmark streams into (set up on first use: it takes a second).
+nonisolated(unsafe) private var sharedSocketToDiskCall: SocketToDiskCall?
+
+private func socketToDiskCall() -> SocketToDiskCall? {
+    if sharedSocketToDiskCall == nil {
+        do { sharedSocketToDiskCall = try SocketToDiskCall() } catch { print("socket-to-disk call not set up: \(error)") }
+        // The call lives as long as the process: its data directory (tens of MB of sealed audio) goes at exit.
+        atexit { sharedSocketToDiskCall = nil }
+    }
+    return sharedSocketToDiskCall
+}
+
+/// Hands the benchmark to the loop thread that runs the measured messages; the benchmark thread waits meanwhile.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
