@@ -11,7 +11,7 @@ struct ObjectsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "objects",
         abstract: "Sealed files in an object store: upload what this node's spool still holds.",
-        subcommands: [Reconcile.self]
+        subcommands: [Reconcile.self, Check.self]
     )
 
     struct Reconcile: AsyncParsableCommand {
@@ -82,6 +82,99 @@ struct ObjectsCommand: AsyncParsableCommand {
                 throw CLIError.failure(
                     "\(output.failures.count) file(s) could not be uploaded; their spool copies are kept",
                     hint: "check the store answers (see the reasons above), then run `callvault objects reconcile` again")
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the bucket with the catalog: objects it does not know, stored rows without their object.",
+            discussion: """
+                Lists the bucket's recordings/ and transcripts/ and reads every recording and transcript row
+                (a report for operators, not for every minute: its cost grows with both). Reports objects
+                no row names (or whose row was shredded: the sweeper retries those), and rows marked stored
+                whose object is gone. Nothing is changed. Exit 1 when either list is not empty.
+                """)
+
+        @OptionGroup var options: DataOptions
+        @Flag(help: "Print one JSON document.") var json = false
+
+        struct Output: Codable {
+            var store: String
+            var objects: Int
+            /// Keys no recording or transcript row names.
+            var unknownObjects: [String]
+            /// Keys of rows that were shredded (the object should be gone).
+            var shreddedObjects: [String]
+            /// Rows marked stored whose object (part 0) is not in the bucket: `kind id key`.
+            var missingObjects: [String]
+        }
+
+        func run() async throws {
+            var logger = Logger(label: "callvault.objects")
+            logger.logLevel = .error
+            let files = try options.sealedFiles()
+            guard let objects = files.objects else {
+                throw CLIError.failure(
+                    "\(files.dataDirectory.path) keeps its sealed files in the directory, not in an object store",
+                    hint: "`callvault init --objects s3://BUCKET/PREFIX ...` sets one up for a new data directory")
+            }
+            defer { Task { await (objects as? S3ObjectStore)?.shutdown() } }
+            var output = Output(store: objects.location, objects: 0, unknownObjects: [], shreddedObjects: [], missingObjects: [])
+            try await options.withStore(logger: logger) { catalog in
+                var keys: Set<String> = []
+                for prefix in ["recordings/", "transcripts/"] {
+                    let listed: [ObjectInfo]
+                    do throws(ObjectStoreError) { listed = try await objects.list(prefix: prefix) } catch {
+                        throw CLIError.failure(error.message, hint: "check the object store answers, then retry")
+                    }
+                    for object in listed {
+                        keys.insert(object.key)
+                        // KEY is `…/ID.cvr` or `…/ID.partN.cvr`: the row is found by the id and must name that stem.
+                        let name = String(object.key.split(separator: "/").last ?? "")
+                        let id = String(name.prefix { $0 != "." })
+                        let path: String?, shredded: Bool
+                        if prefix == "recordings/" {
+                            let row = try? await catalog.recording(id: id, tenantID: nil)
+                            (path, shredded) = (row?.path, row?.state == .shredded)
+                        } else {
+                            let row = try? await catalog.transcript(id: id, tenantID: nil)
+                            (path, shredded) = (row?.path, row?.state == .shredded)
+                        }
+                        let stem = { (key: String) in key.hasSuffix(".cvr") ? String(key.dropLast(4)) : key }
+                        guard let path, object.key == path || object.key.hasPrefix(stem(path) + ".part") else {
+                            output.unknownObjects.append(object.key)
+                            continue
+                        }
+                        if shredded { output.shreddedObjects.append(object.key) }
+                    }
+                }
+                output.objects = keys.count
+                for summary in try await catalog.recordingSummaries(callID: nil, tenantID: nil) {
+                    let row = try await catalog.recording(id: summary.id, tenantID: nil)
+                    if row.storage == .stored && row.state != .shredded && !keys.contains(row.path) {
+                        output.missingObjects.append("recording \(row.id) \(row.path)")
+                    }
+                }
+                for row in try await catalog.transcripts(tenantID: nil, limit: -1)
+                where row.storage == .stored && row.state != .shredded && !keys.contains(row.path) {
+                    output.missingObjects.append("transcript \(row.id) \(row.path)")
+                }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            } else {
+                print("\(output.objects) object(s) in \(output.store)")
+                for key in output.unknownObjects { print("unknown   \(key) (no recording or transcript names it)") }
+                for key in output.shreddedObjects { print("shredded  \(key) (its row was shredded; the next sweep deletes it)") }
+                for row in output.missingObjects { print("missing   \(row) (marked stored, not in the bucket)") }
+            }
+            if !output.unknownObjects.isEmpty || !output.missingObjects.isEmpty {
+                throw CLIError.failure(
+                    "\(output.unknownObjects.count) unknown object(s), \(output.missingObjects.count) missing object(s)",
+                    hint: "a missing object cannot be read by anyone: restore it from a copy of the bucket if there is one")
             }
         }
     }

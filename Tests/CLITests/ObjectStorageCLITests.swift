@@ -224,5 +224,19 @@ struct ObjectStorageCLITests {
         #expect(exported.status == 0, "\(exported.stdout) \(exported.stderr)")
         let nothing = try site.run(["objects", "reconcile", "--json"])
         #expect((try nothing.json()["uploaded"] as? [String])?.isEmpty == true, "\(nothing.stdout)")
+
+        // The bucket against the catalog: all accounted for; then a stray object and a lost one are named.
+        let clean = try site.run(["objects", "check", "--json"])
+        #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
+        #expect(try clean.json()["objects"] as? Int == 2, "\(clean.stdout)")
+        let stored = try await store.list(prefix: "recordings/")
+        let lost = try #require(stored.first)
+        _ = try await store.put("recordings/stray/2026-12-06/0000-unknown.cvr", bytes: [1, 2, 3])
+        try await store.delete(lost.key)
+        let found = try site.run(["objects", "check", "--json"])
+        #expect(found.status == 1, "\(found.stdout) \(found.stderr)")
+        #expect(try found.json()["unknownObjects"] as? [String] == ["recordings/stray/2026-12-06/0000-unknown.cvr"], "\(found.stdout)")
+        let missing = try #require(try found.json()["missingObjects"] as? [String])
+        #expect(missing.count == 1 && missing.first?.hasSuffix(lost.key) == true, "\(found.stdout)")
     }
 }
