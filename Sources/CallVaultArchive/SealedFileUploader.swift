@@ -38,14 +38,20 @@ public struct SealedFileUploader: Sendable {
     public let logger: Logger
     /// How many times a call that failed `unavailable` (5xx, `SlowDown`, no answer) is tried in all.
     public let attempts: Int
+    /// Uploads of recordings still being written (``advanceLiveUploads(node:)``); nil: files are uploaded
+    /// only once closed.
+    public let live: LiveUploads?
 
-    public init?(catalog: any CatalogStore, files: SealedFiles, logger: Logger, attempts: Int = 4) {
+    public init?(
+        catalog: any CatalogStore, files: SealedFiles, logger: Logger, attempts: Int = 4, live: LiveUploads? = nil
+    ) {
         guard let objects = files.objects else { return nil }
         self.catalog = catalog
         self.files = files
         self.objects = objects
         self.logger = logger
         self.attempts = max(1, attempts)
+        self.live = live
     }
 
     /// What one pass did.
@@ -132,7 +138,11 @@ public struct SealedFileUploader: Sendable {
         }
         var sent: Int64 = 0
         for part in parts {
-            sent += try await put(part.path, as: part.key)
+            if parts.count == 1, let finished = try await finishLiveUpload(part.path, as: part.key) {
+                sent += finished
+            } else {
+                sent += try await put(part.path, as: part.key)
+            }
         }
         guard try await move(file, to: .stored, from: [.uploading]) else {
             // Shredded while uploading: the key is gone; leave no copy of the file anywhere.
@@ -171,14 +181,120 @@ public struct SealedFileUploader: Sendable {
         return Int64(size)
     }
 
-    /// A multipart upload, read from the spool one part at a time; an upload a crash left open for the
-    /// same key is aborted first, and this one is aborted if it fails.
-    func putInParts(_ path: String, as key: String, size: Int) async throws(SealedFileUploadError) {
+    /// Sends the parts of open recordings' files that grew by a whole part since the last call: a recording
+    /// of `node`, still being written and spooled, whose durable bytes (what the flush group synced, from
+    /// the catalog) passed ``singlePutLimit``. Returns the parts sent. Failures are logged; the upload is
+    /// then dropped (aborted) and the file goes whole once closed.
+    public func advanceLiveUploads(node: String) async -> Int {
+        guard let live else { return 0 }
+        let open: [RecordingRecord]
+        do { open = try await catalog.recordingsLeftOpen() } catch {
+            logger.warning("cannot list open recordings for their uploads", metadata: ["reason": "\(error.message)"])
+            return 0
+        }
+        var sent = 0
+        for recording in open where recording.node == node && recording.storage == .spooled {
+            let spool = files.spoolParts(path: recording.path)
+            // A recording continued in a later part after a crash goes whole, once closed.
+            guard spool.count == 1, let file = spool.first else { continue }
+            let durable = Int(min(file.bytes, recording.bytes))
+            let existing = await live.upload(for: file.key)
+            guard existing != nil || durable >= Self.singlePutLimit else { continue }
+            do throws(SealedFileUploadError) {
+                var upload: LiveUploads.Upload
+                if let existing {
+                    upload = existing
+                } else {
+                    try await abortStale(file.key)
+                    do {
+                        let begun = try await retrying("start uploading \(file.key)") { () async throws(ObjectStoreError) in
+                            try await objects.createMultipartUpload(file.key)
+                        }
+                        upload = LiveUploads.Upload(upload: begun, parts: [], offset: 0)
+                    } catch {
+                        throw SealedFileUploadError(error.message)
+                    }
+                }
+                while upload.offset + Self.partSize <= durable {
+                    upload.parts.append(try await sendPart(file.path, of: upload, count: Self.partSize))
+                    upload.offset += Self.partSize
+                    sent += 1
+                    await live.set(upload, for: file.key)
+                }
+                await live.set(upload, for: file.key)
+            } catch {
+                logger.warning(
+                    "an upload of a recording still being written failed; it is uploaded whole once closed",
+                    metadata: ["recording": "\(recording.id)", "reason": "\(error.message)"])
+                if let dropped = await live.remove(file.key) { try? await objects.abortMultipartUpload(dropped.upload) }
+            }
+        }
+        return sent
+    }
+
+    /// Completes the live upload of `key`, if there is one: sends the rest of the closed file (the last part
+    /// may be small) and verifies the size. Returns the bytes sent now, or nil when there is no live upload
+    /// (or it failed and was dropped: the caller then puts the file whole).
+    func finishLiveUpload(_ path: String, as key: String) async throws(SealedFileUploadError) -> Int64? {
+        guard let live, let begun = await live.remove(key) else { return nil }
+        var upload = begun
+        do throws(SealedFileUploadError) {
+            let size = Int(RecordingFiles.size(of: path))
+            var sent = 0
+            while upload.offset < size {
+                let count = min(Self.partSize, size - upload.offset)
+                upload.parts.append(try await sendPart(path, of: upload, count: count))
+                upload.offset += count
+                sent += count
+            }
+            do {
+                _ = try await retrying("complete \(key)") { () async throws(ObjectStoreError) in
+                    try await objects.completeMultipartUpload(upload.upload, parts: upload.parts)
+                }
+            } catch {
+                throw SealedFileUploadError(error.message)
+            }
+            let info = try await head(key)
+            guard info.size == size else {
+                throw SealedFileUploadError(
+                    "\(objects.location): the object \(key) has \(info.size) bytes after its upload, the spool copy \(size)")
+            }
+            return Int64(sent)
+        } catch {
+            logger.warning(
+                "completing an upload begun during the call failed; the file is put whole",
+                metadata: ["key": "\(key)", "reason": "\(error.message)"])
+            try? await objects.abortMultipartUpload(upload.upload)
+            return nil
+        }
+    }
+
+    /// Sends bytes `offset ..< offset + count` of the spool file as the next part of `upload`.
+    func sendPart(_ path: String, of upload: LiveUploads.Upload, count: Int) async throws(SealedFileUploadError) -> UploadedPart {
+        let bytes = try Self.readSpool(path, offset: upload.offset, count: count)
+        let number = upload.parts.count + 1
+        do {
+            return try await retrying("send part \(number) of \(upload.upload.key)") { () async throws(ObjectStoreError) in
+                try await objects.uploadPart(upload.upload, number: number, bytes: bytes)
+            }
+        } catch {
+            throw SealedFileUploadError(error.message)
+        }
+    }
+
+    /// Aborts the multipart uploads of exactly `key` that are open (what a crash left).
+    func abortStale(_ key: String) async throws(SealedFileUploadError) {
         let stale: [MultipartUpload]
         do { stale = try await objects.listMultipartUploads(prefix: key) } catch {
             throw SealedFileUploadError(error.message)
         }
         for upload in stale where upload.key == key { try? await objects.abortMultipartUpload(upload) }
+    }
+
+    /// A multipart upload, read from the spool one part at a time; an upload a crash left open for the
+    /// same key is aborted first, and this one is aborted if it fails.
+    func putInParts(_ path: String, as key: String, size: Int) async throws(SealedFileUploadError) {
+        try await abortStale(key)
         let upload: MultipartUpload
         do {
             upload = try await retrying("start uploading \(key)") { () async throws(ObjectStoreError) in

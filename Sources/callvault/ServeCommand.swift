@@ -159,12 +159,12 @@ struct ServeCommand: AsyncParsableCommand {
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
         ]
-        if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger) {
+        if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger, live: LiveUploads()) {
             services.append(
                 UploadService(
                     uploader: uploader, interval: .seconds(uploadIntervalSeconds),
                     anchors: AuditAnchors(audit: catalog.audit, objects: uploader.objects),
-                    anchorInterval: .seconds(auditAnchorSeconds), logger: logger))
+                    anchorInterval: .seconds(auditAnchorSeconds), node: nodeLease.node, logger: logger))
             logger.info("sealed files go to an object store", metadata: ["store": "\(uploader.objects.location)"])
         }
         var audioSocketServer: AudioSocketServer?

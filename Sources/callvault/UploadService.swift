@@ -16,12 +16,15 @@ struct UploadService: Service {
     let interval: Duration
     let anchors: AuditAnchors
     let anchorInterval: Duration
+    /// This serve node: its recordings still being written are uploaded a part at a time as they grow.
+    let node: String
     let logger: Logger
 
     let uploaded = Counter(label: "callvault_objects_uploaded_total")
     let uploadedBytes = Counter(label: "callvault_objects_uploaded_bytes_total")
     let failures = Counter(label: "callvault_objects_upload_failures_total")
     let backlog = Gauge(label: "callvault_spool_backlog_files")
+    let liveParts = Counter(label: "callvault_objects_live_parts_total")
     let passLatency = Metrics.Timer(label: "callvault_objects_upload_pass_seconds")
 
     func run() async throws {
@@ -47,6 +50,8 @@ struct UploadService: Service {
     func pass() async {
         let started = ContinuousClock.now
         do {
+            let parts = await uploader.advanceLiveUploads(node: node)
+            if parts > 0 { liveParts.increment(by: parts) }
             let report = try await uploader.uploadPending()
             uploaded.increment(by: report.uploaded.count)
             uploadedBytes.increment(by: Int(report.bytes))

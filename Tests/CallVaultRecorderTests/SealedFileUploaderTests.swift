@@ -161,6 +161,63 @@ struct SealedFileUploaderTests {
         #expect(other.spoolExists && other.storage == .uploading)
     }
 
+    @Test func aLongCallsFileGoesUpAPartAtATimeWhileItIsWrittenAndClosingSendsOnlyTheRest() async throws {
+        let data = try TestDataDirectory("live")
+        let store = SlowDownStore(try LocalObjectStore(root: data.root + "/bucket"))
+        let (tenant, _) = try data.addTenant("acme")
+        let call = try data.catalog.registerCall(tenantID: tenant.id, externalID: "CA-live")
+        let path = "recordings/\(tenant.id)/2026-12-06/\(UUID().uuidString.lowercased()).cvr"
+        let recording = try data.catalog.createRecording(
+            callID: call.id, track: .caller, codec: .pcm16, sampleRate: 8000, path: path, node: "serve.live1",
+            storage: .spooled)
+        let other = try data.catalog.createRecording(
+            callID: call.id, track: .bot, codec: .pcm16, sampleRate: 8000, path: path + ".other.cvr", node: "serve.else",
+            storage: .spooled)
+        let spool = data.directory.resolve(path)
+        try FileManager.default.createDirectory(
+            atPath: (spool as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var random = SeededRandom(seed: 99)
+        var bytes = random.bytes(SealedFileUploader.singlePutLimit + 5 * 1024 * 1024)  // 21 MiB written so far
+        #expect(FileManager.default.createFile(atPath: spool, contents: Data(bytes)))
+        #expect(FileManager.default.createFile(atPath: data.directory.resolve(other.path), contents: Data(bytes)))
+        let uploader = try #require(
+            SealedFileUploader(
+                catalog: data.catalog, files: SealedFiles(dataDirectory: data.directory, objects: store),
+                logger: Logger(label: "test"), live: LiveUploads()))
+
+        // Below the single-put limit of durable bytes, nothing starts; past it, whole parts of what is durable.
+        _ = try data.catalog.updateRecordingProgress([.init(recordingID: recording.id, durationMs: 60_000, bytes: 1_000_000)])
+        #expect(await uploader.advanceLiveUploads(node: "serve.live1") == 0)
+        _ = try data.catalog.updateRecordingProgress([
+            .init(recordingID: recording.id, durationMs: 600_000, bytes: Int64(bytes.count)),
+            .init(recordingID: other.id, durationMs: 600_000, bytes: Int64(bytes.count)),
+        ])
+        #expect(await uploader.advanceLiveUploads(node: "serve.live1") == 2, "two 8 MiB parts of 21 MiB durable")
+        #expect(await uploader.advanceLiveUploads(node: "serve.live1") == 0, "nothing new is durable")
+        #expect(try await store.listMultipartUploads(prefix: "recordings/").map(\.key) == [path], "another node's file was touched")
+        #expect(fixtureStorage(data, recording.id) == .spooled)
+
+        // The call goes on, then ends: closing sends only the rest and completes the upload.
+        bytes += random.bytes(3 * 1024 * 1024)
+        let handle = try #require(FileHandle(forWritingAtPath: spool))
+        handle.seekToEndOfFile()
+        handle.write(Data(bytes.suffix(3 * 1024 * 1024)))
+        try handle.close()
+        try data.catalog.finishRecording(id: recording.id, state: .complete, durationMs: 700_000, bytes: Int64(bytes.count))
+        let writesBefore = store.writes.withLock { $0 }
+        let report = try await uploader.uploadPending()
+        #expect(report.uploaded.contains(recording.id), "\(report)")
+        #expect(report.bytes == Int64(bytes.count - 2 * SealedFileUploader.partSize), "only the rest was sent at the end")
+        #expect(store.writes.withLock { $0 } - writesBefore == 1, "one last part")
+        #expect(try await store.get(path) == bytes)
+        #expect(try await store.listMultipartUploads(prefix: "recordings/").isEmpty)
+        #expect(fixtureStorage(data, recording.id) == .stored && !FileManager.default.fileExists(atPath: spool))
+    }
+
+    func fixtureStorage(_ data: TestDataDirectory, _ id: String) -> SealedStorage? {
+        (try? data.catalog.recording(id: id))?.storage
+    }
+
     @Test func aFileOfAnotherNodeIsLeftAlone() async throws {
         let fixture = try Fixture("elsewhere", size: 1_000)
         try FileManager.default.removeItem(atPath: fixture.spoolPath)
