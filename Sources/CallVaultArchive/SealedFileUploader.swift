@@ -4,6 +4,7 @@ public import CallVaultStore
 import CallVaultCrypto
 import Foundation
 public import Logging
+import Metrics
 
 #if canImport(Glibc)
     import Glibc
@@ -62,6 +63,9 @@ public struct SealedFileUploader: Sendable {
         public var notHere: [String] = []
         /// Ids whose upload failed this time, with why; the next pass tries again.
         public var failures: [Failure] = []
+        /// The spool copies of the failed files: their bytes, and the age of the oldest (by its last write).
+        public var backlogBytes: Int64 = 0
+        public var oldestBacklogSeconds: Double = 0
 
         public struct Failure: Sendable, Equatable {
             public let id: String
@@ -95,6 +99,10 @@ public struct SealedFileUploader: Sendable {
                     break
                 case .failure(let error):
                     report.failures.append(.init(id: file.id, reason: error.message))
+                    for part in self.files.spoolParts(path: file.path) {
+                        report.backlogBytes += part.bytes
+                        report.oldestBacklogSeconds = max(report.oldestBacklogSeconds, Self.age(of: part.path))
+                    }
                     logger.warning(
                         "a sealed file could not be uploaded; the next pass retries it",
                         metadata: ["\(file.kind.rawValue)": "\(file.id)", "reason": "\(error.message)"])
@@ -109,9 +117,30 @@ public struct SealedFileUploader: Sendable {
         return report
     }
 
-    /// ``upload(_:)`` as a result, for a task group.
+    /// ``upload(_:)`` as a result, for a task group; each file's upload time goes to
+    /// `callvault_objects_upload_seconds`.
     func attempt(_ file: SpooledFile) async -> Result<Outcome, SealedFileUploadError> {
-        do throws(SealedFileUploadError) { return .success(try await upload(file)) } catch { return .failure(error) }
+        let started = ContinuousClock.now
+        do throws(SealedFileUploadError) {
+            let outcome = try await upload(file)
+            if case .uploaded = outcome {
+                let elapsed = ContinuousClock.now - started
+                Self.uploadLatency.recordNanoseconds(
+                    elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            }
+            return .success(outcome)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static let uploadLatency = Metrics.Timer(label: "callvault_objects_upload_seconds")
+
+    /// Seconds since `path` was last written (0 when it cannot be read).
+    static func age(of path: String) -> Double {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return max(0, Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec))
     }
 
     /// What uploading one file came to.
@@ -319,6 +348,7 @@ public struct SealedFileUploader: Sendable {
                     throw SealedFileUploadError(error.message)
                 }
                 offset += count
+                Failpoint.uploadPartSent.hit()
             }
             do {
                 _ = try await retrying("complete \(key)") { () async throws(ObjectStoreError) in

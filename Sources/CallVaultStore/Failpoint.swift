@@ -11,6 +11,8 @@ public enum Failpoint: String, Sendable, CaseIterable {
     case recordingSealed = "recording.sealed"
     /// Start-up recovery has read a recording back, its catalog row not yet updated.
     case recoveryScanned = "recovery.scanned"
+    /// A multipart upload of a sealed file has sent its first part, not yet the rest nor the completion.
+    case uploadPartSent = "upload.part-sent"
 
     /// The points named in `CALLVAULT_FAILPOINTS` at start-up.
     static let armed: Set<String> = {

@@ -25,6 +25,8 @@ struct UploadService: Service {
     let failures = Counter(label: "callvault_objects_upload_failures_total")
     let backlog = Gauge(label: "callvault_spool_backlog_files")
     let liveParts = Counter(label: "callvault_objects_live_parts_total")
+    let backlogBytes = Gauge(label: "callvault_spool_backlog_bytes")
+    let backlogAge = Gauge(label: "callvault_spool_backlog_oldest_seconds")
     let passLatency = Metrics.Timer(label: "callvault_objects_upload_pass_seconds")
 
     func run() async throws {
@@ -57,6 +59,8 @@ struct UploadService: Service {
             uploadedBytes.increment(by: Int(report.bytes))
             failures.increment(by: report.failures.count)
             backlog.record(report.failures.count)
+            backlogBytes.record(report.backlogBytes)
+            backlogAge.record(report.oldestBacklogSeconds)
             if !report.uploaded.isEmpty {
                 logger.info(
                     "sealed files uploaded", metadata: ["count": "\(report.uploaded.count)", "bytes": "\(report.bytes)"])

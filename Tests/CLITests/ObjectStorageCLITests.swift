@@ -1,4 +1,6 @@
+import CallVaultModel
 import CallVaultObjects
+import CallVaultStore
 import CallVaultTestSupport
 import Foundation
 import Testing
@@ -239,4 +241,45 @@ struct ObjectStorageCLITests {
         let missing = try #require(try found.json()["missingObjects"] as? [String])
         #expect(missing.count == 1 && missing.first?.hasSuffix(lost.key) == true, "\(found.stdout)")
     }
+
+    @Test func aKillNineInTheMiddleOfAMultipartUploadIsFinishedByTheNextReconcile() async throws {
+        let site = try Site("s3-kill")
+        defer { site.root.remove() }
+        #expect(try site.run(site.initArguments).status == 0)
+        // A closed recording whose spool file is past the single-put limit (random bytes: the uploader moves
+        // files, it does not read them).
+        let catalog = try Catalog(path: site.data + "/catalog.sqlite")
+        let tenant = try catalog.addTenant(name: "acme", policy: TenantPolicy()).tenant
+        let call = try catalog.registerCall(tenantID: tenant.id, externalID: "CA-kill")
+        let path = "recordings/\(tenant.id)/2026-12-06/\(UUID().uuidString.lowercased()).cvr"
+        let size = 18 * 1024 * 1024
+        let recording = try catalog.createRecording(
+            callID: call.id, track: .caller, codec: .pcm16, sampleRate: 8000, path: path, storage: .spooled)
+        try catalog.finishRecording(id: recording.id, state: .complete, durationMs: 1_200_000, bytes: Int64(size))
+        let spool = site.data + "/" + path
+        try FileManager.default.createDirectory(
+            atPath: (spool as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var random = SeededRandom(seed: 18)
+        let bytes = random.bytes(size)
+        #expect(FileManager.default.createFile(atPath: spool, contents: Data(bytes)))
+
+        // Killed (SIGKILL, as kill -9) once the first 8 MiB part is in the bucket.
+        let killed = try site.run(["objects", "reconcile"], environment: ["CALLVAULT_FAILPOINTS": "upload.part-sent"])
+        #expect(killed.status != 0, "the failpoint did not kill it: \(killed.stdout) \(killed.stderr)")
+        let store = try site.store()
+        defer { Task { await store.shutdown() } }
+        #expect(try await store.listMultipartUploads(prefix: "recordings/").map(\.key) == [path], "no upload left open")
+        #expect(try catalog.recording(id: recording.id).storage == .uploading)
+        #expect(FileManager.default.fileExists(atPath: spool), "the spool copy went before the upload finished")
+
+        // The next reconcile aborts the upload the kill left, uploads the whole file, and only then deletes it.
+        let finished = try site.run(["objects", "reconcile", "--json"])
+        #expect(finished.status == 0, "\(finished.stdout) \(finished.stderr)")
+        #expect(try finished.json()["uploaded"] as? [String] == [recording.id], "\(finished.stdout)")
+        #expect(try await store.listMultipartUploads(prefix: "recordings/").isEmpty)
+        #expect(try await store.get(path) == bytes)
+        #expect(try catalog.recording(id: recording.id).storage == .stored)
+        #expect(!FileManager.default.fileExists(atPath: spool))
+    }
 }
+
