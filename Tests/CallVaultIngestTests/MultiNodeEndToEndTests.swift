@@ -166,10 +166,10 @@ struct MultiNodeEndToEndTests {
 
         // The paused worker resumes: its outcome is refused, and nothing is transcribed twice.
         paused.send(SIGCONT)
-        let refused = try poll(timeout: .seconds(60), interval: .milliseconds(100)) { () throws -> Bool in paused.stderr.contains("lease lost") }
+        let refused = try poll(timeout: .seconds(240), interval: .milliseconds(100)) { () throws -> Bool in paused.stderr.contains("lease lost") }
         #expect(refused, "the late worker was told it lost the job: \(paused.stderr.suffix(400))")
         for process in [paused] + others {
-            let output = try process.stop(SIGTERM, timeout: .seconds(60))
+            let output = try process.stop(SIGTERM, timeout: .seconds(180))
             #expect(output.status == 0, "\(process.command): \(output.stderr.suffix(400))")
         }
         #expect(try sql("SELECT count(*) FROM transcripts") == "5")
@@ -188,7 +188,7 @@ struct MultiNodeEndToEndTests {
                 #expect(left.isEmpty, "spool copies left in \(data): \(left)")
             }
         }
-        let swept = try sweeper.stop(SIGTERM, timeout: .seconds(60))
+        let swept = try sweeper.stop(SIGTERM, timeout: .seconds(180))
         #expect(swept.status == 0, "the sweeper stopped cleanly: \(swept.stderr.suffix(400))")
         #expect(try cli(["audit", "verify"], on: second).status == 0)
         // Every sealed file authenticates; the killed server's ends short of its last segment, as a cut does.
