@@ -147,6 +147,15 @@ struct TranscribeCommand: AsyncParsableCommand {
         var logger = Logger(label: "callvault.transcribe")
         logger.logLevel = .warning
         let stores = try await RetentionStores.open(options, logger: logger)
+        // With a bucket: transcripts a previous run sealed but could not upload go up first (a worker
+        // machine may run no `serve` to do it).
+        if let uploader = SealedFileUploader(catalog: stores.catalog, files: stores.files, logger: logger) {
+            if let report = try? await uploader.uploadPending(), !report.failures.isEmpty {
+                logger.warning(
+                    "sealed files in this machine's spool could not be uploaded yet; `callvault objects reconcile` retries",
+                    metadata: ["count": "\(report.failures.count)"])
+            }
+        }
         let chosen = try engine.factory()
         let transcriptionOptions = engine.transcriptionOptions
         let usesTenantLanguage = engine.language == nil
