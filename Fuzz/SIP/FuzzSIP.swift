@@ -1,0 +1,2 @@
+func fuzzSIP() {}
+@main enum M { static func main() {} }
