@@ -41,6 +41,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case xmlUnknownEntity
     case xmlMalformed(offset: Int, reason: String)
     case notRecordingMetadata
+    // SIPREC offers.
+    case unsupportedContentType(String)
 
     public var description: String {
         switch self {
@@ -80,6 +82,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case .xmlUnknownEntity: "metadata XML uses an entity other than the five predefined ones or a character reference"
         case .xmlMalformed(let offset, let reason): "metadata XML malformed at byte \(offset): \(reason)"
         case .notRecordingMetadata: "the XML root element is not <recording>"
+        case .unsupportedContentType(let essence):
+            "the body is \(essence.prefix(64)), not application/sdp or multipart/mixed with an SDP part"
         }
     }
 }
