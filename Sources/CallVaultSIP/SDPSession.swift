@@ -29,18 +29,20 @@ public struct SDPSession: Sendable, Equatable {
         -> SDPSession
     {
         guard bytes.count <= limits.maxMessageBytes else { throw .messageTooLarge(limit: limits.maxMessageBytes) }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let bytes = Array(bytes)
         var session = SDPSession(version: 0)
         var sawVersion = false
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines are cut on bytes: in a Swift String "\r\n" is one Character, and a lone "\n" is legal too.
+        for raw in bytes.split(separator: 10, omittingEmptySubsequences: false) {
             lineNumber += 1
             guard lineNumber <= limits.maxSDPLines else { throw .tooManySDPLines(limit: limits.maxSDPLines) }
-            let line = raw.last == "\r" ? raw.dropLast() : raw
-            if line.isEmpty { continue }
-            guard line.utf8.count <= limits.maxLineBytes else {
+            let trimmed = raw.last == 13 ? raw.dropLast() : raw
+            if trimmed.isEmpty { continue }
+            guard trimmed.count <= limits.maxLineBytes else {
                 throw .lineTooLong(line: lineNumber, limit: limits.maxLineBytes)
             }
+            let line = Substring(String(decoding: trimmed, as: UTF8.self))
             let utf8 = line.utf8
             guard utf8.count >= 2, utf8[utf8.index(after: utf8.startIndex)] == UInt8(ascii: "="), let type = line.first
             else { throw .malformedSDPLine(line: lineNumber) }
