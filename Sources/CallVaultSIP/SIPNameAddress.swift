@@ -28,7 +28,7 @@ public struct SIPNameAddress: Sendable, Equatable {
             }
             if inQuotes { throw .unterminatedQuotedString }
             let lt = angle ?? open
-            guard let gt = text[lt...].firstIndex(of: ">") else { throw .malformedHeader(line: 0) }
+            guard let gt = text[lt...].firstIndex(of: ">") else { throw .malformedNameAddress }
             let name = SIPSyntax.trim(text[..<lt])
             let uri = String(text[text.index(after: lt)..<gt])
             let rest = try SIPSyntax.split(text[text.index(after: gt)...], at: ";")
@@ -37,7 +37,7 @@ public struct SIPNameAddress: Sendable, Equatable {
                 parameters: try SIPSyntax.parameters(rest[...]))
         }
         let pieces = try SIPSyntax.split(text, at: ";")
-        guard let uri = pieces.first else { throw .malformedHeader(line: 0) }
+        guard let uri = pieces.first else { throw .malformedNameAddress }
         return SIPNameAddress(displayName: nil, uri: String(uri), parameters: try SIPSyntax.parameters(pieces.dropFirst()))
     }
 

@@ -19,6 +19,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case contentLengthExceedsBody(declared: Int, available: Int)
     case malformedVia
     case malformedCSeq
+    case malformedNameAddress
+    case malformedContentType
     case unterminatedQuotedString
     // Multipart bodies.
     case missingBoundary
@@ -63,6 +65,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
             "Content-Length says \(declared) bytes but the datagram holds \(available) after the headers"
         case .malformedVia: "a Via value is not 'SIP/2.0/TRANSPORT host[:port][;params]'"
         case .malformedCSeq: "CSeq is not 'NUMBER METHOD' with a 32-bit number"
+        case .malformedNameAddress: "a From/To/Contact value has '<' without '>' or no URI"
+        case .malformedContentType: "Content-Type is not 'type/subtype[;params]'"
         case .unterminatedQuotedString: "a quoted string has no closing quote"
         case .missingBoundary: "multipart Content-Type without a boundary parameter"
         case .invalidBoundary: "the multipart boundary is empty or longer than 70 characters"

@@ -43,3 +43,10 @@ import Testing
         #expect(throws: SIPParseError.tooManyParts(limit: 8)) { try MultipartBody.parse(body(many), boundary: "b") }
     }
 }
+
+@Suite struct SIPMediaTypeTests {
+    @Test func refusesWithoutSubtype() {
+        #expect(throws: SIPParseError.malformedContentType) { try SIPMediaType.parse("multipart") }
+        #expect(throws: SIPParseError.malformedContentType) { try SIPMediaType.parse("/x") }
+    }
+}
