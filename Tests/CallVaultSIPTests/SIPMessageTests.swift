@@ -128,3 +128,28 @@ import Testing
         #expect(SIPParseError.contentLengthExceedsBody(declared: 10, available: 5).description.contains("10"))
     }
 }
+
+/// Odd but legal spellings in the spirit of RFC 4475's torture messages (written here, not copied).
+@Suite struct SIPTortureTests {
+    @Test func unusualWhitespaceAndCase() throws {
+        let text =
+            "INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0\r\nTO :\r\n sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n\r\n"
+            + "from   : \"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8\r\n"
+            + "MaX-fOrWaRdS: 0068\r\nCall-ID: wsinv.ndaksdj@192.0.2.1\r\ncseq: 0009\r\n  INVITE\r\n"
+            + "Via  : SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;rport;branch=390skdjuw\r\nv:  SIP/2.0/TCP spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n"
+            + " SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239\r\nl: 0\r\n\r\n"
+        let m = try #require(try SIPMessage.parse(datagram: Array(text.utf8)))
+        #expect(m.requestURI == "sip:vivekg@chair-dnrc.example.com;unknownparam")
+        #expect(try m.cseq() == SIPCSeq(number: 9, method: "INVITE"))
+        #expect(m.headers.first("max-forwards") == "0068")
+        let from = try SIPNameAddress.parse(try #require(m.headers.first("From")))
+        #expect(from.displayName == "J Rosenberg \\\"")
+        #expect(from.parameters.parameter("tag")?.value == "98asjd8")
+        let to = try SIPNameAddress.parse(try #require(m.headers.first("To")))
+        #expect(to.uri == "sip:vivekg@chair-dnrc.example.com" && to.parameters.parameter("TAG")?.value == "1918181833n")
+        let vias = try m.vias()
+        #expect(vias.map(\.host) == ["192.0.2.2", "spindle.example.com", "192.168.255.111"])
+        #expect(vias.map(\.branch) == ["390skdjuw", "z9hG4bK9ikj8", "z9hG4bK30239"])
+        #expect(vias.map(\.transport) == ["UDP", "TCP", "UDP"])
+    }
+}
