@@ -19,12 +19,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 #if !CALLVAULT_FUZZ
-@main
-enum Standalone {
-    static func main() {
-        FuzzSupport.main(fuzzSIP)
+    @main
+    enum Standalone {
+        static func main() {
+            FuzzSupport.main(fuzzSIP)
+        }
     }
-}
 #endif
 
 let limits = SIPLimits.default
@@ -88,7 +88,8 @@ func stream(_ input: [UInt8]) {
     let cut = run(Int(size))
     guard whole.messages == cut.messages, whole.failed == cut.failed, whole.buffered == cut.buffered else {
         FuzzSupport.fail(
-            "one read: \(whole.messages.count) messages, failed \(whole.failed); reads of \(size): \(cut.messages.count), failed \(cut.failed)")
+            "one read: \(whole.messages.count) messages, failed \(whole.failed); reads of \(size): \(cut.messages.count), failed \(cut.failed)"
+        )
     }
 }
 
@@ -113,7 +114,8 @@ func check(_ mapping: TrackMapping, _ sdp: SDPSession) {
 
 /// A two-stream SDP labelled 1 and 2, so fuzzed metadata reaches the mapping.
 let fixedSDP: SDPSession? = try? SDPSession.parse(
-    Array("v=0\r\nm=audio 1000 RTP/AVP 0\r\na=label:1\r\nm=audio 1002 RTP/AVP 0\r\na=label:2\r\n".utf8))
+    Array("v=0\r\nm=audio 1000 RTP/AVP 0\r\na=label:1\r\nm=audio 1002 RTP/AVP 0\r\na=label:2\r\n".utf8)
+)
 
 func mapWithFixedSDP(_ metadata: RecordingMetadata) {
     guard let sdp = fixedSDP else { FuzzSupport.fail("the fixed SDP does not parse") }

@@ -63,8 +63,11 @@ public enum BoundedXMLReader {
             while pos < bytes.count {
                 let b = bytes[pos]
                 if Self.isSpace(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: ">") || b == UInt8(ascii: "=")
-                    || b == UInt8(ascii: "<") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") || b == UInt8(ascii: "&")
-                { break }
+                    || b == UInt8(ascii: "<") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'")
+                    || b == UInt8(ascii: "&")
+                {
+                    break
+                }
                 pos += 1
             }
             guard pos > start else { throw fail("expected a name") }
@@ -121,7 +124,9 @@ public enum BoundedXMLReader {
                     let start = pos
                     while pos < bytes.count, bytes[pos] != UInt8(ascii: "<") { pos += 1 }
                     if stack.isEmpty {
-                        guard bytes[start..<pos].allSatisfy(Self.isSpace) else { throw fail("text outside the root element") }
+                        guard bytes[start..<pos].allSatisfy(Self.isSpace) else {
+                            throw fail("text outside the root element")
+                        }
                     } else {
                         stack[stack.count - 1].element.text += try decode(start..<pos)
                     }
@@ -145,19 +150,29 @@ public enum BoundedXMLReader {
                     pos += 2
                     let closing = try name()
                     skipSpace()
-                    guard pos < bytes.count, bytes[pos] == UInt8(ascii: ">") else { throw fail("expected '>' after a closing tag") }
+                    guard pos < bytes.count, bytes[pos] == UInt8(ascii: ">") else {
+                        throw fail("expected '>' after a closing tag")
+                    }
                     pos += 1
                     guard let open = stack.popLast() else { throw fail("closing tag without an open element") }
-                    guard open.qualifiedName == closing else { throw fail("closing tag does not match the open element") }
+                    guard open.qualifiedName == closing else {
+                        throw fail("closing tag does not match the open element")
+                    }
                     scopes.removeLast()
-                    if stack.isEmpty { root = open.element } else { stack[stack.count - 1].element.children.append(open.element) }
+                    if stack.isEmpty {
+                        root = open.element
+                    } else {
+                        stack[stack.count - 1].element.children.append(open.element)
+                    }
                 } else {
                     guard root == nil else { throw fail("a second root element") }
                     pos += 1
                     try openElement(root: &root)
                 }
             }
-            guard stack.isEmpty, let root else { throw fail(root == nil && stack.isEmpty ? "no root element" : "unclosed element") }
+            guard stack.isEmpty, let root else {
+                throw fail(root == nil && stack.isEmpty ? "no root element" : "unclosed element")
+            }
             return root
         }
 
@@ -198,7 +213,9 @@ public enum BoundedXMLReader {
                 let value = try decode(start..<pos)
                 pos += 1
                 try count()
-                guard !attributes.contains(where: { $0.name == attributeName }) else { throw fail("duplicate attribute") }
+                guard !attributes.contains(where: { $0.name == attributeName }) else {
+                    throw fail("duplicate attribute")
+                }
                 attributes.append(.init(name: attributeName, value: value))
             }
             var scope: [String: String] = [:]

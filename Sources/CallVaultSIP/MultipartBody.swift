@@ -34,7 +34,9 @@ public struct MultipartBody: Sendable, Equatable {
             if after < body.count, body[after] == 13 { after += 1 }
             guard after < body.count, body[after] == 10 else { throw .missingClosingBoundary }
             let contentStart = after + 1
-            guard let next = findDelimiter(delimiter, in: body, from: contentStart) else { throw .missingClosingBoundary }
+            guard let next = findDelimiter(delimiter, in: body, from: contentStart) else {
+                throw .missingClosingBoundary
+            }
             // The line break before the delimiter belongs to the delimiter.
             var contentEnd = next
             if contentEnd > contentStart, body[contentEnd - 1] == 10 { contentEnd -= 1 }

@@ -42,7 +42,8 @@ public struct RecordingMetadata: Sendable, Equatable {
     public var participants: [Participant] = []
     public var streams: [Stream] = []
 
-    public static func parse(_ bytes: [UInt8], limits: SIPLimits = .default) throws(SIPParseError) -> RecordingMetadata {
+    public static func parse(_ bytes: [UInt8], limits: SIPLimits = .default) throws(SIPParseError) -> RecordingMetadata
+    {
         let root = try BoundedXMLReader.parse(bytes, limits: limits)
         guard root.localName.lowercased() == "recording" else { throw .notRecordingMetadata }
         let dialect: Dialect =
@@ -86,22 +87,33 @@ public struct RecordingMetadata: Sendable, Equatable {
                 if let aor = child.attribute("aor") { aors.append(aor) }
                 merge(
                     Participant(
-                        id: id, aors: aors, names: names, sends: Self.texts(child, "send"),
-                        receives: Self.texts(child, "recv")))
+                        id: id,
+                        aors: aors,
+                        names: names,
+                        sends: Self.texts(child, "send"),
+                        receives: Self.texts(child, "recv")
+                    )
+                )
             case "stream":
                 let label = child.attribute("label") ?? Self.texts(child, "label").first
                 streams.append(
                     Stream(
-                        id: Self.id(child, "stream_id") ?? "", label: label.map { String(SIPSyntax.trim(Substring($0))) },
-                        sessionID: child.attribute("session_id") ?? child.attribute("session")))
+                        id: Self.id(child, "stream_id") ?? "",
+                        label: label.map { String(SIPSyntax.trim(Substring($0))) },
+                        sessionID: child.attribute("session_id") ?? child.attribute("session")
+                    )
+                )
             case "participantstreamassoc":
                 let id =
                     child.attribute("participant_id") ?? child.attribute("participant")
                     ?? Self.texts(child, "participant").first ?? ""
                 merge(
                     Participant(
-                        id: String(SIPSyntax.trim(Substring(id))), sends: Self.texts(child, "send"),
-                        receives: Self.texts(child, "recv")))
+                        id: String(SIPSyntax.trim(Substring(id))),
+                        sends: Self.texts(child, "send"),
+                        receives: Self.texts(child, "recv")
+                    )
+                )
             default:
                 collect(child)
             }

@@ -15,6 +15,10 @@ public struct SDPCrypto: Sendable, Equatable {
         let keys = pieces[2].split(separator: ";").map(String.init)
         guard !keys.isEmpty else { return nil }
         return SDPCrypto(
-            tag: tag, suite: String(pieces[1]), keyParams: keys, sessionParams: pieces.dropFirst(3).map(String.init))
+            tag: tag,
+            suite: String(pieces[1]),
+            keyParams: keys,
+            sessionParams: pieces.dropFirst(3).map(String.init)
+        )
     }
 }

@@ -45,12 +45,18 @@ public struct SDPMedia: Sendable, Equatable {
         else { throw .malformedMediaLine(line: line) }
         var count: Int?
         if portPieces.count == 2 {
-            guard portPieces[1].count <= 5, let n = Int(portPieces[1]), n > 0 else { throw .malformedMediaLine(line: line) }
+            guard portPieces[1].count <= 5, let n = Int(portPieces[1]), n > 0 else {
+                throw .malformedMediaLine(line: line)
+            }
             count = n
         }
         return SDPMedia(
-            kind: String(p[0]).lowercased(), port: port, portCount: count, proto: String(p[2]),
-            formats: p.dropFirst(3).map(String.init))
+            kind: String(p[0]).lowercased(),
+            port: port,
+            portCount: count,
+            proto: String(p[2]),
+            formats: p.dropFirst(3).map(String.init)
+        )
     }
 
     /// Applies one `a=` line of this stream.

@@ -12,7 +12,12 @@ public struct SDPOrigin: Sendable, Equatable {
         let p = value.split(separator: " ")
         guard p.count == 6 else { return nil }
         return SDPOrigin(
-            username: String(p[0]), sessionID: String(p[1]), sessionVersion: String(p[2]), networkType: String(p[3]),
-            addressType: String(p[4]), address: String(p[5]))
+            username: String(p[0]),
+            sessionID: String(p[1]),
+            sessionVersion: String(p[2]),
+            networkType: String(p[3]),
+            addressType: String(p[4]),
+            address: String(p[5])
+        )
     }
 }

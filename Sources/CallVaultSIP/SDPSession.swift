@@ -53,7 +53,9 @@ public struct SDPSession: Sendable, Equatable {
                 continue
             }
             if type == "m" {
-                guard session.media.count < limits.maxMediaLines else { throw .tooManyMediaLines(limit: limits.maxMediaLines) }
+                guard session.media.count < limits.maxMediaLines else {
+                    throw .tooManyMediaLines(limit: limits.maxMediaLines)
+                }
                 session.media.append(try SDPMedia.parse(value, line: lineNumber))
                 continue
             }
@@ -66,7 +68,9 @@ public struct SDPSession: Sendable, Equatable {
                 case "a":
                     let attribute = SDPAttribute.parse(value)
                     session.attributes.append(attribute)
-                    if let direction = SDPDirection(rawValue: attribute.name.lowercased()) { session.direction = direction }
+                    if let direction = SDPDirection(rawValue: attribute.name.lowercased()) {
+                        session.direction = direction
+                    }
                 default: break
                 }
             } else {

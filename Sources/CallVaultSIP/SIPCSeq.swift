@@ -6,7 +6,8 @@ public struct SIPCSeq: Sendable, Equatable {
 
     public static func parse(_ value: String) throws(SIPParseError) -> SIPCSeq {
         let parts = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].count <= 10, parts[0].allSatisfy(\.isASCIIDigit), let number = UInt32(parts[0]),
+        guard parts.count == 2, parts[0].count <= 10, parts[0].allSatisfy(\.isASCIIDigit),
+            let number = UInt32(parts[0]),
             SIPSyntax.isToken(parts[1])
         else { throw .malformedCSeq }
         return SIPCSeq(number: number, method: String(parts[1]))

@@ -58,7 +58,9 @@ public struct SIPFramer: Sendable {
                 }
                 lineStart = max(lineStart, start)
                 scanFrom = buffer.count
-                if buffer.count - start > limits.maxMessageBytes { throw .messageTooLarge(limit: limits.maxMessageBytes) }
+                if buffer.count - start > limits.maxMessageBytes {
+                    throw .messageTooLarge(limit: limits.maxMessageBytes)
+                }
                 if buffer.count - lineStart > limits.maxLineBytes + 1 {
                     throw .lineTooLong(line: 0, limit: limits.maxLineBytes)
                 }
@@ -75,7 +77,11 @@ public struct SIPFramer: Sendable {
         }
         guard let head = pending, buffer.count - head.bodyStart >= head.bodyLength else { return nil }
         let end = head.bodyStart + head.bodyLength
-        let message = SIPMessage(startLine: head.startLine, headers: head.headers, body: Array(buffer[head.bodyStart..<end]))
+        let message = SIPMessage(
+            startLine: head.startLine,
+            headers: head.headers,
+            body: Array(buffer[head.bodyStart..<end])
+        )
         pending = nil
         start = end
         scanFrom = end

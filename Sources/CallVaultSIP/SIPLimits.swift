@@ -22,8 +22,14 @@ public struct SIPLimits: Sendable, Equatable {
     public var maxXMLNodes: Int
 
     public init(
-        maxMessageBytes: Int = 65_536, maxHeaders: Int = 128, maxLineBytes: Int = 8_192, maxBodyParts: Int = 8,
-        maxMediaLines: Int = 64, maxSDPLines: Int = 2_048, maxXMLBytes: Int = 65_536, maxXMLDepth: Int = 24,
+        maxMessageBytes: Int = 65_536,
+        maxHeaders: Int = 128,
+        maxLineBytes: Int = 8_192,
+        maxBodyParts: Int = 8,
+        maxMediaLines: Int = 64,
+        maxSDPLines: Int = 2_048,
+        maxXMLBytes: Int = 65_536,
+        maxXMLDepth: Int = 24,
         maxXMLNodes: Int = 4_096
     ) {
         self.maxMessageBytes = maxMessageBytes

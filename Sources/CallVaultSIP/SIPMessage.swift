@@ -68,7 +68,9 @@ public struct SIPMessage: Sendable, Equatable {
         let available = bytes.count - bodyStart
         var length = available
         if let declared = try headers.contentLength() {
-            guard declared <= available else { throw .contentLengthExceedsBody(declared: declared, available: available) }
+            guard declared <= available else {
+                throw .contentLengthExceedsBody(declared: declared, available: available)
+            }
             length = declared
         }
         return SIPMessage(startLine: startLine, headers: headers, body: Array(bytes[bodyStart..<(bodyStart + length)]))
@@ -93,7 +95,9 @@ public struct SIPMessage: Sendable, Equatable {
     }
 
     /// Parses the start line and headers (everything before the blank line).
-    static func parseHead(_ head: ArraySlice<UInt8>, limits: SIPLimits) throws(SIPParseError) -> (SIPStartLine, SIPHeaders) {
+    static func parseHead(_ head: ArraySlice<UInt8>, limits: SIPLimits) throws(SIPParseError) -> (
+        SIPStartLine, SIPHeaders
+    ) {
         let lines = try splitLines(head, limits: limits)
         guard let first = lines.first, !first.isEmpty else { throw .emptyMessage }
         let startLine = try SIPStartLine.parse(first)
@@ -111,7 +115,9 @@ public struct SIPMessage: Sendable, Equatable {
         func add(_ end: Int) throws(SIPParseError) {
             var stop = end
             if stop > start, bytes[stop - 1] == 13 { stop -= 1 }
-            guard stop - start <= limits.maxLineBytes else { throw .lineTooLong(line: number, limit: limits.maxLineBytes) }
+            guard stop - start <= limits.maxLineBytes else {
+                throw .lineTooLong(line: number, limit: limits.maxLineBytes)
+            }
             guard lines.count < maxLines else { throw .tooManyHeaders(limit: limits.maxHeaders) }
             lines.append(Substring(String(decoding: bytes[start..<stop], as: UTF8.self)))
             number += 1

@@ -17,7 +17,13 @@ public struct SIPNameAddress: Sendable, Equatable {
             while i < text.endIndex {
                 let c = text[i]
                 if inQuotes {
-                    if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inQuotes = false }
+                    if escaped {
+                        escaped = false
+                    } else if c == "\\" {
+                        escaped = true
+                    } else if c == "\"" {
+                        inQuotes = false
+                    }
                 } else if c == "\"" {
                     inQuotes = true
                 } else if c == "<" {
@@ -33,12 +39,18 @@ public struct SIPNameAddress: Sendable, Equatable {
             let uri = String(text[text.index(after: lt)..<gt])
             let rest = try SIPSyntax.split(text[text.index(after: gt)...], at: ";")
             return SIPNameAddress(
-                displayName: name.isEmpty ? nil : try SIPSyntax.unquote(name), uri: uri,
-                parameters: try SIPSyntax.parameters(rest[...]))
+                displayName: name.isEmpty ? nil : try SIPSyntax.unquote(name),
+                uri: uri,
+                parameters: try SIPSyntax.parameters(rest[...])
+            )
         }
         let pieces = try SIPSyntax.split(text, at: ";")
         guard let uri = pieces.first else { throw .malformedNameAddress }
-        return SIPNameAddress(displayName: nil, uri: String(uri), parameters: try SIPSyntax.parameters(pieces.dropFirst()))
+        return SIPNameAddress(
+            displayName: nil,
+            uri: String(uri),
+            parameters: try SIPSyntax.parameters(pieces.dropFirst())
+        )
     }
 
     /// The user@host of the URI, lowercased, without scheme, URI parameters or headers: the form AORs

@@ -58,7 +58,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedStatusCode: "the status code is not a three-digit number from 100 to 699"
         case .malformedHeader(let line): "header line \(line) has no ':' after a field name"
         case .invalidHeaderName(let line): "header line \(line) has a field name with characters a token may not hold"
-        case .foldedLineWithoutHeader(let line): "line \(line) is a continuation (starts with whitespace) but no header precedes it"
+        case .foldedLineWithoutHeader(let line):
+            "line \(line) is a continuation (starts with whitespace) but no header precedes it"
         case .malformedContentLength: "Content-Length is not a non-negative decimal number"
         case .conflictingContentLength: "several Content-Length fields with different values"
         case .contentLengthExceedsBody(let declared, let available):
@@ -83,7 +84,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case .xmlTooDeep(let limit): "metadata XML nested deeper than \(limit) elements"
         case .xmlTooManyElements(let limit): "metadata XML has more than \(limit) elements or attributes"
         case .xmlDoctypeRefused: "metadata XML has a DOCTYPE or entity declaration (refused: no DTDs)"
-        case .xmlUnknownEntity: "metadata XML uses an entity other than the five predefined ones or a character reference"
+        case .xmlUnknownEntity:
+            "metadata XML uses an entity other than the five predefined ones or a character reference"
         case .xmlMalformed(let offset, let reason): "metadata XML malformed at byte \(offset): \(reason)"
         case .notRecordingMetadata: "the XML root element is not <recording>"
         case .unsupportedContentType(let essence):

@@ -22,7 +22,9 @@ public struct SIPRECDetection: Sendable, Equatable {
         if message.headers.hasOptionTag("siprec", in: "Require") { reasons.append(.requireSiprec) }
         if message.headers.hasOptionTag("siprec", in: "Supported") { reasons.append(.supportedSiprec) }
         if let contacts = try? message.contacts(),
-            contacts.contains(where: { $0.parameters.parameter("+sip.src") != nil || $0.parameters.parameter("src") != nil })
+            contacts.contains(where: {
+                $0.parameters.parameter("+sip.src") != nil || $0.parameters.parameter("src") != nil
+            })
         {
             reasons.append(.contactSrc)
         }

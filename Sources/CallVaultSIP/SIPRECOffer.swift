@@ -18,18 +18,24 @@ public struct SIPRECOffer: Sendable, Equatable {
         switch type.essence {
         case "application/sdp":
             return SIPRECOffer(
-                detection: SIPRECDetection.detect(message), sdp: try SDPSession.parse(message.body, limits: limits), metadata: nil)
+                detection: SIPRECDetection.detect(message),
+                sdp: try SDPSession.parse(message.body, limits: limits),
+                metadata: nil
+            )
         case "application/rs-metadata+xml":
             return SIPRECOffer(
-                detection: SIPRECDetection(reasons: SIPRECDetection.detect(message).reasons + [.metadataPart]), sdp: nil,
-                metadata: try RecordingMetadata.parse(message.body, limits: limits))
+                detection: SIPRECDetection(reasons: SIPRECDetection.detect(message).reasons + [.metadataPart]),
+                sdp: nil,
+                metadata: try RecordingMetadata.parse(message.body, limits: limits)
+            )
         default:
             guard type.type == "multipart" else { throw .unsupportedContentType(type.essence) }
             let body = try MultipartBody.parse(message.body, contentType: type, limits: limits)
             var offer = SIPRECOffer(detection: SIPRECDetection.detect(message, parts: body))
             for part in body.parts {
                 switch part.contentType?.essence {
-                case "application/sdp" where offer.sdp == nil: offer.sdp = try SDPSession.parse(part.body, limits: limits)
+                case "application/sdp" where offer.sdp == nil:
+                    offer.sdp = try SDPSession.parse(part.body, limits: limits)
                 case "application/rs-metadata+xml" where offer.metadata == nil:
                     offer.metadata = try RecordingMetadata.parse(part.body, limits: limits)
                 default: offer.ignoredParts.append(part.contentType?.essence ?? "(none)")

@@ -9,7 +9,8 @@ public enum SIPStartLine: Sendable, Equatable {
         guard parts.count == 3 else { throw .malformedStartLine }
         if parts[0].hasPrefix("SIP/") {
             guard parts[0] == "SIP/2.0" else { throw .unsupportedVersion }
-            guard parts[1].count == 3, parts[1].allSatisfy(\.isASCIIDigit), let code = Int(parts[1]), (100...699).contains(code)
+            guard parts[1].count == 3, parts[1].allSatisfy(\.isASCIIDigit), let code = Int(parts[1]),
+                (100...699).contains(code)
             else { throw .malformedStatusCode }
             return .response(code: code, reason: String(parts[2]))
         }

@@ -34,7 +34,9 @@ public struct SIPVia: Sendable, Equatable {
         let protocolPart = halves[0]
         let hostPart = halves[1]
         let proto = protocolPart.split(separator: "/")
-        guard proto.count == 3, proto[0].uppercased() == "SIP", proto[1] == "2.0", !proto[2].isEmpty else { throw .malformedVia }
+        guard proto.count == 3, proto[0].uppercased() == "SIP", proto[1] == "2.0", !proto[2].isEmpty else {
+            throw .malformedVia
+        }
         var host = hostPart
         var port: Int?
         if host.first == "[" {
@@ -42,7 +44,9 @@ public struct SIPVia: Sendable, Equatable {
             let rest = host[host.index(after: close)...]
             host = host[...close]
             if !rest.isEmpty {
-                guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p) else { throw .malformedVia }
+                guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p) else {
+                    throw .malformedVia
+                }
                 port = p
             }
         } else if let colon = host.lastIndex(of: ":") {
@@ -53,8 +57,14 @@ public struct SIPVia: Sendable, Equatable {
         let parameters = try SIPSyntax.parameters(pieces.dropFirst())
         let rport = parameters.parameter("rport")
         return SIPVia(
-            transport: proto[2].uppercased(), host: String(host), port: port, branch: parameters.parameter("branch")?.value,
-            hasRport: rport != nil, rportValue: rport?.value.flatMap { Int($0) }, received: parameters.parameter("received")?.value,
-            parameters: parameters)
+            transport: proto[2].uppercased(),
+            host: String(host),
+            port: port,
+            branch: parameters.parameter("branch")?.value,
+            hasRport: rport != nil,
+            rportValue: rport?.value.flatMap { Int($0) },
+            received: parameters.parameter("received")?.value,
+            parameters: parameters
+        )
     }
 }

@@ -43,13 +43,20 @@ public struct TrackMapping: Sendable, Equatable {
     public var basis: Basis
     public var contradictions: [Contradiction]
 
-    public static func map(sdp: SDPSession, metadata: RecordingMetadata?, rule: CustomerRule = .firstStream) -> TrackMapping {
+    public static func map(sdp: SDPSession, metadata: RecordingMetadata?, rule: CustomerRule = .firstStream)
+        -> TrackMapping
+    {
         let audio = sdp.media.indices.filter { sdp.media[$0].kind == "audio" }
         guard let metadata, !metadata.streams.isEmpty else {
             let tracks = audio.enumerated().map { order, index in
                 Track(
-                    mediaIndex: index, label: sdp.media[index].label, streamID: nil, participantID: nil, participantAddress: nil,
-                    role: order == 0 ? .caller : order == 1 ? .bot : .unknown)
+                    mediaIndex: index,
+                    label: sdp.media[index].label,
+                    streamID: nil,
+                    participantID: nil,
+                    participantAddress: nil,
+                    role: order == 0 ? .caller : order == 1 ? .bot : .unknown
+                )
             }
             return TrackMapping(tracks: tracks, basis: .labelOrder, contradictions: [])
         }
@@ -63,8 +70,13 @@ public struct TrackMapping: Sendable, Equatable {
         var speakers: [RecordingMetadata.Participant] = []
         for index in audio {
             var track = Track(
-                mediaIndex: index, label: sdp.media[index].label, streamID: nil, participantID: nil, participantAddress: nil,
-                role: .unknown)
+                mediaIndex: index,
+                label: sdp.media[index].label,
+                streamID: nil,
+                participantID: nil,
+                participantAddress: nil,
+                role: .unknown
+            )
             defer { tracks.append(track) }
             guard let label = track.label else {
                 contradictions.append(.mediaWithoutLabel(mediaIndex: index))
@@ -96,7 +108,9 @@ public struct TrackMapping: Sendable, Equatable {
         }
         let sdpLabels = Set(labelCounts.keys)
         for stream in metadata.streams {
-            if let label = stream.label, !sdpLabels.contains(label) { contradictions.append(.streamLabelNotInSDP(label)) }
+            if let label = stream.label, !sdpLabels.contains(label) {
+                contradictions.append(.streamLabelNotInSDP(label))
+            }
         }
         // Who is the customer among the participants that speak on a mapped track.
         var customer = speakers.first?.id
@@ -105,7 +119,8 @@ public struct TrackMapping: Sendable, Equatable {
             case .firstStream: nil
             case .notTenantAddress(let tenant):
                 speakers.filter { p in !p.aors.contains { aor in tenant.contains { CustomerRule.matches(aor, $0) } } }
-            case .participantAddress(let address): speakers.filter { p in p.aors.contains { CustomerRule.matches($0, address) } }
+            case .participantAddress(let address):
+                speakers.filter { p in p.aors.contains { CustomerRule.matches($0, address) } }
             }
         if let candidates, !speakers.isEmpty {
             if candidates.count == 1 {

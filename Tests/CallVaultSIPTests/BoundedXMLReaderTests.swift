@@ -9,7 +9,8 @@ import Testing
 
     @Test func elementsAttributesTextAndNamespaces() throws {
         let root = try parse(
-            "<?xml version='1.0'?><!-- c --><a:root xmlns:a='urn:x' xmlns='urn:d' k=\"v &amp; &lt;w&gt;\"><child n='1'>t&#65;&#x42;<![CDATA[<raw>]]></child><b:other xmlns:b='urn:b'/><plain/></a:root>")
+            "<?xml version='1.0'?><!-- c --><a:root xmlns:a='urn:x' xmlns='urn:d' k=\"v &amp; &lt;w&gt;\"><child n='1'>t&#65;&#x42;<![CDATA[<raw>]]></child><b:other xmlns:b='urn:b'/><plain/></a:root>"
+        )
         #expect(root.prefix == "a" && root.localName == "root" && root.namespace == "urn:x")
         #expect(root.attribute("k") == "v & <w>")
         #expect(root.children.count == 3)
@@ -32,7 +33,10 @@ import Testing
         #expect(throws: error) { try parse(text) }
     }
 
-    @Test(arguments: ["", "text", "<r>", "<r></s>", "<r/><r/>", "<r a=b/>", "<r a='1' a='2'/>", "</r>", "<r><![CDATA[x</r>", "<r a='<'/>"])
+    @Test(arguments: [
+        "", "text", "<r>", "<r></s>", "<r/><r/>", "<r a=b/>", "<r a='1' a='2'/>", "</r>", "<r><![CDATA[x</r>",
+        "<r a='<'/>",
+    ])
     func malformed(_ text: String) {
         #expect {
             try parse(text)

@@ -8,8 +8,10 @@ import Testing
     func invite(contentType: String, body: String, contentLength: Int? = nil) -> [UInt8] {
         let bytes = Array(body.utf8)
         let head = [
-            "INVITE sip:acme@recorder.example SIP/2.0", "Via: SIP/2.0/UDP 192.0.2.66;branch=z9hG4bK-h", "Call-ID: hostile",
-            "CSeq: 1 INVITE", "Require: siprec", "Content-Type: \(contentType)", "Content-Length: \(contentLength ?? bytes.count)",
+            "INVITE sip:acme@recorder.example SIP/2.0", "Via: SIP/2.0/UDP 192.0.2.66;branch=z9hG4bK-h",
+            "Call-ID: hostile",
+            "CSeq: 1 INVITE", "Require: siprec", "Content-Type: \(contentType)",
+            "Content-Length: \(contentLength ?? bytes.count)",
         ]
         return Array((head.joined(separator: "\r\n") + "\r\n\r\n").utf8) + bytes
     }
@@ -20,12 +22,18 @@ import Testing
 
     @Test func contentLengthLargerThanTheBody() {
         let bytes = invite(contentType: "application/sdp", body: "v=0\r\n", contentLength: 500)
-        #expect(throws: SIPParseError.contentLengthExceedsBody(declared: 500, available: 5)) { try SIPMessage.parse(datagram: bytes) }
+        #expect(throws: SIPParseError.contentLengthExceedsBody(declared: 500, available: 5)) {
+            try SIPMessage.parse(datagram: bytes)
+        }
     }
 
     @Test func contentLengthSmallerThanTheBodyCutsTheBody() throws {
         let sdp = SIPFixtures.sdp(media: [("1", 1000, "sendonly")])
-        let bytes = invite(contentType: "application/sdp", body: sdp + "m=audio 9 RTP/AVP 0\r\n", contentLength: sdp.utf8.count)
+        let bytes = invite(
+            contentType: "application/sdp",
+            body: sdp + "m=audio 9 RTP/AVP 0\r\n",
+            contentLength: sdp.utf8.count
+        )
         #expect(try offer(bytes).sdp?.media.count == 1)
     }
 
@@ -35,8 +43,12 @@ import Testing
         for i in 1..<10 { xml += "<!ENTITY a\(i) \"" + String(repeating: "&a\(i - 1);", count: 10) + "\">" }
         xml += "]><recording xmlns=\"urn:ietf:params:xml:ns:recording:1\"><session>&a9;</session></recording>\r\n"
         let body = SIPFixtures.multipart(
-            boundary: "b", parts: [("application/sdp", nil, "v=0\r\n"), ("application/rs-metadata+xml", "recording-session", xml)])
-        #expect(throws: SIPParseError.xmlDoctypeRefused) { try offer(invite(contentType: "multipart/mixed;boundary=b", body: body)) }
+            boundary: "b",
+            parts: [("application/sdp", nil, "v=0\r\n"), ("application/rs-metadata+xml", "recording-session", xml)]
+        )
+        #expect(throws: SIPParseError.xmlDoctypeRefused) {
+            try offer(invite(contentType: "multipart/mixed;boundary=b", body: body))
+        }
     }
 
     @Test func undeclaredEntityRefused() {
@@ -60,12 +72,17 @@ import Testing
     }
 
     @Test func bodyWithoutClosingBoundary() {
-        let body = "--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording"
-        #expect(throws: SIPParseError.missingClosingBoundary) { try offer(invite(contentType: "multipart/mixed;boundary=b", body: body)) }
+        let body =
+            "--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b\r\nContent-Type: application/rs-metadata+xml\r\n\r\n<recording"
+        #expect(throws: SIPParseError.missingClosingBoundary) {
+            try offer(invite(contentType: "multipart/mixed;boundary=b", body: body))
+        }
     }
 
     @Test func headerLineOverTheLimit() {
-        let bytes = Array(("OPTIONS sip:a@b SIP/2.0\r\nX-Long: " + String(repeating: "a", count: 9000) + "\r\n\r\n").utf8)
+        let bytes = Array(
+            ("OPTIONS sip:a@b SIP/2.0\r\nX-Long: " + String(repeating: "a", count: 9000) + "\r\n\r\n").utf8
+        )
         #expect(throws: SIPParseError.lineTooLong(line: 2, limit: 8192)) { try SIPMessage.parse(datagram: bytes) }
     }
 

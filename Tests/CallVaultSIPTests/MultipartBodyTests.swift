@@ -5,9 +5,12 @@ import Testing
 @Suite struct MultipartBodyTests {
     func body(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-    @Test(arguments: [#"multipart/mixed;boundary="b1""#, "multipart/mixed; boundary=b1", #"Multipart/Mixed ; BOUNDARY = "b1" ; x=y"#])
+    @Test(arguments: [
+        #"multipart/mixed;boundary="b1""#, "multipart/mixed; boundary=b1", #"Multipart/Mixed ; BOUNDARY = "b1" ; x=y"#,
+    ])
     func boundaryQuotedOrNot(_ contentType: String) throws {
-        let text = "preamble\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\nepilogue"
+        let text =
+            "preamble\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\nepilogue"
         let parsed = try MultipartBody.parse(body(text), contentType: try SIPMediaType.parse(contentType))
         #expect(parsed.parts.count == 2)
         #expect(parsed.parts[0].contentType?.essence == "application/sdp")
@@ -16,7 +19,8 @@ import Testing
     }
 
     @Test func dispositionAndHeaderlessPart() throws {
-        let text = "--x\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session;handling=required\r\n\r\n<r/>\r\n--x\r\n\r\nno headers\r\n--x\r\nContent-Type: text/plain\r\n--x--"
+        let text =
+            "--x\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session;handling=required\r\n\r\n<r/>\r\n--x\r\n\r\nno headers\r\n--x\r\nContent-Type: text/plain\r\n--x--"
         let parsed = try MultipartBody.parse(body(text), boundary: "x")
         #expect(parsed.parts[0].disposition == "recording-session")
         #expect(parsed.parts[1].contentType == nil && parsed.parts[1].body == body("no headers"))
@@ -33,12 +37,18 @@ import Testing
         #expect(throws: SIPParseError.missingClosingBoundary) {
             try MultipartBody.parse(body("--b\r\nContent-Type: a/b\r\n\r\nbody without end\r\n"), boundary: "b")
         }
-        #expect(throws: SIPParseError.missingOpeningBoundary) { try MultipartBody.parse(body("nothing here"), boundary: "b") }
-        #expect(throws: SIPParseError.missingOpeningBoundary) { try MultipartBody.parse(body("--b--\r\n"), boundary: "b") }
+        #expect(throws: SIPParseError.missingOpeningBoundary) {
+            try MultipartBody.parse(body("nothing here"), boundary: "b")
+        }
+        #expect(throws: SIPParseError.missingOpeningBoundary) {
+            try MultipartBody.parse(body("--b--\r\n"), boundary: "b")
+        }
         #expect(throws: SIPParseError.missingBoundary) {
             try MultipartBody.parse(body("--b--"), contentType: try SIPMediaType.parse("multipart/mixed"))
         }
-        #expect(throws: SIPParseError.invalidBoundary) { try MultipartBody.parse(body(""), boundary: String(repeating: "b", count: 71)) }
+        #expect(throws: SIPParseError.invalidBoundary) {
+            try MultipartBody.parse(body(""), boundary: String(repeating: "b", count: 71))
+        }
         let many = String(repeating: "--b\r\n\r\nx\r\n", count: 20) + "--b--"
         #expect(throws: SIPParseError.tooManyParts(limit: 8)) { try MultipartBody.parse(body(many), boundary: "b") }
     }

@@ -43,7 +43,8 @@ import Testing
               <tns:stream id="st1" label="10"/>
               <tns:participantstreamassoc id="a1"><tns:participant>p1</tns:participant><tns:send>st1</tns:send></tns:participantstreamassoc>
             </tns:recording>
-            """)
+            """
+        )
         #expect(m.dialect == .draft)
         #expect(m.sessionIDs == ["s1"])
         #expect(m.participants == [.init(id: "p1", aors: ["sip:cust@example.net"], sends: ["st1"])])

@@ -6,7 +6,8 @@ import Testing
     let offer = SIPFixtures.crlf([
         "v=0", "o=- 1 2 IN IP4 192.0.2.1", "s=rec", "c=IN IP4 192.0.2.1", "t=0 0", "a=sendonly",
         "m=audio 6000 RTP/SAVP 0 101", "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-        "a=label:caller", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4 UNENCRYPTED_SRTCP",
+        "a=label:caller",
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4 UNENCRYPTED_SRTCP",
         "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj",
         "a=rtcp:6001 IN IP4 192.0.2.9",
         "m=audio 6002/2 RTP/AVP 111", "c=IN IP4 192.0.2.2", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1",

@@ -12,7 +12,11 @@ enum SIPFixtures {
 
     static func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n" }
 
-    static func sdp(media: [(label: String?, port: Int, direction: String)], proto: String = "RTP/AVP", extra: [String] = [])
+    static func sdp(
+        media: [(label: String?, port: Int, direction: String)],
+        proto: String = "RTP/AVP",
+        extra: [String] = []
+    )
         -> String
     {
         var lines = ["v=0", "o=SRC 2890844526 2890844527 IN IP4 192.0.2.10", "s=-", "c=IN IP4 192.0.2.10", "t=0 0"]
@@ -71,14 +75,21 @@ enum SIPFixtures {
         let body = multipart(
             boundary: "unique-boundary-1",
             parts: [
-                ("application/sdp", "session;handling=required",
-                 sdp(media: [("1", 20000, "sendonly"), ("2", 20002, "sendonly")])),
+                (
+                    "application/sdp", "session;handling=required",
+                    sdp(media: [("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
+                ),
                 ("application/rs-metadata+xml", "recording-session", rfc7866Metadata),
-            ])
+            ]
+        )
         return message(
             inviteHead(
-                contact: "<sip:src@192.0.2.10:5060>;+sip.src", extra: ["Require: siprec", "Supported: timer, 100rel"],
-                contentType: #"multipart/mixed;boundary="unique-boundary-1""#), body: body)
+                contact: "<sip:src@192.0.2.10:5060>;+sip.src",
+                extra: ["Require: siprec", "Supported: timer, 100rel"],
+                contentType: #"multipart/mixed;boundary="unique-boundary-1""#
+            ),
+            body: body
+        )
     }
 
     /// Oracle/Acme draft metadata: namespace without :1, `id=` attributes, nested send/recv in the
@@ -108,7 +119,8 @@ enum SIPFixtures {
             parts: [
                 ("application/sdp", nil, sdp(media: [("276", 30000, "sendonly"), ("277", 30002, "sendonly")])),
                 ("application/rs-metadata+xml", "recording-session", acmeMetadata),
-            ])
+            ]
+        )
         return message(
             [
                 "INVITE sip:acme@recorder.example:5060;transport=udp SIP/2.0",
@@ -121,7 +133,9 @@ enum SIPFixtures {
                 "k: siprec",
                 "Require: siprec",
                 "c: multipart/mixed;boundary=boundary-acme",
-            ], body: body)
+            ],
+            body: body
+        )
     }
 
     /// BroadWorks/Webex: no Require, `;src` Contact, metadata part first, the siprec namespace with a
@@ -146,11 +160,16 @@ enum SIPFixtures {
             parts: [
                 ("application/rs-metadata+xml", "recording-session", broadWorksMetadata),
                 ("application/sdp", "session", sdp(media: [("a1", 40000, "sendonly"), ("a2", 40002, "sendonly")])),
-            ])
+            ]
+        )
         return message(
             inviteHead(
-                contact: "<sip:bw@192.0.2.20:5060;transport=tcp>;src", extra: ["Supported: 100rel, timer"],
-                contentType: #"multipart/mixed; boundary="BW-boundary""#), body: body)
+                contact: "<sip:bw@192.0.2.20:5060;transport=tcp>;src",
+                extra: ["Supported: 100rel, timer"],
+                contentType: #"multipart/mixed; boundary="BW-boundary""#
+            ),
+            body: body
+        )
     }
 
     /// Cisco CUBE: an extra application/gtd part, an `inactive` initial offer, CN on PT 19, siprec
@@ -169,17 +188,23 @@ enum SIPFixtures {
                 ("application/sdp", nil, sdpBody),
                 ("application/gtd", "signal;handling=optional", gtd),
                 ("application/rs-metadata+xml", "recording-session", rfc7866Metadata),
-            ])
+            ]
+        )
         return message(
             inviteHead(
-                contact: "<sip:cube@192.0.2.30:5060>;+sip.src", extra: ["Require: 100rel, siprec", "Allow: INVITE, ACK, BYE"],
-                contentType: "multipart/mixed;boundary=uniqueBoundary"), body: body)
+                contact: "<sip:cube@192.0.2.30:5060>;+sip.src",
+                extra: ["Require: 100rel, siprec", "Allow: INVITE, ACK, BYE"],
+                contentType: "multipart/mixed;boundary=uniqueBoundary"
+            ),
+            body: body
+        )
     }
 
     /// Cisco network-based recording: plain SDP, no metadata, no SIPREC marks at all.
     static var noMetadataInvite: [UInt8] {
         message(
             inviteHead(contact: "<sip:nbr@192.0.2.31:5060>", extra: [], contentType: "application/sdp"),
-            body: sdp(media: [("1", 50000, "sendonly"), ("2", 50002, "sendonly")]))
+            body: sdp(media: [("1", 50000, "sendonly"), ("2", 50002, "sendonly")])
+        )
     }
 }

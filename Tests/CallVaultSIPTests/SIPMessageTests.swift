@@ -14,7 +14,8 @@ import Testing
     @Test func requestLineHeadersAndBody() throws {
         let m = try parse(
             "OPTIONS sip:acme@recorder.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;rport\r\n"
-                + "CSeq: 42 OPTIONS\r\nCall-ID: abc@x\r\nContent-Length: 4\r\n\r\nbodyEXTRA")
+                + "CSeq: 42 OPTIONS\r\nCall-ID: abc@x\r\nContent-Length: 4\r\n\r\nbodyEXTRA"
+        )
         #expect(m.method == "OPTIONS")
         #expect(m.requestURI == "sip:acme@recorder.example")
         #expect(m.callID == "abc@x")
@@ -34,7 +35,8 @@ import Testing
     @Test func compactFormsAndCaseInsensitiveNames() throws {
         let m = try parse(
             "INVITE sip:a@b SIP/2.0\r\ni: cid\r\nm: <sip:x@y>;+sip.src\r\nf: <sip:f@y>;tag=1\r\nt: <sip:t@y>\r\n"
-                + "v: SIP/2.0/TCP h\r\nl: 0\r\nk: siprec\r\ns: hi\r\ne: gzip\r\nc: application/sdp\r\nCONTENT-length: 0\r\n\r\n")
+                + "v: SIP/2.0/TCP h\r\nl: 0\r\nk: siprec\r\ns: hi\r\ne: gzip\r\nc: application/sdp\r\nCONTENT-length: 0\r\n\r\n"
+        )
         #expect(m.callID == "cid")
         #expect(m.headers.first("call-id") == "cid")
         #expect(m.headers.first("From") == "<sip:f@y>;tag=1")
@@ -58,7 +60,8 @@ import Testing
         let m = try parse(
             "INVITE sip:a@b SIP/2.0\r\nContact: \"Doe, John \\\"JD\\\"\" <sip:j@h;x=a,b>;q=0.5, <sip:k@h>\r\n"
                 + "Via: SIP/2.0/UDP a:1;branch=z9hG4bKa, SIP / 2.0 / UDP [2001:db8::1]:5062;branch=z9hG4bKb;rport=9;received=1.2.3.4\r\n"
-                + "Via: SIP/2.0/TLS c;branch=z9hG4bKc\r\n\r\n")
+                + "Via: SIP/2.0/TLS c;branch=z9hG4bKc\r\n\r\n"
+        )
         let contacts = try m.contacts()
         #expect(contacts.count == 2)
         #expect(contacts[0].displayName == "Doe, John \"JD\"")
@@ -86,7 +89,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("INVITE sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nshort", SIPParseError.contentLengthExceedsBody(declared: 10, available: 5)),
+        (
+            "INVITE sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nshort",
+            SIPParseError.contentLengthExceedsBody(declared: 10, available: 5)
+        ),
         ("INVITE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n", .malformedContentLength),
         ("INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r\nab", .conflictingContentLength),
         ("INVITE sip:a@b SIP/3.0\r\n\r\n", .unsupportedVersion),
@@ -112,13 +118,23 @@ import Testing
     @Test func limits() {
         let limits = SIPLimits(maxMessageBytes: 2048, maxHeaders: 4, maxLineBytes: 100)
         let long = "INVITE sip:a@b SIP/2.0\r\nSubject: " + String(repeating: "x", count: 200) + "\r\n\r\n"
-        #expect(throws: SIPParseError.lineTooLong(line: 2, limit: 100)) { try SIPMessage.parse(datagram: Array(long.utf8), limits: limits) }
-        let folded = "INVITE sip:a@b SIP/2.0\r\nSubject: a\r\n" + String(repeating: " " + String(repeating: "y", count: 60) + "\r\n", count: 3) + "\r\n"
-        #expect(throws: SIPParseError.lineTooLong(line: 4, limit: 100)) { try SIPMessage.parse(datagram: Array(folded.utf8), limits: limits) }
+        #expect(throws: SIPParseError.lineTooLong(line: 2, limit: 100)) {
+            try SIPMessage.parse(datagram: Array(long.utf8), limits: limits)
+        }
+        let folded =
+            "INVITE sip:a@b SIP/2.0\r\nSubject: a\r\n"
+            + String(repeating: " " + String(repeating: "y", count: 60) + "\r\n", count: 3) + "\r\n"
+        #expect(throws: SIPParseError.lineTooLong(line: 4, limit: 100)) {
+            try SIPMessage.parse(datagram: Array(folded.utf8), limits: limits)
+        }
         let many = "INVITE sip:a@b SIP/2.0\r\n" + String(repeating: "X-A: 1\r\n", count: 5) + "\r\n"
-        #expect(throws: SIPParseError.tooManyHeaders(limit: 4)) { try SIPMessage.parse(datagram: Array(many.utf8), limits: limits) }
+        #expect(throws: SIPParseError.tooManyHeaders(limit: 4)) {
+            try SIPMessage.parse(datagram: Array(many.utf8), limits: limits)
+        }
         let big = [UInt8](repeating: 65, count: 4096)
-        #expect(throws: SIPParseError.messageTooLarge(limit: 2048)) { try SIPMessage.parse(datagram: big, limits: limits) }
+        #expect(throws: SIPParseError.messageTooLarge(limit: 2048)) {
+            try SIPMessage.parse(datagram: big, limits: limits)
+        }
     }
 
     @Test func errorMessagesSayWhatWasWrongWithoutEchoingInput() {

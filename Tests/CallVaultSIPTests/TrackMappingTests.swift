@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct TrackMappingTests {
     func sdp(_ labels: [String?]) throws -> SDPSession {
-        try SDPSession.parse(Array(SIPFixtures.sdp(media: labels.enumerated().map { ($1, 2000 + 2 * $0, "sendonly") }).utf8))
+        try SDPSession.parse(
+            Array(SIPFixtures.sdp(media: labels.enumerated().map { ($1, 2000 + 2 * $0, "sendonly") }).utf8)
+        )
     }
 
     func metadata(streams: [(String, String)], participants: [(String, String, [String])]) -> RecordingMetadata {
@@ -25,14 +27,23 @@ import Testing
         // The SDP lists label 2 first, but the customer sends the stream labelled 1: metadata wins.
         let m = metadata(
             streams: [("s1", "1"), ("s2", "2")],
-            participants: [("agent", "sip:a@acme.example", ["s2"]), ("cust", "sip:c@carrier.example", ["s1"])])
+            participants: [("agent", "sip:a@acme.example", ["s2"]), ("cust", "sip:c@carrier.example", ["s1"])]
+        )
         let byFirst = TrackMapping.map(sdp: try sdp(["2", "1"]), metadata: m)
         #expect(byFirst.tracks.map(\.participantID) == ["agent", "cust"])
         #expect(byFirst.tracks.map(\.role) == [.caller, .bot])  // first stream rule: the SDP's first speaker
-        let byTenant = TrackMapping.map(sdp: try sdp(["2", "1"]), metadata: m, rule: .notTenantAddress(["acme.example"]))
+        let byTenant = TrackMapping.map(
+            sdp: try sdp(["2", "1"]),
+            metadata: m,
+            rule: .notTenantAddress(["acme.example"])
+        )
         #expect(byTenant.tracks.map(\.role) == [.bot, .caller])
         #expect(byTenant.contradictions.isEmpty)
-        let byAOR = TrackMapping.map(sdp: try sdp(["2", "1"]), metadata: m, rule: .participantAddress("<sip:C@carrier.example;user=phone>"))
+        let byAOR = TrackMapping.map(
+            sdp: try sdp(["2", "1"]),
+            metadata: m,
+            rule: .participantAddress("<sip:C@carrier.example;user=phone>")
+        )
         #expect(byAOR.tracks.map(\.role) == [.bot, .caller])
         #expect(byAOR.tracks[1].participantAddress == "sip:c@carrier.example")
     }
@@ -40,8 +51,13 @@ import Testing
     @Test func customerRuleThatMatchesNobodyIsReported() throws {
         let m = metadata(
             streams: [("s1", "1"), ("s2", "2")],
-            participants: [("x", "sip:x@acme.example", ["s1"]), ("y", "sip:y@acme.example", ["s2"])])
-        let mapping = TrackMapping.map(sdp: try sdp(["1", "2"]), metadata: m, rule: .notTenantAddress(["acme.example"]))
+            participants: [("x", "sip:x@acme.example", ["s1"]), ("y", "sip:y@acme.example", ["s2"])]
+        )
+        let mapping = TrackMapping.map(
+            sdp: try sdp(["1", "2"]),
+            metadata: m,
+            rule: .notTenantAddress(["acme.example"])
+        )
         #expect(mapping.contradictions == [.customerNotIdentified(matching: 0)])
         #expect(mapping.tracks.map(\.role) == [.caller, .bot])
     }
@@ -49,7 +65,8 @@ import Testing
     @Test func contradictionsAreReportedNotResolved() throws {
         let m = metadata(
             streams: [("s1", "1"), ("s2", "2"), ("s3", "3"), ("s4", "9")],
-            participants: [("a", "sip:a@h", ["s1", "s2"]), ("b", "sip:b@h", ["s2"])])
+            participants: [("a", "sip:a@h", ["s1", "s2"]), ("b", "sip:b@h", ["s2"])]
+        )
         let mapping = TrackMapping.map(sdp: try sdp(["1", "2", "3", "7", nil, "8", "8"]), metadata: m)
         #expect(mapping.basis == .metadata)
         #expect(mapping.tracks.map(\.role) == [.caller, .unknown, .unknown, .unknown, .unknown, .unknown, .unknown])

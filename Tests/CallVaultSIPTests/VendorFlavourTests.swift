@@ -54,7 +54,11 @@ import Testing
         let sdp = try #require(offer.sdp)
         let byOrder = TrackMapping.map(sdp: sdp, metadata: offer.metadata)
         #expect(byOrder.tracks.map(\.role) == [.caller, .bot])
-        let byTenant = TrackMapping.map(sdp: sdp, metadata: offer.metadata, rule: .notTenantAddress(["sip:2001@acme.example"]))
+        let byTenant = TrackMapping.map(
+            sdp: sdp,
+            metadata: offer.metadata,
+            rule: .notTenantAddress(["sip:2001@acme.example"])
+        )
         #expect(byTenant.tracks.map(\.role) == [.bot, .caller])
         #expect(byTenant.tracks[1].participantAddress == "tel:+15551230002")
     }
@@ -82,11 +86,17 @@ import Testing
 
     @Test func metadataOnlyUpdateAndOfferlessInvite() throws {
         let update = SIPFixtures.message(
-            ["UPDATE sip:acme@recorder.example SIP/2.0", "Call-ID: u", "CSeq: 3 UPDATE", "Content-Type: application/rs-metadata+xml"],
-            body: SIPFixtures.rfc7866Metadata)
+            [
+                "UPDATE sip:acme@recorder.example SIP/2.0", "Call-ID: u", "CSeq: 3 UPDATE",
+                "Content-Type: application/rs-metadata+xml",
+            ],
+            body: SIPFixtures.rfc7866Metadata
+        )
         let (_, offer) = try offer(update)
         #expect(offer.sdp == nil && offer.metadata?.streams.count == 2)
-        let offerless = SIPFixtures.message(["INVITE sip:acme@recorder.example SIP/2.0", "Call-ID: o", "CSeq: 4 INVITE"])
+        let offerless = SIPFixtures.message([
+            "INVITE sip:acme@recorder.example SIP/2.0", "Call-ID: o", "CSeq: 4 INVITE",
+        ])
         #expect(try self.offer(offerless).1.sdp == nil)
     }
 
