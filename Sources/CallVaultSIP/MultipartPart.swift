@@ -22,7 +22,7 @@ public struct MultipartPart: Sendable, Equatable {
             bodyStart += 1
         } else if bytes.count >= 2, bytes[bytes.startIndex] == 13, bytes[bytes.startIndex + 1] == 10 {
             bodyStart += 2
-        } else if let (end, start) = SIPMessage.headerEnd(bytes, limits: limits) {
+        } else if let (end, start) = SIPMessage.headerEnd(bytes) {
             headEnd = end
             bodyStart = start
         } else {

@@ -49,7 +49,7 @@ public struct SIPFramer: Sendable {
             guard start < buffer.count else { return nil }
             // Resume the search a few bytes back, so a blank line split across reads is found.
             let from = max(start, scanFrom - 3)
-            guard let (headEnd, bodyStart) = SIPMessage.headerEnd(buffer[from...], limits: limits) else {
+            guard let (headEnd, bodyStart) = SIPMessage.headerEnd(buffer[from...]) else {
                 // An endless line is refused at the line limit, not at the message limit: track where the
                 // last line starts over the bytes not scanned before.
                 for i in stride(from: buffer.count - 1, through: max(start, scanFrom), by: -1) where buffer[i] == 10 {

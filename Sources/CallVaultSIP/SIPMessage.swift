@@ -63,7 +63,7 @@ public struct SIPMessage: Sendable, Equatable {
         var start = 0
         while start < bytes.count, bytes[start] == 13 || bytes[start] == 10 { start += 1 }
         if start == bytes.count { return nil }
-        guard let (headEnd, bodyStart) = headerEnd(bytes[start...], limits: limits) else { throw .incompleteMessage }
+        guard let (headEnd, bodyStart) = headerEnd(bytes[start...]) else { throw .incompleteMessage }
         let (startLine, headers) = try parseHead(bytes[start..<headEnd], limits: limits)
         let available = bytes.count - bodyStart
         var length = available
@@ -77,9 +77,9 @@ public struct SIPMessage: Sendable, Equatable {
     }
 
     /// Where the head ends: the index of the blank line's first byte and the body's first byte. Accepts
-    /// CRLF CRLF and the bare LF LF some test tools send. Refuses a line over the limit as soon as it is
-    /// seen, so an endless line costs no more than the limit.
-    static func headerEnd(_ bytes: ArraySlice<UInt8>, limits: SIPLimits) -> (Int, Int)? {
+    /// CRLF CRLF and the bare LF LF some test tools send. Line limits are checked by the callers
+    /// (``splitLines(_:limits:)`` and ``SIPFramer``).
+    static func headerEnd(_ bytes: ArraySlice<UInt8>) -> (Int, Int)? {
         var i = bytes.startIndex
         while i < bytes.endIndex {
             if bytes[i] == 10 {
