@@ -5,7 +5,8 @@
 /// happen. Size, depth and node count are bounded. Processing instructions and comments are skipped,
 /// CDATA is text.
 public enum BoundedXMLReader {
-    public static func parse(_ bytes: [UInt8], limits: SIPLimits = .default) throws(SIPParseError) -> XMLElement {
+    public static func parse(_ bytes: [UInt8], limits: SIPLimits = .default) throws(SIPParseError) -> MetadataXMLElement
+    {
         guard bytes.count <= limits.maxXMLBytes else { throw .xmlTooLarge(limit: limits.maxXMLBytes) }
         var reader = Reader(bytes: bytes, limits: limits)
         return try reader.document()
@@ -17,7 +18,7 @@ public enum BoundedXMLReader {
         var pos = 0
         var nodes = 0
         /// Open elements, innermost last, with the qualified name each must close with.
-        var stack: [(element: XMLElement, qualifiedName: String)] = []
+        var stack: [(element: MetadataXMLElement, qualifiedName: String)] = []
         /// Namespace bindings per open element (prefix "" is the default namespace).
         var scopes: [[String: String]] = []
 
@@ -116,9 +117,9 @@ public enum BoundedXMLReader {
             guard nodes <= limits.maxXMLNodes else { throw .xmlTooManyElements(limit: limits.maxXMLNodes) }
         }
 
-        mutating func document() throws(SIPParseError) -> XMLElement {
+        mutating func document() throws(SIPParseError) -> MetadataXMLElement {
             if starts(with: "\u{FEFF}") { pos += 3 }
-            var root: XMLElement?
+            var root: MetadataXMLElement?
             while pos < bytes.count {
                 if bytes[pos] != UInt8(ascii: "<") {
                     let start = pos
@@ -176,11 +177,11 @@ public enum BoundedXMLReader {
             return root
         }
 
-        mutating func openElement(root: inout XMLElement?) throws(SIPParseError) {
+        mutating func openElement(root: inout MetadataXMLElement?) throws(SIPParseError) {
             try count()
             guard stack.count < limits.maxXMLDepth else { throw .xmlTooDeep(limit: limits.maxXMLDepth) }
             let qualified = try name()
-            var attributes: [XMLElement.Attribute] = []
+            var attributes: [MetadataXMLElement.Attribute] = []
             var selfClosing = false
             while true {
                 skipSpace()
@@ -239,7 +240,12 @@ public enum BoundedXMLReader {
                     }
                 }
             }
-            let element = XMLElement(prefix: prefix, localName: localName, namespace: namespace, attributes: attributes)
+            let element = MetadataXMLElement(
+                prefix: prefix,
+                localName: localName,
+                namespace: namespace,
+                attributes: attributes
+            )
             if selfClosing {
                 if stack.isEmpty { root = element } else { stack[stack.count - 1].element.children.append(element) }
             } else {

@@ -59,17 +59,17 @@ public struct RecordingMetadata: Sendable, Equatable {
     }
 
     /// The id attribute in either spelling (`participant_id` or the draft's `id`).
-    private static func id(_ element: XMLElement, _ specific: String) -> String? {
+    private static func id(_ element: MetadataXMLElement, _ specific: String) -> String? {
         (element.attribute(specific) ?? element.attribute("id")).map { String(SIPSyntax.trim(Substring($0))) }
     }
 
-    private static func texts(_ element: XMLElement, _ name: String) -> [String] {
+    private static func texts(_ element: MetadataXMLElement, _ name: String) -> [String] {
         element.children(named: name).map(\.trimmedText).filter { !$0.isEmpty }
     }
 
     /// Walks the tree; participant, stream and association elements are read whole and not descended
     /// into (a draft association names its participant with a `<participant>` child).
-    private mutating func collect(_ element: XMLElement) {
+    private mutating func collect(_ element: MetadataXMLElement) {
         for child in element.children {
             switch child.localName.lowercased() {
             case "session":

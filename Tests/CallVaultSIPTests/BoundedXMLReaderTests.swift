@@ -3,7 +3,7 @@ import Testing
 @testable import CallVaultSIP
 
 @Suite struct BoundedXMLReaderTests {
-    func parse(_ s: String, limits: SIPLimits = .default) throws -> XMLElement {
+    func parse(_ s: String, limits: SIPLimits = .default) throws -> MetadataXMLElement {
         try BoundedXMLReader.parse(Array(s.utf8), limits: limits)
     }
 

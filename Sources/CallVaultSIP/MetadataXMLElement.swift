@@ -1,6 +1,7 @@
 /// An element read by ``BoundedXMLReader``: just what recording metadata needs (names with their
-/// prefix and resolved namespace, attributes, child elements, direct text).
-public struct XMLElement: Sendable, Equatable {
+/// prefix and resolved namespace, attributes, child elements, direct text). Not called `XMLElement`,
+/// which Foundation and FoundationXML already define.
+public struct MetadataXMLElement: Sendable, Equatable {
     public struct Attribute: Sendable, Equatable {
         /// As written, with any prefix (`xmlns:tns`, `aor`).
         public var name: String
@@ -15,7 +16,7 @@ public struct XMLElement: Sendable, Equatable {
     /// The namespace URI the prefix (or the default namespace) is bound to, nil when unbound.
     public var namespace: String?
     public var attributes: [Attribute] = []
-    public var children: [XMLElement] = []
+    public var children: [MetadataXMLElement] = []
     /// Direct character data, entities decoded, concatenated.
     public var text: String = ""
 
@@ -26,7 +27,7 @@ public struct XMLElement: Sendable, Equatable {
     }
 
     /// Direct children whose local name is `name` (case-insensitive, prefixes ignored).
-    public func children(named name: String) -> [XMLElement] {
+    public func children(named name: String) -> [MetadataXMLElement] {
         let name = name.lowercased()
         return children.filter { $0.localName.lowercased() == name }
     }
