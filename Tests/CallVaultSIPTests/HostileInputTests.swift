@@ -128,3 +128,21 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct HostileMetadataSizeTests {
+    @Test func thousandsOfParticipantsAndStreamsStayCheap() throws {
+        var xml = "<recording xmlns='urn:ietf:params:xml:ns:recording:1'>"
+        for i in 0..<580 {
+            xml +=
+                "<participant id='p\(i)'/><stream id='s\(i)' label='\(i)'/><participantstreamassoc participant_id='p\(i)'/>"
+        }
+        xml += "</recording>"
+        let clock = ContinuousClock()
+        var metadata: RecordingMetadata?
+        let elapsed = try clock.measure {
+            metadata = try RecordingMetadata.parse(Array(xml.utf8), limits: SIPLimits(maxXMLBytes: 1 << 20))
+        }
+        #expect(metadata?.participants.count == 580 && metadata?.streams.count == 580)
+        #expect(elapsed < .seconds(2))
+    }
+}
