@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
         .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
         .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
+        .library(name: "CallVaultSIP", targets: ["CallVaultSIP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -117,6 +118,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // SIP and SIPREC parsing (messages, framing, multipart, SDP, recording metadata, track mapping):
+        // pure values over bytes, the standard library only, so the fuzzer and the future UAS share it.
+        .target(name: "CallVaultSIP"),
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
@@ -160,6 +164,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Fuzz/WebSocket"),
+        .executableTarget(name: "FuzzSIP", dependencies: ["CallVaultSIP", "FuzzSupport"], path: "Fuzz/SIP"),
 
         // What several test targets share (as swift-nio's NIOTestUtils): child processes with deadlines,
         // polling instead of sleeps, temporary data directories, seeded randomness, the malloc counter,
@@ -172,6 +177,7 @@ let package = Package(
             ],
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
+        .testTarget(name: "CallVaultSIPTests", dependencies: ["CallVaultSIP"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultKeyProvidersTests",
