@@ -10,29 +10,17 @@ public struct SIPNameAddress: Sendable, Equatable {
         let text = SIPSyntax.trim(Substring(value))
         if let open = text.firstIndex(of: "<") {
             // The display name may itself contain '<' only inside quotes; find '<' outside quotes.
-            var inQuotes = false
-            var escaped = false
+            var quotes = SIPSyntax.QuoteState()
             var angle: Substring.Index?
             var i = text.startIndex
             while i < text.endIndex {
-                let c = text[i]
-                if inQuotes {
-                    if escaped {
-                        escaped = false
-                    } else if c == "\\" {
-                        escaped = true
-                    } else if c == "\"" {
-                        inQuotes = false
-                    }
-                } else if c == "\"" {
-                    inQuotes = true
-                } else if c == "<" {
+                if quotes.isOutsideQuotes(text[i]) && text[i] == "<" {
                     angle = i
                     break
                 }
                 i = text.index(after: i)
             }
-            if inQuotes { throw .unterminatedQuotedString }
+            if quotes.inQuotes { throw .unterminatedQuotedString }
             let lt = angle ?? open
             guard let gt = text[lt...].firstIndex(of: ">") else { throw .malformedNameAddress }
             let name = SIPSyntax.trim(text[..<lt])

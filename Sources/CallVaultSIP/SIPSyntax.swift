@@ -20,16 +20,14 @@ enum SIPSyntax {
             }
     }
 
-    /// Splits at `separator` outside quoted strings and angle brackets; pieces are trimmed, empty ones dropped.
-    static func split(_ s: Substring, at separator: Character) throws(SIPParseError) -> [Substring] {
-        var pieces: [Substring] = []
-        var inQuotes = false
-        var escaped = false
-        var angle = 0
-        var start = s.startIndex
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
+    /// Where a left-to-right scan is with respect to quoted strings (`"…"` with backslash escapes): the
+    /// one rule both ``split(_:at:)`` and name-addr parsing need to skip quoted text.
+    struct QuoteState {
+        private(set) var inQuotes = false
+        private var escaped = false
+
+        /// Takes `c`; returns true when `c` is outside any quoted string (and is not a quote itself).
+        mutating func isOutsideQuotes(_ c: Character) -> Bool {
             if inQuotes {
                 if escaped {
                     escaped = false
@@ -38,8 +36,27 @@ enum SIPSyntax {
                 } else if c == "\"" {
                     inQuotes = false
                 }
-            } else if c == "\"" {
+                return false
+            }
+            if c == "\"" {
                 inQuotes = true
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Splits at `separator` outside quoted strings and angle brackets; pieces are trimmed, empty ones dropped.
+    static func split(_ s: Substring, at separator: Character) throws(SIPParseError) -> [Substring] {
+        var pieces: [Substring] = []
+        var quotes = QuoteState()
+        var angle = 0
+        var start = s.startIndex
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if !quotes.isOutsideQuotes(c) {
+                // inside a quoted string, or its opening or closing quote
             } else if c == "<" {
                 angle += 1
             } else if c == ">" {
@@ -51,7 +68,7 @@ enum SIPSyntax {
             }
             i = s.index(after: i)
         }
-        if inQuotes { throw .unterminatedQuotedString }
+        if quotes.inQuotes { throw .unterminatedQuotedString }
         let piece = trim(s[start..<s.endIndex])
         if !piece.isEmpty { pieces.append(piece) }
         return pieces

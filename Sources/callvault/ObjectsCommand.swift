@@ -14,6 +14,18 @@ struct ObjectsCommand: AsyncParsableCommand {
         subcommands: [Reconcile.self, Check.self]
     )
 
+    /// The directory's sealed files and its object store; a directory without one is refused, naming how
+    /// a data directory gets one.
+    static func bucket(_ options: DataOptions) throws -> (SealedFiles, any ObjectStore) {
+        let files = try options.sealedFiles()
+        guard let objects = files.objects else {
+            throw CLIError.failure(
+                "\(files.dataDirectory.path) keeps its sealed files in the directory, not in an object store",
+                hint: "`callvault init --objects s3://BUCKET/PREFIX ...` sets one up for a new data directory")
+        }
+        return (files, objects)
+    }
+
     struct Reconcile: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Upload this node's closed sealed files that are not stored yet (after a crash or an outage).",
@@ -41,12 +53,7 @@ struct ObjectsCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "callvault.objects")
             logger.logLevel = .error
-            let files = try options.sealedFiles()
-            guard let objects = files.objects else {
-                throw CLIError.failure(
-                    "\(files.dataDirectory.path) keeps its sealed files in the directory, not in an object store",
-                    hint: "`callvault init --objects s3://BUCKET/PREFIX ...` sets one up for a new data directory")
-            }
+            let (files, objects) = try ObjectsCommand.bucket(options)
             defer { Task { await (objects as? S3ObjectStore)?.shutdown() } }
             let catalog: any CatalogStore
             do { catalog = try await options.openStore(logger: logger) } catch let error as CatalogError {
@@ -113,12 +120,7 @@ struct ObjectsCommand: AsyncParsableCommand {
         func run() async throws {
             var logger = Logger(label: "callvault.objects")
             logger.logLevel = .error
-            let files = try options.sealedFiles()
-            guard let objects = files.objects else {
-                throw CLIError.failure(
-                    "\(files.dataDirectory.path) keeps its sealed files in the directory, not in an object store",
-                    hint: "`callvault init --objects s3://BUCKET/PREFIX ...` sets one up for a new data directory")
-            }
+            let (_, objects) = try ObjectsCommand.bucket(options)
             defer { Task { await (objects as? S3ObjectStore)?.shutdown() } }
             var output = Output(store: objects.location, objects: 0, unknownObjects: [], shreddedObjects: [], missingObjects: [])
             try await options.withStore(logger: logger) { catalog in
