@@ -13,7 +13,9 @@ import Testing
 @Suite("A slow catalog slows the sender, never refuses the call", .timeLimit(.minutes(5)))
 struct SlowCatalogBackpressureTests {
     @Test func aCallSentFarFasterThanRealTimeWhileTheCatalogIsLockedIsRecordedWhole() async throws {
-        let server = try await EvidenceServer.start(busyTimeout: 20, policy: TenantPolicy(consentMode: .notRequired))
+        // The registration waits for the lock up to the busy timeout. The lock is released 2 s in, but by
+        // this task: in a full parallel run the task may wait long for a thread, so the timeout is wide.
+        let server = try await EvidenceServer.start(busyTimeout: 150, policy: TenantPolicy(consentMode: .notRequired))
         defer { try? FileManager.default.removeItem(atPath: server.root) }
         // The call's registration waits on this lock; meanwhile 5,000 frames (100 s of audio, more than
         // the 3,000 a call may hold) are sent as fast as the socket takes them.
@@ -23,7 +25,7 @@ struct SlowCatalogBackpressureTests {
         let token = server.token
         let sender = Task {
             try await offCooperativePool { () throws -> (code: Int, reason: String) in
-                let ws = try TestSocketClient(port: port, readTimeout: 60)
+                let ws = try TestSocketClient(port: port, readTimeout: 200)
                 guard ws.upgrade("/v1/twilio?token=\(token)") == 101 else { return (code: 0, reason: "upgrade refused") }
                 ws.sendFrame(opcode: 1, ServeEndToEndTests.start(callSid: "CA-burst"))
                 for frame in 0..<frames {
