@@ -244,12 +244,10 @@ public struct SealedFileUploader: Sendable {
                         throw SealedFileUploadError(error.message)
                     }
                 }
-                while upload.offset + Self.partSize <= durable {
-                    upload.parts.append(try await sendPart(file.path, of: upload, count: Self.partSize))
-                    upload.offset += Self.partSize
-                    sent += 1
-                    await live.set(upload, for: file.key)
-                }
+                // Whole parts only: what is durable, rounded down to a part. (A failure drops the upload.)
+                let before = upload.parts.count
+                _ = try await sendParts(file.path, of: &upload, until: durable - durable % Self.partSize)
+                sent += upload.parts.count - before
                 await live.set(upload, for: file.key)
             } catch {
                 logger.warning(
@@ -269,20 +267,8 @@ public struct SealedFileUploader: Sendable {
         var upload = begun
         do throws(SealedFileUploadError) {
             let size = Int(RecordingFiles.size(of: path))
-            var sent = 0
-            while upload.offset < size {
-                let count = min(Self.partSize, size - upload.offset)
-                upload.parts.append(try await sendPart(path, of: upload, count: count))
-                upload.offset += count
-                sent += count
-            }
-            do {
-                _ = try await retrying("complete \(key)") { () async throws(ObjectStoreError) in
-                    try await objects.completeMultipartUpload(upload.upload, parts: upload.parts)
-                }
-            } catch {
-                throw SealedFileUploadError(error.message)
-            }
+            let sent = try await sendParts(path, of: &upload, until: size)
+            try await complete(upload)
             let info = try await head(key)
             guard info.size == size else {
                 throw SealedFileUploadError(
@@ -332,34 +318,39 @@ public struct SealedFileUploader: Sendable {
         } catch {
             throw SealedFileUploadError(error.message)
         }
+        var sending = LiveUploads.Upload(upload: upload, parts: [], offset: 0)
         do throws(SealedFileUploadError) {
-            var uploaded: [UploadedPart] = []
-            var offset = 0
-            while offset < size {
-                let count = min(Self.partSize, size - offset)
-                let bytes = try Self.readSpool(path, offset: offset, count: count)
-                let number = uploaded.count + 1
-                do {
-                    uploaded.append(
-                        try await retrying("send part \(number) of \(key)") { () async throws(ObjectStoreError) in
-                            try await objects.uploadPart(upload, number: number, bytes: bytes)
-                        })
-                } catch {
-                    throw SealedFileUploadError(error.message)
-                }
-                offset += count
-                Failpoint.uploadPartSent.hit()
-            }
-            do {
-                _ = try await retrying("complete \(key)") { () async throws(ObjectStoreError) in
-                    try await objects.completeMultipartUpload(upload, parts: uploaded)
-                }
-            } catch {
-                throw SealedFileUploadError(error.message)
-            }
+            _ = try await sendParts(path, of: &sending, until: size)
+            try await complete(sending)
         } catch {
             try? await objects.abortMultipartUpload(upload)
             throw error
+        }
+    }
+
+    /// Sends the spool file's bytes from `upload.offset` up to `end` as the next parts (each
+    /// ``partSize`` but the last); returns the bytes sent.
+    func sendParts(_ path: String, of upload: inout LiveUploads.Upload, until end: Int) async throws(SealedFileUploadError)
+        -> Int
+    {
+        let start = upload.offset
+        while upload.offset < end {
+            let count = min(Self.partSize, end - upload.offset)
+            upload.parts.append(try await sendPart(path, of: upload, count: count))
+            upload.offset += count
+            Failpoint.uploadPartSent.hit()
+        }
+        return upload.offset - start
+    }
+
+    /// Joins the parts sent into the object.
+    func complete(_ upload: LiveUploads.Upload) async throws(SealedFileUploadError) {
+        do {
+            _ = try await retrying("complete \(upload.upload.key)") { () async throws(ObjectStoreError) in
+                try await objects.completeMultipartUpload(upload.upload, parts: upload.parts)
+            }
+        } catch {
+            throw SealedFileUploadError(error.message)
         }
     }
 
