@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultSIP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

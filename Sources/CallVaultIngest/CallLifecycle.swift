@@ -40,6 +40,9 @@ final class CallLifecycle: ConsentEventTarget {
     /// Reaches the stream from a later loop turn (a catalog answer that refuses the call, reading paused
     /// while frames are held); set by the handler.
     var control: MediaStreamControl?
+    /// Called once the call is set up and registered (not when it is refused: that goes to ``control``),
+    /// for protocols that answer their peer only then (a SIP INVITE gets its 200 OK).
+    var onSetUp: (() -> Void)?
     /// Reading from the stream is paused: more frames are held than ``HeldFrames/pauseAt``.
     private(set) var readingPaused = false
     private let startedAt = NIODeadline.now()
@@ -141,13 +144,16 @@ final class CallLifecycle: ConsentEventTarget {
                 live = handle
                 context.liveCalls.insert(handle, id: setUp.call.id)
                 context.metrics.activeCalls.increment()
+                onSetUp?()
             }
+            onSetUp = nil
             pump()
         }
     }
 
     /// Refuses the call: drops what was held (nothing of it is recorded) and closes the stream.
     private func refuse(_ close: MediaClose) {
+        onSetUp = nil
         held.removeAll()
         failEvents("the call was refused: \(close.reason)")
         let control = self.control

@@ -24,6 +24,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     /// The CTranslate2 Whisper model directory its calls are transcribed with (an absolute path), or
     /// nil for the model of the transcription run. Other engines ignore it.
     public var transcriptModel: String?
+    /// Who may send it SIP calls and which SIPREC participant is its own side.
+    public var sip: TenantSIPSettings
 
     /// The longest model directory path accepted, in bytes.
     public static let maximumModelPathLength = 1024
@@ -39,8 +41,10 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptDays: Int = 365,
         codec: StorageCodec = .native,
         transcriptLanguage: String = "en",
-        transcriptModel: String? = nil
+        transcriptModel: String? = nil,
+        sip: TenantSIPSettings = TenantSIPSettings()
     ) {
+        self.sip = sip
         self.consentMode = consentMode
         self.requireDisclosure = requireDisclosure
         self.consentDigit = consentDigit
@@ -79,6 +83,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
                 .invalidPolicy, "the transcript language must be a 2 or 3 letter code (en, de, yue) or auto")
         }
         if let transcriptModel { try Self.validateModelPath(transcriptModel) }
+        try sip.validate()
         if let consentDigit, consentDigit == optOutDigit {
             throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
         }
@@ -109,7 +114,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
-        case transcriptLanguage, transcriptModel
+        case transcriptLanguage, transcriptModel, sip
     }
 
     public init(from decoder: any Decoder) throws {
@@ -123,6 +128,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         codec = try c.decode(StorageCodec.self, forKey: .codec)
         transcriptLanguage = try c.decodeIfPresent(String.self, forKey: .transcriptLanguage) ?? "en"
         transcriptModel = try c.decodeIfPresent(String.self, forKey: .transcriptModel)
+        sip = try c.decodeIfPresent(TenantSIPSettings.self, forKey: .sip) ?? TenantSIPSettings()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -136,5 +142,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         try c.encode(codec, forKey: .codec)
         try c.encode(transcriptLanguage, forKey: .transcriptLanguage)
         try c.encode(transcriptModel, forKey: .transcriptModel)
+        if !sip.isEmpty { try c.encode(sip, forKey: .sip) }
     }
 }

@@ -7,6 +7,13 @@ public struct SDPRTPMap: Sendable, Equatable {
     public var clockRate: Int
     public var channels: Int?
 
+    public init(payloadType: Int, encoding: String, clockRate: Int, channels: Int?) {
+        self.payloadType = payloadType
+        self.encoding = encoding
+        self.clockRate = clockRate
+        self.channels = channels
+    }
+
     static func parse(_ value: Substring) -> SDPRTPMap? {
         let halves = value.split(separator: " ", maxSplits: 1)
         guard halves.count == 2, let pt = Int(halves[0]), (0...127).contains(pt) else { return nil }

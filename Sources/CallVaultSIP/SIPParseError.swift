@@ -20,6 +20,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedVia
     case malformedCSeq
     case malformedNameAddress
+    case malformedURI
+    case malformedSessionExpires
     case malformedContentType
     case unterminatedQuotedString
     // Multipart bodies.
@@ -64,6 +66,8 @@ public enum SIPParseError: Error, Equatable, Sendable, CustomStringConvertible {
         case .conflictingContentLength: "several Content-Length fields with different values"
         case .contentLengthExceedsBody(let declared, let available):
             "Content-Length says \(declared) bytes but the datagram holds \(available) after the headers"
+        case .malformedURI: "the URI is not a sip: or sips: URI with a host"
+        case .malformedSessionExpires: "Session-Expires or Min-SE is not a number of seconds"
         case .malformedVia: "a Via value is not 'SIP/2.0/TRANSPORT host[:port][;params]'"
         case .malformedCSeq: "CSeq is not 'NUMBER METHOD' with a 32-bit number"
         case .malformedNameAddress: "a From/To/Contact value has '<' without '>' or no URI"

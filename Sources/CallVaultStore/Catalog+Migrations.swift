@@ -73,6 +73,11 @@ extension Catalog {
                     sql: "CREATE INDEX \(table)_awaiting_upload ON \(table) (storage) WHERE storage IN ('spooled', 'uploading')")
             }
         }
+        // v9: a tenant's SIP settings (TenantSIPSettings as JSON): the source blocks its SBCs send from, its
+        // own SIPREC addresses. NULL: none (no SIP call reaches the tenant).
+        migrator.registerMigration("v9") { db in
+            try db.execute(sql: "ALTER TABLE tenants ADD COLUMN sip_settings TEXT CHECK (sip_settings IS NULL OR length(sip_settings) <= 65536)")
+        }
         return migrator
     }
 

@@ -136,6 +136,8 @@ extension Catalog {
             "codec": policy.codec.rawValue,
             "transcriptLanguage": policy.transcriptLanguage,
             "transcriptModel": policy.transcriptModel ?? "",
+            "sipAllow": policy.sip.allow.map(\.description).joined(separator: ","),
+            "sipTenantAddresses": policy.sip.tenantAddresses.joined(separator: ","),
         ]
     }
 

@@ -114,14 +114,14 @@ public final class PostgresCatalog: CatalogStore {
     /// The columns ``tenant(from:)`` reads, in its order.
     static let tenantColumns =
         "id, name, consent_mode, require_disclosure, consent_digit, optout_digit, voice_days, transcript_days, codec, "
-        + "transcript_language, transcript_model, created_at, updated_at"
+        + "transcript_language, transcript_model, created_at, updated_at, sip_settings"
     typealias TenantColumns = (
-        String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date
+        String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date, String?
     )
 
     static func tenant(from row: TenantColumns) throws(CatalogError) -> Tenant {
         let (id, name, mode, disclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, language, model,
-            createdAt, updatedAt) = row
+            createdAt, updatedAt, sip) = row
         guard let consentMode = ConsentMode(rawValue: mode), let storageCodec = StorageCodec(rawValue: codec) else {
             throw CatalogError(.databaseFailure, "tenant \(id) has a consent mode or codec this binary does not know")
         }
@@ -134,7 +134,8 @@ public final class PostgresCatalog: CatalogStore {
             transcriptDays: transcriptDays,
             codec: storageCodec,
             transcriptLanguage: language,
-            transcriptModel: model
+            transcriptModel: model,
+            sip: TenantSIPSettings(columnText: sip)
         )
         return Tenant(
             id: id, name: name, policy: policy, createdAt: createdAt.postgresPrecision,

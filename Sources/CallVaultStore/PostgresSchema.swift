@@ -383,6 +383,11 @@ enum PostgresSchema {
                 "CREATE INDEX recordings_awaiting_upload ON recordings (storage) WHERE storage IN ('spooled', 'uploading')",
                 "CREATE INDEX transcripts_awaiting_upload ON transcripts (storage) WHERE storage IN ('spooled', 'uploading')",
             ]),
+        Migration(
+            version: 10, description: "a tenant's SIP settings (allowed source blocks, its own SIPREC addresses)",
+            statements: [
+                "ALTER TABLE tenants ADD COLUMN sip_settings text CHECK (sip_settings IS NULL OR length(sip_settings) <= 65536)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -22,6 +22,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var codec: StorageCodec
     var transcriptLanguage: String
     var transcriptModel: String?
+    var sipSettings: String?
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -38,6 +39,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case codec
         case transcriptLanguage = "transcript_language"
         case transcriptModel = "transcript_model"
+        case sipSettings = "sip_settings"
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -54,7 +56,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 transcriptDays: transcriptDays,
                 codec: codec,
                 transcriptLanguage: transcriptLanguage,
-                transcriptModel: transcriptModel
+                transcriptModel: transcriptModel,
+                sip: TenantSIPSettings(columnText: sipSettings)
             )
         }
         set {
@@ -67,6 +70,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             codec = newValue.codec
             transcriptLanguage = newValue.transcriptLanguage
             transcriptModel = newValue.transcriptModel
+            sipSettings = newValue.sip.columnText
         }
     }
 

@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -46,6 +47,27 @@ struct ServeCommand: AsyncParsableCommand {
             "Asterisk AudioSocket listener (off unless given; port 0: a free port, printed).", valueName: "HOST:PORT"))
     var audiosocket: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "SIP listener for SIPREC and plain SIP calls (repeat for several; off unless given; port 0: a free port, printed).",
+            valueName: "udp|tcp:HOST:PORT"))
+    var sip: [String] = []
+
+    @Option(help: ArgumentHelp("RTP ports for SIP sessions, handed out in even/odd pairs.", valueName: "LOW-HIGH"))
+    var rtpPorts = "20000-29999"
+
+    @Option(
+        help: ArgumentHelp(
+            "The address SDP answers and Contact headers carry (default: the first --sip host; required when that is a wildcard).",
+            valueName: "HOST"))
+    var sipAddress: String?
+
+    @Option(help: "SIP dialogs at once (more INVITEs get 503 with Retry-After).")
+    var maxSipDialogs = 2_000
+
+    @Option(help: "SIP timer T1 in milliseconds (RFC 3261: retransmissions start at T1; a 2xx not ACKed in 64*T1 ends the session).")
+    var sipT1Ms = 500
+
     @Option(help: "Seconds of audio per sealed segment (bounds what a crash can lose).")
     var segmentSeconds = 1
 
@@ -80,6 +102,17 @@ struct ServeCommand: AsyncParsableCommand {
         if let audiosocket, Self.endpoint(audiosocket) == nil {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
         }
+        for text in sip where SIPServerConfiguration.Listener(text) == nil {
+            throw ValidationError("--sip '\(text)' is not udp:HOST:PORT or tcp:HOST:PORT")
+        }
+        guard Self.portRange(rtpPorts) != nil else { throw ValidationError("--rtp-ports '\(rtpPorts)' is not LOW-HIGH (1024-65535, at least 2 ports)") }
+        if let first = sip.first.flatMap(SIPServerConfiguration.Listener.init), sipAddress == nil,
+            ["0.0.0.0", "::", ""].contains(first.host)
+        {
+            throw ValidationError("--sip listens on a wildcard address: give --sip-address, the address SBCs reach this server at")
+        }
+        guard (10...5_000).contains(sipT1Ms) else { throw ValidationError("--sip-t1-ms must be 10...5000") }
+        guard maxSipDialogs >= 1 else { throw ValidationError("--max-sip-dialogs must be at least 1") }
         guard (1...20).contains(segmentSeconds) else { throw ValidationError("--segment-seconds must be 1...20") }
         guard (10...10_000).contains(flushIntervalMs) else { throw ValidationError("--flush-interval-ms must be 10...10000") }
         guard maxCalls >= 1, maxCallsPerTenant >= 1 else { throw ValidationError("--max-calls and --max-calls-per-tenant must be at least 1") }
@@ -175,13 +208,24 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(server)
             audioSocketServer = server
         }
+        var sipServer: SIPServer?
+        if !sip.isEmpty, let ports = Self.portRange(rtpPorts) {
+            let server = SIPServer(
+                configuration: SIPServerConfiguration(
+                    listeners: sip.compactMap(SIPServerConfiguration.Listener.init), rtpPorts: ports,
+                    advertisedAddress: sipAddress, maximumDialogs: maxSipDialogs, t1: .milliseconds(Int64(sipT1Ms)),
+                    t2: .milliseconds(Int64(sipT1Ms) * 8), tickInterval: limits.tickInterval),
+                context: context, group: MultiThreadedEventLoopGroup.singleton)
+            services.append(server)
+            sipServer = server
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [.sigquit], logger: logger))
         // The `listening` line, once every listener is bound (a listener that cannot bind fails the group).
-        let announcement = Task { [audioSocketServer] in
-            guard let line = try? await Self.listeningLine(http: ingest, audioSocket: audioSocketServer) else { return }
+        let announcement = Task { [audioSocketServer, sipServer] in
+            guard let line = try? await Self.listeningLine(http: ingest, audioSocket: audioSocketServer, sip: sipServer) else { return }
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         defer { announcement.cancel() }
@@ -200,11 +244,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT]`, the addresses bound, when both are.
-    static func listeningLine(http: IngestServer, audioSocket: AudioSocketServer?) async throws -> String {
+    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT][ sip=udp:HOST:PORT …]`, the addresses bound,
+    /// once all are.
+    static func listeningLine(http: IngestServer, audioSocket: AudioSocketServer?, sip: SIPServer?) async throws -> String {
         var line = "listening http=\(endpoint(try await http.localAddress()))"
         if let audioSocket { line += " audiosocket=\(endpoint(try await audioSocket.localAddress()))" }
+        if let sip {
+            for (listener, address) in zip(sip.configuration.listeners, try await sip.localAddresses()) {
+                line += " sip=\(listener.transport.rawValue):\(endpoint(address))"
+            }
+        }
         return line + "\n"
+    }
+
+    /// `LOW-HIGH` within 1024...65535 with at least one even/odd pair, or nil.
+    static func portRange(_ text: String) -> ClosedRange<Int>? {
+        let pieces = text.split(separator: "-")
+        guard pieces.count == 2, let low = Int(pieces[0]), let high = Int(pieces[1]), low >= 1024, high <= 65_535,
+            high - low >= 1
+        else { return nil }
+        return low...high
     }
 
     /// An address as `HOST:PORT`, the form `--http` takes.

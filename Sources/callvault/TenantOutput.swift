@@ -38,6 +38,11 @@ struct TenantOutput: Encodable {
             ("codec", policy.codec.rawValue),
             ("transcript-language", policy.transcriptLanguage),
             ("transcript-model", policy.transcriptModel ?? "default (the run's)"),
+            ("sip-allow", policy.sip.allow.isEmpty ? "none" : policy.sip.allow.map(\.description).joined(separator: ",")),
+            (
+                "sip-tenant-address",
+                policy.sip.tenantAddresses.isEmpty ? "none (first stream is the customer)" : policy.sip.tenantAddresses.joined(separator: ",")
+            ),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]
         let width = rows.map(\.0.count).max() ?? 0

@@ -37,6 +37,20 @@ struct TenantPolicyOptions: ParsableArguments {
             valueName: "DIR|default"))
     var transcriptModel: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Address blocks its SBCs and PBXs may send SIP from (INVITE sip:TENANT@...), comma-separated, or 'none' "
+                + "(the default: no SIP call reaches the tenant).",
+            valueName: "CIDR[,CIDR]|none"))
+    var sipAllow: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The tenant's own SIP addresses or domains: the SIPREC participant matching none of them is the customer. "
+                + "'none' (the default): the first stream is the customer.",
+            valueName: "ADDRESS[,ADDRESS]|none"))
+    var sipTenantAddress: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -65,6 +79,18 @@ struct TenantPolicyOptions: ParsableArguments {
         }
         if let transcriptLanguage { policy.transcriptLanguage = transcriptLanguage.lowercased() }
         if let transcriptModel { policy.transcriptModel = try Self.modelDirectory(transcriptModel) }
+        if let sipAllow {
+            var blocks: [AddressBlock] = []
+            for text in Self.list(sipAllow) {
+                guard let block = AddressBlock(text) else {
+                    throw CatalogCommandSupport.usageError(
+                        "--sip-allow: \(text.prefix(64)) is not an address block", hint: "use 192.0.2.0/24, 2001:db8::/32, 192.0.2.7, or none")
+                }
+                blocks.append(block)
+            }
+            policy.sip.allow = blocks
+        }
+        if let sipTenantAddress { policy.sip.tenantAddresses = Self.list(sipTenantAddress) }
         return policy
     }
 
@@ -83,6 +109,12 @@ struct TenantPolicyOptions: ParsableArguments {
                 error.message, hint: "or --transcript-model default for the run's model")
         }
         return directory
+    }
+
+    /// A comma-separated flag value: its trimmed, non-empty items; `none` is the empty list.
+    private static func list(_ text: String) -> [String] {
+        if text == "none" { return [] }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private static func digit(_ text: String, flag: String) throws(ExitCode) -> Character? {

@@ -17,6 +17,8 @@ final class ServeProcess {
     let port: Int
     /// The AudioSocket port, if it listens for AudioSocket.
     let audioSocketPort: Int?
+    /// The SIP ports by transport (`udp`, `tcp`), when it listens for SIP (`--sip` in `extra`).
+    let sipPorts: [String: Int]
 
     /// Starts `callvault serve` on `data` and waits until it listens.
     /// - Parameters:
@@ -34,10 +36,16 @@ final class ServeProcess {
         )
         let line = try child.waitForLine("its `listening` line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
         var ports: [Substring: Int] = [:]
+        var sip: [String: Int] = [:]
         for field in line.split(separator: " ").dropFirst() {
             guard let equals = field.firstIndex(of: "="), let colon = field.lastIndex(of: ":") else { continue }
+            if field.hasPrefix("sip=") {
+                sip[String(field.dropFirst(4).prefix(3))] = Int(field[field.index(after: colon)...])
+                continue
+            }
             ports[field[..<equals]] = Int(field[field.index(after: colon)...])
         }
+        sipPorts = sip
         self.port = try #require(ports["http"], "no http port in '\(line)'")
         audioSocketPort = ports["audiosocket"]
         #expect(audioSocket == (audioSocketPort != nil), "'\(line)'")
