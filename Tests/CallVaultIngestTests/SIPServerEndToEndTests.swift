@@ -155,4 +155,37 @@ struct SIPServerEndToEndTests {
         #expect(try poll(timeout: .seconds(10)) { try catalog.call(id: call.id).endedAt != nil })
         #expect(try server.stop() == 0)
     }
+
+    @Test func aCancelBeforeTheAnswerEndsTheInviteWith487AndALimitAnswers503() throws {
+        let (_, data) = try Self.setUp()
+        let (server, port) = try Self.serve(data, extra: ["--max-sip-dialogs", "1"])
+        defer { server.terminate() }
+        // INVITE and CANCEL back to back: the CANCEL arrives while the tenant is still being looked up.
+        let client = try TestSIPClient(serverPort: port)
+        let branch = "z9hG4bKcancelme"
+        client.send(client.request("INVITE", cseq: 1, branch: branch, contentType: "application/sdp", body: TestSIPClient.offer()))
+        client.send(client.request("CANCEL", cseq: 1, branch: branch))
+        var statuses: [String: Int] = [:]
+        while statuses.count < 2, let message = client.receiveFinal() {
+            guard let method = TestSIPClient.header("CSeq", in: message)?.split(separator: " ").last else { continue }
+            statuses[String(method)] = TestSIPClient.status(message)
+        }
+        #expect(statuses == ["CANCEL": 200, "INVITE": 487], "\(statuses)")
+        client.send(client.request("ACK", cseq: 1, inDialog: true, branch: branch))
+        #expect(try ServeEndToEndTests.catalog(data: data).calls(externalID: client.callID).allSatisfy { $0.endedAt != nil })
+
+        // One dialog allowed: a second INVITE meanwhile gets 503 with Retry-After, so an SBC fails over.
+        let first = try TestSIPClient(serverPort: port)
+        first.send(first.request("INVITE", cseq: 1, contentType: "application/sdp", body: TestSIPClient.offer()))
+        #expect(TestSIPClient.status(first.receiveFinal()) == 200)
+        let second = try TestSIPClient(serverPort: port)
+        second.send(second.request("INVITE", cseq: 1, contentType: "application/sdp", body: TestSIPClient.offer()))
+        let busy = second.receiveFinal()
+        #expect(TestSIPClient.status(busy) == 503)
+        #expect(busy.flatMap { TestSIPClient.header("Retry-After", in: $0) } != nil)
+        first.send(first.request("ACK", cseq: 1, inDialog: true, branch: "z9hG4bKa1"))
+        first.send(first.request("BYE", cseq: 2, inDialog: true))
+        #expect(TestSIPClient.status(first.receiveFinal()) == 200)
+        #expect(try server.stop() == 0)
+    }
 }
