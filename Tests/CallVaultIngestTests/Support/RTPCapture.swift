@@ -22,7 +22,31 @@ enum RTPCapture {
         (0..<Int(seconds * 8000)).map { Int16(amplitude * sin(2 * .pi * hertz * Double($0) / 8000)) }
     }
 
+    /// One stream's RTP packets with their send times (µs from the start), in time order.
+    static func packets(_ stream: Stream) -> [(timeUs: Int, rtp: [UInt8])] {
+        pcapPackets([stream]).map { ($0.timeUs, $0.rtp) }
+    }
+
     static func pcap(_ streams: [Stream]) -> [UInt8] {
+        let packets = pcapPackets(streams)
+        var out: [UInt8] = []
+        out += le32(0xa1b2_c3d4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(65_535) + le32(1)
+        for packet in packets {
+            let udpLength = 8 + packet.rtp.count
+            let ipLength = 20 + udpLength
+            var ip: [UInt8] = [0x45, 0] + be16(ipLength) + [0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]
+            let sum = checksum(ip)
+            ip[10] = UInt8(sum >> 8)
+            ip[11] = UInt8(sum & 0xff)
+            let frame = [UInt8](repeating: 0, count: 12) + [0x08, 0x00] + ip + be16(packet.source) + be16(packet.destination)
+                + be16(udpLength) + [0, 0] + packet.rtp
+            out += le32(UInt32(packet.timeUs / 1_000_000)) + le32(UInt32(packet.timeUs % 1_000_000))
+                + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame
+        }
+        return out
+    }
+
+    private static func pcapPackets(_ streams: [Stream]) -> [(timeUs: Int, source: Int, destination: Int, rtp: [UInt8])] {
         var packets: [(timeUs: Int, source: Int, destination: Int, rtp: [UInt8])] = []
         for stream in streams {
             var sequence: UInt16 = 1000
@@ -46,22 +70,7 @@ enum RTPCapture {
                 }
             }
         }
-        packets.sort { $0.timeUs < $1.timeUs }
-        var out: [UInt8] = []
-        out += le32(0xa1b2_c3d4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(65_535) + le32(1)
-        for packet in packets {
-            let udpLength = 8 + packet.rtp.count
-            let ipLength = 20 + udpLength
-            var ip: [UInt8] = [0x45, 0] + be16(ipLength) + [0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]
-            let sum = checksum(ip)
-            ip[10] = UInt8(sum >> 8)
-            ip[11] = UInt8(sum & 0xff)
-            let frame = [UInt8](repeating: 0, count: 12) + [0x08, 0x00] + ip + be16(packet.source) + be16(packet.destination)
-                + be16(udpLength) + [0, 0] + packet.rtp
-            out += le32(UInt32(packet.timeUs / 1_000_000)) + le32(UInt32(packet.timeUs % 1_000_000))
-                + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame
-        }
-        return out
+        return packets.sorted { $0.timeUs < $1.timeUs }
     }
 
     private static func header(pt: UInt8, marker: Bool, sequence: UInt16, timestamp: UInt32, ssrc: UInt32) -> [UInt8] {
