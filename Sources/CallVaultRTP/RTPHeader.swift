@@ -30,20 +30,10 @@ public struct RTPHeader: Sendable, Equatable {
     /// non-negative payload.
     public static func parse(_ datagram: UnsafeRawBufferPointer) throws(RTPParseError) -> RTPHeader {
         let size = datagram.count
-        guard size >= fixedSize else { throw .tooShort(count: size) }
+        let offset = try headerSize(datagram)
         let b0 = datagram[0]
-        let version = b0 >> 6
-        guard version == 2 else { throw .unsupportedVersion(version) }
         let csrcCount = Int(b0 & 0x0F)
-        var offset = fixedSize + 4 * csrcCount
-        guard offset <= size else { throw .csrcListTruncated(csrcCount: csrcCount, datagramSize: size) }
         let hasExtension = b0 & 0x10 != 0
-        if hasExtension {
-            guard offset + 4 <= size else { throw .extensionTruncated(datagramSize: size) }
-            let words = Int(datagram[offset + 2]) << 8 | Int(datagram[offset + 3])
-            offset += 4 + 4 * words
-            guard offset <= size else { throw .extensionTruncated(datagramSize: size) }
-        }
         var padding = 0
         if b0 & 0x20 != 0 {
             padding = Int(datagram[size - 1])
@@ -64,6 +54,26 @@ public struct RTPHeader: Sendable, Equatable {
             payloadCount: size - offset - padding,
             paddingCount: padding
         )
+    }
+
+    /// Bytes of the header of `datagram` (fixed part, CSRCs, extension), checked to fit; padding is
+    /// not looked at. SRTP needs exactly this: its padding lies inside the encrypted portion.
+    public static func headerSize(_ datagram: UnsafeRawBufferPointer) throws(RTPParseError) -> Int {
+        let size = datagram.count
+        guard size >= fixedSize else { throw .tooShort(count: size) }
+        let b0 = datagram[0]
+        let version = b0 >> 6
+        guard version == 2 else { throw .unsupportedVersion(version) }
+        let csrcCount = Int(b0 & 0x0F)
+        var offset = fixedSize + 4 * csrcCount
+        guard offset <= size else { throw .csrcListTruncated(csrcCount: csrcCount, datagramSize: size) }
+        if b0 & 0x10 != 0 {
+            guard offset + 4 <= size else { throw .extensionTruncated(datagramSize: size) }
+            let words = Int(datagram[offset + 2]) << 8 | Int(datagram[offset + 3])
+            offset += 4 + 4 * words
+            guard offset <= size else { throw .extensionTruncated(datagramSize: size) }
+        }
+        return offset
     }
 
     /// Whether `datagram` is RTCP multiplexed on the RTP port (RFC 5761 §4): version 2 and a second
