@@ -17,21 +17,30 @@ extension RTPStreamReceiver {
         rebase(header.timestamp, at: position, arrival: arrival)
     }
 
-    /// Measures later timestamps from `timestamp` at `position`, and anchors RTP time to arrival time there.
+    /// Measures later timestamps from `timestamp` at `position`.
     func rebase(_ timestamp: UInt32, at position: Int64, arrival: UInt64) {
         referenceTimestamp = timestamp
         referencePosition = position
-        anchorPosition = position
-        anchorArrival = arrival
         lastArrival = arrival
         lastPacketSamples = 0
     }
 
+    /// The furthest the timeline may reach at `arrival`: the stream's first packet's arrival
+    /// anchors position 0, and audio may run at most `toleranceSamples` ahead of the time that
+    /// passed since. One anchor for the whole stream (not per epoch), so no sequence of restarts or
+    /// SSRC changes can make more audio than real time.
+    func wallClockLimit(arrival: UInt64) -> Int64 {
+        anchorPosition + samples(nanoseconds: arrival &- anchorArrival) + toleranceSamples
+    }
+
     /// Where a restarted timeline goes on: after the audio written so far, plus the silence that the
-    /// arrival clock says passed since the last packet ended (at most `maxGapSamples`).
-    func restartPosition(arrival: UInt64) -> Int64 {
+    /// arrival clock says passed since the last packet ended (at most `maxGapSamples`, and never
+    /// past the wall-clock limit).
+    func restartPosition(arrival: UInt64, count: Int64 = 0) -> Int64 {
         let elapsed = samples(nanoseconds: arrival &- lastArrival) - lastPacketSamples
-        return max(highWater, emitted) + min(max(elapsed, 0), maxGapSamples)
+        let end = max(highWater, emitted)
+        let start = end + min(max(elapsed, 0), maxGapSamples)
+        return min(start, max(end, wallClockLimit(arrival: arrival) - count))
     }
 
     func samples(nanoseconds: UInt64) -> Int64 {
@@ -49,12 +58,11 @@ extension RTPStreamReceiver {
         let n = Int64(count)
         var start = position(of: header.timestamp, clock: codec.rtpClockRate)
         if inOrder {
-            let wallClockLimit = anchorPosition + samples(nanoseconds: arrival &- anchorArrival) + toleranceSamples
             let jumpedBack = start + n <= emitted
-            let jumpedAhead = start - highWater > maxGapSamples || start + n > wallClockLimit
+            let jumpedAhead = start - highWater > maxGapSamples || start + n > wallClockLimit(arrival: arrival)
             if jumpedBack || jumpedAhead {
                 counters.timelineRestarts += 1
-                start = restartPosition(arrival: arrival)
+                start = restartPosition(arrival: arrival, count: n)
                 rebase(header.timestamp, at: start, arrival: arrival)
             } else {
                 referenceTimestamp = header.timestamp

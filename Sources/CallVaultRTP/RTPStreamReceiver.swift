@@ -53,7 +53,7 @@ public final class RTPStreamReceiver {
     /// The newest in-order packet's timestamp and position: what other timestamps are measured from.
     var referenceTimestamp: UInt32 = 0
     var referencePosition: Int64 = 0
-    /// Position and arrival time of the epoch's start: RTP time may not outrun this clock.
+    /// Position and arrival time of the stream's first packet: RTP time may not outrun this clock.
     var anchorPosition: Int64 = 0
     var anchorArrival: UInt64 = 0
     var lastArrival: UInt64 = 0
@@ -117,6 +117,7 @@ public final class RTPStreamReceiver {
         }
         if !started {
             started = true
+            anchorArrival = arrivalNanos
             startEpoch(header, at: 0, arrival: arrivalNanos)
         } else if header.ssrc != ssrc {
             if header.ssrc == previousSSRC {
