@@ -90,7 +90,7 @@ func receive(_ bytes: UnsafeRawBufferPointer, srtp: SRTPContext?, rtcp: Bool) {
             let datagram = UnsafeMutableRawBufferPointer(rebasing: raw[0..<length])
             var plain = length
             if let srtp {
-                do {
+                do throws(SRTPError) {
                     plain = rtcp ? try srtp.unprotectRTCP(datagram) : try srtp.unprotect(datagram)
                 } catch {
                     _ = error.description
