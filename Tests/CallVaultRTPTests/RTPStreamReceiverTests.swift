@@ -42,11 +42,12 @@ import Testing
         var sink = CollectingSink()
         let order = [0, 2, 1, 3, 5, 4, 6, 7, 8, 9, 10, 11]
         for (n, i) in order.enumerated() { receiver.receive(Self.packet(i), atMs: UInt64(20 * n), into: &sink) }
-        // Packet 12 would have been frame 3's neighbour; packet 3 again long after its frame went out.
-        #expect(receiver.receive(Self.packet(3), atMs: 400, into: &sink) == .late)
+        // Packet 3 again, long after its frame went out: the sequence number says duplicate first.
+        #expect(receiver.receive(Self.packet(3), atMs: 400, into: &sink) == .duplicate)
         receiver.flush(into: &sink)
         #expect(Self.frameValues(sink) == (0..<12).map { Self.value($0) })
-        #expect(receiver.counters.late == 1)
+        #expect(receiver.counters.late == 0)
+        #expect(receiver.counters.duplicates == 1)
     }
 
     @Test func aPacketOlderThanTheWindowIsDroppedAndItsPlaceIsSilence() throws {
