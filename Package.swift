@@ -186,7 +186,8 @@ let package = Package(
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultSIPTests", dependencies: ["CallVaultSIP"]),
         .testTarget(
-            name: "CallVaultRTPTests", dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultSIP", "CSpanDSP"]),
+            name: "CallVaultRTPTests",
+            dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultSIP", "CSpanDSP", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultKeyProvidersTests",
