@@ -1,7 +1,7 @@
 public import CallVaultAudio
 
 extension RTPStreamReceiver {
-    /// How one stream is received; build it from the `m=` line with ``init(media:)``-style helpers
+    /// How one stream is received: the payload map comes from the `m=` line
     /// (``RTPPayloadMap/init(media:)``), the rest has defaults.
     public struct Configuration: Sendable {
         /// Payload type → codec, from the SDP.

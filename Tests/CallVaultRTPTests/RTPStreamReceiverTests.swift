@@ -1,3 +1,4 @@
+import Foundation
 import CallVaultAudio
 import CallVaultSIP
 import Testing
@@ -209,5 +210,35 @@ import Testing
         #expect(sink.frames.count == 5)
         #expect(sink.frames.allSatisfy { $0.samples.count == 320 })
         #expect(sink.frames.map(\.timestampMs) == [0, 20, 40, 60, 80])
+    }
+}
+
+@Suite struct RTPStreamReceiverOpusTests {
+    /// Opus on its 48 kHz RTP clock, decoded at 16 kHz: a 1 kHz tone encoded by libopus comes back
+    /// as 320-sample frames, 20 ms apart, with the tone dominant.
+    @Test func opusAt16kHz() throws {
+        let encoder = try OpusEncoder(sampleRate: .hz16000, bitrate: 32_000)
+        var map = RTPPayloadMap()
+        map.set(.opus, for: 111)
+        var configuration = RTPStreamReceiver.Configuration(payloads: map)
+        configuration.opusRate = .hz16000
+        let receiver = try RTPStreamReceiver(configuration: configuration)
+        #expect(receiver.sampleRate == .hz16000)
+        var sink = CollectingSink()
+        var packet = [UInt8](repeating: 0, count: OpusEncoder.maximumPacketBytes)
+        for i in 0..<50 {
+            let pcm: [Int16] = (0..<320).map { Int16(8_000 * sin(2 * Double.pi * 1_000 * Double(320 * i + $0) / 16_000)) }
+            let size = try pcm.withUnsafeBufferPointer { samples in
+                try packet.withUnsafeMutableBytes { try encoder.encode(samples, into: $0) }
+            }
+            let rtp = rtpPacket(pt: 111, seq: UInt16(i), ts: UInt32(960 * i), payload: Array(packet[0..<size]))
+            #expect(receiver.receive(rtp, atMs: UInt64(20 * i), into: &sink) == .audio)
+        }
+        receiver.flush(into: &sink)
+        #expect(sink.frames.count == 50)
+        #expect(sink.frames.allSatisfy { $0.samples.count == 320 })
+        #expect(sink.frames.map(\.timestampMs) == (0..<50).map { Int64(20 * $0) })
+        let tail = sink.samples.dropFirst(3_200).map(Double.init)
+        #expect(toneShare(tail[...], frequency: 1_000, rate: 16_000) > 0.8)
     }
 }
