@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
         .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
         .library(name: "CallVaultSIP", targets: ["CallVaultSIP"]),
+        .library(name: "CallVaultRTP", targets: ["CallVaultRTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,6 +48,7 @@ let package = Package(
         .systemLibrary(
             name: "CPocketSphinx", pkgConfig: "pocketsphinx",
             providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
 
         .target(name: "CallVaultAudio", dependencies: ["COpus", "CSndFile"]),
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
@@ -121,6 +123,10 @@ let package = Package(
         // SIP and SIPREC parsing (messages, framing, multipart, SDP, recording metadata, track mapping):
         // pure values over bytes, the standard library only, so the fuzzer and the future UAS share it.
         .target(name: "CallVaultSIP"),
+        // RTP and SRTP media for the SIP recording server: header checks, sequence extension, the
+        // reorder window and timeline, RFC 4733 DTMF, G.722 (spandsp), SRTP (SDES) on libcrypto. Pure
+        // values and buffers, no sockets: the NIO server feeds it datagrams.
+        .target(name: "CallVaultRTP", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultSIP", "CLibCrypto", "CSpanDSP"]),
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
@@ -165,6 +171,7 @@ let package = Package(
             ],
             path: "Fuzz/WebSocket"),
         .executableTarget(name: "FuzzSIP", dependencies: ["CallVaultSIP", "FuzzSupport"], path: "Fuzz/SIP"),
+        .executableTarget(name: "FuzzRTP", dependencies: ["CallVaultRTP", "CallVaultAudio", "FuzzSupport"], path: "Fuzz/RTP"),
 
         // What several test targets share (as swift-nio's NIOTestUtils): child processes with deadlines,
         // polling instead of sleeps, temporary data directories, seeded randomness, the malloc counter,
@@ -178,6 +185,9 @@ let package = Package(
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultSIPTests", dependencies: ["CallVaultSIP"]),
+        .testTarget(
+            name: "CallVaultRTPTests",
+            dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultSIP", "CSpanDSP", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultKeyProvidersTests",
