@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultSIP",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultSIP", "CallVaultRTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

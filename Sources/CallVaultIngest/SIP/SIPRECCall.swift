@@ -24,6 +24,8 @@ final class SIPRECCall: @unchecked Sendable {
     private var tick: RepeatedTask?
     private var started: EventLoopPromise<[SDPAnswer.Stream]>?
     private var paused = false
+    /// When the session was set up (monotonic ns): the call timeline's zero for every stream.
+    private let sessionStart = NIODeadline.now().uptimeNanoseconds
     private var ended = false
     /// Set by the user agent: the recording must end on CallVault's side (it failed, a limit ran out):
     /// send a BYE. Called on this call's loop.
@@ -68,8 +70,16 @@ final class SIPRECCall: @unchecked Sendable {
                 "SIPREC metadata contradicts itself: the streams it touches are not recorded",
                 metadata: ["sipCall": "\(sipCallID)", "contradictions": "\(mapping.contradictions.count)"])
         }
-        let plans = SIPRECMediaStream.plan(offer: offer, mapping: mapping)
-        let native: StorageCodec = plans.compactMap { $0?.codecs.first }.first.map { $0.encoding.uppercased() == "PCMU" } == true ? .g711u : .pcm16
+        let planned = SIPRECMediaStream.plan(offer: offer, mapping: mapping)
+        for case .failure(let refused) in planned { context.metrics.protocolError("sip.streamRefused.\(refused.reason.rawValue)") }
+        let plans = planned.map { try? $0.get() }
+        // Stored as it arrives when the tenant keeps the native codec: G.711 as G.711, anything else as PCM.
+        let native: StorageCodec =
+            switch plans.compactMap({ $0?.codecs.first }).first?.encoding.uppercased() {
+            case "PCMU": .g711u
+            case "PCMA": .g711a
+            default: .pcm16
+            }
         let context = self.context
         let sipCallID = self.sipCallID
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
@@ -89,6 +99,10 @@ final class SIPRECCall: @unchecked Sendable {
     private func openStreams(_ plans: [SIPRECMediaStream.Plan?], offer: SDPSession) {
         guard let promise = started else { return }
         let wanted = plans.compactMap { $0 }.count
+        guard wanted > 0 else {
+            context.metrics.callRefused("sip.noUsableStream")
+            return refuseStart(MediaClose(code: 1003, reason: "no offered stream can be recorded (codecs, profile, SRTP keys or speakers)"))
+        }
         guard let ports = ports.allocate(wanted) else {
             context.metrics.callRefused("sip.rtpPortsExhausted")
             return refuseStart(MediaClose(code: 1013, reason: "no free RTP ports"))
@@ -99,9 +113,17 @@ final class SIPRECCall: @unchecked Sendable {
         var binds: [EventLoopFuture<Void>] = []
         streams = plans.map { plan in
             guard let plan, let port = next.next() else { return nil }
-            let stream = SIPRECMediaStream(plan: plan, port: port, lifecycle: lifecycle, metrics: context.metrics)
-            binds.append(stream.bind(host: host, on: eventLoop))
-            return stream
+            do {
+                let stream = try SIPRECMediaStream(
+                    plan: plan, port: port, lifecycle: lifecycle, metrics: context.metrics, sessionStart: sessionStart)
+                stream.onFailure = { [weak self] close in self?.recorderClosed(close) }
+                binds.append(stream.bind(host: host, on: eventLoop))
+                return stream
+            } catch {
+                context.metrics.protocolError("sip.streamRefused.decoder")
+                context.logger.error("an RTP stream's decoder could not start", metadata: ["sipCall": "\(sipCallID)", "error": "\(error)"])
+                return nil
+            }
         }
         applyDirections(offer)
         EventLoopFuture.andAllSucceed(binds, on: eventLoop).whenComplete { result in
@@ -125,7 +147,9 @@ final class SIPRECCall: @unchecked Sendable {
     }
 
     private func answerStreams() -> [SDPAnswer.Stream] {
-        streams.map { $0.map { SDPAnswer.Stream(port: $0.port, codecs: $0.plan.codecs, fmtp: $0.plan.fmtp) } ?? .refused }
+        streams.map {
+            $0.map { SDPAnswer.Stream(port: $0.port, codecs: $0.plan.codecs, fmtp: $0.plan.fmtp, crypto: $0.plan.srtp?.answer) } ?? .refused
+        }
     }
 
     // MARK: Updates
@@ -183,7 +207,10 @@ final class SIPRECCall: @unchecked Sendable {
             self.ended = true
             self.tick?.cancel()
             self.tick = nil
-            for stream in self.streams { stream?.close() }
+            for stream in self.streams {
+                stream?.flush()
+                stream?.close()
+            }
             self.ports.release(self.allocated)
             self.allocated = []
             self.lifecycle.end(reason, flushing: [])

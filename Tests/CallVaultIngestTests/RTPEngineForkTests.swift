@@ -1,0 +1,107 @@
+import CallVaultAudio
+import CallVaultModel
+import CallVaultStore
+import CallVaultTestSupport
+import Foundation
+import Testing
+
+/// A call whose two legs run through rtpengine (Debian rtpengine-daemon, the media proxy SBCs and
+/// Kamailio/OpenSIPS use), forked to CallVault by rtpengine's own SIPREC subscription: the offer
+/// CallVault answers and the RTP it records come from rtpengine, not from our code.
+@Suite(
+    "SIPREC media forked by rtpengine", .serialized, .timeLimit(.minutes(10)),
+    .enabled(if: Services.required || RTPEngineControl.configured != nil, "SKIPPED: rtpengine is not running and CALLVAULT_SKIP_SERVICES=1 — media forked by rtpengine is NOT tested; run scripts/test"))
+struct RTPEngineForkTests {
+    @Test func bothLegsAreRecordedOnTheirOwnTracksFromTheConsentKeyOn() throws {
+        let ng = try RTPEngineControl(
+            address: try #require(RTPEngineControl.configured, "CALLVAULT_TEST_RTPENGINE_NG is not set: run the tests through scripts/test (rtpengine)"))
+        let (root, data) = try SIPServerEndToEndTests.setUp()
+        let (server, port) = try SIPServerEndToEndTests.serve(data)
+        defer { server.terminate() }
+
+        // The call between A (the customer) and B (the bot), through rtpengine.
+        let a = try RTPSender()
+        let b = try RTPSender()
+        let rtpeCall = "rtpe-\(UUID().uuidString)"
+        func sdp(_ port: Int) -> String {
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio \(port) RTP/AVP 0 101\r\n"
+                + "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
+        }
+        let offered = try ng.command("offer", ["call-id": .string(rtpeCall), "from-tag": .string("tagA"), "sdp": .string(sdp(a.port))])
+        let answered = try ng.command(
+            "answer", ["call-id": .string(rtpeCall), "from-tag": .string("tagA"), "to-tag": .string("tagB"), "sdp": .string(sdp(b.port))])
+        let towardsB = try #require(offered["sdp"]?.string.flatMap(RTPEngineControl.audioPort), "where B sends")
+        let towardsA = try #require(answered["sdp"]?.string.flatMap(RTPEngineControl.audioPort), "where A sends")
+
+        // rtpengine's SIPREC subscription: an offer with one labelled stream per leg.
+        let subscription = try ng.command(
+            "subscribe request", ["call-id": .string(rtpeCall), "flags": .list([.string("all"), .string("siprec")])])
+        let offer = try #require(subscription["sdp"]?.string)
+        let toTag = try #require(subscription["to-tag"]?.string)
+        let labelA = try #require(Self.label(of: "tagA", in: subscription))
+        let labelB = try #require(Self.label(of: "tagB", in: subscription))
+        let metadata = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <recording xmlns="urn:ietf:params:xml:ns:recording:1">
+              <datamode>complete</datamode>
+              <session session_id="s1"/>
+              <participant participant_id="pa"><nameID aor="sip:+31201234567@carrier.test"/></participant>
+              <participant participant_id="pb"><nameID aor="sip:bot@acme.test"/></participant>
+              <stream stream_id="sa" session_id="s1"><label>\(labelA)</label></stream>
+              <stream stream_id="sb" session_id="s1"><label>\(labelB)</label></stream>
+              <participantstreamassoc participant_id="pa"><send>sa</send></participantstreamassoc>
+              <participantstreamassoc participant_id="pb"><send>sb</send></participantstreamassoc>
+            </recording>
+            """
+        let src = try TestSIPClient(serverPort: port)
+        let body = "--b1\r\nContent-Type: application/sdp\r\n\r\n\(offer)\r\n--b1\r\nContent-Type: application/rs-metadata+xml\r\n\r\n"
+            + metadata.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n--b1--\r\n"
+        src.send(src.request("INVITE", cseq: 1, headers: ["Require: siprec"], contentType: "multipart/mixed;boundary=b1", body: body))
+        let ok = try #require(src.receiveFinal())
+        #expect(TestSIPClient.status(ok) == 200)
+        src.send(src.request("ACK", cseq: 1, inDialog: true, branch: "z9hG4bKack"))
+        _ = try ng.command(
+            "subscribe answer", ["call-id": .string(rtpeCall), "to-tag": .string(toTag), "sdp": .string(TestSIPClient.body(ok))])
+
+        // Three seconds of each leg: A a 440 Hz tone with the consent key 1 at 0.5 s, B 1000 Hz.
+        let start = Date().addingTimeInterval(0.2)
+        let legA = Thread {
+            a.send(RTPCapture.tone(440, seconds: 3), to: towardsA, ssrc: 0xA11CE, keys: [(500, 1)], start: start)
+        }
+        legA.start()
+        b.send(RTPCapture.tone(1000, seconds: 3), to: towardsB, ssrc: 0xB0B, start: start)
+        Thread.sleep(forTimeInterval: 0.5)
+        src.send(src.request("BYE", cseq: 2, inDialog: true))
+        #expect(TestSIPClient.status(src.receiveFinal()) == 200)
+        _ = try? ng.command("delete", ["call-id": .string(rtpeCall)])
+
+        let catalog = try ServeEndToEndTests.catalog(data: data)
+        let call = try #require(try catalog.calls(externalID: src.callID).first)
+        #expect(try poll(timeout: .seconds(20)) {
+            let recordings = try catalog.recordingSummaries().filter { $0.callId == call.id }
+            return recordings.count == 2 && recordings.allSatisfy { $0.state == .complete }
+        }, "a complete recording per track")
+        let wav = root + "/call.wav"
+        #expect(try ServeEndToEndTests.cli(["calls", "export", call.id, "--out", wav], data: data).status == 0)
+        let reader = try AudioFileReader(path: wav)
+        #expect(reader.channels == 2)
+        let caller = try reader.readAll(.channel(0))
+        let bot = try AudioFileReader(path: wav).readAll(.channel(1))
+        // From the consent on (the key at 0.5 s), each track carries its own leg's tone only.
+        let rate = reader.sampleRate
+        let window = (rate * 1)..<(rate * 2)
+        #expect(ToneAnalysis.share(of: 440, in: caller[window], rate: Double(rate)) > 0.3, "the customer's leg on the caller track")
+        #expect(ToneAnalysis.share(of: 1000, in: caller[window], rate: Double(rate)) < 0.05)
+        #expect(ToneAnalysis.share(of: 1000, in: bot[window], rate: Double(rate)) > 0.3, "the bot's leg on the bot track")
+        #expect(ToneAnalysis.share(of: 440, in: bot[window], rate: Double(rate)) < 0.05)
+        // Before the consent nothing was kept.
+        #expect(ToneAnalysis.rms(caller[0..<(rate / 5)]) < 50)
+        #expect(try server.stop() == 0)
+    }
+
+    /// The label rtpengine gave the stream of the leg tagged `tag` (`media-labels` of its reply).
+    static func label(of tag: String, in reply: RTPEngineControl.Value) -> String? {
+        guard case .dictionary(let labels)? = reply["media-labels"] else { return nil }
+        return labels.first { $0.value["tag"]?.string == tag }?.key
+    }
+}
