@@ -72,8 +72,11 @@ enum SIPPScenario {
 
     // MARK: Scenarios
 
-    /// The whole session of one flavour. `media` adds an action after the ACK (a pcap played).
-    static func session(_ flavour: Flavour, media: String? = nil, holdMs: Int = 300) -> String {
+    /// The whole session of one flavour. `media` is played after the first ACK (a pcap, `holdMs` before
+    /// the pause), `pausedMedia` while the streams are `inactive` (`pausedMs` long): it must not be kept.
+    static func session(
+        _ flavour: Flavour, media: String? = nil, holdMs: Int = 300, pausedMedia: String? = nil, pausedMs: Int = 200
+    ) -> String {
         let c = flavour == .acmeDraft
         let h = (via: c ? "v" : "Via", from: c ? "f" : "From", to: c ? "t" : "To", callID: c ? "i" : "Call-ID",
                  contact: c ? "m" : "Contact", type: c ? "c" : "Content-Type", length: c ? "l" : "Content-Length")
@@ -171,17 +174,22 @@ enum SIPPScenario {
         xml += request("INVITE", 1, inDialog: false, type: first.type, body: first.body)
         xml += expect200("Contact:.*\\+sip\\.srs|m:.*\\+sip\\.srs")
         xml += ack(1)
-        if let media { xml += "  <nop>\n    <action>\n      \(media)\n    </action>\n  </nop>\n" }
+        func play(_ pcap: String?) -> String {
+            guard let pcap else { return "" }
+            return "  <nop>\n    <action>\n      <exec play_pcap_audio=\"\(pcap)\"/>\n    </action>\n  </nop>\n"
+        }
+        xml += play(media)
         xml += "  <pause milliseconds=\"\(holdMs)\"/>\n"
         let pause = offer("inactive", 2)
         xml += request("INVITE", 2, type: pause.type, body: pause.body) + expect200("a=inactive") + ack(2)
-        xml += "  <pause milliseconds=\"200\"/>\n"
+        xml += play(pausedMedia)
+        xml += "  <pause milliseconds=\"\(pausedMs)\"/>\n"
         let resume = offer("sendonly", 3)
         xml += request("INVITE", 3, type: resume.type, body: resume.body) + expect200("a=recvonly") + ack(3)
         if flavour != .noMetadata {
             xml += request("UPDATE", 4, type: "application/rs-metadata+xml", body: metadata) + expect200()
         }
-        xml += "  <pause milliseconds=\"\(holdMs)\"/>\n"
+        xml += "  <pause milliseconds=\"300\"/>\n"
         xml += request("BYE", 5) + expect200()
         // sipp refuses a variable assigned but never read: the regexp checks only assign to mark a match.
         xml += "  <Reference variables=\"1\"/>\n</scenario>\n"
