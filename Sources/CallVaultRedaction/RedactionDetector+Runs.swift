@@ -28,7 +28,14 @@ extension RedactionDetector {
                 let digits = String(symbols[start..<end].map(\.character).filter(\.isNumber))
                 let plus = symbols[start].character == "+"
                 let wordRange = symbols[start].words.lowerBound...symbols[start..<end].map(\.words.upperBound).max()!
-                if let (kind, check) = kind(
+                if !plus, let parts = Self.cardWithDetails(digits) {
+                    var offset = start
+                    for (length, kind) in parts {
+                        let check: RedactionCheck = kind == .cardNumber ? .valid : .none
+                        spans.append(span(run, offset..<(offset + length), kind, check))
+                        offset += length
+                    }
+                } else if let (kind, check) = kind(
                     digits: digits, plus: plus, prompt: prompt, words: wordRange, track: run.track,
                     startMs: symbols[start].startMs, in: context, cardEnds: cardEnds)
                 {
@@ -110,6 +117,25 @@ extension RedactionDetector {
         case 6 where Self.isExpiry(digits): return (.expiryDate, .none)
         default: return nil
         }
+    }
+
+    /// A card number said in one breath with its expiry and security code ("… 4444, oh nine twenty
+    /// eight, seven three seven"): a Luhn-valid 15- or 16-digit prefix followed by an expiry (4
+    /// digits), a code (3–4), or both. Luhn only chooses where to cut: the run is redacted whole
+    /// either way, and without a valid prefix it stays one card span.
+    static func cardWithDetails(_ digits: String) -> [(Int, RedactionEntityKind)]? {
+        for length in [16, 15] where digits.count > length && CheckDigits.luhn(digits.prefix(length)) {
+            let rest = String(digits.dropFirst(length))
+            switch rest.count {
+            case 3: return [(length, .cardNumber), (3, .securityCode)]
+            case 4: return [(length, .cardNumber), (4, isExpiry(rest) ? .expiryDate : .securityCode)]
+            case 7, 8:
+                guard isExpiry(String(rest.prefix(4))) else { continue }
+                return [(length, .cardNumber), (4, .expiryDate), (rest.count - 4, .securityCode)]
+            default: continue
+            }
+        }
+        return nil
     }
 
     /// A check-digit label for an identity number: BSN (9 digits) or Steuer-ID (11).

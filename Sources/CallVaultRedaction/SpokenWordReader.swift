@@ -66,7 +66,8 @@ struct SpokenWordReader: Sendable {
         if lower.count == 1, let letter = lower.first, letter.isLetter, letter.isASCII {
             return [.letter(Character(letter.uppercased()))]
         }
-        guard trimmed.count >= 2, trimmed.count <= 34, trimmed.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        guard trimmed.count >= 2, trimmed.count <= 34, lower.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+            trimmed.contains(where: \.isLetter)
         else { return nil }
         let hasDigit = trimmed.contains(where: \.isNumber)
         let upperBlock = trimmed.allSatisfy { $0.isNumber || $0.isUppercase } && (hasDigit || trimmed.count <= 4)

@@ -36,6 +36,7 @@ struct CallScript: Sendable {
 
     /// The words in transcript order (by start time, caller first on a tie) and the expected entities.
     func build() -> (words: [RedactionWord], expected: [Expected]) {
+        // A label without "#" names one entity per line; "card#a" joins lines into one entity.
         var timed: [(word: RedactionWord, label: String?)] = []
         for (segment, line) in lines.enumerated() {
             var label: String?
@@ -44,6 +45,7 @@ struct CallScript: Sendable {
                 var text = Substring(raw)
                 if text.hasPrefix("{") {
                     label = String(text.dropFirst().dropLast())
+                    if label?.contains("#") == false { label! += "#line\(segment)-\(position)" }
                     continue
                 }
                 let closes = text.hasSuffix("}")
