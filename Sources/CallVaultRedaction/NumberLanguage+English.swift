@@ -34,7 +34,7 @@ extension NumberLanguage {
             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
             "twentieth": 20, "thirtieth": 30,
         ],
-        plus: ["plus"], at: ["at", "@"], dot: ["dot", "period", "point"], dash: ["dash", "hyphen", "minus"],
+        plus: ["plus"], at: ["at", "@"], dot: ["dot", "period", "point"], dash: ["dash", "hyphen", "minus", "slash"],
         underscore: ["underscore"],
         quantityWords: [
             "euro", "euros", "eur", "dollar", "dollars", "pound", "pounds", "quid", "cent", "cents", "pence", "p",

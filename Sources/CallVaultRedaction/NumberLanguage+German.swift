@@ -25,7 +25,7 @@ extension NumberLanguage {
         ],
         ordinalSuffixes: ["sten", "ster", "stes", "ste", "ten", "ter", "tes", "te"],
         ordinalStems: ["ers": 1, "drit": 3, "sieb": 7, "ach": 8],
-        plus: ["plus"], at: ["at", "ät", "klammeraffe"], dot: ["punkt"], dash: ["strich", "bindestrich", "minus"],
+        plus: ["plus"], at: ["at", "ät", "klammeraffe"], dot: ["punkt"], dash: ["strich", "bindestrich", "minus", "schrägstrich"],
         underscore: ["unterstrich"],
         quantityWords: [
             "euro", "cent", "prozent", "uhr", "minuten", "stunden", "tage", "wochen", "monate", "jahre", "stück",

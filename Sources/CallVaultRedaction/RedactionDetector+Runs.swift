@@ -119,19 +119,16 @@ extension RedactionDetector {
         }
     }
 
-    /// A card number said in one breath with its expiry and security code ("… 4444, oh nine twenty
-    /// eight, seven three seven"): a Luhn-valid 15- or 16-digit prefix followed by an expiry (4
-    /// digits), a code (3–4), or both. Luhn only chooses where to cut: the run is redacted whole
-    /// either way, and without a valid prefix it stays one card span.
+    /// A card number said in one breath with its expiry or security code ("… 4444, oh nine twenty
+    /// eight"): a Luhn-valid 15- or 16-digit prefix followed by 3–4 digits. Luhn only chooses where
+    /// to cut: the run is redacted whole either way, and anything longer (a self-correction that
+    /// restarts the number) stays one card span.
     static func cardWithDetails(_ digits: String) -> [(Int, RedactionEntityKind)]? {
         for length in [16, 15] where digits.count > length && CheckDigits.luhn(digits.prefix(length)) {
             let rest = String(digits.dropFirst(length))
             switch rest.count {
             case 3: return [(length, .cardNumber), (3, .securityCode)]
             case 4: return [(length, .cardNumber), (4, isExpiry(rest) ? .expiryDate : .securityCode)]
-            case 7, 8:
-                guard isExpiry(String(rest.prefix(4))) else { continue }
-                return [(length, .cardNumber), (4, .expiryDate), (rest.count - 4, .securityCode)]
             default: continue
             }
         }
