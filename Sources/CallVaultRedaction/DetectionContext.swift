@@ -21,7 +21,7 @@ struct DetectionContext {
 
     init(words: [RedactionWord], reader: SpokenWordReader, configuration: RedactionConfiguration) {
         self.words = words
-        self.tokens = words.map { reader.read($0.text) }
+        self.tokens = reader.read(words)
         self.lowered = words.map { SpokenWordReader.normalised($0.text) }
         self.configuration = configuration
         self.lexicon = reader.lexicon
@@ -39,7 +39,7 @@ struct DetectionContext {
                 for (prompt, phrase) in lexicon.prompts where phrase.count <= position + 1 {
                     let start = position + 1 - phrase.count
                     let matched = phrase.indices.allSatisfy { offset in
-                        SpokenLexicon.matches(phrase[offset], lowered[indices[start + offset]])
+                        phrase[offset].matches(lowered[indices[start + offset]])
                     }
                     if matched { hits.append(PromptHit(prompt: prompt, word: index, length: phrase.count)) }
                 }
@@ -51,24 +51,37 @@ struct DetectionContext {
     /// The prompt said last before `word` (either track), within the configured window, or nil. Of
     /// prompts ending on the same word the longest wins ("card number" over "number").
     func nearestPrompt(before word: Int) -> PromptHit? {
-        guard let hit = prompts.last(where: { $0.word < word }) else { return nil }
+        let position = Self.partition(prompts.count) { prompts[$0].word < word }
+        guard position > 0 else { return nil }
+        let hit = prompts[position - 1]
+        guard words[word].startMs - words[hit.word].endMs <= configuration.promptWindowMs else { return nil }
         let wordsBetween = words[(hit.word + 1)..<word].indices.filter { tokens[$0] != [.filler] }.count
-        guard wordsBetween <= configuration.promptWindowWords,
-            words[word].startMs - words[hit.word].endMs <= configuration.promptWindowMs
-        else { return nil }
-        return hit
+        return wordsBetween <= configuration.promptWindowWords ? hit : nil
     }
 
     /// The next word of `track` after `word` that is not a hesitation, if any.
     func nextWord(after word: Int, track: RedactionTrack) -> Int? {
         guard let indices = trackWords[track] else { return nil }
-        return indices.first { $0 > word && tokens[$0] != [.filler] }
+        let start = Self.partition(indices.count) { indices[$0] <= word }
+        return indices[start...].first { tokens[$0] != [.filler] }
     }
 
     /// The previous word of `track` before `word` that is not a hesitation, if any.
     func previousWord(before word: Int, track: RedactionTrack) -> Int? {
         guard let indices = trackWords[track] else { return nil }
-        return indices.last { $0 < word && tokens[$0] != [.filler] }
+        let end = Self.partition(indices.count) { indices[$0] < word }
+        return indices[..<end].last { tokens[$0] != [.filler] }
+    }
+
+    /// The first position in `0..<count` where `isBefore` turns false (binary search over a sorted
+    /// list): a long call has thousands of words and prompts, and every run asks.
+    private static func partition(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if isBefore(middle) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// True when a quantity or currency word follows or precedes the run: an amount, a time, a count.

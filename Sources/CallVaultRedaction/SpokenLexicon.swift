@@ -13,7 +13,7 @@ struct SpokenLexicon: Sendable {
     var quantityWords: Set<String> = []
     var emailStopWords: Set<String> = []
     /// Prompt phrases, each a list of word patterns.
-    var prompts: [(prompt: RedactionPrompt, phrase: [String])] = []
+    var prompts: [(prompt: RedactionPrompt, phrase: [WordPattern])] = []
     /// Conjunctions ("and") that may sit inside a number after "hundred".
     var conjunctions: Set<String> = []
 
@@ -53,23 +53,34 @@ struct SpokenLexicon: Sendable {
             quantityWords.formUnion(language.quantityWords)
             emailStopWords.formUnion(language.emailStopWords)
             for prompt in RedactionPrompt.allCases {
-                for phrase in language.prompts[prompt] ?? [] { prompts.append((prompt, phrase)) }
+                for phrase in language.prompts[prompt] ?? [] { prompts.append((prompt, phrase.map(WordPattern.init))) }
             }
         }
         maxPieceLength = compoundPieces.keys.map(\.count).max() ?? 0
         ordinalSuffixes.sort { $0.count > $1.count }
         for word in conjunctions where words[word] == nil { words[word] = .conjunction }
     }
+}
 
-    /// True when `word` matches a prompt pattern (`*x`, `x*`, `*x*` or exact).
-    static func matches(_ pattern: String, _ word: String) -> Bool {
+/// One word of a prompt phrase: exact, or `*x` (ends with), `x*` (starts with), `*x*` (contains),
+/// parsed once so matching a long call allocates nothing.
+struct WordPattern: Sendable {
+    enum Kind { case exact, prefix, suffix, contains }
+    let kind: Kind
+    let core: String
+
+    init(_ pattern: String) {
         let leading = pattern.hasPrefix("*"), trailing = pattern.hasSuffix("*")
-        let core = String(pattern.dropFirst(leading ? 1 : 0).dropLast(trailing ? 1 : 0))
-        switch (leading, trailing) {
-        case (true, true): return word.contains(core)
-        case (true, false): return word.hasSuffix(core)
-        case (false, true): return word.hasPrefix(core)
-        case (false, false): return word == core
+        core = String(pattern.dropFirst(leading ? 1 : 0).dropLast(trailing ? 1 : 0))
+        kind = leading ? (trailing ? .contains : .suffix) : (trailing ? .prefix : .exact)
+    }
+
+    func matches(_ word: String) -> Bool {
+        switch kind {
+        case .exact: word == core
+        case .prefix: word.hasPrefix(core)
+        case .suffix: word.hasSuffix(core)
+        case .contains: word.contains(core)
         }
     }
 }

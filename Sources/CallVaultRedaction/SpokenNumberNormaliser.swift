@@ -15,7 +15,7 @@ public struct SpokenNumberNormaliser: Sendable {
 
     /// The runs in `words` (both tracks, in time order as a transcript lists them), ordered by start.
     public func runs(in words: [RedactionWord]) -> [SpokenNumberRun] {
-        runs(in: words, tokens: words.map { reader.read($0.text) })
+        runs(in: words, tokens: reader.read(words))
     }
 
     func runs(in words: [RedactionWord], tokens: [[SpokenToken]]) -> [SpokenNumberRun] {

@@ -17,6 +17,18 @@ struct SpokenWordReader: Sendable {
         return String(scalars)
     }
 
+    /// Every word read, each distinct text once: a call repeats its few hundred words thousands of
+    /// times, and compound splitting is the costly part.
+    func read(_ words: [RedactionWord]) -> [[SpokenToken]] {
+        var known: [String: [SpokenToken]] = [:]
+        return words.map { word in
+            if let tokens = known[word.text] { return tokens }
+            let tokens = read(word.text)
+            known[word.text] = tokens
+            return tokens
+        }
+    }
+
     func read(_ text: String) -> [SpokenToken] {
         let lower = Self.normalised(text)
         if lower.isEmpty || lexicon.fillers.contains(lower) { return [.filler] }
