@@ -59,7 +59,7 @@ extension NumberLanguage {
             .account: [["account", "number"], ["account"], ["sort", "code"], ["routing", "number"], ["iban"], ["bank", "details"]],
             .phone: [
                 ["phone"], ["phone", "number"], ["mobile"], ["cell"], ["telephone"], ["call", "me"], ["call", "back"],
-                ["reach", "me"], ["whatsapp"], ["landline"], ["contact", "number"],
+                ["reach", "me"], ["whatsapp"], ["landline"], ["contact", "number"], ["my", "number"], ["text", "me"],
             ],
             .nationalID: [
                 ["bsn"], ["citizen", "service", "number"], ["social", "security"], ["national", "insurance"],

@@ -57,6 +57,13 @@ extension RedactionDetector {
                 sawDot = sawDot || token == .dot
             } else if sawDot, Self.topLevelDomains.contains(word) {
                 end = cursor
+            } else if sawDot, cursor + 1 < spoken.count, case .letter(let first)? = context.tokens[index].first,
+                case .letter(let second)? = context.tokens[spoken[cursor + 1]].first,
+                Self.topLevelDomains.contains(String([first, second]).lowercased())
+            {
+                // A spelled country domain: "dot n l".
+                end = cursor + 1
+                cursor += 1
             } else if word.contains("."), let tld = word.split(separator: ".").last,
                 Self.topLevelDomains.contains(String(tld))
             {
