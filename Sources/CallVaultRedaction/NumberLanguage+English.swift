@@ -10,8 +10,13 @@ extension NumberLanguage {
             "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
             "seventeen": 17, "eighteen": 18, "nineteen": 19,
         ],
-        tens: ["twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90],
-        hundred: ["hundred"], thousand: ["thousand"], conjunction: ["and"],
+        tens: [
+            "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+            "eighty": 80, "ninety": 90,
+        ],
+        hundred: ["hundred"],
+        thousand: ["thousand"],
+        conjunction: ["and"],
         repeaters: ["double": 2, "triple": 3, "treble": 3],
         fillers: [
             "uh", "uhm", "um", "umm", "er", "erm", "ah", "eh", "hm", "hmm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh",
@@ -34,7 +39,10 @@ extension NumberLanguage {
             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
             "twentieth": 20, "thirtieth": 30,
         ],
-        plus: ["plus"], at: ["at", "@"], dot: ["dot", "period", "point"], dash: ["dash", "hyphen", "minus", "slash"],
+        plus: ["plus"],
+        at: ["at", "@"],
+        dot: ["dot", "period", "point"],
+        dash: ["dash", "hyphen", "minus", "slash"],
         underscore: ["underscore"],
         quantityWords: [
             "euro", "euros", "eur", "dollar", "dollars", "pound", "pounds", "quid", "cent", "cents", "pence", "p",
@@ -55,8 +63,14 @@ extension NumberLanguage {
                 ["security", "code"], ["cvv"], ["cvc"], ["cv2"], ["cvv2"], ["csc"], ["card", "verification"],
                 ["digits", "on", "the", "back"], ["three", "digits"], ["verification", "code"],
             ],
-            .expiry: [["expiry"], ["expiry", "date"], ["expiration"], ["expires"], ["expire"], ["valid", "until"], ["valid", "thru"], ["valid", "through"], ["end", "date"]],
-            .account: [["account", "number"], ["account"], ["sort", "code"], ["routing", "number"], ["iban"], ["bank", "details"]],
+            .expiry: [
+                ["expiry"], ["expiry", "date"], ["expiration"], ["expires"], ["expire"], ["valid", "until"],
+                ["valid", "thru"], ["valid", "through"], ["end", "date"],
+            ],
+            .account: [
+                ["account", "number"], ["account"], ["sort", "code"], ["routing", "number"], ["iban"],
+                ["bank", "details"],
+            ],
             .phone: [
                 ["phone"], ["phone", "number"], ["mobile"], ["cell"], ["telephone"], ["call", "me"], ["call", "back"],
                 ["reach", "me"], ["whatsapp"], ["landline"], ["contact", "number"], ["my", "number"], ["text", "me"],
@@ -66,7 +80,9 @@ extension NumberLanguage {
                 ["id", "number"], ["tax", "id"], ["tax", "number"], ["passport", "number"], ["identity", "number"],
                 ["personal", "number"],
             ],
-            .dateOfBirth: [["date", "of", "birth"], ["birth", "date"], ["birthdate"], ["born"], ["birthday"], ["dob"], ["d.o.b."]],
+            .dateOfBirth: [
+                ["date", "of", "birth"], ["birth", "date"], ["birthdate"], ["born"], ["birthday"], ["dob"], ["d.o.b."],
+            ],
             .harmless: [
                 ["order"], ["order", "number"], ["reference"], ["booking"], ["invoice"], ["ticket"], ["tracking"],
                 ["postcode"], ["post", "code"], ["zip"], ["zip", "code"], ["house", "number"], ["room"], ["flight"],

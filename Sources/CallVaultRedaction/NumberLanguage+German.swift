@@ -16,22 +16,32 @@ extension NumberLanguage {
             "zwanzig": 20, "dreißig": 30, "dreissig": 30, "vierzig": 40, "fünfzig": 50, "fuenfzig": 50,
             "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90,
         ],
-        hundred: ["hundert"], thousand: ["tausend"], unitTensJoiner: ["und"],
+        hundred: ["hundert"],
+        thousand: ["tausend"],
+        unitTensJoiner: ["und"],
         repeaters: ["doppel": 2, "doppelt": 2, "doppelte": 2, "dreifach": 3],
-        fillers: ["äh", "ähm", "öh", "hm", "mhm", "ja", "genau", "also", "moment", "entschuldigung", "sorry", "nein", "quatsch"],
+        fillers: [
+            "äh", "ähm", "öh", "hm", "mhm", "ja", "genau", "also", "moment", "entschuldigung", "sorry", "nein",
+            "quatsch",
+        ],
         months: [
             "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "april": 4, "mai": 5, "juni": 6,
             "juli": 7, "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
         ],
         ordinalSuffixes: ["sten", "ster", "stes", "ste", "ten", "ter", "tes", "te"],
         ordinalStems: ["ers": 1, "drit": 3, "sieb": 7, "ach": 8],
-        plus: ["plus"], at: ["at", "ät", "klammeraffe"], dot: ["punkt"], dash: ["strich", "bindestrich", "minus", "schrägstrich"],
+        plus: ["plus"],
+        at: ["at", "ät", "klammeraffe"],
+        dot: ["punkt"],
+        dash: ["strich", "bindestrich", "minus", "schrägstrich"],
         underscore: ["unterstrich"],
         quantityWords: [
             "euro", "cent", "prozent", "uhr", "minuten", "stunden", "tage", "wochen", "monate", "jahre", "stück",
             "mal", "kilo", "gramm", "liter", "meter", "personen", "nächte",
         ],
-        emailStopWords: ["meine", "mein", "ist", "lautet", "die", "adresse", "e-mail-adresse", "mailadresse", "an", "und"],
+        emailStopWords: [
+            "meine", "mein", "ist", "lautet", "die", "adresse", "e-mail-adresse", "mailadresse", "an", "und",
+        ],
         prompts: [
             .card: [["*karte*"], ["kartennummer"], ["visa"], ["mastercard"]],
             .securityCode: [
@@ -42,7 +52,8 @@ extension NumberLanguage {
             .account: [["kontonummer"], ["konto"], ["bankverbindung"], ["bankleitzahl"], ["blz"]],
             .phone: [["telefon*"], ["handy*"], ["mobil*"], ["rufnummer"], ["zurückrufen"], ["erreichbar"]],
             .nationalID: [
-                ["steuer-id"], ["steuerid"], ["steuer", "id"], ["steueridentifikationsnummer"], ["identifikationsnummer"],
+                ["steuer-id"], ["steuerid"], ["steuer", "id"], ["steueridentifikationsnummer"],
+                ["identifikationsnummer"],
                 ["ausweisnummer"], ["personalausweis*"], ["sozialversicherungsnummer"],
             ],
             .dateOfBirth: [["geburtsdatum"], ["geboren"], ["geburtstag"]],

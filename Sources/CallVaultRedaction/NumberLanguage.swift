@@ -48,13 +48,30 @@ public struct NumberLanguage: Sendable, Hashable {
     public var prompts: [RedactionPrompt: [[String]]]
 
     public init(
-        code: String, units: [String: Int], compoundUnits: [String: Int] = [:], teens: [String: Int],
-        tens: [String: Int], hundred: Set<String>, thousand: Set<String>, unitTensJoiner: Set<String> = [],
-        conjunction: Set<String> = [], repeaters: [String: Int], fillers: Set<String>,
-        letters: [String: Character] = [:], months: [String: Int], ordinals: [String: Int] = [:],
-        ordinalSuffixes: [String] = [], ordinalStems: [String: Int] = [:], plus: Set<String>, at: Set<String>,
-        dot: Set<String>, dash: Set<String>, underscore: Set<String>, quantityWords: Set<String>,
-        emailStopWords: Set<String>, prompts: [RedactionPrompt: [[String]]]
+        code: String,
+        units: [String: Int],
+        compoundUnits: [String: Int] = [:],
+        teens: [String: Int],
+        tens: [String: Int],
+        hundred: Set<String>,
+        thousand: Set<String>,
+        unitTensJoiner: Set<String> = [],
+        conjunction: Set<String> = [],
+        repeaters: [String: Int],
+        fillers: Set<String>,
+        letters: [String: Character] = [:],
+        months: [String: Int],
+        ordinals: [String: Int] = [:],
+        ordinalSuffixes: [String] = [],
+        ordinalStems: [String: Int] = [:],
+        plus: Set<String>,
+        at: Set<String>,
+        dot: Set<String>,
+        dash: Set<String>,
+        underscore: Set<String>,
+        quantityWords: Set<String>,
+        emailStopWords: Set<String>,
+        prompts: [RedactionPrompt: [[String]]]
     ) {
         self.code = code
         self.units = units

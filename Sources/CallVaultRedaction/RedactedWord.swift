@@ -17,8 +17,13 @@ public struct RedactedWord: Sendable, Hashable, Codable {
     public var isPlaceholder: Bool { kind != nil }
 
     public init(
-        text: String, startMs: Int, endMs: Int, track: RedactionTrack, sources: ClosedRange<RedactionWord.Source>,
-        words: ClosedRange<Int>, kind: RedactionEntityKind?
+        text: String,
+        startMs: Int,
+        endMs: Int,
+        track: RedactionTrack,
+        sources: ClosedRange<RedactionWord.Source>,
+        words: ClosedRange<Int>,
+        kind: RedactionEntityKind?
     ) {
         self.text = text
         self.startMs = startMs

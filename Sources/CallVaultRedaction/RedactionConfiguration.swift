@@ -19,7 +19,10 @@ public struct RedactionConfiguration: Sendable, Hashable {
     public init(
         categories: Set<RedactionCategory> = Set(RedactionCategory.allCases),
         languages: [NumberLanguage] = [.english, .german],
-        maxRunGapMs: Int = 3_000, promptWindowMs: Int = 15_000, promptWindowWords: Int = 14, cardContextMs: Int = 90_000
+        maxRunGapMs: Int = 3_000,
+        promptWindowMs: Int = 15_000,
+        promptWindowWords: Int = 14,
+        cardContextMs: Int = 90_000
     ) {
         self.categories = categories
         self.languages = languages

@@ -12,8 +12,13 @@ extension RedactionDetector {
             guard let (track, words) = spokenDate(after: hit.word, in: context) else { continue }
             spans.append(
                 RedactionSpan(
-                    track: track, startMs: context.words[words.lowerBound].startMs,
-                    endMs: context.words[words.upperBound].endMs, kind: kind, words: words))
+                    track: track,
+                    startMs: context.words[words.lowerBound].startMs,
+                    endMs: context.words[words.upperBound].endMs,
+                    kind: kind,
+                    words: words
+                )
+            )
         }
         return spans
     }
@@ -23,7 +28,9 @@ extension RedactionDetector {
     private func spokenDate(after prompt: Int, in context: DetectionContext) -> (RedactionTrack, ClosedRange<Int>)? {
         let limit = min(context.words.count, prompt + 1 + configuration.promptWindowWords)
         guard let first = (prompt + 1..<limit).first(where: { isDatePart(context, $0) }) else { return nil }
-        guard context.words[first].startMs - context.words[prompt].endMs <= configuration.promptWindowMs else { return nil }
+        guard context.words[first].startMs - context.words[prompt].endMs <= configuration.promptWindowMs else {
+            return nil
+        }
         let track = context.words[first].track
         var last = first
         var named = isNamedDatePart(context, first)
@@ -49,6 +56,7 @@ extension RedactionDetector {
     }
 
     private func isDatePart(_ context: DetectionContext, _ index: Int) -> Bool {
-        isNamedDatePart(context, index) || context.tokens[index].allSatisfy { $0.isNumeric || $0 == .conjunction || $0 == .joiner }
+        isNamedDatePart(context, index)
+            || context.tokens[index].allSatisfy { $0.isNumeric || $0 == .conjunction || $0 == .joiner }
     }
 }

@@ -80,7 +80,8 @@ extension RedactionDetector {
     private func isDomainPart(_ index: Int, in context: DetectionContext) -> Bool {
         let word = context.lowered[index]
         return !word.isEmpty && !context.lexicon.emailStopWords.contains(word)
-            && !context.lexicon.quantityWords.contains(word) && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+            && !context.lexicon.quantityWords.contains(word)
+            && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
     }
 
     private func isLocalPart(_ index: Int, in context: DetectionContext) -> Bool {
@@ -91,9 +92,15 @@ extension RedactionDetector {
             && word.allSatisfy { $0.isLetter || $0.isNumber || ".-_+".contains($0) }
     }
 
-    private func emailSpan(_ track: RedactionTrack, _ words: ClosedRange<Int>, _ context: DetectionContext) -> RedactionSpan {
+    private func emailSpan(_ track: RedactionTrack, _ words: ClosedRange<Int>, _ context: DetectionContext)
+        -> RedactionSpan
+    {
         RedactionSpan(
-            track: track, startMs: context.words[words.lowerBound].startMs,
-            endMs: context.words[words.upperBound].endMs, kind: .email, words: words)
+            track: track,
+            startMs: context.words[words.lowerBound].startMs,
+            endMs: context.words[words.upperBound].endMs,
+            kind: .email,
+            words: words
+        )
     }
 }

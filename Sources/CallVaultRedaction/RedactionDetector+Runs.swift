@@ -36,9 +36,15 @@ extension RedactionDetector {
                         offset += length
                     }
                 } else if let (kind, check) = kind(
-                    digits: digits, plus: plus, prompt: prompt, words: wordRange, track: run.track,
-                    startMs: symbols[start].startMs, in: context, cardEnds: cardEnds)
-                {
+                    digits: digits,
+                    plus: plus,
+                    prompt: prompt,
+                    words: wordRange,
+                    track: run.track,
+                    startMs: symbols[start].startMs,
+                    in: context,
+                    cardEnds: cardEnds
+                ) {
                     spans.append(span(run, start..<end, kind, check))
                 }
             }
@@ -75,16 +81,27 @@ extension RedactionDetector {
     {
         let part = run.symbols[range]
         return RedactionSpan(
-            track: run.track, startMs: part.first!.startMs, endMs: part.map(\.endMs).max()!, kind: kind,
-            words: part.first!.words.lowerBound...part.map(\.words.upperBound).max()!, check: check)
+            track: run.track,
+            startMs: part.first!.startMs,
+            endMs: part.map(\.endMs).max()!,
+            kind: kind,
+            words: part.first!.words.lowerBound...part.map(\.words.upperBound).max()!,
+            check: check
+        )
     }
 
     /// What a stretch of digits is, or nil when it is harmless. The order is the policy: card
     /// length always wins (never gated on Luhn); then what the prompt said; then shapes that need no
     /// prompt (national phone numbers, valid national IDs, short numbers right after a card).
     private func kind(
-        digits: String, plus: Bool, prompt: RedactionPrompt?, words: ClosedRange<Int>, track: RedactionTrack,
-        startMs: Int, in context: DetectionContext, cardEnds: [Int]
+        digits: String,
+        plus: Bool,
+        prompt: RedactionPrompt?,
+        words: ClosedRange<Int>,
+        track: RedactionTrack,
+        startMs: Int,
+        in context: DetectionContext,
+        cardEnds: [Int]
     ) -> (RedactionEntityKind, RedactionCheck)? {
         let n = digits.count
         if plus, n >= 7 { return (.phoneNumber, .none) }

@@ -51,8 +51,11 @@ public struct RedactionDetector: Sendable {
     static func merged(_ spans: [RedactionSpan]) -> [RedactionSpan] {
         var result: [RedactionSpan] = []
         let rank = Dictionary(uniqueKeysWithValues: precedence.enumerated().map { ($1, $0) })
-        for span in spans.sorted(by: { ($0.words.lowerBound, $0.words.upperBound) < ($1.words.lowerBound, $1.words.upperBound) }) {
-            if let index = result.lastIndex(where: { $0.track == span.track }), result[index].words.overlaps(span.words) {
+        for span in spans.sorted(by: {
+            ($0.words.lowerBound, $0.words.upperBound) < ($1.words.lowerBound, $1.words.upperBound)
+        }) {
+            if let index = result.lastIndex(where: { $0.track == span.track }), result[index].words.overlaps(span.words)
+            {
                 var kept = result[index]
                 if rank[span.kind]! < rank[kept.kind]! {
                     kept.kind = span.kind
@@ -60,7 +63,11 @@ public struct RedactionDetector: Sendable {
                 } else if span.kind == kept.kind, span.check != kept.check {
                     kept.check = .none
                 }
-                kept.words = min(kept.words.lowerBound, span.words.lowerBound)...max(kept.words.upperBound, span.words.upperBound)
+                kept.words =
+                    min(
+                        kept.words.lowerBound,
+                        span.words.lowerBound
+                    )...max(kept.words.upperBound, span.words.upperBound)
                 kept.startMs = min(kept.startMs, span.startMs)
                 kept.endMs = max(kept.endMs, span.endMs)
                 result[index] = kept

@@ -10,7 +10,11 @@ public struct RedactionManifest: Sendable, Hashable, Codable {
     public var categories: [RedactionCategory]
     public var spans: [RedactionSpan]
 
-    public init(detectorVersion: String = RedactionDetector.version, categories: Set<RedactionCategory>, spans: [RedactionSpan]) {
+    public init(
+        detectorVersion: String = RedactionDetector.version,
+        categories: Set<RedactionCategory>,
+        spans: [RedactionSpan]
+    ) {
         self.version = Self.currentVersion
         self.detectorVersion = detectorVersion
         self.categories = RedactionCategory.allCases.filter(categories.contains)

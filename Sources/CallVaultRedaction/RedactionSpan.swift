@@ -20,8 +20,13 @@ public struct RedactionSpan: Sendable, Hashable, Codable {
     public var category: RedactionCategory { kind.category }
 
     public init(
-        track: RedactionTrack, startMs: Int, endMs: Int, kind: RedactionEntityKind, words: ClosedRange<Int>,
-        check: RedactionCheck = .none, detectorVersion: String = RedactionDetector.version
+        track: RedactionTrack,
+        startMs: Int,
+        endMs: Int,
+        kind: RedactionEntityKind,
+        words: ClosedRange<Int>,
+        check: RedactionCheck = .none,
+        detectorVersion: String = RedactionDetector.version
     ) {
         self.track = track
         self.startMs = startMs
@@ -45,7 +50,11 @@ public struct RedactionSpan: Sendable, Hashable, Codable {
         let first = try c.decode(Int.self, forKey: .firstWord)
         let last = try c.decode(Int.self, forKey: .lastWord)
         guard first <= last else {
-            throw DecodingError.dataCorruptedError(forKey: .lastWord, in: c, debugDescription: "lastWord before firstWord")
+            throw DecodingError.dataCorruptedError(
+                forKey: .lastWord,
+                in: c,
+                debugDescription: "lastWord before firstWord"
+            )
         }
         words = first...last
         check = try c.decode(RedactionCheck.self, forKey: .check)

@@ -73,7 +73,9 @@ enum SpokenNumberGrammar {
     private static func thousandTail(_ items: [Item], value: Int, from start: Int) -> (Int, Int) {
         var next = start
         if next < items.count, case .conjunction = items[next].token { next += 1 }
-        if next < items.count, let (rest, after) = belowThousand(items, from: next) { return (value * 1000 + rest, after) }
+        if next < items.count, let (rest, after) = belowThousand(items, from: next) {
+            return (value * 1000 + rest, after)
+        }
         return (value * 1000, start)
     }
 
@@ -114,7 +116,9 @@ enum SpokenNumberGrammar {
         case .teen(let t):
             return (t, start + 1)
         case .unit(let u):
-            if start + 2 < items.count, case .joiner = items[start + 1].token, case .tens(let t) = items[start + 2].token {
+            if start + 2 < items.count, case .joiner = items[start + 1].token,
+                case .tens(let t) = items[start + 2].token
+            {
                 return (t + u, start + 3)
             }
             return (u, start + 1)

@@ -29,8 +29,11 @@ public struct SpokenNumberNormaliser: Sendable {
                     let symbols = SpokenNumberGrammar.groups(items).flatMap { group in
                         group.digits.map { character in
                             SpokenSymbol(
-                                character: character, words: group.firstWord...group.lastWord,
-                                startMs: words[group.firstWord].startMs, endMs: words[group.lastWord].endMs)
+                                character: character,
+                                words: group.firstWord...group.lastWord,
+                                startMs: words[group.firstWord].startMs,
+                                endMs: words[group.lastWord].endMs
+                            )
                         }
                     }
                     if !symbols.isEmpty { result.append(SpokenNumberRun(track: track, symbols: symbols)) }

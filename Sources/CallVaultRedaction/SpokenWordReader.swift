@@ -7,7 +7,9 @@ struct SpokenWordReader: Sendable {
     let lexicon: SpokenLexicon
 
     /// Characters trimmed from both ends of a word (engines attach punctuation to words).
-    private static let edgePunctuation: Set<Character> = [",", ".", "?", "!", ";", ":", "\"", "'", "(", ")", "[", "]", "…", "“", "”", "‘", "’"]
+    private static let edgePunctuation: Set<Character> = [
+        ",", ".", "?", "!", ";", ":", "\"", "'", "(", ")", "[", "]", "…", "“", "”", "‘", "’",
+    ]
 
     /// The lower-case word with edge punctuation removed, as prompts and stop words are matched.
     static func normalised(_ text: String) -> String {

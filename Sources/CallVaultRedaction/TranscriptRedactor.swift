@@ -18,7 +18,9 @@ public enum TranscriptRedactor {
     /// Words of the other track inside a span's range (a bot's "mm-hmm") are kept; words of the
     /// span's track in its range (the digits, and the "uh" between them) become the placeholder.
     public static func redact(
-        _ words: [RedactionWord], spans: [RedactionSpan], categories: Set<RedactionCategory> = Set(RedactionCategory.allCases)
+        _ words: [RedactionWord],
+        spans: [RedactionSpan],
+        categories: Set<RedactionCategory> = Set(RedactionCategory.allCases)
     ) -> RedactedTranscript {
         var cover = [Int?](repeating: nil, count: words.count)
         for (spanIndex, span) in spans.enumerated() {
@@ -33,8 +35,15 @@ public enum TranscriptRedactor {
                 open[word.track] = nil
                 output.append(
                     RedactedWord(
-                        text: word.text, startMs: word.startMs, endMs: word.endMs, track: word.track,
-                        sources: word.source...word.source, words: index...index, kind: nil))
+                        text: word.text,
+                        startMs: word.startMs,
+                        endMs: word.endMs,
+                        track: word.track,
+                        sources: word.source...word.source,
+                        words: index...index,
+                        kind: nil
+                    )
+                )
                 continue
             }
             if let current = open[word.track], current.span == spanIndex,
@@ -51,8 +60,15 @@ public enum TranscriptRedactor {
             open[word.track] = (output.count, spanIndex)
             output.append(
                 RedactedWord(
-                    text: kind.placeholder, startMs: word.startMs, endMs: word.endMs, track: word.track,
-                    sources: word.source...word.source, words: index...index, kind: kind))
+                    text: kind.placeholder,
+                    startMs: word.startMs,
+                    endMs: word.endMs,
+                    track: word.track,
+                    sources: word.source...word.source,
+                    words: index...index,
+                    kind: kind
+                )
+            )
         }
         return RedactedTranscript(words: output, manifest: RedactionManifest(categories: categories, spans: spans))
     }

@@ -52,14 +52,23 @@ struct CallScript: Sendable {
                 if closes { text = text.dropLast() }
                 let start = line.startMs + position * Self.stepMs
                 timed.append(
-                    (RedactionWord(
-                        text: String(text), startMs: start, endMs: start + Self.wordMs, track: line.track,
-                        source: .init(segment: segment, word: position)), label))
+                    (
+                        RedactionWord(
+                            text: String(text),
+                            startMs: start,
+                            endMs: start + Self.wordMs,
+                            track: line.track,
+                            source: .init(segment: segment, word: position)
+                        ), label
+                    )
+                )
                 position += 1
                 if closes { label = nil }
             }
         }
-        timed.sort { ($0.word.startMs, $0.word.track == .caller ? 0 : 1) < ($1.word.startMs, $1.word.track == .caller ? 0 : 1) }
+        timed.sort {
+            ($0.word.startMs, $0.word.track == .caller ? 0 : 1) < ($1.word.startMs, $1.word.track == .caller ? 0 : 1)
+        }
         var expected: [String: Expected] = [:]
         for (index, item) in timed.enumerated() {
             guard let label = item.label else { continue }

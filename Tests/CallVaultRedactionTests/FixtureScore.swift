@@ -18,7 +18,9 @@ struct FixtureScore {
         let spans = detector.detect(words)
         for entity in expected {
             let covered = entity.words.allSatisfy { index in
-                spans.contains { $0.category == entity.kind.category && $0.track == entity.track && $0.words.contains(index) }
+                spans.contains {
+                    $0.category == entity.kind.category && $0.track == entity.track && $0.words.contains(index)
+                }
             }
             if covered {
                 recalled[entity.kind, default: 0] += 1
@@ -27,7 +29,8 @@ struct FixtureScore {
                 problems.append("\(script.name): missed \(entity.kind)")
             }
             if entity.kind.category == .payment {
-                for index in entity.words where !spans.contains(where: { $0.track == entity.track && $0.words.contains(index) }) {
+                for index in entity.words
+                where !spans.contains(where: { $0.track == entity.track && $0.words.contains(index) }) {
                     leakedPaymentMs += words[index].endMs - words[index].startMs
                 }
             }
@@ -56,8 +59,10 @@ struct FixtureScore {
             let recall = total == 0 ? "-" : percent(found, total)
             let precision = tp + fp == 0 ? "-" : percent(tp, tp + fp)
             lines.append(
-                kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) + pad(String(total), 8) + pad(recall, 8)
-                    + pad(precision, 11) + "  (\(tp)/\(fp))")
+                kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0) + pad(String(total), 8)
+                    + pad(recall, 8)
+                    + pad(precision, 11) + "  (\(tp)/\(fp))"
+            )
         }
         lines.append("leaked payment audio: \(leakedPaymentMs) ms")
         return lines.joined(separator: "\n")

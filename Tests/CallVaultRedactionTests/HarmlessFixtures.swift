@@ -30,10 +30,13 @@ enum HarmlessFixtures {
         .caller("the reference is AB 12 34"),
         .caller("I need 2 tickets for the 7th at 8 pm"),
         .caller("it was about 1,500 people"),
-        CallScript("amount after a card", [
-            (.caller, 0, "card {card: 4111 1111 1111 1111}"),
-            (.bot, 3000, "that will be 150 euros for 3 nights"),
-        ]),
+        CallScript(
+            "amount after a card",
+            [
+                (.caller, 0, "card {card: 4111 1111 1111 1111}"),
+                (.bot, 3000, "that will be 150 euros for 3 nights"),
+            ]
+        ),
         .caller("postcode 10115 Berlin"),
         .caller("number seven please, twenty two and forty five"),
     ]

@@ -4,17 +4,24 @@
 enum HeldOutFixtures {
     static let sensitive: [CallScript] = [
         .caller("the number on the card is {card: 4,111,111,111,111,111}"),
-        CallScript("card in four groups with long pauses after a prompt", [
-            (.bot, 0, "go ahead with the card number"),
-            (.caller, 3000, "{card#a: 4111}"), (.caller, 6700, "{card#a: 1111}"), (.caller, 10400, "{card#a: 1111}"),
-            (.caller, 14100, "{card#a: 1111}"),
-        ]),
+        CallScript(
+            "card in four groups with long pauses after a prompt",
+            [
+                (.bot, 0, "go ahead with the card number"),
+                (.caller, 3000, "{card#a: 4111}"), (.caller, 6700, "{card#a: 1111}"),
+                (.caller, 10400, "{card#a: 1111}"),
+                (.caller, 14100, "{card#a: 1111}"),
+            ]
+        ),
         .caller("{card: four thousand one hundred eleven, eleven eleven, eleven eleven, eleven eleven}"),
         .caller("{card: vier eins eins eins äh eins eins eins eins ähm eins eins eins eins eins eins eins eins}"),
-        CallScript("bot asks, caller gives card then code in one breath", [
-            (.bot, 0, "card number and security code please"),
-            (.caller, 2500, "{card: 5555 5555 5555 4444} {cvv: 321}"),
-        ]),
+        CallScript(
+            "bot asks, caller gives card then code in one breath",
+            [
+                (.bot, 0, "card number and security code please"),
+                (.caller, 2500, "{card: 5555 5555 5555 4444} {cvv: 321}"),
+            ]
+        ),
         .caller("my credit card is a visa {card: 4000 0566 5566 5556} expiring {expiry: 0828}"),
         .caller("{iban: D E 89 3704 0044 0532 0130 00}"),
         .caller("IBAN {iban: NL 91 ABNA 0417 1643 00}"),

@@ -17,10 +17,13 @@ import Testing
     }
 
     static let vocabulary = [
-        "four", "one", "double", "triple", "oh", "eleven", "twenty", "hundred", "and", "thousand", "4111", "+31", "12/25",
+        "four", "one", "double", "triple", "oh", "eleven", "twenty", "hundred", "and", "thousand", "4111", "+31",
+        "12/25",
         "n", "l", "a", "NL91", "ABNA", "uh", "sorry", "mm-hmm", "card", "security", "code", "expiry", "date", "of",
-        "birth", "at", "dot", "com", "jan", "phone", "BSN", "order", "number", "euros", "10:30", "12.50", "einundzwanzig",
-        "neunzehnhundertneunzig", "doppel", "null", "punkt", "ät", "de", "fifth", "may", "dritten", "März", "", "-", "@",
+        "birth", "at", "dot", "com", "jan", "phone", "BSN", "order", "number", "euros", "10:30", "12.50",
+        "einundzwanzig",
+        "neunzehnhundertneunzig", "doppel", "null", "punkt", "ät", "de", "fifth", "may", "dritten", "März", "", "-",
+        "@",
         "jan@x.com", "x@", "plus", "00", "0", "slash", "IBAN", "Prüfziffer", "zwo", "5th", "+", "1.2.3", "é", "🙂",
     ]
 
@@ -35,13 +38,20 @@ import Testing
                 let track: RedactionTrack = Bool.random(using: &random) ? .caller : .bot
                 words.append(
                     RedactionWord(
-                        text: Self.vocabulary.randomElement(using: &random)!, startMs: time, endMs: time + 300,
-                        track: track, source: .init(segment: index, word: 0)))
+                        text: Self.vocabulary.randomElement(using: &random)!,
+                        startMs: time,
+                        endMs: time + 300,
+                        track: track,
+                        source: .init(segment: index, word: 0)
+                    )
+                )
             }
             let redacted = detector.redact(words)
             for span in redacted.manifest.spans {
                 #expect(words.indices.contains(span.words.lowerBound) && words.indices.contains(span.words.upperBound))
-                #expect(words[span.words.lowerBound].track == span.track && words[span.words.upperBound].track == span.track)
+                #expect(
+                    words[span.words.lowerBound].track == span.track && words[span.words.upperBound].track == span.track
+                )
                 #expect(span.startMs <= span.endMs)
             }
             let covered = redacted.words.reduce(0) { $0 + $1.words.count }
@@ -54,12 +64,19 @@ import Testing
 
     @Test func anHourLongCallIsQuick() {
         var words: [RedactionWord] = []
-        let line = "my card is 4111 1111 1111 1111 and the order number is 58213 at half past ten thanks".split(separator: " ")
+        let line = "my card is 4111 1111 1111 1111 and the order number is 58213 at half past ten thanks".split(
+            separator: " "
+        )
         for index in 0..<12_000 {
             words.append(
                 RedactionWord(
-                    text: String(line[index % line.count]), startMs: index * 300, endMs: index * 300 + 250,
-                    track: index % 40 < 30 ? .caller : .bot, source: .init(segment: index / 20, word: index % 20)))
+                    text: String(line[index % line.count]),
+                    startMs: index * 300,
+                    endMs: index * 300 + 250,
+                    track: index % 40 < 30 ? .caller : .bot,
+                    source: .init(segment: index / 20, word: index % 20)
+                )
+            )
         }
         let clock = ContinuousClock()
         let elapsed = clock.measure { _ = RedactionDetector().detect(words) }

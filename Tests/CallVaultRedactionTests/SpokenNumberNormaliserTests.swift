@@ -56,7 +56,10 @@ import Testing
     }
 
     @Test func theOtherTracksInterjectionDoesNotBreakARun() {
-        let script = CallScript("split", [(.caller, 0, "four one"), (.bot, 800, "mm-hmm okay"), (.caller, 1500, "one one")])
+        let script = CallScript(
+            "split",
+            [(.caller, 0, "four one"), (.bot, 800, "mm-hmm okay"), (.caller, 1500, "one one")]
+        )
         let runs = normaliser.runs(in: script.build().words)
         #expect(runs.map(\.text) == ["4111"])
         #expect(runs.first?.track == .caller)

@@ -15,20 +15,32 @@ import Testing
     }
 
     @Test func aSpanOverTwoUtterancesGivesOnePlaceholderEachAndKeepsTheBot() {
-        let script = CallScript("split", [
-            (.caller, 0, "it's 4111 1111 uh"), (.bot, 1800, "mm-hmm"), (.caller, 3100, "1111 1111"),
-        ])
+        let script = CallScript(
+            "split",
+            [
+                (.caller, 0, "it's 4111 1111 uh"), (.bot, 1800, "mm-hmm"), (.caller, 3100, "1111 1111"),
+            ]
+        )
         let redacted = detector.redact(script.build().words)
         #expect(redacted.words.map(\.text) == ["it's", "[CARD]", "mm-hmm", "[CARD]"])
         #expect(redacted.words.map(\.track) == [.caller, .caller, .bot, .caller])
-        #expect(redacted.words[1].sources == RedactionWord.Source(segment: 0, word: 1)...RedactionWord.Source(segment: 0, word: 3))
+        #expect(
+            redacted.words[1].sources == RedactionWord.Source(
+                segment: 0,
+                word: 1
+            )...RedactionWord.Source(segment: 0, word: 3)
+        )
         #expect(redacted.manifest.spans.count == 1)
     }
 
     @Test func eachKindHasItsPlaceholder() {
-        let script = CallScript("several", [
-            (.caller, 0, "mail jan at example dot com"), (.bot, 3000, "and your security code"), (.caller, 5000, "123"),
-        ])
+        let script = CallScript(
+            "several",
+            [
+                (.caller, 0, "mail jan at example dot com"), (.bot, 3000, "and your security code"),
+                (.caller, 5000, "123"),
+            ]
+        )
         let texts = detector.redact(script.build().words).words.map(\.text)
         #expect(texts == ["mail", "[EMAIL]", "and", "your", "security", "code", "[CVV]"])
     }
@@ -42,7 +54,8 @@ import Testing
     }
 
     @Test func theManifestHoldsNoValues() throws {
-        let words = CallScript.caller("card 4111 1111 1111 1111 iban NL91 ABNA 0417 1643 00 mail jan@example.com").build().words
+        let words = CallScript.caller("card 4111 1111 1111 1111 iban NL91 ABNA 0417 1643 00 mail jan@example.com")
+            .build().words
         let redacted = detector.redact(words)
         #expect(redacted.manifest.counts == [.cardNumber: 1, .iban: 1, .email: 1])
         let json = String(decoding: try JSONEncoder().encode(redacted.manifest), as: UTF8.self)

@@ -7,13 +7,19 @@ enum VariantFixtures {
         .caller("my card is {card: 4111111111111111}"),
         .caller("it's {card: 4111. 1111. 1111. 1111.}"),
         .caller("{card: forty one eleven, eleven eleven, eleven eleven, eleven eleven}"),
-        CallScript("card over a pause with um", [
-            (.caller, 0, "the card number is {card#a: 4111 1111}"), (.caller, 4300, "um {card#a: 1111 1111}"),
-        ]),
+        CallScript(
+            "card over a pause with um",
+            [
+                (.caller, 0, "the card number is {card#a: 4111 1111}"), (.caller, 4300, "um {card#a: 1111 1111}"),
+            ]
+        ),
         .caller("{card: 4111 1111 no wait 1111 1111 1111 1111}"),
         .caller("{card: 4111 dash 1111 dash 1111 dash 1111}"),
         CallScript("CVC question", [(.bot, 0, "what's the CVC?"), (.caller, 1500, "it's {cvv: 9 9 9}")]),
-        CallScript("German Sicherheitscode", [(.bot, 0, "den Sicherheitscode bitte"), (.caller, 1500, "{cvv: eins zwei drei}")]),
+        CallScript(
+            "German Sicherheitscode",
+            [(.bot, 0, "den Sicherheitscode bitte"), (.caller, 1500, "{cvv: eins zwei drei}")]
+        ),
         .caller("expiry {expiry: oh three slash twenty seven}"),
         .caller("valid thru {expiry: 11/29}"),
         .caller("gültig bis {expiry: zwölf sechsundzwanzig}"),
