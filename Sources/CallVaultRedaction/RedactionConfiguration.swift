@@ -18,7 +18,7 @@ public struct RedactionConfiguration: Sendable, Hashable {
 
     public init(
         categories: Set<RedactionCategory> = Set(RedactionCategory.allCases),
-        languages: [NumberLanguage] = [.english, .german],
+        languages: [NumberLanguage] = [.english, .german, .dutch],
         maxRunGapMs: Int = 3_000,
         promptWindowMs: Int = 15_000,
         promptWindowWords: Int = 14,

@@ -6,7 +6,7 @@ import Testing
 @Suite struct FixtureTests {
     let detector = RedactionDetector()
 
-    @Test(arguments: SensitiveFixtures.all + VariantFixtures.sensitive)
+    @Test(arguments: SensitiveFixtures.all + VariantFixtures.sensitive + DutchFixtures.sensitive)
     func sensitiveFixtureIsRedactedExactly(_ script: CallScript) {
         let (words, expected) = script.build()
         let spans = detector.detect(words)
@@ -22,7 +22,7 @@ import Testing
         #expect(stray.isEmpty, "\(script.name): unexpected \(stray.map(\.kind))")
     }
 
-    @Test(arguments: HarmlessFixtures.all + VariantFixtures.harmless)
+    @Test(arguments: HarmlessFixtures.all + VariantFixtures.harmless + DutchFixtures.harmless)
     func harmlessFixtureKeepsItsNumbers(_ script: CallScript) {
         var score = FixtureScore()
         score.add(script, detector: detector)
@@ -38,6 +38,7 @@ import Testing
             ("first set", SensitiveFixtures.all, HarmlessFixtures.all),
             ("variant set", VariantFixtures.sensitive, VariantFixtures.harmless),
             ("third set", HeldOutFixtures.sensitive, HeldOutFixtures.harmless),
+            ("Dutch set", DutchFixtures.sensitive, DutchFixtures.harmless),
         ] {
             var score = FixtureScore()
             for script in sensitive + harmless { score.add(script, detector: detector) }

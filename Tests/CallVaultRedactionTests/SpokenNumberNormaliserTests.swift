@@ -32,6 +32,10 @@ import Testing
         ("doppel null", "00"),
         ("vier äh zwei", "42"),
         ("four uh sorry two", "42"),
+        ("eenentwintig", "21"),
+        ("tweeëntwintig", "22"),
+        ("negentienhonderdvijfentachtig", "1985"),
+        ("nul zes twaalf", "0612"),
     ])
     func readsSpokenNumbers(_ text: String, _ expected: String) {
         #expect(runs(text) == [expected])
@@ -42,6 +46,12 @@ import Testing
     ])
     func findsNoDigitsInWordsAndTimes(_ text: String) {
         #expect(runs(text).allSatisfy { $0.count <= 0 })
+    }
+
+    /// Ordinary words made of number pieces' letters, and articles that are also numbers, stay words.
+    @Test(arguments: ["Achtung", "einsam", "eine Karte", "een kaart", "often", "seventeenth floor", "Neuigkeit"])
+    func ordinaryWordsAreNotNumbers(_ text: String) {
+        #expect(runs(text).allSatisfy { $0.count <= 1 }, "\(text)")
     }
 
     @Test func anOrdinaryWordEndsARun() {
