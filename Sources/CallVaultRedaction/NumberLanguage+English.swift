@@ -22,6 +22,7 @@ extension NumberLanguage {
             "uh", "uhm", "um", "umm", "er", "erm", "ah", "eh", "hm", "hmm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh",
             "sorry", "okay", "ok", "yeah", "yes", "right", "so", "like", "wait", "no", "mean", "actually", "again",
         ],
+        homophones: ["for": 4, "fore": 4, "to": 2, "too": 2, "won": 1, "ate": 8],
         letters: [
             "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
             "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J", "kilo": "K", "lima": "L",

@@ -26,6 +26,10 @@ public struct NumberLanguage: Sendable, Hashable {
     public var repeaters: [String: Int]
     /// Hesitations and self-corrections that never break a number ("uh", "sorry", "äh").
     public var fillers: Set<String>
+    /// Words an engine writes for a digit it heard ("for" for four, "to" for two). They count as
+    /// that digit only between two digits of one run, so "two for one" stays harmless talk only
+    /// when no longer number surrounds it.
+    public var homophones: [String: Int]
     /// Spelling alphabets and letter names beyond single letters ("alpha", "november").
     public var letters: [String: Character]
     public var months: [String: Int]
@@ -59,6 +63,7 @@ public struct NumberLanguage: Sendable, Hashable {
         conjunction: Set<String> = [],
         repeaters: [String: Int],
         fillers: Set<String>,
+        homophones: [String: Int] = [:],
         letters: [String: Character] = [:],
         months: [String: Int],
         ordinals: [String: Int] = [:],
@@ -84,6 +89,7 @@ public struct NumberLanguage: Sendable, Hashable {
         self.conjunction = conjunction
         self.repeaters = repeaters
         self.fillers = fillers
+        self.homophones = homophones
         self.letters = letters
         self.months = months
         self.ordinals = ordinals

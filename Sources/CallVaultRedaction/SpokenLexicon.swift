@@ -27,6 +27,7 @@ struct SpokenLexicon: Sendable {
             add(language.tens) { .tens($0) }
             add(language.repeaters) { .repeater($0) }
             add(language.ordinals) { .ordinal($0) }
+            add(language.homophones) { .homophone($0) }
             for (word, letter) in language.letters where words[word] == nil { words[word] = .letter(letter) }
             for word in language.hundred { words[word] = .hundred }
             for word in language.thousand { words[word] = .thousand }

@@ -41,8 +41,10 @@ public struct SpokenNumberNormaliser: Sendable {
                 items.removeAll()
                 lastEndMs = nil
             }
-            for (index, word) in words.enumerated() where word.track == track {
-                let wordTokens = tokens[index]
+            let trackIndices = words.indices.filter { words[$0].track == track }
+            for (position, index) in trackIndices.enumerated() {
+                let word = words[index]
+                var wordTokens = tokens[index]
                 if let last = lastEndMs, word.startMs - last > configuration.maxRunGapMs { flush() }
                 if wordTokens == [.filler] {
                     if !items.isEmpty { lastEndMs = word.endMs }
@@ -52,6 +54,16 @@ public struct SpokenNumberNormaliser: Sendable {
                     items.append((.conjunction, index))
                     lastEndMs = word.endMs
                     continue
+                }
+                if case .homophone(let digit)? = wordTokens.first, wordTokens.count == 1 {
+                    let next = trackIndices[(position + 1)...].first { tokens[$0] != [.filler] }
+                    let between =
+                        items.last?.token.isNumeric == true
+                        && next.map {
+                            tokens[$0].first?.isNumeric == true
+                                && words[$0].startMs - word.endMs <= configuration.maxRunGapMs
+                        } == true
+                    wordTokens = between ? [.unit(digit)] : [.word(SpokenWordReader.normalised(word.text))]
                 }
                 if wordTokens == [.dash], !items.isEmpty {
                     lastEndMs = word.endMs

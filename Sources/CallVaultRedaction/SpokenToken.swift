@@ -17,6 +17,8 @@ enum SpokenToken: Hashable, Sendable {
     case plus, at, dot, dash, underscore
     case month(Int)
     case ordinal(Int)
+    /// A word that sounds like a digit ("for"): a digit only between two digits of a run.
+    case homophone(Int)
     /// A hesitation or self-correction that does not break a number.
     case filler
     /// A written e-mail address in one word.

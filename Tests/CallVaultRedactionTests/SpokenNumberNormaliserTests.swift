@@ -36,6 +36,8 @@ import Testing
         ("tweeëntwintig", "22"),
         ("negentienhonderdvijfentachtig", "1985"),
         ("nul zes twaalf", "0612"),
+        ("four one one one for one one one", "41114111"),
+        ("zero six to three four", "06234"),
     ])
     func readsSpokenNumbers(_ text: String, _ expected: String) {
         #expect(runs(text) == [expected])
@@ -52,6 +54,12 @@ import Testing
     @Test(arguments: ["Achtung", "einsam", "eine Karte", "een kaart", "often", "seventeenth floor", "Neuigkeit"])
     func ordinaryWordsAreNotNumbers(_ text: String) {
         #expect(runs(text).allSatisfy { $0.count <= 1 }, "\(text)")
+    }
+
+    /// "for" and "to" are digits only between digits: "for 4111" and "4111 to" stay words.
+    @Test func homophonesCountOnlyBetweenDigits() {
+        #expect(runs("for four one to") == ["41"])
+        #expect(runs("I went to the shop for milk") == [])
     }
 
     @Test func anOrdinaryWordEndsARun() {

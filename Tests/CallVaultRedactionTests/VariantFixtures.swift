@@ -15,6 +15,7 @@ enum VariantFixtures {
         ),
         .caller("{card: 4111 1111 no wait 1111 1111 1111 1111}"),
         .caller("{card: 4111 dash 1111 dash 1111 dash 1111}"),
+        .caller("{card: four one one one for one one one one one one one to one one one}"),
         CallScript("CVC question", [(.bot, 0, "what's the CVC?"), (.caller, 1500, "it's {cvv: 9 9 9}")]),
         CallScript(
             "German Sicherheitscode",
@@ -62,5 +63,6 @@ enum VariantFixtures {
         .caller("version 2.0 came out in 2021"),
         .caller("I'll be there in 15 minutes"),
         .caller("that's 3 times 4"),
+        .caller("we are open from 9 to 5"),
     ]
 }
