@@ -22,7 +22,8 @@ public struct RedactionDetector: Sendable {
         self.normaliser = SpokenNumberNormaliser(configuration: configuration)
     }
 
-    /// The spans to redact in `words` (both tracks, in transcript order), ordered by first word.
+    /// The spans to redact in `words` (both tracks, in time order: prompts are looked for before a
+    /// number by position), ordered by first word.
     /// Only kinds of `configuration.categories` are returned; overlapping findings on one track are
     /// merged into one span of the more sensitive kind.
     public func detect(_ words: [RedactionWord]) -> [RedactionSpan] {

@@ -2,9 +2,11 @@
 /// track spoke it, and a link back to the word it was made from.
 ///
 /// A plain value so any transcript type can be mapped onto it: for a stored `Transcript`, walk
-/// `segments` in order and make one `RedactionWord` per `TranscriptWord`, with
-/// `source: .init(segment: segmentIndex, word: wordIndex)`. The detector never looks at `source`; it
-/// is carried through to the redacted word list so the caller can rebuild its own segments.
+/// `segments` and make one `RedactionWord` per `TranscriptWord`, with
+/// `source: .init(segment: segmentIndex, word: wordIndex)`, then sort by `(startMs, source)`: the
+/// detector wants the two tracks' words interleaved in time, and segments are only ordered by their
+/// start. The detector never looks at `source`; it is carried through to the redacted word list so
+/// the caller can rebuild its own segments.
 public struct RedactionWord: Sendable, Hashable, Codable {
     /// Where a word came from in the caller's own transcript: utterance (segment) and word index.
     public struct Source: Sendable, Hashable, Codable, Comparable {

@@ -13,7 +13,7 @@ public struct SpokenNumberNormaliser: Sendable {
         self.reader = SpokenWordReader(lexicon: SpokenLexicon(configuration.languages))
     }
 
-    /// The runs in `words` (both tracks, in time order as a transcript lists them), ordered by start.
+    /// The runs in `words` (both tracks, in time order), ordered by start.
     public func runs(in words: [RedactionWord]) -> [SpokenNumberRun] {
         runs(in: words, tokens: reader.read(words))
     }
