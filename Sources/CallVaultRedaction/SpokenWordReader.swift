@@ -54,7 +54,7 @@ struct SpokenWordReader: Sendable {
         return [.word(lower)]
     }
 
-    /// Written digits: "4111", "+31", "12/25", "4111-1111", "12.05.1985", "4,111,111,111,111,111"
+    /// Written digits: "4111", "+31", "(0)6", "12/25", "4111-1111", "12.05.1985", "4,111,111,111,111,111"
     /// (engines format long numbers so), "5th". A single "." or "," between digits is a decimal or
     /// thousands mark (an amount), and ":" a time: both stay words.
     private func writtenNumber(_ lower: String) -> [SpokenToken]? {
@@ -66,7 +66,7 @@ struct SpokenWordReader: Sendable {
             if let value = Int(body.dropLast(2)), value > 0, value < 100 { return [.ordinal(value)] }
         }
         guard body.contains(where: \.isNumber),
-            body.allSatisfy({ ($0.isASCII && $0.isNumber) || "-/.,".contains($0) })
+            body.allSatisfy({ ($0.isASCII && $0.isNumber) || "-/.,()".contains($0) })
         else { return nil }
         if body.filter({ $0 == "." || $0 == "," }).count == 1 { return nil }
         let digits = String(body.filter(\.isNumber))

@@ -35,6 +35,8 @@ enum VariantFixtures {
         .caller("write to {email: info at callvault dot io}"),
         .caller("{email: jan underscore devries at hotmail dot nl}"),
         .caller("send it to {email: anna.schmidt@web.de.}"),
+        .caller("it's {email: jan.devries at gmail.com}"),
+        .caller("call me on {phone: +31 (0)6 12345678}"),
         .caller("my BSN is {id: one one one two two two three three three}"),
         .caller("Steuer-ID {id: acht sechs null neun fünf sieben vier zwei sieben eins neun}"),
         .caller("I was born on the {dob: 3rd of March 1990}"),
