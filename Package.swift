@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
         .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
         .library(name: "CallVaultSIP", targets: ["CallVaultSIP"]),
+        .library(name: "CallVaultRedaction", targets: ["CallVaultRedaction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -121,6 +122,10 @@ let package = Package(
         // SIP and SIPREC parsing (messages, framing, multipart, SDP, recording metadata, track mapping):
         // pure values over bytes, the standard library only, so the fuzzer and the future UAS share it.
         .target(name: "CallVaultSIP"),
+        // The offline redaction detector (spoken-number normaliser, entity rules, placeholder text):
+        // pure values over word lists, the standard library only, so transcription, the audio
+        // redactor and the CLI can all share it without a model or a network.
+        .target(name: "CallVaultRedaction"),
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
@@ -178,6 +183,7 @@ let package = Package(
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultSIPTests", dependencies: ["CallVaultSIP"]),
+        .testTarget(name: "CallVaultRedactionTests", dependencies: ["CallVaultRedaction"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultKeyProvidersTests",
