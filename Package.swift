@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
         .library(name: "CallVaultSIP", targets: ["CallVaultSIP"]),
         .library(name: "CallVaultRTP", targets: ["CallVaultRTP"]),
+        .library(name: "CallVaultRedaction", targets: ["CallVaultRedaction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -127,6 +128,10 @@ let package = Package(
         // reorder window and timeline, RFC 4733 DTMF, G.722 (spandsp), SRTP (SDES) on libcrypto. Pure
         // values and buffers, no sockets: the NIO server feeds it datagrams.
         .target(name: "CallVaultRTP", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultSIP", "CLibCrypto", "CSpanDSP"]),
+        // The offline redaction detector (spoken-number normaliser, entity rules, placeholder text):
+        // pure values over word lists, the standard library only, so transcription, the audio
+        // redactor and the CLI can all share it without a model or a network.
+        .target(name: "CallVaultRedaction"),
         .target(
             name: "CallVaultTranscribe",
             dependencies: [
@@ -188,6 +193,7 @@ let package = Package(
         .testTarget(
             name: "CallVaultRTPTests",
             dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultSIP", "CSpanDSP", "CallVaultTestSupport"]),
+        .testTarget(name: "CallVaultRedactionTests", dependencies: ["CallVaultRedaction"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(
             name: "CallVaultKeyProvidersTests",
