@@ -15,7 +15,7 @@ public import CallVaultAudio
 /// ``Configuration/clockToleranceMs`` ahead of arrival time; a backward timestamp jump on an
 /// in-order packet, or a forward one beyond those bounds, restarts the timeline where the audio
 /// ends plus the silence the arrival clock says passed (capped). An SSRC change (confirmed by two
-/// packets in sequence, so a stray packet cannot take the stream over) is a new epoch placed the
+/// packets with nearby sequence numbers, so a stray packet cannot take the stream over) is a new epoch placed the
 /// same way: the timeline goes on, never overlapping what was written. Packets from the SSRC
 /// before the change are dropped as stale for two seconds.
 ///
@@ -134,9 +134,11 @@ public final class RTPStreamReceiver {
                 counters.staleSSRC += 1
                 return .staleSSRC
             }
-            // A new SSRC takes over only when two of its packets arrive in sequence: one stray or
-            // spoofed packet must not end the stream it would replace.
-            guard hasCandidate, header.ssrc == candidateSSRC, header.sequenceNumber == candidateSequence &+ 1 else {
+            // A new SSRC takes over only when a second packet of it arrives with a nearby sequence
+            // number (either order: the switch may be reordered too): one stray or spoofed packet
+            // must not end the stream it would replace.
+            let distance = Int16(bitPattern: header.sequenceNumber &- candidateSequence).magnitude
+            guard hasCandidate, header.ssrc == candidateSSRC, distance >= 1, distance <= 16 else {
                 hasCandidate = true
                 candidateSSRC = header.ssrc
                 candidateSequence = header.sequenceNumber
