@@ -14,4 +14,5 @@ public enum RTPReceiveOutcome: Sendable, Equatable {
     case late
     case sequenceRejected
     case staleSSRC
+    case unconfirmedSSRC
 }

@@ -26,8 +26,10 @@ public struct RTPStreamCounters: Sendable, Equatable {
     public var late = 0
     /// Packets dropped by the sequence check: a jump not (yet) confirmed, or source probation.
     public var sequenceRejected = 0
-    /// Packets from the SSRC the stream had before its last change.
+    /// Packets from the SSRC the stream had before its last change (within 2 s of it).
     public var staleSSRC = 0
+    /// Packets of another SSRC not (yet) confirmed by a second one with a nearby sequence number.
+    public var unconfirmedSSRC = 0
     /// SSRC changes (each starts a new epoch on the same timeline).
     public var ssrcChanges = 0
     /// Timestamp jumps the timeline did not follow (see ``RTPStreamReceiver``): restarted instead.

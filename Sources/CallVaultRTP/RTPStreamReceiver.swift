@@ -14,9 +14,10 @@ public import CallVaultAudio
 /// ``Configuration/maxGapMs`` and RTP time does not run more than
 /// ``Configuration/clockToleranceMs`` ahead of arrival time; a backward timestamp jump on an
 /// in-order packet, or a forward one beyond those bounds, restarts the timeline where the audio
-/// ends plus the silence the arrival clock says passed (capped). An SSRC change is a new epoch
-/// placed the same way: the timeline goes on, never overlapping what was written. Packets from the
-/// SSRC before the change are dropped as stale.
+/// ends plus the silence the arrival clock says passed (capped). An SSRC change (confirmed by two
+/// packets with nearby sequence numbers, so a stray packet cannot take the stream over) is a new epoch placed the
+/// same way: the timeline goes on, never overlapping what was written. Packets from the SSRC
+/// before the change are dropped as stale for two seconds.
 ///
 /// **Cost.** Everything is allocated in `init` (the PCM ring, a decode scratch buffer, the
 /// ``FrameRing``, the decoders); per packet it is a header parse, table look-ups, one decode and
@@ -24,6 +25,8 @@ public import CallVaultAudio
 public final class RTPStreamReceiver {
     /// Longest audio one packet may carry (an MTU of G.711 is 186 ms).
     public static let maxPacketMs = 200
+    /// How long after an SSRC change the previous SSRC's packets are dropped as stale (2 s).
+    static let staleSSRCNanos: UInt64 = 2_000_000_000
 
     public let configuration: Configuration
     /// The rate of every frame: the natural rate of the first audio codec in the map.
@@ -58,6 +61,13 @@ public final class RTPStreamReceiver {
     var anchorArrival: UInt64 = 0
     var lastArrival: UInt64 = 0
     var lastPacketSamples: Int64 = 0
+    /// A different SSRC seen once, waiting for its next packet to confirm it.
+    var hasCandidate = false
+    var candidateSSRC: UInt32 = 0
+    var candidateSequence: UInt16 = 0
+    /// When the SSRC last changed: the old one's stragglers are dropped for ``staleSSRCNanos``
+    /// after, and may take the stream back (confirmed like any new SSRC) later.
+    var switchedAt: UInt64 = 0
     var sequence: RTPSequence
     var seen = RTPReplayWindow()
     var events = TelephoneEventDecoder()
@@ -120,12 +130,25 @@ public final class RTPStreamReceiver {
             anchorArrival = arrivalNanos
             startEpoch(header, at: 0, arrival: arrivalNanos)
         } else if header.ssrc != ssrc {
-            if header.ssrc == previousSSRC {
+            if header.ssrc == previousSSRC && arrivalNanos &- switchedAt < Self.staleSSRCNanos {
                 counters.staleSSRC += 1
                 return .staleSSRC
             }
+            // A new SSRC takes over only when a second packet of it arrives with a nearby sequence
+            // number (either order: the switch may be reordered too): one stray or spoofed packet
+            // must not end the stream it would replace.
+            let distance = Int16(bitPattern: header.sequenceNumber &- candidateSequence).magnitude
+            guard hasCandidate, header.ssrc == candidateSSRC, distance >= 1, distance <= 16 else {
+                hasCandidate = true
+                candidateSSRC = header.ssrc
+                candidateSequence = header.sequenceNumber
+                counters.unconfirmedSSRC += 1
+                return .unconfirmedSSRC
+            }
+            hasCandidate = false
             counters.ssrcChanges += 1
             previousSSRC = ssrc
+            switchedAt = arrivalNanos
             startEpoch(header, at: restartPosition(arrival: arrivalNanos), arrival: arrivalNanos)
         }
         let inOrder: Bool

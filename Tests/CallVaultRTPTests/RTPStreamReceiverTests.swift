@@ -130,10 +130,31 @@ import Testing
         }
         #expect(receiver.receive(Self.packet(5), atMs: 200, into: &sink) == .staleSSRC)
         receiver.flush(into: &sink)
-        #expect(Self.frameValues(sink) == (0..<10).map { Self.value($0) })
+        // The new SSRC's first packet only announces it; the second confirms it and is placed by
+        // arrival time, where it belongs.
+        var expected: [Int16?] = (0..<10).map { Self.value($0) }
+        expected[5] = nil
+        #expect(Self.frameValues(sink) == expected)
         #expect(sink.frames.map(\.timestampMs) == (0..<10).map { Int64(20 * $0) })
         #expect(receiver.counters.ssrcChanges == 1)
+        #expect(receiver.counters.unconfirmedSSRC == 1)
         #expect(receiver.counters.staleSSRC == 1)
+    }
+
+    @Test func aStrayPacketOfAnotherSSRCDoesNotTakeTheStreamOver() throws {
+        let receiver = try pcmuReceiver()
+        var sink = CollectingSink()
+        for i in 0..<10 {
+            receiver.receive(Self.packet(i), atMs: UInt64(20 * i), into: &sink)
+            if i % 3 == 1 {
+                let stray = rtpPacket(pt: 0, seq: UInt16(i * 7), ts: 0, ssrc: 0xBAD0 + UInt32(i), payload: muLawPayload(1))
+                #expect(receiver.receive(stray, atMs: UInt64(20 * i), into: &sink) == .unconfirmedSSRC)
+            }
+        }
+        receiver.flush(into: &sink)
+        #expect(Self.frameValues(sink) == (0..<10).map { Self.value($0) })
+        #expect(receiver.counters.ssrcChanges == 0)
+        #expect(receiver.counters.unconfirmedSSRC == 3)
     }
 
     @Test func sequenceJumpCostsOnePacket() throws {
