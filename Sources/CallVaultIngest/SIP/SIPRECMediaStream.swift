@@ -195,6 +195,7 @@ final class SIPRECMediaStream {
         case .late: metrics.protocolError("rtp.late")
         case .sequenceRejected: metrics.protocolError("rtp.sequenceJump")
         case .staleSSRC: metrics.protocolError("rtp.staleSSRC")
+        case .unconfirmedSSRC: metrics.protocolError("rtp.unconfirmedSSRC")
         }
     }
 
