@@ -12,7 +12,7 @@ import Testing
     "SIPREC media forked by rtpengine", .serialized, .timeLimit(.minutes(10)),
     .enabled(if: Services.required || RTPEngineControl.configured != nil, "SKIPPED: rtpengine is not running and CALLVAULT_SKIP_SERVICES=1 — media forked by rtpengine is NOT tested; run scripts/test"))
 struct RTPEngineForkTests {
-    @Test func bothLegsAreRecordedOnTheirOwnTracksFromTheConsentKeyOn() throws {
+    @Test func bothLegsAreRecordedOnTheirOwnTracksFromTheConsentKeyOnAndTranscribedPerSpeaker() throws {
         let ng = try RTPEngineControl(
             address: try #require(RTPEngineControl.configured, "CALLVAULT_TEST_RTPENGINE_NG is not set: run the tests through scripts/test (rtpengine)"))
         let (root, data) = try SIPServerEndToEndTests.setUp()
@@ -63,13 +63,15 @@ struct RTPEngineForkTests {
         _ = try ng.command(
             "subscribe answer", ["call-id": .string(rtpeCall), "to-tag": .string(toTag), "sdp": .string(TestSIPClient.body(ok))])
 
-        // Three seconds of each leg: A a 440 Hz tone with the consent key 1 at 0.5 s, B 1000 Hz.
+        // Twelve seconds of the sample call, each leg its own track: A the customer (the consent key at
+        // 0.5 s, then "Yes, that's fine." at 9–11 s), B the bot (the disclosure, 0–8.5 s).
+        let count = 12 * 8000
+        let callerSpeech = Array(try AudioFileReader(path: Repository.sample("caller.flac")).readAllMono().prefix(count))
+        let botSpeech = Array(try AudioFileReader(path: Repository.sample("bot.flac")).readAllMono().prefix(count))
         let start = Date().addingTimeInterval(0.2)
-        let legA = Thread {
-            a.send(RTPCapture.tone(440, seconds: 3), to: towardsA, ssrc: 0xA11CE, keys: [(500, 1)], start: start)
-        }
+        let legA = Thread { a.send(callerSpeech, to: towardsA, ssrc: 0xA11CE, keys: [(500, 1)], start: start) }
         legA.start()
-        b.send(RTPCapture.tone(1000, seconds: 3), to: towardsB, ssrc: 0xB0B, start: start)
+        b.send(botSpeech, to: towardsB, ssrc: 0xB0B, start: start)
         Thread.sleep(forTimeInterval: 0.5)
         src.send(src.request("BYE", cseq: 2, inDialog: true))
         #expect(TestSIPClient.status(src.receiveFinal()) == 200)
@@ -87,16 +89,22 @@ struct RTPEngineForkTests {
         #expect(reader.channels == 2)
         let caller = try reader.readAll(.channel(0))
         let bot = try AudioFileReader(path: wav).readAll(.channel(1))
-        // From the consent on (the key at 0.5 s), each track carries its own leg's tone only.
         let rate = reader.sampleRate
-        let window = (rate * 1)..<(rate * 2)
-        #expect(ToneAnalysis.share(of: 440, in: caller[window], rate: Double(rate)) > 0.3, "the customer's leg on the caller track")
-        #expect(ToneAnalysis.share(of: 1000, in: caller[window], rate: Double(rate)) < 0.05)
-        #expect(ToneAnalysis.share(of: 1000, in: bot[window], rate: Double(rate)) > 0.3, "the bot's leg on the bot track")
-        #expect(ToneAnalysis.share(of: 440, in: bot[window], rate: Double(rate)) < 0.05)
-        // Before the consent nothing was kept.
-        #expect(ToneAnalysis.rms(caller[0..<(rate / 5)]) < 50)
+        // Each voice on its own side (a swapped label would show the other way round).
+        let disclosure = (rate * 1)..<(rate * 7)
+        let answer = (rate * 9)..<(rate * 11)
+        #expect(ToneAnalysis.rms(bot[disclosure]) > 8 * max(ToneAnalysis.rms(caller[disclosure]), 1), "the bot's leg on the bot track")
+        #expect(ToneAnalysis.rms(caller[answer]) > 8 * max(ToneAnalysis.rms(bot[answer]), 1), "the customer's leg on the caller track")
+        // Before the consent key nothing was kept, though the bot was already speaking.
+        #expect(ToneAnalysis.rms(bot[0..<(rate / 4)]) < 50)
         #expect(try server.stop() == 0)
+
+        let transcribed = try ServeEndToEndTests.cli(["transcribe", "--pending", "--engine", "pocketsphinx", "--format", "json"], data: data)
+        #expect(transcribed.status == 0, "\(transcribed.stdout)")
+        let shown = try ServeEndToEndTests.cli(["transcripts", "show", "--call", src.callID, "--format", "json"], data: data)
+        let transcript = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        let segments = try #require(transcript["segments"] as? [[String: Any]])
+        #expect(Set(segments.compactMap { $0["speaker"] as? String }) == ["caller", "bot"], "a transcript per speaker")
     }
 
     /// The label rtpengine gave the stream of the leg tagged `tag` (`media-labels` of its reply).
