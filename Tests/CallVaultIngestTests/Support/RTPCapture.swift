@@ -46,16 +46,16 @@ enum RTPCapture {
         return out
     }
 
+    /// Every packet of every stream with its send time; within a stream, sequence numbers follow the
+    /// send order across audio and key packets, as a real sender numbers them.
     private static func pcapPackets(_ streams: [Stream]) -> [(timeUs: Int, source: Int, destination: Int, rtp: [UInt8])] {
         var packets: [(timeUs: Int, source: Int, destination: Int, rtp: [UInt8])] = []
         for stream in streams {
-            var sequence: UInt16 = 1000
+            var planned: [(timeUs: Int, pt: UInt8, marker: Bool, timestamp: UInt32, payload: [UInt8])] = []
             let frames = stream.samples.count / 160
             for frame in 0..<frames {
                 let payload = stream.samples[(frame * 160)..<(frame * 160 + 160)].map(G711.linearToMuLaw)
-                packets.append((frame * 20_000, stream.port, stream.port,
-                                header(pt: stream.payloadType, marker: frame == 0, sequence: sequence, timestamp: UInt32(frame * 160), ssrc: stream.ssrc) + payload))
-                sequence &+= 1
+                planned.append((frame * 20_000, stream.payloadType, frame == 0, UInt32(frame * 160), payload))
             }
             for key in stream.keys {
                 // RFC 4733: one timestamp for the event, duration growing every 20 ms, then three end packets.
@@ -64,10 +64,15 @@ enum RTPCapture {
                     let end = step >= 5
                     let duration = UInt16(min(step, 4) * 160 + 160)
                     let body: [UInt8] = [key.event, (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xff)]
-                    packets.append((key.atMs * 1000 + step * 20_000 + 5, stream.port, stream.port,
-                                    header(pt: stream.eventPayloadType, marker: step == 0, sequence: sequence, timestamp: timestamp, ssrc: stream.ssrc) + body))
-                    sequence &+= 1
+                    planned.append((key.atMs * 1000 + step * 20_000 + 5, stream.eventPayloadType, step == 0, timestamp, body))
                 }
+            }
+            planned.sort { $0.timeUs < $1.timeUs }
+            var sequence: UInt16 = 1000
+            for packet in planned {
+                let rtp = header(pt: packet.pt, marker: packet.marker, sequence: sequence, timestamp: packet.timestamp, ssrc: stream.ssrc)
+                packets.append((packet.timeUs, stream.port, stream.port, rtp + packet.payload))
+                sequence &+= 1
             }
         }
         return packets.sorted { $0.timeUs < $1.timeUs }
