@@ -130,21 +130,10 @@ final class TestSIPClient {
         ].joined(separator: "\r\n")
     }
 
-    /// The RFC 7866 multipart body: the offer and RFC 7865 metadata naming the caller (label 1) and the bot (label 2).
+    /// The RFC 7866 multipart body: the offer and RFC 7865 metadata naming the caller (label 1) and the bot (label 2)
+    /// (`SIPPScenario.rfcMetadata`, which the sipp scenarios send too).
     static func siprecBody(boundary: String = "cvb0undary", offer: String = TestSIPClient.offer()) -> String {
-        let metadata = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <recording xmlns="urn:ietf:params:xml:ns:recording:1">
-              <datamode>complete</datamode>
-              <session session_id="s1"><sipSessionID>abc</sipSessionID></session>
-              <participant participant_id="p1"><nameID aor="sip:+31201234567@carrier.test"/></participant>
-              <participant participant_id="p2"><nameID aor="sip:bot@acme.test"/></participant>
-              <stream stream_id="st1" session_id="s1"><label>1</label></stream>
-              <stream stream_id="st2" session_id="s1"><label>2</label></stream>
-              <participantstreamassoc participant_id="p1"><send>st1</send><recv>st2</recv></participantstreamassoc>
-              <participantstreamassoc participant_id="p2"><send>st2</send><recv>st1</recv></participantstreamassoc>
-            </recording>
-            """
+        let metadata = SIPPScenario.rfcMetadata
         return "--\(boundary)\r\nContent-Type: application/sdp\r\n\r\n\(offer)\r\n--\(boundary)\r\n"
             + "Content-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n"
             + metadata.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n--\(boundary)--\r\n"
