@@ -25,6 +25,10 @@ public final class IngestServer: Service, Sendable {
         public var shutdownGracePeriod: Duration
         /// How often each stream's session checks its limits (idle timeout, call length); nil: never.
         public var tickInterval: TimeAmount?
+        /// TLS for HTTPS and WSS on the same port (`--tls-cert`/`--tls-key`); nil: plain only.
+        public var tls: TLSCredentials?
+        /// Refuse plain connections when TLS is configured (`--require-tls`), with a message saying so.
+        public var requireTLS: Bool = false
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, maximumMessageBytes: Int = 64 * 1024,
@@ -109,6 +113,8 @@ public final class IngestServer: Service, Sendable {
         let metrics = self.metrics
         let logger = self.logger
         let state = self.state
+        let tls = configuration.tls
+        let requireTLS = configuration.requireTLS
         // The media handler reads frames itself (it refuses one over the limit from its head) and sends the
         // close: a stream gets exactly one, with a reason.
         let upgrader = MediaWebSocketUpgrader(
@@ -143,6 +149,10 @@ public final class IngestServer: Service, Sendable {
                 state.children.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = state.children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSSniffingHandler(credentials: tls, requireTLS: requireTLS, metrics: metrics))
+                    }
                     let control = HTTPControlHandler(api: api, executor: executor)
                     let boundControl = NIOLoopBound(control, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -47,6 +47,15 @@ struct ServeCommand: AsyncParsableCommand {
             "Asterisk AudioSocket listener (off unless given; port 0: a free port, printed).", valueName: "HOST:PORT"))
     var audiosocket: String?
 
+    @Option(help: ArgumentHelp("PEM certificate (chain) for HTTPS and WSS on --http (with --tls-key); reloaded on SIGHUP.", valueName: "FILE"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert (unencrypted, 0600).", valueName: "FILE"))
+    var tlsKey: String?
+
+    @Flag(help: "With --tls-cert: refuse plain HTTP/WebSocket connections (they get 400 saying to use https:// or wss://).")
+    var requireTls = false
+
     @Option(
         help: ArgumentHelp(
             "SIP listener for SIPREC and plain SIP calls (repeat for several; off unless given; port 0: a free port, printed).",
@@ -111,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
         {
             throw ValidationError("--sip listens on a wildcard address: give --sip-address, the address SBCs reach this server at")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if requireTls, tlsCert == nil { throw ValidationError("--require-tls needs --tls-cert and --tls-key") }
         guard (10...5_000).contains(sipT1Ms) else { throw ValidationError("--sip-t1-ms must be 10...5000") }
         guard maxSipDialogs >= 1 else { throw ValidationError("--max-sip-dialogs must be at least 1") }
         guard (1...20).contains(segmentSeconds) else { throw ValidationError("--segment-seconds must be 1...20") }
@@ -183,9 +194,20 @@ struct ServeCommand: AsyncParsableCommand {
             },
             metricsText: { registry.emitToString() }, dayKeys: dayKeys)
         let (host, port) = Self.endpoint(http)!
+        var tls: TLSCredentials?
+        if let tlsCert, let tlsKey {
+            do { tls = try TLSCredentials(certificatePath: tlsCert, keyPath: tlsKey) } catch {
+                throw CLIError.failure(error.description, hint: "give a PEM certificate and its unencrypted PEM key")
+            }
+        }
+        let reloading = tls.map { Self.reloadOnHangUp($0, logger: logger) }
+        defer { reloading?.cancel() }
+        var ingestConfiguration = IngestServer.Configuration(
+            host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval)
+        ingestConfiguration.tls = tls
+        ingestConfiguration.requireTLS = requireTls
         let ingest = IngestServer(
-            configuration: .init(
-                host: host, port: port, maximumMessageBytes: maxMessageBytes, tickInterval: limits.tickInterval),
+            configuration: ingestConfiguration,
             api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions)
         var services: [any Service] = [
             FlushService(group: flushGroup, metrics: context.metrics),
@@ -235,6 +257,23 @@ struct ServeCommand: AsyncParsableCommand {
         await catalog.close()
         await (files.objects as? S3ObjectStore)?.shutdown()
         logger.info("stopped")
+    }
+
+    /// SIGHUP reloads the TLS certificate and key for new connections (open ones keep theirs); a file
+    /// that does not load leaves the old ones in use, logged.
+    static func reloadOnHangUp(_ credentials: TLSCredentials, logger: Logger) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            do throws(TLSCredentialsError) {
+                try credentials.reload()
+                logger.notice("TLS certificate and key reloaded", metadata: ["certificate": "\(credentials.certificatePath)"])
+            } catch {
+                logger.error("TLS reload failed; the previous certificate stays in use", metadata: ["error": "\(error.description)"])
+            }
+        }
+        source.resume()
+        return source
     }
 
     /// One pass of the day-key preparer on a dispatch thread (it blocks on the provider), awaited.
