@@ -26,7 +26,7 @@ public struct TenantRedaction: Sendable, Hashable, Codable {
     /// Reads a `--redact` value: comma-separated policy names (`pci` or `payment`, `bank`, `contact`,
     /// `ids`), or `none`. An unknown name is refused, named in the error.
     public init(listText: String) throws(CatalogError) {
-        let items = listText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let items = listText.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if items == ["none"] {
             self.init()
             return
