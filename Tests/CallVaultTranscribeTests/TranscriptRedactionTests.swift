@@ -19,8 +19,9 @@ struct TranscriptRedactionTests {
         (6_000, "and my email is jan dot devries at gmail dot com"),
     ]
     static let botLines = [(3_000, "thank you and your email address please")]
-    /// What must not survive anywhere.
-    static let values = ["4111", "1111", "devries", "gmail"]
+    /// What must not survive anywhere: the digit groups as text or as JSON words (quoted, so an id that
+    /// happens to hold "1111" is no false alarm), and the address's parts.
+    static let values = ["4111 1111", "1111 1111", "\"4111\"", "\"1111\"", "devries", "gmail"]
 
     /// One utterance with 300 ms words from `startMs`.
     static func segment(_ startMs: Int, _ text: String) -> TranscriptSegment {
