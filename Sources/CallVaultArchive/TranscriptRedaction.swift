@@ -10,7 +10,8 @@ public import CallVaultRedaction
 public enum TranscriptRedaction {
     /// The utterances with every span of `categories` replaced, and the manifest.
     public static func redact(
-        _ segments: [SpeakerSegment], categories: Set<RedactionCategory>,
+        _ segments: [SpeakerSegment],
+        categories: Set<RedactionCategory>,
         configuration: RedactionConfiguration = RedactionConfiguration()
     ) -> (segments: [SpeakerSegment], redactions: TranscriptRedactions) {
         var configuration = configuration
@@ -23,8 +24,13 @@ public enum TranscriptRedaction {
             for (w, word) in inputs[s].enumerated() {
                 words.append(
                     RedactionWord(
-                        text: word.word, startMs: word.startMs, endMs: word.endMs, track: track,
-                        source: .init(segment: s, word: w)))
+                        text: word.word,
+                        startMs: word.startMs,
+                        endMs: word.endMs,
+                        track: track,
+                        source: .init(segment: s, word: w)
+                    )
+                )
             }
         }
         // Time order across tracks (a bot's prompt inside a long caller utterance comes before the answer).
@@ -54,8 +60,12 @@ public enum TranscriptRedaction {
                 let covered = input.indices.filter { placeholders[.init(segment: s, word: $0)] == index }
                 rebuilt.append(
                     TranscriptWord(
-                        word: placeholder.text, startMs: placeholder.startMs, endMs: placeholder.endMs,
-                        confidence: covered.map { input[$0].confidence }.min() ?? word.confidence))
+                        word: placeholder.text,
+                        startMs: placeholder.startMs,
+                        endMs: placeholder.endMs,
+                        confidence: covered.map { input[$0].confidence }.min() ?? word.confidence
+                    )
+                )
             }
             output[s].text = rebuilt.map { $0.word.trimmingWhitespace }.filter { !$0.isEmpty }.joined(separator: " ")
             output[s].words = segment.words.isEmpty ? [] : rebuilt
@@ -65,13 +75,16 @@ public enum TranscriptRedaction {
 
     /// The same for a file's utterances (one speaker, read as the caller).
     public static func redact(
-        _ segments: [TranscriptSegment], categories: Set<RedactionCategory>,
+        _ segments: [TranscriptSegment],
+        categories: Set<RedactionCategory>,
         configuration: RedactionConfiguration = RedactionConfiguration()
     ) -> (segments: [TranscriptSegment], redactions: TranscriptRedactions) {
         let speaking = segments.map { SpeakerSegment(speaker: RedactionTrack.caller.rawValue, $0) }
         let result = redact(speaking, categories: categories, configuration: configuration)
         return (
-            result.segments.map { TranscriptSegment(startMs: $0.startMs, endMs: $0.endMs, text: $0.text, words: $0.words) },
+            result.segments.map {
+                TranscriptSegment(startMs: $0.startMs, endMs: $0.endMs, text: $0.text, words: $0.words)
+            },
             result.redactions
         )
     }
@@ -84,8 +97,11 @@ public enum TranscriptRedaction {
         let length = max(segment.endMs - segment.startMs, tokens.count)
         return tokens.enumerated().map { index, token in
             TranscriptWord(
-                word: token, startMs: segment.startMs + length * index / tokens.count,
-                endMs: segment.startMs + length * (index + 1) / tokens.count, confidence: 1)
+                word: token,
+                startMs: segment.startMs + length * index / tokens.count,
+                endMs: segment.startMs + length * (index + 1) / tokens.count,
+                confidence: 1
+            )
         }
     }
 }

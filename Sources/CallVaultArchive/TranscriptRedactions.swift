@@ -50,10 +50,12 @@ public struct TranscriptRedactions: Sendable, Equatable, Codable {
     /// The stored form of a detector manifest: the value-free fields only.
     public init(_ manifest: RedactionManifest) {
         self.init(
-            detectorVersion: manifest.detectorVersion, categories: Set(manifest.categories),
+            detectorVersion: manifest.detectorVersion,
+            categories: Set(manifest.categories),
             spans: manifest.spans
                 .map { Span(track: $0.track.rawValue, startMs: $0.startMs, endMs: $0.endMs, kind: $0.kind) }
-                .sorted { ($0.startMs, $0.track, $0.endMs) < ($1.startMs, $1.track, $1.endMs) })
+                .sorted { ($0.startMs, $0.track, $0.endMs) < ($1.startMs, $1.track, $1.endMs) }
+        )
     }
 
     /// Spans per kind, for audit entries and metrics (counts are not values).

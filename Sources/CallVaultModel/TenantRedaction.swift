@@ -26,21 +26,29 @@ public struct TenantRedaction: Sendable, Hashable, Codable {
     /// Reads a `--redact` value: comma-separated policy names (`pci` or `payment`, `bank`, `contact`,
     /// `ids`), or `none`. An unknown name is refused, named in the error.
     public init(listText: String) throws(CatalogError) {
-        let items = listText.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let items = listText.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         if items == ["none"] {
             self.init()
             return
         }
         guard !items.isEmpty, !items.contains(where: \.isEmpty) else {
             throw CatalogError(
-                .invalidPolicy, "the redaction list must name categories (pci, bank, contact, ids) or be none")
+                .invalidPolicy,
+                "the redaction list must name categories (pci, bank, contact, ids) or be none"
+            )
         }
         var categories: Set<RedactionCategory> = []
         for item in items {
             guard let category = RedactionCategory(policyName: item) else {
-                let shown = item == "none" ? "none (it cannot be combined with categories)" : String(item.prefix(32)).debugDescription
+                let shown =
+                    item == "none"
+                    ? "none (it cannot be combined with categories)" : String(item.prefix(32)).debugDescription
                 throw CatalogError(
-                    .invalidPolicy, "unknown redaction category \(shown): use pci, bank, contact, ids or none")
+                    .invalidPolicy,
+                    "unknown redaction category \(shown): use pci, bank, contact, ids or none"
+                )
             }
             categories.insert(category)
         }

@@ -60,10 +60,16 @@ import Testing
             #expect(row?.hasSuffix(" pci,contact") == true, "\(shown.stdout)")
 
             let bad = try cli.run(["tenant", "set", id, "--redact", "pci,cards"])
-            #expect(bad.status == 2 && bad.stderr.contains("\"cards\"") && bad.stderr.contains("--redact"), "\(bad.stderr)")
+            #expect(
+                bad.status == 2 && bad.stderr.contains("\"cards\"") && bad.stderr.contains("--redact"),
+                "\(bad.stderr)"
+            )
             let mixed = try cli.run(["tenant", "add", "other", "--redact", "none,bank"])
             #expect(mixed.status == 2 && mixed.stderr.contains("none"), "\(mixed.stderr)")
-            #expect(try cli.run(["tenant", "show", id, "--json"]).json()["redact"] as? [String] == ["pci", "contact"], "unchanged")
+            #expect(
+                try cli.run(["tenant", "show", id, "--json"]).json()["redact"] as? [String] == ["pci", "contact"],
+                "unchanged"
+            )
 
             let cleared = try cli.run(["tenant", "set", id, "--redact", "none", "--json"])
             #expect(cleared.status == 0, "\(cleared.stderr)")
@@ -80,12 +86,15 @@ import Testing
             #expect(plain.status == 0 && plain.stdout.contains("4111 1111"), "without --redact the words are as heard")
             for format in ["text", "json", "srt", "vtt"] {
                 let run = try setup.cli.run(
-                    ["transcribe", file, "--redact", "pci,contact", "--format", format] + setup.engine)
+                    ["transcribe", file, "--redact", "pci,contact", "--format", format] + setup.engine
+                )
                 #expect(run.status == 0, "\(format): \(run.stderr)")
                 #expect(run.stdout.contains("[CARD]") && run.stdout.contains("[EMAIL]"), "\(format): \(run.stdout)")
                 for value in Self.values { #expect(!run.stdout.contains(value), "\(format) shows \(value)") }
                 for value in Self.values { #expect(!run.stderr.contains(value), "\(format) logs \(value)") }
-                if format == "json" { #expect(run.stdout.contains("\"redactions\"") && run.stdout.contains("cardNumber")) }
+                if format == "json" {
+                    #expect(run.stdout.contains("\"redactions\"") && run.stdout.contains("cardNumber"))
+                }
             }
             let bad = try setup.cli.run(["transcribe", file, "--redact", "cards"] + setup.engine)
             #expect(bad.status == 2 && bad.stderr.contains("\"cards\""), "\(bad.stderr)")
@@ -110,7 +119,10 @@ import Testing
             for format in ["text", "json", "srt", "vtt"] {
                 let shown = try cli.run(["transcripts", "show", "--call", call, "--format", format])
                 #expect(shown.status == 0, "\(format): \(shown.stderr)")
-                #expect(shown.stdout.contains("[CARD]") && shown.stdout.contains("[EMAIL]"), "\(format): \(shown.stdout)")
+                #expect(
+                    shown.stdout.contains("[CARD]") && shown.stdout.contains("[EMAIL]"),
+                    "\(format): \(shown.stdout)"
+                )
                 for value in Self.values { #expect(!shown.stdout.contains(value), "\(format) shows \(value)") }
                 if format == "json" {
                     #expect(shown.stdout.contains("\"redactions\"") && shown.stdout.contains("\"email\""))

@@ -33,7 +33,10 @@ import Testing
 
     @Test func theColumnIsReadLenientlyAndTheJSONIsAList() throws {
         #expect(TenantRedaction(columnText: nil).isEmpty)
-        #expect(TenantRedaction(columnText: "pci,biometrics").categories == [.payment], "a newer binary's name is skipped")
+        #expect(
+            TenantRedaction(columnText: "pci,biometrics").categories == [.payment],
+            "a newer binary's name is skipped"
+        )
         #expect(TenantRedaction(categories: [.bank]).columnText == "bank" && TenantRedaction().columnText == nil)
         let json = try JSONEncoder().encode(TenantPolicy(redact: TenantRedaction(categories: [.payment, .contact])))
         #expect(String(decoding: json, as: UTF8.self).contains("\"redact\":[\"pci\",\"contact\"]"))
@@ -52,7 +55,8 @@ import Testing
         #expect(try catalog.appliedMigrations().last == "v10")
         let before = try catalog.addTenant(name: "existing").tenant
         let redacting = try catalog.addTenant(
-            name: "payments", policy: TenantPolicy(redact: TenantRedaction(categories: [.payment, .contact]))
+            name: "payments",
+            policy: TenantPolicy(redact: TenantRedaction(categories: [.payment, .contact]))
         ).tenant
         let stored = try catalog.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT name, redact FROM tenants ORDER BY name").map {
@@ -80,7 +84,12 @@ extension CatalogConformance {
             try await CatalogFixture.with(backend) { fixture in
                 let catalog = fixture.catalog
                 let policy = TenantPolicy(redact: TenantRedaction(categories: [.payment, .bank, .contact, .ids]))
-                let (tenant, token) = try await catalog.addTenant(name: "acme", policy: policy, actor: "test", at: Date())
+                let (tenant, token) = try await catalog.addTenant(
+                    name: "acme",
+                    policy: policy,
+                    actor: "test",
+                    at: Date()
+                )
                 #expect(try await catalog.tenant(id: tenant.id).policy == policy)
                 #expect(try await catalog.tenant(authenticatedBy: token)?.policy.redact == policy.redact)
                 let created = try #require(try await catalog.audit.entries().last)

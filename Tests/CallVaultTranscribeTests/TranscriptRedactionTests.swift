@@ -26,7 +26,12 @@ struct TranscriptRedactionTests {
     /// One utterance with 300 ms words from `startMs`.
     static func segment(_ startMs: Int, _ text: String) -> TranscriptSegment {
         let words = text.split(separator: " ").enumerated().map { index, word in
-            TranscriptWord(word: String(word), startMs: startMs + index * 300, endMs: startMs + index * 300 + 250, confidence: 0.9)
+            TranscriptWord(
+                word: String(word),
+                startMs: startMs + index * 300,
+                endMs: startMs + index * 300 + 250,
+                confidence: 0.9
+            )
         }
         return TranscriptSegment(startMs: startMs, endMs: words.last?.endMs ?? startMs, text: text, words: words)
     }
@@ -62,10 +67,17 @@ struct TranscriptRedactionTests {
         // The sealed file itself, decrypted by hand: what is on disk, not what a decoder kept of it.
         let key = try fixture.keyStore.dataKey(ownerID: record.id, tenantID: record.tenantId)
         let reader = try SealedFileReader(
-            path: fixture.directory.resolve(record.path), dataKey: key, expectedTenantID: record.tenantId,
-            expectedRecordingID: record.id)
+            path: fixture.directory.resolve(record.path),
+            dataKey: key,
+            expectedTenantID: record.tenantId,
+            expectedRecordingID: record.id
+        )
         let json = String(decoding: try reader.readAll(), as: UTF8.self)
-        let store = TranscriptStore(catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
+        let store = TranscriptStore(
+            catalog: fixture.catalog,
+            keyStore: fixture.keyStore,
+            dataDirectory: fixture.directory
+        )
         let transcript = try await store.open(id: record.id, actor: "test").transcript
         return (record, json, transcript)
     }
@@ -73,7 +85,9 @@ struct TranscriptRedactionTests {
     @Test func aCallersCardNumberAndEmailBecomePlaceholdersWithAManifestAndNoValueIsSealed() async throws {
         let fixture = try TranscriptionFixture()
         let tenantID = try fixture.addTenant(
-            "payments", policy: TenantPolicy(redact: TenantRedaction(categories: Set(RedactionCategory.allCases))))
+            "payments",
+            policy: TenantPolicy(redact: TenantRedaction(categories: Set(RedactionCategory.allCases)))
+        )
         let (record, json, transcript) = try await transcribe(fixture, tenantID: tenantID)
 
         let caller = transcript.segments.filter { $0.speaker == "caller" }
@@ -91,13 +105,17 @@ struct TranscriptRedactionTests {
             redactions.spans == [
                 .init(track: "caller", startMs: 1_500, endMs: 2_650, kind: .cardNumber),
                 .init(track: "caller", startMs: 7_200, endMs: 9_250, kind: .email),
-            ])
+            ]
+        )
         #expect(json.contains("\"redactions\"") && json.contains("\"kind\":\"cardNumber\""))
         for value in Self.values { #expect(!json.contains(value), "\(value) is in the sealed transcript") }
 
         // The audit entry counts, and says nothing else of the words.
         let created = try #require(
-            try fixture.catalog.auditLog.entries().first { $0.action == .transcriptCreated && $0.subjectId == record.id })
+            try fixture.catalog.auditLog.entries().first {
+                $0.action == .transcriptCreated && $0.subjectId == record.id
+            }
+        )
         #expect(created.details.contains("\"redactions\":\"cardNumber:1,email:1\""), "\(created.details)")
         #expect(created.details.contains("\"redactCategories\":\"pci,bank,contact,ids\""), "\(created.details)")
         for value in Self.values { #expect(!created.details.contains(value)) }
@@ -113,7 +131,11 @@ struct TranscriptRedactionTests {
     @Test func onlyTheTenantsCategoriesAreRedacted() {
         let segments = Self.callerLines.map { Self.segment($0.0, $0.1) }
         let contactOnly = TranscriptRedaction.redact(segments, categories: [.contact])
-        #expect(contactOnly.segments.map(\.text) == ["yes my card number is 4111 1111 1111 1111", "and my email is [EMAIL]"])
+        #expect(
+            contactOnly.segments.map(\.text) == [
+                "yes my card number is 4111 1111 1111 1111", "and my email is [EMAIL]",
+            ]
+        )
         #expect(contactOnly.redactions.categories == [.contact] && contactOnly.redactions.counts == [.email: 1])
     }
 
@@ -126,7 +148,8 @@ struct TranscriptRedactionTests {
     }
 
     @Test func aTranscriptSealedBeforeRedactionStillReads() throws {
-        let old = #"{"version":1,"callId":"c","engine":"whisper","language":"en","createdAt":"2026-01-01T00:00:00Z","audioMs":1,"segments":[]}"#
+        let old =
+            #"{"version":1,"callId":"c","engine":"whisper","language":"en","createdAt":"2026-01-01T00:00:00Z","audioMs":1,"segments":[]}"#
         let transcript = try JSONDecoder().decode(Transcript.self, from: Data(old.utf8))
         #expect(transcript.redactions == nil && transcript.callId == "c")
     }
