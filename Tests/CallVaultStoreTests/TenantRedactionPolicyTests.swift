@@ -109,5 +109,33 @@ extension CatalogConformance {
                 #expect(try await catalog.tenants().map(\.policy.redact) == [TenantRedaction()])
             }
         }
+
+        @Test(arguments: Backend.all)
+        func aRedactedTranscriptsCountsAreAuditedAndCannotOverrideItsCallOrEngine(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let call = try await fixture.call(of: try await fixture.tenant())
+                let record = TranscriptRecord(
+                    id: "t1",
+                    callId: call.id,
+                    tenantId: call.tenantId,
+                    engine: "whisper",
+                    path: "transcripts/t1.cvr",
+                    createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+                    expiresAt: Date(timeIntervalSince1970: 1_800_000_000)
+                )
+                let details = [
+                    "redactions": "cardNumber:1,email:1", "redactCategories": "pci,contact", "call": "other",
+                ]
+                try await catalog.insertTranscript(record, actor: "worker", details: details)
+                let created = try #require(try await catalog.audit.entries().first { $0.action == .transcriptCreated })
+                #expect(
+                    created.detailValues == [
+                        "call": call.id, "engine": "whisper", "redactions": "cardNumber:1,email:1",
+                        "redactCategories": "pci,contact",
+                    ]
+                )
+            }
+        }
     }
 }
