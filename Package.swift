@@ -181,6 +181,8 @@ let package = Package(
             dependencies: [
                 "CallVaultModel", "CallVaultStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
@@ -231,7 +233,7 @@ let package = Package(
             dependencies: [
                 "CallVaultTranscribe", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore",
                 "CallVaultRecorder", "CallVaultRedaction", .product(name: "GRDB", package: "GRDB.swift"),
-                "CallVaultTestSupport",
+                "CallVaultTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "CLITests",

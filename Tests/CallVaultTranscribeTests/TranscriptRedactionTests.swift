@@ -3,7 +3,9 @@ import CallVaultCrypto
 import CallVaultModel
 import CallVaultRedaction
 import CallVaultStore
+import CallVaultTestSupport
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -88,7 +90,13 @@ struct TranscriptRedactionTests {
             "payments",
             policy: TenantPolicy(redact: TenantRedaction(categories: Set(RedactionCategory.allCases)))
         )
+        let metrics = sharedTestMetrics
+        func count(_ kind: String) -> Int64 {
+            (try? metrics.expectCounter("callvault_redactions_total", [("kind", kind)]).totalValue) ?? 0
+        }
+        let before = (card: count("cardNumber"), email: count("email"))
         let (record, json, transcript) = try await transcribe(fixture, tenantID: tenantID)
+        #expect(count("cardNumber") - before.card == 1 && count("email") - before.email == 1, "counted per kind")
 
         let caller = transcript.segments.filter { $0.speaker == "caller" }
         #expect(caller.map(\.text) == ["yes my card number is [CARD]", "and my email is [EMAIL]"])
