@@ -1,5 +1,5 @@
-public import MetricsTestKit
 import Metrics
+public import MetricsTestKit
 
 /// The test process's metrics system. swift-metrics allows one bootstrap per process, and every test
 /// target runs in the same process, so each suite that reads metrics goes through this one.
