@@ -11,7 +11,8 @@ public import Logging
 ///
 /// Per job: unseal each track in memory (audited), decode, place it on the call's timeline, resample
 /// to 16 kHz, transcribe, merge the tracks by time with the speaker named, redact it per the tenant's
-/// policy (``TranscriptRedaction``), seal the result under a transcript key, complete the job. Audio never touches disk in plaintext.
+/// policy (``TranscriptRedaction``), seal the result under a transcript key, complete the job. Audio
+/// never touches disk in plaintext.
 ///
 /// The queue and the catalog are interfaces (``JobQueue``, ``CatalogStore``), so the same worker drains
 /// the embedded SQLite queue or a shared PostgreSQL one; talking to them is async. The engine blocks,

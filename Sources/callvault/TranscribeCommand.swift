@@ -2,6 +2,7 @@ import ArgumentParser
 import CallVaultArchive
 import CallVaultAudio
 import CallVaultModel
+import CallVaultRedaction
 import CallVaultStore
 import CallVaultTranscribe
 import Foundation
@@ -60,12 +61,12 @@ struct TranscribeCommand: AsyncParsableCommand {
         guard TranscriptOutput.Format(rawValue: format) != nil else {
             throw ValidationError("--format '\(format)' is not one of text, json, srt, vtt")
         }
-        if let redact {
+        if redact != nil {
             guard !pending else {
                 throw ValidationError(
                     "--redact is for files: queued calls are redacted per their tenant's policy (tenant set ID --redact ...)")
             }
-            do { _ = try TenantRedaction(listText: redact) } catch { throw ValidationError("--redact: \(error.message)") }
+            _ = try redactCategories()
         }
         if pending {
             guard files.isEmpty else { throw ValidationError("give files or --pending, not both") }
@@ -92,7 +93,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             throw CLIError.failure(error.message, hint: "scripts/bootstrap and scripts/install-whisper install the engines")
         }
         let output = TranscriptOutput.Format(rawValue: format) ?? .text
-        let categories = (try? redact.map(TenantRedaction.init(listText:)))??.categories ?? []
+        let categories = try redactCategories()
         let progress = isatty(STDERR_FILENO) == 1 && files.count > 1
         var documents: [FileTranscript] = []
         for (index, file) in files.enumerated() {
@@ -139,6 +140,14 @@ struct TranscribeCommand: AsyncParsableCommand {
         }
         if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if output == .json { try CatalogCommandSupport.printJSON(["files": documents]) }
+    }
+
+    /// The `--redact` categories (empty without the flag); a bad spelling is refused, never read as none.
+    private func redactCategories() throws -> Set<RedactionCategory> {
+        guard let redact else { return [] }
+        do { return try TenantRedaction(listText: redact).categories } catch {
+            throw ValidationError("--redact: \(error.message)")
+        }
     }
 
     struct FileTranscript: Encodable {
