@@ -54,7 +54,9 @@ let package = Package(
         .target(name: "CallVaultAudio", dependencies: ["COpus", "CSndFile"]),
         .target(name: "CallVaultCrypto", dependencies: ["CLibCrypto"]),
         // Plain values the other modules share (records, enums, policies, errors): no storage engine.
-        .target(name: "CallVaultModel"),
+        // It names the redaction categories a tenant's policy switches on (`CallVaultRedaction`, which is
+        // itself the standard library only).
+        .target(name: "CallVaultModel", dependencies: ["CallVaultRedaction"]),
         // The stores: SQLite (GRDB) and PostgreSQL (postgres-nio) backends, both imported internally
         // only, so no client sees either engine.
         .target(
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "CallVaultArchive",
             dependencies: [
-                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultObjects",
+                "CallVaultAudio", "CallVaultCrypto", "CallVaultStore", "CallVaultObjects", "CallVaultRedaction",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -137,14 +139,14 @@ let package = Package(
             name: "CallVaultTranscribe",
             dependencies: [
                 "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                "CallVaultObjects", "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
+                "CallVaultObjects", "CallVaultRedaction", "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "callvault",
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CallVaultRedaction", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -187,6 +189,8 @@ let package = Package(
             dependencies: [
                 "CallVaultModel", "CallVaultStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/CallVaultTestSupport"),
         .testTarget(name: "CallVaultAudioTests", dependencies: ["CallVaultAudio", "CallVaultTestSupport"]),
@@ -206,7 +210,7 @@ let package = Package(
             name: "CallVaultStoreTests",
             dependencies: [
                 "CallVaultModel", "CallVaultStore", "CallVaultCrypto", "CallVaultKeyProviders", "CallVaultTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultRedaction", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
@@ -239,7 +243,8 @@ let package = Package(
             name: "CallVaultTranscribeTests",
             dependencies: [
                 "CallVaultTranscribe", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore",
-                "CallVaultRecorder", .product(name: "GRDB", package: "GRDB.swift"), "CallVaultTestSupport",
+                "CallVaultRecorder", "CallVaultRedaction", .product(name: "GRDB", package: "GRDB.swift"),
+                "CallVaultTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "CLITests",

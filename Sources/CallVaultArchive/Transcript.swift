@@ -1,5 +1,6 @@
 /// A call's transcript as stored (sealed JSON) and shown: every utterance of every track, ordered by
-/// time, each naming its speaker. Format version 1 is documented in `docs/transcripts.md`.
+/// time, each naming its speaker. Format version 1 is documented in `docs/transcription.md`; its optional
+/// `redactions` (``TranscriptRedactions``) in `docs/redaction.md`.
 public struct Transcript: Sendable, Equatable, Codable {
     public static let currentVersion = 1
 
@@ -14,6 +15,9 @@ public struct Transcript: Sendable, Equatable, Codable {
     /// Milliseconds of audio transcribed, summed over tracks.
     public var audioMs: Int64
     public var segments: [SpeakerSegment]
+    /// What was replaced by placeholders before sealing (nil: the tenant asked for no redaction, or the
+    /// transcript predates it). Optional, so transcripts sealed before it read as they were.
+    public var redactions: TranscriptRedactions?
 
     public init(
         callId: String, engine: String, language: String?, createdAt: String, audioMs: Int64, segments: [SpeakerSegment]
@@ -25,6 +29,7 @@ public struct Transcript: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.audioMs = audioMs
         self.segments = segments
+        self.redactions = nil
     }
 
     /// Merges per-track results into one time-ordered list: by start time, the caller first on a tie

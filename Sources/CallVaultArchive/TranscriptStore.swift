@@ -92,9 +92,10 @@ public struct TranscriptStore: Sendable {
         let record = TranscriptRecord(
             id: id, callId: transcript.callId, tenantId: tenantID, engine: transcript.engine, path: relative,
             createdAt: now, expiresAt: expiresAt, storage: files.newFileStorage)
-        do { try await catalog.insertTranscript(record, actor: actor) } catch {
+        do { try await catalog.insertTranscript(record, actor: actor, details: Self.auditDetails(of: transcript)) } catch {
             throw TranscriptionError(.storeFailed, "transcript \(id) is sealed but the catalog failed: \(error.message)")
         }
+        if let redactions = transcript.redactions { TranscriptRedactionMetrics.record(redactions) }
         // Into the object store now: a worker may be a machine no reconciler runs on. A failure leaves
         // the row `spooled` with its spool copy, which `callvault objects reconcile` (or serve) uploads.
         if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: Logger(label: "callvault.transcripts")) {
@@ -104,6 +105,17 @@ public struct TranscriptStore: Sendable {
             }
         }
         return record
+    }
+
+    /// What `transcript.created` says of a transcript beyond its call and engine: for a redacted one, the
+    /// categories asked for and the spans per kind (counts, never values).
+    static func auditDetails(of transcript: Transcript) -> [String: String] {
+        guard let redactions = transcript.redactions else { return [:] }
+        return [
+            "redactCategories": redactions.categories.map(\.policyName).joined(separator: ","),
+            "redactions": redactions.countsText,
+            "redactionDetector": redactions.detectorVersion,
+        ]
     }
 
     /// Decrypts one transcript in memory. The decryption is audited (`transcript.decrypted`) before

@@ -26,12 +26,14 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     public var transcriptModel: String?
     /// Who may send it SIP calls and which SIPREC participant is its own side.
     public var sip: TenantSIPSettings
+    /// What is redacted from its calls' transcripts before they are sealed (none by default).
+    public var redact: TenantRedaction
 
     /// The longest model directory path accepted, in bytes.
     public static let maximumModelPathLength = 1024
 
     /// The defaults of `callvault tenant add`: opt-in, no disclosure requirement, no digits,
-    /// voice 90 days, transcripts 365 days, native codec.
+    /// voice 90 days, transcripts 365 days, native codec, no redaction.
     public init(
         consentMode: ConsentMode = .optIn,
         requireDisclosure: Bool = false,
@@ -42,9 +44,11 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         codec: StorageCodec = .native,
         transcriptLanguage: String = "en",
         transcriptModel: String? = nil,
-        sip: TenantSIPSettings = TenantSIPSettings()
+        sip: TenantSIPSettings = TenantSIPSettings(),
+        redact: TenantRedaction = TenantRedaction()
     ) {
         self.sip = sip
+        self.redact = redact
         self.consentMode = consentMode
         self.requireDisclosure = requireDisclosure
         self.consentDigit = consentDigit
@@ -114,7 +118,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
-        case transcriptLanguage, transcriptModel, sip
+        case transcriptLanguage, transcriptModel, sip, redact
     }
 
     public init(from decoder: any Decoder) throws {
@@ -129,6 +133,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptLanguage = try c.decodeIfPresent(String.self, forKey: .transcriptLanguage) ?? "en"
         transcriptModel = try c.decodeIfPresent(String.self, forKey: .transcriptModel)
         sip = try c.decodeIfPresent(TenantSIPSettings.self, forKey: .sip) ?? TenantSIPSettings()
+        redact = try c.decodeIfPresent(TenantRedaction.self, forKey: .redact) ?? TenantRedaction()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -143,5 +148,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         try c.encode(transcriptLanguage, forKey: .transcriptLanguage)
         try c.encode(transcriptModel, forKey: .transcriptModel)
         if !sip.isEmpty { try c.encode(sip, forKey: .sip) }
+        try c.encode(redact, forKey: .redact)
     }
 }

@@ -78,6 +78,12 @@ extension Catalog {
         migrator.registerMigration("v9") { db in
             try db.execute(sql: "ALTER TABLE tenants ADD COLUMN sip_settings TEXT CHECK (sip_settings IS NULL OR length(sip_settings) <= 65536)")
         }
+        // v10: what a tenant has redacted from its transcripts (TenantRedaction: `pci,bank,contact,ids`).
+        // NULL: none, which existing tenants keep until their operator decides (redaction rewrites what
+        // is stored for good).
+        migrator.registerMigration("v10") { db in
+            try db.execute(sql: "ALTER TABLE tenants ADD COLUMN redact TEXT CHECK (redact IS NULL OR length(redact) BETWEEN 1 AND 200)")
+        }
         return migrator
     }
 

@@ -138,6 +138,7 @@ extension Catalog {
             "transcriptModel": policy.transcriptModel ?? "",
             "sipAllow": policy.sip.allow.map(\.description).joined(separator: ","),
             "sipTenantAddresses": policy.sip.tenantAddresses.joined(separator: ","),
+            "redact": policy.redact.listText,
         ]
     }
 

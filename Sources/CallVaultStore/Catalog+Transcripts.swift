@@ -12,8 +12,10 @@ extension Catalog {
         return createdAt.addingTimeInterval(Double(days) * 86_400).catalogPrecision
     }
 
-    /// Inserts a transcript row and audits it (`transcript.created`) in one transaction.
-    public func insertTranscript(_ transcript: TranscriptRecord, actor: String) throws(CatalogError) {
+    /// Inserts a transcript row and audits it (`transcript.created`, with `details` added) in one transaction.
+    public func insertTranscript(_ transcript: TranscriptRecord, actor: String, details: [String: String] = [:])
+        throws(CatalogError)
+    {
         try write { db in
             // Refused with the words PostgreSQL uses (not as a constraint failure): the call must be the
             // transcript's tenant's, and an id is used once.
@@ -27,7 +29,8 @@ extension Catalog {
             try TranscriptRow(transcript).insert(db)
             try AuditLog.append(
                 in: db, actor: actor, action: .transcriptCreated, tenantID: transcript.tenantId,
-                subjectID: transcript.id, details: ["call": transcript.callId, "engine": transcript.engine],
+                subjectID: transcript.id,
+                details: details.merging(["call": transcript.callId, "engine": transcript.engine]) { _, fixed in fixed },
                 at: transcript.createdAt)
         }
     }

@@ -163,8 +163,10 @@ public protocol CatalogStore: Sendable {
 
     /// When a transcript made at `createdAt` expires under its tenant's policy.
     func transcriptExpiry(tenantID: String, createdAt: Date) async throws(CatalogError) -> Date
-    /// Records a sealed transcript, audited.
-    func insertTranscript(_ transcript: TranscriptRecord, actor: String) async throws(CatalogError)
+    /// Records a sealed transcript, audited (`transcript.created`, with `details` added: counts and
+    /// settings only, never transcript text).
+    func insertTranscript(_ transcript: TranscriptRecord, actor: String, details: [String: String])
+        async throws(CatalogError)
     /// The transcript with this id (within `tenantID` when given); `notFound` otherwise.
     func transcript(id: String, tenantID: String?) async throws(CatalogError) -> TranscriptRecord
     /// A call's transcripts.
@@ -184,6 +186,13 @@ public protocol CatalogStore: Sendable {
         transcriptID: String, tenantID: String?, actor: String, purpose: String, details: [String: String],
         restrictionOverride: RestrictionOverride?, at: Date
     ) async throws(CatalogError) -> DecryptionAudit
+}
+
+extension CatalogStore {
+    /// Records a sealed transcript, audited, with no details beyond its call and engine.
+    public func insertTranscript(_ transcript: TranscriptRecord, actor: String) async throws(CatalogError) {
+        try await insertTranscript(transcript, actor: actor, details: [:])
+    }
 }
 
 extension Catalog: CatalogStore {

@@ -10,7 +10,9 @@ extension PostgresCatalog {
         return createdAt.addingTimeInterval(Double(days) * 86_400).postgresPrecision
     }
 
-    public func insertTranscript(_ transcript: TranscriptRecord, actor: String) async throws(CatalogError) {
+    public func insertTranscript(_ transcript: TranscriptRecord, actor: String, details: [String: String])
+        async throws(CatalogError)
+    {
         var record = transcript
         record.createdAt = record.createdAt.postgresPrecision
         record.expiresAt = record.expiresAt.postgresPrecision
@@ -18,7 +20,8 @@ extension PostgresCatalog {
         let stored = record
         let event = AuditEvent(
             actor: actor, action: .transcriptCreated, tenantID: stored.tenantId, subjectID: stored.id,
-            details: ["call": stored.callId, "engine": stored.engine], at: stored.createdAt)
+            details: details.merging(["call": stored.callId, "engine": stored.engine]) { _, fixed in fixed },
+            at: stored.createdAt)
         try await transaction("record transcript \(stored.id)") { connection in
             // The call must be the tenant's (the composite foreign key says so too, less helpfully); a
             // second transcript with the same id is refused without aborting on the primary key.

@@ -388,6 +388,12 @@ enum PostgresSchema {
             statements: [
                 "ALTER TABLE tenants ADD COLUMN sip_settings text CHECK (sip_settings IS NULL OR length(sip_settings) <= 65536)"
             ]),
+        Migration(
+            version: 11, description: "what a tenant has redacted from its transcripts (pci, bank, contact, ids)",
+            statements: [
+                // NULL: none, which existing tenants keep until their operator decides.
+                "ALTER TABLE tenants ADD COLUMN redact text CHECK (redact IS NULL OR length(redact) BETWEEN 1 AND 200)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -57,7 +57,7 @@ public enum StoreMigration {
                 ("require_disclosure", .boolean), ("consent_digit", .text), ("optout_digit", .text),
                 ("voice_days", .integer), ("transcript_days", .integer), ("codec", .text),
                 ("transcript_language", .text), ("transcript_model", .text), ("created_at", .date),
-                ("updated_at", .date),
+                ("updated_at", .date), ("sip_settings", .text), ("redact", .text),
             ]),
         Table(
             name: "calls", key: "id",

@@ -23,6 +23,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var transcriptLanguage: String
     var transcriptModel: String?
     var sipSettings: String?
+    var redact: String?
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -40,6 +41,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case transcriptLanguage = "transcript_language"
         case transcriptModel = "transcript_model"
         case sipSettings = "sip_settings"
+        case redact
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -57,7 +59,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 codec: codec,
                 transcriptLanguage: transcriptLanguage,
                 transcriptModel: transcriptModel,
-                sip: TenantSIPSettings(columnText: sipSettings)
+                sip: TenantSIPSettings(columnText: sipSettings),
+                redact: TenantRedaction(columnText: redact)
             )
         }
         set {
@@ -71,6 +74,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             transcriptLanguage = newValue.transcriptLanguage
             transcriptModel = newValue.transcriptModel
             sipSettings = newValue.sip.columnText
+            redact = newValue.redact.columnText
         }
     }
 

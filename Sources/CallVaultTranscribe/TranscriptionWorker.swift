@@ -10,8 +10,9 @@ public import Logging
 /// Takes jobs off the durable queue and turns a call's sealed recordings into one sealed transcript.
 ///
 /// Per job: unseal each track in memory (audited), decode, place it on the call's timeline, resample
-/// to 16 kHz, transcribe, merge the tracks by time with the speaker named, seal the result under a
-/// transcript key, complete the job. Audio never touches disk in plaintext.
+/// to 16 kHz, transcribe, merge the tracks by time with the speaker named, redact it per the tenant's
+/// policy (``TranscriptRedaction``), seal the result under a transcript key, complete the job. Audio
+/// never touches disk in plaintext.
 ///
 /// The queue and the catalog are interfaces (``JobQueue``, ``CatalogStore``), so the same worker drains
 /// the embedded SQLite queue or a shared PostgreSQL one; talking to them is async. The engine blocks,
@@ -263,10 +264,10 @@ public final class TranscriptionWorker {
         }
         let policy = try await tenantPolicy(of: job)
         var options = configuration.options
-        if configuration.usesTenantLanguage, let language = policy?.transcriptLanguage {
-            options.language = language == "auto" ? nil : language
+        if configuration.usesTenantLanguage {
+            options.language = policy.transcriptLanguage == "auto" ? nil : policy.transcriptLanguage
         }
-        let transcriber = EngineHandle(engine: try await engine(forModel: policy?.transcriptModel, tenantID: job.tenantId))
+        let transcriber = EngineHandle(engine: try await engine(forModel: policy.transcriptModel, tenantID: job.tenantId))
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format,
             objects: configuration.objects)
@@ -283,9 +284,12 @@ public final class TranscriptionWorker {
             report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
             tracks.append((recording.track.rawValue, segments))
         }
-        let transcript = Transcript(
+        var transcript = Transcript(
             callId: job.callId, engine: engine.name, language: options.language,
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
+        // Redaction per the tenant's policy, over both tracks, before anything is sealed: the placeholders
+        // are all that is ever stored (the audit entry and metrics get counts per kind only).
+        if !policy.redact.isEmpty { transcript.redact(policy.redact.categories) }
         // The engine may have taken longer than the lease (a stuck sidecar, a stopped process): if the job
         // was claimed again meanwhile, the newer attempt stores the transcript, not this one.
         guard await keeper.confirm() else { return .leaseLost }
@@ -294,9 +298,9 @@ public final class TranscriptionWorker {
         return .done(transcriptID: try await store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
     }
 
-    /// The job's tenant's policy when this worker follows it (language or model), else nil.
-    private func tenantPolicy(of job: JobRecord) async throws(TranscriptionError) -> TenantPolicy? {
-        guard configuration.usesTenantLanguage || makeModelEngine != nil else { return nil }
+    /// The job's tenant's policy: its redaction always applies, its language and model when this worker
+    /// follows them. Unreadable: the job fails (and is retried) rather than seal an unredacted transcript.
+    private func tenantPolicy(of job: JobRecord) async throws(TranscriptionError) -> TenantPolicy {
         do { return try await catalog.tenant(id: job.tenantId).policy } catch {
             throw TranscriptionError(.storeFailed, "job \(job.id): \(error.message)")
         }

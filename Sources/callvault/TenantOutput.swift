@@ -43,6 +43,7 @@ struct TenantOutput: Encodable {
                 "sip-tenant-address",
                 policy.sip.tenantAddresses.isEmpty ? "none (first stream is the customer)" : policy.sip.tenantAddresses.joined(separator: ",")
             ),
+            ("redact", policy.redact.listText),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]
         let width = rows.map(\.0.count).max() ?? 0

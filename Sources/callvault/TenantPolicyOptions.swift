@@ -51,6 +51,14 @@ struct TenantPolicyOptions: ParsableArguments {
             valueName: "ADDRESS[,ADDRESS]|none"))
     var sipTenantAddress: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "What is replaced by placeholders in its calls' transcripts before they are sealed: pci (card numbers, "
+                + "security codes, expiry dates), bank (IBANs, account numbers), contact (phone numbers, e-mail "
+                + "addresses), ids (national IDs, dates of birth), comma-separated, or 'none' (the default).",
+            valueName: "pci,bank,contact,ids|none"))
+    var redact: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -91,6 +99,7 @@ struct TenantPolicyOptions: ParsableArguments {
             policy.sip.allow = blocks
         }
         if let sipTenantAddress { policy.sip.tenantAddresses = Self.list(sipTenantAddress) }
+        if let redact { policy.redact = try Self.redaction(redact) }
         return policy
     }
 
@@ -115,6 +124,13 @@ struct TenantPolicyOptions: ParsableArguments {
     private static func list(_ text: String) -> [String] {
         if text == "none" { return [] }
         return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A `--redact` value; a bad name is a usage error that names it.
+    static func redaction(_ text: String, flag: String = "--redact") throws(ExitCode) -> TenantRedaction {
+        do { return try TenantRedaction(listText: text) } catch {
+            throw CatalogCommandSupport.usageError("\(flag): \(error.message)", hint: "e.g. \(flag) pci,contact")
+        }
     }
 
     private static func digit(_ text: String, flag: String) throws(ExitCode) -> Character? {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CallVaultArchive
 import CallVaultAudio
+import CallVaultModel
+import CallVaultRedaction
 import CallVaultStore
 import CallVaultTranscribe
 import Foundation
@@ -45,12 +47,26 @@ struct TranscribeCommand: AsyncParsableCommand {
     var lease: Int = 120
     @Option(help: "Output: text, json, srt or vtt (with --pending: text or json summary).")
     var format: String = "text"
+    @Option(
+        help: ArgumentHelp(
+            "Files: replace what the offline detector finds of these categories with placeholders ([CARD], [IBAN], "
+                + "[PHONE], [EMAIL], ...) before anything is printed; json adds the manifest. Queued calls (--pending) "
+                + "follow their tenant's policy (tenant set --redact) instead.",
+            valueName: "pci,bank,contact,ids|none"))
+    var redact: String?
     @OptionGroup var engine: EngineOptions
     @OptionGroup var options: DataOptions
 
     func validate() throws {
         guard TranscriptOutput.Format(rawValue: format) != nil else {
             throw ValidationError("--format '\(format)' is not one of text, json, srt, vtt")
+        }
+        if redact != nil {
+            guard !pending else {
+                throw ValidationError(
+                    "--redact is for files: queued calls are redacted per their tenant's policy (tenant set ID --redact ...)")
+            }
+            _ = try redactCategories()
         }
         if pending {
             guard files.isEmpty else { throw ValidationError("give files or --pending, not both") }
@@ -77,11 +93,13 @@ struct TranscribeCommand: AsyncParsableCommand {
             throw CLIError.failure(error.message, hint: "scripts/bootstrap and scripts/install-whisper install the engines")
         }
         let output = TranscriptOutput.Format(rawValue: format) ?? .text
+        let categories = try redactCategories()
         let progress = isatty(STDERR_FILENO) == 1 && files.count > 1
         var documents: [FileTranscript] = []
         for (index, file) in files.enumerated() {
             if progress { FileHandle.standardError.write(Data("\r[\(index + 1)/\(files.count)] \(file)\u{1B}[K".utf8)) }
-            let segments: [TranscriptSegment]
+            var segments: [TranscriptSegment]
+            var redactions: TranscriptRedactions?
             var engineSeconds = 0.0
             var audioSeconds = 0.0
             do {
@@ -103,6 +121,9 @@ struct TranscribeCommand: AsyncParsableCommand {
             } catch let error as TranscriptionError {
                 throw CLIError.failure("\(file): \(error.message)")
             }
+            if !categories.isEmpty {
+                (segments, redactions) = TranscriptRedaction.redact(segments, categories: categories)
+            }
             let items = segments.map { (speaker: String?.none, segment: $0) }
             switch output {
             case .text:
@@ -112,13 +133,21 @@ struct TranscribeCommand: AsyncParsableCommand {
                 documents.append(
                     FileTranscript(
                         file: file, engine: instance.name, audioSeconds: audioSeconds, engineSeconds: engineSeconds,
-                        segments: segments))
+                        segments: segments, redactions: redactions))
             case .srt, .vtt:
                 print(TranscriptOutput.subtitles(items, format: output), terminator: "")
             }
         }
         if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if output == .json { try CatalogCommandSupport.printJSON(["files": documents]) }
+    }
+
+    /// The `--redact` categories (empty without the flag); a bad spelling is refused, never read as none.
+    private func redactCategories() throws -> Set<RedactionCategory> {
+        guard let redact else { return [] }
+        do { return try TenantRedaction(listText: redact).categories } catch {
+            throw ValidationError("--redact: \(error.message)")
+        }
     }
 
     struct FileTranscript: Encodable {
@@ -128,6 +157,8 @@ struct TranscribeCommand: AsyncParsableCommand {
         let audioSeconds: Double
         let engineSeconds: Double
         let segments: [TranscriptSegment]
+        /// With --redact: what was replaced (no values).
+        let redactions: TranscriptRedactions?
     }
 
     // MARK: Queue

@@ -8,13 +8,8 @@ import Testing
 @testable import CallVaultStore
 import PostgresNIO
 
-/// The test process's metrics system: bootstrapped once (swift-metrics allows one bootstrap per process),
-/// here, for every test that reads what the store reported.
-let testMetrics: TestMetrics = {
-    let metrics = TestMetrics()
-    MetricsSystem.bootstrap(metrics)
-    return metrics
-}()
+/// The test process's metrics system, shared with the other targets' suites (one bootstrap per process).
+var testMetrics: TestMetrics { sharedTestMetrics }
 
 /// What the store reports: PostgreSQL operation times and outcomes, leases that ran out, queue depth.
 @Suite(

@@ -14,7 +14,11 @@ struct StoreMigrationTests {
     /// A catalog with a little of everything: tenants, calls with consent events, recordings (complete,
     /// with a paused span and a queued job), a transcript, and their audit entries.
     private func populate(_ catalog: Catalog, calls: Int, tenantName: String) throws -> Tenant {
-        let tenant = try catalog.addTenant(name: tenantName).tenant
+        // With SIP settings and a redaction policy, so the copy is seen to keep those columns too.
+        let policy = TenantPolicy(
+            sip: TenantSIPSettings(allow: [try #require(AddressBlock("192.0.2.0/24"))], tenantAddresses: ["acme.example"]),
+            redact: TenantRedaction(categories: [.payment, .contact]))
+        let tenant = try catalog.addTenant(name: tenantName, policy: policy).tenant
         for index in 0..<calls {
             let call = try catalog.registerCall(tenantID: tenant.id, externalID: "\(tenantName)-\(index)")
             _ = try catalog.recordConsentEvent(callID: call.id, kind: .consent, method: .dtmf)
