@@ -130,7 +130,7 @@ let package = Package(
         // RTP and SRTP media for the SIP recording server: header checks, sequence extension, the
         // reorder window and timeline, RFC 4733 DTMF, G.722 (spandsp), SRTP (SDES) on libcrypto. Pure
         // values and buffers, no sockets: the NIO server feeds it datagrams.
-        .target(name: "CallVaultRTP", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultSIP", "CLibCrypto", "CSpanDSP"]),
+        .target(name: "CallVaultRTP", dependencies: ["CallVaultAudio", "CallVaultCrypto", "CallVaultSIP", "CSpanDSP"]),
         // The offline redaction detector (spoken-number normaliser, entity rules, placeholder text):
         // pure values over word lists, the standard library only, so transcription, the audio
         // redactor and the CLI can all share it without a model or a network.
@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(name: "CallVaultSIPTests", dependencies: ["CallVaultSIP"]),
         .testTarget(
             name: "CallVaultRTPTests",
-            dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultSIP", "CSpanDSP", "CallVaultTestSupport"]),
+            dependencies: ["CallVaultRTP", "CallVaultAudio", "CallVaultCrypto", "CallVaultSIP", "CSpanDSP", "CallVaultTestSupport"]),
         .testTarget(name: "CallVaultRedactionTests", dependencies: ["CallVaultRedaction"]),
         .testTarget(name: "CallVaultCryptoTests", dependencies: ["CallVaultCrypto", "CallVaultTestSupport"]),
         .testTarget(

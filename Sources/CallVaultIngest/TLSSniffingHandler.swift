@@ -8,6 +8,7 @@ import NIOHTTP1
 final class TLSSniffingHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let credentials: TLSCredentials
     private let requireTLS: Bool
@@ -42,6 +43,4 @@ final class TLSSniffingHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
         context.pipeline.syncOperations.removeHandler(self, promise: nil)
     }
-
-    typealias OutboundOut = ByteBuffer
 }

@@ -1,3 +1,5 @@
+import CallVaultCrypto
+
 /// The session keys of one direction, derived from the master key (RFC 3711 §4.3) with key
 /// derivation rate 0: derived once, at set-up.
 struct SRTPSessionKeys {

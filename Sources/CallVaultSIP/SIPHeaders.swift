@@ -21,8 +21,6 @@ public struct SIPHeaders: Sendable, Equatable {
         "s": "Subject", "t": "To", "u": "Allow-Events", "v": "Via", "x": "Session-Expires", "y": "Identity",
     ]
 
-    mutating func removeFields(where drop: (Field) -> Bool) { fields.removeAll(where: drop) }
-
     public mutating func append(name: String, value: String) {
         let full = name.count == 1 ? (Self.compactForms[name.lowercased()] ?? name) : name
         fields.append(Field(name: full, value: value, key: full.lowercased()))

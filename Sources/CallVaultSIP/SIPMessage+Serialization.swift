@@ -16,17 +16,3 @@ extension SIPMessage {
         return bytes
     }
 }
-
-extension SIPHeaders {
-    /// Removes every field named `name` (compact forms count), keeping the others' order.
-    public mutating func remove(_ name: String) {
-        let key = (name.count == 1 ? (Self.compactForms[name.lowercased()] ?? name) : name).lowercased()
-        removeFields { $0.key == key }
-    }
-
-    /// Replaces every `name` field with one holding `value`.
-    public mutating func set(_ name: String, _ value: String) {
-        remove(name)
-        append(name: name, value: value)
-    }
-}

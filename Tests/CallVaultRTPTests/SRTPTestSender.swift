@@ -1,3 +1,4 @@
+import CallVaultCrypto
 import Foundation
 
 @testable import CallVaultRTP

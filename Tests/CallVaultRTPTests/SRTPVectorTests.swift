@@ -1,3 +1,4 @@
+import CallVaultCrypto
 import Testing
 
 @testable import CallVaultRTP

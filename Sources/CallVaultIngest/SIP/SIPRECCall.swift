@@ -50,13 +50,16 @@ final class SIPRECCall: @unchecked Sendable {
     /// Sets the call up (tenant known, call registered by its SIP Call-ID, keys and stored consent
     /// checked), then opens an RTP socket per accepted stream. Succeeds with the answer's streams, or
     /// fails with ``Refused``.
-    func start(tenant: Tenant, offer: SDPSession, metadata: RecordingMetadata?, callerNumber: String?)
+    /// - Parameters:
+    ///   - siprec: whether the INVITE is SIPREC (the customer's number then comes from the metadata).
+    ///   - from: a plain call's From URI (its customer).
+    func start(tenant: Tenant, offer: SDPSession, metadata: RecordingMetadata?, siprec: Bool, from: String?)
         -> EventLoopFuture<[SDPAnswer.Stream]>
     {
-        eventLoop.flatSubmit { self.startOnLoop(tenant: tenant, offer: offer, metadata: metadata, callerNumber: callerNumber) }
+        eventLoop.flatSubmit { self.startOnLoop(tenant: tenant, offer: offer, metadata: metadata, siprec: siprec, from: from) }
     }
 
-    private func startOnLoop(tenant: Tenant, offer: SDPSession, metadata: RecordingMetadata?, callerNumber: String?)
+    private func startOnLoop(tenant: Tenant, offer: SDPSession, metadata: RecordingMetadata?, siprec: Bool, from: String?)
         -> EventLoopFuture<[SDPAnswer.Stream]>
     {
         let promise = eventLoop.makePromise(of: [SDPAnswer.Stream].self)
@@ -64,6 +67,8 @@ final class SIPRECCall: @unchecked Sendable {
         let rule: CustomerRule =
             tenant.policy.sip.tenantAddresses.isEmpty ? .firstStream : .notTenantAddress(tenant.policy.sip.tenantAddresses)
         let mapping = TrackMapping.map(sdp: offer, metadata: metadata, rule: rule)
+        let callerNumber = Self.phoneNumber(
+            siprec ? mapping.tracks.first { $0.role == .caller }?.participantAddress : from)
         if !mapping.contradictions.isEmpty {
             context.metrics.protocolError("sip.trackMappingContradiction")
             context.logger.notice(
@@ -150,6 +155,17 @@ final class SIPRECCall: @unchecked Sendable {
         streams.map {
             $0.map { SDPAnswer.Stream(port: $0.port, codecs: $0.plan.codecs, fmtp: $0.plan.fmtp, crypto: $0.plan.srtp?.answer) } ?? .refused
         }
+    }
+
+    /// The customer's number for the catalog (kept only as a keyed hash and a sealed copy): the user
+    /// part of the customer's AOR (the SIPREC participant mapped to the caller track, or a plain call's
+    /// From) when it looks like a phone number; otherwise none.
+    static func phoneNumber(_ aor: String?) -> String? {
+        guard let aor else { return nil }
+        let user = SIPNameAddress.addressOfRecord(aor).split(separator: "@").first.map(String.init) ?? ""
+        let digits = user.filter(\.isNumber)
+        guard digits.count >= 3, digits.count <= 20, user.allSatisfy({ $0.isNumber || $0 == "+" }) else { return nil }
+        return user
     }
 
     // MARK: Updates

@@ -1,4 +1,5 @@
 import CallVaultAudio
+import CallVaultCrypto
 import CallVaultModel
 import CallVaultRTP
 import CallVaultRecorder
@@ -78,8 +79,9 @@ final class SIPRECMediaStream {
     /// fresh random key and salt; nil for a suite or key CallVault does not support.
     static func answer(to crypto: SDPCrypto) -> (SDPCrypto, String)? {
         guard (try? SRTPKeyParameters(crypto: crypto)) != nil, let suite = try? SRTPCryptoSuite(name: crypto.suite) else { return nil }
-        var key = [UInt8](repeating: 0, count: SRTPCryptoSuite.masterKeyLength + SRTPCryptoSuite.masterSaltLength)
-        for i in key.indices { key[i] = UInt8.random(in: 0...255) }  // the system generator (getrandom)
+        guard let key = try? SecureRandom.bytes(SRTPCryptoSuite.masterKeyLength + SRTPCryptoSuite.masterSaltLength) else {
+            return nil
+        }
         return (crypto, "\(crypto.tag) \(suite.rawValue) inline:\(Data(key).base64EncodedString())")
     }
 
@@ -160,11 +162,11 @@ final class SIPRECMediaStream {
             }
             latched = source
         }
-        let arrival = NIODeadline.now().uptimeNanoseconds
+        // One clock read per packet: the idle clock's and the receiver's arrival time are the same instant.
+        let arrival = lifecycle.noteMedia().uptimeNanoseconds
         if offsetMs == nil {
             offsetMs = Int64((arrival &- sessionStart) / 20_000_000) * 20
         }
-        _ = lifecycle.noteMedia()
         var sink = TrackSink(lifecycle: lifecycle, track: plan.track, offsetMs: offsetMs ?? 0)
         let outcome: RTPReceiveOutcome
         if let srtp {

@@ -72,8 +72,9 @@ extension SIPUserAgent {
         let call = SIPRECCall(
             context: context, ports: ports, configuration: configuration, sipCallID: callID, eventLoop: callLoops.next())
         pending.call = call
-        let caller = Self.callerNumber(offer: offer, sdp: sdp, request: pending.request, tenant: tenant)
-        call.start(tenant: tenant, offer: sdp, metadata: offer.metadata, callerNumber: caller)
+        // A plain call's customer is its From; a SIPREC session's comes from the metadata.
+        let from = offer.detection.isSIPREC ? nil : pending.request.headers.first("From").flatMap { try? SIPNameAddress.parse($0).uri }
+        call.start(tenant: tenant, offer: sdp, metadata: offer.metadata, siprec: offer.detection.isSIPREC, from: from)
             .hop(to: loop)
             .whenComplete { result in self.started(pending, result: result, offer: offer, sdp: sdp, timer: timer) }
     }
@@ -273,26 +274,5 @@ extension SIPUserAgent {
                 if let timer { self.restartSessionTimer(dialog, seconds: timer.seconds) }
             }
         }
-    }
-
-    // MARK: Helpers
-
-    /// The customer's number for the catalog (kept only as a keyed hash and a sealed copy): the user
-    /// part of the customer participant's AOR (or the From, for a plain call) when it looks like a phone
-    /// number; otherwise none.
-    static func callerNumber(offer: SIPRECOffer, sdp: SDPSession, request: SIPMessage, tenant: Tenant) -> String? {
-        var aor: String?
-        if offer.detection.isSIPREC {
-            let rule: CustomerRule =
-                tenant.policy.sip.tenantAddresses.isEmpty ? .firstStream : .notTenantAddress(tenant.policy.sip.tenantAddresses)
-            aor = TrackMapping.map(sdp: sdp, metadata: offer.metadata, rule: rule).tracks.first { $0.role == .caller }?.participantAddress
-        } else {
-            aor = request.headers.first("From").flatMap { try? SIPNameAddress.parse($0).uri }
-        }
-        guard let aor else { return nil }
-        let user = SIPNameAddress.addressOfRecord(aor).split(separator: "@").first.map(String.init) ?? ""
-        let digits = user.filter(\.isNumber)
-        guard digits.count >= 3, digits.count <= 20, user.allSatisfy({ $0.isNumber || $0 == "+" }) else { return nil }
-        return user
     }
 }

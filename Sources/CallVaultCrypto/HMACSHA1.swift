@@ -1,17 +1,18 @@
 internal import CLibCrypto
 
-/// HMAC-SHA1 with the key set once (RFC 3711 §4.2.1), for SRTP's per-packet authentication.
+/// HMAC-SHA1 with the key set once (RFC 3711 §4.2.1), for SRTP's per-packet authentication
+/// (`CallVaultRTP`). Here because this module owns every libcrypto handle.
 ///
 /// `EVP_MAC_init` with a NULL key restarts the keyed context without allocating, so each packet
 /// costs the two hash passes only. The corresponding C API is `EVP_MAC` with `HMAC` / `SHA1`.
-final class HMACSHA1 {
-    static let tagLength = 20
+public final class HMACSHA1 {
+    public static let tagLength = 20
     nonisolated(unsafe) private static let mac: OpaquePointer? = EVP_MAC_fetch(nil, "HMAC", nil)
 
     private let context: OpaquePointer
 
     /// A context keyed with `key` (SRTP: 20 bytes).
-    init(key: UnsafeRawBufferPointer) {
+    public init(key: UnsafeRawBufferPointer) {
         guard let mac = Self.mac, let context = EVP_MAC_CTX_new(mac) else {
             fatalError("OpenSSL could not create an HMAC context")
         }
@@ -35,7 +36,7 @@ final class HMACSHA1 {
 
     /// The tag of `message` followed by `suffix` (SRTP appends the rollover counter), written to
     /// `tag` (20 bytes).
-    func authenticate(
+    public func authenticate(
         _ message: UnsafeRawBufferPointer, _ suffix: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer
     ) {
         precondition(tag.count >= Self.tagLength, "an HMAC-SHA1 tag is 20 bytes")
