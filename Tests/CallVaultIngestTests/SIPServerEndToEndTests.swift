@@ -22,8 +22,11 @@ struct SIPServerEndToEndTests {
     }
 
     static func serve(_ data: String, extra: [String] = []) throws -> (ServeProcess, Int) {
+        // A range of its own per server: the suites run in parallel, and a port another server holds
+        // fails the bind (503), so shared ranges would make tests fail by chance.
+        let low = 20_000 + Int.random(in: 0..<100) * 100  // below rtpengine (30000+), sipp (40000+) and ephemeral ports
         let server = try ServeProcess(
-            data: data, extra: ["--sip", "udp:127.0.0.1:0", "--rtp-ports", "34000-34999"] + extra)
+            data: data, extra: ["--sip", "udp:127.0.0.1:0", "--rtp-ports", "\(low)-\(low + 99)"] + extra)
         return (server, try #require(server.sipPorts["udp"], "no sip=udp port"))
     }
 

@@ -130,11 +130,13 @@ final class SIPRECMediaStream {
     /// The rate the stream's frames come at (its first audio codec's).
     var sampleRate: SampleRate { receiver.sampleRate }
 
-    /// Binds the RTP socket (and RTCP on the next port, read and dropped) on `eventLoop`.
+    /// Binds the RTP socket (and RTCP on the next port, read and dropped) on `eventLoop`, exclusively.
     func bind(host: String, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        // No SO_REUSEADDR: on UDP it would let a second socket (another stream, another serve on this
+        // host with an overlapping --rtp-ports) bind the same port and silently take its packets. A port
+        // in use fails the bind, and the INVITE gets 503 instead.
         let rtp = DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RTPInboundHandler(stream: bound))
@@ -143,7 +145,6 @@ final class SIPRECMediaStream {
             .bind(host: host, port: port)
             .map { bound.value.channel = $0 }
         let rtcp = DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port + 1)
             .map { bound.value.rtcpChannel = $0 }
         return rtp.and(rtcp).map { _ in }
