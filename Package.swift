@@ -85,8 +85,9 @@ let package = Package(
         .target(
             name: "CallVaultRetention",
             dependencies: [
-                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultObjects", "CZlib",
-                .product(name: "Logging", package: "swift-log"),
+                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultObjects", "CallVaultRecorder",
+                "CallVaultCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .target(
             name: "CallVaultIngest",
@@ -139,7 +140,7 @@ let package = Package(
             name: "CallVaultTranscribe",
             dependencies: [
                 "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultRecorder",
-                "CallVaultObjects", "CallVaultRedaction", "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
+                "CallVaultObjects", "CallVaultRedaction", "CallVaultRetention", "CPocketSphinx", .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "callvault",

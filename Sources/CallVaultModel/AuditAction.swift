@@ -31,6 +31,11 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingUnrestricted: AuditAction = "recording.unrestricted"
     /// A restricted recording was processed anyway, by an explicit override; `details` say what and why.
     public static let restrictionOverridden: AuditAction = "recording.restriction_overridden"
+    /// A recording's audio was redacted: a copy with its sensitive spans silenced was verified and replaced
+    /// it (`subjectID` the copy; `details` the original's id, span counts per kind, milliseconds silenced).
+    public static let recordingRedacted: AuditAction = "recording.redacted"
+    /// A redacted copy failed its check: it was destroyed and the original restricted (`details` say why).
+    public static let recordingRedactionFailed: AuditAction = "recording.redaction_failed"
     public static let holdSet: AuditAction = "hold.set"
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"

@@ -31,6 +31,11 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
     /// Where the sealed file is when the directory keeps files in an object store; nil: in the data
     /// directory (or its objects directory).
     public var storage: SealedStorage?
+    /// For a redacted copy: the recording whose audio it holds with spans silenced (shredded once the copy
+    /// was verified). Nil for a recording made by the recorder.
+    public var redactedFrom: String?
+    /// For a redacted copy: what was silenced, and whether the copy checked out.
+    public var redaction: RecordingRedaction?
 
     public init(
         id: String,
@@ -50,7 +55,9 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         path: String,
         shreddedAt: Date? = nil,
         node: String? = nil,
-        storage: SealedStorage? = nil
+        storage: SealedStorage? = nil,
+        redactedFrom: String? = nil,
+        redaction: RecordingRedaction? = nil
     ) {
         self.id = id
         self.callId = callId
@@ -70,6 +77,8 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         self.shreddedAt = shreddedAt
         self.node = node
         self.storage = storage
+        self.redactedFrom = redactedFrom
+        self.redaction = redaction
     }
 
     public enum CodingKeys: String, CodingKey, Sendable {
@@ -87,5 +96,7 @@ public struct RecordingRecord: Codable, Sendable, Equatable, Identifiable {
         case restricted, path
         case shreddedAt = "shredded_at"
         case node, storage
+        case redactedFrom = "redacted_from"
+        case redaction
     }
 }

@@ -25,6 +25,8 @@ struct Shredder {
     let logger: Logger
     let actor: String
     let reason: DataKeyStatus.ShredReason
+    /// The reason the catalog's audit entries give, when it says more than the key's (`redacted`).
+    var auditReason: String? = nil
 
     /// What one batch did.
     struct Outcome {
@@ -86,9 +88,11 @@ struct Shredder {
         do {
             switch kind {
             case .recording:
-                _ = try await catalog.markRecordingsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+                _ = try await catalog.markRecordingsShredded(
+                    ids: done, actor: actor, reason: auditReason ?? reason.rawValue, at: now)
             case .transcript:
-                _ = try await catalog.markTranscriptsShredded(ids: done, actor: actor, reason: reason.rawValue, at: now)
+                _ = try await catalog.markTranscriptsShredded(
+                    ids: done, actor: actor, reason: auditReason ?? reason.rawValue, at: now)
             }
         } catch {
             throw RetentionError(.catalogFailed, "cannot mark \(done.count) \(kind)(s) shredded: \(error.message)")

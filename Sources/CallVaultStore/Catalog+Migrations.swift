@@ -84,6 +84,13 @@ extension Catalog {
         migrator.registerMigration("v10") { db in
             try db.execute(sql: "ALTER TABLE tenants ADD COLUMN redact TEXT CHECK (redact IS NULL OR length(redact) BETWEEN 1 AND 200)")
         }
+        // v11: audio redaction. A redacted copy names the recording it replaced (`redacted_from`) and
+        // keeps what it silenced (RecordingRedaction as JSON: spans, kinds, verification; no values).
+        migrator.registerMigration("v11") { db in
+            try db.execute(sql: "ALTER TABLE recordings ADD COLUMN redacted_from TEXT CHECK (redacted_from IS NULL OR length(redacted_from) BETWEEN 1 AND 255)")
+            try db.execute(sql: "ALTER TABLE recordings ADD COLUMN redaction TEXT CHECK (redaction IS NULL OR length(redaction) <= 1048576)")
+            try db.execute(sql: "CREATE INDEX recordings_by_original ON recordings(redacted_from) WHERE redacted_from IS NOT NULL")
+        }
         return migrator
     }
 

@@ -121,6 +121,20 @@ public protocol CatalogStore: Sendable {
     func setRestricted(recordingID: String, _ restricted: Bool, reason: String, actor: String, at: Date)
         async throws(CatalogError)
 
+    // MARK: Audio redaction
+
+    /// Creates the row of a redacted copy of a closed recording (state `recording`, the original's call,
+    /// track, codec, rate, creation and expiry; its own id and path), refused for an open, shredded or held
+    /// original.
+    func createRedactedRecording(
+        originalID: String, id: String, path: String, storage: SealedStorage?, redaction: RecordingRedaction
+    ) async throws(CatalogError) -> RecordingRecord
+    /// Records how a redacted copy's check came out, audited in the same transaction; a failure restricts
+    /// the original.
+    @discardableResult
+    func recordRedactionVerification(copyID: String, passed: Bool, actor: String, details: [String: String], at: Date)
+        async throws(CatalogError) -> AuditEntry
+
     // MARK: Recovery
 
     /// Recordings still in state `recording` (their writer died).

@@ -6,13 +6,14 @@ internal import PostgresNIO
 /// ``RecordingRecord``, ``PausedSpanRecord`` and ``TranscriptRecord`` (the SQLite side is `RecordingRow`,
 /// `PausedSpanRow`, `TranscriptRow`). Every time read goes through ``Foundation/Date/postgresPrecision``.
 extension PostgresCatalog {
-    /// The columns ``recording(from:)`` reads, in its order (18: more than a decoded tuple takes).
+    /// The columns ``recording(from:)`` reads, in its order (20: more than a decoded tuple takes).
     static let recordingColumns = recordingColumns(prefix: "")
 
     static func recordingColumns(prefix: String) -> String {
         [
             "id", "call_id", "tenant_id", "track", "state", "codec", "sample_rate", "duration_ms", "bytes", "created_at",
             "expires_at", "hold", "hold_reason", "restricted", "path", "shredded_at", "node", "storage",
+            "redacted_from", "redaction",
         ].map { prefix + $0 }.joined(separator: ", ")
     }
 
@@ -35,7 +36,16 @@ extension PostgresCatalog {
             expiresAt: try cell(10, Date.self).postgresPrecision, hold: try cell(11, Bool.self),
             holdReason: try cell(12, String?.self), restricted: try cell(13, Bool.self), path: try cell(14, String.self),
             shreddedAt: try cell(15, Date?.self)?.postgresPrecision, node: try cell(16, String?.self),
-            storage: try storage(try cell(17, String?.self), of: id))
+            storage: try storage(try cell(17, String?.self), of: id), redactedFrom: try cell(18, String?.self),
+            redaction: try redaction(try cell(19, String?.self), of: id))
+    }
+
+    /// A `redaction` cell (JSON) as ``RecordingRedaction``; unreadable JSON is an error, not nil.
+    static func redaction(_ value: String?, of id: String) throws(CatalogError) -> RecordingRedaction? {
+        guard let value else { return nil }
+        do { return try JSONDecoder().decode(RecordingRedaction.self, from: Data(value.utf8)) } catch {
+            throw CatalogError(.databaseFailure, "recording \(id) has a redaction record this binary cannot read")
+        }
     }
 
     /// A `storage` cell as ``SealedStorage``; a value this binary does not know is an error, not nil.

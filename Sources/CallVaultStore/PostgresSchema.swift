@@ -394,6 +394,13 @@ enum PostgresSchema {
                 // NULL: none, which existing tenants keep until their operator decides.
                 "ALTER TABLE tenants ADD COLUMN redact text CHECK (redact IS NULL OR length(redact) BETWEEN 1 AND 200)"
             ]),
+        Migration(
+            version: 12, description: "audio redaction: a redacted copy names its original and what it silenced",
+            statements: [
+                "ALTER TABLE recordings ADD COLUMN redacted_from text CHECK (redacted_from IS NULL OR length(redacted_from) BETWEEN 1 AND 255)",
+                "ALTER TABLE recordings ADD COLUMN redaction text CHECK (redaction IS NULL OR length(redaction) <= 1048576)",
+                "CREATE INDEX IF NOT EXISTS recordings_by_original ON recordings (redacted_from) WHERE redacted_from IS NOT NULL",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

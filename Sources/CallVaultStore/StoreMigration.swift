@@ -78,7 +78,7 @@ public enum StoreMigration {
                 ("codec", .text), ("sample_rate", .integer), ("duration_ms", .integer), ("bytes", .integer),
                 ("created_at", .date), ("expires_at", .date), ("hold", .boolean), ("hold_reason", .text),
                 ("restricted", .boolean), ("path", .text), ("shredded_at", .date), ("node", .text),
-                ("storage", .text),
+                ("storage", .text), ("redacted_from", .text), ("redaction", .text),
             ]),
         Table(
             name: "paused_spans", key: "id",

@@ -11,6 +11,57 @@ extension CatalogConformance {
     @Suite("Catalog conformance: recordings and recovery (SQLite and PostgreSQL)")
     struct CatalogRecordingConformanceTests {
         @Test(arguments: Backend.all)
+        func aRedactedCopyTakesItsOriginalsPlaceAndItsCheckIsAudited(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let tenant = try await fixture.tenant("redacting", policy: TenantPolicy(voiceDays: 7))
+                let call = try await fixture.call(of: tenant)
+                let created = Date(timeIntervalSince1970: 1_800_000_000)
+                let original = try await fixture.recording(of: call, createdAt: created)
+                let redaction = RecordingRedaction(
+                    detectorVersion: "callvault-redaction-1", paddingMs: 250,
+                    spans: [.init(startMs: 750, endMs: 2_950, kinds: ["cardNumber", "securityCode"])])
+                let open = await catalogError {
+                    try await catalog.createRedactedRecording(
+                        originalID: original.id, id: "copy-0", path: "c0.cvr", storage: nil, redaction: redaction)
+                }
+                #expect(open?.code == .invalidArgument, "an open recording was copied")
+                try await catalog.finishRecording(id: original.id, state: .complete, durationMs: 6_000, bytes: 900)
+                let copy = try await catalog.createRedactedRecording(
+                    originalID: original.id, id: "copy-1", path: "c1.cvr", storage: nil, redaction: redaction)
+                #expect(copy.redactedFrom == original.id && copy.redaction == redaction && copy.state == .recording)
+                #expect(copy.expiresAt == original.expiresAt && copy.createdAt == original.createdAt)
+                #expect(try await catalog.recording(id: "copy-1", tenantID: tenant.id) == copy, "reads back equal")
+                let pending = await catalogError {
+                    try await catalog.createRedactedRecording(
+                        originalID: "copy-1", id: "copy-2", path: "c2.cvr", storage: nil, redaction: redaction)
+                }
+                #expect(pending?.code == .invalidArgument, "a pending copy was copied")
+                try await catalog.finishRecording(id: "copy-1", state: .complete, durationMs: 6_000, bytes: 880)
+                let passed = try await catalog.recordRedactionVerification(
+                    copyID: "copy-1", passed: true, actor: "test", details: ["spans": "1"], at: created)
+                #expect(passed.action == .recordingRedacted && passed.subjectId == "copy-1")
+                #expect(passed.details.contains(original.id))
+                #expect(try await catalog.recording(id: "copy-1", tenantID: nil).redaction?.verification == .passed)
+
+                // A failed check restricts the original.
+                let second = try await catalog.createRedactedRecording(
+                    originalID: "copy-1", id: "copy-3", path: "c3.cvr", storage: nil, redaction: redaction)
+                #expect(second.redactedFrom == "copy-1")
+                let failed = try await catalog.recordRedactionVerification(
+                    copyID: "copy-3", passed: false, actor: "test", details: [:], at: created)
+                #expect(failed.action == .recordingRedactionFailed && failed.subjectId == "copy-1")
+                #expect(try await catalog.recording(id: "copy-1", tenantID: nil).restricted)
+                #expect(try await catalog.recording(id: "copy-3", tenantID: nil).redaction?.verification == .failed)
+                let unknown = await catalogError {
+                    try await catalog.recordRedactionVerification(
+                        copyID: original.id, passed: true, actor: "test", details: [:], at: created)
+                }
+                #expect(unknown?.code == .notFound, "a recording that is no copy was verified")
+            }
+        }
+
+        @Test(arguments: Backend.all)
         func aRecordingExpiresAfterItsTenantsVoiceDaysAndReadsBackEqual(_ backend: Backend) async throws {
             try await CatalogFixture.with(backend) { fixture in
                 let catalog = fixture.catalog
