@@ -86,7 +86,7 @@ let package = Package(
             name: "CallVaultRetention",
             dependencies: [
                 "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultObjects", "CallVaultRecorder",
-                "CallVaultCrypto", "CZlib", .product(name: "Logging", package: "swift-log"),
+                "CallVaultCrypto", "CallVaultRedaction", "CZlib", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .target(

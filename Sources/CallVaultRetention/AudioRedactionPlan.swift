@@ -1,3 +1,4 @@
+public import CallVaultArchive
 public import CallVaultModel
 
 /// The stretches of a call's timeline to silence: the detected spans, padded on both sides and merged
@@ -71,5 +72,12 @@ public struct AudioRedactionPlan: Sendable, Equatable {
             let end = (span.endMs * Int64(sampleRate) + 999) / 1000
             return start..<max(start, end)
         }
+    }
+}
+
+extension AudioRedactionPlan.Request {
+    /// A span of a transcript's redaction manifest, to silence in the audio.
+    public init(_ span: TranscriptRedactions.Span) {
+        self.init(startMs: Int64(span.startMs), endMs: Int64(span.endMs), kind: span.kind.rawValue)
     }
 }

@@ -148,7 +148,7 @@ public final class TranscriptionWorker {
     /// The job engine names this worker takes: its own and `auto` (the worker's default).
     public var claimedEngines: [String] { [RecordingWriter.defaultTranscriptionEngine, engine.name] }
 
-    private var actor: String { "worker:\(configuration.workerID)" }
+    var actor: String { "worker:\(configuration.workerID)" }
 
     /// Claims and processes the next runnable job; nil when none is due.
     public func runNext() async throws(TranscriptionError) -> Report? {
@@ -259,10 +259,11 @@ public final class TranscriptionWorker {
         if live.contains(where: \.restricted) {
             return .cancelled("a recording of call \(job.callId) is restricted (GDPR Art. 18): not transcribed")
         }
+        let policy = try await tenantPolicy(of: job)
         if let done = existing.first(where: { $0.engine == engine.name && $0.state == .complete }) {
+            try await redactAudioIfPending(job, transcriptID: done.id, recordings: live, policy: policy)
             return .done(transcriptID: done.id)
         }
-        let policy = try await tenantPolicy(of: job)
         var options = configuration.options
         if configuration.usesTenantLanguage {
             options.language = policy.transcriptLanguage == "auto" ? nil : policy.transcriptLanguage
@@ -295,7 +296,10 @@ public final class TranscriptionWorker {
         guard await keeper.confirm() else { return .leaseLost }
         let store = TranscriptStore(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: configuration.objects)
-        return .done(transcriptID: try await store.seal(transcript, tenantID: job.tenantId, actor: actor).id)
+        let sealed = try await store.seal(transcript, tenantID: job.tenantId, actor: actor)
+        // The same spans, silenced in the recorded voice: the text and the audio agree on what is gone.
+        if let redactions = transcript.redactions { try await redactAudio(callID: job.callId, redactions: redactions) }
+        return .done(transcriptID: sealed.id)
     }
 
     /// The job's tenant's policy: its redaction always applies, its language and model when this worker

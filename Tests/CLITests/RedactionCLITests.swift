@@ -134,4 +134,45 @@ import Testing
             for value in Self.values { #expect(!audit.stdout.contains(value), "the audit log holds \(value)") }
         }
     }
+
+    @Test func redactCallRedactsACallTranscribedBeforeThePolicyInTextAndVoice() throws {
+        try withSetup { setup in
+            let cli = setup.cli
+            let data = setup.temp + "/data"
+            #expect(try cli.run(["init"]).status == 0)
+            let call = try #require(try RecordedCalls.record(1, in: data, tenant: "late").first)
+            let tenant = try #require(try Catalog(directory: data).tenants().first { $0.name == "late" })
+            let run = try cli.run(["transcribe", "--pending", "--format", "json"] + setup.engine)
+            #expect(run.status == 0, "\(run.stderr)")
+            let before = try cli.run(["transcripts", "show", "--call", call])
+            #expect(before.stdout.contains("4111 1111"), "no policy yet: the words are kept")
+
+            let noPolicy = try cli.run(["redact", "--call", call])
+            #expect(noPolicy.status == 1 && noPolicy.stderr.contains("--redact"), "\(noPolicy.stderr)")
+            #expect(try cli.run(["tenant", "set", tenant.id, "--redact", "pci,contact"]).status == 0)
+            let redacted = try cli.run(["redact", "--call", call, "--json"])
+            #expect(redacted.status == 0, "\(redacted.stderr)")
+            let report = try redacted.json()
+            #expect(report["resealedTranscript"] as? String != nil, "\(redacted.stdout)")
+            #expect((report["newSpans"] as? Int ?? 0) >= 2, "\(redacted.stdout)")
+            let audio = try #require(report["audio"] as? [String: Any])
+            #expect((audio["redacted"] as? [Any])?.count == 1, "the one recorded track: \(redacted.stdout)")
+            for value in Self.values { #expect(!redacted.stdout.contains(value) && !redacted.stderr.contains(value)) }
+
+            let after = try cli.run(["transcripts", "show", "--call", call])
+            #expect(after.stdout.contains("[CARD]") && after.stdout.contains("[EMAIL]"), "\(after.stdout)")
+            for value in Self.values { #expect(!after.stdout.contains(value), "shows \(value)") }
+            let catalog = try Catalog(directory: data)
+            let recordings = try catalog.recordings(inCalls: [catalog.transcripts(tenantID: tenant.id, limit: 10).first?.callId ?? ""])
+            #expect(recordings.filter { $0.state == .shredded }.count == 1 && recordings.count == 2)
+            #expect(recordings.filter { $0.state != .shredded }.allSatisfy { $0.redaction?.verification == .passed })
+            #expect(try catalog.transcripts(tenantID: tenant.id, limit: 10).filter { $0.state == .shredded }.count == 1)
+
+            let again = try cli.run(["redact", "--call", call])
+            #expect(again.status == 0 && again.stdout.contains("transcript unchanged"), "\(again.stdout)")
+            #expect(again.stdout.contains("already redacted"), "\(again.stdout)")
+            let unknown = try cli.run(["redact", "--call", "no-such-call"])
+            #expect(unknown.status == 1 && unknown.stderr.contains("no call no-such-call"), "\(unknown.stderr)")
+        }
+    }
 }

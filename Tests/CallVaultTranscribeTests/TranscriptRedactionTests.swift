@@ -13,7 +13,7 @@ import Testing
 
 /// Redaction in transcription (issue 17): the worker runs the detector over both tracks per the tenant's
 /// policy before sealing, so only placeholders and a value-free manifest are ever stored.
-@Suite("Transcription: card numbers and e-mails are redacted before the transcript is sealed")
+@Suite("Transcription: card numbers and e-mails are redacted before the transcript is sealed", .serialized)
 struct TranscriptRedactionTests {
     /// What the caller says: a card number in Whisper's digit groups, then an e-mail spoken.
     static let callerLines = [
@@ -58,10 +58,10 @@ struct TranscriptRedactionTests {
 
     /// Records the sample two-track call for `tenantID`, drains the queue with the scripted engine, and
     /// returns the transcript's record, its decrypted JSON and the decoded transcript.
-    private func transcribe(_ fixture: TranscriptionFixture, tenantID: String) async throws
+    private func transcribe(_ fixture: TranscriptionFixture, tenantID: String, repeats: Int = 1) async throws
         -> (record: TranscriptRecord, json: String, transcript: Transcript)
     {
-        let audio = try TranscriptionFixture.audio("answer.ulaw.wav")
+        let audio = Array(repeatElement(try TranscriptionFixture.audio("answer.ulaw.wav"), count: repeats).joined())
         let callID = try fixture.recordCall(caller: audio, bot: audio, tenantID: tenantID)
         let summary = try await fixture.drain(makeEngine: { () throws(TranscriptionError) in ScriptedEngine() })
         #expect(summary.done == 1 && summary.failed == 0)
@@ -129,11 +129,41 @@ struct TranscriptRedactionTests {
         for value in Self.values { #expect(!created.details.contains(value)) }
     }
 
+    @Test func theSameSpansAreSilentInBothTracksOfTheRecordedVoice() async throws {
+        let fixture = try TranscriptionFixture()
+        let tenantID = try fixture.addTenant(
+            "voice", policy: TenantPolicy(redact: TenantRedaction(categories: Set(RedactionCategory.allCases))))
+        // Ten seconds of speech on both tracks (the sample answer, said six times).
+        let (_, _, transcript) = try await transcribe(fixture, tenantID: tenantID, repeats: 6)
+        let callID = transcript.callId
+        let recordings = try fixture.catalog.recordings(inCalls: [callID])
+        let copies = recordings.filter { $0.state != .shredded }
+        #expect(recordings.count == 4 && copies.count == 2, "two originals shredded, two redacted copies")
+        #expect(copies.allSatisfy { $0.redactedFrom != nil && $0.redaction?.verification == .passed })
+        let exporter = RecordingExporter(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
+            payloadFormat: SegmentPayload.format)
+        // The card (1.5–2.65 s) and e-mail (7.2–9.25 s) spans, padded by 250 ms, on the caller's AND the bot's track.
+        let silent: [Range<Int>] = [1_250..<2_900, 6_950..<9_500]
+        for copy in copies {
+            let samples = try await exporter.export(recordingID: copy.id, actor: "test", onTimeline: true).samples
+            #expect(samples.count > 9_500 * 8, "the recording keeps its length")
+            for span in silent {
+                let inside = samples[(span.lowerBound * 8)..<(span.upperBound * 8)]
+                #expect(inside.allSatisfy { $0 == 0 }, "\(copy.track) is not silent in \(span)")
+            }
+            let speech = samples[(3_000 * 8)..<(6_900 * 8)]
+            #expect(speech.contains { $0 != 0 }, "the rest of \(copy.track) is kept")
+        }
+    }
+
     @Test func aTenantWithoutRedactionGetsItsWordsAsTheyWereAndNoManifest() async throws {
         let fixture = try TranscriptionFixture()
         let (_, json, transcript) = try await transcribe(fixture, tenantID: fixture.tenantID)
         #expect(transcript.redactions == nil && !json.contains("redactions"))
         #expect(transcript.segments.first?.text == "yes my card number is 4111 1111 1111 1111")
+        let recordings = try fixture.catalog.recordings(inCalls: [transcript.callId])
+        #expect(recordings.count == 2 && recordings.allSatisfy { $0.redactedFrom == nil && $0.state == .complete })
     }
 
     @Test func onlyTheTenantsCategoriesAreRedacted() {
