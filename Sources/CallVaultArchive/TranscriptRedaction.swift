@@ -70,7 +70,47 @@ public enum TranscriptRedaction {
             output[s].text = rebuilt.map { $0.word.trimmingWhitespace }.filter { !$0.isEmpty }.joined(separator: " ")
             output[s].words = segment.words.isEmpty ? [] : rebuilt
         }
-        return (output, TranscriptRedactions(redacted.manifest))
+        var redactions = TranscriptRedactions(redacted.manifest)
+        redactions.spans = redactions.spans.map { widenedForAudio($0, in: output) }
+        return (output, redactions)
+    }
+
+    /// How far past the last word of an utterance a span's audio is silenced (at most), and before its first.
+    static let utteranceTailMs = 2_000
+    static let utteranceLeadMs = 500
+
+    /// The span with the audio bounds of ``TranscriptRedactions/Span/audioStartMs`` set where its words'
+    /// times cannot be trusted to the edge: at the end or start of its utterance, or in an utterance
+    /// without word timings.
+    static func widenedForAudio(_ span: TranscriptRedactions.Span, in segments: [SpeakerSegment]) -> TranscriptRedactions.Span {
+        let track = segments.indices.filter { (RedactionTrack(rawValue: segments[$0].speaker) ?? .caller).rawValue == span.track }
+        let overlapping = track.filter { segments[$0].startMs <= span.endMs && segments[$0].endMs >= span.startMs }
+        guard
+            let index = overlapping.max(by: {
+                min(segments[$0].endMs, span.endMs) - max(segments[$0].startMs, span.startMs)
+                    < min(segments[$1].endMs, span.endMs) - max(segments[$1].startMs, span.startMs)
+            })
+        else { return span }
+        let segment = segments[index]
+        var start = span.startMs
+        var end = span.endMs
+        let position = track.firstIndex(of: index) ?? 0
+        let next = track.indices.contains(position + 1) ? segments[track[position + 1]].startMs : Int.max
+        let previous = position > 0 ? segments[track[position - 1]].endMs : 0
+        if segment.words.isEmpty {
+            start = min(start, segment.startMs)
+            end = max(end, segment.endMs)
+        }
+        if span.endMs >= (segment.words.last?.endMs ?? segment.endMs) {
+            end = max(end, min(next, max(segment.endMs, span.endMs) + utteranceTailMs))
+        }
+        if span.startMs <= (segment.words.first?.startMs ?? segment.startMs) {
+            start = min(start, max(previous, min(segment.startMs, span.startMs) - utteranceLeadMs, 0))
+        }
+        var widened = span
+        if start < span.startMs { widened.audioStartMs = start }
+        if end > span.endMs { widened.audioEndMs = end }
+        return widened
     }
 
     /// The same for a file's utterances (one speaker, read as the caller).

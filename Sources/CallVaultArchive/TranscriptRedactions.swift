@@ -22,6 +22,13 @@ public struct TranscriptRedactions: Sendable, Equatable, Codable {
         public var kind: RedactionEntityKind
         /// `payment`, `bank`, `contact` or `ids`.
         public var category: RedactionCategory
+        /// Where the audio of this span is silenced on its own track, when wider than its words: engines
+        /// place the last words of an utterance too early (Whisper ends a read-out card number up to 1.5 s
+        /// before the voice does), so a span that ends (or starts) an utterance reaches to the track's
+        /// next (or previous) utterance, at most 2 s (0.5 s) further; an utterance without word timings
+        /// is silenced whole. Absent when the words' times are used as they are.
+        public var audioStartMs: Int?
+        public var audioEndMs: Int?
 
         public init(track: String, startMs: Int, endMs: Int, kind: RedactionEntityKind) {
             self.track = track

@@ -53,9 +53,12 @@ extension RedactionDetector {
             let index = spoken[cursor]
             let word = context.lowered[index]
             let token = context.tokens[index].first
+            // Whisper splits "mail.com" into "mail" and ".com.": the dot glued to the front is the dot.
+            let dotted = context.words[index].text.hasPrefix(".")
             if token == .dot || token == .dash || token == .underscore {
                 sawDot = sawDot || token == .dot
-            } else if sawDot, Self.topLevelDomains.contains(word) {
+            } else if sawDot || dotted, Self.topLevelDomains.contains(word) {
+                sawDot = true
                 end = cursor
             } else if sawDot, cursor + 1 < spoken.count, case .letter(let first)? = context.tokens[index].first,
                 case .letter(let second)? = context.tokens[spoken[cursor + 1]].first,
@@ -69,12 +72,20 @@ extension RedactionDetector {
             {
                 end = cursor
                 sawDot = true
-            } else if end != nil || !isDomainPart(index, in: context) {
+            } else if end != nil || !(isDomainPart(index, in: context) || isDottedDomain(spoken, cursor + 1, in: context)) {
+                // A stop word ends the domain, unless a ".com" glued to its front follows ("mail" ".com.").
                 break
             }
             cursor += 1
         }
         return end
+    }
+
+    /// Whether the word at `position` is a top-level domain written with its dot in front (".com.").
+    private func isDottedDomain(_ spoken: [Int], _ position: Int, in context: DetectionContext) -> Bool {
+        guard position < spoken.count else { return false }
+        let index = spoken[position]
+        return context.words[index].text.hasPrefix(".") && Self.topLevelDomains.contains(context.lowered[index])
     }
 
     private func isDomainPart(_ index: Int, in context: DetectionContext) -> Bool {

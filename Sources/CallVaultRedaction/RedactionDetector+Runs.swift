@@ -114,7 +114,8 @@ extension RedactionDetector {
         }
         if prompt == .harmless || context.isQuantity(words, track: track) { return nil }
         switch prompt {
-        case .securityCode where (3...6).contains(n): return (.securityCode, .none)
+        // Up to 8: Whisper writes a code and the expiry said after it as one word ("737-1228").
+        case .securityCode where (3...8).contains(n): return (.securityCode, .none)
         case .expiry where (2...6).contains(n): return (.expiryDate, .none)
         case .dateOfBirth where (4...8).contains(n): return (.dateOfBirth, .none)
         case .nationalID where (8...12).contains(n): return (.nationalID, idCheck(digits))

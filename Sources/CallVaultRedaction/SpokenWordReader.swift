@@ -19,6 +19,14 @@ struct SpokenWordReader: Sendable {
         return String(scalars)
     }
 
+    /// The word with edge punctuation removed, its case kept.
+    static func trimmingEdges(_ text: String) -> Substring {
+        var scalars = Substring(text)
+        while let first = scalars.first, edgePunctuation.contains(first) { scalars = scalars.dropFirst() }
+        while let last = scalars.last, edgePunctuation.contains(last) { scalars = scalars.dropLast() }
+        return scalars
+    }
+
     /// Every word read, each distinct text once: a call repeats its few hundred words thousands of
     /// times, and compound splitting is the costly part.
     func read(_ words: [RedactionWord]) -> [[SpokenToken]] {
@@ -34,12 +42,18 @@ struct SpokenWordReader: Sendable {
     func read(_ text: String) -> [SpokenToken] {
         let lower = Self.normalised(text)
         if lower.isEmpty || lexicon.fillers.contains(lower) { return [.filler] }
+        // Whisper writes digits read one by one as "3-7-8-2" and splits that into words "3", "-7", "-8":
+        // a hyphen glued to the front of a word is the joint with the word before, not part of it.
+        if lower.count > 1, let first = lower.first, first == "-" || first == "–" {
+            return read(String(text.drop { $0 == "-" || $0 == "–" || Self.edgePunctuation.contains($0) }))
+        }
         if lower.contains("@") { return lower.contains(".") || lower.count > 1 ? [.writtenEmail] : [.at] }
         if let token = lexicon.words[lower] { return [token] }
         if let tokens = writtenNumber(lower) { return tokens }
         if let tokens = spelled(text: text, lower: lower) { return tokens }
         if lower.contains("-") {
-            let parts = lower.split(separator: "-").map { read(String($0)) }
+            // Split the word as written, not lower-cased: "NL-91" is the letters N L, then digits.
+            let parts = Self.trimmingEdges(text).split(separator: "-").map { read(String($0)) }
             if parts.count > 1, parts.allSatisfy({ $0.allSatisfy { $0.isRunPart || $0 == .dash } }) {
                 return parts.flatMap { $0 }
             }

@@ -14,11 +14,32 @@ public struct AudioRedactionPlan: Sendable, Equatable {
         public var startMs: Int64
         public var endMs: Int64
         public var kind: String
+        /// The track the words were heard on (`caller`, `bot`), nil: any.
+        public var track: String?
+        /// Wider bounds for that track's own audio (see ``TranscriptRedactions/Span/audioStartMs``).
+        public var ownTrackStartMs: Int64?
+        public var ownTrackEndMs: Int64?
 
-        public init(startMs: Int64, endMs: Int64, kind: String) {
+        public init(
+            startMs: Int64, endMs: Int64, kind: String, track: String? = nil, ownTrackStartMs: Int64? = nil,
+            ownTrackEndMs: Int64? = nil
+        ) {
             self.startMs = startMs
             self.endMs = endMs
             self.kind = kind
+            self.track = track
+            self.ownTrackStartMs = ownTrackStartMs
+            self.ownTrackEndMs = ownTrackEndMs
+        }
+
+        /// The request as it applies to `track`'s audio: widened on its own track, as heard elsewhere (the
+        /// other track gets the words' own stretch, for echo, not the guess around them).
+        public func on(_ track: String) -> Request {
+            guard self.track == track else { return self }
+            var own = self
+            own.startMs = min(startMs, ownTrackStartMs ?? startMs)
+            own.endMs = max(endMs, ownTrackEndMs ?? endMs)
+            return own
         }
     }
 
@@ -78,6 +99,8 @@ public struct AudioRedactionPlan: Sendable, Equatable {
 extension AudioRedactionPlan.Request {
     /// A span of a transcript's redaction manifest, to silence in the audio.
     public init(_ span: TranscriptRedactions.Span) {
-        self.init(startMs: Int64(span.startMs), endMs: Int64(span.endMs), kind: span.kind.rawValue)
+        self.init(
+            startMs: Int64(span.startMs), endMs: Int64(span.endMs), kind: span.kind.rawValue, track: span.track,
+            ownTrackStartMs: span.audioStartMs.map(Int64.init), ownTrackEndMs: span.audioEndMs.map(Int64.init))
     }
 }

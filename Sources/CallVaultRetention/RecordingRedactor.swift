@@ -101,7 +101,8 @@ public struct RecordingRedactor: Sendable {
                 continue
             }
             let earlier = recording.redaction?.spans ?? []
-            let plan = AudioRedactionPlan(requests, paddingMs: paddingMs, keeping: earlier)
+            let plan = AudioRedactionPlan(
+                requests.map { $0.on(recording.track.rawValue) }, paddingMs: paddingMs, keeping: earlier)
             if AudioRedactionPlan([], paddingMs: paddingMs, keeping: earlier).covers(plan.spans) {
                 report.unchanged.append(recording.id)
                 continue

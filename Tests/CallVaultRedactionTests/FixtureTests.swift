@@ -6,7 +6,7 @@ import Testing
 @Suite struct FixtureTests {
     let detector = RedactionDetector()
 
-    @Test(arguments: SensitiveFixtures.all + VariantFixtures.sensitive + DutchFixtures.sensitive)
+    @Test(arguments: SensitiveFixtures.all + VariantFixtures.sensitive + DutchFixtures.sensitive + WhisperOutputFixtures.sensitive)
     func sensitiveFixtureIsRedactedExactly(_ script: CallScript) {
         let (words, expected) = script.build()
         let spans = detector.detect(words)

@@ -109,12 +109,12 @@ struct TranscriptRedactionTests {
         let redactions = try #require(transcript.redactions)
         #expect(redactions.version == 1 && redactions.detectorVersion == RedactionDetector.version)
         #expect(redactions.categories == [.payment, .bank, .contact, .ids])
-        #expect(
-            redactions.spans == [
-                .init(track: "caller", startMs: 1_500, endMs: 2_650, kind: .cardNumber),
-                .init(track: "caller", startMs: 7_200, endMs: 9_250, kind: .email),
-            ]
-        )
+        // Both end their utterance: their own track's audio is silenced on to the next utterance (at most 2 s).
+        var card = TranscriptRedactions.Span(track: "caller", startMs: 1_500, endMs: 2_650, kind: .cardNumber)
+        card.audioEndMs = 4_650
+        var email = TranscriptRedactions.Span(track: "caller", startMs: 7_200, endMs: 9_250, kind: .email)
+        email.audioEndMs = 11_250
+        #expect(redactions.spans == [card, email])
         #expect(json.contains("\"redactions\"") && json.contains("\"kind\":\"cardNumber\""))
         for value in Self.values { #expect(!json.contains(value), "\(value) is in the sealed transcript") }
 
