@@ -296,7 +296,7 @@ public struct SubjectExport: Sendable {
         var item = SubjectExportManifest.Recording(
             id: recording.id, track: recording.track.rawValue, state: recording.state.rawValue,
             codec: recording.codec.rawValue, sampleRate: recording.sampleRate, createdAt: recording.createdAt,
-            status: .shredded)
+            status: .shredded, redactedFrom: recording.redactedFrom, redaction: recording.redaction)
         if recording.state == .shredded {
             item.reason = Self.shreddedReason
             receipt.recordingsShredded += 1

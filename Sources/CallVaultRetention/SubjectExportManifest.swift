@@ -1,3 +1,4 @@
+public import CallVaultModel
 public import Foundation
 
 /// `manifest.json` of a data-subject export: what the ZIP holds, call by call, and what it leaves out
@@ -74,6 +75,9 @@ public struct SubjectExportManifest: Sendable, Equatable, Codable {
         public var restrictionOverridden: Bool?
         /// Milliseconds of its audio in `audio.wav` (included ones only).
         public var durationMs: Int64?
+        /// For a redacted copy: the recording it replaced, and what was silenced (kinds and times, no values).
+        public var redactedFrom: String?
+        public var redaction: RecordingRedaction?
     }
 
     public struct TranscriptItem: Sendable, Equatable, Codable {
