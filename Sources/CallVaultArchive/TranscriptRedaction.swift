@@ -9,9 +9,13 @@ public import CallVaultRedaction
 /// A speaker that is neither `caller` nor `bot` (a file's single track) is read as the caller.
 public enum TranscriptRedaction {
     /// The utterances with every span of `categories` replaced, and the manifest.
+    /// - Parameter windows: stretches of the timeline (milliseconds) the bot declared sensitive: the caller's
+    ///   words in them become `[REDACTED]` whatever the detector says, and each window is in the manifest
+    ///   (kind `sensitiveWindow`, its own times), so its audio is silenced too.
     public static func redact(
         _ segments: [SpeakerSegment],
         categories: Set<RedactionCategory>,
+        windows: [Range<Int>] = [],
         configuration: RedactionConfiguration = RedactionConfiguration()
     ) -> (segments: [SpeakerSegment], redactions: TranscriptRedactions) {
         var configuration = configuration
@@ -35,7 +39,19 @@ public enum TranscriptRedaction {
         }
         // Time order across tracks (a bot's prompt inside a long caller utterance comes before the answer).
         words.sort { ($0.startMs, $0.source) < ($1.startMs, $1.source) }
-        let redacted = detector.redact(words)
+        var spans = detector.detect(words)
+        for window in windows {
+            let inside = words.indices.filter {
+                words[$0].track == .caller && words[$0].endMs > window.lowerBound && words[$0].startMs < window.upperBound
+            }
+            guard let first = inside.first, let last = inside.last else { continue }
+            spans.append(
+                RedactionSpan(
+                    track: .caller, startMs: words[first].startMs, endMs: words[last].endMs, kind: .sensitiveWindow,
+                    words: first...last))
+        }
+        let redacted = TranscriptRedactor.redact(
+            words, spans: spans, categories: windows.isEmpty ? categories : categories.union([.payment]))
         // Which source word each placeholder stands for: the words of its track in its range (a
         // placeholder never spans two utterances; the other track's words inside it are kept).
         var placeholders: [RedactionWord.Source: Int] = [:]
@@ -71,7 +87,13 @@ public enum TranscriptRedaction {
             output[s].words = segment.words.isEmpty ? [] : rebuilt
         }
         var redactions = TranscriptRedactions(redacted.manifest)
-        redactions.spans = redactions.spans.map { widenedForAudio($0, in: output) }
+        redactions.categories = RedactionCategory.allCases.filter(categories.contains)
+        redactions.spans = redactions.spans.filter { $0.kind != .sensitiveWindow }.map { widenedForAudio($0, in: output) }
+        // A window is kept with its own times, words heard in it or not: its audio is silenced whole.
+        redactions.spans += windows.map {
+            TranscriptRedactions.Span(track: RedactionTrack.caller.rawValue, startMs: $0.lowerBound, endMs: $0.upperBound, kind: .sensitiveWindow)
+        }
+        redactions.spans.sort { ($0.startMs, $0.track, $0.endMs) < ($1.startMs, $1.track, $1.endMs) }
         return (output, redactions)
     }
 
@@ -149,8 +171,8 @@ public enum TranscriptRedaction {
 extension Transcript {
     /// Replaces what the detector finds for `categories` with placeholders and records the manifest in
     /// ``redactions``; the step the transcription worker runs before sealing.
-    public mutating func redact(_ categories: Set<RedactionCategory>) {
-        let result = TranscriptRedaction.redact(segments, categories: categories)
+    public mutating func redact(_ categories: Set<RedactionCategory>, windows: [Range<Int>] = []) {
+        let result = TranscriptRedaction.redact(segments, categories: categories, windows: windows)
         segments = result.segments
         redactions = result.redactions
     }

@@ -154,8 +154,14 @@ public final class ControlAPI: Sendable {
         case .success(let parsed): object = parsed
         case .failure(let failure): return failure.response
         }
+        if let typeText = object["type"] as? String,
+            typeText == CallLifecycle.sensitiveStart || typeText == CallLifecycle.sensitiveEnd
+        {
+            return await postSensitive(open: typeText == CallLifecycle.sensitiveStart, tenant: tenant, externalCallID: externalCallID)
+        }
         guard let typeText = object["type"] as? String, let kind = ConsentEventKind(rawValue: typeText) else {
-            let allowed = ConsentEventKind.allCases.map(\.rawValue).joined(separator: ", ")
+            let allowed = (ConsentEventKind.allCases.map(\.rawValue) + [CallLifecycle.sensitiveStart, CallLifecycle.sensitiveEnd])
+                .joined(separator: ", ")
             return .error(400, "type must be one of \(allowed)")
         }
         let methodText = object["method"] as? String ?? "api"
@@ -177,6 +183,34 @@ public final class ControlAPI: Sendable {
         } catch {
             logger.error("cannot record a consent event", metadata: ["error": "\(error.message)"])
             return .error(503, "the catalog is unavailable; retry")
+        }
+    }
+
+    /// `sensitive-start` / `sensitive-end`: opens or closes the call's sensitive window at the live stream's
+    /// timeline position (one stream decides; a call's streams share a timeline). Only on a live call: a
+    /// window is a place in the audio as it is recorded. 200 once stored; 503 when it could not be (then
+    /// pause the recording instead).
+    private func postSensitive(open: Bool, tenant: Tenant, externalCallID: String) async -> ControlResponse {
+        let type = open ? CallLifecycle.sensitiveStart : CallLifecycle.sensitiveEnd
+        let call: CallRecord?
+        do { call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) } catch {
+            logger.error("cannot read a call", metadata: ["error": "\(error.message)"])
+            return .error(503, "the catalog is unavailable; retry")
+        }
+        guard let call else {
+            return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+        }
+        guard let stream = liveCalls.streams(id: call.id).first else {
+            return .error(409, "call \(externalCallID) is not streaming: a sensitive window is placed on a live call's timeline")
+        }
+        let outcome: ConsentEventOutcome
+        do { outcome = try await stream.postSensitive(open: open).get() } catch {
+            outcome = .notStored("the stream ended before the window could be placed")
+        }
+        switch outcome {
+        case .applied: return .json(200, ["callId": externalCallID, "type": type, "applied": "now"])
+        case .refused(let reason): return .error(409, reason)
+        case .notStored(let reason): return .error(503, "\(reason); pause the recording instead, or retry")
         }
     }
 

@@ -16,10 +16,17 @@ final class LiveCallHandle: LiveCall {
         let target = self.target
         return eventLoop.flatSubmit { target.value.applyEvent(kind, method: method) }
     }
+
+    func postSensitive(open: Bool) -> EventLoopFuture<ConsentEventOutcome> {
+        let target = self.target
+        return eventLoop.flatSubmit { target.value.applySensitive(open: open, source: .api) }
+    }
 }
 
 /// What takes consent events from the control API: a stream's ``CallLifecycle``.
 protocol ConsentEventTarget: AnyObject {
     /// Completes once the event's evidence is stored (or known not to be), off the loop.
     func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome>
+    /// Opens or closes the call's sensitive window; completes once it is stored (or known not to be).
+    func applySensitive(open: Bool, source: SensitiveWindow.Source) -> EventLoopFuture<ConsentEventOutcome>
 }

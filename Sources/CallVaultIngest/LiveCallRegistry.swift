@@ -8,6 +8,9 @@ public protocol LiveCall: AnyObject, Sendable {
     /// Hands a consent event to the call's own event loop, which stores its evidence (catalog and
     /// audit log) and then applies it from its next frame; the future says what became of it.
     func post(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome>
+    /// Opens or closes the call's sensitive window at the stream's timeline position, stored before the
+    /// future completes.
+    func postSensitive(open: Bool) -> EventLoopFuture<ConsentEventOutcome>
 }
 
 /// The streams live now, by catalog call id (a call may stream its two tracks on two connections).

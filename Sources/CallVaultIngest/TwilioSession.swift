@@ -49,10 +49,15 @@ final class TwilioSession: MediaSession {
             }
             call.applyDigit(digit)
             return nil
+        case .other(.mark):
+            // A mark the bot placed in its audio, echoed once played: sensitive-start/-end open and close
+            // a sensitive window there. A mark that does not parse is the bot's own business.
+            if case .mark(let name)? = try? TwilioControlMessage.parse(bytes) { call.applyMark(name) }
+            return nil
         case .other(.stop):
             return .normal
         case .other:
-            return nil  // connected, mark
+            return nil  // connected
         }
     }
 

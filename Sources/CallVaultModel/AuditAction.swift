@@ -36,6 +36,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingRedacted: AuditAction = "recording.redacted"
     /// A redacted copy failed its check: it was destroyed and the original restricted (`details` say why).
     public static let recordingRedactionFailed: AuditAction = "recording.redaction_failed"
+    /// The bot opened or closed a sensitive window on a call (`details`: timeline milliseconds, source).
+    public static let sensitiveWindowOpened: AuditAction = "call.sensitive_window_opened"
+    public static let sensitiveWindowClosed: AuditAction = "call.sensitive_window_closed"
     public static let holdSet: AuditAction = "hold.set"
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"

@@ -4,11 +4,13 @@ public enum RedactionEntityKind: String, Sendable, Hashable, Codable, CaseIterab
     case iban, accountNumber
     case phoneNumber, email
     case nationalID, dateOfBirth
+    /// Whatever the caller said inside a window the bot declared sensitive (not found by the detector).
+    case sensitiveWindow
 
     /// The tenant category that switches this kind on.
     public var category: RedactionCategory {
         switch self {
-        case .cardNumber, .securityCode, .expiryDate: .payment
+        case .cardNumber, .securityCode, .expiryDate, .sensitiveWindow: .payment
         case .iban, .accountNumber: .bank
         case .phoneNumber, .email: .contact
         case .nationalID, .dateOfBirth: .ids
@@ -27,6 +29,7 @@ public enum RedactionEntityKind: String, Sendable, Hashable, Codable, CaseIterab
         case .email: "[EMAIL]"
         case .nationalID: "[ID]"
         case .dateOfBirth: "[DOB]"
+        case .sensitiveWindow: "[REDACTED]"
         }
     }
 }

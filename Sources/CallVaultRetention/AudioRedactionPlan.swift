@@ -1,5 +1,6 @@
 public import CallVaultArchive
 public import CallVaultModel
+import CallVaultRedaction
 
 /// The stretches of a call's timeline to silence: the detected spans, padded on both sides and merged
 /// when they touch or nearly touch, the same for every track of the call.
@@ -34,7 +35,9 @@ public struct AudioRedactionPlan: Sendable, Equatable {
 
         /// The request as it applies to `track`'s audio: widened on its own track, as heard elsewhere (the
         /// other track gets the words' own stretch, for echo, not the guess around them).
-        public func on(_ track: String) -> Request {
+        public func on(_ track: String) -> Request? {
+            // A sensitive window is the caller's: the bot's voice in it (its prompts) is kept.
+            if kind == RedactionEntityKind.sensitiveWindow.rawValue, let own = self.track, own != track { return nil }
             guard self.track == track else { return self }
             var own = self
             own.startMs = min(startMs, ownTrackStartMs ?? startMs)

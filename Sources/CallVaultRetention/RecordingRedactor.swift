@@ -102,7 +102,7 @@ public struct RecordingRedactor: Sendable {
             }
             let earlier = recording.redaction?.spans ?? []
             let plan = AudioRedactionPlan(
-                requests.map { $0.on(recording.track.rawValue) }, paddingMs: paddingMs, keeping: earlier)
+                requests.compactMap { $0.on(recording.track.rawValue) }, paddingMs: paddingMs, keeping: earlier)
             if AudioRedactionPlan([], paddingMs: paddingMs, keeping: earlier).covers(plan.spans) {
                 report.unchanged.append(recording.id)
                 continue

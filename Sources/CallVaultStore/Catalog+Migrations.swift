@@ -91,6 +91,21 @@ extension Catalog {
             try db.execute(sql: "ALTER TABLE recordings ADD COLUMN redaction TEXT CHECK (redaction IS NULL OR length(redaction) <= 1048576)")
             try db.execute(sql: "CREATE INDEX recordings_by_original ON recordings(redacted_from) WHERE redacted_from IS NOT NULL")
         }
+        // v12: sensitive windows the bot declares on a live call (API event or Twilio mark); the caller's
+        // track in them is redacted after the call whatever the detector finds.
+        migrator.registerMigration("v12") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sensitive_windows (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        call_id TEXT NOT NULL REFERENCES calls(id),
+                        start_ms INTEGER NOT NULL CHECK (start_ms >= 0),
+                        end_ms INTEGER CHECK (end_ms IS NULL OR end_ms >= start_ms),
+                        source TEXT NOT NULL CHECK (source IN ('api', 'mark'))
+                    );
+                    CREATE INDEX sensitive_windows_by_call ON sensitive_windows(call_id);
+                    """)
+        }
         return migrator
     }
 

@@ -135,6 +135,16 @@ public protocol CatalogStore: Sendable {
     func recordRedactionVerification(copyID: String, passed: Bool, actor: String, details: [String: String], at: Date)
         async throws(CatalogError) -> AuditEntry
 
+    /// Opens a sensitive window on a call at `atMs` of its timeline (an open one is returned as it is), audited.
+    func openSensitiveWindow(callID: String, atMs: Int64, source: SensitiveWindow.Source, actor: String, at: Date)
+        async throws(CatalogError) -> SensitiveWindow
+    /// Closes the call's open sensitive window at `atMs`, audited; nil when none was open.
+    @discardableResult
+    func closeSensitiveWindow(callID: String, atMs: Int64, source: SensitiveWindow.Source, actor: String, at: Date)
+        async throws(CatalogError) -> SensitiveWindow?
+    /// A call's sensitive windows by start.
+    func sensitiveWindows(callID: String) async throws(CatalogError) -> [SensitiveWindow]
+
     // MARK: Recovery
 
     /// Recordings still in state `recording` (their writer died).

@@ -401,6 +401,20 @@ enum PostgresSchema {
                 "ALTER TABLE recordings ADD COLUMN redaction text CHECK (redaction IS NULL OR length(redaction) <= 1048576)",
                 "CREATE INDEX IF NOT EXISTS recordings_by_original ON recordings (redacted_from) WHERE redacted_from IS NOT NULL",
             ]),
+        Migration(
+            version: 13, description: "sensitive windows the bot declares on a live call",
+            statements: [
+                """
+                CREATE TABLE sensitive_windows (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    call_id text NOT NULL REFERENCES calls(id),
+                    start_ms bigint NOT NULL CHECK (start_ms >= 0),
+                    end_ms bigint CHECK (end_ms IS NULL OR end_ms >= start_ms),
+                    source text NOT NULL CHECK (source IN ('api', 'mark'))
+                )
+                """,
+                "CREATE INDEX sensitive_windows_by_call ON sensitive_windows (call_id)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -86,6 +86,11 @@ public enum StoreMigration {
                 ("id", .integer), ("call_id", .text), ("recording_id", .text), ("start_ms", .integer), ("end_ms", .integer),
             ], identity: true),
         Table(
+            name: "sensitive_windows", key: "id",
+            columns: [
+                ("id", .integer), ("call_id", .text), ("start_ms", .integer), ("end_ms", .integer), ("source", .text),
+            ], identity: true),
+        Table(
             name: "transcripts", key: "id",
             columns: [
                 ("id", .text), ("call_id", .text), ("tenant_id", .text), ("engine", .text), ("path", .text),

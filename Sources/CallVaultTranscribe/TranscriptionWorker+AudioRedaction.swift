@@ -32,11 +32,26 @@ extension TranscriptionWorker {
     func redactAudioIfPending(_ job: JobRecord, transcriptID: String, recordings: [RecordingRecord], policy: TenantPolicy)
         async throws(TranscriptionError)
     {
-        guard !policy.redact.isEmpty, recordings.contains(where: { $0.redaction == nil && !$0.hold }) else { return }
+        guard recordings.contains(where: { $0.redaction == nil && !$0.hold }) else { return }
+        if policy.redact.isEmpty, try await sensitiveWindows(of: job, recordings: recordings).isEmpty { return }
         let store = TranscriptStore(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, objects: configuration.objects)
         let opened = try await store.open(id: transcriptID, actor: actor, purpose: "redaction")
         guard let redactions = opened.transcript.redactions else { return }
         try await redactAudio(callID: job.callId, redactions: redactions)
+    }
+
+    /// The windows the bot declared sensitive on the job's call, as timeline ranges; one never closed
+    /// (the call ended inside it) reaches to the end of the longest recording.
+    func sensitiveWindows(of job: JobRecord, recordings: [RecordingRecord]) async throws(TranscriptionError) -> [Range<Int>] {
+        let windows: [SensitiveWindow]
+        do { windows = try await catalog.sensitiveWindows(callID: job.callId) } catch {
+            throw TranscriptionError(.storeFailed, "job \(job.id): cannot read its sensitive windows: \(error.message)")
+        }
+        let end = Int(recordings.map(\.durationMs).max() ?? 0)
+        return windows.map { window in
+            let start = Int(window.startMs)
+            return start..<max(start, window.endMs.map(Int.init) ?? max(end, start))
+        }
     }
 }

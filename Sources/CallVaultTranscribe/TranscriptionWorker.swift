@@ -290,7 +290,8 @@ public final class TranscriptionWorker {
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
         // Redaction per the tenant's policy, over both tracks, before anything is sealed: the placeholders
         // are all that is ever stored (the audit entry and metrics get counts per kind only).
-        if !policy.redact.isEmpty { transcript.redact(policy.redact.categories) }
+        let windows = try await sensitiveWindows(of: job, recordings: live)
+        if !policy.redact.isEmpty || !windows.isEmpty { transcript.redact(policy.redact.categories, windows: windows) }
         // The engine may have taken longer than the lease (a stuck sidecar, a stopped process): if the job
         // was claimed again meanwhile, the newer attempt stores the transcript, not this one.
         guard await keeper.confirm() else { return .leaseLost }

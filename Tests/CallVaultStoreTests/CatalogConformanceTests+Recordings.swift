@@ -11,6 +11,30 @@ extension CatalogConformance {
     @Suite("Catalog conformance: recordings and recovery (SQLite and PostgreSQL)")
     struct CatalogRecordingConformanceTests {
         @Test(arguments: Backend.all)
+        func aSensitiveWindowOpensOnceClosesNotBeforeItsStartAndIsAudited(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let tenant = try await fixture.tenant("windows")
+                let call = try await fixture.call(of: tenant)
+                let at = Date(timeIntervalSince1970: 1_800_000_000)
+                #expect(try await catalog.closeSensitiveWindow(callID: call.id, atMs: 10, source: .api, actor: "t", at: at) == nil)
+                let opened = try await catalog.openSensitiveWindow(callID: call.id, atMs: 1_000, source: .api, actor: "t", at: at)
+                #expect(opened.startMs == 1_000 && opened.endMs == nil && opened.source == .api)
+                let again = try await catalog.openSensitiveWindow(callID: call.id, atMs: 1_500, source: .mark, actor: "t", at: at)
+                #expect(again == opened, "a second start changes nothing")
+                let closed = try await catalog.closeSensitiveWindow(callID: call.id, atMs: 900, source: .mark, actor: "t", at: at)
+                #expect(closed?.endMs == 1_000, "never closed before its start")
+                _ = try await catalog.openSensitiveWindow(callID: call.id, atMs: 4_000, source: .mark, actor: "t", at: at)
+                let windows = try await catalog.sensitiveWindows(callID: call.id)
+                #expect(windows.map(\.startMs) == [1_000, 4_000] && windows.map(\.endMs) == [1_000, nil])
+                let unknown = await catalogError {
+                    try await catalog.openSensitiveWindow(callID: "no-such", atMs: 0, source: .api, actor: "t", at: at)
+                }
+                #expect(unknown?.code == .notFound)
+            }
+        }
+
+        @Test(arguments: Backend.all)
         func aRedactedCopyTakesItsOriginalsPlaceAndItsCheckIsAudited(_ backend: Backend) async throws {
             try await CatalogFixture.with(backend) { fixture in
                 let catalog = fixture.catalog

@@ -157,6 +157,36 @@ struct TranscriptRedactionTests {
         }
     }
 
+    @Test func aSensitiveWindowFromTheBotRedactsTheCallersWordsAndVoiceInItWhateverTheDetectorSays() async throws {
+        let fixture = try TranscriptionFixture()
+        // No redaction policy at all: the window alone decides.
+        let audio = Array(repeatElement(try TranscriptionFixture.audio("answer.ulaw.wav"), count: 6).joined())
+        let callID = try fixture.recordCall(caller: audio, bot: audio, tenantID: fixture.tenantID)
+        _ = try fixture.catalog.openSensitiveWindow(callID: callID, atMs: 6_500, source: .api, actor: "t", at: Date())
+        _ = try fixture.catalog.closeSensitiveWindow(callID: callID, atMs: 9_500, source: .mark, actor: "t", at: Date())
+        let summary = try await fixture.drain(makeEngine: { () throws(TranscriptionError) in ScriptedEngine() })
+        #expect(summary.done == 1 && summary.failed == 0)
+        let record = try #require(try fixture.catalog.transcripts(callID: callID).first)
+        let store = TranscriptStore(catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory)
+        let transcript = try await store.open(id: record.id, actor: "test").transcript
+        let caller = transcript.segments.filter { $0.speaker == "caller" }
+        #expect(caller.map(\.text) == ["yes my card number is 4111 1111 1111 1111", "and [REDACTED]"], "\(caller.map(\.text))")
+        let window = try #require(transcript.redactions?.spans.first { $0.kind == .sensitiveWindow })
+        #expect(window.track == "caller" && window.startMs == 6_500 && window.endMs == 9_500)
+        #expect(transcript.redactions?.categories == [], "the tenant asked for nothing")
+
+        let copies = try fixture.catalog.recordings(inCalls: [callID]).filter { $0.state != .shredded }
+        let exporter = RecordingExporter(
+            catalog: fixture.catalog, keyStore: fixture.keyStore, dataDirectory: fixture.directory,
+            payloadFormat: SegmentPayload.format)
+        let callerCopy = try #require(copies.first { $0.track == .caller })
+        #expect(callerCopy.redactedFrom != nil, "the caller's voice was re-sealed")
+        let callerSamples = try await exporter.export(recordingID: callerCopy.id, actor: "test", onTimeline: true).samples
+        #expect(callerSamples[(6_250 * 8)..<(9_750 * 8)].allSatisfy { $0 == 0 }, "the window is silent, padded")
+        let bot = try #require(copies.first { $0.track == .bot })
+        #expect(bot.redactedFrom == nil, "the bot's voice in the window is kept")
+    }
+
     @Test func aTenantWithoutRedactionGetsItsWordsAsTheyWereAndNoManifest() async throws {
         let fixture = try TranscriptionFixture()
         let (_, json, transcript) = try await transcribe(fixture, tenantID: fixture.tenantID)
