@@ -79,6 +79,25 @@ public struct SegmentPayload {
         }
     }
 
+    /// The byte ranges of the Opus packets in a payload's audio (each: u16 big-endian length, then the
+    /// packet), for readers that take packets one by one (export, redaction and its check).
+    public static func opusPackets(in audio: UnsafeRawBufferPointer) throws(RecorderError) -> [Range<Int>] {
+        var packets: [Range<Int>] = []
+        var offset = 0
+        while offset < audio.count {
+            guard offset + 2 <= audio.count else {
+                throw RecorderError(.sealedFileFailed, "an Opus segment ends inside a packet length")
+            }
+            let length = Int(audio[offset]) << 8 | Int(audio[offset + 1])
+            guard length > 0, offset + 2 + length <= audio.count else {
+                throw RecorderError(.sealedFileFailed, "an Opus packet length (\(length)) runs past its segment")
+            }
+            packets.append((offset + 2)..<(offset + 2 + length))
+            offset += 2 + length
+        }
+        return packets
+    }
+
     /// The format readers (recovery, export) use to find the codec bytes of a payload. An empty
     /// payload is the `last` marker a call that ended on a segment boundary writes: no audio.
     public static let format = SegmentPayloadFormat { payload throws(RecorderError) in

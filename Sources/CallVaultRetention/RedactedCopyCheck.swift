@@ -106,8 +106,8 @@ struct RedactedCopyCheck {
         _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, firstSample: Int64, decoder: OpusDecoder,
         frame: inout [Int16], settle: Int64, segment: UInt32
     ) throws(RecorderError) -> String? {
-        let left = packets(a)
-        let right = packets(b)
+        let left = try? SegmentPayload.opusPackets(in: a)
+        let right = try? SegmentPayload.opusPackets(in: b)
         guard let left, let right, left.count == right.count else {
             return "segment \(segment) holds a different number of Opus frames"
         }
@@ -134,19 +134,5 @@ struct RedactedCopyCheck {
             }
         }
         return nil
-    }
-
-    /// The byte ranges of a payload's Opus packets; nil when malformed.
-    private func packets(_ audio: UnsafeRawBufferPointer) -> [Range<Int>]? {
-        var result: [Range<Int>] = []
-        var offset = 0
-        while offset < audio.count {
-            guard offset + 2 <= audio.count else { return nil }
-            let length = Int(audio[offset]) << 8 | Int(audio[offset + 1])
-            guard length > 0, offset + 2 + length <= audio.count else { return nil }
-            result.append((offset + 2)..<(offset + 2 + length))
-            offset += 2 + length
-        }
-        return result
     }
 }

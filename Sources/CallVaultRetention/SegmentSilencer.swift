@@ -83,18 +83,9 @@ final class SegmentSilencer {
         var out = [UInt8](UnsafeRawBufferPointer(rebasing: header[0..<SegmentPayload.headerByteCount]))
         let audio = parsed.audio
         let perFrame = Int64(frame.count)
-        var offset = 0
-        var index: Int64 = 0
-        while offset < audio.count {
-            guard offset + 2 <= audio.count else {
-                throw RecorderError(.sealedFileFailed, "an Opus segment ends inside a packet length")
-            }
-            let length = Int(audio[offset]) << 8 | Int(audio[offset + 1])
-            guard length > 0, offset + 2 + length <= audio.count else {
-                throw RecorderError(.sealedFileFailed, "an Opus packet length (\(length)) runs past its segment")
-            }
-            let original = UnsafeRawBufferPointer(rebasing: audio[(offset + 2)..<(offset + 2 + length)])
-            let frameStart = firstSample + index * perFrame
+        for (index, range) in try SegmentPayload.opusPackets(in: audio).enumerated() {
+            let original = UnsafeRawBufferPointer(rebasing: audio[range])
+            let frameStart = firstSample + Int64(index) * perFrame
             var overlaps = false
             do throws(AudioError) {
                 try frame.withUnsafeMutableBufferPointer { samples throws(AudioError) in
@@ -110,20 +101,13 @@ final class SegmentSilencer {
                 }
                 // Every frame goes through the encoder, so its state follows the audio the copy holds.
                 let written = try encodeFrame(encoder)
-                if overlaps {
-                    out.append(UInt8(written >> 8))
-                    out.append(UInt8(written & 0xFF))
-                    out.append(contentsOf: packet[0..<written])
-                } else {
-                    out.append(UInt8(length >> 8))
-                    out.append(UInt8(length & 0xFF))
-                    out.append(contentsOf: original)
-                }
+                let length = overlaps ? written : original.count
+                out.append(UInt8(length >> 8))
+                out.append(UInt8(length & 0xFF))
+                if overlaps { out.append(contentsOf: packet[0..<written]) } else { out.append(contentsOf: original) }
             } catch {
                 throw RecorderError(.sealedFileFailed, "an Opus frame could not be redacted: \(error.message)")
             }
-            offset += 2 + length
-            index += 1
         }
         return out
     }
