@@ -84,6 +84,26 @@ extension Catalog {
         migrator.registerMigration("v10") { db in
             try db.execute(sql: "ALTER TABLE tenants ADD COLUMN redact TEXT CHECK (redact IS NULL OR length(redact) BETWEEN 1 AND 200)")
         }
+        // v12: web console operators (a scrypt hash of the password, never the password) and their role
+        // per tenant. ("v11" is the webhooks' migration on another branch; the migrator runs in order.)
+        migrator.registerMigration("v12") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE operators (
+                        name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+                        password_hash TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%' AND length(password_hash) <= 512),
+                        global_admin INTEGER NOT NULL DEFAULT 0 CHECK (global_admin IN (0, 1)),
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE operator_roles (
+                        operator_name TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+                        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                        role TEXT NOT NULL CHECK (role IN ('viewer', 'agent', 'admin')),
+                        PRIMARY KEY (operator_name, tenant_id)
+                    );
+                    CREATE INDEX calls_by_tenant_started ON calls(tenant_id, started_at DESC, id);
+                    """)
+        }
         return migrator
     }
 
