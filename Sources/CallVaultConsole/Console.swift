@@ -43,6 +43,8 @@ public final class Console: Sendable {
         switch (request.method, parts.count) {
         case ("GET", 2) where parts[0] == "static" && parts[1] == "console.css":
             return ConsoleResponse(status: 200, contentType: "text/css; charset=utf-8", body: Array(ConsoleStylesheet.css.utf8))
+        case ("GET", 1) where parts[0] == "favicon.ico":
+            return ConsoleResponse(status: 404, contentType: "text/plain; charset=utf-8", body: [])
         case ("GET", 1) where parts[0] == "login":
             return LoginPage(console: self).form(request)
         case ("POST", 1) where parts[0] == "login":

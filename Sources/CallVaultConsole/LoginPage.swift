@@ -14,7 +14,10 @@ struct LoginPage {
     let console: Console
 
     func form(_ request: ConsoleRequest, message: String? = nil, status: Int = 200, name: String = "") -> ConsoleResponse {
-        let token = (try? SecureRandom.bytes(32)).map { Hex.encode($0) } ?? ""
+        // The browser's token is kept while it has one: another tab, or a request the browser makes on
+        // its own (a favicon redirected here), must not swap it under a form already shown.
+        let kept = request.cookies[Self.loginCookie].flatMap { $0.utf8.count == 64 && Hex.decode($0) != nil ? $0 : nil }
+        let token = kept ?? (try? SecureRandom.bytes(32)).map { Hex.encode($0) } ?? ""
         var body = "<h1>Sign in</h1>"
         if let message { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
         body += """

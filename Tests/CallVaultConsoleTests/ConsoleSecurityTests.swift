@@ -164,3 +164,16 @@ import Testing
         #expect(PasswordHash(encoded: "scrypt$3$8$1$00$00") == nil)
     }
 }
+
+extension ConsoleSecurityTests {
+    /// A browser asks for /favicon.ico on its own; that must not replace the sign-in form's token.
+    @Test func theSignInTokenSurvivesRequestsTheBrowserMakesOnItsOwn() async throws {
+        let fixture = try ConsoleFixture("console-favicon")
+        let form = await fixture.get("/login")
+        let cookie = try #require(ConsoleFixture.setCookies(form)["cv_login"])
+        #expect(await fixture.get("/favicon.ico").status == 404)
+        let again = await fixture.get("/login", cookies: ["cv_login": cookie])
+        #expect(ConsoleFixture.setCookies(again)["cv_login"] == cookie)
+        #expect(ConsoleFixture.hiddenCSRF(again) == cookie)
+    }
+}
