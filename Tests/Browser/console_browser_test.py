@@ -69,6 +69,7 @@ def status(path, session, method="GET", body=None):
 def screenshot(driver, name):
     if not SHOTS:
         return
+    driver.execute_script("window.scrollTo(0, 0)")
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, min(max(height + 40, 700), 2400))
     driver.save_screenshot(os.path.join(SHOTS, name))

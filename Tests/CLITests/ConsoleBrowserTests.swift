@@ -44,11 +44,13 @@ import Testing
         var serve = try ChildProcess(executable, ["serve", "--http", "127.0.0.1:0"], environment: ["CALLVAULT_DATA": data])
         var line = try serve.waitForLine("the listening line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
         let http = try #require(Self.field("http", in: line))
-        for (token, prefix) in [(demoToken, "CA-demo"), (otherToken, "CA-other")] {
+        // The demo call in real time (46 s), so that its clock times and its media timeline agree as on a
+        // real call and the timeline picture shows what a real one would; the other tenant's as fast as possible.
+        for (token, prefix, pacing) in [(demoToken, "CA-demo", ["--realtime"]), (otherToken, "CA-other", [])] {
             let simulated = try cli.run([
                 "simulate", "--url", "ws://\(http)/v1/twilio", "--token", token, "--file", Repository.sample("caller.flac"),
                 "--bot-file", Repository.sample("bot.flac"), "--consent-at", "3", "--call-prefix", prefix,
-            ])
+            ] + pacing)
             #expect(simulated.status == 0, "\(simulated.stderr)")
         }
         #expect(try serve.stop().status == 0)
