@@ -263,8 +263,8 @@ let package = Package(
         .testTarget(
             name: "CallVaultConsoleTests",
             dependencies: [
-                "CallVaultConsole", "CallVaultArchive", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
-                "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultConsole", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
+                "CallVaultRecorder", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",

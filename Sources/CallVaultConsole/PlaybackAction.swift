@@ -20,8 +20,10 @@ struct PlaybackAction {
         let form = request.form
         let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.utf8.count <= 500 else {
-            return await CallPage(console: console, session: session).render(
+            var page = await CallPage(console: console, session: session).render(
                 callID: callID, request: request, message: "Give a reason for listening (1 to 500 characters).")
+            page.status = 400
+            return page
         }
         let recordings: [RecordingRecord]
         do { recordings = try await console.catalog.recordings(inCalls: [call.id]).filter { $0.state != .shredded } } catch {
@@ -37,9 +39,11 @@ struct PlaybackAction {
         }
         // Checked before any track is decrypted, so a refusal decrypts nothing (the exporter checks too).
         if restrictionOverride == nil, recordings.contains(where: \.restricted) {
-            return await CallPage(console: console, session: session).render(
+            var page = await CallPage(console: console, session: session).render(
                 callID: callID, request: request,
                 message: "A recording of this call is restricted: give an override reason to play it (audited).")
+            page.status = 403
+            return page
         }
         var tracks: [RecordingTrack: ExportedRecording] = [:]
         for recording in recordings {
