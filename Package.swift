@@ -264,7 +264,7 @@ let package = Package(
             name: "CallVaultConsoleTests",
             dependencies: [
                 "CallVaultConsole", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
-                "CallVaultRecorder", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultRecorder", "CallVaultIngest", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",

@@ -21,7 +21,7 @@ final class ConsoleFixture {
     /// Cheap scrypt for tests (the production cost is ``Scrypt/Parameters/interactive``).
     static let cheap = Scrypt.Parameters(n: 1 << 10, r: 8, p: 1)
 
-    init(_ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration()) throws {
+    init(_ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0)) throws {
         data = try TestDataDirectory(label)
         tenantA = try data.addTenant("tenant-a").tenant
         tenantB = try data.addTenant("tenant-b").tenant

@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func idleSessionsEnd() async throws {
-        let fixture = try ConsoleFixture("console-idle", configuration: ConsoleConfiguration(idleTimeout: .milliseconds(300)))
+        let fixture = try ConsoleFixture("console-idle", configuration: ConsoleConfiguration(port: 0, idleTimeout: .milliseconds(300)))
         let (_, cookies) = await fixture.signIn("alice")
         #expect(await fixture.get("/calls", cookies: cookies).status == 200)
         try await Task.sleep(for: .milliseconds(500))
