@@ -39,6 +39,9 @@ public final class Console: Sendable {
     public static let maximumBodyBytes = 16 * 1024
 
     public func handle(_ request: ConsoleRequest) async -> ConsoleResponse {
+        // HEAD is answered as GET (the listener leaves the body out).
+        var request = request
+        if request.method == "HEAD" { request.method = "GET" }
         let parts = request.pathParts
         switch (request.method, parts.count) {
         case ("GET", 2) where parts[0] == "static" && parts[1] == "console.css":
@@ -49,7 +52,7 @@ public final class Console: Sendable {
             return LoginPage(console: self).form(request)
         case ("POST", 1) where parts[0] == "login":
             return await LoginPage(console: self).submit(request)
-        case ("GET", _), ("HEAD", _), ("POST", _):
+        case ("GET", _), ("POST", _):
             break
         default:
             return .problem(405, "Method not allowed", "\(request.method) is not used by the console.")

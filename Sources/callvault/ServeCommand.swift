@@ -28,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
             transcription and exits 0.
 
             Once every listener is bound it prints one line to stdout with the addresses it listens on,
-            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket). Port 0
+            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket, ` console=http://HOST:PORT`
+            with --console: the operator web console, docs/console.md). Port 0
             (`--http 127.0.0.1:0`) lets the system choose a free port; that line says which.
 
             The catalog is where the data directory keeps it: DIR/catalog.sqlite, or the PostgreSQL
