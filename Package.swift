@@ -270,7 +270,8 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultTranscribe", "CallVaultObjects", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultTranscribe", "CallVaultObjects", "CallVaultCrypto", "CallVaultTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -177,3 +177,36 @@ extension ConsoleSecurityTests {
         #expect(ConsoleFixture.hiddenCSRF(again) == cookie)
     }
 }
+
+extension ConsoleSecurityTests {
+    @Test func theCallsListPagesThroughEveryCallOnceAndFiltersByDate() async throws {
+        let fixture = try ConsoleFixture("console-pages", configuration: ConsoleConfiguration(port: 0, pageSize: 2))
+        let day = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15
+        for index in 0..<5 {
+            _ = try fixture.data.catalog.registerCall(
+                tenantID: fixture.tenantA.id, externalID: "CA-page-\(index)", callerNumber: nil,
+                startedAt: day.addingTimeInterval(Double(index) * 3600), actor: "test", callerKeys: nil)
+        }
+        let (_, cookies) = await fixture.signIn("alice")
+        var seen: [String] = []
+        var target: String? = "/calls?from=2027-01-15&to=2027-01-15"
+        var pages = 0
+        while let next = target, pages < 10 {
+            let page = ConsoleFixture.text(await fixture.get(next, cookies: cookies))
+            seen += page.components(separatedBy: ">CA-page-").dropFirst().map { String($0.prefix { $0 != "<" }) }
+            target = page.range(of: "href=\"/calls?").map { range in
+                "/calls?" + page[range.upperBound...].prefix { $0 != "\"" }.replacingOccurrences(of: "&amp;", with: "&")
+            }
+            pages += 1
+        }
+        #expect(seen == ["4", "3", "2", "1", "0"], "newest first, each once, the other day's call left out")
+        #expect(pages == 3)
+    }
+
+    @Test func theAuditPageShowsOnlyTheOperatorsTenants() async throws {
+        let fixture = try ConsoleFixture("console-audit-scope")
+        let (_, cookies) = await fixture.signIn("alice")
+        let page = ConsoleFixture.text(await fixture.get("/audit", cookies: cookies))
+        #expect(page.contains(fixture.callA.id) && !page.contains(fixture.callB.id))
+    }
+}
