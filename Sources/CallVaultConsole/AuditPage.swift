@@ -3,26 +3,24 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// The audit log of the operator's tenants, newest first (the last 200 entries), and a button that
-/// verifies the whole hash chain and shows its head hash (to compare with a copy kept elsewhere).
+/// The audit log of the operator's tenants, newest first, 100 entries a page (a keyset cursor on the
+/// sequence number), and a button that verifies the whole hash chain and shows its head hash (to
+/// compare with a copy kept elsewhere).
 struct AuditPage {
     let console: Console
     let session: ConsoleSession
+    static let pageSize = 100
 
     func render(_ request: ConsoleRequest, verification: AuditVerification?, failure: String? = nil) async -> ConsoleResponse {
-        var entries: [AuditEntry] = []
+        let entries: [AuditEntry]
+        let before = request.query["before"].flatMap { Int64($0) }
         do {
-            if session.account.globalAdmin {
-                entries = try await console.catalog.audit.entries(tenantID: nil)
-            } else {
-                for tenantID in session.account.roles.keys {
-                    entries += try await console.catalog.audit.entries(tenantID: tenantID)
-                }
-            }
+            entries = try await console.catalog.audit.latestEntries(
+                tenantIDs: session.account.globalAdmin ? nil : Array(session.account.roles.keys), beforeSeq: before,
+                limit: Self.pageSize)
         } catch {
             return .problem(503, "Audit log unavailable", error.message, session: session)
         }
-        entries.sort { $0.seq > $1.seq }
         var body = "<h1>Audit log</h1>"
         body += """
             <form method="post" action="/audit/verify" class="verify">
@@ -39,11 +37,11 @@ struct AuditPage {
         case nil: break
         }
         body += """
-            <table class="audit"><caption>Newest entries first (at most 200)</caption><thead><tr>
+            <table class="audit"><caption>Newest entries first</caption><thead><tr>
             <th scope="col">#</th><th scope="col">At (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th>
             <th scope="col">Subject</th><th scope="col">Details</th></tr></thead><tbody>
             """
-        for entry in entries.prefix(200) {
+        for entry in entries {
             body += """
                 <tr><td>\(entry.seq)</td><td>\(ConsoleFormat.time(entry.at))</td><td>\(HTML.escape(entry.actor))</td>
                 <td>\(HTML.escape(entry.action.rawValue))</td><td><code>\(HTML.escape(entry.subjectId ?? ""))</code></td>
@@ -51,6 +49,9 @@ struct AuditPage {
                 """
         }
         body += "</tbody></table>"
+        if entries.count == Self.pageSize, let last = entries.last {
+            body += "<p class=\"pager\"><a href=\"/audit?before=\(last.seq)\" rel=\"next\">Older entries</a></p>"
+        }
         return .html(200, ConsoleLayout.page(title: "Audit log", session: session, body: body))
     }
 
