@@ -11,7 +11,11 @@ struct CallPage {
     let session: ConsoleSession
 
     func render(callID: String, request: ConsoleRequest, message: String? = nil) async -> ConsoleResponse {
-        guard let call = await console.visibleCall(callID, session: session) else { return .notFound(session: session) }
+        let call: CallRecord
+        switch await console.visibleCallOrResponse(callID, session: session) {
+        case .success(let found): call = found
+        case .failure(let failure): return failure.response
+        }
         let role = session.account.role(in: call.tenantId) ?? .viewer
         let events: [ConsentEventRecord]
         let paused: [PausedSpanRecord]

@@ -49,6 +49,7 @@ public final class Console: Sendable {
         case ("GET", 1) where parts[0] == "favicon.ico":
             return ConsoleResponse(status: 404, contentType: "text/plain; charset=utf-8", body: [])
         case ("GET", 1) where parts[0] == "login":
+            if case .signedIn = await authenticate(request) { return .redirect("/calls") }
             return LoginPage(console: self).form(request)
         case ("POST", 1) where parts[0] == "login":
             return await LoginPage(console: self).submit(request)
@@ -57,9 +58,14 @@ public final class Console: Sendable {
         default:
             return .problem(405, "Method not allowed", "\(request.method) is not used by the console.")
         }
-        guard let session = await authenticate(request) else {
+        let session: ConsoleSession
+        switch await authenticate(request) {
+        case .signedIn(let found): session = found
+        case .signedOut:
             if request.method == "POST" { return .problem(403, "Forbidden", "Sign in first.") }
             return .redirect("/login")
+        case .unavailable(let message):
+            return .problem(503, "Catalog unavailable", "Your session could not be checked (\(message)); try again.")
         }
         if request.method == "POST" {
             let sent = request.form["csrf"] ?? ""
@@ -90,24 +96,53 @@ public final class Console: Sendable {
         }
     }
 
+    enum Authentication {
+        case signedIn(ConsoleSession)
+        case signedOut
+        /// The catalog could not be asked: the session is kept for the next try.
+        case unavailable(String)
+    }
+
     /// The session of the request's cookie, with its operator read afresh from the catalog (so a
-    /// removed operator is signed out at its next request); nil when there is none.
-    func authenticate(_ request: ConsoleRequest) async -> ConsoleSession? {
-        guard let token = request.cookies[LoginPage.sessionCookie], let live = sessions.touch(token: token) else { return nil }
-        guard let credentials = try? await catalog.operatorCredentials(name: live.operatorName) else {
-            sessions.end(key: live.key)
-            return nil
+    /// removed operator is signed out at its next request).
+    func authenticate(_ request: ConsoleRequest) async -> Authentication {
+        guard let token = request.cookies[LoginPage.sessionCookie], let live = sessions.touch(token: token) else {
+            return .signedOut
         }
-        return ConsoleSession(account: credentials.account, csrfToken: live.csrf, key: live.key)
+        let credentials: OperatorCredentials?
+        do { credentials = try await catalog.operatorCredentials(name: live.operatorName) } catch {
+            return .unavailable(error.message)
+        }
+        guard let credentials else {
+            sessions.end(key: live.key)
+            return .signedOut
+        }
+        return .signedIn(ConsoleSession(account: credentials.account, csrfToken: live.csrf, key: live.key))
     }
 
     /// The call with this id if the operator may see its tenant; nil otherwise (the caller answers 404
-    /// whether the call is missing or another tenant's, so ids cannot be probed).
-    func visibleCall(_ id: String, session: ConsoleSession) async -> CallRecord? {
-        guard id.utf8.count <= 200, let call = try? await catalog.call(id: id, tenantID: nil),
-            session.account.role(in: call.tenantId) != nil
-        else { return nil }
-        return call
+    /// whether the call is missing or another tenant's, so ids cannot be probed). Throws only when the
+    /// catalog cannot answer.
+    func visibleCall(_ id: String, session: ConsoleSession) async throws(CatalogError) -> CallRecord? {
+        guard id.utf8.count <= 200 else { return nil }
+        let call: CallRecord
+        do { call = try await catalog.call(id: id, tenantID: nil) } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+        return session.account.role(in: call.tenantId) == nil ? nil : call
+    }
+
+    /// ``visibleCall(_:session:)`` as a response when there is none: 404, or 503 when the catalog fails.
+    func visibleCallOrResponse(_ id: String, session: ConsoleSession) async -> Result<CallRecord, ConsoleFailure> {
+        do {
+            guard let call = try await visibleCall(id, session: session) else {
+                return .failure(ConsoleFailure(response: .notFound(session: session)))
+            }
+            return .success(call)
+        } catch {
+            return .failure(ConsoleFailure(response: .problem(503, "Catalog unavailable", error.message, session: session)))
+        }
     }
 
     /// The tenants the operator may see, by name.

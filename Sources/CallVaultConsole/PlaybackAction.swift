@@ -13,7 +13,11 @@ struct PlaybackAction {
     let session: ConsoleSession
 
     func grant(callID: String, request: ConsoleRequest) async -> ConsoleResponse {
-        guard let call = await console.visibleCall(callID, session: session) else { return .notFound(session: session) }
+        let call: CallRecord
+        switch await console.visibleCallOrResponse(callID, session: session) {
+        case .success(let found): call = found
+        case .failure(let failure): return failure.response
+        }
         guard let role = session.account.role(in: call.tenantId), role >= .agent else {
             return .problem(403, "Forbidden", "Viewers may not play recordings.", session: session)
         }
@@ -73,9 +77,8 @@ struct PlaybackAction {
     /// The granted WAV, whole or the byte range asked for (browsers seek with `Range`); 404 without a
     /// grant of this session for this call, so the URL alone opens nothing.
     func audio(callID: String, request: ConsoleRequest) async -> ConsoleResponse {
-        guard await console.visibleCall(callID, session: session) != nil,
-            let wav = console.sessions.playback(key: session.key, callID: callID)
-        else { return .notFound(session: session) }
+        if case .failure(let failure) = await console.visibleCallOrResponse(callID, session: session) { return failure.response }
+        guard let wav = console.sessions.playback(key: session.key, callID: callID) else { return .notFound(session: session) }
         if let range = request.header("range"), let (start, end) = Self.byteRange(range, length: wav.count) {
             return ConsoleResponse(
                 status: 206, contentType: "audio/wav", body: Array(wav[start...end]),

@@ -21,6 +21,8 @@ import Testing
         let calls = await fixture.get("/calls", cookies: cookies)
         #expect(calls.status == 200)
         #expect(ConsoleFixture.text(calls).contains("CA-call-a"))
+        let again = await fixture.get("/login", cookies: cookies)
+        #expect(again.status == 303 && again.header("location") == "/calls", "signed in: the form is skipped")
     }
 
     @Test func theSessionCookieIsSecureWhenTheConsoleSpeaksTLS() async throws {
