@@ -15,12 +15,16 @@ public struct ConsoleConfiguration: Sendable {
     public var playbackLifetime: Duration
     /// Calls per page of the calls list.
     public var pageSize: Int
+    /// The longest call the console decrypts for playback (its stereo WAV is held in memory: an hour is
+    /// 115 MB at 8 kHz); longer ones are exported with `callvault calls export`.
+    public var maximumPlaybackDuration: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
         failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
-        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25
+        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600)
     ) {
+        self.maximumPlaybackDuration = maximumPlaybackDuration
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout

@@ -60,9 +60,11 @@ final class ConsoleSessions: Sendable {
 
     func end(key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 
+    /// Keeps `wav` for this session's `<audio>` element; a session holds one playback at a time (a new
+    /// grant replaces the last), so decrypted audio in memory is bounded by the number of sessions.
     func grantPlayback(key: String, callID: String, wav: [UInt8]) {
         let expires = ContinuousClock.now + playbackLifetime
-        entries.withLock { $0[key]?.playbacks[callID] = Playback(wav: wav, expires: expires) }
+        entries.withLock { $0[key]?.playbacks = [callID: Playback(wav: wav, expires: expires)] }
     }
 
     /// The audio granted to this session for this call, while its grant lasts.

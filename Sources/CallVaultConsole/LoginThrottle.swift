@@ -31,6 +31,9 @@ final class LoginThrottle: Sendable {
     func recordFailure(name: String, address: String) {
         let now = ContinuousClock.now
         records.withLock { records in
+            // Guesses at many names must not grow the table without bound: past 10,000 pairs, those not
+            // locked now are forgotten (a locked pair stays locked).
+            if records.count >= 10_000 { records = records.filter { ($0.value.lockedUntil ?? now) > now } }
             var record = records[Self.key(name, address)] ?? Record()
             record.failures += 1
             let over = record.failures - failuresBeforeLockout

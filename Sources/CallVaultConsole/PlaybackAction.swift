@@ -36,6 +36,14 @@ struct PlaybackAction {
         guard !recordings.isEmpty else {
             return .problem(409, "Nothing to play", "This call has no readable recording.", session: session)
         }
+        let longest = recordings.map(\.durationMs).max() ?? 0
+        let limit = console.configuration.maximumPlaybackDuration
+        guard longest <= limit.components.seconds * 1000 else {
+            return .problem(
+                413, "Too long to play here",
+                "This call is longer than \(limit.components.seconds / 60) minutes: export it with `callvault calls export` (audited).",
+                session: session)
+        }
         let overrideText = (form["override"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let restrictionOverride = overrideText.isEmpty ? nil : RestrictionOverride(reason: overrideText)
         if let restrictionOverride, !restrictionOverride.isValid {

@@ -83,3 +83,32 @@ import Testing
         #expect(actions.contains(.restrictionOverridden) && actions.contains(.recordingDecrypted))
     }
 }
+
+extension ConsolePlaybackTests {
+    @Test func aCallLongerThanThePlaybackLimitIsRefusedBeforeAnythingIsDecrypted() async throws {
+        let fixture = try ConsoleFixture(
+            "console-long", configuration: ConsoleConfiguration(port: 0, maximumPlaybackDuration: .seconds(1)))
+        try Self.record(fixture.callA, in: fixture)
+        let (_, cookies) = await fixture.signIn("alice")
+        let csrf = await fixture.csrf(cookies)
+        let refused = await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: cookies)
+        #expect(refused.status == 413)
+        #expect(try await fixture.data.catalog.audit.entries().allSatisfy { $0.action != .recordingDecrypted })
+    }
+
+    @Test func aSessionHoldsOnePlaybackAtATime() async throws {
+        let fixture = try ConsoleFixture("console-one-playback")
+        try Self.record(fixture.callA, in: fixture)
+        let second = try fixture.data.catalog.registerCall(
+            tenantID: fixture.tenantA.id, externalID: "CA-second", callerNumber: nil, startedAt: Date(), actor: "test",
+            callerKeys: nil)
+        try Self.record(second, in: fixture)
+        let (_, cookies) = await fixture.signIn("alice")
+        let csrf = await fixture.csrf(cookies)
+        for call in [fixture.callA, second] {
+            #expect(await fixture.post("/calls/\(call.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: cookies).status == 303)
+        }
+        #expect(await fixture.get("/calls/\(fixture.callA.id)/audio.wav", cookies: cookies).status == 404)
+        #expect(await fixture.get("/calls/\(second.id)/audio.wav", cookies: cookies).status == 200)
+    }
+}
