@@ -16,19 +16,26 @@ public final class ConsoleServer: Service, Sendable {
     let tls: TLSCredentials?
     let group: any EventLoopGroup
     let threadPool: NIOThreadPool
+    /// Whether the pool is the console's own, shut down when it stops.
+    let ownsThreadPool: Bool
     let logger: Logger
     private let bound = Mutex<(address: SocketAddress?, failure: (any Error)?, waiters: [CheckedContinuation<SocketAddress, any Error>])>(
         (nil, nil, []))
 
+    /// - Parameter threadPool: where pages run (the SQLite catalog's transactions and scrypt hold a
+    ///   thread); by default a pool of two threads of the console's own, so that a flood of sign-ins
+    ///   (32 MiB and ~0.1 s of scrypt each) never delays the ingest's catalog work on the shared pool.
     public init(
         console: Console, tls: TLSCredentials?, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, threadPool: NIOThreadPool = .singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        threadPool: NIOThreadPool? = nil
     ) {
+        ownsThreadPool = threadPool == nil
         self.console = console
         self.configuration = console.configuration
         self.tls = tls
         self.group = group
-        self.threadPool = threadPool
+        self.threadPool = threadPool ?? NIOThreadPool(numberOfThreads: 2)
         self.logger = logger
     }
 
@@ -36,6 +43,7 @@ public final class ConsoleServer: Service, Sendable {
         let console = self.console
         let tls = self.tls
         // The SQLite catalog's transactions (and scrypt) hold a pool thread, not a cooperative one.
+        threadPool.start()
         let executor: (any TaskExecutor)? = ThreadPoolTaskExecutor(pool: threadPool)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -76,6 +84,7 @@ public final class ConsoleServer: Service, Sendable {
             channel.close(promise: nil)
         }
         try? await channel.close()
+        if ownsThreadPool { try? await threadPool.shutdownGracefully() }
     }
 
     /// The address bound, once it is (port 0: the one the system chose); throws the bind's error.
