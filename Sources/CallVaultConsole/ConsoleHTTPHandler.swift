@@ -53,6 +53,20 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// A connection idle past the read timeout (``ConsoleServer`` adds the `IdleStateHandler`) is closed,
+    /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     private func write(
         _ context: ChannelHandlerContext, request: HTTPRequestHead, path: String, _ response: ConsoleResponse, close: Bool
     ) {
