@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "CallVaultRecorder", targets: ["CallVaultRecorder"]),
         .library(name: "CallVaultRetention", targets: ["CallVaultRetention"]),
         .library(name: "CallVaultIngest", targets: ["CallVaultIngest"]),
+        .library(name: "CallVaultConsole", targets: ["CallVaultConsole"]),
         .library(name: "CallVaultTranscribe", targets: ["CallVaultTranscribe"]),
         .library(name: "CallVaultKeyProviders", targets: ["CallVaultKeyProviders"]),
         .library(name: "CallVaultObjects", targets: ["CallVaultObjects"]),
@@ -102,6 +103,19 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The operator web console (`serve --console`): its own NIO HTTP/1 listener, pages rendered on the
+        // server, sessions and CSRF, playback decrypted on demand through the archive's exporter.
+        .target(
+            name: "CallVaultConsole",
+            dependencies: [
+                "CallVaultArchive", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultIngest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Key providers: where the keys that shredding destroys live (PKCS#11 token, Vault/OpenBao Transit).
         .target(
             name: "CallVaultKeyProviders",
@@ -147,7 +161,7 @@ let package = Package(
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
-                "CallVaultRedaction", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CallVaultRedaction", "CallVaultConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -248,10 +262,17 @@ let package = Package(
                 "CallVaultTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
+            name: "CallVaultConsoleTests",
+            dependencies: [
+                "CallVaultConsole", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
+                "CallVaultRecorder", "CallVaultIngest", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
             name: "CLITests",
             dependencies: [
                 "callvault", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
-                "CallVaultTranscribe", "CallVaultObjects", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultTranscribe", "CallVaultObjects", "CallVaultCrypto", "CallVaultTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

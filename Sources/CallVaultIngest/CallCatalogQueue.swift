@@ -1,5 +1,5 @@
 import NIOCore
-import NIOPosix
+package import NIOPosix
 
 /// One call's catalog operations, applied one after another in the order they were issued (register,
 /// consent evidence, recording rows, completion, end), off the call's event loop; different calls'
@@ -30,14 +30,14 @@ final class CallCatalogQueue {
 
 /// Runs tasks on a ``NIOThreadPool``: the SQLite catalog's synchronous transactions then hold a pool
 /// thread, never one of Swift's cooperative threads (as many as cores) nor an event loop.
-final class ThreadPoolTaskExecutor: TaskExecutor {
+package final class ThreadPoolTaskExecutor: TaskExecutor {
     private let pool: NIOThreadPool
 
-    init(pool: NIOThreadPool) {
+    package init(pool: NIOThreadPool) {
         self.pool = pool
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         pool.submit { _ in job.runSynchronously(on: executor) }

@@ -1,5 +1,5 @@
 import NIOCore
-import NIOSSL
+package import NIOSSL
 import Synchronization
 
 /// The certificate chain and private key of `serve --tls-cert FILE --tls-key FILE`, as a server TLS
@@ -23,8 +23,8 @@ public final class TLSCredentials: Sendable {
         context.withLock { $0 = fresh }
     }
 
-    /// A handler for one new connection, with the current context.
-    func serverHandler() -> NIOSSLServerHandler {
+    /// A handler for one new connection, with the current context (also the web console's listener).
+    package func serverHandler() -> NIOSSLServerHandler {
         NIOSSLServerHandler(context: context.withLock { $0 })
     }
 

@@ -43,4 +43,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"
     public static let subjectErased: AuditAction = "subject.erased"
+    /// A web console operator was created (`details`: roles, never the password or its hash).
+    public static let operatorAdded: AuditAction = "operator.added"
+    public static let operatorRemoved: AuditAction = "operator.removed"
+    /// An operator signed in to the web console (`details`: the client address).
+    public static let operatorSignedIn: AuditAction = "operator.signed_in"
 }

@@ -102,6 +102,22 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The newest entries first, before `beforeSeq`, only these tenants' when given, at most `limit`
+    /// (walks the primary key backwards, so a page costs the same at any depth).
+    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) throws(CatalogError) -> [AuditEntry] {
+        if tenantIDs?.isEmpty == true { return [] }
+        do {
+            return try pool.read { db in
+                var request = AuditEntryRow.order(AuditEntryRow.Columns.seq.desc).limit(limit)
+                if let beforeSeq { request = request.filter(AuditEntryRow.Columns.seq < beforeSeq) }
+                if let tenantIDs { request = request.filter(tenantIDs.contains(AuditEntryRow.Columns.tenantId)) }
+                return try request.fetchAll(db).map(\.record)
+            }
+        } catch {
+            throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
+        }
+    }
+
     /// Walks the whole chain and reports the first entry that fails, or that all verify.
     ///
     /// Reads raw column values (not decoded Swift values) so what is checked is exactly what is

@@ -24,6 +24,10 @@ public protocol AuditStore: Sendable {
     /// Entries by sequence number, optionally only one tenant's, after `afterSeq`, at most `limit`.
     func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry]
 
+    /// The newest entries first, before `beforeSeq` (nil: from the head), only these tenants' when
+    /// given (an empty list matches nothing), at most `limit`: a page of the console's audit log.
+    func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry]
+
     /// Walks the whole chain from the first entry and reports the first one that fails (changed,
     /// removed or moved), or that all verify and the head hash. A cut-off tail leaves a valid shorter
     /// chain: compare `headHash` with a copy kept elsewhere to see that.

@@ -8,14 +8,34 @@ extension Catalog {
     /// Three queries whatever the number of calls (calls, then their events and their recordings
     /// through the same filtered subquery), so listing a busy tenant stays fast.
     public func callSummaries(tenantID: String? = nil, limit: Int? = nil) throws(CatalogError) -> [CallSummary] {
+        try callSummaries(matching: CallSummaryQuery(tenantIDs: tenantID.map { [$0] }, limit: limit))
+    }
+
+    /// Calls of some tenants within a start-time window, newest first, after a keyset cursor.
+    public func callSummaries(matching query: CallSummaryQuery) throws(CatalogError) -> [CallSummary] {
         var callFilter = "SELECT id FROM calls"
+        var conditions: [String] = []
         var arguments: StatementArguments = []
-        if let tenantID {
-            callFilter += " WHERE tenant_id = ?"
-            arguments += [tenantID]
+        if let tenantIDs = query.tenantIDs {
+            if tenantIDs.isEmpty { return [] }
+            conditions.append("tenant_id IN (\(Array(repeating: "?", count: tenantIDs.count).joined(separator: ", ")))")
+            for tenantID in tenantIDs { arguments += [tenantID] }
         }
+        if let from = query.startedFrom {
+            conditions.append("started_at >= ?")
+            arguments += [from.catalogPrecision]
+        }
+        if let before = query.startedBefore {
+            conditions.append("started_at < ?")
+            arguments += [before.catalogPrecision]
+        }
+        if let after = query.after {
+            conditions.append("(started_at < ? OR (started_at = ? AND id > ?))")
+            arguments += [after.startedAt.catalogPrecision, after.startedAt.catalogPrecision, after.id]
+        }
+        if !conditions.isEmpty { callFilter += " WHERE " + conditions.joined(separator: " AND ") }
         callFilter += " ORDER BY started_at DESC, id"
-        if let limit {
+        if let limit = query.limit {
             callFilter += " LIMIT ?"
             arguments += [limit]
         }

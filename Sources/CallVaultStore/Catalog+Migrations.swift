@@ -106,6 +106,26 @@ extension Catalog {
                     CREATE INDEX sensitive_windows_by_call ON sensitive_windows(call_id);
                     """)
         }
+        // v13: web console operators (a scrypt hash of the password, never the password) and their role
+        // per tenant.
+        migrator.registerMigration("v13") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE operators (
+                        name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+                        password_hash TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%' AND length(password_hash) <= 512),
+                        global_admin INTEGER NOT NULL DEFAULT 0 CHECK (global_admin IN (0, 1)),
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE operator_roles (
+                        operator_name TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+                        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                        role TEXT NOT NULL CHECK (role IN ('viewer', 'agent', 'admin')),
+                        PRIMARY KEY (operator_name, tenant_id)
+                    );
+                    CREATE INDEX calls_by_tenant_started ON calls(tenant_id, started_at DESC, id);
+                    """)
+        }
         return migrator
     }
 

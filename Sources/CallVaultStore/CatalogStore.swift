@@ -62,6 +62,9 @@ public protocol CatalogStore: Sendable {
         -> [CallRecord]
     /// Calls with their recording and transcript counts, newest first.
     func callSummaries(tenantID: String?, limit: Int?) async throws(CatalogError) -> [CallSummary]
+    /// Calls of some tenants within a start-time window, newest first, a page after a keyset cursor
+    /// (the web console's listing).
+    func callSummaries(matching query: CallSummaryQuery) async throws(CatalogError) -> [CallSummary]
     /// Records one consent event and its audit entry.
     func recordConsentEvent(
         callID: String, kind: ConsentEventKind, method: ConsentMethod, at: Date, frameIndex: Int64?,
@@ -197,6 +200,20 @@ public protocol CatalogStore: Sendable {
     func transcripts(callID: String) async throws(CatalogError) -> [TranscriptRecord]
     /// Transcripts, newest first, optionally one tenant's, at most `limit`.
     func transcripts(tenantID: String?, limit: Int) async throws(CatalogError) -> [TranscriptRecord]
+
+    // MARK: Web console operators
+
+    /// Adds an operator with a role in each of `roles`' tenants (or global administration), audited
+    /// `operator.added` with the roles; `passwordHash` is the stored form, never the password.
+    func addOperator(
+        name: String, passwordHash: String, globalAdmin: Bool, roles: [String: OperatorRole], actor: String, at: Date
+    ) async throws(CatalogError) -> OperatorAccount
+    /// The operator and its password hash, for sign-in; nil when there is none by that name.
+    func operatorCredentials(name: String) async throws(CatalogError) -> OperatorCredentials?
+    /// Every operator, by name.
+    func operators() async throws(CatalogError) -> [OperatorAccount]
+    /// Removes an operator, audited `operator.removed`; `notFound` when there is none by that name.
+    func removeOperator(name: String, actor: String, at: Date) async throws(CatalogError)
 
     // MARK: Decryption
 

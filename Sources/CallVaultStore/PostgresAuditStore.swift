@@ -121,41 +121,46 @@ public final class PostgresAuditStore: AuditStore {
     public func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry] {
         try AuditStoreArguments.check(limit: limit)
         return try await perform("read the audit log", within: limit == nil ? settings.longReadTimeout : nil) {
-            var entries: [AuditEntry] = []
-            let rows = try await self.client.query(
+            try await self.decodedEntries(
                 """
                 SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
                 WHERE seq > \(afterSeq) AND (\(tenantID)::text IS NULL OR tenant_id = \(tenantID))
                 ORDER BY seq LIMIT \(limit.map(Int64.init))
-                """,
-                logger: self.logger
-            )
-            for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash) in rows.decode(
-                (Int64, String, String, String, String?, String?, String, Data, Data).self
-            ) {
-                guard let date = AuditLog.storedTime(at) else {
-                    throw AuditStoreError(
-                        .databaseFailure,
-                        "audit entry \(seq) on \(self.settings.description) has a malformed time: run "
-                            + "`callvault audit verify`"
-                    )
-                }
-                entries.append(
-                    AuditEntry(
-                        seq: seq,
-                        at: date,
-                        actor: actor,
-                        action: AuditAction(rawValue: action),
-                        tenantId: tenant,
-                        subjectId: subject,
-                        details: details,
-                        prevHash: prevHash,
-                        hash: hash
-                    )
-                )
-            }
-            return entries
+                """)
         }
+    }
+
+    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry] {
+        try AuditStoreArguments.check(limit: limit)
+        if tenantIDs?.isEmpty == true { return [] }
+        return try await perform("read the audit log") {
+            try await self.decodedEntries(
+                """
+                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
+                WHERE seq < \(beforeSeq ?? Int64.max) AND (\(tenantIDs == nil) OR tenant_id = ANY(\(tenantIDs ?? [])))
+                ORDER BY seq DESC LIMIT \(Int64(limit))
+                """)
+        }
+    }
+
+    /// The entries a query's rows hold, in its order.
+    private func decodedEntries(_ query: PostgresQuery) async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (seq, at, actor, action, tenant, subject, details, prevHash, hash) in rows.decode(
+            (Int64, String, String, String, String?, String?, String, Data, Data).self
+        ) {
+            guard let date = AuditLog.storedTime(at) else {
+                throw AuditStoreError(
+                    .databaseFailure,
+                    "audit entry \(seq) on \(settings.description) has a malformed time: run `callvault audit verify`")
+            }
+            entries.append(
+                AuditEntry(
+                    seq: seq, at: date, actor: actor, action: AuditAction(rawValue: action), tenantId: tenant,
+                    subjectId: subject, details: details, prevHash: prevHash, hash: hash))
+        }
+        return entries
     }
 
     public func verify() async throws(AuditStoreError) -> AuditVerification {

@@ -10,13 +10,34 @@ extension PostgresCatalog {
     /// read transaction gives: a listing never shows a call from one moment and its recordings from
     /// another. A negative `limit` lists every call, as SQLite's `LIMIT -1` does.
     public func callSummaries(tenantID: String?, limit: Int?) async throws(CatalogError) -> [CallSummary] {
-        var clause = ""
+        try await callSummaries(matching: CallSummaryQuery(tenantIDs: tenantID.map { [$0] }, limit: limit))
+    }
+
+    /// Calls of some tenants within a start-time window, newest first, after a keyset cursor.
+    public func callSummaries(matching query: CallSummaryQuery) async throws(CatalogError) -> [CallSummary] {
+        var conditions: [String] = []
         var values: [(any PostgresEncodable & Sendable)?] = []
-        if let tenantID {
-            values.append(tenantID)
-            clause += "WHERE c.tenant_id = $\(values.count) "
+        if let tenantIDs = query.tenantIDs {
+            if tenantIDs.isEmpty { return [] }
+            values.append(tenantIDs)
+            conditions.append("c.tenant_id = ANY($\(values.count))")
         }
-        values.append(limit.flatMap { $0 >= 0 ? $0 : nil })
+        if let from = query.startedFrom {
+            values.append(from.postgresPrecision)
+            conditions.append("c.started_at >= $\(values.count)")
+        }
+        if let before = query.startedBefore {
+            values.append(before.postgresPrecision)
+            conditions.append("c.started_at < $\(values.count)")
+        }
+        if let after = query.after {
+            values.append(after.startedAt.postgresPrecision)
+            values.append(after.id)
+            conditions.append(
+                #"(c.started_at < $\#(values.count - 1) OR (c.started_at = $\#(values.count - 1) AND c.id COLLATE "C" > $\#(values.count)))"#)
+        }
+        var clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
+        values.append(query.limit.flatMap { $0 >= 0 ? $0 : nil })
         clause += #"ORDER BY c.started_at DESC, c.id COLLATE "C" LIMIT $\#(values.count)"#
         let sql = """
             SELECT c.id, c.tenant_id, c.external_id, c.started_at, c.ended_at, t.consent_mode,

@@ -415,6 +415,27 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX sensitive_windows_by_call ON sensitive_windows (call_id)",
             ]),
+        Migration(
+            version: 14, description: "web console operators (scrypt password hashes) and their role per tenant",
+            statements: [
+                """
+                CREATE TABLE operators (
+                    name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+                    password_hash text NOT NULL CHECK (password_hash LIKE 'scrypt$%' AND length(password_hash) <= 512),
+                    global_admin boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE operator_roles (
+                    operator_name text NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+                    tenant_id text NOT NULL REFERENCES tenants(id),
+                    role text NOT NULL CHECK (role IN ('viewer', 'agent', 'admin')),
+                    PRIMARY KEY (operator_name, tenant_id)
+                )
+                """,
+                "CREATE INDEX calls_by_tenant_started ON calls (tenant_id, started_at DESC, id)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

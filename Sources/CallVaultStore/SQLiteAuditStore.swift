@@ -34,6 +34,13 @@ public struct SQLiteAuditStore: AuditStore {
         }
     }
 
+    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry] {
+        try AuditStoreArguments.check(limit: limit)
+        return try run { () throws(CatalogError) in
+            try catalog.auditLog.latestEntries(tenantIDs: tenantIDs, beforeSeq: beforeSeq, limit: limit)
+        }
+    }
+
     public func verify() async throws(AuditStoreError) -> AuditVerification {
         try run { () throws(CatalogError) in try catalog.auditLog.verify() }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallVaultArchive
+import CallVaultConsole
 import CallVaultIngest
 import CallVaultModel
 import CallVaultObjects
@@ -27,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
             transcription and exits 0.
 
             Once every listener is bound it prints one line to stdout with the addresses it listens on,
-            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket). Port 0
+            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket, ` console=http://HOST:PORT`
+            with --console: the operator web console, docs/console.md). Port 0
             (`--http 127.0.0.1:0`) lets the system choose a free port; that line says which.
 
             The catalog is where the data directory keeps it: DIR/catalog.sqlite, or the PostgreSQL
@@ -46,6 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Asterisk AudioSocket listener (off unless given; port 0: a free port, printed).", valueName: "HOST:PORT"))
     var audiosocket: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The operator web console's own listener (off unless given; HTTPS with --tls-cert; port 0: a free port, printed). Operators: `callvault operator add`.",
+            valueName: "HOST:PORT"))
+    var console: String?
+
+    @Option(help: "Minutes without a request after which a console session ends.")
+    var consoleIdleMinutes = 15
 
     @Option(help: ArgumentHelp("PEM certificate (chain) for HTTPS and WSS on --http (with --tls-key); reloaded on SIGHUP.", valueName: "FILE"))
     var tlsCert: String?
@@ -108,6 +119,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
+        if let console, Self.endpoint(console) == nil { throw ValidationError("--console '\(console)' is not HOST:PORT") }
+        guard (1...1440).contains(consoleIdleMinutes) else { throw ValidationError("--console-idle-minutes must be 1...1440") }
         if let audiosocket, Self.endpoint(audiosocket) == nil {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
         }
@@ -230,6 +243,20 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(server)
             audioSocketServer = server
         }
+        var consoleServer: ConsoleServer?
+        if let console, let (host, port) = Self.endpoint(console) {
+            let server = ConsoleServer(
+                console: Console(
+                    catalog: catalog,
+                    exporter: RecordingExporter(catalog: catalog, keyStore: keyStore, files: files, payloadFormat: SegmentPayload.format),
+                    transcripts: TranscriptStore(
+                        catalog: catalog, keyStore: keyStore, dataDirectory: directory, objects: files.objects),
+                    configuration: ConsoleConfiguration(host: host, port: port, idleTimeout: .seconds(consoleIdleMinutes * 60)),
+                    tls: tls != nil, logger: logger),
+                tls: tls, logger: logger)
+            services.append(server)
+            consoleServer = server
+        }
         var sipServer: SIPServer?
         if !sip.isEmpty, let ports = Self.portRange(rtpPorts) {
             let server = SIPServer(
@@ -246,8 +273,11 @@ struct ServeCommand: AsyncParsableCommand {
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [.sigquit], logger: logger))
         // The `listening` line, once every listener is bound (a listener that cannot bind fails the group).
-        let announcement = Task { [audioSocketServer, sipServer] in
-            guard let line = try? await Self.listeningLine(http: ingest, audioSocket: audioSocketServer, sip: sipServer) else { return }
+        let announcement = Task { [audioSocketServer, sipServer, consoleServer] in
+            guard
+                let line = try? await Self.listeningLine(
+                    http: ingest, audioSocket: audioSocketServer, sip: sipServer, console: consoleServer)
+            else { return }
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         defer { announcement.cancel() }
@@ -283,9 +313,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT][ sip=udp:HOST:PORT …]`, the addresses bound,
-    /// once all are.
-    static func listeningLine(http: IngestServer, audioSocket: AudioSocketServer?, sip: SIPServer?) async throws -> String {
+    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT][ sip=udp:HOST:PORT …][ console=http://HOST:PORT]`,
+    /// the addresses bound, once all are.
+    static func listeningLine(
+        http: IngestServer, audioSocket: AudioSocketServer?, sip: SIPServer?, console: ConsoleServer? = nil
+    ) async throws -> String {
         var line = "listening http=\(endpoint(try await http.localAddress()))"
         if let audioSocket { line += " audiosocket=\(endpoint(try await audioSocket.localAddress()))" }
         if let sip {
@@ -293,6 +325,7 @@ struct ServeCommand: AsyncParsableCommand {
                 line += " sip=\(listener.transport.rawValue):\(endpoint(address))"
             }
         }
+        if let console { line += " console=\(try await console.url())" }
         return line + "\n"
     }
 

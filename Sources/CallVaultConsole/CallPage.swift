@@ -1,0 +1,112 @@
+import CallVaultArchive
+import CallVaultModel
+import CallVaultStore
+import Foundation
+
+/// One call: its facts, the consent timeline (picture and table), playback (agents and admins, after
+/// an audited request with a reason), and the transcript with speakers and times. Opening the
+/// transcript decrypts it through ``TranscriptStore``, audited `transcript.decrypted` with the operator.
+struct CallPage {
+    let console: Console
+    let session: ConsoleSession
+
+    func render(callID: String, request: ConsoleRequest, message: String? = nil) async -> ConsoleResponse {
+        let call: CallRecord
+        switch await console.visibleCallOrResponse(callID, session: session) {
+        case .success(let found): call = found
+        case .failure(let failure): return failure.response
+        }
+        let role = session.account.role(in: call.tenantId) ?? .viewer
+        let events: [ConsentEventRecord]
+        let paused: [PausedSpanRecord]
+        let recordings: [RecordingRecord]
+        let transcriptRows: [TranscriptRecord]
+        do {
+            events = try await console.catalog.consentEvents(callID: call.id)
+            paused = try await console.catalog.pausedSpans(callID: call.id)
+            recordings = try await console.catalog.recordings(inCalls: [call.id])
+            transcriptRows = try await console.catalog.transcripts(callID: call.id)
+        } catch {
+            return .problem(503, "Catalog unavailable", error.message, session: session)
+        }
+        let tenantName = (try? await console.catalog.tenant(id: call.tenantId).name) ?? call.tenantId
+        let restricted = recordings.contains { $0.restricted && $0.state != .shredded }
+        var body = "<h1>Call \(HTML.escape(call.externalId))</h1>"
+        if let message { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
+        body += """
+            <dl class="facts">
+            <dt>Tenant</dt><dd>\(HTML.escape(tenantName))</dd>
+            <dt>Call id</dt><dd><code>\(HTML.escape(call.id))</code></dd>
+            <dt>Started (UTC)</dt><dd>\(ConsoleFormat.time(call.startedAt))</dd>
+            <dt>Ended (UTC)</dt><dd>\(call.endedAt.map(ConsoleFormat.time) ?? "still live")</dd>
+            <dt>Your role</dt><dd>\(role.rawValue)</dd>
+            </dl>
+            """
+        let timeline = CallTimeline(call: call, events: events, paused: paused, recordings: recordings)
+        body += "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Consent timeline</h2>"
+        body += timeline.svg() + timeline.table() + "</section>"
+        body += playback(call: call, role: role, recordings: recordings, restricted: restricted)
+        body += await transcript(call: call, rows: transcriptRows, restricted: restricted)
+        return .html(200, ConsoleLayout.page(title: "Call \(call.externalId)", session: session, body: body))
+    }
+
+    private func playback(call: CallRecord, role: OperatorRole, recordings: [RecordingRecord], restricted: Bool) -> String {
+        var html = "<section aria-labelledby=\"play-h\" id=\"playback\"><h2 id=\"play-h\">Recording</h2>"
+        let readable = recordings.filter { $0.state != .shredded }
+        guard !readable.isEmpty else {
+            let why = recordings.isEmpty ? "Nothing was recorded (no consent, or no audio)." : "The recording was shredded: nobody can play it."
+            return html + "<p>\(why)</p></section>"
+        }
+        guard role >= .agent else {
+            return html + "<p>Viewers may not play recordings: ask an agent or an administrator of this tenant.</p></section>"
+        }
+        if console.sessions.playback(key: session.key, callID: call.id) != nil {
+            html += """
+                <p>Playback granted for this session (audited). Caller on the left, bot on the right.</p>
+                <audio controls preload="auto" src="/calls/\(FormEncoding.escape(call.id))/audio.wav" aria-label="Call recording, stereo">
+                Your browser cannot play WAV audio.</audio>
+                """
+        }
+        html += """
+            <form method="post" action="/calls/\(FormEncoding.escape(call.id))/play" class="play">
+            <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
+            <label for="reason">Reason for listening (kept in the audit log)</label>
+            <input id="reason" name="reason" required maxlength="500">
+            """
+        if restricted {
+            html += """
+                <p class="warning">A recording of this call is restricted (GDPR Art. 18). Playing it needs an override reason, which is audited.</p>
+                <label for="override">Override reason</label>
+                <input id="override" name="override" required maxlength="500">
+                """
+        }
+        return html + "<button type=\"submit\">Play recording</button></form></section>"
+    }
+
+    private func transcript(call: CallRecord, rows: [TranscriptRecord], restricted: Bool) async -> String {
+        var html = "<section aria-labelledby=\"transcript-h\"><h2 id=\"transcript-h\">Transcript</h2>"
+        guard let newest = rows.filter({ $0.state == .complete }).max(by: { $0.createdAt < $1.createdAt }) else {
+            let why = rows.isEmpty ? "No transcript yet (see the transcription queue)." : "The transcript was shredded."
+            return html + "<p>\(why)</p></section>"
+        }
+        if restricted {
+            return html + "<p>A recording of this call is restricted (GDPR Art. 18): its transcript is not shown.</p></section>"
+        }
+        let transcript: Transcript
+        do {
+            transcript = try await console.transcripts.open(
+                id: newest.id, tenantID: call.tenantId, actor: Console.actor(session), purpose: "console view").transcript
+        } catch {
+            return html + "<p class=\"error\">The transcript could not be opened: \(HTML.escape(error.message))</p></section>"
+        }
+        html += "<p class=\"note\">Decrypted for you now; this reading is in the audit log. Engine: \(HTML.escape(transcript.engine)).</p>"
+        html += "<ol class=\"transcript\">"
+        for segment in transcript.segments {
+            html += """
+                <li class="speaker-\(HTML.escape(segment.speaker))"><span class="at">\(ConsoleFormat.duration(Int64(segment.startMs)))</span>
+                <span class="speaker">\(HTML.escape(segment.speaker))</span> <span class="text">\(HTML.escape(segment.text))</span></li>
+                """
+        }
+        return html + "</ol></section>"
+    }
+}

@@ -1,0 +1,37 @@
+/// How the console listens and how long what it grants lasts. Defaults suit an operator's working day.
+public struct ConsoleConfiguration: Sendable {
+    /// The address to listen on (`serve --console HOST:PORT`; port 0: a free port).
+    public var host: String
+    public var port: Int
+    /// A session ends after this long without a request (the cookie itself has no expiry: it dies
+    /// with the browser, or here, whichever is first).
+    public var idleTimeout: Duration
+    /// Wrong passwords for one account from one address before sign-in is refused for a while.
+    public var failuresBeforeLockout: Int
+    /// The first lockout; each further failure doubles it, up to ``maximumLockout``.
+    public var lockout: Duration
+    public var maximumLockout: Duration
+    /// How long a granted playback's decrypted audio stays in memory for the `<audio>` element.
+    public var playbackLifetime: Duration
+    /// Calls per page of the calls list.
+    public var pageSize: Int
+    /// The longest call the console decrypts for playback (its stereo WAV is held in memory: an hour is
+    /// 115 MB at 8 kHz); longer ones are exported with `callvault calls export`.
+    public var maximumPlaybackDuration: Duration
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
+        failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
+        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600)
+    ) {
+        self.maximumPlaybackDuration = maximumPlaybackDuration
+        self.host = host
+        self.port = port
+        self.idleTimeout = idleTimeout
+        self.failuresBeforeLockout = failuresBeforeLockout
+        self.lockout = lockout
+        self.maximumLockout = maximumLockout
+        self.playbackLifetime = playbackLifetime
+        self.pageSize = pageSize
+    }
+}

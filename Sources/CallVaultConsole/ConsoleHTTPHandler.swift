@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+
+/// Reads one HTTP/1 request at a time, runs the console on it off the event loop, writes its answer
+/// with the security headers every response carries. Bodies over ``Console/maximumBodyBytes`` get 413.
+final class ConsoleHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let console: Console
+    private let executor: (any TaskExecutor)?
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(console: Console, executor: (any TaskExecutor)?) {
+        self.console = console
+        self.executor = executor
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.removeAll(keepingCapacity: true)
+            tooLarge = false
+        case .body(var chunk):
+            if body.count + chunk.readableBytes > Console.maximumBodyBytes {
+                tooLarge = true
+            } else {
+                body += chunk.readBytes(length: chunk.readableBytes) ?? []
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let path = String(head.uri.split(separator: "?").first ?? "/")
+            if tooLarge {
+                let response = ConsoleResponse.problem(413, "Too large", "The request body is over \(Console.maximumBodyBytes) bytes.")
+                return write(context, request: head, path: path, response, close: true)
+            }
+            let request = ConsoleRequest(
+                method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body,
+                clientAddress: context.channel.remoteAddress?.ipAddress ?? "?")
+            let console = self.console
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: ConsoleResponse.self)
+            Task(executorPreference: executor) { promise.succeed(await console.handle(request)) }
+            promise.futureResult.whenComplete { result in
+                let (handler, context) = bound.value
+                let response = (try? result.get()) ?? ConsoleResponse.problem(503, "Unavailable", "The server is shutting down.")
+                handler.write(context, request: head, path: path, response, close: false)
+            }
+        }
+    }
+
+    /// A connection idle past the read timeout (``ConsoleServer`` adds the `IdleStateHandler`) is closed,
+    /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func write(
+        _ context: ChannelHandlerContext, request: HTTPRequestHead, path: String, _ response: ConsoleResponse, close: Bool
+    ) {
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        for (name, value) in ConsoleSecurityHeaders.headers(forPath: path, tls: console.tls) { headers.add(name: name, value: value) }
+        headers.add(name: "content-length", value: String(response.body.count))
+        let keepAlive = request.isKeepAlive && !close
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if request.method != .HEAD {
+            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+            buffer.writeBytes(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

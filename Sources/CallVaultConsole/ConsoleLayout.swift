@@ -1,0 +1,38 @@
+/// The frame of every page: the stylesheet (no inline style or script, as the CSP demands), a skip
+/// link, the navigation and the signed-in operator with a sign-out form.
+enum ConsoleLayout {
+    static func page(title: String, session: ConsoleSession?, body: String) -> String {
+        var nav = ""
+        if let session {
+            nav = """
+                <header><nav aria-label="Main">
+                <a href="/calls">Calls</a>
+                <a href="/audit">Audit log</a>
+                </nav>
+                <form method="post" action="/logout" class="signout">
+                <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
+                <span class="who">\(HTML.escape(session.account.name))</span>
+                <button type="submit">Sign out</button>
+                </form></header>
+                """
+        }
+        return """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(HTML.escape(title)) · CallVault</title>
+            <link rel="stylesheet" href="/static/console.css">
+            </head>
+            <body>
+            <a class="skip" href="#main">Skip to content</a>
+            \(nav)
+            <main id="main">
+            \(body)
+            </main>
+            </body>
+            </html>
+            """
+    }
+}

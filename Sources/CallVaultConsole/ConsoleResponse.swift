@@ -1,0 +1,37 @@
+/// One HTTP response of the console. The server adds the security headers every response carries
+/// (``ConsoleSecurityHeaders``); a response adds its own (cookies, `Location`, ranges).
+public struct ConsoleResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.body = body
+        self.headers = [("content-type", contentType)] + headers
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    static func html(_ status: Int, _ page: String) -> ConsoleResponse {
+        ConsoleResponse(status: status, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
+    }
+
+    /// 303 See Other: after a POST, the browser GETs `location` (so a reload does not post again).
+    static func redirect(_ location: String) -> ConsoleResponse {
+        ConsoleResponse(status: 303, contentType: "text/plain; charset=utf-8", body: [], headers: [("location", location)])
+    }
+
+    /// A plain page saying what went wrong, in the console's layout when there is an operator.
+    static func problem(_ status: Int, _ title: String, _ message: String, session: ConsoleSession? = nil) -> ConsoleResponse {
+        html(status, ConsoleLayout.page(title: title, session: session, body: "<h1>\(HTML.escape(title))</h1><p>\(HTML.escape(message))</p>"))
+    }
+
+    static func notFound(session: ConsoleSession?) -> ConsoleResponse {
+        problem(404, "Not found", "There is nothing here, or you may not see it.", session: session)
+    }
+
+    mutating func add(header name: String, _ value: String) { headers.append((name, value)) }
+}

@@ -1,0 +1,102 @@
+import CallVaultCrypto
+import CallVaultModel
+import CallVaultStore
+import Foundation
+
+/// Sign-in and sign-out. The form is protected against login CSRF by a double-submit token (a cookie
+/// and a hidden field that must match); wrong passwords are throttled per account and address
+/// (``LoginThrottle``); a success starts a session whose cookie is HttpOnly, SameSite=Strict, and
+/// Secure when the console speaks TLS, and is audited `operator.signed_in`.
+struct LoginPage {
+    static let sessionCookie = "cv_session"
+    static let loginCookie = "cv_login"
+
+    let console: Console
+
+    func form(_ request: ConsoleRequest, message: String? = nil, status: Int = 200, name: String = "") -> ConsoleResponse {
+        // The browser's token is kept while it has one: another tab, or a request the browser makes on
+        // its own (a favicon redirected here), must not swap it under a form already shown.
+        let kept = request.cookies[Self.loginCookie].flatMap { $0.utf8.count == 64 && Hex.decode($0) != nil ? $0 : nil }
+        let token = kept ?? (try? SecureRandom.bytes(32)).map { Hex.encode($0) } ?? ""
+        var body = "<h1>Sign in</h1>"
+        if let message { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
+        body += """
+            <form method="post" action="/login" class="login">
+            <input type="hidden" name="csrf" value="\(token)">
+            <label for="name">Operator name</label>
+            <input id="name" name="name" autocomplete="username" required maxlength="64" value="\(HTML.escape(name))" autofocus>
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+            <button type="submit">Sign in</button>
+            </form>
+            """
+        var response = ConsoleResponse.html(status, ConsoleLayout.page(title: "Sign in", session: nil, body: body))
+        response.add(header: "set-cookie", Self.cookie(Self.loginCookie, token, path: "/login", tls: console.tls))
+        return response
+    }
+
+    func submit(_ request: ConsoleRequest) async -> ConsoleResponse {
+        let fields = request.form
+        let sent = fields["csrf"] ?? ""
+        let expected = request.cookies[Self.loginCookie] ?? ""
+        guard !expected.isEmpty, ConstantTime.equals(Array(sent.utf8), Array(expected.utf8)) else {
+            return .problem(403, "Forbidden", "The sign-in form's CSRF token is missing or wrong: reload the page and try again.")
+        }
+        let name = fields["name"] ?? ""
+        let password = fields["password"] ?? ""
+        let address = request.clientAddress
+        if let wait = console.throttle.wait(name: name, address: address) {
+            let seconds = max(1, Int(wait.components.seconds))
+            var response = form(request, message: "Too many wrong passwords: try again in \(seconds) s.", status: 429, name: name)
+            response.add(header: "retry-after", String(seconds))
+            return response
+        }
+        let credentials = try? await console.catalog.operatorCredentials(name: name)
+        // An unknown name costs the same scrypt as a known one, so timing does not tell names apart.
+        let stored = credentials.flatMap { PasswordHash(encoded: $0.passwordHash) } ?? Self.decoy
+        let matches = stored.verify(password) && credentials != nil
+        guard matches, let account = credentials?.account else {
+            console.throttle.recordFailure(name: name, address: address)
+            console.logger.notice("console sign-in refused", metadata: ["address": "\(address)"])
+            return form(request, message: "Wrong name or password.", status: 401, name: name)
+        }
+        console.throttle.recordSuccess(name: name, address: address)
+        let started: (token: String, csrf: String)
+        do { started = try console.sessions.start(operatorName: account.name) } catch {
+            return .problem(503, "Unavailable", "No session could be started (\(error.message)); try again.")
+        }
+        do {
+            _ = try await console.catalog.audit.append(
+                AuditEvent(
+                    actor: "console:\(account.name)", action: .operatorSignedIn, subjectID: account.name,
+                    details: ["address": address]))
+        } catch {
+            return .problem(503, "Unavailable", "The sign-in could not be audited, so it was refused: \(error.message)")
+        }
+        var response = ConsoleResponse.redirect("/calls")
+        response.add(header: "set-cookie", Self.cookie(Self.sessionCookie, started.token, path: "/", tls: console.tls))
+        response.add(header: "set-cookie", Self.cookie(Self.loginCookie, "", path: "/login", tls: console.tls, expire: true))
+        return response
+    }
+
+    static func signedOut(tls: Bool) -> ConsoleResponse {
+        var response = ConsoleResponse.redirect("/login")
+        response.add(header: "set-cookie", cookie(sessionCookie, "", path: "/", tls: tls, expire: true))
+        return response
+    }
+
+    /// A cookie that scripts cannot read, that no other site's request carries, and that only HTTPS
+    /// carries when the console speaks TLS. No `Expires`: it dies with the browser.
+    static func cookie(_ name: String, _ value: String, path: String, tls: Bool, expire: Bool = false) -> String {
+        var cookie = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
+        if tls { cookie += "; Secure" }
+        if expire { cookie += "; Max-Age=0" }
+        return cookie
+    }
+
+    /// A hash of a random password, checked against when the name is unknown.
+    static let decoy: PasswordHash = {
+        (try? PasswordHash(hashing: Hex.encode((try? SecureRandom.bytes(16)) ?? [])))
+            ?? PasswordHash(encoded: "scrypt$32768$8$1$00000000000000000000000000000000$00000000000000000000000000000000")!
+    }()
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""The web console in a real headless Chromium, driven by Selenium (run by ConsoleBrowserTests).
+
+Environment: CONSOLE_URL, AGENT_NAME/AGENT_PASSWORD (agent of the demo tenant), VIEWER_NAME/
+VIEWER_PASSWORD (viewer of it), CALL_EXTERNAL_ID (the demo call), OTHER_CALL_ID (a call of another
+tenant), SCREENSHOTS (a folder for calls.png and call.png, or empty), CALLVAULT_TEST_CHROMIUM,
+CALLVAULT_TEST_CHROMEDRIVER. Prints one `ok:` line per check; exits 1 at the first failure, saying which.
+"""
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL = os.environ["CONSOLE_URL"].rstrip("/")
+SHOTS = os.environ.get("SCREENSHOTS", "")
+
+
+def fail(what):
+    print(f"FAIL: {what}", flush=True)
+    sys.exit(1)
+
+
+def ok(what):
+    print(f"ok: {what}", flush=True)
+
+
+def browser():
+    options = Options()
+    options.binary_location = os.environ["CALLVAULT_TEST_CHROMIUM"]
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(os.environ["CALLVAULT_TEST_CHROMEDRIVER"]), options=options)
+
+
+def sign_in(driver, name, password):
+    driver.get(URL + "/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+
+
+def wait_for(driver, condition, what, seconds=20):
+    try:
+        return WebDriverWait(driver, seconds).until(lambda d: condition(d))
+    except Exception:
+        fail(f"{what} (page: {driver.current_url})")
+
+
+def status(path, session, method="GET", body=None):
+    """The HTTP status of a request with this session cookie (Selenium cannot see statuses)."""
+    request = urllib.request.Request(URL + path, method=method, data=body,
+                                     headers={"Cookie": f"cv_session={session}",
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def screenshot(driver, name):
+    if not SHOTS:
+        return
+    driver.execute_script("window.scrollTo(0, 0)")
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height + 40, 700), 2400))
+    driver.save_screenshot(os.path.join(SHOTS, name))
+    driver.set_window_size(1280, 1000)
+    ok(f"screenshot {name}")
+
+
+def agent_checks():
+    driver = browser()
+    try:
+        sign_in(driver, os.environ["AGENT_NAME"], os.environ["AGENT_PASSWORD"])
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.calls"), "the calls list after sign-in")
+        ok("agent signed in; calls list shown")
+        external = os.environ["CALL_EXTERNAL_ID"]
+        link = wait_for(driver, lambda d: d.find_elements(By.LINK_TEXT, external), f"call {external} in the list")[0]
+        if "CA-other" in driver.page_source:
+            fail("another tenant's call is listed")
+        ok(f"call {external} found; no other tenant's call listed")
+        # Filters: consent outcome 'granted' keeps the call, 'denied' hides it.
+        driver.get(URL + "/calls?consent=denied")
+        if driver.find_elements(By.LINK_TEXT, external):
+            fail("the consent filter 'denied' still lists a call with consent granted")
+        driver.get(URL + "/calls?consent=granted")
+        link = wait_for(driver, lambda d: d.find_elements(By.LINK_TEXT, external), "the call under consent=granted")[0]
+        ok("consent filter works")
+        screenshot(driver, "calls.png")
+        link.click()
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "svg.timeline"), "the consent timeline picture")
+        events = driver.find_element(By.CSS_SELECTOR, "table.events").text
+        for expected in ("call started", "consent: consent", "caller recording started", "bot recording started", "call ended"):
+            if expected not in events:
+                fail(f"timeline table lacks '{expected}': {events}")
+        markers = driver.find_elements(By.CSS_SELECTOR, "svg.timeline g.event")
+        if not markers:
+            fail("no consent event marker in the timeline picture")
+        ok(f"consent timeline shown ({len(markers)} event marker(s))")
+        lines = driver.find_elements(By.CSS_SELECTOR, "ol.transcript li")
+        speakers = {line.find_element(By.CSS_SELECTOR, ".speaker").text.lower() for line in lines}
+        if not lines or not speakers:
+            fail("no transcript lines")
+        ok(f"transcript shown: {len(lines)} line(s), speakers {sorted(speakers)}")
+        call_url = driver.current_url
+        call_id = call_url.rstrip("/").split("/")[-1].split("#")[0]
+        # Playback: a reason, then the audio element gets WAV bytes from a same-origin URL.
+        driver.find_element(By.ID, "reason").send_keys("customer complaint 4711")
+        driver.find_element(By.CSS_SELECTOR, "form.play button").click()
+        audio = wait_for(driver, lambda d: d.find_elements(By.TAG_NAME, "audio"), "the audio element after Play")[0]
+        src = audio.get_attribute("src")
+        if not src.startswith(URL + "/calls/") or "?" in src:
+            fail(f"the audio source is not a same-origin URL without a query: {src}")
+        wait_for(driver, lambda d: d.execute_script("return document.querySelector('audio').readyState >= 1"),
+                 "the audio element to load its metadata")
+        duration = driver.execute_script("return document.querySelector('audio').duration")
+        head = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch(document.querySelector('audio').src).then(r => r.arrayBuffer().then(b => {
+                const bytes = new Uint8Array(b);
+                done({status: r.status, type: r.headers.get('content-type'), cache: r.headers.get('cache-control'),
+                      magic: String.fromCharCode(...bytes.slice(0, 4)) + String.fromCharCode(...bytes.slice(8, 12)),
+                      channels: bytes[22], length: bytes.length});
+            })).catch(e => done({error: String(e)}));
+        """)
+        if head.get("magic") != "RIFFWAVE" or head.get("channels") != 2 or head.get("type") != "audio/wav":
+            fail(f"the audio URL did not give stereo WAV bytes: {head}")
+        if head.get("cache") != "no-store":
+            fail(f"audio served without Cache-Control: no-store: {head}")
+        ok(f"audio element loaded stereo WAV ({head['length']} bytes, {duration:.1f} s), no-store")
+        screenshot(driver, "call.png")
+        session = driver.get_cookie("cv_session")["value"]
+        # The audit log shows the playback with the operator; verify the chain.
+        driver.get(URL + "/audit")
+        audit = driver.find_element(By.CSS_SELECTOR, "table.audit").text
+        if "recording.decrypted" not in audit or f"console:{os.environ['AGENT_NAME']}" not in audit \
+                or "customer complaint 4711" not in audit:
+            fail("no recording.decrypted entry with the operator and the reason in the audit log")
+        ok("playback audited with the operator and the reason")
+        driver.find_element(By.CSS_SELECTOR, "form.verify button").click()
+        head_hash = wait_for(driver, lambda d: d.find_elements(By.ID, "head-hash"), "the head hash after Verify chain")[0].text
+        if not re.fullmatch(r"[0-9a-f]{64}", head_hash):
+            fail(f"head hash is not 64 hex digits: {head_hash}")
+        ok(f"audit chain verified, head {head_hash[:16]}…")
+        # URL tampering: another tenant's call is 404, exactly like a missing one.
+        other = os.environ["OTHER_CALL_ID"]
+        driver.get(URL + f"/calls/{other}")
+        if "Not found" not in driver.find_element(By.TAG_NAME, "h1").text:
+            fail("another tenant's call page did not say Not found")
+        code, _ = status(f"/calls/{other}", session)
+        if code != 404:
+            fail(f"another tenant's call answered {code}, not 404")
+        code, _ = status(f"/calls/{other}/audio.wav", session)
+        if code != 404:
+            fail(f"another tenant's audio answered {code}, not 404")
+        ok("another tenant's call and audio: 404")
+        # CSRF: the same POST without the form's token is refused.
+        code, _ = status("/audit/verify", session, method="POST", body=b"")
+        if code != 403:
+            fail(f"POST without a CSRF token answered {code}, not 403")
+        code, _ = status(f"/calls/{call_id}/play", session, method="POST", body=b"reason=x")
+        if code != 403:
+            fail(f"play without a CSRF token answered {code}, not 403")
+        ok("POSTs without the CSRF token: 403")
+        code, headers = status(f"/calls/{call_id}", session)
+        policy = headers.get("Content-Security-Policy", headers.get("content-security-policy", ""))
+        if code != 200 or "default-src 'self'" not in policy:
+            fail(f"call page without the strict CSP: {code} {policy}")
+        ok("call page has a strict CSP")
+        return call_id
+    finally:
+        driver.quit()
+
+
+def viewer_checks(call_id):
+    driver = browser()
+    try:
+        sign_in(driver, os.environ["VIEWER_NAME"], os.environ["VIEWER_PASSWORD"])
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.calls"), "the viewer's calls list")
+        driver.get(URL + f"/calls/{call_id}")
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "svg.timeline"), "the viewer's call page")
+        if driver.find_elements(By.ID, "reason") or driver.find_elements(By.TAG_NAME, "audio"):
+            fail("a viewer sees the play form or an audio element")
+        if "Viewers may not play" not in driver.page_source:
+            fail("the viewer is not told why there is no playback")
+        session = driver.get_cookie("cv_session")["value"]
+        token = driver.execute_script("return document.querySelector('input[name=csrf]').value")
+        code, _ = status(f"/calls/{call_id}/play", session, method="POST", body=f"csrf={token}&reason=curious".encode())
+        if code != 403:
+            fail(f"a viewer's play POST (with a valid CSRF token) answered {code}, not 403")
+        ok("viewer cannot play (no form; POST refused 403)")
+    finally:
+        driver.quit()
+
+
+def throttle_checks():
+    driver = browser()
+    try:
+        name = os.environ["VIEWER_NAME"]
+        for attempt in range(5):
+            sign_in(driver, name, "not the password")
+            wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.error"), "the wrong-password message")
+        sign_in(driver, name, os.environ["VIEWER_PASSWORD"])
+        message = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.error"), "the throttle message")[0].text
+        if "Too many wrong passwords" not in message:
+            fail(f"after 5 wrong passwords the right one was not throttled: {message}")
+        ok("wrong passwords throttled (the right one refused after 5 wrong)")
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    call = agent_checks()
+    viewer_checks(call)
+    throttle_checks()
+    print("all console browser checks passed", flush=True)

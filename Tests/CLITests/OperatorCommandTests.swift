@@ -1,0 +1,56 @@
+import CallVaultCrypto
+import CallVaultStore
+import CallVaultTestSupport
+import Foundation
+import Testing
+
+/// `callvault operator add|list|remove`: the password shown once and stored only as an scrypt hash,
+/// roles by tenant id or name, refusals with their exit codes.
+@Suite(.timeLimit(.minutes(10))) struct OperatorCommandTests {
+    @Test func anOperatorsPasswordIsShownOnceAndStoredOnlyAsAnScryptHash() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let directory = NSTemporaryDirectory() + "callvault-operator-tests-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
+        #expect(try cli.run(["init"]).status == 0)
+        let tenant = try #require(try cli.run(["tenant", "add", "acme", "--json"]).json()["id"] as? String)
+
+        let added = try cli.run(["operator", "add", "alice", "--tenant", "acme", "--role", "agent", "--json"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let json = try added.json()
+        let password = try #require(json["password"] as? String)
+        #expect(password.count == 20)
+        #expect(json["roles"] as? [String: String] == [tenant: "agent"], "the tenant named by name, stored by id")
+        let text = try cli.run(["operator", "add", "root", "--global-admin"])
+        #expect(text.status == 0 && text.stdout.contains("global admin") && text.stdout.contains("password: "))
+
+        var stored = Data()
+        for suffix in ["", "-wal"] {
+            stored += FileManager.default.contents(atPath: directory + "/catalog.sqlite" + suffix) ?? Data()
+        }
+        #expect(stored.range(of: Data(password.utf8)) == nil, "no plaintext password in the catalog")
+        let credentials = try #require(try Catalog(directory: directory).operatorCredentials(name: "alice"))
+        #expect(PasswordHash(encoded: credentials.passwordHash)?.verify(password) == true)
+
+        let listed = try cli.run(["operator", "list", "--json"])
+        #expect(listed.status == 0 && !listed.stdout.contains("scrypt") && !listed.stdout.contains(password))
+        #expect(listed.stdout.contains("\"alice\"") && listed.stdout.contains("\"root\""))
+
+        let duplicate = try cli.run(["operator", "add", "alice", "--global-admin"])
+        #expect(duplicate.status == 1 && duplicate.stderr.contains("already exists"))
+        let unknownTenant = try cli.run(["operator", "add", "bob", "--tenant", "nope"])
+        #expect(unknownTenant.status == 1 && unknownTenant.stderr.contains("no tenant with id or name nope"))
+        let noRole = try cli.run(["operator", "add", "carol"])
+        #expect(noRole.status == 2 && noRole.stderr.contains("--global-admin"))
+        let badName = try cli.run(["operator", "add", "<carol>", "--global-admin"])
+        #expect(badName.status == 2)
+        let badRole = try cli.run(["operator", "add", "dave", "--tenant", "acme", "--role", "owner"])
+        #expect(badRole.status == 2)
+
+        #expect(try cli.run(["operator", "remove", "alice"]).status == 0)
+        let again = try cli.run(["operator", "remove", "alice"])
+        #expect(again.status == 1 && again.stderr.contains("no operator named alice"))
+        let actions = try Catalog(directory: directory).auditLog.entries().map(\.action.rawValue)
+        #expect(actions.filter { $0 == "operator.added" }.count == 2 && actions.contains("operator.removed"))
+    }
+}

@@ -1,0 +1,100 @@
+import CallVaultCrypto
+import CallVaultModel
+import CallVaultTestSupport
+import Foundation
+import Testing
+
+@testable import CallVaultStore
+
+/// Web console operators and the console's call listing through ``CatalogStore``, the same on SQLite
+/// and PostgreSQL.
+extension CatalogConformance {
+    @Suite("Catalog conformance: console operators and call pages (SQLite and PostgreSQL)")
+    struct CatalogOperatorsConformanceTests {
+        static let hash = "scrypt$1024$8$1$" + String(repeating: "ab", count: 16) + "$" + String(repeating: "cd", count: 32)
+
+        @Test(arguments: Backend.all)
+        func anOperatorIsStoredWithItsRolesAuditedAndRemoved(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                let globex = try await fixture.tenant("globex")
+                let added = try await catalog.addOperator(
+                    name: "alice", passwordHash: Self.hash, globalAdmin: false, roles: [acme.id: .agent, globex.id: .viewer],
+                    actor: "cli", at: Date())
+                #expect(added.role(in: acme.id) == .agent && added.role(in: globex.id) == .viewer)
+                let found = try #require(try await catalog.operatorCredentials(name: "alice"))
+                #expect(found.passwordHash == Self.hash)
+                #expect(found.account.roles == [acme.id: .agent, globex.id: .viewer] && !found.account.globalAdmin)
+                _ = try await catalog.addOperator(
+                    name: "root", passwordHash: Self.hash, globalAdmin: true, roles: [:], actor: "cli", at: Date())
+                #expect(try await catalog.operators().map(\.name) == ["alice", "root"])
+                #expect(try await catalog.operatorCredentials(name: "root")?.account.role(in: globex.id) == .admin)
+                #expect(try await catalog.operatorCredentials(name: "nobody") == nil)
+
+                let duplicate = await catalogError {
+                    _ = try await catalog.addOperator(
+                        name: "alice", passwordHash: Self.hash, globalAdmin: true, roles: [:], actor: "cli", at: Date())
+                }
+                #expect(duplicate?.code == .duplicate)
+                let unknownTenant = await catalogError {
+                    _ = try await catalog.addOperator(
+                        name: "bob", passwordHash: Self.hash, globalAdmin: false, roles: ["nope": .viewer], actor: "cli", at: Date())
+                }
+                #expect(unknownTenant?.code == .notFound)
+                #expect(try await catalog.operatorCredentials(name: "bob") == nil, "a refused operator leaves no row")
+                let plaintext = await catalogError {
+                    _ = try await catalog.addOperator(
+                        name: "carol", passwordHash: "hunter2", globalAdmin: true, roles: [:], actor: "cli", at: Date())
+                }
+                #expect(plaintext?.code == .invalidArgument, "only scrypt hashes are stored")
+
+                try await catalog.removeOperator(name: "alice", actor: "cli", at: Date())
+                #expect(try await catalog.operatorCredentials(name: "alice") == nil)
+                let missing = await catalogError { try await catalog.removeOperator(name: "alice", actor: "cli", at: Date()) }
+                #expect(missing?.code == .notFound)
+                let actions = try await catalog.audit.entries().map(\.action)
+                #expect(actions.filter { $0 == .operatorAdded }.count == 2 && actions.contains(.operatorRemoved))
+                let details = try await catalog.audit.entries().filter { $0.action == .operatorAdded }.map(\.details).joined()
+                #expect(!details.contains("scrypt"), "no password hash in the audit log")
+                #expect(try await catalog.audit.verify().isIntact)
+            }
+        }
+
+        @Test(arguments: Backend.all)
+        func callPagesFollowAKeysetCursorWithinTenantsAndDates(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                let globex = try await fixture.tenant("globex")
+                let start = Date(timeIntervalSince1970: 1_800_000_000)
+                var acmeCalls: [CallRecord] = []
+                for index in 0..<7 {
+                    // Two calls share each start time, so the cursor's tie-break on the id is exercised.
+                    acmeCalls.append(
+                        try await catalog.registerCall(
+                            tenantID: acme.id, externalID: "CA-acme-\(index)", callerNumber: nil,
+                            startedAt: start.addingTimeInterval(Double(index / 2) * 60), actor: "test", callerKeys: nil))
+                }
+                _ = try await catalog.registerCall(
+                    tenantID: globex.id, externalID: "CA-globex", callerNumber: nil, startedAt: start, actor: "test", callerKeys: nil)
+                var seen: [String] = []
+                var query = CallSummaryQuery(tenantIDs: [acme.id], limit: 3)
+                while true {
+                    let page = try await catalog.callSummaries(matching: query)
+                    seen += page.map(\.id)
+                    guard page.count == 3, let last = page.last else { break }
+                    query.after = (last.startedAt, last.id)
+                }
+                let expected = acmeCalls.sorted { ($0.startedAt, $1.id) > ($1.startedAt, $0.id) }.map(\.id)
+                #expect(seen == expected, "every acme call once, newest first, ties by id")
+                let window = try await catalog.callSummaries(
+                    matching: CallSummaryQuery(
+                        tenantIDs: [acme.id], startedFrom: start.addingTimeInterval(60), startedBefore: start.addingTimeInterval(180)))
+                #expect(Set(window.map(\.externalId)) == ["CA-acme-2", "CA-acme-3", "CA-acme-4", "CA-acme-5"])
+                #expect(try await catalog.callSummaries(matching: CallSummaryQuery(tenantIDs: [])).isEmpty)
+                #expect(try await catalog.callSummaries(matching: CallSummaryQuery()).count == 8)
+            }
+        }
+    }
+}
