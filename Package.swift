@@ -101,6 +101,20 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Webhooks: the dispatcher that sends the catalog's outbox to tenants' receivers, signed per
+        // Standard Webhooks (HMAC from CallVaultCrypto), with async-http-client on its own event loop.
+        .target(
+            name: "CallVaultWebhooks",
+            dependencies: [
+                "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Key providers: where the keys that shredding destroys live (PKCS#11 token, Vault/OpenBao Transit).
         .target(
             name: "CallVaultKeyProviders",
@@ -146,7 +160,7 @@ let package = Package(
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
-                "CallVaultRedaction", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CallVaultRedaction", "CallVaultWebhooks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -245,6 +259,12 @@ let package = Package(
                 "CallVaultTranscribe", "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore",
                 "CallVaultRecorder", "CallVaultRedaction", .product(name: "GRDB", package: "GRDB.swift"),
                 "CallVaultTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
+        .testTarget(
+            name: "CallVaultWebhooksTests",
+            dependencies: [
+                "CallVaultWebhooks", "CallVaultStore", "CallVaultModel", "CallVaultCrypto", "CallVaultTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",

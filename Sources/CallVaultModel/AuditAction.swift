@@ -35,4 +35,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let holdCleared: AuditAction = "hold.cleared"
     public static let subjectExported: AuditAction = "subject.exported"
     public static let subjectErased: AuditAction = "subject.erased"
+    /// A tenant's webhook endpoint was set or changed; `details` name its host and whether the signing
+    /// secret changed (never the secret, nor the URL's path or query, which may carry a receiver's token).
+    public static let webhookConfigured: AuditAction = "webhook.configured"
+    public static let webhookRemoved: AuditAction = "webhook.removed"
 }

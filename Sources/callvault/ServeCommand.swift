@@ -5,6 +5,7 @@ import CallVaultModel
 import CallVaultObjects
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultWebhooks
 import Foundation
 import Logging
 import Metrics
@@ -104,7 +105,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between anchors of the audit chain head in the object store (with --objects s3://...).")
     var auditAnchorSeconds = 60.0
 
+    @Option(help: "Seconds after which a failed webhook delivery is dead-lettered (backoff until then; default 24 h).")
+    var webhookGiveUpSeconds = 86_400.0
+
+    @Option(help: "Milliseconds of the first webhook retry's wait; it doubles each further failure (± 20 % jitter).")
+    var webhookRetryBaseMs = 5_000
+
+    @Option(help: "The longest wait between webhook retries, in seconds.")
+    var webhookRetryMaxSeconds = 3_600.0
+
+    @Option(help: "Seconds a receiver has to answer one webhook delivery.")
+    var webhookTimeoutSeconds = 10.0
+
+    @Option(help: "Milliseconds between passes over the webhook outbox when nothing was due.")
+    var webhookPollMs = 1_000
+
     func validate() throws {
+        guard (1...(30 * 86_400)).contains(webhookGiveUpSeconds) else { throw ValidationError("--webhook-give-up-seconds must be 1...2592000") }
+        guard (10...3_600_000).contains(webhookRetryBaseMs) else { throw ValidationError("--webhook-retry-base-ms must be 10...3600000") }
+        guard (0.01...86_400).contains(webhookRetryMaxSeconds) else { throw ValidationError("--webhook-retry-max-seconds must be 0.01...86400") }
+        guard (0.1...300).contains(webhookTimeoutSeconds) else { throw ValidationError("--webhook-timeout-seconds must be 0.1...300") }
+        guard (10...60_000).contains(webhookPollMs) else { throw ValidationError("--webhook-poll-ms must be 10...60000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
@@ -131,6 +152,17 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--idle-timeout must be at least 0.1 s and --max-call-seconds at least 1 s")
         }
         guard (1024...(16 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be 1024...16777216") }
+    }
+
+    /// The webhook dispatcher's settings from the `--webhook-…` options.
+    func webhookConfiguration(node: String) -> WebhookDispatcher.Configuration {
+        var configuration = WebhookDispatcher.Configuration(node: node)
+        configuration.pollInterval = .milliseconds(webhookPollMs)
+        configuration.requestTimeout = .milliseconds(Int64(webhookTimeoutSeconds * 1000))
+        configuration.retry = WebhookRetryPolicy(
+            baseDelay: .milliseconds(webhookRetryBaseMs), maximumDelay: .milliseconds(Int64(webhookRetryMaxSeconds * 1000)),
+            giveUpAfter: .milliseconds(Int64(webhookGiveUpSeconds * 1000)))
+        return configuration
     }
 
     func run() async throws {
@@ -213,6 +245,9 @@ struct ServeCommand: AsyncParsableCommand {
             FlushService(group: flushGroup, metrics: context.metrics),
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
+            WebhookDispatcher(
+                store: catalog.webhooks, keyStore: keyStore, configuration: webhookConfiguration(node: nodeLease.node),
+                logger: logger),
         ]
         if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger, live: LiveUploads()) {
             services.append(

@@ -1,0 +1,39 @@
+import CallVaultModel
+import Foundation
+import Logging
+internal import PostgresNIO
+
+extension PostgresCatalog {
+    /// Writes `draft` to the outbox on `connection`, inside the transaction of the change it reports,
+    /// when its tenant has an endpoint: one statement (`INSERT … SELECT … WHERE EXISTS`), so tenants without
+    /// webhooks pay one short round trip. An event about a recording looks its call up first.
+    static func enqueueWebhook(_ draft: WebhookEventDraft, on connection: PostgresConnection, at: Date, logger: Logger)
+        async throws
+    {
+        let at = at.postgresPrecision
+        var callID: String?
+        switch draft.call {
+        case .none: break
+        case .call(let id): callID = id
+        case .recording(let id):
+            for try await (configured, call) in try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID)),
+                    (SELECT call_id FROM recordings WHERE id = \(id))
+                """, logger: logger
+            ).decode((Bool, String?).self) {
+                guard configured else { return }
+                callID = call
+            }
+        }
+        let id = WebhookEventDraft.newID()
+        let payload = draft.payload(callID: callID, at: at)
+        try await connection.query(
+            """
+            INSERT INTO webhook_outbox (id, tenant_id, call_id, type, payload, next_attempt_at, armed_at, created_at)
+            SELECT \(id), \(draft.tenantID), \(callID), \(draft.type.rawValue), \(payload), \(at), \(at), \(at)
+            WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID))
+            """, logger: logger)
+        Failpoint.webhookQueued.hit()
+    }
+}
