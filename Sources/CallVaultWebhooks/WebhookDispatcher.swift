@@ -192,8 +192,9 @@ public final class WebhookDispatcher: Service, Sendable {
         return "\(type(of: error)): \(error)"
     }
 
-    /// Closes the client's connections and the dispatcher's event loop.
-    func shutdown() async {
+    /// Closes the client's connections and the dispatcher's event loop; ``run()`` does it when it ends.
+    /// A dispatcher driven by ``pass(now:)`` alone (tests, tools) must call it before it is released.
+    public func shutdown() async {
         try? await client.shutdown()
         try? await group.shutdownGracefully()
     }

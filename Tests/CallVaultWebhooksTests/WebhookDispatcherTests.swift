@@ -34,6 +34,19 @@ struct WebhookDispatcherTests {
             store: site.catalog.webhooks, keyStore: site.keyStore, configuration: configuration, logger: Logger(label: "test"))
     }
 
+    /// Runs `body` with a dispatcher on `site`, shutting it down after (its HTTP client must be).
+    static func withDispatcher(
+        _ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5),
+        _ body: (WebhookDispatcher) async throws -> Void
+    ) async throws {
+        let dispatcher = Self.dispatcher(site, retry: retry, timeout: timeout)
+        do { try await body(dispatcher) } catch {
+            await dispatcher.shutdown()
+            throw error
+        }
+        await dispatcher.shutdown()
+    }
+
     /// Runs passes until `done` holds or 20 s pass.
     static func drive(_ dispatcher: WebhookDispatcher, until done: () async throws -> Bool) async throws -> Bool {
         try await eventually(timeout: .seconds(20), interval: .milliseconds(50)) {
@@ -65,10 +78,13 @@ struct WebhookDispatcherTests {
         let (site, tenant, secret) = try await Self.site(url: receiver.url.absoluteString + "/hooks")
         defer { site.temporary.remove() }
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
-        let dispatcher = Self.dispatcher(
-            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(50), maximumDelay: .milliseconds(200)), timeout: .seconds(1))
-        let delivered = try await Self.drive(dispatcher) {
-            try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
+        var delivered = false
+        try await Self.withDispatcher(
+            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(50), maximumDelay: .milliseconds(200)), timeout: .seconds(1)
+        ) { dispatcher in
+            delivered = try await Self.drive(dispatcher) {
+                try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
+            }
         }
         let rows = try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 10)
         #expect(delivered, "\(rows)")
@@ -97,8 +113,9 @@ struct WebhookDispatcherTests {
         let (site, tenant, _) = try await Self.site(url: receiver.url.absoluteString)
         defer { site.temporary.remove() }
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
-        let dispatcher = Self.dispatcher(
-            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(20), maximumDelay: .milliseconds(100), giveUpAfter: .milliseconds(700)))
+        try await Self.withDispatcher(
+            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(20), maximumDelay: .milliseconds(100), giveUpAfter: .milliseconds(700))
+        ) { dispatcher in
         let dead = try await Self.drive(dispatcher) {
             try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 10).count == 1
         }
@@ -109,10 +126,12 @@ struct WebhookDispatcherTests {
         // Fixed receiver, redelivered by hand: delivered under the same id.
         failing.value = 2_000_000
         _ = try await site.catalog.webhooks.redeliver(id: row.id, at: Date())
-        #expect(try await Self.drive(dispatcher) {
+        let redelivered = try await Self.drive(dispatcher) {
             try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
-        })
+        }
+        #expect(redelivered)
         #expect(receiver.requests.last?.headers["webhook-id"] == row.id)
+        }
     }
 
     @Test func theSSRFGuardRefusesALoopbackTargetThatIsNotAllowedAndSendsNothing() async throws {
@@ -122,10 +141,12 @@ struct WebhookDispatcherTests {
         let (site, tenant, _) = try await Self.site(url: "https://127.0.0.1:\(receiver.port)/hooks", allowPrivate: false)
         defer { site.temporary.remove() }
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
-        let dispatcher = Self.dispatcher(site)
-        #expect(try await Self.drive(dispatcher) {
-            try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 10).count == 1
-        })
+        try await Self.withDispatcher(site) { dispatcher in
+            let dead = try await Self.drive(dispatcher) {
+                try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 10).count == 1
+            }
+            #expect(dead)
+        }
         let row = try #require(try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 1).first)
         #expect(row.lastError?.contains("SSRF guard") == true && row.lastError?.contains("127.0.0.1") == true, "\(row)")
         #expect(receiver.requests.isEmpty)
@@ -156,7 +177,10 @@ struct WebhookDispatcherTests {
         endpoint.secret = fresh
         try await site.catalog.webhooks.setEndpoint(endpoint, actor: "test", at: Date())
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
-        #expect(try await Self.drive(Self.dispatcher(site)) { receiver.requests.count == 1 })
+        try await Self.withDispatcher(site) { dispatcher in
+            let sent = try await Self.drive(dispatcher) { receiver.requests.count == 1 }
+            #expect(sent)
+        }
         let signature = try #require(receiver.requests.first?.headers["webhook-signature"])
         #expect(signature.split(separator: " ").count == 2 && signature.split(separator: " ").allSatisfy { $0.hasPrefix("v1,") })
         for secret in [oldSecret, newSecret] {
