@@ -1,6 +1,7 @@
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// A real `callvault serve` sends a real call's events to a real local receiver: signed (checked by PyPI's
@@ -88,5 +89,66 @@ struct WebhookEndToEndTests {
             return
         }
         #expect(lines.count == receiver.requests.count && lines.allSatisfy { $0.hasPrefix("ok ") }, "\(lines)")
+    }
+
+    /// The outbox is durable: a server stopped while an event waits out its backoff sends it after a restart,
+    /// under the same `webhook-id`.
+    @Test func anEventWaitingOutItsBackoffIsSentAfterARestart() throws {
+        let receiverUp = ManagedFlag()
+        let receiver = try LocalHTTPServer { _, _ in
+            receiverUp.value ? .respond(status: 200, headers: [:], body: Data()) : .respond(status: 503, headers: [:], body: Data())
+        }
+        defer { receiver.stop() }
+        let root = try TemporaryDirectory.make("webhook-restart")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        #expect(try ServeEndToEndTests.cli(["init"], data: data).status == 0)
+        let added = try ServeEndToEndTests.cli(
+            ["tenant", "add", "acme", "--webhook-url", receiver.url.absoluteString, "--webhook-allow-private", "--json"], data: data)
+        let token = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"] as? String
+        let slow = ["--webhook-retry-base-ms", "60000", "--webhook-poll-ms", "50"]
+        let first = try ServeProcess(data: data, extra: slow)
+        defer { first.terminate() }
+        let registered = try #require(
+            TestSocketClient(port: first.port).http(
+                "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-R1"}"#))
+        #expect(registered.status == 201, "\(registered.body)")
+        #expect(poll(timeout: .seconds(30)) { receiver.requests.count == 1 }, "the first attempt was made and refused")
+        #expect(try first.stop() == 0)
+        #expect(receiver.requests.count == 1, "a minute of backoff: no second attempt before the stop")
+
+        receiverUp.value = true
+        // Still pending after the stop, with its attempt counted; made due (as if its minute had passed).
+        let pending = try ServeEndToEndTests.cli(["webhooks", "list", "--state", "pending", "--json"], data: data)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [String: Any])["webhooks"] as? [[String: Any]]
+        #expect(rows?.count == 1 && rows?.first?["attempts"] as? Int == 1, "\(pending.stdout)")
+        let id = try #require(rows?.first?["id"] as? String)
+        try Self.makeDue(data: data, id: id)
+        let second = try ServeProcess(data: data, extra: slow)
+        defer { second.terminate() }
+        #expect(poll(timeout: .seconds(30)) { receiver.requests.count == 2 })
+        #expect(try second.stop() == 0)
+        #expect(receiver.requests.map { $0.headers["webhook-id"] } == [id, id])
+        let delivered = try ServeEndToEndTests.cli(["webhooks", "list", "--state", "delivered", "--json"], data: data)
+        #expect(delivered.stdout.contains(id))
+    }
+
+    /// Moves a pending row's next attempt to now in the catalog file (the test's stand-in for a minute passing).
+    static func makeDue(data: String, id: String) throws {
+        let database = try DatabaseQueue(path: DataDirectory(path: data).catalogPath)
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_outbox SET next_attempt_at = '2000-01-01 00:00:00.000' WHERE id = ?", arguments: [id])
+        }
+    }
+}
+
+/// A flag the receiver's handler reads and the test sets.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+    var value: Bool {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -153,6 +153,64 @@ extension CatalogConformance {
                 #expect(rows.allSatisfy { !$0.payload.contains("secret-path") }, "the job's error is not sent")
             }
         }
+
+        @Test(arguments: Backend.all)
+        func transcriptsShreddingAndDataSubjectRequestsQueueTheirEventsThroughTheAuditAppend(_ backend: Backend)
+            async throws
+        {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
+                let call = try await fixture.call(of: acme)
+                let recording = try await catalog.createRecording(
+                    id: nil, callID: call.id, track: .bot, codec: .g711u, sampleRate: 8000, path: "r.cvr", createdAt: Date(),
+                    node: nil, storage: nil)
+                try await catalog.finishRecording(id: recording.id, state: .interrupted, durationMs: 500, bytes: 10)
+                try await catalog.insertTranscript(
+                    TranscriptRecord(
+                        id: "t-1", callId: call.id, tenantId: acme.id, engine: "whisper", path: "t.cvt", createdAt: Date(),
+                        expiresAt: Date().addingTimeInterval(86_400)),
+                    actor: "test", details: ["words": "12"])
+                _ = try await catalog.markRecordingsShredded(ids: [recording.id], actor: "test", reason: "erased", at: Date())
+                _ = try await catalog.audit.append(
+                    AuditEvent(actor: "test", action: .subjectExported, tenantID: acme.id, subjectID: "export-1", details: ["calls": "1"]))
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "test", action: .subjectErased, tenantID: acme.id, subjectID: "ER-42",
+                        details: ["calls": call.id, "recordingsErased": "1", "transcriptsErased": "0"]))
+                let rows = Array(try await catalog.webhooks.deliveries(tenantID: acme.id, state: nil, limit: 20).reversed())
+                #expect(
+                    rows.map(\.type) == [
+                        .callStarted, .recordingInterrupted, .transcriptCompleted, .recordingShredded, .subjectExported,
+                        .subjectErased,
+                    ], "\(rows.map(\.type.rawValue))")
+                #expect(rows[3].callId == call.id, "a recording's event carries its call")
+                #expect(rows[4].callId == nil && rows[5].callId == nil)
+                let erased = try #require(try Self.payload(rows[5])["data"] as? [String: Any])
+                #expect(erased["confirmationCode"] as? String == "ER-42" && erased["recordingsErased"] as? Int == 1)
+                let transcript = try #require(try Self.payload(rows[2])["data"] as? [String: Any])
+                #expect(transcript["transcriptId"] as? String == "t-1" && transcript["engine"] as? String == "whisper")
+                #expect(transcript["words"] == nil, "audit details are not copied wholesale")
+            }
+        }
+
+        @Test(arguments: Backend.all)
+        func twoNodesClaimingAtOnceNeverGetTheSameRow(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
+                for index in 0..<12 { _ = try await fixture.call(of: acme, "CA-\(index)") }
+                let now = Date().addingTimeInterval(1)
+                let webhooks = catalog.webhooks
+                async let a = webhooks.claim(owner: "node-a", limit: 8, lease: .seconds(60), now: now)
+                async let b = webhooks.claim(owner: "node-b", limit: 8, lease: .seconds(60), now: now)
+                let (first, second) = try await (a, b)
+                #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
+                #expect(first.count + second.count == 12, "\(first.count) + \(second.count)")
+            }
+        }
     }
 }
 
