@@ -15,6 +15,9 @@ extension WebhookDispatcher {
         public var requestTimeout: Duration = .seconds(10)
         /// Backoff and give-up.
         public var retry = WebhookRetryPolicy()
+        /// A PEM file of CA certificates trusted besides the system's, for receivers on a private network
+        /// with their own CA; nil: the system's trust store only. Certificates are always verified.
+        public var additionalTrustRootsFile: String?
 
         public init(node: String) {
             self.node = node

@@ -7,6 +7,7 @@ public import Logging
 internal import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
+internal import NIOSSL
 public import ServiceLifecycle
 
 /// Sends the webhook outbox's due rows to the tenants' receivers, signed per Standard Webhooks: a
@@ -28,7 +29,17 @@ public final class WebhookDispatcher: Service, Sendable {
     let group: MultiThreadedEventLoopGroup
     let client: HTTPClient
 
-    public init(store: any WebhookStore, keyStore: KeyStore, configuration: Configuration, logger: Logger) {
+    /// - Throws: ``WebhookError`` (`endpoint`) when `additionalTrustRootsFile` holds no readable PEM certificate.
+    public init(store: any WebhookStore, keyStore: KeyStore, configuration: Configuration, logger: Logger)
+        throws(WebhookError)
+    {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = configuration.additionalTrustRootsFile {
+            guard (try? NIOSSLCertificate.fromPEMFile(file))?.isEmpty == false else {
+                throw WebhookError(.endpoint, "the webhook CA file \(file) holds no readable PEM certificate")
+            }
+            tls.additionalTrustRoots = [.file(file)]
+        }
         self.store = store
         self.keyStore = keyStore
         self.configuration = configuration
@@ -42,7 +53,8 @@ public final class WebhookDispatcher: Service, Sendable {
         self.client = HTTPClient(
             eventLoopGroup: group,
             configuration: HTTPClient.Configuration(
-                redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout), connectionPool: pool))
+                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout),
+                connectionPool: pool))
     }
 
     public func run() async throws {

@@ -120,6 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between passes over the webhook outbox when nothing was due.")
     var webhookPollMs = 1_000
 
+    @Option(help: ArgumentHelp("PEM CA certificates trusted besides the system's for webhook receivers (a private CA).", valueName: "FILE"))
+    var webhookCaFile: String?
+
     func validate() throws {
         guard (1...(30 * 86_400)).contains(webhookGiveUpSeconds) else { throw ValidationError("--webhook-give-up-seconds must be 1...2592000") }
         guard (10...3_600_000).contains(webhookRetryBaseMs) else { throw ValidationError("--webhook-retry-base-ms must be 10...3600000") }
@@ -162,6 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.retry = WebhookRetryPolicy(
             baseDelay: .milliseconds(webhookRetryBaseMs), maximumDelay: .milliseconds(Int64(webhookRetryMaxSeconds * 1000)),
             giveUpAfter: .milliseconds(Int64(webhookGiveUpSeconds * 1000)))
+        configuration.additionalTrustRootsFile = webhookCaFile
         return configuration
     }
 
@@ -241,13 +245,19 @@ struct ServeCommand: AsyncParsableCommand {
         let ingest = IngestServer(
             configuration: ingestConfiguration,
             api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions)
+        let dispatcher: WebhookDispatcher
+        do {
+            dispatcher = try WebhookDispatcher(
+                store: catalog.webhooks, keyStore: keyStore, configuration: webhookConfiguration(node: nodeLease.node),
+                logger: logger)
+        } catch {
+            throw CLIError.failure(error.message, hint: "give --webhook-ca-file a PEM file of CA certificates")
+        }
         var services: [any Service] = [
             FlushService(group: flushGroup, metrics: context.metrics),
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
-            WebhookDispatcher(
-                store: catalog.webhooks, keyStore: keyStore, configuration: webhookConfiguration(node: nodeLease.node),
-                logger: logger),
+            dispatcher,
         ]
         if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger, live: LiveUploads()) {
             services.append(

@@ -24,22 +24,24 @@ struct WebhookDispatcherTests {
         return (site, tenant, shown)
     }
 
-    static func dispatcher(_ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5))
-        -> WebhookDispatcher
-    {
+    static func dispatcher(
+        _ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5),
+        trust: String? = nil
+    ) throws -> WebhookDispatcher {
         var configuration = WebhookDispatcher.Configuration(node: "node-test")
         configuration.retry = retry
         configuration.requestTimeout = timeout
-        return WebhookDispatcher(
+        configuration.additionalTrustRootsFile = trust
+        return try WebhookDispatcher(
             store: site.catalog.webhooks, keyStore: site.keyStore, configuration: configuration, logger: Logger(label: "test"))
     }
 
     /// Runs `body` with a dispatcher on `site`, shutting it down after (its HTTP client must be).
     static func withDispatcher(
         _ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5),
-        _ body: (WebhookDispatcher) async throws -> Void
+        trust: String? = nil, _ body: (WebhookDispatcher) async throws -> Void
     ) async throws {
-        let dispatcher = Self.dispatcher(site, retry: retry, timeout: timeout)
+        let dispatcher = try Self.dispatcher(site, retry: retry, timeout: timeout, trust: trust)
         do { try await body(dispatcher) } catch {
             await dispatcher.shutdown()
             throw error
