@@ -16,24 +16,31 @@ extension PostgresCatalog {
         case .none: break
         case .call(let id): callID = id
         case .recording(let id):
-            for try await (configured, call) in try await connection.query(
+            var configured = false
+            for try await (exists, call) in try await connection.query(
                 """
                 SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID)),
                     (SELECT call_id FROM recordings WHERE id = \(id))
                 """, logger: logger
             ).decode((Bool, String?).self) {
-                guard configured else { return }
+                configured = exists
                 callID = call
             }
+            guard configured else { return }
         }
         let id = WebhookEventDraft.newID()
         let payload = draft.payload(callID: callID, at: at)
-        try await connection.query(
+        var queued = false
+        for try await _ in try await connection.query(
             """
             INSERT INTO webhook_outbox (id, tenant_id, call_id, type, payload, next_attempt_at, armed_at, created_at)
             SELECT \(id), \(draft.tenantID), \(callID), \(draft.type.rawValue), \(payload), \(at), \(at), \(at)
             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID))
+            RETURNING id
             """, logger: logger)
-        Failpoint.webhookQueued.hit()
+        {
+            queued = true
+        }
+        if queued { Failpoint.webhookQueued.hit() }
     }
 }

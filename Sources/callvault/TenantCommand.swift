@@ -56,7 +56,10 @@ struct TenantCommand: AsyncParsableCommand {
                             throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key provider was not saved (\(error)); run `callvault tenant set \(tenant.id)` with the same --key-provider options before its first call")
                         }
                     }
-                    let secret = try await webhook.apply(tenantID: tenant.id, catalog: catalog, keyStore: keyStore)
+                    let secret: String?
+                    do { secret = try await webhook.apply(tenantID: tenant.id, catalog: catalog, keyStore: keyStore) } catch {
+                        throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its webhook was not set (\(error)); run `callvault tenant set \(tenant.id) --webhook-url URL` (its token is not shown: add the tenant again with another name if you need one)")
+                    }
                     let output = TenantOutput(
                         tenant: tenant, token: token, webhook: try await catalog.webhooks.endpoint(tenantID: tenant.id),
                         webhookSecret: secret)

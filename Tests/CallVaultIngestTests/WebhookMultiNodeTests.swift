@@ -3,10 +3,15 @@ import CallVaultTestSupport
 import Foundation
 import Testing
 
-/// Two `serve` nodes on one PostgreSQL catalog send the same outbox: each event reaches the receiver once
-/// (claims are `FOR UPDATE SKIP LOCKED` with a lease), whichever node queued it.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Webhooks on a PostgreSQL catalog: two `serve` nodes send the same outbox and each event reaches the
+/// receiver once (claims are `FOR UPDATE SKIP LOCKED` with a lease), whichever node queued it; and an event
+/// row commits with its change or neither does (`kill -9` between them).
 @Suite(
-    "Webhooks from two nodes on PostgreSQL",
+    "Webhooks on PostgreSQL",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
     .serialized, .timeLimit(.minutes(10)))
 struct WebhookMultiNodeTests {
@@ -50,5 +55,38 @@ struct WebhookMultiNodeTests {
         #expect(ids.count == calls && Set(ids).count == calls, "\(ids.count) requests for \(Set(ids).count) events")
         let delivered = try server.psql(database: database, "SELECT count(*) FROM webhook_outbox WHERE state = 'delivered'")
         #expect(delivered == String(calls))
+    }
+
+    @Test func aServeKilledBetweenTheOutboxRowAndItsCommitLeavesNeitherTheCallNorItsEvent() throws {
+        let server = try PostgresServer.shared()
+        let database = try server.createDatabase()
+        defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let root = try TemporaryDirectory.make("webhook-pg-atomic")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        #expect(try ServeEndToEndTests.cli(["init", "--database", server.settings(database: database).url], data: data).status == 0)
+        let added = try ServeEndToEndTests.cli(
+            ["tenant", "add", "acme", "--webhook-url", "http://127.0.0.1:9/h", "--webhook-allow-private", "--json"], data: data)
+        let token = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"] as? String
+        let doomed = try ServeProcess(data: data, environment: ["CALLVAULT_FAILPOINTS": Failpoint.webhookQueued.rawValue])
+        defer { doomed.terminate() }
+        // No answer: the process dies inside the call's transaction.
+        _ = (try? TestSocketClient(port: doomed.port, readTimeout: 2))?.http(
+            "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-K"}"#)
+        let output = try doomed.child.waitForExit(timeout: .seconds(30))
+        #expect(output.signalled && output.status == SIGKILL, "\(output.stderr.suffix(500))")
+        #expect(try server.psql(database: database, "SELECT count(*) FROM calls") == "0", "the call rolled back with its event")
+        #expect(try server.psql(database: database, "SELECT count(*) FROM webhook_outbox") == "0")
+
+        // Without the failpoint both commit.
+        let alive = try ServeProcess(data: data)
+        defer { alive.terminate() }
+        let answer = try #require(
+            TestSocketClient(port: alive.port).http(
+                "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-K"}"#))
+        #expect(answer.status == 201)
+        #expect(try alive.stop() == 0)
+        #expect(try server.psql(database: database, "SELECT count(*) FROM calls") == "1")
+        #expect(try server.psql(database: database, "SELECT string_agg(type, ',') FROM webhook_outbox") == "call.started")
     }
 }
