@@ -24,8 +24,18 @@ public struct WebhookDelivery: Sendable, Codable, Equatable, Identifiable {
     public var deliveredAt: Date?
 
     public init(
-        id: String, sequence: Int64, tenantId: String, callId: String?, type: WebhookEventType, payload: String,
-        state: WebhookDeliveryState, attempts: Int, nextAttemptAt: Date, armedAt: Date, lastError: String?, createdAt: Date,
+        id: String,
+        sequence: Int64,
+        tenantId: String,
+        callId: String?,
+        type: WebhookEventType,
+        payload: String,
+        state: WebhookDeliveryState,
+        attempts: Int,
+        nextAttemptAt: Date,
+        armedAt: Date,
+        lastError: String?,
+        createdAt: Date,
         deliveredAt: Date?
     ) {
         self.id = id

@@ -31,8 +31,13 @@ public struct WebhookEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var updatedAt: Date
 
     public init(
-        tenantId: String, url: String, allowPrivate: Bool, secret: WrappedSecret, previousSecret: WrappedSecret? = nil,
-        previousUntil: Date? = nil, updatedAt: Date
+        tenantId: String,
+        url: String,
+        allowPrivate: Bool,
+        secret: WrappedSecret,
+        previousSecret: WrappedSecret? = nil,
+        previousUntil: Date? = nil,
+        updatedAt: Date
     ) {
         self.tenantId = tenantId
         self.url = url

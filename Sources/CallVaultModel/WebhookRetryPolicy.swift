@@ -14,7 +14,9 @@ public struct WebhookRetryPolicy: Sendable, Equatable {
     public var giveUpAfter: Duration
 
     public init(
-        baseDelay: Duration = .seconds(5), maximumDelay: Duration = .seconds(3600), jitter: Double = 0.2,
+        baseDelay: Duration = .seconds(5),
+        maximumDelay: Duration = .seconds(3600),
+        jitter: Double = 0.2,
         giveUpAfter: Duration = .seconds(24 * 3600)
     ) {
         self.baseDelay = baseDelay

@@ -10,9 +10,11 @@ extension Catalog {
     /// the row commits or rolls back with the change. The `webhook.queued` failpoint kills the process
     /// here, after the row and before the commit, to prove that.
     static func enqueueWebhook(_ draft: WebhookEventDraft, in db: Database, at: Date) throws {
-        let configured = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = ?)"),
-            arguments: [draft.tenantID]) ?? false
+        let configured =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = ?)"),
+                arguments: [draft.tenantID]
+            ) ?? false
         guard configured else { return }
         let callID: String?
         switch draft.call {
@@ -20,7 +22,9 @@ extension Catalog {
         case .call(let id): callID = id
         case .recording(let id):
             callID = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT call_id FROM recordings WHERE id = ?"), arguments: [id])
+                db.cachedStatement(sql: "SELECT call_id FROM recordings WHERE id = ?"),
+                arguments: [id]
+            )
         }
         let at = at.catalogPrecision
         try db.cachedStatement(
@@ -29,7 +33,8 @@ extension Catalog {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            WebhookEventDraft.newID(), draft.tenantID, callID, draft.type.rawValue, draft.payload(callID: callID, at: at),
+            WebhookEventDraft.newID(), draft.tenantID, callID, draft.type.rawValue,
+            draft.payload(callID: callID, at: at),
             at, at, at,
         ])
         Failpoint.webhookQueued.hit()

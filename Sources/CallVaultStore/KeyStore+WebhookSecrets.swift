@@ -27,11 +27,16 @@ extension KeyStore {
     }
 
     /// Unwraps a tenant's webhook signing secret (for the dispatcher, which keeps it in memory only).
-    public func webhookSecret(tenantID: String, _ wrapped: WebhookEndpoint.WrappedSecret) throws(KeyStoreError) -> SecretKey {
+    public func webhookSecret(tenantID: String, _ wrapped: WebhookEndpoint.WrappedSecret) throws(KeyStoreError)
+        -> SecretKey
+    {
         try read { db throws(KeyStoreError) -> SecretKey in
             try Self.unwrap(
-                wrapped.wrapped, under: try self.tenantKey(db, tenantID), Self.webhookContext(tenantID, wrapped.id),
-                what: "webhook secret")
+                wrapped.wrapped,
+                under: try self.tenantKey(db, tenantID),
+                Self.webhookContext(tenantID, wrapped.id),
+                what: "webhook secret"
+            )
         }
     }
 }

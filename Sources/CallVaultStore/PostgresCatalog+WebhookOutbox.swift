@@ -21,7 +21,8 @@ extension PostgresCatalog {
                 """
                 SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID)),
                     (SELECT call_id FROM recordings WHERE id = \(id))
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((Bool, String?).self) {
                 configured = exists
                 callID = call
@@ -37,8 +38,9 @@ extension PostgresCatalog {
             SELECT \(id), \(draft.tenantID), \(callID), \(draft.type.rawValue), \(payload), \(at), \(at), \(at)
             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID))
             RETURNING id
-            """, logger: logger)
-        {
+            """,
+            logger: logger
+        ) {
             queued = true
         }
         if queued { Failpoint.webhookQueued.hit() }

@@ -19,19 +19,27 @@ public struct PostgresWebhookStore: WebhookStore {
         let catalog = self.catalog
         return try await catalog.perform("read the webhook endpoint of tenant \(tenantID)") {
             var found: WebhookEndpoint?
-            for try await (url, allowPrivate, secretID, wrapped, previousID, previousWrapped, previousUntil, updated) in try await catalog
+            for try await (url, allowPrivate, secretID, wrapped, previousID, previousWrapped, previousUntil, updated)
+                in try await catalog
                 .client.query(
                     """
                     SELECT url, allow_private, secret_id, secret_wrapped, previous_secret_id, previous_secret_wrapped,
                         previous_until, updated_at
                     FROM webhook_endpoints WHERE tenant_id = \(tenantID)
-                    """, logger: catalog.logger
+                    """,
+                    logger: catalog.logger
                 ).decode((String, Bool, String, Data, String?, Data?, Date?, Date).self)
             {
                 found = WebhookEndpoint(
-                    tenantId: tenantID, url: url, allowPrivate: allowPrivate, secret: .init(id: secretID, wrapped: Array(wrapped)),
-                    previousSecret: previousID.flatMap { id in previousWrapped.map { .init(id: id, wrapped: Array($0)) } },
-                    previousUntil: previousUntil?.postgresPrecision, updatedAt: updated.postgresPrecision)
+                    tenantId: tenantID,
+                    url: url,
+                    allowPrivate: allowPrivate,
+                    secret: .init(id: secretID, wrapped: Array(wrapped)),
+                    previousSecret: previousID.flatMap { id in previousWrapped.map { .init(id: id, wrapped: Array($0)) }
+                    },
+                    previousUntil: previousUntil?.postgresPrecision,
+                    updatedAt: updated.postgresPrecision
+                )
             }
             return found
         }
@@ -44,14 +52,16 @@ public struct PostgresWebhookStore: WebhookStore {
         try await catalog.transaction("set the webhook endpoint of tenant \(endpoint.tenantId)") { connection in
             var exists = false
             for try await _ in try await connection.query(
-                "SELECT id FROM tenants WHERE id = \(endpoint.tenantId) FOR UPDATE", logger: catalog.logger)
-            {
+                "SELECT id FROM tenants WHERE id = \(endpoint.tenantId) FOR UPDATE",
+                logger: catalog.logger
+            ) {
                 exists = true
             }
             guard exists else { throw CatalogError(.notFound, "no tenant with id \(endpoint.tenantId)") }
             var before: String?
             for try await id in try await connection.query(
-                "SELECT secret_id FROM webhook_endpoints WHERE tenant_id = \(endpoint.tenantId)", logger: catalog.logger
+                "SELECT secret_id FROM webhook_endpoints WHERE tenant_id = \(endpoint.tenantId)",
+                logger: catalog.logger
             ).decode(String.self) {
                 before = id
             }
@@ -66,12 +76,20 @@ public struct PostgresWebhookStore: WebhookStore {
                     secret_id = excluded.secret_id, secret_wrapped = excluded.secret_wrapped,
                     previous_secret_id = excluded.previous_secret_id, previous_secret_wrapped = excluded.previous_secret_wrapped,
                     previous_until = excluded.previous_until, updated_at = excluded.updated_at
-                """, logger: catalog.logger)
+                """,
+                logger: catalog.logger
+            )
             try await catalog.appendAudit(
                 AuditEvent(
-                    actor: actor, action: .webhookConfigured, tenantID: endpoint.tenantId, subjectID: endpoint.tenantId,
-                    details: WebhookURLCheck.auditDetails(endpoint, secretChanged: before != endpoint.secret.id), at: at),
-                on: connection)
+                    actor: actor,
+                    action: .webhookConfigured,
+                    tenantID: endpoint.tenantId,
+                    subjectID: endpoint.tenantId,
+                    details: WebhookURLCheck.auditDetails(endpoint, secretChanged: before != endpoint.secret.id),
+                    at: at
+                ),
+                on: connection
+            )
         }
     }
 
@@ -81,8 +99,9 @@ public struct PostgresWebhookStore: WebhookStore {
         try await catalog.transaction("remove the webhook endpoint of tenant \(tenantID)") { connection in
             var removed = false
             for try await _ in try await connection.query(
-                "DELETE FROM webhook_endpoints WHERE tenant_id = \(tenantID) RETURNING tenant_id", logger: catalog.logger)
-            {
+                "DELETE FROM webhook_endpoints WHERE tenant_id = \(tenantID) RETURNING tenant_id",
+                logger: catalog.logger
+            ) {
                 removed = true
             }
             guard removed else { throw CatalogError(.notFound, "tenant \(tenantID) has no webhook endpoint") }
@@ -91,14 +110,19 @@ public struct PostgresWebhookStore: WebhookStore {
                 UPDATE webhook_outbox SET state = 'dead', last_error = 'endpoint removed', lease_owner = NULL,
                     lease_expires_at = NULL
                 WHERE tenant_id = \(tenantID) AND state = 'pending'
-                """, logger: catalog.logger)
+                """,
+                logger: catalog.logger
+            )
             try await catalog.appendAudit(
                 AuditEvent(actor: actor, action: .webhookRemoved, tenantID: tenantID, subjectID: tenantID, at: at),
-                on: connection)
+                on: connection
+            )
         }
     }
 
-    public func claim(owner: String, limit: Int, lease: Duration, now: Date) async throws(CatalogError) -> [WebhookDelivery] {
+    public func claim(owner: String, limit: Int, lease: Duration, now: Date) async throws(CatalogError)
+        -> [WebhookDelivery]
+    {
         let now = now.postgresPrecision
         let until = now.addingTimeInterval(WebhookRetryPolicy.seconds(lease)).postgresPrecision
         let catalog = self.catalog
@@ -121,8 +145,10 @@ public struct PostgresWebhookStore: WebhookStore {
                         FROM due WHERE w.seq = due.seq
                         RETURNING \(Self.deliveryColumns.split(separator: ",").map { "w." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
                         """,
-                    binds: try PostgresCatalog.binds(now, limit, owner, until)),
-                logger: catalog.logger)
+                    binds: try PostgresCatalog.binds(now, limit, owner, until)
+                ),
+                logger: catalog.logger
+            )
             return try await Self.deliveries(rows).sorted { $0.sequence < $1.sequence }
         }
     }
@@ -137,15 +163,17 @@ public struct PostgresWebhookStore: WebhookStore {
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND state = 'pending' AND lease_owner = \(owner)
                 RETURNING id
-                """, logger: catalog.logger)
-            {
+                """,
+                logger: catalog.logger
+            ) {
                 changed = true
             }
             return changed
         }
     }
 
-    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date) async throws(CatalogError)
+    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date)
+        async throws(CatalogError)
         -> Bool
     {
         let catalog = self.catalog
@@ -159,8 +187,9 @@ public struct PostgresWebhookStore: WebhookStore {
                     last_error = \(message), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND state = 'pending' AND lease_owner = \(owner)
                 RETURNING id
-                """, logger: catalog.logger)
-            {
+                """,
+                logger: catalog.logger
+            ) {
                 changed = true
             }
             return changed
@@ -180,11 +209,15 @@ public struct PostgresWebhookStore: WebhookStore {
                             WHERE id = $2 AND state IN ('delivered', 'dead')
                             RETURNING \(Self.deliveryColumns)
                             """,
-                        binds: try PostgresCatalog.binds(at, id)),
-                    logger: catalog.logger)
+                        binds: try PostgresCatalog.binds(at, id)
+                    ),
+                    logger: catalog.logger
+                )
             ).first
         }
-        guard let found else { throw CatalogError(.invalidArgument, "webhook event \(id) is unknown, or still pending") }
+        guard let found else {
+            throw CatalogError(.invalidArgument, "webhook event \(id) is unknown, or still pending")
+        }
         return found
     }
 
@@ -201,8 +234,11 @@ public struct PostgresWebhookStore: WebhookStore {
                             WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR state = $2)
                             ORDER BY seq DESC LIMIT $3
                             """,
-                        binds: try PostgresCatalog.binds(tenantID, state?.rawValue, max(0, limit))),
-                    logger: catalog.logger))
+                        binds: try PostgresCatalog.binds(tenantID, state?.rawValue, max(0, limit))
+                    ),
+                    logger: catalog.logger
+                )
+            )
         }
     }
 
@@ -211,7 +247,8 @@ public struct PostgresWebhookStore: WebhookStore {
         return try await catalog.perform("count pending webhook deliveries") {
             var count = 0
             for try await n in try await catalog.client.query(
-                "SELECT count(*) FROM webhook_outbox WHERE state = 'pending'", logger: catalog.logger
+                "SELECT count(*) FROM webhook_outbox WHERE state = 'pending'",
+                logger: catalog.logger
             ).decode(Int.self) {
                 count = n
             }
@@ -221,18 +258,33 @@ public struct PostgresWebhookStore: WebhookStore {
 
     static func deliveries(_ rows: PostgresRowSequence) async throws -> [WebhookDelivery] {
         var found: [WebhookDelivery] = []
-        for try await (seq, id, tenantID, callID, type, payload, stateText, attempts, next, armed, lastError, created, delivered)
-            in rows.decode((Int64, String, String, String?, String, String, String, Int, Date, Date, String?, Date, Date?).self)
+        for try await (
+            seq, id, tenantID, callID, type, payload, stateText, attempts, next, armed, lastError, created, delivered
+        )
+            in rows.decode(
+                (Int64, String, String, String?, String, String, String, Int, Date, Date, String?, Date, Date?).self
+            )
         {
             guard let state = WebhookDeliveryState(rawValue: stateText) else {
                 throw CatalogError(.databaseFailure, "webhook_outbox row \(id) has an unknown state \(stateText)")
             }
             found.append(
                 WebhookDelivery(
-                    id: id, sequence: seq, tenantId: tenantID, callId: callID, type: WebhookEventType(rawValue: type),
-                    payload: payload, state: state, attempts: attempts, nextAttemptAt: next.postgresPrecision,
-                    armedAt: armed.postgresPrecision, lastError: lastError, createdAt: created.postgresPrecision,
-                    deliveredAt: delivered?.postgresPrecision))
+                    id: id,
+                    sequence: seq,
+                    tenantId: tenantID,
+                    callId: callID,
+                    type: WebhookEventType(rawValue: type),
+                    payload: payload,
+                    state: state,
+                    attempts: attempts,
+                    nextAttemptAt: next.postgresPrecision,
+                    armedAt: armed.postgresPrecision,
+                    lastError: lastError,
+                    createdAt: created.postgresPrecision,
+                    deliveredAt: delivered?.postgresPrecision
+                )
+            )
         }
         return found
     }

@@ -23,10 +23,18 @@ public struct SQLiteWebhookStore: WebhookStore {
         try WebhookURLCheck.checkSyntax(endpoint.url, allowPrivate: endpoint.allowPrivate)
         let at = at.catalogPrecision
         try catalog.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?)", arguments: [endpoint.tenantId]) == true
+            guard
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?)",
+                    arguments: [endpoint.tenantId]
+                ) == true
             else { throw CatalogError(.notFound, "no tenant with id \(endpoint.tenantId)") }
             let before = try String.fetchOne(
-                db, sql: "SELECT secret_id FROM webhook_endpoints WHERE tenant_id = ?", arguments: [endpoint.tenantId])
+                db,
+                sql: "SELECT secret_id FROM webhook_endpoints WHERE tenant_id = ?",
+                arguments: [endpoint.tenantId]
+            )
             try db.execute(
                 sql: """
                     INSERT INTO webhook_endpoints (tenant_id, url, allow_private, secret_id, secret_wrapped,
@@ -39,13 +47,21 @@ public struct SQLiteWebhookStore: WebhookStore {
                         previous_until = excluded.previous_until, updated_at = excluded.updated_at
                     """,
                 arguments: [
-                    endpoint.tenantId, endpoint.url, endpoint.allowPrivate, endpoint.secret.id, Data(endpoint.secret.wrapped),
+                    endpoint.tenantId, endpoint.url, endpoint.allowPrivate, endpoint.secret.id,
+                    Data(endpoint.secret.wrapped),
                     endpoint.previousSecret?.id, endpoint.previousSecret.map { Data($0.wrapped) },
                     endpoint.previousUntil?.catalogPrecision, at,
-                ])
+                ]
+            )
             try AuditLog.append(
-                in: db, actor: actor, action: .webhookConfigured, tenantID: endpoint.tenantId, subjectID: endpoint.tenantId,
-                details: WebhookURLCheck.auditDetails(endpoint, secretChanged: before != endpoint.secret.id), at: at)
+                in: db,
+                actor: actor,
+                action: .webhookConfigured,
+                tenantID: endpoint.tenantId,
+                subjectID: endpoint.tenantId,
+                details: WebhookURLCheck.auditDetails(endpoint, secretChanged: before != endpoint.secret.id),
+                at: at
+            )
         }
     }
 
@@ -53,16 +69,25 @@ public struct SQLiteWebhookStore: WebhookStore {
         let at = at.catalogPrecision
         try catalog.write { db in
             try db.execute(sql: "DELETE FROM webhook_endpoints WHERE tenant_id = ?", arguments: [tenantID])
-            guard db.changesCount == 1 else { throw CatalogError(.notFound, "tenant \(tenantID) has no webhook endpoint") }
+            guard db.changesCount == 1 else {
+                throw CatalogError(.notFound, "tenant \(tenantID) has no webhook endpoint")
+            }
             try db.execute(
                 sql: """
                     UPDATE webhook_outbox SET state = 'dead', last_error = 'endpoint removed', lease_owner = NULL,
                         lease_expires_at = NULL
                     WHERE tenant_id = ? AND state = 'pending'
                     """,
-                arguments: [tenantID])
+                arguments: [tenantID]
+            )
             try AuditLog.append(
-                in: db, actor: actor, action: .webhookRemoved, tenantID: tenantID, subjectID: tenantID, at: at)
+                in: db,
+                actor: actor,
+                action: .webhookRemoved,
+                tenantID: tenantID,
+                subjectID: tenantID,
+                at: at
+            )
         }
     }
 
@@ -84,7 +109,8 @@ public struct SQLiteWebhookStore: WebhookStore {
                             WHERE p.call_id = o.call_id AND p.state = 'pending' AND p.seq < o.seq))
                     ORDER BY o.seq LIMIT ?
                     """,
-                arguments: [now, now, limit])
+                arguments: [now, now, limit]
+            )
             var claimed: [WebhookDelivery] = []
             for seq in seqs {
                 try db.execute(
@@ -92,7 +118,8 @@ public struct SQLiteWebhookStore: WebhookStore {
                         UPDATE webhook_outbox SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
                         WHERE seq = ?
                         """,
-                    arguments: [owner, until, seq])
+                    arguments: [owner, until, seq]
+                )
                 if let row = try Row.fetchOne(db, sql: "SELECT * FROM webhook_outbox WHERE seq = ?", arguments: [seq]) {
                     claimed.append(try Self.delivery(from: row))
                 }
@@ -109,12 +136,14 @@ public struct SQLiteWebhookStore: WebhookStore {
                         lease_expires_at = NULL
                     WHERE id = ? AND state = 'pending' AND lease_owner = ?
                     """,
-                arguments: [at.catalogPrecision, id, owner])
+                arguments: [at.catalogPrecision, id, owner]
+            )
             return db.changesCount == 1
         }
     }
 
-    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date) async throws(CatalogError)
+    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date)
+        async throws(CatalogError)
         -> Bool
     {
         try catalog.write { db in
@@ -125,8 +154,10 @@ public struct SQLiteWebhookStore: WebhookStore {
                     WHERE id = ? AND state = 'pending' AND lease_owner = ?
                     """,
                 arguments: [
-                    retryAt == nil ? "dead" : "pending", retryAt?.catalogPrecision, String(error.prefix(500)), id, owner,
-                ])
+                    retryAt == nil ? "dead" : "pending", retryAt?.catalogPrecision, String(error.prefix(500)), id,
+                    owner,
+                ]
+            )
             return db.changesCount == 1
         }
     }
@@ -140,7 +171,8 @@ public struct SQLiteWebhookStore: WebhookStore {
                         lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = ? AND state IN ('delivered', 'dead')
                     """,
-                arguments: [at, at, id])
+                arguments: [at, at, id]
+            )
             guard db.changesCount == 1,
                 let row = try Row.fetchOne(db, sql: "SELECT * FROM webhook_outbox WHERE id = ?", arguments: [id])
             else {
@@ -175,21 +207,38 @@ public struct SQLiteWebhookStore: WebhookStore {
         let previousID: String? = row["previous_secret_id"]
         let previousWrapped: Data? = row["previous_secret_wrapped"]
         return WebhookEndpoint(
-            tenantId: row["tenant_id"], url: row["url"], allowPrivate: row["allow_private"],
+            tenantId: row["tenant_id"],
+            url: row["url"],
+            allowPrivate: row["allow_private"],
             secret: .init(id: row["secret_id"], wrapped: Array(row["secret_wrapped"] as Data)),
             previousSecret: previousID.flatMap { id in previousWrapped.map { .init(id: id, wrapped: Array($0)) } },
-            previousUntil: row["previous_until"], updatedAt: row["updated_at"])
+            previousUntil: row["previous_until"],
+            updatedAt: row["updated_at"]
+        )
     }
 
     static func delivery(from row: Row) throws -> WebhookDelivery {
         let stateText: String = row["state"]
         guard let state = WebhookDeliveryState(rawValue: stateText) else {
-            throw CatalogError(.databaseFailure, "webhook_outbox row \(row["id"] as String) has an unknown state \(stateText)")
+            throw CatalogError(
+                .databaseFailure,
+                "webhook_outbox row \(row["id"] as String) has an unknown state \(stateText)"
+            )
         }
         return WebhookDelivery(
-            id: row["id"], sequence: row["seq"], tenantId: row["tenant_id"], callId: row["call_id"],
-            type: WebhookEventType(rawValue: row["type"]), payload: row["payload"], state: state, attempts: row["attempts"],
-            nextAttemptAt: row["next_attempt_at"], armedAt: row["armed_at"], lastError: row["last_error"], createdAt: row["created_at"],
-            deliveredAt: row["delivered_at"])
+            id: row["id"],
+            sequence: row["seq"],
+            tenantId: row["tenant_id"],
+            callId: row["call_id"],
+            type: WebhookEventType(rawValue: row["type"]),
+            payload: row["payload"],
+            state: state,
+            attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"],
+            armedAt: row["armed_at"],
+            lastError: row["last_error"],
+            createdAt: row["created_at"],
+            deliveredAt: row["delivered_at"]
+        )
     }
 }

@@ -40,7 +40,12 @@ struct WebhookEventDraft: Sendable, Equatable {
         guard let tenantID, let subjectID else { return nil }
         switch action {
         case .callStarted:
-            self.init(type: .callStarted, tenantID: tenantID, call: .call(subjectID), data: ["callId": .string(subjectID)])
+            self.init(
+                type: .callStarted,
+                tenantID: tenantID,
+                call: .call(subjectID),
+                data: ["callId": .string(subjectID)]
+            )
         case .consentEvent:
             let type: WebhookEventType
             switch details["kind"] {
@@ -65,8 +70,11 @@ struct WebhookEventDraft: Sendable, Equatable {
         case .holdSet, .holdCleared:
             // The hold's reason is free text an operator typed: not sent.
             self.init(
-                type: action == .holdSet ? .holdSet : .holdCleared, tenantID: tenantID, call: .recording(subjectID),
-                data: ["recordingId": .string(subjectID)])
+                type: action == .holdSet ? .holdSet : .holdCleared,
+                tenantID: tenantID,
+                call: .recording(subjectID),
+                data: ["recordingId": .string(subjectID)]
+            )
         case .subjectExported:
             self.init(type: .subjectExported, tenantID: tenantID, call: .none, data: ["exportId": .string(subjectID)])
         case .subjectErased:
@@ -85,12 +93,23 @@ struct WebhookEventDraft: Sendable, Equatable {
         -> WebhookEventDraft?
     {
         recordingClosed(
-            id: recording.id, callID: recording.callId, tenantID: recording.tenantId, track: recording.track, state: state,
-            durationMs: durationMs, bytes: bytes)
+            id: recording.id,
+            callID: recording.callId,
+            tenantID: recording.tenantId,
+            track: recording.track,
+            state: state,
+            durationMs: durationMs,
+            bytes: bytes
+        )
     }
 
     static func recordingClosed(
-        id: String, callID: String, tenantID: String, track: RecordingTrack, state: RecordingState, durationMs: Int64,
+        id: String,
+        callID: String,
+        tenantID: String,
+        track: RecordingTrack,
+        state: RecordingState,
+        durationMs: Int64,
         bytes: Int64
     ) -> WebhookEventDraft? {
         let type: WebhookEventType
@@ -100,11 +119,14 @@ struct WebhookEventDraft: Sendable, Equatable {
         case .recording, .shredded: return nil
         }
         return WebhookEventDraft(
-            type: type, tenantID: tenantID, call: .call(callID),
+            type: type,
+            tenantID: tenantID,
+            call: .call(callID),
             data: [
                 "callId": .string(callID), "recordingId": .string(id), "track": .string(track.rawValue),
                 "durationMs": .int(durationMs), "bytes": .int(bytes),
-            ])
+            ]
+        )
     }
 
     /// A call ended.
@@ -118,11 +140,14 @@ struct WebhookEventDraft: Sendable, Equatable {
         -> WebhookEventDraft
     {
         WebhookEventDraft(
-            type: dead ? .jobDead : .transcriptFailed, tenantID: tenantID, call: .call(callID),
+            type: dead ? .jobDead : .transcriptFailed,
+            tenantID: tenantID,
+            call: .call(callID),
             data: [
                 "callId": .string(callID), "jobId": .string(jobID), "engine": .string(engine),
                 "attempts": .int(Int64(attempts)),
-            ])
+            ]
+        )
     }
 
     /// The request body: `{"data":{…},"timestamp":"…","type":"…"}`, keys sorted, so a row's body is

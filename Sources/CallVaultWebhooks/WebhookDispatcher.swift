@@ -53,8 +53,12 @@ public final class WebhookDispatcher: Service, Sendable {
         self.client = HTTPClient(
             eventLoopGroup: group,
             configuration: HTTPClient.Configuration(
-                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout),
-                connectionPool: pool))
+                tlsConfiguration: tls,
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: timeout, read: timeout),
+                connectionPool: pool
+            )
+        )
     }
 
     public func run() async throws {
@@ -74,7 +78,11 @@ public final class WebhookDispatcher: Service, Sendable {
         let batch: [WebhookDelivery]
         do {
             batch = try await store.claim(
-                owner: configuration.node, limit: configuration.batchSize, lease: configuration.lease, now: now)
+                owner: configuration.node,
+                limit: configuration.batchSize,
+                lease: configuration.lease,
+                now: now
+            )
             metrics.pending.record(try await store.pendingCount())
         } catch {
             logger.warning("cannot claim webhook deliveries", metadata: ["error": "\(error.message)"])
@@ -103,26 +111,42 @@ public final class WebhookDispatcher: Service, Sendable {
                 if try await store.markDelivered(id: delivery.id, owner: configuration.node, at: now) {
                     metrics.delivered.increment()
                 }
-                logger.debug("webhook delivered", metadata: ["id": "\(delivery.id)", "type": "\(delivery.type.rawValue)"])
+                logger.debug(
+                    "webhook delivered",
+                    metadata: ["id": "\(delivery.id)", "type": "\(delivery.type.rawValue)"]
+                )
             case .failure(let error):
                 let retryAt =
                     error.code == .refusedTarget || error.code == .endpoint
                     ? nil
                     : configuration.retry.retryAt(
-                        afterAttempt: delivery.attempts, armedAt: delivery.armedAt, now: now, random: Double.random(in: 0..<1))
+                        afterAttempt: delivery.attempts,
+                        armedAt: delivery.armedAt,
+                        now: now,
+                        random: Double.random(in: 0..<1)
+                    )
                 _ = try await store.markFailed(
-                    id: delivery.id, owner: configuration.node, error: error.description, retryAt: retryAt, at: now)
+                    id: delivery.id,
+                    owner: configuration.node,
+                    error: error.description,
+                    retryAt: retryAt,
+                    at: now
+                )
                 if retryAt == nil { metrics.dead.increment() } else { metrics.retried.increment() }
                 logger.notice(
                     retryAt == nil ? "webhook dead-lettered" : "webhook delivery failed; will retry",
                     metadata: [
                         "id": "\(delivery.id)", "tenant": "\(delivery.tenantId)", "attempt": "\(delivery.attempts)",
                         "error": "\(error.description)",
-                    ])
+                    ]
+                )
             }
         } catch {
             // The lease runs out and the row is sent again: at least once.
-            logger.warning("cannot record a webhook outcome", metadata: ["id": "\(delivery.id)", "error": "\(error.message)"])
+            logger.warning(
+                "cannot record a webhook outcome",
+                metadata: ["id": "\(delivery.id)", "error": "\(error.message)"]
+            )
         }
     }
 
@@ -139,7 +163,9 @@ public final class WebhookDispatcher: Service, Sendable {
         } catch {
             throw WebhookError(.transport, "cannot read the endpoint: \(error)")
         }
-        guard let url = URL(string: endpoint.url) else { throw WebhookError(.endpoint, "the webhook URL does not parse") }
+        guard let url = URL(string: endpoint.url) else {
+            throw WebhookError(.endpoint, "the webhook URL does not parse")
+        }
         try await Self.checkTarget(url, allowPrivate: endpoint.allowPrivate)
         let now = Date()
         var secrets: [SecretKey] = []
@@ -161,12 +187,15 @@ public final class WebhookDispatcher: Service, Sendable {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(
             name: "webhook-signature",
-            value: WebhookSigner.signature(id: delivery.id, timestamp: timestamp, body: body, secrets: secrets))
+            value: WebhookSigner.signature(id: delivery.id, timestamp: timestamp, body: body, secrets: secrets)
+        )
         request.body = .bytes(ByteBuffer(bytes: body))
         let status: UInt
         do {
             let response = try await client.execute(
-                request, timeout: .nanoseconds(Int64(WebhookRetryPolicy.seconds(configuration.requestTimeout) * 1e9)))
+                request,
+                timeout: .nanoseconds(Int64(WebhookRetryPolicy.seconds(configuration.requestTimeout) * 1e9))
+            )
             status = response.status.code
             // Drained and dropped: a receiver's body is never stored or logged.
             _ = try? await response.body.collect(upTo: 64 * 1024)

@@ -24,7 +24,8 @@ public enum WebhookTargetGuard {
             throw WebhookError(
                 .refusedTarget,
                 "\(host) resolves to \(describe(refused)), a private, loopback or link-local address: refused (SSRF guard); "
-                    + "set `tenant set --webhook-allow-private` if this receiver is meant to be internal")
+                    + "set `tenant set --webhook-allow-private` if this receiver is meant to be internal"
+            )
         }
     }
 
@@ -68,7 +69,9 @@ public enum WebhookTargetGuard {
 
     static func describe(_ address: [UInt8]) -> String {
         if address.count == 4 { return address.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: address.count, by: 2).map { String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        return stride(from: 0, to: address.count, by: 2).map {
+            String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16)
+        }
+        .joined(separator: ":")
     }
 }

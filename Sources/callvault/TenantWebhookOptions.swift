@@ -11,12 +11,16 @@ struct TenantWebhookOptions: ParsableArguments {
         help: ArgumentHelp(
             "Where the tenant's events are POSTed, signed (https://; http:// only with --webhook-allow-private), "
                 + "or 'none' to stop sending them.",
-            valueName: "URL|none"))
+            valueName: "URL|none"
+        )
+    )
     var webhookUrl: String?
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Let the webhook URL resolve to private, loopback or link-local addresses (refused by default: SSRF guard).")
+        help:
+            "Let the webhook URL resolve to private, loopback or link-local addresses (refused by default: SSRF guard)."
+    )
     var webhookAllowPrivate: Bool?
 
     @Flag(help: "tenant set: a new signing secret (printed once); the old one keeps signing beside it for the overlap.")
@@ -58,7 +62,13 @@ struct TenantWebhookOptions: ParsableArguments {
             let fresh: (wrapped: WebhookEndpoint.WrappedSecret, shown: String)
             do { fresh = try keyStore.newWebhookSecret(tenantID: tenantID) } catch { throw CLIError(error) }
             shown = fresh.shown
-            endpoint = WebhookEndpoint(tenantId: tenantID, url: url, allowPrivate: allowPrivate, secret: fresh.wrapped, updatedAt: now)
+            endpoint = WebhookEndpoint(
+                tenantId: tenantID,
+                url: url,
+                allowPrivate: allowPrivate,
+                secret: fresh.wrapped,
+                updatedAt: now
+            )
             if let current {
                 endpoint.previousSecret = current.secret
                 endpoint.previousUntil = now.addingTimeInterval(webhookSecretOverlapHours * 3600)
@@ -78,7 +88,9 @@ struct TenantWebhookOptions: ParsableArguments {
         guard let parsed = URL(string: url) else { throw CLIError.usage("the webhook URL does not parse") }
         do { try WebhookTargetGuard.check(parsed, allowPrivate: allowPrivate) } catch {
             if error.code == .unresolved {
-                CLIError.writeToStandardError("callvault: warning: \(error.message); it is checked again before each delivery\n")
+                CLIError.writeToStandardError(
+                    "callvault: warning: \(error.message); it is checked again before each delivery\n"
+                )
                 return
             }
             throw CLIError.usage(error.message, hint: "give a public https:// receiver, or --webhook-allow-private")

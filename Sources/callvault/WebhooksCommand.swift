@@ -31,7 +31,10 @@ struct WebhooksCommand: AsyncParsableCommand {
             try await CatalogCommandSupport.runAsync {
                 try await options.withStore { catalog in
                     let deliveries = try await catalog.webhooks.deliveries(
-                        tenantID: tenant, state: state.flatMap(WebhookDeliveryState.init(rawValue:)), limit: limit)
+                        tenantID: tenant,
+                        state: state.flatMap(WebhookDeliveryState.init(rawValue:)),
+                        limit: limit
+                    )
                     if json {
                         try CatalogCommandSupport.printJSON(["webhooks": deliveries])
                         return
@@ -40,11 +43,13 @@ struct WebhooksCommand: AsyncParsableCommand {
                         header: ["ID", "TYPE", "TENANT", "CALL", "STATE", "ATTEMPTS", "NEXT-ATTEMPT", "LAST-ERROR"],
                         rows: deliveries.map {
                             [
-                                $0.id, $0.type.rawValue, $0.tenantId, $0.callId ?? "", $0.state.rawValue, String($0.attempts),
+                                $0.id, $0.type.rawValue, $0.tenantId, $0.callId ?? "", $0.state.rawValue,
+                                String($0.attempts),
                                 $0.state == .pending ? CatalogCommandSupport.format($0.nextAttemptAt) : "",
                                 $0.lastError ?? "",
                             ]
-                        })
+                        }
+                    )
                 }
             }
         }
@@ -52,7 +57,8 @@ struct WebhooksCommand: AsyncParsableCommand {
 
     struct Redeliver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send delivered or dead-lettered events again (same webhook-id), with a fresh retry window.")
+            abstract: "Send delivered or dead-lettered events again (same webhook-id), with a fresh retry window."
+        )
 
         @OptionGroup var options: DataOptions
         @Argument(help: "Event ids (msg_…; see `callvault webhooks list --state dead`).") var ids: [String]

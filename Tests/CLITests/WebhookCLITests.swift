@@ -44,7 +44,10 @@ struct WebhookCLITests {
         let shown = try cli.run(["tenant", "show", id, "--json"])
         #expect(shown.stdout.contains("127.0.0.1:9/hooks") && !shown.stdout.contains("whsec_"))
         let catalogBytes = try Data(contentsOf: URL(fileURLWithPath: DataDirectory(path: data).catalogPath))
-        #expect(catalogBytes.range(of: Data(base64Encoded: String(first.dropFirst(6)))!) == nil, "the raw secret is not in the catalog")
+        #expect(
+            catalogBytes.range(of: Data(base64Encoded: String(first.dropFirst(6)))!) == nil,
+            "the raw secret is not in the catalog"
+        )
 
         let rotated = try cli.run(["tenant", "set", id, "--rotate-webhook-secret", "--json"]).json()
         let second = try #require(rotated["webhookSecret"] as? String)
@@ -68,14 +71,20 @@ struct WebhookCLITests {
         defer { root.remove() }
         let (data, cli) = try Self.initialised(root)
         let id = try #require(
-            try cli.run(["tenant", "add", "acme", "--webhook-url", "http://127.0.0.1:9/h", "--webhook-allow-private", "--json"])
-                .json()["id"] as? String)
+            try cli.run([
+                "tenant", "add", "acme", "--webhook-url", "http://127.0.0.1:9/h", "--webhook-allow-private", "--json",
+            ])
+            .json()["id"] as? String
+        )
         let executable = try #require(Repository.callvault)
 
         // Killed after the call.started row was written, before its transaction committed: no call, no row.
         let killed = try ChildProcess.run(
-            executable, ["_record-sample", "--tenant", id, "--seconds", "1"],
-            environment: ["CALLVAULT_DATA": data, "CALLVAULT_FAILPOINTS": Failpoint.webhookQueued.rawValue], timeout: .seconds(60))
+            executable,
+            ["_record-sample", "--tenant", id, "--seconds", "1"],
+            environment: ["CALLVAULT_DATA": data, "CALLVAULT_FAILPOINTS": Failpoint.webhookQueued.rawValue],
+            timeout: .seconds(60)
+        )
         #expect(killed.signalled && killed.status == SIGKILL, "\(killed.stderr)")
         let catalog = try Catalog(path: DataDirectory(path: data).catalogPath)
         #expect(try catalog.callSummaries().isEmpty, "the call rolled back with its event")
@@ -83,10 +92,16 @@ struct WebhookCLITests {
 
         // Without the failpoint both commit.
         let recorded = try ChildProcess.run(
-            executable, ["_record-sample", "--tenant", id, "--seconds", "1"], environment: ["CALLVAULT_DATA": data], timeout: .seconds(60))
+            executable,
+            ["_record-sample", "--tenant", id, "--seconds", "1"],
+            environment: ["CALLVAULT_DATA": data],
+            timeout: .seconds(60)
+        )
         #expect(recorded.status == 0, "\(recorded.stderr)")
         #expect(try catalog.callSummaries().count == 1)
-        let rows = try #require(try cli.run(["webhooks", "list", "--tenant", id, "--json"]).json()["webhooks"] as? [[String: Any]])
+        let rows = try #require(
+            try cli.run(["webhooks", "list", "--tenant", id, "--json"]).json()["webhooks"] as? [[String: Any]]
+        )
         #expect(rows.last?["type"] as? String == "call.started", "\(rows)")
         #expect(rows.allSatisfy { $0["state"] as? String == "pending" })
         let table = try cli.run(["webhooks", "list", "--state", "pending"]).stdout
@@ -97,7 +112,10 @@ struct WebhookCLITests {
         #expect(try cli.run(["webhooks", "list", "--state", "bogus"]).status == 2)
         // Removing the endpoint dead-letters them; they can be redelivered (after setting one again).
         #expect(try cli.run(["tenant", "set", id, "--webhook-url", "none"]).status == 0)
-        #expect((try cli.run(["webhooks", "list", "--state", "dead", "--json"]).json()["webhooks"] as? [Any])?.count == rows.count)
+        #expect(
+            (try cli.run(["webhooks", "list", "--state", "dead", "--json"]).json()["webhooks"] as? [Any])?.count
+                == rows.count
+        )
         let again = try cli.run(["webhooks", "redeliver", pendingID])
         #expect(again.status == 0 && again.stdout.contains("pending"), "\(again.stderr)")
     }

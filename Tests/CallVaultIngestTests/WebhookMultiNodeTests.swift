@@ -13,7 +13,9 @@ import Testing
 @Suite(
     "Webhooks on PostgreSQL",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .serialized, .timeLimit(.minutes(10)))
+    .serialized,
+    .timeLimit(.minutes(10))
+)
 struct WebhookMultiNodeTests {
     @Test func twoNodesSendEveryEventOnceBetweenThem() throws {
         let receiver = try LocalHTTPServer { _, _ in .respond(status: 200, headers: [:], body: Data()) }
@@ -24,11 +26,21 @@ struct WebhookMultiNodeTests {
         let root = try TemporaryDirectory.make("webhook-nodes")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let data = root + "/data"
-        let initialised = try ServeEndToEndTests.cli(["init", "--database", server.settings(database: database).url], data: data)
+        let initialised = try ServeEndToEndTests.cli(
+            ["init", "--database", server.settings(database: database).url],
+            data: data
+        )
         #expect(initialised.status == 0, "\(initialised.stdout)")
         let added = try ServeEndToEndTests.cli(
-            ["tenant", "add", "acme", "--webhook-url", receiver.url.absoluteString, "--webhook-allow-private", "--json"], data: data)
-        let token = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"] as? String
+            [
+                "tenant", "add", "acme", "--webhook-url", receiver.url.absoluteString, "--webhook-allow-private",
+                "--json",
+            ],
+            data: data
+        )
+        let token =
+            try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"]
+            as? String
         let options = ["--webhook-poll-ms", "20"]
         let first = try ServeProcess(data: data, extra: options)
         defer { first.terminate() }
@@ -40,7 +52,12 @@ struct WebhookMultiNodeTests {
             let port = index % 2 == 0 ? first.port : second.port
             let answer = try #require(
                 TestSocketClient(port: port).http(
-                    "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-N\#(index)"}"#))
+                    "POST",
+                    "/v1/calls",
+                    headers: ["Authorization": "Bearer \(token ?? "")"],
+                    body: #"{"callId":"CA-N\#(index)"}"#
+                )
+            )
             #expect(answer.status == 201, "\(answer.body)")
         }
         let sent = poll(timeout: .seconds(60), interval: .milliseconds(100)) {
@@ -53,7 +70,10 @@ struct WebhookMultiNodeTests {
         #expect(try second.stop() == 0)
         let ids = receiver.requests.compactMap { $0.headers["webhook-id"] }
         #expect(ids.count == calls && Set(ids).count == calls, "\(ids.count) requests for \(Set(ids).count) events")
-        let delivered = try server.psql(database: database, "SELECT count(*) FROM webhook_outbox WHERE state = 'delivered'")
+        let delivered = try server.psql(
+            database: database,
+            "SELECT count(*) FROM webhook_outbox WHERE state = 'delivered'"
+        )
         #expect(delivered == String(calls))
     }
 
@@ -64,18 +84,35 @@ struct WebhookMultiNodeTests {
         let root = try TemporaryDirectory.make("webhook-pg-atomic")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let data = root + "/data"
-        #expect(try ServeEndToEndTests.cli(["init", "--database", server.settings(database: database).url], data: data).status == 0)
+        #expect(
+            try ServeEndToEndTests.cli(["init", "--database", server.settings(database: database).url], data: data)
+                .status == 0
+        )
         let added = try ServeEndToEndTests.cli(
-            ["tenant", "add", "acme", "--webhook-url", "http://127.0.0.1:9/h", "--webhook-allow-private", "--json"], data: data)
-        let token = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"] as? String
-        let doomed = try ServeProcess(data: data, environment: ["CALLVAULT_FAILPOINTS": Failpoint.webhookQueued.rawValue])
+            ["tenant", "add", "acme", "--webhook-url", "http://127.0.0.1:9/h", "--webhook-allow-private", "--json"],
+            data: data
+        )
+        let token =
+            try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["token"]
+            as? String
+        let doomed = try ServeProcess(
+            data: data,
+            environment: ["CALLVAULT_FAILPOINTS": Failpoint.webhookQueued.rawValue]
+        )
         defer { doomed.terminate() }
         // No answer: the process dies inside the call's transaction.
         _ = (try? TestSocketClient(port: doomed.port, readTimeout: 2))?.http(
-            "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-K"}"#)
+            "POST",
+            "/v1/calls",
+            headers: ["Authorization": "Bearer \(token ?? "")"],
+            body: #"{"callId":"CA-K"}"#
+        )
         let output = try doomed.child.waitForExit(timeout: .seconds(30))
         #expect(output.signalled && output.status == SIGKILL, "\(output.stderr.suffix(500))")
-        #expect(try server.psql(database: database, "SELECT count(*) FROM calls") == "0", "the call rolled back with its event")
+        #expect(
+            try server.psql(database: database, "SELECT count(*) FROM calls") == "0",
+            "the call rolled back with its event"
+        )
         #expect(try server.psql(database: database, "SELECT count(*) FROM webhook_outbox") == "0")
 
         // Without the failpoint both commit.
@@ -83,10 +120,17 @@ struct WebhookMultiNodeTests {
         defer { alive.terminate() }
         let answer = try #require(
             TestSocketClient(port: alive.port).http(
-                "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token ?? "")"], body: #"{"callId":"CA-K"}"#))
+                "POST",
+                "/v1/calls",
+                headers: ["Authorization": "Bearer \(token ?? "")"],
+                body: #"{"callId":"CA-K"}"#
+            )
+        )
         #expect(answer.status == 201)
         #expect(try alive.stop() == 0)
         #expect(try server.psql(database: database, "SELECT count(*) FROM calls") == "1")
-        #expect(try server.psql(database: database, "SELECT string_agg(type, ',') FROM webhook_outbox") == "call.started")
+        #expect(
+            try server.psql(database: database, "SELECT string_agg(type, ',') FROM webhook_outbox") == "call.started"
+        )
     }
 }

@@ -11,10 +11,16 @@ import Testing
 extension CatalogConformance {
     @Suite("Catalog conformance: webhook outbox (SQLite and PostgreSQL)")
     struct WebhookOutboxConformanceTests {
-        static func endpoint(_ tenant: Tenant, url: String = "https://hooks.example.com/callvault?k=1") -> WebhookEndpoint {
+        static func endpoint(_ tenant: Tenant, url: String = "https://hooks.example.com/callvault?k=1")
+            -> WebhookEndpoint
+        {
             WebhookEndpoint(
-                tenantId: tenant.id, url: url, allowPrivate: false,
-                secret: .init(id: "s1", wrapped: Array(repeating: 7, count: 61)), updatedAt: Date())
+                tenantId: tenant.id,
+                url: url,
+                allowPrivate: false,
+                secret: .init(id: "s1", wrapped: Array(repeating: 7, count: 61)),
+                updatedAt: Date()
+            )
         }
 
         static func payload(_ delivery: WebhookDelivery) throws -> [String: Any] {
@@ -31,30 +37,68 @@ extension CatalogConformance {
                 let acme = try await fixture.tenant("acme")
                 try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
                 let stored = try #require(try await catalog.webhooks.endpoint(tenantID: acme.id))
-                #expect(stored.url == Self.endpoint(acme).url && stored.secret == Self.endpoint(acme).secret && !stored.allowPrivate)
+                #expect(
+                    stored.url == Self.endpoint(acme).url && stored.secret == Self.endpoint(acme).secret
+                        && !stored.allowPrivate
+                )
                 #expect(stored.previousSecret == nil && stored.previousUntil == nil)
                 #expect(try await catalog.webhooks.endpoint(tenantID: quiet.id) == nil)
-                let keys = CallerKeys(hashKey: try .init(randomByteCount: 32), encryptionKey: try .init(randomByteCount: 32))
+                let keys = CallerKeys(
+                    hashKey: try .init(randomByteCount: 32),
+                    encryptionKey: try .init(randomByteCount: 32)
+                )
 
                 for tenant in [quiet, acme] {
                     let call = try await catalog.registerCall(
-                        tenantID: tenant.id, externalID: "CA-\(tenant.name)", callerNumber: "+4930123456789", startedAt: Date(),
-                        actor: "test", callerKeys: keys)
+                        tenantID: tenant.id,
+                        externalID: "CA-\(tenant.name)",
+                        callerNumber: "+4930123456789",
+                        startedAt: Date(),
+                        actor: "test",
+                        callerKeys: keys
+                    )
                     _ = try await catalog.recordConsentEvent(
-                        callID: call.id, kind: .consent, method: .dtmf, at: Date(), frameIndex: 100, timelineMs: 2000, actor: "test")
+                        callID: call.id,
+                        kind: .consent,
+                        method: .dtmf,
+                        at: Date(),
+                        frameIndex: 100,
+                        timelineMs: 2000,
+                        actor: "test"
+                    )
                     let recording = try await catalog.createRecording(
-                        id: nil, callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r-\(tenant.name).cvr",
-                        createdAt: Date(), node: nil, storage: nil)
+                        id: nil,
+                        callID: call.id,
+                        track: .caller,
+                        codec: .g711u,
+                        sampleRate: 8000,
+                        path: "r-\(tenant.name).cvr",
+                        createdAt: Date(),
+                        node: nil,
+                        storage: nil
+                    )
                     _ = try await catalog.completeRecording(
-                        id: recording.id, durationMs: 3000, bytes: 48_096, transcriptionEngine: "whisper", at: Date())
-                    _ = try await catalog.setHold(recordingID: recording.id, held: true, reason: "case 17 of Jane Doe", actor: "test", at: Date())
+                        id: recording.id,
+                        durationMs: 3000,
+                        bytes: 48_096,
+                        transcriptionEngine: "whisper",
+                        at: Date()
+                    )
+                    _ = try await catalog.setHold(
+                        recordingID: recording.id,
+                        held: true,
+                        reason: "case 17 of Jane Doe",
+                        actor: "test",
+                        at: Date()
+                    )
                     try await catalog.endCall(id: call.id, closingPause: nil, at: Date())
                 }
                 let rows = try await catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 100).reversed()
                 #expect(rows.allSatisfy { $0.tenantId == acme.id }, "the tenant without an endpoint got no rows")
                 #expect(
                     rows.map(\.type) == [.callStarted, .consentGranted, .recordingCompleted, .holdSet, .callEnded],
-                    "\(rows.map(\.type.rawValue))")
+                    "\(rows.map(\.type.rawValue))"
+                )
                 #expect(rows.allSatisfy { $0.state == .pending && $0.attempts == 0 && $0.callId == rows.first?.callId })
                 #expect(rows.allSatisfy { $0.id.hasPrefix("msg_") })
                 for row in rows {
@@ -70,7 +114,10 @@ extension CatalogConformance {
                 #expect(try await catalog.webhooks.pendingCount() == 5)
                 // The configuration is audited without the secret or the URL's query.
                 let configured = try await catalog.audit.entries().first { $0.action == .webhookConfigured }
-                #expect(configured?.details.contains("hooks.example.com") == true && configured?.details.contains("k=1") == false)
+                #expect(
+                    configured?.details.contains("hooks.example.com") == true
+                        && configured?.details.contains("k=1") == false
+                )
             }
         }
 
@@ -88,25 +135,65 @@ extension CatalogConformance {
 
                 // One row per call: each call's earliest (call.started); its call.ended waits behind it.
                 let batch = try await webhooks.claim(owner: "node-a", limit: 10, lease: .seconds(60), now: now)
-                #expect(batch.map(\.type) == [.callStarted, .callStarted] && batch.map(\.callId) == [first.id, second.id])
+                #expect(
+                    batch.map(\.type) == [.callStarted, .callStarted] && batch.map(\.callId) == [first.id, second.id]
+                )
                 #expect(batch.allSatisfy { $0.attempts == 1 })
                 // Leased: another node gets nothing, not even the waiting call.ended.
                 #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(60), now: now).isEmpty)
 
                 // A failure puts it back with its backoff; the later event still waits for it.
-                #expect(try await webhooks.markFailed(id: batch[0].id, owner: "node-a", error: "the receiver answered 500", retryAt: now.addingTimeInterval(30), at: now))
-                #expect(try await webhooks.markFailed(id: batch[0].id, owner: "node-a", error: "again", retryAt: nil, at: now) == false, "not held any more")
+                #expect(
+                    try await webhooks.markFailed(
+                        id: batch[0].id,
+                        owner: "node-a",
+                        error: "the receiver answered 500",
+                        retryAt: now.addingTimeInterval(30),
+                        at: now
+                    )
+                )
+                #expect(
+                    try await webhooks.markFailed(
+                        id: batch[0].id,
+                        owner: "node-a",
+                        error: "again",
+                        retryAt: nil,
+                        at: now
+                    ) == false,
+                    "not held any more"
+                )
                 #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(60), now: now).isEmpty)
-                let retried = try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(60), now: now.addingTimeInterval(31))
+                let retried = try await webhooks.claim(
+                    owner: "node-b",
+                    limit: 10,
+                    lease: .seconds(60),
+                    now: now.addingTimeInterval(31)
+                )
                 #expect(retried.map(\.id) == [batch[0].id] && retried.first?.attempts == 2)
                 #expect(try await webhooks.markDelivered(id: batch[0].id, owner: "node-b", at: now))
-                #expect(try await webhooks.markDelivered(id: batch[1].id, owner: "node-b", at: now) == false, "node-a holds it")
+                #expect(
+                    try await webhooks.markDelivered(id: batch[1].id, owner: "node-b", at: now) == false,
+                    "node-a holds it"
+                )
                 #expect(try await webhooks.markDelivered(id: batch[1].id, owner: "node-a", at: now))
 
                 // Now the first call's call.ended is due; it is dead-lettered, then redelivered.
-                let ended = try await webhooks.claim(owner: "node-a", limit: 10, lease: .seconds(60), now: now.addingTimeInterval(32))
+                let ended = try await webhooks.claim(
+                    owner: "node-a",
+                    limit: 10,
+                    lease: .seconds(60),
+                    now: now.addingTimeInterval(32)
+                )
                 #expect(ended.map(\.type) == [.callEnded])
-                #expect(try await webhooks.markFailed(id: ended[0].id, owner: "node-a", error: "no answer within 10 s", retryAt: nil, at: now))
+                #expect(
+                    try await webhooks.markFailed(
+                        id: ended[0].id,
+                        owner: "node-a",
+                        error: "no answer within 10 s",
+                        retryAt: nil,
+                        at: now
+                    )
+                )
                 let dead = try await webhooks.deliveries(tenantID: acme.id, state: .dead, limit: 10)
                 #expect(dead.map(\.id) == [ended[0].id] && dead.first?.lastError == "no answer within 10 s")
                 #expect(try await webhooks.deliveries(tenantID: acme.id, state: .delivered, limit: 10).count == 2)
@@ -117,9 +204,19 @@ extension CatalogConformance {
                 let pendingAgain = await catalogError { try await webhooks.redeliver(id: ended[0].id, at: now) }
                 #expect(pendingAgain?.code == .invalidArgument)
                 // An expired lease lets another node take a row over (at least once).
-                let taken = try await webhooks.claim(owner: "node-a", limit: 10, lease: .seconds(5), now: now.addingTimeInterval(41))
+                let taken = try await webhooks.claim(
+                    owner: "node-a",
+                    limit: 10,
+                    lease: .seconds(5),
+                    now: now.addingTimeInterval(41)
+                )
                 #expect(taken.map(\.id) == [ended[0].id])
-                let takenOver = try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(5), now: now.addingTimeInterval(47))
+                let takenOver = try await webhooks.claim(
+                    owner: "node-b",
+                    limit: 10,
+                    lease: .seconds(5),
+                    now: now.addingTimeInterval(47)
+                )
                 #expect(takenOver.map(\.id) == [ended[0].id] && takenOver.first?.attempts == 2)
 
                 // Removing the endpoint dead-letters what waits; later changes queue nothing.
@@ -138,18 +235,44 @@ extension CatalogConformance {
                 try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
                 let call = try await fixture.call(of: acme)
                 let recording = try await catalog.createRecording(
-                    id: nil, callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr", createdAt: Date(),
-                    node: nil, storage: nil)
-                _ = try await catalog.completeRecording(id: recording.id, durationMs: 1000, bytes: 100, transcriptionEngine: "whisper", at: Date())
-                let policy = JobRetryPolicy(maximumAttempts: 2, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(1))
+                    id: nil,
+                    callID: call.id,
+                    track: .caller,
+                    codec: .g711u,
+                    sampleRate: 8000,
+                    path: "r.cvr",
+                    createdAt: Date(),
+                    node: nil,
+                    storage: nil
+                )
+                _ = try await catalog.completeRecording(
+                    id: recording.id,
+                    durationMs: 1000,
+                    bytes: 100,
+                    transcriptionEngine: "whisper",
+                    at: Date()
+                )
+                let policy = JobRetryPolicy(
+                    maximumAttempts: 2,
+                    baseDelay: .milliseconds(1),
+                    maximumDelay: .milliseconds(1)
+                )
                 for _ in 0..<2 {
-                    let claimed = try await catalog.queue.claim(workerID: "w", engines: nil, limit: 1, lease: .seconds(60))
+                    let claimed = try await catalog.queue.claim(
+                        workerID: "w",
+                        engines: nil,
+                        limit: 1,
+                        lease: .seconds(60)
+                    )
                     let lease = try #require(claimed.first?.lease)
                     _ = try await catalog.queue.fail(lease, error: "engine crashed on /tmp/secret-path", policy: policy)
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 let rows = try await catalog.webhooks.deliveries(tenantID: acme.id, state: nil, limit: 10).reversed()
-                #expect(rows.map(\.type) == [.callStarted, .recordingCompleted, .transcriptFailed, .jobDead], "\(rows.map(\.type.rawValue))")
+                #expect(
+                    rows.map(\.type) == [.callStarted, .recordingCompleted, .transcriptFailed, .jobDead],
+                    "\(rows.map(\.type.rawValue))"
+                )
                 #expect(rows.allSatisfy { !$0.payload.contains("secret-path") }, "the job's error is not sent")
             }
         }
@@ -164,27 +287,64 @@ extension CatalogConformance {
                 try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
                 let call = try await fixture.call(of: acme)
                 let recording = try await catalog.createRecording(
-                    id: nil, callID: call.id, track: .bot, codec: .g711u, sampleRate: 8000, path: "r.cvr", createdAt: Date(),
-                    node: nil, storage: nil)
+                    id: nil,
+                    callID: call.id,
+                    track: .bot,
+                    codec: .g711u,
+                    sampleRate: 8000,
+                    path: "r.cvr",
+                    createdAt: Date(),
+                    node: nil,
+                    storage: nil
+                )
                 try await catalog.finishRecording(id: recording.id, state: .interrupted, durationMs: 500, bytes: 10)
                 try await catalog.insertTranscript(
                     TranscriptRecord(
-                        id: "t-1", callId: call.id, tenantId: acme.id, engine: "whisper", path: "t.cvt", createdAt: Date(),
-                        expiresAt: Date().addingTimeInterval(86_400)),
-                    actor: "test", details: ["words": "12"])
-                _ = try await catalog.markRecordingsShredded(ids: [recording.id], actor: "test", reason: "erased", at: Date())
-                _ = try await catalog.audit.append(
-                    AuditEvent(actor: "test", action: .subjectExported, tenantID: acme.id, subjectID: "export-1", details: ["calls": "1"]))
+                        id: "t-1",
+                        callId: call.id,
+                        tenantId: acme.id,
+                        engine: "whisper",
+                        path: "t.cvt",
+                        createdAt: Date(),
+                        expiresAt: Date().addingTimeInterval(86_400)
+                    ),
+                    actor: "test",
+                    details: ["words": "12"]
+                )
+                _ = try await catalog.markRecordingsShredded(
+                    ids: [recording.id],
+                    actor: "test",
+                    reason: "erased",
+                    at: Date()
+                )
                 _ = try await catalog.audit.append(
                     AuditEvent(
-                        actor: "test", action: .subjectErased, tenantID: acme.id, subjectID: "ER-42",
-                        details: ["calls": call.id, "recordingsErased": "1", "transcriptsErased": "0"]))
-                let rows = Array(try await catalog.webhooks.deliveries(tenantID: acme.id, state: nil, limit: 20).reversed())
+                        actor: "test",
+                        action: .subjectExported,
+                        tenantID: acme.id,
+                        subjectID: "export-1",
+                        details: ["calls": "1"]
+                    )
+                )
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "test",
+                        action: .subjectErased,
+                        tenantID: acme.id,
+                        subjectID: "ER-42",
+                        details: ["calls": call.id, "recordingsErased": "1", "transcriptsErased": "0"]
+                    )
+                )
+                let rows = Array(
+                    try await catalog.webhooks.deliveries(tenantID: acme.id, state: nil, limit: 20).reversed()
+                )
                 #expect(
                     rows.map(\.type) == [
                         .callStarted, .recordingInterrupted, .transcriptCompleted, .recordingShredded, .subjectExported,
                         .subjectErased,
-                    ], "\(rows.map(\.type.rawValue))")
+                    ],
+                    "\(rows.map(\.type.rawValue))"
+                )
                 #expect(rows[3].callId == call.id, "a recording's event carries its call")
                 #expect(rows[4].callId == nil && rows[5].callId == nil)
                 let erased = try #require(try Self.payload(rows[5])["data"] as? [String: Any])
@@ -213,4 +373,3 @@ extension CatalogConformance {
         }
     }
 }
-

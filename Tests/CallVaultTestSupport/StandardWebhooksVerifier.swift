@@ -24,9 +24,14 @@ public enum StandardWebhooksVerifier {
         let environment = ProcessInfo.processInfo.environment
         let cache = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
         for case let candidate? in [
-            environment["CALLVAULT_TEST_STANDARDWEBHOOKS_PYTHON"], cache + "/callvault/standardwebhooks/venv/bin/python",
+            environment["CALLVAULT_TEST_STANDARDWEBHOOKS_PYTHON"],
+            cache + "/callvault/standardwebhooks/venv/bin/python",
         ] where FileManager.default.isExecutableFile(atPath: candidate) {
-            if (try? ChildProcess.run(URL(fileURLWithPath: candidate), ["-c", "import standardwebhooks"], timeout: .seconds(30)).status) == 0 {
+            if (try? ChildProcess.run(
+                URL(fileURLWithPath: candidate),
+                ["-c", "import standardwebhooks"],
+                timeout: .seconds(30)
+            ).status) == 0 {
                 return candidate
             }
         }
@@ -46,15 +51,24 @@ public enum StandardWebhooksVerifier {
         try JSONSerialization.data(withJSONObject: items).write(to: URL(fileURLWithPath: input))
         let scriptPath = directory.appending("verify.py")
         try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        let output = try ChildProcess.run(URL(fileURLWithPath: python), [scriptPath, secret, input], timeout: .seconds(60))
-        guard output.status == 0 else { throw ChildProcessError("standardwebhooks verifier failed: \(output.stderr.suffix(500))") }
+        let output = try ChildProcess.run(
+            URL(fileURLWithPath: python),
+            [scriptPath, secret, input],
+            timeout: .seconds(60)
+        )
+        guard output.status == 0 else {
+            throw ChildProcessError("standardwebhooks verifier failed: \(output.stderr.suffix(500))")
+        }
         return output.stdout.split(separator: "\n").map(String.init)
     }
 
     /// Records the missing library as a test failure, or prints a loud skip under `CALLVAULT_SKIP_SERVICES=1`.
     public static func reportMissing(_ what: String) -> String {
-        let message = "standardwebhooks is missing: run scripts/services install standardwebhooks (or set CALLVAULT_SKIP_SERVICES=1) — \(what)"
-        if !Services.required { print("⚠️  SKIPPED: \(what) — standardwebhooks is not installed and CALLVAULT_SKIP_SERVICES=1") }
+        let message =
+            "standardwebhooks is missing: run scripts/services install standardwebhooks (or set CALLVAULT_SKIP_SERVICES=1) — \(what)"
+        if !Services.required {
+            print("⚠️  SKIPPED: \(what) — standardwebhooks is not installed and CALLVAULT_SKIP_SERVICES=1")
+        }
         return message
     }
 }

@@ -19,13 +19,23 @@ struct WebhookDispatcherTests {
         let (tenant, _) = try site.addTenant("acme")
         let (wrapped, shown) = try site.keyStore.newWebhookSecret(tenantID: tenant.id)
         try await site.catalog.webhooks.setEndpoint(
-            WebhookEndpoint(tenantId: tenant.id, url: url, allowPrivate: allowPrivate, secret: wrapped, updatedAt: Date()),
-            actor: "test", at: Date())
+            WebhookEndpoint(
+                tenantId: tenant.id,
+                url: url,
+                allowPrivate: allowPrivate,
+                secret: wrapped,
+                updatedAt: Date()
+            ),
+            actor: "test",
+            at: Date()
+        )
         return (site, tenant, shown)
     }
 
     static func dispatcher(
-        _ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5),
+        _ site: TestDataDirectory,
+        retry: WebhookRetryPolicy = WebhookRetryPolicy(),
+        timeout: Duration = .seconds(5),
         trust: String? = nil
     ) throws -> WebhookDispatcher {
         var configuration = WebhookDispatcher.Configuration(node: "node-test")
@@ -33,13 +43,20 @@ struct WebhookDispatcherTests {
         configuration.requestTimeout = timeout
         configuration.additionalTrustRootsFile = trust
         return try WebhookDispatcher(
-            store: site.catalog.webhooks, keyStore: site.keyStore, configuration: configuration, logger: Logger(label: "test"))
+            store: site.catalog.webhooks,
+            keyStore: site.keyStore,
+            configuration: configuration,
+            logger: Logger(label: "test")
+        )
     }
 
     /// Runs `body` with a dispatcher on `site`, shutting it down after (its HTTP client must be).
     static func withDispatcher(
-        _ site: TestDataDirectory, retry: WebhookRetryPolicy = WebhookRetryPolicy(), timeout: Duration = .seconds(5),
-        trust: String? = nil, _ body: (WebhookDispatcher) async throws -> Void
+        _ site: TestDataDirectory,
+        retry: WebhookRetryPolicy = WebhookRetryPolicy(),
+        timeout: Duration = .seconds(5),
+        trust: String? = nil,
+        _ body: (WebhookDispatcher) async throws -> Void
     ) async throws {
         let dispatcher = try Self.dispatcher(site, retry: retry, timeout: timeout, trust: trust)
         do { try await body(dispatcher) } catch {
@@ -59,7 +76,9 @@ struct WebhookDispatcherTests {
 
     static func verified(_ requests: [LocalHTTPServer.Request], secret: String) throws -> [String]? {
         guard let lines = try StandardWebhooksVerifier.verify(requests, secret: secret) else {
-            if Services.required { Issue.record(Comment(rawValue: StandardWebhooksVerifier.reportMissing("webhook signatures"))) } else {
+            if Services.required {
+                Issue.record(Comment(rawValue: StandardWebhooksVerifier.reportMissing("webhook signatures")))
+            } else {
                 _ = StandardWebhooksVerifier.reportMissing("webhook signatures")
             }
             return nil
@@ -82,7 +101,9 @@ struct WebhookDispatcherTests {
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
         var delivered = false
         try await Self.withDispatcher(
-            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(50), maximumDelay: .milliseconds(200)), timeout: .seconds(1)
+            site,
+            retry: WebhookRetryPolicy(baseDelay: .milliseconds(50), maximumDelay: .milliseconds(200)),
+            timeout: .seconds(1)
         ) { dispatcher in
             delivered = try await Self.drive(dispatcher) {
                 try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
@@ -94,14 +115,21 @@ struct WebhookDispatcherTests {
         #expect(requests.count == 3)
         // The same message id on every attempt (receivers deduplicate by it), each signed afresh.
         #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == 1)
-        #expect(requests.allSatisfy { $0.requestLine.hasPrefix("POST /hooks ") && $0.headers["content-type"] == "application/json" })
+        #expect(
+            requests.allSatisfy {
+                $0.requestLine.hasPrefix("POST /hooks ") && $0.headers["content-type"] == "application/json"
+            }
+        )
         let row = try #require(try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 1).first)
         #expect(row.attempts == 3 && row.lastError == nil && row.type == .callStarted)
         if let lines = try Self.verified(requests, secret: secret) {
             #expect(lines == ["ok call.started", "ok call.started", "ok call.started"], "\(lines)")
         }
         // A wrong secret is refused by the same library: the check is real.
-        if let wrong = try Self.verified(requests, secret: "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()) {
+        if let wrong = try Self.verified(
+            requests,
+            secret: "whsec_" + Data(repeating: 1, count: 32).base64EncodedString()
+        ) {
             #expect(wrong.allSatisfy { $0.hasPrefix("refused") }, "\(wrong)")
         }
     }
@@ -109,30 +137,38 @@ struct WebhookDispatcherTests {
     @Test func aDeliveryThatKeepsFailingIsDeadLetteredAfterTheGiveUpTimeAndCanBeRedelivered() async throws {
         let failing = ManagedCounter()
         let receiver = try LocalHTTPServer { _, _ in
-            failing.value < 1_000_000 ? .respond(status: 503, headers: [:], body: Data()) : .respond(status: 200, headers: [:], body: Data())
+            failing.value < 1_000_000
+                ? .respond(status: 503, headers: [:], body: Data()) : .respond(status: 200, headers: [:], body: Data())
         }
         defer { receiver.stop() }
         let (site, tenant, _) = try await Self.site(url: receiver.url.absoluteString)
         defer { site.temporary.remove() }
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
         try await Self.withDispatcher(
-            site, retry: WebhookRetryPolicy(baseDelay: .milliseconds(20), maximumDelay: .milliseconds(100), giveUpAfter: .milliseconds(700))
+            site,
+            retry: WebhookRetryPolicy(
+                baseDelay: .milliseconds(20),
+                maximumDelay: .milliseconds(100),
+                giveUpAfter: .milliseconds(700)
+            )
         ) { dispatcher in
-        let dead = try await Self.drive(dispatcher) {
-            try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 10).count == 1
-        }
-        #expect(dead)
-        let row = try #require(try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 1).first)
-        #expect(row.attempts >= 3 && row.lastError == "status: the receiver answered 503", "\(row)")
-        #expect(receiver.requests.count == row.attempts)
-        // Fixed receiver, redelivered by hand: delivered under the same id.
-        failing.value = 2_000_000
-        _ = try await site.catalog.webhooks.redeliver(id: row.id, at: Date())
-        let redelivered = try await Self.drive(dispatcher) {
-            try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
-        }
-        #expect(redelivered)
-        #expect(receiver.requests.last?.headers["webhook-id"] == row.id)
+            let dead = try await Self.drive(dispatcher) {
+                try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 10).count == 1
+            }
+            #expect(dead)
+            let row = try #require(
+                try await site.catalog.webhooks.deliveries(tenantID: nil, state: .dead, limit: 1).first
+            )
+            #expect(row.attempts >= 3 && row.lastError == "status: the receiver answered 503", "\(row)")
+            #expect(receiver.requests.count == row.attempts)
+            // Fixed receiver, redelivered by hand: delivered under the same id.
+            failing.value = 2_000_000
+            _ = try await site.catalog.webhooks.redeliver(id: row.id, at: Date())
+            let redelivered = try await Self.drive(dispatcher) {
+                try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
+            }
+            #expect(redelivered)
+            #expect(receiver.requests.last?.headers["webhook-id"] == row.id)
         }
     }
 
@@ -140,7 +176,10 @@ struct WebhookDispatcherTests {
         let receiver = try LocalHTTPServer { _, _ in .respond(status: 200, headers: [:], body: Data()) }
         defer { receiver.stop() }
         // https (so the URL's form is accepted) to a loopback address, private targets not allowed.
-        let (site, tenant, _) = try await Self.site(url: "https://127.0.0.1:\(receiver.port)/hooks", allowPrivate: false)
+        let (site, tenant, _) = try await Self.site(
+            url: "https://127.0.0.1:\(receiver.port)/hooks",
+            allowPrivate: false
+        )
         defer { site.temporary.remove() }
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
         try await Self.withDispatcher(site) { dispatcher in
@@ -152,16 +191,25 @@ struct WebhookDispatcherTests {
         let row = try #require(try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 1).first)
         #expect(row.lastError?.contains("SSRF guard") == true && row.lastError?.contains("127.0.0.1") == true, "\(row)")
         #expect(receiver.requests.isEmpty)
-        for address in ["10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1"] {
+        for address in [
+            "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+        ] {
             let bytes = address.split(separator: ".").map { UInt8($0)! }
             #expect(WebhookURLCheck.isPrivate(bytes), "\(address)")
         }
         #expect(!WebhookURLCheck.isPrivate([93, 184, 216, 34]) && !WebhookURLCheck.isPrivate([8, 8, 8, 8]))
         #expect(WebhookURLCheck.isPrivate(Array(repeating: 0, count: 15) + [1]), "::1")
         #expect(WebhookURLCheck.isPrivate([0xfe, 0x80] + Array(repeating: 0, count: 14)), "fe80::")
-        #expect(WebhookURLCheck.isPrivate(Array(repeating: 0, count: 10) + [0xff, 0xff, 127, 0, 0, 1]), "::ffff:127.0.0.1")
-        #expect(throws: CatalogError.self) { try WebhookURLCheck.checkSyntax("http://hooks.example.com/", allowPrivate: false) }
-        #expect(throws: CatalogError.self) { try WebhookURLCheck.checkSyntax("https://user:pw@hooks.example.com/", allowPrivate: false) }
+        #expect(
+            WebhookURLCheck.isPrivate(Array(repeating: 0, count: 10) + [0xff, 0xff, 127, 0, 0, 1]),
+            "::ffff:127.0.0.1"
+        )
+        #expect(throws: CatalogError.self) {
+            try WebhookURLCheck.checkSyntax("http://hooks.example.com/", allowPrivate: false)
+        }
+        #expect(throws: CatalogError.self) {
+            try WebhookURLCheck.checkSyntax("https://user:pw@hooks.example.com/", allowPrivate: false)
+        }
         try WebhookURLCheck.checkSyntax("http://127.0.0.1:9/", allowPrivate: true)
     }
 
@@ -184,9 +232,14 @@ struct WebhookDispatcherTests {
             #expect(sent)
         }
         let signature = try #require(receiver.requests.first?.headers["webhook-signature"])
-        #expect(signature.split(separator: " ").count == 2 && signature.split(separator: " ").allSatisfy { $0.hasPrefix("v1,") })
+        #expect(
+            signature.split(separator: " ").count == 2
+                && signature.split(separator: " ").allSatisfy { $0.hasPrefix("v1,") }
+        )
         for secret in [oldSecret, newSecret] {
-            if let lines = try Self.verified(receiver.requests, secret: secret) { #expect(lines == ["ok call.started"], "\(lines)") }
+            if let lines = try Self.verified(receiver.requests, secret: secret) {
+                #expect(lines == ["ok call.started"], "\(lines)")
+            }
         }
         // Our own signer agrees with the library on a known message.
         let key = try WebhookSigner.secret(fromShown: newSecret)

@@ -40,9 +40,12 @@ struct WebhookHTTPSTests {
         let made = try ChildProcess.run(
             URL(fileURLWithPath: "/usr/bin/openssl"),
             [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", cert,
                 "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            ], timeout: .seconds(60))
+            ],
+            timeout: .seconds(60)
+        )
         #expect(made.status == 0, "\(made.stderr)")
         let script = directory.appending("receiver.py")
         try Data(Self.receiverScript.utf8).write(to: URL(fileURLWithPath: script))
@@ -58,8 +61,15 @@ struct WebhookHTTPSTests {
         let (wrapped, secret) = try site.keyStore.newWebhookSecret(tenantID: tenant.id)
         try await site.catalog.webhooks.setEndpoint(
             WebhookEndpoint(
-                tenantId: tenant.id, url: "https://127.0.0.1:\(port)/hooks", allowPrivate: true, secret: wrapped, updatedAt: Date()),
-            actor: "test", at: Date())
+                tenantId: tenant.id,
+                url: "https://127.0.0.1:\(port)/hooks",
+                allowPrivate: true,
+                secret: wrapped,
+                updatedAt: Date()
+            ),
+            actor: "test",
+            at: Date()
+        )
         _ = try site.catalog.registerCall(tenantID: tenant.id, externalID: "CA-1")
 
         // Without the CA: the certificate does not verify; the attempt fails and waits for a retry.
@@ -67,8 +77,13 @@ struct WebhookHTTPSTests {
         try await WebhookDispatcherTests.withDispatcher(site, retry: quick) { dispatcher in
             await dispatcher.pass()
         }
-        let refused = try #require(try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 1).first)
-        #expect(refused.state == .pending && refused.attempts == 1 && refused.lastError?.hasPrefix("transport") == true, "\(refused)")
+        let refused = try #require(
+            try await site.catalog.webhooks.deliveries(tenantID: nil, state: nil, limit: 1).first
+        )
+        #expect(
+            refused.state == .pending && refused.attempts == 1 && refused.lastError?.hasPrefix("transport") == true,
+            "\(refused)"
+        )
         #expect(!FileManager.default.fileExists(atPath: received), "nothing reached the receiver")
 
         // With it: delivered, signed.
@@ -82,8 +97,10 @@ struct WebhookHTTPSTests {
         #expect(lines.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         let request = LocalHTTPServer.Request(
-            requestLine: object["line"] as? String ?? "", headers: object["headers"] as? [String: String] ?? [:],
-            body: Data((object["body"] as? String ?? "").utf8))
+            requestLine: object["line"] as? String ?? "",
+            headers: object["headers"] as? [String: String] ?? [:],
+            body: Data((object["body"] as? String ?? "").utf8)
+        )
         #expect(request.requestLine.hasPrefix("POST /hooks"))
         if let verdicts = try WebhookDispatcherTests.verified([request], secret: secret) {
             #expect(verdicts == ["ok call.started"], "\(verdicts)")
