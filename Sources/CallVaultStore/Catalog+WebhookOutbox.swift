@@ -27,6 +27,8 @@ extension Catalog {
             )
         }
         let at = at.catalogPrecision
+        // Due now by the wall clock, whatever time the change carries (a sweep run with `--now` in the future).
+        let now = Date().catalogPrecision
         try db.cachedStatement(
             sql: """
                 INSERT INTO webhook_outbox (id, tenant_id, call_id, type, payload, next_attempt_at, armed_at, created_at)
@@ -35,7 +37,7 @@ extension Catalog {
         ).execute(arguments: [
             WebhookEventDraft.newID(), draft.tenantID, callID, draft.type.rawValue,
             draft.payload(callID: callID, at: at),
-            at, at, at,
+            now, now, now,
         ])
         Failpoint.webhookQueued.hit()
     }

@@ -11,6 +11,8 @@ extension PostgresCatalog {
         async throws
     {
         let at = at.postgresPrecision
+        // Due now by the wall clock, whatever time the change carries (a sweep run with `--now` in the future).
+        let now = Date().postgresPrecision
         var callID: String?
         switch draft.call {
         case .none: break
@@ -35,7 +37,7 @@ extension PostgresCatalog {
         for try await _ in try await connection.query(
             """
             INSERT INTO webhook_outbox (id, tenant_id, call_id, type, payload, next_attempt_at, armed_at, created_at)
-            SELECT \(id), \(draft.tenantID), \(callID), \(draft.type.rawValue), \(payload), \(at), \(at), \(at)
+            SELECT \(id), \(draft.tenantID), \(callID), \(draft.type.rawValue), \(payload), \(now), \(now), \(now)
             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = \(draft.tenantID))
             RETURNING id
             """,
