@@ -26,7 +26,7 @@ struct TenantWebhookOptions: ParsableArguments {
     @Flag(help: "tenant set: a new signing secret (printed once); the old one keeps signing beside it for the overlap.")
     var rotateWebhookSecret = false
 
-    @Option(help: "Hours the rotated-out secret keeps signing beside the new one (default 24).")
+    @Option(help: "Hours the rotated-out secret keeps signing beside the new one.")
     var webhookSecretOverlapHours = 24.0
 
     var touchesWebhook: Bool { webhookUrl != nil || webhookAllowPrivate != nil || rotateWebhookSecret }

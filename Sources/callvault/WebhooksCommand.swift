@@ -17,7 +17,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
         @Option(help: "Only this tenant's events.") var tenant: String?
         @Option(help: "Only events in this state: pending, delivered or dead.") var state: String?
-        @Option(help: "At most this many events (default 100).") var limit = 100
+        @Option(help: "At most this many events.") var limit = 100
         @Flag(help: "Print one JSON document (with each event's payload).") var json = false
 
         func validate() throws {
