@@ -25,13 +25,13 @@ public struct WebhookRetryPolicy: Sendable, Equatable {
         self.giveUpAfter = giveUpAfter
     }
 
-    /// When to try again after the `attempts`-th failure at `now`, or nil to dead-letter the event
-    /// (its give-up time, counted from `armedAt`, has passed). `random` is in 0..<1.
-    public func retryAt(afterAttempt attempts: Int, armedAt: Date, now: Date, random: Double) -> Date? {
+    /// How long to wait after the `attempts`-th failure at `now` before trying again, or nil to dead-letter
+    /// the event (its give-up time, counted from `armedAt`, has passed). `random` is in 0..<1.
+    public func delay(afterAttempt attempts: Int, armedAt: Date, now: Date, random: Double) -> Duration? {
         guard now < armedAt.addingTimeInterval(Self.seconds(giveUpAfter)) else { return nil }
         let base = Self.seconds(baseDelay)
         let exponential = min(Self.seconds(maximumDelay), base * Double(1 << min(max(attempts - 1, 0), 30)))
-        return now.addingTimeInterval(max(0, exponential * (1 + jitter * (2 * random - 1))))
+        return .milliseconds(Int64(max(0, exponential * (1 + jitter * (2 * random - 1))) * 1000))
     }
 
     /// A duration in seconds.

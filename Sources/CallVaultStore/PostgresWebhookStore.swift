@@ -120,32 +120,30 @@ public struct PostgresWebhookStore: WebhookStore {
         }
     }
 
-    public func claim(owner: String, limit: Int, lease: Duration, now: Date) async throws(CatalogError)
-        -> [WebhookDelivery]
-    {
-        let now = now.postgresPrecision
-        let until = now.addingTimeInterval(WebhookRetryPolicy.seconds(lease)).postgresPrecision
+    public func claim(owner: String, limit: Int, lease: Duration) async throws(CatalogError) -> [WebhookDelivery] {
+        let seconds = WebhookRetryPolicy.seconds(lease)
         let catalog = self.catalog
         return try await catalog.perform("claim webhook deliveries") {
-            // The oldest due rows, skipping rows another node is claiming; a row waits while an earlier row of
-            // its call is pending (leased or not), so a call's events go out in order.
+            // The oldest due rows by the database's clock, skipping rows another node is claiming; a row waits
+            // while an earlier row of its call is pending (leased or not), so a call's events go out in order.
             let rows = try await catalog.client.query(
                 PostgresQuery(
                     unsafeSQL: """
                         WITH due AS (
                             SELECT o.seq FROM webhook_outbox o
-                            WHERE o.state = 'pending' AND o.next_attempt_at <= $1
-                                AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= $1)
+                            WHERE o.state = 'pending' AND o.next_attempt_at <= now()
+                                AND (o.lease_expires_at IS NULL OR o.lease_expires_at <= now())
                                 AND (o.call_id IS NULL OR NOT EXISTS (
                                     SELECT 1 FROM webhook_outbox p
                                     WHERE p.call_id = o.call_id AND p.state = 'pending' AND p.seq < o.seq))
-                            ORDER BY o.seq LIMIT $2
+                            ORDER BY o.seq LIMIT $1
                             FOR UPDATE SKIP LOCKED)
-                        UPDATE webhook_outbox w SET lease_owner = $3, lease_expires_at = $4, attempts = w.attempts + 1
+                        UPDATE webhook_outbox w SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+                            attempts = w.attempts + 1
                         FROM due WHERE w.seq = due.seq
                         RETURNING \(Self.deliveryColumns.split(separator: ",").map { "w." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
                         """,
-                    binds: try PostgresCatalog.binds(now, limit, owner, until)
+                    binds: try PostgresCatalog.binds(limit, owner, seconds)
                 ),
                 logger: catalog.logger
             )
@@ -153,13 +151,13 @@ public struct PostgresWebhookStore: WebhookStore {
         }
     }
 
-    public func markDelivered(id: String, owner: String, at: Date) async throws(CatalogError) -> Bool {
+    public func markDelivered(id: String, owner: String) async throws(CatalogError) -> Bool {
         let catalog = self.catalog
         return try await catalog.perform("mark webhook event \(id) delivered") {
             var changed = false
             for try await _ in try await catalog.client.query(
                 """
-                UPDATE webhook_outbox SET state = 'delivered', delivered_at = \(at.postgresPrecision), last_error = NULL,
+                UPDATE webhook_outbox SET state = 'delivered', delivered_at = now(), last_error = NULL,
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND state = 'pending' AND lease_owner = \(owner)
                 RETURNING id
@@ -172,18 +170,18 @@ public struct PostgresWebhookStore: WebhookStore {
         }
     }
 
-    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date)
-        async throws(CatalogError)
-        -> Bool
+    public func markFailed(id: String, owner: String, error: String, retryAfter: Duration?)
+        async throws(CatalogError) -> Bool
     {
         let catalog = self.catalog
-        let state = retryAt == nil ? "dead" : "pending"
+        let state = retryAfter == nil ? "dead" : "pending"
+        let delay = retryAfter.map(WebhookRetryPolicy.seconds)
         let message = String(error.prefix(500))
         return try await catalog.perform("record a failed delivery of webhook event \(id)") {
             var changed = false
             for try await _ in try await catalog.client.query(
                 """
-                UPDATE webhook_outbox SET state = \(state), next_attempt_at = COALESCE(\(retryAt?.postgresPrecision), next_attempt_at),
+                UPDATE webhook_outbox SET state = \(state), next_attempt_at = COALESCE(now() + make_interval(secs => \(delay)), next_attempt_at),
                     last_error = \(message), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND state = 'pending' AND lease_owner = \(owner)
                 RETURNING id
@@ -196,20 +194,19 @@ public struct PostgresWebhookStore: WebhookStore {
         }
     }
 
-    public func redeliver(id: String, at: Date) async throws(CatalogError) -> WebhookDelivery {
-        let at = at.postgresPrecision
+    public func redeliver(id: String) async throws(CatalogError) -> WebhookDelivery {
         let catalog = self.catalog
         let found: WebhookDelivery? = try await catalog.perform("redeliver webhook event \(id)") {
             try await Self.deliveries(
                 catalog.client.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            UPDATE webhook_outbox SET state = 'pending', next_attempt_at = $1, armed_at = $1, attempts = 0,
-                                lease_owner = NULL, lease_expires_at = NULL
-                            WHERE id = $2 AND state IN ('delivered', 'dead')
+                            UPDATE webhook_outbox SET state = 'pending', next_attempt_at = now(), armed_at = now(),
+                                attempts = 0, lease_owner = NULL, lease_expires_at = NULL
+                            WHERE id = $1 AND state IN ('delivered', 'dead')
                             RETURNING \(Self.deliveryColumns)
                             """,
-                        binds: try PostgresCatalog.binds(at, id)
+                        binds: try PostgresCatalog.binds(id)
                     ),
                     logger: catalog.logger
                 )

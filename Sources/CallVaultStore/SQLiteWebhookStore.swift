@@ -91,10 +91,8 @@ public struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
-    public func claim(owner: String, limit: Int, lease: Duration, now: Date) async throws(CatalogError)
-        -> [WebhookDelivery]
-    {
-        let now = now.catalogPrecision
+    public func claim(owner: String, limit: Int, lease: Duration) async throws(CatalogError) -> [WebhookDelivery] {
+        let now = Date().catalogPrecision
         let until = now.addingTimeInterval(WebhookRetryPolicy.seconds(lease)).catalogPrecision
         return try catalog.write { db in
             // The oldest due rows; a row waits while an earlier row of its call is pending (per-call order).
@@ -128,8 +126,9 @@ public struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
-    public func markDelivered(id: String, owner: String, at: Date) async throws(CatalogError) -> Bool {
-        try catalog.write { db in
+    public func markDelivered(id: String, owner: String) async throws(CatalogError) -> Bool {
+        let at = Date()
+        return try catalog.write { db in
             try db.execute(
                 sql: """
                     UPDATE webhook_outbox SET state = 'delivered', delivered_at = ?, last_error = NULL, lease_owner = NULL,
@@ -142,11 +141,11 @@ public struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
-    public func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date)
-        async throws(CatalogError)
-        -> Bool
+    public func markFailed(id: String, owner: String, error: String, retryAfter: Duration?)
+        async throws(CatalogError) -> Bool
     {
-        try catalog.write { db in
+        let retryAt = retryAfter.map { Date().addingTimeInterval(WebhookRetryPolicy.seconds($0)) }
+        return try catalog.write { db in
             try db.execute(
                 sql: """
                     UPDATE webhook_outbox SET state = ?, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
@@ -162,8 +161,8 @@ public struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
-    public func redeliver(id: String, at: Date) async throws(CatalogError) -> WebhookDelivery {
-        let at = at.catalogPrecision
+    public func redeliver(id: String) async throws(CatalogError) -> WebhookDelivery {
+        let at = Date().catalogPrecision
         return try catalog.write { db in
             try db.execute(
                 sql: """

@@ -19,16 +19,16 @@ public protocol WebhookStore: Sendable {
     /// Removes a tenant's endpoint; its pending rows are dead-lettered (`endpoint removed`), audited.
     func removeEndpoint(tenantID: String, actor: String, at: Date) async throws(CatalogError)
 
-    /// Claims up to `limit` due rows for `owner` until `now + lease`, counting the attempt: the oldest
-    /// first, none of a call whose earlier event is still pending.
-    func claim(owner: String, limit: Int, lease: Duration, now: Date) async throws(CatalogError) -> [WebhookDelivery]
+    /// Claims up to `limit` due rows for `owner` for `lease`, counting the attempt: the oldest first,
+    /// none of a call whose earlier event is still pending. Due times and leases are judged by the
+    /// database's clock on PostgreSQL (`now()`), so nodes with skewed clocks agree; by this process's on SQLite.
+    func claim(owner: String, limit: Int, lease: Duration) async throws(CatalogError) -> [WebhookDelivery]
     /// Marks a claimed row delivered; false when `owner` no longer holds it (its lease ran out).
-    func markDelivered(id: String, owner: String, at: Date) async throws(CatalogError) -> Bool
-    /// Records a failed attempt of a claimed row: pending again at `retryAt`, or dead when nil.
-    func markFailed(id: String, owner: String, error: String, retryAt: Date?, at: Date) async throws(CatalogError)
-        -> Bool
+    func markDelivered(id: String, owner: String) async throws(CatalogError) -> Bool
+    /// Records a failed attempt of a claimed row: pending again after `retryAfter`, or dead when nil.
+    func markFailed(id: String, owner: String, error: String, retryAfter: Duration?) async throws(CatalogError) -> Bool
     /// Puts a delivered or dead row back in the queue now, with its give-up clock restarted.
-    func redeliver(id: String, at: Date) async throws(CatalogError) -> WebhookDelivery
+    func redeliver(id: String) async throws(CatalogError) -> WebhookDelivery
     /// Rows newest first, optionally one tenant's or in one state, at most `limit`.
     func deliveries(tenantID: String?, state: WebhookDeliveryState?, limit: Int) async throws(CatalogError)
         -> [WebhookDelivery]

@@ -2,7 +2,7 @@ internal import AsyncHTTPClient
 import CallVaultCrypto
 import CallVaultModel
 public import CallVaultStore
-public import Foundation
+import Foundation
 public import Logging
 internal import NIOCore
 internal import NIOHTTP1
@@ -13,12 +13,12 @@ public import ServiceLifecycle
 /// Sends the webhook outbox's due rows to the tenants' receivers, signed per Standard Webhooks: a
 /// `serve` service, on an event loop group of its own (never an ingest loop).
 ///
-/// Each pass claims up to a batch of due rows with a lease (``WebhookStore/claim(owner:limit:lease:now:)``:
+/// Each pass claims up to a batch of due rows with a lease (``WebhookStore/claim(owner:limit:lease:)``:
 /// the oldest first, never a call's event while an earlier one of it is pending), sends them at once, and
 /// records each outcome: a 2xx marks the row delivered; anything else (status, timeout, refused
 /// connection) schedules a retry with exponential backoff and jitter, until the policy's give-up time
-/// (24 h by default) dead-letters it. A target the SSRF guard refuses is dead-lettered at once. A crash or
-/// shutdown mid-send leaves the lease to run out and the row to be sent again under the same
+/// (24 h by default) dead-letters it. A target the SSRF guard refuses is dead-lettered at once. A graceful
+/// shutdown lets the sends in flight finish; a crash mid-send leaves the lease to run out and the row to be sent again under the same
 /// `webhook-id`: delivery is at least once, and receivers deduplicate by that id.
 public final class WebhookDispatcher: Service, Sendable {
     let store: any WebhookStore
@@ -63,25 +63,30 @@ public final class WebhookDispatcher: Service, Sendable {
 
     public func run() async throws {
         logger.info("webhook dispatcher started", metadata: ["node": "\(configuration.node)"])
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let claimed = await self.pass()
-                if claimed == 0 { try? await Task.sleep(for: self.configuration.pollInterval) }
+        // On graceful shutdown the pass in flight finishes (its sends are bounded by the request timeout and
+        // their outcomes recorded, so nothing acknowledged is sent again) and no new rows are claimed; only
+        // the pause between passes is cut short.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let claimed = await pass()
+            if claimed == 0 {
+                let interval = configuration.pollInterval
+                await cancelWhenGracefulShutdown { try? await Task.sleep(for: interval) }
             }
         }
+        // One last pass for what became due while the other services drained (serve stops this one last).
+        if !Task.isCancelled { await pass() }
         await shutdown()
     }
 
     /// One pass: claims a batch, sends it, records the outcomes; returns how many rows it claimed.
     @discardableResult
-    public func pass(now: Date = Date()) async -> Int {
+    public func pass() async -> Int {
         let batch: [WebhookDelivery]
         do {
             batch = try await store.claim(
                 owner: configuration.node,
                 limit: configuration.batchSize,
-                lease: configuration.lease,
-                now: now
+                lease: configuration.lease
             )
             metrics.pending.record(try await store.pendingCount())
         } catch {
@@ -108,7 +113,7 @@ public final class WebhookDispatcher: Service, Sendable {
         do {
             switch outcome {
             case .success:
-                if try await store.markDelivered(id: delivery.id, owner: configuration.node, at: now) {
+                if try await store.markDelivered(id: delivery.id, owner: configuration.node) {
                     metrics.delivered.increment()
                 }
                 logger.debug(
@@ -116,10 +121,12 @@ public final class WebhookDispatcher: Service, Sendable {
                     metadata: ["id": "\(delivery.id)", "type": "\(delivery.type.rawValue)"]
                 )
             case .failure(let error):
-                let retryAt =
+                // The give-up time is judged by this node's clock against the row's armedAt (a 24 h window:
+                // seconds of skew do not matter); the wait itself is counted by the store's clock.
+                let retryAfter =
                     error.code == .refusedTarget || error.code == .endpoint
                     ? nil
-                    : configuration.retry.retryAt(
+                    : configuration.retry.delay(
                         afterAttempt: delivery.attempts,
                         armedAt: delivery.armedAt,
                         now: now,
@@ -129,12 +136,11 @@ public final class WebhookDispatcher: Service, Sendable {
                     id: delivery.id,
                     owner: configuration.node,
                     error: error.description,
-                    retryAt: retryAt,
-                    at: now
+                    retryAfter: retryAfter
                 )
-                if retryAt == nil { metrics.dead.increment() } else { metrics.retried.increment() }
+                if retryAfter == nil { metrics.dead.increment() } else { metrics.retried.increment() }
                 logger.notice(
-                    retryAt == nil ? "webhook dead-lettered" : "webhook delivery failed; will retry",
+                    retryAfter == nil ? "webhook dead-lettered" : "webhook delivery failed; will retry",
                     metadata: [
                         "id": "\(delivery.id)", "tenant": "\(delivery.tenantId)", "attempt": "\(delivery.attempts)",
                         "error": "\(error.description)",
@@ -234,7 +240,7 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     /// Closes the client's connections and the dispatcher's event loop; ``run()`` does it when it ends.
-    /// A dispatcher driven by ``pass(now:)`` alone (tests, tools) must call it before it is released.
+    /// A dispatcher driven by ``pass()`` alone (tests, tools) must call it before it is released.
     public func shutdown() async {
         try? await client.shutdown()
         try? await group.shutdownGracefully()

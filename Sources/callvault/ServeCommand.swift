@@ -253,11 +253,13 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.failure(error.message, hint: "give --webhook-ca-file a PEM file of CA certificates")
         }
+        // The dispatcher first, so it stops last (services stop in reverse order): the events of the calls
+        // the listeners close while draining (recordings sealed complete, calls ended) still go out.
         var services: [any Service] = [
+            dispatcher,
             FlushService(group: flushGroup, metrics: context.metrics),
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
-            dispatcher,
         ]
         if let uploader = SealedFileUploader(catalog: catalog, files: files, logger: logger, live: LiveUploads()) {
             services.append(

@@ -67,7 +67,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             try await CatalogCommandSupport.runAsync {
                 try await options.withStore { catalog in
                     for id in ids {
-                        let delivery = try await catalog.webhooks.redeliver(id: id, at: Date())
+                        let delivery = try await catalog.webhooks.redeliver(id: id)
                         print("webhook \(delivery.id) (\(delivery.type.rawValue)): pending")
                     }
                 }

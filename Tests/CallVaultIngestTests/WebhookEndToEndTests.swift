@@ -172,6 +172,7 @@ struct WebhookEndToEndTests {
         let second = try ServeProcess(data: data, extra: slow)
         defer { second.terminate() }
         #expect(poll(timeout: .seconds(30)) { receiver.requests.count == 2 })
+        // Stopped at once: the send in flight finishes and is recorded before the server exits.
         #expect(try second.stop() == 0)
         #expect(receiver.requests.map { $0.headers["webhook-id"] } == [id, id])
         let delivered = try ServeEndToEndTests.cli(["webhooks", "list", "--state", "delivered", "--json"], data: data)

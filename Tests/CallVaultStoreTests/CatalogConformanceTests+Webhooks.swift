@@ -131,92 +131,66 @@ extension CatalogConformance {
                 let first = try await fixture.call(of: acme, "CA-1")
                 let second = try await fixture.call(of: acme, "CA-2")
                 try await catalog.endCall(id: first.id, closingPause: nil, at: Date())
-                let now = Date().addingTimeInterval(1)
+                let lease = Duration.seconds(60)
 
                 // One row per call: each call's earliest (call.started); its call.ended waits behind it.
-                let batch = try await webhooks.claim(owner: "node-a", limit: 10, lease: .seconds(60), now: now)
+                let batch = try await webhooks.claim(owner: "node-a", limit: 10, lease: lease)
                 #expect(
                     batch.map(\.type) == [.callStarted, .callStarted] && batch.map(\.callId) == [first.id, second.id]
                 )
                 #expect(batch.allSatisfy { $0.attempts == 1 })
                 // Leased: another node gets nothing, not even the waiting call.ended.
-                #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(60), now: now).isEmpty)
+                #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: lease).isEmpty)
 
                 // A failure puts it back with its backoff; the later event still waits for it.
-                #expect(
-                    try await webhooks.markFailed(
-                        id: batch[0].id,
-                        owner: "node-a",
-                        error: "the receiver answered 500",
-                        retryAt: now.addingTimeInterval(30),
-                        at: now
-                    )
+                let failed = try await webhooks.markFailed(
+                    id: batch[0].id,
+                    owner: "node-a",
+                    error: "the receiver answered 500",
+                    retryAfter: .milliseconds(400)
                 )
-                #expect(
-                    try await webhooks.markFailed(
-                        id: batch[0].id,
-                        owner: "node-a",
-                        error: "again",
-                        retryAt: nil,
-                        at: now
-                    ) == false,
-                    "not held any more"
+                #expect(failed)
+                let again = try await webhooks.markFailed(
+                    id: batch[0].id,
+                    owner: "node-a",
+                    error: "again",
+                    retryAfter: nil
                 )
-                #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: .seconds(60), now: now).isEmpty)
-                let retried = try await webhooks.claim(
-                    owner: "node-b",
-                    limit: 10,
-                    lease: .seconds(60),
-                    now: now.addingTimeInterval(31)
-                )
+                #expect(again == false, "not held any more")
+                #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: lease).isEmpty, "still backing off")
+                try await Task.sleep(for: .milliseconds(500))
+                let retried = try await webhooks.claim(owner: "node-b", limit: 10, lease: lease)
                 #expect(retried.map(\.id) == [batch[0].id] && retried.first?.attempts == 2)
-                #expect(try await webhooks.markDelivered(id: batch[0].id, owner: "node-b", at: now))
-                #expect(
-                    try await webhooks.markDelivered(id: batch[1].id, owner: "node-b", at: now) == false,
-                    "node-a holds it"
-                )
-                #expect(try await webhooks.markDelivered(id: batch[1].id, owner: "node-a", at: now))
+                #expect(try await webhooks.markDelivered(id: batch[0].id, owner: "node-b"))
+                #expect(try await webhooks.markDelivered(id: batch[1].id, owner: "node-b") == false, "node-a holds it")
+                #expect(try await webhooks.markDelivered(id: batch[1].id, owner: "node-a"))
 
                 // Now the first call's call.ended is due; it is dead-lettered, then redelivered.
-                let ended = try await webhooks.claim(
-                    owner: "node-a",
-                    limit: 10,
-                    lease: .seconds(60),
-                    now: now.addingTimeInterval(32)
-                )
+                let ended = try await webhooks.claim(owner: "node-a", limit: 10, lease: lease)
                 #expect(ended.map(\.type) == [.callEnded])
-                #expect(
-                    try await webhooks.markFailed(
-                        id: ended[0].id,
-                        owner: "node-a",
-                        error: "no answer within 10 s",
-                        retryAt: nil,
-                        at: now
-                    )
+                let deadLettered = try await webhooks.markFailed(
+                    id: ended[0].id,
+                    owner: "node-a",
+                    error: "no answer within 10 s",
+                    retryAfter: nil
                 )
+                #expect(deadLettered)
                 let dead = try await webhooks.deliveries(tenantID: acme.id, state: .dead, limit: 10)
                 #expect(dead.map(\.id) == [ended[0].id] && dead.first?.lastError == "no answer within 10 s")
                 #expect(try await webhooks.deliveries(tenantID: acme.id, state: .delivered, limit: 10).count == 2)
                 #expect(try await webhooks.pendingCount() == 0)
-                let again = try await webhooks.redeliver(id: ended[0].id, at: now.addingTimeInterval(40))
-                #expect(again.state == .pending && again.attempts == 0 && again.payload == ended[0].payload)
-                #expect(again.armedAt > ended[0].armedAt)
-                let pendingAgain = await catalogError { try await webhooks.redeliver(id: ended[0].id, at: now) }
+                try await Task.sleep(for: .milliseconds(10))
+                let rearmed = try await webhooks.redeliver(id: ended[0].id)
+                #expect(rearmed.state == .pending && rearmed.attempts == 0 && rearmed.payload == ended[0].payload)
+                #expect(rearmed.armedAt > ended[0].armedAt)
+                let pendingAgain = await catalogError { try await webhooks.redeliver(id: ended[0].id) }
                 #expect(pendingAgain?.code == .invalidArgument)
                 // An expired lease lets another node take a row over (at least once).
-                let taken = try await webhooks.claim(
-                    owner: "node-a",
-                    limit: 10,
-                    lease: .seconds(5),
-                    now: now.addingTimeInterval(41)
-                )
+                let taken = try await webhooks.claim(owner: "node-a", limit: 10, lease: .milliseconds(300))
                 #expect(taken.map(\.id) == [ended[0].id])
-                let takenOver = try await webhooks.claim(
-                    owner: "node-b",
-                    limit: 10,
-                    lease: .seconds(5),
-                    now: now.addingTimeInterval(47)
-                )
+                #expect(try await webhooks.claim(owner: "node-b", limit: 10, lease: lease).isEmpty, "still leased")
+                try await Task.sleep(for: .milliseconds(400))
+                let takenOver = try await webhooks.claim(owner: "node-b", limit: 10, lease: lease)
                 #expect(takenOver.map(\.id) == [ended[0].id] && takenOver.first?.attempts == 2)
 
                 // Removing the endpoint dead-letters what waits; later changes queue nothing.
@@ -362,10 +336,9 @@ extension CatalogConformance {
                 let acme = try await fixture.tenant("acme")
                 try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
                 for index in 0..<12 { _ = try await fixture.call(of: acme, "CA-\(index)") }
-                let now = Date().addingTimeInterval(1)
                 let webhooks = catalog.webhooks
-                async let a = webhooks.claim(owner: "node-a", limit: 8, lease: .seconds(60), now: now)
-                async let b = webhooks.claim(owner: "node-b", limit: 8, lease: .seconds(60), now: now)
+                async let a = webhooks.claim(owner: "node-a", limit: 8, lease: .seconds(60))
+                async let b = webhooks.claim(owner: "node-b", limit: 8, lease: .seconds(60))
                 let (first, second) = try await (a, b)
                 #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
                 #expect(first.count + second.count == 12, "\(first.count) + \(second.count)")

@@ -163,7 +163,7 @@ struct WebhookDispatcherTests {
             #expect(receiver.requests.count == row.attempts)
             // Fixed receiver, redelivered by hand: delivered under the same id.
             failing.value = 2_000_000
-            _ = try await site.catalog.webhooks.redeliver(id: row.id, at: Date())
+            _ = try await site.catalog.webhooks.redeliver(id: row.id)
             let redelivered = try await Self.drive(dispatcher) {
                 try await site.catalog.webhooks.deliveries(tenantID: nil, state: .delivered, limit: 10).count == 1
             }
