@@ -116,6 +116,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Webhooks: the dispatcher that sends the catalog's outbox to tenants' receivers, signed per
+        // Standard Webhooks (HMAC from CallVaultCrypto), with async-http-client on its own event loop.
+        .target(
+            name: "CallVaultWebhooks",
+            dependencies: [
+                "CallVaultModel", "CallVaultStore", "CallVaultCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Key providers: where the keys that shredding destroys live (PKCS#11 token, Vault/OpenBao Transit).
         .target(
             name: "CallVaultKeyProviders",
@@ -161,7 +176,7 @@ let package = Package(
             dependencies: [
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
-                "CallVaultRedaction", "CallVaultConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CallVaultRedaction", "CallVaultConsole", "CallVaultWebhooks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -266,6 +281,12 @@ let package = Package(
             dependencies: [
                 "CallVaultConsole", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
                 "CallVaultRecorder", "CallVaultIngest", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "CallVaultWebhooksTests",
+            dependencies: [
+                "CallVaultWebhooks", "CallVaultStore", "CallVaultModel", "CallVaultCrypto", "CallVaultTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",

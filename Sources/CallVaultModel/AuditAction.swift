@@ -48,4 +48,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let operatorRemoved: AuditAction = "operator.removed"
     /// An operator signed in to the web console (`details`: the client address).
     public static let operatorSignedIn: AuditAction = "operator.signed_in"
+    /// A tenant's webhook endpoint was set or changed; `details` name its host and whether the signing
+    /// secret changed (never the secret, nor the URL's path or query, which may carry a receiver's token).
+    public static let webhookConfigured: AuditAction = "webhook.configured"
+    public static let webhookRemoved: AuditAction = "webhook.removed"
 }

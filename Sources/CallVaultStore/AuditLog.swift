@@ -82,6 +82,10 @@ public struct AuditLog: Sendable {
                 Data(prevHash), Data(sealed.hash),
             ]
         )
+        // The webhook event this action reports (if any), in the same transaction as its evidence.
+        if let draft = WebhookEventDraft(auditAction: action, tenantID: tenantID, subjectID: subjectID, details: details) {
+            try Catalog.enqueueWebhook(draft, in: db, at: at)
+        }
         return sealed.entry
     }
 

@@ -84,6 +84,9 @@ extension Catalog {
             guard db.changesCount == 1 else {
                 throw CatalogError(.notFound, "no call with id \(id)")
             }
+            if let tenantID = try String.fetchOne(db, sql: "SELECT tenant_id FROM calls WHERE id = ?", arguments: [id]) {
+                try Self.enqueueWebhook(.callEnded(callID: id, tenantID: tenantID), in: db, at: at)
+            }
             if let closingPause {
                 var span = PausedSpanRow(
                     PausedSpanRecord(callId: id, startMs: closingPause.startMs, endMs: closingPause.endMs))

@@ -228,6 +228,13 @@ extension Catalog {
             guard db.changesCount == 1 else {
                 throw CatalogError(.invalidArgument, "job \(jobID) is not held by worker \(workerID) (its lease expired?)")
             }
+            if state == .failed || state == .dead, let job = try JobRow.fetchOne(db, key: jobID)?.record {
+                try Self.enqueueWebhook(
+                    .jobFailed(
+                        jobID: jobID, callID: job.callId, tenantID: job.tenantId, engine: job.engine, attempts: job.attempts,
+                        dead: state == .dead),
+                    in: db, at: now)
+            }
         }
     }
 }

@@ -126,6 +126,47 @@ extension Catalog {
                     CREATE INDEX calls_by_tenant_started ON calls(tenant_id, started_at DESC, id);
                     """)
         }
+        // v14: webhooks (WebhookStore). A tenant's endpoint with its signing secrets wrapped under the tenant
+        // key (the catalog alone cannot sign), and the outbox its events wait in, written in the transaction
+        // of the change each reports. `armed_at` starts the give-up clock (reset by a redelivery).
+        migrator.registerMigration("v14") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_endpoints (
+                        tenant_id TEXT PRIMARY KEY NOT NULL REFERENCES tenants(id),
+                        url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 2048),
+                        allow_private INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0, 1)),
+                        secret_id TEXT NOT NULL CHECK (length(secret_id) BETWEEN 1 AND 100),
+                        secret_wrapped BLOB NOT NULL,
+                        previous_secret_id TEXT,
+                        previous_secret_wrapped BLOB,
+                        previous_until TEXT,
+                        updated_at TEXT NOT NULL,
+                        CHECK ((previous_secret_id IS NULL) = (previous_secret_wrapped IS NULL))
+                    );
+                    CREATE TABLE webhook_outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 100),
+                        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                        call_id TEXT,
+                        type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
+                        payload TEXT NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        next_attempt_at TEXT NOT NULL,
+                        armed_at TEXT NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at TEXT,
+                        last_error TEXT,
+                        created_at TEXT NOT NULL,
+                        delivered_at TEXT
+                    );
+                    CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_at, seq) WHERE state = 'pending';
+                    CREATE INDEX webhook_outbox_pending_by_call ON webhook_outbox(call_id, seq)
+                        WHERE state = 'pending' AND call_id IS NOT NULL;
+                    CREATE INDEX webhook_outbox_by_tenant ON webhook_outbox(tenant_id, seq);
+                    """)
+        }
         return migrator
     }
 

@@ -132,6 +132,9 @@ extension Catalog {
             sql: "UPDATE recordings SET state = ?, duration_ms = ?, bytes = ? WHERE id = ? AND state = 'recording'",
             arguments: [state.rawValue, durationMs, bytes, id]
         )
+        if let draft = WebhookEventDraft.recordingClosed(recording, state: state, durationMs: durationMs, bytes: bytes) {
+            try enqueueWebhook(draft, in: db, at: Date())
+        }
         return recording
     }
 

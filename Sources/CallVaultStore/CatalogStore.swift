@@ -23,6 +23,9 @@ public protocol CatalogStore: Sendable {
     var queue: any JobQueue { get }
     /// The audit log kept beside the catalog.
     var audit: any AuditStore { get }
+    /// The tenants' webhook endpoints and the outbox their events wait in (same database, so an event is
+    /// queued in the transaction of the change it reports).
+    var webhooks: any WebhookStore { get }
     /// Closes the catalog's connections (PostgreSQL's pool; nothing for SQLite, whose file closes with
     /// the last reference). Nothing opened from it can be used after.
     func close() async
@@ -240,5 +243,6 @@ extension Catalog: CatalogStore {
     public var location: String { path }
     public var queue: any JobQueue { SQLiteJobQueue(catalog: self) }
     public var audit: any AuditStore { SQLiteAuditStore(catalog: self) }
+    public var webhooks: any WebhookStore { SQLiteWebhookStore(catalog: self) }
     public func close() async {}
 }

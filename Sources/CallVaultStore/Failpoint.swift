@@ -13,6 +13,8 @@ public enum Failpoint: String, Sendable, CaseIterable {
     case recoveryScanned = "recovery.scanned"
     /// A multipart upload of a sealed file has sent its first part, not yet the rest nor the completion.
     case uploadPartSent = "upload.part-sent"
+    /// A webhook outbox row is written inside the transaction of the change it reports, not yet committed.
+    case webhookQueued = "webhook.queued"
 
     /// The points named in `CALLVAULT_FAILPOINTS` at start-up.
     static let armed: Set<String> = {

@@ -51,7 +51,8 @@ public final class PostgresAuditStore: AuditStore {
         let settings = self.settings
         let logger = self.logger
         return try await perform("append to the audit log") {
-            try await self.client.withConnection { connection in
+            // A transaction: the webhook event the entry reports (if any) commits with it.
+            try await self.client.withTransaction(logger: logger) { connection in
                 try await Self.append(event, on: connection, settings: settings, logger: logger)
             }
         }
@@ -114,6 +115,11 @@ public final class PostgresAuditStore: AuditStore {
                 "audit entry \(stored.seq) on \(settings.description) was stored with a hash this binary does not "
                     + "compute: run `callvault audit verify`"
             )
+        }
+        if let draft = WebhookEventDraft(
+            auditAction: event.action, tenantID: event.tenantID, subjectID: event.subjectID, details: event.details)
+        {
+            try await PostgresCatalog.enqueueWebhook(draft, on: connection, at: event.at, logger: logger)
         }
         return fields.entry(seq: stored.seq, prevHash: prevHash, hash: hash, fallbackTime: event.at)
     }

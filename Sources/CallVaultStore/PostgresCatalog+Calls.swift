@@ -76,21 +76,25 @@ extension PostgresCatalog {
         let (startMs, endMs) = (closingPause?.startMs, closingPause?.endMs)
         // One statement, so atomic on its own: the call is ended and the pause its end closed is stored,
         // or neither (a call is never shown ended with a pause still open).
-        let ended: Bool = try await perform("end call \(id)") {
-            var ended = false
-            for try await _ in try await self.client.query(
+        // With its webhook event (when the tenant has an endpoint) in the same transaction.
+        let logger = self.logger
+        let ended: Bool = try await transaction("end call \(id)") { connection in
+            var tenantID: String?
+            for try await tenant in try await connection.query(
                 """
-                WITH c AS (UPDATE calls SET ended_at = \(at) WHERE id = \(id) RETURNING id),
+                WITH c AS (UPDATE calls SET ended_at = \(at) WHERE id = \(id) RETURNING id, tenant_id),
                 s AS (
                     INSERT INTO paused_spans (call_id, start_ms, end_ms)
                     SELECT c.id, \(startMs), \(endMs) FROM c WHERE \(closingPause != nil)
                     RETURNING id)
-                SELECT c.id FROM c
-                """, logger: self.logger)
-            {
-                ended = true
+                SELECT c.tenant_id FROM c
+                """, logger: logger
+            ).decode(String.self) {
+                tenantID = tenant
             }
-            return ended
+            guard let tenantID else { return false }
+            try await PostgresCatalog.enqueueWebhook(.callEnded(callID: id, tenantID: tenantID), on: connection, at: at, logger: logger)
+            return true
         }
         guard ended else { throw CatalogError(.notFound, "no call with id \(id)") }
     }

@@ -102,11 +102,10 @@ extension PostgresCatalog {
                 .invalidArgument, "a recording finishes as complete or interrupted, not \(state.rawValue)")
         }
         let logger = self.logger
-        _ = try await perform("finish recording \(id)") {
-            try await self.client.withConnection { connection in
-                try await Self.closeOpenRecording(
-                    on: connection, id: id, state: state, durationMs: durationMs, bytes: bytes, logger: logger)
-            }
+        // A transaction: the recording's webhook event (if its tenant has an endpoint) commits with it.
+        _ = try await transaction("finish recording \(id)") { connection in
+            try await Self.closeOpenRecording(
+                on: connection, id: id, state: state, durationMs: durationMs, bytes: bytes, logger: logger)
         }
     }
 
@@ -117,18 +116,24 @@ extension PostgresCatalog {
         on connection: PostgresConnection, id: String, state: RecordingState, durationMs: Int64, bytes: Int64,
         logger: Logger
     ) async throws -> (callID: String, tenantID: String) {
-        var closed: (String, String)?
+        var closed: (String, String, String)?
         for try await row in try await connection.query(
             """
             UPDATE recordings SET state = \(state.rawValue), duration_ms = \(durationMs), bytes = \(bytes)
             WHERE id = \(id) AND state = 'recording'
-            RETURNING call_id, tenant_id
+            RETURNING call_id, tenant_id, track
             """, logger: logger
-        ).decode((String, String).self) {
+        ).decode((String, String, String).self) {
             closed = row
         }
         guard let closed else { throw CatalogError(.notFound, "no recording being recorded with id \(id)") }
-        return closed
+        if let track = RecordingTrack(rawValue: closed.2),
+            let draft = WebhookEventDraft.recordingClosed(
+                id: id, callID: closed.0, tenantID: closed.1, track: track, state: state, durationMs: durationMs, bytes: bytes)
+        {
+            try await PostgresCatalog.enqueueWebhook(draft, on: connection, at: Date(), logger: logger)
+        }
+        return (closed.0, closed.1)
     }
 
     /// Marks a finished recording `complete` and queues its call's transcription job in one transaction (the

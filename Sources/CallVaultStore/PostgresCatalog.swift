@@ -52,6 +52,7 @@ public final class PostgresCatalog: CatalogStore {
     public var location: String { settings.description }
     public var queue: any JobQueue { jobQueue }
     public var audit: any AuditStore { auditStore }
+    public var webhooks: any WebhookStore { PostgresWebhookStore(catalog: self) }
     /// The queue as its concrete type, for what only PostgreSQL has (archiving finished jobs).
     public var postgresQueue: PostgresJobQueue { jobQueue }
 

@@ -229,14 +229,36 @@ public final class PostgresJobQueue: JobQueue {
         let state: JobState = lease.attempt >= policy.maximumAttempts ? .dead : .failed
         let delay = policy.delaySeconds(afterAttempt: lease.attempt, random: Double.random(in: 0..<1))
         let message = String(error.prefix(1000))
-        try await finish(lease, doing: "fail") {
-            """
-            UPDATE jobs SET state = \(state.rawValue), last_error = \(message), lease_owner = NULL,
-                lease_expires_at = NULL, run_after = now() + make_interval(secs => \(delay)), updated_at = now()
-            WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
-                AND attempts = \(lease.attempt)
-            RETURNING id
-            """
+        let logger = self.logger
+        // A transaction: the job's `transcript.failed` or `job.dead` webhook event commits with it.
+        let changed = try await perform("fail \(lease)") {
+            try await self.client.withTransaction(logger: logger) { connection in
+                var failed: (String, String, String)?
+                for try await row in try await connection.query(
+                    """
+                    UPDATE jobs SET state = \(state.rawValue), last_error = \(message), lease_owner = NULL,
+                        lease_expires_at = NULL, run_after = now() + make_interval(secs => \(delay)), updated_at = now()
+                    WHERE id = \(lease.jobID) AND state = 'running' AND lease_owner = \(lease.workerID)
+                        AND attempts = \(lease.attempt)
+                    RETURNING call_id, tenant_id, engine
+                    """, logger: logger
+                ).decode((String, String, String).self) {
+                    failed = row
+                }
+                guard let (callID, tenantID, engine) = failed else { return false }
+                try await PostgresCatalog.enqueueWebhook(
+                    .jobFailed(
+                        jobID: lease.jobID, callID: callID, tenantID: tenantID, engine: engine, attempts: lease.attempt,
+                        dead: state == .dead),
+                    on: connection, at: Date(), logger: logger)
+                return true
+            }
+        }
+        guard changed else {
+            throw JobQueueError(
+                .leaseLost,
+                "\(lease) is no longer held (its lease expired and the job was claimed again, or it was finished or "
+                    + "cancelled): drop the result")
         }
         return state
     }

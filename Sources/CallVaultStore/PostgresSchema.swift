@@ -436,6 +436,51 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX calls_by_tenant_started ON calls (tenant_id, started_at DESC, id)",
             ]),
+        Migration(
+            version: 15, description: "webhooks: tenants' endpoints and the outbox",
+            statements: [
+                // The SQLite catalog's v14 (Catalog+Migrations.swift) with PostgreSQL's types. Secrets are kept
+                // wrapped under the tenant key; outbox rows are claimed FOR UPDATE SKIP LOCKED with a lease.
+                """
+                CREATE TABLE webhook_endpoints (
+                    tenant_id text PRIMARY KEY REFERENCES tenants(id),
+                    url text NOT NULL CHECK (length(url) BETWEEN 8 AND 2048),
+                    allow_private boolean NOT NULL DEFAULT false,
+                    secret_id text NOT NULL CHECK (length(secret_id) BETWEEN 1 AND 100),
+                    secret_wrapped bytea NOT NULL,
+                    previous_secret_id text,
+                    previous_secret_wrapped bytea,
+                    previous_until timestamptz,
+                    updated_at timestamptz NOT NULL,
+                    CHECK ((previous_secret_id IS NULL) = (previous_secret_wrapped IS NULL))
+                )
+                """,
+                """
+                CREATE TABLE webhook_outbox (
+                    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id text NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 100),
+                    tenant_id text NOT NULL REFERENCES tenants(id),
+                    call_id text,
+                    type text NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
+                    payload text NOT NULL,
+                    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+                    attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_at timestamptz NOT NULL,
+                    armed_at timestamptz NOT NULL,
+                    lease_owner text,
+                    lease_expires_at timestamptz,
+                    last_error text,
+                    created_at timestamptz NOT NULL,
+                    delivered_at timestamptz
+                )
+                """,
+                "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, seq) WHERE state = 'pending'",
+                """
+                CREATE INDEX webhook_outbox_pending_by_call ON webhook_outbox (call_id, seq)
+                    WHERE state = 'pending' AND call_id IS NOT NULL
+                """,
+                "CREATE INDEX webhook_outbox_by_tenant ON webhook_outbox (tenant_id, seq)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

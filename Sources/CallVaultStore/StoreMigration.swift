@@ -105,6 +105,23 @@ public enum StoreMigration {
                 ("lease_expires_at", .date), ("run_after", .date), ("last_error", .text), ("created_at", .date),
                 ("updated_at", .date),
             ]),
+        // Webhooks (v14): endpoints with their secrets as wrapped (under the tenant key, which moves with the
+        // key store or stays where it is), and the outbox with its order.
+        Table(
+            name: "webhook_endpoints", key: "tenant_id",
+            columns: [
+                ("tenant_id", .text), ("url", .text), ("allow_private", .boolean), ("secret_id", .text),
+                ("secret_wrapped", .blob), ("previous_secret_id", .text), ("previous_secret_wrapped", .blob),
+                ("previous_until", .date), ("updated_at", .date),
+            ]),
+        Table(
+            name: "webhook_outbox", key: "seq",
+            columns: [
+                ("seq", .integer), ("id", .text), ("tenant_id", .text), ("call_id", .text), ("type", .text),
+                ("payload", .text), ("state", .text), ("attempts", .integer), ("next_attempt_at", .date),
+                ("armed_at", .date), ("lease_owner", .text), ("lease_expires_at", .date), ("last_error", .text),
+                ("created_at", .date), ("delivered_at", .date),
+            ], identity: true),
         // Copied as stored: `at` stays the text that was hashed.
         Table(
             name: "audit_log", key: "seq",

@@ -11,7 +11,7 @@ struct CallVaultCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ProbeCommand.self, TenantCommand.self, CallsCommand.self, RecordingsCommand.self,
             VerifyCommand.self, AuditCommand.self, HoldCommand.self, JobsCommand.self, TranscriptsCommand.self, ServeCommand.self, SimulateCommand.self, TranscribeCommand.self, SubjectCommand.self, SweepCommand.self, KeysCommand.self,
-            MigrateStoreCommand.self, ObjectsCommand.self, RedactCommand.self, OperatorCommand.self,
+            MigrateStoreCommand.self, ObjectsCommand.self, RedactCommand.self, OperatorCommand.self, WebhooksCommand.self,
             RecordSampleCommand.self,
         ]
     )

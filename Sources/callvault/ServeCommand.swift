@@ -6,6 +6,7 @@ import CallVaultModel
 import CallVaultObjects
 import CallVaultRecorder
 import CallVaultStore
+import CallVaultWebhooks
 import Foundation
 import Logging
 import Metrics
@@ -115,7 +116,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between anchors of the audit chain head in the object store (with --objects s3://...).")
     var auditAnchorSeconds = 60.0
 
+    @Option(help: "Seconds after which a failed webhook delivery is dead-lettered (backoff until then; default 24 h).")
+    var webhookGiveUpSeconds = 86_400.0
+
+    @Option(help: "Milliseconds of the first webhook retry's wait; it doubles each further failure (± 20 % jitter).")
+    var webhookRetryBaseMs = 5_000
+
+    @Option(help: "The longest wait between webhook retries, in seconds.")
+    var webhookRetryMaxSeconds = 3_600.0
+
+    @Option(help: "Seconds a receiver has to answer one webhook delivery.")
+    var webhookTimeoutSeconds = 10.0
+
+    @Option(help: "Milliseconds between passes over the webhook outbox when nothing was due.")
+    var webhookPollMs = 1_000
+
+    @Option(help: ArgumentHelp("PEM CA certificates trusted besides the system's for webhook receivers (a private CA).", valueName: "FILE"))
+    var webhookCaFile: String?
+
     func validate() throws {
+        guard (1...(30 * 86_400)).contains(webhookGiveUpSeconds) else { throw ValidationError("--webhook-give-up-seconds must be 1...2592000") }
+        guard (10...3_600_000).contains(webhookRetryBaseMs) else { throw ValidationError("--webhook-retry-base-ms must be 10...3600000") }
+        guard (0.01...86_400).contains(webhookRetryMaxSeconds) else { throw ValidationError("--webhook-retry-max-seconds must be 0.01...86400") }
+        guard (0.1...300).contains(webhookTimeoutSeconds) else { throw ValidationError("--webhook-timeout-seconds must be 0.1...300") }
+        guard (10...60_000).contains(webhookPollMs) else { throw ValidationError("--webhook-poll-ms must be 10...60000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
@@ -144,6 +168,18 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--idle-timeout must be at least 0.1 s and --max-call-seconds at least 1 s")
         }
         guard (1024...(16 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be 1024...16777216") }
+    }
+
+    /// The webhook dispatcher's settings from the `--webhook-…` options.
+    func webhookConfiguration(node: String) -> WebhookDispatcher.Configuration {
+        var configuration = WebhookDispatcher.Configuration(node: node)
+        configuration.pollInterval = .milliseconds(webhookPollMs)
+        configuration.requestTimeout = .milliseconds(Int64(webhookTimeoutSeconds * 1000))
+        configuration.retry = WebhookRetryPolicy(
+            baseDelay: .milliseconds(webhookRetryBaseMs), maximumDelay: .milliseconds(Int64(webhookRetryMaxSeconds * 1000)),
+            giveUpAfter: .milliseconds(Int64(webhookGiveUpSeconds * 1000)))
+        configuration.additionalTrustRootsFile = webhookCaFile
+        return configuration
     }
 
     func run() async throws {
@@ -222,7 +258,18 @@ struct ServeCommand: AsyncParsableCommand {
         let ingest = IngestServer(
             configuration: ingestConfiguration,
             api: api, metrics: context.metrics, logger: logger, makeSession: context.mediaSessions)
+        let dispatcher: WebhookDispatcher
+        do {
+            dispatcher = try WebhookDispatcher(
+                store: catalog.webhooks, keyStore: keyStore, configuration: webhookConfiguration(node: nodeLease.node),
+                logger: logger)
+        } catch {
+            throw CLIError.failure(error.message, hint: "give --webhook-ca-file a PEM file of CA certificates")
+        }
+        // The dispatcher first, so it stops last (services stop in reverse order): the events of the calls
+        // the listeners close while draining (recordings sealed complete, calls ended) still go out.
         var services: [any Service] = [
+            dispatcher,
             FlushService(group: flushGroup, metrics: context.metrics),
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,

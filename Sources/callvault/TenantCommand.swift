@@ -22,15 +22,24 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var policy: TenantPolicyOptions
         @OptionGroup(title: "The tenant's own key provider (bring your own key; default: the data directory's)")
         var keyProvider: KeyProviderOptions
+        @OptionGroup(title: "Webhooks (signed events about its calls; see docs/webhooks.md)") var webhook: TenantWebhookOptions
         @Flag(help: "Print one JSON document.") var json = false
 
-        func validate() throws { try TenantCommand.checkOwnProvider(keyProvider) }
+        func validate() throws {
+            try TenantCommand.checkOwnProvider(keyProvider)
+            if webhook.rotateWebhookSecret { throw ValidationError("--rotate-webhook-secret is for `tenant set`") }
+        }
 
         func run() async throws {
             let newPolicy = try policy.apply(to: TenantPolicy())
             // The tenant's own provider is opened (and checked) before anything is written.
             let own = try TenantCommand.openOwnProvider(keyProvider)
             try await CatalogCommandSupport.runAsync {
+                // The webhook URL is checked before the tenant exists (form, then the SSRF guard).
+                if let url = webhook.webhookUrl, url != "none" {
+                    try WebhookURLCheck.checkSyntax(url, allowPrivate: webhook.webhookAllowPrivate ?? false)
+                    try TenantWebhookOptions.checkTarget(url, allowPrivate: webhook.webhookAllowPrivate ?? false)
+                }
                 // Both stores first: an uninitialised directory fails before anything is written.
                 try await options.withStore { catalog in
                     let keyStore = try await options.openKeyStore()
@@ -47,7 +56,13 @@ struct TenantCommand: AsyncParsableCommand {
                             throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its key provider was not saved (\(error)); run `callvault tenant set \(tenant.id)` with the same --key-provider options before its first call")
                         }
                     }
-                    let output = TenantOutput(tenant: tenant, token: token)
+                    let secret: String?
+                    do { secret = try await webhook.apply(tenantID: tenant.id, catalog: catalog, keyStore: keyStore) } catch {
+                        throw CatalogError(.unavailable, "tenant \(tenant.id) was added but its webhook was not set (\(error)); run `callvault tenant set \(tenant.id) --webhook-url URL` (its token is not shown: add the tenant again with another name if you need one)")
+                    }
+                    let output = TenantOutput(
+                        tenant: tenant, token: token, webhook: try await catalog.webhooks.endpoint(tenantID: tenant.id),
+                        webhookSecret: secret)
                     if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
                 }
             }
@@ -92,7 +107,11 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CatalogCommandSupport.runAsync {
-                let output = TenantOutput(tenant: try await options.withStore { catalog in try await catalog.tenant(id: id) }, token: nil)
+                let output = try await options.withStore { catalog in
+                    TenantOutput(
+                        tenant: try await catalog.tenant(id: id), token: nil,
+                        webhook: try await catalog.webhooks.endpoint(tenantID: id), webhookSecret: nil)
+                }
                 if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
             }
         }
@@ -109,6 +128,7 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var policy: TenantPolicyOptions
         @OptionGroup(title: "The tenant's own key provider (only while it has no day keys, or the same keys)")
         var keyProvider: KeyProviderOptions
+        @OptionGroup(title: "Webhooks (signed events about its calls; see docs/webhooks.md)") var webhook: TenantWebhookOptions
         @Flag(help: "Print one JSON document.") var json = false
 
         func validate() throws { try TenantCommand.checkOwnProvider(keyProvider) }
@@ -120,7 +140,17 @@ struct TenantCommand: AsyncParsableCommand {
                     let current = try await catalog.tenant(id: id)
                     if let own { try await TenantCommand.changeOwnProvider(own, tenantID: id, options: options) }
                     let changed = try policy.apply(to: current.policy)
-                    let output = TenantOutput(tenant: try await catalog.updatePolicy(ofTenant: id, to: changed, actor: "cli", at: Date()), token: nil)
+                    var tenant = current
+                    if changed != current.policy || !webhook.touchesWebhook {
+                        tenant = try await catalog.updatePolicy(ofTenant: id, to: changed, actor: "cli", at: Date())
+                    }
+                    var secret: String?
+                    if webhook.touchesWebhook {
+                        let keyStore = try await options.openKeyStore()
+                        secret = try await webhook.apply(tenantID: id, catalog: catalog, keyStore: keyStore)
+                    }
+                    let output = TenantOutput(
+                        tenant: tenant, token: nil, webhook: try await catalog.webhooks.endpoint(tenantID: id), webhookSecret: secret)
                     if json { try CatalogCommandSupport.printJSON(output) } else { output.printText() }
                 }
             }

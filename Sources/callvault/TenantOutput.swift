@@ -6,9 +6,13 @@ import Foundation
 struct TenantOutput: Encodable {
     let tenant: Tenant
     let token: String?
+    /// The tenant's webhook endpoint (its URL and setting; never a secret), if it has one.
+    var webhook: WebhookEndpoint? = nil
+    /// A webhook signing secret made just now, shown this once (`whsec_…`).
+    var webhookSecret: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, name, token, createdAt, updatedAt
+        case id, name, token, createdAt, updatedAt, webhookUrl, webhookAllowPrivate, webhookSecret, webhookPreviousSecretUntil
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -18,6 +22,12 @@ struct TenantOutput: Encodable {
         try container.encodeIfPresent(token, forKey: .token)
         try container.encode(tenant.createdAt, forKey: .createdAt)
         try container.encode(tenant.updatedAt, forKey: .updatedAt)
+        if let webhook {
+            try container.encode(webhook.url, forKey: .webhookUrl)
+            try container.encode(webhook.allowPrivate, forKey: .webhookAllowPrivate)
+            try container.encodeIfPresent(webhook.previousUntil, forKey: .webhookPreviousSecretUntil)
+        }
+        try container.encodeIfPresent(webhookSecret, forKey: .webhookSecret)
         try tenant.policy.encode(to: encoder)
     }
 
@@ -44,8 +54,15 @@ struct TenantOutput: Encodable {
                 policy.sip.tenantAddresses.isEmpty ? "none (first stream is the customer)" : policy.sip.tenantAddresses.joined(separator: ",")
             ),
             ("redact", policy.redact.listText),
+            ("webhook-url", webhook.map { $0.url + ($0.allowPrivate ? "  (private targets allowed)" : "") } ?? "none"),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]
+        if let webhookSecret {
+            rows.append(("webhook-secret", "\(webhookSecret)  (shown once: give it to the receiver now; it verifies the signatures)"))
+        }
+        if let until = webhook?.previousUntil {
+            rows.append(("webhook-old-secret", "still signs beside the new one until \(CatalogCommandSupport.format(until))"))
+        }
         let width = rows.map(\.0.count).max() ?? 0
         for (key, value) in rows {
             print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)

@@ -16,6 +16,12 @@ public final class LocalHTTPServer: Sendable {
         /// Header names in lower case.
         public var headers: [String: String]
         public var body: Data
+
+        public init(requestLine: String, headers: [String: String], body: Data) {
+            self.requestLine = requestLine
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public enum Reply: Sendable {
