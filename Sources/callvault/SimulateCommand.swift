@@ -24,6 +24,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Concurrent calls.") var calls = 1
     @Option(help: "Second at which to press the consent key.") var consentAt: Double?
     @Option(help: "The key pressed for consent.") var consentDigit = "1"
+    @Option(
+        help: ArgumentHelp(
+            "A Twilio mark the bot's audio reached at this second (repeatable), e.g. 25.6:sensitive-start.",
+            valueName: "SECONDS:NAME"))
+    var mark: [String] = []
     @Option(help: "Call id prefix (call ids are PREFIX-1, PREFIX-2, ...).") var callPrefix = "CA-sim"
     @Flag(help: "Pace frames in real time (default: as fast as possible).") var realtime = false
     @Option(help: "Seconds over which the calls start (default: 2 ms apart, at most 10 s).") var rampSeconds: Double?
@@ -36,6 +41,21 @@ struct SimulateCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--mark SECONDS:NAME` values by frame index (20 ms frames).
+    static func marks(_ values: [String]) throws -> [Int: [String]] {
+        var marks: [Int: [String]] = [:]
+        for value in values {
+            let parts = value.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let seconds = Double(parts[0]), seconds >= 0, !parts[1].isEmpty,
+                parts[1].utf8.count <= 64, parts[1].allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+            else {
+                throw ValidationError("--mark must be SECONDS:NAME (a name of letters, digits, - _ .), not \(value)")
+            }
+            marks[Int(seconds * 50), default: []].append(parts[1])
+        }
+        return marks
+    }
+
     func run() async throws {
         guard let url = URL(string: url), url.scheme == "ws", let host = url.host else {
             throw CLIError(what: "--url must be ws://HOST:PORT/PATH, not \(self.url)", hint: nil, exitCode: 2)
@@ -44,7 +64,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let path = (url.path.isEmpty ? "/" : url.path) + "?token=\(token)"
         let script = SimulationScript(
             caller: try Self.load(file), bot: try botFile.map(Self.load), consentFrame: consentAt.map { Int($0 * 50) },
-            digit: consentDigit, realtime: realtime)
+            digit: consentDigit, realtime: realtime, marks: try Self.marks(mark))
         // Calls start spread over the ramp (default: 2 ms apart, at most 10 s) so that thousands of
         // connections do not hit the listen backlog at once, and their 20 ms ticks do not align.
         let ramp = rampSeconds ?? min(10, Double(calls) * 0.002)

@@ -16,6 +16,9 @@ final class SimulationScript: Sendable {
     let frames: Int
     let consentFrame: Int?
     let digit: String
+    /// Twilio `mark` messages to send before a frame (by frame index): what Twilio echoes once the bot's
+    /// audio before the mark has played (`sensitive-start`/`sensitive-end` open and close a sensitive window).
+    let marks: [Int: [String]]
     let realtime: Bool
     /// Frames sent, all calls.
     let sent = Atomic<Int>(0)
@@ -23,7 +26,9 @@ final class SimulationScript: Sendable {
     /// How late real-time frames left, in ms (index 0...1000; the last bucket is "1 s or more").
     let lag = Mutex([Int](repeating: 0, count: 1001))
 
-    init(caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool) {
+    init(
+        caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, marks: [Int: [String]] = [:]
+    ) {
         func messages(_ audio: [UInt8], track: String) -> [ByteBuffer] {
             stride(from: 0, to: audio.count, by: 160).enumerated().map { index, offset in
                 let payload = Data(audio[offset..<min(audio.count, offset + 160)]).base64EncodedString()
@@ -36,6 +41,7 @@ final class SimulationScript: Sendable {
         frames = max(callerMessages.count, botMessages?.count ?? 0)
         self.consentFrame = consentFrame
         self.digit = digit
+        self.marks = marks
         self.realtime = realtime
     }
 
@@ -130,6 +136,9 @@ final class SimulatedCallHandler: ChannelInboundHandler {
     private func sendFrame(_ context: ChannelHandlerContext, _ index: Int) {
         if index == script.consentFrame {
             send(context, #"{"event":"dtmf","streamSid":"MZ\#(callSid)","dtmf":{"track":"inbound_track","digit":"\#(script.digit)"}}"#)
+        }
+        for name in script.marks[index] ?? [] {
+            send(context, #"{"event":"mark","streamSid":"MZ\#(callSid)","mark":{"name":"\#(name)"}}"#)
         }
         for messages in [script.callerMessages, script.botMessages] {
             guard let messages, index < messages.count else { continue }
