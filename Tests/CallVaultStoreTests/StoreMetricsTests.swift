@@ -96,23 +96,24 @@ struct PostgresSessionLimitTests {
     /// Whether `work` finishes within `limit`; if not, it is left running (abandoned), so a wait that never
     /// ends cannot keep the test, and with it the whole test process, from finishing.
     static func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-        let decided = Mutex(false)
+        let outcome = FirstOutcome()
         return await withCheckedContinuation { continuation in
-            @Sendable func decide(_ finished: Bool) {
-                let first = decided.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: finished) }
-            }
+            outcome.wait(continuation)
             Task {
                 await work()
-                decide(true)
+                outcome.resume(true)
             }
             Task {
                 try? await Task.sleep(for: limit)
-                decide(false)
+                outcome.resume(false)
             }
         }
+    }
+
+    /// Resumes a continuation once, with whichever outcome comes first.
+    final class FirstOutcome: Sendable {
+        private let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        func wait(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation.withLock { $0 = continuation } }
+        func resume(_ finished: Bool) { continuation.withLock { $0.take() }?.resume(returning: finished) }
     }
 }
