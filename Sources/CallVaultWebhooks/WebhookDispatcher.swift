@@ -213,17 +213,22 @@ public final class WebhookDispatcher: Service, Sendable {
         }
     }
 
-    /// Resolves off the cooperative pool (getaddrinfo blocks) and applies the SSRF guard.
+    /// Resolves off the cooperative pool (getaddrinfo blocks) and applies the SSRF guard, on NIO's thread
+    /// pool: not on Dispatch's global queue, whose few threads the process's synchronous work can hold for
+    /// minutes (a full test run starved it, and every delivery waited behind the name lookup).
     static func checkTarget(_ url: URL, allowPrivate: Bool) async throws(WebhookError) {
-        let result: Result<Void, WebhookError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+        let result: Result<Void, WebhookError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive { () -> Result<Void, WebhookError> in
                 do throws(WebhookError) {
                     try WebhookTargetGuard.check(url, allowPrivate: allowPrivate)
-                    continuation.resume(returning: .success(()))
+                    return .success(())
                 } catch {
-                    continuation.resume(returning: .failure(error))
+                    return .failure(error)
                 }
             }
+        } catch {
+            throw WebhookError(.transport, "the webhook host could not be checked: \(error)")
         }
         try result.get()
     }
