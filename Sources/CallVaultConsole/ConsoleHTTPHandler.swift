@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import CallVaultIngest
 
 /// Reads one HTTP/1 request at a time, runs the console on it off the event loop, writes its answer
 /// with the security headers every response carries. Bodies over ``Console/maximumBodyBytes`` get 413.
@@ -9,9 +10,7 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
 
     private let console: Console
     private let executor: (any TaskExecutor)?
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var tooLarge = false
+    private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
 
     init(console: Console, executor: (any TaskExecutor)?) {
         self.console = console
@@ -19,37 +18,24 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body.removeAll(keepingCapacity: true)
-            tooLarge = false
-        case .body(var chunk):
-            if body.count + chunk.readableBytes > Console.maximumBodyBytes {
-                tooLarge = true
-            } else {
-                body += chunk.readBytes(length: chunk.readableBytes) ?? []
-            }
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            let path = String(head.uri.split(separator: "?").first ?? "/")
-            if tooLarge {
-                let response = ConsoleResponse.problem(413, "Too large", "The request body is over \(Console.maximumBodyBytes) bytes.")
-                return write(context, request: head, path: path, response, close: true)
-            }
-            let request = ConsoleRequest(
-                method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body,
-                clientAddress: context.channel.remoteAddress?.ipAddress ?? "?")
-            let console = self.console
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let promise = context.eventLoop.makePromise(of: ConsoleResponse.self)
-            Task(executorPreference: executor) { promise.succeed(await console.handle(request)) }
-            promise.futureResult.whenComplete { result in
-                let (handler, context) = bound.value
-                let response = (try? result.get()) ?? ConsoleResponse.problem(503, "Unavailable", "The server is shutting down.")
-                handler.write(context, request: head, path: path, response, close: false)
-            }
+        guard let collected = collector.collect(unwrapInboundIn(data)) else { return }
+        let (head, body, tooLarge) = (collected.head, collected.body, collected.tooLarge)
+        let path = String(head.uri.split(separator: "?").first ?? "/")
+        if tooLarge {
+            let response = ConsoleResponse.problem(413, "Too large", "The request body is over \(Console.maximumBodyBytes) bytes.")
+            return write(context, request: head, path: path, response, close: true)
+        }
+        let request = ConsoleRequest(
+            method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body,
+            clientAddress: context.channel.remoteAddress?.ipAddress ?? "?")
+        let console = self.console
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let promise = context.eventLoop.makePromise(of: ConsoleResponse.self)
+        Task(executorPreference: executor) { promise.succeed(await console.handle(request)) }
+        promise.futureResult.whenComplete { result in
+            let (handler, context) = bound.value
+            let response = (try? result.get()) ?? ConsoleResponse.problem(503, "Unavailable", "The server is shutting down.")
+            handler.write(context, request: head, path: path, response, close: false)
         }
     }
 

@@ -13,9 +13,7 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let api: ControlAPI
     private let executor: (any TaskExecutor)?
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var tooLarge = false
+    private var collector = HTTPRequestCollector(limit: ControlAPI.maximumBodyBytes)
 
     init(api: ControlAPI, executor: (any TaskExecutor)?) {
         self.api = api
@@ -23,39 +21,26 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body.removeAll(keepingCapacity: true)
-            tooLarge = false
-        case .body(var chunk):
-            if body.count + chunk.readableBytes > ControlAPI.maximumBodyBytes {
-                tooLarge = true
-            } else {
-                body += chunk.readBytes(length: chunk.readableBytes) ?? []
-            }
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            if tooLarge {
-                let response = ControlResponse.error(413, "body larger than \(ControlAPI.maximumBodyBytes) bytes")
-                return write(context, head: head, response, close: true)
-            }
-            let request = ControlRequest(
-                method: head.method.rawValue, target: head.uri,
-                authorization: head.headers.first(name: "authorization"), body: body)
-            let api = self.api
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let promise = context.eventLoop.makePromise(of: ControlResponse.self)
-            Task(executorPreference: executor) { promise.succeed(await api.handle(request)) }
-            promise.futureResult
-                .whenComplete { result in
-                    let (handler, context) = bound.value
-                    let response =
-                        (try? result.get()) ?? ControlResponse.error(503, "the server is shutting down")
-                    handler.write(context, head: head, response, close: false)
-                }
+        guard let collected = collector.collect(unwrapInboundIn(data)) else { return }
+        let (head, body, tooLarge) = (collected.head, collected.body, collected.tooLarge)
+        if tooLarge {
+            let response = ControlResponse.error(413, "body larger than \(ControlAPI.maximumBodyBytes) bytes")
+            return write(context, head: head, response, close: true)
         }
+        let request = ControlRequest(
+            method: head.method.rawValue, target: head.uri,
+            authorization: head.headers.first(name: "authorization"), body: body)
+        let api = self.api
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let promise = context.eventLoop.makePromise(of: ControlResponse.self)
+        Task(executorPreference: executor) { promise.succeed(await api.handle(request)) }
+        promise.futureResult
+            .whenComplete { result in
+                let (handler, context) = bound.value
+                let response =
+                    (try? result.get()) ?? ControlResponse.error(503, "the server is shutting down")
+                handler.write(context, head: head, response, close: false)
+            }
     }
 
     /// On shutdown an idle keep-alive connection just closes (a request in flight still gets its answer
