@@ -436,7 +436,9 @@ struct JobQueueConformanceTests {
             let job = try await fixture.enqueue()
             let (woken, at) = try await waiter.value
             #expect(woken, "the waiting worker was not woken")
-            #expect(at - queued < .seconds(10), "woken \(at - queued) after the job was queued (timeout 30 s)")
+            // Woken before its 30 s timeout is the claim. Not a tighter bound: in a full, loaded run the
+            // waiter's task was resumed 10.9 s late (both cooperative threads busy), though it polls every 100 ms.
+            #expect(at - queued < .seconds(25), "woken \(at - queued) after the job was queued (timeout 30 s)")
             // Polling stays the truth: the job is claimed whatever the wake-up did.
             #expect(try await queue.claimOne(workerID: "w", lease: .seconds(60))?.id == job.id)
         }
