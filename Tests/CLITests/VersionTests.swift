@@ -1,7 +1,7 @@
 import Testing
 @testable import callvault
 
-@Suite struct VersionTests {
+@Suite(.blockingWaits) struct VersionTests {
     @Test func versionIsSemantic() {
         let parts = CallVaultVersion.string.split(separator: ".")
         #expect(parts.count == 3)
