@@ -8,7 +8,7 @@ import Testing
 /// with the provider named, and never shows the token; a destroyed key is shredding for good.
 @Suite(
     "a customer revoking its key makes its data unreadable to CallVault", .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"), .blockingWaits)
+    .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"))
 struct BYOKRevocationCLITests {
     @Test func revokedTokenOrDestroyedKeyLeavesNothingReadableAndRecordsNothing() throws {
         let server = try OpenBaoServer()

@@ -5,7 +5,7 @@ import Testing
 
 /// The catalog commands of CLI.md, run as a child process: JSON on stdout, one error line on
 /// stderr, exit 1 for a failed operation and 2 for bad usage.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct CatalogCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct CatalogCommandTests {
     private func withCLI(_ body: (CatalogCLIProcess) throws -> Void) throws {
         let executable = try #require(
             CatalogCLIProcess.executable(),

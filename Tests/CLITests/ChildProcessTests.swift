@@ -3,18 +3,8 @@ import Foundation
 import Testing
 
 /// The shared child-process runner itself: a chatty child does not deadlock, a hung one is killed.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(15))) struct ChildProcessTests {
     static let shell = URL(fileURLWithPath: "/bin/sh")
-
-    /// The trait is what keeps these suites from starving the async tests: check it takes effect.
-    @Test func aSynchronousTestOfABlockingWaitsSuiteRunsOffTheCooperativePool() {
-        #expect(BlockingTestExecutor.shared.runsCurrentThread)
-    }
-
-    @Test func anAsyncTestOfABlockingWaitsSuiteStaysOffTheCooperativePoolAcrossSuspensions() async throws {
-        try await Task.sleep(for: .milliseconds(10))
-        #expect(BlockingTestExecutor.shared.runsCurrentThread)
-    }
 
     @Test func aChildWritingMoreThanAPipeBufferToBothStreamsFinishes() throws {
         // 1 MB to each stream, stderr first: reading one pipe to its end before the other would hang.

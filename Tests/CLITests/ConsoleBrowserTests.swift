@@ -10,7 +10,7 @@ import Testing
 /// signing in, finding the call, reading its consent timeline and transcript, playing it, checking the
 /// audit log and chain, URL tampering, CSRF, a viewer's refusal and login throttling. Its screenshots go
 /// to `docs/console/` (shown by docs/console.md) when `CALLVAULT_UPDATE_SCREENSHOTS=1`.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct ConsoleBrowserTests {
+@Suite(.timeLimit(.minutes(15))) struct ConsoleBrowserTests {
     static let environment = ProcessInfo.processInfo.environment
     static let cache = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
     static let python = environment["CALLVAULT_TEST_SELENIUM_PYTHON"] ?? cache + "/callvault/chromium/venv/bin/python"

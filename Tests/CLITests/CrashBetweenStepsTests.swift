@@ -13,7 +13,7 @@ import Testing
 /// `kill -9` between two steps of a state change (failpoints, `CALLVAULT_FAILPOINTS`): between a
 /// recording's `last` segment being sealed and its catalog row being updated, and between recovery
 /// reading a recording back and closing it. After restart every finished recording has its job.
-@Suite("Crash between two steps", .timeLimit(.minutes(15)), .blockingWaits)
+@Suite("Crash between two steps", .timeLimit(.minutes(15)))
 struct CrashBetweenStepsTests {
     /// Runs `callvault ARGS` (at most 60 s) with `CALLVAULT_FAILPOINTS` armed.
     private static func run(_ arguments: [String], data: String, failpoints: String) throws -> ChildProcess.Output {

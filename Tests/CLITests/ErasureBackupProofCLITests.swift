@@ -10,7 +10,7 @@ import Testing
     "subject erase is backup-proof on a key provider", .serialized, .timeLimit(.minutes(10)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
-        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"), .blockingWaits)
+        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct ErasureBackupProofCLITests {
     @Test(arguments: ["pkcs11", "transit"])
     func aBackupTakenBeforeTheErasureCannotDecryptTheErasedRecording(kind: String) throws {

@@ -12,7 +12,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite(.blockingWaits) struct InitCommandTests {
+@Suite struct InitCommandTests {
     /// A fresh directory under /tmp; removed at the end of the test.
     private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
         let path = try TemporaryDirectory.make("cli-test")

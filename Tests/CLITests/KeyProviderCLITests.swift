@@ -13,7 +13,7 @@ import Testing
     "init --key-provider and every command on it", .serialized, .timeLimit(.minutes(10)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
-        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"), .blockingWaits)
+        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct KeyProviderCLITests {
     /// The child's environment for a provider (module configuration and secret), and init's options.
     struct Provider {

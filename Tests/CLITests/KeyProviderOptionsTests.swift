@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// `init`'s key-provider options: usage errors name what is missing; the settings file holds no secret.
-@Suite(.blockingWaits) struct KeyProviderOptionsTests {
+@Suite struct KeyProviderOptionsTests {
     private func message(_ arguments: [String], environment: [String: String] = [:]) -> String? {
         do {
             let options = try KeyProviderOptions.parse(arguments)

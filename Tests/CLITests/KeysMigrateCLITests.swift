@@ -13,7 +13,7 @@ import Testing
     "keys migrate moves a local directory into a key provider", .serialized, .timeLimit(.minutes(10)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
-        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"), .blockingWaits)
+        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct KeysMigrateCLITests {
     @Test(arguments: ["pkcs11", "transit"])
     func aLocalDirectoryMovesIntoTheProviderAndKeepsEverySealedRecordingReadable(kind: String) throws {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `callvault probe`, run as the built binary the way an operator or scripts/demo runs it.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct ProbeCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct ProbeCommandTests {
     static let samples = Repository.samples
 
     private func cli() throws -> CatalogCLIProcess {

@@ -36,7 +36,7 @@ enum RecordedCalls {
 import Testing
 
 /// `recordings restrict` and the audited override on export.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct RestrictionCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct RestrictionCommandTests {
     @Test func aRestrictedRecordingIsExportedOnlyWithAnAuditedOverride() throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let temp = NSTemporaryDirectory() + "cv-restrict-\(UUID().uuidString)"

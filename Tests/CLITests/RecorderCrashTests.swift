@@ -13,7 +13,7 @@ import Testing
 
 /// Guarantee 5 (crash-safe): `kill -9` a process mid-recording, run start-up recovery, and check
 /// that everything older than the durability window is readable, verifies, and is queued.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct RecorderCrashTests {
+@Suite(.timeLimit(.minutes(15))) struct RecorderCrashTests {
     @Test func killedRecordingIsRecoveredUpToTheDurabilityWindow() async throws {
         let root = try TemporaryDirectory.make("crash-test")
         defer { try? FileManager.default.removeItem(atPath: root) }

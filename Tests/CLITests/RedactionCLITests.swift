@@ -5,7 +5,7 @@ import Testing
 
 /// Redaction through the real `callvault` binary: `tenant add|set --redact`, `transcribe FILE --redact`,
 /// and a queued call of a redacting tenant shown by `transcripts show` in every format.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct RedactionCLITests {
+@Suite(.timeLimit(.minutes(15))) struct RedactionCLITests {
     /// A stand-in engine that answers `verbose_json` with word timings: the caller reads a card number and
     /// an e-mail address.
     static let engineOutput = """

@@ -11,7 +11,7 @@ import Testing
 /// docs/redaction.md.
 @Suite(
     "Redaction round trip on Whisper output", .timeLimit(.minutes(15)),
-    .enabled(if: WhisperInstallation.isInstalled(), "Whisper is not installed: run scripts/install-whisper"), .blockingWaits)
+    .enabled(if: WhisperInstallation.isInstalled(), "Whisper is not installed: run scripts/install-whisper"))
 struct RedactionRoundTripTests {
     @Test func cardIBANAndEmailAreFoundAndSilentInTheStoredVoice() async throws {
         let executable = try #require(Repository.callvault)

@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// `callvault subject export` as a child process against a real data directory.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct SubjectExportCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct SubjectExportCommandTests {
     let number = "+44 20 7946 0000"
 
     /// Whether `text` holds the number in any usual spelling. (Not a 4-digit fragment: random hex ids

@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// `callvault sweep` and `callvault hold` run as a child process against a real data directory.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct SweepCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct SweepCommandTests {
     /// An initialised data directory with one tenant (voice 1 day) and one recording made 2 days ago.
     private struct Setup {
         let cli: CatalogCLIProcess

@@ -12,7 +12,7 @@ import Testing
 
 /// `callvault sweep` killed with SIGKILL at many points, then run again: it must finish the job and
 /// never leave a row marked shredded whose key or file survives.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct SweepKillTests {
+@Suite(.timeLimit(.minutes(15))) struct SweepKillTests {
     @Test func aSweepKilledAtAnyPointIsFinishedByTheNextAndNeverLiesInBetween() throws {
         let root = try TemporaryDirectory.make("sweepkill")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -11,7 +11,7 @@ import Testing
 /// directory whose other tenants stay local. Its provider going down fails that tenant only.
 @Suite(
     "a tenant with its own key provider", .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"), .blockingWaits)
+    .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"))
 struct TenantKeyProviderCLITests {
     @Test func oneTenantsOwnTransitWrapsOnlyItsKeysAndItsOutageFailsOnlyIt() throws {
         let server = try OpenBaoServer()

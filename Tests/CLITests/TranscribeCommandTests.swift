@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `callvault transcribe FILE` run as a child process on the committed sample speech.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct TranscribeCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct TranscribeCommandTests {
     static let samples = Repository.samples
 
     @Test func transcribesASampleAsTextJSONAndSubtitles() throws {

@@ -8,7 +8,7 @@ import Logging
 import Testing
 
 /// `callvault transcribe --pending` as separate processes racing on one data directory.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct TranscribePendingTests {
+@Suite(.timeLimit(.minutes(15))) struct TranscribePendingTests {
     static let samples = Repository.samples
 
     private func recordCalls(_ count: Int, in data: String) throws -> [String] {

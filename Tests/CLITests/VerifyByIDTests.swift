@@ -16,7 +16,7 @@ import Testing
 
 /// `callvault verify ID...|--all`: recordings looked up in the catalog, their part files found beside
 /// the catalog path, sealed for real with `SealedFileWriter` under key-store data keys.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct VerifyByIDTests {
+@Suite(.timeLimit(.minutes(15))) struct VerifyByIDTests {
     private final class Fixture {
         let temp: String
         let directory: DataDirectory

@@ -13,7 +13,7 @@ import Testing
 #endif
 
 /// `callvault verify` end to end on real files: real key store, real sealed files, real OpenSSL.
-@Suite(.blockingWaits) struct VerifyCommandTests {
+@Suite struct VerifyCommandTests {
     let expires = try! CalendarDay("2026-12-01")
 
     private final class Fixture {

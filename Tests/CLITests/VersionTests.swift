@@ -1,7 +1,7 @@
 import Testing
 @testable import callvault
 
-@Suite(.blockingWaits) struct VersionTests {
+@Suite struct VersionTests {
     @Test func versionIsSemantic() {
         let parts = CallVaultVersion.string.split(separator: ".")
         #expect(parts.count == 3)

@@ -4,7 +4,7 @@ import Testing
 @testable import CallVaultAudio
 
 /// G.711 must be bit-exact: a recording decoded here and by any other telephony stack must agree.
-@Suite(.blockingWaits) struct G711Tests {
+@Suite struct G711Tests {
     static let soxMissing = "sox is not installed (apt-get install sox); the G.711 reference comparison needs it"
 
     // MARK: Against sox, an independent implementation

@@ -10,7 +10,7 @@ import Testing
 /// CallVault answers and the RTP it records come from rtpengine, not from our code.
 @Suite(
     "SIPREC media forked by rtpengine", .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: Services.required || RTPEngineControl.configured != nil, "SKIPPED: rtpengine is not running and CALLVAULT_SKIP_SERVICES=1 — media forked by rtpengine is NOT tested; run scripts/test"), .blockingWaits)
+    .enabled(if: Services.required || RTPEngineControl.configured != nil, "SKIPPED: rtpengine is not running and CALLVAULT_SKIP_SERVICES=1 — media forked by rtpengine is NOT tested; run scripts/test"))
 struct RTPEngineForkTests {
     @Test func bothLegsAreRecordedOnTheirOwnTracksFromTheConsentKeyOnAndTranscribedPerSpeaker() throws {
         let ng = try RTPEngineControl(

@@ -7,7 +7,7 @@ import Testing
 
 /// Hostile SIP and RTP against `callvault serve --sip` over real sockets: each case is answered or
 /// dropped with a bounded cost, and the call beside it goes on.
-@Suite("SIP and RTP hostile input", .serialized, .timeLimit(.minutes(10)), .blockingWaits)
+@Suite("SIP and RTP hostile input", .serialized, .timeLimit(.minutes(10)))
 struct SIPHostileMediaTests {
     /// An offer with one line per given (proto, crypto) and PCMU/telephone-event on each.
     static func offer(_ lines: [(proto: String, crypto: String?)], port: Int = 40_000) -> String {

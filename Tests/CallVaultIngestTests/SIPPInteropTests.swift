@@ -10,7 +10,7 @@ import Testing
 /// call under its SIP Call-ID, closed, with the pause and resume on its timeline.
 @Suite(
     "SIPREC sessions from sipp", .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: Services.required || SIPPScenario.binary != nil, "SKIPPED: sipp is not installed and CALLVAULT_SKIP_SERVICES=1 — the SIP server is NOT tested against sipp; run scripts/services install sipp"), .blockingWaits)
+    .enabled(if: Services.required || SIPPScenario.binary != nil, "SKIPPED: sipp is not installed and CALLVAULT_SKIP_SERVICES=1 — the SIP server is NOT tested against sipp; run scripts/services install sipp"))
 struct SIPPInteropTests {
     @Test(arguments: SIPPScenario.Flavour.allCases)
     func aSessionOfEachVendorFlavourIsAnsweredPausedResumedAndClosed(_ flavour: SIPPScenario.Flavour) throws {

@@ -8,7 +8,7 @@ import Testing
 /// An SRTP (SDES) session end to end: the SRC's packets are protected by libsrtp2 (PyPI's pylibsrtp,
 /// the reference implementation) with the key it offered; `callvault serve --sip` answers SAVP with a
 /// key of its own, unprotects, and records the audio from the consent key on.
-@Suite("SIPREC over SRTP, protected by libsrtp2", .serialized, .timeLimit(.minutes(10)), .blockingWaits)
+@Suite("SIPREC over SRTP, protected by libsrtp2", .serialized, .timeLimit(.minutes(10)))
 struct SIPSRTPEndToEndTests {
     static let protect = #"""
         import sys

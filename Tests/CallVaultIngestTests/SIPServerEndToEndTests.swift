@@ -7,7 +7,7 @@ import Testing
 
 /// `callvault serve --sip` as a child process, driven over UDP on 127.0.0.1 as an SBC's SIPREC client
 /// (SRC) drives a recording server.
-@Suite("SIP recording server end to end", .serialized, .timeLimit(.minutes(10)), .blockingWaits)
+@Suite("SIP recording server end to end", .serialized, .timeLimit(.minutes(10)))
 struct SIPServerEndToEndTests {
     static func setUp() throws -> (root: String, data: String) {
         let (root, data, _) = try ServeEndToEndTests.setUp()

@@ -10,7 +10,7 @@ import Testing
 #endif
 
 /// `callvault serve` as a child process on 127.0.0.1, driven like Twilio drives it.
-@Suite("callvault serve end to end", .serialized, .timeLimit(.minutes(15)), .blockingWaits)
+@Suite("callvault serve end to end", .serialized, .timeLimit(.minutes(15)))
 struct ServeEndToEndTests {
     /// Runs one CLI command to completion; returns status and stdout.
     static func cli(_ arguments: [String], data: String?) throws -> (status: Int32, stdout: String) {

@@ -9,7 +9,7 @@ import Testing
 
 /// `callvault serve`'s limits over real sockets: each closes only the stream that broke it, with a
 /// reason, counted in /metrics; the other streams and their recordings are untouched.
-@Suite(.timeLimit(.minutes(15)), .blockingWaits) struct ServeLimitsTests {
+@Suite(.timeLimit(.minutes(15))) struct ServeLimitsTests {
     typealias E2E = ServeEndToEndTests
 
     static let stop = Array(#"{"event":"stop","sequenceNumber":"999","stop":{"accountSid":"AC1","callSid":"X"},"streamSid":"MZ1"}"#.utf8)

@@ -217,7 +217,7 @@ final class ProviderServer {
     "serve on a key provider", .serialized, .timeLimit(.minutes(10)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
-        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"), .blockingWaits)
+        "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct ServeOnKeyProviderTests {
     @Test(arguments: [KeyProviderKind.pkcs11, .transit])
     func callsRecordWithNoProviderCallOnAnEventLoopAndANewTenantIsRefusedThenRecordsOnRetry(

@@ -9,7 +9,7 @@ import Testing
 /// `callvault serve --tls-cert --tls-key` over real sockets, checked with curl and openssl (Debian's
 /// OpenSSL, an independent TLS client): HTTPS on the media/control port, TLS 1.2 at least, plain
 /// connections allowed or refused with a message, the certificate reloaded on SIGHUP.
-@Suite("TLS on the ingest port", .serialized, .timeLimit(.minutes(10)), .blockingWaits)
+@Suite("TLS on the ingest port", .serialized, .timeLimit(.minutes(10)))
 struct TLSServeTests {
     /// A self-signed P-256 certificate for 127.0.0.1 with `name` as its subject, written to `directory`.
     static func certificate(_ name: String, in directory: String) throws -> (certificate: String, key: String) {

@@ -13,7 +13,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite("Subject export", .timeLimit(.minutes(15)), .blockingWaits)
+@Suite("Subject export", .timeLimit(.minutes(15)))
 struct SubjectExportTests {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
     let caller = "+44 20 7946 0000"

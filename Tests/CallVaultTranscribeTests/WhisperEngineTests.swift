@@ -16,7 +16,7 @@ import Testing
 @Suite(
     "Whisper engine: supervised faster-whisper sidecar",
     .enabled(if: WhisperInstallation.isInstalled(), "Whisper is not installed: run scripts/install-whisper"),
-    .serialized, .timeLimit(.minutes(15)), .blockingWaits)
+    .serialized, .timeLimit(.minutes(15)))
 struct WhisperEngineTests {
     static let repository = Repository.root
 
