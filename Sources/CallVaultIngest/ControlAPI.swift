@@ -71,7 +71,7 @@ public final class ControlAPI: Sendable {
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
         case ("GET", _) where path == "/openapi.json":
             return ControlResponse(status: 200, contentType: "application/json", body: OpenAPIDocument.bytes)
-        case (_, _) where MediaEndpoint(rawValue: String(path)) != nil:
+        case ("GET", _) where MediaEndpoint(rawValue: String(path)) != nil:
             return await refusedUpgrade(request)
         case ("POST", 2) where path == "/v1/calls":
             return await registerCall(request)
@@ -79,7 +79,8 @@ public final class ControlAPI: Sendable {
             // The call's id as the client sent it, percent-encoded in the path (`a/b` is `a%2Fb`).
             let raw = String(parts[2])
             return await postEvent(request, externalCallID: raw.removingPercentEncoding ?? raw)
-        case (_, _) where path == "/healthz" || path == "/metrics" || path == "/openapi.json":
+        case (_, _)
+        where path == "/healthz" || path == "/metrics" || path == "/openapi.json" || MediaEndpoint(rawValue: String(path)) != nil:
             return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "GET")])
         case (_, _) where path == "/v1/calls" || isEvents:
             return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "POST")])
@@ -123,6 +124,10 @@ public final class ControlAPI: Sendable {
         }
         for field in ["from", "to"] where object[field] != nil && !(object[field] is String) {
             return .error(400, "\(field) must be a string")
+        }
+        // Checked before the call is looked up, so a second registration answers a bad number as the first.
+        if let from = object["from"] as? String {
+            do throws(CatalogError) { try CallerNumber.check(from) } catch { return .error(400, error.message) }
         }
         if let dayKeys {
             do throws(KeyStoreError) {
@@ -175,20 +180,26 @@ public final class ControlAPI: Sendable {
         case .success(let parsed): object = parsed
         case .failure(let failure): return failure.response
         }
-        if let typeText = object["type"] as? String,
-            typeText == CallLifecycle.sensitiveStart || typeText == CallLifecycle.sensitiveEnd
-        {
-            return await postSensitive(open: typeText == CallLifecycle.sensitiveStart, tenant: tenant, externalCallID: externalCallID)
-        }
-        guard let typeText = object["type"] as? String, let kind = ConsentEventKind(rawValue: typeText) else {
+        let typeText = object["type"] as? String
+        let isSensitive = typeText == CallLifecycle.sensitiveStart || typeText == CallLifecycle.sensitiveEnd
+        let kind = typeText.flatMap(ConsentEventKind.init(rawValue:))
+        guard isSensitive || kind != nil else {
             let allowed = (ConsentEventKind.allCases.map(\.rawValue) + [CallLifecycle.sensitiveStart, CallLifecycle.sensitiveEnd])
                 .joined(separator: ", ")
             return .error(400, "type must be one of \(allowed)")
         }
-        let methodText = object["method"] as? String ?? "api"
-        guard let method = ConsentMethod(rawValue: methodText) else {
+        // A `method` that is there must be one of the methods (not a number or an object taken for `api`).
+        let method: ConsentMethod
+        switch object["method"] {
+        case nil: method = .api
+        case let text as String where ConsentMethod(rawValue: text) != nil: method = ConsentMethod(rawValue: text)!
+        default:
             let allowed = ConsentMethod.allCases.map(\.rawValue).joined(separator: ", ")
             return .error(400, "method must be one of \(allowed)")
+        }
+        guard let kind else {
+            return await postSensitive(
+                open: typeText == CallLifecycle.sensitiveStart, tenant: tenant, externalCallID: externalCallID)
         }
         do {
             guard let call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) else {

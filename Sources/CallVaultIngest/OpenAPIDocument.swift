@@ -202,7 +202,7 @@ enum OpenAPIDocument {
           "media"
         ],
         "summary": "Twilio Media Streams WebSocket",
-        "description": "Twilio's `<Stream>` URL: JSON text frames (`connected`, `start`, `media`, `dtmf`, `mark`, `stop`). A request that is not a WebSocket upgrade gets 400. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
+        "description": "Twilio's `<Stream>` URL: JSON text frames (`connected`, `start`, `media`, `dtmf`, `mark`, `stop`). A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
         "security": [
           {
             "tenantToken": []
@@ -249,7 +249,7 @@ enum OpenAPIDocument {
           "media"
         ],
         "summary": "Binary audio WebSocket",
-        "description": "A JSON text header (`callId`, `track`, `encoding`, `sampleRate`), then binary L16 or μ-law frames. A request that is not a WebSocket upgrade gets 400. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
+        "description": "A JSON text header (`callId`, `track`, `encoding`, `sampleRate`), then binary L16 or μ-law frames. A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
         "security": [
           {
             "tenantToken": []
@@ -1465,11 +1465,13 @@ enum OpenAPIDocument {
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
-            "description": "The platform's call id (Twilio `callSid`, AudioSocket UUID): 1 to 200 bytes of UTF-8 without control characters; unique per tenant."
+            "description": "The platform's call id (Twilio `callSid`, AudioSocket UUID): 1 to 200 bytes of UTF-8 without control characters; unique per tenant.",
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
           },
           "from": {
             "type": "string",
-            "description": "The caller's number: digits, spaces, `-`, `.`, `(`, `)` and a leading `+`. Kept only as a keyed hash and an encrypted copy."
+            "description": "The caller's number: ASCII digits (at least one), spaces, `-`, `.`, `(`, `)`, `/` and one leading `+`. Kept only as a keyed hash and an encrypted copy.",
+            "pattern": "^[ ().\\/-]*\\+?[ ().\\/-]*[0-9][0-9 ().\\/-]*$"
           },
           "to": {
             "type": "string",
