@@ -83,9 +83,12 @@ public final class ControlAPI: Sendable {
         where path == "/healthz" || path == "/metrics" || path == "/openapi.json" || MediaEndpoint(rawValue: String(path)) != nil:
             return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "GET")])
         case (_, _) where path == "/v1/calls" || isEvents:
-            return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "POST")])
+            // The route's template, not the path: a call id may be a phone number on some platforms.
+            let route = isEvents ? "/v1/calls/{callId}/events" : "/v1/calls"
+            return .error(405, "\(request.method) is not allowed on \(route)", headers: [.init("Allow", "POST")])
         default:
-            return .error(404, "no such endpoint: \(request.method) \(path)")
+            // Not echoed: the path is whatever the client sent, a number or a token among it.
+            return .error(404, "no such endpoint (the routes are listed at GET /openapi.json)")
         }
     }
 
@@ -203,7 +206,7 @@ public final class ControlAPI: Sendable {
         }
         do {
             guard let call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
-                return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+                return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
             }
             let live = liveCalls.streams(id: call.id)
             if !live.isEmpty {
@@ -230,10 +233,10 @@ public final class ControlAPI: Sendable {
             return .error(503, "the catalog is unavailable; retry")
         }
         guard let call else {
-            return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+            return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
         }
         guard let stream = liveCalls.streams(id: call.id).first else {
-            return .error(409, "call \(externalCallID) is not streaming: a sensitive window is placed on a live call's timeline")
+            return .error(409, "the call is not streaming: a sensitive window is placed on a live call's timeline")
         }
         let outcome: ConsentEventOutcome
         do { outcome = try await stream.postSensitive(open: open).get() } catch {

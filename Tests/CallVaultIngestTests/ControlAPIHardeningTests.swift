@@ -53,7 +53,12 @@ struct ControlAPIHardeningTests {
             #expect((problem?["detail"] as? String)?.contains(detail) == true, "\(response)")
         }
 
-        expectProblem(try send("GET", "/nope"), 404, "no such endpoint: GET /nope")
+        let notFound = try send("GET", "/v1/call/+4930123456789/events")
+        expectProblem(notFound, 404, "no such endpoint")
+        #expect(!notFound.body.contains("123456789"), "the path is not echoed")
+        let eventsMethod = try send("GET", "/v1/calls/+4930123456789/events")
+        expectProblem(eventsMethod, 405, "GET is not allowed on /v1/calls/{callId}/events")
+        #expect(!eventsMethod.body.contains("123456789"))
         let wrongMethod = try send("DELETE", "/v1/calls")
         expectProblem(wrongMethod, 405, "DELETE is not allowed on /v1/calls")
         #expect(wrongMethod.headers["allow"] == "POST")
