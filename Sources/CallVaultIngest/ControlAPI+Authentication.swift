@@ -1,6 +1,10 @@
 public import CallVaultModel
 import CallVaultStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension ControlAPI {
     /// The tenant a token authenticates, or the response refusing it: 401 for a missing or unknown token,
     /// 429 (with `Retry-After`) when `address` sent too many unknown tokens lately (the token is then not
@@ -17,6 +21,7 @@ extension ControlAPI {
         guard let token, !token.isEmpty else {
             return .failure(ControlFailure(Self.unauthorized("missing tenant token (send Authorization: Bearer TOKEN)")))
         }
+        let address = address.map(Self.throttleKey)
         if let address, let tokenFailures, let wait = tokenFailures.wait(address) {
             if counting { metrics.tokenThrottled.increment() }
             return .failure(
@@ -50,6 +55,19 @@ extension ControlAPI {
                 Self.tooManyRequests(
                     "tenant \(tenant.id) is over its request rate (\(limits.requestsPerSecond) a second); try again in \(Self.seconds(wait)) s",
                     wait: wait)))
+    }
+
+    /// Whose unknown tokens an address counts against: an IPv4 address itself (also when IPv4-mapped),
+    /// an IPv6 address's /64 (one host usually holds a whole /64, and could otherwise send each guess
+    /// from a new address).
+    static func throttleKey(_ address: String) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let prefix = stride(from: 0, to: 8, by: 2).map { String(Int(bytes[$0]) << 8 | Int(bytes[$0 + 1]), radix: 16) }
+        return prefix.joined(separator: ":") + "::/64"
     }
 
     /// 401 with `WWW-Authenticate: Bearer` (RFC 6750).

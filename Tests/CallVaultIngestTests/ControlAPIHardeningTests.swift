@@ -29,6 +29,15 @@ struct ControlAPIHardeningTests {
         #expect(buckets.take("c", at: start + .seconds(10)) != nil)
     }
 
+    @Test func unknownTokensCountPerIPv4AddressAndPerIPv6Slash64() {
+        #expect(ControlAPI.throttleKey("192.0.2.7") == "192.0.2.7")
+        #expect(ControlAPI.throttleKey("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(ControlAPI.throttleKey("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(ControlAPI.throttleKey("2001:db8:1:2:bbbb:cccc:dddd:eeee") == "2001:db8:1:2::/64")
+        #expect(ControlAPI.throttleKey("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(ControlAPI.throttleKey("::1") == "0:0:0:0::/64")
+    }
+
     @Test func errorsAreProblemDetailsAndLimitsAnswer413And429() throws {
         let (root, data, tokenA) = try ServeEndToEndTests.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
