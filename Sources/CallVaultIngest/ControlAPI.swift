@@ -3,12 +3,15 @@ public import CallVaultStore
 import Foundation
 public import Logging
 
-/// The HTTP control API beside the media streams (CLI.md): registers calls, takes consent events,
-/// answers health and metrics. Async: the server runs it as a task, off the event loops (on the blocking
-/// thread pool for the SQLite catalog, whose transactions hold their thread; ``IngestServer``).
+/// The HTTP control API beside the media streams (CLI.md, docs/openapi.json): registers calls, takes
+/// consent events, answers health, metrics and its own OpenAPI document. Async: the server runs it as a
+/// task, off the event loops (on the blocking thread pool for the SQLite catalog, whose transactions hold
+/// their thread; ``IngestServer``).
 ///
 /// Every call-scoped route authenticates the tenant by its bearer token and looks the call up within
-/// that tenant only, so one tenant's token never reaches, or learns of, another tenant's call.
+/// that tenant only, so one tenant's token never reaches, or learns of, another tenant's call. Errors are
+/// RFC 9457 problem details; a tenant over its request rate, or an address that sent too many unknown
+/// tokens, gets 429 with `Retry-After` (``ControlAPILimits``).
 public final class ControlAPI: Sendable {
     public let catalog: any CatalogStore
     public let liveCalls: LiveCallRegistry
@@ -20,6 +23,12 @@ public final class ControlAPI: Sendable {
     /// it may wait for the key provider); nil without a key provider.
     let dayKeys: DayKeyPreparer?
     let logger: Logger
+    let limits: ControlAPILimits
+    /// Per tenant: requests on the authenticated routes (nil: no limit).
+    let tenantRequests: TokenBuckets?
+    /// Per source address: unknown tokens (nil: no throttle).
+    let tokenFailures: TokenBuckets?
+    let metrics = ControlAPIMetrics()
 
     /// Bodies above this are refused with 413 before they are parsed.
     public static let maximumBodyBytes = 64 * 1024
@@ -30,7 +39,8 @@ public final class ControlAPI: Sendable {
             throw CatalogError(.cryptoFailure, "no key store: caller numbers cannot be stored for tenant \(tenantID)")
         },
         metricsText: @escaping @Sendable () -> String = { "" },
-        dayKeys: DayKeyPreparer? = nil
+        dayKeys: DayKeyPreparer? = nil,
+        limits: ControlAPILimits = ControlAPILimits()
     ) {
         self.dayKeys = dayKeys
         self.catalog = catalog
@@ -38,54 +48,60 @@ public final class ControlAPI: Sendable {
         self.liveCalls = liveCalls
         self.logger = logger
         self.metricsText = metricsText
+        self.limits = limits
+        tenantRequests =
+            limits.requestsPerSecond > 0
+            ? TokenBuckets(rate: limits.requestsPerSecond, burst: max(1, (2 * limits.requestsPerSecond).rounded(.down)))
+            : nil
+        tokenFailures =
+            limits.tokenFailuresPerMinute > 0
+            ? TokenBuckets(rate: Double(limits.tokenFailuresPerMinute) / 60, burst: Double(limits.tokenFailuresPerMinute))
+            : nil
     }
 
     public func handle(_ request: ControlRequest) async -> ControlResponse {
         let path = request.path
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        let isEvents = parts.count == 4 && parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events"
         switch (request.method, parts.count) {
         case ("GET", _) where path == "/healthz":
             return .json(200, ["status": "ok", "activeCalls": liveCalls.count])
         case ("GET", _) where path == "/metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
-        case (_, _) where MediaEndpoint(rawValue: String(path)) != nil:
+        case ("GET", _) where path == "/openapi.json":
+            return ControlResponse(status: 200, contentType: "application/json", body: OpenAPIDocument.bytes)
+        case ("GET", _) where MediaEndpoint(rawValue: String(path)) != nil:
             return await refusedUpgrade(request)
         case ("POST", 2) where path == "/v1/calls":
             return await registerCall(request)
-        case ("POST", 4) where parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events":
-            return await postEvent(request, externalCallID: String(parts[2]))
-        case (_, _) where path == "/healthz" || path == "/metrics" || path == "/v1/calls":
-            return .error(405, "\(request.method) is not allowed on \(path)")
+        case ("POST", 4) where isEvents:
+            // The call's id as the client sent it, percent-encoded in the path (`a/b` is `a%2Fb`).
+            let raw = String(parts[2])
+            return await postEvent(request, externalCallID: raw.removingPercentEncoding ?? raw)
+        case (_, _)
+        where path == "/healthz" || path == "/metrics" || path == "/openapi.json" || MediaEndpoint(rawValue: String(path)) != nil:
+            return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "GET")])
+        case (_, _) where path == "/v1/calls" || isEvents:
+            // The route's template, not the path: a call id may be a phone number on some platforms.
+            let route = isEvents ? "/v1/calls/{callId}/events" : "/v1/calls"
+            return .error(405, "\(request.method) is not allowed on \(route)", headers: [.init("Allow", "POST")])
         default:
-            return .error(404, "no such endpoint: \(request.method) \(path)")
+            // Not echoed: the path is whatever the client sent, a number or a token among it.
+            return .error(404, "no such endpoint (the routes are listed at GET /openapi.json)")
         }
     }
 
-    /// A request on a media path that did not upgrade: its token was refused (401), the catalog could
-    /// not check it (503, with the reason: never reported as an unknown token), or it was not a
-    /// WebSocket upgrade (400).
+    /// A request on a media path that did not upgrade: its token was refused (401, or 429 from an
+    /// address that sent too many unknown tokens), the catalog could not check it (503, with the reason:
+    /// never reported as an unknown token), or it was not a WebSocket upgrade (400).
     private func refusedUpgrade(_ request: ControlRequest) async -> ControlResponse {
-        if let token = request.bearerToken ?? request.query("token"), case .failure(let failure) = await authenticate(token) {
+        if let token = request.bearerToken ?? request.query("token"),
+            case .failure(let failure) = await authenticate(token, from: request.remoteAddress)
+        {
             return failure.response
         }
         return .error(400, "\(request.path) is a WebSocket endpoint: send an Upgrade: websocket request")
-    }
-
-    /// The tenant a token authenticates, or a 401 response (503 when the catalog cannot answer).
-    public func authenticate(_ token: String?) async -> Result<Tenant, ControlFailure> {
-        guard let token, !token.isEmpty else {
-            return .failure(ControlFailure(.error(401, "missing tenant token (send Authorization: Bearer TOKEN)")))
-        }
-        do {
-            guard let tenant = try await catalog.tenant(authenticatedBy: token) else {
-                return .failure(ControlFailure(.error(401, "unknown tenant token")))
-            }
-            return .success(tenant)
-        } catch {
-            logger.error("catalog unavailable during authentication", metadata: ["error": "\(error.message)"])
-            return .failure(ControlFailure(.error(503, "the catalog is unavailable (\(error.message)); retry")))
-        }
     }
 
     /// `POST /v1/calls` `{"callId","from"?,"to"?}`: registers a call before (or while) it streams.
@@ -95,7 +111,7 @@ public final class ControlAPI: Sendable {
     /// tenant answers 503 with the reason, naming the tenant and the provider, and nothing is registered.
     private func registerCall(_ request: ControlRequest) async -> ControlResponse {
         let tenant: Tenant
-        switch await authenticate(request.bearerToken) {
+        switch await authenticateLimited(request) {
         case .success(let found): tenant = found
         case .failure(let failure): return failure.response
         }
@@ -104,11 +120,17 @@ public final class ControlAPI: Sendable {
         case .success(let parsed): object = parsed
         case .failure(let failure): return failure.response
         }
-        guard let callID = object["callId"] as? String, !callID.isEmpty, callID.utf8.count <= 200 else {
-            return .error(400, "callId must be a string of 1 to 200 bytes")
+        guard let callID = object["callId"] as? String, !callID.isEmpty, callID.utf8.count <= 200,
+            !callID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            return .error(400, "callId must be a string of 1 to 200 bytes without control characters")
         }
         for field in ["from", "to"] where object[field] != nil && !(object[field] is String) {
             return .error(400, "\(field) must be a string")
+        }
+        // Checked before the call is looked up, so a second registration answers a bad number as the first.
+        if let from = object["from"] as? String {
+            do throws(CatalogError) { try CallerNumber.check(from) } catch { return .error(400, error.message) }
         }
         if let dayKeys {
             do throws(KeyStoreError) {
@@ -134,6 +156,13 @@ public final class ControlAPI: Sendable {
                 tenantID: tenant.id, externalID: callID, callerNumber: from, startedAt: Date(), actor: "api",
                 callerKeys: keys)
             return .json(201, ["id": call.id, "callId": callID, "created": true])
+        } catch where error.code == .duplicate {
+            // Registered by a concurrent request between the look-up and the insert: the same answer as a
+            // second registration.
+            guard let existing = try? await catalog.call(tenantID: tenant.id, externalID: callID) else {
+                return .error(503, "the catalog is unavailable; retry")
+            }
+            return .json(200, ["id": existing.id, "callId": callID, "created": false])
         } catch where error.code == .invalidArgument {
             return .error(400, error.message)
         } catch {
@@ -145,7 +174,7 @@ public final class ControlAPI: Sendable {
     /// `POST /v1/calls/{callId}/events` `{"type","method"}`: a consent event for a call of this tenant.
     private func postEvent(_ request: ControlRequest, externalCallID: String) async -> ControlResponse {
         let tenant: Tenant
-        switch await authenticate(request.bearerToken) {
+        switch await authenticateLimited(request) {
         case .success(let found): tenant = found
         case .failure(let failure): return failure.response
         }
@@ -154,24 +183,30 @@ public final class ControlAPI: Sendable {
         case .success(let parsed): object = parsed
         case .failure(let failure): return failure.response
         }
-        if let typeText = object["type"] as? String,
-            typeText == CallLifecycle.sensitiveStart || typeText == CallLifecycle.sensitiveEnd
-        {
-            return await postSensitive(open: typeText == CallLifecycle.sensitiveStart, tenant: tenant, externalCallID: externalCallID)
-        }
-        guard let typeText = object["type"] as? String, let kind = ConsentEventKind(rawValue: typeText) else {
+        let typeText = object["type"] as? String
+        let isSensitive = typeText == CallLifecycle.sensitiveStart || typeText == CallLifecycle.sensitiveEnd
+        let kind = typeText.flatMap(ConsentEventKind.init(rawValue:))
+        guard isSensitive || kind != nil else {
             let allowed = (ConsentEventKind.allCases.map(\.rawValue) + [CallLifecycle.sensitiveStart, CallLifecycle.sensitiveEnd])
                 .joined(separator: ", ")
             return .error(400, "type must be one of \(allowed)")
         }
-        let methodText = object["method"] as? String ?? "api"
-        guard let method = ConsentMethod(rawValue: methodText) else {
+        // A `method` that is there must be one of the methods (not a number or an object taken for `api`).
+        let method: ConsentMethod
+        switch object["method"] {
+        case nil: method = .api
+        case let text as String where ConsentMethod(rawValue: text) != nil: method = ConsentMethod(rawValue: text)!
+        default:
             let allowed = ConsentMethod.allCases.map(\.rawValue).joined(separator: ", ")
             return .error(400, "method must be one of \(allowed)")
         }
+        guard let kind else {
+            return await postSensitive(
+                open: typeText == CallLifecycle.sensitiveStart, tenant: tenant, externalCallID: externalCallID)
+        }
         do {
             guard let call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) else {
-                return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+                return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
             }
             let live = liveCalls.streams(id: call.id)
             if !live.isEmpty {
@@ -198,10 +233,10 @@ public final class ControlAPI: Sendable {
             return .error(503, "the catalog is unavailable; retry")
         }
         guard let call else {
-            return .error(404, "no call \(externalCallID) for this tenant (register it with POST /v1/calls)")
+            return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
         }
         guard let stream = liveCalls.streams(id: call.id).first else {
-            return .error(409, "call \(externalCallID) is not streaming: a sensitive window is placed on a live call's timeline")
+            return .error(409, "the call is not streaming: a sensitive window is placed on a live call's timeline")
         }
         let outcome: ConsentEventOutcome
         do { outcome = try await stream.postSensitive(open: open).get() } catch {

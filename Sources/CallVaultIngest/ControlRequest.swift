@@ -6,12 +6,17 @@ public struct ControlRequest: Sendable {
     /// The `Authorization` header, if any.
     public var authorization: String?
     public var body: [UInt8]
+    /// The client's IP address (the TCP peer), whose unknown tokens are throttled; nil when unknown.
+    public var remoteAddress: String?
 
-    public init(method: String, target: String, authorization: String? = nil, body: [UInt8] = []) {
+    public init(
+        method: String, target: String, authorization: String? = nil, body: [UInt8] = [], remoteAddress: String? = nil
+    ) {
         self.method = method
         self.target = target
         self.authorization = authorization
         self.body = body
+        self.remoteAddress = remoteAddress
     }
 
     /// The path without the query.

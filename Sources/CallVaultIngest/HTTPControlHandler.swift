@@ -25,11 +25,14 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
         let (head, body, tooLarge) = (collected.head, collected.body, collected.tooLarge)
         if tooLarge {
             let response = ControlResponse.error(413, "body larger than \(ControlAPI.maximumBodyBytes) bytes")
+            // The connection closes after this answer: the rest of a body that was never read could not
+            // be told from the next request.
             return write(context, head: head, response, close: true)
         }
         let request = ControlRequest(
             method: head.method.rawValue, target: head.uri,
-            authorization: head.headers.first(name: "authorization"), body: body)
+            authorization: head.headers.first(name: "authorization"), body: body,
+            remoteAddress: context.channel.remoteAddress?.ipAddress)
         let api = self.api
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: ControlResponse.self)
@@ -57,6 +60,7 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: response.contentType)
         headers.add(name: "content-length", value: String(response.body.count))
+        for field in response.headers { headers.add(name: field.name, value: field.value) }
         let keepAlive = request.isKeepAlive && !close
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(

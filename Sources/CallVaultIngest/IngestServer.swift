@@ -119,7 +119,7 @@ public final class IngestServer: Service, Sendable {
         // close: a stream gets exactly one, with a reason.
         let upgrader = MediaWebSocketUpgrader(
             shouldUpgrade: { channel, head in
-                Self.authenticate(head, api: api, executor: executor, on: channel.eventLoop).map { outcome in
+                Self.authenticate(head, from: channel, api: api, executor: executor).map { outcome in
                     switch outcome {
                     case .some(.failure): nil  // a token was given and refused: the HTTP handler answers 401
                     default: HTTPHeaders()
@@ -130,7 +130,7 @@ public final class IngestServer: Service, Sendable {
                 guard let endpoint = MediaEndpoint(rawValue: String(head.uri.split(separator: "?").first ?? "")) else {
                     return channel.close()
                 }
-                return Self.authenticate(head, api: api, executor: executor, on: channel.eventLoop)
+                return Self.authenticate(head, from: channel, api: api, executor: executor)
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
                         let session = makeSession(endpoint, tenant, channel.eventLoop)
@@ -186,17 +186,23 @@ public final class IngestServer: Service, Sendable {
     }
 
     /// Authenticates the token of an upgrade request, if it carries one, off the event loop.
-    /// nil: no token given (Twilio may send it in `start`); `.failure`: a token was given and refused.
+    /// nil: no token given (Twilio may send it in `start`); `.failure`: a token was given and refused (or
+    /// the address is throttled). Not counted here: a refused upgrade is answered, and counted, by the
+    /// control API's handler.
     private static func authenticate(
-        _ head: HTTPRequestHead, api: ControlAPI, executor: (any TaskExecutor)?, on eventLoop: any EventLoop
+        _ head: HTTPRequestHead, from channel: any Channel, api: ControlAPI, executor: (any TaskExecutor)?
     ) -> EventLoopFuture<Result<Tenant, ControlFailure>?> {
+        let eventLoop = channel.eventLoop
+        let address = channel.remoteAddress?.ipAddress
         let request = ControlRequest(
             method: head.method.rawValue, target: head.uri, authorization: head.headers.first(name: "authorization"))
         guard let token = request.bearerToken ?? request.query("token") else {
             return eventLoop.makeSucceededFuture(nil)
         }
         let promise = eventLoop.makePromise(of: Result<Tenant, ControlFailure>?.self)
-        Task(executorPreference: executor) { promise.succeed(await api.authenticate(token)) }
+        Task(executorPreference: executor) {
+            promise.succeed(await api.authenticate(token, from: address, counting: false))
+        }
         return promise.futureResult
     }
 }

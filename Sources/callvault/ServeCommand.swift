@@ -23,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the ingest socket: live call audio in, sealed recordings out.",
         discussion: """
             Endpoints: ws://HOST:PORT/v1/twilio, ws://HOST:PORT/v1/stream, POST /v1/calls,
-            POST /v1/calls/{callId}/events, GET /healthz, GET /metrics; AudioSocket on --audiosocket.
+            POST /v1/calls/{callId}/events, GET /healthz, GET /metrics, GET /openapi.json (the control
+            API's OpenAPI 3.1 document, docs/openapi.json); AudioSocket on --audiosocket.
             On start it recovers recordings a crash left open. On SIGINT/SIGTERM it stops accepting,
             seals the last segment of every open recording, marks them complete, queues their
             transcription and exits 0.
@@ -134,12 +135,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM CA certificates trusted besides the system's for webhook receivers (a private CA).", valueName: "FILE"))
     var webhookCaFile: String?
 
+    @Option(help: ArgumentHelp("Control API requests a second per tenant, bursts up to twice that (more get 429; 0: no limit).", valueName: "RATE"))
+    var apiRate = 100.0
+
+    @Option(help: ArgumentHelp("Unknown tokens one address may send a minute before its requests with a token get 429 (0: no throttle).", valueName: "N"))
+    var apiTokenFailures = 20
+
     func validate() throws {
         guard (1...(30 * 86_400)).contains(webhookGiveUpSeconds) else { throw ValidationError("--webhook-give-up-seconds must be 1...2592000") }
         guard (10...3_600_000).contains(webhookRetryBaseMs) else { throw ValidationError("--webhook-retry-base-ms must be 10...3600000") }
         guard (0.01...86_400).contains(webhookRetryMaxSeconds) else { throw ValidationError("--webhook-retry-max-seconds must be 0.01...86400") }
         guard (0.1...300).contains(webhookTimeoutSeconds) else { throw ValidationError("--webhook-timeout-seconds must be 0.1...300") }
         guard (10...60_000).contains(webhookPollMs) else { throw ValidationError("--webhook-poll-ms must be 10...60000") }
+        guard (0...1_000_000).contains(apiRate) else { throw ValidationError("--api-rate must be 0...1000000") }
+        guard (0...1_000_000).contains(apiTokenFailures) else { throw ValidationError("--api-token-failures must be 0...1000000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
@@ -241,7 +250,8 @@ struct ServeCommand: AsyncParsableCommand {
                 try keyStore.ensureTenant(tenantID)
                 return try keyStore.callerKeys(tenantID: tenantID)
             },
-            metricsText: { registry.emitToString() }, dayKeys: dayKeys)
+            metricsText: { registry.emitToString() }, dayKeys: dayKeys,
+            limits: ControlAPILimits(requestsPerSecond: apiRate, tokenFailuresPerMinute: apiTokenFailures))
         let (host, port) = Self.endpoint(http)!
         var tls: TLSCredentials?
         if let tlsCert, let tlsKey {

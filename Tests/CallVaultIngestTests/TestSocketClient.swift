@@ -69,15 +69,34 @@ final class TestSocketClient {
     func http(_ method: String, _ target: String, headers: [String: String] = [:], body: String = "") -> (
         status: Int, body: String
     )? {
+        request(method, target, headers: headers, body: body).map { ($0.status, $0.body) }
+    }
+
+    /// An HTTP response: status, headers (names lower-cased; the last of a repeated one) and body.
+    struct Response: CustomStringConvertible {
+        let status: Int
+        let headers: [String: String]
+        let body: String
+        var description: String { "\(status) \(headers) \(body)" }
+        /// The body as a JSON object, if it is one.
+        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
+    }
+
+    /// One HTTP/1.1 request; returns the whole response (Content-Length framed).
+    func request(_ method: String, _ target: String, headers: [String: String] = [:], body: String = "") -> Response? {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         send(Array((text + "\r\n" + body).utf8))
         guard let head = readHead() else { return nil }
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+        var fields: [String: String] = [:]
+        for line in head.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = fields["content-length"].flatMap { Int($0) } ?? 0
         guard let bytes = take(length) else { return nil }
-        return (status, String(decoding: bytes, as: UTF8.self))
+        return Response(status: status, headers: fields, body: String(decoding: bytes, as: UTF8.self))
     }
 
     private func readHead() -> String? {
