@@ -4,6 +4,7 @@ import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation
+import Logging
 import NIOCore
 
 /// What every media stream does whatever its protocol: admission under the server's limits, the
@@ -46,6 +47,8 @@ final class CallLifecycle: ConsentEventTarget {
     /// Reading from the stream is paused: more frames are held than ``HeldFrames/pauseAt``.
     private(set) var readingPaused = false
     private let startedAt = NIODeadline.now()
+    /// How long the end of a call keeps trying to seal a recording whose last segment the disk refused.
+    static let sealRetrySeconds = 60
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private var tenant: Tenant?
@@ -225,12 +228,16 @@ final class CallLifecycle: ConsentEventTarget {
         let segments = recorder.segmentsSealed
         let bytes = recorder.bytesSealed
         let refused = recorder.eventsRefused
+        let storage = recorder.storageChanges
+        let lost = recorder.segmentsLost
         let need: CallRecorder.CatalogNeed?
         do {
             need = try recorder.advance(frame, track: track, progress: &progress)
         } catch {
             return .failed(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
         }
+        // The disk refused a segment, or took one again after refusing (rare: one integer compare per frame).
+        if recorder.storageChanges != storage { noteStorage(recorder, lostBefore: lost) }
         if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
         // An in-band key the gate refused (logged by the recorder).
         if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
@@ -366,6 +373,66 @@ final class CallLifecycle: ConsentEventTarget {
         }
     }
 
+    /// The disk refused segments of this call (its recording pauses: the audio is lost, the call goes on), or
+    /// took a track's writes again after refusing them (it resumes in the same file; the gap is audited and
+    /// reported as `recording.storage_gap`). Logged with ids and errno only.
+    private func noteStorage(_ recorder: CallRecorder, lostBefore: Int) {
+        let lost = recorder.segmentsLost - lostBefore
+        if lost > 0 {
+            context.metrics.segmentsLost.increment(by: Int64(lost))
+            let open = recorder.openStorageGaps
+            context.storage?.noteWriteFailure(errno: open.first?.errno ?? EIO, segments: lost)
+            for gap in open where gap.segments == 1 {
+                context.logger.error(
+                    "recording paused: the data disk refused its writes; the call goes on and its audio is lost until writes succeed",
+                    metadata: [
+                        "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "track": "\(gap.track.rawValue)",
+                        "reason": "\(gap.reason)", "error": "\(StorageMonitor.describe(gap.errno))",
+                    ])
+            }
+        }
+        for gap in recorder.takeClosedStorageGaps() {
+            context.logger.notice(
+                "recording resumed after a storage gap",
+                metadata: [
+                    "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "lostMs": "\(gap.lostMs)",
+                    "reason": "\(gap.reason)",
+                ])
+            auditGap(gap, resumed: true)
+        }
+    }
+
+    /// Appends the gap's `recording.storage_gap` audit entry (and so its webhook) through the call's queue.
+    private func auditGap(_ gap: StorageGap, resumed: Bool) {
+        guard let tenantID = tenant?.id else { return }
+        Self.auditGap(gap, resumed: resumed, tenantID: tenantID, context: context, queue: queue)
+    }
+
+    static func auditGap(
+        _ gap: StorageGap, resumed: Bool, tenantID: String, context: IngestContext, queue: CallCatalogQueue
+    ) {
+        let audit = context.catalog.audit
+        let logger = context.logger
+        queue.enqueue {
+            await Self.appendGap(gap, resumed: resumed, tenantID: tenantID, to: audit, logger: logger)
+        }
+    }
+
+    static func appendGap(
+        _ gap: StorageGap, resumed: Bool, tenantID: String, to audit: any AuditStore, logger: Logger
+    ) async {
+        let event = AuditEvent(
+            actor: "recorder", action: .recordingStorageGap, tenantID: tenantID, subjectID: gap.recordingID,
+            details: [
+                "track": gap.track.rawValue, "reason": gap.reason, "lostMs": "\(gap.lostMs)", "afterMs": "\(gap.afterMs)",
+                "segments": "\(gap.segments)", "resumed": resumed ? "true" : "false",
+            ])
+        do throws(AuditStoreError) { _ = try await audit.append(event) } catch {
+            logger.error(
+                "storage gap not audited", metadata: ["recording": "\(gap.recordingID)", "error": "\(error.message)"])
+        }
+    }
+
     /// The close for a frame the recorder could not take (logged): a track whose recording could not
     /// open because the tenant's day key is not ready in memory is refused with a reason naming the
     /// tenant and the provider (nothing of it was recorded); any other failure with `otherwise`.
@@ -374,6 +441,7 @@ final class CallLifecycle: ConsentEventTarget {
             return context.dayKeyNotReady(tenant, call: callID ?? "?")
         }
         context.logger.error("recording failed", metadata: ["call": "\(callID ?? "?")", "error": "\(error)"])
+        if let refusal = context.storage?.refusal { return .serverError("recording failed: \(refusal)") }
         return .serverError(otherwise)
     }
 
@@ -422,16 +490,37 @@ final class CallLifecycle: ConsentEventTarget {
         let store = context.catalog
         let logger = context.logger
         let storedPromise = self.storedPromise
+        let tenantID = tenant?.id
         queue.enqueue {
             defer { storedPromise.succeed(()) }
             // The last segments' writes and syncs, off the loop, before the catalog learns of them.
-            let sealed = ending.seal()
+            var sealed = ending.seal()
+            var completions = sealed.completions
+            // A disk that refuses the last segment (full, failing) may take it a moment later: tried again
+            // every second for a while (the call's queue waits; nothing else does), then left to recovery.
+            var waited = 0
+            while sealed.error?.code == .storageFailed, waited < Self.sealRetrySeconds {
+                if waited == 0 {
+                    logger.warning(
+                        "recording not sealed: the data disk refuses writes; retrying every second",
+                        metadata: ["call": "\(callID)", "error": "\(sealed.error?.message ?? "")"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+                waited += 1
+                sealed = ending.seal()
+                completions += sealed.completions
+            }
             if let error = sealed.error {
                 logger.error(
                     "a recording not sealed cleanly; recovery will close it",
                     metadata: ["call": "\(callID)", "error": "\(error.message)"])
             }
-            for completion in sealed.completions {
+            if let tenantID {
+                for gap in ending.takeStorageGaps() {
+                    await Self.appendGap(gap, resumed: false, tenantID: tenantID, to: store.audit, logger: logger)
+                }
+            }
+            for completion in completions {
                 do throws(RecorderError) { try await completion.apply(to: store) } catch {
                     logger.error(
                         "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])

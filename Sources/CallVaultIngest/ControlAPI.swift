@@ -19,6 +19,8 @@ public final class ControlAPI: Sendable {
     /// Prepares a tenant's day keys before a call is registered (this API runs off the event loops, so
     /// it may wait for the key provider); nil without a key provider.
     let dayKeys: DayKeyPreparer?
+    /// The data disk's state: `/healthz` reports it, and new calls are refused while it is low or failing.
+    let storage: StorageMonitor?
     let logger: Logger
 
     /// Bodies above this are refused with 413 before they are parsed.
@@ -30,9 +32,11 @@ public final class ControlAPI: Sendable {
             throw CatalogError(.cryptoFailure, "no key store: caller numbers cannot be stored for tenant \(tenantID)")
         },
         metricsText: @escaping @Sendable () -> String = { "" },
-        dayKeys: DayKeyPreparer? = nil
+        dayKeys: DayKeyPreparer? = nil,
+        storage: StorageMonitor? = nil
     ) {
         self.dayKeys = dayKeys
+        self.storage = storage
         self.catalog = catalog
         self.callerKeys = callerKeys
         self.liveCalls = liveCalls
@@ -45,7 +49,7 @@ public final class ControlAPI: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         switch (request.method, parts.count) {
         case ("GET", _) where path == "/healthz":
-            return .json(200, ["status": "ok", "activeCalls": liveCalls.count])
+            return health()
         case ("GET", _) where path == "/metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
@@ -60,6 +64,20 @@ public final class ControlAPI: Sendable {
         default:
             return .error(404, "no such endpoint: \(request.method) \(path)")
         }
+    }
+
+    /// `GET /healthz`: 200 `{"status":"ok"}`, or 503 `{"status":"degraded","reason":…}` while the data
+    /// disk is low or failing (new calls are refused; live calls go on), so a load balancer sends new calls
+    /// elsewhere. `storage` gives the free bytes and the threshold.
+    private func health() -> ControlResponse {
+        guard let storage else { return .json(200, ["status": "ok", "activeCalls": liveCalls.count]) }
+        let state = storage.health
+        var body: [String: any Sendable] = [
+            "status": state.degradedReason == nil ? "ok" : "degraded", "activeCalls": liveCalls.count,
+            "storage": ["freeBytes": state.freeBytes, "minFreeBytes": state.minimumFreeBytes] as [String: any Sendable],
+        ]
+        if let reason = state.degradedReason { body["reason"] = reason }
+        return .json(state.degradedReason == nil ? 200 : 503, body)
     }
 
     /// A request on a media path that did not upgrade: its token was refused (401), the catalog could
@@ -109,6 +127,9 @@ public final class ControlAPI: Sendable {
         }
         for field in ["from", "to"] where object[field] != nil && !(object[field] is String) {
             return .error(400, "\(field) must be a string")
+        }
+        if let refusal = storage?.refusal {
+            return .error(503, "no new recording can start: \(refusal); retry later")
         }
         if let dayKeys {
             do throws(KeyStoreError) {

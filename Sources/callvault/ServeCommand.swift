@@ -95,6 +95,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between group flushes (fdatasync of every open recording).")
     var flushIntervalMs = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "New calls are refused while the data directory's disk has less free space than this (bytes, or K/M/G/T binary units: 256MiB, 2G; 0: never). Live calls go on; recording resumes by itself once there is room.",
+            valueName: "BYTES"))
+    var minFreeBytes = "256MiB"
+
     @Option(help: "Streams open at once, all tenants (more are refused: WebSocket close 1013, AudioSocket hangup).")
     var maxCalls = 5_000
 
@@ -142,6 +148,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (10...60_000).contains(webhookPollMs) else { throw ValidationError("--webhook-poll-ms must be 10...60000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
+        guard StorageMonitor.parseByteCount(minFreeBytes) != nil else {
+            throw ValidationError("--min-free-bytes '\(minFreeBytes)' is not a byte count (e.g. 268435456, 256MiB, 2G)")
+        }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let console, Self.endpoint(console) == nil { throw ValidationError("--console '\(console)' is not HOST:PORT") }
         guard (1...1440).contains(consoleIdleMinutes) else { throw ValidationError("--console-idle-minutes must be 1...1440") }
@@ -227,6 +236,11 @@ struct ServeCommand: AsyncParsableCommand {
         for label in IngestMetrics.latencyTimerLabels { factory.durationHistogramBuckets[label] = IngestMetrics.latencyBuckets }
         MetricsSystem.bootstrap(factory)
         let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
+        let storage = StorageMonitor(
+            configuration: .init(
+                paths: [directory.path, directory.objectsPath],
+                minimumFreeBytes: StorageMonitor.parseByteCount(minFreeBytes) ?? StorageMonitor.Configuration.defaultMinimumFreeBytes),
+            logger: logger)
         let liveCalls = LiveCallRegistry()
         let limits = IngestLimits(
             maximumStreamsPerTenant: maxCallsPerTenant, maximumStreams: maxCalls,
@@ -234,14 +248,14 @@ struct ServeCommand: AsyncParsableCommand {
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
             logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys,
-            node: nodeLease.node, fileStorage: files.newFileStorage)
+            node: nodeLease.node, fileStorage: files.newFileStorage, storage: storage)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
                 try keyStore.ensureTenant(tenantID)
                 return try keyStore.callerKeys(tenantID: tenantID)
             },
-            metricsText: { registry.emitToString() }, dayKeys: dayKeys)
+            metricsText: { registry.emitToString() }, dayKeys: dayKeys, storage: storage)
         let (host, port) = Self.endpoint(http)!
         var tls: TLSCredentials?
         if let tlsCert, let tlsKey {
@@ -271,6 +285,7 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = [
             dispatcher,
             FlushService(group: flushGroup, metrics: context.metrics),
+            storage,
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
         ]
