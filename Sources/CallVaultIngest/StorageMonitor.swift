@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import Metrics
+import Metrics
 public import ServiceLifecycle
 import Synchronization
 

@@ -67,7 +67,8 @@ struct DiskFullServeTests {
         let lost = try poll(timeout: .seconds(20)) {
             try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 3
         }
-        #expect(lost, "three segments refused: \(try metrics(port))")
+        let metricsWhileFull = try metrics(port)
+        #expect(lost, "three segments refused: \(metricsWhileFull)")
         #expect(try metric(port, "callvault_storage_write_failures_total") >= 3)
         let degraded = try health(port)
         #expect(degraded.status == 503, "\(degraded.body)")
@@ -97,7 +98,8 @@ struct DiskFullServeTests {
         // Space comes back: accepted again without a restart, and the live call records again.
         try FileManager.default.removeItem(atPath: filler)
         let recovered = try poll(timeout: .seconds(10), interval: .milliseconds(100)) { try health(port).status == 200 }
-        #expect(recovered, "\(try health(port).body)")
+        let healthAfter = try health(port)
+        #expect(recovered, "\(healthAfter.body)")
         ServeLimitsTests.send(live, frames: 250..<350)
         live.sendFrame(opcode: 1, stop)
         #expect(TestSocketClient.closeCode(try #require(live.readFrame()).payload).code == 1000)
