@@ -4,7 +4,6 @@ import CallVaultModel
 import CallVaultRecorder
 import CallVaultStore
 import Foundation
-import Logging
 import NIOCore
 
 /// What every media stream does whatever its protocol: admission under the server's limits, the
@@ -47,11 +46,9 @@ final class CallLifecycle: ConsentEventTarget {
     /// Reading from the stream is paused: more frames are held than ``HeldFrames/pauseAt``.
     private(set) var readingPaused = false
     private let startedAt = NIODeadline.now()
-    /// How long the end of a call keeps trying to seal a recording whose last segment the disk refused.
-    static let sealRetrySeconds = 60
     private var live: LiveCallHandle?
     private var admittedTenant: String?
-    private var tenant: Tenant?
+    private(set) var tenant: Tenant?
     var ended = false
     /// The end reason once the stream ended: the call is finished when nothing is held any more.
     var ending: MediaClose?
@@ -373,66 +370,6 @@ final class CallLifecycle: ConsentEventTarget {
         }
     }
 
-    /// The disk refused segments of this call (its recording pauses: the audio is lost, the call goes on), or
-    /// took a track's writes again after refusing them (it resumes in the same file; the gap is audited and
-    /// reported as `recording.storage_gap`). Logged with ids and errno only.
-    private func noteStorage(_ recorder: CallRecorder, lostBefore: Int) {
-        let lost = recorder.segmentsLost - lostBefore
-        if lost > 0 {
-            context.metrics.segmentsLost.increment(by: Int64(lost))
-            let open = recorder.openStorageGaps
-            context.storage?.noteWriteFailure(errno: open.first?.errno ?? EIO, segments: lost)
-            for gap in open where gap.segments == 1 {
-                context.logger.error(
-                    "recording paused: the data disk refused its writes; the call goes on and its audio is lost until writes succeed",
-                    metadata: [
-                        "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "track": "\(gap.track.rawValue)",
-                        "reason": "\(gap.reason)", "error": "\(StorageMonitor.describe(gap.errno))",
-                    ])
-            }
-        }
-        for gap in recorder.takeClosedStorageGaps() {
-            context.logger.notice(
-                "recording resumed after a storage gap",
-                metadata: [
-                    "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "lostMs": "\(gap.lostMs)",
-                    "reason": "\(gap.reason)",
-                ])
-            auditGap(gap, resumed: true)
-        }
-    }
-
-    /// Appends the gap's `recording.storage_gap` audit entry (and so its webhook) through the call's queue.
-    private func auditGap(_ gap: StorageGap, resumed: Bool) {
-        guard let tenantID = tenant?.id else { return }
-        Self.auditGap(gap, resumed: resumed, tenantID: tenantID, context: context, queue: queue)
-    }
-
-    static func auditGap(
-        _ gap: StorageGap, resumed: Bool, tenantID: String, context: IngestContext, queue: CallCatalogQueue
-    ) {
-        let audit = context.catalog.audit
-        let logger = context.logger
-        queue.enqueue {
-            await Self.appendGap(gap, resumed: resumed, tenantID: tenantID, to: audit, logger: logger)
-        }
-    }
-
-    static func appendGap(
-        _ gap: StorageGap, resumed: Bool, tenantID: String, to audit: any AuditStore, logger: Logger
-    ) async {
-        let event = AuditEvent(
-            actor: "recorder", action: .recordingStorageGap, tenantID: tenantID, subjectID: gap.recordingID,
-            details: [
-                "track": gap.track.rawValue, "reason": gap.reason, "lostMs": "\(gap.lostMs)", "afterMs": "\(gap.afterMs)",
-                "segments": "\(gap.segments)", "resumed": resumed ? "true" : "false",
-            ])
-        do throws(AuditStoreError) { _ = try await audit.append(event) } catch {
-            logger.error(
-                "storage gap not audited", metadata: ["recording": "\(gap.recordingID)", "error": "\(error.message)"])
-        }
-    }
-
     /// The close for a frame the recorder could not take (logged): a track whose recording could not
     /// open because the tenant's day key is not ready in memory is refused with a reason naming the
     /// tenant and the provider (nothing of it was recorded); any other failure with `otherwise`.
@@ -491,51 +428,10 @@ final class CallLifecycle: ConsentEventTarget {
         let logger = context.logger
         let storedPromise = self.storedPromise
         let tenantID = tenant?.id
+        let storage = context.storage
         queue.enqueue {
             defer { storedPromise.succeed(()) }
-            // The last segments' writes and syncs, off the loop, before the catalog learns of them.
-            var sealed = ending.seal()
-            var completions = sealed.completions
-            // A disk that refuses the last segment (full, failing) may take it a moment later: tried again
-            // every second for a while (the call's queue waits; nothing else does), then left to recovery.
-            var waited = 0
-            while sealed.error?.code == .storageFailed, waited < Self.sealRetrySeconds {
-                if waited == 0 {
-                    logger.warning(
-                        "recording not sealed: the data disk refuses writes; retrying every second",
-                        metadata: ["call": "\(callID)", "error": "\(sealed.error?.message ?? "")"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-                waited += 1
-                sealed = ending.seal()
-                completions += sealed.completions
-            }
-            if let error = sealed.error {
-                logger.error(
-                    "a recording not sealed cleanly; recovery will close it",
-                    metadata: ["call": "\(callID)", "error": "\(error.message)"])
-            }
-            if let tenantID {
-                for gap in ending.takeStorageGaps() {
-                    await Self.appendGap(gap, resumed: false, tenantID: tenantID, to: store.audit, logger: logger)
-                }
-            }
-            for completion in completions {
-                do throws(RecorderError) { try await completion.apply(to: store) } catch {
-                    logger.error(
-                        "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-                }
-            }
-            do throws(CatalogError) {
-                if !ending.unstoredEvidence.isEmpty {
-                    _ = try await store.recordConsentEvidence(
-                        callID: callID, ending.unstoredEvidence, actor: "recorder", at: Date())
-                }
-                try await store.endCall(id: callID, closingPause: ending.openPause, at: Date())
-            } catch {
-                logger.error(
-                    "call not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-            }
+            await Self.storeEnding(ending, callID: callID, tenantID: tenantID, in: store, storage: storage, logger: logger)
         }
         context.logger.info(
             "call ended",

@@ -113,6 +113,13 @@ struct DiskFullServeTests {
         }
         #expect(gapEvent, "the webhook receiver got recording.storage_gap")
         #expect(try server.stop() == 0)
+        let log = server.child.stderr
+        for line in [
+            "storage degraded", "recording paused: the data disk refused its writes", "recording resumed after a storage gap",
+            "storage recovered: new calls are accepted again",
+        ] {
+            #expect(log.contains(line), "serve logged '\(line)'")
+        }
 
         // Every recording complete and verifying, the live one with its 3 s gap; the chain intact.
         let recordings = try E2E.recordings(data: data)
@@ -133,6 +140,61 @@ struct DiskFullServeTests {
         let event = receiver.requests.map { String(decoding: $0.body, as: UTF8.self) }.first { $0.contains("storage_gap") }
         #expect(event?.contains(#""lostMs":3000"#) == true && event?.contains(#""reason":"diskFull""#) == true, "\(event ?? "")")
         #expect(event?.contains("+1555") == false)
+    }
+
+    @Test func aCallThatEndsWhileTheDiskIsFullIsSealedOnceThereIsRoomWithoutARestart() async throws {
+        try await offCooperativePool { try Self.endWhileFull() }
+    }
+
+    static func endWhileFull() throws {
+        let root = try TemporaryDirectory.make("disk-full-end")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let mountPoint = root + "/disk"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard try mountTmpfs(at: mountPoint, megabytes: 16) else { return }
+        defer { _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), ["-l", mountPoint], timeout: .seconds(30)) }
+        let data = mountPoint + "/data"
+        #expect(try E2E.cli(["init"], data: data).status == 0)
+        let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
+        let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
+        let token = try #require(tenant["token"] as? String)
+        let server = try ServeProcess(data: data, extra: ["--min-free-bytes", "0"])
+        defer { server.terminate() }
+        let port = server.port
+
+        let call = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-ends-full")
+        ServeLimitsTests.send(call, frames: 0..<100)
+        #expect(try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 2 })
+        let filler = mountPoint + "/filler"
+        #expect(fill(filler) > 8 << 20)
+        // 1.5 s more: one whole segment refused, then the call ends with a half segment still to write.
+        ServeLimitsTests.send(call, frames: 100..<175)
+        #expect(try poll(timeout: .seconds(20)) { try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 1 })
+        call.sendFrame(opcode: 1, stop)
+        // With --min-free-bytes 0 only the failed write degrades the server.
+        #expect(try health(port).status == 503)
+        Thread.sleep(forTimeInterval: 2)
+        let catalog = try E2E.catalog(data: data)
+        #expect(try catalog.recordingSummaries().map(\.state) == [.recording], "not completed while the disk is full")
+
+        // Room again: the call's end goes through (the close, sent once the call is stored, comes now).
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(TestSocketClient.closeCode(try #require(call.readFrame()).payload).code == 1000)
+        try E2E.waitUntilRecorded(1, data: data)
+        #expect(try poll(timeout: .seconds(10), interval: .milliseconds(100)) { try health(port).status == 200 })
+        #expect(try server.stop() == 0)
+        #expect(server.child.stderr.contains("the data disk refuses writes; retrying every second"), "the end waited for the disk")
+        let recordings = try E2E.recordings(data: data)
+        #expect(recordings.count == 1 && recordings.first?["state"] as? String == "complete", "\(recordings)")
+        #expect(recordings.first?["durationMs"] as? Int == 2000, "2 s written; 1 s refused and the last 0.5 s with it")
+        let verified = try E2E.cli(["verify", "--all", "--json"], data: data)
+        #expect(verified.status == 0, "\(verified.stdout)")
+        #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
+        let audit = try E2E.cli(["audit", "list", "--json"], data: data).stdout
+        let entries = try #require(
+            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+        let gap = entries.first { $0["action"] as? String == "recording.storage_gap" }?["details"] as? [String: String]
+        #expect(gap?["resumed"] == "false" && gap?["lostMs"] == "1500" && gap?["segments"] == "2", "\(gap ?? [:])")
     }
 
     /// Mounts a tmpfs of `megabytes` at `path`; false (after a loud message) when it cannot and
