@@ -150,7 +150,7 @@ public final class SealedFileWriter {
             throw SealedFileError(.cryptoFailed, "sealing failed: \(error.message)", path: path, segmentIndex: index)
         }
         let total = 9 + n + AESGCM.tagByteCount
-        let result = FileIO.writeAll(fd, base, total)
+        let result = WriteFault.injected() ?? FileIO.writeAll(fd, base, total)
         guard result == 0 else {
             lastWriteErrno = result
             // A write cut short (a full disk takes what fits) leaves part of a frame at the end: cut it

@@ -197,6 +197,60 @@ struct DiskFullServeTests {
         #expect(gap?["resumed"] == "false" && gap?["lostMs"] == "1500" && gap?["segments"] == "2", "\(gap ?? [:])")
     }
 
+    /// `EIO` on the spool path, injected with the test-only `CALLVAULT_FAULT_SEGMENT_EIO` flag file (any disk):
+    /// the same pause, refusal and resumption as a full disk, with the reason `ioError`.
+    @Test func anIOErrorPausesTheLiveRecordingUntilWritesSucceedAgain() async throws {
+        try await offCooperativePool { try Self.ioError() }
+    }
+
+    static func ioError() throws {
+        let root = try TemporaryDirectory.make("disk-eio")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        let flag = root + "/eio"
+        #expect(try E2E.cli(["init"], data: data).status == 0)
+        let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
+        let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
+        let token = try #require(tenant["token"] as? String)
+        let server = try ServeProcess(
+            data: data, extra: ["--min-free-bytes", "0"], environment: ["CALLVAULT_FAULT_SEGMENT_EIO": flag])
+        defer { server.terminate() }
+        let port = server.port
+
+        let call = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-eio")
+        ServeLimitsTests.send(call, frames: 0..<100)
+        #expect(try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 2 })
+        #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
+        ServeLimitsTests.send(call, frames: 100..<200)
+        #expect(try poll(timeout: .seconds(20)) { try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 2 })
+        let degraded = try health(port)
+        #expect(degraded.status == 503 && (degraded.json["reason"] as? String ?? "").contains("EIO"), "\(degraded.body)")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try health(port).status == 503, "the probe write fails too: still degraded")
+        let refused = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-eio-refused")
+        let close = TestSocketClient.closeCode(try #require(refused.readFrame()).payload)
+        #expect(close.code == 1013 && close.reason.contains("EIO"), "\(close)")
+
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(try poll(timeout: .seconds(10), interval: .milliseconds(100)) { try health(port).status == 200 })
+        ServeLimitsTests.send(call, frames: 200..<300)
+        call.sendFrame(opcode: 1, stop)
+        #expect(TestSocketClient.closeCode(try #require(call.readFrame()).payload).code == 1000)
+        try E2E.waitUntilRecorded(1, data: data)
+        #expect(try server.stop() == 0)
+        let recordings = try E2E.recordings(data: data)
+        #expect(recordings.count == 1 && recordings.first?["state"] as? String == "complete", "\(recordings)")
+        #expect(recordings.first?["durationMs"] as? Int == 4000, "6 s sent, 2 s refused")
+        let verified = try E2E.cli(["verify", "--all", "--json"], data: data)
+        #expect(verified.status == 0, "\(verified.stdout)")
+        #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
+        let audit = try E2E.cli(["audit", "list", "--json"], data: data).stdout
+        let entries = try #require(
+            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+        let gap = entries.first { $0["action"] as? String == "recording.storage_gap" }?["details"] as? [String: String]
+        #expect(gap?["reason"] == "ioError" && gap?["lostMs"] == "2000" && gap?["resumed"] == "true", "\(gap ?? [:])")
+    }
+
     /// Mounts a tmpfs of `megabytes` at `path`; false (after a loud message) when it cannot and
     /// `CALLVAULT_SKIP_SERVICES=1`; otherwise a failure that says what is missing.
     static func mountTmpfs(at path: String, megabytes: Int) throws -> Bool {
