@@ -28,7 +28,8 @@ extension CallLifecycle {
                     metadata: [
                         "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "track": "\(gap.track.rawValue)",
                         "reason": "\(gap.reason)", "error": "\(StorageMonitor.describe(gap.errno))",
-                    ])
+                    ]
+                )
             }
         }
         for gap in recorder.takeClosedStorageGaps() {
@@ -37,7 +38,8 @@ extension CallLifecycle {
                 metadata: [
                     "call": "\(callID ?? "?")", "recording": "\(gap.recordingID)", "lostMs": "\(gap.lostMs)",
                     "reason": "\(gap.reason)",
-                ])
+                ]
+            )
             auditGap(gap, resumed: true)
         }
     }
@@ -49,25 +51,38 @@ extension CallLifecycle {
     }
 
     static func auditGap(
-        _ gap: StorageGap, resumed: Bool, tenantID: String, context: IngestContext, queue: CallCatalogQueue
+        _ gap: StorageGap,
+        resumed: Bool,
+        tenantID: String,
+        context: IngestContext,
+        queue: CallCatalogQueue
     ) {
         let audit = context.catalog.audit
         let logger = context.logger
         queue.enqueue {
             if let message = await Self.appendGap(gap, resumed: resumed, tenantID: tenantID, to: audit) {
-                logger.error("storage gap not audited", metadata: ["recording": "\(gap.recordingID)", "error": "\(message)"])
+                logger.error(
+                    "storage gap not audited",
+                    metadata: ["recording": "\(gap.recordingID)", "error": "\(message)"]
+                )
             }
         }
     }
 
     /// Appends the gap's audit entry; nil when stored, else the store's error.
-    static func appendGap(_ gap: StorageGap, resumed: Bool, tenantID: String, to audit: any AuditStore) async -> String? {
+    static func appendGap(_ gap: StorageGap, resumed: Bool, tenantID: String, to audit: any AuditStore) async -> String?
+    {
         let event = AuditEvent(
-            actor: "recorder", action: .recordingStorageGap, tenantID: tenantID, subjectID: gap.recordingID,
+            actor: "recorder",
+            action: .recordingStorageGap,
+            tenantID: tenantID,
+            subjectID: gap.recordingID,
             details: [
-                "track": gap.track.rawValue, "reason": gap.reason, "lostMs": "\(gap.lostMs)", "afterMs": "\(gap.afterMs)",
+                "track": gap.track.rawValue, "reason": gap.reason, "lostMs": "\(gap.lostMs)",
+                "afterMs": "\(gap.afterMs)",
                 "segments": "\(gap.segments)", "resumed": resumed ? "true" : "false",
-            ])
+            ]
+        )
         do throws(AuditStoreError) {
             _ = try await audit.append(event)
             return nil
@@ -85,8 +100,12 @@ extension CallLifecycle {
     /// again every second for up to ``endRetrySeconds`` (the call's queue waits; nothing else does), then
     /// left to recovery at the next start, as before.
     static func storeEnding(
-        _ ending: CallRecorder.EndingWork, callID: String, tenantID: String?, in store: any CatalogStore,
-        storage: StorageMonitor?, logger: Logger
+        _ ending: CallRecorder.EndingWork,
+        callID: String,
+        tenantID: String?,
+        in store: any CatalogStore,
+        storage: StorageMonitor?,
+        logger: Logger
     ) async {
         let deadline = ContinuousClock.now + .seconds(endRetrySeconds)
         /// Whether a failed step is worth another try in a second: the disk is in trouble, time is left.
@@ -94,24 +113,29 @@ extension CallLifecycle {
             guard let storage, storage.refusal != nil, ContinuousClock.now < deadline else { return false }
             logger.warning(
                 "\(what): the data disk refuses writes; retrying every second",
-                metadata: ["call": "\(callID)", "error": "\(message)"])
+                metadata: ["call": "\(callID)", "error": "\(message)"]
+            )
             try? await Task.sleep(for: .seconds(1))
             return true
         }
         var sealed = ending.seal()
         var completions = sealed.completions
-        while let error = sealed.error, error.code == .storageFailed, await retry("recording not sealed", error.message) {
+        while let error = sealed.error, error.code == .storageFailed, await retry("recording not sealed", error.message)
+        {
             sealed = ending.seal()
             completions += sealed.completions
         }
         if let error = sealed.error {
             logger.error(
-                "a recording not sealed cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+                "a recording not sealed cleanly; recovery will close it",
+                metadata: ["call": "\(callID)", "error": "\(error.message)"]
+            )
         }
         if let tenantID {
             for gap in ending.takeStorageGaps() {
                 while let message = await appendGap(gap, resumed: false, tenantID: tenantID, to: store.audit),
-                    await retry("storage gap not audited", message) {}
+                    await retry("storage gap not audited", message)
+                {}
             }
         }
         for completion in completions {
@@ -122,7 +146,9 @@ extension CallLifecycle {
                 } catch {
                     if await retry("recording not completed", error.message) { continue }
                     logger.error(
-                        "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+                        "recording not completed; recovery will close it",
+                        metadata: ["call": "\(callID)", "error": "\(error.message)"]
+                    )
                     break
                 }
             }
@@ -130,14 +156,21 @@ extension CallLifecycle {
         while true {
             do throws(CatalogError) {
                 if !ending.unstoredEvidence.isEmpty {
-                    _ = try await store.recordConsentEvidence(callID: callID, ending.unstoredEvidence, actor: "recorder", at: Date())
+                    _ = try await store.recordConsentEvidence(
+                        callID: callID,
+                        ending.unstoredEvidence,
+                        actor: "recorder",
+                        at: Date()
+                    )
                 }
                 try await store.endCall(id: callID, closingPause: ending.openPause, at: Date())
                 break
             } catch {
                 if await retry("call not closed", error.message) { continue }
                 logger.error(
-                    "call not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
+                    "call not finished cleanly; recovery will close it",
+                    metadata: ["call": "\(callID)", "error": "\(error.message)"]
+                )
                 break
             }
         }

@@ -36,7 +36,9 @@ public final class StorageMonitor: Sendable {
         public static let defaultMinimumFreeBytes: Int64 = 256 * 1024 * 1024
 
         public init(
-            paths: [String], minimumFreeBytes: Int64 = defaultMinimumFreeBytes, interval: Duration = .seconds(1)
+            paths: [String],
+            minimumFreeBytes: Int64 = defaultMinimumFreeBytes,
+            interval: Duration = .seconds(1)
         ) {
             self.paths = Array(Set(paths)).sorted()
             self.minimumFreeBytes = minimumFreeBytes
@@ -72,8 +74,9 @@ public final class StorageMonitor: Sendable {
 
     /// Why a new call is refused now, or nil: one lock-free check when a call starts.
     public var refusal: String? {
-        guard freeBytes.load(ordering: .relaxed) < configuration.minimumFreeBytes
-            || failingErrno.load(ordering: .relaxed) != 0
+        guard
+            freeBytes.load(ordering: .relaxed) < configuration.minimumFreeBytes
+                || failingErrno.load(ordering: .relaxed) != 0
         else { return nil }
         return reason.withLock { $0 }
     }
@@ -81,8 +84,10 @@ public final class StorageMonitor: Sendable {
     /// The state `/healthz` reports.
     public var health: Health {
         Health(
-            degradedReason: refusal, freeBytes: freeBytes.load(ordering: .relaxed),
-            minimumFreeBytes: configuration.minimumFreeBytes)
+            degradedReason: refusal,
+            freeBytes: freeBytes.load(ordering: .relaxed),
+            minimumFreeBytes: configuration.minimumFreeBytes
+        )
     }
 
     /// A recording's segment write failed with `code` (`ENOSPC`, `EIO`, ...): new calls are refused until a
@@ -91,10 +96,14 @@ public final class StorageMonitor: Sendable {
         writeFailures.increment(by: Int64(segments))
         guard failingErrno.exchange(code, ordering: .relaxed) == 0 else { return }
         let text = Self.describe(code)
-        let why = "the data disk refused a recording's write (\(text)); live recordings are paused until it takes writes again"
+        let why =
+            "the data disk refused a recording's write (\(text)); live recordings are paused until it takes writes again"
         reason.withLock { $0 = why }
         degradedGauge.record(1)
-        logger.error("storage degraded", metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"])
+        logger.error(
+            "storage degraded",
+            metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"]
+        )
     }
 
     /// One check: free space by `statvfs`, and while writes are failing a probe write. Logs each change
@@ -127,11 +136,18 @@ public final class StorageMonitor: Sendable {
         reason.withLock { $0 = why }
         degradedGauge.record(why == nil ? 0 : 1)
         if let why, wasDegraded == nil {
-            logger.error("storage degraded", metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"])
+            logger.error(
+                "storage degraded",
+                metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"]
+            )
         } else if why == nil, let wasDegraded {
             logger.notice(
                 "storage recovered: new calls are accepted again",
-                metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "freeBytes": "\(free)", "was": "\(wasDegraded)"])
+                metadata: [
+                    "paths": "\(configuration.paths.joined(separator: ","))", "freeBytes": "\(free)",
+                    "was": "\(wasDegraded)",
+                ]
+            )
         }
     }
 
@@ -193,6 +209,7 @@ extension StorageMonitor: Service {
                 try? await Task.sleep(for: configuration.interval)
                 check()
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
     }
 }

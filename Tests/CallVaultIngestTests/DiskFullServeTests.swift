@@ -28,7 +28,9 @@ struct DiskFullServeTests {
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         guard try mountTmpfs(at: mountPoint, megabytes: 16) else { return }
         // Always unmounted, even when an expectation failed (lazily if the server still holds it).
-        defer { _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), ["-l", mountPoint], timeout: .seconds(30)) }
+        defer {
+            _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), ["-l", mountPoint], timeout: .seconds(30))
+        }
 
         let receiver = try LocalHTTPServer { _, _ in .respond(status: 204, headers: [:], body: Data()) }
         defer { receiver.stop() }
@@ -36,14 +38,19 @@ struct DiskFullServeTests {
         #expect(try E2E.cli(["init"], data: data).status == 0)
         let added = try E2E.cli(
             [
-                "tenant", "add", "acme", "--consent-digit", "1", "--webhook-url", receiver.url.absoluteString + "/hooks",
+                "tenant", "add", "acme", "--consent-digit", "1", "--webhook-url",
+                receiver.url.absoluteString + "/hooks",
                 "--webhook-allow-private", "--json",
-            ], data: data)
+            ],
+            data: data
+        )
         let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
         let token = try #require(tenant["token"] as? String)
 
         let server = try ServeProcess(
-            data: data, extra: ["--min-free-bytes", "4MiB", "--webhook-retry-base-ms", "100", "--webhook-poll-ms", "50"])
+            data: data,
+            extra: ["--min-free-bytes", "4MiB", "--webhook-retry-base-ms", "100", "--webhook-poll-ms", "50"]
+        )
         defer { server.terminate() }
         let port = server.port
         #expect(try health(port).status == 200)
@@ -57,7 +64,10 @@ struct DiskFullServeTests {
         // The live call: 2 s recorded (2 segments), then the disk fills.
         let live = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-live")
         ServeLimitsTests.send(live, frames: 0..<100)
-        #expect(try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 4 }, "2 + 2 segments sealed")
+        #expect(
+            try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 4 },
+            "2 + 2 segments sealed"
+        )
         let filler = mountPoint + "/filler"
         let filled = fill(filler)
         #expect(filled > 8 << 20, "the filler took \(filled) bytes")
@@ -82,7 +92,12 @@ struct DiskFullServeTests {
         #expect(close.code == 1013 && close.reason.contains("no new recording can start"), "\(close)")
         let registered = try #require(
             TestSocketClient(port: port).http(
-                "POST", "/v1/calls", headers: ["Authorization": "Bearer \(token)"], body: #"{"callId":"CA-api"}"#))
+                "POST",
+                "/v1/calls",
+                headers: ["Authorization": "Bearer \(token)"],
+                body: #"{"callId":"CA-api"}"#
+            )
+        )
         #expect(registered.status == 503 && registered.body.contains("no new recording can start"), "\(registered)")
         #expect(try metric(port, #"callvault_calls_refused_total{reason="storage"}"#) >= 1)
 
@@ -115,7 +130,8 @@ struct DiskFullServeTests {
         #expect(try server.stop() == 0)
         let log = server.child.stderr
         for line in [
-            "storage degraded", "recording paused: the data disk refused its writes", "recording resumed after a storage gap",
+            "storage degraded", "recording paused: the data disk refused its writes",
+            "recording resumed after a storage gap",
             "storage recovered: new calls are accepted again",
         ] {
             #expect(log.contains(line), "serve logged '\(line)'")
@@ -123,7 +139,10 @@ struct DiskFullServeTests {
 
         // Every recording complete and verifying, the live one with its 3 s gap; the chain intact.
         let recordings = try E2E.recordings(data: data)
-        #expect(recordings.count == 3 && recordings.allSatisfy { $0["state"] as? String == "complete" }, "\(recordings)")
+        #expect(
+            recordings.count == 3 && recordings.allSatisfy { $0["state"] as? String == "complete" },
+            "\(recordings)"
+        )
         let durations = recordings.compactMap { $0["durationMs"] as? Int }.sorted()
         #expect(durations == [2000, 2000, 4000], "7 s sent on the live call, 3 s lost in the gap: \(recordings)")
         let all = try E2E.cli(["verify", "--all", "--json"], data: data)
@@ -131,14 +150,23 @@ struct DiskFullServeTests {
         #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
         let audit = try E2E.cli(["audit", "list", "--json"], data: data).stdout
         let entries = try #require(
-            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]]
+        )
         let gaps = entries.filter { $0["action"] as? String == "recording.storage_gap" }
         #expect(gaps.count == 1, "\(gaps)")
         let details = gaps.first?["details"] as? [String: String] ?? [:]
-        #expect(details["reason"] == "diskFull" && details["lostMs"] == "3000" && details["afterMs"] == "2000", "\(details)")
+        #expect(
+            details["reason"] == "diskFull" && details["lostMs"] == "3000" && details["afterMs"] == "2000",
+            "\(details)"
+        )
         #expect(details["resumed"] == "true")
-        let event = receiver.requests.map { String(decoding: $0.body, as: UTF8.self) }.first { $0.contains("storage_gap") }
-        #expect(event?.contains(#""lostMs":3000"#) == true && event?.contains(#""reason":"diskFull""#) == true, "\(event ?? "")")
+        let event = receiver.requests.map { String(decoding: $0.body, as: UTF8.self) }.first {
+            $0.contains("storage_gap")
+        }
+        #expect(
+            event?.contains(#""lostMs":3000"#) == true && event?.contains(#""reason":"diskFull""#) == true,
+            "\(event ?? "")"
+        )
         #expect(event?.contains("+1555") == false)
     }
 
@@ -152,7 +180,9 @@ struct DiskFullServeTests {
         let mountPoint = root + "/disk"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         guard try mountTmpfs(at: mountPoint, megabytes: 16) else { return }
-        defer { _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), ["-l", mountPoint], timeout: .seconds(30)) }
+        defer {
+            _ = try? ChildProcess.run(URL(fileURLWithPath: "/bin/umount"), ["-l", mountPoint], timeout: .seconds(30))
+        }
         let data = mountPoint + "/data"
         #expect(try E2E.cli(["init"], data: data).status == 0)
         let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
@@ -169,7 +199,11 @@ struct DiskFullServeTests {
         #expect(fill(filler) > 8 << 20)
         // 1.5 s more: one whole segment refused, then the call ends with a half segment still to write.
         ServeLimitsTests.send(call, frames: 100..<175)
-        #expect(try poll(timeout: .seconds(20)) { try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 1 })
+        #expect(
+            try poll(timeout: .seconds(20)) {
+                try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 1
+            }
+        )
         call.sendFrame(opcode: 1, stop)
         // With --min-free-bytes 0 only the failed write degrades the server.
         #expect(try health(port).status == 503)
@@ -183,7 +217,10 @@ struct DiskFullServeTests {
         try E2E.waitUntilRecorded(1, data: data)
         #expect(try poll(timeout: .seconds(10), interval: .milliseconds(100)) { try health(port).status == 200 })
         #expect(try server.stop() == 0)
-        #expect(server.child.stderr.contains("the data disk refuses writes; retrying every second"), "the end waited for the disk")
+        #expect(
+            server.child.stderr.contains("the data disk refuses writes; retrying every second"),
+            "the end waited for the disk"
+        )
         let recordings = try E2E.recordings(data: data)
         #expect(recordings.count == 1 && recordings.first?["state"] as? String == "complete", "\(recordings)")
         #expect(recordings.first?["durationMs"] as? Int == 2000, "2 s written; 1 s refused and the last 0.5 s with it")
@@ -192,7 +229,8 @@ struct DiskFullServeTests {
         #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
         let audit = try E2E.cli(["audit", "list", "--json"], data: data).stdout
         let entries = try #require(
-            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]]
+        )
         let gap = entries.first { $0["action"] as? String == "recording.storage_gap" }?["details"] as? [String: String]
         #expect(gap?["resumed"] == "false" && gap?["lostMs"] == "1500" && gap?["segments"] == "2", "\(gap ?? [:])")
     }
@@ -213,7 +251,10 @@ struct DiskFullServeTests {
         let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
         let token = try #require(tenant["token"] as? String)
         let server = try ServeProcess(
-            data: data, extra: ["--min-free-bytes", "0"], environment: ["CALLVAULT_FAULT_SEGMENT_EIO": flag])
+            data: data,
+            extra: ["--min-free-bytes", "0"],
+            environment: ["CALLVAULT_FAULT_SEGMENT_EIO": flag]
+        )
         defer { server.terminate() }
         let port = server.port
 
@@ -222,9 +263,16 @@ struct DiskFullServeTests {
         #expect(try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 2 })
         #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
         ServeLimitsTests.send(call, frames: 100..<200)
-        #expect(try poll(timeout: .seconds(20)) { try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 2 })
+        #expect(
+            try poll(timeout: .seconds(20)) {
+                try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) >= 2
+            }
+        )
         let degraded = try health(port)
-        #expect(degraded.status == 503 && (degraded.json["reason"] as? String ?? "").contains("EIO"), "\(degraded.body)")
+        #expect(
+            degraded.status == 503 && (degraded.json["reason"] as? String ?? "").contains("EIO"),
+            "\(degraded.body)"
+        )
         Thread.sleep(forTimeInterval: 1.5)
         #expect(try health(port).status == 503, "the probe write fails too: still degraded")
         let refused = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-eio-refused")
@@ -246,7 +294,8 @@ struct DiskFullServeTests {
         #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
         let audit = try E2E.cli(["audit", "list", "--json"], data: data).stdout
         let entries = try #require(
-            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]])
+            (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]]
+        )
         let gap = entries.first { $0["action"] as? String == "recording.storage_gap" }?["details"] as? [String: String]
         #expect(gap?["reason"] == "ioError" && gap?["lostMs"] == "2000" && gap?["resumed"] == "true", "\(gap ?? [:])")
     }
@@ -255,8 +304,10 @@ struct DiskFullServeTests {
     /// `CALLVAULT_SKIP_SERVICES=1`; otherwise a failure that says what is missing.
     static func mountTmpfs(at path: String, megabytes: Int) throws -> Bool {
         let mounted = try ChildProcess.run(
-            URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", path],
-            timeout: .seconds(30))
+            URL(fileURLWithPath: "/bin/mount"),
+            ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", path],
+            timeout: .seconds(30)
+        )
         if mounted.status == 0 { return true }
         let why =
             "cannot mount a tmpfs for the disk-full test (mount exited \(mounted.status): \(mounted.stderr)); it needs root "

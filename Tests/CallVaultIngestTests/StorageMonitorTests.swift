@@ -29,14 +29,19 @@ import Testing
         let directory = try TemporaryDirectory.make("storage-monitor")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let low = StorageMonitor(
-            configuration: .init(paths: [directory], minimumFreeBytes: Int64.max), logger: Logger(label: "test"))
+            configuration: .init(paths: [directory], minimumFreeBytes: Int64.max),
+            logger: Logger(label: "test")
+        )
         #expect(low.refusal == nil, "nothing known before the first check")
         low.check()
         let reason = try #require(low.refusal)
         #expect(reason.contains("below --min-free-bytes \(Int64.max)"), "\(reason)")
         #expect(low.health.degradedReason == reason && low.health.freeBytes > 0)
 
-        let roomy = StorageMonitor(configuration: .init(paths: [directory], minimumFreeBytes: 0), logger: Logger(label: "test"))
+        let roomy = StorageMonitor(
+            configuration: .init(paths: [directory], minimumFreeBytes: 0),
+            logger: Logger(label: "test")
+        )
         roomy.check()
         #expect(roomy.refusal == nil && roomy.health.degradedReason == nil)
     }
@@ -44,7 +49,10 @@ import Testing
     @Test func aFailedWriteRefusesUntilAProbeWriteSucceeds() throws {
         let directory = try TemporaryDirectory.make("storage-monitor")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let monitor = StorageMonitor(configuration: .init(paths: [directory], minimumFreeBytes: 0), logger: Logger(label: "test"))
+        let monitor = StorageMonitor(
+            configuration: .init(paths: [directory], minimumFreeBytes: 0),
+            logger: Logger(label: "test")
+        )
         monitor.check()
         monitor.noteWriteFailure(errno: EIO)
         let reason = try #require(monitor.refusal)
