@@ -21,7 +21,7 @@ extension CallLifecycle {
         if lost > 0 {
             context.metrics.segmentsLost.increment(by: Int64(lost))
             let open = recorder.openStorageGaps
-            context.storage?.noteWriteFailure(errno: open.first?.errno ?? EIO, segments: lost)
+            context.storage?.noteWriteFailure(errno: open.first?.errno ?? EIO, count: lost)
             for gap in open where gap.segments == 1 {
                 context.logger.error(
                     "recording paused: the data disk refused its writes; the call goes on and its audio is lost until writes succeed",

@@ -16,8 +16,8 @@ import Synchronization
 /// itself once it has room and takes writes again — no restart.
 ///
 /// Cheap by construction: `statvfs` once a second on this service's own task, never per frame; the
-/// ingest reads one atomic (``refusal``) when a call starts, and reports a refused segment write
-/// (``noteWriteFailure(errno:)``, at most one per track per segment). While writes are failing, each
+/// ingest reads one atomic (``refusal``) when a call starts, and reports each refused segment write and
+/// each failed group `fdatasync` (``noteWriteFailure(errno:count:)``). While writes are failing, each
 /// check also writes, syncs and removes a small probe file (`.storage-probe`) in the directory, so a
 /// disk that returns `EIO` is known to have recovered only once it takes a write again.
 public final class StorageMonitor: Sendable {
@@ -92,8 +92,8 @@ public final class StorageMonitor: Sendable {
 
     /// A recording's segment write failed with `code` (`ENOSPC`, `EIO`, ...): new calls are refused until a
     /// check finds room and a probe write succeeds. Counted in `callvault_storage_write_failures_total`.
-    public func noteWriteFailure(errno code: Int32, segments: Int = 1) {
-        writeFailures.increment(by: Int64(segments))
+    public func noteWriteFailure(errno code: Int32, count: Int = 1) {
+        writeFailures.increment(by: Int64(count))
         guard failingErrno.exchange(code, ordering: .relaxed) == 0 else { return }
         let text = Self.describe(code)
         let why =

@@ -284,7 +284,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the listeners close while draining (recordings sealed complete, calls ended) still go out.
         var services: [any Service] = [
             dispatcher,
-            FlushService(group: flushGroup, metrics: context.metrics),
+            FlushService(group: flushGroup, metrics: context.metrics, storage: storage),
             storage,
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
@@ -419,14 +419,21 @@ struct ServeCommand: AsyncParsableCommand {
 struct FlushService: Service {
     let group: FlushGroup
     let metrics: IngestMetrics
+    /// Told of a failed `fdatasync` (the disk is failing): new calls are refused until it takes writes.
+    var storage: StorageMonitor? = nil
 
     func run() async throws {
         group.start()
         var passes = group.passes
+        var syncFailures = group.syncFailures
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
                 // Report each pass that synced something: its latency, and that it happened.
+                if group.syncFailures != syncFailures {
+                    storage?.noteWriteFailure(errno: group.lastSyncFailureErrno, count: group.syncFailures - syncFailures)
+                    syncFailures = group.syncFailures
+                }
                 if group.passes != passes {
                     passes = group.passes
                     if group.lastSyncedFileCount > 0, let latency = group.lastFlushLatency {
