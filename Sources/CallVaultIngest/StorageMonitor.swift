@@ -16,7 +16,7 @@ import Synchronization
 /// itself once it has room and takes writes again — no restart.
 ///
 /// Cheap by construction: `statvfs` once a second on this service's own task, never per frame; the
-/// ingest reads one atomic (``refusal``) when a call starts, and reports each refused segment write and
+/// ingest takes one uncontended lock (``refusal``) when a call starts, and reports each refused segment write and
 /// each failed group `fdatasync` (``noteWriteFailure(errno:count:)``). While writes are failing, each
 /// check also writes, syncs and removes a small probe file (`.storage-probe`) in the directory, so a
 /// disk that returns `EIO` is known to have recovered only once it takes a write again.
@@ -57,59 +57,80 @@ public final class StorageMonitor: Sendable {
 
     public let configuration: Configuration
     let logger: Logger
-    private let freeBytes = Atomic<Int64>(-1)
-    /// errno of the failed write that made the disk "failing", 0 while writes succeed.
-    private let failingErrno = Atomic<Int32>(0)
-    /// The refusal reason new calls get, nil while healthy (set by the checks and by failures).
-    private let reason = Mutex<String?>(nil)
+    /// What the checks and the failures found, under one lock (read when a call starts, written once a
+    /// second and on each refused write: never per frame).
+    private let state = Mutex(State())
     private let degradedGauge = Gauge(label: "callvault_storage_degraded")
     private let freeGauge = Gauge(label: "callvault_storage_free_bytes")
-    private let writeFailures: Counter
+    private let writeFailures = Counter(label: "callvault_storage_write_failures_total")
+
+    private struct State: Sendable {
+        /// Bytes free at the last check, -1 before the first.
+        var freeBytes: Int64 = -1
+        /// errno of the failed write that made the disk "failing", 0 while writes succeed.
+        var failingErrno: Int32 = 0
+        /// Failed writes noted so far: a check clears "failing" only if none came during its probe.
+        var failures = 0
+    }
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        writeFailures = Counter(label: "callvault_storage_write_failures_total")
     }
 
-    /// Why a new call is refused now, or nil: one lock-free check when a call starts.
-    public var refusal: String? {
-        guard
-            freeBytes.load(ordering: .relaxed) < configuration.minimumFreeBytes
-                || failingErrno.load(ordering: .relaxed) != 0
-        else { return nil }
-        return reason.withLock { $0 }
-    }
+    /// Why a new call is refused now, or nil.
+    public var refusal: String? { state.withLock { reason($0) } }
 
     /// The state `/healthz` reports.
     public var health: Health {
-        Health(
-            degradedReason: refusal,
-            freeBytes: freeBytes.load(ordering: .relaxed),
+        let now = state.withLock { $0 }
+        return Health(
+            degradedReason: reason(now),
+            freeBytes: now.freeBytes,
             minimumFreeBytes: configuration.minimumFreeBytes
         )
     }
 
-    /// A recording's segment write failed with `code` (`ENOSPC`, `EIO`, ...): new calls are refused until a
-    /// check finds room and a probe write succeeds. Counted in `callvault_storage_write_failures_total`.
+    /// The refusal `state` means: a failed write first, then low space; nil when healthy.
+    private func reason(_ state: State) -> String? {
+        if state.failingErrno != 0 {
+            return "the data disk refused a recording's write (\(Self.describe(state.failingErrno))); "
+                + "live recordings are paused until it takes writes again"
+        }
+        if state.freeBytes >= 0, state.freeBytes < configuration.minimumFreeBytes {
+            return "the data disk has \(state.freeBytes) bytes free, below --min-free-bytes "
+                + "\(configuration.minimumFreeBytes); new calls are refused until there is room"
+        }
+        return nil
+    }
+
+    /// A recording's write (or the group's `fdatasync`) failed with `code` (`ENOSPC`, `EIO`, ...), `count`
+    /// times: new calls are refused until a check finds room and a probe write succeeds. Counted in
+    /// `callvault_storage_write_failures_total`.
     public func noteWriteFailure(errno code: Int32, count: Int = 1) {
         writeFailures.increment(by: Int64(count))
-        guard failingErrno.exchange(code, ordering: .relaxed) == 0 else { return }
-        let text = Self.describe(code)
-        let why =
-            "the data disk refused a recording's write (\(text)); live recordings are paused until it takes writes again"
-        reason.withLock { $0 = why }
+        let first = state.withLock { state -> Bool in
+            state.failures += count
+            guard state.failingErrno == 0 else { return false }
+            state.failingErrno = code
+            return true
+        }
+        guard first else { return }
         degradedGauge.record(1)
         logger.error(
             "storage degraded",
-            metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"]
+            metadata: [
+                "paths": "\(configuration.paths.joined(separator: ","))",
+                "reason": "\(refusal ?? Self.describe(code))",
+            ]
         )
     }
 
     /// One check: free space by `statvfs`, and while writes are failing a probe write. Logs each change
     /// of state once.
     public func check() {
-        let wasDegraded = refusal
+        let before = state.withLock { $0 }
+        let wasDegraded = reason(before)
         var free = Int64.max
         for path in configuration.paths {
             var stats = statvfs()
@@ -117,25 +138,20 @@ public final class StorageMonitor: Sendable {
                 free = min(free, Int64(stats.f_bavail) * Int64(stats.f_frsize))
             }
         }
-        if free == .max { free = freeBytes.load(ordering: .relaxed) }  // keep the last answer; the probe tells the rest
-        freeBytes.store(free, ordering: .relaxed)
+        if free == .max { free = before.freeBytes }  // keep the last answer; the probe tells the rest
         freeGauge.record(free)
-        let failing = failingErrno.load(ordering: .relaxed)
-        if failing != 0, free >= configuration.minimumFreeBytes, configuration.paths.allSatisfy({ probe($0) == 0 }) {
-            failingErrno.store(0, ordering: .relaxed)
+        let recovered =
+            before.failingErrno != 0 && free >= configuration.minimumFreeBytes
+            && configuration.paths.allSatisfy { probe($0) == 0 }
+        let now = state.withLock { state -> State in
+            state.freeBytes = free
+            // A write that failed while the probe ran keeps the disk "failing".
+            if recovered, state.failures == before.failures { state.failingErrno = 0 }
+            return state
         }
-        let why: String?
-        if failingErrno.load(ordering: .relaxed) != 0 {
-            why = reason.withLock { $0 }
-        } else if free < configuration.minimumFreeBytes {
-            why =
-                "the data disk has \(free) bytes free, below --min-free-bytes \(configuration.minimumFreeBytes); new calls are refused until there is room"
-        } else {
-            why = nil
-        }
-        reason.withLock { $0 = why }
+        let why = reason(now)
         degradedGauge.record(why == nil ? 0 : 1)
-        if let why, wasDegraded == nil {
+        if let why, now.failingErrno == 0, wasDegraded == nil {
             logger.error(
                 "storage degraded",
                 metadata: ["paths": "\(configuration.paths.joined(separator: ","))", "reason": "\(why)"]
