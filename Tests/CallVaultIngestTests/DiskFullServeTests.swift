@@ -145,6 +145,16 @@ struct DiskFullServeTests {
         )
         let durations = recordings.compactMap { $0["durationMs"] as? Int }.sorted()
         #expect(durations == [2000, 2000, 4000], "7 s sent on the live call, 3 s lost in the gap: \(recordings)")
+        // The export puts the resumed audio at its time: 7 s long, the lost 3 s silent, the rest the caller's.
+        let liveID = try #require(recordings.first { $0["durationMs"] as? Int == 4000 }?["id"] as? String)
+        let wav = root + "/live.wav"
+        #expect(try E2E.cli(["recordings", "export", liveID, "--out", wav], data: data).status == 0)
+        let samples = try pcm16(wav)
+        #expect(samples.count == 7 * 8000, "\(samples.count) samples")
+        if samples.count == 7 * 8000 {
+            #expect(samples[2 * 8000..<5 * 8000].allSatisfy { $0 == 0 }, "the gap is silence")
+            #expect(samples[5 * 8000..<7 * 8000].allSatisfy { $0 != 0 }, "the audio after it is the caller's")
+        }
         let all = try E2E.cli(["verify", "--all", "--json"], data: data)
         #expect(all.status == 0, "\(all.stdout)")
         #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
@@ -333,6 +343,26 @@ struct DiskFullServeTests {
             total += written
         }
         return total
+    }
+
+    /// The 16-bit samples of a mono PCM WAV file (its `data` chunk).
+    static func pcm16(_ path: String) throws -> [Int16] {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var offset = 12
+        while offset + 8 <= bytes.count {
+            let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
+            let size =
+                Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6]) << 16
+                | Int(bytes[offset + 7]) << 24
+            if id == "data" {
+                let end = min(bytes.count, offset + 8 + size)
+                return stride(from: offset + 8, to: end - 1, by: 2).map {
+                    Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+                }
+            }
+            offset += 8 + size + (size & 1)
+        }
+        return []
     }
 
     static func health(_ port: Int) throws -> (status: Int, body: String, json: [String: Any]) {
