@@ -9,7 +9,8 @@ import Testing
 /// Counts heap allocations of `RecordingWriter.append` when a malloc counter is preloaded
 /// (``MallocCounter``: it needs `LD_PRELOAD` of a counting library). Without it the test says so and is
 /// skipped.
-@Suite struct WriterAllocationTests {
+/// Serialized: the preloaded counter keeps one count for the process, so two measurements must not overlap.
+@Suite(.serialized) struct WriterAllocationTests {
     @Test(.enabled(if: MallocCounter.isAvailable, "no malloc counter preloaded (LD_PRELOAD); allocation counts not measured"))
     func appendMakesNoAllocationsWhileTheGroupFlushes() throws {
         let f = try RecorderFixture()
