@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "CallVaultIngest",
             dependencies: [
-                "CallVaultArchive", "CallVaultAudio", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultSIP", "CallVaultRTP",
+                "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultRecorder", "CallVaultSIP", "CallVaultRTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

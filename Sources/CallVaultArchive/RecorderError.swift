@@ -13,6 +13,10 @@ public struct RecorderError: Error, Sendable, Equatable, CustomStringConvertible
         case shredded
         /// Creating, writing or syncing the sealed file failed.
         case ioFailed
+        /// The data disk refused a segment's write (full: `ENOSPC`, or failing: `EIO`): that segment was
+        /// lost, the file still ends at its last whole segment, and the writer takes the next segment
+        /// (the recording goes on with a gap once the disk takes writes again).
+        case storageFailed
         /// The sealed file refused to authenticate or is malformed (see the message for the reader's code).
         case sealedFileFailed
         /// The writer was finished or failed and takes no more segments.

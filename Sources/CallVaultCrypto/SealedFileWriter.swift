@@ -25,6 +25,12 @@ public final class SealedFileWriter {
     /// Bytes written so far, header included.
     public private(set) var byteCount: Int
 
+    /// errno of the last failed segment write (`ENOSPC`, `EIO`, ...), 0 if none failed.
+    public private(set) var lastWriteErrno: Int32 = 0
+    /// True once the writer refuses appends for good: sealing failed, a sync failed, or a failed write's
+    /// torn tail could not be cut off. A failed write whose tail was cut off leaves the writer usable.
+    public var isFailed: Bool { failed }
+
     private var fd: Int32
     private var failed = false
     /// The directory entry of a new file is durable only once its directory was synced (first `sync`).
@@ -106,8 +112,10 @@ public final class SealedFileWriter {
 
     /// Seals `plaintext` as the next segment and writes it with one `write(2)`.
     ///
-    /// Not durable until `sync()`. After a failed write the writer refuses further appends (the
-    /// file may end in a partial frame, which readers report as a torn tail).
+    /// Not durable until `sync()`. After a failed write (`ioFailed`, errno in ``lastWriteErrno``) the file
+    /// is cut back to its last whole segment and the same segment index is used by the next append, so a
+    /// caller may drop the segment and go on once the disk takes writes again; if the cut itself fails
+    /// (``isFailed``), the writer refuses further appends and readers see a torn tail.
     /// - Parameter last: marks the recording's final segment; no append is accepted after it.
     public func append(_ plaintext: UnsafeRawBufferPointer, last: Bool) throws(SealedFileError) {
         guard !isFinished, !failed, fd >= 0 else {
@@ -142,9 +150,13 @@ public final class SealedFileWriter {
             throw SealedFileError(.cryptoFailed, "sealing failed: \(error.message)", path: path, segmentIndex: index)
         }
         let total = 9 + n + AESGCM.tagByteCount
-        let result = FileIO.writeAll(fd, base, total)
+        let result = WriteFault.injected() ?? FileIO.writeAll(fd, base, total)
         guard result == 0 else {
-            failed = true
+            lastWriteErrno = result
+            // A write cut short (a full disk takes what fits) leaves part of a frame at the end: cut it
+            // off, so the file ends at its last whole segment and this index may be written again later
+            // (a disk that fills and frees again). Only if that fails is the writer done for good.
+            if ftruncate(fd, off_t(byteCount)) != 0 { failed = true }
             throw SealedFileError(
                 .ioFailed, "writing failed: \(FileIO.describe(result))", path: path, segmentIndex: index)
         }

@@ -48,7 +48,7 @@ final class CallLifecycle: ConsentEventTarget {
     private let startedAt = NIODeadline.now()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
-    private var tenant: Tenant?
+    private(set) var tenant: Tenant?
     var ended = false
     /// The end reason once the stream ended: the call is finished when nothing is held any more.
     var ending: MediaClose?
@@ -225,12 +225,16 @@ final class CallLifecycle: ConsentEventTarget {
         let segments = recorder.segmentsSealed
         let bytes = recorder.bytesSealed
         let refused = recorder.eventsRefused
+        let storage = recorder.storageChanges
+        let lost = recorder.segmentsLost
         let need: CallRecorder.CatalogNeed?
         do {
             need = try recorder.advance(frame, track: track, progress: &progress)
         } catch {
             return .failed(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
         }
+        // The disk refused a segment, or took one again after refusing (rare: one integer compare per frame).
+        if recorder.storageChanges != storage { noteStorage(recorder, lostBefore: lost) }
         if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
         // An in-band key the gate refused (logged by the recorder).
         if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
@@ -374,6 +378,7 @@ final class CallLifecycle: ConsentEventTarget {
             return context.dayKeyNotReady(tenant, call: callID ?? "?")
         }
         context.logger.error("recording failed", metadata: ["call": "\(callID ?? "?")", "error": "\(error)"])
+        if let refusal = context.storage?.refusal { return .serverError("recording failed: \(refusal)") }
         return .serverError(otherwise)
     }
 
@@ -422,31 +427,11 @@ final class CallLifecycle: ConsentEventTarget {
         let store = context.catalog
         let logger = context.logger
         let storedPromise = self.storedPromise
+        let tenantID = tenant?.id
+        let storage = context.storage
         queue.enqueue {
             defer { storedPromise.succeed(()) }
-            // The last segments' writes and syncs, off the loop, before the catalog learns of them.
-            let sealed = ending.seal()
-            if let error = sealed.error {
-                logger.error(
-                    "a recording not sealed cleanly; recovery will close it",
-                    metadata: ["call": "\(callID)", "error": "\(error.message)"])
-            }
-            for completion in sealed.completions {
-                do throws(RecorderError) { try await completion.apply(to: store) } catch {
-                    logger.error(
-                        "recording not completed; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-                }
-            }
-            do throws(CatalogError) {
-                if !ending.unstoredEvidence.isEmpty {
-                    _ = try await store.recordConsentEvidence(
-                        callID: callID, ending.unstoredEvidence, actor: "recorder", at: Date())
-                }
-                try await store.endCall(id: callID, closingPause: ending.openPause, at: Date())
-            } catch {
-                logger.error(
-                    "call not finished cleanly; recovery will close it", metadata: ["call": "\(callID)", "error": "\(error.message)"])
-            }
+            await Self.storeEnding(ending, callID: callID, tenantID: tenantID, in: store, storage: storage, logger: logger)
         }
         context.logger.info(
             "call ended",

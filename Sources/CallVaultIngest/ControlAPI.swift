@@ -22,6 +22,8 @@ public final class ControlAPI: Sendable {
     /// Prepares a tenant's day keys before a call is registered (this API runs off the event loops, so
     /// it may wait for the key provider); nil without a key provider.
     let dayKeys: DayKeyPreparer?
+    /// The data disk's state: `/healthz` reports it, and new calls are refused while it is low or failing.
+    let storage: StorageMonitor?
     let logger: Logger
     let limits: ControlAPILimits
     /// Per tenant: requests on the authenticated routes (nil: no limit).
@@ -40,9 +42,11 @@ public final class ControlAPI: Sendable {
         },
         metricsText: @escaping @Sendable () -> String = { "" },
         dayKeys: DayKeyPreparer? = nil,
-        limits: ControlAPILimits = ControlAPILimits()
+        limits: ControlAPILimits = ControlAPILimits(),
+        storage: StorageMonitor? = nil
     ) {
         self.dayKeys = dayKeys
+        self.storage = storage
         self.catalog = catalog
         self.callerKeys = callerKeys
         self.liveCalls = liveCalls
@@ -65,7 +69,7 @@ public final class ControlAPI: Sendable {
         let isEvents = parts.count == 4 && parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events"
         switch (request.method, parts.count) {
         case ("GET", _) where path == "/healthz":
-            return .json(200, ["status": "ok", "activeCalls": liveCalls.count])
+            return health()
         case ("GET", _) where path == "/metrics":
             return ControlResponse(
                 status: 200, contentType: "text/plain; version=0.0.4", body: Array(metricsText().utf8))
@@ -90,6 +94,20 @@ public final class ControlAPI: Sendable {
             // Not echoed: the path is whatever the client sent, a number or a token among it.
             return .error(404, "no such endpoint (the routes are listed at GET /openapi.json)")
         }
+    }
+
+    /// `GET /healthz`: 200 `{"status":"ok"}`, or 503 `{"status":"degraded","reason":…}` while the data
+    /// disk is low or failing (new calls are refused; live calls go on), so a load balancer sends new calls
+    /// elsewhere. `storage` gives the free bytes and the threshold.
+    private func health() -> ControlResponse {
+        guard let storage else { return .json(200, ["status": "ok", "activeCalls": liveCalls.count]) }
+        let state = storage.health
+        var body: [String: any Sendable] = [
+            "status": state.degradedReason == nil ? "ok" : "degraded", "activeCalls": liveCalls.count,
+            "storage": ["freeBytes": state.freeBytes, "minFreeBytes": state.minimumFreeBytes] as [String: any Sendable],
+        ]
+        if let reason = state.degradedReason { body["reason"] = reason }
+        return .json(state.degradedReason == nil ? 200 : 503, body)
     }
 
     /// A request on a media path that did not upgrade: its token was refused (401, or 429 from an
@@ -131,6 +149,9 @@ public final class ControlAPI: Sendable {
         // Checked before the call is looked up, so a second registration answers a bad number as the first.
         if let from = object["from"] as? String {
             do throws(CatalogError) { try CallerNumber.check(from) } catch { return .error(400, error.message) }
+        }
+        if let refusal = storage?.refusal {
+            return .error(503, "no new recording can start: \(refusal); retry later")
         }
         if let dayKeys {
             do throws(KeyStoreError) {

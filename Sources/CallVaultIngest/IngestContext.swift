@@ -35,6 +35,8 @@ public struct IngestContext: Sendable {
     /// What the catalog records for each new recording's file: `spooled` when the directory keeps its files
     /// in an object store (they are uploaded once closed), nil otherwise.
     public let fileStorage: SealedStorage?
+    /// The data disk's state: new calls are refused while it is low or failing; nil in tests without one.
+    public let storage: StorageMonitor?
 
     /// - Parameters:
     ///   - catalog: any catalog; `serve` passes the data directory's SQLite ``Catalog`` or a PostgreSQL one.
@@ -43,8 +45,9 @@ public struct IngestContext: Sendable {
         catalog: any CatalogStore, threadPool: NIOThreadPool = .singleton, keyStore: KeyStore, dataDirectory: DataDirectory, flushGroup: FlushGroup,
         liveCalls: LiveCallRegistry, metrics: IngestMetrics = IngestMetrics(), logger: Logger, framesPerSegment: Int = 50,
         limits: IngestLimits = IngestLimits(), dayKeys: DayKeyPreparer? = nil, node: String? = nil,
-        fileStorage: SealedStorage? = nil
+        fileStorage: SealedStorage? = nil, storage: StorageMonitor? = nil
     ) {
+        self.storage = storage
         self.node = node
         self.fileStorage = fileStorage
         self.admission = StreamAdmission(limits: limits)
@@ -63,8 +66,15 @@ public struct IngestContext: Sendable {
         self.framesPerSegment = framesPerSegment
     }
 
-    /// Admits a new stream of `tenant`, or returns the close that refuses it (logged and counted).
+    /// Admits a new stream of `tenant`, or returns the close that refuses it (logged and counted): the data
+    /// disk low or failing (``StorageMonitor``, close 1013 with the reason: nothing of the call is kept),
+    /// or a stream limit.
     func admit(_ tenant: Tenant) -> MediaClose? {
+        if let refusal = storage?.refusal {
+            metrics.callRefused("storage")
+            logger.notice("stream refused", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
+            return MediaClose(code: 1013, reason: "no new recording can start: \(refusal); retry later")
+        }
         guard let (close, kind) = admission.admit(tenantID: tenant.id) else { return nil }
         metrics.protocolError(kind)
         logger.notice("stream refused", metadata: ["tenant": "\(tenant.id)", "reason": "\(close.reason)"])

@@ -9,6 +9,9 @@ public struct IngestMetrics: Sendable {
     public let framesIn = Counter(label: "callvault_frames_in_total")
     /// Frames the consent gate did not let through (before consent, after revoke or deny, paused).
     public let framesDroppedByGate = Counter(label: "callvault_frames_dropped_total", dimensions: [("reason", "gate")])
+    /// Segments the data disk refused (full or failing): their audio is lost, the calls go on
+    /// (`docs/operations.md`, *Disk full and I/O errors*).
+    public let segmentsLost = Counter(label: "callvault_segments_lost_total", dimensions: [("reason", "storage")])
     /// Consent events the gate refused (nothing to revoke, disclosure required first, ...).
     public let consentEventsRefused = Counter(label: "callvault_consent_events_refused_total")
     /// Consent events whose evidence could not be stored: not applied (or, when they record nothing,

@@ -17,6 +17,10 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let recordingDecrypted: AuditAction = "recording.decrypted"
     /// Start-up recovery marked a recording cut by a crash `interrupted`; `details` say what was readable.
     public static let recordingRecovered: AuditAction = "recording.recovered"
+    /// The data disk refused a live recording's writes (full or failing): `details` say why (`reason`
+    /// `diskFull`/`ioError`), how much audio was lost (`lostMs`, `segments`), after how much (`afterMs`),
+    /// and whether the recording went on after it (`resumed`).
+    public static let recordingStorageGap: AuditAction = "recording.storage_gap"
     /// Start-up recovery queued the transcription job a finished recording's call was missing (left
     /// by a crash in an older build, which marked the recording and queued the job in two steps).
     public static let jobRepaired: AuditAction = "job.repaired"

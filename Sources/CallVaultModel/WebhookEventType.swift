@@ -13,6 +13,8 @@ public struct WebhookEventType: RawRepresentable, Sendable, Hashable, Codable, E
     public static let consentRevoked: WebhookEventType = "consent.revoked"
     public static let recordingCompleted: WebhookEventType = "recording.completed"
     public static let recordingInterrupted: WebhookEventType = "recording.interrupted"
+    /// The data disk refused a live recording's writes (full or failing): audio was lost in a gap.
+    public static let recordingStorageGap: WebhookEventType = "recording.storage_gap"
     public static let transcriptCompleted: WebhookEventType = "transcript.completed"
     /// A transcription attempt failed and will be retried (the job's last error is not sent).
     public static let transcriptFailed: WebhookEventType = "transcript.failed"

@@ -221,10 +221,14 @@ extension CallRecorder {
 
         /// Seals each track's last segment (marked `last`), syncs and closes its file; returns the first
         /// failure (the other tracks are still sealed) and each sealed recording's completion.
+        ///
+        /// Tracks sealed by an earlier call are skipped, so a seal the disk refused (`storageFailed`: the
+        /// file still ends at its last whole segment) can be tried again once it takes writes; the retry
+        /// seals with an empty `last` segment (the unwritten remainder is part of the gap).
         public func seal() -> (error: RecorderError?, completions: [RecordingWriter.Completion]) {
             var firstError: RecorderError?
             var completions: [RecordingWriter.Completion] = []
-            for state in tracks {
+            for state in tracks where !state.writer.isFinished {
                 do throws(RecorderError) {
                     let rest = state.segmenter.takeRemainder()
                     try state.writer.seal(lastSegment: rest?.payload, frameCount: rest?.frameCount ?? 0)
@@ -234,6 +238,11 @@ extension CallRecorder {
                 }
             }
             return (firstError, completions)
+        }
+
+        /// Each track's storage gap that is still open or closed unreported (once): after ``seal()``.
+        public func takeStorageGaps() -> [StorageGap] {
+            tracks.compactMap { $0.writer.takeClosedGap() ?? $0.writer.takeOpenGap() }
         }
     }
 }

@@ -269,14 +269,46 @@ public final class CallRecorder {
     /// Plaintext bytes sealed so far over all tracks (for metrics).
     public private(set) var bytesSealed = 0
 
+    /// Segments the data disk refused over all tracks (their audio is lost; the call goes on).
+    public private(set) var segmentsLost = 0
+    /// Changes whenever the disk refuses a segment or a track's storage gap closes: the caller compares it
+    /// per frame (one load) and only then looks at ``openStorageGaps`` and ``takeClosedStorageGaps()``.
+    public private(set) var storageChanges = 0
+    /// Gaps that closed (writes succeed again), until taken.
+    private var closedStorageGaps: [StorageGap] = []
+
     func write(_ frame: Frame, into state: Track) throws(RecorderError) {
-        let before = state.writer.segmentCount
-        try state.segmenter.append(frame, into: state.writer)
-        if state.writer.segmentCount != before {
-            segmentsSealed += state.writer.segmentCount - before
+        let writer = state.writer
+        let before = writer.segmentCount
+        let lostBefore = writer.lostSegmentCount
+        do {
+            try state.segmenter.append(frame, into: writer)
+        } catch where error.code == .storageFailed {
+            // The disk refused the segment (full, failing): its audio is lost, the call goes on and the
+            // recording continues in the same file once a write succeeds (see `StorageGap`).
+        }
+        if writer.lostSegmentCount != lostBefore {
+            segmentsLost += writer.lostSegmentCount - lostBefore
+            storageChanges += 1
+        }
+        if writer.segmentCount != before {
+            segmentsSealed += writer.segmentCount - before
             bytesSealed += state.segmenter.lastPayloadByteCount
+            if let gap = writer.takeClosedGap() {
+                closedStorageGaps.append(gap)
+                storageChanges += 1
+            }
         }
         framesWritten += 1
+    }
+
+    /// The storage gaps open now (writes failing), one per track at most.
+    public var openStorageGaps: [StorageGap] { tracks.values.compactMap(\.writer.openGap) }
+
+    /// The gaps that closed since the last call (writes succeed again after them).
+    public func takeClosedStorageGaps() -> [StorageGap] {
+        defer { closedStorageGaps.removeAll() }
+        return closedStorageGaps
     }
 
     /// The key a caller frame's audio confirms, if any, when a key could still decide something; the

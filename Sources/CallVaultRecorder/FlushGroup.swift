@@ -34,6 +34,8 @@ public final class FlushGroup: Sendable {
     private let lastLatencyNanoseconds = Atomic<Int64>(-1)
     private let lastSyncedCount = Atomic<Int>(0)
     private let passCount = Atomic<Int>(0)
+    private let syncFailureCount = Atomic<Int>(0)
+    private let lastSyncFailure = Atomic<Int32>(0)
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
     private let lastProgress = Mutex<ContinuousClock.Instant?>(nil)
@@ -66,6 +68,9 @@ public final class FlushGroup: Sendable {
 
     /// How many passes ran.
     public var passes: Int { passCount.load(ordering: .relaxed) }
+    /// `fdatasync` calls that failed so far (a failing disk: `EIO`), and the errno of the latest.
+    public var syncFailures: Int { syncFailureCount.load(ordering: .relaxed) }
+    public var lastSyncFailureErrno: Int32 { lastSyncFailure.load(ordering: .relaxed) }
 
     /// How many recordings are open in the group.
     public var count: Int { members.withLock { $0.count } }
@@ -95,6 +100,8 @@ public final class FlushGroup: Sendable {
                 do throws(RecorderError) {
                     if try handle.syncIfDirty() { synced += 1 }
                 } catch {
+                    lastSyncFailure.store(handle.lastSyncErrno.load(ordering: .relaxed), ordering: .relaxed)
+                    syncFailureCount.add(1, ordering: .relaxed)
                     logger.error(
                         "flush failed",
                         metadata: ["recording": "\(handle.recordingID)", "error": "\(error.message)"]

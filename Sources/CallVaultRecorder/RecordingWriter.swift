@@ -32,6 +32,15 @@ public final class RecordingWriter {
     public private(set) var segmentCount = 0
     /// True once `finish` completed.
     public private(set) var isFinished = false
+    /// Segments whose write the disk refused (``RecorderError/Code/storageFailed``): their audio is not in
+    /// the file, which still ends at its last whole segment.
+    public private(set) var lostSegmentCount = 0
+    /// The gap the disk is causing now (writes failing), if any.
+    public private(set) var openGap: StorageGap?
+    /// A gap that ended with the last successful write, until ``takeClosedGap()``.
+    private var closedGap: StorageGap?
+    /// errno of the last failed segment write, 0 if none.
+    public var lastWriteErrno: Int32 { sealed.lastWriteErrno }
 
     let handle: DurabilityHandle
     private let sealed: SealedFileWriter
@@ -221,11 +230,39 @@ public final class RecordingWriter {
         do {
             try sealed.append(segment, last: last)
         } catch {
-            throw Self.mapped(error, recording.id)
+            guard error.code == .ioFailed, !sealed.isFailed else { throw Self.mapped(error, recording.id) }
+            // The disk refused it (full, failing); the file still ends at its last whole segment.
+            lostSegmentCount += 1
+            let lostMs = Int64(frameCount) * frameDurationMs
+            if openGap == nil {
+                openGap = StorageGap(
+                    recordingID: recording.id, track: recording.track, errno: sealed.lastWriteErrno, afterMs: durationMs,
+                    lostMs: 0, segments: 0)
+            }
+            openGap!.lostMs += lostMs
+            openGap!.segments += 1
+            throw RecorderError(
+                .storageFailed, "recording \(recording.id): the disk refused a segment (\(lostMs) ms lost): \(error.message)")
         }
         durationMs += Int64(frameCount) * frameDurationMs
         segmentCount += 1
         handle.noteAppended(fileBytes: Int64(sealed.byteCount), durationMs: durationMs)
+        if openGap != nil {
+            closedGap = openGap
+            openGap = nil
+        }
+    }
+
+    /// The gap that ended with the latest successful write (once): the recording went on after it.
+    public func takeClosedGap() -> StorageGap? {
+        defer { closedGap = nil }
+        return closedGap
+    }
+
+    /// The gap still open (once): at the end of a call whose last writes failed.
+    public func takeOpenGap() -> StorageGap? {
+        defer { openGap = nil }
+        return openGap
     }
 
     /// Syncs what was appended (`fdatasync`) right now, outside the group's rhythm.

@@ -76,6 +76,15 @@ struct WebhookEventDraft: Sendable, Equatable {
                 if let count = details[key].flatMap({ Int64($0) }) { data[key] = .int(count) }
             }
             self.init(type: .recordingRedacted, tenantID: tenantID, call: .recording(subjectID), data: data)
+        case .recordingStorageGap:
+            var data: [String: Field] = ["recordingId": .string(subjectID)]
+            for key in ["callId", "track", "reason", "resumed"] {
+                if let value = details[key] { data[key] = .string(value) }
+            }
+            for key in ["lostMs", "afterMs", "segments"] {
+                if let count = details[key].flatMap({ Int64($0) }) { data[key] = .int(count) }
+            }
+            self.init(type: .recordingStorageGap, tenantID: tenantID, call: .recording(subjectID), data: data)
         case .recordingRedactionFailed:
             // The reason is the checker's own words (positions, no values), but kept to the audit log.
             self.init(

@@ -96,6 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between group flushes (fdatasync of every open recording).")
     var flushIntervalMs = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "New calls are refused while the data directory's disk has less free space than this (bytes, or K/M/G/T binary units: 256MiB, 2G; 0: never). Live calls go on; recording resumes by itself once there is room.",
+            valueName: "BYTES"))
+    var minFreeBytes = "256MiB"
+
     @Option(help: "Streams open at once, all tenants (more are refused: WebSocket close 1013, AudioSocket hangup).")
     var maxCalls = 5_000
 
@@ -151,6 +157,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...1_000_000).contains(apiTokenFailures) else { throw ValidationError("--api-token-failures must be 0...1000000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
+        guard StorageMonitor.parseByteCount(minFreeBytes) != nil else {
+            throw ValidationError("--min-free-bytes '\(minFreeBytes)' is not a byte count (e.g. 268435456, 256MiB, 2G)")
+        }
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let console, Self.endpoint(console) == nil { throw ValidationError("--console '\(console)' is not HOST:PORT") }
         guard (1...1440).contains(consoleIdleMinutes) else { throw ValidationError("--console-idle-minutes must be 1...1440") }
@@ -236,6 +245,11 @@ struct ServeCommand: AsyncParsableCommand {
         for label in IngestMetrics.latencyTimerLabels { factory.durationHistogramBuckets[label] = IngestMetrics.latencyBuckets }
         MetricsSystem.bootstrap(factory)
         let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
+        let storage = StorageMonitor(
+            configuration: .init(
+                paths: [directory.path, directory.objectsPath],
+                minimumFreeBytes: StorageMonitor.parseByteCount(minFreeBytes) ?? StorageMonitor.Configuration.defaultMinimumFreeBytes),
+            logger: logger)
         let liveCalls = LiveCallRegistry()
         let limits = IngestLimits(
             maximumStreamsPerTenant: maxCallsPerTenant, maximumStreams: maxCalls,
@@ -243,7 +257,7 @@ struct ServeCommand: AsyncParsableCommand {
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup, liveCalls: liveCalls,
             logger: logger, framesPerSegment: segmentSeconds * 50, limits: limits, dayKeys: dayKeys,
-            node: nodeLease.node, fileStorage: files.newFileStorage)
+            node: nodeLease.node, fileStorage: files.newFileStorage, storage: storage)
         let api = ControlAPI(
             catalog: catalog, liveCalls: liveCalls, logger: logger,
             callerKeys: { tenantID in
@@ -251,7 +265,8 @@ struct ServeCommand: AsyncParsableCommand {
                 return try keyStore.callerKeys(tenantID: tenantID)
             },
             metricsText: { registry.emitToString() }, dayKeys: dayKeys,
-            limits: ControlAPILimits(requestsPerSecond: apiRate, tokenFailuresPerMinute: apiTokenFailures))
+            limits: ControlAPILimits(requestsPerSecond: apiRate, tokenFailuresPerMinute: apiTokenFailures),
+            storage: storage)
         let (host, port) = Self.endpoint(http)!
         var tls: TLSCredentials?
         if let tlsCert, let tlsKey {
@@ -280,7 +295,8 @@ struct ServeCommand: AsyncParsableCommand {
         // the listeners close while draining (recordings sealed complete, calls ended) still go out.
         var services: [any Service] = [
             dispatcher,
-            FlushService(group: flushGroup, metrics: context.metrics),
+            FlushService(group: flushGroup, metrics: context.metrics, storage: storage),
+            storage,
             EventLoopLagProbe(timer: context.metrics.eventLoopLag),
             ingest,
         ]
@@ -414,14 +430,21 @@ struct ServeCommand: AsyncParsableCommand {
 struct FlushService: Service {
     let group: FlushGroup
     let metrics: IngestMetrics
+    /// Told of a failed `fdatasync` (the disk is failing): new calls are refused until it takes writes.
+    var storage: StorageMonitor? = nil
 
     func run() async throws {
         group.start()
         var passes = group.passes
+        var syncFailures = group.syncFailures
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
                 // Report each pass that synced something: its latency, and that it happened.
+                if group.syncFailures != syncFailures {
+                    storage?.noteWriteFailure(errno: group.lastSyncFailureErrno, count: group.syncFailures - syncFailures)
+                    syncFailures = group.syncFailures
+                }
                 if group.passes != passes {
                     passes = group.passes
                     if group.lastSyncedFileCount > 0, let latency = group.lastFlushLatency {

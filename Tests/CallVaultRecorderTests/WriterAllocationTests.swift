@@ -1,12 +1,16 @@
+import CallVaultAudio
+import CallVaultModel
 import CallVaultRecorder
 import CallVaultTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// Counts heap allocations of `RecordingWriter.append` when a malloc counter is preloaded
 /// (``MallocCounter``: it needs `LD_PRELOAD` of a counting library). Without it the test says so and is
 /// skipped.
-@Suite struct WriterAllocationTests {
+/// Serialized: the preloaded counter keeps one count for the process, so two measurements must not overlap.
+@Suite(.serialized) struct WriterAllocationTests {
     @Test(.enabled(if: MallocCounter.isAvailable, "no malloc counter preloaded (LD_PRELOAD); allocation counts not measured"))
     func appendMakesNoAllocationsWhileTheGroupFlushes() throws {
         let f = try RecorderFixture()
@@ -34,5 +38,32 @@ import Testing
         #expect(try MallocCounter.count { _ = try f.catalog.recording(id: writer.recording.id) } > 0)
         #expect(group.passes > 0)
         try writer.finish()
+    }
+
+    /// The per-frame path of a call (gate, segmenter, writer, and the storage-gap counters the ingest
+    /// compares per frame) once both tracks are open.
+    @Test(.enabled(if: MallocCounter.isAvailable, "no malloc counter preloaded (LD_PRELOAD); allocation counts not measured"))
+    func receiveMakesNoAllocationsOnceBothTracksAreOpen() throws {
+        let f = try RecorderFixture()
+        let recorder = CallRecorder(
+            callID: f.callID,
+            settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .g711u, detectInBandDTMF: false),
+            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, flushGroup: nil, logger: Logger(label: "test"))
+        let ring = FrameRing(sampleRate: .hz8000)
+        var index = 0
+        func next(_ count: Int) throws {
+            for _ in 0..<count {
+                try recorder.receive(ring.next(timestampMs: Int64(index) * 20), track: .caller)
+                try recorder.receive(ring.next(timestampMs: Int64(index) * 20), track: .bot)
+                index += 1
+            }
+        }
+        try next(60)  // both tracks open, a segment sealed each
+        let storage = recorder.storageChanges
+        let allocations = try MallocCounter.count { try next(600) }
+        print("allocations in 600 frames of two tracks through CallRecorder.receive:", allocations)
+        #expect(allocations == 0)
+        #expect(recorder.storageChanges == storage && recorder.segmentsLost == 0 && recorder.segmentsSealed >= 24)
+        try recorder.finish(atMs: Int64(index) * 20)
     }
 }

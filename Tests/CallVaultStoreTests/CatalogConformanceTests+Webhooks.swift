@@ -330,6 +330,37 @@ extension CatalogConformance {
         }
 
         @Test(arguments: Backend.all)
+        func aStorageGapsAuditEntryQueuesRecordingStorageGapWithItsCallAndCounts(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                try await catalog.webhooks.setEndpoint(Self.endpoint(acme), actor: "test", at: Date())
+                let call = try await fixture.call(of: acme)
+                let recording = try await catalog.createRecording(
+                    id: nil, callID: call.id, track: .caller, codec: .g711u, sampleRate: 8000, path: "r.cvr",
+                    createdAt: Date(), node: nil, storage: nil)
+                _ = try await catalog.audit.append(
+                    AuditEvent(
+                        actor: "recorder", action: .recordingStorageGap, tenantID: acme.id, subjectID: recording.id,
+                        details: [
+                            "track": "caller", "reason": "diskFull", "lostMs": "3000", "afterMs": "2000", "segments": "3",
+                            "resumed": "true",
+                        ]))
+                let rows = Array(try await catalog.webhooks.deliveries(tenantID: acme.id, state: nil, limit: 20).reversed())
+                #expect(rows.map(\.type) == [.callStarted, .recordingStorageGap], "\(rows.map(\.type.rawValue))")
+                let gap = try #require(rows.last)
+                #expect(gap.callId == call.id, "ordered with its call's other events")
+                let payload = try Self.payload(gap)
+                #expect(payload["type"] as? String == "recording.storage_gap")
+                let data = try #require(payload["data"] as? [String: Any])
+                #expect(data["recordingId"] as? String == recording.id && data["callId"] as? String == call.id)
+                #expect(data["lostMs"] as? Int == 3000 && data["afterMs"] as? Int == 2000 && data["segments"] as? Int == 3)
+                #expect(data["reason"] as? String == "diskFull" && data["resumed"] as? String == "true")
+                #expect(data["track"] as? String == "caller")
+            }
+        }
+
+        @Test(arguments: Backend.all)
         func aRedactedCopysCheckQueuesRecordingRedactedWithCountsAndNoReason(_ backend: Backend) async throws {
             try await CatalogFixture.with(backend) { fixture in
                 let catalog = fixture.catalog
