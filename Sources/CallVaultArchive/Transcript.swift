@@ -18,6 +18,9 @@ public struct Transcript: Sendable, Equatable, Codable {
     /// What was replaced by placeholders before sealing (nil: the tenant asked for no redaction, or the
     /// transcript predates it). Optional, so transcripts sealed before it read as they were.
     public var redactions: TranscriptRedactions?
+    /// How many of the bot's segments are its own words as its platform sent them
+    /// (`POST /v1/calls/{id}/utterances`), placed on its track, rather than recognised speech; nil: none.
+    public var botTextSegments: Int?
 
     public init(
         callId: String, engine: String, language: String?, createdAt: String, audioMs: Int64, segments: [SpeakerSegment]
@@ -30,6 +33,7 @@ public struct Transcript: Sendable, Equatable, Codable {
         self.audioMs = audioMs
         self.segments = segments
         self.redactions = nil
+        self.botTextSegments = nil
     }
 
     /// Merges per-track results into one time-ordered list: by start time, the caller first on a tie

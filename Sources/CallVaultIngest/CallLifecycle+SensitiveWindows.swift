@@ -46,13 +46,14 @@ extension CallLifecycle {
     }
 
     /// A Twilio `mark` echoed back by the platform: `sensitive-start` / `sensitive-end` open and close the
-    /// window where the bot placed them in its audio; any other name is the bot's own business.
+    /// window where the bot placed them in its audio; another name may be one of the bot's utterances
+    /// (``placeUtterance(named:)``), else it is the bot's own business.
     func applyMark(_ name: String) {
         let open: Bool
         switch name {
         case Self.sensitiveStart: open = true
         case Self.sensitiveEnd: open = false
-        default: return
+        default: return placeUtterance(named: name)
         }
         _ = applySensitive(open: open, source: .mark)
     }

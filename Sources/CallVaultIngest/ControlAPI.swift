@@ -24,6 +24,8 @@ public final class ControlAPI: Sendable {
     let dayKeys: DayKeyPreparer?
     /// The data disk's state: `/healthz` reports it, and new calls are refused while it is low or failing.
     let storage: StorageMonitor?
+    /// Where the bot's utterances are sealed; nil: this server does not take them (503).
+    let botUtterances: BotUtteranceVault?
     let logger: Logger
     let limits: ControlAPILimits
     /// Per tenant: requests on the authenticated routes (nil: no limit).
@@ -43,10 +45,12 @@ public final class ControlAPI: Sendable {
         metricsText: @escaping @Sendable () -> String = { "" },
         dayKeys: DayKeyPreparer? = nil,
         limits: ControlAPILimits = ControlAPILimits(),
-        storage: StorageMonitor? = nil
+        storage: StorageMonitor? = nil,
+        botUtterances: BotUtteranceVault? = nil
     ) {
         self.dayKeys = dayKeys
         self.storage = storage
+        self.botUtterances = botUtterances
         self.catalog = catalog
         self.callerKeys = callerKeys
         self.liveCalls = liveCalls
@@ -67,6 +71,7 @@ public final class ControlAPI: Sendable {
         let path = request.path
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         let isEvents = parts.count == 4 && parts[0] == "v1" && parts[1] == "calls" && parts[3] == "events"
+        let isUtterances = parts.count == 4 && parts[0] == "v1" && parts[1] == "calls" && parts[3] == "utterances"
         switch (request.method, parts.count) {
         case ("GET", _) where path == "/healthz":
             return health()
@@ -83,12 +88,15 @@ public final class ControlAPI: Sendable {
             // The call's id as the client sent it, percent-encoded in the path (`a/b` is `a%2Fb`).
             let raw = String(parts[2])
             return await postEvent(request, externalCallID: raw.removingPercentEncoding ?? raw)
+        case ("POST", 4) where isUtterances:
+            let raw = String(parts[2])
+            return await postUtterance(request, externalCallID: raw.removingPercentEncoding ?? raw)
         case (_, _)
         where path == "/healthz" || path == "/metrics" || path == "/openapi.json" || MediaEndpoint(rawValue: String(path)) != nil:
             return .error(405, "\(request.method) is not allowed on \(path)", headers: [.init("Allow", "GET")])
-        case (_, _) where path == "/v1/calls" || isEvents:
+        case (_, _) where path == "/v1/calls" || isEvents || isUtterances:
             // The route's template, not the path: a call id may be a phone number on some platforms.
-            let route = isEvents ? "/v1/calls/{callId}/events" : "/v1/calls"
+            let route = isEvents ? "/v1/calls/{callId}/events" : isUtterances ? "/v1/calls/{callId}/utterances" : "/v1/calls"
             return .error(405, "\(request.method) is not allowed on \(route)", headers: [.init("Allow", "POST")])
         default:
             // Not echoed: the path is whatever the client sent, a number or a token among it.
@@ -305,7 +313,7 @@ public final class ControlAPI: Sendable {
             200, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame", "recording": recording])
     }
 
-    private func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {
+    func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {
         guard body.count <= Self.maximumBodyBytes else {
             return .failure(ControlFailure(.error(413, "body larger than \(Self.maximumBodyBytes) bytes")))
         }

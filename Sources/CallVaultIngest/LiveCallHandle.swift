@@ -21,6 +21,11 @@ final class LiveCallHandle: LiveCall {
         let target = self.target
         return eventLoop.flatSubmit { target.value.applySensitive(open: open, source: .api) }
     }
+
+    func recordingPosition() -> EventLoopFuture<Int64?> {
+        let target = self.target
+        return eventLoop.submit { target.value.recordingPosition }
+    }
 }
 
 /// What takes consent events from the control API: a stream's ``CallLifecycle``.
@@ -29,4 +34,6 @@ protocol ConsentEventTarget: AnyObject {
     func applyEvent(_ kind: ConsentEventKind, method: ConsentMethod) -> EventLoopFuture<ConsentEventOutcome>
     /// Opens or closes the call's sensitive window; completes once it is stored (or known not to be).
     func applySensitive(open: Bool, source: SensitiveWindow.Source) -> EventLoopFuture<ConsentEventOutcome>
+    /// The timeline position now, or nil when nothing is being recorded.
+    var recordingPosition: Int64? { get }
 }

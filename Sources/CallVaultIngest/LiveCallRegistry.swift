@@ -11,6 +11,9 @@ public protocol LiveCall: AnyObject, Sendable {
     /// Opens or closes the call's sensitive window at the stream's timeline position, stored before the
     /// future completes.
     func postSensitive(open: Bool) -> EventLoopFuture<ConsentEventOutcome>
+    /// Where the stream is on the call's timeline now, or nil when it is not recording (consent not
+    /// given, paused, an evidence write failed, or ended): the bot's words are kept only while it is.
+    func recordingPosition() -> EventLoopFuture<Int64?>
 }
 
 /// The streams live now, by catalog call id (a call may stream its two tracks on two connections).

@@ -195,6 +195,91 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/calls/{callId}/utterances": {
+      "post": {
+        "operationId": "postUtterance",
+        "tags": [
+          "calls"
+        ],
+        "summary": "Send something the bot says, in its exact words",
+        "description": "The bot's side of the call's transcript is then its own text, placed on its track's speech; only what the utterances do not cover goes to speech recognition. Kept only while the call records: a call not streaming, not consented to yet (opt-in), paused or ending answers 409 and nothing is kept. Sealed in the catalog under the call's bot-text key (docs/transcription.md).",
+        "security": [
+          {
+            "tenantToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "callId",
+            "in": "path",
+            "required": true,
+            "description": "The call's id as registered (`POST /v1/calls` `callId`), percent-encoded.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/BotUtterance"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Sealed and stored.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BotUtteranceKept"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "No call with this id for the token's tenant (another tenant's call is not found either).",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Not kept: the call is not streaming or not being recorded now, the id is already used in this call, or the call's transcript was already made.",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/v1/twilio": {
       "get": {
         "operationId": "streamTwilio",
@@ -300,6 +385,16 @@ enum OpenAPIDocument {
         "responses": {
           "200": {
             "description": "Serving.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "Degraded: the data disk is low or failing; new calls are refused and live calls go on, so a load balancer sends new calls elsewhere.",
             "content": {
               "application/json": {
                 "schema": {
@@ -736,6 +831,62 @@ enum OpenAPIDocument {
             "application/json": {
               "schema": {
                 "$ref": "#/components/schemas/Event_recording_interrupted"
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "Delivered: any 2xx acknowledges the event."
+          },
+          "default": {
+            "description": "Not delivered: retried with exponential backoff and jitter for 24 h (`serve --webhook-give-up-seconds`), then dead-lettered."
+          }
+        }
+      }
+    },
+    "recording.storage_gap": {
+      "post": {
+        "operationId": "webhook_recording_storage_gap",
+        "summary": "The data disk refused a live recording's writes (full or failing), so audio was lost; sent once writes succeed again or at the call's end.",
+        "description": "POSTed to the tenant's webhook URL, signed per Standard Webhooks (docs/webhooks.md); keys sorted, the same bytes on every retry.",
+        "parameters": [
+          {
+            "name": "webhook-id",
+            "in": "header",
+            "required": true,
+            "description": "`msg_` and 32 hex digits; the same on every retry and redelivery: deduplicate by it.",
+            "schema": {
+              "type": "string",
+              "pattern": "^msg_[0-9a-f]{32}$"
+            }
+          },
+          {
+            "name": "webhook-timestamp",
+            "in": "header",
+            "required": true,
+            "description": "Unix seconds of this attempt.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+$"
+            }
+          },
+          {
+            "name": "webhook-signature",
+            "in": "header",
+            "required": true,
+            "description": "`v1,` and the base64 of HMAC-SHA-256 over `webhook-id.webhook-timestamp.body`, keyed with the bytes of the tenant's secret (the base64 after `whsec_`); during a secret rotation's overlap two, space-separated.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/Event_recording_storage_gap"
               }
             }
           }
@@ -1446,12 +1597,32 @@ enum OpenAPIDocument {
         "properties": {
           "status": {
             "type": "string",
-            "description": "`ok` while serving."
+            "enum": [
+              "ok",
+              "degraded"
+            ],
+            "description": "`ok` while serving; `degraded` while the data disk is below `--min-free-bytes` or refuses writes (new calls are refused, live calls go on)."
           },
           "activeCalls": {
             "type": "integer",
             "minimum": 0,
             "description": "Streams open now, all tenants."
+          },
+          "reason": {
+            "type": "string",
+            "description": "Why it is degraded (with `degraded` only)."
+          },
+          "storage": {
+            "type": "object",
+            "properties": {
+              "freeBytes": {
+                "type": "integer"
+              },
+              "minFreeBytes": {
+                "type": "integer"
+              }
+            },
+            "description": "The data disk's free bytes and the threshold."
           }
         }
       },
@@ -1997,6 +2168,29 @@ enum OpenAPIDocument {
           }
         }
       },
+      "Event_recording_storage_gap": {
+        "type": "object",
+        "required": [
+          "type",
+          "timestamp",
+          "data"
+        ],
+        "description": "The data disk refused a live recording's writes (full or failing), so audio was lost; sent once writes succeed again or at the call's end. Ids and metadata only.",
+        "properties": {
+          "type": {
+            "type": "string",
+            "const": "recording.storage_gap"
+          },
+          "timestamp": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the change happened (RFC 3339, UTC, milliseconds)."
+          },
+          "data": {
+            "$ref": "#/components/schemas/StorageGapData"
+          }
+        }
+      },
       "Event_transcript_completed": {
         "type": "object",
         "required": [
@@ -2224,6 +2418,116 @@ enum OpenAPIDocument {
           },
           "data": {
             "$ref": "#/components/schemas/SubjectErasedData"
+          }
+        }
+      },
+      "BotUtterance": {
+        "type": "object",
+        "required": [
+          "text"
+        ],
+        "additionalProperties": true,
+        "properties": {
+          "text": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The bot's words, exactly (at most 8192 bytes of UTF-8: one bot turn)."
+          },
+          "id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "The platform's id for it, unique in the call (1-100 bytes); made up when absent. A Twilio `mark` of this name moves its start to where the mark landed."
+          },
+          "startMs": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 86400000,
+            "description": "Where it starts on the call's timeline; default: where the live stream is now."
+          },
+          "endMs": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 86400000,
+            "description": "Where it ends, if known (not before `startMs`)."
+          }
+        }
+      },
+      "BotUtteranceKept": {
+        "type": "object",
+        "required": [
+          "callId",
+          "id",
+          "startMs"
+        ],
+        "properties": {
+          "callId": {
+            "type": "string"
+          },
+          "id": {
+            "type": "string",
+            "description": "The utterance's id (the one given, or the one made up)."
+          },
+          "startMs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Where it was placed on the call's timeline."
+          }
+        }
+      },
+      "StorageGapData": {
+        "type": "object",
+        "required": [
+          "tenantId",
+          "recordingId",
+          "reason",
+          "lostMs"
+        ],
+        "properties": {
+          "tenantId": {
+            "type": "string"
+          },
+          "callId": {
+            "type": "string"
+          },
+          "recordingId": {
+            "type": "string"
+          },
+          "track": {
+            "type": "string",
+            "enum": [
+              "caller",
+              "bot"
+            ]
+          },
+          "reason": {
+            "type": "string",
+            "enum": [
+              "diskFull",
+              "ioError"
+            ]
+          },
+          "lostMs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Audio lost in the gap."
+          },
+          "afterMs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Audio recorded before the gap."
+          },
+          "segments": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "resumed": {
+            "type": "string",
+            "enum": [
+              "true",
+              "false"
+            ],
+            "description": "`true`: the recording went on in the same file; `false`: writes never succeeded again before the call ended."
           }
         }
       }

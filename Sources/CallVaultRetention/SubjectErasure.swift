@@ -102,6 +102,14 @@ public struct SubjectErasure: Sendable {
             receipt.providerKeysPending += outcome.keys.providerKeysPending
             if !outcome.keys.backupProof { receipt.backupProof = false }
         }
+        // The bot's utterances of calls not transcribed yet (their words would otherwise wait for a
+        // transcript that, its recordings erased, never comes): key destroyed, rows deleted.
+        let utterances = BotUtteranceVault(catalog: catalog, keyStore: keyStore)
+        for call in calls {
+            do { try await utterances.discard(callID: call.id, tenantID: tenantID) } catch {
+                receipt.failures.append(SweepReport.Failure(recordingID: call.id, reason: error.message))
+            }
+        }
         do {
             _ = try await catalog.audit.append(
                 AuditEvent(

@@ -167,6 +167,23 @@ extension Catalog {
                     CREATE INDEX webhook_outbox_by_tenant ON webhook_outbox(tenant_id, seq);
                     """)
         }
+        // v15: what the bot said, as its platform sent it (sealed under the call's bot-text key), until the
+        // call's transcript holds it.
+        migrator.registerMigration("v15") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bot_utterances (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        call_id TEXT NOT NULL REFERENCES calls(id),
+                        utterance_id TEXT NOT NULL CHECK (length(utterance_id) BETWEEN 1 AND 100),
+                        start_ms INTEGER NOT NULL CHECK (start_ms >= 0),
+                        end_ms INTEGER CHECK (end_ms IS NULL OR end_ms >= start_ms),
+                        placement TEXT NOT NULL CHECK (placement IN ('given', 'arrival', 'mark')),
+                        sealed_text BLOB NOT NULL,
+                        UNIQUE (call_id, utterance_id)
+                    );
+                    """)
+        }
         return migrator
     }
 

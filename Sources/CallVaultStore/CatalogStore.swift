@@ -151,6 +151,18 @@ public protocol CatalogStore: Sendable {
     /// A call's sensitive windows by start.
     func sensitiveWindows(callID: String) async throws(CatalogError) -> [SensitiveWindow]
 
+    /// Stores one of the bot's utterances (sealed); a second with the same id on the call is `duplicate`.
+    func addBotUtterance(_ utterance: BotUtterance) async throws(CatalogError)
+    /// Moves an utterance's start to `atMs` (a Twilio mark named after it) unless its start was given;
+    /// false when nothing moved.
+    @discardableResult
+    func placeBotUtterance(callID: String, utteranceID: String, atMs: Int64) async throws(CatalogError) -> Bool
+    /// A call's utterances by start.
+    func botUtterances(callID: String) async throws(CatalogError) -> [BotUtterance]
+    /// Deletes a call's utterances (once its transcript holds them); returns how many.
+    @discardableResult
+    func deleteBotUtterances(callID: String) async throws(CatalogError) -> Int
+
     // MARK: Recovery
 
     /// Recordings still in state `recording` (their writer died).

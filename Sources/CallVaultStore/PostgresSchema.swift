@@ -481,6 +481,22 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX webhook_outbox_by_tenant ON webhook_outbox (tenant_id, seq)",
             ]),
+        Migration(
+            version: 16, description: "what the bot said, as its platform sent it, sealed",
+            statements: [
+                """
+                CREATE TABLE bot_utterances (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    call_id text NOT NULL REFERENCES calls(id),
+                    utterance_id text NOT NULL CHECK (length(utterance_id) BETWEEN 1 AND 100),
+                    start_ms bigint NOT NULL CHECK (start_ms >= 0),
+                    end_ms bigint CHECK (end_ms IS NULL OR end_ms >= start_ms),
+                    placement text NOT NULL CHECK (placement IN ('given', 'arrival', 'mark')),
+                    sealed_text bytea NOT NULL,
+                    UNIQUE (call_id, utterance_id)
+                )
+                """,
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

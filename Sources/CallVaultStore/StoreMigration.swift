@@ -122,6 +122,12 @@ public enum StoreMigration {
                 ("armed_at", .date), ("lease_owner", .text), ("lease_expires_at", .date), ("last_error", .text),
                 ("created_at", .date), ("delivered_at", .date),
             ], identity: true),
+        Table(
+            name: "bot_utterances", key: "id",
+            columns: [
+                ("id", .integer), ("call_id", .text), ("utterance_id", .text), ("start_ms", .integer),
+                ("end_ms", .integer), ("placement", .text), ("sealed_text", .blob),
+            ], identity: true),
         // Copied as stored: `at` stays the text that was hashed.
         Table(
             name: "audit_log", key: "seq",

@@ -12,6 +12,10 @@ public struct TranscriptionSummary: Sendable, Equatable {
     public var prepareSeconds = 0.0
     /// Seconds in the engine.
     public var engineSeconds = 0.0
+    /// Bot segments taken from the bot's own text (sent by its platform) instead of the engine.
+    public var botTextSegments = 0
+    /// Bot utterances its track never said (left out of the transcripts).
+    public var botTextUnspoken = 0
 
     public init() {}
 
@@ -33,5 +37,7 @@ public struct TranscriptionSummary: Sendable, Equatable {
         audioMs += report.audioMs
         prepareSeconds += report.prepareSeconds
         engineSeconds += report.engineSeconds
+        botTextSegments += report.botTextSegments
+        botTextUnspoken += report.botTextUnspoken
     }
 }

@@ -86,6 +86,10 @@ public final class TranscriptionWorker {
         public var prepareSeconds: Double = 0
         /// Seconds spent in the engine.
         public var engineSeconds: Double = 0
+        /// Bot segments taken from the bot's own text instead of the engine.
+        public var botTextSegments = 0
+        /// Bot utterances sent by its platform that its track never said (left out).
+        public var botTextUnspoken = 0
     }
 
     /// Recordings, transcripts and tenants' policies.
@@ -222,6 +226,8 @@ public final class TranscriptionWorker {
         copy.audioMs = report.audioMs
         copy.prepareSeconds = report.prepareSeconds
         copy.engineSeconds = report.engineSeconds
+        copy.botTextSegments = report.botTextSegments
+        copy.botTextUnspoken = report.botTextUnspoken
         return copy
     }
 
@@ -272,22 +278,39 @@ public final class TranscriptionWorker {
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format,
             objects: configuration.objects)
+        // The bot's own words, when its platform sent them: its track then goes to the engine only for
+        // the speech they do not cover.
+        let botTexts = try await botUtterances(of: job)
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
+        var botTextSegments: Int?
         for recording in live.sorted(by: { $0.track.sortOrder < $1.track.sortOrder }) {
             let started = ContinuousClock.now
-            let audio = try await prepare(recording, with: exporter)
-            let prepared = ContinuousClock.now
-            let segments = try await engineThread.run { [options] () throws(TranscriptionError) in
-                try transcriber.engine.transcribe(audio, options: options)
+            var audio = try await prepare(recording, with: exporter)
+            var segments: [TranscriptSegment] = []
+            if recording.track == .bot, !botTexts.isEmpty {
+                let placement = BotTextAligner.place(botTexts, on: audio, sampleRate: TranscriptionEngineRate.hz)
+                segments = placement.segments
+                botTextSegments = placement.segments.count
+                report.botTextSegments += placement.segments.count
+                report.botTextUnspoken += placement.unspoken
+                audio = placement.restSpeechMs >= Self.leastSpeechForEngineMs ? placement.rest : []
             }
+            let prepared = ContinuousClock.now
             report.prepareSeconds += (prepared - started).seconds
-            report.engineSeconds += (ContinuousClock.now - prepared).seconds
-            report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
+            if !audio.isEmpty {
+                let recognised = try await engineThread.run { [options, audio] () throws(TranscriptionError) in
+                    try transcriber.engine.transcribe(audio, options: options)
+                }
+                segments = (segments + recognised).sorted { ($0.startMs, $0.endMs) < ($1.startMs, $1.endMs) }
+                report.engineSeconds += (ContinuousClock.now - prepared).seconds
+                report.audioMs += Int64(audio.count) * 1000 / Int64(TranscriptionEngineRate.hz)
+            }
             tracks.append((recording.track.rawValue, segments))
         }
         var transcript = Transcript(
             callId: job.callId, engine: engine.name, language: options.language,
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
+        transcript.botTextSegments = botTextSegments
         // Redaction per the tenant's policy, over both tracks, before anything is sealed: the placeholders
         // are all that is ever stored (the audit entry and metrics get counts per kind only).
         let windows = try await sensitiveWindows(of: job, recordings: live)
@@ -300,6 +323,7 @@ public final class TranscriptionWorker {
         let sealed = try await store.seal(transcript, tenantID: job.tenantId, actor: actor)
         // The same spans, silenced in the recorded voice: the text and the audio agree on what is gone.
         if let redactions = transcript.redactions { try await redactAudio(callID: job.callId, redactions: redactions) }
+        if !botTexts.isEmpty { await discardBotUtterances(of: job) }
         return .done(transcriptID: sealed.id)
     }
 

@@ -266,7 +266,7 @@ struct ServeCommand: AsyncParsableCommand {
             },
             metricsText: { registry.emitToString() }, dayKeys: dayKeys,
             limits: ControlAPILimits(requestsPerSecond: apiRate, tokenFailuresPerMinute: apiTokenFailures),
-            storage: storage)
+            storage: storage, botUtterances: BotUtteranceVault(catalog: catalog, keyStore: keyStore))
         let (host, port) = Self.endpoint(http)!
         var tls: TLSCredentials?
         if let tlsCert, let tlsKey {

@@ -137,7 +137,9 @@ struct EvidenceServer {
         let context = IngestContext(
             catalog: catalog, keyStore: keyStore, dataDirectory: directory, flushGroup: flushGroup,
             liveCalls: liveCalls, logger: logger)
-        let api = ControlAPI(catalog: catalog, liveCalls: liveCalls, logger: logger)
+        let api = ControlAPI(
+            catalog: catalog, liveCalls: liveCalls, logger: logger,
+            botUtterances: BotUtteranceVault(catalog: catalog, keyStore: keyStore))
         let server = IngestServer(
             configuration: .init(host: "127.0.0.1", port: 0), api: api, logger: logger,
             makeSession: context.mediaSessions)

@@ -30,7 +30,7 @@ struct OpenAPIDocumentTests {
         let routes = Set(paths.flatMap { path, item in item.keys.map { "\($0.uppercased()) \(path)" } })
         #expect(
             routes == [
-                "POST /v1/calls", "POST /v1/calls/{callId}/events", "GET /v1/twilio", "GET /v1/stream", "GET /healthz",
+                "POST /v1/calls", "POST /v1/calls/{callId}/events", "POST /v1/calls/{callId}/utterances", "GET /v1/twilio", "GET /v1/stream", "GET /healthz",
                 "GET /metrics", "GET /openapi.json",
             ])
         // Every event type the model declares (`static let x: WebhookEventType = "area.verb"`) is documented.

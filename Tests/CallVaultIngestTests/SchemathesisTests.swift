@@ -40,7 +40,7 @@ struct SchemathesisTests {
             let text = line.trimmingCharacters(in: .whitespaces)
             return text.hasPrefix("Tested: ") ? Int(text.dropFirst("Tested: ".count)) : nil
         }
-        #expect(tested.last == 6, "operations tested: \(tested)\n\(output.stdout.suffix(5_000))")
+        #expect(tested.last == 7, "operations tested: \(tested)\n\(output.stdout.suffix(5_000))")
         for phase in ["Coverage", "Fuzzing", "Stateful"] {
             #expect(output.stdout.contains("✅ \(phase)"), "\(phase) did not pass:\n\(output.stdout.suffix(5_000))")
         }
