@@ -65,6 +65,11 @@ public final class ChildProcess: @unchecked Sendable {
             streams.exited(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal)
         }
         try process.run()
+        // The child has its own copies of the write ends; the test's would keep the pipes open (no end of
+        // file) and, over a full run of thousands of children, exhaust descriptors: Foundation's
+        // `Process.run` crashed in CI once the test process held over a thousand.
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
         self.process = process
         self.streams = streams
         processIdentifier = process.processIdentifier
@@ -277,7 +282,8 @@ private final class ChildStreams: @unchecked Sendable {
                     break
                 }
             }
-            withExtendedLifetime(handle) {}
+            // Closed here, not when the last reference to the handle goes (the `Process` keeps its pipes).
+            try? handle.close()
             self.update { $0.openStreams -= 1 }
         }
         thread.start()
