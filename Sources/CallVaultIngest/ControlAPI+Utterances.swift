@@ -52,16 +52,13 @@ extension ControlAPI {
         guard let botUtterances else {
             return .error(503, "this server keeps no utterances (it was started without a key store)")
         }
-        let call: CallRecord?
-        do { call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) } catch {
-            logger.error("cannot read a call", metadata: ["error": "\(error.message)"])
-            return .error(503, "the catalog is unavailable; retry")
-        }
-        guard let call else {
-            return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
-        }
-        guard let stream = liveCalls.streams(id: call.id).first else {
-            return .error(409, "the call is not streaming: the bot's words are kept only while its call is recorded")
+        let call: CallRecord
+        let stream: any LiveCall
+        switch await streamingCall(
+            tenant, externalCallID, notStreaming: "the bot's words are kept only while its call is recorded")
+        {
+        case .success(let found): (call, stream) = found
+        case .failure(let failure): return failure.response
         }
         let position: Int64?
         do { position = try await stream.recordingPosition().get() } catch { position = nil }

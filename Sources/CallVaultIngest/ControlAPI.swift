@@ -256,16 +256,12 @@ public final class ControlAPI: Sendable {
     /// pause the recording instead).
     private func postSensitive(open: Bool, tenant: Tenant, externalCallID: String) async -> ControlResponse {
         let type = open ? CallLifecycle.sensitiveStart : CallLifecycle.sensitiveEnd
-        let call: CallRecord?
-        do { call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) } catch {
-            logger.error("cannot read a call", metadata: ["error": "\(error.message)"])
-            return .error(503, "the catalog is unavailable; retry")
-        }
-        guard let call else {
-            return .error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")
-        }
-        guard let stream = liveCalls.streams(id: call.id).first else {
-            return .error(409, "the call is not streaming: a sensitive window is placed on a live call's timeline")
+        let stream: any LiveCall
+        switch await streamingCall(
+            tenant, externalCallID, notStreaming: "a sensitive window is placed on a live call's timeline")
+        {
+        case .success(let found): stream = found.stream
+        case .failure(let failure): return failure.response
         }
         let outcome: ConsentEventOutcome
         do { outcome = try await stream.postSensitive(open: open).get() } catch {
@@ -276,6 +272,26 @@ public final class ControlAPI: Sendable {
         case .refused(let reason): return .error(409, reason)
         case .notStored(let reason): return .error(503, "\(reason); pause the recording instead, or retry")
         }
+    }
+
+    /// The tenant's call by the platform's id and a stream recording it now; or 503 (catalog), 404 (no
+    /// such call for this tenant) or 409 (not streaming: `notStreaming` says why that matters).
+    func streamingCall(_ tenant: Tenant, _ externalCallID: String, notStreaming: String) async
+        -> Result<(call: CallRecord, stream: any LiveCall), ControlFailure>
+    {
+        let call: CallRecord?
+        do { call = try await catalog.call(tenantID: tenant.id, externalID: externalCallID) } catch {
+            logger.error("cannot read a call", metadata: ["error": "\(error.message)"])
+            return .failure(ControlFailure(.error(503, "the catalog is unavailable; retry")))
+        }
+        guard let call else {
+            return .failure(
+                ControlFailure(.error(404, "no call with this callId for this tenant (register it with POST /v1/calls)")))
+        }
+        guard let stream = liveCalls.streams(id: call.id).first else {
+            return .failure(ControlFailure(.error(409, "the call is not streaming: \(notStreaming)")))
+        }
+        return .success((call, stream))
     }
 
     /// Sends an event to every live stream of a call and waits for what became of it (a suspension,
