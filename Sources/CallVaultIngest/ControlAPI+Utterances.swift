@@ -13,13 +13,9 @@ extension ControlAPI {
     /// the mark in its audio. 201 once sealed and stored; 503 (with the reason) when it could not be.
     func postUtterance(_ request: ControlRequest, externalCallID: String) async -> ControlResponse {
         let tenant: Tenant
-        switch await authenticateLimited(request) {
-        case .success(let found): tenant = found
-        case .failure(let failure): return failure.response
-        }
         let object: [String: Any]
-        switch parseObject(request.body) {
-        case .success(let parsed): object = parsed
+        switch await authenticatedObject(request) {
+        case .success(let found): (tenant, object) = found
         case .failure(let failure): return failure.response
         }
         guard let text = object["text"] as? String, !text.isEmpty else {

@@ -137,13 +137,9 @@ public final class ControlAPI: Sendable {
     /// tenant answers 503 with the reason, naming the tenant and the provider, and nothing is registered.
     private func registerCall(_ request: ControlRequest) async -> ControlResponse {
         let tenant: Tenant
-        switch await authenticateLimited(request) {
-        case .success(let found): tenant = found
-        case .failure(let failure): return failure.response
-        }
         let object: [String: Any]
-        switch parseObject(request.body) {
-        case .success(let parsed): object = parsed
+        switch await authenticatedObject(request) {
+        case .success(let found): (tenant, object) = found
         case .failure(let failure): return failure.response
         }
         guard let callID = object["callId"] as? String, !callID.isEmpty, callID.utf8.count <= 200,
@@ -203,13 +199,9 @@ public final class ControlAPI: Sendable {
     /// `POST /v1/calls/{callId}/events` `{"type","method"}`: a consent event for a call of this tenant.
     private func postEvent(_ request: ControlRequest, externalCallID: String) async -> ControlResponse {
         let tenant: Tenant
-        switch await authenticateLimited(request) {
-        case .success(let found): tenant = found
-        case .failure(let failure): return failure.response
-        }
         let object: [String: Any]
-        switch parseObject(request.body) {
-        case .success(let parsed): object = parsed
+        switch await authenticatedObject(request) {
+        case .success(let found): (tenant, object) = found
         case .failure(let failure): return failure.response
         }
         let typeText = object["type"] as? String
@@ -329,7 +321,16 @@ public final class ControlAPI: Sendable {
             200, ["callId": externalCallID, "type": kind.rawValue, "applied": "next frame", "recording": recording])
     }
 
-    func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {
+    /// The tenant the request's token authenticates (within its rate) and the JSON object of its body;
+    /// or the response that refuses it (401, 429, 503, 413, 400).
+    func authenticatedObject(_ request: ControlRequest) async -> Result<(Tenant, [String: Any]), ControlFailure> {
+        switch await authenticateLimited(request) {
+        case .success(let tenant): parseObject(request.body).map { (tenant, $0) }
+        case .failure(let failure): .failure(failure)
+        }
+    }
+
+    private func parseObject(_ body: [UInt8]) -> Result<[String: Any], ControlFailure> {
         guard body.count <= Self.maximumBodyBytes else {
             return .failure(ControlFailure(.error(413, "body larger than \(Self.maximumBodyBytes) bytes")))
         }

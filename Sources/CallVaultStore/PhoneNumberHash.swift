@@ -56,25 +56,8 @@ enum PhoneNumberHash {
     static func encrypt(_ number: String, key: SecretKey, tenantID: String, callID: String) throws(CatalogError) -> [UInt8] {
         let plain = Array(try normalize(number).utf8)
         let aad = Array("callvault caller v1|\(tenantID)|\(callID)".utf8)
-        let total = 12 + plain.count + 16
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 16)
-        defer { buffer.deallocate() }
-        buffer.copyBytes(from: [UInt8](repeating: 0, count: 12) + plain + [UInt8](repeating: 0, count: 16))
-        let aadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(aad.count, 1), alignment: 16)
-        defer { aadBuffer.deallocate() }
-        aadBuffer.copyBytes(from: aad)
-        do throws(CryptoError) {
-            let cipher = try AESGCM(key: key)
-            try SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<12]))
-            try cipher.seal(
-                inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[12..<(total - 16)]),
-                nonce: UnsafeRawBufferPointer(rebasing: buffer[0..<12]),
-                aad: UnsafeRawBufferPointer(rebasing: aadBuffer[0..<aad.count]),
-                tag: UnsafeMutableRawBufferPointer(rebasing: buffer[(total - 16)...]))
-        } catch {
+        do { return try SealedText.seal(plain, key: key, aad: aad) } catch {
             throw CatalogError(.cryptoFailure, "cannot encrypt the caller's number: \(error.message)")
         }
-        let sealed = Array(buffer)
-        return sealed
     }
 }
