@@ -101,11 +101,15 @@ def parse_header(raw):
     beam_size = field("beam_size", (int,), 5)
     if not 1 <= beam_size <= 20:
         raise RequestError(f"beam_size must be between 1 and 20, got {beam_size}")
+    hotwords = field("hotwords", (str, type(None)), None)
+    if hotwords is not None and len(hotwords.encode()) > 4000:
+        raise RequestError(f"hotwords must be at most 4000 bytes, got {len(hotwords.encode())}")
     return {
         "id": job_id,
         "samples": n,
         "language": language or None,   # "" means auto-detect too
         "beam_size": beam_size,
+        "hotwords": hotwords or None,   # the tenant's vocabulary: phrases the model should expect
         "vad": field("vad", (bool,), False),
         "word_timestamps": field("word_timestamps", (bool,), True),
     }
@@ -122,6 +126,7 @@ def transcribe(model, np, req, pcm):
         audio,
         language=req["language"],
         beam_size=req["beam_size"],
+        hotwords=req["hotwords"],
         vad_filter=req["vad"],
         word_timestamps=req["word_timestamps"],
         condition_on_previous_text=False,  # a hallucinated line must not seed the next window

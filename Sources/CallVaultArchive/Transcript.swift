@@ -21,6 +21,10 @@ public struct Transcript: Sendable, Equatable, Codable {
     /// How many of the bot's segments are its own words as its platform sent them
     /// (`POST /v1/calls/{id}/utterances`), placed on its track, rather than recognised speech; nil: none.
     public var botTextSegments: Int?
+    /// With the tenant's `--bot-transcript both`: the bot's text checked against its recognised speech.
+    public var botTextCheck: BotTextCheck?
+    /// The language detected on each track, when the language was not given (`auto`); nil otherwise.
+    public var detectedLanguages: [DetectedLanguage]?
 
     public init(
         callId: String, engine: String, language: String?, createdAt: String, audioMs: Int64, segments: [SpeakerSegment]
@@ -34,6 +38,8 @@ public struct Transcript: Sendable, Equatable, Codable {
         self.segments = segments
         self.redactions = nil
         self.botTextSegments = nil
+        self.botTextCheck = nil
+        self.detectedLanguages = nil
     }
 
     /// Merges per-track results into one time-ordered list: by start time, the caller first on a tie

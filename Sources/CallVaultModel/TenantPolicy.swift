@@ -28,6 +28,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     public var sip: TenantSIPSettings
     /// What is redacted from its calls' transcripts before they are sealed (none by default).
     public var redact: TenantRedaction
+    /// Where the bot's side of a transcript comes from, and the words its engine should expect.
+    public var transcription: TenantTranscription
 
     /// The longest model directory path accepted, in bytes.
     public static let maximumModelPathLength = 1024
@@ -45,8 +47,10 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptLanguage: String = "en",
         transcriptModel: String? = nil,
         sip: TenantSIPSettings = TenantSIPSettings(),
-        redact: TenantRedaction = TenantRedaction()
+        redact: TenantRedaction = TenantRedaction(),
+        transcription: TenantTranscription = TenantTranscription()
     ) {
+        self.transcription = transcription
         self.sip = sip
         self.redact = redact
         self.consentMode = consentMode
@@ -88,13 +92,14 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         }
         if let transcriptModel { try Self.validateModelPath(transcriptModel) }
         try sip.validate()
+        try transcription.validate()
         if let consentDigit, consentDigit == optOutDigit {
             throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
         }
     }
 
     /// Two or three lowercase ASCII letters: the codes Whisper knows (ISO 639-1, plus a few of 639-3).
-    static func isLanguageCode(_ text: String) -> Bool {
+    public static func isLanguageCode(_ text: String) -> Bool {
         (2...3).contains(text.utf8.count) && text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
     }
 
@@ -118,7 +123,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
-        case transcriptLanguage, transcriptModel, sip, redact
+        case transcriptLanguage, transcriptModel, sip, redact, transcription
     }
 
     public init(from decoder: any Decoder) throws {
@@ -134,6 +139,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptModel = try c.decodeIfPresent(String.self, forKey: .transcriptModel)
         sip = try c.decodeIfPresent(TenantSIPSettings.self, forKey: .sip) ?? TenantSIPSettings()
         redact = try c.decodeIfPresent(TenantRedaction.self, forKey: .redact) ?? TenantRedaction()
+        transcription = try c.decodeIfPresent(TenantTranscription.self, forKey: .transcription) ?? TenantTranscription()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -149,5 +155,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         try c.encode(transcriptModel, forKey: .transcriptModel)
         if !sip.isEmpty { try c.encode(sip, forKey: .sip) }
         try c.encode(redact, forKey: .redact)
+        try c.encode(transcription, forKey: .transcription)
     }
 }

@@ -184,6 +184,12 @@ extension Catalog {
                     );
                     """)
         }
+        // v16: how a tenant's calls are transcribed beyond language and model (TenantTranscription: the bot's
+        // side from its text, speech recognition or both; a vocabulary). NULL: the defaults.
+        migrator.registerMigration("v16") { db in
+            try db.execute(
+                sql: "ALTER TABLE tenants ADD COLUMN transcription TEXT CHECK (transcription IS NULL OR length(transcription) BETWEEN 2 AND 8000)")
+        }
         return migrator
     }
 

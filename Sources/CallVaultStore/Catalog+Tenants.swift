@@ -139,6 +139,13 @@ extension Catalog {
             "sipAllow": policy.sip.allow.map(\.description).joined(separator: ","),
             "sipTenantAddresses": policy.sip.tenantAddresses.joined(separator: ","),
             "redact": policy.redact.listText,
+            "botTranscript": policy.transcription.botTranscript.rawValue,
+            // The phrases are the tenant's business vocabulary, not personal data; the count is enough.
+            "vocabulary": String(policy.transcription.vocabulary.count),
+            "vocabularyDigest": policy.transcription.vocabulary.isEmpty
+                ? ""
+                : CatalogHash.sha256(Array(policy.transcription.vocabulary.joined(separator: "\n").utf8)).prefix(8)
+                    .map { String(format: "%02x", $0) }.joined(),
         ]
     }
 

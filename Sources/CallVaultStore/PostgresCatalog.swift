@@ -115,14 +115,15 @@ public final class PostgresCatalog: CatalogStore {
     /// The columns ``tenant(from:)`` reads, in its order.
     static let tenantColumns =
         "id, name, consent_mode, require_disclosure, consent_digit, optout_digit, voice_days, transcript_days, codec, "
-        + "transcript_language, transcript_model, created_at, updated_at, sip_settings, redact"
+        + "transcript_language, transcript_model, created_at, updated_at, sip_settings, redact, transcription"
     typealias TenantColumns = (
-        String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date, String?, String?
+        String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date, String?, String?,
+        String?
     )
 
     static func tenant(from row: TenantColumns) throws(CatalogError) -> Tenant {
         let (id, name, mode, disclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, language, model,
-            createdAt, updatedAt, sip, redact) = row
+            createdAt, updatedAt, sip, redact, transcription) = row
         guard let consentMode = ConsentMode(rawValue: mode), let storageCodec = StorageCodec(rawValue: codec) else {
             throw CatalogError(.databaseFailure, "tenant \(id) has a consent mode or codec this binary does not know")
         }
@@ -137,7 +138,8 @@ public final class PostgresCatalog: CatalogStore {
             transcriptLanguage: language,
             transcriptModel: model,
             sip: TenantSIPSettings(columnText: sip),
-            redact: TenantRedaction(columnText: redact)
+            redact: TenantRedaction(columnText: redact),
+            transcription: TenantTranscription(columnText: transcription)
         )
         return Tenant(
             id: id, name: name, policy: policy, createdAt: createdAt.postgresPrecision,

@@ -497,6 +497,11 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        Migration(
+            version: 17, description: "how a tenant's calls are transcribed: the bot's side, a vocabulary",
+            statements: [
+                "ALTER TABLE tenants ADD COLUMN transcription text CHECK (transcription IS NULL OR length(transcription) BETWEEN 2 AND 8000)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

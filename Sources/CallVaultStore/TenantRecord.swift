@@ -24,6 +24,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var transcriptModel: String?
     var sipSettings: String?
     var redact: String?
+    var transcription: String?
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -42,6 +43,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case transcriptModel = "transcript_model"
         case sipSettings = "sip_settings"
         case redact
+        case transcription
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -60,7 +62,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 transcriptLanguage: transcriptLanguage,
                 transcriptModel: transcriptModel,
                 sip: TenantSIPSettings(columnText: sipSettings),
-                redact: TenantRedaction(columnText: redact)
+                redact: TenantRedaction(columnText: redact),
+                transcription: TenantTranscription(columnText: transcription)
             )
         }
         set {
@@ -75,6 +78,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             transcriptModel = newValue.transcriptModel
             sipSettings = newValue.sip.columnText
             redact = newValue.redact.columnText
+            transcription = newValue.transcription.columnText
         }
     }
 

@@ -41,6 +41,9 @@ public final class CommandTranscriptionEngine: TranscriptionEngine {
     }
 
     public static let inputPlaceholder = "{input}"
+    /// Replaced by the path of a file holding the tenant's vocabulary, one phrase per line (empty for none),
+    /// in the same private directory as the audio.
+    public static let vocabularyPlaceholder = "{vocabulary}"
     public let configuration: Configuration
 
     public init(configuration: Configuration) throws(TranscriptionError) {
@@ -103,7 +106,14 @@ public final class CommandTranscriptionEngine: TranscriptionEngine {
         let input = directory + "/audio.wav"
         try Self.writePrivateFile(input, InMemoryWAV.encode(samples))
 
-        var arguments = configuration.arguments.dropFirst().map { $0.replacingOccurrences(of: Self.inputPlaceholder, with: input) }
+        let vocabulary = directory + "/vocabulary.txt"
+        if configuration.arguments.contains(where: { $0.contains(Self.vocabularyPlaceholder) }) {
+            try Self.writePrivateFile(vocabulary, Data(options.vocabulary.map { $0 + "\n" }.joined().utf8))
+        }
+        var arguments = configuration.arguments.dropFirst().map {
+            $0.replacingOccurrences(of: Self.inputPlaceholder, with: input)
+                .replacingOccurrences(of: Self.vocabularyPlaceholder, with: vocabulary)
+        }
         if !configuration.arguments.dropFirst().contains(where: { $0.contains(Self.inputPlaceholder) }) { arguments.append(input) }
 
         let stdout = try run(executable: executable, arguments: arguments, program: program)

@@ -85,7 +85,8 @@ public final class HTTPTranscriptionEngine: TranscriptionEngine {
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let apiKey = configuration.apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
         request.httpBody = Self.multipartBody(
-            boundary: boundary, wav: InMemoryWAV.encode(samples), model: configuration.model, language: options.language)
+            boundary: boundary, wav: InMemoryWAV.encode(samples), model: configuration.model, language: options.language,
+            prompt: Self.prompt(options.vocabulary))
 
         let attempts = max(1, configuration.maximumAttempts)
         var lastFailure = TranscriptionError(.unavailable, "http: no request made")
@@ -180,7 +181,13 @@ public final class HTTPTranscriptionEngine: TranscriptionEngine {
 
     // MARK: - Request and response pieces
 
-    static func multipartBody(boundary: String, wav: Data, model: String, language: String?) -> Data {
+    /// The OpenAI API's `prompt` for a vocabulary: Whisper servers read it as text that came before, so
+    /// the phrases are given as a glossary; nil for none.
+    static func prompt(_ vocabulary: [String]) -> String? {
+        vocabulary.isEmpty ? nil : "Glossary: " + vocabulary.joined(separator: ", ") + "."
+    }
+
+    static func multipartBody(boundary: String, wav: Data, model: String, language: String?, prompt: String? = nil) -> Data {
         var body = Data()
         func field(_ name: String, _ value: String) {
             body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
@@ -190,6 +197,7 @@ public final class HTTPTranscriptionEngine: TranscriptionEngine {
         field("timestamp_granularities[]", "word")
         field("timestamp_granularities[]", "segment")
         if let language, !language.isEmpty { field("language", language) }
+        if let prompt { field("prompt", prompt) }
         body.append(
             Data(
                 "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"audio.wav\"\r\nContent-Type: audio/wav\r\n\r\n"

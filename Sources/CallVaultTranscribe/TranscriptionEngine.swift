@@ -10,6 +10,31 @@ public protocol TranscriptionEngine: AnyObject {
 
     /// Transcribes mono PCM16 at ``TranscriptionEngineRate/hz`` (16 kHz), returning utterances in time order.
     func transcribe(_ samples: [Int16], options: TranscriptionOptions) throws(TranscriptionError) -> [TranscriptSegment]
+
+    /// The segments and, for engines that detect it, the language they heard (when `options.language`
+    /// is nil). The default is ``transcribe(_:options:)`` with no language.
+    func recognise(_ samples: [Int16], options: TranscriptionOptions) throws(TranscriptionError) -> Recognition
+}
+
+extension TranscriptionEngine {
+    public func recognise(_ samples: [Int16], options: TranscriptionOptions) throws(TranscriptionError) -> Recognition {
+        Recognition(segments: try transcribe(samples, options: options))
+    }
+}
+
+/// What an engine heard in one piece of audio.
+public struct Recognition: Sendable, Equatable {
+    public var segments: [TranscriptSegment]
+    /// The language the engine detected (`nl`), nil when it was given one or cannot tell.
+    public var language: String?
+    /// How sure the engine was of `language` (0…1), when it says.
+    public var languageProbability: Double?
+
+    public init(segments: [TranscriptSegment], language: String? = nil, languageProbability: Double? = nil) {
+        self.segments = segments
+        self.language = language
+        self.languageProbability = languageProbability
+    }
 }
 
 /// The rate every engine is fed: what Whisper and the pocketsphinx en-us model are trained on.
@@ -33,8 +58,14 @@ public struct TranscriptionOptions: Sendable, Equatable {
     public var beamSize: Int
     /// Drop non-speech before decoding (Whisper's VAD filter).
     public var voiceActivityFilter: Bool
+    /// Words and phrases to expect (the tenant's vocabulary): Whisper's hotwords, an HTTP engine's
+    /// `prompt`, a command's `{vocabulary}` file; pocketsphinx ignores them.
+    public var vocabulary: [String]
 
-    public init(language: String? = "en", beamSize: Int = 5, voiceActivityFilter: Bool = false) {
+    public init(
+        language: String? = "en", beamSize: Int = 5, voiceActivityFilter: Bool = false, vocabulary: [String] = []
+    ) {
+        self.vocabulary = vocabulary
         self.language = language
         self.beamSize = beamSize
         self.voiceActivityFilter = voiceActivityFilter

@@ -16,6 +16,8 @@ public struct TranscriptionSummary: Sendable, Equatable {
     public var botTextSegments = 0
     /// Bot utterances its track never said (left out of the transcripts).
     public var botTextUnspoken = 0
+    /// Bot turns whose recognised speech did not match their text (`--bot-transcript both`).
+    public var botTextMismatches = 0
 
     public init() {}
 
@@ -39,5 +41,6 @@ public struct TranscriptionSummary: Sendable, Equatable {
         engineSeconds += report.engineSeconds
         botTextSegments += report.botTextSegments
         botTextUnspoken += report.botTextUnspoken
+        botTextMismatches += report.botTextMismatches
     }
 }

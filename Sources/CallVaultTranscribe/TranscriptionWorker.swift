@@ -90,6 +90,8 @@ public final class TranscriptionWorker {
         public var botTextSegments = 0
         /// Bot utterances sent by its platform that its track never said (left out).
         public var botTextUnspoken = 0
+        /// Bot turns whose recognised speech did not match their text (`--bot-transcript both`).
+        public var botTextMismatches = 0
     }
 
     /// Recordings, transcripts and tenants' policies.
@@ -228,6 +230,7 @@ public final class TranscriptionWorker {
         copy.engineSeconds = report.engineSeconds
         copy.botTextSegments = report.botTextSegments
         copy.botTextUnspoken = report.botTextUnspoken
+        copy.botTextMismatches = report.botTextMismatches
         return copy
     }
 
@@ -274,32 +277,55 @@ public final class TranscriptionWorker {
         if configuration.usesTenantLanguage {
             options.language = policy.transcriptLanguage == "auto" ? nil : policy.transcriptLanguage
         }
+        options.vocabulary = policy.transcription.vocabulary
         let transcriber = EngineHandle(engine: try await engine(forModel: policy.transcriptModel, tenantID: job.tenantId))
         let exporter = RecordingExporter(
             catalog: catalog, keyStore: keyStore, dataDirectory: dataDirectory, payloadFormat: SegmentPayload.format,
             objects: configuration.objects)
-        // The bot's own words, when its platform sent them: its track then goes to the engine only for
-        // the speech they do not cover.
+        // The bot's own words, when its platform sent them (and the tenant does not ask for speech
+        // recognition only): its track then goes to the engine only for the speech they do not cover, or
+        // whole to check them (`both`).
         let botTexts = try await botUtterances(of: job)
+        let botMode = policy.transcription.botTranscript
         var tracks: [(speaker: String, segments: [TranscriptSegment])] = []
         var botTextSegments: Int?
+        var botTextCheck: BotTextCheck?
+        var detected: [DetectedLanguage] = []
         for recording in live.sorted(by: { $0.track.sortOrder < $1.track.sortOrder }) {
             let started = ContinuousClock.now
             var audio = try await prepare(recording, with: exporter)
             var segments: [TranscriptSegment] = []
-            if recording.track == .bot, !botTexts.isEmpty {
+            var checkedTexts: [TranscriptSegment]?
+            if recording.track == .bot, !botTexts.isEmpty, botMode != .asr {
                 let placement = BotTextAligner.place(botTexts, on: audio, sampleRate: TranscriptionEngineRate.hz)
                 segments = placement.segments
                 botTextSegments = placement.segments.count
                 report.botTextSegments += placement.segments.count
                 report.botTextUnspoken += placement.unspoken
-                audio = placement.restSpeechMs >= Self.leastSpeechForEngineMs ? placement.rest : []
+                if botMode == .both {
+                    checkedTexts = placement.segments
+                } else {
+                    audio = placement.restSpeechMs >= Self.leastSpeechForEngineMs ? placement.rest : []
+                }
             }
             let prepared = ContinuousClock.now
             report.prepareSeconds += (prepared - started).seconds
             if !audio.isEmpty {
-                let recognised = try await engineThread.run { [options, audio] () throws(TranscriptionError) in
-                    try transcriber.engine.transcribe(audio, options: options)
+                let recognition = try await engineThread.run { [options, audio] () throws(TranscriptionError) in
+                    try transcriber.engine.recognise(audio, options: options)
+                }
+                var recognised = recognition.segments
+                if let checkedTexts {
+                    let result = BotTextChecker.check(texts: checkedTexts, recognised: recognised)
+                    botTextCheck = result.check
+                    report.botTextMismatches += result.check.mismatches.count
+                    recognised = result.uncovered
+                }
+                if let language = recognition.language {
+                    detected.append(
+                        DetectedLanguage(
+                            speaker: recording.track.rawValue, language: language,
+                            probability: recognition.languageProbability))
                 }
                 segments = (segments + recognised).sorted { ($0.startMs, $0.endMs) < ($1.startMs, $1.endMs) }
                 report.engineSeconds += (ContinuousClock.now - prepared).seconds
@@ -311,6 +337,17 @@ public final class TranscriptionWorker {
             callId: job.callId, engine: engine.name, language: options.language,
             createdAt: Date().formatted(.iso8601), audioMs: report.audioMs, segments: Transcript.merge(tracks))
         transcript.botTextSegments = botTextSegments
+        transcript.botTextCheck = botTextCheck
+        transcript.detectedLanguages = detected.isEmpty ? nil : detected
+        if let botTextCheck, !botTextCheck.mismatches.isEmpty {
+            // Counts and times only: the texts stay in the sealed transcript.
+            logger.notice(
+                "bot turns did not match their text",
+                metadata: [
+                    "call": "\(job.callId)", "mismatched": "\(botTextCheck.mismatches.count)",
+                    "checked": "\(botTextCheck.checked)",
+                ])
+        }
         // Redaction per the tenant's policy, over both tracks, before anything is sealed: the placeholders
         // are all that is ever stored (the audit entry and metrics get counts per kind only).
         let windows = try await sensitiveWindows(of: job, recordings: live)

@@ -54,6 +54,12 @@ struct TenantOutput: Encodable {
                 policy.sip.tenantAddresses.isEmpty ? "none (first stream is the customer)" : policy.sip.tenantAddresses.joined(separator: ",")
             ),
             ("redact", policy.redact.listText),
+            ("bot-transcript", policy.transcription.botTranscript.rawValue),
+            (
+                "vocabulary",
+                policy.transcription.vocabulary.isEmpty
+                    ? "none" : "\(policy.transcription.vocabulary.count) phrases (tenant show --json lists them)"
+            ),
             ("webhook-url", webhook.map { $0.url + ($0.allowPrivate ? "  (private targets allowed)" : "") } ?? "none"),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]

@@ -59,6 +59,22 @@ struct TenantPolicyOptions: ParsableArguments {
             valueName: "pci,bank,contact,ids|none"))
     var redact: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Where the bot's side of a transcript comes from when its platform sends the bot's utterances: text "
+                + "(the default: its text, and only the speech it does not cover goes to the engine), asr (speech "
+                + "recognition, the utterances ignored), or both (the text, checked against recognition of the whole "
+                + "bot track: turns whose audio does not say their text are flagged).",
+            valueName: "text|asr|both"))
+    var botTranscript: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A file of words and phrases its calls' engine should expect (product names, streets, jargon), one per "
+                + "line, # comments; at most 100 phrases. 'none' clears it. Whisper, http and command engines use it.",
+            valueName: "FILE|none"))
+    var vocabulary: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -100,6 +116,14 @@ struct TenantPolicyOptions: ParsableArguments {
         }
         if let sipTenantAddress { policy.sip.tenantAddresses = Self.list(sipTenantAddress) }
         if let redact { policy.redact = try Self.redaction(redact) }
+        if let botTranscript {
+            guard let source = TenantTranscription.BotTranscript(rawValue: botTranscript) else {
+                throw CatalogCommandSupport.usageError(
+                    "unknown --bot-transcript \(botTranscript.prefix(32))", hint: "use text, asr or both")
+            }
+            policy.transcription.botTranscript = source
+        }
+        if let vocabulary { policy.transcription.vocabulary = try Self.vocabulary(vocabulary) }
         return policy
     }
 
@@ -118,6 +142,20 @@ struct TenantPolicyOptions: ParsableArguments {
                 error.message, hint: "or --transcript-model default for the run's model")
         }
         return directory
+    }
+
+    /// The phrases of a `--vocabulary` file (`none`: no vocabulary); an unreadable file or a broken limit is a
+    /// usage error naming the file or the line.
+    private static func vocabulary(_ path: String) throws(ExitCode) -> [String] {
+        if path == "none" { return [] }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CatalogCommandSupport.usageError(
+                "--vocabulary: cannot read \(path) as UTF-8 text", hint: "give a file with one word or phrase per line, or none")
+        }
+        do { return try TenantTranscription.vocabulary(fileText: text) } catch {
+            throw CatalogCommandSupport.usageError("--vocabulary \(path): \(error.message)", hint: "shorten the file")
+        }
     }
 
     /// A comma-separated flag value: its trimmed, non-empty items; `none` is the empty list.

@@ -54,6 +54,12 @@ struct TranscribeCommand: AsyncParsableCommand {
                 + "follow their tenant's policy (tenant set --redact) instead.",
             valueName: "pci,bank,contact,ids|none"))
     var redact: String?
+    @Option(
+        help: ArgumentHelp(
+            "Files: words and phrases the engine should expect, one per line (as tenant set --vocabulary takes them). "
+                + "Queued calls (--pending) use their tenant's vocabulary instead.",
+            valueName: "FILE"))
+    var vocabulary: String?
     @OptionGroup var engine: EngineOptions
     @OptionGroup var options: DataOptions
 
@@ -67,6 +73,10 @@ struct TranscribeCommand: AsyncParsableCommand {
                     "--redact is for files: queued calls are redacted per their tenant's policy (tenant set ID --redact ...)")
             }
             _ = try redactCategories()
+        }
+        if vocabulary != nil, pending {
+            throw ValidationError(
+                "--vocabulary is for files: queued calls use their tenant's vocabulary (tenant set ID --vocabulary FILE)")
         }
         if pending {
             guard files.isEmpty else { throw ValidationError("give files or --pending, not both") }
@@ -94,11 +104,22 @@ struct TranscribeCommand: AsyncParsableCommand {
         }
         let output = TranscriptOutput.Format(rawValue: format) ?? .text
         let categories = try redactCategories()
+        var transcriptionOptions = engine.transcriptionOptions
+        if let vocabulary {
+            let text: String
+            do { text = try String(contentsOfFile: vocabulary, encoding: .utf8) } catch {
+                throw CLIError.failure("--vocabulary: cannot read \(vocabulary) as UTF-8 text")
+            }
+            do { transcriptionOptions.vocabulary = try TenantTranscription.vocabulary(fileText: text) } catch {
+                throw CLIError.failure("--vocabulary \(vocabulary): \(error.message)")
+            }
+        }
         let progress = isatty(STDERR_FILENO) == 1 && files.count > 1
         var documents: [FileTranscript] = []
         for (index, file) in files.enumerated() {
             if progress { FileHandle.standardError.write(Data("\r[\(index + 1)/\(files.count)] \(file)\u{1B}[K".utf8)) }
             var segments: [TranscriptSegment]
+            var detected: (language: String, probability: Double?)?
             var redactions: TranscriptRedactions?
             var engineSeconds = 0.0
             var audioSeconds = 0.0
@@ -112,7 +133,9 @@ struct TranscribeCommand: AsyncParsableCommand {
                     audio = Resampler.resample(audio, from: rate, to: .hz16000)
                 }
                 let started = ContinuousClock.now
-                segments = try instance.transcribe(audio, options: engine.transcriptionOptions)
+                let recognition = try instance.recognise(audio, options: transcriptionOptions)
+                segments = recognition.segments
+                detected = recognition.language.map { ($0, recognition.languageProbability) }
                 let elapsed = ContinuousClock.now - started
                 engineSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 audioSeconds = Double(audio.count) / Double(TranscriptionEngineRate.hz)
@@ -133,6 +156,7 @@ struct TranscribeCommand: AsyncParsableCommand {
                 documents.append(
                     FileTranscript(
                         file: file, engine: instance.name, audioSeconds: audioSeconds, engineSeconds: engineSeconds,
+                        detectedLanguage: detected?.language, languageProbability: detected?.probability,
                         segments: segments, redactions: redactions))
             case .srt, .vtt:
                 print(TranscriptOutput.subtitles(items, format: output), terminator: "")
@@ -156,6 +180,9 @@ struct TranscribeCommand: AsyncParsableCommand {
         /// Seconds of audio, and seconds the engine took on it (model loading excluded).
         let audioSeconds: Double
         let engineSeconds: Double
+        /// With --language auto: what the engine detected, and how sure it was (Whisper).
+        let detectedLanguage: String?
+        let languageProbability: Double?
         let segments: [TranscriptSegment]
         /// With --redact: what was replaced (no values).
         let redactions: TranscriptRedactions?
@@ -244,7 +271,9 @@ struct TranscribeCommand: AsyncParsableCommand {
                     engine: chosen.name, workers: workers, done: summary.done, failed: summary.failed, dead: summary.dead,
                     cancelled: summary.cancelled, deferred: summary.deferred, audioSeconds: Double(summary.audioMs) / 1000,
                     engineSeconds: summary.engineSeconds, prepareSeconds: summary.prepareSeconds,
-                    realTimeFactor: summary.realTimeFactor, overheadShare: summary.overheadShare, wallSeconds: wallSeconds))
+                    realTimeFactor: summary.realTimeFactor, overheadShare: summary.overheadShare, wallSeconds: wallSeconds,
+                    botTextSegments: summary.botTextSegments, botTextUnspoken: summary.botTextUnspoken,
+                    botTextMismatches: summary.botTextMismatches))
         } else {
             print(
                 "transcribed with \(chosen.name): \(summary.done) done, \(summary.failed) failed, \(summary.dead) dead, "
@@ -252,6 +281,11 @@ struct TranscribeCommand: AsyncParsableCommand {
                     + String(format: "%.1f s of audio, real-time factor %.3f, unseal+decode+resample %.1f%% of engine time",
                         Double(summary.audioMs) / 1000, summary.realTimeFactor, summary.overheadShare * 100)
                     + Self.buildNote)
+            if summary.botTextSegments + summary.botTextUnspoken > 0 {
+                print(
+                    "bot text: \(summary.botTextSegments) turns from the bot's own words, \(summary.botTextUnspoken) never "
+                        + "said, \(summary.botTextMismatches) not matching their audio (--bot-transcript both)")
+            }
         }
     }
 
@@ -271,6 +305,8 @@ struct TranscribeCommand: AsyncParsableCommand {
         let engine: String
         let workers, done, failed, dead, cancelled, deferred: Int
         let audioSeconds, engineSeconds, prepareSeconds, realTimeFactor, overheadShare, wallSeconds: Double
+        /// Bot turns from the bot's own words, turns never said, turns whose audio did not match.
+        let botTextSegments, botTextUnspoken, botTextMismatches: Int
     }
 }
 

@@ -58,6 +58,16 @@ struct CommandTranscriptionEngineTests {
         #expect(!FileManager.default.fileExists(atPath: input))
     }
 
+    @Test func theVocabularyIsAFileBesideTheAudioOnePhrasePerLine() throws {
+        let (directory, path, _) = try script(#"tr '\n' '|' < "$2""#)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let engine = try CommandTranscriptionEngine(configuration: .init(commandLine: "'\(path)' {input} {vocabulary}"))
+        let segments = try engine.transcribe(samples, options: TranscriptionOptions(vocabulary: ["Zorvex Pro", "Kerkhoven"]))
+        #expect(segments.map(\.text) == ["Zorvex Pro|Kerkhoven|"])
+        let none = try engine.transcribe(samples, options: TranscriptionOptions())
+        #expect(none.isEmpty, "an empty file for no vocabulary")
+    }
+
     @Test func verboseJSONWithWordsIsRead() throws {
         let (directory, path, _) = try script(
             #"printf '{"segments":[{"start":0,"end":1,"text":" Hello there","avg_logprob":-0.5}],"words":[{"word":" Hello","start":0.0,"end":0.4,"probability":0.75},{"word":" there","start":0.4,"end":0.9}]}'"#

@@ -103,6 +103,15 @@ struct HTTPTranscriptionEngineTests {
         defer { server.stop() }
         _ = try engine(server.url).transcribe(samples, options: TranscriptionOptions(language: nil))
         #expect(server.requests.first?.body.range(of: Data("name=\"language\"".utf8)) == nil)
+        #expect(server.requests.first?.body.range(of: Data("name=\"prompt\"".utf8)) == nil, "no vocabulary, no prompt")
+    }
+
+    @Test func theTenantsVocabularyIsSentAsTheAPIsPrompt() throws {
+        let server = try LocalHTTPServer(handler: canned(samples.count))
+        defer { server.stop() }
+        _ = try engine(server.url).transcribe(samples, options: TranscriptionOptions(vocabulary: ["Zorvex", "Kerkhoven"]))
+        let prompt = Data("name=\"prompt\"\r\n\r\nGlossary: Zorvex, Kerkhoven.\r\n".utf8)
+        #expect(server.requests.first?.body.range(of: prompt) != nil)
     }
 
     @Test func a500IsRetriedAndTheSecondAnswerUsed() throws {
