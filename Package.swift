@@ -177,6 +177,7 @@ let package = Package(
                 "CallVaultAudio", "CallVaultModel", "CallVaultCrypto", "CallVaultStore", "CallVaultArchive", "CallVaultRecorder",
                 "CallVaultRetention", "CallVaultIngest", "CallVaultTranscribe", "CallVaultKeyProviders", "CallVaultObjects",
                 "CallVaultRedaction", "CallVaultConsole", "CallVaultWebhooks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -29,6 +29,13 @@ struct SimulateCommand: AsyncParsableCommand {
             "A Twilio mark the bot's audio reached at this second (repeatable), e.g. 25.6:sensitive-start.",
             valueName: "SECONDS:NAME"))
     var mark: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Something the bot says from this second (repeatable), sent as its platform would: POST "
+                + "/v1/calls/CALLID/utterances on the same server with startMs, the stream held until it is answered. "
+                + "e.g. '11.56:Thank you. How can I help you today?'",
+            valueName: "SECONDS:TEXT"))
+    var utterance: [String] = []
     @Option(help: "Call id prefix (call ids are PREFIX-1, PREFIX-2, ...).") var callPrefix = "CA-sim"
     @Flag(help: "Pace frames in real time (default: as fast as possible).") var realtime = false
     @Option(help: "Seconds over which the calls start (default: 2 ms apart, at most 10 s).") var rampSeconds: Double?
@@ -56,6 +63,21 @@ struct SimulateCommand: AsyncParsableCommand {
         return marks
     }
 
+    /// `--utterance SECONDS:TEXT` values by frame index (20 ms frames), with their start in ms.
+    static func utterances(_ values: [String]) throws -> [Int: [(startMs: Int, text: String)]] {
+        var utterances: [Int: [(startMs: Int, text: String)]] = [:]
+        for value in values {
+            let parts = value.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let seconds = Double(parts[0]), seconds >= 0, seconds <= 86_400,
+                !parts[1].trimmingCharacters(in: .whitespaces).isEmpty
+            else {
+                throw ValidationError("--utterance must be SECONDS:TEXT, not \(value.prefix(40))")
+            }
+            utterances[Int(seconds * 50), default: []].append((Int((seconds * 1000).rounded()), parts[1]))
+        }
+        return utterances
+    }
+
     func run() async throws {
         guard let url = URL(string: url), url.scheme == "ws", let host = url.host else {
             throw CLIError(what: "--url must be ws://HOST:PORT/PATH, not \(self.url)", hint: nil, exitCode: 2)
@@ -64,7 +86,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let path = (url.path.isEmpty ? "/" : url.path) + "?token=\(token)"
         let script = SimulationScript(
             caller: try Self.load(file), bot: try botFile.map(Self.load), consentFrame: consentAt.map { Int($0 * 50) },
-            digit: consentDigit, realtime: realtime, marks: try Self.marks(mark))
+            digit: consentDigit, realtime: realtime, marks: try Self.marks(mark),
+            utterances: try Self.utterances(utterance), controlURL: "http://\(host):\(port)", token: token)
         // Calls start spread over the ramp (default: 2 ms apart, at most 10 s) so that thousands of
         // connections do not hit the listen backlog at once, and their 20 ms ticks do not align.
         let ramp = rampSeconds ?? min(10, Double(calls) * 0.002)
@@ -104,6 +127,11 @@ struct SimulateCommand: AsyncParsableCommand {
             print("simulate: \(calls) call(s), \(sent) frames sent in \(report["seconds"]!) s (\(report["framesPerSecond"]!) frames/s), \(errors.count) error(s)")
             if realtime { print("simulate: send lag p50 \(lag.p50) ms, p99 \(lag.p99) ms, max \(lag.max) ms (a lagging client invalidates a load figure)") }
             for error in errors.prefix(10) { print("  \(error)") }
+        }
+        if !utterance.isEmpty {
+            let (kept, refused) = script.utteranceOutcomes.withLock { ($0.kept, $0.refused) }
+            print("simulate: utterances: \(kept) kept, \(refused.count) refused" + (refused.isEmpty ? "" : ":"))
+            for why in refused.prefix(10) { print("  \(why)") }
         }
         if !errors.isEmpty { throw ExitCode(1) }
     }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CallVaultAudio
 import Foundation
 import NIOCore
@@ -19,6 +20,13 @@ final class SimulationScript: Sendable {
     /// Twilio `mark` messages to send before a frame (by frame index): what Twilio echoes once the bot's
     /// audio before the mark has played (`sensitive-start`/`sensitive-end` open and close a sensitive window).
     let marks: [Int: [String]]
+    /// The bot's utterances to send through the control API before a frame (by frame index).
+    let utterances: [Int: [(startMs: Int, text: String)]]
+    /// `http://HOST:PORT` of the server's control API, and the tenant's token.
+    let controlURL: String
+    let token: String
+    /// What became of the utterances: how many were kept, why the others were refused.
+    let utteranceOutcomes = Mutex<(kept: Int, refused: [String])>((0, []))
     let realtime: Bool
     /// Frames sent, all calls.
     let sent = Atomic<Int>(0)
@@ -27,8 +35,12 @@ final class SimulationScript: Sendable {
     let lag = Mutex([Int](repeating: 0, count: 1001))
 
     init(
-        caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, marks: [Int: [String]] = [:]
+        caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, marks: [Int: [String]] = [:],
+        utterances: [Int: [(startMs: Int, text: String)]] = [:], controlURL: String = "", token: String = ""
     ) {
+        self.utterances = utterances
+        self.controlURL = controlURL
+        self.token = token
         func messages(_ audio: [UInt8], track: String) -> [ByteBuffer] {
             stride(from: 0, to: audio.count, by: 160).enumerated().map { index, offset in
                 let payload = Data(audio[offset..<min(audio.count, offset + 160)]).base64EncodedString()
@@ -105,6 +117,13 @@ final class SimulatedCallHandler: ChannelInboundHandler {
         guard !finished else { return }
         let batch = script.realtime ? 1 : 50
         for _ in 0..<batch where frame < script.frames {
+            // The platform tells the server what its bot says as the audio goes out: the stream waits for
+            // the answer, so the utterance arrives where the call is, in either pace.
+            if let due = script.utterances[frame], postedFor != frame {
+                postedFor = frame
+                context.flush()
+                return post(due, context)
+            }
             if script.realtime {
                 let late = Int((NIODeadline.now() - (begin + .milliseconds(Int64(20 * frame)))).nanoseconds / 1_000_000)
                 lag[min(1000, max(0, late))] += 1
@@ -131,6 +150,60 @@ final class SimulatedCallHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !script.realtime && context.channel.isWritable { next(context) }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// The frame whose utterances were posted (so they are posted once).
+    private var postedFor = -1
+    private var utteranceCount = 0
+
+    /// POSTs `due` to the control API one after the other, then goes on streaming.
+    ///
+    /// A 409 "not being recorded now" is tried again every 50 ms for up to a second while the stream is
+    /// held: streaming faster than real time, the call is seconds ahead of the consent the server is still
+    /// storing (evidence first). An utterance from before the consent stays refused.
+    private func post(_ due: [(startMs: Int, text: String)], _ context: ChannelHandlerContext, attempt: Int = 1) {
+        guard let (startMs, text) = due.first else { return next(context) }
+        if attempt == 1 { utteranceCount += 1 }
+        let id = "u\(utteranceCount)"
+        let body: [String: Any] = ["id": id, "text": text, "startMs": startMs]
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let script = self.script
+        let callSid = self.callSid
+        do {
+            var request = try HTTPClient.Request(
+                url: "\(script.controlURL)/v1/calls/\(callSid)/utterances", method: .POST)
+            request.headers.add(name: "Authorization", value: "Bearer \(script.token)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(try JSONSerialization.data(withJSONObject: body))
+            // The client's own loops do the request; its answer comes back to this call's loop.
+            HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(10)).hop(to: context.eventLoop)
+                .whenComplete { result in
+                    if case .success(let response) = result, response.status == .conflict, attempt < 20,
+                        let body = response.body, body.readableBytesView.firstRange(of: Array("not being recorded".utf8)) != nil
+                    {
+                        bound.eventLoop.scheduleTask(in: .milliseconds(50)) {
+                            let (handler, context) = bound.value
+                            handler.post(due, context, attempt: attempt + 1)
+                        }
+                        return
+                    }
+                    script.utteranceOutcomes.withLock { outcomes in
+                        switch result {
+                        case .success(let response) where response.status == .created: outcomes.kept += 1
+                        case .success(let response):
+                            let detail = response.body.flatMap { $0.getString(at: $0.readerIndex, length: $0.readableBytes) }
+                                .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["detail"]
+                            outcomes.refused.append("\(callSid) \(id) at \(startMs) ms: \(response.status.code) \(detail ?? "")")
+                        case .failure(let error): outcomes.refused.append("\(callSid) \(id): \(error)")
+                        }
+                    }
+                    let (handler, context) = bound.value
+                    handler.post(Array(due.dropFirst()), context)
+                }
+        } catch {
+            script.utteranceOutcomes.withLock { $0.refused.append("\(callSid) \(id): \(error)") }
+            post(Array(due.dropFirst()), context)
+        }
     }
 
     private func sendFrame(_ context: ChannelHandlerContext, _ index: Int) {

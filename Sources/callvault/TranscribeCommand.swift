@@ -284,7 +284,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             if summary.botTextSegments + summary.botTextUnspoken > 0 {
                 print(
                     "bot text: \(summary.botTextSegments) turns from the bot's own words, \(summary.botTextUnspoken) never "
-                        + "said, \(summary.botTextMismatches) not matching their audio (--bot-transcript both)")
+                        + "said, \(summary.botTextMismatches) flagged as not matching their audio")
             }
         }
     }
