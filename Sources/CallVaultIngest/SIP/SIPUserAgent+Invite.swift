@@ -158,7 +158,7 @@ extension SIPUserAgent {
             offer: dialog.offer, streams: streams, address: configuration.mediaAddress, sessionID: dialog.sessionID,
             version: dialog.answerVersion)
         var headers: [(String, String)] = [
-            ("Contact", "<sip:\(contactHostPort);transport=\(dialog.peer.transportName.lowercased())>" + (siprec ? ";+sip.srs" : "")),
+            ("Contact", "<sip:\(contactHostPort(dialog.peer.transport));transport=\(dialog.peer.transport.rawValue)>" + (siprec ? ";+sip.srs" : "")),
             ("Allow", Self.allowedMethods), ("Supported", "siprec, timer"),
         ]
         if let timer {
