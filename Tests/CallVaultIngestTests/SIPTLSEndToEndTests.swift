@@ -121,12 +121,25 @@ struct SIPTLSEndToEndTests {
         #expect(!String(decoding: received, as: UTF8.self).contains("SIP/2.0"), "no SIP over a plain connection")
         #expect(received.first.map { $0 == 0x15 } ?? true, "at most a TLS alert: \(received.prefix(8))")
         #expect(plain.closedByPeer(), "the connection is closed")
+        let metrics = try TestSocketClient(port: server.port).http("GET", "/metrics")?.body ?? ""
+        #expect(metrics.contains(#"kind="sip.tlsHandshakeFailed""#), "the failed handshake is counted")
 
         let client = try TestSIPTLSClient(serverPort: tlsPort, trusting: pair.certificate)
         client.send(client.request("OPTIONS", cseq: 1))
         let answer = try #require(client.receiveFinal())
         #expect(TestSIPClient.status(answer) == 200)
         #expect(TestSIPClient.header("Supported", in: answer) == "siprec, timer")
+
+        // A sips: request URI over TLS: the Contact is a SIPS URI too (RFC 3261 §12.1.1).
+        client.toTag = nil
+        let invite = client.request("INVITE", cseq: 2, contentType: "application/sdp", body: TestSIPClient.offer())
+        client.send(invite.replacingOccurrences(of: "INVITE sip:", with: "INVITE sips:"))
+        let ok = try #require(client.receiveFinal())
+        #expect(TestSIPClient.status(ok) == 200)
+        #expect(TestSIPClient.header("Contact", in: ok) == "<sips:127.0.0.1:\(tlsPort)>;+sip.srs")
+        client.send(client.request("ACK", cseq: 2, inDialog: true, branch: "z9hG4bKack2"))
+        client.send(client.request("BYE", cseq: 3, inDialog: true))
+        #expect(TestSIPClient.status(client.receiveFinal()) == 200)
         #expect(try server.stop() == 0)
     }
 
