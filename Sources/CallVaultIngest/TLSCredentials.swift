@@ -23,7 +23,8 @@ public final class TLSCredentials: Sendable {
         context.withLock { $0 = fresh }
     }
 
-    /// A handler for one new connection, with the current context (also the web console's listener).
+    /// A handler for one new connection, with the current context (also the web console's listener and
+    /// the `--sip tls:` listeners).
     package func serverHandler() -> NIOSSLServerHandler {
         NIOSSLServerHandler(context: context.withLock { $0 })
     }

@@ -30,8 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
             transcription and exits 0.
 
             Once every listener is bound it prints one line to stdout with the addresses it listens on,
-            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket, ` console=http://HOST:PORT`
-            with --console: the operator web console, docs/console.md). Port 0
+            `listening http=HOST:PORT` (and ` audiosocket=HOST:PORT` with --audiosocket, ` sip=udp|tcp|tls:HOST:PORT`
+            for each --sip, ` console=http://HOST:PORT` with --console: the operator web console, docs/console.md). Port 0
             (`--http 127.0.0.1:0`) lets the system choose a free port; that line says which.
 
             The catalog is where the data directory keeps it: DIR/catalog.sqlite, or the PostgreSQL
@@ -60,19 +60,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Minutes without a request after which a console session ends.")
     var consoleIdleMinutes = 15
 
-    @Option(help: ArgumentHelp("PEM certificate (chain) for HTTPS and WSS on --http (with --tls-key); reloaded on SIGHUP.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "PEM certificate (chain) for HTTPS and WSS on --http, the console and --sip tls: (with --tls-key); reloaded on SIGHUP.",
+            valueName: "FILE"))
     var tlsCert: String?
 
     @Option(help: ArgumentHelp("PEM private key of --tls-cert (unencrypted, 0600).", valueName: "FILE"))
     var tlsKey: String?
 
-    @Flag(help: "With --tls-cert: refuse plain HTTP/WebSocket connections (they get 400 saying to use https:// or wss://).")
+    @Flag(
+        help:
+            "With --tls-cert: refuse plain HTTP/WebSocket connections (they get 400 saying to use https:// or wss://) and plain --sip udp:/tcp: listeners (serve does not start).")
     var requireTls = false
 
     @Option(
         help: ArgumentHelp(
-            "SIP listener for SIPREC and plain SIP calls (repeat for several; off unless given; port 0: a free port, printed).",
-            valueName: "udp|tcp:HOST:PORT"))
+            "SIP listener for SIPREC and plain SIP calls (repeat for several; off unless given; port 0: a free port, printed); tls: is SIP over TLS with --tls-cert/--tls-key.",
+            valueName: "udp|tcp|tls:HOST:PORT"))
     var sip: [String] = []
 
     @Option(help: ArgumentHelp("RTP ports for SIP sessions, handed out in even/odd pairs.", valueName: "LOW-HIGH"))
@@ -167,7 +172,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
         }
         for text in sip where SIPServerConfiguration.Listener(text) == nil {
-            throw ValidationError("--sip '\(text)' is not udp:HOST:PORT or tcp:HOST:PORT")
+            throw ValidationError("--sip '\(text)' is not udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT")
         }
         guard Self.portRange(rtpPorts) != nil else { throw ValidationError("--rtp-ports '\(rtpPorts)' is not LOW-HIGH (1024-65535, at least 2 ports)") }
         if let first = sip.first.flatMap(SIPServerConfiguration.Listener.init), sipAddress == nil,
@@ -177,6 +182,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if requireTls, tlsCert == nil { throw ValidationError("--require-tls needs --tls-cert and --tls-key") }
+        do {
+            try SIPServerConfiguration.check(
+                sip.compactMap(SIPServerConfiguration.Listener.init), hasCredentials: tlsCert != nil, requireTLS: requireTls)
+        } catch { throw ValidationError(error.description) }
         guard (10...5_000).contains(sipT1Ms) else { throw ValidationError("--sip-t1-ms must be 10...5000") }
         guard maxSipDialogs >= 1 else { throw ValidationError("--max-sip-dialogs must be at least 1") }
         guard (1...20).contains(segmentSeconds) else { throw ValidationError("--segment-seconds must be 1...20") }
@@ -334,7 +343,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !sip.isEmpty, let ports = Self.portRange(rtpPorts) {
             let server = SIPServer(
                 configuration: SIPServerConfiguration(
-                    listeners: sip.compactMap(SIPServerConfiguration.Listener.init), rtpPorts: ports,
+                    listeners: sip.compactMap(SIPServerConfiguration.Listener.init), tls: tls, rtpPorts: ports,
                     advertisedAddress: sipAddress, maximumDialogs: maxSipDialogs, t1: .milliseconds(Int64(sipT1Ms)),
                     t2: .milliseconds(Int64(sipT1Ms) * 8), tickInterval: limits.tickInterval),
                 context: context, group: MultiThreadedEventLoopGroup.singleton)
@@ -386,7 +395,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT][ sip=udp:HOST:PORT …][ console=http://HOST:PORT]`,
+    /// `listening http=HOST:PORT[ audiosocket=HOST:PORT][ sip=udp|tcp|tls:HOST:PORT …][ console=http://HOST:PORT]`,
     /// the addresses bound, once all are.
     static func listeningLine(
         http: IngestServer, audioSocket: AudioSocketServer?, sip: SIPServer?, console: ConsoleServer? = nil

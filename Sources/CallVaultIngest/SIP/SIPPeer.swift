@@ -2,13 +2,15 @@ import NIOCore
 
 /// Where a SIP message came from, and the way back: the datagram socket it arrived on and the sender's
 /// address (responses go to the source port: RFC 3581 `rport`, which every SBC behind NAT needs), or
-/// the TCP connection it arrived on.
+/// the TCP or TLS connection it arrived on.
 struct SIPPeer: Sendable {
     let channel: any Channel
     let address: SocketAddress
-    let isStream: Bool
+    let transport: SIPServerConfiguration.Transport
 
-    var transportName: String { isStream ? "TCP" : "UDP" }
+    var isStream: Bool { transport.isStream }
+    /// The Via transport of requests sent to this peer (`UDP`, `TCP`, `TLS`).
+    var transportName: String { transport.viaName }
     var host: String { address.ipAddress ?? "?" }
     var port: Int { address.port ?? 0 }
 

@@ -158,7 +158,7 @@ extension SIPUserAgent {
             offer: dialog.offer, streams: streams, address: configuration.mediaAddress, sessionID: dialog.sessionID,
             version: dialog.answerVersion)
         var headers: [(String, String)] = [
-            ("Contact", "<sip:\(contactHostPort);transport=\(dialog.peer.transportName.lowercased())>" + (siprec ? ";+sip.srs" : "")),
+            ("Contact", contact(answering: request, on: dialog.peer.transport) + (siprec ? ";+sip.srs" : "")),
             ("Allow", Self.allowedMethods), ("Supported", "siprec, timer"),
         ]
         if let timer {
@@ -171,6 +171,15 @@ extension SIPUserAgent {
         dialog.pending2xx = (response, cseq.number, configuration.t1, .now())
         scheduleRetransmission(dialog)
         if let timer { restartSessionTimer(dialog, seconds: timer.seconds) }
+    }
+
+    /// Our Contact, the dialog's remote target for the SRC: the listener of the transport the request
+    /// came on, `sip:HOST:PORT;transport=tls` (or `tcp`, `udp`); a `sips:` request over TLS gets a
+    /// `sips:` Contact, as RFC 3261 §12.1.1 asks, so the SRC keeps the dialog on TLS.
+    func contact(answering request: SIPMessage, on transport: SIPServerConfiguration.Transport) -> String {
+        let hostPort = contactHostPort(transport)
+        if transport == .tls, (try? SIPURI.parse(request.requestURI ?? ""))?.scheme == "sips" { return "<sips:\(hostPort)>" }
+        return "<sip:\(hostPort);transport=\(transport.rawValue)>"
     }
 
     private func scheduleRetransmission(_ dialog: SIPDialog) {

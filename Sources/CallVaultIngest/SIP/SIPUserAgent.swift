@@ -18,8 +18,9 @@ final class SIPUserAgent: @unchecked Sendable {
     let callLoops: any EventLoopGroup
     var logger: Logger { context.logger }
     var metrics: IngestMetrics { context.metrics }
-    /// `host:port` of the first listener, for Contact and Via.
-    var contactHostPort = ""
+    /// `host:port` of the first listener of each transport, for Contact and Via: a dialog that came over
+    /// TLS is reached at the TLS port (5061), not the UDP one.
+    var contactHostPorts: [SIPServerConfiguration.Transport: String] = [:]
 
     /// Each request's transaction: its last response (resent on a retransmission), until it expires.
     var transactions: [String: ServerTransaction] = [:]
@@ -162,6 +163,11 @@ final class SIPUserAgent: @unchecked Sendable {
 
     // MARK: Sending
 
+    /// `host:port` where a peer on `transport` reaches this server (the listener it came in on).
+    func contactHostPort(_ transport: SIPServerConfiguration.Transport) -> String {
+        contactHostPorts[transport] ?? contactHostPorts.values.first ?? ""
+    }
+
     /// Answers `request` with `code` and keeps the answer for retransmissions (a final one for 64·T1).
     func respond(
         _ request: SIPMessage, key: String, peer: SIPPeer, code: Int, detail: String? = nil, toTag: String? = nil,
@@ -206,7 +212,7 @@ final class SIPUserAgent: @unchecked Sendable {
     func sendBye(_ dialog: SIPDialog, reason: String) {
         dialog.localCSeq += 1
         let cseq = dialog.localCSeq
-        let via = "SIP/2.0/\(dialog.peer.transportName) \(contactHostPort);branch=z9hG4bK\(Self.newTag());rport"
+        let via = "SIP/2.0/\(dialog.peer.transportName) \(contactHostPort(dialog.peer.transport));branch=z9hG4bK\(Self.newTag());rport"
         let request = SIPMessage.request(
             "BYE", remoteTarget: dialog.remoteTarget, routeSet: dialog.routeSet, via: via, from: dialog.localAddress,
             to: dialog.remoteAddress, callID: dialog.callID, cseq: cseq,

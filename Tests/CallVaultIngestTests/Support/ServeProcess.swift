@@ -17,7 +17,7 @@ final class ServeProcess {
     let port: Int
     /// The AudioSocket port, if it listens for AudioSocket.
     let audioSocketPort: Int?
-    /// The SIP ports by transport (`udp`, `tcp`), when it listens for SIP (`--sip` in `extra`).
+    /// The SIP ports by transport (`udp`, `tcp`, `tls`), when it listens for SIP (`--sip` in `extra`).
     let sipPorts: [String: Int]
 
     /// Starts `callvault serve` on `data` and waits until it listens.

@@ -103,15 +103,28 @@ final class TestSIPClient {
         _ method: String, cseq: Int, tenant: String = "acme", inDialog: Bool = false, branch: String? = nil,
         headers: [String] = [], contentType: String? = nil, body: String = ""
     ) -> String {
+        Self.request(
+            method, cseq: cseq, transport: "UDP", dialog: (localPort, serverPort, callID, fromTag, inDialog ? toTag ?? "" : nil),
+            tenant: tenant, branch: branch, headers: headers, contentType: contentType, body: body)
+    }
+
+    /// A request as an SRC on `transport` (`UDP`, `TLS`) sends it: its Via and Contact name that
+    /// transport (the Contact with `;transport=` unless UDP); `dialog.toTag` is the server's tag, if in a dialog.
+    static func request(
+        _ method: String, cseq: Int, transport: String,
+        dialog: (localPort: Int, serverPort: Int, callID: String, fromTag: String, toTag: String?), tenant: String = "acme",
+        branch: String? = nil, headers: [String] = [], contentType: String? = nil, body: String = ""
+    ) -> String {
+        let contactTransport = transport == "UDP" ? "" : ";transport=\(transport.lowercased())"
         var lines = [
-            "\(method) sip:\(tenant)@127.0.0.1:\(serverPort) SIP/2.0",
-            "Via: SIP/2.0/UDP 127.0.0.1:\(localPort);branch=\(branch ?? "z9hG4bK\(method)\(cseq)\(fromTag)");rport",
+            "\(method) sip:\(tenant)@127.0.0.1:\(dialog.serverPort) SIP/2.0",
+            "Via: SIP/2.0/\(transport) 127.0.0.1:\(dialog.localPort);branch=\(branch ?? "z9hG4bK\(method)\(cseq)\(dialog.fromTag)");rport",
             "Max-Forwards: 70",
-            "From: <sip:+31201234567@src.test>;tag=\(fromTag)",
-            "To: <sip:\(tenant)@127.0.0.1>" + (inDialog ? ";tag=\(toTag ?? "")" : ""),
-            "Call-ID: \(callID)",
+            "From: <sip:+31201234567@src.test>;tag=\(dialog.fromTag)",
+            "To: <sip:\(tenant)@127.0.0.1>" + (dialog.toTag.map { ";tag=\($0)" } ?? ""),
+            "Call-ID: \(dialog.callID)",
             "CSeq: \(cseq) \(method)",
-            "Contact: <sip:src@127.0.0.1:\(localPort)>;+sip.src",
+            "Contact: <sip:src@127.0.0.1:\(dialog.localPort)\(contactTransport)>;+sip.src",
         ]
         lines += headers
         if let contentType { lines.append("Content-Type: \(contentType)") }
