@@ -250,6 +250,30 @@ struct ServeEndToEndTests {
         #expect(wrong.status == 1)
     }
 
+    @Test func simulateSendsTheBotsLinesAndOnlyThoseAfterConsentAreKept() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServeProcess(data: data)
+        defer { server.terminate() }
+        let samples = Repository.samples
+        let lines = try String(contentsOfFile: samples + "/bot-utterances.txt", encoding: .utf8)
+            .split(separator: "\n").map { $0.replacingOccurrences(of: "|", with: ":") }
+        #expect(lines.count == 5 && lines[0].hasPrefix("0.00:Hello"))
+        let simulated = try Self.cli(
+            ["simulate", "--url", "ws://127.0.0.1:\(server.port)/v1/twilio", "--token", token, "--file",
+             samples + "/caller.flac", "--bot-file", samples + "/bot.flac", "--consent-at", "3", "--call-prefix", "CA-u"]
+                + lines.flatMap { ["--utterance", $0] }, data: nil)
+        #expect(simulated.status == 0, "\(simulated.stdout)")
+        // The disclosure plays before the caller's consent at 3 s: its words are refused like its audio.
+        #expect(simulated.stdout.contains("utterances: 4 kept, 1 refused"), "\(simulated.stdout)")
+        #expect(simulated.stdout.contains("u1 at 0 ms: 409"), "\(simulated.stdout)")
+        try server.stop()
+        let catalog = try Catalog(directory: data)
+        let call = try #require(try catalog.calls(externalID: "CA-u-1").first)
+        let kept = try catalog.botUtterances(callID: call.id)
+        #expect(kept.map(\.utteranceId) == ["u2", "u3", "u4", "u5"] && kept.map(\.startMs) == [11_470, 20_510, 32_680, 43_540])
+    }
+
     /// Recordings listed by the CLI, as JSON objects.
     static func recordings(data: String) throws -> [[String: Any]] {
         let listed = try cli(["recordings", "list", "--json"], data: data)
