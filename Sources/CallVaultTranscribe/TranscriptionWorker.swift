@@ -295,10 +295,12 @@ public final class TranscriptionWorker {
             let started = ContinuousClock.now
             var audio = try await prepare(recording, with: exporter)
             var segments: [TranscriptSegment] = []
+            var placedTexts: [TranscriptSegment] = []
             var checkedTexts: [TranscriptSegment]?
             if recording.track == .bot, !botTexts.isEmpty, botMode != .asr {
                 let placement = BotTextAligner.place(botTexts, on: audio, sampleRate: TranscriptionEngineRate.hz)
                 segments = placement.segments
+                placedTexts = placement.segments
                 botTextSegments = placement.segments.count
                 report.botTextSegments += placement.segments.count
                 report.botTextUnspoken += placement.unspoken
@@ -320,6 +322,10 @@ public final class TranscriptionWorker {
                     botTextCheck = result.check
                     report.botTextMismatches += result.check.mismatches.count
                     recognised = result.uncovered
+                } else if !placedTexts.isEmpty {
+                    // What the engine hears where the text was placed (silenced there) is a word's edge left
+                    // over, or Whisper's "You" on silence: the text already says it.
+                    recognised = BotTextChecker.check(texts: placedTexts, recognised: recognised).uncovered
                 }
                 if let language = recognition.language {
                     detected.append(
