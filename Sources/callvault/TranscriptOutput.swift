@@ -32,6 +32,27 @@ enum TranscriptOutput {
         String(format: "%02d:%02d:%02d%@%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, separator, ms % 1000)
     }
 
+    /// Lines after a call transcript's text for what its reader should know about it: the languages
+    /// detected, and the bot turns whose audio did not say their text (`--bot-transcript both`).
+    static func notes(_ transcript: Transcript) -> [String] {
+        var notes: [String] = []
+        if let detected = transcript.detectedLanguages, !detected.isEmpty {
+            notes.append(
+                "detected language: "
+                    + detected.map { "\($0.speaker) \($0.language)" + ($0.probability.map { String(format: " (%.2f)", $0) } ?? "") }
+                    .joined(separator: ", "))
+        }
+        if let check = transcript.botTextCheck {
+            let flagged = check.mismatches.map {
+                "[\(clock($0.startMs, separator: "."))] (word error \(String(format: "%.2f", $0.wordErrorRate)))"
+            }
+            notes.append(
+                "bot turns checked against their audio: \(check.checked), not matching: \(check.mismatches.count)"
+                    + (flagged.isEmpty ? "" : " " + flagged.joined(separator: " ")))
+        }
+        return notes
+    }
+
     /// The segments of a call transcript with their speakers.
     static func items(_ transcript: Transcript) -> [(speaker: String?, segment: TranscriptSegment)] {
         transcript.segments.map {

@@ -97,7 +97,9 @@ struct TranscriptsCommand: AsyncParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(transcript), as: UTF8.self))
-            case .text: print(TranscriptOutput.text(TranscriptOutput.items(transcript)))
+            case .text:
+                print(TranscriptOutput.text(TranscriptOutput.items(transcript)))
+                for note in TranscriptOutput.notes(transcript) { print("# " + note) }
             case .srt, .vtt: print(TranscriptOutput.subtitles(TranscriptOutput.items(transcript), format: output), terminator: "")
             }
         }

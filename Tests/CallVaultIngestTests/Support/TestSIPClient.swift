@@ -65,10 +65,14 @@ final class TestSIPClient {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard n > 0 else { return nil }
         let text = String(decoding: buffer[0..<n], as: UTF8.self)
-        if toTag == nil, let tag = Self.header("To", in: text)?.components(separatedBy: "tag=").dropFirst().first {
-            toTag = String(tag.prefix { $0 != ";" && $0 != ">" })
-        }
+        if toTag == nil { toTag = Self.toTag(in: text) }
         return text
+    }
+
+    /// The tag of a message's To header (the server's side of the dialog), if it has one.
+    static func toTag(in text: String) -> String? {
+        guard let tag = header("To", in: text)?.components(separatedBy: "tag=").dropFirst().first else { return nil }
+        return String(tag.prefix { $0 != ";" && $0 != ">" })
     }
 
     /// The next final response (provisional ones skipped) or request from the server; nil on timeout.

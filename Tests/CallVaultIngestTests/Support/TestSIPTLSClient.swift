@@ -50,9 +50,7 @@ final class TestSIPTLSClient {
     /// The next message as text; nil on timeout or once the connection is closed.
     func receive(timeout: TimeInterval = 5) -> String? {
         guard let text = inbox.nextMessage(timeout: timeout) else { return nil }
-        if toTag == nil, let tag = TestSIPClient.header("To", in: text)?.components(separatedBy: "tag=").dropFirst().first {
-            toTag = String(tag.prefix { $0 != ";" && $0 != ">" })
-        }
+        if toTag == nil { toTag = TestSIPClient.toTag(in: text) }
         return text
     }
 
