@@ -82,6 +82,12 @@ struct ControlAPIHardeningTests {
             client.request("POST", "/v1/calls", headers: ["Authorization": "Bearer \(tokenA)"], body: big))
         expectProblem(tooLarge, 413, "body larger than 65536 bytes")
         #expect(tooLarge.headers["connection"] == "close" && client.closedByPeer())
+        // Announced too large: the 413 comes on the head, before any of the 10 MB is sent.
+        let early = try TestSocketClient(port: server.port)
+        early.send(Array("POST /v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n".utf8))
+        let refused = try #require(early.readResponse(), "an answer without the body")
+        expectProblem(refused, 413, "body larger than 65536 bytes")
+        #expect(refused.headers["connection"] == "close" && early.closedByPeer())
 
         // A bad number is named by field, never echoed.
         let badNumber = try send("POST", "/v1/calls", token: tokenA, body: #"{"callId":"CA1","from":"+49 30 12x34"}"#)

@@ -87,6 +87,11 @@ final class TestSocketClient {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         send(Array((text + "\r\n" + body).utf8))
+        return readResponse()
+    }
+
+    /// The next HTTP response on the connection (Content-Length framed).
+    func readResponse() -> Response? {
         guard let head = readHead() else { return nil }
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         var fields: [String: String] = [:]
