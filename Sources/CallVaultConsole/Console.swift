@@ -91,6 +91,10 @@ public final class Console: Sendable {
             return await AuditPage(console: self, session: session).render(request, verification: nil)
         case ("POST", 2) where parts[0] == "audit" && parts[1] == "verify":
             return await AuditPage(console: self, session: session).verify(request)
+        case ("GET", 1) where parts[0] == "jobs":
+            return await JobsPage(console: self, session: session).render(request)
+        case ("POST", 3) where parts[0] == "jobs" && parts[2] == "retry":
+            return await JobsPage(console: self, session: session).retry(jobID: String(parts[1]), request: request)
         default:
             return .notFound(session: session)
         }

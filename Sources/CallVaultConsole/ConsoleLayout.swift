@@ -7,6 +7,7 @@ enum ConsoleLayout {
             nav = """
                 <header><nav aria-label="Main">
                 <a href="/calls">Calls</a>
+                <a href="/jobs">Jobs</a>
                 <a href="/audit">Audit log</a>
                 </nav>
                 <form method="post" action="/logout" class="signout">

@@ -50,6 +50,10 @@ enum ConsoleStylesheet {
         ol.transcript .speaker { font-weight: 700; text-transform: capitalize; }
         ol.transcript .speaker-bot .speaker { color: #0b5394; }
         ol.transcript .speaker-caller .speaker { color: #7b1fa2; }
+        form.inline { display: inline; margin: 0; }
+        .job-state { border-radius: 3px; padding: 0 .35rem; background: #e8e8e8; }
+        .job-dead, .job-failed { background: #f8d7da; }
+        .job-done { background: #d7f0db; }
         audio { width: 100%; max-width: 36rem; margin: .5rem 0; }
         """
 }
