@@ -95,6 +95,14 @@ public final class Console: Sendable {
             return await JobsPage(console: self, session: session).render(request)
         case ("POST", 3) where parts[0] == "jobs" && parts[2] == "retry":
             return await JobsPage(console: self, session: session).retry(jobID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "retention":
+            return await RetentionPage(console: self, session: session).render(request)
+        case ("POST", 3) where parts[0] == "recordings" && parts[2] == "hold":
+            return await RecordingRetentionAction(console: self, session: session).perform(
+                .hold, recordingID: String(parts[1]), request: request)
+        case ("POST", 3) where parts[0] == "recordings" && parts[2] == "restrict":
+            return await RecordingRetentionAction(console: self, session: session).perform(
+                .restrict, recordingID: String(parts[1]), request: request)
         default:
             return .notFound(session: session)
         }

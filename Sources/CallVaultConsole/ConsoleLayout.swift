@@ -8,6 +8,7 @@ enum ConsoleLayout {
                 <header><nav aria-label="Main">
                 <a href="/calls">Calls</a>
                 <a href="/jobs">Jobs</a>
+                <a href="/retention">Retention</a>
                 <a href="/audit">Audit log</a>
                 </nav>
                 <form method="post" action="/logout" class="signout">
