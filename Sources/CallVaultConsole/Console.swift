@@ -103,6 +103,12 @@ public final class Console: Sendable {
         case ("POST", 3) where parts[0] == "recordings" && parts[2] == "restrict":
             return await RecordingRetentionAction(console: self, session: session).perform(
                 .restrict, recordingID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "tenants":
+            return await TenantSettingsPage(console: self, session: session).list()
+        case ("GET", 3) where parts[0] == "tenants" && parts[2] == "settings":
+            return await TenantSettingsPage(console: self, session: session).render(tenantID: String(parts[1]), request: request)
+        case ("POST", 3) where parts[0] == "tenants" && parts[2] == "settings":
+            return await TenantSettingsPage(console: self, session: session).save(tenantID: String(parts[1]), request: request)
         default:
             return .notFound(session: session)
         }

@@ -9,6 +9,7 @@ enum ConsoleLayout {
                 <a href="/calls">Calls</a>
                 <a href="/jobs">Jobs</a>
                 <a href="/retention">Retention</a>
+                <a href="/tenants">Tenants</a>
                 <a href="/audit">Audit log</a>
                 </nav>
                 <form method="post" action="/logout" class="signout">
