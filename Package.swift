@@ -108,7 +108,8 @@ let package = Package(
         .target(
             name: "CallVaultConsole",
             dependencies: [
-                "CallVaultArchive", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultIngest",
+                "CallVaultArchive", "CallVaultCrypto", "CallVaultModel", "CallVaultStore", "CallVaultIngest", "CallVaultRetention",
+                "CallVaultRedaction",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -283,7 +284,8 @@ let package = Package(
             name: "CallVaultConsoleTests",
             dependencies: [
                 "CallVaultConsole", "CallVaultArchive", "CallVaultAudio", "CallVaultCrypto", "CallVaultModel", "CallVaultStore",
-                "CallVaultRecorder", "CallVaultIngest", "CallVaultTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CallVaultRecorder", "CallVaultIngest", "CallVaultRetention", "CallVaultTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CallVaultWebhooksTests",

@@ -91,6 +91,24 @@ public final class Console: Sendable {
             return await AuditPage(console: self, session: session).render(request, verification: nil)
         case ("POST", 2) where parts[0] == "audit" && parts[1] == "verify":
             return await AuditPage(console: self, session: session).verify(request)
+        case ("GET", 1) where parts[0] == "jobs":
+            return await JobsPage(console: self, session: session).render(request)
+        case ("POST", 3) where parts[0] == "jobs" && parts[2] == "retry":
+            return await JobsPage(console: self, session: session).retry(jobID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "retention":
+            return await RetentionPage(console: self, session: session).render(request)
+        case ("POST", 3) where parts[0] == "recordings" && parts[2] == "hold":
+            return await RecordingRetentionAction(console: self, session: session).perform(
+                .hold, recordingID: String(parts[1]), request: request)
+        case ("POST", 3) where parts[0] == "recordings" && parts[2] == "restrict":
+            return await RecordingRetentionAction(console: self, session: session).perform(
+                .restrict, recordingID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "tenants":
+            return await TenantSettingsPage(console: self, session: session).list()
+        case ("GET", 3) where parts[0] == "tenants" && parts[2] == "settings":
+            return await TenantSettingsPage(console: self, session: session).render(tenantID: String(parts[1]), request: request)
+        case ("POST", 3) where parts[0] == "tenants" && parts[2] == "settings":
+            return await TenantSettingsPage(console: self, session: session).save(tenantID: String(parts[1]), request: request)
         default:
             return .notFound(session: session)
         }

@@ -7,6 +7,9 @@ enum ConsoleLayout {
             nav = """
                 <header><nav aria-label="Main">
                 <a href="/calls">Calls</a>
+                <a href="/jobs">Jobs</a>
+                <a href="/retention">Retention</a>
+                <a href="/tenants">Tenants</a>
                 <a href="/audit">Audit log</a>
                 </nav>
                 <form method="post" action="/logout" class="signout">

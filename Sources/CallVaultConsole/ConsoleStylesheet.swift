@@ -50,6 +50,14 @@ enum ConsoleStylesheet {
         ol.transcript .speaker { font-weight: 700; text-transform: capitalize; }
         ol.transcript .speaker-bot .speaker { color: #0b5394; }
         ol.transcript .speaker-caller .speaker { color: #7b1fa2; }
+        form.inline { display: inline; margin: 0; }
+        form.retention { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: center; margin: .25rem 0; }
+        form.settings { display: flex; flex-direction: column; align-items: flex-start; gap: .35rem; max-width: 36rem; margin: 1rem 0; }
+        fieldset { border: 1px solid #c8c8c8; padding: .35rem .75rem; }
+        fieldset label { font-weight: 400; margin-right: .75rem; }
+        .job-state { border-radius: 3px; padding: 0 .35rem; background: #e8e8e8; }
+        .job-dead, .job-failed { background: #f8d7da; }
+        .job-done { background: #d7f0db; }
         audio { width: 100%; max-width: 36rem; margin: .5rem 0; }
         """
 }

@@ -24,6 +24,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     /// Start-up recovery queued the transcription job a finished recording's call was missing (left
     /// by a crash in an older build, which marked the recording and queued the job in two steps).
     public static let jobRepaired: AuditAction = "job.repaired"
+    /// An operator queued a dead, cancelled or failed transcription job again (`details`: its call and
+    /// the state it left).
+    public static let jobRetried: AuditAction = "job.retried"
     /// A worker sealed a new transcript; `details` name the call and the engine.
     public static let transcriptCreated: AuditAction = "transcript.created"
     public static let transcriptDecrypted: AuditAction = "transcript.decrypted"

@@ -151,6 +151,13 @@ def agent_checks():
         if not re.fullmatch(r"[0-9a-f]{64}", head_hash):
             fail(f"head hash is not 64 hex digits: {head_hash}")
         ok(f"audit chain verified, head {head_hash[:16]}…")
+        # The transcription queue lists the call's job, done (its transcript is on the call page).
+        driver.get(URL + "/jobs")
+        rows = [row for row in driver.find_elements(By.CSS_SELECTOR, "table.jobs tbody tr")
+                if row.find_elements(By.CSS_SELECTOR, f"a[href='/calls/{call_id}']")]
+        if not rows or "done" not in rows[0].text:
+            fail(f"the jobs page does not list the call's job as done: {[row.text for row in rows]}")
+        ok("jobs page lists the call's transcription job (done)")
         # URL tampering: another tenant's call is 404, exactly like a missing one.
         other = os.environ["OTHER_CALL_ID"]
         driver.get(URL + f"/calls/{other}")

@@ -8,8 +8,9 @@ import Foundation
 import Logging
 
 /// A console over a real data directory (catalog, key store) with two tenants, a call in each, and
-/// operators; requests go straight to ``Console/handle(_:)`` (the listener adds only the security
-/// headers, checked over a socket in ``ConsoleServerTests``).
+/// operators (alice an agent, ada an admin and victor a viewer of tenant A); requests go straight to
+/// ``Console/handle(_:)`` (the listener adds only the security headers, checked over a socket in
+/// ``ConsoleServerTests``).
 final class ConsoleFixture {
     let data: TestDataDirectory
     let console: Console
@@ -32,6 +33,8 @@ final class ConsoleFixture {
         let hash = try PasswordHash(hashing: Self.password, parameters: Self.cheap).encoded
         _ = try data.catalog.addOperator(
             name: "alice", passwordHash: hash, globalAdmin: false, roles: [tenantA.id: .agent], actor: "test", at: Date())
+        _ = try data.catalog.addOperator(
+            name: "ada", passwordHash: hash, globalAdmin: false, roles: [tenantA.id: .admin], actor: "test", at: Date())
         _ = try data.catalog.addOperator(
             name: "victor", passwordHash: hash, globalAdmin: false, roles: [tenantA.id: .viewer], actor: "test", at: Date())
         console = Console(
@@ -68,6 +71,12 @@ final class ConsoleFixture {
         var cookies = ["cv_login": loginCookie]
         if let session = Self.setCookies(response)["cv_session"] { cookies = ["cv_session": session] }
         return (response, cookies)
+    }
+
+    /// GETs a redirect's location as a browser does: without its `#fragment`.
+    func follow(_ redirect: ConsoleResponse, cookies: [String: String]) async -> ConsoleResponse {
+        let location = redirect.header("location") ?? "/"
+        return await get(String(location.prefix { $0 != "#" }), cookies: cookies)
     }
 
     /// The session's CSRF token, from a page's hidden field.
