@@ -105,13 +105,25 @@ struct ClientCertificateServeTests {
         let intruded = try Self.twilioStream(port: port, token: token, callSid: "CA-INTRUDER", presenting: intruder)
         #expect(intruded.code == 1008 && intruded.reason.contains("not pinned"), "\(intruded)")
 
+        // A binary stream, plain: its header's token names the pinned tenant, so it is closed too.
+        let binary = try TestSocketClient(port: port)
+        #expect(binary.upgrade("/v1/stream") == 101)
+        binary.sendFrame(
+            opcode: 1,
+            Array(#"{"callId":"CA-BINARY","tenantToken":"\#(token)","encoding":"PCMU","sampleRate":8000,"track":"caller"}"#.utf8))
+        let binaryClose = try #require(binary.readFrame())
+        let binaryReason = TestSocketClient.closeCode(binaryClose.payload)
+        #expect(binaryClose.opcode == 8 && binaryReason.code == 1008 && binaryReason.reason.contains("not TLS"), "\(binaryReason)")
+
         let metrics = try #require(TestSocketClient(port: port).http("GET", "/metrics")).body
-        #expect(metrics.contains(#"callvault_protocol_errors_total{kind="tls.clientCertRefused"} 5"#), "\(metrics)")
+        #expect(metrics.contains(#"callvault_protocol_errors_total{kind="tls.clientCertRefused"} 6"#), "\(metrics)")
         #expect(try serve.stop() == 0)
 
         let calls = try ServeEndToEndTests.cli(["calls", "list", "--json"], data: data).stdout
         #expect(calls.contains("CA-API") && calls.contains("CA-WSS") && calls.contains("CB-3"), "\(calls)")
-        #expect(!calls.contains("CA-REFUSED") && !calls.contains("CA-INTRUDER"), "a refused stream registers no call")
+        #expect(
+            !calls.contains("CA-REFUSED") && !calls.contains("CA-INTRUDER") && !calls.contains("CA-BINARY"),
+            "a refused stream registers no call")
         let recordings = try ServeEndToEndTests.cli(["recordings", "list", "--json"], data: data).stdout
         let object = try #require(try JSONSerialization.jsonObject(with: Data(recordings.utf8)) as? [String: Any])
         let states = (object["recordings"] as? [[String: Any]])?.compactMap { $0["state"] as? String }
