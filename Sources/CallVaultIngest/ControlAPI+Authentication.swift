@@ -52,7 +52,8 @@ extension ControlAPI {
         guard case .success(let tenant) = result else { return result }
         if let refusal = request.security.refusal(for: tenant) {
             metrics.clientCertificateRefused.increment()
-            logger.notice("request refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
+            logger.notice(
+                "request refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
             return .failure(ControlFailure(.error(403, refusal)))
         }
         guard let wait = tenantRequests?.take(tenant.id) else { return result }

@@ -127,7 +127,8 @@ public struct IngestContext: Sendable {
     func checkClientCertificate(_ tenant: Tenant, over security: ConnectionSecurity) throws(MediaClose) {
         guard let refusal = security.refusal(for: tenant) else { return }
         metrics.protocolError("tls.clientCertRefused")
-        logger.notice("stream refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
+        logger.notice(
+            "stream refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
         throw .policy(refusal)
     }
 

@@ -28,7 +28,8 @@ public struct TenantClientCertificates: Sendable, Hashable, Codable {
         guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             throw CatalogError(
                 .invalidPolicy,
-                "a client certificate fingerprint must be 64 hex digits (SHA-256), got \(text.prefix(100).debugDescription)")
+                "a client certificate fingerprint must be 64 hex digits (SHA-256), got "
+                    + text.prefix(100).debugDescription)
         }
         return hex
     }

@@ -168,7 +168,8 @@ struct TenantPolicyOptions: ParsableArguments {
         for pin in pins where !unique.contains(pin) { unique.append(pin) }
         let certificates = TenantClientCertificates(fingerprints: unique)
         do { try certificates.validate() } catch {
-            throw CatalogCommandSupport.usageError("--client-cert: \(error.message)", hint: "pin the certificates in use now")
+            throw CatalogCommandSupport.usageError(
+                "--client-cert: \(error.message)", hint: "pin the certificates in use now")
         }
         return certificates
     }
