@@ -11,12 +11,14 @@ import NIOCore
 final class BinaryStreamSession: MediaSession {
     private let call: CallLifecycle
     private let upgradeTenant: Tenant?
+    private let security: ConnectionSecurity
     private var assembler: FrameAssembler?
     private var track: RecordingTrack = .caller
 
-    init(context: IngestContext, tenant: Tenant?, eventLoop: any EventLoop) {
+    init(context: IngestContext, tenant: Tenant?, security: ConnectionSecurity, eventLoop: any EventLoop) {
         call = CallLifecycle(context: context, eventLoop: eventLoop)
         self.upgradeTenant = tenant
+        self.security = security
     }
 
     private var context: IngestContext { call.context }
@@ -34,6 +36,7 @@ final class BinaryStreamSession: MediaSession {
         assembler = FrameAssembler(encoding: header.audioEncoding, sampleRate: header.sampleRate)
         let context = self.context
         let upgradeTenant = self.upgradeTenant
+        let security = self.security
         call.begin(
             arrivedAs: header.encoding == .pcmu ? .g711u : .pcm16,
             findTenant: { () async throws(MediaClose) -> Tenant in
@@ -43,6 +46,7 @@ final class BinaryStreamSession: MediaSession {
                 if let upgradeTenant, upgradeTenant.id != tenant.id {
                     throw .policy("the tenantToken names another tenant than the upgrade's token")
                 }
+                try context.checkClientCertificate(tenant, over: security)
                 return tenant
             },
             findCall: { tenant async throws(MediaClose) -> CallRecord in

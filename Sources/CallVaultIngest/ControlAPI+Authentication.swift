@@ -44,11 +44,19 @@ extension ControlAPI {
         }
     }
 
-    /// ``authenticate(_:from:counting:)`` with the request's bearer token, then the tenant's request
-    /// rate: 429 with `Retry-After` past `serve --api-rate`.
+    /// ``authenticate(_:from:counting:)`` with the request's bearer token, then the tenant's client
+    /// certificate (403 when it pins certificates and the connection did not present one of them: the token
+    /// alone is not enough), then its request rate: 429 with `Retry-After` past `serve --api-rate`.
     func authenticateLimited(_ request: ControlRequest) async -> Result<Tenant, ControlFailure> {
         let result = await authenticate(request.bearerToken, from: request.remoteAddress)
-        guard case .success(let tenant) = result, let wait = tenantRequests?.take(tenant.id) else { return result }
+        guard case .success(let tenant) = result else { return result }
+        if let refusal = request.security.refusal(for: tenant) {
+            metrics.clientCertificateRefused.increment()
+            logger.notice(
+                "request refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
+            return .failure(ControlFailure(.error(403, refusal)))
+        }
+        guard let wait = tenantRequests?.take(tenant.id) else { return result }
         metrics.rateLimited.increment()
         return .failure(
             ControlFailure(

@@ -8,4 +8,8 @@ struct ControlAPIMetrics: Sendable {
     let tokenThrottled = Counter(label: "callvault_api_token_throttled_total")
     /// Requests refused with 429 because their tenant went over `serve --api-rate`.
     let rateLimited = Counter(label: "callvault_api_rate_limited_total")
+    /// Requests refused with 403 because their tenant pins client certificates and none of them was
+    /// presented (counted with the media streams refused for it, as `tls.clientCertRefused`).
+    let clientCertificateRefused = Counter(
+        label: "callvault_protocol_errors_total", dimensions: [("kind", "tls.clientCertRefused")])
 }

@@ -8,10 +8,15 @@ public struct ControlRequest: Sendable {
     public var body: [UInt8]
     /// The client's IP address (the TCP peer), whose unknown tokens are throttled; nil when unknown.
     public var remoteAddress: String?
+    /// Plain or TLS, and the client certificate presented: a tenant that pins certificates takes only
+    /// requests that presented one of them (plain by default, so a pinned tenant refuses what cannot tell).
+    public var security: ConnectionSecurity
 
     public init(
-        method: String, target: String, authorization: String? = nil, body: [UInt8] = [], remoteAddress: String? = nil
+        method: String, target: String, authorization: String? = nil, body: [UInt8] = [], remoteAddress: String? = nil,
+        security: ConnectionSecurity = .plain
     ) {
+        self.security = security
         self.method = method
         self.target = target
         self.authorization = authorization

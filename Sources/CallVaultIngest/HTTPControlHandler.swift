@@ -14,6 +14,8 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let api: ControlAPI
     private let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: ControlAPI.maximumBodyBytes)
+    /// Read at the connection's first request (its TLS handshake is complete by then) and kept for the rest.
+    private var security: ConnectionSecurity?
 
     init(api: ControlAPI, executor: (any TaskExecutor)?) {
         self.api = api
@@ -29,10 +31,12 @@ final class HTTPControlHandler: ChannelInboundHandler, RemovableChannelHandler {
             // be told from the next request.
             return write(context, head: head, response, close: true)
         }
+        let security = self.security ?? ConnectionSecurity.of(context.pipeline.syncOperations)
+        self.security = security
         let request = ControlRequest(
             method: head.method.rawValue, target: head.uri,
             authorization: head.headers.first(name: "authorization"), body: body,
-            remoteAddress: context.channel.remoteAddress?.ipAddress)
+            remoteAddress: context.channel.remoteAddress?.ipAddress, security: security)
         let api = self.api
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: ControlResponse.self)

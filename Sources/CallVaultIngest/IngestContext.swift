@@ -121,6 +121,17 @@ public struct IngestContext: Sendable {
         }
     }
 
+    /// Refuses a stream of `tenant` with 1008 and the reason (counted, logged) when the tenant pins client
+    /// certificates and the connection did not present one of them; checked before the call is registered,
+    /// so nothing of a refused stream is kept.
+    func checkClientCertificate(_ tenant: Tenant, over security: ConnectionSecurity) throws(MediaClose) {
+        guard let refusal = security.refusal(for: tenant) else { return }
+        metrics.protocolError("tls.clientCertRefused")
+        logger.notice(
+            "stream refused: client certificate", metadata: ["tenant": "\(tenant.id)", "reason": "\(refusal)"])
+        throw .policy(refusal)
+    }
+
     /// The catalog call for a provider's call id in this tenant, registered now if it is new.
     func call(tenant: Tenant, externalID: String, from: String?) async throws(MediaClose) -> CallRecord {
         do {
@@ -222,10 +233,10 @@ extension IngestContext {
     /// The session factory `callvault serve` gives the server: Twilio and binary streams.
     public var mediaSessions: MediaSessionFactory {
         let context = self
-        return { endpoint, tenant, eventLoop in
+        return { endpoint, tenant, security, eventLoop in
             switch endpoint {
-            case .twilio: TwilioSession(context: context, tenant: tenant, eventLoop: eventLoop)
-            case .binary: BinaryStreamSession(context: context, tenant: tenant, eventLoop: eventLoop)
+            case .twilio: TwilioSession(context: context, tenant: tenant, security: security, eventLoop: eventLoop)
+            case .binary: BinaryStreamSession(context: context, tenant: tenant, security: security, eventLoop: eventLoop)
             }
         }
     }

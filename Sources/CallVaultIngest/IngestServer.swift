@@ -133,7 +133,8 @@ public final class IngestServer: Service, Sendable {
                 return Self.authenticate(head, from: channel, api: api, executor: executor)
                     .flatMapThrowing { outcome in
                         let tenant = try? outcome?.get()
-                        let session = makeSession(endpoint, tenant, channel.eventLoop)
+                        let security = ConnectionSecurity.of(channel.pipeline.syncOperations)
+                        let session = makeSession(endpoint, tenant, security, channel.eventLoop)
                         try MediaWebSocketPipeline.configure(
                             channel.pipeline.syncOperations, session: session, maximumMessageBytes: maximumMessageBytes,
                             tickInterval: tickInterval, metrics: metrics, logger: logger)

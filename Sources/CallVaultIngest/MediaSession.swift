@@ -72,5 +72,7 @@ extension MediaSession {
 }
 
 /// Makes the session for a newly upgraded stream. `tenant` is set when the upgrade carried a valid
-/// token (`Authorization: Bearer` or `?token=`); Twilio streams may instead carry it in `start`.
-public typealias MediaSessionFactory = @Sendable (MediaEndpoint, Tenant?, any EventLoop) -> any MediaSession
+/// token (`Authorization: Bearer` or `?token=`); Twilio streams may instead carry it in `start`. The
+/// connection's security is checked against the tenant's pinned client certificates once it is known.
+public typealias MediaSessionFactory =
+    @Sendable (MediaEndpoint, Tenant?, ConnectionSecurity, any EventLoop) -> any MediaSession

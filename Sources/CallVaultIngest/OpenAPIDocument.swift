@@ -88,6 +88,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/ClientCertificateRequired"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -162,6 +165,9 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ClientCertificateRequired"
           },
           "404": {
             "description": "No call with this id for the token's tenant (another tenant's call is not found either).",
@@ -248,6 +254,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/ClientCertificateRequired"
+          },
           "404": {
             "description": "No call with this id for the token's tenant (another tenant's call is not found either).",
             "content": {
@@ -287,7 +296,7 @@ enum OpenAPIDocument {
           "media"
         ],
         "summary": "Twilio Media Streams WebSocket",
-        "description": "Twilio's `<Stream>` URL: JSON text frames (`connected`, `start`, `media`, `dtmf`, `mark`, `stop`). A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
+        "description": "Twilio's `<Stream>` URL: JSON text frames (`connected`, `start`, `media`, `dtmf`, `mark`, `stop`). A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md. A stream of a tenant that pins client certificates, on a connection that did not present one of them over TLS, is closed with 1008 and the reason (the control API's 403).",
         "security": [
           {
             "tenantToken": []
@@ -334,7 +343,7 @@ enum OpenAPIDocument {
           "media"
         ],
         "summary": "Binary audio WebSocket",
-        "description": "A JSON text header (`callId`, `track`, `encoding`, `sampleRate`), then binary L16 or μ-law frames. A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md.",
+        "description": "A JSON text header (`callId`, `track`, `encoding`, `sampleRate`), then binary L16 or μ-law frames. A GET that is not a WebSocket upgrade gets 400; another method 405. The OpenAPI document describes only the HTTP handshake; the frames are described in docs/ingest-protocols.md. A stream of a tenant that pins client certificates, on a connection that did not present one of them over TLS, is closed with 1008 and the reason (the control API's 403).",
         "security": [
           {
             "tenantToken": []
@@ -1502,6 +1511,16 @@ enum OpenAPIDocument {
             "description": "`Bearer realm=\"callvault\"`.",
             "schema": {
               "type": "string"
+            }
+          }
+        }
+      },
+      "ClientCertificateRequired": {
+        "description": "The token's tenant pins TLS client certificates (`tenant set --client-cert`) and the request did not present one of them over TLS: the detail says whether none was presented, the one presented is not pinned (with its SHA-256), or the connection is not TLS.",
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Problem"
             }
           }
         }

@@ -6,30 +6,50 @@ import Synchronization
 /// context: TLS 1.2 at least (1.3 preferred by the handshake), NIOSSL's AEAD-only suites (ECDHE with
 /// AES-GCM or ChaCha20-Poly1305). ``reload()`` (on SIGHUP) swaps the context for new connections; open
 /// ones keep theirs, so renewing a certificate drops no call.
+///
+/// The ingest port's handshake also asks for a client certificate without requiring one, and accepts any
+/// that is presented: whether it is trusted is decided per tenant, by its pins, once the request says
+/// which tenant it is for (``ConnectionSecurity``). The console and SIP listeners do not ask (a browser
+/// would offer its user a certificate picker).
 public final class TLSCredentials: Sendable {
     public let certificatePath: String
     public let keyPath: String
-    private let context: Mutex<NIOSSLContext>
+    private let contexts: Mutex<Contexts>
+
+    /// One context per verification mode: the mode is a property of the context, not of a connection.
+    struct Contexts {
+        let plain: NIOSSLContext
+        let requestingClientCertificate: NIOSSLContext
+    }
 
     public init(certificatePath: String, keyPath: String) throws(TLSCredentialsError) {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
-        context = Mutex(try Self.load(certificatePath: certificatePath, keyPath: keyPath))
+        contexts = Mutex(try Self.load(certificatePath: certificatePath, keyPath: keyPath))
     }
 
     /// Reads the files again; on an error the old context stays in use (and the error says why).
     public func reload() throws(TLSCredentialsError) {
         let fresh = try Self.load(certificatePath: certificatePath, keyPath: keyPath)
-        context.withLock { $0 = fresh }
+        contexts.withLock { $0 = fresh }
     }
 
-    /// A handler for one new connection, with the current context (also the web console's listener and
-    /// the `--sip tls:` listeners).
+    /// A handler for one new connection, with the current context (the web console's listener and the
+    /// `--sip tls:` listeners): no client certificate is asked for.
     package func serverHandler() -> NIOSSLServerHandler {
-        NIOSSLServerHandler(context: context.withLock { $0 })
+        NIOSSLServerHandler(context: contexts.withLock { $0.plain })
     }
 
-    static func load(certificatePath: String, keyPath: String) throws(TLSCredentialsError) -> NIOSSLContext {
+    /// A handler for one new connection of the ingest port: asks for a client certificate, takes the
+    /// connection with or without one, and accepts any certificate presented (the TLS handshake still
+    /// proves the client holds its key); ``ConnectionSecurity`` reads its fingerprint afterwards.
+    package func serverHandlerRequestingClientCertificate() -> NIOSSLServerHandler {
+        NIOSSLServerHandler(
+            context: contexts.withLock { $0.requestingClientCertificate },
+            customVerificationCallback: { _, promise in promise.succeed(.certificateVerified) })
+    }
+
+    static func load(certificatePath: String, keyPath: String) throws(TLSCredentialsError) -> Contexts {
         let chain: [NIOSSLCertificate]
         do { chain = try NIOSSLCertificate.fromPEMFile(certificatePath) } catch {
             throw .certificateUnreadable(certificatePath)
@@ -41,7 +61,16 @@ public final class TLSCredentials: Sendable {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         configuration.cipherSuites = "ECDHE+AESGCM:ECDHE+CHACHA20"
-        do { return try NIOSSLContext(configuration: configuration) } catch {
+        // `.optionalVerification` sends a CertificateRequest and lets a client without a certificate in; no
+        // trust roots (no CA names are sent, none loaded): the custom callback decides, and it accepts.
+        var requesting = configuration
+        requesting.certificateVerification = .optionalVerification
+        requesting.trustRoots = .certificates([])
+        do {
+            return Contexts(
+                plain: try NIOSSLContext(configuration: configuration),
+                requestingClientCertificate: try NIOSSLContext(configuration: requesting))
+        } catch {
             throw .contextRefused(certificatePath, keyPath)
         }
     }

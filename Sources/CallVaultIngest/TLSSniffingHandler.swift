@@ -25,7 +25,8 @@ final class TLSSniffingHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
         if first == 0x16 {
             do {
-                try context.pipeline.syncOperations.addHandler(credentials.serverHandler(), position: .after(self))
+                try context.pipeline.syncOperations.addHandler(
+                    credentials.serverHandlerRequestingClientCertificate(), position: .after(self))
             } catch {
                 context.close(promise: nil)
                 return

@@ -14,13 +14,15 @@ import NIOCore
 final class TwilioSession: MediaSession {
     private let call: CallLifecycle
     private var tenant: Tenant?
+    private let security: ConnectionSecurity
     private let payload: UnsafeMutableRawBufferPointer
     private var caller = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
     private var bot = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
 
-    init(context: IngestContext, tenant: Tenant?, eventLoop: any EventLoop) {
+    init(context: IngestContext, tenant: Tenant?, security: ConnectionSecurity, eventLoop: any EventLoop) {
         call = CallLifecycle(context: context, eventLoop: eventLoop)
         self.tenant = tenant
+        self.security = security
         payload = .allocate(byteCount: 16 * 1024, alignment: 16)
     }
 
@@ -92,13 +94,16 @@ final class TwilioSession: MediaSession {
         }
         let context = self.context
         let known = tenant
+        let security = self.security
         call.begin(
             arrivedAs: .g711u,
             findTenant: { () async throws(MediaClose) -> Tenant in
-                if let known { return known }
-                guard let found = try await context.tenant(token: start.token) else {
+                var found = known
+                if found == nil { found = try await context.tenant(token: start.token) }
+                guard let found else {
                     throw .policy("missing or unknown tenant token (customParameters.token, Authorization or ?token=)")
                 }
+                try context.checkClientCertificate(found, over: security)
                 return found
             },
             findCall: { tenant async throws(MediaClose) -> CallRecord in

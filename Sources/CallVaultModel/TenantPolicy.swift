@@ -30,6 +30,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     public var redact: TenantRedaction
     /// Where the bot's side of a transcript comes from, and the words its engine should expect.
     public var transcription: TenantTranscription
+    /// The TLS client certificates its platform must present beside its token (none by default).
+    public var clientCertificates: TenantClientCertificates
 
     /// The longest model directory path accepted, in bytes.
     public static let maximumModelPathLength = 1024
@@ -48,8 +50,10 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         transcriptModel: String? = nil,
         sip: TenantSIPSettings = TenantSIPSettings(),
         redact: TenantRedaction = TenantRedaction(),
-        transcription: TenantTranscription = TenantTranscription()
+        transcription: TenantTranscription = TenantTranscription(),
+        clientCertificates: TenantClientCertificates = TenantClientCertificates()
     ) {
+        self.clientCertificates = clientCertificates
         self.transcription = transcription
         self.sip = sip
         self.redact = redact
@@ -93,6 +97,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         if let transcriptModel { try Self.validateModelPath(transcriptModel) }
         try sip.validate()
         try transcription.validate()
+        try clientCertificates.validate()
         if let consentDigit, consentDigit == optOutDigit {
             throw CatalogError(.invalidPolicy, "the consent digit and the opt-out digit must differ")
         }
@@ -124,6 +129,7 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case consentMode, requireDisclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec
         case transcriptLanguage, transcriptModel, sip, redact, transcription
+        case clientCertificates
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +146,8 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         sip = try c.decodeIfPresent(TenantSIPSettings.self, forKey: .sip) ?? TenantSIPSettings()
         redact = try c.decodeIfPresent(TenantRedaction.self, forKey: .redact) ?? TenantRedaction()
         transcription = try c.decodeIfPresent(TenantTranscription.self, forKey: .transcription) ?? TenantTranscription()
+        clientCertificates =
+            try c.decodeIfPresent(TenantClientCertificates.self, forKey: .clientCertificates) ?? TenantClientCertificates()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -156,5 +164,6 @@ public struct TenantPolicy: Sendable, Codable, Equatable {
         if !sip.isEmpty { try c.encode(sip, forKey: .sip) }
         try c.encode(redact, forKey: .redact)
         try c.encode(transcription, forKey: .transcription)
+        try c.encode(clientCertificates, forKey: .clientCertificates)
     }
 }

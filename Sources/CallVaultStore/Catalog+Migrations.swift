@@ -190,6 +190,12 @@ extension Catalog {
             try db.execute(
                 sql: "ALTER TABLE tenants ADD COLUMN transcription TEXT CHECK (transcription IS NULL OR length(transcription) BETWEEN 2 AND 8000)")
         }
+        // v17: the TLS client certificates a tenant's platform must present (TenantClientCertificates: SHA-256
+        // fingerprints, comma-separated, at most 10). NULL: none asked for.
+        migrator.registerMigration("v17") { db in
+            try db.execute(
+                sql: "ALTER TABLE tenants ADD COLUMN client_certs TEXT CHECK (client_certs IS NULL OR length(client_certs) BETWEEN 64 AND 649)")
+        }
         return migrator
     }
 

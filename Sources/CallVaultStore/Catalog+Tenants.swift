@@ -146,6 +146,9 @@ extension Catalog {
                 ? ""
                 : CatalogHash.sha256(Array(policy.transcription.vocabulary.joined(separator: "\n").utf8)).prefix(8)
                     .map { String(format: "%02x", $0) }.joined(),
+            // Fingerprints of public certificates: not secret, and what an auditor needs to tell which were pinned.
+            "clientCertificates": String(policy.clientCertificates.fingerprints.count),
+            "clientCertificateFingerprints": policy.clientCertificates.fingerprints.joined(separator: ","),
         ]
     }
 

@@ -25,12 +25,12 @@ extension PostgresCatalog {
                 """
                 INSERT INTO tenants (id, name, token_hash, consent_mode, require_disclosure, consent_digit, optout_digit,
                     voice_days, transcript_days, codec, transcript_language, transcript_model, created_at, updated_at,
-                    sip_settings, redact, transcription)
+                    sip_settings, redact, transcription, client_certs)
                 VALUES (\(id), \(trimmed), \(Data(tokenHash)), \(policy.consentMode.rawValue), \(policy.requireDisclosure),
                     \(policy.consentDigit.map(String.init)), \(policy.optOutDigit.map(String.init)), \(policy.voiceDays),
                     \(policy.transcriptDays), \(policy.codec.rawValue), \(policy.transcriptLanguage),
                     \(policy.transcriptModel), \(at), \(at), \(policy.sip.columnText), \(policy.redact.columnText),
-                    \(policy.transcription.columnText))
+                    \(policy.transcription.columnText), \(policy.clientCertificates.columnText))
                 ON CONFLICT (name) DO NOTHING
                 RETURNING id
                 """, logger: self.logger
@@ -54,15 +54,15 @@ extension PostgresCatalog {
                     binds: try Self.binds(Data(hash))),
                 logger: self.logger)
             for try await (id, name, mode, disclosure, consent, optOut, voice, transcript, codec, language, model, created,
-                updated, sip, redact, transcription, stored) in rows.decode(
+                updated, sip, redact, transcription, clientCerts, stored) in rows.decode(
                     (
                         String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date, String?,
-                        String?, String?, Data
+                        String?, String?, String?, Data
                     ).self)
             {
                 let columns: TenantColumns = (
                     id, name, mode, disclosure, consent, optOut, voice, transcript, codec, language, model, created, updated, sip,
-                    redact, transcription
+                    redact, transcription, clientCerts
                 )
                 found = (try Self.tenant(from: columns), stored)
             }
@@ -108,7 +108,8 @@ extension PostgresCatalog {
                     transcript_days = \(policy.transcriptDays), codec = \(policy.codec.rawValue),
                     transcript_language = \(policy.transcriptLanguage), transcript_model = \(policy.transcriptModel),
                     sip_settings = \(policy.sip.columnText), redact = \(policy.redact.columnText),
-                    transcription = \(policy.transcription.columnText), updated_at = \(at)
+                    transcription = \(policy.transcription.columnText),
+                    client_certs = \(policy.clientCertificates.columnText), updated_at = \(at)
                 WHERE id = \(id)
                 """, logger: self.logger)
             var details = Catalog.auditDetails(of: policy)

@@ -115,15 +115,15 @@ public final class PostgresCatalog: CatalogStore {
     /// The columns ``tenant(from:)`` reads, in its order.
     static let tenantColumns =
         "id, name, consent_mode, require_disclosure, consent_digit, optout_digit, voice_days, transcript_days, codec, "
-        + "transcript_language, transcript_model, created_at, updated_at, sip_settings, redact, transcription"
+        + "transcript_language, transcript_model, created_at, updated_at, sip_settings, redact, transcription, client_certs"
     typealias TenantColumns = (
         String, String, String, Bool, String?, String?, Int, Int, String, String, String?, Date, Date, String?, String?,
-        String?
+        String?, String?
     )
 
     static func tenant(from row: TenantColumns) throws(CatalogError) -> Tenant {
         let (id, name, mode, disclosure, consentDigit, optOutDigit, voiceDays, transcriptDays, codec, language, model,
-            createdAt, updatedAt, sip, redact, transcription) = row
+            createdAt, updatedAt, sip, redact, transcription, clientCerts) = row
         guard let consentMode = ConsentMode(rawValue: mode), let storageCodec = StorageCodec(rawValue: codec) else {
             throw CatalogError(.databaseFailure, "tenant \(id) has a consent mode or codec this binary does not know")
         }
@@ -139,7 +139,8 @@ public final class PostgresCatalog: CatalogStore {
             transcriptModel: model,
             sip: TenantSIPSettings(columnText: sip),
             redact: TenantRedaction(columnText: redact),
-            transcription: TenantTranscription(columnText: transcription)
+            transcription: TenantTranscription(columnText: transcription),
+            clientCertificates: TenantClientCertificates(columnText: clientCerts)
         )
         return Tenant(
             id: id, name: name, policy: policy, createdAt: createdAt.postgresPrecision,

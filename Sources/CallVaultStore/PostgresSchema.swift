@@ -502,6 +502,11 @@ enum PostgresSchema {
             statements: [
                 "ALTER TABLE tenants ADD COLUMN transcription text CHECK (transcription IS NULL OR length(transcription) BETWEEN 2 AND 8000)"
             ]),
+        Migration(
+            version: 18, description: "the TLS client certificates a tenant's platform must present",
+            statements: [
+                "ALTER TABLE tenants ADD COLUMN client_certs text CHECK (client_certs IS NULL OR length(client_certs) BETWEEN 64 AND 649)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -58,7 +58,7 @@ public enum StoreMigration {
                 ("voice_days", .integer), ("transcript_days", .integer), ("codec", .text),
                 ("transcript_language", .text), ("transcript_model", .text), ("created_at", .date),
                 ("updated_at", .date), ("sip_settings", .text), ("redact", .text),
-                ("transcription", .text),
+                ("transcription", .text), ("client_certs", .text),
             ]),
         Table(
             name: "calls", key: "id",

@@ -25,6 +25,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var sipSettings: String?
     var redact: String?
     var transcription: String?
+    var clientCerts: String?
     var phoneHashKey: Data
     var createdAt: Date
     var updatedAt: Date
@@ -44,6 +45,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         case sipSettings = "sip_settings"
         case redact
         case transcription
+        case clientCerts = "client_certs"
         case phoneHashKey = "phone_hash_key"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -63,7 +65,8 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
                 transcriptModel: transcriptModel,
                 sip: TenantSIPSettings(columnText: sipSettings),
                 redact: TenantRedaction(columnText: redact),
-                transcription: TenantTranscription(columnText: transcription)
+                transcription: TenantTranscription(columnText: transcription),
+                clientCertificates: TenantClientCertificates(columnText: clientCerts)
             )
         }
         set {
@@ -79,6 +82,7 @@ struct TenantRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             sipSettings = newValue.sip.columnText
             redact = newValue.redact.columnText
             transcription = newValue.transcription.columnText
+            clientCerts = newValue.clientCertificates.columnText
         }
     }
 

@@ -60,6 +60,12 @@ struct TenantOutput: Encodable {
                 policy.transcription.vocabulary.isEmpty
                     ? "none" : "\(policy.transcription.vocabulary.count) phrases (tenant show --json lists them)"
             ),
+            (
+                "client-certs",
+                policy.clientCertificates.isEmpty
+                    ? "none (the token alone is enough)"
+                    : policy.clientCertificates.fingerprints.map { "sha256 \($0)" }.joined(separator: ", ")
+            ),
             ("webhook-url", webhook.map { $0.url + ($0.allowPrivate ? "  (private targets allowed)" : "") } ?? "none"),
             ("created", CatalogCommandSupport.format(tenant.createdAt)),
         ]

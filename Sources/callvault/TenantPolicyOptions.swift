@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallVaultIngest
 import CallVaultModel
 import CallVaultTranscribe
 import Foundation
@@ -75,6 +76,22 @@ struct TenantPolicyOptions: ParsableArguments {
             valueName: "FILE|none"))
     var vocabulary: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "PEM files of the client certificates its platform must present over TLS (serve --tls-cert) beside its "
+                + "token, comma-separated; their SHA-256 fingerprints are pinned (at most 10). 'none' (the default) "
+                + "clears them: the token alone is enough.",
+            valueName: "FILE[,FILE]|none"))
+    var clientCert: String?
+
+    @Option(
+        name: .customLong("client-cert-sha256"),
+        help: ArgumentHelp(
+            "The same pins as SHA-256 fingerprints of the certificates' DER (64 hex digits, colons allowed, as "
+                + "openssl x509 -noout -fingerprint -sha256 prints them), comma-separated; added to --client-cert's.",
+            valueName: "HEX[,HEX]|none"))
+    var clientCertSHA256: String?
+
     /// `base` with the given flags applied; a bad spelling is a usage error (exit 2).
     func apply(to base: TenantPolicy) throws(ExitCode) -> TenantPolicy {
         var policy = base
@@ -124,7 +141,37 @@ struct TenantPolicyOptions: ParsableArguments {
             policy.transcription.botTranscript = source
         }
         if let vocabulary { policy.transcription.vocabulary = try Self.vocabulary(vocabulary) }
+        if clientCert != nil || clientCertSHA256 != nil {
+            policy.clientCertificates = try Self.clientCertificates(files: clientCert, fingerprints: clientCertSHA256)
+        }
         return policy
+    }
+
+    /// The pins of `--client-cert` and `--client-cert-sha256` together (both replace the tenant's list; `none`
+    /// is no pins); an unreadable file, a malformed fingerprint or more than 10 is a usage error naming it.
+    private static func clientCertificates(files: String?, fingerprints: String?) throws(ExitCode)
+        -> TenantClientCertificates
+    {
+        var pins: [String] = []
+        for path in list(files ?? "none") {
+            do { pins.append(try ClientCertificateFile.fingerprint(path: path)) } catch {
+                throw CatalogCommandSupport.usageError(
+                    error.description, hint: "give the platform's client certificate as a PEM file, or none")
+            }
+        }
+        for text in list(fingerprints ?? "none") {
+            do { pins.append(try TenantClientCertificates.fingerprint(text)) } catch {
+                throw CatalogCommandSupport.usageError("--client-cert-sha256: \(error.message)", hint: "or none")
+            }
+        }
+        var unique: [String] = []
+        for pin in pins where !unique.contains(pin) { unique.append(pin) }
+        let certificates = TenantClientCertificates(fingerprints: unique)
+        do { try certificates.validate() } catch {
+            throw CatalogCommandSupport.usageError(
+                "--client-cert: \(error.message)", hint: "pin the certificates in use now")
+        }
+        return certificates
     }
 
     /// nil for `default`; else the directory made absolute (from the current directory), after checking

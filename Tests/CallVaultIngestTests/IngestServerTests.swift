@@ -74,7 +74,7 @@ struct RunningServer {
             callerKeys: { try keyStore.callerKeys(tenantID: $0) }, metricsText: { "callvault_up 1\n" })
         let server = IngestServer(
             configuration: .init(host: "127.0.0.1", port: 0, maximumMessageBytes: 4096), api: api, logger: logger
-        ) { endpoint, tenant, _ in
+        ) { endpoint, tenant, _, _ in
             CollectingSession(endpoint: endpoint, tenantID: tenant?.id, log: log)
         }
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
@@ -211,7 +211,7 @@ struct IngestServerTests {
         let api = ControlAPI(catalog: catalog, liveCalls: LiveCallRegistry(), logger: Logger(label: "test"))
         let second = IngestServer(
             configuration: .init(host: "127.0.0.1", port: port), api: api, logger: Logger(label: "test")
-        ) { endpoint, _, _ in CollectingSession(endpoint: endpoint, tenantID: nil, log: SessionLog()) }
+        ) { endpoint, _, _, _ in CollectingSession(endpoint: endpoint, tenantID: nil, log: SessionLog()) }
         let group = ServiceGroup(services: [second], gracefulShutdownSignals: [], logger: Logger(label: "test"))
         let task = Task { try await group.run() }
         #expect(try await second.localAddress().port == port)

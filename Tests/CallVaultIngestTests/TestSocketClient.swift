@@ -26,6 +26,13 @@ final class TestSocketClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// A client on a socket already connected (one end of a socketpair: ``TestTLSTunnel``).
+    init(connected fd: Int32, readTimeout: Int = 5) {
+        self.fd = fd
+        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     deinit { close(fd) }
 
     func send(_ bytes: [UInt8]) {

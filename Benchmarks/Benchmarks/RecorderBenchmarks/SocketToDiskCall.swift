@@ -48,7 +48,7 @@ final class SocketToDiskCall: @unchecked Sendable {
         let loop = self.loop
         channel = try loop.submit {
             let channel = EmbeddedChannel()
-            let session = context.mediaSessions(.twilio, tenant, loop)
+            let session = context.mediaSessions(.twilio, tenant, .plain, loop)
             try MediaWebSocketPipeline.configure(
                 channel.pipeline.syncOperations, session: session, maximumMessageBytes: 64 * 1024,
                 metrics: context.metrics, logger: logger)
