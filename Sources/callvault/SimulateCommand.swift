@@ -1,8 +1,10 @@
 import ArgumentParser
 import CallVaultAudio
 import Foundation
+import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// `callvault simulate`: streams audio files as Twilio Media Streams calls, for demos and load tests.
@@ -17,7 +19,12 @@ struct SimulateCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The server's Twilio endpoint.") var url = "ws://127.0.0.1:8080/v1/twilio"
+    @Option(help: "The server's Twilio endpoint: ws://, or wss:// for TLS.") var url = "ws://127.0.0.1:8080/v1/twilio"
+    @Option(
+        help: ArgumentHelp(
+            "With wss://: trust this PEM certificate (or CA) instead of the system's roots, e.g. serve's own "
+                + "self-signed --tls-cert.", valueName: "FILE"))
+    var caFile: String?
     @Option(help: "The tenant's token (sent as ?token=).") var token: String
     @Option(help: "The caller's audio (WAV, FLAC, ...).") var file: String
     @Option(help: "The bot's audio, if any.") var botFile: String?
@@ -79,15 +86,22 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let url = URL(string: url), url.scheme == "ws", let host = url.host else {
-            throw CLIError(what: "--url must be ws://HOST:PORT/PATH, not \(self.url)", hint: nil, exitCode: 2)
+        guard let url = URL(string: url), url.scheme == "ws" || url.scheme == "wss", let host = url.host else {
+            throw CLIError(what: "--url must be ws://HOST:PORT/PATH or wss://HOST:PORT/PATH, not \(self.url)", hint: nil, exitCode: 2)
         }
-        let port = url.port ?? 80
+        let secure = url.scheme == "wss"
+        let port = url.port ?? (secure ? 443 : 80)
+        let tls = secure ? try Self.tlsConfiguration(caFile: caFile) : nil
         let path = (url.path.isEmpty ? "/" : url.path) + "?token=\(token)"
         let script = SimulationScript(
             caller: try Self.load(file), bot: try botFile.map(Self.load), consentFrame: consentAt.map { Int($0 * 50) },
             digit: consentDigit, realtime: realtime, marks: try Self.marks(mark),
-            utterances: try Self.utterances(utterance), controlURL: "http://\(host):\(port)", token: token)
+            utterances: try Self.utterances(utterance), controlURL: "\(secure ? "https" : "http")://\(host):\(port)",
+            token: token, tls: tls)
+        let sslContext: NIOSSLContext?
+        do { sslContext = try tls.map(NIOSSLContext.init) } catch {
+            throw CLIError.failure("cannot set up TLS: \(error)", hint: "check --ca-file")
+        }
         // Calls start spread over the ramp (default: 2 ms apart, at most 10 s) so that thousands of
         // connections do not hit the listen backlog at once, and their 20 ms ticks do not align.
         let ramp = rampSeconds ?? min(10, Double(calls) * 0.002)
@@ -101,11 +115,13 @@ struct SimulateCommand: AsyncParsableCommand {
             finished.append(
                 loop.flatScheduleTask(in: delay) {
                     SimulatedCallConnector.connect(
-                        group: loop, host: host, port: port, path: path, script: script, callSid: callSid)
+                        group: loop, host: host, port: port, path: path, script: script, callSid: callSid,
+                        tls: sslContext)
                 }.futureResult)
         }
         try await EventLoopFuture.andAllComplete(finished, on: group.next()).get()
         try await group.shutdownGracefully()
+        try? await script.httpClient.shutdown()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let errors = script.failures.withLock { $0 }
@@ -134,6 +150,21 @@ struct SimulateCommand: AsyncParsableCommand {
             for why in refused.prefix(10) { print("  \(why)") }
         }
         if !errors.isEmpty { throw ExitCode(1) }
+    }
+
+    /// A TLS client configuration: TLS 1.2 or later, the system's roots or `caFile`'s certificates, the
+    /// server's name checked (its IP address when the URL has one).
+    static func tlsConfiguration(caFile: String?) throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw CLIError.failure("--ca-file \(caFile): not a readable PEM certificate", hint: nil)
+            }
+        }
+        return configuration
     }
 
     /// μ-law bytes at 8 kHz of an audio file.

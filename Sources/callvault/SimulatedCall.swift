@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
@@ -25,6 +26,8 @@ final class SimulationScript: Sendable {
     /// `http://HOST:PORT` of the server's control API, and the tenant's token.
     let controlURL: String
     let token: String
+    /// Sends the utterances (with the TLS settings of the calls, for https://).
+    let httpClient: HTTPClient
     /// What became of the utterances: how many were kept, why the others were refused.
     let utteranceOutcomes = Mutex<(kept: Int, refused: [String])>((0, []))
     let realtime: Bool
@@ -36,8 +39,12 @@ final class SimulationScript: Sendable {
 
     init(
         caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, marks: [Int: [String]] = [:],
-        utterances: [Int: [(startMs: Int, text: String)]] = [:], controlURL: String = "", token: String = ""
+        utterances: [Int: [(startMs: Int, text: String)]] = [:], controlURL: String = "", token: String = "",
+        tls: TLSConfiguration? = nil
     ) {
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = tls
+        httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.utterances = utterances
         self.controlURL = controlURL
         self.token = token
@@ -176,7 +183,7 @@ final class SimulatedCallHandler: ChannelInboundHandler {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(try JSONSerialization.data(withJSONObject: body))
             // The client's own loops do the request; its answer comes back to this call's loop.
-            HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(10)).hop(to: context.eventLoop)
+            script.httpClient.execute(request: request, deadline: .now() + .seconds(10)).hop(to: context.eventLoop)
                 .whenComplete { result in
                     if case .success(let response) = result, response.status == .conflict, attempt < 20,
                         let body = response.body, body.readableBytesView.firstRange(of: Array("not being recorded".utf8)) != nil
@@ -285,7 +292,8 @@ struct StartSimulatedCall: Sendable {}
 /// Connects one simulated call: TCP, the HTTP upgrade to a WebSocket at `path`, then the handler.
 enum SimulatedCallConnector {
     static func connect(
-        group: any EventLoopGroup, host: String, port: Int, path: String, script: SimulationScript, callSid: String
+        group: any EventLoopGroup, host: String, port: Int, path: String, script: SimulationScript, callSid: String,
+        tls: NIOSSLContext? = nil
     ) -> EventLoopFuture<Void> {
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
@@ -294,6 +302,13 @@ enum SimulatedCallConnector {
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI and the name check take a host name; an IP address is checked against the
+                        // certificate's IP addresses instead.
+                        let isAddress = (try? SocketAddress(ipAddress: host, port: port)) != nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                    }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
                         maxFrameSize: 1 << 16,
                         upgradePipelineHandler: { channel, _ in
