@@ -50,7 +50,7 @@ struct AuditFixture: Sendable {
             )
         case .postgres:
             let server = try PostgresServer.shared()
-            let database = try server.createDatabase()
+            let database = try await server.createDatabaseOffPool()
             let settings = server.settings(database: database, maximumConnections: maximumConnections)
             let store = try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger)
             return AuditFixture(

@@ -57,7 +57,7 @@ struct QueueFixture: Sendable {
                 tearDown: { [path = directory.path] in try? FileManager.default.removeItem(atPath: path) })
         case .postgres:
             let server = try PostgresServer.shared()
-            let database = try server.createDatabase()
+            let database = try await server.createDatabaseOffPool()
             let queue = try await PostgresJobQueue.open(
                 server.settings(database: database, maximumConnections: maximumConnections),
                 logger: PostgresServer.quietLogger)

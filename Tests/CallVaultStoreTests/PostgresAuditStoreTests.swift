@@ -16,7 +16,7 @@ import Testing
 struct PostgresAuditStoreTests {
     @Test func aQueueOnlyDatabaseIsUpgradedKeepingItsJobs() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database)
         // A database as the queue-only release (schema version 1) left it, with a job queued.
@@ -52,7 +52,7 @@ struct PostgresAuditStoreTests {
 
     @Test func aNodeOlderThanTheSchemaRefusesToOpenTheLog() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database)
         try await PostgresAuditStore.open(settings, logger: PostgresServer.quietLogger).close()

@@ -14,7 +14,7 @@ import Testing
 struct PostgresJobQueueTests {
     @Test func nodesStartingAtOnceApplyTheSchemaExactlyOnce() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database, maximumConnections: 2)
         let queues = try await withThrowingTaskGroup(of: PostgresJobQueue.self) { group in
@@ -37,7 +37,7 @@ struct PostgresJobQueueTests {
 
     @Test func aNodeOlderThanTheSchemaRefusesToStart() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database)
         try await open(settings).close()
@@ -74,7 +74,7 @@ struct PostgresJobQueueTests {
 
     @Test func aWorkerOnAnotherNodeIsWokenByAnEnqueueAndPollingFindsJobsWithoutOne() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let settings = server.settings(database: database, maximumConnections: 2)
         let producer = try await open(settings)  // a serve node
@@ -122,7 +122,7 @@ struct PostgresJobQueueTests {
 
     @Test func aSchemaVersion2NodeRefusesTheArchiveSchemaAndADatabaseAtVersion2IsUpgraded() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         // A database left at version 2 by the audit-log release, with a finished job in it.
         try server.psql(database: database, "CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")

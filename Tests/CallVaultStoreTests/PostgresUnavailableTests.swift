@@ -21,7 +21,7 @@ struct PostgresUnavailableTests {
     @Test func operationsFailWithinTheirDeadlineWhileTheDatabaseIsDownAndWorkAgainAfter() async throws {
         let server = try PostgresServer.startPrivate()
         defer { server.remove() }
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         let deadline = Duration.seconds(3)
         // How late past its deadline an operation may return: the full suite runs every test at once on 2
         // cores, where the deadline's own timer can wait seconds for a thread. Still far from "never".

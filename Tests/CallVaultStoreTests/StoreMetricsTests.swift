@@ -21,7 +21,7 @@ struct StoreMetricsTests {
     @Test func operationsAreTimedALeaseThatRanOutIsCountedAndQueueDepthIsPerState() async throws {
         let metrics = testMetrics
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let queue = try await PostgresJobQueue.open(server.settings(database: database), logger: PostgresServer.quietLogger)
         let expiriesBefore = (try? metrics.expectCounter("callvault_job_lease_expiries_total").totalValue) ?? 0
@@ -58,7 +58,7 @@ struct StoreMetricsTests {
 struct PostgresSessionLimitTests {
     @Test func theServerEndsAStatementThisNodeStoppedWaitingFor() async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         var settings = server.settings(database: database)
         settings.operationTimeout = .seconds(2)

@@ -44,7 +44,7 @@ struct StoreMigrationTests {
         let source = try Catalog(directory: directory.path)
         let tenant = try populate(source, calls: 25, tenantName: "acme")
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let target = try await PostgresCatalog.open(server.settings(database: database), logger: PostgresServer.quietLogger)
 
@@ -94,7 +94,7 @@ struct StoreMigrationTests {
         let source = try Catalog(directory: directory.path)
         _ = try populate(source, calls: 10, tenantName: "acme")
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         defer { _ = try? server.psql(database: "postgres", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         let target = try await PostgresCatalog.open(server.settings(database: database), logger: PostgresServer.quietLogger)
         // As a run killed part-way leaves it: some tables copied, some in part, the head not moved.

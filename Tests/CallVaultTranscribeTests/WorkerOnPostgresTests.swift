@@ -151,7 +151,7 @@ struct WorkerOnPostgresTests {
 enum PostgresQueues {
     static func run(nodes count: Int, _ body: ([PostgresJobQueue]) async throws -> Void) async throws {
         let server = try PostgresServer.shared()
-        let database = try server.createDatabase()
+        let database = try await server.createDatabaseOffPool()
         var nodes: [PostgresJobQueue] = []
         do {
             for _ in 0..<count {
