@@ -165,9 +165,10 @@ final class SimulatedCallHandler: ChannelInboundHandler {
 
     /// POSTs `due` to the control API one after the other, then goes on streaming.
     ///
-    /// A 409 "not being recorded now" is tried again every 50 ms for up to a second while the stream is
-    /// held: streaming faster than real time, the call is seconds ahead of the consent the server is still
-    /// storing (evidence first). An utterance from before the consent stays refused.
+    /// A 409 "not being recorded now" or a 404 (the server has not read the stream's `start` yet) is tried
+    /// again every 50 ms for up to a second while the stream is held: streaming faster than real time, the
+    /// call is seconds ahead of what the server has stored (evidence first). An utterance from before the
+    /// consent stays refused.
     private func post(_ due: [(startMs: Int, text: String)], _ context: ChannelHandlerContext, attempt: Int = 1) {
         guard let (startMs, text) = due.first else { return next(context) }
         if attempt == 1 { utteranceCount += 1 }
@@ -185,8 +186,10 @@ final class SimulatedCallHandler: ChannelInboundHandler {
             // The client's own loops do the request; its answer comes back to this call's loop.
             script.httpClient.execute(request: request, deadline: .now() + .seconds(10)).hop(to: context.eventLoop)
                 .whenComplete { result in
-                    if case .success(let response) = result, response.status == .conflict, attempt < 20,
-                        let body = response.body, body.readableBytesView.firstRange(of: Array("not being recorded".utf8)) != nil
+                    if case .success(let response) = result, attempt < 20,
+                        response.status == .notFound
+                            || (response.status == .conflict
+                                && response.body?.readableBytesView.firstRange(of: Array("not being recorded".utf8)) != nil)
                     {
                         bound.eventLoop.scheduleTask(in: .milliseconds(50)) {
                             let (handler, context) = bound.value
