@@ -111,6 +111,8 @@ public final class Console: Sendable {
             return await TenantSettingsPage(console: self, session: session).render(tenantID: String(parts[1]), request: request)
         case ("POST", 3) where parts[0] == "tenants" && parts[2] == "settings":
             return await TenantSettingsPage(console: self, session: session).save(tenantID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "live":
+            return await LiveCallsPage(console: self, session: session).render(request)
         case ("GET", 1) where parts[0] == "subjects":
             return await SubjectRequestsPage(console: self, session: session).render(request)
         case ("POST", 1) where parts[0] == "subjects":

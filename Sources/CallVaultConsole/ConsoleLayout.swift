@@ -9,6 +9,7 @@ enum ConsoleLayout {
             nav = """
                 <header><nav aria-label="Main">
                 <a href="/calls">Calls</a>
+                <a href="/live">Live</a>
                 <a href="/jobs">Jobs</a>
                 <a href="/retention">Retention</a>
                 <a href="/tenants">Tenants</a>
