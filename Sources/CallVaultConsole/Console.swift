@@ -29,7 +29,9 @@ public final class Console: Sendable {
         self.configuration = configuration
         self.tls = tls
         self.logger = logger
-        sessions = ConsoleSessions(idleTimeout: configuration.idleTimeout, playbackLifetime: configuration.playbackLifetime)
+        sessions = ConsoleSessions(
+            idleTimeout: configuration.idleTimeout, playbackLifetime: configuration.playbackLifetime,
+            subjectLifetime: configuration.subjectLifetime)
         throttle = LoginThrottle(
             failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: configuration.lockout,
             maximumLockout: configuration.maximumLockout)
@@ -109,6 +111,16 @@ public final class Console: Sendable {
             return await TenantSettingsPage(console: self, session: session).render(tenantID: String(parts[1]), request: request)
         case ("POST", 3) where parts[0] == "tenants" && parts[2] == "settings":
             return await TenantSettingsPage(console: self, session: session).save(tenantID: String(parts[1]), request: request)
+        case ("GET", 1) where parts[0] == "live":
+            return await LiveCallsPage(console: self, session: session).render(request)
+        case ("GET", 1) where parts[0] == "subjects":
+            return await SubjectRequestsPage(console: self, session: session).render(request)
+        case ("POST", 1) where parts[0] == "subjects":
+            return await SubjectRequestsPage(console: self, session: session).lookUp(request)
+        case ("POST", 2) where parts[0] == "subjects" && parts[1] == "export":
+            return await SubjectRequestActions(console: self, session: session).export(request)
+        case ("POST", 2) where parts[0] == "subjects" && parts[1] == "erase":
+            return await SubjectRequestActions(console: self, session: session).erase(request)
         default:
             return .notFound(session: session)
         }

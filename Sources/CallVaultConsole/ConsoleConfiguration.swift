@@ -18,12 +18,17 @@ public struct ConsoleConfiguration: Sendable {
     /// The longest call the console decrypts for playback (its stereo WAV is held in memory: an hour is
     /// 115 MB at 8 kHz); longer ones are exported with `callvault calls export`.
     public var maximumPlaybackDuration: Duration
+    /// How long a caller looked up on the subject-requests page stays in the session's memory for its
+    /// export or erasure (the number is kept nowhere else).
+    public var subjectLifetime: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
         failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
-        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600)
+        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600),
+        subjectLifetime: Duration = .seconds(10 * 60)
     ) {
+        self.subjectLifetime = subjectLifetime
         self.maximumPlaybackDuration = maximumPlaybackDuration
         self.host = host
         self.port = port

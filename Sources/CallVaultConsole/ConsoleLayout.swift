@@ -1,3 +1,5 @@
+import CallVaultModel
+
 /// The frame of every page: the stylesheet (no inline style or script, as the CSP demands), a skip
 /// link, the navigation and the signed-in operator with a sign-out form.
 enum ConsoleLayout {
@@ -7,9 +9,11 @@ enum ConsoleLayout {
             nav = """
                 <header><nav aria-label="Main">
                 <a href="/calls">Calls</a>
+                <a href="/live">Live</a>
                 <a href="/jobs">Jobs</a>
                 <a href="/retention">Retention</a>
                 <a href="/tenants">Tenants</a>
+                \(session.account.administersAnyTenant ? "<a href=\"/subjects\">Subject requests</a>" : "")
                 <a href="/audit">Audit log</a>
                 </nav>
                 <form method="post" action="/logout" class="signout">
@@ -38,4 +42,9 @@ enum ConsoleLayout {
             </html>
             """
     }
+}
+
+extension OperatorAccount {
+    /// Whether the operator administers some tenant: the subject-requests link is shown only then.
+    var administersAnyTenant: Bool { globalAdmin || roles.values.contains(.admin) }
 }

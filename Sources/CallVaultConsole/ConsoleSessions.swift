@@ -11,6 +11,18 @@ final class ConsoleSessions: Sendable {
         var lastSeen: ContinuousClock.Instant
         /// Decrypted stereo WAV per call id, granted by an audited POST and served to `<audio>`.
         var playbacks: [String: Playback] = [:]
+        /// The caller looked up on the subject-requests page, so that export and erasure need not carry
+        /// the number in a form field, a URL or the page.
+        var subject: SubjectLookup?
+    }
+
+    /// A data subject being handled: the tenant, the number as typed (memory only), and the erasure
+    /// code shown once erasure was asked for, to be typed back.
+    struct SubjectLookup {
+        var tenantID: String
+        var phoneNumber: String
+        var erasureCode: String?
+        var expires: ContinuousClock.Instant
     }
 
     struct Playback {
@@ -21,10 +33,12 @@ final class ConsoleSessions: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     let idleTimeout: Duration
     let playbackLifetime: Duration
+    let subjectLifetime: Duration
 
-    init(idleTimeout: Duration, playbackLifetime: Duration) {
+    init(idleTimeout: Duration, playbackLifetime: Duration, subjectLifetime: Duration = .seconds(10 * 60)) {
         self.idleTimeout = idleTimeout
         self.playbackLifetime = playbackLifetime
+        self.subjectLifetime = subjectLifetime
     }
 
     /// Starts a session; returns the cookie's token (shown to the browser only) and the CSRF token.
@@ -53,6 +67,7 @@ final class ConsoleSessions: Sendable {
             }
             entry.lastSeen = now
             entry.playbacks = entry.playbacks.filter { $0.value.expires > now }
+            if let subject = entry.subject, subject.expires <= now { entry.subject = nil }
             entries[key] = entry
             return (key, entry.operatorName, entry.csrfToken)
         }
@@ -75,6 +90,35 @@ final class ConsoleSessions: Sendable {
             return playback.wav
         }
     }
+
+    /// Keeps the looked-up caller for this session (replacing any other, with no erasure asked yet).
+    func rememberSubject(key: String, tenantID: String, phoneNumber: String) {
+        let expires = ContinuousClock.now + subjectLifetime
+        entries.withLock {
+            $0[key]?.subject = SubjectLookup(tenantID: tenantID, phoneNumber: phoneNumber, erasureCode: nil, expires: expires)
+        }
+    }
+
+    /// The caller this session looked up, while the lookup lasts.
+    func subject(key: String) -> SubjectLookup? {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let subject = entries[key]?.subject, subject.expires > now else { return nil }
+            return subject
+        }
+    }
+
+    /// Sets the erasure code the operator must type back; false when the lookup has gone.
+    func setErasureCode(key: String, _ code: String) -> Bool {
+        entries.withLock { entries in
+            guard entries[key]?.subject != nil else { return false }
+            entries[key]?.subject?.erasureCode = code
+            return true
+        }
+    }
+
+    /// Forgets the looked-up caller (after erasure: the code is single-use).
+    func forgetSubject(key: String) { entries.withLock { $0[key]?.subject = nil } }
 
     static func key(_ token: String) -> String { Digest.sha256Hex(Array(token.utf8)) }
 }

@@ -22,7 +22,10 @@ final class ConsoleFixture {
     /// Cheap scrypt for tests (the production cost is ``Scrypt/Parameters/interactive``).
     static let cheap = Scrypt.Parameters(n: 1 << 10, r: 8, p: 1)
 
-    init(_ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0)) throws {
+    init(
+        _ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0),
+        logger: Logger = Logger(label: "test")
+    ) throws {
         data = try TestDataDirectory(label)
         tenantA = try data.addTenant("tenant-a").tenant
         tenantB = try data.addTenant("tenant-b").tenant
@@ -41,7 +44,7 @@ final class ConsoleFixture {
             catalog: data.catalog,
             exporter: RecordingExporter(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
             transcripts: TranscriptStore(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
-            configuration: configuration, tls: tls, logger: Logger(label: "test"))
+            configuration: configuration, tls: tls, logger: logger)
     }
 
     func get(_ target: String, cookies: [String: String] = [:]) async -> ConsoleResponse {
