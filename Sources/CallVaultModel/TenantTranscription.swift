@@ -59,6 +59,15 @@ public struct TenantTranscription: Sendable, Hashable, Codable {
         return phrases
     }
 
+    /// ``vocabulary(fileText:)`` of the file at `path` (`tenant set --vocabulary`, `transcribe --vocabulary`).
+    public static func vocabulary(contentsOfFile path: String) throws(CatalogError) -> [String] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CatalogError(.invalidArgument, "cannot read it as UTF-8 text")
+        }
+        return try vocabulary(fileText: text)
+    }
+
     /// Checks the limits, so a vocabulary an engine would cut short never reaches the catalog.
     public func validate() throws(CatalogError) {
         guard vocabulary.count <= Self.maximumPhrases else {
@@ -86,7 +95,10 @@ public struct TenantTranscription: Sendable, Hashable, Codable {
 
     /// The column's text: nil for the defaults.
     public var columnText: String? {
-        guard !isDefault, let data = try? JSONEncoder.sortedKeys.encode(self) else { return nil }
+        // Keys in a fixed order, so a stored column is the same text for the same value.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard !isDefault, let data = try? encoder.encode(self) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -113,14 +125,5 @@ public struct TenantTranscription: Sendable, Hashable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(botTranscript, forKey: .botTranscript)
         try c.encode(vocabulary, forKey: .vocabulary)
-    }
-}
-
-extension JSONEncoder {
-    /// Keys in a fixed order, so a stored column is the same text for the same value.
-    static var sortedKeys: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }

@@ -1,4 +1,5 @@
 public import CallVaultModel
+import CallVaultCrypto
 public import Foundation
 internal import GRDB
 
@@ -144,8 +145,7 @@ extension Catalog {
             "vocabulary": String(policy.transcription.vocabulary.count),
             "vocabularyDigest": policy.transcription.vocabulary.isEmpty
                 ? ""
-                : CatalogHash.sha256(Array(policy.transcription.vocabulary.joined(separator: "\n").utf8)).prefix(8)
-                    .map { String(format: "%02x", $0) }.joined(),
+                : Hex.encode(CatalogHash.sha256(Array(policy.transcription.vocabulary.joined(separator: "\n").utf8)).prefix(8)),
             // Fingerprints of public certificates: not secret, and what an auditor needs to tell which were pinned.
             "clientCertificates": String(policy.clientCertificates.fingerprints.count),
             "clientCertificateFingerprints": policy.clientCertificates.fingerprints.joined(separator: ","),

@@ -19,6 +19,32 @@ public enum BotTextChecker {
     }
 
     public static func check(texts: [TranscriptSegment], recognised: [TranscriptSegment]) -> Result {
+        let (heard, uncovered) = assign(recognised, to: texts)
+        var mismatches: [BotTextCheck.Mismatch] = []
+        for (index, text) in texts.enumerated() {
+            let rate = wordErrorRate(reference: words(text.text), hypothesis: heard[index])
+            if rate > BotTextCheck.mismatchThreshold {
+                mismatches.append(
+                    BotTextCheck.Mismatch(
+                        startMs: text.startMs, endMs: text.endMs, wordErrorRate: (rate * 1000).rounded() / 1000,
+                        heardWords: heard[index].count))
+            }
+        }
+        return Result(check: BotTextCheck(checked: texts.count, mismatches: mismatches), uncovered: uncovered)
+    }
+
+    /// Recognised bot speech outside every placed turn: what the engine heard that no text covers (inside a
+    /// turn it is the text's own leftovers, or Whisper's "You" on silence).
+    public static func uncovered(_ recognised: [TranscriptSegment], outside texts: [TranscriptSegment])
+        -> [TranscriptSegment]
+    {
+        assign(recognised, to: texts).uncovered
+    }
+
+    /// The comparable words recognised in each turn's span, and the recognised speech left outside them.
+    private static func assign(_ recognised: [TranscriptSegment], to texts: [TranscriptSegment])
+        -> (heard: [[String]], uncovered: [TranscriptSegment])
+    {
         let spans = texts.map { ($0.startMs - marginMs)..<($0.endMs + marginMs) }
         func inSpan(_ startMs: Int, _ endMs: Int) -> Int? {
             let middle = (startMs + endMs) / 2
@@ -47,17 +73,7 @@ public enum BotTextChecker {
                         startMs: outside.first!.startMs, endMs: outside.last!.endMs, text: text, words: outside))
             }
         }
-        var mismatches: [BotTextCheck.Mismatch] = []
-        for (index, text) in texts.enumerated() {
-            let rate = wordErrorRate(reference: words(text.text), hypothesis: heard[index])
-            if rate > BotTextCheck.mismatchThreshold {
-                mismatches.append(
-                    BotTextCheck.Mismatch(
-                        startMs: text.startMs, endMs: text.endMs, wordErrorRate: (rate * 1000).rounded() / 1000,
-                        heardWords: heard[index].count))
-            }
-        }
-        return Result(check: BotTextCheck(checked: texts.count, mismatches: mismatches), uncovered: uncovered)
+        return (heard, uncovered)
     }
 
     private static let digitNames = [

@@ -325,7 +325,7 @@ public final class TranscriptionWorker {
                 } else if !placedTexts.isEmpty {
                     // What the engine hears where the text was placed (silenced there) is a word's edge left
                     // over, or Whisper's "You" on silence: the text already says it.
-                    recognised = BotTextChecker.check(texts: placedTexts, recognised: recognised).uncovered
+                    recognised = BotTextChecker.uncovered(recognised, outside: placedTexts)
                 }
                 if let language = recognition.language {
                     detected.append(

@@ -195,13 +195,9 @@ struct TenantPolicyOptions: ParsableArguments {
     /// usage error naming the file or the line.
     private static func vocabulary(_ path: String) throws(ExitCode) -> [String] {
         if path == "none" { return [] }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        do { return try TenantTranscription.vocabulary(contentsOfFile: path) } catch {
             throw CatalogCommandSupport.usageError(
-                "--vocabulary: cannot read \(path) as UTF-8 text", hint: "give a file with one word or phrase per line, or none")
-        }
-        do { return try TenantTranscription.vocabulary(fileText: text) } catch {
-            throw CatalogCommandSupport.usageError("--vocabulary \(path): \(error.message)", hint: "shorten the file")
+                "--vocabulary \(path): \(error.message)", hint: "one word or phrase per line (at most 100), or none")
         }
     }
 

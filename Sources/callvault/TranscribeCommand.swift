@@ -106,11 +106,7 @@ struct TranscribeCommand: AsyncParsableCommand {
         let categories = try redactCategories()
         var transcriptionOptions = engine.transcriptionOptions
         if let vocabulary {
-            let text: String
-            do { text = try String(contentsOfFile: vocabulary, encoding: .utf8) } catch {
-                throw CLIError.failure("--vocabulary: cannot read \(vocabulary) as UTF-8 text")
-            }
-            do { transcriptionOptions.vocabulary = try TenantTranscription.vocabulary(fileText: text) } catch {
+            do { transcriptionOptions.vocabulary = try TenantTranscription.vocabulary(contentsOfFile: vocabulary) } catch {
                 throw CLIError.failure("--vocabulary \(vocabulary): \(error.message)")
             }
         }
