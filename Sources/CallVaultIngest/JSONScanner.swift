@@ -96,6 +96,13 @@ struct JSONScanner {
         let start = index
         var hasEscapes = false
         while index < bytes.count {
+            // Most of a media message is one long base64 string: skip eight plain bytes at a time.
+            while index &+ 8 <= bytes.count,
+                !JSONScanner.needsAttention(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            {
+                index &+= 8
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
@@ -130,6 +137,20 @@ struct JSONScanner {
             }
         }
         throw IngestError(.truncated, "JSON message ends inside a string that starts at offset \(start - 1)")
+    }
+
+    /// Whether any of eight bytes ends a string or needs a look: `"`, `\\` or a control byte (< 0x20).
+    /// Word-at-a-time tests (each exact: no byte matches, no bit set); byte order does not matter.
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroInQuote = (quote &- ones) & ~quote
+        let zeroInBackslash = (backslash &- ones) & ~backslash
+        let below0x20 = (word &- ones &* 0x20) & ~word
+        return (zeroInQuote | zeroInBackslash | below0x20) & highs != 0
     }
 
     /// Skips one value of any type, validating it.

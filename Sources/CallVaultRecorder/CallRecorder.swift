@@ -69,7 +69,7 @@ public final class CallRecorder {
     let dataDirectory: DataDirectory
     let flushGroup: FlushGroup?
     let logger: Logger
-    var tracks: [RecordingTrack: Track] = [:]
+    var tracks = Tracks()
     private var detector: DTMFDetector?
     private var detectorRate: SampleRate?
     /// Caller frames skipped since the detector last ran: it starts afresh when it runs again.
@@ -87,6 +87,20 @@ public final class CallRecorder {
             self.segmenter = segmenter
             self.writer = writer
         }
+    }
+
+    /// The open tracks, one slot each: looked up on every frame, so a branch rather than a hashed key.
+    struct Tracks {
+        private var caller: Track?
+        private var bot: Track?
+
+        subscript(track: RecordingTrack) -> Track? {
+            get { track == .caller ? caller : bot }
+            set { if track == .caller { caller = newValue } else { bot = newValue } }
+        }
+
+        /// The open tracks, caller first.
+        var values: [Track] { [caller, bot].compactMap { $0 } }
     }
 
     public convenience init(
@@ -116,7 +130,9 @@ public final class CallRecorder {
     }
 
     /// The recordings opened so far, by track.
-    public var recordingIDs: [RecordingTrack: String] { tracks.mapValues { $0.writer.recording.id } }
+    public var recordingIDs: [RecordingTrack: String] {
+        Dictionary(uniqueKeysWithValues: tracks.values.map { ($0.writer.recording.track, $0.writer.recording.id) })
+    }
 
     /// Replays consent events stored before the stream started (e.g. `POST /v1/calls/{id}/events`
     /// sent while no stream was open), at the start of the timeline. A stored event the gate refuses

@@ -152,6 +152,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Unknown tokens one address may send a minute before its requests with a token get 429 (0: no throttle).", valueName: "N"))
     var apiTokenFailures = 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Event-loop threads for the listeners (default: one per CPU this process may run on, after taskset or a cpuset).",
+            valueName: "N"))
+    var eventLoops: Int?
+
     func validate() throws {
         guard (1...(30 * 86_400)).contains(webhookGiveUpSeconds) else { throw ValidationError("--webhook-give-up-seconds must be 1...2592000") }
         guard (10...3_600_000).contains(webhookRetryBaseMs) else { throw ValidationError("--webhook-retry-base-ms must be 10...3600000") }
@@ -159,6 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0.1...300).contains(webhookTimeoutSeconds) else { throw ValidationError("--webhook-timeout-seconds must be 0.1...300") }
         guard (10...60_000).contains(webhookPollMs) else { throw ValidationError("--webhook-poll-ms must be 10...60000") }
         guard (0...1_000_000).contains(apiRate) else { throw ValidationError("--api-rate must be 0...1000000") }
+        if let eventLoops, !(1...1024).contains(eventLoops) { throw ValidationError("--event-loops must be 1...1024") }
         guard (0...1_000_000).contains(apiTokenFailures) else { throw ValidationError("--api-token-failures must be 0...1000000") }
         guard (0.1...3600).contains(uploadIntervalSeconds) else { throw ValidationError("--upload-interval-seconds must be 0.1...3600") }
         guard (1...86_400).contains(auditAnchorSeconds) else { throw ValidationError("--audit-anchor-seconds must be 1...86400") }
@@ -211,6 +218,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessHardening.disableCoreDumps()
+        // Before anything uses NIO's shared group, which is made with this many loops.
+        // NIO_SINGLETON_GROUP_LOOP_COUNT, NIO's own setting, is left to NIO unless --event-loops is given.
+        if eventLoops != nil || ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
+            NIOSingletons.groupLoopCountSuggestion = ProcessorAffinity.eventLoopCount(requested: eventLoops)
+        }
+        let loops = NIOSingletons.groupLoopCountSuggestion
         var logger = Logger(label: "callvault.serve")
         logger.logLevel = .info
         let directory = try dataOptions.directory
@@ -233,7 +246,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
         let recovering = nodeLease.recoverPeriodically(recovery, logger: logger)
         defer { recovering.cancel() }
-        logger.info("node", metadata: ["node": "\(nodeLease.node)"])
+        logger.info("node", metadata: ["node": "\(nodeLease.node)", "eventLoops": "\(loops)"])
 
         // A recording opens its data key on its stream's event loop, where no key-provider round trip is
         // made: every tenant's day keys are prepared ahead, off the loops, and kept fresh. The first pass
