@@ -25,7 +25,8 @@
 /// off by ±3 % or more (Q.24: accept ±1.5 %, reject ±3.5 %); every key found in white noise
 /// down to 8 dB SNR; zero keys in 112 s of espeak-ng speech (five voices) even with the minimum
 /// duration lowered to 15 ms. Cost: one SIMD16 Goertzel pass over the window every 2.5 ms, about 2 µs per 20 ms
-/// frame at 8 kHz and 4 µs at 16 kHz (optimized build, one core of the 2-core test machine).
+/// frame at 8 kHz and 4 µs at 16 kHz (optimized build, one core of the 2-core test machine) while
+/// there is sound; a window too quiet to hold a tone skips the filters (``process(_:)``).
 ///
 /// Its buffers are allocated once in `init` and freed in `deinit`, so `process` never allocates;
 /// the detector is `~Copyable` because it owns them (one detector per track, moved, not copied).
@@ -61,6 +62,14 @@ public struct DTMFDetector: ~Copyable {
     let ring: UnsafeMutableBufferPointer<Float>
     var head = 0
     var sinceAnalysis = 0
+    /// Σ x² over `ring`, exact (integer samples), kept as samples come and go.
+    var ringEnergy: Int64 = 0
+    /// A window whose `ringEnergy` is below this cannot hold a tone loud enough (see ``process(_:)``).
+    let quietEnergy: Int64
+    /// Whether quiet windows skip the filters (always, but for the test that compares both ways).
+    var skipsQuietWindows = true
+    /// Analyses skipped because their window was quiet (the filters' result was known).
+    public private(set) var quietWindows = 0
 
     /// Keypad index of the tone being followed, or -1.
     var candidate = -1
@@ -112,6 +121,9 @@ public struct DTMFDetector: ~Copyable {
         func ratio(_ dB: Double) -> Float { Float(pow(10, dB / 10)) }
         let amplitude = 32_767 * pow(10, (configuration.minimumToneLevelDBm0 - 3.17) / 20)
         minimumTonePower = Float(amplitude * amplitude / 2)
+        // A filter reads at most twice the window's mean square (|X|² ≤ n·Σx², Cauchy–Schwarz, and
+        // power = 2|X|²/n²): below half the minimum tone power no tone can pass. Half again for margin.
+        quietEnergy = Int64(Double(minimumTonePower) / 4 * Double(window))
         normalTwist = ratio(configuration.maximumNormalTwistDB)
         reverseTwist = ratio(configuration.maximumReverseTwistDB)
         relativePeak = ratio(configuration.relativePeakDB)
@@ -124,14 +136,27 @@ public struct DTMFDetector: ~Copyable {
     ///
     /// - Returns: the key whose press was confirmed in this block, once per press; if a long block
     ///   confirms several, the others come from the following calls (an empty block will do).
+    ///
+    /// A window too quiet to hold a tone at ``Configuration/minimumToneLevelDBm0`` (its energy, kept as
+    /// samples come and go, proves every filter would read below it) is a miss without running the
+    /// filters: the same result for a fraction of the cost, which is most of a caller's frames while
+    /// the bot speaks.
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>) -> DTMFDigit? {
         for sample in samples {
+            let old = Int64(ring[head])
+            let new = Int64(sample)
+            ringEnergy &+= new &* new &- old &* old
             ring[head] = Float(sample)
             head = head &+ 1 == window ? 0 : head &+ 1
             sinceAnalysis &+= 1
             if sinceAnalysis == hop {
                 sinceAnalysis = 0
-                analyze()
+                if skipsQuietWindows && ringEnergy < quietEnergy {
+                    quietWindows &+= 1
+                    advance(key: -1, power: 0)
+                } else {
+                    analyze()
+                }
             }
         }
         guard pendingCount > 0 else { return nil }
@@ -148,6 +173,7 @@ public struct DTMFDetector: ~Copyable {
     /// Forgets all audio and any press in progress.
     public mutating func reset() {
         for i in 0..<window { ring[i] = 0 }
+        ringEnergy = 0
         head = 0
         sinceAnalysis = 0
         candidate = -1
