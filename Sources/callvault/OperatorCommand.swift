@@ -4,12 +4,12 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// `callvault operator add|list|remove`: the people who sign in to the web console (`serve --console`).
+/// `callvault operator add|list|remove|totp`: the people who sign in to the web console (`serve --console`).
 struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator",
-        abstract: "Create, list and remove web console operators.",
-        subcommands: [Add.self, List.self, Remove.self]
+        abstract: "Create, list and remove web console operators; give them a TOTP second factor.",
+        subcommands: [Add.self, List.self, Remove.self, TOTPCommand.self]
     )
 
     struct Add: AsyncParsableCommand {
