@@ -12,12 +12,15 @@ public struct OperatorAccount: Sendable, Codable, Equatable, Identifiable {
     /// The operator's role in each tenant it may see, by tenant id.
     public let roles: [String: OperatorRole]
     public let createdAt: Date
+    /// Whether sign-in asks for a TOTP code too (the secret is only in ``OperatorCredentials``).
+    public let totp: Bool
 
-    public init(name: String, globalAdmin: Bool, roles: [String: OperatorRole], createdAt: Date) {
+    public init(name: String, globalAdmin: Bool, roles: [String: OperatorRole], createdAt: Date, totp: Bool = false) {
         self.name = name
         self.globalAdmin = globalAdmin
         self.roles = roles
         self.createdAt = createdAt
+        self.totp = totp
     }
 
     /// The operator's role in `tenantID`, or nil when it may not see that tenant at all.

@@ -41,7 +41,8 @@ extension Catalog {
             let secret: Data? = row["totp_secret"]
             return OperatorCredentials(
                 account: OperatorAccount(
-                    name: row["name"], globalAdmin: row["global_admin"], roles: roles, createdAt: row["created_at"]),
+                    name: row["name"], globalAdmin: row["global_admin"], roles: roles, createdAt: row["created_at"],
+                    totp: secret != nil),
                 passwordHash: row["password_hash"],
                 totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: row["totp_last_step"]) })
         }
@@ -49,12 +50,14 @@ extension Catalog {
 
     public func operators() throws(CatalogError) -> [OperatorAccount] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT name, global_admin, created_at FROM operators ORDER BY name")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT name, global_admin, created_at, totp_secret IS NOT NULL AS totp FROM operators ORDER BY name")
             let roles = try Self.operatorRoles(db, names: nil)
             return rows.map { row in
                 let name: String = row["name"]
                 return OperatorAccount(
-                    name: name, globalAdmin: row["global_admin"], roles: roles[name] ?? [:], createdAt: row["created_at"])
+                    name: name, globalAdmin: row["global_admin"], roles: roles[name] ?? [:], createdAt: row["created_at"],
+                    totp: row["totp"])
             }
         }
     }

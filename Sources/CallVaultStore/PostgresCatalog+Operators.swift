@@ -128,7 +128,8 @@ extension PostgresCatalog {
             found.append(
                 OperatorCredentials(
                     account: OperatorAccount(
-                        name: name, globalAdmin: globalAdmin, roles: roles, createdAt: createdAt.postgresPrecision),
+                        name: name, globalAdmin: globalAdmin, roles: roles, createdAt: createdAt.postgresPrecision,
+                        totp: secret != nil),
                     passwordHash: hash, totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: lastStep) }))
         }
         return found

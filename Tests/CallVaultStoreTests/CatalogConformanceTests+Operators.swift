@@ -30,6 +30,8 @@ extension CatalogConformance {
                 try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
                 let stored = try #require(try await catalog.operatorCredentials(name: "alice")?.totp)
                 #expect(stored.secret == secret && stored.lastStep == nil)
+                #expect(try await catalog.operatorCredentials(name: "alice")?.account.totp == true)
+                #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == true)
                 #expect(!"\(stored)".contains("200"), "no description shows the secret")
                 let again = await catalogError {
                     try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
@@ -45,6 +47,7 @@ extension CatalogConformance {
 
                 try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date())
                 #expect(try await catalog.operatorCredentials(name: "alice")?.totp == nil)
+                #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == false)
                 let none = await catalogError { try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date()) }
                 #expect(none?.code == .notFound)
                 let unknown = await catalogError {
