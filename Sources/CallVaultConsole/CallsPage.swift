@@ -50,7 +50,7 @@ struct CallsPage {
             return .problem(503, "Catalog unavailable", error.message, session: session)
         }
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
-        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q)
+        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q) + callerSearchForm(tenants: tenants, selected: tenantFilter)
         if page.isEmpty {
             body += "<p>No calls match.</p>"
         } else {
@@ -94,7 +94,7 @@ struct CallsPage {
         }
     }
 
-    private func filters(tenants: [Tenant], query q: [String: String]) -> String {
+    func filters(tenants: [Tenant], query q: [String: String]) -> String {
         func option(_ value: String, _ label: String, selected: String?) -> String {
             "<option value=\"\(HTML.escape(value))\"\(selected == value ? " selected" : "")>\(HTML.escape(label))</option>"
         }

@@ -83,6 +83,8 @@ public final class Console: Sendable {
             return LoginPage.signedOut(tls: tls)
         case ("GET", 1) where parts[0] == "calls":
             return await CallsPage(console: self, session: session).render(request)
+        case ("POST", 1) where parts[0] == "calls":
+            return await CallsPage(console: self, session: session).searchByCaller(request)
         case ("GET", 2) where parts[0] == "calls":
             return await CallPage(console: self, session: session).render(callID: String(parts[1]), request: request)
         case ("POST", 3) where parts[0] == "calls" && parts[2] == "play":

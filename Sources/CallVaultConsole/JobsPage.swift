@@ -98,10 +98,7 @@ struct JobsPage {
             return await render(request, message: "Job \(job.id) could not be retried: \(error.message)", status: 409)
         }
         do {
-            _ = try await console.catalog.audit.append(
-                AuditEvent(
-                    actor: Console.actor(session), action: .jobRetried, tenantID: job.tenantId, subjectID: job.id,
-                    details: ["callId": job.callId, "engine": job.engine, "from": job.state.rawValue]))
+            _ = try await console.catalog.audit.append(.jobRetried(job, actor: Console.actor(session)))
         } catch {
             // The job is queued again; say the audit entry is missing rather than pretend it is there.
             console.logger.error("job retried but not audited", metadata: ["job": "\(job.id)", "error": "\(error.message)"])

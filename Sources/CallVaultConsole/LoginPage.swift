@@ -4,9 +4,11 @@ import CallVaultStore
 import Foundation
 
 /// Sign-in and sign-out. The form is protected against login CSRF by a double-submit token (a cookie
-/// and a hidden field that must match); wrong passwords are throttled per account and address
-/// (``LoginThrottle``); a success starts a session whose cookie is HttpOnly, SameSite=Strict, and
-/// Secure when the console speaks TLS, and is audited `operator.signed_in`.
+/// and a hidden field that must match); an operator with a TOTP second factor must also give a code of
+/// its authenticator app (RFC 6238, ±1 step of 30 s, each step accepted once); wrong passwords and
+/// wrong or replayed codes are throttled alike per account and address (``LoginThrottle``); a success
+/// starts a session whose cookie is HttpOnly, SameSite=Strict, and Secure when the console speaks TLS,
+/// and is audited `operator.signed_in`.
 struct LoginPage {
     static let sessionCookie = "cv_session"
     static let loginCookie = "cv_login"
@@ -27,6 +29,8 @@ struct LoginPage {
             <input id="name" name="name" autocomplete="username" required maxlength="64" value="\(HTML.escape(name))" autofocus>
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+            <label for="code">Code from your authenticator app (if your account has one)</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6">
             <button type="submit">Sign in</button>
             </form>
             """
@@ -55,10 +59,25 @@ struct LoginPage {
         // An unknown name costs the same scrypt as a known one, so timing does not tell names apart.
         let stored = credentials.flatMap { PasswordHash(encoded: $0.passwordHash) } ?? Self.decoy
         let matches = stored.verify(password) && credentials != nil
-        guard matches, let account = credentials?.account else {
+        // The same answer for a wrong password as for a missing, wrong or replayed code, so a guesser does
+        // not learn that the password was right.
+        let refused = "Wrong name, password or code."
+        guard matches, let credentials else {
             console.throttle.recordFailure(name: name, address: address)
             console.logger.notice("console sign-in refused", metadata: ["address": "\(address)"])
-            return form(request, message: "Wrong name or password.", status: 401, name: name)
+            return form(request, message: refused, status: 401, name: name)
+        }
+        let account = credentials.account
+        if let totp = credentials.totp {
+            switch await secondFactor(totp, code: fields["code"] ?? "", operatorName: account.name) {
+            case .accepted: break
+            case .refused:
+                console.throttle.recordFailure(name: name, address: address)
+                console.logger.notice("console sign-in refused: code", metadata: ["address": "\(address)"])
+                return form(request, message: refused, status: 401, name: name)
+            case .unavailable(let message):
+                return .problem(503, "Unavailable", "The code could not be checked (\(message)); try again.")
+            }
         }
         console.throttle.recordSuccess(name: name, address: address)
         let started: (token: String, csrf: String)
@@ -77,6 +96,30 @@ struct LoginPage {
         response.add(header: "set-cookie", Self.cookie(Self.sessionCookie, started.token, path: "/", tls: console.tls))
         response.add(header: "set-cookie", Self.cookie(Self.loginCookie, "", path: "/login", tls: console.tls, expire: true))
         return response
+    }
+
+    enum SecondFactor {
+        case accepted
+        case refused
+        case unavailable(String)
+    }
+
+    /// Checks a TOTP code: one of the steps around now (±1), and later than the last step accepted for
+    /// this operator, which it then becomes (in the catalog, atomically: a code is accepted once, even
+    /// by two consoles at the same moment).
+    private func secondFactor(_ stored: OperatorTOTP, code: String, operatorName: String) async -> SecondFactor {
+        let code = code.filter { $0 != " " }
+        let secret: SecretKey
+        do { secret = try SecretKey(copying: stored.secret) } catch {
+            return .unavailable(error.message)
+        }
+        guard let step = TOTP(secret: secret).matchingStep(code, around: TOTP.step(at: Date())) else { return .refused }
+        if let last = stored.lastStep, step <= last { return .refused }
+        do {
+            return try await console.catalog.acceptOperatorTOTPStep(name: operatorName, step: step) ? .accepted : .refused
+        } catch {
+            return .unavailable(error.message)
+        }
     }
 
     static func signedOut(tls: Bool) -> ConsoleResponse {

@@ -89,29 +89,21 @@ struct SubjectRequestsPage {
         return await render(request, findings: findings)
     }
 
-    /// A lookup that failed, as a page can say it (never with the number).
-    struct LookupFailure: Error {
-        var status: Int
-        var message: String
-    }
-
-    /// The caller's calls in `tenant`, with their recordings and transcripts.
-    static func find(tenant: Tenant, phoneNumber: String, console: Console) async -> Result<Findings, LookupFailure> {
-        let keys: CallerKeys
-        do { keys = try console.exporter.keyStore.callerKeys(tenantID: tenant.id) } catch {
-            return .failure(LookupFailure(status: 503, message: "The key store cannot give the tenant's caller key: \(error.message)."))
+    /// The caller's calls in `tenant` (``Console/callsOfCaller(_:in:)``), with their recordings and transcripts.
+    static func find(tenant: Tenant, phoneNumber: String, console: Console) async -> Result<Findings, CallerLookupFailure> {
+        let calls: [CallRecord]
+        switch await console.callsOfCaller(phoneNumber, in: tenant) {
+        case .success(let found): calls = found
+        case .failure(let failure): return .failure(failure)
         }
         do {
-            let calls = try await console.catalog.calls(tenantID: tenant.id, callerNumber: phoneNumber, callerKeys: keys)
             let ids = calls.map(\.id)
             return .success(
                 Findings(
                     tenant: tenant, calls: calls, recordings: try await console.catalog.recordings(inCalls: ids),
                     transcripts: try await console.catalog.transcripts(inCalls: ids)))
-        } catch where error.code == .invalidArgument {
-            return .failure(LookupFailure(status: 400, message: "That is not a phone number: \(error.message)."))
         } catch {
-            return .failure(LookupFailure(status: 503, message: "The catalog cannot answer: \(error.message)."))
+            return .failure(CallerLookupFailure(status: 503, message: "The catalog cannot answer: \(error.message)."))
         }
     }
 

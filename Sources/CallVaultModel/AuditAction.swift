@@ -53,6 +53,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     /// A web console operator was created (`details`: roles, never the password or its hash).
     public static let operatorAdded: AuditAction = "operator.added"
     public static let operatorRemoved: AuditAction = "operator.removed"
+    /// An operator was given a TOTP second factor, or had it taken away (`details`: none; never the secret).
+    public static let operatorTOTPEnabled: AuditAction = "operator.totp_enabled"
+    public static let operatorTOTPDisabled: AuditAction = "operator.totp_disabled"
     /// An operator signed in to the web console (`details`: the client address).
     public static let operatorSignedIn: AuditAction = "operator.signed_in"
     /// A tenant's webhook endpoint was set or changed; `details` name its host and whether the signing

@@ -12,12 +12,15 @@ public struct OperatorAccount: Sendable, Codable, Equatable, Identifiable {
     /// The operator's role in each tenant it may see, by tenant id.
     public let roles: [String: OperatorRole]
     public let createdAt: Date
+    /// Whether sign-in asks for a TOTP code too (the secret is only in ``OperatorCredentials``).
+    public let totp: Bool
 
-    public init(name: String, globalAdmin: Bool, roles: [String: OperatorRole], createdAt: Date) {
+    public init(name: String, globalAdmin: Bool, roles: [String: OperatorRole], createdAt: Date, totp: Bool = false) {
         self.name = name
         self.globalAdmin = globalAdmin
         self.roles = roles
         self.createdAt = createdAt
+        self.totp = totp
     }
 
     /// The operator's role in `tenantID`, or nil when it may not see that tenant at all.
@@ -35,14 +38,35 @@ public struct OperatorAccount: Sendable, Codable, Equatable, Identifiable {
     }
 }
 
-/// An operator with the stored form of its password hash, for sign-in only.
+/// An operator with the stored form of its password hash and its TOTP second factor, for sign-in only.
 public struct OperatorCredentials: Sendable {
     public let account: OperatorAccount
     /// `scrypt$N$r$p$SALT$HASH` (``PasswordHash`` in CallVaultCrypto).
     public let passwordHash: String
+    /// The operator's TOTP second factor, when it has one.
+    public let totp: OperatorTOTP?
 
-    public init(account: OperatorAccount, passwordHash: String) {
+    public init(account: OperatorAccount, passwordHash: String, totp: OperatorTOTP? = nil) {
         self.account = account
         self.passwordHash = passwordHash
+        self.totp = totp
     }
+}
+
+/// An operator's TOTP second factor as stored: the secret (key material: never logged, printed after
+/// enrolment, or put in an error or audit entry) and the last step a code was accepted for, so that a
+/// code is accepted once.
+public struct OperatorTOTP: Sendable, CustomStringConvertible {
+    /// 20 bytes (160 bits).
+    public let secret: [UInt8]
+    /// The RFC 6238 step of the last code accepted; nil before the first.
+    public let lastStep: Int64?
+
+    public init(secret: [UInt8], lastStep: Int64?) {
+        self.secret = secret
+        self.lastStep = lastStep
+    }
+
+    /// Never the secret.
+    public var description: String { "OperatorTOTP(lastStep: \(lastStep.map(String.init) ?? "none"))" }
 }

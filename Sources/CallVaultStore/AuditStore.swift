@@ -185,3 +185,13 @@ struct AuditChainWalk {
         return intact
     }
 }
+
+extension AuditEvent {
+    /// `job.retried`: `job` (as it was before the retry) was queued again by `actor`. The details are the
+    /// job's call, its engine and the state it left, the same whether the console or the CLI retried it.
+    public static func jobRetried(_ job: JobRecord, actor: String, at: Date = Date()) -> AuditEvent {
+        AuditEvent(
+            actor: actor, action: .jobRetried, tenantID: job.tenantId, subjectID: job.id,
+            details: ["callId": job.callId, "engine": job.engine, "from": job.state.rawValue], at: at)
+    }
+}

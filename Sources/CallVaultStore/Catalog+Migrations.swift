@@ -196,6 +196,15 @@ extension Catalog {
             try db.execute(
                 sql: "ALTER TABLE tenants ADD COLUMN client_certs TEXT CHECK (client_certs IS NULL OR length(client_certs) BETWEEN 64 AND 649)")
         }
+        // v18: an operator's optional TOTP second factor (RFC 6238): its 160-bit secret, and the step of the
+        // last code accepted, so that no code is accepted twice. NULL: no second factor.
+        migrator.registerMigration("v18") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE operators ADD COLUMN totp_secret BLOB CHECK (totp_secret IS NULL OR length(totp_secret) = 20);
+                    ALTER TABLE operators ADD COLUMN totp_last_step INTEGER;
+                    """)
+        }
         return migrator
     }
 

@@ -38,21 +38,26 @@ extension Catalog {
                 return nil
             }
             let roles = try Self.operatorRoles(db, names: [name])[name] ?? [:]
+            let secret: Data? = row["totp_secret"]
             return OperatorCredentials(
                 account: OperatorAccount(
-                    name: row["name"], globalAdmin: row["global_admin"], roles: roles, createdAt: row["created_at"]),
-                passwordHash: row["password_hash"])
+                    name: row["name"], globalAdmin: row["global_admin"], roles: roles, createdAt: row["created_at"],
+                    totp: secret != nil),
+                passwordHash: row["password_hash"],
+                totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: row["totp_last_step"]) })
         }
     }
 
     public func operators() throws(CatalogError) -> [OperatorAccount] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT name, global_admin, created_at FROM operators ORDER BY name")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT name, global_admin, created_at, totp_secret IS NOT NULL AS totp FROM operators ORDER BY name")
             let roles = try Self.operatorRoles(db, names: nil)
             return rows.map { row in
                 let name: String = row["name"]
                 return OperatorAccount(
-                    name: name, globalAdmin: row["global_admin"], roles: roles[name] ?? [:], createdAt: row["created_at"])
+                    name: name, globalAdmin: row["global_admin"], roles: roles[name] ?? [:], createdAt: row["created_at"],
+                    totp: row["totp"])
             }
         }
     }
@@ -63,6 +68,35 @@ extension Catalog {
             try db.execute(sql: "DELETE FROM operators WHERE name = ?", arguments: [name])
             guard db.changesCount > 0 else { throw CatalogError(.notFound, "no operator named \(name)") }
             try AuditLog.append(in: db, actor: actor, action: .operatorRemoved, subjectID: name, at: at.catalogPrecision)
+        }
+    }
+
+    public func setOperatorTOTP(name: String, secret: [UInt8]?, actor: String, at: Date) throws(CatalogError) {
+        try OperatorInputChecks.check(totpSecret: secret)
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT totp_secret FROM operators WHERE name = ?", arguments: [name]) else {
+                throw CatalogError(.notFound, "no operator named \(name)")
+            }
+            let has = (row["totp_secret"] as Data?) != nil
+            try OperatorInputChecks.checkTOTPChange(name: name, has: has, enabling: secret != nil)
+            try db.execute(
+                sql: "UPDATE operators SET totp_secret = ?, totp_last_step = NULL WHERE name = ?",
+                arguments: [secret.map { Data($0) }, name])
+            try AuditLog.append(
+                in: db, actor: actor, action: secret == nil ? .operatorTOTPDisabled : .operatorTOTPEnabled, subjectID: name,
+                at: at.catalogPrecision)
+        }
+    }
+
+    public func acceptOperatorTOTPStep(name: String, step: Int64) throws(CatalogError) -> Bool {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE operators SET totp_last_step = ?
+                    WHERE name = ? AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?)
+                    """,
+                arguments: [step, name, step])
+            return db.changesCount > 0
         }
     }
 

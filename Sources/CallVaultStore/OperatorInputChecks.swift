@@ -18,6 +18,22 @@ enum OperatorInputChecks {
         }
     }
 
+    /// A TOTP secret is 160 bits (nil: none).
+    static func check(totpSecret: [UInt8]?) throws(CatalogError) {
+        guard totpSecret.map({ $0.count == 20 }) ?? true else {
+            throw CatalogError(.invalidArgument, "a TOTP secret is 20 bytes")
+        }
+    }
+
+    /// Enabling needs an operator without a second factor (enrolling again would silently break the
+    /// authenticator it has); disabling needs one with it.
+    static func checkTOTPChange(name: String, has: Bool, enabling: Bool) throws(CatalogError) {
+        if enabling, has {
+            throw CatalogError(.duplicate, "operator \(name) already has TOTP: disable it first to enrol a new authenticator")
+        }
+        if !enabling, !has { throw CatalogError(.notFound, "operator \(name) has no TOTP") }
+    }
+
     /// The audit details of a new operator: its roles as `tenant=role` pairs, nothing secret.
     static func auditDetails(globalAdmin: Bool, roles: [String: OperatorRole]) -> [String: String] {
         var details = ["globalAdmin": globalAdmin ? "true" : "false"]

@@ -42,14 +42,14 @@ extension PostgresCatalog {
 
     public func operatorCredentials(name: String) async throws(CatalogError) -> OperatorCredentials? {
         guard OperatorAccount.isValidName(name) else { return nil }
-        let found: [(OperatorAccount, String)] = try await perform("read operator \(name)") {
+        let found: [OperatorCredentials] = try await perform("read operator \(name)") {
             try await self.operatorRows(where: "WHERE o.name = $1", try Self.binds(name))
         }
-        return found.first.map { OperatorCredentials(account: $0.0, passwordHash: $0.1) }
+        return found.first
     }
 
     public func operators() async throws(CatalogError) -> [OperatorAccount] {
-        try await perform("list operators") { try await self.operatorRows(where: "", PostgresBindings()) }.map(\.0)
+        try await perform("list operators") { try await self.operatorRows(where: "", PostgresBindings()) }.map(\.account)
     }
 
     public func removeOperator(name: String, actor: String, at: Date) async throws(CatalogError) {
@@ -67,26 +67,70 @@ extension PostgresCatalog {
         }
     }
 
-    /// Operators with their roles (aggregated as `tenant=role` text) and password hashes.
-    private func operatorRows(where clause: String, _ binds: PostgresBindings) async throws -> [(OperatorAccount, String)] {
+    public func setOperatorTOTP(name: String, secret: [UInt8]?, actor: String, at: Date) async throws(CatalogError) {
+        try OperatorInputChecks.check(totpSecret: secret)
+        let event = AuditEvent(
+            actor: actor, action: secret == nil ? .operatorTOTPDisabled : .operatorTOTPEnabled, subjectID: name,
+            at: at.postgresPrecision)
+        let stored = secret.map { Data($0) }
+        try await transaction("change the TOTP of operator \(name)") { connection in
+            var has: Bool?
+            for try await (present) in try await connection.query(
+                "SELECT totp_secret IS NOT NULL FROM operators WHERE name = \(name) FOR UPDATE", logger: self.logger
+            ).decode(Bool.self) {
+                has = present
+            }
+            guard let has else { throw CatalogError(.notFound, "no operator named \(name)") }
+            try OperatorInputChecks.checkTOTPChange(name: name, has: has, enabling: secret != nil)
+            try await connection.query(
+                "UPDATE operators SET totp_secret = \(stored), totp_last_step = NULL WHERE name = \(name)", logger: self.logger)
+            try await self.appendAudit(event, on: connection)
+        }
+    }
+
+    public func acceptOperatorTOTPStep(name: String, step: Int64) async throws(CatalogError) -> Bool {
+        try await perform("accept a TOTP step of operator \(name)") {
+            var accepted = false
+            for try await _ in try await self.client.query(
+                """
+                UPDATE operators SET totp_last_step = \(step)
+                WHERE name = \(name) AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < \(step))
+                RETURNING name
+                """, logger: self.logger)
+            {
+                accepted = true
+            }
+            return accepted
+        }
+    }
+
+    /// Operators with their roles (aggregated as `tenant=role` text), password hashes and TOTP.
+    private func operatorRows(where clause: String, _ binds: PostgresBindings) async throws -> [OperatorCredentials] {
         let rows = try await client.query(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT o.name, o.password_hash, o.global_admin, o.created_at,
-                        ARRAY(SELECT r.tenant_id || '=' || r.role FROM operator_roles r WHERE r.operator_name = o.name)
+                        ARRAY(SELECT r.tenant_id || '=' || r.role FROM operator_roles r WHERE r.operator_name = o.name),
+                        o.totp_secret, o.totp_last_step
                     FROM operators o \(clause) ORDER BY o.name COLLATE "C"
                     """,
                 binds: binds),
             logger: logger)
-        var found: [(OperatorAccount, String)] = []
-        for try await (name, hash, globalAdmin, createdAt, pairs) in rows.decode((String, String, Bool, Date, [String]).self) {
+        var found: [OperatorCredentials] = []
+        for try await (name, hash, globalAdmin, createdAt, pairs, secret, lastStep) in rows.decode(
+            (String, String, Bool, Date, [String], Data?, Int64?).self)
+        {
             var roles: [String: OperatorRole] = [:]
             for pair in pairs {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 if parts.count == 2, let role = OperatorRole(rawValue: String(parts[1])) { roles[String(parts[0])] = role }
             }
             found.append(
-                (OperatorAccount(name: name, globalAdmin: globalAdmin, roles: roles, createdAt: createdAt.postgresPrecision), hash))
+                OperatorCredentials(
+                    account: OperatorAccount(
+                        name: name, globalAdmin: globalAdmin, roles: roles, createdAt: createdAt.postgresPrecision,
+                        totp: secret != nil),
+                    passwordHash: hash, totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: lastStep) }))
         }
         return found
     }

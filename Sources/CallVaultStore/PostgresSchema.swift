@@ -507,6 +507,12 @@ enum PostgresSchema {
             statements: [
                 "ALTER TABLE tenants ADD COLUMN client_certs text CHECK (client_certs IS NULL OR length(client_certs) BETWEEN 64 AND 649)"
             ]),
+        Migration(
+            version: 19, description: "an operator's optional TOTP second factor and the last step accepted",
+            statements: [
+                "ALTER TABLE operators ADD COLUMN totp_secret bytea CHECK (totp_secret IS NULL OR octet_length(totp_secret) = 20)",
+                "ALTER TABLE operators ADD COLUMN totp_last_step bigint",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -3,8 +3,8 @@ import Foundation
 internal import GRDB
 internal import PostgresNIO
 
-/// Copies an embedded data directory's catalog (`catalog.sqlite`: tenants, calls, consent events,
-/// recordings, paused spans, transcripts, jobs and the audit log) into a PostgreSQL catalog, for
+/// Copies an embedded data directory's catalog (`catalog.sqlite`: tenants, console operators, calls,
+/// consent events, recordings, paused spans, transcripts, jobs and the audit log) into a PostgreSQL catalog, for
 /// `callvault migrate-store`.
 ///
 /// Rows keep their ids, times and states; the audit log is copied entry by entry as it is (its hashes
@@ -42,6 +42,8 @@ public enum StoreMigration {
 
     struct Table {
         let name: String
+        /// What rows are read in order of, a batch at a time: a unique column, or an expression over the
+        /// columns of a composite key.
         let key: String
         let columns: [(String, Kind)]
         /// The table's id is an identity column: keep the SQLite ids, then move the sequence past them.
@@ -60,6 +62,16 @@ public enum StoreMigration {
                 ("updated_at", .date), ("sip_settings", .text), ("redact", .text),
                 ("transcription", .text), ("client_certs", .text),
             ]),
+        // Console operators (v13) with their optional TOTP second factor (v18), and their roles.
+        Table(
+            name: "operators", key: "name",
+            columns: [
+                ("name", .text), ("password_hash", .text), ("global_admin", .boolean), ("created_at", .date),
+                ("totp_secret", .blob), ("totp_last_step", .integer),
+            ]),
+        Table(
+            name: "operator_roles", key: "operator_name || char(31) || tenant_id",
+            columns: [("operator_name", .text), ("tenant_id", .text), ("role", .text)]),
         Table(
             name: "calls", key: "id",
             columns: [
@@ -197,10 +209,12 @@ public enum StoreMigration {
             var rows: [[Value]] = []
             var last = DatabaseValue.null
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT \(columns) FROM \(table.name) \(condition) ORDER BY \(table.key) LIMIT \(limit)",
+                db,
+                sql:
+                    "SELECT \(columns), \(table.key) AS copy_key FROM \(table.name) \(condition) ORDER BY \(table.key) LIMIT \(limit)",
                 arguments: arguments)
             while let row = try cursor.next() {
-                last = row[table.key] as DatabaseValue
+                last = row["copy_key"] as DatabaseValue
                 rows.append(
                     try table.columns.map { name, kind throws -> Value in
                         do { return try postgresValue(row[name], as: kind) } catch {

@@ -50,7 +50,7 @@ struct JobsCommand: AsyncParsableCommand {
 extension JobsCommand {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Queue a dead, cancelled or failed job again now, with a fresh attempt count.")
+            abstract: "Queue a dead, cancelled or failed job again now, with a fresh attempt count (audited job.retried).")
 
         @OptionGroup var options: DataOptions
         @Argument(help: "Job ids (see `callvault jobs list --state dead`).") var ids: [String]
@@ -60,7 +60,15 @@ extension JobsCommand {
                 try await options.withStore { catalog in
                     let queue = catalog.queue
                     for id in ids {
+                        // The state it leaves goes into the audit entry, as the console's retry writes it.
+                        let before = try await queue.jobs(state: nil).first { $0.id == id }
                         let job = try await queue.retry(jobID: id)
+                        do throws(AuditStoreError) {
+                            _ = try await catalog.audit.append(.jobRetried(before ?? job, actor: "cli"))
+                        } catch {
+                            throw CLIError.failure(
+                                "job \(job.id) is queued again, but its audit entry could not be written: \(error.message)")
+                        }
                         print("job \(job.id) (call \(job.callId)): queued")
                     }
                 }

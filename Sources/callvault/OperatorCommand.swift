@@ -4,12 +4,12 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// `callvault operator add|list|remove`: the people who sign in to the web console (`serve --console`).
+/// `callvault operator add|list|remove|totp`: the people who sign in to the web console (`serve --console`).
 struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator",
-        abstract: "Create, list and remove web console operators.",
-        subcommands: [Add.self, List.self, Remove.self]
+        abstract: "Create, list and remove web console operators; give them a TOTP second factor.",
+        subcommands: [Add.self, List.self, Remove.self, TOTPCommand.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -91,7 +91,8 @@ struct OperatorCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List operators and their roles (no password hashes).")
+        static let configuration = CommandConfiguration(
+            abstract: "List operators, their roles and whether they have TOTP (no password hashes or secrets).")
 
         @OptionGroup var options: DataOptions
         @Flag(help: "Print one JSON document.") var json = false
@@ -104,8 +105,10 @@ struct OperatorCommand: AsyncParsableCommand {
                     return
                 }
                 CatalogCommandSupport.printTable(
-                    header: ["NAME", "ROLES", "CREATED"],
-                    rows: accounts.map { [$0.name, OperatorOutput.rolesText($0), CatalogCommandSupport.format($0.createdAt)] })
+                    header: ["NAME", "ROLES", "TOTP", "CREATED"],
+                    rows: accounts.map {
+                        [$0.name, OperatorOutput.rolesText($0), $0.totp ? "yes" : "no", CatalogCommandSupport.format($0.createdAt)]
+                    })
             }
         }
     }
@@ -132,6 +135,8 @@ struct OperatorOutput: Encodable {
     let globalAdmin: Bool
     let roles: [String: String]
     let createdAt: Date
+    /// Whether sign-in asks for a TOTP code (`operator totp enable`).
+    let totp: Bool
     /// Only from `add` without `--password-stdin`: the generated password, shown once.
     let password: String?
 
@@ -140,6 +145,7 @@ struct OperatorOutput: Encodable {
         globalAdmin = account.globalAdmin
         roles = account.roles.mapValues(\.rawValue)
         createdAt = account.createdAt
+        totp = account.totp
         self.password = password
     }
 

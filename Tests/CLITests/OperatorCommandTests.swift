@@ -1,4 +1,5 @@
 import CallVaultCrypto
+import CallVaultModel
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
@@ -52,5 +53,42 @@ import Testing
         #expect(again.status == 1 && again.stderr.contains("no operator named alice"))
         let actions = try Catalog(directory: directory).auditLog.entries().map(\.action.rawValue)
         #expect(actions.filter { $0 == "operator.added" }.count == 2 && actions.contains("operator.removed"))
+    }
+
+    @Test func totpEnablePrintsTheSecretOnceAndDisableTakesItAway() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let directory = NSTemporaryDirectory() + "callvault-operator-totp-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["operator", "add", "root", "--global-admin"]).status == 0)
+
+        let enabled = try cli.run(["operator", "totp", "enable", "root", "--json"])
+        #expect(enabled.status == 0, "\(enabled.stderr)")
+        let json = try enabled.json()
+        let secret = try #require(json["secret"] as? String)
+        #expect(secret.count == 32 && Base32.decode(secret)?.count == 20, "160 bits in base32")
+        #expect(json["uri"] as? String == "otpauth://totp/CallVault:root?secret=\(secret)&issuer=CallVault")
+        let stored = try #require(try Catalog(directory: directory).operatorCredentials(name: "root")?.totp)
+        #expect(stored.secret == Base32.decode(secret) && stored.lastStep == nil)
+
+        let again = try cli.run(["operator", "totp", "enable", "root"])
+        #expect(again.status == 1 && again.stderr.contains("already has TOTP") && !again.stdout.contains("secret"))
+        let listed = try cli.run(["operator", "list", "--json"])
+        #expect(listed.stdout.contains("\"totp\" : true") && !listed.stdout.contains(secret), "\(listed.stdout)")
+        let unknown = try cli.run(["operator", "totp", "enable", "nobody"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no operator named nobody"))
+        let disabled = try cli.run(["operator", "totp", "disable", "root"])
+        #expect(disabled.status == 0 && disabled.stdout.contains("TOTP disabled"), "\(disabled.stderr)")
+        #expect(try Catalog(directory: directory).operatorCredentials(name: "root")?.totp == nil)
+        #expect(try cli.run(["operator", "list"]).stdout.contains(" no "))
+        #expect(try cli.run(["operator", "totp", "disable", "root"]).status == 1)
+        let text = try cli.run(["operator", "totp", "enable", "root"])
+        #expect(text.status == 0 && text.stdout.contains("secret: ") && text.stdout.contains("otpauth://totp/CallVault:root?secret="))
+
+        let entries = try Catalog(directory: directory).auditLog.entries()
+        #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 2)
+        #expect(entries.filter { $0.action == .operatorTOTPDisabled }.count == 1)
+        #expect(!entries.contains { $0.details.contains(secret) }, "the secret in no audit entry")
     }
 }

@@ -63,14 +63,16 @@ final class ConsoleFixture {
     }
 
     /// Signs in through the form as a browser would: GET the form, echo its CSRF token and cookie.
-    func signIn(_ name: String, password: String = ConsoleFixture.password, from address: String = "10.0.0.1") async
-        -> (response: ConsoleResponse, cookies: [String: String])
-    {
+    /// - Parameter code: the TOTP code field, when given.
+    func signIn(
+        _ name: String, password: String = ConsoleFixture.password, code: String? = nil, from address: String = "10.0.0.1"
+    ) async -> (response: ConsoleResponse, cookies: [String: String]) {
         let form = await get("/login")
         let loginCookie = Self.setCookies(form)["cv_login"] ?? ""
         let csrf = Self.hiddenCSRF(form) ?? ""
-        let response = await post(
-            "/login", form: ["csrf": csrf, "name": name, "password": password], cookies: ["cv_login": loginCookie], from: address)
+        var fields = ["csrf": csrf, "name": name, "password": password]
+        if let code { fields["code"] = code }
+        let response = await post("/login", form: fields, cookies: ["cv_login": loginCookie], from: address)
         var cookies = ["cv_login": loginCookie]
         if let session = Self.setCookies(response)["cv_session"] { cookies = ["cv_session": session] }
         return (response, cookies)

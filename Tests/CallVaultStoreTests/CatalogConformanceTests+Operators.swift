@@ -14,6 +14,60 @@ extension CatalogConformance {
         static let hash = "scrypt$1024$8$1$" + String(repeating: "ab", count: 16) + "$" + String(repeating: "cd", count: 32)
 
         @Test(arguments: Backend.all)
+        func anOperatorsTOTPIsStoredAcceptsEachStepOnceAndIsAuditedWithoutTheSecret(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                _ = try await catalog.addOperator(
+                    name: "alice", passwordHash: Self.hash, globalAdmin: false, roles: [acme.id: .admin], actor: "cli", at: Date())
+                #expect(try await catalog.operatorCredentials(name: "alice")?.totp == nil)
+                #expect(try await !catalog.acceptOperatorTOTPStep(name: "alice", step: 100), "no TOTP, no step accepted")
+                let secret = Array(UInt8(200)...UInt8(219))
+                let short = await catalogError {
+                    try await catalog.setOperatorTOTP(name: "alice", secret: [1, 2, 3], actor: "cli", at: Date())
+                }
+                #expect(short?.code == .invalidArgument)
+                try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
+                let stored = try #require(try await catalog.operatorCredentials(name: "alice")?.totp)
+                #expect(stored.secret == secret && stored.lastStep == nil)
+                #expect(try await catalog.operatorCredentials(name: "alice")?.account.totp == true)
+                #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == true)
+                #expect(!"\(stored)".contains("200"), "no description shows the secret")
+                let again = await catalogError {
+                    try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
+                }
+                #expect(again?.code == .duplicate, "enrolling again needs a disable first")
+
+                #expect(try await catalog.acceptOperatorTOTPStep(name: "alice", step: 100))
+                #expect(try await !catalog.acceptOperatorTOTPStep(name: "alice", step: 100), "a step is accepted once")
+                #expect(try await !catalog.acceptOperatorTOTPStep(name: "alice", step: 99), "nor an earlier one after it")
+                #expect(try await catalog.acceptOperatorTOTPStep(name: "alice", step: 101))
+                #expect(try await catalog.operatorCredentials(name: "alice")?.totp?.lastStep == 101)
+                #expect(try await !catalog.acceptOperatorTOTPStep(name: "nobody", step: 200))
+
+                try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date())
+                #expect(try await catalog.operatorCredentials(name: "alice")?.totp == nil)
+                #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == false)
+                let none = await catalogError { try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date()) }
+                #expect(none?.code == .notFound)
+                let unknown = await catalogError {
+                    try await catalog.setOperatorTOTP(name: "nobody", secret: secret, actor: "cli", at: Date())
+                }
+                #expect(unknown?.code == .notFound)
+                // Enrolled again: a new secret starts with no step accepted.
+                try await catalog.setOperatorTOTP(name: "alice", secret: Array(repeating: 7, count: 20), actor: "cli", at: Date())
+                #expect(try await catalog.operatorCredentials(name: "alice")?.totp?.lastStep == nil)
+
+                let entries = try await catalog.audit.entries()
+                #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 2)
+                #expect(entries.filter { $0.action == .operatorTOTPDisabled }.count == 1)
+                let totpEntries = entries.filter { $0.action.rawValue.hasPrefix("operator.totp") }
+                #expect(totpEntries.allSatisfy { $0.subjectId == "alice" && $0.detailValues.isEmpty }, "no secret in details")
+                #expect(try await catalog.audit.verify().isIntact)
+            }
+        }
+
+        @Test(arguments: Backend.all)
         func anOperatorIsStoredWithItsRolesAuditedAndRemoved(_ backend: Backend) async throws {
             try await CatalogFixture.with(backend) { fixture in
                 let catalog = fixture.catalog

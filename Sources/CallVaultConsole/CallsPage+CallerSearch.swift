@@ -1,0 +1,110 @@
+import CallVaultModel
+import CallVaultStore
+import Foundation
+
+/// The calls page's search by caller number (any role): the number goes in a POST form, is looked up
+/// in each tenant by that tenant's keyed hash (``Console/callsOfCaller(_:in:)``, the lookup of the
+/// subject-requests page and `callvault subject`), and the calls found are listed on the POST's own
+/// response. The number is never put in a URL, a page (not even back into the field), a log line or
+/// the audit log, and is not kept after the response.
+extension CallsPage {
+    /// The search form, with the tenant of the list's filter selected (all the operator's by default).
+    func callerSearchForm(tenants: [Tenant], selected: String?) -> String {
+        var options = "<option value=\"\"\(selected == nil ? " selected" : "")>All my tenants</option>"
+        for tenant in tenants {
+            options +=
+                "<option value=\"\(HTML.escape(tenant.id))\"\(selected == tenant.id ? " selected" : "")>\(HTML.escape(tenant.name))</option>"
+        }
+        return """
+            <form method="post" action="/calls" class="filters" role="search" aria-label="Find calls by caller number" autocomplete="off">
+            <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
+            <label for="c-tenant">Tenant</label><select id="c-tenant" name="tenant">\(options)</select>
+            <label for="c-phone">Caller's number</label>
+            <input id="c-phone" name="phone" type="tel" required maxlength="64" autocomplete="off">
+            <button type="submit">Find calls</button>
+            </form>
+            """
+    }
+
+    /// `POST /calls`: the calls from the number typed, in the chosen tenant or in all the operator's.
+    func searchByCaller(_ request: ConsoleRequest) async -> ConsoleResponse {
+        let tenants: [Tenant]
+        do { tenants = try await console.visibleTenants(session) } catch {
+            return .problem(503, "Catalog unavailable", error.message, session: session)
+        }
+        let form = request.form
+        let chosen = form["tenant"] ?? ""
+        let selected = chosen.isEmpty ? nil : chosen
+        let searched: [Tenant]
+        if chosen.isEmpty {
+            searched = tenants
+        } else {
+            // Another tenant's id answers as one that does not exist.
+            guard let tenant = tenants.first(where: { $0.id == chosen }) else { return .notFound(session: session) }
+            searched = [tenant]
+        }
+        let phone = (form["phone"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard !phone.isEmpty, phone.utf8.count <= 64 else {
+            return page(tenants: tenants, selected: selected, status: 400,
+                messages: ["Type the caller's number (up to 64 characters)."], found: nil)
+        }
+        var calls: [CallRecord] = []
+        var messages: [String] = []
+        for tenant in searched {
+            switch await console.callsOfCaller(phone, in: tenant) {
+            case .success(let found): calls += found
+            case .failure(let failure) where failure.status == 400:
+                return page(tenants: tenants, selected: selected, status: 400,
+                    messages: [failure.message], found: nil)
+            case .failure(let failure):
+                messages.append("\(tenant.name) could not be searched: \(failure.message)")
+            }
+        }
+        calls.sort { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+        let recordings: [RecordingRecord]
+        do { recordings = try await console.catalog.recordings(inCalls: calls.map(\.id)) } catch {
+            return .problem(503, "Catalog unavailable", error.message, session: session)
+        }
+        return page(
+            tenants: tenants, selected: selected,
+            status: messages.isEmpty || !calls.isEmpty ? 200 : 503, messages: messages, found: (calls, recordings))
+    }
+
+    private func page(
+        tenants: [Tenant], selected: String?, status: Int, messages: [String],
+        found: (calls: [CallRecord], recordings: [RecordingRecord])?
+    ) -> ConsoleResponse {
+        var body = "<h1>Calls</h1>"
+        for message in messages { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
+        body += filters(tenants: tenants, query: selected.map { ["tenant": $0] } ?? [:])
+        body += callerSearchForm(tenants: tenants, selected: selected)
+        if let found {
+            let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
+            body += "<section aria-labelledby=\"caller-h\"><h2 id=\"caller-h\">Calls from the number you typed</h2>"
+            if found.calls.isEmpty {
+                body += "<p>No call from that number in \(selected.flatMap { names[$0] }.map(HTML.escape) ?? "your tenants").</p>"
+            } else {
+                body += """
+                    <table class="calls"><caption>\(found.calls.count) call(s), newest first</caption>
+                    <thead><tr><th scope="col">Started (UTC)</th><th scope="col">Call</th><th scope="col">Tenant</th>
+                    <th scope="col">Ended (UTC)</th><th scope="col">Recordings</th></tr></thead><tbody>
+                    """
+                for call in found.calls {
+                    let recordings = found.recordings.filter { $0.callId == call.id }
+                        .map { "\($0.track.rawValue): \($0.state.rawValue)" }.joined(separator: ", ")
+                    body += """
+                        <tr><td>\(ConsoleFormat.time(call.startedAt))</td>
+                        <td><a href="/calls/\(FormEncoding.escape(call.id))">\(HTML.escape(call.externalId))</a></td>
+                        <td>\(HTML.escape(names[call.tenantId] ?? call.tenantId))</td>
+                        <td>\(call.endedAt.map(ConsoleFormat.time) ?? "<span class=\"live\">live</span>")</td>
+                        <td>\(HTML.escape(recordings.isEmpty ? "none" : recordings))</td></tr>
+                        """
+                }
+                body += "</tbody></table>"
+            }
+            body += "</section>"
+        }
+        body += "<p class=\"pager\"><a href=\"/calls\">All calls</a></p>"
+        return .html(status, ConsoleLayout.page(title: "Calls", session: session, body: body))
+    }
+}
