@@ -34,12 +34,19 @@ struct DownloadAction {
         }
         let access: AuditedAccess
         switch await AuditedAccess.check(
-            call: call, restricted: restricted, request: request, doing: "downloading", console: console, session: session)
+            call: call,
+            restricted: restricted,
+            request: request,
+            doing: "downloading",
+            console: console,
+            session: session
+        )
         {
         case .success(let found): access = found
         case .failure(let failure): return failure.response
         }
-        return what == "wav" ? await wav(call, access: access) : await transcript(call, access: access, asText: what == "text")
+        return what == "wav"
+            ? await wav(call, access: access) : await transcript(call, access: access, asText: what == "text")
     }
 
     private func wav(_ call: CallRecord, access: AuditedAccess) async -> ConsoleResponse {
@@ -50,7 +57,8 @@ struct DownloadAction {
         case .failure(let failure): return failure.response
         }
         switch await audio.stereoWAV(call: call, recordings: recordings, access: access, purpose: Self.purpose) {
-        case .success(let wav): return Self.attachment(wav, contentType: "audio/wav", name: Self.fileName(call, ext: "wav"))
+        case .success(let wav):
+            return Self.attachment(wav, contentType: "audio/wav", name: Self.fileName(call, ext: "wav"))
         case .failure(let failure): return failure.response
         }
     }
@@ -66,19 +74,26 @@ struct DownloadAction {
         let transcript: Transcript
         do {
             transcript = try await console.transcripts.open(
-                id: newest.id, tenantID: call.tenantId, actor: Console.actor(session), purpose: Self.purpose,
+                id: newest.id,
+                tenantID: call.tenantId,
+                actor: Console.actor(session),
+                purpose: Self.purpose,
                 restrictionOverride: access.restrictionOverride,
                 auditDetails: ["reason": access.reason, "callId": call.id]
             ).transcript
         } catch {
             console.logger.warning(
                 "console transcript download failed",
-                metadata: ["call": "\(call.id)", "code": "\(error.code)", "operator": "\(session.account.name)"])
+                metadata: ["call": "\(call.id)", "code": "\(error.code)", "operator": "\(session.account.name)"]
+            )
             return .problem(409, "Cannot decrypt", error.message, session: session)
         }
         if asText {
             return Self.attachment(
-                Array(Self.text(transcript).utf8), contentType: "text/plain; charset=utf-8", name: Self.fileName(call, ext: "txt"))
+                Array(Self.text(transcript).utf8),
+                contentType: "text/plain; charset=utf-8",
+                name: Self.fileName(call, ext: "txt")
+            )
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -108,7 +123,10 @@ struct DownloadAction {
 
     static func attachment(_ body: [UInt8], contentType: String, name: String) -> ConsoleResponse {
         ConsoleResponse(
-            status: 200, contentType: contentType, body: body,
-            headers: [("content-disposition", "attachment; filename=\"\(name)\"")])
+            status: 200,
+            contentType: contentType,
+            body: body,
+            headers: [("content-disposition", "attachment; filename=\"\(name)\"")]
+        )
     }
 }

@@ -28,12 +28,26 @@ extension CallLifecycle {
             }
         let tracks = RecordingTrack.allCases.compactMap { track in
             framesIn[track] == 0 && framesRecorded[track] == 0
-                ? nil : LiveCallSnapshot.Track(track: track, framesIn: framesIn[track], framesRecorded: framesRecorded[track])
+                ? nil
+                : LiveCallSnapshot.Track(track: track, framesIn: framesIn[track], framesRecorded: framesRecorded[track])
         }
         let stream = LiveCallSnapshot.Stream(
-            mediaProtocol: mediaProtocol, connectedAt: connectedAt, consentMode: gate.policy.mode, phase: phase,
-            paused: gate.isPaused, disclosed: gate.disclosed, admits: recorder.admits, timelineMs: timelineMs, tracks: tracks)
+            mediaProtocol: mediaProtocol,
+            connectedAt: connectedAt,
+            consentMode: gate.policy.mode,
+            phase: phase,
+            paused: gate.isPaused,
+            disclosed: gate.disclosed,
+            admits: recorder.admits,
+            timelineMs: timelineMs,
+            tracks: tracks
+        )
         return LiveCallSnapshot(
-            callID: call.id, tenantID: call.tenantId, externalID: call.externalId, startedAt: call.startedAt, streams: [stream])
+            callID: call.id,
+            tenantID: call.tenantId,
+            externalID: call.externalId,
+            startedAt: call.startedAt,
+            streams: [stream]
+        )
     }
 }

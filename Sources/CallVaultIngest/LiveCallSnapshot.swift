@@ -61,8 +61,15 @@ public struct LiveCallSnapshot: Sendable, Equatable {
         public var tracks: [Track]
 
         public init(
-            mediaProtocol: MediaProtocol, connectedAt: Date, consentMode: ConsentMode, phase: GatePhase, paused: Bool,
-            disclosed: Bool, admits: Bool, timelineMs: Int64, tracks: [Track]
+            mediaProtocol: MediaProtocol,
+            connectedAt: Date,
+            consentMode: ConsentMode,
+            phase: GatePhase,
+            paused: Bool,
+            disclosed: Bool,
+            admits: Bool,
+            timelineMs: Int64,
+            tracks: [Track]
         ) {
             self.mediaProtocol = mediaProtocol
             self.connectedAt = connectedAt

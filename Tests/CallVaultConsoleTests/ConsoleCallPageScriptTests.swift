@@ -11,9 +11,17 @@ import Testing
     @Test func aKeyThatDecidedConsentIsAKeyMarkWithoutItsDigit() async throws {
         let fixture = try ConsoleFixture("console-keys")
         _ = try fixture.data.catalog.recordConsentEvent(
-            callID: fixture.callA.id, kind: .disclosure, method: .api, timelineMs: 500)
+            callID: fixture.callA.id,
+            kind: .disclosure,
+            method: .api,
+            timelineMs: 500
+        )
         _ = try fixture.data.catalog.recordConsentEvent(
-            callID: fixture.callA.id, kind: .consent, method: .dtmf, timelineMs: 2000)
+            callID: fixture.callA.id,
+            kind: .consent,
+            method: .dtmf,
+            timelineMs: 2000
+        )
         let (_, cookies) = await fixture.signIn("victor")
         let page = ConsoleFixture.text(await fixture.get("/calls/\(fixture.callA.id)", cookies: cookies))
         let keys = page.components(separatedBy: "<g class=\"key\">").count - 1
@@ -32,14 +40,27 @@ import Testing
         #expect(page.contains("data-start-ms=\"1000\" data-end-ms=\"1900\""))
         #expect(!page.contains("class=\"seek"), "no seek buttons without audio to seek")
         let csrf = await fixture.csrf(cookies)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "x"],
+                cookies: cookies
+            ).status == 303
+        )
         page = ConsoleFixture.text(await fixture.get("/calls/\(fixture.callA.id)", cookies: cookies))
         #expect(page.contains("<audio class=\"call-audio\""))
-        #expect(page.contains("<button type=\"button\" class=\"seek at\" aria-label=\"Play from 0:01.0\">0:01.0</button>"))
+        #expect(
+            page.contains("<button type=\"button\" class=\"seek at\" aria-label=\"Play from 0:01.0\">0:01.0</button>")
+        )
         let script = await fixture.get("/static/console.js")
         #expect(script.status == 200 && script.header("content-type") == "text/javascript; charset=utf-8")
         let source = ConsoleFixture.text(script)
-        #expect(source.contains("audio.call-audio") && source.contains("data-start-ms") && source.contains("aria-current"))
-        #expect(!ConsoleFixture.text(await fixture.get("/calls", cookies: cookies)).contains("<script"), "other pages load none")
+        #expect(
+            source.contains("audio.call-audio") && source.contains("data-start-ms") && source.contains("aria-current")
+        )
+        #expect(
+            !ConsoleFixture.text(await fixture.get("/calls", cookies: cookies)).contains("<script"),
+            "other pages load none"
+        )
     }
 }

@@ -17,17 +17,27 @@ struct ConsoleLiveServeTests {
     static func signIn(port: Int, name: String) throws -> String {
         let form = try #require(TestSocketClient(port: port).request("GET", "/login"))
         let loginCookie = try #require(
-            form.headerLines.first { $0.name == "set-cookie" && $0.value.hasPrefix("cv_login=") }?.value.split(separator: ";").first)
+            form.headerLines.first { $0.name == "set-cookie" && $0.value.hasPrefix("cv_login=") }?.value.split(
+                separator: ";"
+            ).first
+        )
         let csrf = try #require(form.body.range(of: "name=\"csrf\" value=\"")).upperBound
         let token = String(form.body[csrf...].prefix { $0 != "\"" })
         let body = "csrf=\(token)&name=\(name)&password=\(password.replacingOccurrences(of: " ", with: "+"))"
         let signedIn = try #require(
             TestSocketClient(port: port).request(
-                "POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": String(loginCookie)],
-                body: body))
+                "POST",
+                "/login",
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": String(loginCookie)],
+                body: body
+            )
+        )
         #expect(signedIn.status == 303, "\(signedIn)")
         let session = try #require(
-            signedIn.headerLines.first { $0.name == "set-cookie" && $0.value.hasPrefix("cv_session=") }?.value.split(separator: ";").first)
+            signedIn.headerLines.first { $0.name == "set-cookie" && $0.value.hasPrefix("cv_session=") }?.value.split(
+                separator: ";"
+            ).first
+        )
         return String(session)
     }
 
@@ -54,12 +64,25 @@ struct ConsoleLiveServeTests {
         }
         let acme = try #require(tenants["acme"]), other = try #require(tenants["other"])
         let catalog = try ServeEndToEndTests.catalog(data: data)
-        let hash = try PasswordHash(hashing: Self.password, parameters: Scrypt.Parameters(n: 1 << 10, r: 8, p: 1)).encoded
+        let hash = try PasswordHash(hashing: Self.password, parameters: Scrypt.Parameters(n: 1 << 10, r: 8, p: 1))
+            .encoded
         _ = try catalog.addOperator(
-            name: "olive", passwordHash: hash, globalAdmin: false, roles: [acme.id: .viewer], actor: "test", at: Date())
+            name: "olive",
+            passwordHash: hash,
+            globalAdmin: false,
+            roles: [acme.id: .viewer],
+            actor: "test",
+            at: Date()
+        )
         // A live call of acme that no stream of this node carries: the catalog's view shows it.
         _ = try catalog.registerCall(
-            tenantID: acme.id, externalID: "CA-ELSEWHERE", callerNumber: nil, startedAt: Date(), actor: "test", callerKeys: nil)
+            tenantID: acme.id,
+            externalID: "CA-ELSEWHERE",
+            callerNumber: nil,
+            startedAt: Date(),
+            actor: "test",
+            callerKeys: nil
+        )
 
         let server = try ServeProcess(data: data, extra: ["--console", "127.0.0.1:0"])
         defer { server.terminate() }
@@ -73,23 +96,36 @@ struct ConsoleLiveServeTests {
         #expect(foreign.upgrade("/v1/twilio?token=\(other.token)") == 101)
         foreign.sendFrame(opcode: 1, ServeEndToEndTests.start(callSid: "CA-FOREIGN"))
         for frame in 0..<100 {
-            for track in ["inbound", "outbound"] { ws.sendFrame(opcode: 1, ServeEndToEndTests.media(track, frame: frame, fill: 0x55)) }
+            for track in ["inbound", "outbound"] {
+                ws.sendFrame(opcode: 1, ServeEndToEndTests.media(track, frame: frame, fill: 0x55))
+            }
             foreign.sendFrame(opcode: 1, ServeEndToEndTests.media("inbound", frame: frame, fill: 0x55))
         }
         // Before consent: every frame counted in, none recorded, the gate waiting.
-        var page = try Self.live(port: consolePort, cookie: cookie) { $0.contains("caller: 100 in, 0 recorded<br>bot: 100 in") }
+        var page = try Self.live(port: consolePort, cookie: cookie) {
+            $0.contains("caller: 100 in, 0 recorded<br>bot: 100 in")
+        }
         #expect(page.contains("caller: 100 in, 0 recorded<br>bot: 100 in, 0 recorded"), "\(page)")
         #expect(page.contains("<td>twilio</td><td>waiting for consent (opt-in); not writing frames</td>"), "\(page)")
         #expect(page.contains(">CA-LIVE</a>") && !page.contains("CA-FOREIGN"), "the operator's tenant only")
         let catalogSection = try #require(page.range(of: "From the catalog")).upperBound
-        #expect(page[catalogSection...].contains("CA-ELSEWHERE") && !page[catalogSection...].contains("CA-LIVE"), "\(page)")
+        #expect(
+            page[catalogSection...].contains("CA-ELSEWHERE") && !page[catalogSection...].contains("CA-LIVE"),
+            "\(page)"
+        )
 
         // The consent key, then 50 frames a track: exactly those are recorded.
         ws.sendFrame(
             opcode: 1,
-            Array(#"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"300","dtmf":{"track":"inbound_track","digit":"1"}}"#.utf8))
+            Array(
+                #"{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"300","dtmf":{"track":"inbound_track","digit":"1"}}"#
+                    .utf8
+            )
+        )
         for frame in 100..<150 {
-            for track in ["inbound", "outbound"] { ws.sendFrame(opcode: 1, ServeEndToEndTests.media(track, frame: frame, fill: 0x55)) }
+            for track in ["inbound", "outbound"] {
+                ws.sendFrame(opcode: 1, ServeEndToEndTests.media(track, frame: frame, fill: 0x55))
+            }
         }
         // (Frames are counted in as they arrive, recorded once written: the first admitted frame of each
         // track waits for its recording row, so the two meet a moment later.)
@@ -98,7 +134,13 @@ struct ConsoleLiveServeTests {
         #expect(page.contains("<td>recording (opt-in); writing frames</td>"), "\(page)")
 
         for client in [ws, foreign] {
-            client.sendFrame(opcode: 1, Array(#"{"event":"stop","sequenceNumber":"999","stop":{"accountSid":"AC1","callSid":"CA"},"streamSid":"MZ1"}"#.utf8))
+            client.sendFrame(
+                opcode: 1,
+                Array(
+                    #"{"event":"stop","sequenceNumber":"999","stop":{"accountSid":"AC1","callSid":"CA"},"streamSid":"MZ1"}"#
+                        .utf8
+                )
+            )
             _ = client.readFrame()
         }
         page = try Self.live(port: consolePort, cookie: cookie) { !$0.contains("CA-LIVE") }
