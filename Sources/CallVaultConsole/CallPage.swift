@@ -46,8 +46,10 @@ struct CallPage {
         body += "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Consent timeline</h2>"
         body += timeline.svg() + timeline.table() + "</section>"
         body += playback(call: call, role: role, recordings: recordings, restricted: restricted)
-        body += await transcript(call: call, rows: transcriptRows, restricted: restricted)
-        return .html(200, ConsoleLayout.page(title: "Call \(call.externalId)", session: session, body: body))
+        let playing = role >= .agent && console.sessions.playback(key: session.key, callID: call.id) != nil
+        body += await transcript(call: call, rows: transcriptRows, restricted: restricted, seekable: playing)
+        body += downloads(call: call, role: role, recordings: recordings, transcripts: transcriptRows, restricted: restricted)
+        return .html(200, ConsoleLayout.page(title: "Call \(call.externalId)", session: session, body: body, script: true))
     }
 
     private func playback(call: CallRecord, role: OperatorRole, recordings: [RecordingRecord], restricted: Bool) -> String {
@@ -63,7 +65,7 @@ struct CallPage {
         if console.sessions.playback(key: session.key, callID: call.id) != nil {
             html += """
                 <p>Playback granted for this session (audited). Caller on the left, bot on the right.</p>
-                <audio controls preload="auto" src="/calls/\(FormEncoding.escape(call.id))/audio.wav" aria-label="Call recording, stereo">
+                <audio class="call-audio" controls preload="auto" src="/calls/\(FormEncoding.escape(call.id))/audio.wav" aria-label="Call recording, stereo">
                 Your browser cannot play WAV audio.</audio>
                 """
         }
@@ -83,7 +85,42 @@ struct CallPage {
         return html + "<button type=\"submit\">Play recording</button></form></section>"
     }
 
-    private func transcript(call: CallRecord, rows: [TranscriptRecord], restricted: Bool) async -> String {
+    /// The download form (agents and admins): one reason, audited, for the WAV or the transcript.
+    private func downloads(
+        call: CallRecord, role: OperatorRole, recordings: [RecordingRecord], transcripts: [TranscriptRecord], restricted: Bool
+    ) -> String {
+        guard role >= .agent else { return "" }
+        let hasAudio = recordings.contains { $0.state != .shredded }
+        let hasTranscript = transcripts.contains { $0.state == .complete }
+        guard hasAudio || hasTranscript else { return "" }
+        var html = """
+            <section aria-labelledby="download-h" id="downloads"><h2 id="download-h">Downloads</h2>
+            <form method="post" action="/calls/\(FormEncoding.escape(call.id))/download" class="download">
+            <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
+            <label for="download-reason">Reason for downloading (kept in the audit log)</label>
+            <input id="download-reason" name="reason" required maxlength="500">
+            """
+        if restricted {
+            html += """
+                <label for="download-override">Override reason (a recording of this call is restricted)</label>
+                <input id="download-override" name="override" required maxlength="500">
+                """
+        }
+        html += "<p class=\"buttons\">"
+        if hasAudio { html += "<button type=\"submit\" name=\"what\" value=\"wav\">Download WAV</button> " }
+        if hasTranscript {
+            html += """
+                <button type="submit" name="what" value="transcript">Download transcript (JSON)</button>
+                <button type="submit" name="what" value="text">Download transcript (text)</button>
+                """
+        }
+        return html + "</p></form></section>"
+    }
+
+    /// The transcript, each line with its time span (`data-start-ms`, `data-end-ms`) for the console's
+    /// script, which highlights the line being played; with playback granted (`seekable`) each line's
+    /// time is a button that seeks the audio there.
+    private func transcript(call: CallRecord, rows: [TranscriptRecord], restricted: Bool, seekable: Bool) async -> String {
         var html = "<section aria-labelledby=\"transcript-h\"><h2 id=\"transcript-h\">Transcript</h2>"
         guard let newest = rows.filter({ $0.state == .complete }).max(by: { $0.createdAt < $1.createdAt }) else {
             let why = rows.isEmpty ? "No transcript yet (see the transcription queue)." : "The transcript was shredded."
@@ -102,8 +139,13 @@ struct CallPage {
         html += "<p class=\"note\">Decrypted for you now; this reading is in the audit log. Engine: \(HTML.escape(transcript.engine)).</p>"
         html += "<ol class=\"transcript\">"
         for segment in transcript.segments {
+            let time = ConsoleFormat.duration(Int64(segment.startMs))
+            let at =
+                seekable
+                ? "<button type=\"button\" class=\"seek at\" aria-label=\"Play from \(time)\">\(time)</button>"
+                : "<span class=\"at\">\(time)</span>"
             html += """
-                <li class="speaker-\(HTML.escape(segment.speaker))"><span class="at">\(ConsoleFormat.duration(Int64(segment.startMs)))</span>
+                <li class="speaker-\(HTML.escape(segment.speaker))" data-start-ms="\(segment.startMs)" data-end-ms="\(segment.endMs)">\(at)
                 <span class="speaker">\(HTML.escape(segment.speaker))</span> <span class="text">\(HTML.escape(segment.text))</span></li>
                 """
         }

@@ -2,7 +2,10 @@ import CallVaultModel
 import Foundation
 
 /// The picture of a call's consent: one lane per track with the spans that were recorded, paused
-/// spans across both, and a marker per consent event, on a time axis from the call's start to its end.
+/// spans across both, a marker per consent event, and a "key" mark on the caller's lane where a key
+/// press (DTMF, signalled or heard in the audio) decided one, on a time axis from the call's start to
+/// its end. Which key is never shown (the catalog does not keep it: keys can be sensitive), and keys
+/// that decided nothing are not in the catalog at all.
 /// Drawn as SVG with attributes only (no inline style, as the CSP demands); the table beside it says
 /// the same in text for screen readers and for copying into a reply.
 struct CallTimeline {
@@ -38,7 +41,7 @@ struct CallTimeline {
         var svg = """
             <svg class="timeline" viewBox="0 0 \(Int(width)) 150" role="img" aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">
             <title id="tl-title">Consent timeline</title>
-            <desc id="tl-desc">Recorded spans per track, paused spans and consent events from the call's start (0 s) to \(ConsoleFormat.duration(length)); the table below lists the same.</desc>
+            <desc id="tl-desc">Recorded spans per track, paused spans, consent events and the keys that decided them from the call's start (0 s) to \(ConsoleFormat.duration(length)); the table below lists the same.</desc>
             <text x="4" y="48" class="lane">caller</text><text x="4" y="88" class="lane">bot</text>
             <line x1="\(x(0))" y1="110" x2="\(x(length))" y2="110" class="axis"/>
             <text x="\(x(0))" y="126" class="tick">0:00</text>
@@ -57,13 +60,20 @@ struct CallTimeline {
             let at = offset(event)
             svg += "<g class=\"event \(event.kind.rawValue)\"><line x1=\"\(x(at))\" y1=\"16\" x2=\"\(x(at))\" y2=\"104\"/><circle cx=\"\(x(at))\" cy=\"14\" r=\"5\"/><title>\(event.kind.rawValue) by \(event.method.rawValue) at \(ConsoleFormat.duration(at))</title></g>"
         }
-        svg += "<text x=\"\(x(0))\" y=\"144\" class=\"legend\">■ recorded  ▒ paused  ● consent event</text></svg>"
+        for event in events where event.method == .dtmf {
+            let at = offset(event)
+            svg += "<g class=\"key\"><rect x=\"\(String(format: "%.1f", left + Double(max(0, at)) * scale - 5))\" y=\"55\" width=\"10\" height=\"10\" rx=\"2\"/><title>key pressed at \(ConsoleFormat.duration(at)): \(event.kind.rawValue)</title></g>"
+        }
+        svg += "<text x=\"\(x(0))\" y=\"144\" class=\"legend\">■ recorded  ▒ paused  ● consent event  ▪ key pressed</text></svg>"
         return svg
     }
 
     func table() -> String {
         var rows: [(Int64, String, String)] = [(0, "call started", ConsoleFormat.time(call.startedAt))]
-        for event in events { rows.append((offset(event), "consent: \(event.kind.rawValue)", "by \(event.method.rawValue)")) }
+        for event in events {
+            let how = event.method == .dtmf ? "by a key (dtmf)" : "by \(event.method.rawValue)"
+            rows.append((offset(event), "consent: \(event.kind.rawValue)", how))
+        }
         for span in paused {
             rows.append((span.startMs, "paused", span.endMs.map { "until \(ConsoleFormat.duration($0))" } ?? "not resumed"))
         }

@@ -48,6 +48,9 @@ public final class Console: Sendable {
         switch (request.method, parts.count) {
         case ("GET", 2) where parts[0] == "static" && parts[1] == "console.css":
             return ConsoleResponse(status: 200, contentType: "text/css; charset=utf-8", body: Array(ConsoleStylesheet.css.utf8))
+        case ("GET", 2) where parts[0] == "static" && parts[1] == "console.js":
+            return ConsoleResponse(
+                status: 200, contentType: "text/javascript; charset=utf-8", body: Array(ConsoleScript.javaScript.utf8))
         case ("GET", 1) where parts[0] == "favicon.ico":
             return ConsoleResponse(status: 404, contentType: "text/plain; charset=utf-8", body: [])
         case ("GET", 1) where parts[0] == "login":
@@ -89,6 +92,8 @@ public final class Console: Sendable {
             return await CallPage(console: self, session: session).render(callID: String(parts[1]), request: request)
         case ("POST", 3) where parts[0] == "calls" && parts[2] == "play":
             return await PlaybackAction(console: self, session: session).grant(callID: String(parts[1]), request: request)
+        case ("POST", 3) where parts[0] == "calls" && parts[2] == "download":
+            return await DownloadAction(console: self, session: session).download(callID: String(parts[1]), request: request)
         case ("GET", 3) where parts[0] == "calls" && parts[2] == "audio.wav":
             return await PlaybackAction(console: self, session: session).audio(callID: String(parts[1]), request: request)
         case ("GET", 1) where parts[0] == "audit":

@@ -1,3 +1,5 @@
+public import CallVaultIngest
+
 /// How the console listens and how long what it grants lasts. Defaults suit an operator's working day.
 public struct ConsoleConfiguration: Sendable {
     /// The address to listen on (`serve --console HOST:PORT`; port 0: a free port).
@@ -21,13 +23,18 @@ public struct ConsoleConfiguration: Sendable {
     /// How long a caller looked up on the subject-requests page stays in the session's memory for its
     /// export or erasure (the number is kept nowhere else).
     public var subjectLifetime: Duration
+    /// This process's live calls, exact to the frame (`serve` passes its ``LiveCallRegistry``'s
+    /// ``LiveCallRegistry/snapshots()``): a read-only copy of values, filtered by the operator's tenants
+    /// on the live page. Nil (a console without an ingest): the page shows the catalog's view only.
+    public var liveCalls: (@Sendable () async -> [LiveCallSnapshot])?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
         failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
         playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600),
-        subjectLifetime: Duration = .seconds(10 * 60)
+        subjectLifetime: Duration = .seconds(10 * 60), liveCalls: (@Sendable () async -> [LiveCallSnapshot])? = nil
     ) {
+        self.liveCalls = liveCalls
         self.subjectLifetime = subjectLifetime
         self.maximumPlaybackDuration = maximumPlaybackDuration
         self.host = host

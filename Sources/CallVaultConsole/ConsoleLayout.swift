@@ -1,9 +1,11 @@
 import CallVaultModel
 
-/// The frame of every page: the stylesheet (no inline style or script, as the CSP demands), a skip
-/// link, the navigation and the signed-in operator with a sign-out form.
+/// The frame of every page: the stylesheet and, where a page needs it, the one script (both
+/// same-origin files: no inline style or script, as the CSP demands), a skip link, the navigation and
+/// the signed-in operator with a sign-out form.
 enum ConsoleLayout {
-    static func page(title: String, session: ConsoleSession?, body: String) -> String {
+    /// - Parameter script: whether the page loads `/static/console.js` (only the call page needs it).
+    static func page(title: String, session: ConsoleSession?, body: String, script: Bool = false) -> String {
         var nav = ""
         if let session {
             nav = """
@@ -30,7 +32,7 @@ enum ConsoleLayout {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(HTML.escape(title)) · CallVault</title>
-            <link rel="stylesheet" href="/static/console.css">
+            <link rel="stylesheet" href="/static/console.css">\(script ? "\n<script src=\"/static/console.js\" defer></script>" : "")
             </head>
             <body>
             <a class="skip" href="#main">Skip to content</a>

@@ -18,8 +18,9 @@ enum ConsoleStylesheet {
         code { font-size: .85em; word-break: break-all; }
         form.filters, form.play, form.login { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: flex-end; margin: 1rem 0; }
         form.login { flex-direction: column; align-items: flex-start; max-width: 22rem; }
-        form.play { flex-direction: column; align-items: flex-start; max-width: 36rem; }
-        form.play input { width: 100%; }
+        form.play, form.download { flex-direction: column; align-items: flex-start; max-width: 36rem; }
+        form.play input, form.download input { width: 100%; }
+        form.download { display: flex; gap: .5rem; margin: 1rem 0; }
         label { font-weight: 600; }
         input, select, button { font: inherit; padding: .3rem .5rem; }
         button { background: #123c69; color: #fff; border: 0; border-radius: 4px; padding: .4rem .9rem; cursor: pointer; }
@@ -50,6 +51,9 @@ enum ConsoleStylesheet {
         ol.transcript .speaker { font-weight: 700; text-transform: capitalize; }
         ol.transcript .speaker-bot .speaker { color: #0b5394; }
         ol.transcript .speaker-caller .speaker { color: #7b1fa2; }
+        ol.transcript li.playing { background: #fff4cc; box-shadow: inset 4px 0 0 #f1a208; }
+        ol.transcript button.seek { background: none; color: #0b5394; padding: 0 .25rem; text-decoration: underline; font-variant-numeric: tabular-nums; }
+        svg .key rect { fill: #7b1fa2; }
         form.inline { display: inline; margin: 0; }
         form.retention { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: center; margin: .25rem 0; }
         form.settings { display: flex; flex-direction: column; align-items: flex-start; gap: .35rem; max-width: 36rem; margin: 1rem 0; }

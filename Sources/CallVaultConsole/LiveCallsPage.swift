@@ -1,20 +1,22 @@
+import CallVaultIngest
 import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// `GET /live`: the calls of the operator's tenants that are recording now, with their consent state
-/// and how much of each track is recorded, for any role.
+/// `GET /live`: the calls of the operator's tenants that are recording now, for any role.
 ///
-/// Read from the catalog (calls without an end, started in the last ``window``), not from `serve`'s
-/// live registry: the registry knows only streams of this process and exposes no counters yet, while
-/// the catalog holds every node's calls and the recorder's progress (duration per track, flushed as it
-/// records). No script and no meta refresh: the page has a Refresh link.
+/// Two views. This process's calls come from `serve`'s live-call registry
+/// (``ConsoleConfiguration/liveCalls``), read on each stream's event loop: consent gate, frames in and
+/// recorded per track, exact to the frame. Every other live call — another node's, or one whose `serve`
+/// died without ending it — comes from the catalog (calls without an end, started in the last
+/// ``window``) with the recorder's flushed progress (duration per track). No script and no meta
+/// refresh: the page has a Refresh link.
 struct LiveCallsPage {
     let console: Console
     let session: ConsoleSession
     /// Calls older than this are not looked at (a call longer than a day is not a live call any more).
     static let window: TimeInterval = 86_400
-    /// Live calls shown at most.
+    /// Live calls shown at most, per view.
     static let limit = 200
 
     func render(_ request: ConsoleRequest) async -> ConsoleResponse {
@@ -23,6 +25,8 @@ struct LiveCallsPage {
             return .problem(503, "Catalog unavailable", error.message, session: session)
         }
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
+        let here = await console.configuration.liveCalls?().filter { session.account.role(in: $0.tenantID) != nil }
+        let hereIDs = Set((here ?? []).map(\.callID))
         var query = CallSummaryQuery(
             tenantIDs: session.account.globalAdmin ? nil : tenants.map(\.id),
             startedFrom: Date().addingTimeInterval(-Self.window), startedBefore: nil, after: nil, limit: 200)
@@ -30,7 +34,9 @@ struct LiveCallsPage {
         do {
             for _ in 0..<50 {
                 let batch = try await console.catalog.callSummaries(matching: query)
-                live += batch.filter { $0.endedAt == nil && session.account.role(in: $0.tenantId) != nil }
+                live += batch.filter {
+                    $0.endedAt == nil && session.account.role(in: $0.tenantId) != nil && !hereIDs.contains($0.id)
+                }
                 guard batch.count == query.limit, let last = batch.last, live.count < Self.limit else { break }
                 query.after = (last.startedAt, last.id)
             }
@@ -41,8 +47,13 @@ struct LiveCallsPage {
             <h1>Live calls</h1>
             <p><a href="/live">Refresh</a> · as of \(ConsoleFormat.time(Date())) UTC</p>
             """
+        if let here {
+            body += "<h2>On this node (exact to the frame)</h2>"
+            body += here.isEmpty ? "<p role=\"status\">No call of your tenants is streaming to this node now.</p>" : table(here, names: names)
+            body += "<h2>From the catalog (other nodes, as of their last progress flush)</h2>"
+        }
         if live.isEmpty {
-            body += "<p role=\"status\">No call of your tenants is live now.</p>"
+            body += "<p role=\"status\">No \(here == nil ? "" : "other ")call of your tenants is live now.</p>"
         } else {
             body += """
                 <table class="live"><caption>\(live.count) live call(s)</caption>
@@ -62,5 +73,43 @@ struct LiveCallsPage {
             body += "</tbody></table>"
         }
         return .html(200, ConsoleLayout.page(title: "Live calls", session: session, body: body))
+    }
+
+    /// This node's calls: one row per stream (a call's two tracks may come on two connections).
+    private func table(_ calls: [LiveCallSnapshot], names: [String: String]) -> String {
+        var html = """
+            <table class="live exact"><caption>\(calls.count) call(s) streaming here</caption>
+            <thead><tr><th scope="col">Call</th><th scope="col">Tenant</th><th scope="col">Started</th>
+            <th scope="col">Protocol</th><th scope="col">Consent gate</th>
+            <th scope="col">Tracks (20 ms frames in, recorded)</th></tr></thead><tbody>
+            """
+        for call in calls.prefix(Self.limit) {
+            for stream in call.streams {
+                let tracks = stream.tracks.map {
+                    "\($0.track.rawValue): \($0.framesIn) in, \($0.framesRecorded) recorded"
+                }.joined(separator: "<br>")
+                html += """
+                    <tr><td><a href="/calls/\(FormEncoding.escape(call.callID))">\(HTML.escape(call.externalID))</a></td>
+                    <td>\(HTML.escape(names[call.tenantID] ?? call.tenantID))</td><td>\(ConsoleFormat.time(call.startedAt))</td>
+                    <td>\(stream.mediaProtocol.rawValue)</td><td>\(HTML.escape(Self.gate(stream)))</td>
+                    <td>\(tracks.isEmpty ? "no frame yet" : tracks)</td></tr>
+                    """
+            }
+        }
+        return html + "</tbody></table>"
+    }
+
+    /// The gate in words: `recording (opt-in, disclosed)`, `waiting for consent (opt-in), paused`, ….
+    static func gate(_ stream: LiveCallSnapshot.Stream) -> String {
+        var text =
+            switch stream.phase {
+            case .waiting: stream.consentMode == .optOut ? "waiting for the disclosure" : "waiting for consent"
+            case .recording: "recording"
+            case .stopped: "stopped (denied or revoked)"
+            }
+        text += " (\(stream.consentMode.rawValue)\(stream.disclosed ? ", disclosed" : ""))"
+        if stream.paused { text += ", paused" }
+        text += stream.admits ? "; writing frames" : "; not writing frames"
+        return text
     }
 }

@@ -13,7 +13,7 @@ final class AudioSocketCallSession: AudioSocketSession {
     private var assembler: FrameAssembler?
 
     init(context: IngestContext, eventLoop: any EventLoop) {
-        call = CallLifecycle(context: context, eventLoop: eventLoop)
+        call = CallLifecycle(context: context, eventLoop: eventLoop, mediaProtocol: .audiosocket)
     }
 
     private var context: IngestContext { call.context }

@@ -16,7 +16,7 @@ final class BinaryStreamSession: MediaSession {
     private var track: RecordingTrack = .caller
 
     init(context: IngestContext, tenant: Tenant?, security: ConnectionSecurity, eventLoop: any EventLoop) {
-        call = CallLifecycle(context: context, eventLoop: eventLoop)
+        call = CallLifecycle(context: context, eventLoop: eventLoop, mediaProtocol: .stream)
         self.upgradeTenant = tenant
         self.security = security
     }

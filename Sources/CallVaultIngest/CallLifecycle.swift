@@ -46,6 +46,14 @@ final class CallLifecycle: ConsentEventTarget {
     /// Reading from the stream is paused: more frames are held than ``HeldFrames/pauseAt``.
     private(set) var readingPaused = false
     private let startedAt = NIODeadline.now()
+    /// The media protocol of the stream, for ``LiveCallSnapshot``.
+    let mediaProtocol: LiveCallSnapshot.MediaProtocol
+    /// The call, once set up, and when this process set it up (for ``LiveCallSnapshot``).
+    private(set) var callRecord: CallRecord?
+    private(set) var connectedAt = Date()
+    /// Frames taken per track, and written to a recording: two integers each, one add per frame.
+    private(set) var framesIn = TrackFrameCounts()
+    private(set) var framesRecorded = TrackFrameCounts()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private(set) var tenant: Tenant?
@@ -71,9 +79,10 @@ final class CallLifecycle: ConsentEventTarget {
         case digit(DTMFDigit)
     }
 
-    init(context: IngestContext, eventLoop: any EventLoop) {
+    init(context: IngestContext, eventLoop: any EventLoop, mediaProtocol: LiveCallSnapshot.MediaProtocol) {
         self.context = context
         self.eventLoop = eventLoop
+        self.mediaProtocol = mediaProtocol
         queue = CallCatalogQueue(executor: context.catalogExecutor)
         storedPromise = eventLoop.makePromise(of: Void.self)
     }
@@ -134,6 +143,8 @@ final class CallLifecycle: ConsentEventTarget {
             admittedTenant = setUp.tenant.id
             tenant = setUp.tenant
             callID = setUp.call.id
+            callRecord = setUp.call
+            connectedAt = Date()
             recorder = context.makeRecorder(setUp.call, tenant: setUp.tenant, arrivedAs: native, replaying: setUp.events)
             if ended {
                 // The stream went away while the call was being set up: close the call, nothing recorded.
@@ -178,6 +189,7 @@ final class CallLifecycle: ConsentEventTarget {
     /// failed, or more frames arrived than can be held while the catalog did not answer).
     func take(_ frame: Frame, track: RecordingTrack) -> MediaClose? {
         context.metrics.framesIn.increment()
+        framesIn[track] += 1
         receivedTimelineMs = max(receivedTimelineMs, frame.endMs)
         if !waiting && held.isEmpty && events.isEmpty && recorder != nil {
             var progress = CallRecorder.FrameProgress()
@@ -227,6 +239,7 @@ final class CallLifecycle: ConsentEventTarget {
         let refused = recorder.eventsRefused
         let storage = recorder.storageChanges
         let lost = recorder.segmentsLost
+        let written = recorder.framesWritten
         let need: CallRecorder.CatalogNeed?
         do {
             need = try recorder.advance(frame, track: track, progress: &progress)
@@ -236,6 +249,7 @@ final class CallLifecycle: ConsentEventTarget {
         // The disk refused a segment, or took one again after refusing (rare: one integer compare per frame).
         if recorder.storageChanges != storage { noteStorage(recorder, lostBefore: lost) }
         if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
+        if recorder.framesWritten != written { framesRecorded[track] += 1 }
         // An in-band key the gate refused (logged by the recorder).
         if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
         if recorder.segmentsSealed != segments {

@@ -26,6 +26,11 @@ final class LiveCallHandle: LiveCall {
         let target = self.target
         return eventLoop.submit { target.value.recordingPosition }
     }
+
+    func snapshot() -> EventLoopFuture<LiveCallSnapshot?> {
+        let target = self.target
+        return eventLoop.submit { target.value.snapshot }
+    }
 }
 
 /// What takes consent events from the control API: a stream's ``CallLifecycle``.
@@ -36,4 +41,6 @@ protocol ConsentEventTarget: AnyObject {
     func applySensitive(open: Bool, source: SensitiveWindow.Source) -> EventLoopFuture<ConsentEventOutcome>
     /// The timeline position now, or nil when nothing is being recorded.
     var recordingPosition: Int64? { get }
+    /// What the stream is doing now (gate, frame counters), or nil before it is set up.
+    var snapshot: LiveCallSnapshot? { get }
 }

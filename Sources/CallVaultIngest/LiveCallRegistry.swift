@@ -14,6 +14,9 @@ public protocol LiveCall: AnyObject, Sendable {
     /// Where the stream is on the call's timeline now, or nil when it is not recording (consent not
     /// given, paused, an evidence write failed, or ended): the bot's words are kept only while it is.
     func recordingPosition() -> EventLoopFuture<Int64?>
+    /// A read-only copy of what the stream is doing now (its gate and frame counters), read on its event
+    /// loop between two frames; nil before the call is set up.
+    func snapshot() -> EventLoopFuture<LiveCallSnapshot?>
 }
 
 /// The streams live now, by catalog call id (a call may stream its two tracks on two connections).
@@ -41,4 +44,24 @@ public final class LiveCallRegistry: Sendable {
 
     /// Calls streaming now.
     public var count: Int { calls.withLock { $0.count } }
+
+    /// What every call streaming now is doing, exact to the frame: each stream is read on its own event
+    /// loop (one hop per stream, never per frame), and a call's streams are merged into one snapshot.
+    /// A stream that ends meanwhile is left out. Newest call first.
+    public func snapshots() async -> [LiveCallSnapshot] {
+        let live = calls.withLock { $0.mapValues { Array($0.values) } }
+        var result: [LiveCallSnapshot] = []
+        for streams in live.values {
+            var merged: LiveCallSnapshot?
+            for stream in streams {
+                guard let read = try? await stream.snapshot().get() else { continue }
+                if merged == nil { merged = read } else { merged?.streams += read.streams }
+            }
+            if var merged {
+                merged.streams.sort { $0.connectedAt < $1.connectedAt }
+                result.append(merged)
+            }
+        }
+        return result.sorted { ($0.startedAt, $0.callID) > ($1.startedAt, $1.callID) }
+    }
 }

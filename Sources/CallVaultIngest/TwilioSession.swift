@@ -20,7 +20,7 @@ final class TwilioSession: MediaSession {
     private var bot = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
 
     init(context: IngestContext, tenant: Tenant?, security: ConnectionSecurity, eventLoop: any EventLoop) {
-        call = CallLifecycle(context: context, eventLoop: eventLoop)
+        call = CallLifecycle(context: context, eventLoop: eventLoop, mediaProtocol: .twilio)
         self.tenant = tenant
         self.security = security
         payload = .allocate(byteCount: 16 * 1024, alignment: 16)

@@ -346,7 +346,9 @@ struct ServeCommand: AsyncParsableCommand {
                     exporter: RecordingExporter(catalog: catalog, keyStore: keyStore, files: files, payloadFormat: SegmentPayload.format),
                     transcripts: TranscriptStore(
                         catalog: catalog, keyStore: keyStore, dataDirectory: directory, objects: files.objects),
-                    configuration: ConsoleConfiguration(host: host, port: port, idleTimeout: .seconds(consoleIdleMinutes * 60)),
+                    configuration: ConsoleConfiguration(
+                        host: host, port: port, idleTimeout: .seconds(consoleIdleMinutes * 60),
+                        liveCalls: { await liveCalls.snapshots() }),
                     tls: tls != nil, logger: logger),
                 tls: tls, logger: logger)
             services.append(server)

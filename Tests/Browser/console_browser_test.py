@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 URL = os.environ["CONSOLE_URL"].rstrip("/")
@@ -137,6 +138,26 @@ def agent_checks():
         if head.get("cache") != "no-store":
             fail(f"audio served without Cache-Control: no-store: {head}")
         ok(f"audio element loaded stereo WAV ({head['length']} bytes, {duration:.1f} s), no-store")
+        # The transcript follows the audio (the console's script): a line's time is a button; Enter on it
+        # seeks the audio there, and the line whose span holds the audio's time is highlighted.
+        seeks = driver.find_elements(By.CSS_SELECTOR, "ol.transcript li button.seek")
+        if not seeks:
+            fail("no seek buttons on the transcript with playback granted")
+        target = seeks[len(seeks) // 2]
+        start_ms = int(target.find_element(By.XPATH, "./..").get_attribute("data-start-ms"))
+        target.send_keys(Keys.ENTER)
+        followed = wait_for(driver, lambda d: d.execute_script("""
+            const audio = document.querySelector('audio.call-audio');
+            const line = document.querySelector('ol.transcript li.playing');
+            if (!line) { return false; }
+            audio.pause();
+            const ms = audio.currentTime * 1000;
+            return ms >= Number(line.dataset.startMs) && ms < Number(line.dataset.endMs)
+                && line.getAttribute('aria-current') === 'true' ? ms : false;
+        """), "the transcript line at the audio's time to be highlighted after Enter on a line's time")
+        if followed < start_ms:
+            fail(f"Enter on the line at {start_ms} ms left the audio at {followed} ms")
+        ok(f"transcript follows the audio: Enter on a line's time seeked to {followed:.0f} ms and highlighted it")
         screenshot(driver, "call.png")
         session = driver.get_cookie("cv_session")["value"]
         # The audit log shows the playback with the operator; verify the chain.

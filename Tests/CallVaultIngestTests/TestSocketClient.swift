@@ -83,6 +83,8 @@ final class TestSocketClient {
     struct Response: CustomStringConvertible {
         let status: Int
         let headers: [String: String]
+        /// Every header line in order, repeated ones (`set-cookie`) included; names lower-cased.
+        var headerLines: [(name: String, value: String)] = []
         let body: String
         var description: String { "\(status) \(headers) \(body)" }
         /// The body as a JSON object, if it is one.
@@ -102,13 +104,17 @@ final class TestSocketClient {
         guard let head = readHead() else { return nil }
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         var fields: [String: String] = [:]
+        var lines: [(name: String, value: String)] = []
         for line in head.split(separator: "\r\n").dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[name] = value
+            lines.append((name, value))
         }
         let length = fields["content-length"].flatMap { Int($0) } ?? 0
         guard let bytes = take(length) else { return nil }
-        return Response(status: status, headers: fields, body: String(decoding: bytes, as: UTF8.self))
+        return Response(status: status, headers: fields, headerLines: lines, body: String(decoding: bytes, as: UTF8.self))
     }
 
     private func readHead() -> String? {

@@ -37,7 +37,7 @@ final class SIPRECCall: @unchecked Sendable {
         self.configuration = configuration
         self.sipCallID = sipCallID
         self.eventLoop = eventLoop
-        lifecycle = CallLifecycle(context: context, eventLoop: eventLoop)
+        lifecycle = CallLifecycle(context: context, eventLoop: eventLoop, mediaProtocol: .siprec)
     }
 
     /// Why a session could not start: the close its recording was refused with.

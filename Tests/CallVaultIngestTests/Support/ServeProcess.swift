@@ -17,6 +17,8 @@ final class ServeProcess {
     let port: Int
     /// The AudioSocket port, if it listens for AudioSocket.
     let audioSocketPort: Int?
+    /// The operator console's port, when it serves one (`--console` in `extra`).
+    let consolePort: Int?
     /// The SIP ports by transport (`udp`, `tcp`, `tls`), when it listens for SIP (`--sip` in `extra`).
     let sipPorts: [String: Int]
 
@@ -48,6 +50,7 @@ final class ServeProcess {
         sipPorts = sip
         self.port = try #require(ports["http"], "no http port in '\(line)'")
         audioSocketPort = ports["audiosocket"]
+        consolePort = ports["console"]
         #expect(audioSocket == (audioSocketPort != nil), "'\(line)'")
     }
 

@@ -1,0 +1,53 @@
+import CallVaultModel
+import CallVaultRecorder
+
+/// Frames per track as two integers (no dictionary, no allocation on the media path).
+struct TrackFrameCounts {
+    var caller = 0
+    var bot = 0
+
+    subscript(track: RecordingTrack) -> Int {
+        get { track == .caller ? caller : bot }
+        set {
+            if track == .caller { caller = newValue } else { bot = newValue }
+        }
+    }
+}
+
+extension CallLifecycle {
+    /// The stream as ``LiveCallSnapshot`` shows it, read on its event loop (so between two frames), or
+    /// nil before the call is set up.
+    var snapshot: LiveCallSnapshot? {
+        guard let recorder, let call = callRecord else { return nil }
+        let gate = recorder.gate
+        let phase: LiveCallSnapshot.GatePhase =
+            switch gate.phase {
+            case .waiting: .waiting
+            case .recording: .recording
+            case .stopped: .stopped
+            }
+        let tracks = RecordingTrack.allCases.compactMap { track in
+            framesIn[track] == 0 && framesRecorded[track] == 0
+                ? nil
+                : LiveCallSnapshot.Track(track: track, framesIn: framesIn[track], framesRecorded: framesRecorded[track])
+        }
+        let stream = LiveCallSnapshot.Stream(
+            mediaProtocol: mediaProtocol,
+            connectedAt: connectedAt,
+            consentMode: gate.policy.mode,
+            phase: phase,
+            paused: gate.isPaused,
+            disclosed: gate.disclosed,
+            admits: recorder.admits,
+            timelineMs: timelineMs,
+            tracks: tracks
+        )
+        return LiveCallSnapshot(
+            callID: call.id,
+            tenantID: call.tenantId,
+            externalID: call.externalId,
+            startedAt: call.startedAt,
+            streams: [stream]
+        )
+    }
+}
