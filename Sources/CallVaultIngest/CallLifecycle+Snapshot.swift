@@ -27,9 +27,10 @@ extension CallLifecycle {
             case .stopped: .stopped
             }
         let tracks = RecordingTrack.allCases.compactMap { track in
-            framesIn[track] == 0 && framesRecorded[track] == 0
+            framesIn[track] == 0 && recorder.framesWritten(on: track) == 0
                 ? nil
-                : LiveCallSnapshot.Track(track: track, framesIn: framesIn[track], framesRecorded: framesRecorded[track])
+                : LiveCallSnapshot.Track(
+                    track: track, framesIn: framesIn[track], framesRecorded: recorder.framesWritten(on: track))
         }
         let stream = LiveCallSnapshot.Stream(
             mediaProtocol: mediaProtocol,

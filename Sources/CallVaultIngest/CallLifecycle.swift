@@ -51,9 +51,8 @@ final class CallLifecycle: ConsentEventTarget {
     /// The call, once set up, and when this process set it up (for ``LiveCallSnapshot``).
     private(set) var callRecord: CallRecord?
     private(set) var connectedAt = Date()
-    /// Frames taken per track, and written to a recording: two integers each, one add per frame.
+    /// Frames taken per track: two integers, one add per frame (the recorder counts those written).
     private(set) var framesIn = TrackFrameCounts()
-    private(set) var framesRecorded = TrackFrameCounts()
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private(set) var tenant: Tenant?
@@ -232,36 +231,37 @@ final class CallLifecycle: ConsentEventTarget {
         _ frame: Frame, track: RecordingTrack, receivedAt: NIODeadline, progress: inout CallRecorder.FrameProgress
     ) -> Step {
         guard let recorder else { return .failed(.serverError("the call is not set up")) }
-        let metrics = context.metrics
-        let dropped = recorder.framesDropped
-        let segments = recorder.segmentsSealed
-        let bytes = recorder.bytesSealed
-        let refused = recorder.eventsRefused
-        let storage = recorder.storageChanges
-        let lost = recorder.segmentsLost
-        let written = recorder.framesWritten
+        let before = recorder.counters
         let need: CallRecorder.CatalogNeed?
         do {
             need = try recorder.advance(frame, track: track, progress: &progress)
         } catch {
             return .failed(recordingFailed(error, otherwise: "recording failed; the call's audio so far is kept"))
         }
-        // The disk refused a segment, or took one again after refusing (rare: one integer compare per frame).
-        if recorder.storageChanges != storage { noteStorage(recorder, lostBefore: lost) }
-        if recorder.framesDropped != dropped { metrics.framesDroppedByGate.increment() }
-        if recorder.framesWritten != written { framesRecorded[track] += 1 }
-        // An in-band key the gate refused (logged by the recorder).
-        if recorder.eventsRefused != refused { metrics.consentEventsRefused.increment() }
-        if recorder.segmentsSealed != segments {
-            metrics.segmentsSealed.increment(by: Int64(recorder.segmentsSealed - segments))
-            metrics.bytesSealed.increment(by: Int64(recorder.bytesSealed - bytes))
-            metrics.sealLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
-        }
+        let after = recorder.counters
+        if after != before { count(after, since: before, recorder: recorder, receivedAt: receivedAt) }
         guard let need else {
             timelineMs = max(timelineMs, frame.endMs)
             return .done
         }
         return .needs(need)
+    }
+
+    /// Counts what one step changed (a dropped frame, a refused key, a sealed segment, the disk).
+    private func count(
+        _ after: CallRecorder.Counters, since before: CallRecorder.Counters, recorder: CallRecorder, receivedAt: NIODeadline
+    ) {
+        let metrics = context.metrics
+        // The disk refused a segment, or took one again after refusing.
+        if after.storageChanges != before.storageChanges { noteStorage(recorder, lostBefore: before.segmentsLost) }
+        if after.framesDropped != before.framesDropped { metrics.framesDroppedByGate.increment() }
+        // An in-band key the gate refused (logged by the recorder).
+        if after.eventsRefused != before.eventsRefused { metrics.consentEventsRefused.increment() }
+        if after.segmentsSealed != before.segmentsSealed {
+            metrics.segmentsSealed.increment(by: Int64(after.segmentsSealed - before.segmentsSealed))
+            metrics.bytesSealed.increment(by: Int64(after.bytesSealed - before.bytesSealed))
+            metrics.sealLatency.recordNanoseconds((NIODeadline.now() - receivedAt).nanoseconds)
+        }
     }
 
     /// Records what is held, in order, until a frame needs the catalog or nothing is left; then finishes

@@ -50,7 +50,7 @@ extension CallRecorder {
         do {
             decision = try next.apply(kind, method: method, atMs: atMs)
         } catch {
-            eventsRefused += 1
+            counters.eventsRefused += 1
             throw RecorderError(.consentRefused, error.message)
         }
         return prepare(decision, to: next)
@@ -63,7 +63,7 @@ extension CallRecorder {
         do {
             decision = try next.apply(digit: digit, atMs: atMs)
         } catch {
-            eventsRefused += 1
+            counters.eventsRefused += 1
             throw RecorderError(.consentRefused, error.message)
         }
         return decision.map { prepare($0, to: next) }
@@ -94,7 +94,7 @@ extension CallRecorder {
             }
         }
         guard progress.admittedBefore ?? admits else {
-            framesDropped += 1
+            counters.framesDropped += 1
             return nil
         }
         guard let state = tracks[track] else { return .recording(track, frame.sampleRate) }

@@ -46,11 +46,30 @@ public final class CallRecorder {
     public let callID: String
     public let settings: Settings
     public internal(set) var gate: ConsentGate
+    /// What the call's frames and events have come to so far, in one value: the ingest reads it before
+    /// and after each frame and compares once (most frames change none of it).
+    public struct Counters: Equatable, Sendable {
+        /// Frames the gate did not let through.
+        public internal(set) var framesDropped = 0
+        /// Consent events refused by the gate (reported to the sender, never applied).
+        public internal(set) var eventsRefused = 0
+        /// Segments sealed over all tracks.
+        public internal(set) var segmentsSealed = 0
+        /// Plaintext bytes sealed over all tracks.
+        public internal(set) var bytesSealed = 0
+        /// Segments the data disk refused over all tracks (their audio is lost; the call goes on).
+        public internal(set) var segmentsLost = 0
+        /// Changes whenever the disk refuses a segment or a track's storage gap closes: then look at
+        /// ``CallRecorder/openStorageGaps`` and ``CallRecorder/takeClosedStorageGaps()``.
+        public internal(set) var storageChanges = 0
+    }
+
+    public internal(set) var counters = Counters()
     /// Frames the gate did not let through, per call.
-    public internal(set) var framesDropped = 0
+    public var framesDropped: Int { counters.framesDropped }
     public private(set) var framesWritten = 0
     /// Consent events refused by the gate (reported to the sender, never applied).
-    public internal(set) var eventsRefused = 0
+    public var eventsRefused: Int { counters.eventsRefused }
     /// Consent decisions whose evidence could not be stored (reported to the sender and counted).
     public private(set) var evidenceFailures = 0
     /// Whether the next frame may be written: the gate admits it, and no evidence write has failed
@@ -83,6 +102,8 @@ public final class CallRecorder {
     final class Track {
         let segmenter: Segmenter
         let writer: RecordingWriter
+        /// Frames of this track written (sealed or waiting in the segmenter).
+        var framesWritten = 0
         init(segmenter: Segmenter, writer: RecordingWriter) {
             self.segmenter = segmenter
             self.writer = writer
@@ -281,15 +302,14 @@ public final class CallRecorder {
     }
 
     /// Segments sealed so far over all tracks (for metrics).
-    public private(set) var segmentsSealed = 0
+    public var segmentsSealed: Int { counters.segmentsSealed }
     /// Plaintext bytes sealed so far over all tracks (for metrics).
-    public private(set) var bytesSealed = 0
-
+    public var bytesSealed: Int { counters.bytesSealed }
     /// Segments the data disk refused over all tracks (their audio is lost; the call goes on).
-    public private(set) var segmentsLost = 0
-    /// Changes whenever the disk refuses a segment or a track's storage gap closes: the caller compares it
-    /// per frame (one load) and only then looks at ``openStorageGaps`` and ``takeClosedStorageGaps()``.
-    public private(set) var storageChanges = 0
+    public var segmentsLost: Int { counters.segmentsLost }
+    /// See ``Counters/storageChanges``.
+    public var storageChanges: Int { counters.storageChanges }
+
     /// Gaps that closed (writes succeed again), until taken.
     private var closedStorageGaps: [StorageGap] = []
 
@@ -304,19 +324,23 @@ public final class CallRecorder {
             // recording continues in the same file once a write succeeds (see `StorageGap`).
         }
         if writer.lostSegmentCount != lostBefore {
-            segmentsLost += writer.lostSegmentCount - lostBefore
-            storageChanges += 1
+            counters.segmentsLost += writer.lostSegmentCount - lostBefore
+            counters.storageChanges += 1
         }
         if writer.segmentCount != before {
-            segmentsSealed += writer.segmentCount - before
-            bytesSealed += state.segmenter.lastPayloadByteCount
+            counters.segmentsSealed += writer.segmentCount - before
+            counters.bytesSealed += state.segmenter.lastPayloadByteCount
             if let gap = writer.takeClosedGap() {
                 closedStorageGaps.append(gap)
-                storageChanges += 1
+                counters.storageChanges += 1
             }
         }
         framesWritten += 1
+        state.framesWritten += 1
     }
+
+    /// Frames written to `track`'s recording so far (0 before it opened).
+    public func framesWritten(on track: RecordingTrack) -> Int { tracks[track]?.framesWritten ?? 0 }
 
     /// The storage gaps open now (writes failing), one per track at most.
     public var openStorageGaps: [StorageGap] { tracks.values.compactMap(\.writer.openGap) }
