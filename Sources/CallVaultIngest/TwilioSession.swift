@@ -16,8 +16,8 @@ final class TwilioSession: MediaSession {
     private var tenant: Tenant?
     private let security: ConnectionSecurity
     private let payload: UnsafeMutableRawBufferPointer
-    private var caller = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
-    private var bot = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
+    private let caller = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
+    private let bot = FrameAssembler(encoding: .muLaw, sampleRate: .hz8000)
 
     init(context: IngestContext, tenant: Tenant?, security: ConnectionSecurity, eventLoop: any EventLoop) {
         call = CallLifecycle(context: context, eventLoop: eventLoop, mediaProtocol: .twilio)
