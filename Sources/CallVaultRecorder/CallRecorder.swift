@@ -45,7 +45,12 @@ public final class CallRecorder {
 
     public let callID: String
     public let settings: Settings
-    public internal(set) var gate: ConsentGate
+    public internal(set) var gate: ConsentGate {
+        didSet { keysCanDecide = gate.keysCanDecide }
+    }
+    /// ``ConsentGate/keysCanDecide`` of `gate`, kept as it changes: the per-frame question is one load, not
+    /// a copy of the gate (and a retain of each reference it holds).
+    private(set) var keysCanDecide = false
     /// What the call's frames and events have come to so far, in one value: the ingest reads it before
     /// and after each frame and compares once (most frames change none of it).
     public struct Counters: Equatable, Sendable {
@@ -148,6 +153,7 @@ public final class CallRecorder {
         self.logger = logger
         gate = ConsentGate(policy: settings.policy)
         admits = gate.admits
+        keysCanDecide = gate.keysCanDecide
     }
 
     /// The recordings opened so far, by track.
@@ -354,7 +360,7 @@ public final class CallRecorder {
     /// The key a caller frame's audio confirms, if any, when a key could still decide something; the
     /// detector (≈ 2 µs a frame) does not run otherwise, and hears only whole audio when it runs again.
     func detect(_ frame: Frame) throws(RecorderError) -> DTMFDigit? {
-        guard gate.keysCanDecide else {
+        guard keysCanDecide else {
             detectorSkipped = true
             return nil
         }
