@@ -11,7 +11,10 @@ extension Catalog {
         try callSummaries(matching: CallSummaryQuery(tenantIDs: tenantID.map { [$0] }, limit: limit))
     }
 
-    /// Calls of some tenants within a start-time window, newest first, after a keyset cursor.
+    /// Calls of some tenants within a start-time window, in a state and with a consent outcome, newest
+    /// first, after a keyset cursor: every filter is SQL on `calls` (indexes `calls_by_started`,
+    /// `calls_by_tenant_started`, `calls_by_consent`, `calls_by_tenant_consent`, `calls_live*`), so a
+    /// selective filter reads one page of rows, not the tenant's calls.
     public func callSummaries(matching query: CallSummaryQuery) throws(CatalogError) -> [CallSummary] {
         var callFilter = "SELECT id FROM calls"
         var conditions: [String] = []
@@ -29,6 +32,18 @@ extension Catalog {
             conditions.append("started_at < ?")
             arguments += [before.catalogPrecision]
         }
+        if let consent = query.consentState {
+            conditions.append("consent_state = ?")
+            arguments += [consent.rawValue]
+        }
+        switch query.state {
+        case nil: break
+        case .live: conditions.append("ended_at IS NULL")
+        case .ended: conditions.append("ended_at IS NOT NULL")
+        case let state?:
+            conditions.append("EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = calls.id AND r.state = ?)")
+            arguments += [state.rawValue]
+        }
         if let after = query.after {
             conditions.append("(started_at < ? OR (started_at = ? AND id > ?))")
             arguments += [after.startedAt.catalogPrecision, after.startedAt.catalogPrecision, after.id]
@@ -40,16 +55,16 @@ extension Catalog {
             arguments += [limit]
         }
         return try read { db in
-            let calls = try CallRow.fetchAll(
+            var consentStates: [String: CallConsentState] = [:]
+            let calls = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM calls WHERE id IN (\(callFilter)) ORDER BY started_at DESC, id",
                 arguments: arguments
-            ).map(\.record)
-            let modes = try Dictionary(
-                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, consent_mode FROM tenants").map { row in
-                    (row["id"] as String, ConsentMode(rawValue: row["consent_mode"]) ?? .optIn)
-                }
-            )
+            ).map { row in
+                let call = try CallRow(row: row).record
+                consentStates[call.id] = CallConsentState(rawValue: row["consent_state"]) ?? .pending
+                return call
+            }
             var kindsByCall: [String: [ConsentEventKind]] = [:]
             let events = try Row.fetchCursor(
                 db,
@@ -75,13 +90,14 @@ extension Catalog {
             }
             return calls.map { call in
                 let kinds = kindsByCall[call.id] ?? []
+                // The column the filter reads, folded when the events were stored: list and filter agree.
                 return CallSummary(
                     id: call.id,
                     tenantId: call.tenantId,
                     externalId: call.externalId,
                     startedAt: call.startedAt,
                     endedAt: call.endedAt,
-                    consentState: CallConsentState.summarize(mode: modes[call.tenantId] ?? .optIn, kinds: kinds),
+                    consentState: consentStates[call.id] ?? .pending,
                     consentEvents: kinds.count,
                     // The composite foreign key already ties a recording to its call's tenant; the
                     // check here keeps a listing correct even if that constraint were ever dropped.
