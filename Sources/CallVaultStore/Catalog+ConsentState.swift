@@ -21,4 +21,16 @@ extension Catalog {
         let state = CallConsentState.summarize(mode: ConsentMode(rawValue: mode) ?? .optIn, kinds: kinds)
         try db.execute(sql: "UPDATE calls SET consent_state = ? WHERE id = ?", arguments: [state.rawValue, callID])
     }
+
+    /// Sets every call's `consent_state` from its stored events and its tenant's mode (migration v19).
+    static func backfillConsentStates(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE calls SET consent_state = 'not-required'
+                    WHERE tenant_id IN (SELECT id FROM tenants WHERE consent_mode = 'not-required')
+                """)
+        for callID in try String.fetchAll(db, sql: "SELECT DISTINCT call_id FROM consent_events") {
+            try refoldConsentState(db, callID: callID)
+        }
+    }
 }

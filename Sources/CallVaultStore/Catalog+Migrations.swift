@@ -213,12 +213,8 @@ extension Catalog {
                 sql: """
                     ALTER TABLE calls ADD COLUMN consent_state TEXT NOT NULL DEFAULT 'pending'
                         CHECK (consent_state IN \(consentStatesSQL));
-                    UPDATE calls SET consent_state = 'not-required'
-                        WHERE tenant_id IN (SELECT id FROM tenants WHERE consent_mode = 'not-required');
                     """)
-            for callID in try String.fetchAll(db, sql: "SELECT DISTINCT call_id FROM consent_events") {
-                try refoldConsentState(db, callID: callID)
-            }
+            try backfillConsentStates(db)
             try db.execute(
                 sql: """
                     CREATE INDEX calls_by_started ON calls(started_at DESC, id);

@@ -47,7 +47,8 @@ extension PostgresCatalog {
             values.append(after.startedAt.postgresPrecision)
             values.append(after.id)
             conditions.append(
-                #"(c.started_at < $\#(values.count - 1) OR (c.started_at = $\#(values.count - 1) AND c.id COLLATE "C" > $\#(values.count)))"#)
+                // The first term repeats what the OR implies, so the index is searched from the cursor on.
+                #"c.started_at <= $\#(values.count - 1) AND (c.started_at < $\#(values.count - 1) OR (c.started_at = $\#(values.count - 1) AND c.id COLLATE "C" > $\#(values.count)))"#)
         }
         var clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
         values.append(query.limit.flatMap { $0 >= 0 ? $0 : nil })

@@ -1,4 +1,5 @@
 import CallVaultModel
+import CallVaultTestSupport
 import Foundation
 import Testing
 
@@ -121,6 +122,25 @@ extension CatalogConformance {
                 #expect(
                     try await catalog.callSummaries(matching: CallSummaryQuery(consentState: .denied)).count
                         == made.filter { $0.consent == .denied }.count)
+
+                // The migration's backfill (SQLite v19, PostgreSQL 20) folds the stored events the same way.
+                switch backend {
+                case .sqlite:
+                    try (catalog as! Catalog).write { db in
+                        try db.execute(sql: "UPDATE calls SET consent_state = 'pending'")
+                        try Catalog.backfillConsentStates(db)
+                    }
+                case .postgres:
+                    let statements = try #require(PostgresSchema.migrations.first { $0.version == 20 }).statements
+                    _ = try PostgresServer.shared().psql(
+                        database: try #require(fixture.postgresDatabase),
+                        "UPDATE calls SET consent_state = 'pending'; \(statements[1]); \(statements[2])")
+                }
+                let backfilled = try await catalog.callSummaries(matching: CallSummaryQuery())
+                #expect(backfilled.count == made.count)
+                for summary in backfilled {
+                    #expect(summary.consentState == made.first { $0.call.id == summary.id }?.consent, "backfilled")
+                }
             }
         }
     }
