@@ -34,7 +34,7 @@ struct CallsPage {
         let more = page.count > console.configuration.pageSize
         if more { page.removeLast() }
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
-        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q) + callerSearchForm(tenants: tenants, selected: tenantFilter)
+        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q) + callerSearchForm(tenants: tenants, selected: tenantFilter, filters: q)
         if page.isEmpty {
             body += "<p>No calls match.</p>"
         } else {

@@ -18,12 +18,15 @@ public struct CallSummaryQuery: Sendable, Equatable {
     public var state: CallListState?
     /// Only calls whose consent outcome (the catalog's `calls.consent_state`) is this.
     public var consentState: CallConsentState?
+    /// Only these calls (the calls of a caller found by number); nil: any. An empty list matches nothing.
+    public var callIDs: [String]?
 
     public init(
         tenantIDs: [String]? = nil, startedFrom: Date? = nil, startedBefore: Date? = nil,
         after: (startedAt: Date, id: String)? = nil, limit: Int? = nil, state: CallListState? = nil,
-        consentState: CallConsentState? = nil
+        consentState: CallConsentState? = nil, callIDs: [String]? = nil
     ) {
+        self.callIDs = callIDs
         self.state = state
         self.consentState = consentState
         self.tenantIDs = tenantIDs
@@ -36,6 +39,6 @@ public struct CallSummaryQuery: Sendable, Equatable {
     public static func == (lhs: CallSummaryQuery, rhs: CallSummaryQuery) -> Bool {
         lhs.tenantIDs == rhs.tenantIDs && lhs.startedFrom == rhs.startedFrom && lhs.startedBefore == rhs.startedBefore
             && lhs.after?.startedAt == rhs.after?.startedAt && lhs.after?.id == rhs.after?.id && lhs.limit == rhs.limit
-            && lhs.state == rhs.state && lhs.consentState == rhs.consentState
+            && lhs.state == rhs.state && lhs.consentState == rhs.consentState && lhs.callIDs == rhs.callIDs
     }
 }

@@ -87,6 +87,12 @@ extension Catalog {
             conditions.append("started_at < ?")
             arguments += [before.catalogPrecision]
         }
+        if let callIDs = query.callIDs {
+            if callIDs.isEmpty { return nil }
+            conditions.append("id IN (SELECT value FROM json_each(?))")
+            guard let json = try? JSONEncoder().encode(callIDs) else { return nil }
+            arguments += [String(decoding: json, as: UTF8.self)]
+        }
         if let consent = query.consentState {
             conditions.append("consent_state = ?")
             arguments += [consent.rawValue]

@@ -31,6 +31,11 @@ extension PostgresCatalog {
             values.append(before.postgresPrecision)
             conditions.append("c.started_at < $\(values.count)")
         }
+        if let callIDs = query.callIDs {
+            if callIDs.isEmpty { return [] }
+            values.append(callIDs)
+            conditions.append("c.id = ANY($\(values.count))")
+        }
         if let consent = query.consentState {
             values.append(consent.rawValue)
             conditions.append("c.consent_state = $\(values.count)")

@@ -122,6 +122,11 @@ extension CatalogConformance {
                 #expect(
                     try await catalog.callSummaries(matching: CallSummaryQuery(consentState: .denied)).count
                         == made.filter { $0.consent == .denied }.count)
+                // Only some calls (a caller's, found by number), with a filter over them.
+                let some = [made[0].call.id, made[1].call.id, made[5].call.id]
+                let picked = try await catalog.callSummaries(matching: CallSummaryQuery(consentState: .denied, callIDs: some))
+                #expect(Set(picked.map(\.id)) == Set(made.filter { some.contains($0.call.id) && $0.consent == .denied }.map(\.call.id)))
+                #expect(try await catalog.callSummaries(matching: CallSummaryQuery(callIDs: [])).isEmpty)
 
                 // The migration's backfill (SQLite v19, PostgreSQL 20) folds the stored events the same way.
                 switch backend {
