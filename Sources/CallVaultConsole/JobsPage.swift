@@ -93,7 +93,7 @@ struct JobsPage {
     func retry(jobID: String, request: ConsoleRequest) async -> ConsoleResponse {
         let job: JobRecord?
         do {
-            job = jobID.utf8.count <= 200 ? try await console.catalog.queue.jobs(state: nil).first { $0.id == jobID } : nil
+            job = jobID.utf8.count <= 200 ? try await console.catalog.queue.job(id: jobID) : nil
         } catch {
             return .problem(503, "Job queue unavailable", error.message, session: session)
         }

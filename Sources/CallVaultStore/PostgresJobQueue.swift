@@ -344,6 +344,20 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    public func job(id: String) async throws(JobQueueError) -> JobRecord? {
+        try await perform("read job \(id)") {
+            try await self.records(
+                self.client.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM jobs WHERE id = \(id)
+                    UNION ALL
+                    SELECT \(unescaped: Self.columns) FROM job_archive WHERE id = \(id)
+                    """,
+                    logger: self.logger)
+            ).first
+        }
+    }
+
     public func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord] {
         if query.tenantIDs?.isEmpty == true || query.limit <= 0 { return [] }
         return try await perform("list jobs") {

@@ -40,6 +40,8 @@ extension JobQueueConformanceTests {
             #expect(try await queue.jobs(matching: JobListQuery(tenantIDs: ["another"])).isEmpty)
             #expect(try await queue.jobs(matching: JobListQuery(tenantIDs: [])).isEmpty)
             #expect(try await queue.jobs(matching: JobListQuery(limit: 3)).count == 3)
+            #expect(try await queue.job(id: made[3].id)?.state == .cancelled)
+            #expect(try await queue.job(id: "no-such-job") == nil)
         }
     }
 }

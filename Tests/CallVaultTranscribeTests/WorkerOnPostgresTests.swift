@@ -243,6 +243,7 @@ final class StalledRenewals: JobQueue {
     func cancel(jobID: String, reason: String) async throws(JobQueueError) { try await base.cancel(jobID: jobID, reason: reason) }
     func retry(jobID: String) async throws(JobQueueError) -> JobRecord { try await base.retry(jobID: jobID) }
     func jobs(state: JobState?) async throws(JobQueueError) -> [JobRecord] { try await base.jobs(state: state) }
+    func job(id: String) async throws(JobQueueError) -> JobRecord? { try await base.job(id: id) }
     func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord] {
         try await base.jobs(matching: query)
     }
