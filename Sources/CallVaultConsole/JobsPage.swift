@@ -40,7 +40,10 @@ struct JobsPage {
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
         var body = "<h1>Transcription jobs</h1>"
         if let message { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
-        if let retried = q["retried"], jobs.contains(where: { $0.id == retried }) {
+        // The retried job may be on a later page: read by id, shown only for the operator's tenants.
+        if let retried = q["retried"], retried.utf8.count <= 200,
+            let job = try? await console.catalog.queue.job(id: retried), session.account.role(in: job.tenantId) != nil
+        {
             body += "<p class=\"ok\" role=\"status\">Job <code>\(HTML.escape(retried))</code> is queued again (audited).</p>"
         }
         body += filters(tenants: tenants, tenant: tenantFilter, state: state)
