@@ -12,11 +12,15 @@ extension Catalog {
     static func refoldConsentState(_ db: Database, callID: String) throws {
         guard
             let mode = try String.fetchOne(
-                db, sql: "SELECT t.consent_mode FROM calls c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = ?",
-                arguments: [callID])
+                db,
+                sql: "SELECT t.consent_mode FROM calls c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = ?",
+                arguments: [callID]
+            )
         else { return }
         let kinds = try String.fetchAll(
-            db, sql: "SELECT kind FROM consent_events WHERE call_id = ? ORDER BY id", arguments: [callID]
+            db,
+            sql: "SELECT kind FROM consent_events WHERE call_id = ? ORDER BY id",
+            arguments: [callID]
         ).compactMap(ConsentEventKind.init(rawValue:))
         let state = CallConsentState.summarize(mode: ConsentMode(rawValue: mode) ?? .optIn, kinds: kinds)
         try db.execute(sql: "UPDATE calls SET consent_state = ? WHERE id = ?", arguments: [state.rawValue, callID])
@@ -28,7 +32,8 @@ extension Catalog {
             sql: """
                 UPDATE calls SET consent_state = 'not-required'
                     WHERE tenant_id IN (SELECT id FROM tenants WHERE consent_mode = 'not-required')
-                """)
+                """
+        )
         for callID in try String.fetchAll(db, sql: "SELECT DISTINCT call_id FROM consent_events") {
             try refoldConsentState(db, callID: callID)
         }

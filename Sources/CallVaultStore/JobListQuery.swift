@@ -14,7 +14,10 @@ public struct JobListQuery: Sendable {
     public var limit: Int
 
     public init(
-        tenantIDs: [String]? = nil, state: JobState? = nil, after: (createdAt: Date, id: String)? = nil, limit: Int = 100
+        tenantIDs: [String]? = nil,
+        state: JobState? = nil,
+        after: (createdAt: Date, id: String)? = nil,
+        limit: Int = 100
     ) {
         self.tenantIDs = tenantIDs
         self.state = state

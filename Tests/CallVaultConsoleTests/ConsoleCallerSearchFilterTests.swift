@@ -10,9 +10,17 @@ import Testing
     @Test func aSearchKeepsOnlyTheCallersCallsThatMatchTheListsFilters() async throws {
         let fixture = try ConsoleFixture("console-caller-search-filters")
         let denied = try ConsoleCallerSearchTests.call(
-            from: ConsoleCallerSearchTests.number, in: fixture.tenantA, "CA-denied", fixture)
+            from: ConsoleCallerSearchTests.number,
+            in: fixture.tenantA,
+            "CA-denied",
+            fixture
+        )
         let granted = try ConsoleCallerSearchTests.call(
-            from: ConsoleCallerSearchTests.number, in: fixture.tenantA, "CA-granted", fixture)
+            from: ConsoleCallerSearchTests.number,
+            in: fixture.tenantA,
+            "CA-granted",
+            fixture
+        )
         try fixture.data.catalog.recordConsentEvent(callID: denied.id, kind: .deny, method: .dtmf)
         try fixture.data.catalog.recordConsentEvent(callID: granted.id, kind: .consent, method: .dtmf)
         try fixture.data.catalog.endCall(id: granted.id)

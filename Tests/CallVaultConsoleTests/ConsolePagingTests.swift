@@ -19,9 +19,15 @@ import Testing
         let queue = fixture.data.catalog.queue
         var made: [JobRecord] = []
         for index in 0..<60 {
-            made.append(try await queue.enqueue(JobRequest(callID: fixture.callA.id, tenantID: fixture.tenantA.id, engine: "e\(index)")))
+            made.append(
+                try await queue.enqueue(
+                    JobRequest(callID: fixture.callA.id, tenantID: fixture.tenantA.id, engine: "e\(index)")
+                )
+            )
         }
-        let foreign = try await queue.enqueue(JobRequest(callID: fixture.callB.id, tenantID: fixture.tenantB.id, engine: "e0"))
+        let foreign = try await queue.enqueue(
+            JobRequest(callID: fixture.callB.id, tenantID: fixture.tenantB.id, engine: "e0")
+        )
         let (_, cookies) = await fixture.signIn("alice")
         var seen: [String] = []
         var target: String? = "/jobs"
@@ -42,11 +48,15 @@ import Testing
         let audit = fixture.data.catalog.audit
         for index in 0..<150 {
             _ = try await audit.append(
-                AuditEvent(actor: "test", action: .holdSet, tenantID: fixture.tenantA.id, subjectID: "mine-\(index)"))
+                AuditEvent(actor: "test", action: .holdSet, tenantID: fixture.tenantA.id, subjectID: "mine-\(index)")
+            )
             _ = try await audit.append(
-                AuditEvent(actor: "test", action: .holdSet, tenantID: fixture.tenantB.id, subjectID: "theirs-\(index)"))
+                AuditEvent(actor: "test", action: .holdSet, tenantID: fixture.tenantB.id, subjectID: "theirs-\(index)")
+            )
         }
-        let mine = try await audit.latestEntries(tenantIDs: [fixture.tenantA.id], beforeSeq: nil, limit: 1000).map(\.seq)
+        let mine = try await audit.latestEntries(tenantIDs: [fixture.tenantA.id], beforeSeq: nil, limit: 1000).map(
+            \.seq
+        )
         let (_, cookies) = await fixture.signIn("alice")
         func seqs(_ page: String) -> [Int64] {
             page.components(separatedBy: "<tr><td>").dropFirst().compactMap { Int64($0.prefix { $0 != "<" }) }

@@ -16,8 +16,10 @@ import Testing
     "Call page figures",
     .enabled(
         if: ProcessInfo.processInfo.environment["CALLVAULT_CALL_PAGE_FIGURES"] == "1",
-        "measurements only: set CALLVAULT_CALL_PAGE_FIGURES=1"),
-    .timeLimit(.minutes(30)))
+        "measurements only: set CALLVAULT_CALL_PAGE_FIGURES=1"
+    ),
+    .timeLimit(.minutes(30))
+)
 struct CallPageFigures {
     @Test func firstAndDeepPagesOfEachFilterOnAMillionCalls() async throws {
         let count = ProcessInfo.processInfo.environment["CALLVAULT_CALL_PAGE_CALLS"].flatMap { Int($0) } ?? 1_000_000
@@ -29,15 +31,19 @@ struct CallPageFigures {
         let filled = ContinuousClock.now
         try catalog.write { db in
             let call = try db.makeStatement(
-                sql: "INSERT INTO calls (id, tenant_id, external_id, started_at, ended_at, consent_state) VALUES (?, ?, ?, ?, ?, ?)")
+                sql:
+                    "INSERT INTO calls (id, tenant_id, external_id, started_at, ended_at, consent_state) VALUES (?, ?, ?, ?, ?, ?)"
+            )
             let event = try db.makeStatement(
-                sql: "INSERT INTO consent_events (call_id, kind, method, at) VALUES (?, ?, 'dtmf', ?)")
+                sql: "INSERT INTO consent_events (call_id, kind, method, at) VALUES (?, ?, 'dtmf', ?)"
+            )
             let recording = try db.makeStatement(
                 sql: """
                     INSERT INTO recordings (id, call_id, tenant_id, track, state, codec, sample_rate, duration_ms, created_at,
                         expires_at, path)
                     VALUES (?, ?, ?, 'caller', ?, 'opus', 48000, 60000, ?, ?, ?)
-                    """)
+                    """
+            )
             for index in 0..<count {
                 let id = String(format: "call-%08d", index)
                 let started = newest.addingTimeInterval(-3 * Double(index))
@@ -55,7 +61,9 @@ struct CallPageFigures {
             }
         }
         try catalog.write { db in try db.execute(sql: "ANALYZE") }
-        print("measured: filled \(count) calls (with an event and a recording each) in \((ContinuousClock.now - filled).seconds) s")
+        print(
+            "measured: filled \(count) calls (with an event and a recording each) in \((ContinuousClock.now - filled).seconds) s"
+        )
 
         let day = 86_400.0
         let filters: [(String, CallSummaryQuery)] = [
@@ -64,8 +72,10 @@ struct CallPageFigures {
             (
                 "a date range (one day, 10 days back)",
                 CallSummaryQuery(
-                    tenantIDs: [tenant.id], startedFrom: newest.addingTimeInterval(-11 * day),
-                    startedBefore: newest.addingTimeInterval(-10 * day))
+                    tenantIDs: [tenant.id],
+                    startedFrom: newest.addingTimeInterval(-11 * day),
+                    startedBefore: newest.addingTimeInterval(-10 * day)
+                )
             ),
             ("state live (1 %)", CallSummaryQuery(tenantIDs: [tenant.id], state: .live)),
             ("state interrupted (2 %)", CallSummaryQuery(tenantIDs: [tenant.id], state: .interrupted)),

@@ -30,15 +30,26 @@ extension CatalogConformance {
                     let tenant = index % 8 == 7 ? free : acme
                     // Pairs share a start time: the cursor's tie-break on the id is exercised under every filter.
                     let call = try await catalog.registerCall(
-                        tenantID: tenant.id, externalID: "CA-\(index)", callerNumber: nil,
-                        startedAt: start.addingTimeInterval(Double(index / 2) * 60), actor: "test", callerKeys: nil)
+                        tenantID: tenant.id,
+                        externalID: "CA-\(index)",
+                        callerNumber: nil,
+                        startedAt: start.addingTimeInterval(Double(index / 2) * 60),
+                        actor: "test",
+                        callerKeys: nil
+                    )
                     var consent: CallConsentState = tenant.id == free.id ? .notRequired : .pending
                     if tenant.id == acme.id {
                         switch index % 5 {
                         case 0:
                             _ = try await catalog.recordConsentEvent(
-                                callID: call.id, kind: .deny, method: .dtmf, at: Date(), frameIndex: nil, timelineMs: 10,
-                                actor: "test")
+                                callID: call.id,
+                                kind: .deny,
+                                method: .dtmf,
+                                at: Date(),
+                                frameIndex: nil,
+                                timelineMs: 10,
+                                actor: "test"
+                            )
                             consent = .denied
                         case 1:
                             _ = try await catalog.recordConsentEvidence(
@@ -46,7 +57,10 @@ extension CatalogConformance {
                                 [
                                     ConsentEvidence(kind: .disclosure, method: .api, timelineMs: 0),
                                     ConsentEvidence(kind: .consent, method: .dtmf, timelineMs: 10),
-                                ], actor: "test", at: Date())
+                                ],
+                                actor: "test",
+                                at: Date()
+                            )
                             consent = .granted
                         case 2:
                             _ = try await catalog.recordConsentEvidence(
@@ -54,13 +68,22 @@ extension CatalogConformance {
                                 [
                                     ConsentEvidence(kind: .consent, method: .dtmf, timelineMs: 10),
                                     ConsentEvidence(kind: .pause, method: .api, timelineMs: 20),
-                                ], actor: "test", at: Date())
+                                ],
+                                actor: "test",
+                                at: Date()
+                            )
                             consent = .paused
                         case 3:
                             for (kind, ms) in [(ConsentEventKind.consent, Int64(10)), (.pause, 20), (.resume, 30)] {
                                 _ = try await catalog.recordConsentEvent(
-                                    callID: call.id, kind: kind, method: .api, at: Date(), frameIndex: nil, timelineMs: ms,
-                                    actor: "test")
+                                    callID: call.id,
+                                    kind: kind,
+                                    method: .api,
+                                    at: Date(),
+                                    frameIndex: nil,
+                                    timelineMs: ms,
+                                    actor: "test"
+                                )
                             }
                             consent = .granted
                         default: break
@@ -68,12 +91,30 @@ extension CatalogConformance {
                     }
                     let interrupted = index % 3 == 0
                     let recording = try await catalog.createRecording(
-                        id: nil, callID: call.id, track: .caller, codec: .opus, sampleRate: 48_000, path: "\(index).cvr",
-                        createdAt: call.startedAt, node: nil, storage: nil)
+                        id: nil,
+                        callID: call.id,
+                        track: .caller,
+                        codec: .opus,
+                        sampleRate: 48_000,
+                        path: "\(index).cvr",
+                        createdAt: call.startedAt,
+                        node: nil,
+                        storage: nil
+                    )
                     try await catalog.finishRecording(
-                        id: recording.id, state: interrupted ? .interrupted : .complete, durationMs: 1_000, bytes: 100)
+                        id: recording.id,
+                        state: interrupted ? .interrupted : .complete,
+                        durationMs: 1_000,
+                        bytes: 100
+                    )
                     let ended = index % 2 == 0
-                    if ended { try await catalog.endCall(id: call.id, closingPause: nil, at: call.startedAt.addingTimeInterval(30)) }
+                    if ended {
+                        try await catalog.endCall(
+                            id: call.id,
+                            closingPause: nil,
+                            at: call.startedAt.addingTimeInterval(30)
+                        )
+                    }
                     made.append(Made(call: call, consent: consent, ended: ended, interrupted: interrupted))
                 }
 
@@ -91,13 +132,19 @@ extension CatalogConformance {
                 let newestFirst = made.sorted { ($0.call.startedAt, $1.call.id) > ($1.call.startedAt, $0.call.id) }
                 for tenants in [nil, [acme.id], [acme.id, free.id]] as [[String]?] {
                     for state in [nil] + CallListState.allCases.map(Optional.some) {
-                        for consent in [nil] + [CallConsentState.pending, .granted, .denied, .paused, .notRequired, .revoked]
+                        for consent in [nil]
+                            + [CallConsentState.pending, .granted, .denied, .paused, .notRequired, .revoked]
                             .map(Optional.some)
                         {
                             let query = CallSummaryQuery(
-                                tenantIDs: tenants, startedFrom: start.addingTimeInterval(60), state: state, consentState: consent)
+                                tenantIDs: tenants,
+                                startedFrom: start.addingTimeInterval(60),
+                                state: state,
+                                consentState: consent
+                            )
                             let expected = newestFirst.filter { made in
-                                guard tenants?.contains(made.call.tenantId) ?? true, made.call.startedAt >= query.startedFrom!
+                                guard tenants?.contains(made.call.tenantId) ?? true,
+                                    made.call.startedAt >= query.startedFrom!
                                 else { return false }
                                 if let consent, made.consent != consent { return false }
                                 switch state {
@@ -112,7 +159,8 @@ extension CatalogConformance {
                             let found = try await pages(query)
                             #expect(
                                 found.map(\.id) == expected.map(\.call.id),
-                                "tenants \(tenants ?? []), state \(state?.rawValue ?? "any"), consent \(consent?.rawValue ?? "any")")
+                                "tenants \(tenants ?? []), state \(state?.rawValue ?? "any"), consent \(consent?.rawValue ?? "any")"
+                            )
                             for summary in found {
                                 #expect(summary.consentState == expected.first { $0.call.id == summary.id }?.consent)
                             }
@@ -121,11 +169,17 @@ extension CatalogConformance {
                 }
                 #expect(
                     try await catalog.callSummaries(matching: CallSummaryQuery(consentState: .denied)).count
-                        == made.filter { $0.consent == .denied }.count)
+                        == made.filter { $0.consent == .denied }.count
+                )
                 // Only some calls (a caller's, found by number), with a filter over them.
                 let some = [made[0].call.id, made[1].call.id, made[5].call.id]
-                let picked = try await catalog.callSummaries(matching: CallSummaryQuery(consentState: .denied, callIDs: some))
-                #expect(Set(picked.map(\.id)) == Set(made.filter { some.contains($0.call.id) && $0.consent == .denied }.map(\.call.id)))
+                let picked = try await catalog.callSummaries(
+                    matching: CallSummaryQuery(consentState: .denied, callIDs: some)
+                )
+                #expect(
+                    Set(picked.map(\.id))
+                        == Set(made.filter { some.contains($0.call.id) && $0.consent == .denied }.map(\.call.id))
+                )
                 #expect(try await catalog.callSummaries(matching: CallSummaryQuery(callIDs: [])).isEmpty)
 
                 // The migration's backfill (SQLite v19, PostgreSQL 20) folds the stored events the same way.
@@ -139,7 +193,8 @@ extension CatalogConformance {
                     let statements = try #require(PostgresSchema.migrations.first { $0.version == 20 }).statements
                     _ = try PostgresServer.shared().psql(
                         database: try #require(fixture.postgresDatabase),
-                        "UPDATE calls SET consent_state = 'pending'; \(statements[1]); \(statements[2])")
+                        "UPDATE calls SET consent_state = 'pending'; \(statements[1]); \(statements[2])"
+                    )
                 }
                 let backfilled = try await catalog.callSummaries(matching: CallSummaryQuery())
                 #expect(backfilled.count == made.count)

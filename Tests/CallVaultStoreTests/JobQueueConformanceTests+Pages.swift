@@ -35,7 +35,8 @@ extension JobQueueConformanceTests {
             #expect(try await pages(JobListQuery(tenantIDs: [tenantID, "another"])) == newestFirst(all))
             #expect(
                 try await pages(JobListQuery(tenantIDs: [tenantID], state: .cancelled))
-                    == newestFirst(all.filter { $0.state == .cancelled }))
+                    == newestFirst(all.filter { $0.state == .cancelled })
+            )
             #expect(try await pages(JobListQuery(state: .queued)) == newestFirst(all.filter { $0.state == .queued }))
             #expect(try await queue.jobs(matching: JobListQuery(tenantIDs: ["another"])).isEmpty)
             #expect(try await queue.jobs(matching: JobListQuery(tenantIDs: [])).isEmpty)
