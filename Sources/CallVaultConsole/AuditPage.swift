@@ -3,8 +3,9 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// The audit log of the operator's tenants, newest first, 100 entries a page (a keyset cursor on the
-/// sequence number), and a button that verifies the whole hash chain and shows its head hash (to
+/// The audit log of the operator's tenants, newest first, 100 entries a page read by the audit store
+/// (`latestEntries` before a sequence number for Older, `earliestEntries` after one for Newer: keyset
+/// cursors on the primary key, the tenant filter in SQL), and a button that verifies the whole hash chain and shows its head hash (to
 /// compare with a copy kept elsewhere).
 struct AuditPage {
     let console: Console
@@ -12,12 +13,27 @@ struct AuditPage {
     static let pageSize = 100
 
     func render(_ request: ConsoleRequest, verification: AuditVerification?, failure: String? = nil) async -> ConsoleResponse {
-        let entries: [AuditEntry]
+        var entries: [AuditEntry]
         let before = request.query["before"].flatMap { Int64($0) }
+        let after = before == nil ? request.query["after"].flatMap { Int64($0) } : nil
+        let tenantIDs = session.account.globalAdmin ? nil : Array(session.account.roles.keys)
+        // One entry more than a page says whether there are more in the direction read.
+        let older: Bool
+        let newer: Bool
         do {
-            entries = try await console.catalog.audit.latestEntries(
-                tenantIDs: session.account.globalAdmin ? nil : Array(session.account.roles.keys), beforeSeq: before,
-                limit: Self.pageSize)
+            if let after {
+                entries = try await console.catalog.audit.earliestEntries(
+                    tenantIDs: tenantIDs, afterSeq: after, limit: Self.pageSize + 1)
+                newer = entries.count > Self.pageSize
+                entries = Array(entries.prefix(Self.pageSize).reversed())
+                older = true
+            } else {
+                entries = try await console.catalog.audit.latestEntries(
+                    tenantIDs: tenantIDs, beforeSeq: before, limit: Self.pageSize + 1)
+                older = entries.count > Self.pageSize
+                entries = Array(entries.prefix(Self.pageSize))
+                newer = before != nil
+            }
         } catch {
             return .problem(503, "Audit log unavailable", error.message, session: session)
         }
@@ -49,9 +65,15 @@ struct AuditPage {
                 """
         }
         body += "</tbody></table>"
-        if entries.count == Self.pageSize, let last = entries.last {
-            body += "<p class=\"pager\"><a href=\"/audit?before=\(last.seq)\" rel=\"next\">Older entries</a></p>"
+        var links: [String] = []
+        if newer, let first = entries.first {
+            links.append("<a href=\"/audit?after=\(first.seq)\" rel=\"prev\">Newer entries</a>")
         }
+        if older, let last = entries.last {
+            links.append("<a href=\"/audit?before=\(last.seq)\" rel=\"next\">Older entries</a>")
+        }
+        if newer { links.append("<a href=\"/audit\">Newest</a>") }
+        if !links.isEmpty { body += "<p class=\"pager\">\(links.joined(separator: " · "))</p>" }
         return .html(200, ConsoleLayout.page(title: "Audit log", session: session, body: body))
     }
 

@@ -8,8 +8,18 @@ import Foundation
 /// response. The number is never put in a URL, a page (not even back into the field), a log line or
 /// the audit log, and is not kept after the response.
 extension CallsPage {
-    /// The search form, with the tenant of the list's filter selected (all the operator's by default).
-    func callerSearchForm(tenants: [Tenant], selected: String?) -> String {
+    /// The filters of the list a search is combined with: start dates, state and consent outcome.
+    static let combinedFilters = ["from", "to", "state", "consent"]
+
+    /// The search form, with the tenant of the list's filter selected (all the operator's by default) and
+    /// the list's other filters carried as hidden fields, so the search is combined with them.
+    func callerSearchForm(tenants: [Tenant], selected: String?, filters: [String: String] = [:]) -> String {
+        let carried = Self.combinedFilters.compactMap { name in
+            filters[name].flatMap { $0.isEmpty ? nil : $0 }.map {
+                "<input type=\"hidden\" name=\"\(name)\" value=\"\(HTML.escape($0))\">"
+            }
+        }.joined()
+        let note = carried.isEmpty ? "" : " <span class=\"note\">(with the list's date, state and consent filters)</span>"
         var options = "<option value=\"\"\(selected == nil ? " selected" : "")>All my tenants</option>"
         for tenant in tenants {
             options +=
@@ -17,11 +27,11 @@ extension CallsPage {
         }
         return """
             <form method="post" action="/calls" class="filters" role="search" aria-label="Find calls by caller number" autocomplete="off">
-            <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
+            <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">\(carried)
             <label for="c-tenant">Tenant</label><select id="c-tenant" name="tenant">\(options)</select>
             <label for="c-phone">Caller's number</label>
             <input id="c-phone" name="phone" type="tel" required maxlength="64" autocomplete="off">
-            <button type="submit">Find calls</button>
+            <button type="submit">Find calls</button>\(note)
             </form>
             """
     }
@@ -61,6 +71,25 @@ extension CallsPage {
             }
         }
         calls.sort { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+        // The list's filters, when the form carried them: the catalog's call query over the calls found.
+        let from = form["from"].flatMap(Self.day)
+        let to = form["to"].flatMap(Self.day)
+        let state = form["state"].flatMap(CallListState.init(rawValue:))
+        let consent = form["consent"].flatMap(CallConsentState.init(rawValue:))
+        if !calls.isEmpty, from != nil || to != nil || state != nil || consent != nil {
+            do {
+                let kept = Set(
+                    try await console.catalog.callSummaries(
+                        matching: CallSummaryQuery(
+                            tenantIDs: searched.map(\.id), startedFrom: from,
+                            startedBefore: to.map { $0.addingTimeInterval(86_400) }, state: state, consentState: consent,
+                            callIDs: calls.map(\.id))
+                    ).map(\.id))
+                calls = calls.filter { kept.contains($0.id) }
+            } catch {
+                return .problem(503, "Catalog unavailable", error.message, session: session)
+            }
+        }
         let recordings: [RecordingRecord]
         do { recordings = try await console.catalog.recordings(inCalls: calls.map(\.id)) } catch {
             return .problem(503, "Catalog unavailable", error.message, session: session)

@@ -4,14 +4,11 @@ import Foundation
 
 /// The calls list: the operator's tenants' calls, newest first, filtered by tenant, start date range,
 /// state and consent outcome, a page at a time behind a keyset cursor (`after`), so a deep page costs
-/// what the first does. State and consent are folded from the rows the catalog returns (the catalog
-/// filters by tenant and date), reading further batches until a page is full.
+/// what the first does. Every filter is the catalog's SQL (``CallSummaryQuery``), with indexes: a page is
+/// one query of a page of rows plus one, however selective the filter.
 struct CallsPage {
     let console: Console
     let session: ConsoleSession
-
-    /// The `state` filter: live or ended calls, or calls with a recording in that state.
-    static let states = ["live", "ended", "complete", "interrupted", "shredded"]
 
     func render(_ request: ConsoleRequest) async -> ConsoleResponse {
         let tenants: [Tenant]
@@ -22,35 +19,22 @@ struct CallsPage {
         let tenantFilter = q["tenant"].flatMap { id in tenants.contains { $0.id == id } ? id : nil }
         let from = q["from"].flatMap(Self.day)
         let to = q["to"].flatMap(Self.day)
-        let state = q["state"].flatMap { Self.states.contains($0) ? $0 : nil }
+        let state = q["state"].flatMap(CallListState.init(rawValue:))
         let consent = q["consent"].flatMap(CallConsentState.init(rawValue:))
-        var query = CallSummaryQuery(
+        // One more than a page: whether there is a next page, without counting.
+        let query = CallSummaryQuery(
             tenantIDs: tenantFilter.map { [$0] } ?? (session.account.globalAdmin ? nil : tenants.map(\.id)),
             startedFrom: from, startedBefore: to.map { $0.addingTimeInterval(86_400) },
-            after: q["after"].flatMap(Self.cursor), limit: 200)
-        var page: [CallSummary] = []
-        var more = false
-        do {
-            // Up to 50 batches of 200 rows per page when the filters are selective; then the page ends
-            // there with a link onwards.
-            batches: for _ in 0..<50 {
-                let batch = try await console.catalog.callSummaries(matching: query)
-                for call in batch where matches(call, state: state, consent: consent) {
-                    if page.count == console.configuration.pageSize {
-                        more = true
-                        break batches
-                    }
-                    page.append(call)
-                }
-                guard batch.count == query.limit, let last = batch.last else { break }
-                query.after = (last.startedAt, last.id)
-                if page.count == console.configuration.pageSize { more = true; break }
-            }
-        } catch {
+            after: q["after"].flatMap(Self.cursor), limit: console.configuration.pageSize + 1, state: state,
+            consentState: consent)
+        var page: [CallSummary]
+        do { page = try await console.catalog.callSummaries(matching: query) } catch {
             return .problem(503, "Catalog unavailable", error.message, session: session)
         }
+        let more = page.count > console.configuration.pageSize
+        if more { page.removeLast() }
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
-        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q) + callerSearchForm(tenants: tenants, selected: tenantFilter)
+        var body = "<h1>Calls</h1>" + filters(tenants: tenants, query: q) + callerSearchForm(tenants: tenants, selected: tenantFilter, filters: q)
         if page.isEmpty {
             body += "<p>No calls match.</p>"
         } else {
@@ -75,23 +59,13 @@ struct CallsPage {
         }
         if more, let last = page.last {
             let next = FormEncoding.query([
-                ("tenant", tenantFilter), ("from", q["from"]), ("to", q["to"]), ("state", state), ("consent", consent?.rawValue),
-                ("after", "\(Int64(last.startedAt.timeIntervalSince1970 * 1000))_\(last.id)"),
+                ("tenant", tenantFilter), ("from", q["from"]), ("to", q["to"]), ("state", state?.rawValue), ("consent", consent?.rawValue),
+                ("after", "\(Int64((last.startedAt.timeIntervalSince1970 * 1000).rounded()))_\(last.id)"),
             ])
             body += "<p class=\"pager\"><a href=\"/calls\(HTML.escape(next))\" rel=\"next\">Next page</a></p>"
         }
         if q["after"] != nil { body += "<p class=\"pager\"><a href=\"/calls\">Back to the newest</a></p>" }
         return .html(200, ConsoleLayout.page(title: "Calls", session: session, body: body))
-    }
-
-    private func matches(_ call: CallSummary, state: String?, consent: CallConsentState?) -> Bool {
-        if let consent, call.consentState != consent { return false }
-        switch state {
-        case nil: return true
-        case "live": return call.endedAt == nil
-        case "ended": return call.endedAt != nil
-        case let state?: return call.recordings.contains { $0.state.rawValue == state }
-        }
     }
 
     func filters(tenants: [Tenant], query q: [String: String]) -> String {
@@ -101,7 +75,7 @@ struct CallsPage {
         var tenantOptions = option("", "All my tenants", selected: q["tenant"] ?? "")
         for tenant in tenants { tenantOptions += option(tenant.id, tenant.name, selected: q["tenant"]) }
         var stateOptions = option("", "Any", selected: q["state"] ?? "")
-        for state in Self.states { stateOptions += option(state, state, selected: q["state"]) }
+        for state in CallListState.allCases { stateOptions += option(state.rawValue, state.rawValue, selected: q["state"]) }
         var consentOptions = option("", "Any", selected: q["consent"] ?? "")
         for consent in ["pending", "disclosed", "granted", "denied", "revoked", "paused", "not-required"] {
             consentOptions += option(consent, consent, selected: q["consent"])

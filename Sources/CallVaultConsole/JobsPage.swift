@@ -2,47 +2,56 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// The transcription queue of the operator's tenants, newest first, filtered by tenant and state, with
-/// each job's call, attempts, last error and times. An administrator of a job's tenant may queue a
-/// dead, cancelled or failed job again through the queue's `retry` (what `callvault jobs retry` calls),
+/// The transcription queue of the operator's tenants, newest first, filtered by tenant and state and paged
+/// by the queue's own query (``JobListQuery``: SQL filters, a keyset cursor), with each job's call (linked),
+/// attempts, last error and times. An administrator of a job's tenant may queue a dead, cancelled or failed job again through the queue's `retry` (what `callvault jobs retry` calls),
 /// audited `job.retried` with the operator. The last error is shown as stored: the worker keeps only
 /// codes, hosts, statuses and the engine's own error line there, never transcript text.
 struct JobsPage {
     let console: Console
     let session: ConsoleSession
-    /// Jobs shown at most (the newest); the queue's listing has no tenant filter or paging yet.
-    static let limit = 200
+    /// Jobs a page.
+    static let pageSize = 50
     /// The states a job can be retried from (`JobQueue.retry`).
     static let retryable: Set<JobState> = [.dead, .cancelled, .failed]
 
     func render(_ request: ConsoleRequest, message: String? = nil, status: Int = 200) async -> ConsoleResponse {
         let tenants: [Tenant]
-        let all: [JobRecord]
         let q = request.query
         let state = q["state"].flatMap(JobState.init(rawValue:))
         do { tenants = try await console.visibleTenants(session) } catch {
             return .problem(503, "Catalog unavailable", error.message, session: session)
         }
-        do { all = try await console.catalog.queue.jobs(state: state) } catch {
+        let tenantFilter = q["tenant"].flatMap { id in tenants.contains { $0.id == id } ? id : nil }
+        // The queue filters and pages (newest first, a keyset cursor); one job more than a page says
+        // whether there is a next one.
+        let query = JobListQuery(
+            tenantIDs: tenantFilter.map { [$0] } ?? (session.account.globalAdmin ? nil : tenants.map(\.id)),
+            state: state, after: q["after"].flatMap(Self.cursor),
+            limit: Self.pageSize + 1)
+        var jobs: [JobRecord]
+        do { jobs = try await console.catalog.queue.jobs(matching: query) } catch {
             return .problem(503, "Job queue unavailable", error.message, session: session)
         }
-        let tenantFilter = q["tenant"].flatMap { id in tenants.contains { $0.id == id } ? id : nil }
-        let jobs = all.filter { job in
-            session.account.role(in: job.tenantId) != nil && (tenantFilter == nil || job.tenantId == tenantFilter)
-        }
+        // The queue's tenant filter already holds only the operator's tenants; checked again per job.
+        jobs = jobs.filter { session.account.role(in: $0.tenantId) != nil }
+        let more = jobs.count > Self.pageSize
+        if more { jobs.removeLast() }
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
         var body = "<h1>Transcription jobs</h1>"
         if let message { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
-        if let retried = q["retried"], jobs.contains(where: { $0.id == retried }) {
+        // The retried job may be on a later page: read by id, shown only for the operator's tenants.
+        if let retried = q["retried"], retried.utf8.count <= 200,
+            let job = try? await console.catalog.queue.job(id: retried), session.account.role(in: job.tenantId) != nil
+        {
             body += "<p class=\"ok\" role=\"status\">Job <code>\(HTML.escape(retried))</code> is queued again (audited).</p>"
         }
         body += filters(tenants: tenants, tenant: tenantFilter, state: state)
-        let shown = jobs.reversed().prefix(Self.limit)
+        let shown = jobs
         guard !shown.isEmpty else {
             body += "<p>No jobs match.</p>"
             return .html(status, ConsoleLayout.page(title: "Jobs", session: session, body: body))
         }
-        if jobs.count > Self.limit { body += "<p class=\"note\">The newest \(Self.limit) of \(jobs.count) jobs.</p>" }
         body += """
             <table class="jobs"><caption>Jobs, newest first</caption>
             <thead><tr><th scope="col">Job</th><th scope="col">Call</th><th scope="col">Tenant</th><th scope="col">Engine</th>
@@ -62,6 +71,14 @@ struct JobsPage {
                 """
         }
         body += "</tbody></table>"
+        if more, let last = jobs.last {
+            let next = FormEncoding.query([
+                ("tenant", tenantFilter), ("state", state?.rawValue),
+                ("after", "\(Int64((last.createdAt.timeIntervalSince1970 * 1_000_000).rounded()))_\(last.id)"),
+            ])
+            body += "<p class=\"pager\"><a href=\"/jobs\(HTML.escape(next))\" rel=\"next\">Older jobs</a></p>"
+        }
+        if q["after"] != nil { body += "<p class=\"pager\"><a href=\"/jobs\">Back to the newest</a></p>" }
         return .html(status, ConsoleLayout.page(title: "Jobs", session: session, body: body))
     }
 
@@ -79,7 +96,7 @@ struct JobsPage {
     func retry(jobID: String, request: ConsoleRequest) async -> ConsoleResponse {
         let job: JobRecord?
         do {
-            job = jobID.utf8.count <= 200 ? try await console.catalog.queue.jobs(state: nil).first { $0.id == jobID } : nil
+            job = jobID.utf8.count <= 200 ? try await console.catalog.queue.job(id: jobID) : nil
         } catch {
             return .problem(503, "Job queue unavailable", error.message, session: session)
         }
@@ -124,5 +141,13 @@ struct JobsPage {
             <button type="submit">Filter</button>
             </form>
             """
+    }
+
+    /// `MICROSECONDS_ID`, the creation time and id of the last job of the page before (PostgreSQL's queue
+    /// keeps microseconds).
+    static func cursor(_ text: String) -> (createdAt: Date, id: String)? {
+        let parts = text.split(separator: "_", maxSplits: 1)
+        guard parts.count == 2, let us = Int64(parts[0]), parts[1].utf8.count <= 200 else { return nil }
+        return (Date(timeIntervalSince1970: Double(us) / 1_000_000), String(parts[1]))
     }
 }

@@ -27,18 +27,15 @@ struct LiveCallsPage {
         let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
         let here = await console.configuration.liveCalls?().filter { session.account.role(in: $0.tenantID) != nil }
         let hereIDs = Set((here ?? []).map(\.callID))
-        var query = CallSummaryQuery(
+        // The catalog filters live calls in SQL (`calls_live`, `calls_live_by_tenant`): one query.
+        let query = CallSummaryQuery(
             tenantIDs: session.account.globalAdmin ? nil : tenants.map(\.id),
-            startedFrom: Date().addingTimeInterval(-Self.window), startedBefore: nil, after: nil, limit: 200)
-        var live: [CallSummary] = []
+            startedFrom: Date().addingTimeInterval(-Self.window), startedBefore: nil, after: nil, limit: Self.limit,
+            state: .live)
+        let live: [CallSummary]
         do {
-            for _ in 0..<50 {
-                let batch = try await console.catalog.callSummaries(matching: query)
-                live += batch.filter {
-                    $0.endedAt == nil && session.account.role(in: $0.tenantId) != nil && !hereIDs.contains($0.id)
-                }
-                guard batch.count == query.limit, let last = batch.last, live.count < Self.limit else { break }
-                query.after = (last.startedAt, last.id)
+            live = try await console.catalog.callSummaries(matching: query).filter {
+                session.account.role(in: $0.tenantId) != nil && !hereIDs.contains($0.id)
             }
         } catch {
             return .problem(503, "Catalog unavailable", error.message, session: session)

@@ -122,6 +122,22 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The oldest entries first, after `afterSeq`, only these tenants' when given, at most `limit`: the page
+    /// of the console's audit log just newer than one it shows (walks the primary key forwards).
+    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) throws(CatalogError) -> [AuditEntry] {
+        if tenantIDs?.isEmpty == true { return [] }
+        do {
+            return try pool.read { db in
+                var request = AuditEntryRow.order(AuditEntryRow.Columns.seq).limit(limit)
+                    .filter(AuditEntryRow.Columns.seq > afterSeq)
+                if let tenantIDs { request = request.filter(tenantIDs.contains(AuditEntryRow.Columns.tenantId)) }
+                return try request.fetchAll(db).map(\.record)
+            }
+        } catch {
+            throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
+        }
+    }
+
     /// Walks the whole chain and reports the first entry that fails, or that all verify.
     ///
     /// Reads raw column values (not decoded Swift values) so what is checked is exactly what is

@@ -28,6 +28,10 @@ public protocol AuditStore: Sendable {
     /// given (an empty list matches nothing), at most `limit`: a page of the console's audit log.
     func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry]
 
+    /// The oldest entries first, after `afterSeq`, only these tenants' when given (an empty list matches
+    /// nothing), at most `limit`: the console's page just newer than the one it shows.
+    func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError) -> [AuditEntry]
+
     /// Walks the whole chain from the first entry and reports the first one that fails (changed,
     /// removed or moved), or that all verify and the head hash. A cut-off tail leaves a valid shorter
     /// chain: compare `headHash` with a copy kept elsewhere to see that.

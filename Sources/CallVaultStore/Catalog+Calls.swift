@@ -42,6 +42,7 @@ extension Catalog {
                 throw CatalogError(.duplicate, "call \(externalID) is already registered for this tenant")
             }
             try CallRow(call).insert(db)
+            try Self.refoldConsentState(db, callID: call.id)
             try AuditLog.append(
                 in: db,
                 actor: actor,
@@ -181,6 +182,7 @@ extension Catalog {
             ConsentEventRecord(
                 callId: call.id, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
         ).inserted(db).record
+        try refoldConsentState(db, callID: call.id)
         var details = ["kind": kind.rawValue, "method": method.rawValue]
         if let frameIndex { details["frameIndex"] = String(frameIndex) }
         if let timelineMs { details["timelineMs"] = String(timelineMs) }

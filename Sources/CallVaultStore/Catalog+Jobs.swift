@@ -93,6 +93,23 @@ extension Catalog {
         }
     }
 
+    /// A page of jobs, newest first, after a keyset cursor, with the tenant and state filters in SQL
+    /// (indexes `jobs_by_created`, `jobs_by_tenant_created`).
+    public func jobs(matching query: JobListQuery) throws(CatalogError) -> [JobRecord] {
+        if query.tenantIDs?.isEmpty == true || query.limit <= 0 { return [] }
+        return try read { db in
+            var request = JobRow.order(JobRow.Columns.createdAt.desc, JobRow.Columns.id.desc).limit(query.limit)
+            if let tenantIDs = query.tenantIDs { request = request.filter(tenantIDs.contains(JobRow.Columns.tenantId)) }
+            if let state = query.state { request = request.filter(JobRow.Columns.state == state.rawValue) }
+            if let after = query.after {
+                let at = after.createdAt.catalogPrecision
+                request = request.filter(
+                    JobRow.Columns.createdAt < at || (JobRow.Columns.createdAt == at && JobRow.Columns.id < after.id))
+            }
+            return try request.fetchAll(db).map(\.record)
+        }
+    }
+
     /// Recordings still marked `recording`: after a crash, the ones start-up recovery must check,
     /// mark `interrupted` and queue for transcription.
     public func recordingsLeftOpen() throws(CatalogError) -> [RecordingRecord] {

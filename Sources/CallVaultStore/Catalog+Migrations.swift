@@ -205,6 +205,27 @@ extension Catalog {
                     ALTER TABLE operators ADD COLUMN totp_last_step INTEGER;
                     """)
         }
+        // v19: a call's consent outcome in a column (the call list filters it in SQL), backfilled from the stored
+        // events; indexes for the console's filtered keyset pages (newest first, any tenant, live calls, by
+        // outcome) and the jobs page (newest first, by tenant).
+        migrator.registerMigration("v19") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE calls ADD COLUMN consent_state TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (consent_state IN \(consentStatesSQL));
+                    """)
+            try backfillConsentStates(db)
+            try db.execute(
+                sql: """
+                    CREATE INDEX calls_by_started ON calls(started_at DESC, id);
+                    CREATE INDEX calls_by_consent ON calls(consent_state, started_at DESC, id);
+                    CREATE INDEX calls_by_tenant_consent ON calls(tenant_id, consent_state, started_at DESC, id);
+                    CREATE INDEX calls_live ON calls(started_at DESC, id) WHERE ended_at IS NULL;
+                    CREATE INDEX calls_live_by_tenant ON calls(tenant_id, started_at DESC, id) WHERE ended_at IS NULL;
+                    CREATE INDEX jobs_by_created ON jobs(created_at DESC, id DESC);
+                    CREATE INDEX jobs_by_tenant_created ON jobs(tenant_id, created_at DESC, id DESC);
+                    """)
+        }
         return migrator
     }
 

@@ -54,6 +54,13 @@ public protocol JobQueue: Sendable {
     /// Jobs, oldest first, optionally only those in one state.
     func jobs(state: JobState?) async throws(JobQueueError) -> [JobRecord]
 
+    /// The job with this id (archived ones included on PostgreSQL), or nil.
+    func job(id: String) async throws(JobQueueError) -> JobRecord?
+
+    /// A page of jobs, newest first, some tenants' in one state, after a keyset cursor (the console's
+    /// jobs page; archived jobs included on PostgreSQL, as ``jobs(state:)``).
+    func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord]
+
     /// How many jobs are in each state (states without jobs are absent).
     func counts() async throws(JobQueueError) -> [JobState: Int]
 

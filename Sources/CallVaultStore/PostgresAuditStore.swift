@@ -149,6 +149,21 @@ public final class PostgresAuditStore: AuditStore {
         }
     }
 
+    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError)
+        -> [AuditEntry]
+    {
+        try AuditStoreArguments.check(limit: limit)
+        if tenantIDs?.isEmpty == true { return [] }
+        return try await perform("read the audit log") {
+            try await self.decodedEntries(
+                """
+                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
+                WHERE seq > \(afterSeq) AND (\(tenantIDs == nil) OR tenant_id = ANY(\(tenantIDs ?? [])))
+                ORDER BY seq LIMIT \(Int64(limit))
+                """)
+        }
+    }
+
     /// The entries a query's rows hold, in its order.
     private func decodedEntries(_ query: PostgresQuery) async throws -> [AuditEntry] {
         var entries: [AuditEntry] = []

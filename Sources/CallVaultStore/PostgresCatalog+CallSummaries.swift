@@ -5,7 +5,7 @@ internal import PostgresNIO
 extension PostgresCatalog {
     /// Calls with their consent state and recordings, newest first; only one tenant's if given.
     ///
-    /// Two statements whatever the number of calls (the calls with their tenant's consent mode and their
+    /// Two statements whatever the number of calls (the calls with their consent outcome and their
     /// events' kinds, then their recordings), in one read-only transaction with one snapshot, as SQLite's
     /// read transaction gives: a listing never shows a call from one moment and its recordings from
     /// another. A negative `limit` lists every call, as SQLite's `LIMIT -1` does.
@@ -13,7 +13,8 @@ extension PostgresCatalog {
         try await callSummaries(matching: CallSummaryQuery(tenantIDs: tenantID.map { [$0] }, limit: limit))
     }
 
-    /// Calls of some tenants within a start-time window, newest first, after a keyset cursor.
+    /// Calls of some tenants within a start-time window, in a state and with a consent outcome, newest
+    /// first, after a keyset cursor; every filter in SQL, with the indexes of migration 20.
     public func callSummaries(matching query: CallSummaryQuery) async throws(CatalogError) -> [CallSummary] {
         var conditions: [String] = []
         var values: [(any PostgresEncodable & Sendable)?] = []
@@ -30,19 +31,37 @@ extension PostgresCatalog {
             values.append(before.postgresPrecision)
             conditions.append("c.started_at < $\(values.count)")
         }
+        if let callIDs = query.callIDs {
+            if callIDs.isEmpty { return [] }
+            values.append(callIDs)
+            conditions.append("c.id = ANY($\(values.count))")
+        }
+        if let consent = query.consentState {
+            values.append(consent.rawValue)
+            conditions.append("c.consent_state = $\(values.count)")
+        }
+        switch query.state {
+        case nil: break
+        case .live: conditions.append("c.ended_at IS NULL")
+        case .ended: conditions.append("c.ended_at IS NOT NULL")
+        case let state?:
+            values.append(state.rawValue)
+            conditions.append("EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id AND r.state = $\(values.count))")
+        }
         if let after = query.after {
             values.append(after.startedAt.postgresPrecision)
             values.append(after.id)
             conditions.append(
-                #"(c.started_at < $\#(values.count - 1) OR (c.started_at = $\#(values.count - 1) AND c.id COLLATE "C" > $\#(values.count)))"#)
+                // The first term repeats what the OR implies, so the index is searched from the cursor on.
+                #"c.started_at <= $\#(values.count - 1) AND (c.started_at < $\#(values.count - 1) OR (c.started_at = $\#(values.count - 1) AND c.id COLLATE "C" > $\#(values.count)))"#)
         }
         var clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
         values.append(query.limit.flatMap { $0 >= 0 ? $0 : nil })
         clause += #"ORDER BY c.started_at DESC, c.id COLLATE "C" LIMIT $\#(values.count)"#
         let sql = """
-            SELECT c.id, c.tenant_id, c.external_id, c.started_at, c.ended_at, t.consent_mode,
+            SELECT c.id, c.tenant_id, c.external_id, c.started_at, c.ended_at, c.consent_state,
                 ARRAY(SELECT e.kind FROM consent_events e WHERE e.call_id = c.id ORDER BY e.id)
-            FROM calls c JOIN tenants t ON t.id = c.tenant_id
+            FROM calls c
             \(clause)
             """
         let binds = values
@@ -83,7 +102,7 @@ extension PostgresCatalog {
                 externalId: call.externalID,
                 startedAt: call.startedAt,
                 endedAt: call.endedAt,
-                consentState: CallConsentState.summarize(mode: ConsentMode(rawValue: call.mode) ?? .optIn, kinds: kinds),
+                consentState: CallConsentState(rawValue: call.consentState) ?? .pending,
                 consentEvents: kinds.count,
                 // As on SQLite: the composite foreign key already ties a recording to its call's tenant;
                 // the check keeps a listing correct even if that constraint were ever dropped.
@@ -92,20 +111,20 @@ extension PostgresCatalog {
         }
     }
 
-    /// A call as a summary lists it: its columns, its tenant's consent mode and its events' kinds.
+    /// A call as a summary lists it: its columns (with its consent outcome) and its events' kinds.
     private struct SummaryRow: Sendable {
         let id: String
         let tenantID: String
         let externalID: String
         let startedAt: Date
         let endedAt: Date?
-        let mode: String
+        let consentState: String
         let kinds: [String]
 
         init(_ row: (String, String, String, Date, Date?, String, [String])) {
             (id, tenantID, externalID) = (row.0, row.1, row.2)
             (startedAt, endedAt) = (row.3.postgresPrecision, row.4?.postgresPrecision)
-            (mode, kinds) = (row.5, row.6)
+            (consentState, kinds) = (row.5, row.6)
         }
     }
 }

@@ -25,10 +25,11 @@ extension PostgresCatalog {
             // registration of the same platform id is refused without aborting on the unique key.
             let outcome = try await self.firstColumnText(
                 of: """
-                WITH t AS (SELECT id FROM tenants WHERE id = \(tenantID)),
+                WITH t AS (SELECT id, consent_mode FROM tenants WHERE id = \(tenantID)),
                 c AS (
-                    INSERT INTO calls (id, tenant_id, external_id, started_at, caller_hash, caller_encrypted)
-                    SELECT \(callID), t.id, \(externalID), \(startedAt), \(callerHash), \(callerEncrypted) FROM t
+                    INSERT INTO calls (id, tenant_id, external_id, started_at, caller_hash, caller_encrypted, consent_state)
+                    SELECT \(callID), t.id, \(externalID), \(startedAt), \(callerHash), \(callerEncrypted),
+                        CASE WHEN t.consent_mode = 'not-required' THEN 'not-required' ELSE 'pending' END FROM t
                     ON CONFLICT (tenant_id, external_id) DO NOTHING
                     RETURNING id)
                 SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM t) THEN 'no tenant'
@@ -135,6 +136,7 @@ extension PostgresCatalog {
             else {
                 throw CatalogError(.notFound, "no call with id \(callID)")
             }
+            try await self.refoldConsentState(callID: callID, on: connection)
             try await self.appendAudit(
                 Self.consentAuditEvent(stored.event, tenantID: stored.tenantID, actor: actor), on: connection)
             return stored.event
@@ -164,6 +166,7 @@ extension PostgresCatalog {
                 }
                 stored.append(one)
             }
+            try await self.refoldConsentState(callID: callID, on: connection)
             for (tenantID, event) in stored {
                 try await self.appendAudit(Self.consentAuditEvent(event, tenantID: tenantID, actor: actor), on: connection)
             }
@@ -241,6 +244,25 @@ extension PostgresCatalog {
             ConsentEventRecord(
                 id: stored.1, callId: callID, kind: kind, method: method, at: at, frameIndex: frameIndex, timelineMs: timelineMs)
         )
+    }
+
+    /// Folds call `callID`'s consent events with its tenant's mode into `calls.consent_state` on `connection`
+    /// (in the transaction that stored them), as SQLite's `Catalog.refoldConsentState` does.
+    private func refoldConsentState(callID: String, on connection: PostgresConnection) async throws {
+        var found: (String, [String])?
+        for try await row in try await connection.query(
+            """
+            SELECT t.consent_mode, ARRAY(SELECT e.kind FROM consent_events e WHERE e.call_id = c.id ORDER BY e.id)
+            FROM calls c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = \(callID)
+            """, logger: logger
+        ).decode((String, [String]).self) {
+            found = row
+        }
+        guard let (mode, kinds) = found else { return }
+        let state = CallConsentState.summarize(
+            mode: ConsentMode(rawValue: mode) ?? .optIn, kinds: kinds.compactMap(ConsentEventKind.init(rawValue:)))
+        try await connection.query(
+            "UPDATE calls SET consent_state = \(state.rawValue) WHERE id = \(callID)", logger: logger)
     }
 
     /// The `consent.event` audit entry of a stored event, with the details SQLite writes.

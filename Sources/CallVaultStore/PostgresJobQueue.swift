@@ -344,6 +344,52 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    public func job(id: String) async throws(JobQueueError) -> JobRecord? {
+        try await perform("read job \(id)") {
+            try await self.records(
+                self.client.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM jobs WHERE id = \(id)
+                    UNION ALL
+                    SELECT \(unescaped: Self.columns) FROM job_archive WHERE id = \(id)
+                    """,
+                    logger: self.logger)
+            ).first
+        }
+    }
+
+    public func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord] {
+        if query.tenantIDs?.isEmpty == true || query.limit <= 0 { return [] }
+        return try await perform("list jobs") {
+            let name = query.state?.rawValue
+            let tenants = query.tenantIDs
+            // As stored (now(): microseconds), passed as whole microseconds since 1970 so that no float
+            // rounding of a Date moves the cursor off its job.
+            let micros = query.after.map { Int64(($0.createdAt.timeIntervalSince1970 * 1_000_000).rounded()) }
+            let id = query.after?.id
+            // Each side reads its own index newest first up to the limit; the union is cut to the page.
+            return try await self.records(
+                self.client.query(
+                    """
+                    SELECT * FROM (
+                        (SELECT \(unescaped: Self.columns) FROM jobs
+                        WHERE (\(name)::text IS NULL OR state = \(name)) AND (\(tenants == nil) OR tenant_id = ANY(\(tenants ?? [])))
+                        AND (\(micros)::bigint IS NULL OR (created_at, id COLLATE "C")
+                            < (timestamptz 'epoch' + \(micros)::bigint * interval '1 microsecond', \(id) COLLATE "C"))
+                        ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT \(Int64(query.limit)))
+                        UNION ALL
+                        (SELECT \(unescaped: Self.columns) FROM job_archive
+                        WHERE (\(name)::text IS NULL OR state = \(name)) AND (\(tenants == nil) OR tenant_id = ANY(\(tenants ?? [])))
+                        AND (\(micros)::bigint IS NULL OR (created_at, id COLLATE "C")
+                            < (timestamptz 'epoch' + \(micros)::bigint * interval '1 microsecond', \(id) COLLATE "C"))
+                        ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT \(Int64(query.limit)))
+                    ) j
+                    ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT \(Int64(query.limit))
+                    """,
+                    logger: self.logger))
+        }
+    }
+
     /// Live and archived jobs alike.
     public func counts() async throws(JobQueueError) -> [JobState: Int] {
         try await perform("count jobs") {

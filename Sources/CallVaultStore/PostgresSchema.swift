@@ -513,6 +513,63 @@ enum PostgresSchema {
                 "ALTER TABLE operators ADD COLUMN totp_secret bytea CHECK (totp_secret IS NULL OR octet_length(totp_secret) = 20)",
                 "ALTER TABLE operators ADD COLUMN totp_last_step bigint",
             ]),
+        Migration(
+            version: 20, description: "a call's consent outcome in a column, indexes for the console's filtered call and job pages",
+            statements: [
+                // The SQLite catalog's v19. The backfill folds each call's stored events as
+                // CallConsentState.summarize does (a pause remembers the state before it).
+                """
+                ALTER TABLE calls ADD COLUMN consent_state text NOT NULL DEFAULT 'pending'
+                    CHECK (consent_state IN ('pending', 'disclosed', 'granted', 'denied', 'revoked', 'paused', 'not-required'))
+                """,
+                """
+                UPDATE calls SET consent_state = 'not-required'
+                    WHERE tenant_id IN (SELECT id FROM tenants WHERE consent_mode = 'not-required')
+                """,
+                """
+                DO $$
+                DECLARE
+                    c record;
+                    e record;
+                    st text;
+                    before_pause text;
+                BEGIN
+                    FOR c IN SELECT calls.id, t.consent_mode FROM calls JOIN tenants t ON t.id = calls.tenant_id
+                        WHERE EXISTS (SELECT 1 FROM consent_events x WHERE x.call_id = calls.id)
+                    LOOP
+                        st := CASE WHEN c.consent_mode = 'not-required' THEN 'not-required' ELSE 'pending' END;
+                        before_pause := st;
+                        FOR e IN SELECT kind FROM consent_events WHERE call_id = c.id ORDER BY id LOOP
+                            IF e.kind = 'disclosure' THEN
+                                IF st = 'pending' THEN
+                                    st := CASE WHEN c.consent_mode = 'opt-out' THEN 'granted' ELSE 'disclosed' END;
+                                END IF;
+                            ELSIF e.kind = 'consent' THEN
+                                IF st <> 'paused' THEN st := 'granted'; ELSE before_pause := 'granted'; END IF;
+                            ELSIF e.kind = 'deny' THEN
+                                st := 'denied';
+                            ELSIF e.kind = 'revoke' THEN
+                                st := 'revoked';
+                            ELSIF e.kind = 'pause' THEN
+                                IF st <> 'paused' THEN before_pause := st; st := 'paused'; END IF;
+                            ELSIF e.kind = 'resume' THEN
+                                IF st = 'paused' THEN st := before_pause; END IF;
+                            END IF;
+                        END LOOP;
+                        UPDATE calls SET consent_state = st WHERE id = c.id;
+                    END LOOP;
+                END
+                $$
+                """,
+                #"CREATE INDEX calls_by_started ON calls (started_at DESC, id COLLATE "C")"#,
+                #"CREATE INDEX calls_by_consent ON calls (consent_state, started_at DESC, id COLLATE "C")"#,
+                #"CREATE INDEX calls_by_tenant_consent ON calls (tenant_id, consent_state, started_at DESC, id COLLATE "C")"#,
+                #"CREATE INDEX calls_live ON calls (started_at DESC, id COLLATE "C") WHERE ended_at IS NULL"#,
+                #"CREATE INDEX calls_live_by_tenant ON calls (tenant_id, started_at DESC, id COLLATE "C") WHERE ended_at IS NULL"#,
+                #"CREATE INDEX jobs_by_created ON jobs (created_at DESC, id COLLATE "C" DESC)"#,
+                #"CREATE INDEX jobs_by_tenant_created ON jobs (tenant_id, created_at DESC, id COLLATE "C" DESC)"#,
+                #"CREATE INDEX job_archive_by_tenant_created ON job_archive (tenant_id, created_at DESC, id COLLATE "C" DESC)"#,
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -41,6 +41,15 @@ public struct SQLiteAuditStore: AuditStore {
         }
     }
 
+    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError)
+        -> [AuditEntry]
+    {
+        try AuditStoreArguments.check(limit: limit)
+        return try run { () throws(CatalogError) in
+            try catalog.auditLog.earliestEntries(tenantIDs: tenantIDs, afterSeq: afterSeq, limit: limit)
+        }
+    }
+
     public func verify() async throws(AuditStoreError) -> AuditVerification {
         try run { () throws(CatalogError) in try catalog.auditLog.verify() }
     }

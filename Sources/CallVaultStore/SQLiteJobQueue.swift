@@ -84,6 +84,14 @@ public struct SQLiteJobQueue: JobQueue {
         try run { () throws(CatalogError) in try catalog.jobs(state: state) }
     }
 
+    public func job(id: String) async throws(JobQueueError) -> JobRecord? {
+        try run { () throws(CatalogError) in try catalog.read { db in try JobRow.fetchOne(db, key: id)?.record } }
+    }
+
+    public func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord] {
+        try run { () throws(CatalogError) in try catalog.jobs(matching: query) }
+    }
+
     public func counts() async throws(JobQueueError) -> [JobState: Int] {
         try run { () throws(CatalogError) in
             try catalog.read { db in

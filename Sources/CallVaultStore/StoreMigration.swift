@@ -76,7 +76,7 @@ public enum StoreMigration {
             name: "calls", key: "id",
             columns: [
                 ("id", .text), ("tenant_id", .text), ("external_id", .text), ("started_at", .date), ("ended_at", .date),
-                ("caller_hash", .blob), ("caller_encrypted", .blob),
+                ("caller_hash", .blob), ("caller_encrypted", .blob), ("consent_state", .text),
             ]),
         Table(
             name: "consent_events", key: "id",

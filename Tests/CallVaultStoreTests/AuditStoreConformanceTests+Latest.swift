@@ -23,6 +23,11 @@ extension AuditStoreConformanceTests {
             #expect(mine.allSatisfy { $0.tenantId == "t1" || $0.tenantId == "t3" })
             #expect(try await store.latestEntries(tenantIDs: ["t2"], beforeSeq: 5, limit: 1).map(\.seq) == [2])
             #expect(try await store.latestEntries(tenantIDs: [], beforeSeq: nil, limit: 10).isEmpty)
+            // Forwards, for the page just newer than one shown: oldest first after a sequence number.
+            #expect(try await store.earliestEntries(tenantIDs: nil, afterSeq: 7, limit: 2).map(\.seq) == [8, 9])
+            #expect(try await store.earliestEntries(tenantIDs: ["t1", "t3"], afterSeq: 3, limit: 100).map(\.seq) == [4, 6, 7, 9])
+            #expect(try await store.earliestEntries(tenantIDs: nil, afterSeq: 10, limit: 5).isEmpty)
+            #expect(try await store.earliestEntries(tenantIDs: [], afterSeq: 0, limit: 10).isEmpty)
         }
     }
 }

@@ -243,6 +243,10 @@ final class StalledRenewals: JobQueue {
     func cancel(jobID: String, reason: String) async throws(JobQueueError) { try await base.cancel(jobID: jobID, reason: reason) }
     func retry(jobID: String) async throws(JobQueueError) -> JobRecord { try await base.retry(jobID: jobID) }
     func jobs(state: JobState?) async throws(JobQueueError) -> [JobRecord] { try await base.jobs(state: state) }
+    func job(id: String) async throws(JobQueueError) -> JobRecord? { try await base.job(id: id) }
+    func jobs(matching query: JobListQuery) async throws(JobQueueError) -> [JobRecord] {
+        try await base.jobs(matching: query)
+    }
     func counts() async throws(JobQueueError) -> [JobState: Int] { try await base.counts() }
     func archiveFinishedJobs(olderThan: Duration, limit: Int) async throws(JobQueueError) -> Int {
         try await base.archiveFinishedJobs(olderThan: olderThan, limit: limit)
