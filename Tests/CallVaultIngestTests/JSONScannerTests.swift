@@ -1,3 +1,4 @@
+import CallVaultTestSupport
 import Testing
 
 @testable import CallVaultIngest
@@ -26,7 +27,7 @@ import Testing
             }
         }
         // Mixed words (UTF-8 lead and continuation bytes beside the special ones), seeded and repeatable.
-        var generator = SplitMix64(seed: 20_261_206)
+        var generator = SeededRandom(seed: 20_261_206)
         var disagreements: [UInt64] = []
         for _ in 0..<200_000 {
             let word = generator.next()
@@ -69,18 +70,5 @@ import Testing
             do throws(IngestError) { check(try scanner.scanString()) } catch { failure = error }
         }
         if let failure { throw failure }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failure names a case that can be run again.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
