@@ -1,19 +1,6 @@
 import CallVaultModel
 import CallVaultRecorder
 
-/// Frames per track as two integers (no dictionary, no allocation on the media path).
-struct TrackFrameCounts {
-    var caller = 0
-    var bot = 0
-
-    subscript(track: RecordingTrack) -> Int {
-        get { track == .caller ? caller : bot }
-        set {
-            if track == .caller { caller = newValue } else { bot = newValue }
-        }
-    }
-}
-
 extension CallLifecycle {
     /// The stream as ``LiveCallSnapshot`` shows it, read on its event loop (so between two frames), or
     /// nil before the call is set up.

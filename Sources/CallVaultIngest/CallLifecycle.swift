@@ -27,8 +27,10 @@ final class CallLifecycle: ConsentEventTarget {
     let eventLoop: any EventLoop
     /// The call's recorder, once the call is set up.
     private(set) var recorder: CallRecorder?
+    /// The call's catalog row, once set up.
+    private(set) var callRecord: CallRecord?
     /// The catalog id of the call, once set up.
-    private(set) var callID: String?
+    var callID: String? { callRecord?.id }
     /// Whether the stream asked for a call (`start`, a header, a UUID): its frames are taken from then on.
     private(set) var started = false
     /// The end of the newest frame recorded (or dropped by the gate): events apply from there.
@@ -48,11 +50,10 @@ final class CallLifecycle: ConsentEventTarget {
     private let startedAt = NIODeadline.now()
     /// The media protocol of the stream, for ``LiveCallSnapshot``.
     let mediaProtocol: LiveCallSnapshot.MediaProtocol
-    /// The call, once set up, and when this process set it up (for ``LiveCallSnapshot``).
-    private(set) var callRecord: CallRecord?
+    /// When this process set the call up (for ``LiveCallSnapshot``).
     private(set) var connectedAt = Date()
     /// Frames taken per track: two integers, one add per frame (the recorder counts those written).
-    private(set) var framesIn = TrackFrameCounts()
+    private(set) var framesIn = PerTrack(caller: 0, bot: 0)
     private var live: LiveCallHandle?
     private var admittedTenant: String?
     private(set) var tenant: Tenant?
@@ -141,7 +142,6 @@ final class CallLifecycle: ConsentEventTarget {
         case .success(let setUp):
             admittedTenant = setUp.tenant.id
             tenant = setUp.tenant
-            callID = setUp.call.id
             callRecord = setUp.call
             connectedAt = Date()
             recorder = context.makeRecorder(setUp.call, tenant: setUp.tenant, arrivedAs: native, replaying: setUp.events)

@@ -139,7 +139,7 @@ struct JSONScanner {
         throw IngestError(.truncated, "JSON message ends inside a string that starts at offset \(start - 1)")
     }
 
-    /// Whether any of eight bytes ends a string or needs a look: `"`, `\\` or a control byte (< 0x20).
+    /// Whether any of eight bytes ends a string or needs a look: `"`, `\` or a control byte (< 0x20).
     /// Word-at-a-time tests (each exact: no byte matches, no bit set); byte order does not matter.
     @inline(__always)
     static func needsAttention(_ word: UInt64) -> Bool {

@@ -207,7 +207,7 @@ extension CallRecorder {
         let openPause = gate.end(atMs: atMs)
         updateAdmits()
         return EndingWork(
-            tracks: Array(tracks.values), unstoredEvidence: takeUnstoredEvidence(), openPause: openPause)
+            tracks: openTracks, unstoredEvidence: takeUnstoredEvidence(), openPause: openPause)
     }
 
     /// A finished call's tracks to seal, and what its end stores. The recorder no longer touches the

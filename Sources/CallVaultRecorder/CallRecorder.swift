@@ -72,7 +72,8 @@ public final class CallRecorder {
     public internal(set) var counters = Counters()
     /// Frames the gate did not let through, per call.
     public var framesDropped: Int { counters.framesDropped }
-    public private(set) var framesWritten = 0
+    /// Frames written over all tracks.
+    public var framesWritten: Int { (tracks.caller?.framesWritten ?? 0) + (tracks.bot?.framesWritten ?? 0) }
     /// Consent events refused by the gate (reported to the sender, never applied).
     public var eventsRefused: Int { counters.eventsRefused }
     /// Consent decisions whose evidence could not be stored (reported to the sender and counted).
@@ -93,7 +94,10 @@ public final class CallRecorder {
     let dataDirectory: DataDirectory
     let flushGroup: FlushGroup?
     let logger: Logger
-    var tracks = Tracks()
+    /// The open tracks (a track opens at its first admitted frame).
+    var tracks = PerTrack<Track?>(caller: nil, bot: nil)
+    /// The open tracks, caller first.
+    var openTracks: [Track] { [tracks.caller, tracks.bot].compactMap { $0 } }
     private var detector: DTMFDetector?
     private var detectorRate: SampleRate?
     /// Caller frames skipped since the detector last ran: it starts afresh when it runs again.
@@ -113,20 +117,6 @@ public final class CallRecorder {
             self.segmenter = segmenter
             self.writer = writer
         }
-    }
-
-    /// The open tracks, one slot each: looked up on every frame, so a branch rather than a hashed key.
-    struct Tracks {
-        private var caller: Track?
-        private var bot: Track?
-
-        subscript(track: RecordingTrack) -> Track? {
-            get { track == .caller ? caller : bot }
-            set { if track == .caller { caller = newValue } else { bot = newValue } }
-        }
-
-        /// The open tracks, caller first.
-        var values: [Track] { [caller, bot].compactMap { $0 } }
     }
 
     public convenience init(
@@ -158,7 +148,7 @@ public final class CallRecorder {
 
     /// The recordings opened so far, by track.
     public var recordingIDs: [RecordingTrack: String] {
-        Dictionary(uniqueKeysWithValues: tracks.values.map { ($0.writer.recording.track, $0.writer.recording.id) })
+        Dictionary(uniqueKeysWithValues: openTracks.map { ($0.writer.recording.track, $0.writer.recording.id) })
     }
 
     /// Replays consent events stored before the stream started (e.g. `POST /v1/calls/{id}/events`
@@ -341,7 +331,6 @@ public final class CallRecorder {
                 counters.storageChanges += 1
             }
         }
-        framesWritten += 1
         state.framesWritten += 1
     }
 
@@ -349,7 +338,7 @@ public final class CallRecorder {
     public func framesWritten(on track: RecordingTrack) -> Int { tracks[track]?.framesWritten ?? 0 }
 
     /// The storage gaps open now (writes failing), one per track at most.
-    public var openStorageGaps: [StorageGap] { tracks.values.compactMap(\.writer.openGap) }
+    public var openStorageGaps: [StorageGap] { openTracks.compactMap(\.writer.openGap) }
 
     /// The gaps that closed since the last call (writes succeed again after them).
     public func takeClosedStorageGaps() -> [StorageGap] {

@@ -7,8 +7,9 @@
 /// Counts heap allocations on the calling thread when a malloc counter is preloaded.
 ///
 /// Needs `LD_PRELOAD` of a library exporting `cv_count_begin()` / `cv_count_end() -> long` that count
-/// malloc-family calls on the calling thread (source below). Tests that use it are
-/// `.enabled(if: MallocCounter.isAvailable, …)`, so without it they are skipped and say why.
+/// malloc-family calls on the calling thread: `scripts/malloc-counter.c`, which `scripts/test` builds and
+/// preloads for the allocation suites. Tests that use it are `.enabled(if: MallocCounter.isAvailable, …)`,
+/// so without it they are skipped and say why (and fail where `CALLVAULT_REQUIRE_MALLOC_COUNTER=1`).
 public enum MallocCounter {
     typealias Begin = @convention(c) () -> Void
     typealias End = @convention(c) () -> Int
@@ -35,12 +36,3 @@ public enum MallocCounter {
         return end()
     }
 }
-
-/* Malloc counter used for the figures (gcc -shared -fPIC -O2 -o libcounter.so counter.c):
-   extern void *__libc_malloc(size_t); extern void *__libc_calloc(size_t, size_t);
-   extern void *__libc_realloc(void *, size_t); extern void *__libc_memalign(size_t, size_t);
-   static __thread int counting; static long count;
-   void cv_count_begin(void) { count = 0; counting = 1; }
-   long cv_count_end(void) { counting = 0; return count; }
-   void *malloc(size_t n) { if (counting) count++; return __libc_malloc(n); }
-   ... likewise calloc, realloc, posix_memalign, aligned_alloc, memalign. */
