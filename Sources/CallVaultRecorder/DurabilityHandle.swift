@@ -10,7 +10,7 @@ import Synchronization
 /// The part of a recording the flush thread touches: a second, read-only descriptor of the open
 /// part file and atomic counters of what was appended and what is durable.
 ///
-/// `fdatasync` on any descriptor of a file flushes the file's data, so the flush thread never
+/// `fdatasync` (or `syncfs`) on any descriptor of a file flushes the file's data, so the flush thread never
 /// touches the `SealedFileWriter` (which is single-threaded) and never holds a lock the appending
 /// thread waits for: the per-segment path only stores two atomics after its `write(2)`.
 /// Counters are stored after the write returned and loaded before `fdatasync` starts, so every
@@ -34,9 +34,35 @@ final class DurabilityHandle: Sendable {
         guard fd >= 0 else {
             throw RecorderError(.ioFailed, "cannot open \(path) for syncing: \(String(cString: strerror(errno)))")
         }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            closeSyncDescriptor(fd)
+            throw RecorderError(.ioFailed, "cannot stat \(path) for syncing: \(reason)")
+        }
         self.recordingID = recordingID
         self.path = path
+        self.device = UInt64(status.st_dev)
         self.fd = Mutex(fd)
+    }
+
+    /// The filesystem the file is on (`st_dev`): a pass syncs each filesystem once.
+    let device: UInt64
+
+    /// What was appended when a pass began: ``syncIfDirty()`` and ``confirm(_:)`` make exactly this
+    /// durable, even when appends go on meanwhile.
+    struct Mark {
+        let bytes: Int64
+        let durationMs: Int64
+    }
+
+    /// The mark to sync, or nil when nothing was appended since the last sync.
+    func dirtyMark() -> Mark? {
+        let bytes = appendedBytes.load(ordering: .acquiring)
+        let duration = appendedDurationMs.load(ordering: .acquiring)
+        guard bytes != syncedBytes.load(ordering: .acquiring) || duration != syncedDurationMs.load(ordering: .acquiring)
+        else { return nil }
+        return Mark(bytes: bytes, durationMs: duration)
     }
 
     deinit {
@@ -59,37 +85,61 @@ final class DurabilityHandle: Sendable {
         syncedBytes.store(fileBytes, ordering: .releasing)
     }
 
-    /// Whether something was appended after the last successful sync.
-    var isDirty: Bool {
-        appendedBytes.load(ordering: .acquiring) != syncedBytes.load(ordering: .acquiring)
-            || appendedDurationMs.load(ordering: .acquiring) != syncedDurationMs.load(ordering: .acquiring)
-    }
-
     /// `fdatasync`s the file if it has unsynced data; returns whether it synced. A closed handle
     /// (its recording finished, with its own last sync, while a pass held it) is not synced.
     func syncIfDirty() throws(RecorderError) -> Bool {
-        let bytes = appendedBytes.load(ordering: .acquiring)
-        let duration = appendedDurationMs.load(ordering: .acquiring)
-        guard bytes != syncedBytes.load(ordering: .acquiring) || duration != syncedDurationMs.load(ordering: .acquiring)
-        else { return false }
-        let result: Int32? = fd.withLock { fd in
-            guard fd >= 0 else { return nil }
+        guard let mark = dirtyMark() else { return false }
+        return try sync(mark)
+    }
+
+    /// `fdatasync`s the file, then counts `mark` durable; false when the handle was closed.
+    func sync(_ mark: Mark) throws(RecorderError) -> Bool {
+        let result = withDescriptor { fd in
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
                 return errno
             }
             return 0
         }
+        return try settle(mark, result, "fdatasync")
+    }
+
+    /// `syncfs(2)` of the file's filesystem: every file on it is durable up to what was written before
+    /// the call. Returns errno (0 on success), or nil when the handle was closed.
+    func syncFilesystem() -> Int32? {
+        guard let syncfs = LinuxSync.syncfs else { return ENOSYS }
+        return withDescriptor { fd in syncfs(fd) == 0 ? 0 : errno }
+    }
+
+    /// After a successful ``syncFilesystem()`` that began once `mark` was taken: collects this file's
+    /// own writeback error (`sync_file_range` waiting only, so no new I/O: the data is clean), then
+    /// counts `mark` durable. An error a write-back of this file hit since the last check is reported
+    /// here, so a filesystem sync never hides a failed file. False when the handle was closed.
+    func confirm(_ mark: Mark) throws(RecorderError) -> Bool {
+        guard let syncFileRange = LinuxSync.syncFileRange else { return try sync(mark) }
+        let result = withDescriptor { fd in
+            while syncFileRange(fd, 0, 0, LinuxSync.waitAfter) != 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            return 0
+        }
+        return try settle(mark, result, "write-back")
+    }
+
+    /// Runs `body` with the open descriptor under its lock; nil when the handle is closed.
+    private func withDescriptor(_ body: (Int32) -> Int32) -> Int32? {
+        fd.withLock { fd in fd >= 0 ? body(fd) : nil }
+    }
+
+    private func settle(_ mark: Mark, _ result: Int32?, _ operation: String) throws(RecorderError) -> Bool {
         guard let result else { return false }
         guard result == 0 else {
             lastSyncErrno.store(result, ordering: .relaxed)
-            throw RecorderError(
-                .ioFailed,
-                "fdatasync of \(path) failed: \(String(cString: strerror(result)))"
-            )
+            throw RecorderError(.ioFailed, "\(operation) of \(path) failed: \(String(cString: strerror(result)))")
         }
-        syncedBytes.store(bytes, ordering: .releasing)
-        syncedDurationMs.store(duration, ordering: .releasing)
+        syncedBytes.store(mark.bytes, ordering: .releasing)
+        syncedDurationMs.store(mark.durationMs, ordering: .releasing)
         return true
     }
 

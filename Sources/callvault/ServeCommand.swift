@@ -98,8 +98,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds of audio per sealed segment (bounds what a crash can lose).")
     var segmentSeconds = 1
 
-    @Option(help: "Milliseconds between group flushes (fdatasync of every open recording).")
+    @Option(help: "Milliseconds between group flushes (every open recording made durable).")
     var flushIntervalMs = 1000
+
+    @Option(
+        help: ArgumentHelp(
+            "How a flush makes recordings durable: filesystem (one syncfs per filesystem, then each file's write-back error checked; the default on Linux 5.8 and later) or each-file (fdatasync of each file).",
+            valueName: "filesystem|each-file"),
+        transform: { text in
+            guard let method = FlushGroup.SyncMethod(rawValue: text) else {
+                throw ValidationError("--flush-sync must be filesystem or each-file, not \(text)")
+            }
+            return method
+        })
+    var flushSync: FlushGroup.SyncMethod = .preferred
 
     @Option(
         help: ArgumentHelp(
@@ -246,7 +258,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !recovered.isEmpty { logger.notice("recovered recordings left open by a crash", metadata: ["count": "\(recovered.count)"]) }
         let recovering = nodeLease.recoverPeriodically(recovery, logger: logger)
         defer { recovering.cancel() }
-        logger.info("node", metadata: ["node": "\(nodeLease.node)", "eventLoops": "\(loops)"])
+        logger.info("node", metadata: ["node": "\(nodeLease.node)", "eventLoops": "\(loops)", "flushSync": "\(flushSync.rawValue)"])
 
         // A recording opens its data key on its stream's event loop, where no key-provider round trip is
         // made: every tenant's day keys are prepared ahead, off the loops, and kept fresh. The first pass
@@ -266,7 +278,8 @@ struct ServeCommand: AsyncParsableCommand {
         var factory = PrometheusMetricsFactory(registry: registry)
         for label in IngestMetrics.latencyTimerLabels { factory.durationHistogramBuckets[label] = IngestMetrics.latencyBuckets }
         MetricsSystem.bootstrap(factory)
-        let flushGroup = FlushGroup(interval: .milliseconds(flushIntervalMs), catalog: catalog, logger: logger)
+        let flushGroup = FlushGroup(
+            interval: .milliseconds(flushIntervalMs), catalog: catalog, method: flushSync, logger: logger)
         let storage = StorageMonitor(
             configuration: .init(
                 paths: [directory.path, directory.objectsPath],

@@ -22,9 +22,10 @@ import Testing
         )
     }
 
-    @Test func flushSyncsDirtyWritersAndFlushedSegmentsReadBack() throws {
+    @Test(arguments: FlushGroup.SyncMethod.allCases)
+    func flushSyncsDirtyWritersAndFlushedSegmentsReadBack(method: FlushGroup.SyncMethod) throws {
         let f = try RecorderFixture()
-        let group = FlushGroup(interval: .seconds(1), catalog: f.catalog, progressInterval: .zero)
+        let group = FlushGroup(interval: .seconds(1), catalog: f.catalog, progressInterval: .zero, method: method)
         let caller = try openWriter(f, group)
         let bot = try openWriter(f, group, track: .bot)
         #expect(group.count == 2)
@@ -71,6 +72,16 @@ import Testing
         #expect(group.count == 0)
     }
 
+    /// The kernel here reports write-back errors through `syncfs` (Linux ≥ 5.8, read from /proc rather
+    /// than `uname`): the group must not fall back to a file at a time on it.
+    @Test func syncsByFilesystemWhereTheKernelReportsItsErrors() throws {
+        let release = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        let recent = numbers.count == 2 && (numbers[0] > 5 || (numbers[0] == 5 && numbers[1] >= 8))
+        #expect(FlushGroup.SyncMethod.preferred == (recent ? .filesystem : .eachFile))
+        #expect(FlushGroup().method == .preferred)
+    }
+
     @Test func groupThreadFlushesOnItsOwn() throws {
         let f = try RecorderFixture()
         let group = FlushGroup(interval: .milliseconds(50), catalog: f.catalog, progressInterval: .zero)
@@ -94,9 +105,11 @@ import Testing
 /// Writers appending on their own threads while the group flushes every millisecond: every segment
 /// of every recording is there, in order, and authenticates.
 @Suite struct FlushGroupConcurrencyTests {
-    @Test func concurrentAppendsAndFlushesLoseNothing() throws {
+    @Test(arguments: FlushGroup.SyncMethod.allCases)
+    func concurrentAppendsAndFlushesLoseNothing(method: FlushGroup.SyncMethod) throws {
         let f = try RecorderFixture()
-        let group = FlushGroup(interval: .milliseconds(1), catalog: f.catalog, progressInterval: .milliseconds(10))
+        let group = FlushGroup(
+            interval: .milliseconds(1), catalog: f.catalog, progressInterval: .milliseconds(10), method: method)
         let writers = try (0..<4).map { i in
             try RecordingWriter(
                 catalog: f.catalog,
@@ -169,10 +182,10 @@ import Testing
 /// The flush latency with many open recordings: one pass syncs each file that has a new segment.
 /// Prints the figure; asserts every dirty file was synced and nothing clean was.
 @Suite struct FlushLatencyTests {
-    @Test(arguments: [1, 10, 100])
-    func onePassSyncsEveryOpenRecording(recordings: Int) throws {
+    @Test(arguments: [1, 10, 100], FlushGroup.SyncMethod.allCases)
+    func onePassSyncsEveryOpenRecording(recordings: Int, method: FlushGroup.SyncMethod) throws {
         let f = try RecorderFixture()
-        let group = FlushGroup()
+        let group = FlushGroup(method: method)
         let writers = try (0..<recordings).map { _ in
             try RecordingWriter(
                 catalog: f.catalog,
@@ -196,7 +209,7 @@ import Testing
         #expect(group.flushNow() == 0)
         let sorted = latencies.sorted()
         print(
-            "flush pass over \(recordings) open recordings (1 s g711u segment each), 5 passes: median \(sorted[2]), max \(sorted[4])"
+            "flush pass (\(method)) over \(recordings) open recordings (1 s g711u segment each), 5 passes: median \(sorted[2]), max \(sorted[4])"
         )
         for writer in writers { try writer.finish() }
     }
