@@ -301,7 +301,7 @@ enum SimulatedCallConnector {
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
         ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -26,14 +26,18 @@ final class ServeProcess {
     /// - Parameters:
     ///   - port: 0 for a free port; a port an earlier server had, to restart on it.
     ///   - audioSocket: whether to listen for AudioSocket too (on a free port).
+    ///   - under: a command that runs it (`setpriv … --`), or none.
     init(
-        data: String, port: Int = 0, audioSocket: Bool = false, extra: [String] = [], environment: [String: String] = [:]
+        data: String, port: Int = 0, audioSocket: Bool = false, extra: [String] = [], environment: [String: String] = [:],
+        under: [String] = []
     ) throws {
         let executable = try #require(Repository.callvault, "callvault not built")
-        child = try ChildProcess(
-            executable,
+        let arguments =
             ["serve", "--http", "127.0.0.1:\(port)", "--data", data, "--flush-interval-ms", "100"]
-                + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra,
+            + (audioSocket ? ["--audiosocket", "127.0.0.1:0"] : []) + extra
+        child = try ChildProcess(
+            under.first.map(URL.init(fileURLWithPath:)) ?? executable,
+            Array(under.dropFirst()) + (under.isEmpty ? [] : [executable.path]) + arguments,
             environment: environment
         )
         let line = try child.waitForLine("its `listening` line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
