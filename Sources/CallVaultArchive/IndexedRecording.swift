@@ -38,9 +38,18 @@ public struct IndexedRecording: Sendable {
     public let restrictionOverridden: Bool
 
     let segments: [Segment]
+    let parts: [SealedFiles.Part]
     let sources: [SealedPartSource]
     let key: SecretKey
     let payloadFormat: SegmentPayloadFormat
+
+    /// Runs reads of `recordings`' cursors where they may block: inline for files on this node, on
+    /// ``ObjectReading``'s threads when a part is an object (``SealedFiles/reading(_:_:)``).
+    public static func reading<T: Sendable>(
+        _ recordings: [IndexedRecording], _ body: @escaping @Sendable () throws(RecorderError) -> T
+    ) async throws(RecorderError) -> T {
+        try await SealedFiles.reading(recordings.flatMap(\.parts), body)
+    }
 
     /// A reader of this recording's samples (one per response: it holds an open part and one decoded
     /// segment).
@@ -77,7 +86,14 @@ public struct IndexedRecording: Sendable {
                 let segment = segments[ordinal]
                 let samples = try decoded(ordinal)
                 let from = max(segment.start, range.lowerBound), to = min(segment.end, range.upperBound)
-                for position in from..<to { out[position - range.lowerBound] = samples[position - segment.start] }
+                if from < to {
+                    out.withUnsafeMutableBufferPointer { target in
+                        samples.withUnsafeBufferPointer { source in
+                            _ = UnsafeMutableBufferPointer(rebasing: target[(from - range.lowerBound)..<(to - range.lowerBound)])
+                                .update(fromContentsOf: source[(from - segment.start)..<(to - segment.start)])
+                        }
+                    }
+                }
                 ordinal += 1
             }
             return out

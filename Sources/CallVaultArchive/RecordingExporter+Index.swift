@@ -26,7 +26,7 @@ extension RecordingExporter {
         return IndexedRecording(
             recording: recording, sampleCount: end, largestSegmentSampleCount: segments.map(\.count).max() ?? 0,
             auditSeq: audit.decrypted.seq, restrictionOverridden: !audit.restrictionOverrides.isEmpty,
-            segments: segments, sources: sources, key: key, payloadFormat: format)
+            segments: segments, parts: parts, sources: sources, key: key, payloadFormat: format)
     }
 
     /// Every verified segment's place: the placement ``decode(_:key:recording:onTimeline:)`` gives it,

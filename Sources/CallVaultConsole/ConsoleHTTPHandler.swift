@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import CallVaultArchive
 import CallVaultIngest
 
 /// Reads one HTTP/1 request at a time, runs the console on it off the event loop, writes its answer
@@ -11,6 +12,11 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     private let console: Console
     private let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
+    /// When the streamed body being sent last had a chunk written (nil: none is being sent). While a
+    /// stream makes progress the client sends nothing, and that is not idleness.
+    private var streamProgress: NIODeadline?
+    /// How long a streamed body may wait on a client that does not read before the connection is closed.
+    static let streamStall = TimeAmount.seconds(120)
 
     init(console: Console, executor: (any TaskExecutor)?) {
         self.console = console
@@ -43,6 +49,7 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            if let streamProgress, NIODeadline.now() - streamProgress < Self.streamStall { return }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -59,11 +66,15 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         for (name, value) in ConsoleSecurityHeaders.headers(forPath: path, tls: console.tls) { headers.add(name: name, value: value) }
-        headers.add(name: "content-length", value: String(response.body.count))
+        headers.add(name: "content-length", value: String(response.contentLength))
         let keepAlive = request.isKeepAlive && !close
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if request.method != .HEAD, let stream = response.stream {
+            context.flush()
+            return sendStream(context, stream, keepAlive: keepAlive)
+        }
         if request.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
             buffer.writeBytes(response.body)
@@ -73,6 +84,55 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Sends `stream` chunk by chunk, asking for the next chunk only once the last was written to the
+    /// socket (so a slow client holds one chunk, not the call). A chunk that cannot be produced (a
+    /// segment that does not verify) closes the connection: the client sees the body cut short against
+    /// its `Content-Length`, and nothing of the failed segment is sent. Logged without any audio.
+    private func sendStream(_ context: ChannelHandlerContext, _ stream: ConsoleBodyStream, keepAlive: Bool) {
+        streamProgress = .now()
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        let logger = console.logger
+        Task(executorPreference: executor) {
+            while true {
+                let chunk: [UInt8]?
+                do throws(RecorderError) { chunk = try await stream.next() } catch {
+                    logger.warning(
+                        "console audio stream cut: a segment could not be read",
+                        metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+                    eventLoop.execute {
+                        let (handler, context) = bound.value
+                        handler.streamProgress = nil
+                        context.close(promise: nil)
+                    }
+                    return
+                }
+                guard let chunk else { break }
+                do {
+                    try await eventLoop.flatSubmit {
+                        let (handler, context) = bound.value
+                        handler.streamProgress = .now()
+                        let buffer = context.channel.allocator.buffer(bytes: chunk)
+                        return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))))
+                    }.get()
+                } catch {
+                    // The client went away (or the channel closed): stop reading segments.
+                    eventLoop.execute { bound.value.0.streamProgress = nil }
+                    return
+                }
+            }
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.streamProgress = nil
+                let done = context.writeAndFlush(handler.wrapOutboundOut(.end(nil)))
+                if !keepAlive {
+                    let channel = context.channel
+                    done.whenComplete { _ in channel.close(promise: nil) }
+                }
+            }
         }
     }
 }

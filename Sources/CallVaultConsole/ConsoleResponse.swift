@@ -4,12 +4,23 @@ public struct ConsoleResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// A body sent as it is produced instead of `body` (audio); nil for the usual whole body.
+    public var stream: ConsoleBodyStream?
 
     public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
         self.body = body
         self.headers = [("content-type", contentType)] + headers
     }
+
+    /// A response whose body is `stream` (its length is sent as `Content-Length`).
+    public init(status: Int, contentType: String, stream: ConsoleBodyStream, headers: [(name: String, value: String)] = []) {
+        self.init(status: status, contentType: contentType, body: [], headers: headers)
+        self.stream = stream
+    }
+
+    /// The body's length: the stream's when there is one.
+    public var contentLength: Int { stream?.length ?? body.count }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
