@@ -48,18 +48,27 @@ final class ConsoleFixture {
     }
 
     func get(_ target: String, cookies: [String: String] = [:]) async -> ConsoleResponse {
-        await console.handle(ConsoleRequest(method: "GET", target: target, headers: Self.cookieHeader(cookies)))
+        await Self.collected(await console.handle(ConsoleRequest(method: "GET", target: target, headers: Self.cookieHeader(cookies))))
+    }
+
+    /// `response` with a streamed body read into `body` (a body that fails part way stays as far as it got).
+    static func collected(_ response: ConsoleResponse) async -> ConsoleResponse {
+        guard let stream = response.stream else { return response }
+        var whole = response
+        whole.stream = nil
+        while let chunk = try? await stream.next() { whole.body += chunk }
+        return whole
     }
 
     func post(_ target: String, form: [String: String], cookies: [String: String] = [:], from address: String = "10.0.0.1") async
         -> ConsoleResponse
     {
         let body = form.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
-        return await console.handle(
+        return await Self.collected(await console.handle(
             ConsoleRequest(
                 method: "POST", target: target,
                 headers: Self.cookieHeader(cookies) + [("content-type", "application/x-www-form-urlencoded")],
-                body: Array(body.utf8), clientAddress: address))
+                body: Array(body.utf8), clientAddress: address)))
     }
 
     /// Signs in through the form as a browser would: GET the form, echo its CSRF token and cookie.
