@@ -228,7 +228,7 @@ public struct RecordingExporter: Sendable {
             }
             let packet = UnsafeRawBufferPointer(rebasing: audio[(offset + 2)..<(offset + 2 + length)])
             let start = samples.count
-            samples.append(contentsOf: repeatElement(0, count: frame))
+            samples.append(contentsOf: [Int16](repeating: 0, count: frame))
             do throws(AudioError) {
                 try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
                     try decoder.decode(packet, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + frame)]))
@@ -247,7 +247,7 @@ public struct RecordingExporter: Sendable {
         let count = SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: codec) ?? 0
         guard count > 0 else { return }
         let start = samples.count
-        samples.append(contentsOf: repeatElement(0, count: count))
+        samples.append(contentsOf: [Int16](repeating: 0, count: count))
         do throws(AudioError) {
             try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
                 let target = UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)])

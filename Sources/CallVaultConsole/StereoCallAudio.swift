@@ -89,13 +89,20 @@ struct StereoCallAudio: Sendable {
                 let samples = try cursor.samples(frames)
                 held += samples.count * 2 + cursor.peakHeldSamples * 2
                 wav.withUnsafeMutableBytes { out in
-                    for (i, sample) in samples.enumerated() {
-                        out.storeBytes(of: sample.littleEndian, toByteOffset: 4 * i + 2 * channel, as: Int16.self)
+                    let target = out.bindMemory(to: Int16.self)
+                    samples.withUnsafeBufferPointer { source in
+                        var (from, to) = (0, channel)
+                        while from < source.count {
+                            target[to] = source[from].littleEndian
+                            from += 1
+                            to += 2
+                        }
                     }
                 }
             }
             let base = header + first * 4
-            let bytes = Array(wav[(position - base)..<(min(end, base + wav.count) - base)])
+            let slice = (position - base)..<(min(end, base + wav.count) - base)
+            let bytes = slice.count == wav.count ? wav : Array(wav[slice])
             state.peak = max(state.peak, held + wav.count + bytes.count)
             state.position += bytes.count
             return bytes
