@@ -90,6 +90,24 @@ import Testing
             "/calls/\(fixture.callA.id)/download", form: ["csrf": csrf, "what": "wav", "reason": "qa"], cookies: cookies)
         #expect(download.status == 200 && download.header("content-disposition")?.hasPrefix("attachment;") == true)
         #expect(download.body == reference, "the download is the same WAV")
+        // Over a real socket: the whole body and a range, each its exact length, no-store.
+        try await ConsoleServerTests.serving(fixture) { url in
+            let cookie = "Cookie: cv_session=\(cookies["cv_session"] ?? "")"
+            for (arguments, expected) in [([String](), 0..<reference.count), (["-r", "40000-99999"], 40000..<100000)] {
+                let body = fixture.data.root + "/whole.wav", head = fixture.data.root + "/whole.headers"
+                let run = try ChildProcess.run(
+                    URL(fileURLWithPath: "/usr/bin/curl"),
+                    ["-sS", "--max-time", "20", "-H", cookie, "-D", head, "-o", body] + arguments
+                        + [url + "/calls/\(fixture.callA.id)/audio.wav"],
+                    timeout: .seconds(30))
+                #expect(run.status == 0, "\(run.stderr)")
+                let headers = try String(contentsOfFile: head, encoding: .utf8)
+                #expect(ConsoleServerTests.header("content-length", in: headers) == ["\(expected.count)"])
+                #expect(ConsoleServerTests.header("cache-control", in: headers) == ["no-store"])
+                #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: body))) == Array(reference[expected]))
+                try FileManager.default.removeItem(atPath: body)
+            }
+        }
     }
 
     @Test func rangesAreSlicesOfTheWholeWAVAndOnePlaybackIsAuditedOnce() async throws {
