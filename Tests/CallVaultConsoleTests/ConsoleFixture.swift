@@ -24,7 +24,7 @@ final class ConsoleFixture {
 
     init(
         _ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0),
-        logger: Logger = Logger(label: "test")
+        logger: Logger = Logger(label: "test"), payloadFormat: SegmentPayloadFormat = .rawCodec
     ) throws {
         data = try TestDataDirectory(label)
         tenantA = try data.addTenant("tenant-a").tenant
@@ -42,7 +42,8 @@ final class ConsoleFixture {
             name: "victor", passwordHash: hash, globalAdmin: false, roles: [tenantA.id: .viewer], actor: "test", at: Date())
         console = Console(
             catalog: data.catalog,
-            exporter: RecordingExporter(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
+            exporter: RecordingExporter(
+                catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory, payloadFormat: payloadFormat),
             transcripts: TranscriptStore(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
             configuration: configuration, tls: tls, logger: logger)
     }

@@ -9,7 +9,8 @@ import Foundation
 import Logging
 import Testing
 
-/// Playback and WAV downloads streamed segment by segment: the same bytes as the whole-call decode,
+/// Playback and WAV downloads streamed segment by segment (payloads read as `serve` reads them,
+/// ``SegmentPayload/format``): the same bytes as the whole-call decode,
 /// Range requests answered from the segments they cover, bounded memory on a call of hours, one audit
 /// entry per playback whatever the requests, and a segment that fails mid-stream cuts the connection.
 @Suite(.timeLimit(.minutes(5))) struct ConsoleStreamedPlaybackTests {
@@ -40,8 +41,12 @@ import Testing
 
     /// The stereo WAV the console built before streaming: both tracks decoded whole by the exporter
     /// and interleaved (caller left, bot right), the shorter padded with silence.
-    static func referenceWAV(_ call: CallRecord, in fixture: ConsoleFixture) async throws -> [UInt8] {
-        let exporter = RecordingExporter(catalog: fixture.data.catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory)
+    static func referenceWAV(
+        _ call: CallRecord, in fixture: ConsoleFixture, payloadFormat: SegmentPayloadFormat = .rawCodec
+    ) async throws -> [UInt8] {
+        let exporter = RecordingExporter(
+            catalog: fixture.data.catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory,
+            payloadFormat: payloadFormat)
         var left: [Int16] = [], right: [Int16] = []
         for recording in try fixture.data.catalog.recordings(inCalls: [call.id]) {
             let samples = try await exporter.export(recordingID: recording.id, actor: "test", onTimeline: true).samples
@@ -74,9 +79,9 @@ import Testing
     }
 
     @Test func streamedPlaybackAndDownloadAreTheWholeCallDecodeByteForByte() async throws {
-        let fixture = try ConsoleFixture("stream-same")
+        let fixture = try ConsoleFixture("stream-same", payloadFormat: SegmentPayload.format)
         try Self.record(fixture.callA, in: fixture, seconds: 7)
-        let reference = try await Self.referenceWAV(fixture.callA, in: fixture)
+        let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
         #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
@@ -111,9 +116,9 @@ import Testing
     }
 
     @Test func rangesAreSlicesOfTheWholeWAVAndOnePlaybackIsAuditedOnce() async throws {
-        let fixture = try ConsoleFixture("stream-ranges")
+        let fixture = try ConsoleFixture("stream-ranges", payloadFormat: SegmentPayload.format)
         try Self.record(fixture.callA, in: fixture, seconds: 6)
-        let reference = try await Self.referenceWAV(fixture.callA, in: fixture)
+        let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let auditedBefore = try await Self.decryptions(fixture)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
@@ -151,6 +156,21 @@ import Testing
         // A second playback is audited again.
         #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "again"], cookies: cookies).status == 303)
         #expect(try await Self.decryptions(fixture) == auditedBefore + 4)
+    }
+
+    /// Opus carries decoder state from packet to packet: a range is decoded from the track's start, so it
+    /// is still the exact slice of the whole WAV.
+    @Test func anOpusCallsRangesAreExactSlicesToo() async throws {
+        let fixture = try ConsoleFixture("stream-opus", payloadFormat: SegmentPayload.format)
+        try Self.record(fixture.callA, in: fixture, seconds: 4, codec: .opus)
+        let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
+        let (_, cookies) = await fixture.signIn("alice")
+        let csrf = await fixture.csrf(cookies)
+        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
+        #expect(await audio(fixture, fixture.callA, cookies: cookies).body == reference)
+        for (header, expected) in [("bytes=70000-90000", 70000..<90001), ("bytes=-3000", (reference.count - 3000)..<reference.count)] {
+            #expect(await audio(fixture, fixture.callA, cookies: cookies, range: header).body == Array(reference[expected]), "\(header)")
+        }
     }
 
     @Test func viewersAndOtherTenantsGetNoAudioWhateverTheRange() async throws {
@@ -215,9 +235,9 @@ import Testing
     /// the connection is closed short of its Content-Length, and the log says why without any audio.
     @Test func aSegmentThatFailsMidStreamCutsTheConnection() async throws {
         let log = CapturedLog()
-        let fixture = try ConsoleFixture("stream-cut", logger: log.logger())
+        let fixture = try ConsoleFixture("stream-cut", logger: log.logger(), payloadFormat: SegmentPayload.format)
         try Self.record(fixture.callA, in: fixture, seconds: 8)
-        let reference = try await Self.referenceWAV(fixture.callA, in: fixture)
+        let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
         #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
