@@ -46,7 +46,8 @@ public struct IndexedRecording: Sendable {
     /// Runs reads of `recordings`' cursors where they may block: inline for files on this node, on
     /// ``ObjectReading``'s threads when a part is an object (``SealedFiles/reading(_:_:)``).
     public static func reading<T: Sendable>(
-        _ recordings: [IndexedRecording], _ body: @escaping @Sendable () throws(RecorderError) -> T
+        _ recordings: [IndexedRecording],
+        _ body: @escaping @Sendable () throws(RecorderError) -> T
     ) async throws(RecorderError) -> T {
         try await SealedFiles.reading(recordings.flatMap(\.parts), body)
     }
@@ -89,8 +90,10 @@ public struct IndexedRecording: Sendable {
                 if from < to {
                     out.withUnsafeMutableBufferPointer { target in
                         samples.withUnsafeBufferPointer { source in
-                            _ = UnsafeMutableBufferPointer(rebasing: target[(from - range.lowerBound)..<(to - range.lowerBound)])
-                                .update(fromContentsOf: source[(from - segment.start)..<(to - segment.start)])
+                            _ = UnsafeMutableBufferPointer(
+                                rebasing: target[(from - range.lowerBound)..<(to - range.lowerBound)]
+                            )
+                            .update(fromContentsOf: source[(from - segment.start)..<(to - segment.start)])
                         }
                     }
                 }
@@ -107,7 +110,10 @@ public struct IndexedRecording: Sendable {
             if recording.recording.codec == .opus {
                 if opus == nil || opusNext > ordinal {
                     guard let rate = SampleRate(rawValue: recording.sampleRate) else {
-                        throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
+                        throw RecorderError(
+                            .unsupportedCodec,
+                            "an Opus recording at \(recording.sampleRate) Hz cannot be decoded"
+                        )
                     }
                     do { opus = try OpusDecoder(sampleRate: rate) } catch {
                         throw RecorderError(.unsupportedCodec, "no Opus decoder: \(error.message)")
@@ -124,7 +130,10 @@ public struct IndexedRecording: Sendable {
                 try decode(ordinal, into: &samples)
             }
             guard samples.count == recording.segments[ordinal].count else {
-                throw RecorderError(.sealedFileFailed, "recording \(recording.recording.id) changed since it was opened")
+                throw RecorderError(
+                    .sealedFileFailed,
+                    "recording \(recording.recording.id) changed since it was opened"
+                )
             }
             peakHeldSamples = max(peakHeldSamples, samples.count)
             held = (ordinal, samples)
@@ -140,12 +149,18 @@ public struct IndexedRecording: Sendable {
                 try reader.seek(toSegment: segment.index, atOffset: segment.offset)
                 guard let found = try reader.next() else {
                     throw SealedFileError(
-                        .segmentMissing, "segment \(segment.index) is gone", segmentIndex: UInt32(truncatingIfNeeded: segment.index))
+                        .segmentMissing,
+                        "segment \(segment.index) is gone",
+                        segmentIndex: UInt32(truncatingIfNeeded: segment.index)
+                    )
                 }
                 sealed = found
             } catch {
                 reader = nil
-                throw RecorderError(.sealedFileFailed, "recording \(recording.recording.id) does not verify: \(error.message)")
+                throw RecorderError(
+                    .sealedFileFailed,
+                    "recording \(recording.recording.id) does not verify: \(error.message)"
+                )
             }
             let audio = try recording.payloadFormat.audioBytes(sealed.plaintext)
             if let opus {
@@ -162,11 +177,20 @@ public struct IndexedRecording: Sendable {
             reader = nil
             let source = recording.sources[part]
             let opened = try SealedFileReader(
-                source: source.open(), name: source.name, dataKey: recording.key,
-                expectedTenantID: recording.recording.tenantId, expectedRecordingID: recording.recording.id,
-                isFinalPart: part == recording.sources.count - 1, allowIncomplete: recording.recording.state != .complete)
+                source: source.open(),
+                name: source.name,
+                dataKey: recording.key,
+                expectedTenantID: recording.recording.tenantId,
+                expectedRecordingID: recording.recording.id,
+                isFinalPart: part == recording.sources.count - 1,
+                allowIncomplete: recording.recording.state != .complete
+            )
             guard opened.header.metadata.partNumber == UInt32(part) else {
-                throw SealedFileError(.partOutOfOrder, "the part's number changed since it was opened", path: source.name)
+                throw SealedFileError(
+                    .partOutOfOrder,
+                    "the part's number changed since it was opened",
+                    path: source.name
+                )
             }
             (reader, readerPart) = (opened, part)
             return opened

@@ -11,12 +11,22 @@ extension RecordingExporter {
     /// decoded and no audio is kept; the ``IndexedRecording`` holds the data key, so whoever holds it
     /// may read the audio (as whoever holds an ``ExportedRecording`` has it).
     public func openIndexed(
-        recordingID: String, tenantID: String? = nil, actor: String, purpose: String,
-        restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:], onTimeline: Bool = true
+        recordingID: String,
+        tenantID: String? = nil,
+        actor: String,
+        purpose: String,
+        restrictionOverride: RestrictionOverride? = nil,
+        auditDetails: [String: String] = [:],
+        onTimeline: Bool = true
     ) async throws(RecorderError) -> IndexedRecording {
         let (recording, files, parts, audit, key) = try await unlock(
-            recordingID: recordingID, tenantID: tenantID, actor: actor, purpose: purpose,
-            restrictionOverride: restrictionOverride, auditDetails: auditDetails)
+            recordingID: recordingID,
+            tenantID: tenantID,
+            actor: actor,
+            purpose: purpose,
+            restrictionOverride: restrictionOverride,
+            auditDetails: auditDetails
+        )
         let sources = parts.map(files.source)
         let format = payloadFormat
         let (segments, end) = try await SealedFiles.reading(parts) {
@@ -24,15 +34,26 @@ extension RecordingExporter {
             try Self.index(sources, key: key, recording: recording, payloadFormat: format, onTimeline: onTimeline)
         }
         return IndexedRecording(
-            recording: recording, sampleCount: end, largestSegmentSampleCount: segments.map(\.count).max() ?? 0,
-            auditSeq: audit.decrypted.seq, restrictionOverridden: !audit.restrictionOverrides.isEmpty,
-            segments: segments, parts: parts, sources: sources, key: key, payloadFormat: format)
+            recording: recording,
+            sampleCount: end,
+            largestSegmentSampleCount: segments.map(\.count).max() ?? 0,
+            auditSeq: audit.decrypted.seq,
+            restrictionOverridden: !audit.restrictionOverrides.isEmpty,
+            segments: segments,
+            parts: parts,
+            sources: sources,
+            key: key,
+            payloadFormat: format
+        )
     }
 
     /// Every verified segment's place: the placement ``decode(_:key:recording:onTimeline:)`` gives it,
     /// and its sample count from its payload's length (Opus: packets × samples per frame).
     static func index(
-        _ parts: [SealedPartSource], key: SecretKey, recording: RecordingRecord, payloadFormat: SegmentPayloadFormat,
+        _ parts: [SealedPartSource],
+        key: SecretKey,
+        recording: RecordingRecord,
+        payloadFormat: SegmentPayloadFormat,
         onTimeline: Bool
     ) throws(RecorderError) -> ([IndexedRecording.Segment], Int) {
         let opusFrame = recording.codec == .opus ? SampleRate(rawValue: recording.sampleRate)?.samplesPerFrame : nil
@@ -41,8 +62,12 @@ extension RecordingExporter {
         var payloadError: RecorderError?
         do throws(SealedFileError) {
             let reader = try SealedRecordingReader(
-                parts: parts, dataKey: key, expectedTenantID: recording.tenantId, expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete)
+                parts: parts,
+                dataKey: key,
+                expectedTenantID: recording.tenantId,
+                expectedRecordingID: recording.id,
+                allowIncomplete: recording.state != .complete
+            )
             while let segment = try reader.next() {
                 do throws(RecorderError) {
                     var start = end
@@ -61,8 +86,13 @@ extension RecordingExporter {
                         let place = reader.lastSegmentPlace
                         segments.append(
                             IndexedRecording.Segment(
-                                part: place.part, offset: place.offset, index: UInt64(segment.index), start: start,
-                                count: count))
+                                part: place.part,
+                                offset: place.offset,
+                                index: UInt64(segment.index),
+                                start: start,
+                                count: count
+                            )
+                        )
                     }
                     end = start + count
                 } catch {

@@ -15,7 +15,8 @@ public struct ConsoleBodyStream: Sendable {
     public let peakBufferedBytes: @Sendable () -> Int
 
     public init(
-        length: Int, next: @escaping @Sendable () async throws(RecorderError) -> [UInt8]?,
+        length: Int,
+        next: @escaping @Sendable () async throws(RecorderError) -> [UInt8]?,
         peakBufferedBytes: @escaping @Sendable () -> Int = { 0 }
     ) {
         self.length = length

@@ -40,8 +40,10 @@ struct StereoCallAudio: Sendable {
     func body(_ range: Range<Int>) -> ConsoleBodyStream {
         let producer = Producer(self, range: range)
         return ConsoleBodyStream(
-            length: range.count, next: { () throws(RecorderError) -> [UInt8]? in try await producer.next() },
-            peakBufferedBytes: { producer.peak })
+            length: range.count,
+            next: { () throws(RecorderError) -> [UInt8]? in try await producer.next() },
+            peakBufferedBytes: { producer.peak }
+        )
     }
 
     /// One body's reading state: the cursors and how far it got.

@@ -17,13 +17,22 @@ import Testing
     /// Records `seconds` of distinct tones on `tracks` of `call` (1 s segments), the bot starting
     /// `botDelayFrames` frames after the caller, so the tracks' placement on the timeline matters.
     static func record(
-        _ call: CallRecord, in fixture: ConsoleFixture, seconds: Int, codec: StorageCodec = .pcm16,
-        tracks: [RecordingTrack] = [.caller, .bot], botDelayFrames: Int = 13
+        _ call: CallRecord,
+        in fixture: ConsoleFixture,
+        seconds: Int,
+        codec: StorageCodec = .pcm16,
+        tracks: [RecordingTrack] = [.caller, .bot],
+        botDelayFrames: Int = 13
     ) throws {
         let recorder = CallRecorder(
-            callID: call.id, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: codec),
-            catalog: fixture.data.catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory,
-            flushGroup: nil, logger: Logger(label: "test"))
+            callID: call.id,
+            settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: codec),
+            catalog: fixture.data.catalog,
+            keyStore: fixture.data.keyStore,
+            dataDirectory: fixture.data.directory,
+            flushGroup: nil,
+            logger: Logger(label: "test")
+        )
         let ring = FrameRing(sampleRate: .hz8000)
         for frameIndex in 0..<(seconds * 50) {
             for track in tracks {
@@ -42,11 +51,16 @@ import Testing
     /// The stereo WAV the console built before streaming: both tracks decoded whole by the exporter
     /// and interleaved (caller left, bot right), the shorter padded with silence.
     static func referenceWAV(
-        _ call: CallRecord, in fixture: ConsoleFixture, payloadFormat: SegmentPayloadFormat = .rawCodec
+        _ call: CallRecord,
+        in fixture: ConsoleFixture,
+        payloadFormat: SegmentPayloadFormat = .rawCodec
     ) async throws -> [UInt8] {
         let exporter = RecordingExporter(
-            catalog: fixture.data.catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory,
-            payloadFormat: payloadFormat)
+            catalog: fixture.data.catalog,
+            keyStore: fixture.data.keyStore,
+            dataDirectory: fixture.data.directory,
+            payloadFormat: payloadFormat
+        )
         var left: [Int16] = [], right: [Int16] = []
         for recording in try fixture.data.catalog.recordings(inCalls: [call.id]) {
             let samples = try await exporter.export(recordingID: recording.id, actor: "test", onTimeline: true).samples
@@ -54,8 +68,12 @@ import Testing
         }
         let frames = max(left.count, right.count)
         var wav: [UInt8] = []
-        func u32(_ value: Int) { for shift in stride(from: 0, to: 32, by: 8) { wav.append(UInt8(truncatingIfNeeded: value >> shift)) } }
-        func u16(_ value: Int) { wav.append(UInt8(truncatingIfNeeded: value)); wav.append(UInt8(truncatingIfNeeded: value >> 8)) }
+        func u32(_ value: Int) {
+            for shift in stride(from: 0, to: 32, by: 8) { wav.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        }
+        func u16(_ value: Int) {
+            wav.append(UInt8(truncatingIfNeeded: value)); wav.append(UInt8(truncatingIfNeeded: value >> 8))
+        }
         wav += Array("RIFF".utf8); u32(36 + frames * 4); wav += Array("WAVE".utf8)
         wav += Array("fmt ".utf8); u32(16); u16(1); u16(2); u32(8000); u32(8000 * 4); u16(4); u16(16)
         wav += Array("data".utf8); u32(frames * 4)
@@ -75,7 +93,10 @@ import Testing
     {
         let headers = ConsoleFixture.cookieHeader(cookies) + (range.map { [("range", $0)] } ?? [])
         return await ConsoleFixture.collected(
-            await fixture.console.handle(ConsoleRequest(method: "GET", target: "/calls/\(call.id)/audio.wav", headers: headers)))
+            await fixture.console.handle(
+                ConsoleRequest(method: "GET", target: "/calls/\(call.id)/audio.wav", headers: headers)
+            )
+        )
     }
 
     @Test func streamedPlaybackAndDownloadAreTheWholeCallDecodeByteForByte() async throws {
@@ -84,15 +105,29 @@ import Testing
         let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "qa"],
+                cookies: cookies
+            ).status == 303
+        )
         let streamed = await fixture.console.handle(
-            ConsoleRequest(method: "GET", target: "/calls/\(fixture.callA.id)/audio.wav", headers: ConsoleFixture.cookieHeader(cookies)))
+            ConsoleRequest(
+                method: "GET",
+                target: "/calls/\(fixture.callA.id)/audio.wav",
+                headers: ConsoleFixture.cookieHeader(cookies)
+            )
+        )
         #expect(streamed.status == 200 && streamed.stream != nil && streamed.body.isEmpty, "a streamed body")
         #expect(streamed.contentLength == reference.count)
         let body = try await #require(streamed.stream).collect()
         #expect(body.count == reference.count && body == reference, "the same WAV as the whole-call decode")
         let download = await fixture.post(
-            "/calls/\(fixture.callA.id)/download", form: ["csrf": csrf, "what": "wav", "reason": "qa"], cookies: cookies)
+            "/calls/\(fixture.callA.id)/download",
+            form: ["csrf": csrf, "what": "wav", "reason": "qa"],
+            cookies: cookies
+        )
         #expect(download.status == 200 && download.header("content-disposition")?.hasPrefix("attachment;") == true)
         #expect(download.body == reference, "the download is the same WAV")
         // Over a real socket: the whole body and a range, each its exact length, no-store.
@@ -104,7 +139,8 @@ import Testing
                     URL(fileURLWithPath: "/usr/bin/curl"),
                     ["-sS", "--max-time", "20", "-H", cookie, "-D", head, "-o", body] + arguments
                         + [url + "/calls/\(fixture.callA.id)/audio.wav"],
-                    timeout: .seconds(30))
+                    timeout: .seconds(30)
+                )
                 #expect(run.status == 0, "\(run.stderr)")
                 let headers = try String(contentsOfFile: head, encoding: .utf8)
                 #expect(ConsoleServerTests.header("content-length", in: headers) == ["\(expected.count)"])
@@ -122,7 +158,13 @@ import Testing
         let auditedBefore = try await Self.decryptions(fixture)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "qa"],
+                cookies: cookies
+            ).status == 303
+        )
         #expect(try await Self.decryptions(fixture) == auditedBefore + 2, "one entry per track for the playback")
         let length = reference.count
         // A 1 s segment is 8,000 stereo frames, 32,000 bytes of WAV: 30,000-70,000 crosses two boundaries.
@@ -138,7 +180,10 @@ import Testing
         for (header, expected) in cases {
             let response = await audio(fixture, fixture.callA, cookies: cookies, range: header)
             #expect(response.status == 206, "\(header)")
-            #expect(response.header("content-range") == "bytes \(expected.lowerBound)-\(expected.upperBound - 1)/\(length)", "\(header)")
+            #expect(
+                response.header("content-range") == "bytes \(expected.lowerBound)-\(expected.upperBound - 1)/\(length)",
+                "\(header)"
+            )
             #expect(response.body == Array(reference[expected]), "\(header): the slice of the whole WAV")
             #expect(response.header("cache-control") == nil || response.header("cache-control") == "no-store")
         }
@@ -154,7 +199,13 @@ import Testing
         }
         #expect(try await Self.decryptions(fixture) == auditedBefore + 2, "range requests add no audit entry")
         // A second playback is audited again.
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "again"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "again"],
+                cookies: cookies
+            ).status == 303
+        )
         #expect(try await Self.decryptions(fixture) == auditedBefore + 4)
     }
 
@@ -166,10 +217,21 @@ import Testing
         let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "qa"],
+                cookies: cookies
+            ).status == 303
+        )
         #expect(await audio(fixture, fixture.callA, cookies: cookies).body == reference)
-        for (header, expected) in [("bytes=70000-90000", 70000..<90001), ("bytes=-3000", (reference.count - 3000)..<reference.count)] {
-            #expect(await audio(fixture, fixture.callA, cookies: cookies, range: header).body == Array(reference[expected]), "\(header)")
+        for (header, expected) in [
+            ("bytes=70000-90000", 70000..<90001), ("bytes=-3000", (reference.count - 3000)..<reference.count),
+        ] {
+            #expect(
+                await audio(fixture, fixture.callA, cookies: cookies, range: header).body == Array(reference[expected]),
+                "\(header)"
+            )
         }
     }
 
@@ -179,14 +241,32 @@ import Testing
         try Self.record(fixture.callB, in: fixture, seconds: 2)
         let (_, viewer) = await fixture.signIn("victor")
         let viewerCSRF = await fixture.csrf(viewer)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": viewerCSRF, "reason": "x"], cookies: viewer).status == 403)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": viewerCSRF, "reason": "x"],
+                cookies: viewer
+            ).status == 403
+        )
         #expect(await audio(fixture, fixture.callA, cookies: viewer, range: "bytes=0-99").status == 404)
         let (_, alice) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(alice)
-        #expect(await fixture.post("/calls/\(fixture.callB.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: alice).status == 404)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: alice).status == 303)
-        #expect(await audio(fixture, fixture.callB, cookies: alice, range: "bytes=0-99").status == 404, "another tenant's call")
-        #expect(await audio(fixture, fixture.callA, cookies: viewer, range: "bytes=-10").status == 404, "the grant is alice's")
+        #expect(
+            await fixture.post("/calls/\(fixture.callB.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: alice)
+                .status == 404
+        )
+        #expect(
+            await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: alice)
+                .status == 303
+        )
+        #expect(
+            await audio(fixture, fixture.callB, cookies: alice, range: "bytes=0-99").status == 404,
+            "another tenant's call"
+        )
+        #expect(
+            await audio(fixture, fixture.callA, cookies: viewer, range: "bytes=-10").status == 404,
+            "the grant is alice's"
+        )
         #expect(try await Self.decryptions(fixture) == 2, "only alice's playback of call A was decrypted")
     }
 
@@ -201,11 +281,22 @@ import Testing
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
         let grantStart = clock.now
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "long"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "long"],
+                cookies: cookies
+            ).status == 303
+        )
         let granted = clock.now - grantStart
         let streamStart = clock.now
         let response = await fixture.console.handle(
-            ConsoleRequest(method: "GET", target: "/calls/\(fixture.callA.id)/audio.wav", headers: ConsoleFixture.cookieHeader(cookies)))
+            ConsoleRequest(
+                method: "GET",
+                target: "/calls/\(fixture.callA.id)/audio.wav",
+                headers: ConsoleFixture.cookieHeader(cookies)
+            )
+        )
         let stream = try #require(response.stream)
         #expect(stream.length >= 44 + 2 * 3600 * 8000 * 4, "two hours of stereo frames: \(stream.length)")
         var total = 0
@@ -220,7 +311,10 @@ import Testing
         #expect(stated == stream.length - 44, "the header states the data sent")
         // A chunk (32 KB), its slice, two tracks' samples for it (32 KB) and a 1 s G.711 segment decoded
         // (16 KB): about 128 KB, for a 230 MB body.
-        #expect(stream.peakBufferedBytes() > 0 && stream.peakBufferedBytes() <= 160_000, "peak \(stream.peakBufferedBytes()) bytes")
+        #expect(
+            stream.peakBufferedBytes() > 0 && stream.peakBufferedBytes() <= 160_000,
+            "peak \(stream.peakBufferedBytes()) bytes"
+        )
         let tailStart = clock.now
         let tail = await audio(fixture, fixture.callA, cookies: cookies, range: "bytes=-64000")
         let tailTime = clock.now - tailStart
@@ -228,7 +322,8 @@ import Testing
         #expect(tailTime < .seconds(2), "the tail needs its segments only: \(tailTime)")
         print(
             "long call: recorded 2 h in \(recorded), grant (index) \(granted), streamed \(total) bytes in \(streamed), "
-                + "peak buffered \(stream.peakBufferedBytes()) bytes, tail range \(tailTime)")
+                + "peak buffered \(stream.peakBufferedBytes()) bytes, tail range \(tailTime)"
+        )
     }
 
     /// A segment changed on disk after the grant: the stream stops before it (never a byte of its audio),
@@ -240,20 +335,36 @@ import Testing
         let reference = try await Self.referenceWAV(fixture.callA, in: fixture, payloadFormat: SegmentPayload.format)
         let (_, cookies) = await fixture.signIn("alice")
         let csrf = await fixture.csrf(cookies)
-        #expect(await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "qa"], cookies: cookies).status == 303)
+        #expect(
+            await fixture.post(
+                "/calls/\(fixture.callA.id)/play",
+                form: ["csrf": csrf, "reason": "qa"],
+                cookies: cookies
+            ).status == 303
+        )
         // Flip a byte in the middle of the caller's file (inside a segment of the fifth second or so).
-        let caller = try #require(try fixture.data.catalog.recordings(inCalls: [fixture.callA.id]).first { $0.track == .caller })
+        let caller = try #require(
+            try fixture.data.catalog.recordings(inCalls: [fixture.callA.id]).first { $0.track == .caller }
+        )
         let path = fixture.data.directory.resolve(caller.path)
         var file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         file[file.count / 2] ^= 0x01
         try Data(file).write(to: URL(fileURLWithPath: path))
 
         let direct = await fixture.console.handle(
-            ConsoleRequest(method: "GET", target: "/calls/\(fixture.callA.id)/audio.wav", headers: ConsoleFixture.cookieHeader(cookies)))
+            ConsoleRequest(
+                method: "GET",
+                target: "/calls/\(fixture.callA.id)/audio.wav",
+                headers: ConsoleFixture.cookieHeader(cookies)
+            )
+        )
         let stream = try #require(direct.stream)
         var got: [UInt8] = []
         await #expect(throws: RecorderError.self) { while let chunk = try await stream.next() { got += chunk } }
-        #expect(got.count < reference.count && got == Array(reference.prefix(got.count)), "only verified audio before the cut")
+        #expect(
+            got.count < reference.count && got == Array(reference.prefix(got.count)),
+            "only verified audio before the cut"
+        )
         #expect(got.count <= 44 + 5 * 32000, "nothing from the failed segment's second: \(got.count)")
 
         try await ConsoleServerTests.serving(fixture) { url in
@@ -261,8 +372,12 @@ import Testing
             let cookie = "cv_session=\(cookies["cv_session"] ?? "")"
             let run = try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/curl"),
-                ["-sS", "--max-time", "20", "-H", "Cookie: \(cookie)", "-D", head, "-o", body, url + "/calls/\(fixture.callA.id)/audio.wav"],
-                timeout: .seconds(30))
+                [
+                    "-sS", "--max-time", "20", "-H", "Cookie: \(cookie)", "-D", head, "-o", body,
+                    url + "/calls/\(fixture.callA.id)/audio.wav",
+                ],
+                timeout: .seconds(30)
+            )
             #expect(run.status == 18, "curl saw the body cut short (partial file): \(run.status) \(run.stderr)")
             let headers = try String(contentsOfFile: head, encoding: .utf8)
             #expect(ConsoleServerTests.header("content-length", in: headers) == ["\(reference.count)"])
