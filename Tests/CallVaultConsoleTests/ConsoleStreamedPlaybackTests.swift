@@ -6,6 +6,9 @@ import CallVaultRecorder
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Logging
 import Testing
 
@@ -320,10 +323,53 @@ import Testing
         let tailTime = clock.now - tailStart
         #expect(tail.status == 206 && tail.body.count == 64000)
         #expect(tailTime < .seconds(2), "the tail needs its segments only: \(tailTime)")
+        // Backpressure: a client that asks for the whole call and reads nothing holds the stream at what
+        // the sockets buffer; without it the 230 MB would pile up in the server's memory in a second or two.
+        var grown = 0
+        try await ConsoleServerTests.serving(fixture) { url in
+            let before = Self.residentBytes()
+            let socket = try Self.stalledGET(
+                url: url, path: "/calls/\(fixture.callA.id)/audio.wav", cookie: "cv_session=\(cookies["cv_session"] ?? "")")
+            try await Task.sleep(for: .seconds(3))
+            grown = Self.residentBytes() - before
+            close(socket)
+        }
+        #expect(grown < 40_000_000, "memory grew \(grown) bytes while a client did not read a 230 MB body")
         print(
             "long call: recorded 2 h in \(recorded), grant (index) \(granted), streamed \(total) bytes in \(streamed), "
-                + "peak buffered \(stream.peakBufferedBytes()) bytes, tail range \(tailTime)"
+                + "peak buffered \(stream.peakBufferedBytes()) bytes, tail range \(tailTime), "
+                + "memory grown under a stalled client \(grown) bytes"
         )
+    }
+
+    /// This process's resident memory, bytes (Linux `/proc/self/statm`).
+    static func residentBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    /// Sends a GET for `path` to the listener at `url` over a plain socket with a small receive buffer,
+    /// and returns the socket without reading from it (a client that stalls).
+    static func stalledGET(url: String, path: String, cookie: String) throws -> Int32 {
+        let port = try #require(url.split(separator: ":").last.flatMap { UInt16($0) })
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(socket >= 0)
+        var size: Int32 = 16384
+        _ = setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(connected == 0)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: \(cookie)\r\n\r\n".utf8)
+        #expect(send(socket, request, request.count, 0) == request.count)
+        return socket
     }
 
     /// A segment changed on disk after the grant: the stream stops before it (never a byte of its audio),
