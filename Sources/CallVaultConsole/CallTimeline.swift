@@ -22,7 +22,19 @@ struct CallTimeline {
         event.timelineMs ?? Int64(event.at.timeIntervalSince(call.startedAt) * 1000)
     }
 
+    /// Where a recording starts and ends on the axis: from its measured segments (their first frames'
+    /// times, the timeline the levels and events are on) when it was measured, else from the catalog.
     func recordingSpan(_ recording: RecordingRecord) -> (Int64, Int64) {
+        if case .measured(let measured)? = levels[recording.id], let first = measured.segments.first,
+            let last = measured.segments.last
+        {
+            return (first.startMs, last.startMs + last.durationMs)
+        }
+        return catalogSpan(recording)
+    }
+
+    /// A recording's span from its catalog row: created at, for its duration.
+    func catalogSpan(_ recording: RecordingRecord) -> (Int64, Int64) {
         let start = max(0, Int64(recording.createdAt.timeIntervalSince(call.startedAt) * 1000))
         return (start, start + recording.durationMs)
     }
@@ -32,7 +44,7 @@ struct CallTimeline {
         var end = call.endedAt.map { Int64($0.timeIntervalSince(call.startedAt) * 1000) } ?? 0
         for event in events { end = max(end, offset(event)) }
         for span in paused { end = max(end, span.endMs ?? span.startMs) }
-        for recording in recordings { end = max(end, recordingSpan(recording).1) }
+        for recording in recordings { end = max(end, catalogSpan(recording).1) }
         return max(end, 1000)
     }
 
@@ -164,7 +176,7 @@ struct CallTimeline {
         guard !recordings.isEmpty else { return "" }
         var html = "<section aria-labelledby=\"levels-h\" class=\"levels\"><h3 id=\"levels-h\">Levels and segments</h3><ul class=\"levels\">"
         var measured: [RecordingLevels] = []
-        for recording in recordings {
+        for recording in recordings.sorted(by: { ($0.track == .caller ? 0 : 1) < ($1.track == .caller ? 0 : 1) }) {
             let track = recording.track.rawValue
             switch levels[recording.id] {
             case .measured(let found)?:
