@@ -36,7 +36,7 @@ extension RecordingExporter {
             throw RecorderError(
                 .restricted, "recording \(recordingID) is restricted (GDPR Art. 18): its levels are not computed")
         }
-        guard recording.codec != .native, recording.sampleRate >= 1000, recording.sampleRate % 1000 == 0 else {
+        guard recording.codec != .native, recording.sampleRate > 0 else {
             throw RecorderError(
                 .unsupportedCodec, "recording \(recordingID) (\(recording.codec.rawValue), \(recording.sampleRate) Hz) cannot be measured")
         }
