@@ -59,11 +59,14 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         for (name, value) in ConsoleSecurityHeaders.headers(forPath: path, tls: console.tls) { headers.add(name: name, value: value) }
-        headers.add(name: "content-length", value: String(response.body.count))
+        headers.add(name: "content-length", value: String(response.file?.count ?? response.body.count))
         let keepAlive = request.isKeepAlive && !close
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let file = response.file, request.method != .HEAD {
+            return stream(file, context: context, keepAlive: keepAlive)
+        }
         if request.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
             buffer.writeBytes(response.body)

@@ -54,8 +54,11 @@ import Testing
         #expect(export.header("content-type") == "application/zip")
         let disposition = try #require(export.header("content-disposition"))
         #expect(disposition.hasPrefix("attachment; filename=\"EXPORT-"))
-        #expect(Array(export.body.prefix(4)) == [0x50, 0x4B, 0x03, 0x04], "a ZIP")
-        let names = Self.zipEntryNames(export.body)
+        // The ZIP is streamed from its (already unlinked) file, not held in the response.
+        #expect(export.body.isEmpty)
+        let zip = try #require(export.file).readAll()
+        #expect(Array(zip.prefix(4)) == [0x50, 0x4B, 0x03, 0x04], "a ZIP")
+        let names = Self.zipEntryNames(zip)
         #expect(names.contains("manifest.json"))
         #expect(names.contains { $0.hasPrefix("calls/\(call.id)/") && $0.hasSuffix(".wav") }, "\(names)")
         #expect(!names.contains { $0.contains(fixture.callA.id) })
