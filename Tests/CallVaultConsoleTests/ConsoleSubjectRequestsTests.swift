@@ -67,8 +67,7 @@ import Testing
         #expect(exported.actor == "console:ada" && exported.tenantId == fixture.tenantA.id)
         #expect(entries.filter { $0.action == .recordingDecrypted }.allSatisfy { $0.actor == "console:ada" })
         #expect(!entries.contains { Self.leaks($0.details) })
-        let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-        #expect(!left.contains { $0.hasPrefix("callvault-subject-") }, "no plaintext file left behind")
+        #expect(try await ConsoleSubjectExportRestrictedTests.noExportFolderLeft(), "no plaintext file left behind")
         #expect(!log.all.contains { Self.leaks($0) })
     }
 
