@@ -25,23 +25,25 @@ struct AuditFilterFigures {
         defer { try? FileManager.default.removeItem(atPath: directory.path) }
         let catalog = try Catalog(directory: directory.path)
         let store = SQLiteAuditStore(catalog: catalog)
-        // 20 tenants; actions and actors in the proportions of a busy log: a rare action is 1 in 100, an
-        // operator 1 in 20 entries; a subject has 3 entries; an entry every 30 s from 2026-01-01.
+        // 20 tenants; actions and actors drawn independently in the proportions of a busy log: a rare action
+        // is 1 in 100 entries (one 1 in 100,000), an operator 1 in 20; a subject has 3 entries; an entry every 30 s from 2026-01-01.
+        // (MATERIALIZED: each draw is made once per row, not once per reference.)
         let filled = ContinuousClock.now
         try catalog.write { db in
             try db.execute(
                 sql: """
-                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
+                    d AS MATERIALIZED (
+                        SELECT i, abs(random()) % 100 AS a, abs(random()) % 20 AS o, abs(random()) % 20 AS t FROM n)
                     INSERT INTO audit_log (seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash)
                     SELECT i, strftime('%Y-%m-%d %H:%M:%f', 1767225600 + i * 30, 'unixepoch'),
-                        CASE WHEN i % 20 = 0 THEN 'console:ada' WHEN i % 20 = 1 THEN 'console:alice'
-                            WHEN i % 10 = 2 THEN 'cli' WHEN i % 5 = 3 THEN 'sweeper' ELSE 'recorder' END,
-                        CASE WHEN i % 100 = 7 THEN 'job.retried' WHEN i % 25 = 3 THEN 'hold.set'
-                            WHEN i % 20 = 0 THEN 'operator.signed_in' WHEN i % 10 = 5 THEN 'recording.decrypted'
-                            WHEN i % 5 = 1 THEN 'recording.shredded' WHEN i % 5 = 2 THEN 'call.started'
-                            ELSE 'consent.event' END,
-                        't' || (i % 20), 's' || (i / 3), '{}', zeroblob(32), zeroblob(32)
-                    FROM n
+                        CASE WHEN o = 0 THEN 'console:ada' WHEN o = 1 THEN 'console:alice' WHEN o < 4 THEN 'cli'
+                            WHEN o < 8 THEN 'sweeper' ELSE 'recorder' END,
+                        CASE WHEN i % 100000 = 50 THEN 'subject.erased' WHEN a < 1 THEN 'job.retried' WHEN a < 5 THEN 'hold.set' WHEN a < 10 THEN 'operator.signed_in'
+                            WHEN a < 20 THEN 'recording.decrypted' WHEN a < 40 THEN 'recording.shredded'
+                            WHEN a < 60 THEN 'call.started' ELSE 'consent.event' END,
+                        't' || t, 's' || (i / 3), '{}', zeroblob(32), zeroblob(32)
+                    FROM d ORDER BY i
                     """, arguments: [count])
         }
         print("measured: audit filters, \(count) entries inserted in \(Self.seconds(since: filled)) s")
@@ -52,6 +54,7 @@ struct AuditFilterFigures {
         let cases: [(String, AuditEntryQuery)] = [
             ("no filter, all tenants", AuditEntryQuery()),
             ("no filter, 3 of 20 tenants", AuditEntryQuery(tenantIDs: mine)),
+            ("action subject.erased (1 in 100,000)", AuditEntryQuery(action: .subjectErased)),
             ("action job.retried (1%)", AuditEntryQuery(action: .jobRetried)),
             ("action job.retried, 3 tenants", AuditEntryQuery(tenantIDs: mine, action: .jobRetried)),
             ("actor console:ada (5%), 3 tenants", AuditEntryQuery(tenantIDs: mine, actor: "console:ada")),
@@ -62,34 +65,52 @@ struct AuditFilterFigures {
             ("an old day, 3 tenants", AuditEntryQuery(tenantIDs: mine, from: oldDay, before: oldDay.addingTimeInterval(86_400))),
             ("an old day, job.retried, 3 tenants",
              AuditEntryQuery(tenantIDs: mine, action: .jobRetried, from: oldDay, before: oldDay.addingTimeInterval(86_400))),
-            ("action hold.set, actor cli, 3 tenants", AuditEntryQuery(tenantIDs: mine, action: .holdSet, actor: "cli")),
+            ("action hold.set (4%), actor cli (10%), 3 tenants", AuditEntryQuery(tenantIDs: mine, action: .holdSet, actor: "cli")),
         ]
-        for (name, query) in cases {
-            var first = query
-            first.limit = 101
-            let (page, firstSeconds) = try await Self.timed { try await store.entries(matching: first) }
-            // The last page of a filter reads on past its oldest match to the log's start to learn there is no
-            // more: its cost, as a query from the oldest match down (it finds nothing).
-            var oldest = first
-            oldest.direction = .oldestFirst(afterSeq: 0)
-            oldest.limit = 1
-            let found = try await store.entries(matching: oldest).first?.seq ?? 1
-            var past = first
-            past.direction = .newestFirst(beforeSeq: found)
-            let (none, pastSeconds) = try await Self.timed { try await store.entries(matching: past) }
-            print(
-                "measured: audit filters, \(count) entries, \(name): first page (\(page.count)) in \(firstSeconds) ms; "
-                    + "past the oldest match (\(none.count)) in \(pastSeconds) ms")
-        }
-        var plans: [String] = []
-        for (name, query) in cases {
-            guard let (sql, arguments) = AuditLog.filter(query) else { continue }
-            let plan = try catalog.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        // Then the same without the v20 indexes, to show what they are for (the log as before the migration).
+        for indexed in [true, false] {
+            if !indexed {
+                try catalog.write { db in
+                    try db.execute(
+                        sql: "DROP INDEX audit_log_by_action; DROP INDEX audit_log_by_actor; DROP INDEX audit_log_by_subject")
+                }
             }
-            plans.append("\(name): \(plan.joined(separator: " / "))")
+            let variant = indexed ? "" : " (without the v20 indexes)"
+            var plans: [String] = []
+            for (name, query) in cases {
+                var first = query
+                first.limit = 101
+                let (page, firstSeconds) = try await Self.timed { try await store.entries(matching: first) }
+                // The last page of a filter reads on past its oldest match to the log's start to learn there is no
+                // more: its cost, as a query from the oldest match down (it finds nothing).
+                var oldest = first
+                oldest.direction = .oldestFirst(afterSeq: 0)
+                oldest.limit = 1
+                let found = try await store.entries(matching: oldest).first?.seq ?? 1
+                var past = first
+                past.direction = .newestFirst(beforeSeq: found)
+                let (none, pastSeconds) = try await Self.timed { try await store.entries(matching: past) }
+                print(
+                    "measured: audit filters, \(count) entries\(variant), \(name): first page (\(page.count)) in "
+                        + "\(firstSeconds) ms; past the oldest match (\(none.count)) in \(pastSeconds) ms")
+                if let (sql, arguments) = AuditLog.filter(first) {
+                    let plan = try catalog.read { db in
+                        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+                    }
+                    plans.append("\(name): \(plan.joined(separator: " / "))")
+                }
+            }
+            print("measured: audit filter plans\(variant):\n  " + plans.joined(separator: "\n  "))
+            // What the indexes cost an append (the sweeper appends one entry per shredded recording).
+            let appended = ContinuousClock.now
+            for index in 0..<2_000 {
+                _ = try await store.append(
+                    AuditEvent(
+                        actor: "sweeper", action: .recordingShredded, tenantID: "t\(index % 20)", subjectID: "r\(index)",
+                        details: ["reason": "expired"]))
+            }
+            print("measured: audit filters, \(count) entries\(variant): 2,000 appends in \(Self.seconds(since: appended)) s")
         }
-        print("measured: audit filter plans:\n  " + plans.joined(separator: "\n  "))
     }
 
     /// The best of three runs, in milliseconds.
