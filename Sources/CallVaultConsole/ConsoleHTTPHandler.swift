@@ -11,6 +11,8 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     private let console: Console
     private let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
+    /// When a streamed body (``ConsoleFileBody``) last had a chunk taken by the client; nil when none is being sent.
+    var streamProgress: NIODeadline?
 
     init(console: Console, executor: (any TaskExecutor)?) {
         self.console = console
@@ -43,6 +45,8 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // A client downloading a streamed body sends nothing while it reads: idle is then no chunk taken.
+            if let progress = streamProgress, NIODeadline.now() - progress < ConsoleHTTPHandler.streamStallLimit { return }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)

@@ -27,7 +27,8 @@ public protocol AuditStore: Sendable {
     /// A page of entries matching `query` (tenants, action, actor, subject, time window), from its cursor in
     /// its direction, at most `query.limit`: the console's audit log. Every filter is SQL, so the page is
     /// one query however deep or selective (indexes: the primary key, `audit_log_by_tenant`, and
-    /// `audit_log_by_action`, `_by_actor`, `_by_subject`, `_by_at` from SQLite v20 / PostgreSQL 21).
+    /// `audit_log_by_action`, `_by_actor`, `_by_subject` from SQLite v20 / PostgreSQL 21; a date window narrows
+    /// another walk).
     func entries(matching query: AuditEntryQuery) async throws(AuditStoreError) -> [AuditEntry]
 
     /// Walks the whole chain from the first entry and reports the first one that fails (changed,
