@@ -11,6 +11,8 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     private let console: Console
     private let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
+    /// When a streamed body (``ConsoleFileBody``) last had a chunk taken by the client; nil when none is being sent.
+    var streamProgress: NIODeadline?
 
     init(console: Console, executor: (any TaskExecutor)?) {
         self.console = console
@@ -43,6 +45,8 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // A client downloading a streamed body sends nothing while it reads: idle is then no chunk taken.
+            if let progress = streamProgress, NIODeadline.now() - progress < ConsoleHTTPHandler.streamStallLimit { return }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -59,11 +63,14 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         for (name, value) in ConsoleSecurityHeaders.headers(forPath: path, tls: console.tls) { headers.add(name: name, value: value) }
-        headers.add(name: "content-length", value: String(response.body.count))
+        headers.add(name: "content-length", value: String(response.file?.count ?? response.body.count))
         let keepAlive = request.isKeepAlive && !close
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let file = response.file, request.method != .HEAD {
+            return stream(file, context: context, keepAlive: keepAlive)
+        }
         if request.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
             buffer.writeBytes(response.body)

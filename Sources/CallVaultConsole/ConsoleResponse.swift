@@ -4,11 +4,19 @@ public struct ConsoleResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// A body streamed from a file instead of `body` (``ConsoleFileBody``); nil for an in-memory body.
+    public var file: ConsoleFileBody?
 
     public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
         self.body = body
         self.headers = [("content-type", contentType)] + headers
+    }
+
+    /// A response whose body is sent from `file`, a chunk at a time.
+    public init(status: Int, contentType: String, file: ConsoleFileBody, headers: [(name: String, value: String)] = []) {
+        self.init(status: status, contentType: contentType, body: [], headers: headers)
+        self.file = file
     }
 
     public func header(_ name: String) -> String? {
