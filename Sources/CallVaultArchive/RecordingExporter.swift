@@ -11,6 +11,8 @@ import Foundation
 /// This is the one door through which a recording's audio is decrypted for anyone (CLI export,
 /// subject export, transcription), so the GDPR Art. 18 restriction is enforced here: a restricted
 /// recording is refused (``RecorderError/Code/restricted``) unless a ``RestrictionOverride`` is given.
+/// (``levels(recordingID:tenantID:bucketMs:bucketCount:)`` decrypts too but hands out only levels per
+/// bucket, so it writes no audit entry; it refuses restricted recordings outright.)
 /// The audit entries (`recording.restriction_overridden` when overriding, then `recording.decrypted`)
 /// are appended in one transaction with that check, before any key is unwrapped: if they cannot be
 /// written, nothing is decrypted. A `complete` recording must authenticate to its `last` segment;

@@ -3,16 +3,25 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// The audit log of the operator's tenants, newest first, 100 entries a page read by the audit store
-/// (`latestEntries` before a sequence number for Older, `earliestEntries` after one for Newer: keyset
-/// cursors on the primary key, the tenant filter in SQL), and a button that verifies the whole hash chain and shows its head hash (to
-/// compare with a copy kept elsewhere).
+/// The audit log of the operator's tenants, newest first, 100 entries a page read by the audit store's
+/// `entries(matching:)` (newest first before a sequence number for Older, oldest first after one for Newer:
+/// keyset cursors on the sequence number), filtered by action, actor, subject and UTC dates (``AuditFilter``)
+/// with the tenant list, all in SQL; the filters ride along in the paging links. A button verifies the whole
+/// hash chain and shows its head hash (to compare with a copy kept elsewhere).
 struct AuditPage {
     let console: Console
     let session: ConsoleSession
     static let pageSize = 100
 
     func render(_ request: ConsoleRequest, verification: AuditVerification?, failure: String? = nil) async -> ConsoleResponse {
+        let filter: AuditFilter
+        do { filter = try AuditFilter(request.query) } catch {
+            // A refused actor or subject is not shown back: it may be something typed that should not be (a number).
+            let shown = request.query.filter { !["actor", "subject"].contains($0.key) || AuditFilter.isPlain($0.value) }
+            let body = "<h1>Audit log</h1><p class=\"error\" role=\"alert\">\(HTML.escape(error.message))</p>"
+                + Self.form(AuditFilter(), typed: shown)
+            return .html(400, ConsoleLayout.page(title: "Audit log: filter refused", session: session, body: body))
+        }
         var entries: [AuditEntry]
         let before = request.query["before"].flatMap { Int64($0) }
         let after = before == nil ? request.query["after"].flatMap { Int64($0) } : nil
@@ -22,14 +31,14 @@ struct AuditPage {
         let newer: Bool
         do {
             if let after {
-                entries = try await console.catalog.audit.earliestEntries(
-                    tenantIDs: tenantIDs, afterSeq: after, limit: Self.pageSize + 1)
+                entries = try await console.catalog.audit.entries(
+                    matching: filter.query(tenantIDs: tenantIDs, direction: .oldestFirst(afterSeq: after), limit: Self.pageSize + 1))
                 newer = entries.count > Self.pageSize
                 entries = Array(entries.prefix(Self.pageSize).reversed())
                 older = true
             } else {
-                entries = try await console.catalog.audit.latestEntries(
-                    tenantIDs: tenantIDs, beforeSeq: before, limit: Self.pageSize + 1)
+                entries = try await console.catalog.audit.entries(
+                    matching: filter.query(tenantIDs: tenantIDs, direction: .newestFirst(beforeSeq: before), limit: Self.pageSize + 1))
                 older = entries.count > Self.pageSize
                 entries = Array(entries.prefix(Self.pageSize))
                 newer = before != nil
@@ -45,6 +54,7 @@ struct AuditPage {
             </form>
             """
         if let failure { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(failure))</p>" }
+        body += Self.form(filter, typed: request.query)
         switch verification {
         case .intact(let count, let head)?:
             body += "<p class=\"ok\" role=\"status\" id=\"verification\">Chain intact: \(count) entries. Head hash <code id=\"head-hash\">\(Hex.encode(head))</code></p>"
@@ -53,7 +63,7 @@ struct AuditPage {
         case nil: break
         }
         body += """
-            <table class="audit"><caption>Newest entries first</caption><thead><tr>
+            <table class="audit"><caption>\(filter.isEmpty ? "Newest entries first" : "Matching entries, newest first")</caption><thead><tr>
             <th scope="col">#</th><th scope="col">At (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th>
             <th scope="col">Subject</th><th scope="col">Details</th></tr></thead><tbody>
             """
@@ -65,16 +75,44 @@ struct AuditPage {
                 """
         }
         body += "</tbody></table>"
+        if entries.isEmpty { body += "<p>No entries match.</p>" }
+        // The filters ride along in every link, so paging stays within them.
+        func link(_ cursor: (name: String, seq: Int64)?) -> String {
+            var fields = filter.fields
+            if let cursor { fields.append((cursor.name, String(cursor.seq))) }
+            return HTML.escape("/audit" + FormEncoding.query(fields))
+        }
         var links: [String] = []
         if newer, let first = entries.first {
-            links.append("<a href=\"/audit?after=\(first.seq)\" rel=\"prev\">Newer entries</a>")
+            links.append("<a href=\"\(link(("after", first.seq)))\" rel=\"prev\">Newer entries</a>")
         }
         if older, let last = entries.last {
-            links.append("<a href=\"/audit?before=\(last.seq)\" rel=\"next\">Older entries</a>")
+            links.append("<a href=\"\(link(("before", last.seq)))\" rel=\"next\">Older entries</a>")
         }
-        if newer { links.append("<a href=\"/audit\">Newest</a>") }
+        if newer { links.append("<a href=\"\(link(nil))\">Newest</a>") }
         if !links.isEmpty { body += "<p class=\"pager\">\(links.joined(separator: " · "))</p>" }
         return .html(200, ConsoleLayout.page(title: "Audit log", session: session, body: body))
+    }
+
+    /// The filter form (GET, so a filtered page can be bookmarked and paged): action from the known list, actor,
+    /// subject, and dates. `typed` fills the fields back, also after a refusal.
+    static func form(_ filter: AuditFilter, typed query: [String: String]) -> String {
+        func value(_ name: String) -> String { HTML.escape(query[name] ?? "") }
+        let chosen = filter.action?.rawValue ?? ""
+        var actions = "<option value=\"\"\(chosen.isEmpty ? " selected" : "")>Any</option>"
+        for action in AuditAction.known {
+            actions += "<option value=\"\(HTML.escape(action.rawValue))\"\(action.rawValue == chosen ? " selected" : "")>\(HTML.escape(action.rawValue))</option>"
+        }
+        return """
+            <form method="get" action="/audit" class="filters" role="search" aria-label="Filter the audit log">
+            <label for="a-action">Action</label><select id="a-action" name="action">\(actions)</select>
+            <label for="a-actor">Actor</label><input id="a-actor" name="actor" value="\(value("actor"))" maxlength="200" placeholder="operator name or cli" autocomplete="off">
+            <label for="a-subject">Call or recording id</label><input id="a-subject" name="subject" value="\(value("subject"))" maxlength="200" autocomplete="off">
+            <label for="a-from">From (UTC)</label><input id="a-from" name="from" type="date" value="\(value("from"))">
+            <label for="a-to">To (UTC)</label><input id="a-to" name="to" type="date" value="\(value("to"))">
+            <button type="submit">Filter</button> <a href="/audit">Clear</a>
+            </form>
+            """
     }
 
     func verify(_ request: ConsoleRequest) async -> ConsoleResponse {

@@ -3,7 +3,8 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// One call: its facts, the consent timeline (picture and table), playback (agents and admins, after
+/// One call: its facts, the timeline (picture and tables; the picture's levels are computed for every
+/// role on each view, see ``TrackLevels``), playback (agents and admins, after
 /// an audited request with a reason), and the transcript with speakers and times. Opening the
 /// transcript decrypts it through ``TranscriptStore``, audited `transcript.decrypted` with the operator.
 struct CallPage {
@@ -42,9 +43,12 @@ struct CallPage {
             <dt>Your role</dt><dd>\(role.rawValue)</dd>
             </dl>
             """
-        let timeline = CallTimeline(call: call, events: events, paused: paused, recordings: recordings)
+        var timeline = CallTimeline(call: call, events: events, paused: paused, recordings: recordings)
+        timeline.levels = await TrackLevels.load(
+            recordings, call: call, bucketMs: timeline.bucketMs, bucketCount: timeline.bucketCount, console: console,
+            operatorName: session.account.name)
         body += "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Consent timeline</h2>"
-        body += timeline.svg() + timeline.table() + "</section>"
+        body += timeline.svg() + timeline.table() + timeline.levelsDetails() + "</section>"
         body += playback(call: call, role: role, recordings: recordings, restricted: restricted)
         let playing = role >= .agent && console.sessions.playback(key: session.key, callID: call.id) != nil
         body += await transcript(call: call, rows: transcriptRows, restricted: restricted, seekable: playing)

@@ -45,6 +45,13 @@ extension CallsPage {
         let form = request.form
         let chosen = form["tenant"] ?? ""
         let selected = chosen.isEmpty ? nil : chosen
+        // The list's filters the search was combined with, shown again on the response and carried to
+        // the next search from it (only values the list itself accepts).
+        var combined: [String: String] = [:]
+        if let from = form["from"], Self.day(from) != nil { combined["from"] = from }
+        if let to = form["to"], Self.day(to) != nil { combined["to"] = to }
+        if let state = form["state"], CallListState(rawValue: state) != nil { combined["state"] = state }
+        if let consent = form["consent"], CallConsentState(rawValue: consent) != nil { combined["consent"] = consent }
         let searched: [Tenant]
         if chosen.isEmpty {
             searched = tenants
@@ -55,7 +62,7 @@ extension CallsPage {
         }
         let phone = (form["phone"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !phone.isEmpty, phone.utf8.count <= 64 else {
-            return page(tenants: tenants, selected: selected, status: 400,
+            return page(tenants: tenants, selected: selected, filters: combined, status: 400,
                 messages: ["Type the caller's number (up to 64 characters)."], found: nil)
         }
         var calls: [CallRecord] = []
@@ -64,7 +71,7 @@ extension CallsPage {
             switch await console.callsOfCaller(phone, in: tenant) {
             case .success(let found): calls += found
             case .failure(let failure) where failure.status == 400:
-                return page(tenants: tenants, selected: selected, status: 400,
+                return page(tenants: tenants, selected: selected, filters: combined, status: 400,
                     messages: [failure.message], found: nil)
             case .failure(let failure):
                 messages.append("\(tenant.name) could not be searched: \(failure.message)")
@@ -72,10 +79,10 @@ extension CallsPage {
         }
         calls.sort { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
         // The list's filters, when the form carried them: the catalog's call query over the calls found.
-        let from = form["from"].flatMap(Self.day)
-        let to = form["to"].flatMap(Self.day)
-        let state = form["state"].flatMap(CallListState.init(rawValue:))
-        let consent = form["consent"].flatMap(CallConsentState.init(rawValue:))
+        let from = combined["from"].flatMap(Self.day)
+        let to = combined["to"].flatMap(Self.day)
+        let state = combined["state"].flatMap(CallListState.init(rawValue:))
+        let consent = combined["consent"].flatMap(CallConsentState.init(rawValue:))
         if !calls.isEmpty, from != nil || to != nil || state != nil || consent != nil {
             do {
                 let kept = Set(
@@ -95,21 +102,27 @@ extension CallsPage {
             return .problem(503, "Catalog unavailable", error.message, session: session)
         }
         return page(
-            tenants: tenants, selected: selected,
+            tenants: tenants, selected: selected, filters: combined,
             status: messages.isEmpty || !calls.isEmpty ? 200 : 503, messages: messages, found: (calls, recordings))
     }
 
     private func page(
-        tenants: [Tenant], selected: String?, status: Int, messages: [String],
+        tenants: [Tenant], selected: String?, filters combined: [String: String], status: Int, messages: [String],
         found: (calls: [CallRecord], recordings: [RecordingRecord])?
     ) -> ConsoleResponse {
         var body = "<h1>Calls</h1>"
         for message in messages { body += "<p class=\"error\" role=\"alert\">\(HTML.escape(message))</p>" }
-        body += filters(tenants: tenants, query: selected.map { ["tenant": $0] } ?? [:])
-        body += callerSearchForm(tenants: tenants, selected: selected)
+        var query = combined
+        if let selected { query["tenant"] = selected }
+        body += filters(tenants: tenants, query: query)
+        body += callerSearchForm(tenants: tenants, selected: selected, filters: combined)
         if let found {
             let names = Dictionary(uniqueKeysWithValues: tenants.map { ($0.id, $0.name) })
             body += "<section aria-labelledby=\"caller-h\"><h2 id=\"caller-h\">Calls from the number you typed</h2>"
+            if !combined.isEmpty {
+                let described = Self.combinedFilters.compactMap { name in combined[name].map { "\(name) \($0)" } }
+                body += "<p class=\"note\">Only calls that match the list's filters: \(HTML.escape(described.joined(separator: ", "))).</p>"
+            }
             if found.calls.isEmpty {
                 body += "<p>No call from that number in \(selected.flatMap { names[$0] }.map(HTML.escape) ?? "your tenants").</p>"
             } else {

@@ -16,4 +16,12 @@ enum ConsoleFormat {
         let seconds = tenths / 10
         return "\(seconds / 60):\(String(format: "%02d", seconds % 60)).\(tenths % 10)"
     }
+
+    /// `0.1 s`, `6 s`: a bucket's or segment's length in milliseconds, in seconds.
+    static func seconds(_ ms: Int64) -> String {
+        ms % 1000 == 0 ? "\(ms / 1000) s" : String(format: "%.1f s", Double(ms) / 1000)
+    }
+
+    /// `-12.3 dBFS`: a level.
+    static func dBFS(_ value: Double) -> String { String(format: "%.1f dBFS", value) }
 }

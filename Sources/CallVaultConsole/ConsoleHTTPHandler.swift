@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import CallVaultArchive
 import CallVaultIngest
 
 /// Reads one HTTP/1 request at a time, runs the console on it off the event loop, writes its answer
@@ -9,14 +8,12 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let console: Console
-    private let executor: (any TaskExecutor)?
+    let console: Console
+    let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
-    /// When the streamed body being sent last had a chunk written (nil: none is being sent). While a
-    /// stream makes progress the client sends nothing, and that is not idleness.
-    private var streamProgress: NIODeadline?
-    /// How long a streamed body may wait on a client that does not read before the connection is closed.
-    static let streamStall = TimeAmount.seconds(120)
+    /// When a streamed body (``ConsoleFileBody``, ``ConsoleBodyStream``) last had a chunk taken by the client;
+    /// nil when none is being sent.
+    var streamProgress: NIODeadline?
 
     init(console: Console, executor: (any TaskExecutor)?) {
         self.console = console
@@ -49,7 +46,8 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     /// so slow or abandoned clients do not hold sockets; so is one whose stream failed.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            if let streamProgress, NIODeadline.now() - streamProgress < Self.streamStall { return }
+            // A client downloading a streamed body sends nothing while it reads: idle is then no chunk taken.
+            if let progress = streamProgress, NIODeadline.now() - progress < ConsoleHTTPHandler.streamStallLimit { return }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -71,9 +69,11 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if request.method != .HEAD, let stream = response.stream {
-            context.flush()
-            return sendStream(context, stream, keepAlive: keepAlive)
+        if let file = response.file, request.method != .HEAD {
+            return stream(file, context: context, keepAlive: keepAlive)
+        }
+        if let stream = response.stream, request.method != .HEAD {
+            return send(stream, context: context, keepAlive: keepAlive)
         }
         if request.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)
@@ -84,55 +84,6 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
-        }
-    }
-
-    /// Sends `stream` chunk by chunk, asking for the next chunk only once the last was written to the
-    /// socket (so a slow client holds one chunk, not the call). A chunk that cannot be produced (a
-    /// segment that does not verify) closes the connection: the client sees the body cut short against
-    /// its `Content-Length`, and nothing of the failed segment is sent. Logged without any audio.
-    private func sendStream(_ context: ChannelHandlerContext, _ stream: ConsoleBodyStream, keepAlive: Bool) {
-        streamProgress = .now()
-        let eventLoop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
-        let logger = console.logger
-        Task(executorPreference: executor) {
-            while true {
-                let chunk: [UInt8]?
-                do throws(RecorderError) { chunk = try await stream.next() } catch {
-                    logger.warning(
-                        "console audio stream cut: a segment could not be read",
-                        metadata: ["code": "\(error.code)", "error": "\(error.message)"])
-                    eventLoop.execute {
-                        let (handler, context) = bound.value
-                        handler.streamProgress = nil
-                        context.close(promise: nil)
-                    }
-                    return
-                }
-                guard let chunk else { break }
-                do {
-                    try await eventLoop.flatSubmit {
-                        let (handler, context) = bound.value
-                        handler.streamProgress = .now()
-                        let buffer = context.channel.allocator.buffer(bytes: chunk)
-                        return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))))
-                    }.get()
-                } catch {
-                    // The client went away (or the channel closed): stop reading segments.
-                    eventLoop.execute { bound.value.0.streamProgress = nil }
-                    return
-                }
-            }
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.streamProgress = nil
-                let done = context.writeAndFlush(handler.wrapOutboundOut(.end(nil)))
-                if !keepAlive {
-                    let channel = context.channel
-                    done.whenComplete { _ in channel.close(promise: nil) }
-                }
-            }
         }
     }
 }

@@ -4,7 +4,9 @@ public struct ConsoleResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
-    /// A body sent as it is produced instead of `body` (audio); nil for the usual whole body.
+    /// A body streamed from a file instead of `body` (``ConsoleFileBody``); nil for an in-memory body.
+    public var file: ConsoleFileBody?
+    /// A body sent as it is produced instead of `body` (audio, ``ConsoleBodyStream``); nil for the others.
     public var stream: ConsoleBodyStream?
 
     public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
@@ -13,14 +15,20 @@ public struct ConsoleResponse: Sendable {
         self.headers = [("content-type", contentType)] + headers
     }
 
+    /// A response whose body is sent from `file`, a chunk at a time.
+    public init(status: Int, contentType: String, file: ConsoleFileBody, headers: [(name: String, value: String)] = []) {
+        self.init(status: status, contentType: contentType, body: [], headers: headers)
+        self.file = file
+    }
+
     /// A response whose body is `stream` (its length is sent as `Content-Length`).
     public init(status: Int, contentType: String, stream: ConsoleBodyStream, headers: [(name: String, value: String)] = []) {
         self.init(status: status, contentType: contentType, body: [], headers: headers)
         self.stream = stream
     }
 
-    /// The body's length: the stream's when there is one.
-    public var contentLength: Int { stream?.length ?? body.count }
+    /// The body's length, whichever kind it is: what `Content-Length` says.
+    public var contentLength: Int { file?.count ?? stream?.length ?? body.count }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value

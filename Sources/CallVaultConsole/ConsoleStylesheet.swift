@@ -38,9 +38,13 @@ enum ConsoleStylesheet {
         svg.timeline { width: 100%; max-width: 900px; height: auto; border: 1px solid #c8c8c8; background: #fafafa; }
         svg .lane, svg .tick, svg .legend { font-size: 12px; fill: #1a1a1a; }
         svg .axis { stroke: #555; }
-        svg .recorded { fill: #2e7d32; }
-        svg .recorded.interrupted { fill: #b26a00; }
-        svg .recorded.shredded { fill: #9e9e9e; }
+        svg .recorded { fill: #d7f0db; stroke: #2e7d32; }
+        svg .recorded.interrupted { fill: #fde7c4; stroke: #b26a00; }
+        svg .recorded.shredded { fill: #eeeeee; stroke: #757575; }
+        svg .level { fill: #1b5e20; }
+        svg .segment { stroke: #1a1a1a; stroke-width: 1.5; }
+        svg .edge { stroke: #1a1a1a; stroke-width: 2; }
+        svg .lane-note { font-size: 11px; fill: #1a1a1a; }
         svg .paused { fill: #fbe3a1; }
         svg .event line { stroke: #123c69; stroke-width: 2; }
         svg .event circle { fill: #123c69; }
@@ -53,7 +57,7 @@ enum ConsoleStylesheet {
         ol.transcript .speaker-caller .speaker { color: #7b1fa2; }
         ol.transcript li.playing { background: #fff4cc; box-shadow: inset 4px 0 0 #f1a208; }
         ol.transcript button.seek { background: none; color: #0b5394; padding: 0 .25rem; text-decoration: underline; font-variant-numeric: tabular-nums; }
-        svg .key rect { fill: #7b1fa2; }
+        svg .key rect { fill: #7b1fa2; stroke: #fff; stroke-width: 1; }
         form.inline { display: inline; margin: 0; }
         form.retention { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: center; margin: .25rem 0; }
         form.settings { display: flex; flex-direction: column; align-items: flex-start; gap: .35rem; max-width: 36rem; margin: 1rem 0; }

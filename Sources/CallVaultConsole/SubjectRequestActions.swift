@@ -33,13 +33,30 @@ struct SubjectRequestActions {
         }
     }
 
-    /// `POST /subjects/export`: the ZIP as a download. The exporter writes files only, so it writes into
-    /// a private (0700) temporary folder that is removed before the response leaves, whatever happens.
+    /// `POST /subjects/export`: the ZIP as a download. With `restricted` checked, restricted recordings are
+    /// included as `callvault subject export --include-restricted --override-reason` does — the same
+    /// `SubjectExport.Options`, so each one is audited `recording.restriction_overridden` with the reason —
+    /// and the reason (`override`, 1–500 bytes) is required: the console has no default reason, an operator
+    /// says why. The exporter writes files only, so it writes into a private (0700) temporary folder; the
+    /// ZIP (0600) is opened and the folder removed before the response leaves, and the body is read from the
+    /// open file a chunk at a time as it is sent (``ConsoleFileBody``).
     func export(_ request: ConsoleRequest) async -> ConsoleResponse {
         let (subject, tenant): (ConsoleSessions.SubjectLookup, Tenant)
         switch await current() {
         case .success(let found): (subject, tenant) = found
         case .failure(let failure): return failure.response
+        }
+        var options = SubjectExport.Options(actor: Console.actor(session))
+        if request.form["restricted"] != nil {
+            let reason = (request.form["override"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !reason.isEmpty, reason.utf8.count <= 500 else {
+                return .problem(
+                    400, "Reason needed",
+                    "Including restricted recordings overrides their restriction (GDPR Art. 18): say why in the override reason (1–500 characters). Nothing was exported.",
+                    session: session)
+            }
+            options.includeRestricted = true
+            options.overrideReason = reason
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("callvault-subject-\(UUID().uuidString)")
         do {
@@ -48,26 +65,28 @@ struct SubjectRequestActions {
         } catch {
             return .problem(500, "Export failed", "A private temporary folder could not be made: \(error.localizedDescription)", session: session)
         }
-        defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("export.zip").path
         let exporter = console.exporter
         let export = SubjectExport(
             catalog: console.catalog, keyStore: exporter.keyStore, dataDirectory: exporter.dataDirectory, logger: console.logger,
             objects: exporter.objects)
         let receipt: SubjectExport.Receipt
-        let zip: [UInt8]
+        let file: ConsoleFileBody
         do {
-            receipt = try await export.export(
-                tenantID: tenant.id, phoneNumber: subject.phoneNumber, to: path,
-                options: SubjectExport.Options(actor: Console.actor(session)))
-            zip = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            receipt = try await export.export(tenantID: tenant.id, phoneNumber: subject.phoneNumber, to: path, options: options)
+            // Opening removes the folder; from here the bytes live only behind the open descriptor.
+            file = try ConsoleFileBody(path: path, removing: folder)
         } catch let error as RetentionError {
+            try? FileManager.default.removeItem(at: folder)
             return .problem(error.code == .notFound ? 404 : 500, "Export failed", error.message + ".", session: session)
+        } catch let error as ConsoleFileBody.Failure {
+            return .problem(500, "Export failed", error.message + ".", session: session)
         } catch {
-            return .problem(500, "Export failed", "The archive was written but could not be read back: \(error.localizedDescription)", session: session)
+            try? FileManager.default.removeItem(at: folder)
+            return .problem(500, "Export failed", "\(error)", session: session)
         }
         return ConsoleResponse(
-            status: 200, contentType: "application/zip", body: zip,
+            status: 200, contentType: "application/zip", file: file,
             headers: [("content-disposition", "attachment; filename=\"\(receipt.exportId).zip\"")])
     }
 

@@ -109,6 +109,7 @@ struct SubjectRequestsPage {
 
     /// The caller's calls, then the export and erasure forms.
     static func list(_ findings: Findings, csrf: String) -> String {
+        let restricted = findings.recordings.filter { $0.restricted && $0.state != .shredded }.count
         var body = """
             <section aria-labelledby="found-h"><h2 id="found-h">What \(HTML.escape(findings.tenant.name)) holds about this caller</h2>
             <table class="subject-calls"><caption>\(findings.calls.count) call(s) from the number you typed</caption>
@@ -130,9 +131,13 @@ struct SubjectRequestsPage {
             <section aria-labelledby="export-h"><h2 id="export-h">Export</h2>
             <p>A ZIP with each call's audio (WAV), transcripts and consent evidence and a manifest, as
             <code>callvault subject export</code> writes it; every decryption is audited with you as the actor.
-            Restricted recordings are left out and listed in the manifest.</p>
-            <form method="post" action="/subjects/export">
+            Restricted recordings are left out and listed in the manifest, unless you include them below.</p>
+            <form method="post" action="/subjects/export" autocomplete="off">
             <input type="hidden" name="csrf" value="\(HTML.escape(csrf))">
+            <p><input id="x-restricted" name="restricted" type="checkbox" value="1">
+            <label for="x-restricted">Include restricted recordings\(restricted == 0 ? "" : " (\(restricted) here)") — overrides their restriction, audited with your reason</label></p>
+            <p><label for="x-override">Override reason (required to include them)</label>
+            <input id="x-override" name="override" maxlength="500" size="60"></p>
             <button type="submit">Download the export</button>
             </form></section>
             <section aria-labelledby="erase-h"><h2 id="erase-h">Erasure</h2>

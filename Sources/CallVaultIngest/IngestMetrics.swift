@@ -29,7 +29,7 @@ public struct IngestMetrics: Sendable {
     public let segmentsSealed = Counter(label: "callvault_segments_sealed_total")
     /// Group flush passes that synced at least one recording.
     public let flushes = Counter(label: "callvault_flushes_total")
-    /// How long one group flush (fdatasync of every open recording) took.
+    /// How long one group flush pass (every open recording made durable) took.
     public let flushLatency = Timer(label: "callvault_flush_latency_seconds", preferredDisplayUnit: .seconds)
     /// From a media message reaching its session to the segment it completed being sealed and appended
     /// (recorded once per sealed segment). The earlier frames of a segment wait for it by design (the

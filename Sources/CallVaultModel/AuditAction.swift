@@ -62,4 +62,25 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     /// secret changed (never the secret, nor the URL's path or query, which may carry a receiver's token).
     public static let webhookConfigured: AuditAction = "webhook.configured"
     public static let webhookRemoved: AuditAction = "webhook.removed"
+
+    /// Actions written with their spelling where they happen rather than a constant above.
+    public static let transcriptShredded: AuditAction = "transcript.shredded"
+    public static let sweepStarted: AuditAction = "sweep.started"
+    public static let keysRotationStarted: AuditAction = "keys.rotation_started"
+    public static let keysRotated: AuditAction = "keys.rotated"
+    public static let keysMigrationStarted: AuditAction = "keys.migration_started"
+    public static let keysMigrated: AuditAction = "keys.migrated"
+
+    /// Every action this build writes, sorted by name: what the console's audit filter offers (an action
+    /// not listed here is refused there, so a typo is an error rather than an empty page). A new action
+    /// is added here too (`AuditActionTests` checks the list against the sources).
+    public static let known: [AuditAction] = [
+        tenantCreated, tenantPolicyChanged, callStarted, callEndedByLimit, consentEvent, recordingExported,
+        recordingDecrypted, recordingRecovered, recordingStorageGap, jobRepaired, jobRetried, transcriptCreated,
+        transcriptDecrypted, keyDestroyed, recordingShredded, recordingRestricted, recordingUnrestricted,
+        restrictionOverridden, recordingRedacted, recordingRedactionFailed, sensitiveWindowOpened, sensitiveWindowClosed,
+        holdSet, holdCleared, subjectExported, subjectErased, operatorAdded, operatorRemoved, operatorTOTPEnabled,
+        operatorTOTPDisabled, operatorSignedIn, webhookConfigured, webhookRemoved, transcriptShredded, sweepStarted,
+        keysRotationStarted, keysRotated, keysMigrationStarted, keysMigrated,
+    ].sorted { $0.rawValue < $1.rawValue }
 }

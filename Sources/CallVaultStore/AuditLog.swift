@@ -106,36 +106,66 @@ public struct AuditLog: Sendable {
         }
     }
 
-    /// The newest entries first, before `beforeSeq`, only these tenants' when given, at most `limit`
-    /// (walks the primary key backwards, so a page costs the same at any depth).
-    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) throws(CatalogError) -> [AuditEntry] {
-        if tenantIDs?.isEmpty == true { return [] }
+    /// A page of entries matching `query`, from its cursor in its direction: one statement with every
+    /// filter in SQL (``filter(_:)``), reading the primary key or an index by column and sequence number, so
+    /// a page costs about the same at any depth.
+    public func entries(matching query: AuditEntryQuery) throws(CatalogError) -> [AuditEntry] {
+        guard let (sql, arguments) = Self.filter(query) else { return [] }
         do {
-            return try pool.read { db in
-                var request = AuditEntryRow.order(AuditEntryRow.Columns.seq.desc).limit(limit)
-                if let beforeSeq { request = request.filter(AuditEntryRow.Columns.seq < beforeSeq) }
-                if let tenantIDs { request = request.filter(tenantIDs.contains(AuditEntryRow.Columns.tenantId)) }
-                return try request.fetchAll(db).map(\.record)
-            }
+            return try pool.read { db in try AuditEntryRow.fetchAll(db, sql: sql, arguments: arguments).map(\.record) }
         } catch {
             throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
         }
     }
 
-    /// The oldest entries first, after `afterSeq`, only these tenants' when given, at most `limit`: the page
-    /// of the console's audit log just newer than one it shows (walks the primary key forwards).
-    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) throws(CatalogError) -> [AuditEntry] {
-        if tenantIDs?.isEmpty == true { return [] }
-        do {
-            return try pool.read { db in
-                var request = AuditEntryRow.order(AuditEntryRow.Columns.seq).limit(limit)
-                    .filter(AuditEntryRow.Columns.seq > afterSeq)
-                if let tenantIDs { request = request.filter(tenantIDs.contains(AuditEntryRow.Columns.tenantId)) }
-                return try request.fetchAll(db).map(\.record)
-            }
-        } catch {
-            throw CatalogError(.databaseFailure, "cannot read the audit log: \(Catalog.describe(error))")
+    /// The statement that reads a page of `query`, or nil when it matches nothing (no tenants).
+    static func filter(_ query: AuditEntryQuery) -> (String, StatementArguments)? {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let tenantIDs = query.tenantIDs {
+            if tenantIDs.isEmpty { return nil }
+            conditions.append("tenant_id IN (\(Array(repeating: "?", count: tenantIDs.count).joined(separator: ", ")))")
+            for tenantID in tenantIDs { arguments += [tenantID] }
         }
+        if let action = query.action {
+            conditions.append("action = ?")
+            arguments += [action.rawValue]
+        }
+        if let actor = query.actor {
+            conditions.append("actor = ?")
+            arguments += [actor]
+        }
+        if let subjectID = query.subjectID {
+            conditions.append("subject_id = ?")
+            arguments += [subjectID]
+        }
+        // `at` is stored as the text that is hashed (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), which orders as time.
+        if let from = query.from {
+            conditions.append("at >= ?")
+            arguments += [canonicalTime(from)]
+        }
+        if let before = query.before {
+            conditions.append("at < ?")
+            arguments += [canonicalTime(before)]
+        }
+        let order: String
+        switch query.direction {
+        case .newestFirst(let beforeSeq):
+            if let beforeSeq {
+                conditions.append("seq < ?")
+                arguments += [beforeSeq]
+            }
+            order = "seq DESC"
+        case .oldestFirst(let afterSeq):
+            conditions.append("seq > ?")
+            arguments += [afterSeq]
+            order = "seq"
+        }
+        var sql = "SELECT * FROM audit_log"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY \(order) LIMIT ?"
+        arguments += [query.limit]
+        return (sql, arguments)
     }
 
     /// Walks the whole chain and reports the first entry that fails, or that all verify.

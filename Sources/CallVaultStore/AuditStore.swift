@@ -24,13 +24,12 @@ public protocol AuditStore: Sendable {
     /// Entries by sequence number, optionally only one tenant's, after `afterSeq`, at most `limit`.
     func entries(tenantID: String?, afterSeq: Int64, limit: Int?) async throws(AuditStoreError) -> [AuditEntry]
 
-    /// The newest entries first, before `beforeSeq` (nil: from the head), only these tenants' when
-    /// given (an empty list matches nothing), at most `limit`: a page of the console's audit log.
-    func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry]
-
-    /// The oldest entries first, after `afterSeq`, only these tenants' when given (an empty list matches
-    /// nothing), at most `limit`: the console's page just newer than the one it shows.
-    func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError) -> [AuditEntry]
+    /// A page of entries matching `query` (tenants, action, actor, subject, time window), from its cursor in
+    /// its direction, at most `query.limit`: the console's audit log. Every filter is SQL, so the page is
+    /// one query however deep or selective (indexes: the primary key, `audit_log_by_tenant`, and
+    /// `audit_log_by_action`, `_by_actor`, `_by_subject` from SQLite v20 / PostgreSQL 21; a date window narrows
+    /// another walk).
+    func entries(matching query: AuditEntryQuery) async throws(AuditStoreError) -> [AuditEntry]
 
     /// Walks the whole chain from the first entry and reports the first one that fails (changed,
     /// removed or moved), or that all verify and the head hash. A cut-off tail leaves a valid shorter
@@ -42,6 +41,22 @@ extension AuditStore {
     /// Every entry, or one tenant's, in order.
     public func entries(tenantID: String? = nil) async throws(AuditStoreError) -> [AuditEntry] {
         try await entries(tenantID: tenantID, afterSeq: 0, limit: nil)
+    }
+
+    /// The newest entries first, before `beforeSeq` (nil: from the head), only these tenants' when
+    /// given (an empty list matches nothing), at most `limit`: an unfiltered page of the console's audit log.
+    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry] {
+        try await entries(
+            matching: AuditEntryQuery(tenantIDs: tenantIDs, direction: .newestFirst(beforeSeq: beforeSeq), limit: limit))
+    }
+
+    /// The oldest entries first, after `afterSeq`, only these tenants' when given (an empty list matches
+    /// nothing), at most `limit`: the console's page just newer than the one it shows.
+    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError)
+        -> [AuditEntry]
+    {
+        try await entries(
+            matching: AuditEntryQuery(tenantIDs: tenantIDs, direction: .oldestFirst(afterSeq: afterSeq), limit: limit))
     }
 }
 

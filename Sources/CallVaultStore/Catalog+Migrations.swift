@@ -226,6 +226,17 @@ extension Catalog {
                     CREATE INDEX jobs_by_tenant_created ON jobs(tenant_id, created_at DESC, id DESC);
                     """)
         }
+        // v20: the console's audit filters (action, actor, subject) walk an index of that column in sequence order,
+        // so a filtered page reads a page of rows instead of the log (on 1,000,000 entries a subject's entries took
+        // 137 ms to find without, 0.2 ms with; see docs/console.md). Dates have no index: they narrow another walk.
+        migrator.registerMigration("v20") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX audit_log_by_action ON audit_log(action, seq);
+                    CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+                    CREATE INDEX audit_log_by_subject ON audit_log(subject_id, seq);
+                    """)
+        }
         return migrator
     }
 

@@ -136,31 +136,60 @@ public final class PostgresAuditStore: AuditStore {
         }
     }
 
-    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry] {
-        try AuditStoreArguments.check(limit: limit)
-        if tenantIDs?.isEmpty == true { return [] }
-        return try await perform("read the audit log") {
-            try await self.decodedEntries(
-                """
-                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
-                WHERE seq < \(beforeSeq ?? Int64.max) AND (\(tenantIDs == nil) OR tenant_id = ANY(\(tenantIDs ?? [])))
-                ORDER BY seq DESC LIMIT \(Int64(limit))
-                """)
+    public func entries(matching query: AuditEntryQuery) async throws(AuditStoreError) -> [AuditEntry] {
+        try AuditStoreArguments.check(limit: query.limit)
+        var conditions: [String] = []
+        var values: [any PostgresEncodable & Sendable] = []
+        if let tenantIDs = query.tenantIDs {
+            if tenantIDs.isEmpty { return [] }
+            values.append(tenantIDs)
+            conditions.append("tenant_id = ANY($\(values.count))")
         }
-    }
-
-    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError)
-        -> [AuditEntry]
-    {
-        try AuditStoreArguments.check(limit: limit)
-        if tenantIDs?.isEmpty == true { return [] }
+        if let action = query.action {
+            values.append(action.rawValue)
+            conditions.append("action = $\(values.count)")
+        }
+        if let actor = query.actor {
+            values.append(actor)
+            conditions.append("actor = $\(values.count)")
+        }
+        if let subjectID = query.subjectID {
+            values.append(subjectID)
+            conditions.append("subject_id = $\(values.count)")
+        }
+        // `at` is the hashed text (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), compared byte by byte as it orders as time.
+        if let from = query.from {
+            values.append(AuditLog.canonicalTime(from))
+            conditions.append(#"at COLLATE "C" >= $\#(values.count)"#)
+        }
+        if let before = query.before {
+            values.append(AuditLog.canonicalTime(before))
+            conditions.append(#"at COLLATE "C" < $\#(values.count)"#)
+        }
+        let order: String
+        switch query.direction {
+        case .newestFirst(let beforeSeq):
+            if let beforeSeq {
+                values.append(beforeSeq)
+                conditions.append("seq < $\(values.count)")
+            }
+            order = "seq DESC"
+        case .oldestFirst(let afterSeq):
+            values.append(afterSeq)
+            conditions.append("seq > $\(values.count)")
+            order = "seq"
+        }
+        values.append(Int64(query.limit))
+        let sql = """
+            SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY \(order) LIMIT $\(values.count)
+            """
+        let binds = values
         return try await perform("read the audit log") {
-            try await self.decodedEntries(
-                """
-                SELECT seq, at, actor, action, tenant_id, subject_id, details, prev_hash, hash FROM audit_log
-                WHERE seq > \(afterSeq) AND (\(tenantIDs == nil) OR tenant_id = ANY(\(tenantIDs ?? [])))
-                ORDER BY seq LIMIT \(Int64(limit))
-                """)
+            var bindings = PostgresBindings(capacity: binds.count)
+            for value in binds { try bindings.append(value) }
+            return try await self.decodedEntries(PostgresQuery(unsafeSQL: sql, binds: bindings))
         }
     }
 

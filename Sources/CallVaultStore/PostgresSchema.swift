@@ -570,6 +570,14 @@ enum PostgresSchema {
                 #"CREATE INDEX jobs_by_tenant_created ON jobs (tenant_id, created_at DESC, id COLLATE "C" DESC)"#,
                 #"CREATE INDEX job_archive_by_tenant_created ON job_archive (tenant_id, created_at DESC, id COLLATE "C" DESC)"#,
             ]),
+        Migration(
+            version: 21, description: "indexes for the console's audit filters: action, actor, subject",
+            statements: [
+                // The SQLite catalog's v20.
+                "CREATE INDEX audit_log_by_action ON audit_log (action, seq)",
+                "CREATE INDEX audit_log_by_actor ON audit_log (actor, seq)",
+                "CREATE INDEX audit_log_by_subject ON audit_log (subject_id, seq)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

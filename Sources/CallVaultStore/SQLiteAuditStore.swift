@@ -34,20 +34,9 @@ public struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    public func latestEntries(tenantIDs: [String]?, beforeSeq: Int64?, limit: Int) async throws(AuditStoreError) -> [AuditEntry] {
-        try AuditStoreArguments.check(limit: limit)
-        return try run { () throws(CatalogError) in
-            try catalog.auditLog.latestEntries(tenantIDs: tenantIDs, beforeSeq: beforeSeq, limit: limit)
-        }
-    }
-
-    public func earliestEntries(tenantIDs: [String]?, afterSeq: Int64, limit: Int) async throws(AuditStoreError)
-        -> [AuditEntry]
-    {
-        try AuditStoreArguments.check(limit: limit)
-        return try run { () throws(CatalogError) in
-            try catalog.auditLog.earliestEntries(tenantIDs: tenantIDs, afterSeq: afterSeq, limit: limit)
-        }
+    public func entries(matching query: AuditEntryQuery) async throws(AuditStoreError) -> [AuditEntry] {
+        try AuditStoreArguments.check(limit: query.limit)
+        return try run { () throws(CatalogError) in try catalog.auditLog.entries(matching: query) }
     }
 
     public func verify() async throws(AuditStoreError) -> AuditVerification {

@@ -107,6 +107,21 @@ def agent_checks():
         if not markers:
             fail("no consent event marker in the timeline picture")
         ok(f"consent timeline shown ({len(markers)} event marker(s))")
+        # Level bands and segment ticks per track, styled by the stylesheet (no inline style under the CSP).
+        for track in ("caller", "bot"):
+            bands = driver.find_elements(By.CSS_SELECTOR, f"svg.timeline g.levels[data-track={track}] rect.level")
+            ticks = driver.find_elements(By.CSS_SELECTOR, f"svg.timeline g.segments[data-track={track}] line.segment")
+            if not bands or not ticks:
+                fail(f"the {track} lane has {len(bands)} level band(s) and {len(ticks)} segment tick(s)")
+            if not any(float(band.get_attribute("height")) > 0 for band in bands):
+                fail(f"every {track} level band is flat")
+            fill = driver.execute_script("return getComputedStyle(arguments[0]).fill", bands[0])
+            if fill not in ("rgb(27, 94, 32)", "#1b5e20"):
+                fail(f"the {track} level bands are not styled by the stylesheet: fill {fill}")
+            ok(f"{track} lane: {len(bands)} level band(s), {len(ticks)} segment tick(s)")
+        summary = driver.find_element(By.CSS_SELECTOR, "ul.levels").text
+        if "loudest" not in summary:
+            fail(f"the levels summary says no level: {summary}")
         lines = driver.find_elements(By.CSS_SELECTOR, "ol.transcript li")
         speakers = {line.find_element(By.CSS_SELECTOR, ".speaker").text.lower() for line in lines}
         if not lines or not speakers:
@@ -216,6 +231,8 @@ def viewer_checks(call_id):
         wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.calls"), "the viewer's calls list")
         driver.get(URL + f"/calls/{call_id}")
         wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "svg.timeline"), "the viewer's call page")
+        if not driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.level"):
+            fail("a viewer sees no level bands")
         if driver.find_elements(By.ID, "reason") or driver.find_elements(By.TAG_NAME, "audio"):
             fail("a viewer sees the play form or an audio element")
         if "Viewers may not play" not in driver.page_source:

@@ -36,6 +36,15 @@ import Testing
         #expect(all.contains(denied.id) && all.contains(granted.id))
         let onlyDenied = await search(["consent": "denied"])
         #expect(onlyDenied.contains(denied.id) && !onlyDenied.contains(granted.id))
+        // The response shows the filters it applied and carries them to the next search from it, and
+        // never the number typed.
+        #expect(onlyDenied.contains("Only calls that match the list's filters: consent denied."))
+        #expect(onlyDenied.contains("<input type=\"hidden\" name=\"consent\" value=\"denied\">"))
+        #expect(onlyDenied.contains("<option value=\"denied\" selected>"))
+        #expect(!onlyDenied.contains(ConsoleCallerSearchTests.number))
+        let junk = await search(["consent": "nonsense", "from": "yesterday"])
+        #expect(junk.contains(denied.id) && junk.contains(granted.id), "values the list does not accept are not applied")
+        #expect(!junk.contains("name=\"consent\" value=\"nonsense\"") && !junk.contains("Only calls that match"))
         let onlyLive = await search(["state": "live"])
         #expect(onlyLive.contains(denied.id) && !onlyLive.contains(granted.id))
         let otherDay = await search(["from": "2001-01-01", "to": "2001-01-02"])

@@ -12,13 +12,13 @@ import Testing
 /// session only, and a restricted recording needs an override reason.
 @Suite struct ConsolePlaybackTests {
     /// Records two seconds of a 440 Hz tone on both tracks of `call` (no consent needed).
-    static func record(_ call: CallRecord, in fixture: ConsoleFixture) throws {
+    static func record(_ call: CallRecord, in fixture: ConsoleFixture, frames: Int = 100) throws {
         let recorder = CallRecorder(
             callID: call.id, settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .pcm16),
             catalog: fixture.data.catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory,
             flushGroup: nil, logger: Logger(label: "test"))
         let ring = FrameRing(sampleRate: .hz8000)
-        for frameIndex in 0..<100 {
+        for frameIndex in 0..<frames {
             for track in [RecordingTrack.caller, .bot] {
                 let frame = ring.next(timestampMs: Int64(frameIndex) * 20)
                 for i in 0..<160 {
@@ -27,7 +27,7 @@ import Testing
                 try recorder.receive(frame, track: track)
             }
         }
-        try recorder.finish(atMs: 2000)
+        try recorder.finish(atMs: Int64(frames) * 20)
     }
 
     @Test func anAgentsPlaybackIsAuditedAndServedToItsSessionOnly() async throws {
