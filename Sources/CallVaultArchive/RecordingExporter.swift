@@ -63,6 +63,38 @@ public struct RecordingExporter: Sendable {
         recordingID: String, tenantID: String? = nil, actor: String, purpose: String = "export",
         restrictionOverride: RestrictionOverride? = nil, auditDetails: [String: String] = [:], onTimeline: Bool = false
     ) async throws(RecorderError) -> ExportedRecording {
+        let (recording, files, parts, audit, key) = try await unlock(
+            recordingID: recordingID, tenantID: tenantID, actor: actor, purpose: purpose,
+            restrictionOverride: restrictionOverride, auditDetails: auditDetails)
+        let sources = parts.map(files.source)
+        let decoded = try await SealedFiles.reading(parts) { () throws(RecorderError) -> Decoded in
+            try decode(sources, key: key, recording: recording, onTimeline: onTimeline)
+        }
+        let (samples, segments, ending) = (decoded.samples, decoded.segments, decoded.ending)
+        return ExportedRecording(
+            recording: recording,
+            sampleRate: recording.sampleRate,
+            samples: samples,
+            segmentCount: segments,
+            partCount: parts.count,
+            isComplete: ending == .lastSegment,
+            auditSeq: audit.decrypted.seq,
+            restrictionOverridden: !audit.restrictionOverrides.isEmpty
+        )
+    }
+
+    /// What ``unlock(recordingID:tenantID:actor:purpose:restrictionOverride:auditDetails:)`` opens.
+    typealias Unlocked = (
+        recording: RecordingRecord, files: SealedFiles, parts: [SealedFiles.Part], audit: DecryptionAudit, key: SecretKey
+    )
+
+    /// The door's checks, in order: the catalog row (of this tenant, not shredded, not restricted without
+    /// an override, a concrete codec), its part files, the audit entries (in one transaction with the
+    /// restriction check), and only then the data key.
+    func unlock(
+        recordingID: String, tenantID: String?, actor: String, purpose: String,
+        restrictionOverride: RestrictionOverride?, auditDetails: [String: String]
+    ) async throws(RecorderError) -> Unlocked {
         let recording: RecordingRecord
         do { recording = try await catalog.recording(id: recordingID, tenantID: tenantID) } catch {
             throw RecorderError(.catalogFailed, error.message)
@@ -113,21 +145,7 @@ public struct RecordingExporter: Sendable {
                 "recording \(recordingID): \(error.message)"
             )
         }
-        let sources = parts.map(files.source)
-        let decoded = try await SealedFiles.reading(parts) { () throws(RecorderError) -> Decoded in
-            try decode(sources, key: key, recording: recording, onTimeline: onTimeline)
-        }
-        let (samples, segments, ending) = (decoded.samples, decoded.segments, decoded.ending)
-        return ExportedRecording(
-            recording: recording,
-            sampleRate: recording.sampleRate,
-            samples: samples,
-            segmentCount: segments,
-            partCount: parts.count,
-            isComplete: ending == .lastSegment,
-            auditSeq: audit.decrypted.seq,
-            restrictionOverridden: !audit.restrictionOverrides.isEmpty
-        )
+        return (recording, files, parts, audit, key)
     }
 
     /// What reading a recording's parts gave.
@@ -169,9 +187,9 @@ public struct RecordingExporter: Sendable {
                         }
                     }
                     if let opus {
-                        try decodeOpus(payloadFormat.audioBytes(segment.plaintext), with: opus, into: &decoded.samples)
+                        try Self.decodeOpus(payloadFormat.audioBytes(segment.plaintext), with: opus, into: &decoded.samples)
                     } else {
-                        try decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &decoded.samples)
+                        try Self.decode(payloadFormat.audioBytes(segment.plaintext), codec: recording.codec, into: &decoded.samples)
                     }
                 } catch {
                     decodeError = error
@@ -197,7 +215,7 @@ public struct RecordingExporter: Sendable {
     }
 
     /// Appends the PCM16 samples of a payload's Opus packets (each: u16 big-endian length, packet).
-    private func decodeOpus(_ audio: UnsafeRawBufferPointer, with decoder: OpusDecoder, into samples: inout [Int16])
+    static func decodeOpus(_ audio: UnsafeRawBufferPointer, with decoder: OpusDecoder, into samples: inout [Int16])
         throws(RecorderError)
     {
         let frame = decoder.sampleRate.samplesPerFrame
@@ -212,7 +230,7 @@ public struct RecordingExporter: Sendable {
             }
             let packet = UnsafeRawBufferPointer(rebasing: audio[(offset + 2)..<(offset + 2 + length)])
             let start = samples.count
-            samples.append(contentsOf: repeatElement(0, count: frame))
+            samples.append(contentsOf: [Int16](repeating: 0, count: frame))
             do throws(AudioError) {
                 try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
                     try decoder.decode(packet, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + frame)]))
@@ -225,13 +243,13 @@ public struct RecordingExporter: Sendable {
     }
 
     /// Appends the PCM16 samples of one payload's codec bytes.
-    private func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into samples: inout [Int16])
+    static func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into samples: inout [Int16])
         throws(RecorderError)
     {
         let count = SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: codec) ?? 0
         guard count > 0 else { return }
         let start = samples.count
-        samples.append(contentsOf: repeatElement(0, count: count))
+        samples.append(contentsOf: [Int16](repeating: 0, count: count))
         do throws(AudioError) {
             try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
                 let target = UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)])

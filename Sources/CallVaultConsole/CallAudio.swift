@@ -2,11 +2,11 @@ import CallVaultArchive
 import CallVaultModel
 import CallVaultStore
 
-/// Both tracks of a call decrypted into one stereo WAV (caller left, bot right) for playback or a
-/// download, through ``RecordingExporter`` — which writes `recording.decrypted` per track (and
+/// Both tracks of a call as one stereo WAV (caller left, bot right) for playback or a download, opened
+/// through ``RecordingExporter`` — which writes `recording.decrypted` per track (and
 /// `recording.restriction_overridden`) with the operator, the purpose and the reason before any key is
-/// unwrapped. Calls longer than ``ConsoleConfiguration/maximumPlaybackDuration`` are refused (413)
-/// before anything is decrypted: the WAV is built in memory.
+/// unwrapped — and streamed segment by segment (``StereoCallAudio``), so a call's length costs no
+/// memory. The only limit is the WAV format's 4 GiB (37 hours at 8 kHz).
 struct CallAudio {
     let console: Console
     let session: ConsoleSession
@@ -31,31 +31,22 @@ struct CallAudio {
         return .success(recordings)
     }
 
-    /// Decrypts `recordings` (audited with `purpose` and the access's reason) into a stereo WAV.
-    func stereoWAV(
+    /// Opens `recordings` (audited with `purpose` and the access's reason, one entry per track) as one
+    /// stereo WAV to be streamed: each track is verified and indexed, none decrypted into memory.
+    func stereo(
         call: CallRecord,
         recordings: [RecordingRecord],
         access: AuditedAccess,
         purpose: String
-    ) async -> Result<[UInt8], ConsoleFailure> {
-        let longest = recordings.map(\.durationMs).max() ?? 0
-        let limit = console.configuration.maximumPlaybackDuration
-        guard longest <= limit.components.seconds * 1000 else {
-            return .failure(
-                ConsoleFailure(
-                    response: .problem(
-                        413,
-                        "Too long for the console",
-                        "This call is longer than \(limit.components.seconds / 60) minutes: export it with `callvault calls export` (audited).",
-                        session: session
-                    )
-                )
-            )
-        }
-        var tracks: [RecordingTrack: ExportedRecording] = [:]
+    ) async -> Result<StereoCallAudio, ConsoleFailure> {
+        // The catalog's durations count recorded audio only (the timeline may be longer): a first check
+        // before anything is audited or decrypted; the exact one follows the indexing.
+        let longest = recordings.map { Int($0.durationMs) * $0.sampleRate / 1000 }.max() ?? 0
+        if longest * 4 > WAVEncoder.maximumDataBytes { return .failure(tooLong(rate: recordings[0].sampleRate)) }
+        var tracks: [RecordingTrack: IndexedRecording] = [:]
         for recording in recordings {
             do {
-                tracks[recording.track] = try await console.exporter.export(
+                tracks[recording.track] = try await console.exporter.openIndexed(
                     recordingID: recording.id,
                     tenantID: call.tenantId,
                     actor: Console.actor(session),
@@ -81,20 +72,25 @@ struct CallAudio {
         guard tracks.values.allSatisfy({ $0.sampleRate == rate }) else {
             return .failure(
                 ConsoleFailure(
-                    response: .problem(
-                        409,
-                        "Cannot decrypt",
-                        "The tracks have different sample rates.",
-                        session: session
-                    )
+                    response: .problem(409, "Cannot decrypt", "The tracks have different sample rates.", session: session)
                 )
             )
         }
-        let left = tracks[.caller]?.samples ?? []
-        let right = tracks[.bot]?.samples ?? []
-        var stereo = [Int16](repeating: 0, count: max(left.count, right.count) * 2)
-        for i in 0..<left.count { stereo[2 * i] = left[i] }
-        for i in 0..<right.count { stereo[2 * i + 1] = right[i] }
-        return .success(WAVEncoder.encode(stereo, sampleRate: rate, channels: 2))
+        let audio = StereoCallAudio(left: tracks[.caller], right: tracks[.bot], sampleRate: rate)
+        guard audio.frameCount * 4 <= WAVEncoder.maximumDataBytes else { return .failure(tooLong(rate: rate)) }
+        return .success(audio)
+    }
+
+    /// 413: the call does not fit a WAV's 32-bit sizes.
+    private func tooLong(rate: Int) -> ConsoleFailure {
+        let hours = WAVEncoder.maximumDataBytes / (max(rate, 1) * 4 * 3600)
+        return ConsoleFailure(
+            response: .problem(
+                413,
+                "Too long for a WAV",
+                "A stereo WAV at \(rate) Hz holds at most \(hours) hours: export this call with `callvault calls export` (audited).",
+                session: session
+            )
+        )
     }
 }

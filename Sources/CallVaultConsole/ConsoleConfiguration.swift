@@ -13,13 +13,11 @@ public struct ConsoleConfiguration: Sendable {
     /// The first lockout; each further failure doubles it, up to ``maximumLockout``.
     public var lockout: Duration
     public var maximumLockout: Duration
-    /// How long a granted playback's decrypted audio stays in memory for the `<audio>` element.
+    /// How long a granted playback stays open for the `<audio>` element after its last request (its
+    /// tracks' index and data keys are in memory, the audio is decrypted as it is sent).
     public var playbackLifetime: Duration
     /// Calls per page of the calls list.
     public var pageSize: Int
-    /// The longest call the console decrypts for playback (its stereo WAV is held in memory: an hour is
-    /// 115 MB at 8 kHz); longer ones are exported with `callvault calls export`.
-    public var maximumPlaybackDuration: Duration
     /// How long a caller looked up on the subject-requests page stays in the session's memory for its
     /// export or erasure (the number is kept nowhere else).
     public var subjectLifetime: Duration
@@ -31,12 +29,11 @@ public struct ConsoleConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
         failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
-        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25, maximumPlaybackDuration: Duration = .seconds(3600),
+        playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25,
         subjectLifetime: Duration = .seconds(10 * 60), liveCalls: (@Sendable () async -> [LiveCallSnapshot])? = nil
     ) {
         self.liveCalls = liveCalls
         self.subjectLifetime = subjectLifetime
-        self.maximumPlaybackDuration = maximumPlaybackDuration
         self.host = host
         self.port = port
         self.idleTimeout = idleTimeout

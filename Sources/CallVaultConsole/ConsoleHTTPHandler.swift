@@ -8,10 +8,11 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let console: Console
-    private let executor: (any TaskExecutor)?
+    let console: Console
+    let executor: (any TaskExecutor)?
     private var collector = HTTPRequestCollector(limit: Console.maximumBodyBytes)
-    /// When a streamed body (``ConsoleFileBody``) last had a chunk taken by the client; nil when none is being sent.
+    /// When a streamed body (``ConsoleFileBody``, ``ConsoleBodyStream``) last had a chunk taken by the client;
+    /// nil when none is being sent.
     var streamProgress: NIODeadline?
 
     init(console: Console, executor: (any TaskExecutor)?) {
@@ -63,13 +64,16 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         for (name, value) in ConsoleSecurityHeaders.headers(forPath: path, tls: console.tls) { headers.add(name: name, value: value) }
-        headers.add(name: "content-length", value: String(response.file?.count ?? response.body.count))
+        headers.add(name: "content-length", value: String(response.contentLength))
         let keepAlive = request.isKeepAlive && !close
         if !keepAlive { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let file = response.file, request.method != .HEAD {
             return stream(file, context: context, keepAlive: keepAlive)
+        }
+        if let stream = response.stream, request.method != .HEAD {
+            return send(stream, context: context, keepAlive: keepAlive)
         }
         if request.method != .HEAD {
             var buffer = context.channel.allocator.buffer(capacity: response.body.count)

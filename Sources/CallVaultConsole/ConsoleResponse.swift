@@ -6,6 +6,8 @@ public struct ConsoleResponse: Sendable {
     public var body: [UInt8]
     /// A body streamed from a file instead of `body` (``ConsoleFileBody``); nil for an in-memory body.
     public var file: ConsoleFileBody?
+    /// A body sent as it is produced instead of `body` (audio, ``ConsoleBodyStream``); nil for the others.
+    public var stream: ConsoleBodyStream?
 
     public init(status: Int, contentType: String, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
@@ -18,6 +20,15 @@ public struct ConsoleResponse: Sendable {
         self.init(status: status, contentType: contentType, body: [], headers: headers)
         self.file = file
     }
+
+    /// A response whose body is `stream` (its length is sent as `Content-Length`).
+    public init(status: Int, contentType: String, stream: ConsoleBodyStream, headers: [(name: String, value: String)] = []) {
+        self.init(status: status, contentType: contentType, body: [], headers: headers)
+        self.stream = stream
+    }
+
+    /// The body's length, whichever kind it is: what `Content-Length` says.
+    public var contentLength: Int { file?.count ?? stream?.length ?? body.count }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value

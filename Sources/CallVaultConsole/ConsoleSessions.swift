@@ -9,7 +9,7 @@ final class ConsoleSessions: Sendable {
         var operatorName: String
         var csrfToken: String
         var lastSeen: ContinuousClock.Instant
-        /// Decrypted stereo WAV per call id, granted by an audited POST and served to `<audio>`.
+        /// The opened stereo audio per call id, granted by an audited POST and streamed to `<audio>`.
         var playbacks: [String: Playback] = [:]
         /// The caller looked up on the subject-requests page, so that export and erasure need not carry
         /// the number in a form field, a URL or the page.
@@ -26,7 +26,7 @@ final class ConsoleSessions: Sendable {
     }
 
     struct Playback {
-        var wav: [UInt8]
+        var audio: StereoCallAudio
         var expires: ContinuousClock.Instant
     }
 
@@ -75,19 +75,21 @@ final class ConsoleSessions: Sendable {
 
     func end(key: String) { _ = entries.withLock { $0.removeValue(forKey: key) } }
 
-    /// Keeps `wav` for this session's `<audio>` element; a session holds one playback at a time (a new
-    /// grant replaces the last), so decrypted audio in memory is bounded by the number of sessions.
-    func grantPlayback(key: String, callID: String, wav: [UInt8]) {
+    /// Keeps `audio` (opened tracks: their index and data keys, no audio) for this session's `<audio>`
+    /// element; a session holds one playback at a time (a new grant replaces the last).
+    func grantPlayback(key: String, callID: String, audio: StereoCallAudio) {
         let expires = ContinuousClock.now + playbackLifetime
-        entries.withLock { $0[key]?.playbacks = [callID: Playback(wav: wav, expires: expires)] }
+        entries.withLock { $0[key]?.playbacks = [callID: Playback(audio: audio, expires: expires)] }
     }
 
-    /// The audio granted to this session for this call, while its grant lasts.
-    func playback(key: String, callID: String) -> [UInt8]? {
+    /// The audio granted to this session for this call, while its grant lasts; each request for it
+    /// extends the grant by the playback lifetime, so a long call can still be seeked while it plays.
+    func playback(key: String, callID: String) -> StereoCallAudio? {
         let now = ContinuousClock.now
         return entries.withLock { entries in
             guard let playback = entries[key]?.playbacks[callID], playback.expires > now else { return nil }
-            return playback.wav
+            entries[key]?.playbacks[callID]?.expires = now + playbackLifetime
+            return playback.audio
         }
     }
 

@@ -4,12 +4,13 @@ import CallVaultStore
 import Foundation
 
 /// `POST /calls/ID/download`: an agent or admin takes a call home, audited like playback. `what=wav`
-/// is the stereo WAV playback builds (``CallAudio``, `recording.decrypted` per track);
+/// is the stereo WAV playback streams (``CallAudio``, `recording.decrypted` per track);
 /// `what=transcript` the newest complete transcript as stored (JSON, version 1) and `what=text` the
 /// same as plain text (`transcript.decrypted`). Each with purpose `console download`, actor
 /// `console:NAME` and the form's reason; a restricted recording needs an override reason
 /// (``AuditedAccess``), for its transcript too. The response is an attachment, `no-store` as every
-/// console response but the stylesheet; nothing is written to disk. Viewers get 403.
+/// console response but the stylesheet; nothing is written to disk (the WAV is streamed, decrypted
+/// segment by segment as it is sent). Viewers get 403.
 struct DownloadAction {
     let console: Console
     let session: ConsoleSession
@@ -56,9 +57,11 @@ struct DownloadAction {
         case .success(let found): recordings = found
         case .failure(let failure): return failure.response
         }
-        switch await audio.stereoWAV(call: call, recordings: recordings, access: access, purpose: Self.purpose) {
-        case .success(let wav):
-            return Self.attachment(wav, contentType: "audio/wav", name: Self.fileName(call, ext: "wav"))
+        switch await audio.stereo(call: call, recordings: recordings, access: access, purpose: Self.purpose) {
+        case .success(let stereo):
+            return ConsoleResponse(
+                status: 200, contentType: "audio/wav", stream: stereo.body(0..<stereo.byteCount),
+                headers: [("content-disposition", "attachment; filename=\"\(Self.fileName(call, ext: "wav"))\"")])
         case .failure(let failure): return failure.response
         }
     }

@@ -22,6 +22,9 @@ public final class SealedFileReader {
     public private(set) var nextSegmentIndex: UInt64
     /// How the part ended; nil until the end was reached.
     public private(set) var ending: SealedFileEnding?
+    /// Where the next segment's frame starts in the part, in bytes from its first byte: what a reader
+    /// notes to come back to a segment with ``seek(toSegment:atOffset:)``.
+    public private(set) var nextSegmentOffset: Int
 
     private let source: any SealedByteSource
     private let gcm: AESGCM
@@ -82,6 +85,7 @@ public final class SealedFileReader {
         self.isFinalPart = isFinalPart
         self.allowIncomplete = allowIncomplete
         self.nextSegmentIndex = UInt64(header.metadata.firstSegmentIndex)
+        self.nextSegmentOffset = headerBytes.count
         // Sized from the header only after its MAC verified, so a forged length cannot make us allocate.
         self.frame = .allocate(byteCount: 9 + Int(header.maxSegmentByteCount) + AESGCM.tagByteCount, alignment: 16)
         self.nonce = .allocate(byteCount: AESGCM.nonceByteCount, alignment: 8)
@@ -135,6 +139,22 @@ public final class SealedFileReader {
         }
     }
 
+    /// Moves forward to segment `index`, whose frame an earlier reading of this part found at byte
+    /// `offset`, without reading the segments between (seeking in playback). Nothing is trusted from
+    /// the caller: the segment there is verified as any other, and ``next()`` throws if it is not
+    /// segment `index` of this file.
+    public func seek(toSegment index: UInt64, atOffset offset: Int) throws(SealedFileError) {
+        if let failure { throw failure }
+        guard index >= nextSegmentIndex, offset >= nextSegmentOffset, ending == nil else {
+            throw SealedFileError(
+                .ioFailed, "a reader seeks forward only (to segment \(index) from \(nextSegmentIndex))", path: path,
+                segmentIndex: UInt32(truncatingIfNeeded: index))
+        }
+        guard source.skip(offset - nextSegmentOffset) else { throw ioError(index) }
+        nextSegmentIndex = index
+        nextSegmentOffset = offset
+    }
+
     /// Every remaining segment's plaintext, concatenated (tests, transcription, export).
     public func readAll() throws(SealedFileError) -> [UInt8] {
         var out: [UInt8] = []
@@ -171,6 +191,7 @@ public final class SealedFileReader {
             throw misplaced(index: index, expected: expected)
         }
         nextSegmentIndex += 1
+        nextSegmentOffset += 9 + length + AESGCM.tagByteCount
         if isLast {
             guard isFinalPart else {
                 OPENSSL_cleanse(base + 9, length)

@@ -19,6 +19,9 @@ public final class SealedRecordingReader {
     public private(set) var plaintextByteCount = 0
     /// Non-final parts that ended in a torn write (a crash followed by a restart); informational.
     public private(set) var tornPartCount = 0
+    /// The part (0 first) and the byte offset in it of the segment ``next()`` returned last: where an
+    /// index notes it, to come back with ``SealedFileReader/seek(toSegment:atOffset:)``.
+    public private(set) var lastSegmentPlace = (part: 0, offset: 0)
     /// The first part's header, once it was opened.
     public private(set) var firstHeader: SealedFileHeader?
 
@@ -64,7 +67,9 @@ public final class SealedRecordingReader {
     public func next() throws(SealedFileError) -> SealedSegment? {
         while ending == nil {
             let reader = try currentReader()
+            let offset = reader.nextSegmentOffset
             if let segment = try reader.next() {
+                lastSegmentPlace = (partIndex, offset)
                 segmentCount += 1
                 plaintextByteCount += segment.plaintext.count
                 nextIndex = UInt64(segment.index) + 1

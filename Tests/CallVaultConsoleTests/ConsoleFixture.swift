@@ -24,7 +24,7 @@ final class ConsoleFixture {
 
     init(
         _ label: String, tls: Bool = false, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0),
-        logger: Logger = Logger(label: "test")
+        logger: Logger = Logger(label: "test"), payloadFormat: SegmentPayloadFormat = .rawCodec
     ) throws {
         data = try TestDataDirectory(label)
         tenantA = try data.addTenant("tenant-a").tenant
@@ -42,24 +42,34 @@ final class ConsoleFixture {
             name: "victor", passwordHash: hash, globalAdmin: false, roles: [tenantA.id: .viewer], actor: "test", at: Date())
         console = Console(
             catalog: data.catalog,
-            exporter: RecordingExporter(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
+            exporter: RecordingExporter(
+                catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory, payloadFormat: payloadFormat),
             transcripts: TranscriptStore(catalog: data.catalog, keyStore: data.keyStore, dataDirectory: data.directory),
             configuration: configuration, tls: tls, logger: logger)
     }
 
     func get(_ target: String, cookies: [String: String] = [:]) async -> ConsoleResponse {
-        await console.handle(ConsoleRequest(method: "GET", target: target, headers: Self.cookieHeader(cookies)))
+        await Self.collected(await console.handle(ConsoleRequest(method: "GET", target: target, headers: Self.cookieHeader(cookies))))
+    }
+
+    /// `response` with a streamed body read into `body` (a body that fails part way stays as far as it got).
+    static func collected(_ response: ConsoleResponse) async -> ConsoleResponse {
+        guard let stream = response.stream else { return response }
+        var whole = response
+        whole.stream = nil
+        while let chunk = try? await stream.next() { whole.body += chunk }
+        return whole
     }
 
     func post(_ target: String, form: [String: String], cookies: [String: String] = [:], from address: String = "10.0.0.1") async
         -> ConsoleResponse
     {
         let body = form.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
-        return await console.handle(
+        return await Self.collected(await console.handle(
             ConsoleRequest(
                 method: "POST", target: target,
                 headers: Self.cookieHeader(cookies) + [("content-type", "application/x-www-form-urlencoded")],
-                body: Array(body.utf8), clientAddress: address))
+                body: Array(body.utf8), clientAddress: address)))
     }
 
     /// Signs in through the form as a browser would: GET the form, echo its CSRF token and cookie.

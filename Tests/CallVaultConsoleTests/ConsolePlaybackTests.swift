@@ -48,10 +48,10 @@ import Testing
         // which may start it a few milliseconds in).
         let frames = (audio.body.count - 44) / 4
         #expect(frames >= 16_000 && frames <= 16_400, "\(frames) stereo frames")
-        let range = await fixture.console.handle(
+        let range = await ConsoleFixture.collected(await fixture.console.handle(
             ConsoleRequest(
                 method: "GET", target: "/calls/\(fixture.callA.id)/audio.wav",
-                headers: ConsoleFixture.cookieHeader(cookies) + [("range", "bytes=0-43")]))
+                headers: ConsoleFixture.cookieHeader(cookies) + [("range", "bytes=0-43")])))
         #expect(range.status == 206 && range.body.count == 44 && range.header("content-range") == "bytes 0-43/\(audio.body.count)")
         let decrypted = try await fixture.data.catalog.audit.entries().filter { $0.action == .recordingDecrypted }
         #expect(decrypted.count == 2, "one entry per track")
@@ -85,17 +85,6 @@ import Testing
 }
 
 extension ConsolePlaybackTests {
-    @Test func aCallLongerThanThePlaybackLimitIsRefusedBeforeAnythingIsDecrypted() async throws {
-        let fixture = try ConsoleFixture(
-            "console-long", configuration: ConsoleConfiguration(port: 0, maximumPlaybackDuration: .seconds(1)))
-        try Self.record(fixture.callA, in: fixture)
-        let (_, cookies) = await fixture.signIn("alice")
-        let csrf = await fixture.csrf(cookies)
-        let refused = await fixture.post("/calls/\(fixture.callA.id)/play", form: ["csrf": csrf, "reason": "x"], cookies: cookies)
-        #expect(refused.status == 413)
-        #expect(try await fixture.data.catalog.audit.entries().allSatisfy { $0.action != .recordingDecrypted })
-    }
-
     @Test func aSessionHoldsOnePlaybackAtATime() async throws {
         let fixture = try ConsoleFixture("console-one-playback")
         try Self.record(fixture.callA, in: fixture)
