@@ -140,9 +140,9 @@ import Testing
                 let body = fixture.data.root + "/whole.wav", head = fixture.data.root + "/whole.headers"
                 let run = try ChildProcess.run(
                     URL(fileURLWithPath: "/usr/bin/curl"),
-                    ["-sS", "--max-time", "20", "-H", cookie, "-D", head, "-o", body] + arguments
+                    ["-sS", "--max-time", "60", "-H", cookie, "-D", head, "-o", body] + arguments
                         + [url + "/calls/\(fixture.callA.id)/audio.wav"],
-                    timeout: .seconds(30)
+                    timeout: .seconds(90)
                 )
                 #expect(run.status == 0, "\(run.stderr)")
                 let headers = try String(contentsOfFile: head, encoding: .utf8)
@@ -419,10 +419,10 @@ import Testing
             let run = try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/curl"),
                 [
-                    "-sS", "--max-time", "20", "-H", "Cookie: \(cookie)", "-D", head, "-o", body,
+                    "-sS", "--max-time", "60", "-H", "Cookie: \(cookie)", "-D", head, "-o", body,
                     url + "/calls/\(fixture.callA.id)/audio.wav",
                 ],
-                timeout: .seconds(30)
+                timeout: .seconds(90)
             )
             #expect(run.status == 18, "curl saw the body cut short (partial file): \(run.status) \(run.stderr)")
             let headers = try String(contentsOfFile: head, encoding: .utf8)
