@@ -40,17 +40,8 @@ extension RecordingExporter {
             throw RecorderError(
                 .unsupportedCodec, "recording \(recordingID) (\(recording.codec.rawValue), \(recording.sampleRate) Hz) cannot be measured")
         }
-        if recording.codec == .opus, SampleRate(rawValue: recording.sampleRate) == nil {
-            throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
-        }
+        let parts = try await decodableParts(of: recording)
         let files = SealedFiles(dataDirectory: dataDirectory, objects: objects)
-        let parts: [SealedFiles.Part]
-        do { parts = try await files.parts(path: recording.path, storage: recording.storage) } catch {
-            throw RecorderError(.ioFailed, "recording \(recordingID): \(error.message)")
-        }
-        guard !parts.isEmpty else {
-            throw RecorderError(.ioFailed, "recording \(recordingID) has no file at \(recording.path)")
-        }
         let key: SecretKey
         do { key = try keyStore.dataKey(ownerID: recording.id, tenantID: recording.tenantId) } catch {
             throw RecorderError(

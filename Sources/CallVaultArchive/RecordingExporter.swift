@@ -109,19 +109,8 @@ public struct RecordingExporter: Sendable {
         guard recording.codec != .native else {
             throw RecorderError(.unsupportedCodec, "recording \(recordingID) names no concrete codec")
         }
-        if recording.codec == .opus {
-            guard SampleRate(rawValue: recording.sampleRate) != nil else {
-                throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
-            }
-        }
+        let parts = try await decodableParts(of: recording)
         let files = SealedFiles(dataDirectory: dataDirectory, objects: objects)
-        let parts: [SealedFiles.Part]
-        do { parts = try await files.parts(path: recording.path, storage: recording.storage) } catch {
-            throw RecorderError(.ioFailed, "recording \(recordingID): \(error.message)")
-        }
-        guard !parts.isEmpty else {
-            throw RecorderError(.ioFailed, "recording \(recordingID) has no file at \(recording.path)")
-        }
         let audit: DecryptionAudit
         do {
             var details = auditDetails
@@ -202,6 +191,23 @@ public struct RecordingExporter: Sendable {
         }
         if let decodeError { throw decodeError }
         return decoded
+    }
+
+    /// The part files of a recording whose codec can be decoded (an Opus rate it knows), local or in
+    /// the bucket: what export, playback's index and the timeline's levels all read.
+    func decodableParts(of recording: RecordingRecord) async throws(RecorderError) -> [SealedFiles.Part] {
+        if recording.codec == .opus, SampleRate(rawValue: recording.sampleRate) == nil {
+            throw RecorderError(.unsupportedCodec, "an Opus recording at \(recording.sampleRate) Hz cannot be decoded")
+        }
+        let files = SealedFiles(dataDirectory: dataDirectory, objects: objects)
+        let parts: [SealedFiles.Part]
+        do { parts = try await files.parts(path: recording.path, storage: recording.storage) } catch {
+            throw RecorderError(.ioFailed, "recording \(recording.id): \(error.message)")
+        }
+        guard !parts.isEmpty else {
+            throw RecorderError(.ioFailed, "recording \(recording.id) has no file at \(recording.path)")
+        }
+        return parts
     }
 
     /// The refusal of a restricted recording, saying how to override or lift it (for callers that
