@@ -4,11 +4,13 @@ import CallVaultStore
 import Foundation
 
 /// A tenant's recording policy for an administrator of that tenant (or a global administrator): all of
-/// it read-only, and a form for the subset that is safe to change from a browser — consent mode, voice
-/// and transcript retention, transcript language, transcript redaction and the bot transcript source —
-/// saved through the catalog's `updatePolicy` (what `callvault tenant set` calls: validated there,
-/// audited `tenant.policy_changed` with the changed fields and the operator). Codec, digits, disclosure,
-/// model, SIP and vocabulary stay with the CLI (a model path or a vocabulary file lives on the server).
+/// it read-only, and a form for what is safe to change from a browser — consent mode, disclosure, consent
+/// and opt-out keys, voice and transcript retention, storage codec, transcript language, transcript
+/// model (back to the run's default only), transcript redaction and the bot transcript source — saved
+/// through the catalog's `updatePolicy` (what `callvault tenant set` calls: validated there, audited
+/// `tenant.policy_changed` with the changed fields and the operator). A new model directory, SIP and the
+/// vocabulary stay with the CLI: they name files on the server, which a browser should not choose.
+/// A field the form did not send keeps its value.
 /// Also `GET /tenants`, the operator's tenants with their role, linking here.
 struct TenantSettingsPage {
     let console: Console
@@ -93,6 +95,16 @@ struct TenantSettingsPage {
         let bot = TenantTranscription.BotTranscript.allCases.map {
             option($0.rawValue, selected: $0 == policy.transcription.botTranscript)
         }.joined()
+        let codecs = StorageCodec.allCases.map { option($0.rawValue, selected: $0 == policy.codec) }.joined()
+        func keys(_ current: Character?) -> String {
+            option("none", selected: current == nil)
+                + TenantPolicy.dtmfKeys.sorted().map { option(String($0), selected: $0 == current) }.joined()
+        }
+        let disclosure = option("yes", selected: policy.requireDisclosure) + option("no", selected: !policy.requireDisclosure)
+        // A model directory is a path on the server: chosen with the CLI; here only kept or reset.
+        let model =
+            option("default", selected: policy.transcriptModel == nil)
+            + (policy.transcriptModel.map { "<option value=\"keep\" selected>\(HTML.escape($0))</option>" } ?? "")
         var redaction = ""
         for category in RedactionCategory.allCases {
             let name = category.policyName
@@ -107,12 +119,18 @@ struct TenantSettingsPage {
             <form method="post" action="/tenants/\(FormEncoding.escape(tenant.id))/settings" class="settings">
             <input type="hidden" name="csrf" value="\(HTML.escape(session.csrfToken))">
             <label for="s-consent">Consent mode</label><select id="s-consent" name="consent">\(consent)</select>
+            <label for="s-disclosure">Disclosure required before consent</label><select id="s-disclosure" name="disclosure">\(disclosure)</select>
+            <label for="s-consent-digit">Consent key</label><select id="s-consent-digit" name="consentDigit">\(keys(policy.consentDigit))</select>
+            <label for="s-optout-digit">Opt-out key</label><select id="s-optout-digit" name="optOutDigit">\(keys(policy.optOutDigit))</select>
             <label for="s-voice">Voice kept (days, 1 to \(TenantPolicy.maximumVoiceDays))</label>
             <input id="s-voice" name="voiceDays" type="number" min="1" max="\(TenantPolicy.maximumVoiceDays)" required value="\(policy.voiceDays)">
             <label for="s-transcript">Transcripts kept (days, at least 1)</label>
             <input id="s-transcript" name="transcriptDays" type="number" min="1" required value="\(policy.transcriptDays)">
+            <label for="s-codec">Storage codec (new recordings)</label><select id="s-codec" name="codec">\(codecs)</select>
             <label for="s-language">Transcript language (en, de, … or auto)</label>
             <input id="s-language" name="language" required maxlength="4" value="\(HTML.escape(policy.transcriptLanguage))">
+            <label for="s-model">Transcript model (a new directory: <code>callvault tenant set --transcript-model</code>)</label>
+            <select id="s-model" name="model">\(model)</select>
             <fieldset><legend>Redact from transcripts</legend>\(redaction)</fieldset>
             <label for="s-bot">Bot transcript</label><select id="s-bot" name="botTranscript">\(bot)</select>
             <button type="submit">Save policy</button>
@@ -142,6 +160,36 @@ struct TenantSettingsPage {
         }
         guard let bot = form["botTranscript"].flatMap(TenantTranscription.BotTranscript.init(rawValue:)) else {
             return await refuse("Choose where the bot's transcript comes from: text, asr or both.")
+        }
+        // Optional fields: absent keeps the value; present must be one the form offers.
+        if let text = form["disclosure"] {
+            guard text == "yes" || text == "no" else { return await refuse("Disclosure required must be yes or no.") }
+            policy.requireDisclosure = text == "yes"
+        }
+        for (field, label) in [("consentDigit", "consent key"), ("optOutDigit", "opt-out key")] {
+            guard let text = form[field] else { continue }
+            let key: Character?
+            if text == "none" {
+                key = nil
+            } else if text.count == 1, let character = text.first, TenantPolicy.dtmfKeys.contains(character) {
+                key = character
+            } else {
+                return await refuse("The \(label) must be one of 0-9, *, #, A-D or none.")
+            }
+            if field == "consentDigit" { policy.consentDigit = key } else { policy.optOutDigit = key }
+        }
+        if let text = form["codec"] {
+            guard let codec = StorageCodec(rawValue: text) else {
+                return await refuse("Choose a storage codec: \(StorageCodec.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            policy.codec = codec
+        }
+        if let text = form["model"] {
+            switch text {
+            case "default": policy.transcriptModel = nil
+            case "keep": break
+            default: return await refuse("The transcript model can be kept or set back to the run's default here; a new model directory is set with callvault tenant set --transcript-model.")
+            }
         }
         policy.consentMode = consent
         policy.voiceDays = voiceDays

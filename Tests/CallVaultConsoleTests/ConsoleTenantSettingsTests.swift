@@ -56,25 +56,59 @@ import Testing
         let (_, cookies) = await fixture.signIn("ada")
         let csrf = await fixture.csrf(cookies)
         let cases = [
-            ("voiceDays", "91", "voice retention of 91 days is refused: the limit is 90 days"),
-            ("voiceDays", "0", "voice retention must be at least 1 day"),
-            ("voiceDays", "ninety", "Voice retention must be a whole number of days"),
-            ("transcriptDays", "0", "transcript retention must be at least 1 day"),
-            ("language", "english", "the transcript language must be a 2 or 3 letter code"),
-            ("consent", "maybe", "Choose a consent mode"),
-            ("botTranscript", "tts", "Choose where the bot&#39;s transcript comes from"),
+            (["voiceDays": "91"], "voice retention of 91 days is refused: the limit is 90 days"),
+            (["voiceDays": "0"], "voice retention must be at least 1 day"),
+            (["voiceDays": "ninety"], "Voice retention must be a whole number of days"),
+            (["transcriptDays": "0"], "transcript retention must be at least 1 day"),
+            (["language": "english"], "the transcript language must be a 2 or 3 letter code"),
+            (["consent": "maybe"], "Choose a consent mode"),
+            (["botTranscript": "tts"], "Choose where the bot&#39;s transcript comes from"),
+            (["codec": "mp3"], "Choose a storage codec"),
+            (["consentDigit": "12"], "The consent key must be one of"),
+            (["consentDigit": "1", "optOutDigit": "1"], "the consent digit and the opt-out digit must differ"),
+            (["disclosure": "maybe"], "Disclosure required must be yes or no"),
+            (["model": "/etc"], "a new model directory is set with callvault tenant set"),
         ]
-        for (field, value, message) in cases {
-            var form = Self.change
-            form[field] = value
+        for (fields, message) in cases {
+            var form = Self.change.merging(fields) { $1 }
             form["csrf"] = csrf
             let refused = await fixture.post("/tenants/\(fixture.tenantA.id)/settings", form: form, cookies: cookies)
             let text = ConsoleFixture.text(refused)
-            #expect(refused.status == 400, "\(field)=\(value)")
-            #expect(text.lowercased().contains(message.lowercased()) && text.contains("Nothing was changed."), "\(field)=\(value)")
+            #expect(refused.status == 400, "\(fields)")
+            #expect(text.lowercased().contains(message.lowercased()) && text.contains("Nothing was changed."), "\(fields)")
         }
         #expect(try fixture.data.catalog.tenant(id: fixture.tenantA.id).policy == TenantPolicy())
         #expect(try await Self.policyChanges(fixture).isEmpty)
+    }
+
+    /// The consent keys, disclosure, codec and the model's reset: the rest of the policy the issue names.
+    @Test func anAdminChangesKeysDisclosureCodecAndResetsTheModel() async throws {
+        let fixture = try ConsoleFixture("console-settings-more")
+        var start = try fixture.data.catalog.tenant(id: fixture.tenantA.id).policy
+        start.transcriptModel = "/srv/models/whisper-small"
+        _ = try fixture.data.catalog.updatePolicy(ofTenant: fixture.tenantA.id, to: start, actor: "test", at: Date())
+        let (_, cookies) = await fixture.signIn("ada")
+        let page = ConsoleFixture.text(await fixture.get("/tenants/\(fixture.tenantA.id)/settings", cookies: cookies))
+        for control in ["s-disclosure", "s-consent-digit", "s-optout-digit", "s-codec", "s-model"] {
+            #expect(page.contains("<label for=\"\(control)\">") && page.contains("id=\"\(control)\""), "\(control) labelled")
+        }
+        #expect(page.contains("<option value=\"keep\" selected>/srv/models/whisper-small</option>"))
+        // Kept as it is when the form says keep.
+        var form = Self.change.merging(["csrf": await fixture.csrf(cookies), "model": "keep"]) { $1 }
+        #expect(await fixture.post("/tenants/\(fixture.tenantA.id)/settings", form: form, cookies: cookies).status == 303)
+        #expect(try fixture.data.catalog.tenant(id: fixture.tenantA.id).policy.transcriptModel == "/srv/models/whisper-small")
+        form.merge(["disclosure": "yes", "consentDigit": "5", "optOutDigit": "#", "codec": "opus", "model": "default"]) { $1 }
+        let saved = await fixture.post("/tenants/\(fixture.tenantA.id)/settings", form: form, cookies: cookies)
+        #expect(saved.status == 303, "\(ConsoleFixture.text(saved))")
+        let policy = try fixture.data.catalog.tenant(id: fixture.tenantA.id).policy
+        #expect(policy.requireDisclosure && policy.consentDigit == "5" && policy.optOutDigit == "#")
+        #expect(policy.codec == .opus && policy.transcriptModel == nil)
+        let changed = try await Self.policyChanges(fixture).last?.detailValues["changed"] ?? ""
+        for field in ["codec", "transcriptModel"] { #expect(changed.contains(field), "\(field) in \(changed)") }
+        // No key: the opt-out key removed.
+        form["optOutDigit"] = "none"
+        #expect(await fixture.post("/tenants/\(fixture.tenantA.id)/settings", form: form, cookies: cookies).status == 303)
+        #expect(try fixture.data.catalog.tenant(id: fixture.tenantA.id).policy.optOutDigit == nil)
     }
 
     @Test func othersAreRefusedAndAnotherTenantIsNotFound() async throws {
