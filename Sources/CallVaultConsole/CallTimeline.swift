@@ -4,7 +4,8 @@ import Foundation
 
 /// The picture of a call: one lane per track with the spans that were recorded (where each started and
 /// ended), their audio level per bucket (``TrackLevels``) and ticks where their sealed segments start,
-/// paused spans across both, a marker per consent event, and a "key" mark on the caller's lane where a
+/// paused spans across both, the stretches audio redaction silenced, a marker per consent event (the
+/// disclosure a triangle), and a "key" mark on the caller's lane where a
 /// key press (DTMF, signalled or heard in the audio) decided one, on a time axis from the call's start to
 /// its end. Which key is never shown (the catalog does not keep it: keys can be sensitive), and keys
 /// that decided nothing are not in the catalog at all.
@@ -97,7 +98,7 @@ struct CallTimeline {
         var svg = """
             <svg class="timeline" viewBox="0 0 \(Int(width)) 196" role="img" aria-labelledby="tl-title tl-desc" xmlns="http://www.w3.org/2000/svg">
             <title id="tl-title">Call timeline</title>
-            <desc id="tl-desc">Recorded spans per track with their audio level (RMS per \(ConsoleFormat.seconds(bucketMs)) bucket) and segment starts, where each recording started and ended, paused spans, consent events and the keys that decided them, from the call's start (0 s) to \(ConsoleFormat.duration(length)); the tables below list the same.</desc>
+            <desc id="tl-desc">Recorded spans per track with their audio level (RMS per \(ConsoleFormat.seconds(bucketMs)) bucket) and segment starts, where each recording started and ended, paused and redacted spans, the disclosure, consent events and the keys that decided them, from the call's start (0 s) to \(ConsoleFormat.duration(length)); the tables below list the same.</desc>
             <text x="4" y="52" class="lane">caller</text><text x="4" y="112" class="lane">bot</text>
             <line x1="\(x(0))" y1="146" x2="\(x(length))" y2="146" class="axis"/>
             <text x="\(x(0))" y="162" class="tick">0:00</text>
@@ -133,16 +134,25 @@ struct CallTimeline {
             }
             svg += "<line class=\"edge\" x1=\"\(x(start))\" y1=\"\(f(top - 3))\" x2=\"\(x(start))\" y2=\"\(f(top + height + 3))\"><title>\(track) recording started at \(ConsoleFormat.duration(start))</title></line>"
             svg += "<line class=\"edge\" x1=\"\(x(end))\" y1=\"\(f(top - 3))\" x2=\"\(x(end))\" y2=\"\(f(top + height + 3))\"><title>\(track) recording ended at \(ConsoleFormat.duration(end))</title></line>"
+            // Stretches silenced by audio redaction (card numbers, contact data, the bot's sensitive window).
+            for span in recording.redaction?.spans ?? [] {
+                svg += "<rect class=\"redacted \(recording.redaction?.verification.rawValue ?? "")\" x=\"\(x(span.startMs))\" y=\"\(f(top))\" width=\"\(w(span.startMs, span.endMs))\" height=\"\(f(height))\" data-ms=\"\(span.startMs)\"><title>\(track) redacted \(ConsoleFormat.duration(span.startMs))–\(ConsoleFormat.duration(span.endMs)): \(HTML.escape(span.kinds.joined(separator: ", ")))</title></rect>"
+            }
         }
         for event in events {
             let at = offset(event)
-            svg += "<g class=\"event \(event.kind.rawValue)\"><line x1=\"\(x(at))\" y1=\"16\" x2=\"\(x(at))\" y2=\"140\"/><circle cx=\"\(x(at))\" cy=\"14\" r=\"5\"/><title>\(event.kind.rawValue) by \(event.method.rawValue) at \(ConsoleFormat.duration(at))</title></g>"
+            // The disclosure is a triangle, consent decisions a circle: the disclosure must come first.
+            let mark =
+                event.kind == .disclosure
+                ? "<path d=\"M\(f(pos(at) - 6)) 8 L\(f(pos(at) + 6)) 8 L\(f(pos(at))) 19 Z\"/>"
+                : "<circle cx=\"\(x(at))\" cy=\"14\" r=\"5\"/>"
+            svg += "<g class=\"event \(event.kind.rawValue)\"><line x1=\"\(x(at))\" y1=\"16\" x2=\"\(x(at))\" y2=\"140\"/>\(mark)<title>\(event.kind.rawValue) by \(event.method.rawValue) at \(ConsoleFormat.duration(at))</title></g>"
         }
         for event in events where event.method == .dtmf {
             let at = offset(event)
             svg += "<g class=\"key\"><rect x=\"\(f(pos(at) - 5))\" y=\"43\" width=\"10\" height=\"10\" rx=\"2\"/><title>key pressed at \(ConsoleFormat.duration(at)): \(event.kind.rawValue)</title></g>"
         }
-        svg += "<text x=\"\(x(0))\" y=\"186\" class=\"legend\">▭ recorded (┃ start, end)  ▮ level  ╷ segment start  ▒ paused  ● consent event  ▪ key pressed</text></svg>"
+        svg += "<text x=\"\(x(0))\" y=\"186\" class=\"legend\">▭ recorded (┃ start, end)  ▮ level  ╷ segment start  ▒ paused  ▨ redacted  ▼ disclosure  ● consent event  ▪ key pressed</text></svg>"
         return svg
     }
 
@@ -159,6 +169,14 @@ struct CallTimeline {
             let (start, end) = recordingSpan(recording)
             rows.append((start, "\(recording.track.rawValue) recording started", recording.state.rawValue))
             rows.append((end, "\(recording.track.rawValue) recording ended", "\(ConsoleFormat.duration(recording.durationMs)) long"))
+            if let redaction = recording.redaction {
+                for span in redaction.spans {
+                    rows.append((
+                        span.startMs, "\(recording.track.rawValue) redacted",
+                        "until \(ConsoleFormat.duration(span.endMs)): \(span.kinds.joined(separator: ", ")) (copy \(redaction.verification.rawValue))"
+                    ))
+                }
+            }
         }
         if let ended = call.endedAt {
             rows.append((Int64(ended.timeIntervalSince(call.startedAt) * 1000), "call ended", ConsoleFormat.time(ended)))

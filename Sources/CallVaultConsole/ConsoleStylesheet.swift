@@ -47,7 +47,8 @@ enum ConsoleStylesheet {
         svg .lane-note { font-size: 11px; fill: #1a1a1a; }
         svg .paused { fill: #fbe3a1; }
         svg .event line { stroke: #123c69; stroke-width: 2; }
-        svg .event circle { fill: #123c69; }
+        svg .event circle, svg .event path { fill: #123c69; }
+        svg .redacted { fill: #f4d4d4; fill-opacity: 0.85; stroke: #a4161a; stroke-width: 1; stroke-dasharray: 3 2; }
         svg .event.deny circle, svg .event.revoke circle { fill: #a4161a; }
         ol.transcript { list-style: none; padding: 0; }
         ol.transcript li { padding: .3rem 0; border-bottom: 1px solid #eee; }

@@ -2,13 +2,17 @@
 """The web console in a real headless Chromium, driven by Selenium (run by ConsoleBrowserTests).
 
 Environment: CONSOLE_URL, AGENT_NAME/AGENT_PASSWORD (agent of the demo tenant), VIEWER_NAME/
-VIEWER_PASSWORD (viewer of it), CALL_EXTERNAL_ID (the demo call), OTHER_CALL_ID (a call of another
-tenant), SCREENSHOTS (a folder for calls.png and call.png, or empty), CALLVAULT_TEST_CHROMIUM,
-CALLVAULT_TEST_CHROMEDRIVER. Prints one `ok:` line per check; exits 1 at the first failure, saying which.
+VIEWER_PASSWORD (viewer of it), ADMIN_NAME/ADMIN_PASSWORD (admin of it), CALLER_NUMBER (the demo call's
+caller), CALL_EXTERNAL_ID (the demo call), OTHER_CALL_ID (a call of another tenant), CALLVAULT_BIN and
+CALLVAULT_DATA (to run the sweeper), DOWNLOADS (a folder for the browser's downloads), SCREENSHOTS (a
+folder for calls.png and call.png, or empty), CALLVAULT_TEST_CHROMIUM, CALLVAULT_TEST_CHROMEDRIVER. Prints one `ok:` line per check; exits 1 at the first failure, saying which.
 """
 import os
 import re
+import subprocess
 import sys
+import time
+import zipfile
 import urllib.error
 import urllib.request
 
@@ -32,13 +36,19 @@ def ok(what):
     print(f"ok: {what}", flush=True)
 
 
-def browser():
+def browser(downloads=None):
     options = Options()
     options.binary_location = os.environ["CALLVAULT_TEST_CHROMIUM"]
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1000", "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service(os.environ["CALLVAULT_TEST_CHROMEDRIVER"]), options=options)
+    if downloads:
+        options.add_experimental_option("prefs", {"download.default_directory": downloads,
+                                                  "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(os.environ["CALLVAULT_TEST_CHROMEDRIVER"]), options=options)
+    if downloads:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    return driver
 
 
 def sign_in(driver, name, password):
@@ -263,8 +273,75 @@ def throttle_checks():
         driver.quit()
 
 
+def admin_checks(call_id):
+    """An admin finds the caller by number, downloads the subject export, erases with the code shown, and
+    after a sweep sees the call's recordings shredded; the audit chain still verifies."""
+    downloads = os.environ["DOWNLOADS"]
+    os.makedirs(downloads, exist_ok=True)
+    number = os.environ["CALLER_NUMBER"]
+    driver = browser(downloads)
+    try:
+        sign_in(driver, os.environ["ADMIN_NAME"], os.environ["ADMIN_PASSWORD"])
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.calls"), "the admin's calls list")
+        driver.get(URL + "/subjects")
+        driver.find_element(By.ID, "s-phone").send_keys(number)
+        driver.find_element(By.CSS_SELECTOR, "form.subject button").click()
+        found = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.subject-calls"), "the lookup's findings")[0]
+        if call_id not in found.text:
+            fail(f"the lookup does not list the demo call: {found.text}")
+        if number in driver.page_source or number.lstrip("+") in driver.page_source:
+            fail("the caller's number is shown on the findings page")
+        ok("subject lookup lists the call, without the number")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Download the export']").click()
+        deadline = time.time() + 60
+        zips = []
+        while time.time() < deadline:
+            zips = [name for name in os.listdir(downloads) if name.endswith(".zip")]
+            if zips:
+                break
+            time.sleep(0.2)
+        if not zips:
+            fail(f"no export ZIP downloaded (downloads: {os.listdir(downloads)})")
+        with zipfile.ZipFile(os.path.join(downloads, zips[0])) as archive:
+            names = archive.namelist()
+        if not any(name.startswith(f"calls/{call_id}/") and name.endswith(".wav") for name in names):
+            fail(f"the export ZIP holds no audio of the call: {names}")
+        ok(f"subject export downloaded ({len(names)} entries, the call's audio among them)")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Erase…']").click()
+        code = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "strong.code"), "the erasure's code")[0].text
+        driver.find_element(By.ID, "e-code").send_keys("WRONG-CODE")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Erase now']").click()
+        wait_for(driver, lambda d: "The code does not match" in d.page_source, "a wrong code refused")
+        code = driver.find_element(By.CSS_SELECTOR, "strong.code").text
+        driver.find_element(By.ID, "e-code").send_keys(code)
+        driver.find_element(By.XPATH, "//button[normalize-space()='Erase now']").click()
+        wait_for(driver, lambda d: "Erasure done" in d.page_source, "the erasure's receipt")
+        ok("erasure refused a wrong code, then done with the code shown")
+        sweep = subprocess.run([os.environ["CALLVAULT_BIN"], "sweep", "--once", "--data", os.environ["CALLVAULT_DATA"]],
+                               capture_output=True, text=True, timeout=120)
+        if sweep.returncode != 0:
+            fail(f"the sweep failed: {sweep.stderr[-500:]}")
+        driver.get(URL + f"/calls/{call_id}")
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "svg.timeline"), "the call page after the sweep")
+        shredded = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.recorded.shredded")
+        if len(shredded) < 2:
+            fail(f"after the sweep {len(shredded)} of the call's recordings are drawn shredded")
+        if driver.find_elements(By.TAG_NAME, "audio"):
+            fail("a shredded call offers audio")
+        ok("after the sweep the call's recordings are shredded")
+        driver.get(URL + "/audit")
+        driver.find_element(By.XPATH, "//button[normalize-space()='Verify chain']").click()
+        result = wait_for(driver, lambda d: d.find_elements(By.ID, "verification"), "the chain's verification")[0].text
+        if not result.startswith("Chain intact"):
+            fail(f"the audit chain does not verify after the erasure: {result}")
+        ok("audit chain verified after the erasure")
+    finally:
+        driver.quit()
+
+
 if __name__ == "__main__":
     call = agent_checks()
     viewer_checks(call)
     throttle_checks()
+    admin_checks(call)
     print("all console browser checks passed", flush=True)

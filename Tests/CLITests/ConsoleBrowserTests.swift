@@ -44,6 +44,16 @@ import Testing
         var serve = try ChildProcess(executable, ["serve", "--http", "127.0.0.1:0"], environment: ["CALLVAULT_DATA": data])
         var line = try serve.waitForLine("the listening line", timeout: .seconds(60)) { $0.hasPrefix("listening ") }
         let http = try #require(Self.field("http", in: line))
+        // The demo call is registered with its caller's number first (as a platform does), so the admin can
+        // find it by that number on the data-subject requests page.
+        let registered = try ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://\(http)/v1/calls",
+                "-H", "Authorization: Bearer \(demoToken)", "-d", #"{"callId":"CA-demo-1","from":"\#(Self.callerNumber)"}"#,
+            ],
+            timeout: .seconds(30))
+        #expect(registered.stdout == "201", "\(registered.stderr)")
         // The demo call in real time (46 s), so that its clock times and its media timeline agree as on a
         // real call and the timeline picture shows what a real one would; the other tenant's as fast as possible.
         for (token, prefix, pacing) in [(demoToken, "CA-demo", ["--realtime"]), (otherToken, "CA-other", [])] {
@@ -59,6 +69,8 @@ import Testing
 
         let agent = try cli.run(["operator", "add", "agent-a", "--tenant", "demo", "--role", "agent", "--json"]).json()
         let viewer = try cli.run(["operator", "add", "viewer-a", "--tenant", "demo", "--role", "viewer", "--json"]).json()
+        let admin = try cli.run(["operator", "add", "admin-a", "--tenant", "demo", "--role", "admin", "--json"]).json()
+        let adminPassword = try #require(admin["password"] as? String)
         let agentPassword = try #require(agent["password"] as? String)
         let viewerPassword = try #require(viewer["password"] as? String)
         let catalog = try Catalog(directory: data)
@@ -81,6 +93,8 @@ import Testing
             environment: [
                 "CONSOLE_URL": console, "AGENT_NAME": "agent-a", "AGENT_PASSWORD": agentPassword, "VIEWER_NAME": "viewer-a",
                 "VIEWER_PASSWORD": viewerPassword, "CALL_EXTERNAL_ID": "CA-demo-1", "OTHER_CALL_ID": otherCall.id,
+                "ADMIN_NAME": "admin-a", "ADMIN_PASSWORD": adminPassword, "CALLER_NUMBER": Self.callerNumber,
+                "CALLVAULT_BIN": executable.path, "CALLVAULT_DATA": data, "DOWNLOADS": temp + "/downloads",
                 "SCREENSHOTS": screenshots, "CALLVAULT_TEST_CHROMIUM": Self.chromium,
                 "CALLVAULT_TEST_CHROMEDRIVER": Self.chromedriver,
             ],
@@ -96,9 +110,18 @@ import Testing
         #expect(decrypted.allSatisfy { $0.detailValues["reason"] == "customer complaint 4711" })
         #expect(entries.contains { $0.action == .transcriptDecrypted && $0.actor == "console:viewer-a" })
         #expect(!entries.contains { $0.actor == "console:viewer-a" && $0.action == .recordingDecrypted })
-        // Nothing secret in the server's log: no password, no session cookie.
+        // The admin's subject export and erasure, audited as such.
+        #expect(entries.contains { $0.action == .subjectExported && $0.actor == "console:admin-a" })
+        #expect(entries.contains { $0.action == .subjectErased && $0.actor == "console:admin-a" })
+        #expect(try catalog.calls(externalID: "CA-demo-1").first.map { try catalog.recordings(inCalls: [$0.id]) }?
+            .allSatisfy { $0.state == .shredded } == true)
+        // Nothing secret in the server's log: no password, no session cookie, no caller number.
         #expect(!serve.stderr.contains(agentPassword) && !serve.stderr.contains("cv_session"))
+        #expect(!serve.stderr.contains(Self.callerNumber) && !serve.stderr.contains(adminPassword))
     }
+
+    /// The demo caller's number (a reserved UK drama number).
+    static let callerNumber = "+447700900123"
 
     /// `NAME=VALUE` from the `listening` line.
     static func field(_ name: String, in line: String) -> String? {

@@ -245,3 +245,42 @@ extension ConsoleTimelineLevelsTests {
         #expect(elapsed < .seconds(60), "measuring an hour took \(elapsed)")
     }
 }
+
+extension ConsoleTimelineLevelsTests {
+    /// The disclosure is drawn apart from the consent decisions (a triangle, not a circle), and the
+    /// stretches a redacted copy silenced are drawn on its lane and listed, with what was there (the
+    /// kind, never the words).
+    @Test func theDisclosureAndRedactedSpansAreDrawnApart() async throws {
+        let fixture = try ConsoleFixture("console-timeline-redacted")
+        try Self.record(
+            fixture.callA, in: fixture, frames: 150, events: [(atFrame: 10, kind: .disclosure), (atFrame: 40, kind: .pause)]
+        ) { _, _ in true }
+        let caller = try #require(try fixture.data.catalog.recordings(inCalls: [fixture.callA.id]).first { $0.track == .caller })
+        let redaction = RecordingRedaction(
+            detectorVersion: "callvault-redaction-1", paddingMs: 250,
+            spans: [.init(startMs: 1_200, endMs: 2_000, kinds: ["cardNumber"])])
+        let copy = try fixture.data.catalog.createRedactedRecording(
+            originalID: caller.id, id: UUID().uuidString.lowercased(), path: "recordings/copy.cvr", storage: nil,
+            redaction: redaction)
+        let (_, cookies) = await fixture.signIn("ada")
+        let page = ConsoleFixture.text(await fixture.get("/calls/\(fixture.callA.id)", cookies: cookies))
+        /// The `<g class="event KIND">` group, up to its end.
+        func event(_ kind: String) throws -> String {
+            let start = try #require(page.range(of: "<g class=\"event \(kind)\">"), "no \(kind) event drawn")
+            let rest = page[start.lowerBound...]
+            return String(rest[..<(try #require(rest.range(of: "</g>"))).upperBound])
+        }
+        let disclosure = try event("disclosure")
+        #expect(disclosure.contains("<path d=\"M") && !disclosure.contains("<circle"), "\(disclosure)")
+        let pause = try event("pause")
+        #expect(pause.contains("<circle") && !pause.contains("<path"), "\(pause)")
+        let redacted = Self.elements("rect", in: page).filter { $0.contains("class=\"redacted pending\"") }
+        #expect(redacted.count == 1)
+        #expect(redacted.first.flatMap { Self.attribute("data-ms", in: $0) } == "1200")
+        let drawn = try #require(page.range(of: "class=\"redacted pending\"").map { page[$0.lowerBound...] })
+        let title = drawn[..<(try #require(drawn.range(of: "</rect>"))).lowerBound]
+        #expect(title.hasSuffix(": cardNumber</title>"), "the kind in its title: \(title)")
+        #expect(page.contains("<td>caller redacted</td>"), "listed in the table")
+        #expect(copy.redaction?.spans.count == 1)
+    }
+}
