@@ -18,10 +18,13 @@ import Testing
         try await body(try await server.url())
     }
 
-    /// `curl -i` (headers and body), insecure for the self-signed test certificate.
-    static func curl(_ arguments: [String]) throws -> String {
-        let run = try ChildProcess.run(
-            URL(fileURLWithPath: "/usr/bin/curl"), ["-sS", "-k", "-i", "--max-time", "10"] + arguments, timeout: .seconds(30))
+    /// `curl -i` (headers and body), insecure for the self-signed test certificate. Run off the cooperative
+    /// pool: the console answers on that pool, which a blocked test thread would starve.
+    static func curl(_ arguments: [String]) async throws -> String {
+        let run = try await offCooperativePool {
+            try ChildProcess.run(
+                URL(fileURLWithPath: "/usr/bin/curl"), ["-sS", "-k", "-i", "--max-time", "30"] + arguments, timeout: .seconds(60))
+        }
         #expect(run.status == 0, "\(run.stderr)")
         return run.stdout
     }
@@ -35,7 +38,7 @@ import Testing
         let fixture = try ConsoleFixture("console-socket")
         try await Self.serving(fixture) { url in
             #expect(url.hasPrefix("http://127.0.0.1:"))
-            let login = try Self.curl([url + "/login"])
+            let login = try await Self.curl([url + "/login"])
             #expect(login.hasPrefix("HTTP/1.1 200"))
             #expect(Self.header("content-security-policy", in: login).first?.hasPrefix("default-src 'self';") == true)
             #expect(Self.header("cache-control", in: login) == ["no-store"])
@@ -45,15 +48,15 @@ import Testing
             let cookie = try #require(Self.header("set-cookie", in: login).first)
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"))
             #expect(!login.contains("<script") && !login.contains("style="), "no inline script or style for the CSP to block")
-            let redirect = try Self.curl([url + "/calls"])
+            let redirect = try await Self.curl([url + "/calls"])
             #expect(redirect.hasPrefix("HTTP/1.1 303") && Self.header("location", in: redirect) == ["/login"])
             #expect(Self.header("content-security-policy", in: redirect).count == 1)
-            let css = try Self.curl([url + "/static/console.css"])
+            let css = try await Self.curl([url + "/static/console.css"])
             #expect(css.hasPrefix("HTTP/1.1 200") && Self.header("cache-control", in: css) == ["public, max-age=3600"])
             let big = String(repeating: "a", count: 20_000)
-            let tooLarge = try Self.curl(["-X", "POST", "--data", "x=\(big)", url + "/login"])
+            let tooLarge = try await Self.curl(["-X", "POST", "--data", "x=\(big)", url + "/login"])
             #expect(tooLarge.hasPrefix("HTTP/1.1 413"))
-            let csrf = try Self.curl(["-X", "POST", "--data", "name=alice&password=x", url + "/login"])
+            let csrf = try await Self.curl(["-X", "POST", "--data", "name=alice&password=x", url + "/login"])
             #expect(csrf.hasPrefix("HTTP/1.1 403"), "sign-in without the form's token")
         }
     }
@@ -71,7 +74,7 @@ import Testing
         let credentials = try TLSCredentials(certificatePath: certificate, keyPath: key)
         try await Self.serving(fixture, tls: credentials) { url in
             #expect(url.hasPrefix("https://127.0.0.1:"))
-            let login = try Self.curl([url + "/login"])
+            let login = try await Self.curl([url + "/login"])
             #expect(login.hasPrefix("HTTP/1.1 200"))
             #expect(Self.header("set-cookie", in: login).first?.contains("; Secure") == true)
             #expect(Self.header("strict-transport-security", in: login).count == 1)

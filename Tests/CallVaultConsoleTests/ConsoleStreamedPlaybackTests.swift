@@ -138,12 +138,12 @@ import Testing
             let cookie = "Cookie: cv_session=\(cookies["cv_session"] ?? "")"
             for (arguments, expected) in [([String](), 0..<reference.count), (["-r", "40000-99999"], 40000..<100000)] {
                 let body = fixture.data.root + "/whole.wav", head = fixture.data.root + "/whole.headers"
-                let run = try ChildProcess.run(
+                let audio = url + "/calls/\(fixture.callA.id)/audio.wav"
+                let run = try await offCooperativePool { try ChildProcess.run(
                     URL(fileURLWithPath: "/usr/bin/curl"),
-                    ["-sS", "--max-time", "60", "-H", cookie, "-D", head, "-o", body] + arguments
-                        + [url + "/calls/\(fixture.callA.id)/audio.wav"],
+                    ["-sS", "--max-time", "60", "-H", cookie, "-D", head, "-o", body] + arguments + [audio],
                     timeout: .seconds(90)
-                )
+                ) }
                 #expect(run.status == 0, "\(run.stderr)")
                 let headers = try String(contentsOfFile: head, encoding: .utf8)
                 #expect(ConsoleServerTests.header("content-length", in: headers) == ["\(expected.count)"])
@@ -416,14 +416,12 @@ import Testing
         try await ConsoleServerTests.serving(fixture) { url in
             let body = fixture.data.root + "/cut.wav", head = fixture.data.root + "/cut.headers"
             let cookie = "cv_session=\(cookies["cv_session"] ?? "")"
-            let run = try ChildProcess.run(
+            let audio = url + "/calls/\(fixture.callA.id)/audio.wav"
+            let run = try await offCooperativePool { try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/curl"),
-                [
-                    "-sS", "--max-time", "60", "-H", "Cookie: \(cookie)", "-D", head, "-o", body,
-                    url + "/calls/\(fixture.callA.id)/audio.wav",
-                ],
+                ["-sS", "--max-time", "60", "-H", "Cookie: \(cookie)", "-D", head, "-o", body, audio],
                 timeout: .seconds(90)
-            )
+            ) }
             #expect(run.status == 18, "curl saw the body cut short (partial file): \(run.status) \(run.stderr)")
             let headers = try String(contentsOfFile: head, encoding: .utf8)
             #expect(ConsoleServerTests.header("content-length", in: headers) == ["\(reference.count)"])

@@ -142,7 +142,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         try await ConsoleServerTests.serving(fixture) { url in
             // Two requests on one connection: the export, then a page (keep-alive after a streamed body).
-            let run = try ChildProcess.run(
+            let run = try await offCooperativePool { try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/curl"),
                 [
                     // --fail-early: a first transfer that fails (or times out on a loaded machine) is the exit
@@ -150,7 +150,7 @@ import Testing
                     "--fail-early", "-sS", "--max-time", "60", "-D", "-", "-H", session, "-o", out, "--data", "csrf=\(csrf)",
                     url + "/subjects/export", "--next", "-sS", "-D", "-", "-o", "/dev/null", "-H", session, url + "/audit",
                 ],
-                timeout: .seconds(90))
+                timeout: .seconds(90)) }
             try #require(run.status == 0, "curl: \(run.stderr)")
             let heads = run.stdout.components(separatedBy: "HTTP/1.1 ").dropFirst()
             #expect(heads.map { $0.prefix(3) } == ["200", "200"], "\(run.stdout)")

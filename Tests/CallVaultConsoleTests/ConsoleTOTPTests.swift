@@ -118,21 +118,21 @@ import Testing
         let totp = try await Self.enable("ada", in: fixture)
         try await ConsoleServerTests.serving(fixture) { url in
             // Each attempt from a browser of its own (a signed-in one is sent past the form).
-            func signIn(code: String?) throws -> String {
+            func signIn(code: String?) async throws -> String {
                 let jar = fixture.data.root + "/cookies-\(UUID().uuidString).txt"
-                let form = try ConsoleServerTests.curl(["-c", jar, "-b", jar, url + "/login"])
+                let form = try await ConsoleServerTests.curl(["-c", jar, "-b", jar, url + "/login"])
                 let csrf = try #require(form.range(of: "name=\"csrf\" value=\"")).upperBound
                 let token = String(form[csrf...].prefix { $0 != "\"" })
                 var data = "csrf=\(token)&name=ada&password=\(ConsoleFixture.escape(ConsoleFixture.password))"
                 if let code { data += "&code=\(code)" }
-                return try ConsoleServerTests.curl(["-c", jar, "-b", jar, "--data", data, url + "/login"])
+                return try await ConsoleServerTests.curl(["-c", jar, "-b", jar, "--data", data, url + "/login"])
             }
-            #expect(try signIn(code: nil).hasPrefix("HTTP/1.1 401"))
+            #expect(try await signIn(code: nil).hasPrefix("HTTP/1.1 401"))
             let code = totp.code(step: Self.now())
-            let signedIn = try signIn(code: code)
+            let signedIn = try await signIn(code: code)
             #expect(signedIn.hasPrefix("HTTP/1.1 303"))
             #expect(ConsoleServerTests.header("set-cookie", in: signedIn).contains { $0.hasPrefix("cv_session=") })
-            #expect(try signIn(code: code).hasPrefix("HTTP/1.1 401"), "replayed")
+            #expect(try await signIn(code: code).hasPrefix("HTTP/1.1 401"), "replayed")
         }
     }
 }
