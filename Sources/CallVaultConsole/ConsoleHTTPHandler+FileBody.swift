@@ -14,7 +14,9 @@ extension ConsoleHTTPHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         streamProgress = .now()
-        Task {
+        // On the console's own threads, as requests are answered: the cooperative pool may be busy
+        // (blocked) elsewhere in the process, and a body must not wait for it.
+        Task(executorPreference: executor) {
             var offset = 0
             do {
                 while offset < file.count {
