@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -19,6 +20,8 @@ public final class ConsoleFileBody: Sendable {
     /// How many bytes the body has (the `content-length`).
     public let count: Int
     private let descriptor: Int32
+    /// Where ``next()`` reads from: the bytes already sent.
+    private let sent = Mutex(0)
 
     /// Why a file could not become a body.
     enum Failure: Error {
@@ -70,6 +73,17 @@ public final class ConsoleFileBody: Sendable {
             filled += read
         }
         return bytes
+    }
+
+    /// The next chunk to send, or nil after the last: the body read once, front to back, in the shape of
+    /// ``ConsoleBodyStream/next``, so ``ConsoleHTTPHandler`` sends both with one loop. Throws when a read
+    /// fails (the body is then cut).
+    public func next() throws -> [UInt8]? {
+        try sent.withLock { offset in
+            let chunk = try chunk(at: offset)
+            offset += chunk.count
+            return chunk.isEmpty ? nil : chunk
+        }
     }
 
     /// Every byte, chunk by chunk: for tests, and for a caller that must have the body whole.

@@ -70,7 +70,7 @@ final class ConsoleHTTPHandler: ChannelInboundHandler {
         let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let file = response.file, request.method != .HEAD {
-            return stream(file, context: context, keepAlive: keepAlive)
+            return send(file, context: context, keepAlive: keepAlive)
         }
         if let stream = response.stream, request.method != .HEAD {
             return send(stream, context: context, keepAlive: keepAlive)
