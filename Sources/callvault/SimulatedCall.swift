@@ -257,10 +257,18 @@ final class SimulatedCallHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closed()
+        context.fireChannelInactive()
+    }
+
+    /// The call is over: counts it (a failure, for `reason` or unless it finished) and completes it, once.
+    /// Called from `channelInactive`, the channel's close future, a refused upgrade and a failed connect
+    /// (``SimulatedCallConnector``), whichever comes first; the first failure named is the one counted.
+    func closed(because reason: String? = nil) {
+        if let reason { fail(reason) }
         if !finished { fail("connection lost after \(frame) frame(s)") }
         report()
         done.succeed(())
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -300,53 +308,56 @@ enum SimulatedCallConnector {
     ) -> EventLoopFuture<Void> {
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
-        ClientBootstrap(group: loop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        // SNI and the name check take a host name; an IP address is checked against the
-                        // certificate's IP addresses instead.
-                        let isAddress = (try? SocketAddress(ipAddress: host, port: port)) != nil
-                        try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
-                    }
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
-                        maxFrameSize: 1 << 16,
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(
-                                    SimulatedCallHandler(script: script, callSid: callSid, done: done))
-                                return true
-                            }
-                        })
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Host", value: "\(host):\(port)")
-                    headers.add(name: "Content-Length", value: "0")
-                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
-                        upgradeRequestHead: head, upgraders: [upgrader],
-                        notUpgradingCompletionHandler: { channel in
-                            channel.close().map { false }
-                        })
-                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(upgradeConfiguration: configuration))
-                    upgraded.whenComplete { result in
-                        if case .success(true) = result {
-                            channel.pipeline.fireUserInboundEventTriggered(StartSimulatedCall())
-                            return
+        loop.execute {
+            // Every way a call can end goes through its handler, once: a failed connect, a refused upgrade,
+            // the connection's close (also when it closed while the upgrade completed, under heavy load,
+            // before the handler saw any event), so `done` completes for every call.
+            let handler = NIOLoopBound(SimulatedCallHandler(script: script, callSid: callSid, done: done), eventLoop: loop)
+            ClientBootstrap(group: loop)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        channel.closeFuture.whenComplete { _ in handler.value.closed() }
+                        if let tls {
+                            // SNI and the name check take a host name; an IP address is checked against the
+                            // certificate's IP addresses instead.
+                            let isAddress = (try? SocketAddress(ipAddress: host, port: port)) != nil
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
                         }
-                        script.failures.withLock { $0.append("\(callSid): the WebSocket upgrade was refused") }
-                        done.succeed(())
+                        let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
+                            maxFrameSize: 1 << 16,
+                            upgradePipelineHandler: { channel, _ in
+                                channel.eventLoop.makeCompletedFuture {
+                                    try channel.pipeline.syncOperations.addHandler(handler.value)
+                                    return true
+                                }
+                            })
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Host", value: "\(host):\(port)")
+                        headers.add(name: "Content-Length", value: "0")
+                        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
+                            upgradeRequestHead: head, upgraders: [upgrader],
+                            notUpgradingCompletionHandler: { channel in
+                                channel.close().map { false }
+                            })
+                        let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                            configuration: .init(upgradeConfiguration: configuration))
+                        upgraded.whenComplete { result in
+                            if case .success(true) = result {
+                                channel.pipeline.fireUserInboundEventTriggered(StartSimulatedCall())
+                                return
+                            }
+                            handler.value.closed(because: "the WebSocket upgrade was refused")
+                            channel.close(promise: nil)
+                        }
                     }
                 }
-            }
-            .connect(host: host, port: port)
-            .whenFailure { error in
-                script.failures.withLock { $0.append("\(callSid): cannot connect: \(error)") }
-                done.succeed(())
-            }
+                .connect(host: host, port: port)
+                .whenFailure { error in handler.value.closed(because: "cannot connect: \(error)") }
+        }
         return done.futureResult
     }
 }
