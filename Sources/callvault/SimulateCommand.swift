@@ -45,11 +45,19 @@ struct SimulateCommand: AsyncParsableCommand {
     var utterance: [String] = []
     @Option(help: "Call id prefix (call ids are PREFIX-1, PREFIX-2, ...).") var callPrefix = "CA-sim"
     @Flag(help: "Pace frames in real time (default: as fast as possible).") var realtime = false
+    @Option(
+        help: ArgumentHelp(
+            "With --realtime: each write carries N frames of both tracks, every N×20 ms (default 1, as Twilio "
+                + "paces; more measures what a server spends per read apart from per message).",
+            valueName: "N"))
+    var framesPerWrite = 1
     @Option(help: "Seconds over which the calls start (default: 2 ms apart, at most 10 s).") var rampSeconds: Double?
     @Flag(help: "Print one JSON document on stdout.") var json = false
 
     func validate() throws {
         guard (1...10_000).contains(calls) else { throw ValidationError("--calls must be 1...10000") }
+        guard (1...50).contains(framesPerWrite) else { throw ValidationError("--frames-per-write must be 1...50") }
+        guard framesPerWrite == 1 || realtime else { throw ValidationError("--frames-per-write needs --realtime") }
         guard consentDigit.count == 1, "0123456789*#ABCD".contains(consentDigit) else {
             throw ValidationError("--consent-digit must be one DTMF key")
         }
@@ -95,7 +103,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let path = (url.path.isEmpty ? "/" : url.path) + "?token=\(token)"
         let script = SimulationScript(
             caller: try Self.load(file), bot: try botFile.map(Self.load), consentFrame: consentAt.map { Int($0 * 50) },
-            digit: consentDigit, realtime: realtime, marks: try Self.marks(mark),
+            digit: consentDigit, realtime: realtime, framesPerWrite: framesPerWrite, marks: try Self.marks(mark),
             utterances: try Self.utterances(utterance), controlURL: "\(secure ? "https" : "http")://\(host):\(port)",
             token: token, tls: tls)
         let sslContext: NIOSSLContext?

@@ -31,6 +31,9 @@ final class SimulationScript: Sendable {
     /// What became of the utterances: how many were kept, why the others were refused.
     let utteranceOutcomes = Mutex<(kept: Int, refused: [String])>((0, []))
     let realtime: Bool
+    /// Frames per write in real time (each track's): 1 as Twilio paces, more to load a server with
+    /// fewer, larger reads.
+    let framesPerWrite: Int
     /// Frames sent, all calls.
     let sent = Atomic<Int>(0)
     let failures = Mutex<[String]>([])
@@ -38,7 +41,8 @@ final class SimulationScript: Sendable {
     let lag = Mutex([Int](repeating: 0, count: 1001))
 
     init(
-        caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, marks: [Int: [String]] = [:],
+        caller: [UInt8], bot: [UInt8]?, consentFrame: Int?, digit: String, realtime: Bool, framesPerWrite: Int = 1,
+        marks: [Int: [String]] = [:],
         utterances: [Int: [(startMs: Int, text: String)]] = [:], controlURL: String = "", token: String = "",
         tls: TLSConfiguration? = nil
     ) {
@@ -62,6 +66,7 @@ final class SimulationScript: Sendable {
         self.digit = digit
         self.marks = marks
         self.realtime = realtime
+        self.framesPerWrite = framesPerWrite
     }
 
     /// p50, p99 and max of the send lag, in ms.
@@ -119,10 +124,13 @@ final class SimulatedCallHandler: ChannelInboundHandler {
         next(context)
     }
 
-    /// Sends the frames that are due (one in real time; a batch otherwise) and schedules the rest.
+    /// Sends the frames that are due (one, or `framesPerWrite`, in real time; a batch otherwise) and
+    /// schedules the rest.
     private func next(_ context: ChannelHandlerContext) {
         guard !finished else { return }
-        let batch = script.realtime ? 1 : 50
+        let batch = script.realtime ? script.framesPerWrite : 50
+        // In real time a write is due when the last of its frames is (the first write goes at once).
+        let due = begin + .milliseconds(Int64(20 * (frame + batch - 1)))
         for _ in 0..<batch where frame < script.frames {
             // The platform tells the server what its bot says as the audio goes out: the stream waits for
             // the answer, so the utterance arrives where the call is, in either pace.
@@ -132,7 +140,7 @@ final class SimulatedCallHandler: ChannelInboundHandler {
                 return post(due, context)
             }
             if script.realtime {
-                let late = Int((NIODeadline.now() - (begin + .milliseconds(Int64(20 * frame)))).nanoseconds / 1_000_000)
+                let late = Int((NIODeadline.now() - due).nanoseconds / 1_000_000)
                 lag[min(1000, max(0, late))] += 1
             }
             sendFrame(context, frame)
@@ -142,7 +150,7 @@ final class SimulatedCallHandler: ChannelInboundHandler {
         guard frame < script.frames else { return finish(context) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         if script.realtime {
-            context.eventLoop.scheduleTask(deadline: begin + .milliseconds(Int64(20 * frame))) {
+            context.eventLoop.scheduleTask(deadline: begin + .milliseconds(Int64(20 * (frame + batch - 1)))) {
                 let (handler, context) = bound.value
                 handler.next(context)
             }

@@ -250,6 +250,34 @@ struct ServeEndToEndTests {
         #expect(wrong.status == 1)
     }
 
+    /// `--frames-per-write 5`: the same audio in writes of 100 ms, paced in real time; every frame is recorded
+    /// where its timestamp puts it.
+    @Test func simulateInRealTimeWithSeveralFramesPerWriteRecordsEveryFrame() throws {
+        let (root, data, token) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServeProcess(data: data)
+        defer { server.terminate() }
+        // 1.3 s of the disclosure: 65 frames, the last write carrying the 5 left.
+        let short = root + "/short.wav"
+        let narrow = try AudioFileReader(path: Repository.samples + "/disclosure.ulaw.wav").readAllMono()
+        let writer = try AudioFileWriter(path: short, sampleRate: 8_000)
+        try writer.write(Array(narrow.prefix(10_400)))
+        try writer.close()
+        let arguments = ["simulate", "--url", "ws://127.0.0.1:\(server.port)/v1/twilio", "--token", token, "--file", short]
+        let simulated = try Self.cli(
+            arguments + ["--bot-file", short, "--calls", "2", "--consent-at", "0", "--realtime", "--frames-per-write", "5",
+                         "--json"], data: nil)
+        #expect(simulated.status == 0, "\(simulated.stdout)")
+        #expect(simulated.stdout.contains("\"framesSent\" : \"260\""), "\(simulated.stdout)")
+        #expect(simulated.stdout.contains("\"errors\" : \"0\""), "\(simulated.stdout)")
+        try server.stop()
+        let recordings = try Self.recordings(data: data)
+        #expect(recordings.count == 4)
+        #expect(recordings.allSatisfy { ($0["durationMs"] as? Int) == 1300 }, "\(recordings.map { $0["durationMs"] ?? 0 })")
+        let unpaced = try Self.cli(arguments + ["--frames-per-write", "5"], data: nil)
+        #expect(unpaced.status == 2)  // a usage error: it needs --realtime
+    }
+
     @Test func simulateSendsTheBotsLinesAndOnlyThoseAfterConsentAreKept() throws {
         let (root, data, token) = try Self.setUp()
         defer { try? FileManager.default.removeItem(atPath: root) }
