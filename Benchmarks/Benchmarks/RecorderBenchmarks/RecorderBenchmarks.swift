@@ -104,27 +104,44 @@ let benchmarks: @Sendable () -> Void = {
     // set up and both recordings are open (one call, set up once, streaming on across runs).
     // mallocCountTotal per message is gated (thresholds committed).
     Benchmark("SocketToDisk_twilio_masked_frame_to_sealed_file") { benchmark in
-        guard let call = socketToDiskCall() else { return }
+        guard let calls = socketToDiskCalls(1) else { return }
         let iterations = benchmark.scaledIterations
         let measured = UncheckedSendable(benchmark)
-        try? call.submit { call in
+        try? calls.submit { calls in
             measured.value.startMeasurement()
-            for _ in iterations { try call.sendMedia() }
+            for _ in iterations { try calls.sendMedia() }
+            measured.value.stopMeasurement()
+        }
+    }
+
+    // The same with 1,000 calls taken in turn (both tracks of one, then the next): every call's state is cold
+    // when its turn comes, as in a live server at that load. Against the one-call figure: what the working
+    // set of many calls costs per message. Setting the calls up takes a while (their catalog rows, keys and files).
+    Benchmark("SocketToDisk_1000_calls_in_turn") { benchmark in
+        guard let calls = socketToDiskCalls(1000) else { return }
+        let iterations = benchmark.scaledIterations
+        let measured = UncheckedSendable(benchmark)
+        try? calls.submit { calls in
+            measured.value.startMeasurement()
+            for _ in iterations { try calls.sendMedia() }
             measured.value.stopMeasurement()
         }
     }
 }
 
-/// The one call the socket-to-disk benchmark streams into (set up on first use: it takes a second).
-nonisolated(unsafe) private var sharedSocketToDiskCall: SocketToDiskCall?
+/// The calls the socket-to-disk benchmarks stream into, by count (set up on first use: a second for one
+/// call, about a minute for a thousand).
+nonisolated(unsafe) private var sharedSocketToDiskCalls: [Int: SocketToDiskCalls] = [:]
 
-private func socketToDiskCall() -> SocketToDiskCall? {
-    if sharedSocketToDiskCall == nil {
-        do { sharedSocketToDiskCall = try SocketToDiskCall() } catch { print("socket-to-disk call not set up: \(error)") }
-        // The call lives as long as the process: its data directory (tens of MB of sealed audio) goes at exit.
-        atexit { sharedSocketToDiskCall = nil }
+private func socketToDiskCalls(_ count: Int) -> SocketToDiskCalls? {
+    if sharedSocketToDiskCalls[count] == nil {
+        do { sharedSocketToDiskCalls[count] = try SocketToDiskCalls(count: count) } catch {
+            print("socket-to-disk calls not set up: \(error)")
+        }
+        // The calls live as long as the process: their data directory (sealed audio) goes at exit.
+        if sharedSocketToDiskCalls.count == 1 { atexit { sharedSocketToDiskCalls = [:] } }
     }
-    return sharedSocketToDiskCall
+    return sharedSocketToDiskCalls[count]
 }
 
 /// Hands the benchmark to the loop thread that runs the measured messages; the benchmark thread waits meanwhile.
