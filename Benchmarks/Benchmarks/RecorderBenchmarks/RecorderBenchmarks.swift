@@ -104,28 +104,26 @@ let benchmarks: @Sendable () -> Void = {
     // set up and both recordings are open (one call, set up once, streaming on across runs).
     // mallocCountTotal per message is gated (thresholds committed).
     Benchmark("SocketToDisk_twilio_masked_frame_to_sealed_file") { benchmark in
-        guard let calls = socketToDiskCalls(1) else { return }
-        let iterations = benchmark.scaledIterations
-        let measured = UncheckedSendable(benchmark)
-        try? calls.submit { calls in
-            measured.value.startMeasurement()
-            for _ in iterations { try calls.sendMedia() }
-            measured.value.stopMeasurement()
-        }
+        streamMedia(benchmark, into: socketToDiskCalls(1))
     }
 
     // The same with 1,000 calls taken in turn (both tracks of one, then the next): every call's state is cold
     // when its turn comes, as in a live server at that load. Against the one-call figure: what the working
     // set of many calls costs per message. Setting the calls up takes a while (their catalog rows, keys and files).
     Benchmark("SocketToDisk_1000_calls_in_turn") { benchmark in
-        guard let calls = socketToDiskCalls(1000) else { return }
-        let iterations = benchmark.scaledIterations
-        let measured = UncheckedSendable(benchmark)
-        try? calls.submit { calls in
-            measured.value.startMeasurement()
-            for _ in iterations { try calls.sendMedia() }
-            measured.value.stopMeasurement()
-        }
+        streamMedia(benchmark, into: socketToDiskCalls(1000))
+    }
+}
+
+/// Measures `benchmark`'s iterations of one media message each, sent on the calls' loop.
+private func streamMedia(_ benchmark: Benchmark, into calls: SocketToDiskCalls?) {
+    guard let calls else { return }
+    let iterations = benchmark.scaledIterations
+    let measured = UncheckedSendable(benchmark)
+    try? calls.submit { calls in
+        measured.value.startMeasurement()
+        for _ in iterations { try calls.sendMedia() }
+        measured.value.stopMeasurement()
     }
 }
 
