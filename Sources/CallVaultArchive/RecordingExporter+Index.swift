@@ -61,13 +61,7 @@ extension RecordingExporter {
         var end = 0
         var payloadError: RecorderError?
         do throws(SealedFileError) {
-            let reader = try SealedRecordingReader(
-                parts: parts,
-                dataKey: key,
-                expectedTenantID: recording.tenantId,
-                expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete
-            )
+            let reader = try SealedRecordingReader(parts: parts, key: key, recording: recording)
             while let segment = try reader.next() {
                 do throws(RecorderError) {
                     var start = end

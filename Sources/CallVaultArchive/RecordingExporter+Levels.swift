@@ -85,9 +85,7 @@ private final class LevelMeter {
         var ending: SealedFileEnding?
         var failure: RecorderError?
         do throws(SealedFileError) {
-            let reader = try SealedRecordingReader(
-                parts: parts, dataKey: key, expectedTenantID: recording.tenantId, expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete)
+            let reader = try SealedRecordingReader(parts: parts, key: key, recording: recording)
             while let segment = try reader.next() {
                 guard !segment.plaintext.isEmpty else { continue }
                 do throws(RecorderError) {
@@ -140,20 +138,9 @@ private final class LevelMeter {
         }
         let count = SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: recording.codec) ?? 0
         reserve(count)
-        do throws(AudioError) {
-            try scratch.withUnsafeMutableBufferPointer { all throws(AudioError) in
-                let target = UnsafeMutableBufferPointer(rebasing: all[0..<count])
-                switch recording.codec {
-                case .g711u: try G711.decodeMuLaw(audio, into: target)
-                case .g711a: try G711.decodeALaw(audio, into: target)
-                default:
-                    for i in 0..<count {
-                        target[i] = Int16(littleEndian: audio.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                    }
-                }
-            }
-        } catch {
-            throw RecorderError(.sealedFileFailed, "a segment's audio does not decode: \(error.message)")
+        let codec = recording.codec
+        try scratch.withUnsafeMutableBufferPointer { all throws(RecorderError) in
+            try RecordingExporter.decode(audio, codec: codec, into: UnsafeMutableBufferPointer(rebasing: all[0..<count]))
         }
         return count
     }

@@ -158,13 +158,7 @@ public struct RecordingExporter: Sendable {
         var decoded = Decoded()
         var decodeError: RecorderError?
         do throws(SealedFileError) {
-            let reader = try SealedRecordingReader(
-                parts: parts,
-                dataKey: key,
-                expectedTenantID: recording.tenantId,
-                expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete
-            )
+            let reader = try SealedRecordingReader(parts: parts, key: key, recording: recording)
             while let segment = try reader.next() {
                 decoded.segments += 1
                 do throws(RecorderError) {
@@ -256,16 +250,23 @@ public struct RecordingExporter: Sendable {
         guard count > 0 else { return }
         let start = samples.count
         samples.append(contentsOf: [Int16](repeating: 0, count: count))
+        try samples.withUnsafeMutableBufferPointer { all throws(RecorderError) in
+            try decode(audio, codec: codec, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)]))
+        }
+    }
+
+    /// Decodes one payload's codec bytes (μ-law, A-law or PCM16 little-endian, not Opus) into `target`, which
+    /// holds exactly their sample count (``SegmentPayloadFormat/sampleCount(byteCount:codec:)``).
+    static func decode(_ audio: UnsafeRawBufferPointer, codec: StorageCodec, into target: UnsafeMutableBufferPointer<Int16>)
+        throws(RecorderError)
+    {
         do throws(AudioError) {
-            try samples.withUnsafeMutableBufferPointer { all throws(AudioError) in
-                let target = UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)])
-                switch codec {
-                case .g711u: try G711.decodeMuLaw(audio, into: target)
-                case .g711a: try G711.decodeALaw(audio, into: target)
-                default:
-                    for i in 0..<count {
-                        target[i] = Int16(littleEndian: audio.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                    }
+            switch codec {
+            case .g711u: try G711.decodeMuLaw(audio, into: target)
+            case .g711a: try G711.decodeALaw(audio, into: target)
+            default:
+                for i in 0..<target.count {
+                    target[i] = Int16(littleEndian: audio.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
                 }
             }
         } catch {

@@ -250,9 +250,7 @@ public struct RecordingRedactor: Sendable {
         throws(RecorderError) -> SealedRecordingReader
     {
         do {
-            return try SealedRecordingReader(
-                parts: sources, dataKey: key, expectedTenantID: recording.tenantId, expectedRecordingID: recording.id,
-                allowIncomplete: recording.state != .complete)
+            return try SealedRecordingReader(parts: sources, key: key, recording: recording)
         } catch {
             throw RecorderError(.sealedFileFailed, "recording \(recording.id) does not open: \(error.message)")
         }
