@@ -7,7 +7,7 @@ import Testing
 /// (revoke its token) or destroy its keys. Either makes the data unreadable to CallVault, fails closed
 /// with the provider named, and never shows the token; a destroyed key is shredding for good.
 @Suite(
-    "a customer revoking its key makes its data unreadable to CallVault", .serialized, .timeLimit(.minutes(10)),
+    "a customer revoking its key makes its data unreadable to CallVault", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"))
 struct BYOKRevocationCLITests {
     @Test func revokedTokenOrDestroyedKeyLeavesNothingReadableAndRecordsNothing() throws {

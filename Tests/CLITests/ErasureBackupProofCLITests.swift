@@ -7,7 +7,7 @@ import Testing
 /// directory taken before the erasure cannot decrypt the erased recording afterwards, while the same
 /// day's other recordings still decrypt in the live directory.
 @Suite(
-    "subject erase is backup-proof on a key provider", .serialized, .timeLimit(.minutes(10)),
+    "subject erase is backup-proof on a key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))

@@ -6,7 +6,7 @@ import Testing
 
 /// `callvault jobs retry`: the job is queued again and the retry is audited `job.retried` with actor
 /// `cli` and the details the console's retry writes (call, engine, the state it left).
-@Suite(.timeLimit(.minutes(5))) struct JobsRetryCLITests {
+@Suite(.timeLimit(.minutes(15))) struct JobsRetryCLITests {
     @Test func aRetryIsAuditedWithTheStateTheJobLeft() async throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let directory = NSTemporaryDirectory() + "callvault-jobs-retry-" + UUID().uuidString

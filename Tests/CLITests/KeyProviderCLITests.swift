@@ -10,7 +10,7 @@ import Testing
 /// `callvault init --key-provider pkcs11|transit` and the life of a recording on it, run as the real
 /// binary against SoftHSM2 and an OpenBao dev server.
 @Suite(
-    "init --key-provider and every command on it", .serialized, .timeLimit(.minutes(10)),
+    "init --key-provider and every command on it", .serialized, .timeLimit(.minutes(15)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))

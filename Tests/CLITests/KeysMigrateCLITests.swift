@@ -10,7 +10,7 @@ import Testing
 /// `callvault keys migrate --to pkcs11|transit` on a local data directory with recordings, run as the
 /// real binary against SoftHSM2 and an OpenBao dev server.
 @Suite(
-    "keys migrate moves a local directory into a key provider", .serialized, .timeLimit(.minutes(10)),
+    "keys migrate moves a local directory into a key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))

@@ -12,7 +12,7 @@ import Testing
 @Suite(
     "Sealed files in an S3 bucket (moto)",
     .enabled(if: S3TestServer.canRunOrMustFail, Comment(rawValue: S3TestServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(15)))
 struct ObjectStorageCLITests {
     /// A data directory set up on a fresh bucket of the test server, and how to run commands on it.
     struct Site {

@@ -4,7 +4,7 @@ import Testing
 
 /// `init --objects DIR` (issue 14, until object storage): sealed files live in a directory nodes can share,
 /// outside the data directory; every command finds them there, and init never moves a directory's files.
-@Suite("sealed files in an objects directory of their own", .timeLimit(.minutes(5)))
+@Suite("sealed files in an objects directory of their own", .timeLimit(.minutes(15)))
 struct ObjectsDirectoryCLITests {
     @Test func recordingsGoToTheObjectsDirectoryAndEveryCommandFindsThemThere() throws {
         let root = try TemporaryDirectory("objects")

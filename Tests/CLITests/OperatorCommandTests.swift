@@ -7,7 +7,7 @@ import Testing
 
 /// `callvault operator add|list|remove`: the password shown once and stored only as an scrypt hash,
 /// roles by tenant id or name, refusals with their exit codes.
-@Suite(.timeLimit(.minutes(10))) struct OperatorCommandTests {
+@Suite(.timeLimit(.minutes(15))) struct OperatorCommandTests {
     @Test func anOperatorsPasswordIsShownOnceAndStoredOnlyAsAnScryptHash() throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let directory = NSTemporaryDirectory() + "callvault-operator-tests-" + UUID().uuidString

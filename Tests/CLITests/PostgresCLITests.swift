@@ -8,7 +8,7 @@ import Testing
 @Suite(
     "CLI on PostgreSQL",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(15)))
 struct PostgresCLITests {
     /// A data directory path (not created) and a fresh database on the shared test server.
     private struct Setup {

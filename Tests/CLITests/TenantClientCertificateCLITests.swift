@@ -5,7 +5,7 @@ import Testing
 /// `tenant add|set --client-cert FILE` and `--client-cert-sha256 HEX` through the real `callvault` binary:
 /// the pinned value is what `openssl x509 -fingerprint -sha256` prints, a bad file or value exits 2 naming
 /// it, `none` clears.
-@Suite(.timeLimit(.minutes(10))) struct TenantClientCertificateCLITests {
+@Suite(.timeLimit(.minutes(15))) struct TenantClientCertificateCLITests {
     /// A self-signed certificate and the SHA-256 fingerprint openssl gives it (lowercase, no colons).
     static func certificate(_ name: String, in directory: String) throws -> (path: String, fingerprint: String) {
         let path = directory + "/\(name).crt"

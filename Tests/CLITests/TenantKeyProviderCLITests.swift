@@ -10,7 +10,7 @@ import Testing
 /// `tenant add --key-provider`: one tenant brings its own key (its own OpenBao Transit) into a data
 /// directory whose other tenants stay local. Its provider going down fails that tenant only.
 @Suite(
-    "a tenant with its own key provider", .serialized, .timeLimit(.minutes(10)),
+    "a tenant with its own key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || OpenBaoServer.binary != nil, "CALLVAULT_SKIP_SERVICES=1 and OpenBao is missing"))
 struct TenantKeyProviderCLITests {
     @Test func oneTenantsOwnTransitWrapsOnlyItsKeysAndItsOutageFailsOnlyIt() throws {

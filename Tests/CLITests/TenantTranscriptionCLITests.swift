@@ -4,7 +4,7 @@ import Testing
 
 /// `tenant add|set --bot-transcript` and `--vocabulary` through the real `callvault` binary, and
 /// `transcribe FILE --vocabulary` handing the phrases to a command engine.
-@Suite(.timeLimit(.minutes(10))) struct TenantTranscriptionCLITests {
+@Suite(.timeLimit(.minutes(15))) struct TenantTranscriptionCLITests {
     @Test func theSettingsAreTakenShownAuditedAndABadValueIsRefusedByName() throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let temp = NSTemporaryDirectory() + "cv-tenant-transcription-\(UUID().uuidString)"

@@ -16,7 +16,7 @@ import Testing
     .enabled(
         if: (PostgresServer.canRunOrMustFail && OpenBaoServer.binary != nil) || Services.required,
         "CALLVAULT_SKIP_SERVICES=1 and PostgreSQL or OpenBao is missing"),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(15)))
 struct TwoMachinesCLITests {
     @Test func aRecordingSealedOnOneMachineIsReadOnTheOtherAndShreddingOnOneKillsItOnBoth() throws {
         let executable = try #require(CatalogCLIProcess.executable(), "build the callvault executable first")

@@ -10,7 +10,7 @@ import Testing
 
 /// `tenant add|set --webhook-…` and `webhooks list|redeliver`, and the outbox row's atomicity with the
 /// change it reports (`kill -9` at the `webhook.queued` failpoint leaves neither).
-@Suite("Webhook CLI", .serialized, .timeLimit(.minutes(10)))
+@Suite("Webhook CLI", .serialized, .timeLimit(.minutes(15)))
 struct WebhookCLITests {
     static func initialised(_ root: TemporaryDirectory) throws -> (String, CatalogCLIProcess) {
         let data = root.appending("data")

@@ -7,7 +7,7 @@ import Testing
 
 /// The console's listener over real sockets, checked with curl: the headers every response carries
 /// (CSP, no-store, nosniff, no framing), cookie flags, the body limit, and HTTPS with serve's certificate.
-@Suite(.timeLimit(.minutes(5))) struct ConsoleServerTests {
+@Suite(.timeLimit(.minutes(15))) struct ConsoleServerTests {
     /// Runs a listener on a free loopback port for `body`, then stops it.
     static func serving(
         _ fixture: ConsoleFixture, tls: TLSCredentials? = nil, _ body: (String) async throws -> Void

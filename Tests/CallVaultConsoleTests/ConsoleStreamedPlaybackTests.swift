@@ -16,7 +16,7 @@ import Testing
 /// ``SegmentPayload/format``): the same bytes as the whole-call decode,
 /// Range requests answered from the segments they cover, bounded memory on a call of hours, one audit
 /// entry per playback whatever the requests, and a segment that fails mid-stream cuts the connection.
-@Suite(.timeLimit(.minutes(5))) struct ConsoleStreamedPlaybackTests {
+@Suite(.timeLimit(.minutes(15))) struct ConsoleStreamedPlaybackTests {
     /// Records `seconds` of distinct tones on `tracks` of `call` (1 s segments), the bot starting
     /// `botDelayFrames` frames after the caller, so the tracks' placement on the timeline matters.
     static func record(

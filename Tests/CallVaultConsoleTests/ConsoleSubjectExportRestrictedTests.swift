@@ -9,7 +9,7 @@ import Testing
 /// The console's subject export with restricted recordings included: admin only, an override reason
 /// required and audited as `callvault subject export --include-restricted --override-reason` audits it
 /// (the same `SubjectExport`), the ZIP streamed from a file that is gone from the disk before it is sent.
-@Suite(.timeLimit(.minutes(5))) struct ConsoleSubjectExportRestrictedTests {
+@Suite(.timeLimit(.minutes(15))) struct ConsoleSubjectExportRestrictedTests {
     /// The caller's call with its caller-track recording restricted.
     static func restrictedCall(_ fixture: ConsoleFixture) throws -> (CallRecord, RecordingRecord) {
         let call = try ConsoleSubjectRequestsTests.callerCall(fixture)

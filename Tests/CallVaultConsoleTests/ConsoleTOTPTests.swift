@@ -10,7 +10,7 @@ import Testing
 /// The TOTP second factor at sign-in: an operator with one must give a code of the current step (±1);
 /// a missing, wrong or replayed code is refused like a wrong password and throttled with it; the secret
 /// reaches no page, log line or audit entry.
-@Suite(.timeLimit(.minutes(5))) struct ConsoleTOTPTests {
+@Suite(.timeLimit(.minutes(15))) struct ConsoleTOTPTests {
     /// Gives `name` a TOTP second factor, as `callvault operator totp enable` does.
     static func enable(_ name: String, in fixture: ConsoleFixture) async throws -> TOTP {
         let totp = try TOTP.generate()

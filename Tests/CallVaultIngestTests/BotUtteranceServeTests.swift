@@ -8,7 +8,7 @@ import Testing
 
 /// The bot's own words over a real socket (issue 22): kept only while the call records, placed where the
 /// stream is (or where the bot's Twilio mark lands), sealed, and every bad request refused with its reason.
-@Suite("The bot's utterances, over a real socket", .timeLimit(.minutes(5)))
+@Suite("The bot's utterances, over a real socket", .timeLimit(.minutes(15)))
 struct BotUtteranceServeTests {
     static func mark(_ name: String) -> [UInt8] {
         Array(#"{"event":"mark","sequenceNumber":"70","streamSid":"MZ1","mark":{"name":"\#(name)"}}"#.utf8)

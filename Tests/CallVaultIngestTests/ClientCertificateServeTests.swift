@@ -5,7 +5,7 @@ import Testing
 /// A tenant that pins its platform's client certificate (`tenant set --client-cert`, issue 18), on a real
 /// `callvault serve --tls-cert`: its control API requests and WSS streams need the pinned certificate on top
 /// of its token (curl and `openssl s_client` as the clients), while a tenant without pins goes on as before.
-@Suite("Client certificates per tenant", .serialized, .timeLimit(.minutes(10)))
+@Suite("Client certificates per tenant", .serialized, .timeLimit(.minutes(15)))
 struct ClientCertificateServeTests {
     /// `POST /v1/calls` over HTTPS with curl: status and body.
     static func register(

@@ -8,7 +8,7 @@ import Testing
 /// The console's live page on a real `serve --console`, with a Twilio call streamed through the real
 /// ingest socket: this node's calls come from serve's own live-call registry, exact to the frame
 /// (consent gate, frames in and recorded per track), tenant-scoped; other live calls from the catalog.
-@Suite("Console live calls on a real serve", .serialized, .timeLimit(.minutes(10)))
+@Suite("Console live calls on a real serve", .serialized, .timeLimit(.minutes(15)))
 struct ConsoleLiveServeTests {
     /// Cheap scrypt for a test operator (the hash records its parameters).
     static let password = "correct horse battery staple"

@@ -7,7 +7,7 @@ import Testing
 /// The control API's limits and error bodies on a real `callvault serve`: problem+json errors, the body
 /// limit (413), a tenant's request rate (429 with Retry-After, other tenants unaffected), unknown tokens
 /// throttled per address and counted in `/metrics`.
-@Suite("Control API hardening", .serialized, .timeLimit(.minutes(5)))
+@Suite("Control API hardening", .serialized, .timeLimit(.minutes(15)))
 struct ControlAPIHardeningTests {
     @Test func tokenBucketsRefillAtTheirRateAndForgetFullBuckets() {
         let buckets = TokenBuckets(rate: 2, burst: 3, maximumKeys: 2)

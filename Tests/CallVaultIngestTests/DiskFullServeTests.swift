@@ -10,7 +10,7 @@ import Testing
 /// the live call's recording pauses (its audio lost while the disk refuses writes) and resumes in the same
 /// file once the filler is deleted, new calls are refused with a reason meanwhile and accepted again after,
 /// `/healthz` says degraded and then ok, and the sealed recordings, the catalog and the audit chain verify.
-@Suite("Disk full", .serialized, .timeLimit(.minutes(10)))
+@Suite("Disk full", .serialized, .timeLimit(.minutes(15)))
 struct DiskFullServeTests {
     typealias E2E = ServeEndToEndTests
 

@@ -22,7 +22,7 @@ import Testing
         if: (PostgresServer.canRunOrMustFail && OpenBaoServer.binary != nil && S3TestServer.canRunOrMustFail)
             || Services.required,
         "CALLVAULT_SKIP_SERVICES=1 and PostgreSQL, OpenBao or the S3 server is missing"),
-    .serialized, .timeLimit(.minutes(10)))
+    .serialized, .timeLimit(.minutes(15)))
 struct MultiNodeEndToEndTests {
     /// μ-law speech (samples/answer.ulaw.wav), 160 bytes per 20 ms frame.
     static func speechFrames() throws -> [[UInt8]] {

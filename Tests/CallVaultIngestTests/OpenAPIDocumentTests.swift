@@ -4,7 +4,7 @@ import Testing
 
 /// `GET /openapi.json` serves docs/openapi.json byte for byte (scripts/openapi embeds it), and the
 /// document names every route the control API answers.
-@Suite("OpenAPI document", .timeLimit(.minutes(5)))
+@Suite("OpenAPI document", .timeLimit(.minutes(15)))
 struct OpenAPIDocumentTests {
     static let path = Repository.root + "/docs/openapi.json"
 

@@ -9,13 +9,14 @@ import Testing
 /// Kamailio/OpenSIPS use), forked to CallVault by rtpengine's own SIPREC subscription: the offer
 /// CallVault answers and the RTP it records come from rtpengine, not from our code.
 @Suite(
-    "SIPREC media forked by rtpengine", .serialized, .timeLimit(.minutes(10)),
+    "SIPREC media forked by rtpengine", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || RTPEngineControl.configured != nil, "SKIPPED: rtpengine is not running and CALLVAULT_SKIP_SERVICES=1 — media forked by rtpengine is NOT tested; run scripts/test"))
 struct RTPEngineForkTests {
     @Test func bothLegsAreRecordedOnTheirOwnTracksFromTheConsentKeyOnAndTranscribedPerSpeaker() throws {
         let ng = try RTPEngineControl(
             address: try #require(RTPEngineControl.configured, "CALLVAULT_TEST_RTPENGINE_NG is not set: run the tests through scripts/test (rtpengine)"))
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Hostile SIP and RTP against `callvault serve --sip` over real sockets: each case is answered or
 /// dropped with a bounded cost, and the call beside it goes on.
-@Suite("SIP and RTP hostile input", .serialized, .timeLimit(.minutes(10)))
+@Suite("SIP and RTP hostile input", .serialized, .timeLimit(.minutes(15)))
 struct SIPHostileMediaTests {
     /// An offer with one line per given (proto, crypto) and PCMU/telephone-event on each.
     static func offer(_ lines: [(proto: String, crypto: String?)], port: Int = 40_000) -> String {
@@ -25,7 +25,8 @@ struct SIPHostileMediaTests {
     }
 
     @Test func anSRTPLineWithABadKeyIsRefusedAloneAndAnOfferOfNothingUsableGets488() throws {
-        let (_, data) = try SIPServerEndToEndTests.setUp()
+        let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let shortKey = Data(repeating: 7, count: 20).base64EncodedString()  // 20 bytes: key ‖ salt must be 30
@@ -62,6 +63,7 @@ struct SIPHostileMediaTests {
 
     @Test func foreignRTPAReInviteStormAndAKeyFloodLeaveTheCallRecordingItsOwnAudio() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let client = try TestSIPClient(serverPort: port)

@@ -9,12 +9,13 @@ import Testing
 /// an SBC's SIPREC client per vendor flavour. sipp checks every answer; the catalog must then hold the
 /// call under its SIP Call-ID, closed, with the pause and resume on its timeline.
 @Suite(
-    "SIPREC sessions from sipp", .serialized, .timeLimit(.minutes(10)),
+    "SIPREC sessions from sipp", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || SIPPScenario.binary != nil, "SKIPPED: sipp is not installed and CALLVAULT_SKIP_SERVICES=1 — the SIP server is NOT tested against sipp; run scripts/services install sipp"))
 struct SIPPInteropTests {
     @Test(arguments: SIPPScenario.Flavour.allCases)
     func aSessionOfEachVendorFlavourIsAnsweredPausedResumedAndClosed(_ flavour: SIPPScenario.Flavour) throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let options = try SIPPScenario.run(SIPPScenario.options, port: port, directory: root)
@@ -33,6 +34,7 @@ struct SIPPInteropTests {
 
     @Test func aTenantThatDoesNotAllowTheSourceRefusesTheSession() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let run = try SIPPScenario.run(SIPPScenario.session(.rfc7866), port: port, service: "closed", directory: root)
@@ -49,6 +51,7 @@ extension SIPPInteropTests {
     /// stereo WAV with each voice on its own side, and transcribed per speaker.
     @Test func speechFromSippIsRecordedFromConsentPausedExportedAndTranscribedPerSpeaker() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let seconds = 14.0

@@ -8,7 +8,7 @@ import Testing
 /// An SRTP (SDES) session end to end: the SRC's packets are protected by libsrtp2 (PyPI's pylibsrtp,
 /// the reference implementation) with the key it offered; `callvault serve --sip` answers SAVP with a
 /// key of its own, unprotects, and records the audio from the consent key on.
-@Suite("SIPREC over SRTP, protected by libsrtp2", .serialized, .timeLimit(.minutes(10)))
+@Suite("SIPREC over SRTP, protected by libsrtp2", .serialized, .timeLimit(.minutes(15)))
 struct SIPSRTPEndToEndTests {
     static let protect = #"""
         import sys
@@ -42,6 +42,7 @@ struct SIPSRTPEndToEndTests {
             return
         }
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try SIPServerEndToEndTests.serve(data)
         defer { server.terminate() }
         let key = (0..<30).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }

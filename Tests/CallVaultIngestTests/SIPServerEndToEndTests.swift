@@ -7,7 +7,7 @@ import Testing
 
 /// `callvault serve --sip` as a child process, driven over UDP on 127.0.0.1 as an SBC's SIPREC client
 /// (SRC) drives a recording server.
-@Suite("SIP recording server end to end", .serialized, .timeLimit(.minutes(10)))
+@Suite("SIP recording server end to end", .serialized, .timeLimit(.minutes(15)))
 struct SIPServerEndToEndTests {
     static func setUp() throws -> (root: String, data: String) {
         let (root, data, _) = try ServeEndToEndTests.setUp()
@@ -31,7 +31,8 @@ struct SIPServerEndToEndTests {
     }
 
     @Test func aSIPRECSessionIsAnsweredRecvonlyPausedResumedAndEndedByBye() throws {
-        let (_, data) = try Self.setUp()
+        let (root, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try Self.serve(data)
         defer { server.terminate() }
         let client = try TestSIPClient(serverPort: port)
@@ -90,7 +91,8 @@ struct SIPServerEndToEndTests {
     }
 
     @Test func whatIsNotAllowedOrNotSupportedGetsItsStatusCodeAndOthersGoOn() throws {
-        let (_, data) = try Self.setUp()
+        let (root, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try Self.serve(data)
         defer { server.terminate() }
         func answer(_ build: (TestSIPClient) -> String) throws -> String? {
@@ -134,7 +136,8 @@ struct SIPServerEndToEndTests {
     }
 
     @Test func aTwoHundredNeverAcknowledgedIsRetransmittedThenEndedWithABye() throws {
-        let (_, data) = try Self.setUp()
+        let (root, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try Self.serve(data, extra: ["--sip-t1-ms", "20"])
         defer { server.terminate() }
         let client = try TestSIPClient(serverPort: port)
@@ -160,7 +163,8 @@ struct SIPServerEndToEndTests {
     }
 
     @Test func aCancelBeforeTheAnswerEndsTheInviteWith487AndALimitAnswers503() throws {
-        let (_, data) = try Self.setUp()
+        let (root, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let (server, port) = try Self.serve(data, extra: ["--max-sip-dialogs", "1"])
         defer { server.terminate() }
         // INVITE and CANCEL back to back: the CANCEL arrives while the tenant is still being looked up.

@@ -15,7 +15,7 @@ import Testing
 /// its Via and Contact, recorded, ended by BYE; plain bytes on the TLS port get no SIP answer; SIGHUP
 /// reaches new SIP connections; a TLS listener without a certificate, or a plain one beside
 /// `--require-tls`, stops serve with a message naming it.
-@Suite("SIP over TLS end to end", .serialized, .timeLimit(.minutes(10)))
+@Suite("SIP over TLS end to end", .serialized, .timeLimit(.minutes(15)))
 struct SIPTLSEndToEndTests {
     /// `serve` with `--sip udp:…` (from ``SIPServerEndToEndTests/serve(_:extra:)``) and `--sip tls:…`
     /// with `pair`; returns the server and its UDP and TLS ports.
@@ -29,6 +29,7 @@ struct SIPTLSEndToEndTests {
 
     @Test func aSIPRECSessionOverTLSIsAnsweredWithTLSInViaAndContactRecordedAndEndedByBye() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try TLSServeTests.certificate("first", in: root)
         let (server, udpPort, tlsPort) = try Self.serve(data, pair: first)
         defer { server.terminate() }
@@ -109,6 +110,7 @@ struct SIPTLSEndToEndTests {
 
     @Test func aPlainConnectionToTheTLSPortGetsNoSIPAnswerAndTheTLSListenerStillWorks() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let pair = try TLSServeTests.certificate("sip", in: root)
         let (server, _, tlsPort) = try Self.serve(data, pair: pair)
         defer { server.terminate() }
@@ -145,6 +147,7 @@ struct SIPTLSEndToEndTests {
 
     @Test func requireTLSStartsWithATLSListenerOnlyAndRefusesAPlainOneOrATLSOneWithoutACertificate() throws {
         let (root, data) = try SIPServerEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let pair = try TLSServeTests.certificate("sip", in: root)
         let executable = try #require(Repository.callvault)
         let tlsFlags = ["--tls-cert", pair.certificate, "--tls-key", pair.key]

@@ -6,7 +6,7 @@ import Testing
 /// `/openapi.json`, generates valid and invalid requests for every operation (examples, coverage,
 /// fuzzing, and stateful sequences following the document's links), and checks every answer: no server
 /// error, only documented status codes, content types and headers, bodies that match their schemas.
-@Suite("The control API against its OpenAPI document (schemathesis)", .serialized, .timeLimit(.minutes(5)))
+@Suite("The control API against its OpenAPI document (schemathesis)", .serialized, .timeLimit(.minutes(15)))
 struct SchemathesisTests {
     /// Every answer conforms (status, content type, headers, body), no 5xx, an undocumented method gets
     /// 405 with `Allow`, a request without the token gets 401, a request the schema forbids gets a 4xx.

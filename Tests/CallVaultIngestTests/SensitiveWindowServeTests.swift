@@ -8,7 +8,7 @@ import Testing
 
 /// Sensitive windows over a real socket (issue 17): the bot opens one with the control API and closes it
 /// with a Twilio mark echoed after its audio; both are stored on the call's timeline and audited.
-@Suite("Sensitive windows from the bot, over a real socket", .timeLimit(.minutes(5)))
+@Suite("Sensitive windows from the bot, over a real socket", .timeLimit(.minutes(15)))
 struct SensitiveWindowServeTests {
     static let markEnd = Array(
         #"{"event":"mark","sequenceNumber":"60","streamSid":"MZ1","mark":{"name":"sensitive-end"}}"#.utf8)

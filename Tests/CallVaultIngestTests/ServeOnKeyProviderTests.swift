@@ -214,7 +214,7 @@ final class ProviderServer {
 /// preparer made ready off the loops; a tenant whose day key is not ready is refused with a reason
 /// naming it and the provider, records nothing, and records on a retry once the key is fetched.
 @Suite(
-    "serve on a key provider", .serialized, .timeLimit(.minutes(10)),
+    "serve on a key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))

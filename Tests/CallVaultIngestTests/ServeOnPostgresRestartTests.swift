@@ -7,7 +7,7 @@ import Testing
 @Suite(
     "serve on PostgreSQL: the database restarts mid-call",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .serialized, .timeLimit(.minutes(10)))
+    .serialized, .timeLimit(.minutes(15)))
 struct ServeOnPostgresRestartTests {
     @Test func aLiveCallKeepsRecordingThroughARestartAndANewCallIsRefusedClearlyWhileTheDatabaseIsDown() throws {
         let postgres = try PostgresServer.startPrivate()

@@ -9,7 +9,7 @@ import Testing
 /// `callvault simulate` against servers that fail it: every call must end, counted as an error, and the
 /// command must exit — a load client that waits for ever on a call whose connection is gone stalls every
 /// load run past a server's limit (it did: under heavy load a close arrived with the upgrade's answer).
-@Suite("callvault simulate when the server fails it", .serialized, .timeLimit(.minutes(5)))
+@Suite("callvault simulate when the server fails it", .serialized, .timeLimit(.minutes(15)))
 struct SimulateFailureTests {
     /// A server that completes the WebSocket upgrade and closes the connection at once (101, then FIN).
     static func closingServer() throws -> any Channel {

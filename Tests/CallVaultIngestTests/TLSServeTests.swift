@@ -9,7 +9,7 @@ import Testing
 /// `callvault serve --tls-cert --tls-key` over real sockets, checked with curl and openssl (Debian's
 /// OpenSSL, an independent TLS client): HTTPS on the media/control port, TLS 1.2 at least, plain
 /// connections allowed or refused with a message, the certificate reloaded on SIGHUP.
-@Suite("TLS on the ingest port", .serialized, .timeLimit(.minutes(10)))
+@Suite("TLS on the ingest port", .serialized, .timeLimit(.minutes(15)))
 struct TLSServeTests {
     /// A self-signed P-256 certificate for 127.0.0.1 with `name` as its subject, written to `directory`.
     static func certificate(_ name: String, in directory: String) throws -> (certificate: String, key: String) {
@@ -40,6 +40,7 @@ struct TLSServeTests {
 
     @Test func httpsServesTLS12OrLaterPlainIsRefusedWhenRequiredAndSIGHUPReloadsTheCertificate() throws {
         let (root, data, _) = try ServeEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try Self.certificate("first", in: root)
         let server = try ServeProcess(data: data, extra: ["--tls-cert", first.certificate, "--tls-key", first.key, "--require-tls"])
         defer { server.terminate() }
@@ -72,6 +73,7 @@ struct TLSServeTests {
 
     @Test func withoutRequireTLSPlainAndTLSShareThePortAndBadFilesAreNamed() throws {
         let (root, data, _) = try ServeEndToEndTests.setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let pair = try Self.certificate("both", in: root)
         let server = try ServeProcess(data: data, extra: ["--tls-cert", pair.certificate, "--tls-key", pair.key])
         defer { server.terminate() }

@@ -10,7 +10,7 @@ import Testing
 /// here runs as root, which hid that accepted sockets were given `SO_DEBUG` (a socket-level option
 /// named where `TCP_NODELAY` was meant): the kernel refuses it without that capability, and every
 /// connection was reset. As root the test drops the capability with `setpriv` (util-linux).
-@Suite("serve without privileges", .serialized, .timeLimit(.minutes(5)))
+@Suite("serve without privileges", .serialized, .timeLimit(.minutes(15)))
 struct UnprivilegedServeTests {
     private static var withoutNetworkAdministration: [String] {
         geteuid() == 0 ? ["/usr/bin/setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin", "--"] : []

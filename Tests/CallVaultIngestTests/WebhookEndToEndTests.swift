@@ -7,7 +7,7 @@ import Testing
 /// A real `callvault serve` sends a real call's events to a real local receiver: signed (checked by PyPI's
 /// standardwebhooks, an independent implementation), in the call's order, retried after the receiver's
 /// 500, with ids and metadata only.
-@Suite("Webhooks end to end", .serialized, .timeLimit(.minutes(10)))
+@Suite("Webhooks end to end", .serialized, .timeLimit(.minutes(15)))
 struct WebhookEndToEndTests {
     @Test func aTwilioCallsEventsReachTheReceiverSignedInOrderAfterARetryWithoutThePhoneNumber() throws {
         let receiver = try LocalHTTPServer { index, _ in

@@ -14,7 +14,7 @@ import Testing
     "Webhooks on PostgreSQL",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
     .serialized,
-    .timeLimit(.minutes(10))
+    .timeLimit(.minutes(15))
 )
 struct WebhookMultiNodeTests {
     @Test func twoNodesSendEveryEventOnceBetweenThem() throws {

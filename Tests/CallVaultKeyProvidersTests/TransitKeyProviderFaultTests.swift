@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// The Transit provider when its server dies, answers junk or presents a certificate nobody vouched for.
-@Suite("Transit key provider faults", .timeLimit(.minutes(5)))
+@Suite("Transit key provider faults", .timeLimit(.minutes(15)))
 struct TransitKeyProviderFaultTests {
     let context = KeyContext(tenantID: "acme", keyID: "rec-1", purpose: "dek:voice")
 

@@ -12,7 +12,7 @@ import Testing
 @Suite(
     "Transit key provider against OpenBao",
     .serialized,
-    .timeLimit(.minutes(5)),
+    .timeLimit(.minutes(15)),
     // Without OpenBao the suite fails naming scripts/services install; CALLVAULT_SKIP_SERVICES=1 skips it, saying so.
     .enabled(if: TransitTarget.canRunOrMustFail, TransitTarget.skipReason),
     .openBao

@@ -9,7 +9,7 @@ import Testing
 /// One sweeper at a time: whole sweep rounds of two sweepers (two "nodes": two catalogs on one SQLite
 /// file, one data directory) under the sweeper lease. The lease itself is tested on both backends in
 /// `ServiceLeaseConformanceTests`; a round on the PostgreSQL catalog waits for its retention operations.
-@Suite("Sweeper lease", .timeLimit(.minutes(10)))
+@Suite("Sweeper lease", .timeLimit(.minutes(15)))
 struct SweeperLeaseTests {
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
 

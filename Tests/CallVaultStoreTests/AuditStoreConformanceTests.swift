@@ -326,7 +326,7 @@ struct AuditStoreConformanceTests {
 @Suite(
     "Audit chains agree across backends",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10))
+    .timeLimit(.minutes(15))
 )
 struct AuditCrossBackendTests {
     /// The same events, at fixed times, with details that need escaping and an absent tenant.

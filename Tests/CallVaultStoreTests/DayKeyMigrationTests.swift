@@ -10,7 +10,7 @@ import Testing
 
 /// `keys migrate`'s core: a local key store's day keys moved under provider keys, resumably.
 @Suite(
-    "Day keys moved from local into a key provider", .serialized, .timeLimit(.minutes(10)),
+    "Day keys moved from local into a key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct DayKeyMigrationTests {

@@ -11,7 +11,7 @@ import Testing
 /// Data keys made where no provider round trip may be made (an ingest event loop), and the
 /// ``DayKeyPreparer`` that makes their day keys ready ahead, against SoftHSM2 and OpenBao.
 @Suite(
-    "Day keys ready ahead of the event loops", .serialized, .timeLimit(.minutes(10)),
+    "Day keys ready ahead of the event loops", .serialized, .timeLimit(.minutes(15)),
     .enabled(
         if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))

@@ -51,7 +51,7 @@ final class RefusingProvider: KeyProvider {
 
 /// Erasure regenerates the day key above an erased data key, so no backup can open the erased key.
 @Suite(
-    "Erasure that is backup-proof at once", .serialized, .timeLimit(.minutes(10)),
+    "Erasure that is backup-proof at once", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct ErasureRegenerationTests {

@@ -12,7 +12,7 @@ import Testing
 /// and two stores ("nodes") on the same rows. Key-store calls block their thread, so each body runs off
 /// the cooperative pool.
 extension KeyStoreConformance {
-    @Suite("Key store conformance (SQLite and PostgreSQL)", .timeLimit(.minutes(5)))
+    @Suite("Key store conformance (SQLite and PostgreSQL)", .timeLimit(.minutes(15)))
     struct KeyStoreConformanceTests {
         static let day = try! CalendarDay("2031-04-01")
         static let nextDay = try! CalendarDay("2031-04-02")

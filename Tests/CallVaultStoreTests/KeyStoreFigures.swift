@@ -15,7 +15,7 @@ import Testing
     .enabled(
         if: ProcessInfo.processInfo.environment["CALLVAULT_KEYSTORE_FIGURES"] == "1",
         "measurements only: set CALLVAULT_KEYSTORE_FIGURES=1"),
-    .serialized, .timeLimit(.minutes(10)))
+    .serialized, .timeLimit(.minutes(15)))
 struct KeyStoreFigures {
     @Test(arguments: Backend.all)
     func dataKeysPerSecond(_ backend: Backend) async throws {

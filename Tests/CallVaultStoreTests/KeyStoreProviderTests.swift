@@ -80,7 +80,7 @@ struct ProviderUnderTest {
 
 /// The key store with day keys wrapped by a key provider (SoftHSM2 and OpenBao, real servers).
 @Suite(
-    "Key store with day keys in a key provider", .serialized, .timeLimit(.minutes(10)),
+    "Key store with day keys in a key provider", .serialized, .timeLimit(.minutes(15)),
     .enabled(if: Services.required || (SoftHSMToken.isInstalled && OpenBaoServer.binary != nil),
         "CALLVAULT_SKIP_SERVICES=1 and SoftHSM2 or OpenBao is missing"))
 struct KeyStoreProviderTests {

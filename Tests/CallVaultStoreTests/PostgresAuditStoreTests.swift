@@ -11,7 +11,7 @@ import Testing
 @Suite(
     "PostgreSQL audit store: migrations and errors",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10))
+    .timeLimit(.minutes(15))
 )
 struct PostgresAuditStoreTests {
     @Test func aQueueOnlyDatabaseIsUpgradedKeepingItsJobs() async throws {

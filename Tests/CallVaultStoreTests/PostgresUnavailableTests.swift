@@ -15,7 +15,7 @@ import Testing
     // Each operation's deadline is checked on its own (3 s + slack); the whole test took 320-380 s in
     // full runs (a private cluster's start and stop wait for threads there), and a 5-minute limit
     // cancelled it mid-way in CI, turning the later operations' errors into CancellationErrors.
-    .timeLimit(.minutes(10))
+    .timeLimit(.minutes(15))
 )
 struct PostgresUnavailableTests {
     @Test func operationsFailWithinTheirDeadlineWhileTheDatabaseIsDownAndWorkAgainAfter() async throws {

@@ -8,7 +8,7 @@ import Testing
 /// The service leases behind `callvault sweep`'s "one sweeper at a time", the same on SQLite and
 /// PostgreSQL: each test runs on both, with two nodes (SQLite: two catalogs on one file; PostgreSQL: two
 /// catalogs with pools of their own on one database) reached through ``serviceLeases(for:)``.
-@Suite("Service lease conformance (SQLite and PostgreSQL)", .timeLimit(.minutes(10)))
+@Suite("Service lease conformance (SQLite and PostgreSQL)", .timeLimit(.minutes(15)))
 struct ServiceLeaseConformanceTests {
     /// The leases of the fixture's catalog and of a second node on the same store, closed after `body`.
     static func withTwoNodes(

@@ -16,7 +16,7 @@ var testMetrics: TestMetrics { sharedTestMetrics }
 @Suite(
     "Store metrics",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(5)))
+    .timeLimit(.minutes(15)))
 struct StoreMetricsTests {
     @Test func operationsAreTimedALeaseThatRanOutIsCountedAndQueueDepthIsPerState() async throws {
         let metrics = testMetrics
@@ -54,7 +54,7 @@ struct StoreMetricsTests {
 @Suite(
     "PostgreSQL session limits",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(5)))
+    .timeLimit(.minutes(15)))
 struct PostgresSessionLimitTests {
     @Test func theServerEndsAStatementThisNodeStoppedWaitingFor() async throws {
         let server = try PostgresServer.shared()

@@ -9,7 +9,7 @@ import Testing
 @Suite(
     "Store migration: SQLite catalog into PostgreSQL",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(15)))
 struct StoreMigrationTests {
     /// A catalog with a little of everything: tenants, calls with consent events, recordings (complete,
     /// with a paused span and a queued job), a transcript, and their audit entries.

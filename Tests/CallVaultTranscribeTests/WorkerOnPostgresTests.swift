@@ -15,7 +15,7 @@ import Testing
 @Suite(
     "Transcription worker on a PostgreSQL queue",
     .enabled(if: PostgresServer.canRunOrMustFail, Comment(rawValue: PostgresServer.skipReason)),
-    .timeLimit(.minutes(10)))
+    .timeLimit(.minutes(15)))
 struct WorkerOnPostgresTests {
     @Test func twoWorkersOnTwoQueueHandlesTranscribeEachCallExactlyOnce() async throws {
         let fixture = try TranscriptionFixture()

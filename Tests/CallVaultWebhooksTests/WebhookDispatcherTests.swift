@@ -11,7 +11,7 @@ import Testing
 /// The dispatcher against a real local HTTP receiver, on a real data directory (catalog and key store):
 /// signatures checked by PyPI's standardwebhooks, retries after 500s and a timeout, the dead letter after
 /// a short give-up time, the SSRF guard, and a rotated secret signing beside the new one.
-@Suite("Webhook dispatcher", .serialized, .timeLimit(.minutes(10)))
+@Suite("Webhook dispatcher", .serialized, .timeLimit(.minutes(15)))
 struct WebhookDispatcherTests {
     /// A data directory with tenant `acme` whose endpoint is `url`; returns the shown secret.
     static func site(url: String, allowPrivate: Bool = true) async throws -> (TestDataDirectory, Tenant, String) {

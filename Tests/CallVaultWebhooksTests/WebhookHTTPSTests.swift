@@ -9,7 +9,7 @@ import Testing
 /// Delivery over HTTPS to a real TLS receiver (Python's `http.server` behind `ssl`, a certificate for
 /// 127.0.0.1 made by `openssl`): verified against a CA file given to the dispatcher, and refused (retried,
 /// never sent in the clear) without it.
-@Suite("Webhook dispatcher over HTTPS", .serialized, .timeLimit(.minutes(5)))
+@Suite("Webhook dispatcher over HTTPS", .serialized, .timeLimit(.minutes(15)))
 struct WebhookHTTPSTests {
     static let receiverScript = #"""
         import http.server, json, ssl, sys
