@@ -56,7 +56,6 @@ extension RecordingExporter {
         payloadFormat: SegmentPayloadFormat,
         onTimeline: Bool
     ) throws(RecorderError) -> ([IndexedRecording.Segment], Int) {
-        let opusFrame = recording.codec == .opus ? SampleRate(rawValue: recording.sampleRate)?.samplesPerFrame : nil
         var segments: [IndexedRecording.Segment] = []
         var end = 0
         var payloadError: RecorderError?
@@ -70,12 +69,8 @@ extension RecordingExporter {
                         start = max(end, Int(payload.firstFrameMs) * recording.sampleRate / 1000)
                     }
                     let audio = try payloadFormat.audioBytes(segment.plaintext)
-                    let count =
-                        if let opusFrame {
-                            try SegmentPayload.opusPackets(in: audio).count * opusFrame
-                        } else {
-                            SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: recording.codec) ?? 0
-                        }
+                    let count = try SegmentPayloadFormat.sampleCount(
+                        in: audio, codec: recording.codec, sampleRate: recording.sampleRate)
                     if count > 0 {
                         let place = reader.lastSegmentPlace
                         segments.append(

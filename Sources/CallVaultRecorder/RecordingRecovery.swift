@@ -188,7 +188,8 @@ public struct RecordingRecovery: Sendable {
                 scan.segments += 1
                 do throws(RecorderError) {
                     let audio = try payloadFormat.audioBytes(segment.plaintext)
-                    samples += SegmentPayloadFormat.sampleCount(byteCount: audio.count, codec: recording.codec) ?? 0
+                    samples += try SegmentPayloadFormat.sampleCount(
+                        in: audio, codec: recording.codec, sampleRate: recording.sampleRate)
                 } catch {
                     scan.detail = error.message
                 }

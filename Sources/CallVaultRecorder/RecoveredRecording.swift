@@ -28,7 +28,7 @@ public struct RecoveredRecording: Sendable, Equatable {
     public let partCount: Int
     /// Segments that verified.
     public let segmentCount: Int
-    /// Milliseconds of audio in the verified segments (0 for Opus, which is not decoded here).
+    /// Milliseconds of audio in the verified segments (for Opus, 20 ms per packet, counted without decoding).
     public let durationMs: Int64
     /// Bytes of the part files on disk.
     public let bytes: Int64

@@ -1,8 +1,11 @@
 import CallVaultArchive
+import CallVaultAudio
 import CallVaultCrypto
 import CallVaultRecorder
+import CallVaultModel
 import CallVaultStore
 import Foundation
+import Logging
 import Testing
 
 /// Start-up recovery over files a crash left behind: torn tails, extra parts, no file at all.
@@ -121,6 +124,38 @@ import Testing
             .export(recordingID: writer.recording.id, actor: "test")
         #expect(exported.samples == first + second)
         #expect(exported.partCount == 2)
+    }
+
+    /// Opus is counted from its packets (one 20 ms frame each), not decoded: a crashed Opus recording
+    /// gets the duration of its sealed segments, as PCM and G.711 do, and the export agrees with it.
+    @Test func anOpusRecordingACrashLeftOpenGetsTheDurationOfItsSealedSegments() async throws {
+        let f = try RecorderFixture()
+        var recordingID = ""
+        do {
+            let recorder = CallRecorder(
+                callID: f.callID,
+                settings: .init(policy: ConsentPolicy(mode: .notRequired), storageCodec: .opus, detectInBandDTMF: false),
+                catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, flushGroup: nil,
+                logger: Logger(label: "test"))
+            let ring = FrameRing(sampleRate: .hz8000)
+            for index in 0..<230 {  // 4 whole segments of 50 frames, then 30 frames never sealed
+                let frame = ring.next(timestampMs: Int64(index) * 20)
+                for i in 0..<160 { frame.samples[i] = Int16(6000 * sin(2 * .pi * 440 * Double(index * 160 + i) / 8000)) }
+                try recorder.receive(frame, track: .caller)
+            }
+            recordingID = try #require(recorder.recordingIDs[.caller])
+        }  // dropped without finish: what a crash leaves
+
+        let recovery = RecordingRecovery(
+            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, payloadFormat: SegmentPayload.format)
+        let result = try #require(try await recovery.run().first { $0.recordingID == recordingID })
+        #expect(result.outcome == .readable && result.segmentCount == 4, "\(result)")
+        #expect(result.durationMs == 4000 && result.detail == nil, "\(result)")
+        #expect(try f.catalog.recording(id: recordingID).durationMs == 4000)
+        let exported = try await RecordingExporter(
+            catalog: f.catalog, keyStore: f.keyStore, dataDirectory: f.directory, payloadFormat: SegmentPayload.format
+        ).export(recordingID: recordingID, actor: "test")
+        #expect(exported.samples.count == 32_000 && !exported.isComplete)
     }
 
     @Test func recordingWithoutFileIsInterruptedWithNothingQueued() async throws {
