@@ -30,7 +30,7 @@ public final class Console: Sendable {
         self.tls = tls
         self.logger = logger
         sessions = ConsoleSessions(
-            idleTimeout: configuration.idleTimeout, playbackLifetime: configuration.playbackLifetime,
+            catalog: catalog, idleTimeout: configuration.idleTimeout, playbackLifetime: configuration.playbackLifetime,
             subjectLifetime: configuration.subjectLifetime)
         throttle = LoginThrottle(
             failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: configuration.lockout,
@@ -82,7 +82,11 @@ public final class Console: Sendable {
         switch (request.method, parts.count) {
         case ("GET", 0): return .redirect("/calls")
         case ("POST", 1) where parts[0] == "logout":
-            sessions.end(key: session.key)
+            do { try await sessions.end(key: session.key, operatorName: session.account.name) } catch {
+                return .problem(
+                    503, "Catalog unavailable", "You are still signed in: the session could not be ended (\(error.message)); try again.",
+                    session: session)
+            }
             return LoginPage.signedOut(tls: tls)
         case ("GET", 1) where parts[0] == "calls":
             return await CallsPage(console: self, session: session).render(request)
@@ -143,15 +147,21 @@ public final class Console: Sendable {
     /// The session of the request's cookie, with its operator read afresh from the catalog (so a
     /// removed operator is signed out at its next request).
     func authenticate(_ request: ConsoleRequest) async -> Authentication {
-        guard let token = request.cookies[LoginPage.sessionCookie], let live = sessions.touch(token: token) else {
-            return .signedOut
+        guard let token = request.cookies[LoginPage.sessionCookie] else { return .signedOut }
+        let live: ConsoleSessions.Live
+        do {
+            guard let found = try await sessions.touch(token: token) else { return .signedOut }
+            live = found
+        } catch {
+            return .unavailable(error.message)
         }
         let credentials: OperatorCredentials?
         do { credentials = try await catalog.operatorCredentials(name: live.operatorName) } catch {
             return .unavailable(error.message)
         }
         guard let credentials else {
-            sessions.end(key: live.key)
+            // Removed: its sessions went with it (the catalog's cascade); forget what this node holds.
+            sessions.forget(key: live.key)
             return .signedOut
         }
         return .signedIn(ConsoleSession(account: credentials.account, csrfToken: live.csrf, key: live.key))

@@ -80,17 +80,10 @@ struct LoginPage {
             }
         }
         console.throttle.recordSuccess(name: name, address: address)
+        // The session's row and its `operator.signed_in` entry commit together, or neither does.
         let started: (token: String, csrf: String)
-        do { started = try console.sessions.start(operatorName: account.name) } catch {
-            return .problem(503, "Unavailable", "No session could be started (\(error.message)); try again.")
-        }
-        do {
-            _ = try await console.catalog.audit.append(
-                AuditEvent(
-                    actor: "console:\(account.name)", action: .operatorSignedIn, subjectID: account.name,
-                    details: ["address": address]))
-        } catch {
-            return .problem(503, "Unavailable", "The sign-in could not be audited, so it was refused: \(error.message)")
+        do { started = try await console.sessions.start(operatorName: account.name, details: ["address": address]) } catch {
+            return .problem(503, "Unavailable", "No session could be started, so the sign-in was refused (\(error.message)); try again.")
         }
         var response = ConsoleResponse.redirect("/calls")
         response.add(header: "set-cookie", Self.cookie(Self.sessionCookie, started.token, path: "/", tls: console.tls))

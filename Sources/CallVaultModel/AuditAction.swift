@@ -58,6 +58,9 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
     public static let operatorTOTPDisabled: AuditAction = "operator.totp_disabled"
     /// An operator signed in to the web console (`details`: the client address).
     public static let operatorSignedIn: AuditAction = "operator.signed_in"
+    /// Console sessions ended before their idle timeout: a sign-out, or `callvault operator sign-out`
+    /// (`details`: how many sessions).
+    public static let operatorSignedOut: AuditAction = "operator.signed_out"
     /// A tenant's webhook endpoint was set or changed; `details` name its host and whether the signing
     /// secret changed (never the secret, nor the URL's path or query, which may carry a receiver's token).
     public static let webhookConfigured: AuditAction = "webhook.configured"
@@ -80,7 +83,7 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Expres
         transcriptDecrypted, keyDestroyed, recordingShredded, recordingRestricted, recordingUnrestricted,
         restrictionOverridden, recordingRedacted, recordingRedactionFailed, sensitiveWindowOpened, sensitiveWindowClosed,
         holdSet, holdCleared, subjectExported, subjectErased, operatorAdded, operatorRemoved, operatorTOTPEnabled,
-        operatorTOTPDisabled, operatorSignedIn, webhookConfigured, webhookRemoved, transcriptShredded, sweepStarted,
+        operatorTOTPDisabled, operatorSignedIn, operatorSignedOut, webhookConfigured, webhookRemoved, transcriptShredded, sweepStarted,
         keysRotationStarted, keysRotated, keysMigrationStarted, keysMigrated,
     ].sorted { $0.rawValue < $1.rawValue }
 }

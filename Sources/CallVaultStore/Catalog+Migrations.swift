@@ -237,6 +237,22 @@ extension Catalog {
                     CREATE INDEX audit_log_by_subject ON audit_log(subject_id, seq);
                     """)
         }
+        // v21: web console sessions in the catalog, so every node sharing it knows them (a node's restart or
+        // a load balancer's choice no longer signs an operator out). The id is the SHA-256 of the cookie's
+        // token, never the token; an operator's removal takes its sessions with it.
+        migrator.registerMigration("v21") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_sessions (
+                        id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),
+                        operator_name TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+                        created_at TEXT NOT NULL,
+                        last_seen_at TEXT NOT NULL
+                    );
+                    CREATE INDEX console_sessions_by_last_seen ON console_sessions(last_seen_at);
+                    CREATE INDEX console_sessions_by_operator ON console_sessions(operator_name);
+                    """)
+        }
         return migrator
     }
 

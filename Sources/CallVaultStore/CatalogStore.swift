@@ -237,6 +237,24 @@ public protocol CatalogStore: Sendable {
     /// was: true then, false for a replay. Atomic, so two nodes cannot both accept one code.
     func acceptOperatorTOTPStep(name: String, step: Int64) async throws(CatalogError) -> Bool
 
+    // MARK: Web console sessions
+
+    /// Starts a console session (`id`: the SHA-256 of the cookie's token, never the token), audited
+    /// `operator.signed_in` with `details` in the same transaction, and deletes sessions last used before
+    /// `idleBefore` on the way. In the catalog, so every node sharing it knows the session.
+    /// `notFound` when the operator is gone.
+    func startConsoleSession(
+        id: String, operatorName: String, details: [String: String], idleBefore: Date, at: Date
+    ) async throws(CatalogError)
+    /// The operator of a session used at or after `idleBefore` (its last use moved to `at` when it was
+    /// before `refreshBefore`, so a busy session is not a write per request); nil when there is none or it
+    /// has gone idle, which deletes it.
+    func touchConsoleSession(id: String, idleBefore: Date, refreshBefore: Date, at: Date) async throws(CatalogError)
+        -> String?
+    /// Ends one session (`id` given) or every session of an operator (`operatorName` given), audited
+    /// `operator.signed_out` with how many ended; returns that count (0 writes no entry).
+    func endConsoleSessions(id: String?, operatorName: String?, actor: String, at: Date) async throws(CatalogError) -> Int
+
     // MARK: Decryption
 
     /// Audits a decryption of a recording before it happens (refused while restricted, unless overridden).

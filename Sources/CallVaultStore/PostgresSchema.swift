@@ -578,6 +578,20 @@ enum PostgresSchema {
                 "CREATE INDEX audit_log_by_actor ON audit_log (actor, seq)",
                 "CREATE INDEX audit_log_by_subject ON audit_log (subject_id, seq)",
             ]),
+        Migration(
+            version: 22, description: "web console sessions, shared by every node (the SQLite catalog's v21)",
+            statements: [
+                """
+                CREATE TABLE console_sessions (
+                    id text PRIMARY KEY CHECK (length(id) = 64),
+                    operator_name text NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+                    created_at timestamptz NOT NULL,
+                    last_seen_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX console_sessions_by_last_seen ON console_sessions (last_seen_at)",
+                "CREATE INDEX console_sessions_by_operator ON console_sessions (operator_name)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

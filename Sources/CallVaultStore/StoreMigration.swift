@@ -13,7 +13,8 @@ internal import PostgresNIO
 /// one transaction and skips rows already there, so a run that was killed is finished by running it
 /// again. Meant for a stopped directory (no `serve`, `transcribe` or `sweep` running on it): a row that
 /// changes in SQLite after it was copied is not copied again. After copying, the row counts of every
-/// table and the whole audit chain are checked on both sides.
+/// table and the whole audit chain are checked on both sides. Console sessions are not copied: operators
+/// sign in again.
 public enum StoreMigration {
     /// How one table went.
     public struct TableReport: Sendable, Codable, Equatable {

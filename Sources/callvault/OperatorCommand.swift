@@ -4,12 +4,12 @@ import CallVaultModel
 import CallVaultStore
 import Foundation
 
-/// `callvault operator add|list|remove|totp`: the people who sign in to the web console (`serve --console`).
+/// `callvault operator add|list|remove|sign-out|totp`: the people who sign in to the web console (`serve --console`).
 struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator",
-        abstract: "Create, list and remove web console operators; give them a TOTP second factor.",
-        subcommands: [Add.self, List.self, Remove.self, TOTPCommand.self]
+        abstract: "Create, list and remove web console operators; end their sessions; give them a TOTP second factor.",
+        subcommands: [Add.self, List.self, Remove.self, SignOut.self, TOTPCommand.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -115,7 +115,7 @@ struct OperatorCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove an operator (audited); its console sessions end at their next request.")
+            abstract: "Remove an operator (audited); its console sessions end with it, on every node.")
 
         @OptionGroup var options: DataOptions
         @Argument(help: "The operator's name.") var name: String
@@ -124,6 +124,29 @@ struct OperatorCommand: AsyncParsableCommand {
             try await CatalogCommandSupport.runAsync {
                 try await options.withStore { catalog in try await catalog.removeOperator(name: name, actor: "cli", at: Date()) }
                 print("operator \(name) removed")
+            }
+        }
+    }
+
+    /// Ends every console session of an operator on every node sharing the catalog (a lost laptop, a
+    /// password that may have leaked): the next request of each asks to sign in again.
+    struct SignOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-out",
+            abstract: "End every console session of an operator, on every node (audited operator.signed_out).")
+
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The operator's name.") var name: String
+
+        func run() async throws {
+            try await CatalogCommandSupport.runAsync {
+                let ended = try await options.withStore { catalog in
+                    guard try await catalog.operatorCredentials(name: name) != nil else {
+                        throw CatalogError(.notFound, "no operator named \(name)")
+                    }
+                    return try await catalog.endConsoleSessions(id: nil, operatorName: name, actor: "cli", at: Date())
+                }
+                print("\(ended) console session\(ended == 1 ? "" : "s") of \(name) ended")
             }
         }
     }

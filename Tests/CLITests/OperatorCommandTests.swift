@@ -55,6 +55,35 @@ import Testing
         #expect(actions.filter { $0 == "operator.added" }.count == 2 && actions.contains("operator.removed"))
     }
 
+    @Test func signOutEndsEveryConsoleSessionOfTheOperatorAndIsAudited() throws {
+        let executable = try #require(CatalogCLIProcess.executable())
+        let directory = NSTemporaryDirectory() + "callvault-operator-signout-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cli = CatalogCLIProcess(executable: executable, dataDirectory: directory)
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["operator", "add", "alice", "--global-admin"]).status == 0)
+        #expect(try cli.run(["operator", "add", "bob", "--global-admin"]).status == 0)
+        // Sessions as the console starts them (the SHA-256 of a cookie's token).
+        let catalog = try Catalog(directory: directory)
+        for (n, name) in [(1, "alice"), (2, "alice"), (3, "bob")] {
+            try catalog.startConsoleSession(
+                id: Digest.sha256Hex(Array("token \(n)".utf8)), operatorName: name, details: [:], idleBefore: Date() - 900, at: Date())
+        }
+        let ended = try cli.run(["operator", "sign-out", "alice"])
+        #expect(ended.status == 0 && ended.stdout.contains("2 console sessions of alice ended"), "\(ended.stdout)\(ended.stderr)")
+        let live = { (n: Int) throws -> String? in
+            try catalog.touchConsoleSession(
+                id: Digest.sha256Hex(Array("token \(n)".utf8)), idleBefore: Date() - 900, refreshBefore: Date() - 900, at: Date())
+        }
+        #expect(try live(1) == nil && live(2) == nil && live(3) == "bob")
+        let entry = try #require(try catalog.auditLog.entries().last)
+        #expect(entry.action == .operatorSignedOut && entry.actor == "cli" && entry.detailValues == ["sessions": "2"])
+        let again = try cli.run(["operator", "sign-out", "alice"])
+        #expect(again.status == 0 && again.stdout.contains("0 console sessions of alice ended"))
+        let unknown = try cli.run(["operator", "sign-out", "nobody"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no operator named nobody"))
+    }
+
     @Test func totpEnablePrintsTheSecretOnceAndDisableTakesItAway() throws {
         let executable = try #require(CatalogCLIProcess.executable())
         let directory = NSTemporaryDirectory() + "callvault-operator-totp-" + UUID().uuidString

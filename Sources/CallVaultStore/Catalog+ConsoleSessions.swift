@@ -1,0 +1,91 @@
+public import CallVaultModel
+public import Foundation
+internal import GRDB
+
+extension Catalog {
+    public func startConsoleSession(
+        id: String, operatorName: String, details: [String: String], idleBefore: Date, at: Date
+    ) throws(CatalogError) {
+        try ConsoleSessionChecks.check(id: id)
+        let at = at.catalogPrecision
+        try write { db in
+            try db.execute(sql: "DELETE FROM console_sessions WHERE last_seen_at < ?", arguments: [idleBefore.catalogPrecision])
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM operators WHERE name = ?", arguments: [operatorName]) ?? 0 > 0
+            else { throw CatalogError(.notFound, "no operator named \(operatorName)") }
+            try db.execute(
+                sql: "INSERT INTO console_sessions (id, operator_name, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, operatorName, at, at])
+            try AuditLog.append(
+                in: db, actor: "console:\(operatorName)", action: .operatorSignedIn, subjectID: operatorName,
+                details: details, at: at)
+        }
+    }
+
+    public func touchConsoleSession(id: String, idleBefore: Date, refreshBefore: Date, at: Date) throws(CatalogError)
+        -> String?
+    {
+        guard ConsoleSessionChecks.isValid(id: id) else { return nil }
+        let idleBefore = idleBefore.catalogPrecision
+        let found = try read { db in
+            try Row.fetchOne(db, sql: "SELECT operator_name, last_seen_at FROM console_sessions WHERE id = ?", arguments: [id])
+                .map { (name: $0["operator_name"] as String, lastSeen: $0["last_seen_at"] as Date) }
+        }
+        guard let found else { return nil }
+        if found.lastSeen < idleBefore {
+            try write { db in try db.execute(sql: "DELETE FROM console_sessions WHERE id = ?", arguments: [id]) }
+            return nil
+        }
+        if found.lastSeen < refreshBefore {
+            try write { db in
+                try db.execute(
+                    sql: "UPDATE console_sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+                    arguments: [at.catalogPrecision, id, at.catalogPrecision])
+            }
+        }
+        return found.name
+    }
+
+    public func endConsoleSessions(id: String?, operatorName: String?, actor: String, at: Date) throws(CatalogError) -> Int {
+        try ConsoleSessionChecks.check(id: id, operatorName: operatorName)
+        return try write { db in
+            guard
+                let owner = try id.map({ id in
+                    try String.fetchOne(db, sql: "SELECT operator_name FROM console_sessions WHERE id = ?", arguments: [id])
+                }) ?? operatorName
+            else { return 0 }
+            if let id {
+                try db.execute(sql: "DELETE FROM console_sessions WHERE id = ?", arguments: [id])
+            } else {
+                try db.execute(sql: "DELETE FROM console_sessions WHERE operator_name = ?", arguments: [owner])
+            }
+            let ended = db.changesCount
+            if ended > 0 {
+                try AuditLog.append(
+                    in: db, actor: actor, action: .operatorSignedOut, subjectID: owner, details: ["sessions": "\(ended)"],
+                    at: at.catalogPrecision)
+            }
+            return ended
+        }
+    }
+}
+
+/// The rules both catalogs apply to console session calls.
+enum ConsoleSessionChecks {
+    /// A session id is the SHA-256 of the cookie's token in lowercase hex: 64 characters.
+    static func isValid(id: String) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    static func check(id: String) throws(CatalogError) {
+        guard isValid(id: id) else {
+            throw CatalogError(.invalidArgument, "a console session id is 64 lowercase hex digits (the SHA-256 of its token)")
+        }
+    }
+
+    static func check(id: String?, operatorName: String?) throws(CatalogError) {
+        guard (id == nil) != (operatorName == nil) else {
+            throw CatalogError(.invalidArgument, "end one session (its id) or an operator's sessions (the name), not both or neither")
+        }
+        if let id { try check(id: id) }
+    }
+}

@@ -1,0 +1,84 @@
+public import CallVaultModel
+public import Foundation
+internal import PostgresNIO
+
+extension PostgresCatalog {
+    public func startConsoleSession(
+        id: String, operatorName: String, details: [String: String], idleBefore: Date, at: Date
+    ) async throws(CatalogError) {
+        try ConsoleSessionChecks.check(id: id)
+        let at = at.postgresPrecision
+        let event = AuditEvent(
+            actor: "console:\(operatorName)", action: .operatorSignedIn, subjectID: operatorName, details: details, at: at)
+        try await transaction("start a console session of \(operatorName)") { connection in
+            try await connection.query(
+                "DELETE FROM console_sessions WHERE last_seen_at < \(idleBefore.postgresPrecision)", logger: self.logger)
+            var known = false
+            for try await _ in try await connection.query(
+                "SELECT 1 FROM operators WHERE name = \(operatorName) FOR SHARE", logger: self.logger)
+            {
+                known = true
+            }
+            guard known else { throw CatalogError(.notFound, "no operator named \(operatorName)") }
+            try await connection.query(
+                """
+                INSERT INTO console_sessions (id, operator_name, created_at, last_seen_at)
+                VALUES (\(id), \(operatorName), \(at), \(at))
+                """, logger: self.logger)
+            try await self.appendAudit(event, on: connection)
+        }
+    }
+
+    public func touchConsoleSession(id: String, idleBefore: Date, refreshBefore: Date, at: Date) async throws(CatalogError)
+        -> String?
+    {
+        guard ConsoleSessionChecks.isValid(id: id) else { return nil }
+        let idleBefore = idleBefore.postgresPrecision
+        return try await perform("check a console session") {
+            var found: (name: String, lastSeen: Date)?
+            for try await (name, lastSeen) in try await self.client.query(
+                "SELECT operator_name, last_seen_at FROM console_sessions WHERE id = \(id)", logger: self.logger
+            ).decode((String, Date).self) {
+                found = (name, lastSeen)
+            }
+            guard let found else { return nil }
+            if found.lastSeen < idleBefore {
+                try await self.client.query("DELETE FROM console_sessions WHERE id = \(id)", logger: self.logger)
+                return nil
+            }
+            if found.lastSeen < refreshBefore {
+                let at = at.postgresPrecision
+                try await self.client.query(
+                    "UPDATE console_sessions SET last_seen_at = \(at) WHERE id = \(id) AND last_seen_at < \(at)",
+                    logger: self.logger)
+            }
+            return found.name
+        }
+    }
+
+    public func endConsoleSessions(id: String?, operatorName: String?, actor: String, at: Date) async throws(CatalogError)
+        -> Int
+    {
+        try ConsoleSessionChecks.check(id: id, operatorName: operatorName)
+        let at = at.postgresPrecision
+        return try await transaction("end console sessions") { connection in
+            var owners: [String] = []
+            let deleted =
+                if let id {
+                    try await connection.query(
+                        "DELETE FROM console_sessions WHERE id = \(id) RETURNING operator_name", logger: self.logger)
+                } else {
+                    try await connection.query(
+                        "DELETE FROM console_sessions WHERE operator_name = \(operatorName) RETURNING operator_name",
+                        logger: self.logger)
+                }
+            for try await (owner) in deleted.decode(String.self) { owners.append(owner) }
+            guard let owner = owners.first else { return 0 }
+            try await self.appendAudit(
+                AuditEvent(
+                    actor: actor, action: .operatorSignedOut, subjectID: owner, details: ["sessions": "\(owners.count)"], at: at),
+                on: connection)
+            return owners.count
+        }
+    }
+}
