@@ -164,6 +164,11 @@ public final class Console: Sendable {
             sessions.forget(key: live.key)
             return .signedOut
         }
+        // A session started before this console required a second factor of this operator ends here.
+        if credentials.totp == nil, configuration.requireTOTP.applies(to: credentials.account) {
+            sessions.forget(key: live.key)
+            return .signedOut
+        }
         return .signedIn(ConsoleSession(account: credentials.account, csrfToken: live.csrf, key: live.key))
     }
 

@@ -25,14 +25,18 @@ public struct ConsoleConfiguration: Sendable {
     /// ``LiveCallRegistry/snapshots()``): a read-only copy of values, filtered by the operator's tenants
     /// on the live page. Nil (a console without an ingest): the page shows the catalog's view only.
     public var liveCalls: (@Sendable () async -> [LiveCallSnapshot])?
+    /// Which operators need a TOTP second factor to sign in (and to keep a session).
+    public var requireTOTP: ConsoleTOTPRequirement
 
     public init(
         host: String = "127.0.0.1", port: Int = 8081, idleTimeout: Duration = .seconds(15 * 60),
         failuresBeforeLockout: Int = 5, lockout: Duration = .seconds(30), maximumLockout: Duration = .seconds(15 * 60),
         playbackLifetime: Duration = .seconds(5 * 60), pageSize: Int = 25,
-        subjectLifetime: Duration = .seconds(10 * 60), liveCalls: (@Sendable () async -> [LiveCallSnapshot])? = nil
+        subjectLifetime: Duration = .seconds(10 * 60), liveCalls: (@Sendable () async -> [LiveCallSnapshot])? = nil,
+        requireTOTP: ConsoleTOTPRequirement = .none
     ) {
         self.liveCalls = liveCalls
+        self.requireTOTP = requireTOTP
         self.subjectLifetime = subjectLifetime
         self.host = host
         self.port = port

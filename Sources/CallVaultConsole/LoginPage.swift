@@ -68,6 +68,11 @@ struct LoginPage {
             return form(request, message: refused, status: 401, name: name)
         }
         let account = credentials.account
+        if credentials.totp == nil, console.configuration.requireTOTP.applies(to: account) {
+            // Told only after the right password, and not counted as a failure: the operator can act on it.
+            console.logger.notice("console sign-in refused: no second factor", metadata: ["address": "\(address)"])
+            return form(request, message: Self.totpNeeded(account.name), status: 403, name: name)
+        }
         if let totp = credentials.totp {
             switch await secondFactor(totp, code: fields["code"] ?? "", operatorName: account.name) {
             case .accepted: break
@@ -89,6 +94,12 @@ struct LoginPage {
         response.add(header: "set-cookie", Self.cookie(Self.sessionCookie, started.token, path: "/", tls: console.tls))
         response.add(header: "set-cookie", Self.cookie(Self.loginCookie, "", path: "/login", tls: console.tls, expire: true))
         return response
+    }
+
+    /// What an operator without the second factor this console requires is told.
+    static func totpNeeded(_ name: String) -> String {
+        "This console requires a second factor for your account: ask an administrator to run "
+            + "`callvault operator totp enable \(name)`, add the secret to your authenticator app, then sign in with its code."
     }
 
     enum SecondFactor {

@@ -62,6 +62,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Which operators need a TOTP second factor to use the console: none, admins (global and tenant administrators) or all. One without it is refused at sign-in and told how to get one; its open sessions end.",
+            valueName: "none|admins|all"))
+    var consoleRequireTotp = "none"
+
+    @Option(
+        help: ArgumentHelp(
             "PEM certificate (chain) for HTTPS and WSS on --http, the console and --sip tls: (with --tls-key); reloaded on SIGHUP.",
             valueName: "FILE"))
     var tlsCert: String?
@@ -187,6 +193,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard Self.endpoint(http) != nil else { throw ValidationError("--http '\(http)' is not HOST:PORT") }
         if let console, Self.endpoint(console) == nil { throw ValidationError("--console '\(console)' is not HOST:PORT") }
         guard (1...1440).contains(consoleIdleMinutes) else { throw ValidationError("--console-idle-minutes must be 1...1440") }
+        guard ConsoleTOTPRequirement(rawValue: consoleRequireTotp) != nil else {
+            throw ValidationError("--console-require-totp '\(consoleRequireTotp)' is not one of none, admins, all")
+        }
         if let audiosocket, Self.endpoint(audiosocket) == nil {
             throw ValidationError("--audiosocket '\(audiosocket)' is not HOST:PORT")
         }
@@ -361,7 +370,8 @@ struct ServeCommand: AsyncParsableCommand {
                         catalog: catalog, keyStore: keyStore, dataDirectory: directory, objects: files.objects),
                     configuration: ConsoleConfiguration(
                         host: host, port: port, idleTimeout: .seconds(consoleIdleMinutes * 60),
-                        liveCalls: { await liveCalls.snapshots() }),
+                        liveCalls: { await liveCalls.snapshots() },
+                        requireTOTP: ConsoleTOTPRequirement(rawValue: consoleRequireTotp) ?? .all),
                     tls: tls != nil, logger: logger),
                 tls: tls, logger: logger)
             services.append(server)

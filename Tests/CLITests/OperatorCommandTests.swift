@@ -82,6 +82,9 @@ import Testing
         #expect(again.status == 0 && again.stdout.contains("0 console sessions of alice ended"))
         let unknown = try cli.run(["operator", "sign-out", "nobody"])
         #expect(unknown.status == 1 && unknown.stderr.contains("no operator named nobody"))
+        // What serve accepts as the console's second-factor rule (checked before anything starts).
+        let rule = try cli.run(["serve", "--console", "127.0.0.1:0", "--console-require-totp", "sometimes"])
+        #expect(rule.status == 2 && rule.stderr.contains("not one of none, admins, all"), "\(rule.stderr)")
     }
 
     @Test func totpEnablePrintsTheSecretOnceAndDisableTakesItAway() throws {

@@ -48,8 +48,26 @@ final class ConsoleFixture {
             configuration: configuration, tls: tls, logger: logger)
     }
 
+    /// Another console on this fixture's data directory with a catalog connection of its own: a second
+    /// `serve` node on the same catalog, or this one restarted with other settings.
+    static func console(
+        over fixture: ConsoleFixture, configuration: ConsoleConfiguration = ConsoleConfiguration(port: 0),
+        busyTimeout: TimeInterval = Catalog.defaultBusyTimeout
+    ) throws -> Console {
+        let catalog = try Catalog(path: fixture.data.directory.catalogPath, busyTimeout: busyTimeout)
+        return Console(
+            catalog: catalog,
+            exporter: RecordingExporter(catalog: catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory),
+            transcripts: TranscriptStore(catalog: catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory),
+            configuration: configuration, logger: Logger(label: "test"))
+    }
+
     func get(_ target: String, cookies: [String: String] = [:]) async -> ConsoleResponse {
-        await Self.collected(await console.handle(ConsoleRequest(method: "GET", target: target, headers: Self.cookieHeader(cookies))))
+        await Self.get(console, target, cookies: cookies)
+    }
+
+    static func get(_ console: Console, _ target: String, cookies: [String: String] = [:]) async -> ConsoleResponse {
+        await collected(await console.handle(ConsoleRequest(method: "GET", target: target, headers: cookieHeader(cookies))))
     }
 
     /// `response` with a streamed body read into `body` (a body that fails part way stays as far as it got).
@@ -64,6 +82,12 @@ final class ConsoleFixture {
     func post(_ target: String, form: [String: String], cookies: [String: String] = [:], from address: String = "10.0.0.1") async
         -> ConsoleResponse
     {
+        await Self.post(console, target, form: form, cookies: cookies, from: address)
+    }
+
+    static func post(
+        _ console: Console, _ target: String, form: [String: String], cookies: [String: String] = [:], from address: String = "10.0.0.1"
+    ) async -> ConsoleResponse {
         let body = form.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
         return await Self.collected(await console.handle(
             ConsoleRequest(
@@ -77,12 +101,20 @@ final class ConsoleFixture {
     func signIn(
         _ name: String, password: String = ConsoleFixture.password, code: String? = nil, from address: String = "10.0.0.1"
     ) async -> (response: ConsoleResponse, cookies: [String: String]) {
-        let form = await get("/login")
+        await Self.signIn(console, name, password: password, code: code, from: address)
+    }
+
+    /// ``signIn(_:password:code:from:)`` on another console (``console(over:configuration:busyTimeout:)``).
+    static func signIn(
+        _ console: Console, _ name: String, password: String = ConsoleFixture.password, code: String? = nil,
+        from address: String = "10.0.0.1"
+    ) async -> (response: ConsoleResponse, cookies: [String: String]) {
+        let form = await get(console, "/login")
         let loginCookie = Self.setCookies(form)["cv_login"] ?? ""
         let csrf = Self.hiddenCSRF(form) ?? ""
         var fields = ["csrf": csrf, "name": name, "password": password]
         if let code { fields["code"] = code }
-        let response = await post("/login", form: fields, cookies: ["cv_login": loginCookie], from: address)
+        let response = await post(console, "/login", form: fields, cookies: ["cv_login": loginCookie], from: address)
         var cookies = ["cv_login": loginCookie]
         if let session = Self.setCookies(response)["cv_session"] { cookies = ["cv_session": session] }
         return (response, cookies)

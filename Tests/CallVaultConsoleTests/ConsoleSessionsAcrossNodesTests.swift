@@ -1,37 +1,15 @@
-import CallVaultArchive
 import CallVaultConsole
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
-import Logging
 import Testing
 
 /// Console sessions live in the catalog: two consoles on one catalog (two `serve` nodes behind a load
 /// balancer, each with its own connection) share them, a console started later (a restart) keeps them,
 /// and a sign-out or `operator sign-out` on one ends them on all.
 @Suite(.timeLimit(.minutes(15))) struct ConsoleSessionsAcrossNodesTests {
-    /// A second node: its own console and its own catalog connection, on the fixture's data directory.
     static func node(_ fixture: ConsoleFixture, busyTimeout: TimeInterval = Catalog.defaultBusyTimeout) throws -> Console {
-        let catalog = try Catalog(path: fixture.data.directory.catalogPath, busyTimeout: busyTimeout)
-        return Console(
-            catalog: catalog,
-            exporter: RecordingExporter(catalog: catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory),
-            transcripts: TranscriptStore(catalog: catalog, keyStore: fixture.data.keyStore, dataDirectory: fixture.data.directory),
-            configuration: ConsoleConfiguration(port: 0), logger: Logger(label: "test"))
-    }
-
-    static func get(_ console: Console, _ target: String, cookies: [String: String]) async -> ConsoleResponse {
-        await ConsoleFixture.collected(
-            await console.handle(ConsoleRequest(method: "GET", target: target, headers: ConsoleFixture.cookieHeader(cookies))))
-    }
-
-    static func post(_ console: Console, _ target: String, form: [String: String], cookies: [String: String]) async -> ConsoleResponse {
-        let body = form.map { "\(ConsoleFixture.escape($0.key))=\(ConsoleFixture.escape($0.value))" }.joined(separator: "&")
-        return await console.handle(
-            ConsoleRequest(
-                method: "POST", target: target,
-                headers: ConsoleFixture.cookieHeader(cookies) + [("content-type", "application/x-www-form-urlencoded")],
-                body: Array(body.utf8), clientAddress: "10.0.0.2"))
+        try ConsoleFixture.console(over: fixture, busyTimeout: busyTimeout)
     }
 
     @Test func aSessionStartedOnOneNodeWorksOnAnotherAndASignOutOnEitherEndsItOnBoth() async throws {
@@ -41,7 +19,7 @@ import Testing
         #expect(signedIn.status == 303 && cookies["cv_session"] != nil)
 
         // The other node knows the session, with the same CSRF token in its forms.
-        let onB = await Self.get(b, "/calls", cookies: cookies)
+        let onB = await ConsoleFixture.get(b, "/calls", cookies: cookies)
         #expect(onB.status == 200 && ConsoleFixture.text(onB).contains("alice"), "\(onB.status)")
         let csrf = try #require(ConsoleFixture.hiddenCSRF(onB))
         #expect(ConsoleFixture.hiddenCSRF(await a.get("/calls", cookies: cookies)) == csrf)
@@ -49,13 +27,13 @@ import Testing
 
         // A node started after the sign-in (a restart) keeps it too.
         let restarted = try Self.node(a)
-        #expect(await Self.get(restarted, "/calls", cookies: cookies).status == 200)
+        #expect(await ConsoleFixture.get(restarted, "/calls", cookies: cookies).status == 200)
 
         // Signed out on B: A refuses the cookie at once, and the sign-out is audited once.
-        let out = await Self.post(b, "/logout", form: ["csrf": csrf], cookies: cookies)
+        let out = await ConsoleFixture.post(b, "/logout", form: ["csrf": csrf], cookies: cookies)
         #expect(out.status == 303)
         #expect(await a.get("/calls", cookies: cookies).header("location") == "/login")
-        #expect(await Self.get(restarted, "/calls", cookies: cookies).header("location") == "/login")
+        #expect(await ConsoleFixture.get(restarted, "/calls", cookies: cookies).header("location") == "/login")
         let actions = try a.data.catalog.auditLog.entries().map(\.action)
         #expect(actions.filter { $0 == .operatorSignedIn }.count == 1 && actions.filter { $0 == .operatorSignedOut }.count == 1)
         let signedOut = try #require(try a.data.catalog.auditLog.entries().last)
@@ -68,33 +46,26 @@ import Testing
         let (_, first) = await a.signIn("alice")
         let (_, second) = await a.signIn("alice", from: "10.0.0.9")
         let (_, other) = await a.signIn("ada")
-        #expect(await Self.get(b, "/calls", cookies: first).status == 200)
-        #expect(await Self.get(b, "/calls", cookies: second).status == 200)
+        #expect(await ConsoleFixture.get(b, "/calls", cookies: first).status == 200)
+        #expect(await ConsoleFixture.get(b, "/calls", cookies: second).status == 200)
 
         // What `callvault operator sign-out alice` does.
         #expect(try a.data.catalog.endConsoleSessions(id: nil, operatorName: "alice", actor: "cli", at: Date()) == 2)
         for cookies in [first, second] {
             #expect(await a.get("/calls", cookies: cookies).header("location") == "/login")
-            #expect(await Self.get(b, "/calls", cookies: cookies).header("location") == "/login")
+            #expect(await ConsoleFixture.get(b, "/calls", cookies: cookies).header("location") == "/login")
         }
-        #expect(await Self.get(b, "/calls", cookies: other).status == 200, "another operator's session is spared")
+        #expect(await ConsoleFixture.get(b, "/calls", cookies: other).status == 200, "another operator's session is spared")
         // Signing in again works, on either node.
         let (again, fresh) = await a.signIn("alice")
-        let freshOnB = await Self.get(b, "/calls", cookies: fresh)
+        let freshOnB = await ConsoleFixture.get(b, "/calls", cookies: fresh)
         #expect(again.status == 303 && freshOnB.status == 200)
     }
 
     @Test func aCatalogThatCannotBeWrittenRefusesTheSignInRatherThanStartAnUnauditedSession() async throws {
         let a = try ConsoleFixture("console-nodes-locked")
         let b = try Self.node(a, busyTimeout: 0.5)
-        func signIn() async -> ConsoleResponse {
-            let form = await Self.get(b, "/login", cookies: [:])
-            let login = ConsoleFixture.setCookies(form)["cv_login"] ?? ""
-            return await Self.post(
-                b, "/login",
-                form: ["csrf": ConsoleFixture.hiddenCSRF(form) ?? "", "name": "alice", "password": ConsoleFixture.password],
-                cookies: ["cv_login": login])
-        }
+        func signIn() async -> ConsoleResponse { await ConsoleFixture.signIn(b, "alice").response }
         // Another connection holds the catalog's write lock past the busy timeout.
         let lock = try CatalogWriteLock(path: a.data.directory.catalogPath)
         let refused = await signIn()

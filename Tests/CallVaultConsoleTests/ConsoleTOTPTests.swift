@@ -47,6 +47,29 @@ import Testing
         #expect(!ConsoleFixture.text(right).contains(secret))
     }
 
+    @Test func aConsoleThatRequiresTOTPOfAdminsRefusesAnAdminWithoutItAndEndsItsOpenSession() async throws {
+        let fixture = try ConsoleFixture("console-totp-required")
+        // Signed in while nothing required a second factor.
+        let (before, open) = await fixture.signIn("ada")
+        #expect(before.status == 303)
+        // The same catalog served by a console that requires TOTP of administrators (a restart with the flag).
+        let strict = try ConsoleFixture.console(
+            over: fixture, configuration: ConsoleConfiguration(port: 0, requireTOTP: .admins))
+        #expect(await ConsoleFixture.get(strict, "/calls", cookies: open).header("location") == "/login", "the open session ends")
+
+        let refused = await ConsoleFixture.signIn(strict, "ada")
+        #expect(refused.response.status == 403 && refused.cookies["cv_session"] == nil)
+        let text = ConsoleFixture.text(refused.response)
+        #expect(text.contains("callvault operator totp enable ada"), "says how to get one")
+        #expect(await ConsoleFixture.signIn(strict, "alice").response.status == 303, "an agent is not an administrator")
+        #expect(ConsoleTOTPRequirement.all.applies(to: try #require(try fixture.data.catalog.operatorCredentials(name: "alice")).account))
+
+        let totp = try await Self.enable("ada", in: fixture)
+        let (signedIn, cookies) = await ConsoleFixture.signIn(strict, "ada", code: totp.code(step: Self.now()))
+        #expect(signedIn.status == 303)
+        #expect(await ConsoleFixture.get(strict, "/calls", cookies: cookies).status == 200)
+    }
+
     @Test func aCodeOneStepAwayIsAcceptedAndTwoStepsAwayIsNot() async throws {
         let fixture = try ConsoleFixture("console-totp-window")
         let totp = try await Self.enable("ada", in: fixture)
