@@ -169,7 +169,7 @@ public final class StorageMonitor: Sendable {
 
     /// Writes 4 KiB to `.storage-probe` in `directory`, syncs and removes it; 0 or the errno.
     private func probe(_ directory: String) -> Int32 {
-        if let injected = WriteFault.injected() { return injected }  // a test's failing disk
+        if let injected = WriteFault.injected() ?? WriteFault.injectedSync() { return injected }  // a test's failing disk
         let path = directory + "/.storage-probe"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return errno }

@@ -1,4 +1,5 @@
 import CallVaultArchive
+import CallVaultCrypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -95,6 +96,7 @@ final class DurabilityHandle: Sendable {
     /// `fdatasync`s the file, then counts `mark` durable; false when the handle was closed.
     func sync(_ mark: Mark) throws(RecorderError) -> Bool {
         let result = withDescriptor { fd in
+            if let injected = WriteFault.injectedSync() { return injected }  // a test's failing disk
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
                 return errno
@@ -108,7 +110,7 @@ final class DurabilityHandle: Sendable {
     /// the call. Returns errno (0 on success), or nil when the handle was closed.
     func syncFilesystem() -> Int32? {
         guard let syncfs = LinuxSync.syncfs else { return ENOSYS }
-        return withDescriptor { fd in syncfs(fd) == 0 ? 0 : errno }
+        return withDescriptor { fd in WriteFault.injectedSync() ?? (syncfs(fd) == 0 ? 0 : errno) }
     }
 
     /// After a successful ``syncFilesystem()`` that began once `mark` was taken: collects this file's
@@ -118,6 +120,7 @@ final class DurabilityHandle: Sendable {
     func confirm(_ mark: Mark) throws(RecorderError) -> Bool {
         guard let syncFileRange = LinuxSync.syncFileRange else { return try sync(mark) }
         let result = withDescriptor { fd in
+            if let injected = WriteFault.injectedSync() { return injected }
             while syncFileRange(fd, 0, 0, LinuxSync.waitAfter) != 0 {
                 if errno == EINTR { continue }
                 return errno

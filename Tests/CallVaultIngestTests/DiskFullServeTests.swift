@@ -310,6 +310,62 @@ struct DiskFullServeTests {
         #expect(gap?["reason"] == "ioError" && gap?["lostMs"] == "2000" && gap?["resumed"] == "true", "\(gap ?? [:])")
     }
 
+    /// Syncs failing with `EIO` while writes succeed (the test-only `CALLVAULT_FAULT_SYNC_EIO` flag file): the
+    /// server is degraded (new calls refused with the reason, `/healthz` 503) but the live call goes on being
+    /// written, and the catalog never claims audio that is not durable; once syncs work again the server
+    /// recovers by itself and the call is whole.
+    @Test func aFailingSyncRefusesNewCallsKeepsTheLiveCallAndNeverReportsUnsyncedAudio() async throws {
+        try await offCooperativePool { try Self.syncError() }
+    }
+
+    static func syncError() throws {
+        let root = try TemporaryDirectory.make("sync-eio")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        let flag = root + "/sync-eio"
+        #expect(try E2E.cli(["init"], data: data).status == 0)
+        let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
+        let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
+        let token = try #require(tenant["token"] as? String)
+        let server = try ServeProcess(
+            data: data, extra: ["--min-free-bytes", "0"], environment: ["CALLVAULT_FAULT_SYNC_EIO": flag])
+        defer { server.terminate() }
+        let port = server.port
+        func durationMs() throws -> Int? { try E2E.recordings(data: data).first?["durationMs"] as? Int }
+
+        let call = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-sync")
+        ServeLimitsTests.send(call, frames: 0..<100)
+        #expect(try poll(timeout: .seconds(20), interval: .milliseconds(200)) { try durationMs() == 2000 }, "synced and reported")
+
+        #expect(FileManager.default.createFile(atPath: flag, contents: Data()))
+        ServeLimitsTests.send(call, frames: 100..<200)
+        #expect(try poll(timeout: .seconds(20)) { try health(port).status == 503 })
+        #expect((try health(port).json["reason"] as? String ?? "").contains("EIO"))
+        #expect(try poll(timeout: .seconds(20)) { try metric(port, "callvault_segments_sealed_total") >= 4 }, "still written")
+        let refused = try ServeLimitsTests.call(port: port, token: token, callSid: "CA-sync-refused")
+        let close = TestSocketClient.closeCode(try #require(refused.readFrame()).payload)
+        #expect(close.code == 1013 && close.reason.contains("EIO"), "\(close)")
+        // A progress report is due every 5 s: past one, the catalog still says 2 s, what is durable.
+        Thread.sleep(forTimeInterval: 6)
+        #expect(try durationMs() == 2000, "4 s written, 2 s durable")
+        #expect(try metric(port, #"callvault_segments_lost_total{reason="storage"}"#) == 0)
+
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(try poll(timeout: .seconds(10), interval: .milliseconds(100)) { try health(port).status == 200 })
+        #expect(try poll(timeout: .seconds(20), interval: .milliseconds(200)) { try durationMs() == 4000 }, "caught up")
+        ServeLimitsTests.send(call, frames: 200..<300)
+        call.sendFrame(opcode: 1, stop)
+        #expect(TestSocketClient.closeCode(try #require(call.readFrame()).payload).code == 1000)
+        try E2E.waitUntilRecorded(1, data: data)
+        #expect(try server.stop() == 0)
+        let recordings = try E2E.recordings(data: data)
+        #expect(recordings.count == 1 && recordings.first?["state"] as? String == "complete", "\(recordings)")
+        #expect(recordings.first?["durationMs"] as? Int == 6000, "nothing lost: only syncs failed")
+        #expect(try E2E.cli(["verify", "--all", "--json"], data: data).status == 0)
+        #expect(try E2E.cli(["audit", "verify"], data: data).status == 0)
+        #expect(!(try E2E.cli(["audit", "list", "--json"], data: data).stdout.contains("recording.storage_gap")))
+    }
+
     /// Mounts a tmpfs of `megabytes` at `path`; false (after a loud message) when it cannot and
     /// `CALLVAULT_SKIP_SERVICES=1`; otherwise a failure that says what is missing.
     static func mountTmpfs(at path: String, megabytes: Int) throws -> Bool {
