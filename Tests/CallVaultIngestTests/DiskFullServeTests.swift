@@ -251,20 +251,25 @@ struct DiskFullServeTests {
         try await offCooperativePool { try Self.ioError() }
     }
 
-    static func ioError() throws {
-        let root = try TemporaryDirectory.make("disk-eio")
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// A data directory with one tenant (consent digit 1) and `serve` on it, started with the test-only
+    /// fault `variable` naming a flag file that does not exist yet (the test creates it to fail the disk).
+    static func serveWithFault(_ label: String, _ variable: String) throws -> (
+        root: String, data: String, flag: String, token: String, server: ServeProcess
+    ) {
+        let root = try TemporaryDirectory.make(label)
         let data = root + "/data"
-        let flag = root + "/eio"
+        let flag = root + "/fault"
         #expect(try E2E.cli(["init"], data: data).status == 0)
         let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
         let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
         let token = try #require(tenant["token"] as? String)
-        let server = try ServeProcess(
-            data: data,
-            extra: ["--min-free-bytes", "0"],
-            environment: ["CALLVAULT_FAULT_SEGMENT_EIO": flag]
-        )
+        let server = try ServeProcess(data: data, extra: ["--min-free-bytes", "0"], environment: [variable: flag])
+        return (root, data, flag, token, server)
+    }
+
+    static func ioError() throws {
+        let (root, data, flag, token, server) = try serveWithFault("disk-eio", "CALLVAULT_FAULT_SEGMENT_EIO")
+        defer { try? FileManager.default.removeItem(atPath: root) }
         defer { server.terminate() }
         let port = server.port
 
@@ -319,16 +324,8 @@ struct DiskFullServeTests {
     }
 
     static func syncError() throws {
-        let root = try TemporaryDirectory.make("sync-eio")
+        let (root, data, flag, token, server) = try serveWithFault("sync-eio", "CALLVAULT_FAULT_SYNC_EIO")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
-        let flag = root + "/sync-eio"
-        #expect(try E2E.cli(["init"], data: data).status == 0)
-        let added = try E2E.cli(["tenant", "add", "acme", "--consent-digit", "1", "--json"], data: data)
-        let tenant = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])
-        let token = try #require(tenant["token"] as? String)
-        let server = try ServeProcess(
-            data: data, extra: ["--min-free-bytes", "0"], environment: ["CALLVAULT_FAULT_SYNC_EIO": flag])
         defer { server.terminate() }
         let port = server.port
         func durationMs() throws -> Int? { try E2E.recordings(data: data).first?["durationMs"] as? Int }
