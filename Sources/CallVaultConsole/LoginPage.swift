@@ -114,8 +114,13 @@ struct LoginPage {
     private func secondFactor(_ stored: OperatorTOTP, code: String, operatorName: String) async -> SecondFactor {
         let code = code.filter { $0 != " " }
         let secret: SecretKey
-        do { secret = try SecretKey(copying: stored.secret) } catch {
-            return .unavailable(error.message)
+        switch stored.secret {
+        case .sealed(let sealed):
+            do { secret = try console.exporter.keyStore.openOperatorSecret(sealed, operatorName: operatorName) } catch {
+                return .unavailable(error.message)
+            }
+        case .plain(let bytes):
+            do { secret = try SecretKey(copying: bytes) } catch { return .unavailable(error.message) }
         }
         guard let step = TOTP(secret: secret).matchingStep(code, around: TOTP.step(at: Date())) else { return .refused }
         if let last = stored.lastStep, step <= last { return .refused }

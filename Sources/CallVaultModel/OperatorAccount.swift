@@ -57,12 +57,20 @@ public struct OperatorCredentials: Sendable {
 /// enrolment, or put in an error or audit entry) and the last step a code was accepted for, so that a
 /// code is accepted once.
 public struct OperatorTOTP: Sendable, CustomStringConvertible {
-    /// 20 bytes (160 bits).
-    public let secret: [UInt8]
+    /// The secret as the catalog keeps it.
+    public enum Secret: Sendable, Equatable {
+        /// Sealed under the key store's root key, bound to the operator's name (`KeyStore.sealOperatorSecret`):
+        /// the catalog alone cannot compute codes. How `operator totp enable` stores it.
+        case sealed([UInt8])
+        /// The 20 bytes themselves: enrolled by a build before sealing (`operator totp seal` seals them).
+        case plain([UInt8])
+    }
+
+    public let secret: Secret
     /// The RFC 6238 step of the last code accepted; nil before the first.
     public let lastStep: Int64?
 
-    public init(secret: [UInt8], lastStep: Int64?) {
+    public init(secret: Secret, lastStep: Int64?) {
         self.secret = secret
         self.lastStep = lastStep
     }

@@ -253,6 +253,12 @@ extension Catalog {
                     CREATE INDEX console_sessions_by_operator ON console_sessions(operator_name);
                     """)
         }
+        // v22: an operator's TOTP secret sealed under the key store's root key (bound to the operator's name),
+        // so the catalog alone cannot compute codes; `totp_secret` keeps the plain secrets enrolled before.
+        migrator.registerMigration("v22") { db in
+            try db.execute(
+                sql: "ALTER TABLE operators ADD COLUMN totp_sealed BLOB CHECK (totp_sealed IS NULL OR length(totp_sealed) = 49)")
+        }
         return migrator
     }
 

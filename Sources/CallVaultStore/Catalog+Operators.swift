@@ -38,20 +38,23 @@ extension Catalog {
                 return nil
             }
             let roles = try Self.operatorRoles(db, names: [name])[name] ?? [:]
-            let secret: Data? = row["totp_secret"]
+            let secret = OperatorInputChecks.secret(plain: row["totp_secret"], sealed: row["totp_sealed"])
             return OperatorCredentials(
                 account: OperatorAccount(
                     name: row["name"], globalAdmin: row["global_admin"], roles: roles, createdAt: row["created_at"],
                     totp: secret != nil),
                 passwordHash: row["password_hash"],
-                totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: row["totp_last_step"]) })
+                totp: secret.map { OperatorTOTP(secret: $0, lastStep: row["totp_last_step"]) })
         }
     }
 
     public func operators() throws(CatalogError) -> [OperatorAccount] {
         try read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT name, global_admin, created_at, totp_secret IS NOT NULL AS totp FROM operators ORDER BY name")
+                db, sql: """
+                    SELECT name, global_admin, created_at, (totp_secret IS NOT NULL OR totp_sealed IS NOT NULL) AS totp
+                    FROM operators ORDER BY name
+                    """)
             let roles = try Self.operatorRoles(db, names: nil)
             return rows.map { row in
                 let name: String = row["name"]
@@ -71,17 +74,21 @@ extension Catalog {
         }
     }
 
-    public func setOperatorTOTP(name: String, secret: [UInt8]?, actor: String, at: Date) throws(CatalogError) {
+    public func setOperatorTOTP(name: String, secret: OperatorTOTP.Secret?, actor: String, at: Date) throws(CatalogError) {
         try OperatorInputChecks.check(totpSecret: secret)
+        let (plain, sealed) = OperatorInputChecks.columns(secret)
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT totp_secret FROM operators WHERE name = ?", arguments: [name]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT totp_secret IS NOT NULL OR totp_sealed IS NOT NULL AS has FROM operators WHERE name = ?",
+                    arguments: [name])
+            else {
                 throw CatalogError(.notFound, "no operator named \(name)")
             }
-            let has = (row["totp_secret"] as Data?) != nil
-            try OperatorInputChecks.checkTOTPChange(name: name, has: has, enabling: secret != nil)
+            try OperatorInputChecks.checkTOTPChange(name: name, has: row["has"], enabling: secret != nil)
             try db.execute(
-                sql: "UPDATE operators SET totp_secret = ?, totp_last_step = NULL WHERE name = ?",
-                arguments: [secret.map { Data($0) }, name])
+                sql: "UPDATE operators SET totp_secret = ?, totp_sealed = ?, totp_last_step = NULL WHERE name = ?",
+                arguments: [plain, sealed, name])
             try AuditLog.append(
                 in: db, actor: actor, action: secret == nil ? .operatorTOTPDisabled : .operatorTOTPEnabled, subjectID: name,
                 at: at.catalogPrecision)
@@ -93,9 +100,20 @@ extension Catalog {
             try db.execute(
                 sql: """
                     UPDATE operators SET totp_last_step = ?
-                    WHERE name = ? AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?)
+                    WHERE name = ? AND (totp_secret IS NOT NULL OR totp_sealed IS NOT NULL)
+                        AND (totp_last_step IS NULL OR totp_last_step < ?)
                     """,
                 arguments: [step, name, step])
+            return db.changesCount > 0
+        }
+    }
+
+    public func sealOperatorTOTP(name: String, plain: [UInt8], sealed: [UInt8]) throws(CatalogError) -> Bool {
+        try OperatorInputChecks.check(totpSecret: .sealed(sealed))
+        return try write { db in
+            try db.execute(
+                sql: "UPDATE operators SET totp_secret = NULL, totp_sealed = ? WHERE name = ? AND totp_secret = ?",
+                arguments: [Data(sealed), name, Data(plain)])
             return db.changesCount > 0
         }
     }

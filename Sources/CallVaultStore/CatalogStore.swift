@@ -229,10 +229,13 @@ public protocol CatalogStore: Sendable {
     func operators() async throws(CatalogError) -> [OperatorAccount]
     /// Removes an operator, audited `operator.removed`; `notFound` when there is none by that name.
     func removeOperator(name: String, actor: String, at: Date) async throws(CatalogError)
-    /// Gives an operator a TOTP second factor (`secret`, 20 bytes) or takes it away (nil), forgetting the
-    /// last step accepted; audited `operator.totp_enabled` / `operator.totp_disabled` without the secret.
-    /// `duplicate` when enabling an operator that has one, `notFound` when disabling one that has none.
-    func setOperatorTOTP(name: String, secret: [UInt8]?, actor: String, at: Date) async throws(CatalogError)
+    /// Gives an operator a TOTP second factor (`secret`: sealed, or 20 plain bytes) or takes it away (nil),
+    /// forgetting the last step accepted; audited `operator.totp_enabled` / `operator.totp_disabled` without
+    /// the secret. `duplicate` when enabling an operator that has one, `notFound` when disabling one that has none.
+    func setOperatorTOTP(name: String, secret: OperatorTOTP.Secret?, actor: String, at: Date) async throws(CatalogError)
+    /// Replaces an operator's plain TOTP secret by its sealed form, keeping the last step accepted; false
+    /// (nothing changed) unless the operator still has exactly `plain`. Not audited: who may sign in is unchanged.
+    func sealOperatorTOTP(name: String, plain: [UInt8], sealed: [UInt8]) async throws(CatalogError) -> Bool
     /// Records that a code of `step` was accepted for the operator, if no code of this step or a later one
     /// was: true then, false for a replay. Atomic, so two nodes cannot both accept one code.
     func acceptOperatorTOTPStep(name: String, step: Int64) async throws(CatalogError) -> Bool

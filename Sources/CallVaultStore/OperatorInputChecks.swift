@@ -1,4 +1,5 @@
 import CallVaultModel
+import Foundation
 
 /// The checks both backends make before they store an operator, so that they refuse the same input
 /// with the same words.
@@ -18,15 +19,35 @@ enum OperatorInputChecks {
         }
     }
 
-    /// A TOTP secret is 160 bits (nil: none).
-    static func check(totpSecret: [UInt8]?) throws(CatalogError) {
-        guard totpSecret.map({ $0.count == 20 }) ?? true else {
+    /// A TOTP secret is 160 bits; sealed, those and the key wrap's overhead (nil: none).
+    static func check(totpSecret: OperatorTOTP.Secret?) throws(CatalogError) {
+        switch totpSecret {
+        case .plain(let bytes)? where bytes.count != 20:
             throw CatalogError(.invalidArgument, "a TOTP secret is 20 bytes")
+        case .sealed(let bytes)? where bytes.count != sealedTOTPByteCount:
+            throw CatalogError(.invalidArgument, "a sealed TOTP secret is \(sealedTOTPByteCount) bytes")
+        default: return
         }
     }
 
-    /// Enabling needs an operator without a second factor (enrolling again would silently break the
-    /// authenticator it has); disabling needs one with it.
+    /// 20 bytes sealed: a version byte, a 12-byte nonce, the 20 bytes and a 16-byte tag (`KeyWrap`).
+    static let sealedTOTPByteCount = 49
+
+    /// The columns of a stored secret: (plain, sealed), one of them nil (both for none).
+    static func columns(_ secret: OperatorTOTP.Secret?) -> (plain: Data?, sealed: Data?) {
+        switch secret {
+        case .plain(let bytes)?: (Data(bytes), nil)
+        case .sealed(let bytes)?: (nil, Data(bytes))
+        case nil: (nil, nil)
+        }
+    }
+
+    /// The secret of a row's columns, nil when it has none.
+    static func secret(plain: Data?, sealed: Data?) -> OperatorTOTP.Secret? {
+        if let sealed { return .sealed(Array(sealed)) }
+        return plain.map { .plain(Array($0)) }
+    }
+
     static func checkTOTPChange(name: String, has: Bool, enabling: Bool) throws(CatalogError) {
         if enabling, has {
             throw CatalogError(.duplicate, "operator \(name) already has TOTP: disable it first to enrol a new authenticator")

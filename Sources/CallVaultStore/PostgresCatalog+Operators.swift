@@ -67,23 +67,27 @@ extension PostgresCatalog {
         }
     }
 
-    public func setOperatorTOTP(name: String, secret: [UInt8]?, actor: String, at: Date) async throws(CatalogError) {
+    public func setOperatorTOTP(name: String, secret: OperatorTOTP.Secret?, actor: String, at: Date) async throws(CatalogError) {
         try OperatorInputChecks.check(totpSecret: secret)
         let event = AuditEvent(
             actor: actor, action: secret == nil ? .operatorTOTPDisabled : .operatorTOTPEnabled, subjectID: name,
             at: at.postgresPrecision)
-        let stored = secret.map { Data($0) }
+        let (plain, sealed) = OperatorInputChecks.columns(secret)
         try await transaction("change the TOTP of operator \(name)") { connection in
             var has: Bool?
             for try await (present) in try await connection.query(
-                "SELECT totp_secret IS NOT NULL FROM operators WHERE name = \(name) FOR UPDATE", logger: self.logger
+                "SELECT totp_secret IS NOT NULL OR totp_sealed IS NOT NULL FROM operators WHERE name = \(name) FOR UPDATE",
+                logger: self.logger
             ).decode(Bool.self) {
                 has = present
             }
             guard let has else { throw CatalogError(.notFound, "no operator named \(name)") }
             try OperatorInputChecks.checkTOTPChange(name: name, has: has, enabling: secret != nil)
             try await connection.query(
-                "UPDATE operators SET totp_secret = \(stored), totp_last_step = NULL WHERE name = \(name)", logger: self.logger)
+                """
+                UPDATE operators SET totp_secret = \(plain), totp_sealed = \(sealed), totp_last_step = NULL
+                WHERE name = \(name)
+                """, logger: self.logger)
             try await self.appendAudit(event, on: connection)
         }
     }
@@ -94,13 +98,31 @@ extension PostgresCatalog {
             for try await _ in try await self.client.query(
                 """
                 UPDATE operators SET totp_last_step = \(step)
-                WHERE name = \(name) AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < \(step))
+                WHERE name = \(name) AND (totp_secret IS NOT NULL OR totp_sealed IS NOT NULL)
+                    AND (totp_last_step IS NULL OR totp_last_step < \(step))
                 RETURNING name
                 """, logger: self.logger)
             {
                 accepted = true
             }
             return accepted
+        }
+    }
+
+    public func sealOperatorTOTP(name: String, plain: [UInt8], sealed: [UInt8]) async throws(CatalogError) -> Bool {
+        try OperatorInputChecks.check(totpSecret: .sealed(sealed))
+        let (plain, sealed) = (Data(plain), Data(sealed))
+        return try await perform("seal the TOTP secret of operator \(name)") {
+            var changed = false
+            for try await _ in try await self.client.query(
+                """
+                UPDATE operators SET totp_secret = NULL, totp_sealed = \(sealed)
+                WHERE name = \(name) AND totp_secret = \(plain) RETURNING name
+                """, logger: self.logger)
+            {
+                changed = true
+            }
+            return changed
         }
     }
 
@@ -111,14 +133,14 @@ extension PostgresCatalog {
                 unsafeSQL: """
                     SELECT o.name, o.password_hash, o.global_admin, o.created_at,
                         ARRAY(SELECT r.tenant_id || '=' || r.role FROM operator_roles r WHERE r.operator_name = o.name),
-                        o.totp_secret, o.totp_last_step
+                        o.totp_secret, o.totp_sealed, o.totp_last_step
                     FROM operators o \(clause) ORDER BY o.name COLLATE "C"
                     """,
                 binds: binds),
             logger: logger)
         var found: [OperatorCredentials] = []
-        for try await (name, hash, globalAdmin, createdAt, pairs, secret, lastStep) in rows.decode(
-            (String, String, Bool, Date, [String], Data?, Int64?).self)
+        for try await (name, hash, globalAdmin, createdAt, pairs, plain, sealed, lastStep) in rows.decode(
+            (String, String, Bool, Date, [String], Data?, Data?, Int64?).self)
         {
             var roles: [String: OperatorRole] = [:]
             for pair in pairs {
@@ -129,8 +151,9 @@ extension PostgresCatalog {
                 OperatorCredentials(
                     account: OperatorAccount(
                         name: name, globalAdmin: globalAdmin, roles: roles, createdAt: createdAt.postgresPrecision,
-                        totp: secret != nil),
-                    passwordHash: hash, totp: secret.map { OperatorTOTP(secret: Array($0), lastStep: lastStep) }))
+                        totp: plain != nil || sealed != nil),
+                    passwordHash: hash,
+                    totp: OperatorInputChecks.secret(plain: plain, sealed: sealed).map { OperatorTOTP(secret: $0, lastStep: lastStep) }))
         }
         return found
     }

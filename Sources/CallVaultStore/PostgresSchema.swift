@@ -592,6 +592,11 @@ enum PostgresSchema {
                 "CREATE INDEX console_sessions_by_last_seen ON console_sessions (last_seen_at)",
                 "CREATE INDEX console_sessions_by_operator ON console_sessions (operator_name)",
             ]),
+        Migration(
+            version: 23, description: "operators' TOTP secrets sealed under the key store's root key (the SQLite catalog's v22)",
+            statements: [
+                "ALTER TABLE operators ADD COLUMN totp_sealed bytea CHECK (totp_sealed IS NULL OR octet_length(totp_sealed) = 49)"
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

@@ -63,12 +63,12 @@ public enum StoreMigration {
                 ("updated_at", .date), ("sip_settings", .text), ("redact", .text),
                 ("transcription", .text), ("client_certs", .text),
             ]),
-        // Console operators (v13) with their optional TOTP second factor (v18), and their roles.
+        // Console operators (v13) with their optional TOTP second factor (v18, sealed since v22), and their roles.
         Table(
             name: "operators", key: "name",
             columns: [
                 ("name", .text), ("password_hash", .text), ("global_admin", .boolean), ("created_at", .date),
-                ("totp_secret", .blob), ("totp_last_step", .integer),
+                ("totp_secret", .blob), ("totp_last_step", .integer), ("totp_sealed", .blob),
             ]),
         Table(
             name: "operator_roles", key: "operator_name || char(31) || tenant_id",

@@ -10,8 +10,8 @@ extension OperatorCommand {
     struct TOTPCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "totp",
-            abstract: "Give an operator a TOTP second factor (an authenticator app's 6-digit code), or take it away.",
-            subcommands: [Enable.self, Disable.self]
+            abstract: "Give an operator a TOTP second factor (an authenticator app's 6-digit code), or take it away; seal older secrets.",
+            subcommands: [Enable.self, Disable.self, Seal.self]
         )
 
         struct Enable: AsyncParsableCommand {
@@ -25,10 +25,11 @@ extension OperatorCommand {
             func run() async throws {
                 let totp: TOTP
                 do { totp = try TOTP.generate() } catch { throw CLIError.failure("no random bytes: \(error.message)") }
-                let secret = totp.secret.withUnsafeBytes { Array($0) }
                 try await CatalogCommandSupport.runAsync {
+                    let keyStore = try await options.openKeyStore()
+                    let sealed = try keyStore.sealOperatorSecret(totp.secret, operatorName: name)
                     try await options.withStore { catalog in
-                        try await catalog.setOperatorTOTP(name: name, secret: secret, actor: "cli", at: Date())
+                        try await catalog.setOperatorTOTP(name: name, secret: .sealed(sealed), actor: "cli", at: Date())
                     }
                 }
                 let uri = totp.uri(account: name)
@@ -56,6 +57,34 @@ extension OperatorCommand {
                     }
                 }
                 print("operator \(name): TOTP disabled; sign-in asks for the password only")
+            }
+        }
+
+        /// Seals the TOTP secrets that builds before sealing stored as they were, so that the catalog alone
+        /// no longer computes those operators' codes. Their authenticators go on working; run it once after
+        /// upgrading (again does nothing).
+        struct Seal: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Seal every operator's TOTP secret still stored as it is under the key store's root key; codes keep working.")
+
+            @OptionGroup var options: DataOptions
+
+            func run() async throws {
+                try await CatalogCommandSupport.runAsync {
+                    let keyStore = try await options.openKeyStore()
+                    let sealed = try await options.withStore { catalog in
+                        var sealed = 0
+                        for account in try await catalog.operators() where account.totp {
+                            guard case .plain(let plain)? = try await catalog.operatorCredentials(name: account.name)?.totp?.secret
+                            else { continue }
+                            let secret = try SecretKey(copying: plain)
+                            let wrapped = try keyStore.sealOperatorSecret(secret, operatorName: account.name)
+                            if try await catalog.sealOperatorTOTP(name: account.name, plain: plain, sealed: wrapped) { sealed += 1 }
+                        }
+                        return sealed
+                    }
+                    print("\(sealed) TOTP secret\(sealed == 1 ? "" : "s") sealed")
+                }
             }
         }
     }

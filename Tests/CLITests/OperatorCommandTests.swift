@@ -3,6 +3,7 @@ import CallVaultModel
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// `callvault operator add|list|remove`: the password shown once and stored only as an scrypt hash,
@@ -102,7 +103,18 @@ import Testing
         #expect(secret.count == 32 && Base32.decode(secret)?.count == 20, "160 bits in base32")
         #expect(json["uri"] as? String == "otpauth://totp/CallVault:root?secret=\(secret)&issuer=CallVault")
         let stored = try #require(try Catalog(directory: directory).operatorCredentials(name: "root")?.totp)
-        #expect(stored.secret == Base32.decode(secret) && stored.lastStep == nil)
+        guard case .sealed(let sealed) = stored.secret else {
+            Issue.record("the secret is stored as it is, not sealed")
+            return
+        }
+        #expect(stored.lastStep == nil)
+        var catalogBytes = Data()
+        for suffix in ["", "-wal"] { catalogBytes += FileManager.default.contents(atPath: directory + "/catalog.sqlite" + suffix) ?? Data() }
+        #expect(catalogBytes.range(of: Data(try #require(Base32.decode(secret)))) == nil, "the catalog does not hold the secret")
+        let keyStore = try KeyStore(dataDirectory: DataDirectory(path: directory), logger: Logger(label: "test"))
+        let opened = try keyStore.openOperatorSecret(sealed, operatorName: "root")
+        #expect(opened.withUnsafeBytes { Array($0) } == Base32.decode(secret), "it opens under the root key")
+        #expect(throws: KeyStoreError.self) { try keyStore.openOperatorSecret(sealed, operatorName: "other") }
 
         let again = try cli.run(["operator", "totp", "enable", "root"])
         #expect(again.status == 1 && again.stderr.contains("already has TOTP") && !again.stdout.contains("secret"))
@@ -110,6 +122,19 @@ import Testing
         #expect(listed.stdout.contains("\"totp\" : true") && !listed.stdout.contains(secret), "\(listed.stdout)")
         let unknown = try cli.run(["operator", "totp", "enable", "nobody"])
         #expect(unknown.status == 1 && unknown.stderr.contains("no operator named nobody"))
+        // A secret an older build stored as it is: `totp seal` seals it in place, once.
+        let legacy = Array(UInt8(1)...UInt8(20))
+        #expect(try cli.run(["operator", "add", "old", "--global-admin"]).status == 0)
+        try Catalog(directory: directory).setOperatorTOTP(name: "old", secret: .plain(legacy), actor: "test", at: Date())
+        let sealedNow = try cli.run(["operator", "totp", "seal"])
+        #expect(sealedNow.status == 0 && sealedNow.stdout.contains("1 TOTP secret sealed"), "\(sealedNow.stdout)\(sealedNow.stderr)")
+        guard case .sealed(let resealed)? = try Catalog(directory: directory).operatorCredentials(name: "old")?.totp?.secret else {
+            Issue.record("not sealed")
+            return
+        }
+        #expect(try keyStore.openOperatorSecret(resealed, operatorName: "old").withUnsafeBytes { Array($0) } == legacy)
+        #expect(try cli.run(["operator", "totp", "seal"]).stdout.contains("0 TOTP secrets sealed"))
+
         let disabled = try cli.run(["operator", "totp", "disable", "root"])
         #expect(disabled.status == 0 && disabled.stdout.contains("TOTP disabled"), "\(disabled.stderr)")
         #expect(try Catalog(directory: directory).operatorCredentials(name: "root")?.totp == nil)
@@ -119,7 +144,7 @@ import Testing
         #expect(text.status == 0 && text.stdout.contains("secret: ") && text.stdout.contains("otpauth://totp/CallVault:root?secret="))
 
         let entries = try Catalog(directory: directory).auditLog.entries()
-        #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 2)
+        #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 3, "root twice, old once")
         #expect(entries.filter { $0.action == .operatorTOTPDisabled }.count == 1)
         #expect(!entries.contains { $0.details.contains(secret) }, "the secret in no audit entry")
     }

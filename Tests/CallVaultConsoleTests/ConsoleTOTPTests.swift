@@ -11,11 +11,11 @@ import Testing
 /// a missing, wrong or replayed code is refused like a wrong password and throttled with it; the secret
 /// reaches no page, log line or audit entry.
 @Suite(.timeLimit(.minutes(15))) struct ConsoleTOTPTests {
-    /// Gives `name` a TOTP second factor, as `callvault operator totp enable` does.
+    /// Gives `name` a TOTP second factor, as `callvault operator totp enable` does (sealed under the root key).
     static func enable(_ name: String, in fixture: ConsoleFixture) async throws -> TOTP {
         let totp = try TOTP.generate()
-        try fixture.data.catalog.setOperatorTOTP(
-            name: name, secret: totp.secret.withUnsafeBytes { Array($0) }, actor: "test", at: Date())
+        let sealed = try fixture.data.keyStore.sealOperatorSecret(totp.secret, operatorName: name)
+        try fixture.data.catalog.setOperatorTOTP(name: name, secret: .sealed(sealed), actor: "test", at: Date())
         return totp
     }
 
@@ -68,6 +68,26 @@ import Testing
         let (signedIn, cookies) = await ConsoleFixture.signIn(strict, "ada", code: totp.code(step: Self.now()))
         #expect(signedIn.status == 303)
         #expect(await ConsoleFixture.get(strict, "/calls", cookies: cookies).status == 200)
+    }
+
+    @Test func aSecretStoredAsItIsByAnOlderBuildStillSignsInAndSealingItKeepsTheAuthenticatorWorking() async throws {
+        let fixture = try ConsoleFixture("console-totp-legacy")
+        let totp = try TOTP.generate()
+        let plain = totp.secret.withUnsafeBytes { Array($0) }
+        try fixture.data.catalog.setOperatorTOTP(name: "ada", secret: .plain(plain), actor: "test", at: Date())
+        let step = Self.now()
+        #expect(await fixture.signIn("ada", code: totp.code(step: step)).response.status == 303)
+
+        let sealed = try fixture.data.keyStore.sealOperatorSecret(totp.secret, operatorName: "ada")
+        #expect(try fixture.data.catalog.sealOperatorTOTP(name: "ada", plain: plain, sealed: sealed))
+        #expect(await fixture.signIn("ada", code: totp.code(step: step), from: "10.4.4.4").response.status == 401, "no replay")
+        #expect(await fixture.signIn("ada", code: totp.code(step: step + 1)).response.status == 303, "the same app's next code")
+        // Sealed for another operator's name, it does not open: the sign-in fails closed with the reason.
+        let moved = try fixture.data.keyStore.sealOperatorSecret(totp.secret, operatorName: "alice")
+        try fixture.data.catalog.setOperatorTOTP(name: "victor", secret: .sealed(moved), actor: "test", at: Date())
+        let refused = await fixture.signIn("victor", code: totp.code(step: step + 1))
+        #expect(refused.response.status == 503 && refused.cookies["cv_session"] == nil)
+        #expect(ConsoleFixture.text(refused.response).contains("does not open"))
     }
 
     @Test func aCodeOneStepAwayIsAcceptedAndTwoStepsAwayIsNot() async throws {

@@ -24,17 +24,17 @@ extension CatalogConformance {
                 #expect(try await !catalog.acceptOperatorTOTPStep(name: "alice", step: 100), "no TOTP, no step accepted")
                 let secret = Array(UInt8(200)...UInt8(219))
                 let short = await catalogError {
-                    try await catalog.setOperatorTOTP(name: "alice", secret: [1, 2, 3], actor: "cli", at: Date())
+                    try await catalog.setOperatorTOTP(name: "alice", secret: .plain([1, 2, 3]), actor: "cli", at: Date())
                 }
                 #expect(short?.code == .invalidArgument)
-                try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
+                try await catalog.setOperatorTOTP(name: "alice", secret: .plain(secret), actor: "cli", at: Date())
                 let stored = try #require(try await catalog.operatorCredentials(name: "alice")?.totp)
-                #expect(stored.secret == secret && stored.lastStep == nil)
+                #expect(stored.secret == .plain(secret) && stored.lastStep == nil)
                 #expect(try await catalog.operatorCredentials(name: "alice")?.account.totp == true)
                 #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == true)
                 #expect(!"\(stored)".contains("200"), "no description shows the secret")
                 let again = await catalogError {
-                    try await catalog.setOperatorTOTP(name: "alice", secret: secret, actor: "cli", at: Date())
+                    try await catalog.setOperatorTOTP(name: "alice", secret: .plain(secret), actor: "cli", at: Date())
                 }
                 #expect(again?.code == .duplicate, "enrolling again needs a disable first")
 
@@ -51,16 +51,39 @@ extension CatalogConformance {
                 let none = await catalogError { try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date()) }
                 #expect(none?.code == .notFound)
                 let unknown = await catalogError {
-                    try await catalog.setOperatorTOTP(name: "nobody", secret: secret, actor: "cli", at: Date())
+                    try await catalog.setOperatorTOTP(name: "nobody", secret: .plain(secret), actor: "cli", at: Date())
                 }
                 #expect(unknown?.code == .notFound)
                 // Enrolled again: a new secret starts with no step accepted.
-                try await catalog.setOperatorTOTP(name: "alice", secret: Array(repeating: 7, count: 20), actor: "cli", at: Date())
+                try await catalog.setOperatorTOTP(name: "alice", secret: .plain(Array(repeating: 7, count: 20)), actor: "cli", at: Date())
                 #expect(try await catalog.operatorCredentials(name: "alice")?.totp?.lastStep == nil)
 
+                // Sealed: kept as it is given, and a plain secret is sealed in place only while it is still
+                // the one stored, keeping its last step (no replay after sealing).
+                #expect(try await catalog.acceptOperatorTOTPStep(name: "alice", step: 500))
+                let sealed = Array(repeating: UInt8(0x5A), count: 49)
+                #expect(try await !catalog.sealOperatorTOTP(name: "alice", plain: secret, sealed: sealed), "not the stored one")
+                #expect(try await catalog.sealOperatorTOTP(name: "alice", plain: Array(repeating: 7, count: 20), sealed: sealed))
+                let resealed = try #require(try await catalog.operatorCredentials(name: "alice")?.totp)
+                #expect(resealed.secret == .sealed(sealed) && resealed.lastStep == 500)
+                #expect(try await !catalog.acceptOperatorTOTPStep(name: "alice", step: 500))
+                #expect(try await catalog.acceptOperatorTOTPStep(name: "alice", step: 501), "a sealed secret still takes codes")
+                #expect(try await catalog.operators().first { $0.name == "alice" }?.totp == true)
+                let wrongLength = await catalogError {
+                    _ = try await catalog.sealOperatorTOTP(name: "alice", plain: sealed, sealed: [1, 2, 3])
+                }
+                #expect(wrongLength?.code == .invalidArgument)
+                try await catalog.setOperatorTOTP(name: "alice", secret: nil, actor: "cli", at: Date())
+                try await catalog.setOperatorTOTP(name: "alice", secret: .sealed(sealed), actor: "cli", at: Date())
+                #expect(try await catalog.operatorCredentials(name: "alice")?.totp?.secret == .sealed(sealed))
+                let again2 = await catalogError {
+                    try await catalog.setOperatorTOTP(name: "alice", secret: .plain(secret), actor: "cli", at: Date())
+                }
+                #expect(again2?.code == .duplicate, "a sealed secret counts as one")
+
                 let entries = try await catalog.audit.entries()
-                #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 2)
-                #expect(entries.filter { $0.action == .operatorTOTPDisabled }.count == 1)
+                #expect(entries.filter { $0.action == .operatorTOTPEnabled }.count == 3)
+                #expect(entries.filter { $0.action == .operatorTOTPDisabled }.count == 2, "sealing in place is not audited")
                 let totpEntries = entries.filter { $0.action.rawValue.hasPrefix("operator.totp") }
                 #expect(totpEntries.allSatisfy { $0.subjectId == "alice" && $0.detailValues.isEmpty }, "no secret in details")
                 #expect(try await catalog.audit.verify().isIntact)
