@@ -49,14 +49,17 @@ struct CallPage {
             operatorName: session.account.name)
         body += "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Consent timeline</h2>"
         body += timeline.svg() + timeline.table() + timeline.levelsDetails() + "</section>"
-        body += playback(call: call, role: role, recordings: recordings, restricted: restricted)
-        let playing = role >= .agent && console.sessions.playback(key: session.key, callID: call.id) != nil
+        var playing = false
+        if role >= .agent { playing = await PlaybackAction(console: console, session: session).isGranted(callID: call.id) }
+        body += playback(call: call, role: role, recordings: recordings, restricted: restricted, playing: playing)
         body += await transcript(call: call, rows: transcriptRows, restricted: restricted, seekable: playing)
         body += downloads(call: call, role: role, recordings: recordings, transcripts: transcriptRows, restricted: restricted)
         return .html(200, ConsoleLayout.page(title: "Call \(call.externalId)", session: session, body: body, script: true))
     }
 
-    private func playback(call: CallRecord, role: OperatorRole, recordings: [RecordingRecord], restricted: Bool) -> String {
+    private func playback(call: CallRecord, role: OperatorRole, recordings: [RecordingRecord], restricted: Bool, playing: Bool)
+        -> String
+    {
         var html = "<section aria-labelledby=\"play-h\" id=\"playback\"><h2 id=\"play-h\">Recording</h2>"
         let readable = recordings.filter { $0.state != .shredded }
         guard !readable.isEmpty else {
@@ -66,7 +69,7 @@ struct CallPage {
         guard role >= .agent else {
             return html + "<p>Viewers may not play recordings: ask an agent or an administrator of this tenant.</p></section>"
         }
-        if console.sessions.playback(key: session.key, callID: call.id) != nil {
+        if playing {
             html += """
                 <p>Playback granted for this session (audited). Caller on the left, bot on the right.</p>
                 <audio class="call-audio" controls preload="auto" src="/calls/\(FormEncoding.escape(call.id))/audio.wav" aria-label="Call recording, stereo">

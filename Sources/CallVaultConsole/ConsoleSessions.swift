@@ -40,6 +40,8 @@ final class ConsoleSessions: Sendable {
     struct Playback {
         var audio: StereoCallAudio
         var expires: ContinuousClock.Instant
+        /// Until when the catalog's copy of the grant lets other nodes open it (nil: not shared).
+        var sharedUntil: Date?
     }
 
     /// A session as a request finds it.
@@ -112,24 +114,35 @@ final class ConsoleSessions: Sendable {
 
     /// Keeps `audio` (opened tracks: their index and data keys, no audio) for this session's `<audio>`
     /// element; a session holds one playback at a time (a new grant replaces the last).
-    func grantPlayback(key: String, callID: String, audio: StereoCallAudio) {
+    func grantPlayback(key: String, callID: String, audio: StereoCallAudio, sharedUntil: Date?) {
         let now = ContinuousClock.now
         local.withLock { local in
             local = local.filter { !$0.value.isEmpty(at: now) }
-            local[key, default: Local()].playbacks = [callID: Playback(audio: audio, expires: now + playbackLifetime)]
+            local[key, default: Local()].playbacks = [
+                callID: Playback(audio: audio, expires: now + playbackLifetime, sharedUntil: sharedUntil)
+            ]
         }
     }
 
-    /// The audio granted to this session for this call, while its grant lasts; each request for it
-    /// extends the grant by the playback lifetime, so a long call can still be seeked while it plays.
-    func playback(key: String, callID: String) -> StereoCallAudio? {
+    /// The audio granted to this session for this call on this node, while its grant lasts; each request
+    /// for it extends the grant by the playback lifetime, so a long call can still be seeked while it
+    /// plays. `sharedUntil` says until when the catalog's copy lets other nodes open it.
+    func playback(key: String, callID: String) -> (audio: StereoCallAudio, sharedUntil: Date?)? {
         let now = ContinuousClock.now
         return local.withLock { local in
             guard let playback = local[key]?.playbacks[callID], playback.expires > now else { return nil }
             local[key]?.playbacks[callID]?.expires = now + playbackLifetime
-            return playback.audio
+            return (playback.audio, playback.sharedUntil)
         }
     }
+
+    /// Notes that the catalog's copy of this session's grant was extended to `until`.
+    func sharedPlayback(key: String, callID: String, until: Date) {
+        local.withLock { $0[key]?.playbacks[callID]?.sharedUntil = until }
+    }
+
+    /// How long a grant lasts after its last use, in seconds (for the catalog's copy).
+    var playbackSeconds: TimeInterval { Self.seconds(playbackLifetime) }
 
     /// Keeps the looked-up caller for this session (replacing any other, with no erasure asked yet).
     func rememberSubject(key: String, tenantID: String, phoneNumber: String) {

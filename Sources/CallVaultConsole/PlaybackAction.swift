@@ -8,7 +8,8 @@ import Foundation
 /// `recording.decrypted` (and `recording.restriction_overridden`) with the operator and the reason
 /// before any key is unwrapped — and keeps the opened tracks (``StereoCallAudio``: their index and keys,
 /// no audio) in the session for a few minutes; the `<audio>` element then GETs the WAV, streamed, from a
-/// same-origin URL that carries no secret, served `no-store`.
+/// same-origin URL that carries no secret, served `no-store`. The grant is also kept in the catalog, so a
+/// request that a load balancer sends to another node opens the call there (audited there too).
 /// Viewers are refused.
 struct PlaybackAction {
     let console: Console
@@ -40,16 +41,85 @@ struct PlaybackAction {
         case .success(let opened): stereo = opened
         case .failure(let failure): return failure.response
         }
-        console.sessions.grantPlayback(key: session.key, callID: call.id, audio: stereo)
+        // Shared through the catalog, so that whichever node the player's requests reach can open the call
+        // (auditing its own decryption with the same reasons). A catalog that cannot take it leaves the
+        // grant to this node alone.
+        let expires = Date() + console.sessions.playbackSeconds
+        var shared: Date? = expires
+        do {
+            try await console.catalog.grantConsolePlayback(
+                sessionID: session.key, callID: call.id, reason: access.reason,
+                overrideReason: access.restrictionOverride?.reason, expires: expires)
+        } catch {
+            shared = nil
+            console.logger.warning("console playback granted on this node only", metadata: ["error": "\(error.message)"])
+        }
+        console.sessions.grantPlayback(key: session.key, callID: call.id, audio: stereo, sharedUntil: shared)
         return .redirect("/calls/\(FormEncoding.escape(call.id))#playback")
+    }
+
+    /// Whether this session may play the call now: a grant this node holds, or one the catalog holds
+    /// from another node (false when the catalog cannot answer: the page then offers Play again).
+    func isGranted(callID: String) async -> Bool {
+        if console.sessions.playback(key: session.key, callID: callID) != nil { return true }
+        let now = Date()
+        return (try? await console.catalog.consolePlayback(sessionID: session.key, callID: callID, at: now, extendTo: now)) != nil
+    }
+
+    /// The opened audio of this session's grant for the call: this node's (keeping the catalog's copy
+    /// alive), or opened here from the catalog's grant another node made, audited as a decryption on
+    /// this node with the grant's reasons. Nil without a grant.
+    private func grantedAudio(_ call: CallRecord) async -> Result<StereoCallAudio?, ConsoleFailure> {
+        let lifetime = console.sessions.playbackSeconds
+        let now = Date()
+        if let (audio, sharedUntil) = console.sessions.playback(key: session.key, callID: call.id) {
+            // The catalog's copy is extended once half of it has run, not on every Range request.
+            if let sharedUntil, sharedUntil < now + lifetime / 2,
+                let grant = try? await console.catalog.consolePlayback(
+                    sessionID: session.key, callID: call.id, at: now, extendTo: now + lifetime)
+            {
+                console.sessions.sharedPlayback(key: session.key, callID: call.id, until: grant.expires)
+            }
+            return .success(audio)
+        }
+        let grant: ConsolePlaybackGrant?
+        do {
+            grant = try await console.catalog.consolePlayback(sessionID: session.key, callID: call.id, at: now, extendTo: now + lifetime)
+        } catch {
+            return .failure(ConsoleFailure(response: .problem(503, "Catalog unavailable", error.message, session: session)))
+        }
+        guard let grant else { return .success(nil) }
+        let audio = CallAudio(console: console, session: session)
+        let recordings: [RecordingRecord]
+        switch await audio.readableRecordings(call) {
+        case .success(let found): recordings = found
+        case .failure(let failure): return .failure(failure)
+        }
+        let access = AuditedAccess(reason: grant.reason, restrictionOverride: grant.overrideReason.map(RestrictionOverride.init))
+        switch await audio.stereo(call: call, recordings: recordings, access: access, purpose: "console playback") {
+        case .success(let stereo):
+            console.sessions.grantPlayback(key: session.key, callID: call.id, audio: stereo, sharedUntil: grant.expires)
+            return .success(stereo)
+        case .failure(let failure):
+            return .failure(failure)
+        }
     }
 
     /// The granted WAV, whole or the byte range asked for (browsers seek with `Range`), streamed: only
     /// the segments the range covers are decrypted. 404 without a grant of this session for this call,
     /// so the URL alone opens nothing; requests under a grant are not audited again (the grant was).
     func audio(callID: String, request: ConsoleRequest) async -> ConsoleResponse {
-        if case .failure(let failure) = await console.visibleCallOrResponse(callID, session: session) { return failure.response }
-        guard let audio = console.sessions.playback(key: session.key, callID: callID) else { return .notFound(session: session) }
+        let call: CallRecord
+        switch await console.visibleCallOrResponse(callID, session: session) {
+        case .success(let found): call = found
+        case .failure(let failure): return failure.response
+        }
+        let audio: StereoCallAudio
+        switch await grantedAudio(call) {
+        case .success(let granted?): audio = granted
+        case .success(nil): return .notFound(session: session)
+        case .failure(let failure): return failure.response
+        }
         let length = audio.byteCount
         switch request.header("range").map({ Self.byteRange($0, length: length) }) {
         case .range(let range)?:

@@ -69,6 +69,51 @@ extension Catalog {
     }
 }
 
+extension Catalog {
+    public func grantConsolePlayback(
+        sessionID: String, callID: String, reason: String, overrideReason: String?, expires: Date
+    ) throws(CatalogError) {
+        try ConsoleSessionChecks.check(id: sessionID)
+        try write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM console_sessions WHERE id = ?", arguments: [sessionID]) ?? 0 > 0
+            else { throw CatalogError(.notFound, "the console session has ended") }
+            try db.execute(
+                sql: """
+                    INSERT INTO console_playback_grants (session_id, call_id, reason, override_reason, expires_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (session_id) DO UPDATE SET call_id = excluded.call_id, reason = excluded.reason,
+                        override_reason = excluded.override_reason, expires_at = excluded.expires_at
+                    """,
+                arguments: [sessionID, callID, reason, overrideReason, expires.catalogPrecision])
+        }
+    }
+
+    public func consolePlayback(sessionID: String, callID: String, at: Date, extendTo: Date) throws(CatalogError)
+        -> ConsolePlaybackGrant?
+    {
+        guard ConsoleSessionChecks.isValid(id: sessionID) else { return nil }
+        let at = at.catalogPrecision
+        let found = try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM console_playback_grants WHERE session_id = ? AND call_id = ? AND expires_at > ?",
+                arguments: [sessionID, callID, at]
+            ).map {
+                ConsolePlaybackGrant(
+                    callID: $0["call_id"], reason: $0["reason"], overrideReason: $0["override_reason"], expires: $0["expires_at"])
+            }
+        }
+        guard let found else { return nil }
+        guard extendTo > found.expires else { return found }
+        let extended = extendTo.catalogPrecision
+        try write { db in
+            try db.execute(
+                sql: "UPDATE console_playback_grants SET expires_at = ? WHERE session_id = ? AND call_id = ? AND expires_at < ?",
+                arguments: [extended, sessionID, callID, extended])
+        }
+        return ConsolePlaybackGrant(callID: found.callID, reason: found.reason, overrideReason: found.overrideReason, expires: extended)
+    }
+}
+
 /// The rules both catalogs apply to console session calls.
 enum ConsoleSessionChecks {
     /// A session id is the SHA-256 of the cookie's token in lowercase hex: 64 characters.

@@ -259,6 +259,20 @@ extension Catalog {
             try db.execute(
                 sql: "ALTER TABLE operators ADD COLUMN totp_sealed BLOB CHECK (totp_sealed IS NULL OR length(totp_sealed) = 49)")
         }
+        // v23: a console session's playback grant, so any node can open the call for that session's player
+        // (the reasons its decryption was audited with; already in the audit log). Ends with the session.
+        migrator.registerMigration("v23") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_playback_grants (
+                        session_id TEXT PRIMARY KEY NOT NULL REFERENCES console_sessions(id) ON DELETE CASCADE,
+                        call_id TEXT NOT NULL,
+                        reason TEXT NOT NULL CHECK (length(CAST(reason AS BLOB)) BETWEEN 1 AND 500),
+                        override_reason TEXT CHECK (override_reason IS NULL OR length(CAST(override_reason AS BLOB)) BETWEEN 1 AND 500),
+                        expires_at TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 

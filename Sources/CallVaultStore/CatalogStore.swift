@@ -258,6 +258,17 @@ public protocol CatalogStore: Sendable {
     /// `operator.signed_out` with how many ended; returns that count (0 writes no entry).
     func endConsoleSessions(id: String?, operatorName: String?, actor: String, at: Date) async throws(CatalogError) -> Int
 
+    /// Lets a console session play a call until `expires` (a session has one grant: a new one replaces
+    /// it), with the reasons its decryption was audited with, so that any node can open the call for that
+    /// session's player. Ends with the session. `notFound` when the session has ended.
+    func grantConsolePlayback(
+        sessionID: String, callID: String, reason: String, overrideReason: String?, expires: Date
+    ) async throws(CatalogError)
+    /// The session's grant for `callID` while it lasts at `at` (moved to `extendTo` when that is later);
+    /// nil when there is none, it is for another call, or it has run out.
+    func consolePlayback(sessionID: String, callID: String, at: Date, extendTo: Date) async throws(CatalogError)
+        -> ConsolePlaybackGrant?
+
     // MARK: Decryption
 
     /// Audits a decryption of a recording before it happens (refused while restricted, unless overridden).

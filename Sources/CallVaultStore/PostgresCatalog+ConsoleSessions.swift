@@ -81,4 +81,47 @@ extension PostgresCatalog {
             return owners.count
         }
     }
+
+    public func grantConsolePlayback(
+        sessionID: String, callID: String, reason: String, overrideReason: String?, expires: Date
+    ) async throws(CatalogError) {
+        try ConsoleSessionChecks.check(id: sessionID)
+        let expires = expires.postgresPrecision
+        try await perform("grant a console playback") {
+            var granted = false
+            for try await _ in try await self.client.query(
+                """
+                INSERT INTO console_playback_grants (session_id, call_id, reason, override_reason, expires_at)
+                SELECT id, \(callID), \(reason), \(overrideReason), \(expires) FROM console_sessions WHERE id = \(sessionID)
+                ON CONFLICT (session_id) DO UPDATE SET call_id = excluded.call_id, reason = excluded.reason,
+                    override_reason = excluded.override_reason, expires_at = excluded.expires_at
+                RETURNING session_id
+                """, logger: self.logger)
+            {
+                granted = true
+            }
+            guard granted else { throw CatalogError(.notFound, "the console session has ended") }
+        }
+    }
+
+    public func consolePlayback(sessionID: String, callID: String, at: Date, extendTo: Date) async throws(CatalogError)
+        -> ConsolePlaybackGrant?
+    {
+        guard ConsoleSessionChecks.isValid(id: sessionID) else { return nil }
+        let at = at.postgresPrecision
+        let extendTo = extendTo.postgresPrecision
+        return try await perform("check a console playback") {
+            var found: ConsolePlaybackGrant?
+            for try await (reason, overrideReason, expires) in try await self.client.query(
+                """
+                UPDATE console_playback_grants SET expires_at = GREATEST(expires_at, \(extendTo))
+                WHERE session_id = \(sessionID) AND call_id = \(callID) AND expires_at > \(at)
+                RETURNING reason, override_reason, expires_at
+                """, logger: self.logger
+            ).decode((String, String?, Date).self) {
+                found = ConsolePlaybackGrant(callID: callID, reason: reason, overrideReason: overrideReason, expires: expires)
+            }
+            return found
+        }
+    }
 }

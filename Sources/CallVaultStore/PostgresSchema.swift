@@ -597,6 +597,19 @@ enum PostgresSchema {
             statements: [
                 "ALTER TABLE operators ADD COLUMN totp_sealed bytea CHECK (totp_sealed IS NULL OR octet_length(totp_sealed) = 49)"
             ]),
+        Migration(
+            version: 24, description: "console playback grants, shared by every node (the SQLite catalog's v23)",
+            statements: [
+                """
+                CREATE TABLE console_playback_grants (
+                    session_id text PRIMARY KEY REFERENCES console_sessions(id) ON DELETE CASCADE,
+                    call_id text NOT NULL,
+                    reason text NOT NULL CHECK (octet_length(reason) BETWEEN 1 AND 500),
+                    override_reason text CHECK (override_reason IS NULL OR octet_length(override_reason) BETWEEN 1 AND 500),
+                    expires_at timestamptz NOT NULL
+                )
+                """
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.

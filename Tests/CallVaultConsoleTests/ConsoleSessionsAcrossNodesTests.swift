@@ -1,4 +1,5 @@
 import CallVaultConsole
+import CallVaultCrypto
 import CallVaultStore
 import CallVaultTestSupport
 import Foundation
@@ -77,5 +78,52 @@ import Testing
         let cookie = try #require(ConsoleFixture.setCookies(signedIn)["cv_session"])
         let page = await a.get("/calls", cookies: ["cv_session": cookie])
         #expect(signedIn.status == 303 && page.status == 200)
+    }
+
+    /// A grant made on one node plays on another: its player's requests may reach either. The other node
+    /// opens the call itself, audited there with the grant's reasons (a restricted recording's override
+    /// included); another session, or the grant after its session ended, plays nowhere.
+    @Test func aPlaybackGrantedOnOneNodePlaysOnAnotherWithItsOwnAuditedDecryption() async throws {
+        let a = try ConsoleFixture("console-nodes-play")
+        try ConsolePlaybackTests.record(a.callA, in: a)
+        for recording in try a.data.catalog.recordings(inCalls: [a.callA.id]) {
+            try a.data.catalog.setRestricted(recordingID: recording.id, true, reason: "subject objects", actor: "test", at: Date())
+        }
+        let b = try Self.node(a)
+        let (_, cookies) = await a.signIn("alice")
+        let target = "/calls/\(a.callA.id)/audio.wav"
+        #expect(await ConsoleFixture.get(b, target, cookies: cookies).status == 404, "no grant yet")
+        let csrf = await a.csrf(cookies)
+        let granted = await a.post(
+            "/calls/\(a.callA.id)/play", form: ["csrf": csrf, "reason": "ticket 88", "override": "court order 5"], cookies: cookies)
+        #expect(granted.status == 303)
+        #expect(try a.data.catalog.auditLog.entries().filter { $0.action == .recordingDecrypted }.count == 2, "node A: both tracks")
+
+        // The call page on B shows the player; B's audio is the same WAV as A's.
+        #expect(ConsoleFixture.text(await ConsoleFixture.get(b, "/calls/\(a.callA.id)", cookies: cookies)).contains("<audio"))
+        let onA = await a.get(target, cookies: cookies)
+        let onB = await ConsoleFixture.get(b, target, cookies: cookies)
+        #expect(onA.status == 200 && onB.status == 200 && onA.body == onB.body && onB.body.count > 44)
+        let decrypted = try a.data.catalog.auditLog.entries().filter { $0.action == .recordingDecrypted }
+        #expect(decrypted.count == 4, "node B opened both tracks itself")
+        #expect(decrypted.allSatisfy { $0.actor == "console:alice" && $0.detailValues["reason"] == "ticket 88" })
+        let overrides = try a.data.catalog.auditLog.entries().filter { $0.action == .restrictionOverridden }
+        #expect(overrides.count == 4 && overrides.allSatisfy { $0.detailValues.values.contains("court order 5") }, "\(overrides.map(\.details))")
+        // Range requests on B reuse what B opened: no new entries.
+        let range = await ConsoleFixture.collected(await b.handle(
+            ConsoleRequest(method: "GET", target: target, headers: ConsoleFixture.cookieHeader(cookies) + [("range", "bytes=0-43")])))
+        #expect(range.status == 206 && range.body == Array(onA.body.prefix(44)))
+        #expect(try a.data.catalog.auditLog.entries().filter { $0.action == .recordingDecrypted }.count == 4)
+
+        // Another session (even the same operator's) has no grant on either node.
+        let (_, other) = await a.signIn("alice", from: "10.7.7.7")
+        #expect(await ConsoleFixture.get(b, target, cookies: other).status == 404)
+        // Signed out: the grant goes with the session, on every node (a fresh node has nothing cached).
+        #expect(await ConsoleFixture.post(b, "/logout", form: ["csrf": csrf], cookies: cookies).status == 303)
+        let c = try Self.node(a)
+        #expect(await ConsoleFixture.get(c, target, cookies: cookies).header("location") == "/login")
+        #expect(try a.data.catalog.consolePlayback(
+            sessionID: Digest.sha256Hex(Array(try #require(cookies["cv_session"]).utf8)), callID: a.callA.id, at: Date(),
+            extendTo: Date()) == nil)
     }
 }

@@ -92,5 +92,42 @@ extension CatalogConformance {
                 #expect(try await catalog.audit.verify().isIntact)
             }
         }
+            @Test(arguments: Backend.all)
+        func aPlaybackGrantIsOnePerSessionRunsOutIsExtendedAndEndsWithItsSession(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let acme = try await fixture.tenant("acme")
+                _ = try await catalog.addOperator(
+                    name: "alice", passwordHash: CatalogOperatorsConformanceTests.hash, globalAdmin: false,
+                    roles: [acme.id: .agent], actor: "cli", at: Date())
+                let t0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded())
+                let session = Self.id(1)
+                try await catalog.startConsoleSession(id: session, operatorName: "alice", details: [:], idleBefore: t0 - 900, at: t0)
+                let ended = await catalogError {
+                    try await catalog.grantConsolePlayback(
+                        sessionID: Self.id(2), callID: "call-1", reason: "ticket", overrideReason: nil, expires: t0 + 300)
+                }
+                #expect(ended?.code == .notFound, "no grant without a live session")
+
+                try await catalog.grantConsolePlayback(
+                    sessionID: session, callID: "call-1", reason: "ticket 9", overrideReason: "court order", expires: t0 + 300)
+                let grant = try #require(try await catalog.consolePlayback(sessionID: session, callID: "call-1", at: t0 + 10, extendTo: t0))
+                #expect(grant == ConsolePlaybackGrant(callID: "call-1", reason: "ticket 9", overrideReason: "court order", expires: t0 + 300))
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-2", at: t0, extendTo: t0) == nil)
+                #expect(try await catalog.consolePlayback(sessionID: Self.id(3), callID: "call-1", at: t0, extendTo: t0) == nil)
+                // Extended, never shortened; past its end it is gone.
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-1", at: t0 + 200, extendTo: t0 + 500)?.expires == t0 + 500)
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-1", at: t0 + 201, extendTo: t0 + 250)?.expires == t0 + 500)
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-1", at: t0 + 500, extendTo: t0 + 900) == nil)
+                // A new grant replaces the last: one call at a time.
+                try await catalog.grantConsolePlayback(
+                    sessionID: session, callID: "call-2", reason: "ticket 10", overrideReason: nil, expires: t0 + 1000)
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-1", at: t0 + 600, extendTo: t0) == nil)
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-2", at: t0 + 600, extendTo: t0)?.overrideReason == nil)
+                // Ends with its session.
+                #expect(try await catalog.endConsoleSessions(id: session, operatorName: nil, actor: "cli", at: t0 + 601) == 1)
+                #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-2", at: t0 + 602, extendTo: t0) == nil)
+            }
+        }
     }
 }
