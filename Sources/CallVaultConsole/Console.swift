@@ -33,8 +33,14 @@ public final class Console: Sendable {
             catalog: catalog, idleTimeout: configuration.idleTimeout, playbackLifetime: configuration.playbackLifetime,
             subjectLifetime: configuration.subjectLifetime)
         throttle = LoginThrottle(
-            failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: configuration.lockout,
-            maximumLockout: configuration.maximumLockout)
+            catalog: catalog,
+            rule: SignInLockout(
+                failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: Self.seconds(configuration.lockout),
+                maximumLockout: Self.seconds(configuration.maximumLockout)))
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Bodies above this are refused (413) before they are parsed: forms here are small.

@@ -49,7 +49,11 @@ struct LoginPage {
         let name = fields["name"] ?? ""
         let password = fields["password"] ?? ""
         let address = request.clientAddress
-        if let wait = console.throttle.wait(name: name, address: address) {
+        let locked: Duration?
+        do { locked = try await console.throttle.wait(name: name, address: address) } catch {
+            return .problem(503, "Unavailable", "Sign-in cannot be checked now (\(error.message)); try again.")
+        }
+        if let wait = locked {
             let seconds = max(1, Int(wait.components.seconds))
             var response = form(request, message: "Too many wrong passwords: try again in \(seconds) s.", status: 429, name: name)
             response.add(header: "retry-after", String(seconds))
@@ -63,7 +67,7 @@ struct LoginPage {
         // not learn that the password was right.
         let refused = "Wrong name, password or code."
         guard matches, let credentials else {
-            console.throttle.recordFailure(name: name, address: address)
+            await recordFailure(name: name, address: address)
             console.logger.notice("console sign-in refused", metadata: ["address": "\(address)"])
             return form(request, message: refused, status: 401, name: name)
         }
@@ -77,14 +81,16 @@ struct LoginPage {
             switch await secondFactor(totp, code: fields["code"] ?? "", operatorName: account.name) {
             case .accepted: break
             case .refused:
-                console.throttle.recordFailure(name: name, address: address)
+                await recordFailure(name: name, address: address)
                 console.logger.notice("console sign-in refused: code", metadata: ["address": "\(address)"])
                 return form(request, message: refused, status: 401, name: name)
             case .unavailable(let message):
                 return .problem(503, "Unavailable", "The code could not be checked (\(message)); try again.")
             }
         }
-        console.throttle.recordSuccess(name: name, address: address)
+        do { try await console.throttle.recordSuccess(name: name, address: address) } catch {
+            console.logger.warning("console sign-in failures not cleared", metadata: ["error": "\(error.message)"])
+        }
         // The session's row and its `operator.signed_in` entry commit together, or neither does.
         let started: (token: String, csrf: String)
         do { started = try await console.sessions.start(operatorName: account.name, details: ["address": address]) } catch {
@@ -100,6 +106,13 @@ struct LoginPage {
     static func totpNeeded(_ name: String) -> String {
         "This console requires a second factor for your account: ask an administrator to run "
             + "`callvault operator totp enable \(name)`, add the secret to your authenticator app, then sign in with its code."
+    }
+
+    /// Counts a failed sign-in for the throttle; a catalog that cannot take it is logged, not fatal.
+    private func recordFailure(name: String, address: String) async {
+        do { try await console.throttle.recordFailure(name: name, address: address) } catch {
+            console.logger.warning("console sign-in failure not counted", metadata: ["error": "\(error.message)"])
+        }
     }
 
     enum SecondFactor {

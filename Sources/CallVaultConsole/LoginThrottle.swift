@@ -1,54 +1,30 @@
-import Synchronization
+import CallVaultModel
+import CallVaultStore
+import Foundation
 
 /// Slows password guessing: after a few wrong passwords for one account from one address, sign-in for
 /// that pair is refused (429) for a while, doubling with each further failure. A success clears it.
-final class LoginThrottle: Sendable {
-    private struct Record {
-        var failures = 0
-        var lockedUntil: ContinuousClock.Instant?
+///
+/// The failures are counted in the catalog, so every node sharing it counts the same guesses: a load
+/// balancer spreading a guesser's tries over N nodes does not give it N times the tries.
+struct LoginThrottle: Sendable {
+    let catalog: any CatalogStore
+    let rule: SignInLockout
+
+    /// How long this pair must still wait, or nil when it may try. Throws when the catalog cannot answer
+    /// (the sign-in is then refused with 503: an unknown lockout is not taken to be none).
+    func wait(name: String, address: String) async throws(CatalogError) -> Duration? {
+        let now = Date()
+        guard let until = try await catalog.consoleSignInLockedUntil(name: name, address: address, at: now) else { return nil }
+        return .milliseconds(Int64(max(1, until.timeIntervalSince(now) * 1000)))
     }
 
-    private let records = Mutex<[String: Record]>([:])
-    let failuresBeforeLockout: Int
-    let lockout: Duration
-    let maximumLockout: Duration
-
-    init(failuresBeforeLockout: Int, lockout: Duration, maximumLockout: Duration) {
-        self.failuresBeforeLockout = failuresBeforeLockout
-        self.lockout = lockout
-        self.maximumLockout = maximumLockout
+    /// Counts a failure; a catalog that cannot take it is logged by the caller (the answer is 401 anyway).
+    func recordFailure(name: String, address: String) async throws(CatalogError) {
+        _ = try await catalog.recordConsoleSignInFailure(name: name, address: address, rule: rule, at: Date())
     }
 
-    /// How long this pair must still wait, or nil when it may try.
-    func wait(name: String, address: String) -> Duration? {
-        let now = ContinuousClock.now
-        return records.withLock { records in
-            guard let until = records[Self.key(name, address)]?.lockedUntil, until > now else { return nil }
-            return until - now
-        }
+    func recordSuccess(name: String, address: String) async throws(CatalogError) {
+        try await catalog.clearConsoleSignInFailures(name: name, address: address)
     }
-
-    func recordFailure(name: String, address: String) {
-        let now = ContinuousClock.now
-        records.withLock { records in
-            // Guesses at many names must not grow the table without bound: past 10,000 pairs, those not
-            // locked now are forgotten (a locked pair stays locked).
-            if records.count >= 10_000 { records = records.filter { ($0.value.lockedUntil ?? now) > now } }
-            var record = records[Self.key(name, address)] ?? Record()
-            record.failures += 1
-            let over = record.failures - failuresBeforeLockout
-            if over >= 0 {
-                var wait = lockout
-                for _ in 0..<min(over, 16) where wait < maximumLockout { wait = wait * 2 }
-                record.lockedUntil = now + min(wait, maximumLockout)
-            }
-            records[Self.key(name, address)] = record
-        }
-    }
-
-    func recordSuccess(name: String, address: String) {
-        _ = records.withLock { $0.removeValue(forKey: Self.key(name, address)) }
-    }
-
-    private static func key(_ name: String, _ address: String) -> String { name + "\u{0}" + address }
 }

@@ -114,6 +114,50 @@ extension Catalog {
     }
 }
 
+extension Catalog {
+    public func consoleSignInLockedUntil(name: String, address: String, at: Date) throws(CatalogError) -> Date? {
+        let at = at.catalogPrecision
+        return try read { db in
+            try Date.fetchOne(
+                db, sql: "SELECT locked_until FROM console_sign_in_failures WHERE name = ? AND address = ? AND locked_until > ?",
+                arguments: [SignInLockout.key(name), SignInLockout.key(address), at])
+        }
+    }
+
+    public func recordConsoleSignInFailure(name: String, address: String, rule: SignInLockout, at: Date) throws(CatalogError)
+        -> Date?
+    {
+        let (name, address, at) = (SignInLockout.key(name), SignInLockout.key(address), at.catalogPrecision)
+        return try write { db in
+            try db.execute(
+                sql: "DELETE FROM console_sign_in_failures WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)",
+                arguments: [at - 86_400, at])
+            try db.execute(
+                sql: """
+                    INSERT INTO console_sign_in_failures (name, address, failures, last_failure_at) VALUES (?, ?, 1, ?)
+                    ON CONFLICT (name, address) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+                    """,
+                arguments: [name, address, at])
+            let failures = try Int.fetchOne(
+                db, sql: "SELECT failures FROM console_sign_in_failures WHERE name = ? AND address = ?", arguments: [name, address]) ?? 1
+            guard let wait = rule.lockout(afterFailures: failures) else { return nil }
+            let until = (at + wait).catalogPrecision
+            try db.execute(
+                sql: "UPDATE console_sign_in_failures SET locked_until = ? WHERE name = ? AND address = ?",
+                arguments: [until, name, address])
+            return until
+        }
+    }
+
+    public func clearConsoleSignInFailures(name: String, address: String) throws(CatalogError) {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM console_sign_in_failures WHERE name = ? AND address = ?",
+                arguments: [SignInLockout.key(name), SignInLockout.key(address)])
+        }
+    }
+}
+
 /// The rules both catalogs apply to console session calls.
 enum ConsoleSessionChecks {
     /// A session id is the SHA-256 of the cookie's token in lowercase hex: 64 characters.

@@ -273,6 +273,22 @@ extension Catalog {
                     );
                     """)
         }
+        // v24: failed console sign-ins per name and address, so that every node sharing the catalog counts the
+        // same guesses and locks the same pairs out. Pairs without a failure for a day are forgotten.
+        migrator.registerMigration("v24") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_sign_in_failures (
+                        name TEXT NOT NULL CHECK (length(CAST(name AS BLOB)) <= 200),
+                        address TEXT NOT NULL CHECK (length(CAST(address AS BLOB)) <= 200),
+                        failures INTEGER NOT NULL CHECK (failures > 0),
+                        last_failure_at TEXT NOT NULL,
+                        locked_until TEXT,
+                        PRIMARY KEY (name, address)
+                    );
+                    CREATE INDEX console_sign_in_failures_by_last ON console_sign_in_failures(last_failure_at);
+                    """)
+        }
         return migrator
     }
 

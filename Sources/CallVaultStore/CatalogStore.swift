@@ -269,6 +269,16 @@ public protocol CatalogStore: Sendable {
     func consolePlayback(sessionID: String, callID: String, at: Date, extendTo: Date) async throws(CatalogError)
         -> ConsolePlaybackGrant?
 
+    /// Until when sign-in for this operator name from this address is refused, if it is at `at`.
+    func consoleSignInLockedUntil(name: String, address: String, at: Date) async throws(CatalogError) -> Date?
+    /// Counts a failed console sign-in for the pair (in the catalog, so every node counts the same guesses)
+    /// and locks it per `rule` once it has failed too often; returns until when it is locked, if it is.
+    /// Pairs that have not failed for a day and are not locked are forgotten on the way.
+    func recordConsoleSignInFailure(name: String, address: String, rule: SignInLockout, at: Date) async throws(CatalogError)
+        -> Date?
+    /// Forgets the pair's failures (a successful sign-in).
+    func clearConsoleSignInFailures(name: String, address: String) async throws(CatalogError)
+
     // MARK: Decryption
 
     /// Audits a decryption of a recording before it happens (refused while restricted, unless overridden).

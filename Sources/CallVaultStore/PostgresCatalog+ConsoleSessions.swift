@@ -124,4 +124,59 @@ extension PostgresCatalog {
             return found
         }
     }
+
+    public func consoleSignInLockedUntil(name: String, address: String, at: Date) async throws(CatalogError) -> Date? {
+        let (name, address, at) = (SignInLockout.key(name), SignInLockout.key(address), at.postgresPrecision)
+        return try await perform("check a console sign-in lockout") {
+            var until: Date?
+            for try await (locked) in try await self.client.query(
+                """
+                SELECT locked_until FROM console_sign_in_failures
+                WHERE name = \(name) AND address = \(address) AND locked_until > \(at)
+                """, logger: self.logger
+            ).decode(Date.self) {
+                until = locked
+            }
+            return until
+        }
+    }
+
+    public func recordConsoleSignInFailure(name: String, address: String, rule: SignInLockout, at: Date) async throws(CatalogError)
+        -> Date?
+    {
+        let (name, address, at) = (SignInLockout.key(name), SignInLockout.key(address), at.postgresPrecision)
+        let forgetBefore = at - 86_400
+        return try await transaction("count a failed console sign-in") { connection in
+            try await connection.query(
+                """
+                DELETE FROM console_sign_in_failures
+                WHERE last_failure_at < \(forgetBefore) AND (locked_until IS NULL OR locked_until < \(at))
+                """, logger: self.logger)
+            var failures = 1
+            for try await (count) in try await connection.query(
+                """
+                INSERT INTO console_sign_in_failures (name, address, failures, last_failure_at) VALUES (\(name), \(address), 1, \(at))
+                ON CONFLICT (name, address) DO UPDATE
+                    SET failures = console_sign_in_failures.failures + 1, last_failure_at = excluded.last_failure_at
+                RETURNING failures
+                """, logger: self.logger
+            ).decode(Int.self) {
+                failures = count
+            }
+            guard let wait = rule.lockout(afterFailures: failures) else { return nil }
+            let until = (at + wait).postgresPrecision
+            try await connection.query(
+                "UPDATE console_sign_in_failures SET locked_until = \(until) WHERE name = \(name) AND address = \(address)",
+                logger: self.logger)
+            return until
+        }
+    }
+
+    public func clearConsoleSignInFailures(name: String, address: String) async throws(CatalogError) {
+        let (name, address) = (SignInLockout.key(name), SignInLockout.key(address))
+        try await perform("clear a console sign-in's failures") {
+            _ = try await self.client.query(
+                "DELETE FROM console_sign_in_failures WHERE name = \(name) AND address = \(address)", logger: self.logger)
+        }
+    }
 }

@@ -610,6 +610,21 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        Migration(
+            version: 25, description: "failed console sign-ins, counted by every node (the SQLite catalog's v24)",
+            statements: [
+                """
+                CREATE TABLE console_sign_in_failures (
+                    name text NOT NULL CHECK (octet_length(name) <= 200),
+                    address text NOT NULL CHECK (octet_length(address) <= 200),
+                    failures integer NOT NULL CHECK (failures > 0),
+                    last_failure_at timestamptz NOT NULL,
+                    locked_until timestamptz,
+                    PRIMARY KEY (name, address)
+                )
+                """,
+                "CREATE INDEX console_sign_in_failures_by_last ON console_sign_in_failures (last_failure_at)",
+            ]),
     ]
 
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.
@@ -655,6 +670,17 @@ enum PostgresSchema {
                 "applying PostgreSQL schema migration",
                 metadata: ["version": "\(migration.version)", "database": "\(settings.description)"])
             try await connection.withTransaction(logger: logger) { connection in
+                // Checked again under a lock on the version table, within the migration's own transaction:
+                // if the advisory lock was lost (the session ended under a loaded machine while another
+                // node waited), a migration another node committed meanwhile is skipped, never run twice.
+                try await connection.query("LOCK TABLE schema_version IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                var applied = false
+                for try await _ in try await connection.query(
+                    "SELECT 1 FROM schema_version WHERE version = \(migration.version)", logger: logger)
+                {
+                    applied = true
+                }
+                guard !applied else { return }
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }

@@ -126,4 +126,20 @@ import Testing
             sessionID: Digest.sha256Hex(Array(try #require(cookies["cv_session"]).utf8)), callID: a.callA.id, at: Date(),
             extendTo: Date()) == nil)
     }
+
+    /// Guesses spread over two nodes count together: the lockout one node sets holds on the other, and a
+    /// success on either clears it.
+    @Test func wrongPasswordsOnTwoNodesCountTogether() async throws {
+        let a = try ConsoleFixture("console-nodes-throttle")
+        let b = try Self.node(a)
+        for attempt in 0..<5 {
+            let node = attempt.isMultiple(of: 2) ? a.console : b
+            #expect(await ConsoleFixture.signIn(node, "alice", password: "wrong password", from: "10.9.9.9").response.status == 401)
+        }
+        let lockedOnA = await a.signIn("alice", from: "10.9.9.9")
+        let lockedOnB = await ConsoleFixture.signIn(b, "alice", from: "10.9.9.9")
+        #expect(lockedOnA.response.status == 429 && lockedOnB.response.status == 429)
+        #expect(Int(lockedOnB.response.header("retry-after") ?? "") ?? 0 >= 1)
+        #expect(await ConsoleFixture.signIn(b, "alice", from: "10.1.1.1").response.status == 303, "another address")
+    }
 }

@@ -129,5 +129,36 @@ extension CatalogConformance {
                 #expect(try await catalog.consolePlayback(sessionID: session, callID: "call-2", at: t0 + 602, extendTo: t0) == nil)
             }
         }
-    }
+            @Test(arguments: Backend.all)
+        func failedSignInsLockAPairOutDoublingAndASuccessClearsIt(_ backend: Backend) async throws {
+            try await CatalogFixture.with(backend) { fixture in
+                let catalog = fixture.catalog
+                let rule = SignInLockout(failuresBeforeLockout: 3, lockout: 30, maximumLockout: 100)
+                let t0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded())
+                for n in 0..<2 {
+                    #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + Double(n)) == nil)
+                }
+                #expect(try await catalog.consoleSignInLockedUntil(name: "alice", address: "10.0.0.1", at: t0 + 2) == nil)
+                #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + 2) == t0 + 32)
+                #expect(try await catalog.consoleSignInLockedUntil(name: "alice", address: "10.0.0.1", at: t0 + 10) == t0 + 32)
+                #expect(try await catalog.consoleSignInLockedUntil(name: "alice", address: "10.0.0.2", at: t0 + 10) == nil, "per address")
+                #expect(try await catalog.consoleSignInLockedUntil(name: "bob", address: "10.0.0.1", at: t0 + 10) == nil, "per name")
+                #expect(try await catalog.consoleSignInLockedUntil(name: "alice", address: "10.0.0.1", at: t0 + 32) == nil, "run out")
+                // Doubling, up to the maximum.
+                #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + 40) == t0 + 100)
+                #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + 50) == t0 + 150)
+                // A success clears the pair; a long name is kept to 200 bytes, not refused.
+                try await catalog.clearConsoleSignInFailures(name: "alice", address: "10.0.0.1")
+                #expect(try await catalog.consoleSignInLockedUntil(name: "alice", address: "10.0.0.1", at: t0 + 60) == nil)
+                #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + 61) == nil)
+                let long = String(repeating: "é", count: 300)
+                for n in 0..<3 { _ = try await catalog.recordConsoleSignInFailure(name: long, address: "10.0.0.3", rule: rule, at: t0 + Double(n)) }
+                #expect(try await catalog.consoleSignInLockedUntil(name: long, address: "10.0.0.3", at: t0 + 5) == t0 + 32)
+                // A day later, unlocked pairs are forgotten when the next failure is counted.
+                _ = try await catalog.recordConsoleSignInFailure(name: "carol", address: "10.0.0.4", rule: rule, at: t0 + 90_000)
+                #expect(try await catalog.recordConsoleSignInFailure(name: "alice", address: "10.0.0.1", rule: rule, at: t0 + 90_001) == nil,
+                    "counted from 1 again")
+            }
+        }
+}
 }

@@ -28,6 +28,7 @@ struct PostgresAuditStoreTests {
             """
             DROP TABLE audit_log; DROP TABLE audit_head; DROP FUNCTION audit_log_refuse_change();
             DROP TABLE job_archive; DROP INDEX jobs_finished, jobs_by_created, jobs_by_tenant_created;
+            DROP TABLE console_sign_in_failures, console_playback_grants, console_sessions;
             DROP TABLE bot_utterances, operator_roles, operators, sensitive_windows, webhook_outbox, webhook_endpoints;
             DROP TABLE transcripts, paused_spans, recordings, consent_events, calls, tenants, service_leases;
             DROP TABLE key_hold, key_day, key_destroyed_day, key_data, key_shredded_data, key_retired_provider,
