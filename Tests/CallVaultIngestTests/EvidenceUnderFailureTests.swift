@@ -25,13 +25,12 @@ struct EvidenceUnderFailureTests {
         ws.sendFrame(opcode: 1, ServeEndToEndTests.start(callSid: "CA-lock"))
         for frame in 0..<50 { ws.sendFrame(opcode: 1, ServeEndToEndTests.media("inbound", frame: frame, fill: 0x55)) }
 
-        // The call is registered (a write) before the lock is taken.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try server.catalog.call(tenantID: server.tenantID, externalID: "CA-lock") == nil,
-            ContinuousClock.now < deadline
-        {
-            try await Task.sleep(for: .milliseconds(10))
+        // The call is registered (a write) before the lock is taken: required, or the test would lock the
+        // catalog under the registration and test something else (a full run on 2 cores can take a minute).
+        let registered = await eventually(timeout: .seconds(120)) {
+            (try? server.catalog.call(tenantID: server.tenantID, externalID: "CA-lock")) != nil
         }
+        try #require(registered, "the call was not registered within 120 s")
         let lock = try CatalogWriteLock(path: server.catalog.path)
         ws.sendFrame(opcode: 1, ServeLimitsTests.consent)
         #expect(await server.logs.wait(for: "consent event not applied: evidence not stored"), "the DTMF consent failed")
