@@ -23,7 +23,11 @@ final class PostgresPool: Sendable {
             try await pool.withDeadline(settings.connectTimeout) {
                 try await pool.probe()
             }
-            try await PostgresSchema.migrate(pool.client, settings: settings, logger: logger)
+            // Bounded like every other operation, if generously (another node may be migrating): a store
+            // that cannot open says so rather than wait for ever.
+            try await pool.withDeadline(.seconds(600)) {
+                try await PostgresSchema.migrate(pool.client, settings: settings, logger: logger)
+            }
         } catch {
             await pool.close()
             throw PostgresErrors.queueError(error, doing: what, settings: settings)

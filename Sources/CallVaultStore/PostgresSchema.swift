@@ -630,14 +630,24 @@ enum PostgresSchema {
     /// Brings the database's schema to ``currentVersion``, or refuses a newer one.
     static func migrate(_ client: PostgresClient, settings: PostgresStoreSettings, logger: Logger) async throws {
         try await client.withConnection { connection in
+            // The connection's own time limits (statement, idle in a transaction: set for operations) are
+            // lifted while it migrates, and restored after: waiting for another node's migration, or a
+            // migration's DDL on a busy server, may take longer, and a server that cut the connection in
+            // the middle left postgres-nio's caller waiting for ever (seen in full test runs on 2 cores).
+            _ = try await connection.query("SET statement_timeout = 0", logger: logger)
+            _ = try await connection.query("SET idle_in_transaction_session_timeout = 0", logger: logger)
             _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
             do {
                 try await migrate(connection, settings: settings, logger: logger)
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                _ = try? await connection.query("RESET statement_timeout", logger: logger)
+                _ = try? await connection.query("RESET idle_in_transaction_session_timeout", logger: logger)
                 throw error
             }
             _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            _ = try await connection.query("RESET statement_timeout", logger: logger)
+            _ = try await connection.query("RESET idle_in_transaction_session_timeout", logger: logger)
         }
     }
 
