@@ -35,12 +35,8 @@ public final class Console: Sendable {
         throttle = LoginThrottle(
             catalog: catalog,
             rule: SignInLockout(
-                failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: Self.seconds(configuration.lockout),
-                maximumLockout: Self.seconds(configuration.maximumLockout)))
-    }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+                failuresBeforeLockout: configuration.failuresBeforeLockout, lockout: WebhookRetryPolicy.seconds(configuration.lockout),
+                maximumLockout: WebhookRetryPolicy.seconds(configuration.maximumLockout)))
     }
 
     /// Bodies above this are refused (413) before they are parsed: forms here are small.

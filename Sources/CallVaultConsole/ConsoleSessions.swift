@@ -75,7 +75,7 @@ final class ConsoleSessions: Sendable {
         let now = Date()
         do {
             try await catalog.startConsoleSession(
-                id: Self.key(token), operatorName: operatorName, details: details, idleBefore: now - Self.seconds(idleTimeout),
+                id: Self.key(token), operatorName: operatorName, details: details, idleBefore: now - WebhookRetryPolicy.seconds(idleTimeout),
                 at: now)
         } catch {
             throw ConsoleSessionError(message: error.message)
@@ -91,10 +91,10 @@ final class ConsoleSessions: Sendable {
         let now = Date()
         // The last use is written at most every twentieth of the idle timeout (at most a minute), so a
         // session costs a write a minute, not a write a request; it then ends that much early at worst.
-        let refreshEvery = min(Self.seconds(idleTimeout) / 20, 60)
+        let refreshEvery = min(WebhookRetryPolicy.seconds(idleTimeout) / 20, 60)
         guard
             let name = try await catalog.touchConsoleSession(
-                id: key, idleBefore: now - Self.seconds(idleTimeout), refreshBefore: now - refreshEvery, at: now)
+                id: key, idleBefore: now - WebhookRetryPolicy.seconds(idleTimeout), refreshBefore: now - refreshEvery, at: now)
         else {
             forget(key: key)
             return nil
@@ -142,7 +142,7 @@ final class ConsoleSessions: Sendable {
     }
 
     /// How long a grant lasts after its last use, in seconds (for the catalog's copy).
-    var playbackSeconds: TimeInterval { Self.seconds(playbackLifetime) }
+    var playbackSeconds: TimeInterval { WebhookRetryPolicy.seconds(playbackLifetime) }
 
     /// Keeps the looked-up caller for this session (replacing any other, with no erasure asked yet).
     func rememberSubject(key: String, tenantID: String, phoneNumber: String) {
@@ -184,10 +184,6 @@ final class ConsoleSessions: Sendable {
             if let subject = entry.subject, subject.expires <= now { entry.subject = nil }
             local[key] = entry.isEmpty(at: now) ? nil : entry
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The session's key in the catalog: the SHA-256 of the cookie's token.
